@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * The environment contract. Every variable Chorus reads is declared here, with its default;
+ * `.env.example` and the README table list the same names (a test keeps the three in step).
+ */
+
+const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord snowflake (17–20 digits)');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** One AI provider as written in `AI_PROVIDERS` (JSON object keyed by provider name, or a path to such a file). */
+export const ProviderEntrySchema = z.object({
+  baseUrl: httpUrl,
+  /** Name of the environment variable holding this provider's API key (never the key itself). */
+  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable'),
+  models: z.array(z.string().min(1)).min(1, 'must list at least one model'),
+  defaultModel: z.string().min(1).optional(),
+});
+
+export const EnvSchema = z.object({
+  DISCORD_TOKEN: z.string().min(1, 'is required (the bot token)'),
+  DISCORD_APPLICATION_ID: snowflake.optional().or(z.literal('').transform(() => undefined)),
+  DISCORD_API_URL: httpUrl.default(DEFAULT_DISCORD_API_URL),
+  DISCORD_GUILD_ID: snowflake.optional().or(z.literal('').transform(() => undefined)),
+
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 letters, digits, "-" or "_"')
+    .default('chorus'),
+  REDIS_CLUSTER: booleanFlag.default(false),
+
+  AI_BASE_URL: httpUrl.optional(),
+  AI_API_KEY: optionalString,
+  AI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  AI_TIMEOUT_MS: integer(100, 600_000).default(60_000),
+  AI_PROVIDERS: optionalString,
+  AI_MAX_RETRIES: integer(0, 5).default(2),
+  BREAKER_ERROR_THRESHOLD_PERCENT: integer(1, 100).default(50),
+  BREAKER_VOLUME_THRESHOLD: integer(1, 1000).default(5),
+  BREAKER_RESET_TIMEOUT_MS: integer(100, 600_000).default(30_000),
+
+  ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 32 bytes written as 64 hex characters (openssl rand -hex 32)'),
+
+  WORKER_CONCURRENCY: integer(1, 5000).default(50),
+  WORKER_LOCK_DURATION_MS: integer(1000, 600_000).default(15_000),
+  WORKER_STALLED_INTERVAL_MS: integer(500, 600_000).default(5_000),
+  WORKER_MAX_STALLED_COUNT: integer(0, 100).default(3),
+  SHUTDOWN_GRACE_MS: integer(0, 600_000).default(20_000),
+
+  MAX_PERSONALITIES_PER_MESSAGE: integer(1, 10).default(3),
+  USER_MAX_PENDING: integer(1, 100_000).default(5),
+  USER_RATE_PER_MINUTE: integer(1, 1_000_000).default(6),
+  USER_BURST: integer(1, 100_000).default(3),
+  QUEUE_MAX_DEPTH: integer(1, 10_000_000).default(10_000),
+  FAIR_QUEUE: booleanFlag.default(true),
+
+  CONVERSATION_MAX_TURNS: integer(2, 1000).default(40),
+  CONVERSATION_MAX_CHARS: integer(1000, 1_000_000).default(24_000),
+  CONVERSATION_TTL_SECONDS: integer(60, 31_536_000).default(7 * 24 * 3600),
+
+  WEBHOOKS_PER_CHANNEL: integer(1, 10).default(2),
+  WEBHOOK_GLOBAL_RATE_PER_SECOND: integer(1, 100_000).default(50),
+
+  SHARD_COUNT: integer(1, 4096).optional(),
+  SHARD_IDS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of shard numbers')
+    .optional(),
+
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HTTP_PORT: integer(0, 65_535).default(0),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+export type ProviderEntry = z.infer<typeof ProviderEntrySchema>;
+
+/** Names of variables whose values are secrets: never printed, not even in validation errors. */
+export const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'AI_API_KEY', 'ENCRYPTION_KEY']);

@@ -1,0 +1,210 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { type Env, EnvSchema, ProviderEntrySchema, SECRET_VARIABLES } from './config-schema.js';
+
+/** An OpenAI-compatible provider a personality can name. */
+export interface ProviderConfig {
+  readonly name: string;
+  readonly baseUrl: string;
+  /** The operator's key for this provider; users may bring their own with /apikey. */
+  readonly apiKey: string | undefined;
+  readonly models: readonly string[];
+  readonly defaultModel: string;
+}
+
+/** The one typed configuration object every process is built from. */
+export interface Config {
+  readonly discord: {
+    readonly token: string;
+    readonly applicationId: string | undefined;
+    readonly apiUrl: string;
+    readonly guildId: string | undefined;
+    readonly shardCount: number | undefined;
+    readonly shardIds: readonly number[] | undefined;
+  };
+  readonly redis: { readonly url: string; readonly prefix: string; readonly cluster: boolean };
+  readonly ai: {
+    readonly timeoutMs: number;
+    readonly maxRetries: number;
+    /** Provider names → provider; `defaultProvider` is always present in it. */
+    readonly providers: ReadonlyMap<string, ProviderConfig>;
+    readonly defaultProvider: string;
+    readonly breaker: {
+      readonly errorThresholdPercentage: number;
+      readonly volumeThreshold: number;
+      readonly resetTimeoutMs: number;
+    };
+  };
+  readonly encryptionKey: Buffer;
+  readonly worker: {
+    readonly concurrency: number;
+    readonly lockDurationMs: number;
+    readonly stalledIntervalMs: number;
+    readonly maxStalledCount: number;
+    readonly shutdownGraceMs: number;
+  };
+  readonly limits: {
+    readonly maxPersonalitiesPerMessage: number;
+    readonly userMaxPending: number;
+    readonly userRatePerMinute: number;
+    readonly userBurst: number;
+    readonly queueMaxDepth: number;
+    /** false = plain FIFO (the benchmark's baseline). */
+    readonly fairQueue: boolean;
+  };
+  readonly conversation: {
+    readonly maxTurns: number;
+    readonly maxChars: number;
+    readonly ttlSeconds: number;
+  };
+  readonly webhooks: { readonly perChannel: number; readonly globalRatePerSecond: number };
+  readonly log: { readonly level: Env['LOG_LEVEL'] };
+  readonly http: { readonly port: number };
+}
+
+/** Thrown when the environment is invalid; `problems` names every bad variable, never a secret value. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+export const DEFAULT_PROVIDER_NAME = 'default';
+
+/**
+ * Parses the environment into a {@link Config}. Collects every problem before failing, so an operator
+ * fixes their `.env` in one pass.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(describeIssue(issue));
+  }
+  const providers = parsed.success ? parseProviders(parsed.data, env, problems) : new Map();
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const data = parsed.data;
+
+  const shardIds = data.SHARD_IDS?.split(',').map(Number);
+  if (shardIds && data.SHARD_COUNT === undefined) {
+    throw new ConfigError(['SHARD_IDS: needs SHARD_COUNT']);
+  }
+  if (shardIds && data.SHARD_COUNT !== undefined && shardIds.some((id) => id >= (data.SHARD_COUNT ?? 0))) {
+    throw new ConfigError([`SHARD_IDS: every shard must be below SHARD_COUNT (${data.SHARD_COUNT})`]);
+  }
+
+  return {
+    discord: {
+      token: data.DISCORD_TOKEN,
+      applicationId: data.DISCORD_APPLICATION_ID,
+      apiUrl: data.DISCORD_API_URL.replace(/\/+$/, ''),
+      guildId: data.DISCORD_GUILD_ID,
+      shardCount: data.SHARD_COUNT,
+      shardIds,
+    },
+    redis: { url: data.REDIS_URL, prefix: data.REDIS_PREFIX, cluster: data.REDIS_CLUSTER },
+    ai: {
+      timeoutMs: data.AI_TIMEOUT_MS,
+      maxRetries: data.AI_MAX_RETRIES,
+      providers,
+      defaultProvider: providers.has(DEFAULT_PROVIDER_NAME)
+        ? DEFAULT_PROVIDER_NAME
+        : (providers.keys().next().value as string),
+      breaker: {
+        errorThresholdPercentage: data.BREAKER_ERROR_THRESHOLD_PERCENT,
+        volumeThreshold: data.BREAKER_VOLUME_THRESHOLD,
+        resetTimeoutMs: data.BREAKER_RESET_TIMEOUT_MS,
+      },
+    },
+    encryptionKey: Buffer.from(data.ENCRYPTION_KEY, 'hex'),
+    worker: {
+      concurrency: data.WORKER_CONCURRENCY,
+      lockDurationMs: data.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: data.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: data.WORKER_MAX_STALLED_COUNT,
+      shutdownGraceMs: data.SHUTDOWN_GRACE_MS,
+    },
+    limits: {
+      maxPersonalitiesPerMessage: data.MAX_PERSONALITIES_PER_MESSAGE,
+      userMaxPending: data.USER_MAX_PENDING,
+      userRatePerMinute: data.USER_RATE_PER_MINUTE,
+      userBurst: data.USER_BURST,
+      queueMaxDepth: data.QUEUE_MAX_DEPTH,
+      fairQueue: data.FAIR_QUEUE,
+    },
+    conversation: {
+      maxTurns: data.CONVERSATION_MAX_TURNS,
+      maxChars: data.CONVERSATION_MAX_CHARS,
+      ttlSeconds: data.CONVERSATION_TTL_SECONDS,
+    },
+    webhooks: {
+      perChannel: data.WEBHOOKS_PER_CHANNEL,
+      globalRatePerSecond: data.WEBHOOK_GLOBAL_RATE_PER_SECOND,
+    },
+    log: { level: data.LOG_LEVEL },
+    http: { port: data.HTTP_PORT },
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const variable = issue.path.join('.') || '(environment)';
+  // zod echoes the received value in some messages; a secret's message is replaced wholesale.
+  if (SECRET_VARIABLES.has(variable) && issue.code !== 'invalid_type') {
+    return `${variable}: ${issue.message.replace(/received .*/i, '').trim() || 'is invalid'}`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${variable}: is required`;
+  return `${variable}: ${issue.message}`;
+}
+
+function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): Map<string, ProviderConfig> {
+  const providers = new Map<string, ProviderConfig>();
+  if (data.AI_BASE_URL) {
+    providers.set(DEFAULT_PROVIDER_NAME, {
+      name: DEFAULT_PROVIDER_NAME,
+      baseUrl: data.AI_BASE_URL.replace(/\/+$/, ''),
+      apiKey: data.AI_API_KEY,
+      models: [data.AI_MODEL],
+      defaultModel: data.AI_MODEL,
+    });
+  }
+  if (data.AI_PROVIDERS) {
+    let raw: unknown;
+    try {
+      const text = data.AI_PROVIDERS.startsWith('{')
+        ? data.AI_PROVIDERS
+        : readFileSync(data.AI_PROVIDERS, 'utf8');
+      raw = JSON.parse(text);
+    } catch (error) {
+      problems.push(
+        `AI_PROVIDERS: must be a JSON object or the path of a JSON file (${(error as Error).message})`,
+      );
+      return providers;
+    }
+    const entries = z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/), ProviderEntrySchema)
+      .safeParse(raw);
+    if (!entries.success) {
+      for (const issue of entries.error.issues)
+        problems.push(`AI_PROVIDERS.${issue.path.join('.')}: ${issue.message}`);
+      return providers;
+    }
+    for (const [name, entry] of Object.entries(entries.data)) {
+      const defaultModel = entry.defaultModel ?? entry.models[0]!;
+      if (!entry.models.includes(defaultModel)) {
+        problems.push(`AI_PROVIDERS.${name}.defaultModel: must be one of its models`);
+      }
+      const apiKey = env[entry.apiKeyEnv];
+      providers.set(name, {
+        name,
+        baseUrl: entry.baseUrl.replace(/\/+$/, ''),
+        apiKey: apiKey === '' ? undefined : apiKey,
+        models: entry.models,
+        defaultModel,
+      });
+    }
+  }
+  if (providers.size === 0)
+    problems.push('AI_BASE_URL: is required unless AI_PROVIDERS names at least one provider');
+  return providers;
+}

@@ -1,0 +1,8 @@
+export {
+  type Config,
+  ConfigError,
+  DEFAULT_PROVIDER_NAME,
+  loadConfig,
+  type ProviderConfig,
+} from './config.js';
+export { type Env, EnvSchema, SECRET_VARIABLES } from './config-schema.js';

@@ -1,0 +1,1 @@
+export { ChorusError, ChorusErrorCode, type ChorusErrorContext, UserFacingError } from './chorus-error.js';

@@ -1,0 +1,2 @@
+export { createLogger, type Logger, type LoggerSettings } from './logger.js';
+export { REDACT_PATHS, scrubSecrets, scrubValue } from './redaction.js';

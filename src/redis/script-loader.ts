@@ -1,0 +1,74 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RedisClient } from './connection.js';
+
+/** A Lua script ready for `defineCommand`. */
+export interface ScriptDefinition {
+  /** camelCase name, from the file name `<name>-<numberOfKeys>.lua`. */
+  readonly name: string;
+  readonly numberOfKeys: number;
+  readonly lua: string;
+}
+
+const SCRIPT_FILE = /^([a-z][A-Za-z0-9]*)-(\d+)\.lua$/;
+const INCLUDE_LINE = /^--- @include "([\w/-]+)"\s*$/gm;
+/** Commands are registered under this prefix so they never clash with BullMQ's on a shared client. */
+const COMMAND_PREFIX = 'chorus:';
+
+/**
+ * Reads every `<name>-<keys>.lua` in `directory` (a `lua/` folder beside the module that owns the keys),
+ * inlining `--- @include "includes/<file>"` lines from `directory/includes/<file>.lua`.
+ */
+export function loadScripts(directory: URL | string): ScriptDefinition[] {
+  const root = typeof directory === 'string' ? directory : fileURLToPath(directory);
+  const scripts: ScriptDefinition[] = [];
+  for (const file of readdirSync(root).sort()) {
+    const match = SCRIPT_FILE.exec(file);
+    if (!match) continue;
+    scripts.push({
+      name: match[1]!,
+      numberOfKeys: Number(match[2]),
+      lua: inlineIncludes(readFileSync(join(root, file), 'utf8'), root, new Set()),
+    });
+  }
+  return scripts;
+}
+
+function inlineIncludes(lua: string, root: string, seen: Set<string>): string {
+  return lua.replace(INCLUDE_LINE, (_line, include: string) => {
+    if (seen.has(include)) return '';
+    seen.add(include);
+    return inlineIncludes(readFileSync(join(root, `${include}.lua`), 'utf8'), root, seen);
+  });
+}
+
+/** Registers scripts on a client once; later calls for the same client and name are no-ops. */
+export function registerScripts(redis: RedisClient, scripts: readonly ScriptDefinition[]): void {
+  for (const script of scripts) {
+    const command = COMMAND_PREFIX + script.name;
+    if (command in redis) continue;
+    redis.defineCommand(command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+  }
+}
+
+/**
+ * Runs a registered script. The only way Chorus code runs Lua (no raw EVAL elsewhere); typed wrappers in
+ * each area build KEYS/ARGV and interpret the reply.
+ */
+export async function runScript<T>(
+  redis: RedisClient,
+  name: string,
+  keys: readonly string[],
+  args: ReadonlyArray<string | number>,
+): Promise<T> {
+  const command = (redis as unknown as Record<string, unknown>)[COMMAND_PREFIX + name];
+  if (typeof command !== 'function') {
+    throw new Error(`Lua script "${name}" is not registered on this Redis client`);
+  }
+  return (await (command as (...params: Array<string | number>) => Promise<unknown>).call(
+    redis,
+    ...keys,
+    ...args,
+  )) as T;
+}

@@ -1,0 +1,118 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/index.js';
+import { buildTestEnv } from '../../support/env.js';
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(buildTestEnv());
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'chorus', cluster: false });
+    expect(config.discord.apiUrl).toBe('https://discord.com/api');
+    expect(config.worker.concurrency).toBe(50);
+    expect(config.limits).toMatchObject({
+      maxPersonalitiesPerMessage: 3,
+      userMaxPending: 5,
+      userRatePerMinute: 6,
+      userBurst: 3,
+    });
+    expect(config.webhooks.perChannel).toBe(2);
+    expect(config.http.port).toBe(0);
+    expect(config.ai.defaultProvider).toBe('default');
+    expect(config.ai.providers.get('default')).toMatchObject({
+      models: ['stub-model'],
+      apiKey: 'sk-test-operator-key',
+    });
+    expect(config.encryptionKey).toHaveLength(32);
+  });
+
+  describe('when variables are missing or malformed', () => {
+    it('lists every problem by variable name in one error', () => {
+      const problems = problemsOf({
+        REDIS_URL: 'http://nope',
+        WORKER_CONCURRENCY: 'many',
+        HTTP_PORT: '70000',
+      });
+      const named = problems.map((problem) => problem.split(':')[0]);
+      expect(named).toEqual(
+        expect.arrayContaining([
+          'DISCORD_TOKEN',
+          'REDIS_URL',
+          'WORKER_CONCURRENCY',
+          'HTTP_PORT',
+          'ENCRYPTION_KEY',
+        ]),
+      );
+    });
+
+    it('never prints a secret value', () => {
+      const secret = 'abcdef-not-hex-secret-value';
+      const error = (() => {
+        try {
+          loadConfig(buildTestEnv({ ENCRYPTION_KEY: secret }));
+        } catch (caught) {
+          return caught as ConfigError;
+        }
+        throw new Error('expected a ConfigError');
+      })();
+      expect(error.message).toContain('ENCRYPTION_KEY');
+      expect(error.message).not.toContain(secret);
+    });
+
+    it('requires a provider', () => {
+      expect(problemsOf(buildTestEnv({ AI_BASE_URL: undefined }))).toEqual([
+        expect.stringMatching(/^AI_BASE_URL: is required unless AI_PROVIDERS/),
+      ]);
+    });
+
+    it('rejects shard ids outside the shard count', () => {
+      expect(problemsOf(buildTestEnv({ SHARD_COUNT: '2', SHARD_IDS: '0,2' }))).toEqual([
+        expect.stringContaining('SHARD_IDS'),
+      ]);
+    });
+  });
+
+  describe('when AI_PROVIDERS is given', () => {
+    const providers = {
+      openrouter: {
+        baseUrl: 'https://openrouter.ai/api/v1',
+        apiKeyEnv: 'OPENROUTER_KEY',
+        models: ['a', 'b'],
+        defaultModel: 'b',
+      },
+    };
+
+    it('reads inline JSON and resolves each key from its own variable', () => {
+      const config = loadConfig(
+        buildTestEnv({ AI_PROVIDERS: JSON.stringify(providers), OPENROUTER_KEY: 'sk-or-1' }),
+      );
+      expect(config.ai.providers.get('openrouter')).toMatchObject({ apiKey: 'sk-or-1', defaultModel: 'b' });
+      expect([...config.ai.providers.keys()]).toEqual(['default', 'openrouter']);
+    });
+
+    it('reads a JSON file', () => {
+      const file = join(tmpdir(), `chorus-providers-${process.pid}.json`);
+      writeFileSync(file, JSON.stringify(providers));
+      const config = loadConfig(buildTestEnv({ AI_BASE_URL: undefined, AI_PROVIDERS: file }));
+      expect(config.ai.defaultProvider).toBe('openrouter');
+    });
+
+    it('names the bad field of a bad provider', () => {
+      const bad = { x: { ...providers.openrouter, models: [] } };
+      expect(problemsOf(buildTestEnv({ AI_PROVIDERS: JSON.stringify(bad) }))).toEqual([
+        expect.stringMatching(/^AI_PROVIDERS\.x\.models:/),
+      ]);
+    });
+  });
+});
