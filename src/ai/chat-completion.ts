@@ -1,0 +1,30 @@
+/** One chat message in the OpenAI format. */
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}
+
+/** A user's own key for a provider, decrypted in the worker only. */
+export interface UserApiKey {
+  readonly key: string;
+  /** Short non-reversible id of the key (e.g. first 12 hex of SHA-256): keys breakers and logs. */
+  readonly fingerprint: string;
+}
+
+export interface ChatCompletionRequest {
+  readonly provider: string;
+  readonly model: string;
+  readonly messages: readonly ChatMessage[];
+  readonly temperature: number | null;
+  /** The user's own key; the provider's configured key otherwise. */
+  readonly userKey: UserApiKey | null;
+  /** Cancels the call (a deleted user message, a shutdown). */
+  readonly signal?: AbortSignal;
+}
+
+export interface ChatCompletionResult {
+  readonly content: string;
+  readonly latencyMs: number;
+  /** How many oldest history messages were dropped after a context-length error (0 normally). */
+  readonly trimmedMessages: number;
+}

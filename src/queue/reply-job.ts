@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const snowflake = z.string().regex(/^\d{1,20}$/);
+
+/** What made the gateway address a personality; also decides nothing else downstream but logs/metrics. */
+export const TriggerSchema = z.enum(['mention', 'reply', 'activation', 'dm']);
+export type Trigger = z.infer<typeof TriggerSchema>;
+
+/**
+ * The contract between gateway and worker for one AI reply. Ids and text only: no secrets (a user's API key
+ * is looked up by the worker, from `authorId`).
+ */
+export const ReplyJobSchema = z.object({
+  kind: z.literal('reply'),
+  version: z.literal(1),
+  /** Follows the message through every process's logs. */
+  correlationId: z.string().min(1).max(64),
+  /** The user's message being answered. */
+  messageId: snowflake,
+  /** Where the user wrote (a text channel, a thread, or a DM channel); the reply goes here. */
+  channelId: snowflake,
+  /** For a thread or forum post: the parent channel whose webhook posts into it; otherwise null. */
+  parentChannelId: snowflake.nullable(),
+  /** null in DMs. */
+  guildId: snowflake.nullable(),
+  authorId: snowflake,
+  /** The author's display name as the AI should see it. */
+  authorName: z.string().min(1).max(100),
+  /** The message text with the addressing `@Name` mentions removed. */
+  content: z.string().max(4000),
+  trigger: TriggerSchema,
+  personalityId: z.string().regex(/^[a-z0-9]{8,32}$/),
+  /** When Discord created the user's message (from its snowflake), Unix ms. */
+  messageCreatedAt: z.number().int(),
+  /** When the gateway enqueued the job, Unix ms. */
+  enqueuedAt: z.number().int(),
+});
+export type ReplyJob = z.infer<typeof ReplyJobSchema>;
+
+/** BullMQ job id of a reply: one per (message, personality), so replicas seeing one event enqueue once. */
+export function buildReplyJobId(messageId: string, personalityId: string): string {
+  return `reply-${messageId}-${personalityId}`;
+}

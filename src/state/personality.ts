@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** Who may talk to a personality: `public` = anyone; `private` = only its owner. */
+export const VisibilitySchema = z.enum(['public', 'private']);
+export type Visibility = z.infer<typeof VisibilitySchema>;
+
+/**
+ * An AI personality as stored. `id` is a short lowercase `[a-z0-9]` string (never all digits, never `:`,
+ * so it can sit inside a BullMQ job id).
+ */
+export const PersonalitySchema = z.object({
+  id: z.string().regex(/^[a-z0-9]{8,32}$/),
+  ownerId: z.string().regex(/^\d{1,20}$/),
+  name: z.string().min(1).max(80),
+  aliases: z.array(z.string().min(1).max(80)),
+  visibility: VisibilitySchema,
+  systemPrompt: z.string().max(6000),
+  avatarUrl: z.string().nullable(),
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  /** null = the provider's default. */
+  temperature: z.number().min(0).max(2).nullable(),
+  /** Unix ms. Among public personalities sharing a name, the oldest wins. */
+  createdAt: z.number().int(),
+});
+export type Personality = z.infer<typeof PersonalitySchema>;
+
+/** The fields a user supplies when creating one (id, owner and createdAt are assigned). */
+export type PersonalityDraft = Omit<Personality, 'id' | 'createdAt' | 'aliases'> & { aliases?: string[] };
+
+/**
+ * The lookup key for personality names and aliases: NFKC, case-folded, inner whitespace collapsed.
+ * Names are unique per owner under this key.
+ */
+export function normalizePersonalityName(name: string): string {
+  return name.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
+}
