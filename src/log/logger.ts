@@ -1,7 +1,11 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { currentCorrelation } from './correlation.js';
 import { REDACT_PATHS, scrubValue } from './redaction.js';
 
 export type { Logger } from 'pino';
+
+/** What the mixin returns outside any correlation scope: one shared object, so such lines allocate nothing. */
+const NO_CORRELATION: object = Object.freeze({});
 
 /** Options for {@link createLogger}. */
 export interface LoggerSettings {
@@ -17,6 +21,7 @@ export interface LoggerSettings {
  * The root logger. Child loggers use fixed field names (`userId`, `guildId`, `channelId`, `threadId`,
  * `jobId`, `personalityId`, `webhookId`, `discordCode`, `bucket`, `retryAfterMs`, `breaker`).
  * Secrets are removed twice: by key (`redact`) and by pattern inside strings (`scrubValue`).
+ * Inside `runWithCorrelation()` every line also carries the current correlation fields (`correlationId`, …).
  */
 export function createLogger(
   settings: Partial<LoggerSettings> = {},
@@ -28,6 +33,12 @@ export function createLogger(
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     serializers: { err: (error: unknown) => scrubValue(error), error: (error: unknown) => scrubValue(error) },
     formatters: { log: (object) => scrubValue(object, 3) as Record<string, unknown> },
+    mixin: () => currentCorrelation() ?? NO_CORRELATION,
+    // pino's default strategy Object.assign()s the line's fields INTO the mixin result, but ours is the
+    // frozen correlation context itself (shared, not copied per line): merge into a new object instead, and
+    // not at all outside a correlation scope. Fields of the log call still win.
+    mixinMergeStrategy: (mergeObject, mixinObject) =>
+      mixinObject === NO_CORRELATION ? mergeObject : { ...mixinObject, ...mergeObject },
     hooks: {
       logMethod(args, method) {
         // Scrub the message text and printf arguments too, not only the merged object.

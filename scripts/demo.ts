@@ -1,0 +1,133 @@
+/**
+ * `npm run demo`: the whole system against the built-in Discord sandbox and AI stub. Starts one gateway and
+ * two worker processes, plays a short scene, prints each channel as Discord would show it, then stops.
+ */
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config/index.js';
+import { PersonalityRepository } from '../src/state/index.js';
+import { LocalCluster } from './cluster/local-cluster.js';
+import { ensureRedis } from './cluster/redis-check.js';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const STEP_TIMEOUT_MS = 20_000;
+
+function section(title: string): void {
+  console.log(`\n\x1b[1m— ${title}\x1b[0m`);
+}
+
+async function main(): Promise<void> {
+  await ensureRedis(REDIS_URL);
+  const prefix = `demo-${process.pid}`;
+  section('Starting the Discord sandbox, the AI stub, one gateway and two workers');
+  await using cluster = await LocalCluster.start({ redisUrl: REDIS_URL, prefix, env: { LOG_LEVEL: 'warn' } });
+  const { sandbox } = cluster;
+  const redis = new Redis(REDIS_URL);
+  try {
+    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker'), cluster.spawn('worker')]);
+    console.log(`sandbox REST ${sandbox.restUrl} · AI stub ${cluster.aiStub.baseUrl} · processes: gateway, worker ×2`);
+
+    const guild = await sandbox.createGuild({ name: 'Chorus Demo' });
+    const general = await sandbox.createChannel(guild.id, { name: 'general' });
+    const lounge = await sandbox.createChannel(guild.id, { name: 'lounge' });
+    const maya = await sandbox.createUser({ username: 'maya', globalName: 'Maya' });
+    const sam = await sandbox.createUser({ username: 'sam', globalName: 'Sam' });
+    await sandbox.addMember(guild.id, maya.id);
+    await sandbox.addMember(guild.id, sam.id);
+
+    section('Two users create personalities');
+    // Built on the same state module the /personality command uses.
+    const config = loadConfig(cluster.buildEnv());
+    const personalities = new PersonalityRepository(redis, { prefix });
+    const base = { visibility: 'public' as const, provider: config.ai.defaultProvider, model: 'stub-small', temperature: null };
+    const alice = await personalities.create({
+      ...base,
+      ownerId: maya.id,
+      name: 'Alice',
+      systemPrompt: 'You are Alice, a cheerful librarian who loves puzzles.',
+      avatarUrl: 'https://cdn.example.com/avatars/alice.png',
+    });
+    await personalities.create({
+      ...base,
+      ownerId: sam.id,
+      name: 'Dr Who',
+      systemPrompt: 'You are the Doctor, a time traveller with a blue box.',
+      avatarUrl: 'https://cdn.example.com/avatars/doctor.png',
+    });
+    console.log('Maya made "Alice"; Sam made "Dr Who"');
+
+    const expectReplies = async (channelId: string, count: number) => {
+      const before = sandbox.transcript(channelId).length;
+      await sandbox.waitForMessages(channelId, before + count, STEP_TIMEOUT_MS);
+    };
+
+    section('A mention, a multi-word name, and a reply that continues');
+    await sandbox.userSays(maya.id, general.id, '@Alice hi! Can you recommend a book?');
+    await expectReplies(general.id, 1);
+    await sandbox.userSays(sam.id, general.id, 'Hey @Dr Who, what year is it?');
+    await expectReplies(general.id, 1);
+    const aliceMessage = sandbox.transcript(general.id).find((message) => message.authorName === 'Alice');
+    await sandbox.userSays(maya.id, general.id, 'Tell me more about that one.', { replyTo: aliceMessage?.id });
+    await expectReplies(general.id, 1);
+
+    section('An activated channel: Alice answers everything in #lounge');
+    await new (await import('../src/state/index.js')).ActivationRepository(redis, { prefix }).activate({
+      guildId: guild.id,
+      channelId: lounge.id,
+      personalityId: alice.id,
+      activatedBy: maya.id,
+    });
+    await sandbox.userSays(sam.id, lounge.id, 'Is anyone here?');
+    await expectReplies(lounge.id, 1);
+
+    section('A thread, a DM with a sticky personality');
+    const thread = await sandbox.createThread(general.id, { name: 'time travel' });
+    await sandbox.userSays(sam.id, thread.id, '@Dr Who which companion was the best?');
+    await expectReplies(thread.id, 1);
+    const dm = await sandbox.openDm(maya.id);
+    await sandbox.userSays(maya.id, dm.id, '@Alice can I ask you something privately?');
+    await expectReplies(dm.id, 1);
+    await sandbox.userSays(maya.id, dm.id, 'Thanks — and one more thing.');
+    await expectReplies(dm.id, 1);
+
+    section('A long reply that splits, and an AI reply containing "@everyone" that pings nobody');
+    await sandbox.userSays(maya.id, general.id, '@Alice !long 4500');
+    await expectReplies(general.id, 4);
+    await sandbox.userSays(maya.id, general.id, '@Alice !say @everyone the library is on fire!');
+    await expectReplies(general.id, 2);
+
+    section('A user flooding: the flood is cut at the limit, with one notice');
+    const flood = lounge.id;
+    const before = sandbox.transcript(flood).length;
+    for (let index = 1; index <= 8; index += 1) await sandbox.userSays(sam.id, flood, `spam ${index}`);
+    await sandbox.waitForMessages(flood, (messages) => messages.length >= before + 8 + 4, STEP_TIMEOUT_MS);
+
+    for (const [title, channelId] of [
+      ['#general', general.id],
+      ['#general › time travel (thread)', thread.id],
+      ['#lounge (Alice activated)', lounge.id],
+      ['DM with Maya', dm.id],
+    ] as const) {
+      section(title);
+      for (const message of sandbox.transcript(channelId)) {
+        const content = message.content.length > 160 ? `${message.content.slice(0, 157)}…` : message.content;
+        const badge = message.webhookId ? ' [webhook]' : '';
+        const pings = message.wouldPing.everyone || message.wouldPing.users.length > 0 ? ' (pings!)' : '';
+        console.log(`${message.authorName}${badge}${pings}: ${content.replace(/\n/g, '\n    ')}`);
+      }
+    }
+    const pinged = sandbox.transcript(general.id).filter((message) => message.webhookId && message.wouldPing.everyone);
+    section(pinged.length === 0 ? 'No personality message pinged anyone.' : `${pinged.length} messages pinged!`);
+  } finally {
+    const keys = await redis.keys(`*${prefix}*`);
+    if (keys.length > 0) await redis.unlink(...keys);
+    redis.disconnect();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error('demo failed:', error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,96 @@
+/**
+ * Gateway process: the discord.js client. Turns messages and interactions into jobs and state changes;
+ * never calls the AI (`npm run start:gateway`).
+ */
+import { type Config, ConfigError, loadConfig } from '../config/index.js';
+import { startHealthServer } from '../http/index.js';
+import { createLogger, newCorrelationId } from '../log/index.js';
+import { createMetrics } from '../metrics/index.js';
+import { ReplyAdmission } from '../queue/index.js';
+import { createRedis } from '../redis/index.js';
+import {
+  ActivationRepository,
+  DmStickyRepository,
+  MessageEventRepository,
+  MessageIndexRepository,
+  PersonalityRepository,
+} from '../state/index.js';
+import { createDiscordClient } from './discord-client.js';
+import { GatewayService } from './gateway-service.js';
+import { MessageRouter } from './message-router.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.log.level, service: 'gateway' }).child({ pid: process.pid });
+  const prefix = config.redis.prefix;
+  const redis = createRedis({
+    url: config.redis.url,
+    cluster: config.redis.cluster,
+    role: 'commands',
+    connectionName: `gateway-${process.pid}`,
+  });
+  const metrics = createMetrics({ service: 'gateway' });
+
+  const personalities = new PersonalityRepository(redis, { prefix });
+  const activations = new ActivationRepository(redis, { prefix });
+  const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
+  const router = new MessageRouter(
+    {
+      personalities,
+      activations,
+      messageIndex: new MessageIndexRepository(redis, { prefix }),
+      dmSticky: new DmStickyRepository(redis, { prefix }),
+      messageEvents: new MessageEventRepository(redis, { prefix }),
+      admission,
+      logger,
+    },
+    { maxPersonalitiesPerMessage: config.limits.maxPersonalitiesPerMessage, now: Date.now, newCorrelationId },
+  );
+  const client = createDiscordClient(config);
+  new GatewayService({
+    client,
+    router,
+    activations,
+    interactions: null,
+    logger,
+    onMessageSeen: (kind) => metrics.messagesSeen.inc({ kind }),
+  }).listen();
+
+  const health = await startHealthServer({
+    port: config.http.port,
+    logger,
+    metrics: metrics.registry,
+    readiness: async () => ({ redis: (await redis.ping()) === 'PONG', discord: client.isReady() }),
+  });
+  await client.login(config.discord.token);
+  logger.info({ httpPort: health.port, user: client.user?.tag }, 'gateway started');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // Enqueueing is quick: once the client is gone no new work arrives, and admitted jobs live in Redis.
+    await client.destroy();
+    await admission.close();
+    await health.close();
+    redis.disconnect();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error('gateway failed to start:', error);
+  process.exit(1);
+});

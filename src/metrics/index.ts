@@ -1,0 +1,18 @@
+export {
+  type BreakerState,
+  type BreakerStateGauge,
+  BreakerStateValue,
+  type ChorusMetrics,
+  createMetrics,
+  DefaultMetricsOptions,
+  type JobRefusalReason,
+  type LabeledCounter,
+  type LabeledHistogram,
+  type MetricsOptions,
+  type MetricsService,
+  type ModelLabels,
+  type OptionalMetricsOptions,
+  type QueueDepthCollector,
+  type QueueDepthGauge,
+  type RequiredMetricsOptions,
+} from './metrics.js';

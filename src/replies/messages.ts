@@ -1,0 +1,6 @@
+/** Every sentence the reply worker itself says to users, in one place. */
+export const ReplyMessages = {
+  failed: () => 'Sorry — I could not answer that message because of an internal error. Please try again.',
+  personalityGone: () => 'That personality no longer exists, so nobody can answer this message.',
+  emptyAnswer: (name: string) => `${name} had nothing to say.`,
+} as const;

@@ -1,0 +1,240 @@
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import type { AiService } from '../ai/index.js';
+import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
+import { ChorusError, ChorusErrorCode } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import { runWithCorrelation } from '../log/index.js';
+import type { ConversationGate, ReplyAdmission } from '../queue/index.js';
+import { type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
+import type {
+  ApiKeyRepository,
+  ConversationRepository,
+  MessageEventRepository,
+  MessageIndexRepository,
+  Personality,
+  PersonalityRepository,
+} from '../state/index.js';
+import type { PostTarget, WebhookManager } from '../webhooks/index.js';
+import { splitMessage } from '../webhooks/index.js';
+import type { CancellationListener } from './cancellation-listener.js';
+import { buildChatMessages, buildUserTurn } from './chat-messages.js';
+import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
+import { ReplyMessages } from './messages.js';
+import type { TypingIndicator } from './typing-indicator.js';
+
+export interface ReplyProcessorDependencies {
+  readonly personalities: PersonalityRepository;
+  readonly conversations: ConversationRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly messageEvents: MessageEventRepository;
+  readonly messageIndex: MessageIndexRepository;
+  readonly admission: ReplyAdmission;
+  readonly gate: ConversationGate;
+  readonly ai: AiService;
+  readonly webhooks: WebhookManager;
+  readonly ledger: DeliveryLedger;
+  readonly typing: TypingIndicator;
+  readonly cancellations: CancellationListener;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+export interface ReplyProcessorOptions {
+  /** How long a job waits before re-checking whether an earlier message of its conversation is done. @defaultValue 200 */
+  readonly turnRetryDelayMs: number;
+  /** Messages scanned when checking whether a maybe-posted chunk reached Discord. @defaultValue 50 */
+  readonly recoveryScanLimit: number;
+}
+
+/** How a job ended, returned as the BullMQ job's result. */
+export type ReplyOutcome = 'replied' | 'notice' | 'cancelled';
+
+/**
+ * Processes one reply job: AI call, posting, history. Safe to run again for the same job (retries after a
+ * crash or stall): the delivery ledger makes posting exactly-once and history append once.
+ */
+export class ReplyProcessor {
+  private readonly options: ReplyProcessorOptions;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: ReplyProcessorDependencies,
+    options: Partial<ReplyProcessorOptions> = {},
+  ) {
+    this.options = { turnRetryDelayMs: 200, recoveryScanLimit: 50, ...options };
+    this.log = deps.logger.child({ module: 'reply-processor' });
+  }
+
+  /** The BullMQ processor function. */
+  async process(job: Job, token: string | undefined): Promise<ReplyOutcome> {
+    const parsed = ReplyJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      // A malformed job can never succeed: fail it with the reason instead of retrying or crashing.
+      throw new UnrecoverableError(`invalid reply job: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    }
+    const data = parsed.data;
+    const jobId = job.id ?? 'unknown';
+    return runWithCorrelation({ correlationId: data.correlationId, jobId, userId: data.authorId }, async () => {
+      if (!(await this.deps.gate.isTurn(data))) {
+        // An earlier message of this conversation is still being answered: come back shortly, holding no slot.
+        await job.moveToDelayed(this.deps.now() + this.options.turnRetryDelayMs, token);
+        throw new DelayedError();
+      }
+      const outcome = await this.deliver(data, jobId);
+      await this.deps.admission.settle(data);
+      return outcome;
+    });
+  }
+
+  /**
+   * Called when a job has failed for good: the user gets one clear notice instead of silence, unless a
+   * reply or a notice already reached the channel.
+   */
+  async notifyFailure(job: Job, error: Error): Promise<void> {
+    const parsed = ReplyJobSchema.safeParse(job.data);
+    if (!parsed.success) return;
+    const data = parsed.data;
+    const jobId = job.id ?? 'unknown';
+    try {
+      const record = await this.deps.ledger.fetch(data.authorId, jobId);
+      const alreadyTold = record.posted.size > 0 || (error instanceof ChorusError && error.code === ChorusErrorCode.WebhookUnavailable);
+      if (!alreadyTold) {
+        const decision = await this.deps.ledger.decideReply(data.authorId, jobId, {
+          chunks: [ReplyMessages.failed()],
+          reply: ReplyMessages.failed(),
+          isNotice: true,
+          asBot: true,
+        });
+        await this.post(data, jobId, decision, record, null);
+      }
+    } finally {
+      await this.deps.admission.settle(data);
+    }
+  }
+
+  private async deliver(job: ReplyJob, jobId: string): Promise<ReplyOutcome> {
+    const record = await this.deps.ledger.fetch(job.authorId, jobId);
+    const personality = await this.deps.personalities.fetchById(job.personalityId);
+    let decision = record.decision;
+    if (decision === null) {
+      if (await this.deps.messageEvents.isDeleted(job.messageId)) return 'cancelled';
+      const answer = personality ? await this.answer(job, personality) : this.personalityGone();
+      if (answer === 'cancelled') return 'cancelled';
+      decision = await this.deps.ledger.decideReply(job.authorId, jobId, answer);
+    }
+    // A deletion before anything was posted still cancels; after the first chunk the reply is completed.
+    if (record.posted.size === 0 && (await this.deps.messageEvents.isDeleted(job.messageId))) return 'cancelled';
+    await this.post(job, jobId, decision, record, personality);
+
+    if (!decision.isNotice && personality && !record.historyAppended) {
+      await this.deps.conversations.appendTurns(job.authorId, job.channelId, job.personalityId, [
+        { role: 'user', content: buildUserTurn(job.authorName, job.content), messageId: job.messageId, at: job.messageCreatedAt },
+        { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
+      ]);
+      await this.deps.ledger.recordHistoryAppended(job.authorId, jobId);
+    }
+    return decision.isNotice ? 'notice' : 'replied';
+  }
+
+  private async answer(job: ReplyJob, personality: Personality): Promise<ReplyDecision | 'cancelled'> {
+    const [edited, history, userKey] = await Promise.all([
+      this.deps.messageEvents.fetchEdit(job.messageId),
+      this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId),
+      this.deps.apiKeys.fetch(job.authorId, personality.provider),
+    ]);
+    const messages = buildChatMessages({
+      systemPrompt: personality.systemPrompt,
+      personalityName: personality.name,
+      history,
+      authorName: job.authorName,
+      content: edited ?? job.content,
+    });
+    const watch = this.deps.cancellations.watch(job.messageId);
+    const endTyping = this.deps.typing.begin(job.channelId);
+    try {
+      const result = await this.deps.ai.complete({
+        provider: personality.provider,
+        model: personality.model,
+        messages,
+        temperature: personality.temperature,
+        userKey,
+        signal: watch.signal,
+      });
+      const reply = result.content.trim().length > 0 ? result.content : ReplyMessages.emptyAnswer(personality.name);
+      return { chunks: splitMessage(reply), reply, isNotice: false, asBot: false };
+    } catch (error) {
+      if (error instanceof ProviderUnavailableError || error instanceof ProviderRejectedError) {
+        const notice = buildProviderNotice(personality.name, error);
+        return { chunks: [notice], reply: notice, isNotice: true, asBot: false };
+      }
+      if (error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled) return 'cancelled';
+      throw error;
+    } finally {
+      endTyping();
+      watch.release();
+    }
+  }
+
+  private personalityGone(): ReplyDecision {
+    const notice = ReplyMessages.personalityGone();
+    return { chunks: [notice], reply: notice, isNotice: true, asBot: true };
+  }
+
+  private async post(
+    job: ReplyJob,
+    jobId: string,
+    decision: ReplyDecision,
+    record: DeliveryRecord,
+    personality: Personality | null,
+  ): Promise<void> {
+    const target: PostTarget = { channelId: job.channelId, parentChannelId: job.parentChannelId, guildId: job.guildId };
+    const postedIds: string[] = [...record.posted.values()];
+    for (const [index, chunk] of decision.chunks.entries()) {
+      if (record.posted.has(index)) continue;
+      if (record.intents.has(index)) {
+        // A previous attempt may have posted this chunk and died before recording it.
+        const found = await this.findPosted(job, chunk);
+        if (found) {
+          await this.deps.ledger.recordPosted(job.authorId, jobId, index, found);
+          postedIds.push(found);
+          continue;
+        }
+      }
+      await this.deps.ledger.recordIntent(job.authorId, jobId, index, this.deps.now());
+      const posted =
+        decision.asBot || personality === null
+          ? await this.deps.webhooks.postAsBot(job.channelId, chunk)
+          : await this.deps.webhooks.postAsPersona(target, {
+              username: personality.name,
+              avatarUrl: personality.avatarUrl,
+              content: chunk,
+            });
+      await this.deps.ledger.recordPosted(job.authorId, jobId, index, posted.messageId);
+      postedIds.push(posted.messageId);
+    }
+    if (personality && !decision.asBot && postedIds.length > 0) {
+      await this.deps.messageIndex.indexPosted({
+        messageIds: postedIds,
+        personalityId: personality.id,
+        userId: job.authorId,
+        channelId: job.channelId,
+      });
+    }
+    this.log.debug({ channelId: job.channelId, chunks: decision.chunks.length }, 'reply delivered');
+  }
+
+  /** Looks for our own message with exactly this content among those posted after the user's message. */
+  private async findPosted(job: ReplyJob, content: string): Promise<string | null> {
+    const [recent, ownWebhooks] = await Promise.all([
+      this.deps.webhooks.fetchRecentMessages(job.channelId, { limit: this.options.recoveryScanLimit, after: job.messageId }),
+      this.deps.webhooks.fetchOwnWebhookIds(job.parentChannelId ?? job.channelId),
+    ]);
+    const ours = new Set(ownWebhooks);
+    const match = recent.find(
+      (message) =>
+        (message.webhookId !== null ? ours.has(message.webhookId) : message.authorIsBot) &&
+        message.content.endsWith(content),
+    );
+    return match?.id ?? null;
+  }
+}

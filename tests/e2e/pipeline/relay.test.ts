@@ -1,0 +1,161 @@
+/**
+ * The relay pipeline end to end: real gateway and worker processes, the Discord sandbox driven by the
+ * unmodified discord.js, the AI stub, real Redis. Asserts on the sandbox transcript (what users would see).
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { ActivationRepository, type Personality, PersonalityRepository } from '../../../src/state/index.js';
+import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+
+const WAIT_MS = 15_000;
+
+describe('relay pipeline', () => {
+  const prefix = createTestPrefix();
+  const redis = new Redis(TEST_REDIS_URL);
+  let cluster: LocalCluster;
+  let guildId: string;
+  let owner: { id: string };
+  let other: { id: string };
+  let alice: Personality;
+  let doctor: Personality;
+  let secret: Personality;
+  const personalities = new PersonalityRepository(redis, { prefix });
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({
+      redisUrl: TEST_REDIS_URL,
+      prefix,
+      env: { LOG_LEVEL: 'warn', USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
+    });
+    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker'), cluster.spawn('worker')]);
+    const { sandbox } = cluster;
+    guildId = (await sandbox.createGuild({ name: 'e2e' })).id;
+    owner = await sandbox.createUser({ username: 'owner', globalName: 'Olive' });
+    other = await sandbox.createUser({ username: 'other', globalName: 'Otto' });
+    await sandbox.addMember(guildId, owner.id);
+    await sandbox.addMember(guildId, other.id);
+    const base = { provider: 'default', model: 'stub-small', temperature: null, avatarUrl: null };
+    alice = await personalities.create({
+      ...base,
+      ownerId: owner.id,
+      name: 'Alice',
+      aliases: ['Ally'],
+      visibility: 'public',
+      systemPrompt: 'You are Alice the librarian.',
+      avatarUrl: 'https://cdn.example.com/alice.png',
+    });
+    await personalities.create({ ...base, ownerId: owner.id, name: 'Dr', visibility: 'public', systemPrompt: 'You are Dr Short.' });
+    doctor = await personalities.create({ ...base, ownerId: other.id, name: 'Dr Who', visibility: 'public', systemPrompt: 'You are the Doctor.' });
+    secret = await personalities.create({ ...base, ownerId: owner.id, name: 'Secret', visibility: 'private', systemPrompt: 'You are a secret.' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.[Symbol.asyncDispose]();
+    await deleteKeysWithPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  async function newChannel(name: string) {
+    return cluster.sandbox.createChannel(guildId, { name });
+  }
+
+  function personaMessages(channelId: string) {
+    return cluster.sandbox.transcript(channelId).filter((message) => message.webhookId !== null);
+  }
+
+  it('answers a mention as the personality, with its name and avatar', async () => {
+    const channel = await newChannel('mention');
+    await cluster.sandbox.userSays(owner.id, channel.id, '@Alice hello there');
+    await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
+    const [reply] = personaMessages(channel.id);
+    expect(reply).toMatchObject({ authorName: 'Alice', avatarUrl: 'https://cdn.example.com/alice.png' });
+    expect(reply?.content).toContain('system="You are Alice the librarian."');
+    expect(reply?.content).toContain('last="Olive: hello there"');
+    expect(reply?.wouldPing).toEqual({ users: [], roles: [], everyone: false });
+  });
+
+  it('prefers the longest multi-word name and answers an alias', async () => {
+    const channel = await newChannel('names');
+    await cluster.sandbox.userSays(owner.id, channel.id, 'so @Dr Who, and also @ally?');
+    await cluster.sandbox.waitForMessages(channel.id, 3, WAIT_MS);
+    const names = personaMessages(channel.id).map((message) => message.authorName).sort();
+    expect(names).toEqual(['Alice', 'Dr Who']);
+    expect(doctor.name).toBe('Dr Who');
+  });
+
+  it('continues the conversation when a user replies to a personality', async () => {
+    const channel = await newChannel('reply');
+    await cluster.sandbox.userSays(owner.id, channel.id, '@Alice first');
+    await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
+    const first = personaMessages(channel.id)[0]!;
+    await cluster.sandbox.userSays(owner.id, channel.id, 'second', { replyTo: first.id });
+    await cluster.sandbox.waitForMessages(channel.id, 4, WAIT_MS);
+    const second = personaMessages(channel.id)[1]!;
+    expect(second.authorName).toBe('Alice');
+    // system + first user turn + first answer + new message.
+    expect(second.content).toContain('turns=4');
+  });
+
+  it('keeps each user’s history apart when two users talk to one personality', async () => {
+    const channel = await newChannel('isolation');
+    await cluster.sandbox.userSays(owner.id, channel.id, '@Alice I am Olive');
+    await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
+    await cluster.sandbox.userSays(other.id, channel.id, '@Alice I am Otto');
+    await cluster.sandbox.waitForMessages(channel.id, 4, WAIT_MS);
+    const replies = personaMessages(channel.id);
+    expect(replies.map((reply) => /turns=(\d+)/.exec(reply.content)?.[1])).toEqual(['2', '2']);
+  });
+
+  it('answers in an activated channel and its threads, and not elsewhere', async () => {
+    const channel = await newChannel('activated');
+    const quiet = await newChannel('quiet');
+    await new ActivationRepository(redis, { prefix }).activate({
+      guildId,
+      channelId: channel.id,
+      personalityId: alice.id,
+      activatedBy: owner.id,
+    });
+    const thread = await cluster.sandbox.createThread(channel.id, { name: 'inherits' });
+    await cluster.sandbox.userSays(other.id, quiet.id, 'nobody answers here');
+    await cluster.sandbox.userSays(other.id, channel.id, 'anyone?');
+    await cluster.sandbox.userSays(other.id, thread.id, 'and in the thread?');
+    await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
+    await cluster.sandbox.waitForMessages(thread.id, 2, WAIT_MS);
+    expect(personaMessages(thread.id)[0]).toMatchObject({ authorName: 'Alice', threadId: thread.id });
+    expect(personaMessages(quiet.id)).toEqual([]);
+  });
+
+  it('keeps a sticky personality in DMs, switched by a mention', async () => {
+    const dm = await cluster.sandbox.openDm(other.id);
+    await cluster.sandbox.userSays(other.id, dm.id, '@Alice hi in private');
+    await cluster.sandbox.waitForMessages(dm.id, 2, WAIT_MS);
+    await cluster.sandbox.userSays(other.id, dm.id, 'still there?');
+    await cluster.sandbox.waitForMessages(dm.id, 4, WAIT_MS);
+    await cluster.sandbox.userSays(other.id, dm.id, '@Dr Who your turn');
+    await cluster.sandbox.waitForMessages(dm.id, 6, WAIT_MS);
+    const botLines = cluster.sandbox.transcript(dm.id).filter((message) => message.authorId === cluster.sandbox.bot.userId);
+    expect(botLines.map((message) => message.content.split(':**')[0])).toEqual(['**Alice', '**Alice', '**Dr Who']);
+  });
+
+  it('lets a private personality answer only its owner', async () => {
+    const channel = await newChannel('private');
+    await cluster.sandbox.userSays(other.id, channel.id, '@Secret tell me');
+    await cluster.sandbox.userSays(owner.id, channel.id, '@Secret tell me');
+    await cluster.sandbox.waitForMessages(channel.id, 3, WAIT_MS);
+    expect(personaMessages(channel.id)).toHaveLength(1);
+    expect(secret.visibility).toBe('private');
+  });
+
+  it('splits a long reply and never pings from an AI reply', async () => {
+    const channel = await newChannel('long');
+    await cluster.sandbox.userSays(owner.id, channel.id, '@Alice !long 4500');
+    await cluster.sandbox.waitForMessages(channel.id, (messages) => messages.length >= 4, WAIT_MS);
+    const chunks = personaMessages(channel.id);
+    expect(chunks.length).toBeGreaterThanOrEqual(3);
+    for (const chunk of chunks) expect(chunk.content.length).toBeLessThanOrEqual(2000);
+    await cluster.sandbox.userSays(owner.id, channel.id, '@Alice !say @everyone <@' + other.id + '> hi');
+    await cluster.sandbox.waitForMessages(channel.id, (messages) => messages.at(-1)?.content.includes('@everyone') ?? false, WAIT_MS);
+    expect(personaMessages(channel.id).at(-1)?.wouldPing).toEqual({ users: [], roles: [], everyone: false });
+  });
+});
