@@ -51,7 +51,11 @@ export class DiscordHttpError extends Error {
  * Adds `error` under `path` in `tree`, creating the intermediate nodes. Array indexes become string keys, as in
  * Discord's answers: `['embeds', 0, 'title']` lands in `tree.embeds['0'].title._errors`.
  */
-export function addFieldError(tree: DiscordErrorTree, path: DiscordFieldPath, error: DiscordFieldError): void {
+export function addFieldError(
+  tree: DiscordErrorTree,
+  path: DiscordFieldPath,
+  error: DiscordFieldError,
+): void {
   let node = tree;
   for (const segment of path) {
     const key = String(segment);
@@ -176,6 +180,7 @@ export const DiscordErrors = {
   notFound: () => new DiscordHttpError(404, { message: '404: Not Found', code: 0 }),
   invalidFormBody: (errorsTree: unknown) =>
     new DiscordHttpError(400, { message: 'Invalid Form Body', code: 50035, errors: errorsTree }),
-  cannotSendEmptyMessage: () => new DiscordHttpError(400, { message: 'Cannot send an empty message', code: 50006 }),
+  cannotSendEmptyMessage: () =>
+    new DiscordHttpError(400, { message: 'Cannot send an empty message', code: 50006 }),
   methodNotAllowed: () => new DiscordHttpError(405, { message: '405: Method Not Allowed', code: 0 }),
 } as const;

@@ -363,9 +363,9 @@ export class SandboxStore {
     }
   }
 
-  /** Non-deleted messages of a channel, oldest first. */
+  /** Messages everyone sees in a channel (not deleted, not ephemeral), oldest first. */
   channelMessages(channelId: string): MessageRecord[] {
-    return (this.#byChannel.get(channelId) ?? []).filter((message) => !message.deleted);
+    return (this.#byChannel.get(channelId) ?? []).filter((message) => !message.deleted && (message.flags & 64) === 0);
   }
 
   /** Active (unarchived) threads under a guild's channels. */

@@ -8,7 +8,7 @@ import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord.js';
 import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
 import { type Config, ConfigError, loadConfig } from '../src/config/index.js';
-import { startHealthServer } from '../src/http/index.js';
+import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { createMetrics } from '../src/metrics/index.js';
 import { buildBullPrefix, ConversationGate, QUEUE_NAME, ReplyAdmission } from '../src/queue/index.js';
@@ -113,7 +113,8 @@ async function main(): Promise<void> {
     port: config.http.port,
     logger,
     metrics: metrics.registry,
-    readiness: async () => ({ redis: (await redis.ping()) === 'PONG', worker: worker.isRunning() }),
+    readiness: () =>
+      runReadinessChecks([createRedisReadinessCheck(redis), { name: 'worker', probe: () => worker.isRunning() }]),
   });
   logger.info({ concurrency: config.worker.concurrency, httpPort: health.port }, 'worker started');
 

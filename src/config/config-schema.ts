@@ -78,10 +78,11 @@ export const EnvSchema = z.object({
   WEBHOOKS_PER_CHANNEL: integer(1, 10).default(2),
   WEBHOOK_GLOBAL_RATE_PER_SECOND: integer(1, 100_000).default(50),
 
-  SHARD_COUNT: integer(1, 4096).optional(),
+  SHARD_COUNT: z.literal('').transform(() => undefined).or(integer(1, 4096)).optional(),
   SHARD_IDS: z
-    .string()
-    .regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of shard numbers')
+    .literal('')
+    .transform(() => undefined)
+    .or(z.string().regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of shard numbers'))
     .optional(),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

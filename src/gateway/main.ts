@@ -3,7 +3,7 @@
  * never calls the AI (`npm run start:gateway`).
  */
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
-import { startHealthServer } from '../http/index.js';
+import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
 import { createLogger, newCorrelationId } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { ReplyAdmission } from '../queue/index.js';
@@ -62,14 +62,15 @@ async function main(): Promise<void> {
     activations,
     interactions: null,
     logger,
-    onMessageSeen: (kind) => metrics.messagesSeen.inc({ kind }),
+    onMessageSeen: (kind) => metrics.messagesSeen.inc({ reason: kind }),
   }).listen();
 
   const health = await startHealthServer({
     port: config.http.port,
     logger,
     metrics: metrics.registry,
-    readiness: async () => ({ redis: (await redis.ping()) === 'PONG', discord: client.isReady() }),
+    readiness: () =>
+      runReadinessChecks([createRedisReadinessCheck(redis), { name: 'discord', probe: () => client.isReady() }]),
   });
   await client.login(config.discord.token);
   logger.info({ httpPort: health.port, user: client.user?.tag }, 'gateway started');

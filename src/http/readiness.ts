@@ -52,7 +52,8 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<Readi
   try {
     // Promise.race subscribes to the probe, so a probe rejecting after its timeout is still handled.
     const outcome = await Promise.race([Promise.resolve().then(() => check.probe()), timedOut]);
-    if (outcome === 'timeout') return { name: check.name, ok: false, detail: `timed out after ${timeoutMs} ms` };
+    if (outcome === 'timeout')
+      return { name: check.name, ok: false, detail: `timed out after ${timeoutMs} ms` };
     return outcome ? { name: check.name, ok: true } : { name: check.name, ok: false, detail: 'not ready' };
   } catch (error) {
     // Only the error's name: messages can carry connection strings, and /readyz answers anyone who asks.

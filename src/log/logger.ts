@@ -47,7 +47,7 @@ export function createLogger(
     },
   };
   if (destination) return pino(options, destination);
-  const pretty = settings.pretty ?? process.stdout.isTTY === true;
+  const pretty = settings.pretty ?? (process.stdout.isTTY === true && isPrettyPrinterInstalled());
   if (pretty) {
     return pino({
       ...options,
@@ -55,4 +55,14 @@ export function createLogger(
     });
   }
   return pino(options);
+}
+
+/** pino-pretty is a dev dependency: production images lack it, so a TTY there still gets JSON. */
+function isPrettyPrinterInstalled(): boolean {
+  try {
+    import.meta.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -16,7 +16,9 @@ export interface OptionalMetricsOptions {
 
 export type MetricsOptions = RequiredMetricsOptions & Partial<OptionalMetricsOptions>;
 
-export const DefaultMetricsOptions = { collectDefault: true } as const satisfies Required<OptionalMetricsOptions>;
+export const DefaultMetricsOptions = {
+  collectDefault: true,
+} as const satisfies Required<OptionalMetricsOptions>;
 
 /** Why the gateway refused to enqueue a reply (the fair-admission outcomes). */
 export type JobRefusalReason = 'user-pending' | 'user-rate' | 'queue-full';

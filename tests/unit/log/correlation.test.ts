@@ -8,6 +8,15 @@ import {
   runWithCorrelation,
 } from '../../../src/log/index.js';
 
+/** A promise the test opens by hand, for turn-taking without timers. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open: () => void = () => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
 function capture() {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
@@ -57,18 +66,18 @@ describe('runWithCorrelation', () => {
     it('stamps each log line with its own flow’s correlation id', async () => {
       const { logger, lines } = capture();
       // Turn-taking without timers: each flow logs, hands the turn over, and waits for it to come back.
-      const turns = { 'flow-a': Promise.withResolvers<void>(), 'flow-b': Promise.withResolvers<void>() };
+      const turns = { 'flow-a': gate(), 'flow-b': gate() };
       const flow = (name: 'flow-a' | 'flow-b', other: 'flow-a' | 'flow-b') =>
         runWithCorrelation({ correlationId: name, userId: `user-${name}` }, async () => {
           for (let step = 0; step < 3; step += 1) {
             await turns[name].promise;
-            turns[name] = Promise.withResolvers<void>();
+            turns[name] = gate();
             logger.child({ module: 'flow' }).info({ step, flow: name }, 'step');
-            turns[other].resolve();
+            turns[other].open();
           }
         });
       const done = Promise.all([flow('flow-a', 'flow-b'), flow('flow-b', 'flow-a')]);
-      turns['flow-a'].resolve();
+      turns['flow-a'].open();
       await done;
 
       expect(lines.map((line) => line['flow'])).toEqual([

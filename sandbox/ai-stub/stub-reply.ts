@@ -1,0 +1,128 @@
+import { createSeededRandom, type RandomSource } from './seeded-random.js';
+
+/** A chat message as the stub received it (content parts already joined into text). */
+export interface StubMessage {
+  readonly role: string;
+  readonly content: string;
+}
+
+/** Longest `!long` reply, so a typo cannot make the stub build megabytes. */
+export const MAX_LONG_REPLY_CHARS = 50_000;
+const LAST_MESSAGE_CHARS = 200;
+const SYSTEM_WORDS = 5;
+
+const SAY_DIRECTIVE = /(?:^|\s)!say\s+([\s\S]+)$/;
+const LONG_DIRECTIVE = /(?:^|\s)!long\s+(\d+)/;
+
+/**
+ * The stub's deterministic answer. Normally it echoes what it saw:
+ * `[stub:<model>] system="<first 5 words of the system prompt>" turns=<messages> last="<last user message>"`.
+ * Directives in the last user message: `!say <text>` answers exactly `<text>`; `!long <n>` answers about `n`
+ * characters of paragraphs with a fenced `ts` code block in the middle (to exercise message splitting).
+ */
+export function buildStubReply(model: string, messages: readonly StubMessage[]): string {
+  const lastUser = messages.findLast((message) => message.role === 'user')?.content ?? '';
+  const say = SAY_DIRECTIVE.exec(lastUser);
+  if (say) return say[1]!;
+  const long = LONG_DIRECTIVE.exec(lastUser);
+  if (long) return buildLongReply(Number(long[1]));
+  const system = messages.find((message) => message.role === 'system' || message.role === 'developer');
+  const systemWords = (system?.content ?? '').split(/\s+/).filter(Boolean).slice(0, SYSTEM_WORDS).join(' ');
+  const last = Array.from(lastUser).slice(0, LAST_MESSAGE_CHARS).join('');
+  return `[stub:${model}] system="${systemWords}" turns=${messages.length} last="${last}"`;
+}
+
+const WORDS = [
+  'chorus',
+  'relay',
+  'webhook',
+  'personality',
+  'queue',
+  'worker',
+  'breaker',
+  'latency',
+  'message',
+  'channel',
+  'thread',
+  'signal',
+  'answer',
+  'provider',
+  'fairness',
+  'token',
+  'gateway',
+  'replica',
+  'backoff',
+  'window',
+  'history',
+  'prompt',
+  'avatar',
+  'shard',
+  'redis',
+  'stream',
+  'chunk',
+  'limit',
+  'retry',
+  'probe',
+  'quietly',
+  'always',
+  'never',
+  'the',
+  'a',
+  'of',
+  'and',
+  'with',
+  'through',
+  'under',
+];
+
+/**
+ * About `targetChars` characters (clamped to 1…{@link MAX_LONG_REPLY_CHARS}): prose paragraphs, a fenced
+ * ```` ```ts ```` block in the middle, more prose. Seeded by the length, so equal requests get equal replies.
+ * Tiny targets still get the code block, so they come out longer than asked.
+ */
+export function buildLongReply(targetChars: number): string {
+  const target = Math.min(Math.max(Math.trunc(targetChars), 1), MAX_LONG_REPLY_CHARS);
+  const random = createSeededRandom(target);
+  const code = buildCodeBlock(Math.max(1, Math.round((target * 0.2) / 36)));
+  const proseBudget = Math.max(0, target - code.length - 4);
+  const before = buildProse(Math.ceil(proseBudget / 2), random);
+  const after = buildProse(Math.floor(proseBudget / 2), random);
+  return [before, code, after].filter((part) => part.length > 0).join('\n\n');
+}
+
+function buildCodeBlock(steps: number): string {
+  const lines = ['export function relay(steps: number): number {', '  let total = 0;'];
+  for (let step = 1; step <= steps; step += 1) lines.push(`  total += ${step} * steps; // step ${step}`);
+  lines.push('  return total;', '}');
+  return `\`\`\`ts\n${lines.join('\n')}\n\`\`\``;
+}
+
+function buildProse(budget: number, random: RandomSource): string {
+  const between = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+  let text = '';
+  let wordsInSentence = 0;
+  let sentenceLength = between(5, 14);
+  let sentencesInParagraph = 0;
+  let paragraphLength = between(2, 5);
+  for (;;) {
+    const word = WORDS[Math.floor(random() * WORDS.length)]!;
+    const startsSentence = wordsInSentence === 0;
+    const separator = text.length === 0 ? '' : startsSentence && sentencesInParagraph === 0 ? '\n\n' : ' ';
+    const token = separator + (startsSentence ? word[0]!.toUpperCase() + word.slice(1) : word);
+    // + 1 keeps room for the full stop that ends the sentence.
+    if (text.length + token.length + 1 > budget) break;
+    text += token;
+    wordsInSentence += 1;
+    if (wordsInSentence === sentenceLength) {
+      text += '.';
+      wordsInSentence = 0;
+      sentenceLength = between(5, 14);
+      sentencesInParagraph += 1;
+      if (sentencesInParagraph === paragraphLength) {
+        sentencesInParagraph = 0;
+        paragraphLength = between(2, 5);
+      }
+    }
+  }
+  return wordsInSentence > 0 ? `${text}.` : text;
+}

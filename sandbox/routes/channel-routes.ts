@@ -1,0 +1,238 @@
+import { buildErrorsTree, DiscordErrors, DiscordHttpError } from '../discord-errors.js';
+import { validateMessagePayload } from '../discord-rules.js';
+import { hasPermissions, PermissionFlags } from '../permission-calculator.js';
+import type { RestRequest, RestRouter } from '../rest-router.js';
+import { ChannelType, type MessageRecord, type MessageReferenceRecord } from '../sandbox-store.js';
+import {
+  botPermissionsIn,
+  isObject,
+  type RouteContext,
+  requireBotPermissions,
+  requireVisibleChannel,
+  sendPermissionFor,
+} from './route-context.js';
+
+/** Discord's answer for posting into a forum or other non-text channel. */
+function nonTextChannel(): DiscordHttpError {
+  return new DiscordHttpError(400, { message: 'Cannot send messages in a non-text channel', code: 50008 });
+}
+
+/** The payload to validate: uploaded files count as attachments even when `attachments` was not described. */
+function withUploads(request: RestRequest): Record<string, unknown> {
+  const body = isObject(request.body) ? request.body : {};
+  if (request.files.length > 0 && !Array.isArray(body['attachments'])) {
+    return { ...body, attachments: request.files.map((_, index) => ({ id: index })) };
+  }
+  return body;
+}
+
+/** Resolves `message_reference` of a create-message body (replies only; forwards are not modelled). */
+function resolveReference(
+  context: RouteContext,
+  channelId: string,
+  guildId: string | null,
+  value: unknown,
+): MessageReferenceRecord | null {
+  if (value === undefined || value === null) return null;
+  if (!isObject(value)) {
+    throw DiscordErrors.invalidFormBody(
+      buildErrorsTree(['message_reference'], { code: 'MODEL_TYPE_CONVERT', message: 'Only dictionaries may be used in a ModelType' }),
+    );
+  }
+  const messageId = value['message_id'];
+  const referencedChannel = value['channel_id'] ?? channelId;
+  const target = typeof messageId === 'string' ? context.store.messages.get(messageId) : undefined;
+  const found =
+    target !== undefined && !target.deleted && target.channelId === channelId && referencedChannel === channelId;
+  if (!found) {
+    if (value['fail_if_not_exists'] === false) return null;
+    throw DiscordErrors.invalidFormBody(
+      buildErrorsTree(['message_reference'], { code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', message: 'Unknown message' }),
+    );
+  }
+  return { messageId: target.id, channelId, guildId };
+}
+
+function parseLimit(raw: string | null): number {
+  if (raw === null) return 50;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit)) {
+    throw DiscordErrors.invalidFormBody(
+      buildErrorsTree(['limit'], { code: 'NUMBER_TYPE_COERCE', message: `Value "${raw}" is not int.` }),
+    );
+  }
+  if (limit < 1 || limit > 100) {
+    throw DiscordErrors.invalidFormBody(
+      buildErrorsTree(['limit'], {
+        code: limit < 1 ? 'NUMBER_TYPE_MIN' : 'NUMBER_TYPE_MAX',
+        message: limit < 1 ? 'int value should be greater than or equal to 1.' : 'int value should be less than or equal to 100.',
+      }),
+    );
+  }
+  return limit;
+}
+
+/** Messages per Discord's paging rules: newest first; `around` centres the window on an id. */
+function pageMessages(all: MessageRecord[], query: URLSearchParams): MessageRecord[] {
+  const limit = parseLimit(query.get('limit'));
+  const id = (message: MessageRecord): bigint => BigInt(message.id);
+  const before = query.get('before');
+  const after = query.get('after');
+  const around = query.get('around');
+  if (around !== null) {
+    const pivot = BigInt(around);
+    const older = all.filter((message) => id(message) < pivot).slice(-Math.floor(limit / 2));
+    const newer = all.filter((message) => id(message) >= pivot).slice(0, limit - older.length);
+    return [...older, ...newer].reverse();
+  }
+  if (after !== null) {
+    const pivot = BigInt(after);
+    return all
+      .filter((message) => id(message) > pivot)
+      .slice(0, limit)
+      .reverse();
+  }
+  const pivot = before === null ? null : BigInt(before);
+  return all
+    .filter((message) => pivot === null || id(message) < pivot)
+    .slice(-limit)
+    .reverse();
+}
+
+/** Channel and message routes the bot uses. */
+export function registerChannelRoutes(router: RestRouter, context: RouteContext): void {
+  router.add({
+    method: 'GET',
+    template: '/channels/:channelId',
+    auth: 'bot',
+    handler: ({ params }) => ({
+      status: 200,
+      body: context.serializer.channel(requireVisibleChannel(context, params['channelId'] ?? '')),
+    }),
+  });
+
+  router.add({
+    method: 'POST',
+    template: '/channels/:channelId/messages',
+    auth: 'bot',
+    channelFor: (params) => params['channelId'],
+    handler: (request) => {
+      const channel = requireVisibleChannel(context, request.params['channelId'] ?? '');
+      if (channel.type === ChannelType.GuildForum) throw nonTextChannel();
+      requireBotPermissions(context, channel, sendPermissionFor(channel));
+      const payload = withUploads(request);
+      const invalid = validateMessagePayload(payload, { isWebhook: false });
+      if (invalid) throw invalid;
+      if (request.files.length > 0) requireBotPermissions(context, channel, PermissionFlags.AttachFiles);
+      const body = isObject(request.body) ? request.body : {};
+      if (body['message_reference'] !== undefined && body['message_reference'] !== null) {
+        // Replying needs Read Message History in the channel.
+        requireBotPermissions(context, channel, PermissionFlags.ReadMessageHistory);
+      }
+      const reference = resolveReference(context, channel.id, channel.guildId, body['message_reference']);
+      const message = context.messages.create({
+        channel,
+        author: { kind: 'user', userId: context.botUserId },
+        payload: body,
+        files: request.files,
+        reference,
+        type: reference ? 19 : 0,
+      });
+      return { status: 200, body: context.messages.forRest(message) };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    template: '/channels/:channelId/messages',
+    auth: 'bot',
+    handler: ({ params, query }) => {
+      const channel = requireVisibleChannel(context, params['channelId'] ?? '');
+      // Without Read Message History Discord answers an empty page rather than an error.
+      if (!hasPermissions(botPermissionsIn(context, channel), PermissionFlags.ReadMessageHistory)) {
+        parseLimit(query.get('limit'));
+        return { status: 200, body: [] };
+      }
+      const page = pageMessages(context.store.channelMessages(channel.id), query);
+      return { status: 200, body: page.map((message) => context.messages.forRest(message)) };
+    },
+  });
+
+  const requireChannelMessage = (channelId: string, messageId: string): MessageRecord => {
+    const message = context.store.messages.get(messageId);
+    if (!message || message.deleted || message.channelId !== channelId || (message.flags & 64) !== 0) {
+      throw DiscordErrors.unknownMessage();
+    }
+    return message;
+  };
+
+  router.add({
+    method: 'GET',
+    template: '/channels/:channelId/messages/:messageId',
+    auth: 'bot',
+    handler: ({ params }) => {
+      const channel = requireVisibleChannel(context, params['channelId'] ?? '');
+      if (!hasPermissions(botPermissionsIn(context, channel), PermissionFlags.ReadMessageHistory)) {
+        throw DiscordErrors.missingAccess();
+      }
+      const message = requireChannelMessage(channel.id, params['messageId'] ?? '');
+      return { status: 200, body: context.messages.forRest(message) };
+    },
+  });
+
+  router.add({
+    method: 'PATCH',
+    template: '/channels/:channelId/messages/:messageId',
+    auth: 'bot',
+    handler: (request) => {
+      const channel = requireVisibleChannel(context, request.params['channelId'] ?? '');
+      const message = requireChannelMessage(channel.id, request.params['messageId'] ?? '');
+      if (message.authorId !== context.botUserId || message.webhookId !== null) {
+        throw new DiscordHttpError(403, { message: 'Cannot edit a message authored by another user', code: 50005 });
+      }
+      const invalid = validateMessagePayload(withUploads(request), { isWebhook: false, isEdit: true });
+      if (invalid) throw invalid;
+      const body = isObject(request.body) ? request.body : {};
+      const edited = context.messages.edit(message, body, request.files);
+      if (
+        edited.content.trim() === '' &&
+        edited.embeds.length === 0 &&
+        edited.components.length === 0 &&
+        edited.attachments.length === 0
+      ) {
+        throw DiscordErrors.cannotSendEmptyMessage();
+      }
+      return { status: 200, body: context.messages.forRest(edited) };
+    },
+  });
+
+  router.add({
+    method: 'DELETE',
+    template: '/channels/:channelId/messages/:messageId',
+    auth: 'bot',
+    handler: ({ params }) => {
+      const channel = requireVisibleChannel(context, params['channelId'] ?? '');
+      const message = requireChannelMessage(channel.id, params['messageId'] ?? '');
+      if (message.authorId !== context.botUserId) {
+        if (channel.guildId === null) {
+          throw new DiscordHttpError(403, { message: 'Cannot execute action on a DM channel', code: 50003 });
+        }
+        requireBotPermissions(context, channel, PermissionFlags.ManageMessages);
+      }
+      context.messages.delete(message);
+      return { status: 204 };
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    template: '/channels/:channelId/typing',
+    auth: 'bot',
+    handler: ({ params }) => {
+      const channel = requireVisibleChannel(context, params['channelId'] ?? '');
+      if (channel.type === ChannelType.GuildForum) throw nonTextChannel();
+      requireBotPermissions(context, channel, sendPermissionFor(channel));
+      return { status: 204 };
+    },
+  });
+}

@@ -1,0 +1,93 @@
+import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
+import { buildProviderRejectedText, buildProviderUnavailableText } from './messages.js';
+
+/** Why a provider could not be used right now (its fault; trying later may work). */
+export type ProviderUnavailableReason =
+  /** Its breaker is open: recent calls failed, so we are not calling it until the half-open probe. */
+  | 'circuit-open'
+  | 'timeout'
+  | 'network'
+  | 'server-error'
+  | 'rate-limited'
+  | 'bad-response';
+
+/** Why a provider refused the call (trying again unchanged will not help). */
+export type ProviderRejectedReason =
+  /** 401/403: the key is wrong, revoked or lacks access. */
+  | 'invalid-key'
+  /** 429 `insufficient_quota`: the key's account is out of credit. */
+  | 'quota-exceeded'
+  /** Still too long for the model after dropping older history once. */
+  | 'context-length'
+  /** Any other 4xx (unknown model, bad parameter…). */
+  | 'rejected'
+  /** The personality names a provider this deployment does not configure. */
+  | 'unknown-provider'
+  /** Neither the user nor the operator has a key for this provider. */
+  | 'missing-key';
+
+/** Whose API key a call used. */
+export type KeyOwner = 'user' | 'operator';
+
+/** Fields of {@link ProviderUnavailableError}. */
+export interface ProviderUnavailableDetails {
+  readonly provider: string;
+  readonly model: string;
+  readonly reason: ProviderUnavailableReason;
+  /** About when trying again may work (until the breaker's probe, or the provider's `retry-after`); null = unknown. */
+  readonly retryAfterMs: number | null;
+  readonly cause?: unknown;
+}
+
+/** The AI provider is failing, overloaded or not answering; the message says when to try again. */
+export class ProviderUnavailableError extends UserFacingError {
+  readonly provider: string;
+  readonly model: string;
+  readonly reason: ProviderUnavailableReason;
+  readonly retryAfterMs: number | null;
+
+  constructor(details: ProviderUnavailableDetails) {
+    super(
+      ChorusErrorCode.ProviderUnavailable,
+      buildProviderUnavailableText(details.reason, details.retryAfterMs),
+      details.cause === undefined ? {} : { cause: details.cause },
+    );
+    this.provider = details.provider;
+    this.model = details.model;
+    this.reason = details.reason;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/** Fields of {@link ProviderRejectedError}. */
+export interface ProviderRejectedDetails {
+  readonly provider: string;
+  readonly model: string;
+  readonly reason: ProviderRejectedReason;
+  readonly keyOwner: KeyOwner;
+  /** The provider's HTTP status, when it answered. */
+  readonly status: number | null;
+  readonly cause?: unknown;
+}
+
+/** The provider refused the call because of the key or the request; never counts against its breaker. */
+export class ProviderRejectedError extends UserFacingError {
+  readonly provider: string;
+  readonly model: string;
+  readonly reason: ProviderRejectedReason;
+  readonly keyOwner: KeyOwner;
+  readonly status: number | null;
+
+  constructor(details: ProviderRejectedDetails) {
+    super(
+      ChorusErrorCode.ProviderRejected,
+      buildProviderRejectedText(details),
+      details.cause === undefined ? {} : { cause: details.cause },
+    );
+    this.provider = details.provider;
+    this.model = details.model;
+    this.reason = details.reason;
+    this.keyOwner = details.keyOwner;
+    this.status = details.status;
+  }
+}

@@ -1,0 +1,253 @@
+import {
+  ApplicationCommandType,
+  ContextMenuCommandBuilder,
+  InteractionContextType,
+  type RESTPutAPIApplicationCommandsJSONBody,
+  SlashCommandBuilder,
+  type SlashCommandStringOption,
+  type SlashCommandSubcommandBuilder,
+} from 'discord.js';
+
+/** Top-level command names, as Discord shows them. */
+export const CommandName = {
+  Personality: 'personality',
+  Activate: 'activate',
+  Deactivate: 'deactivate',
+  Activations: 'activations',
+  Reset: 'reset',
+  ApiKey: 'apikey',
+  Status: 'status',
+  ForgetMe: 'forget-me',
+  Help: 'help',
+  DeleteReply: 'Delete reply',
+  Regenerate: 'Regenerate',
+} as const;
+
+/** Subcommand (and subcommand group) names. */
+export const SubcommandName = {
+  Create: 'create',
+  Edit: 'edit',
+  Remove: 'remove',
+  Info: 'info',
+  List: 'list',
+  AliasGroup: 'alias',
+  Add: 'add',
+  Set: 'set',
+  Test: 'test',
+} as const;
+
+/** Option names; one constant per name so definitions and handlers cannot drift apart. */
+export const OptionName = {
+  Name: 'name',
+  NewName: 'new-name',
+  Prompt: 'prompt',
+  Avatar: 'avatar',
+  Provider: 'provider',
+  Model: 'model',
+  Temperature: 'temperature',
+  Visibility: 'visibility',
+  Scope: 'scope',
+  Alias: 'alias',
+  Personality: 'personality',
+  Everywhere: 'everywhere',
+  Key: 'key',
+} as const;
+
+/** Options whose value names a personality: they autocomplete from the caller's and public personalities. */
+export const PERSONALITY_OPTIONS: ReadonlySet<string> = new Set([OptionName.Name, OptionName.Personality]);
+
+/** Where a command may run: guild channels, and the bot's DMs (personalities answer there too). */
+const ANYWHERE = [InteractionContextType.Guild, InteractionContextType.BotDM] as const;
+
+const personalityOption = (option: SlashCommandStringOption, description: string) =>
+  option.setName(OptionName.Name).setDescription(description).setRequired(true).setAutocomplete(true);
+
+/*
+ * Lengths, ranges and formats are deliberately not declared on the options: Discord would reject bad input
+ * with its own generic text, while the validators answer naming the field and the rule, from one source.
+ * Default member permissions are not declared either: server admins can override them, so the handler's
+ * own check of `memberPermissions` is what enforces Manage Channels.
+ */
+function addPersonalityFields(subcommand: SlashCommandSubcommandBuilder, required: boolean) {
+  return subcommand
+    .addStringOption((option) =>
+      option.setName(OptionName.Prompt).setDescription('The system prompt: who the personality is').setRequired(required),
+    )
+    .addStringOption((option) =>
+      option.setName(OptionName.Avatar).setDescription('Avatar image URL (https), or "none" to remove it'),
+    )
+    .addStringOption((option) =>
+      option.setName(OptionName.Provider).setDescription('AI provider').setAutocomplete(true),
+    )
+    .addStringOption((option) => option.setName(OptionName.Model).setDescription('Model').setAutocomplete(true))
+    .addNumberOption((option) =>
+      option.setName(OptionName.Temperature).setDescription('Sampling temperature, 0 to 2 (omit for the default)'),
+    )
+    .addStringOption((option) =>
+      option
+        .setName(OptionName.Visibility)
+        .setDescription('public: anyone can talk to it; private: only you')
+        .addChoices({ name: 'public', value: 'public' }, { name: 'private', value: 'private' }),
+    );
+}
+
+function buildPersonalityCommand(): SlashCommandBuilder {
+  const command = new SlashCommandBuilder()
+    .setName(CommandName.Personality)
+    .setDescription('Create and manage AI personalities')
+    .setContexts(...ANYWHERE);
+  command.addSubcommand((subcommand) =>
+    addPersonalityFields(
+      subcommand
+        .setName(SubcommandName.Create)
+        .setDescription('Create a personality you own')
+        .addStringOption((option) =>
+          option.setName(OptionName.Name).setDescription('Its name: people address it as @Name').setRequired(true),
+        ),
+      true,
+    ),
+  );
+  command.addSubcommand((subcommand) =>
+    addPersonalityFields(
+      subcommand
+        .setName(SubcommandName.Edit)
+        .setDescription('Change one of your personalities')
+        .addStringOption((option) => personalityOption(option, 'The personality to change'))
+        .addStringOption((option) => option.setName(OptionName.NewName).setDescription('A new name')),
+      false,
+    ),
+  );
+  command.addSubcommand((subcommand) =>
+    subcommand
+      .setName(SubcommandName.Remove)
+      .setDescription('Delete one of your personalities')
+      .addStringOption((option) => personalityOption(option, 'The personality to delete')),
+  );
+  command.addSubcommand((subcommand) =>
+    subcommand
+      .setName(SubcommandName.Info)
+      .setDescription('Show a personality')
+      .addStringOption((option) => personalityOption(option, 'The personality to show')),
+  );
+  command.addSubcommand((subcommand) =>
+    subcommand
+      .setName(SubcommandName.List)
+      .setDescription('List personalities')
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Scope)
+          .setDescription('Yours (default) or everyone’s public ones')
+          .addChoices({ name: 'mine', value: 'mine' }, { name: 'public', value: 'public' }),
+      ),
+  );
+  command.addSubcommandGroup((group) =>
+    group
+      .setName(SubcommandName.AliasGroup)
+      .setDescription('Other names a personality answers to')
+      .addSubcommand((subcommand) =>
+        subcommand
+          .setName(SubcommandName.Add)
+          .setDescription('Add an alias to one of your personalities')
+          .addStringOption((option) => personalityOption(option, 'The personality'))
+          .addStringOption((option) =>
+            option.setName(OptionName.Alias).setDescription('The extra name').setRequired(true),
+          ),
+      )
+      .addSubcommand((subcommand) =>
+        subcommand
+          .setName(SubcommandName.Remove)
+          .setDescription('Remove an alias from one of your personalities')
+          .addStringOption((option) => personalityOption(option, 'The personality'))
+          .addStringOption((option) =>
+            option.setName(OptionName.Alias).setDescription('The alias to remove').setRequired(true).setAutocomplete(true),
+          ),
+      ),
+  );
+  return command;
+}
+
+function buildApiKeyCommand(): SlashCommandBuilder {
+  const providerOption = (option: SlashCommandStringOption) =>
+    option.setName(OptionName.Provider).setDescription('AI provider (default: the bot’s default)').setAutocomplete(true);
+  const command = new SlashCommandBuilder()
+    .setName(CommandName.ApiKey)
+    .setDescription('Use your own AI provider key for your messages')
+    .setContexts(...ANYWHERE);
+  command.addSubcommand((subcommand) =>
+    subcommand
+      .setName(SubcommandName.Set)
+      .setDescription('Store your key (encrypted; only its fingerprint is ever shown)')
+      .addStringOption((option) => option.setName(OptionName.Key).setDescription('Your API key').setRequired(true))
+      .addStringOption(providerOption),
+  );
+  command.addSubcommand((subcommand) =>
+    subcommand.setName(SubcommandName.Remove).setDescription('Delete your stored key').addStringOption(providerOption),
+  );
+  command.addSubcommand((subcommand) =>
+    subcommand
+      .setName(SubcommandName.Test)
+      .setDescription('Check your stored key against the provider')
+      .addStringOption(providerOption),
+  );
+  return command;
+}
+
+/** Every command Chorus registers, as the JSON body of a bulk overwrite. */
+export function buildCommandDefinitions(): RESTPutAPIApplicationCommandsJSONBody {
+  const activationPersonality = (option: SlashCommandStringOption) =>
+    option
+      .setName(OptionName.Personality)
+      .setDescription('The personality that answers every message here')
+      .setRequired(true)
+      .setAutocomplete(true);
+  return [
+    buildPersonalityCommand(),
+    new SlashCommandBuilder()
+      .setName(CommandName.Activate)
+      .setDescription('Make a personality answer every message in this channel (and its threads)')
+      .setContexts(InteractionContextType.Guild)
+      .addStringOption(activationPersonality),
+    new SlashCommandBuilder()
+      .setName(CommandName.Deactivate)
+      .setDescription('Stop the personality activated in this channel')
+      .setContexts(InteractionContextType.Guild),
+    new SlashCommandBuilder()
+      .setName(CommandName.Activations)
+      .setDescription('Show which personality answers in this channel')
+      .setContexts(InteractionContextType.Guild),
+    new SlashCommandBuilder()
+      .setName(CommandName.Reset)
+      .setDescription('Make personalities forget your conversation here')
+      .setContexts(...ANYWHERE)
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Personality)
+          .setDescription('Only this personality (default: all)')
+          .setAutocomplete(true),
+      )
+      .addBooleanOption((option) =>
+        option.setName(OptionName.Everywhere).setDescription('Forget in every channel, not just this one'),
+      ),
+    buildApiKeyCommand(),
+    new SlashCommandBuilder()
+      .setName(CommandName.Status)
+      .setDescription('Your pending replies and limits, and the health of the bot')
+      .setContexts(...ANYWHERE),
+    new SlashCommandBuilder()
+      .setName(CommandName.ForgetMe)
+      .setDescription('Delete everything Chorus stores about you')
+      .setContexts(...ANYWHERE),
+    new SlashCommandBuilder()
+      .setName(CommandName.Help)
+      .setDescription('What Chorus does and how to talk to personalities')
+      .setContexts(...ANYWHERE),
+    new ContextMenuCommandBuilder()
+      .setName(CommandName.DeleteReply)
+      .setType(ApplicationCommandType.Message)
+      .setContexts(...ANYWHERE),
+    new ContextMenuCommandBuilder()
+      .setName(CommandName.Regenerate)
+      .setType(ApplicationCommandType.Message)
+      .setContexts(...ANYWHERE),
+  ].map((builder) => builder.toJSON());
+}

@@ -1,0 +1,93 @@
+import type { RedisClient } from '../redis/index.js';
+import {
+  buildAdmittedKey,
+  buildBullJobKey,
+  buildGateConversationPrefix,
+  buildGateKey,
+  buildGateMember,
+  buildPendingKey,
+  buildPrioritiesKey,
+} from './keys.js';
+import { QueueScript, runQueueScript } from './queue-scripts.js';
+import { DEFAULT_LEASE_MS } from './reply-admission.js';
+import { buildReplyJobId, type ReplyJob } from './reply-job.js';
+
+/** Options for {@link ConversationGate}. */
+export interface ConversationGateOptions {
+  /** `REDIS_PREFIX`. */
+  prefix: string;
+  /** Lease a turn check renews, in ms; keep it equal to the admission's. @defaultValue {@link DEFAULT_LEASE_MS} */
+  leaseMs: number;
+  /**
+   * How long after admission a job may still be on its way into BullMQ (the gateway runs Queue.add right
+   * after the script), in ms. An earlier job older than this whose BullMQ job does not exist is dropped.
+   * @defaultValue 30000
+   */
+  addGraceMs: number;
+  /** Clock. @defaultValue Date.now */
+  now: () => number;
+}
+
+export const DefaultConversationGateOptions = {
+  leaseMs: DEFAULT_LEASE_MS,
+  addGraceMs: 30_000,
+  now: Date.now,
+} as const satisfies Omit<Required<ConversationGateOptions>, 'prefix'>;
+
+type TurnReply = [turn: 1] | [turn: 0, blockerJobId: string, blockerAdmittedAt: number, blockerMember: string];
+
+/** Lost earlier jobs dropped per check before answering "not yet" (each drop is one more round trip). */
+const MAX_REPAIRS_PER_CHECK = 3;
+
+/**
+ * Keeps replies of one conversation (user, channel, personality) in the order the user wrote, however many
+ * workers run: admission records each job in the user's gate, `ReplyAdmission.settle` removes it.
+ */
+export class ConversationGate {
+  readonly options: Readonly<ConversationGateOptions>;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: Pick<ConversationGateOptions, 'prefix'> & Partial<ConversationGateOptions>,
+  ) {
+    this.options = { ...DefaultConversationGateOptions, ...options };
+  }
+
+  /**
+   * true when no earlier, unsettled job of the job's conversation remains, so the worker may answer it now.
+   * Also renews the job's lease. An earlier job whose lease expired, or that was admitted but never reached
+   * BullMQ, does not block.
+   */
+  async isTurn(job: ReplyJob): Promise<boolean> {
+    const { prefix } = this.options;
+    const jobId = buildReplyJobId(job.messageId, job.personalityId);
+    const keys = [
+      buildPendingKey(prefix, job.authorId),
+      buildPrioritiesKey(prefix, job.authorId),
+      buildGateKey(prefix, job.authorId),
+      buildAdmittedKey(prefix, job.authorId),
+    ];
+    for (let repairs = 0; ; repairs += 1) {
+      const now = this.options.now();
+      const reply = await runQueueScript<TurnReply>(this.redis, QueueScript.checkReplyTurn, keys, [
+        jobId,
+        buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
+        buildGateConversationPrefix(job.channelId, job.personalityId),
+        now,
+        this.options.leaseMs,
+        this.options.leaseMs * 2,
+      ]);
+      if (reply[0] === 1) return true;
+      const [, blockerJobId, blockerAdmittedAt, blockerMember] = reply;
+      if (repairs >= MAX_REPAIRS_PER_CHECK || now - blockerAdmittedAt < this.options.addGraceMs) return false;
+      if ((await this.redis.exists(buildBullJobKey(prefix, blockerJobId))) === 1) return false;
+      // Admitted, but its gateway died before Queue.add: it can never run, so it must not hold the
+      // conversation until its lease expires.
+      await runQueueScript<number>(this.redis, QueueScript.settleReply, keys, [
+        blockerJobId,
+        blockerMember,
+        '0',
+      ]);
+    }
+  }
+}

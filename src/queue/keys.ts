@@ -1,0 +1,90 @@
+import { buildKey, buildUserTag } from '../redis/index.js';
+
+/**
+ * Redis keys of the queue area, one pure builder per key. A user's admission state sits under
+ * `{u:<userId>}` (one slot, so one script updates it atomically); BullMQ's keys and the aging index sit
+ * under the `{<prefix>}` hash tag (one slot for the whole queue).
+ */
+const AREA = 'queue';
+
+/** The one BullMQ queue of reply jobs. */
+export const QUEUE_NAME = 'replies';
+
+/**
+ * BullMQ `prefix`: `{<prefix>}`, hash-tagged so every BullMQ key of the queue shares one Cluster slot
+ * (BullMQ's scripts touch many of them at once). Never ioredis `keyPrefix`, which BullMQ rejects.
+ */
+export function buildBullPrefix(prefix: string): string {
+  return `{${prefix}}`;
+}
+
+/** The BullMQ hash of one job, as BullMQ names it (`<bullPrefix>:<queue>:<jobId>`). */
+export function buildBullJobKey(prefix: string, jobId: string): string {
+  return buildKey(buildBullPrefix(prefix), QUEUE_NAME, jobId);
+}
+
+/** ZSET jobId → time the job was admitted (for aging); in the queue's slot, beside BullMQ's keys. */
+export function buildAgingKey(prefix: string): string {
+  return buildKey(buildBullPrefix(prefix), AREA, 'aging');
+}
+
+/** ZSET jobId → lease expiry (Unix ms): the user's unsettled jobs. Expired entries are pruned. */
+export function buildPendingKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'pending');
+}
+
+/** HASH jobId → priority given at admission, for the user's pending jobs. */
+export function buildPrioritiesKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'priorities');
+}
+
+/** ZSET jobId → admission time: recently admitted jobs, so a repeated admission is a duplicate. */
+export function buildAdmittedKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'admitted');
+}
+
+/** HASH `tokens`, `at`: the user's token bucket. */
+export function buildBucketKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'bucket');
+}
+
+/** Why an admission was refused. */
+export type RefusalReason = 'user-pending' | 'user-rate' | 'queue-full';
+
+/** Every refusal reason, in the order the admission script expects their notice keys. */
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['user-pending', 'user-rate', 'queue-full'];
+
+/** STRING (expiring): the user was already told about this refusal reason in the current window. */
+export function buildNotifiedKey(prefix: string, userId: string, reason: RefusalReason): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'notified', reason);
+}
+
+/**
+ * ZSET (all scores 0, so ordered by member) of `<channelId>:<personalityId>:<messageId, 20 digits>:<jobId>`:
+ * the user's unsettled jobs grouped by conversation, each conversation in message order.
+ */
+export function buildGateKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'gate');
+}
+
+/** `<channelId>:<personalityId>:`, the start of every gate member of one conversation. */
+export function buildGateConversationPrefix(channelId: string, personalityId: string): string {
+  return `${channelId}:${personalityId}:`;
+}
+
+/** A job's gate member; the zero-padded snowflake makes member order equal message order. */
+export function buildGateMember(channelId: string, personalityId: string, messageId: string, jobId: string): string {
+  return `${buildGateConversationPrefix(channelId, personalityId)}${messageId.padStart(20, '0')}:${jobId}`;
+}
+
+/** Every per-user key of the queue area (for erasing a user's data without SCAN). */
+export function buildUserQueueKeys(prefix: string, userId: string): string[] {
+  return [
+    buildPendingKey(prefix, userId),
+    buildPrioritiesKey(prefix, userId),
+    buildAdmittedKey(prefix, userId),
+    buildBucketKey(prefix, userId),
+    buildGateKey(prefix, userId),
+    ...REFUSAL_REASONS.map((reason) => buildNotifiedKey(prefix, userId, reason)),
+  ];
+}

@@ -1,0 +1,131 @@
+--[[
+  Admits one reply job for one user, atomically in the user's slot: prunes expired leases, treats a
+  repeated job id as a duplicate (consuming nothing), applies the queue-depth cap, the per-user pending
+  cap and the per-user token bucket, then records the job as pending with its fair priority and in the
+  conversation gate. BullMQ's Queue.add happens after this script, from the caller.
+
+  KEYS[1] pending              ZSET jobId -> lease expiry (ms)
+  KEYS[2] priorities           HASH jobId -> priority
+  KEYS[3] admitted             ZSET jobId -> admission time (ms)
+  KEYS[4] bucket               HASH tokens, at
+  KEYS[5] gate                 ZSET (all scores 0) of gate members
+  KEYS[6] notified:user-pending
+  KEYS[7] notified:user-rate
+  KEYS[8] notified:queue-full
+
+  ARGV[1]  job id
+  ARGV[2]  gate member
+  ARGV[3]  now (Unix ms)
+  ARGV[4]  lease (ms)
+  ARGV[5]  duplicate window (ms)
+  ARGV[6]  max pending jobs per user
+  ARGV[7]  tokens per minute
+  ARGV[8]  burst (bucket capacity)
+  ARGV[9]  queue depth, read by the caller just before
+  ARGV[10] max queue depth
+  ARGV[11] 1 = fair priority, 0 = FIFO (priority 1)
+  ARGV[12] notice window (ms)
+  ARGV[13] retry-after when the user has too many pending jobs (ms)
+  ARGV[14] retry-after when the queue is full (ms)
+  ARGV[15] highest priority BullMQ accepts
+
+  Returns
+    { 1, priority }                 enqueued
+    { 2, priority }                 duplicate, still pending (the caller may re-add: BullMQ dedupes by id)
+    { 3, 0 }                        duplicate, already settled
+    { -1, retryAfterMs, notify }    refused: user-pending
+    { -2, retryAfterMs, notify }    refused: user-rate
+    { -3, retryAfterMs, notify }    refused: queue-full
+]]
+local pendingKey = KEYS[1]
+local prioritiesKey = KEYS[2]
+local admittedKey = KEYS[3]
+local bucketKey = KEYS[4]
+local gateKey = KEYS[5]
+
+local jobId = ARGV[1]
+local member = ARGV[2]
+local now = tonumber(ARGV[3])
+local leaseMs = tonumber(ARGV[4])
+local windowMs = tonumber(ARGV[5])
+local maxPending = tonumber(ARGV[6])
+local perMinute = tonumber(ARGV[7])
+local burst = tonumber(ARGV[8])
+local depth = tonumber(ARGV[9])
+local maxDepth = tonumber(ARGV[10])
+local fair = ARGV[11] == '1'
+local noticeWindowMs = tonumber(ARGV[12])
+local pendingRetryMs = tonumber(ARGV[13])
+local queueFullRetryMs = tonumber(ARGV[14])
+local maxPriority = tonumber(ARGV[15])
+
+--- @include "includes/pruneExpiredLeases"
+
+pruneExpiredLeases(pendingKey, prioritiesKey, now)
+redis.call('ZREMRANGEBYSCORE', admittedKey, '-inf', now - windowMs)
+
+if redis.call('ZSCORE', admittedKey, jobId) then
+  if redis.call('ZSCORE', pendingKey, jobId) then
+    return { 2, tonumber(redis.call('HGET', prioritiesKey, jobId) or '1') }
+  end
+  return { 3, 0 }
+end
+
+-- The notice key makes `notify` true once per user, reason and window, however many gateways refuse.
+local function refuse(code, noticeKey, retryAfterMs)
+  local notify = 0
+  if redis.call('SET', noticeKey, '1', 'NX', 'PX', noticeWindowMs) then
+    notify = 1
+  end
+  return { code, math.max(1, math.ceil(retryAfterMs)), notify }
+end
+
+if depth >= maxDepth then
+  return refuse(-3, KEYS[8], queueFullRetryMs)
+end
+
+local pendingCount = redis.call('ZCARD', pendingKey)
+if pendingCount >= maxPending then
+  return refuse(-1, KEYS[6], pendingRetryMs)
+end
+
+-- Token bucket: `burst` tokens, refilled continuously at perMinute / 60 000 per ms.
+local ratePerMs = perMinute / 60000
+local stored = redis.call('HMGET', bucketKey, 'tokens', 'at')
+local tokens = tonumber(stored[1]) or burst
+local at = tonumber(stored[2]) or now
+-- A gateway whose clock is behind must not mint tokens backwards nor move the bucket into the past.
+tokens = math.min(burst, tokens + math.max(0, now - at) * ratePerMs)
+if tokens < 1 then
+  return refuse(-2, KEYS[7], (1 - tokens) / ratePerMs)
+end
+redis.call('HSET', bucketKey, 'tokens', tostring(tokens - 1), 'at', tostring(math.max(now, at)))
+redis.call('PEXPIRE', bucketKey, math.ceil(burst / ratePerMs) + 1000)
+
+-- Fair priority: the job's rank among the user's unsettled jobs, never below a still-pending earlier
+-- job's priority (so one user's jobs keep their order). Everyone's first job shares priority 1, their
+-- second priority 2, and so on: a round-robin over users. FIFO mode gives everyone priority 1.
+local priority = 1
+if fair then
+  local highest = 0
+  for _, value in ipairs(redis.call('HVALS', prioritiesKey)) do
+    local recorded = tonumber(value)
+    if recorded > highest then
+      highest = recorded
+    end
+  end
+  priority = math.min(maxPriority, math.max(pendingCount + 1, highest))
+end
+
+redis.call('ZADD', pendingKey, now + leaseMs, jobId)
+redis.call('HSET', prioritiesKey, jobId, priority)
+redis.call('ZADD', admittedKey, now, jobId)
+redis.call('ZADD', gateKey, 0, member)
+-- Every entry expires by itself within a lease or a duplicate window; the keys follow once unused.
+local keyTtlMs = leaseMs + windowMs
+redis.call('PEXPIRE', pendingKey, keyTtlMs)
+redis.call('PEXPIRE', prioritiesKey, keyTtlMs)
+redis.call('PEXPIRE', admittedKey, keyTtlMs)
+redis.call('PEXPIRE', gateKey, keyTtlMs)
+
+return { 1, priority }

@@ -1,0 +1,52 @@
+--[[
+  Is it this job's turn in its conversation? True when no earlier job of the same conversation (same
+  user, channel, personality) is still pending. Renews the job's own lease (a worker is holding it), prunes
+  expired leases and drops gate entries whose job is no longer pending, so a lost job blocks nobody for
+  longer than its lease. Each stale entry is removed once: O(log n) amortised.
+
+  KEYS[1] pending      ZSET jobId -> lease expiry
+  KEYS[2] priorities   HASH jobId -> priority
+  KEYS[3] gate         ZSET (all scores 0) of gate members
+  KEYS[4] admitted     ZSET jobId -> admission time
+
+  ARGV[1] job id
+  ARGV[2] the job's gate member
+  ARGV[3] the conversation's member prefix (`<channelId>:<personalityId>:`)
+  ARGV[4] now (Unix ms)
+  ARGV[5] lease (ms)
+  ARGV[6] key TTL (ms)
+
+  Returns
+    { 1 }                                      its turn
+    { 0, blockerJobId, blockerAdmittedAtMs, blockerMember }   an earlier job is still pending
+]]
+local pendingKey = KEYS[1]
+local prioritiesKey = KEYS[2]
+local gateKey = KEYS[3]
+local admittedKey = KEYS[4]
+local jobId = ARGV[1]
+local member = ARGV[2]
+local conversation = ARGV[3]
+local now = tonumber(ARGV[4])
+
+--- @include "includes/pruneExpiredLeases"
+
+pruneExpiredLeases(pendingKey, prioritiesKey, now)
+if redis.call('ZSCORE', pendingKey, jobId) then
+  redis.call('ZADD', pendingKey, 'XX', now + tonumber(ARGV[5]), jobId)
+  redis.call('PEXPIRE', pendingKey, ARGV[6])
+  redis.call('PEXPIRE', prioritiesKey, ARGV[6])
+  redis.call('PEXPIRE', gateKey, ARGV[6])
+end
+
+while true do
+  local earlier = redis.call('ZRANGEBYLEX', gateKey, '[' .. conversation, '(' .. member, 'LIMIT', 0, 1)[1]
+  if not earlier then
+    return { 1 }
+  end
+  local blocker = string.match(earlier, '([^:]+)$')
+  if redis.call('ZSCORE', pendingKey, blocker) then
+    return { 0, blocker, tonumber(redis.call('ZSCORE', admittedKey, blocker) or '0'), earlier }
+  end
+  redis.call('ZREM', gateKey, earlier)
+end

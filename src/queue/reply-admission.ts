@@ -1,0 +1,194 @@
+import type { Config } from '../config/index.js';
+import type { RedisClient } from '../redis/index.js';
+import {
+  buildAdmittedKey,
+  buildAgingKey,
+  buildBucketKey,
+  buildGateKey,
+  buildGateMember,
+  buildNotifiedKey,
+  buildPendingKey,
+  buildPrioritiesKey,
+  REFUSAL_REASONS,
+  type RefusalReason,
+} from './keys.js';
+import { fromRefusalCode, QueueScript, runQueueScript } from './queue-scripts.js';
+import { buildReplyJobId, type ReplyJob, ReplyJobSchema } from './reply-job.js';
+import { createReplyQueue, REPLY_JOB_NAME, type ReplyQueue } from './reply-queue.js';
+
+/** What {@link ReplyAdmission.admit} decided. */
+export type AdmissionResult =
+  | { readonly outcome: 'enqueued'; readonly jobId: string; readonly priority: number }
+  | { readonly outcome: 'duplicate'; readonly jobId: string }
+  | {
+      readonly outcome: 'refused';
+      readonly reason: RefusalReason;
+      readonly retryAfterMs: number;
+      /** true at most once per user, reason and notice window: tell the user (see `buildLimitNotice`). */
+      readonly notify: boolean;
+    };
+
+/** The limits admission applies, as `Config['limits']` holds them. */
+export type AdmissionLimits = Pick<
+  Config['limits'],
+  'userMaxPending' | 'userRatePerMinute' | 'userBurst' | 'queueMaxDepth' | 'fairQueue'
+>;
+
+/** Highest priority BullMQ accepts (2^21 - 1). */
+export const MAX_BULLMQ_PRIORITY = 2_097_151;
+
+/**
+ * How long an admitted job counts as pending without being settled: past it, a job lost between admission
+ * and Queue.add (or by a worker that died) stops holding the user's slot and its conversation. Workers renew
+ * it through `ConversationGate.isTurn`.
+ */
+export const DEFAULT_LEASE_MS = 10 * 60_000;
+
+/** Options for {@link ReplyAdmission}. */
+export interface ReplyAdmissionOptions {
+  /** `REDIS_PREFIX`. */
+  prefix: string;
+  /** Per-user and global limits (`Config['limits']`). */
+  limits: AdmissionLimits;
+  /** The queue to add to; when null one is opened on the same client and closed by {@link ReplyAdmission.close}. @defaultValue null */
+  queue: ReplyQueue | null;
+  /** Lease of a pending job, in ms. @defaultValue {@link DEFAULT_LEASE_MS} */
+  leaseMs: number;
+  /** How long a job id is remembered so a repeated admission is a duplicate, in ms. @defaultValue 600000 */
+  duplicateWindowMs: number;
+  /** A user is told about one refusal reason at most once per this window, in ms. @defaultValue 60000 */
+  noticeWindowMs: number;
+  /** Retry hint when the user has too many pending jobs (replies take seconds), in ms. @defaultValue 20000 */
+  pendingRetryAfterMs: number;
+  /** Retry hint when the whole queue is full, in ms. @defaultValue 60000 */
+  queueFullRetryAfterMs: number;
+  /** Clock. @defaultValue Date.now */
+  now: () => number;
+}
+
+export const DefaultReplyAdmissionOptions = {
+  queue: null,
+  leaseMs: DEFAULT_LEASE_MS,
+  duplicateWindowMs: 10 * 60_000,
+  noticeWindowMs: 60_000,
+  pendingRetryAfterMs: 20_000,
+  queueFullRetryAfterMs: 60_000,
+  now: Date.now,
+} as const satisfies Omit<Required<ReplyAdmissionOptions>, 'prefix' | 'limits'>;
+
+type AdmitReply = [code: number, value: number, notify?: number];
+
+/**
+ * Admits reply jobs into the one BullMQ queue with per-user fairness and limits (docs/fair-queue.md):
+ * a Lua script in the user's slot decides and records, then the job is added to BullMQ with the priority
+ * it computed. Idempotent per job id, so gateway replicas seeing one event enqueue one job.
+ */
+export class ReplyAdmission {
+  readonly options: Readonly<ReplyAdmissionOptions>;
+  /** The queue jobs are added to (also what `PriorityAging` sweeps). */
+  readonly queue: ReplyQueue;
+  private readonly ownsQueue: boolean;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: Pick<ReplyAdmissionOptions, 'prefix' | 'limits'> & Partial<ReplyAdmissionOptions>,
+  ) {
+    this.options = { ...DefaultReplyAdmissionOptions, ...options };
+    this.ownsQueue = this.options.queue === null;
+    this.queue = this.options.queue ?? createReplyQueue(redis, { prefix: this.options.prefix });
+  }
+
+  /**
+   * Decides whether `job` enters the queue and, if so, adds it. A refused job is not enqueued; `notify`
+   * says whether to tell the user this time.
+   *
+   * Crash window: the script records the job as pending before Queue.add (another slot). If the process dies
+   * in between, the pending entry and gate entry stay until their lease expires (pruned on the user's next
+   * admission; the gate also drops them as soon as it sees no job was added), and a replica admitting the
+   * same event sees a pending duplicate and adds the job itself.
+   */
+  async admit(job: ReplyJob): Promise<AdmissionResult> {
+    const data = ReplyJobSchema.parse(job);
+    const { prefix, limits, leaseMs, duplicateWindowMs, noticeWindowMs } = this.options;
+    const jobId = buildReplyJobId(data.messageId, data.personalityId);
+    const now = this.options.now();
+    const depth = await this.queue.count();
+    const [code, value, notify] = await runQueueScript<AdmitReply>(
+      this.redis,
+      QueueScript.admitReply,
+      [
+        buildPendingKey(prefix, data.authorId),
+        buildPrioritiesKey(prefix, data.authorId),
+        buildAdmittedKey(prefix, data.authorId),
+        buildBucketKey(prefix, data.authorId),
+        buildGateKey(prefix, data.authorId),
+        ...REFUSAL_REASONS.map((reason) => buildNotifiedKey(prefix, data.authorId, reason)),
+      ],
+      [
+        jobId,
+        buildGateMember(data.channelId, data.personalityId, data.messageId, jobId),
+        now,
+        leaseMs,
+        duplicateWindowMs,
+        limits.userMaxPending,
+        limits.userRatePerMinute,
+        limits.userBurst,
+        depth,
+        limits.queueMaxDepth,
+        limits.fairQueue ? 1 : 0,
+        noticeWindowMs,
+        this.options.pendingRetryAfterMs,
+        this.options.queueFullRetryAfterMs,
+        MAX_BULLMQ_PRIORITY,
+      ],
+    );
+    if (code < 0) {
+      return { outcome: 'refused', reason: fromRefusalCode(code), retryAfterMs: value, notify: notify === 1 };
+    }
+    // 3 = a duplicate whose job already finished: adding it again would answer the message twice.
+    if (code === 3) return { outcome: 'duplicate', jobId };
+    try {
+      // Indexed for aging before it exists, so every waiting job with priority > 1 can be promoted.
+      if (value > 1) await this.redis.zadd(buildAgingKey(prefix), 'NX', now, jobId);
+      // For a pending duplicate this is a no-op when the first gateway added the job, and the repair when
+      // it died before adding it: BullMQ keeps one job per id.
+      await this.queue.add(REPLY_JOB_NAME, data, { jobId, priority: value });
+    } catch (error) {
+      if (code === 1) await this.release(data, true).catch(() => undefined);
+      throw error;
+    }
+    return code === 1 ? { outcome: 'enqueued', jobId, priority: value } : { outcome: 'duplicate', jobId };
+  }
+
+  /**
+   * The job is finished (answered, or failed for good): frees its pending slot and its place in the
+   * conversation gate. Idempotent.
+   */
+  async settle(job: ReplyJob): Promise<void> {
+    await this.release(job, false);
+  }
+
+  /** Closes the queue if this admission opened it. */
+  async close(): Promise<void> {
+    if (this.ownsQueue) await this.queue.close();
+  }
+
+  private async release(job: ReplyJob, forgetAdmission: boolean): Promise<void> {
+    const { prefix } = this.options;
+    const jobId = buildReplyJobId(job.messageId, job.personalityId);
+    await Promise.all([
+      runQueueScript<number>(
+        this.redis,
+        QueueScript.settleReply,
+        [
+          buildPendingKey(prefix, job.authorId),
+          buildPrioritiesKey(prefix, job.authorId),
+          buildGateKey(prefix, job.authorId),
+          buildAdmittedKey(prefix, job.authorId),
+        ],
+        [jobId, buildGateMember(job.channelId, job.personalityId, job.messageId, jobId), forgetAdmission ? '1' : '0'],
+      ),
+      this.redis.zrem(buildAgingKey(prefix), jobId),
+    ]);
+  }
+}

@@ -1,0 +1,52 @@
+import { Queue } from 'bullmq';
+import type { RedisClient } from '../redis/index.js';
+import type { ReplyJob } from './reply-job.js';
+import { buildBullPrefix, QUEUE_NAME } from './keys.js';
+
+/** Options for {@link createReplyQueue}. */
+export interface ReplyQueueOptions {
+  /** `REDIS_PREFIX`; BullMQ gets `{<prefix>}` (see {@link buildBullPrefix}). */
+  prefix: string;
+  /** Attempts per job before it fails for good. @defaultValue 3 */
+  attempts: number;
+  /** First retry delay, doubled per attempt, in ms. @defaultValue 2000 */
+  backoffMs: number;
+  /** How long a completed job is kept (it also makes a late duplicate add a no-op), in seconds. @defaultValue 3600 */
+  keepCompletedSeconds: number;
+  /** How long a failed job is kept for inspection, in seconds. @defaultValue 86400 */
+  keepFailedSeconds: number;
+}
+
+export const DefaultReplyQueueOptions = {
+  attempts: 3,
+  backoffMs: 2000,
+  keepCompletedSeconds: 3600,
+  keepFailedSeconds: 86_400,
+} as const satisfies Omit<Required<ReplyQueueOptions>, 'prefix'>;
+
+/** The BullMQ name of a reply job (one kind of job in the queue). */
+export const REPLY_JOB_NAME = 'reply';
+
+/** The reply queue as producers see it. */
+export type ReplyQueue = Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>;
+
+/**
+ * Opens the reply queue on `connection` (a `bullmq-producer` or `commands` client; BullMQ does not close a
+ * client it was given). Every job carries an explicit priority ≥ 1: see docs/fair-queue.md.
+ */
+export function createReplyQueue(
+  connection: RedisClient,
+  options: Pick<ReplyQueueOptions, 'prefix'> & Partial<ReplyQueueOptions>,
+): ReplyQueue {
+  const settings = { ...DefaultReplyQueueOptions, ...options };
+  return new Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>(QUEUE_NAME, {
+    connection,
+    prefix: buildBullPrefix(settings.prefix),
+    defaultJobOptions: {
+      attempts: settings.attempts,
+      backoff: { type: 'exponential', delay: settings.backoffMs },
+      removeOnComplete: { age: settings.keepCompletedSeconds },
+      removeOnFail: { age: settings.keepFailedSeconds },
+    },
+  });
+}

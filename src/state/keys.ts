@@ -1,0 +1,106 @@
+import { buildKey, buildUserTag } from '../redis/index.js';
+
+/**
+ * Redis keys of the state area, one pure builder per key. Per-user keys carry `{u:<userId>}` so one
+ * user's keys share a Cluster slot; the public catalog shares the `{catalog}` slot; per-channel and
+ * per-message keys stand alone (single-key operations need no shared slot).
+ */
+const AREA = 'state';
+
+/** HASH personality id → Personality JSON: every personality of one owner (the source of truth). */
+export function buildPersonalitiesKey(prefix: string, ownerId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(ownerId), 'personalities');
+}
+
+/** HASH normalized name or alias → personality id: the owner's names, unique under one key. */
+export function buildPersonalityNamesKey(prefix: string, ownerId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(ownerId), 'personality-names');
+}
+
+/** The hash tag of the public catalog: one slot for every public name, so a lookup is one script. */
+const CATALOG_TAG = '{catalog}';
+
+/** ZSET (all scores 0, ordered by member) of `<normalized name>\0<createdAt>\0<id>` for public personalities. */
+export function buildCatalogNamesKey(prefix: string): string {
+  return buildKey(prefix, AREA, CATALOG_TAG, 'names');
+}
+
+/** HASH id → `{ members, personality }`: the public projection of each public personality. */
+export function buildCatalogEntriesKey(prefix: string): string {
+  return buildKey(prefix, AREA, CATALOG_TAG, 'entries');
+}
+
+/** ZSET id → createdAt: public personalities, oldest first (for paging and the total). */
+export function buildCatalogListingKey(prefix: string): string {
+  return buildKey(prefix, AREA, CATALOG_TAG, 'listing');
+}
+
+/** STRING: the activation of one channel (JSON), the record readers trust. */
+export function buildActivationKey(prefix: string, channelId: string): string {
+  return buildKey(prefix, AREA, 'activation', channelId);
+}
+
+/** SET of channel ids with an activation in a guild (an index; entries are verified on read). */
+export function buildGuildActivationsKey(prefix: string, guildId: string): string {
+  return buildKey(prefix, AREA, `{g:${guildId}}`, 'activations');
+}
+
+/** SET of channel ids a personality is activated in (an index; entries are verified on read). */
+export function buildPersonalityActivationsKey(prefix: string, personalityId: string): string {
+  return buildKey(prefix, AREA, `{p:${personalityId}}`, 'activations');
+}
+
+/** STRING (JSON, expiring): which personality posted a message. */
+export function buildPostedMessageKey(prefix: string, messageId: string): string {
+  return buildKey(prefix, AREA, 'posted', messageId);
+}
+
+/** STRING: the personality a user's DMs go to. */
+export function buildDmStickyKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'dm-sticky');
+}
+
+/** The part of a conversation key after the user: `<channelId>:<personalityId>`. */
+export function buildConversationSuffix(channelId: string, personalityId: string): string {
+  return `${channelId}:${personalityId}`;
+}
+
+/** Everything before the suffix of a user's conversation keys (scripts append the suffix). */
+export function buildConversationKeyPrefix(prefix: string, userId: string): string {
+  return `${buildKey(prefix, AREA, buildUserTag(userId), 'conversation')}:`;
+}
+
+/** LIST of turn JSON, oldest first: one conversation (user, channel, personality). */
+export function buildConversationKey(
+  prefix: string,
+  userId: string,
+  channelId: string,
+  personalityId: string,
+): string {
+  return buildConversationKeyPrefix(prefix, userId) + buildConversationSuffix(channelId, personalityId);
+}
+
+/** SET of conversation suffixes a user has: lists their conversations without SCAN (Cluster-safe). */
+export function buildConversationIndexKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'conversations');
+}
+
+/** HASH provider → encrypted key record. */
+export function buildApiKeysKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'api-keys');
+}
+
+/** STRING (expiring): the user deleted this message. */
+export function buildDeletedMessageKey(prefix: string, messageId: string): string {
+  return buildKey(prefix, AREA, 'deleted', messageId);
+}
+
+/** STRING (expiring): the latest text of an edited message. */
+export function buildEditedMessageKey(prefix: string, messageId: string): string {
+  return buildKey(prefix, AREA, 'edited', messageId);
+}
+
+/** Pub/sub channel (not a key) on which deleted message ids are published, to abort in-flight AI calls. */
+export function buildCancelChannel(prefix: string): string {
+  return buildKey(prefix, AREA, 'cancel');
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const snowflake = z.string().regex(/^\d{1,20}$/);
+
+/**
+ * The interaction whose deferred reply a task edits when it is done. `token` is an interaction token (valid
+ * 15 minutes, lets anyone holding it edit that one reply): not an API key, but a credential all the same, so
+ * it never goes into logs or job ids (the field name `token` is redacted by the logger).
+ */
+export const InteractionRefSchema = z.object({
+  /** The interaction's own id: names the job, so replicas seeing one interaction enqueue once. */
+  id: snowflake,
+  applicationId: snowflake,
+  token: z.string().min(1).max(500),
+});
+export type InteractionRef = z.infer<typeof InteractionRefSchema>;
+
+/** `/apikey test`: check a user's stored key against its provider, then edit the deferred reply. */
+export const ApiKeyTestTaskSchema = z.object({
+  kind: z.literal('apikey-test'),
+  version: z.literal(1),
+  correlationId: z.string().min(1).max(64),
+  userId: snowflake,
+  provider: z.string().min(1).max(64),
+  interaction: InteractionRefSchema,
+});
+export type ApiKeyTestTask = z.infer<typeof ApiKeyTestTaskSchema>;
+
+/** "Delete reply" on a personality's message: the worker deletes it through the webhook manager. */
+export const DeleteReplyTaskSchema = z.object({
+  kind: z.literal('delete-reply'),
+  version: z.literal(1),
+  correlationId: z.string().min(1).max(64),
+  /** Who asked (the user the reply answered, or a member with Manage Messages). */
+  userId: snowflake,
+  /** The channel (or thread) the reply is in. */
+  channelId: snowflake,
+  /** Every message of the reply (a long answer is split into several). */
+  messageIds: z.array(snowflake).min(1).max(20),
+  interaction: InteractionRefSchema,
+});
+export type DeleteReplyTask = z.infer<typeof DeleteReplyTaskSchema>;
+
+/**
+ * The contract between the gateway and the worker for work that is not a reply. Ids and references only:
+ * API keys stay in their repository, where only the worker decrypts them.
+ */
+export const TaskJobSchema = z.discriminatedUnion('kind', [ApiKeyTestTaskSchema, DeleteReplyTaskSchema]);
+export type TaskJob = z.infer<typeof TaskJobSchema>;
+
+/** BullMQ job id of a task: one per interaction. */
+export function buildTaskJobId(task: TaskJob): string {
+  return `${task.kind}-${task.interaction.id}`;
+}

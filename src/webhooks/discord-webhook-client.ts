@@ -1,0 +1,202 @@
+import { DefaultUserAgent, DiscordAPIError, HTTPError, type REST } from '@discordjs/rest';
+import { z } from 'zod';
+import { parseRateLimitHeaders, type RateLimitObservation } from './rate-limit-headers.js';
+import type { WebhookCredentials } from './webhook-repository.js';
+
+/** A webhook as `GET /channels/{id}/webhooks` lists it. */
+export interface ChannelWebhook {
+  readonly id: string;
+  readonly name: string | null;
+  /** Present for incoming webhooks. */
+  readonly token: string | null;
+  /** The application that created it; ours is the one we may reuse. */
+  readonly applicationId: string | null;
+}
+
+/** The Discord side of a channel's webhook pool; the seam the cache service is tested through. */
+export interface ChannelWebhookApi {
+  listChannelWebhooks(channelId: string): Promise<ChannelWebhook[]>;
+  createWebhook(channelId: string, name: string): Promise<WebhookCredentials>;
+}
+
+/** A message as the manager's callers need it (exactly-once checks, "Delete reply"). */
+export interface RecentMessage {
+  readonly messageId: string;
+  readonly channelId: string;
+  /** The webhook that posted it; `null` for users and the bot. */
+  readonly webhookId: string | null;
+  /** The user id, or for webhook messages the webhook id. */
+  readonly authorId: string;
+  /** The author's username, or the name a webhook message was posted under. */
+  readonly authorName: string;
+  readonly content: string;
+}
+
+/** A request on a webhook's own token route (`/webhooks/{id}/{token}…`), sent without the bot token. */
+export interface WebhookTokenRequest {
+  readonly method: 'POST' | 'PATCH' | 'DELETE';
+  readonly webhook: WebhookCredentials;
+  /** What follows `/webhooks/{id}/{token}`: `''` to execute, `/messages/{id}` to edit or delete. */
+  readonly path: '' | `/${string}`;
+  readonly query: URLSearchParams;
+  readonly body?: unknown;
+}
+
+/** Discord's answer to a {@link WebhookTokenRequest}; errors other than 429 are thrown. */
+export type WebhookTokenResponse =
+  | { readonly kind: 'ok'; readonly body: unknown; readonly rateLimit: RateLimitObservation }
+  | { readonly kind: 'rate-limited'; readonly rateLimit: RateLimitObservation };
+
+/** Nobody is pinged by anything we post: not @everyone/@here, not roles, not users. */
+export const NO_MENTIONS: { readonly parse: readonly string[] } = { parse: [] };
+
+const WebhookSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable().optional(),
+  token: z.string().optional(),
+  application_id: z.string().nullable().optional(),
+});
+
+const MessageSchema = z.object({
+  id: z.string(),
+  channel_id: z.string(),
+  content: z.string(),
+  webhook_id: z.string().optional(),
+  author: z.object({ id: z.string(), username: z.string() }),
+});
+
+const CreatedWebhookSchema = z.object({ id: z.string(), token: z.string() });
+const CreatedMessageSchema = z.object({ id: z.string() });
+
+/**
+ * Discord HTTP for the webhook manager. Bot-token routes go through `@discordjs/rest` (its per-route queues,
+ * 429 handling and retries suit these rare calls). Webhook-token routes do not: see
+ * {@link DiscordWebhookClient.requestWithWebhookToken}.
+ */
+export class DiscordWebhookClient implements ChannelWebhookApi {
+  readonly #rest: REST;
+
+  constructor(rest: REST) {
+    this.#rest = rest;
+  }
+
+  /** `GET /channels/{id}/webhooks` (needs Manage Webhooks). */
+  async listChannelWebhooks(channelId: string): Promise<ChannelWebhook[]> {
+    const raw = await this.#rest.get(`/channels/${channelId}/webhooks`);
+    return z
+      .array(WebhookSchema)
+      .parse(raw)
+      .map((webhook) => ({
+        id: webhook.id,
+        name: webhook.name ?? null,
+        token: webhook.token ?? null,
+        applicationId: webhook.application_id ?? null,
+      }));
+  }
+
+  /** `POST /channels/{id}/webhooks` (needs Manage Webhooks; 30007 past 15). */
+  async createWebhook(channelId: string, name: string): Promise<WebhookCredentials> {
+    const raw = await this.#rest.post(`/channels/${channelId}/webhooks`, { body: { name } });
+    return CreatedWebhookSchema.parse(raw);
+  }
+
+  /** Posts as the bot, pinging nobody; resolves to the message id. */
+  async createMessage(channelId: string, content: string): Promise<string> {
+    const raw = await this.#rest.post(`/channels/${channelId}/messages`, {
+      body: { content, allowed_mentions: NO_MENTIONS },
+    });
+    return CreatedMessageSchema.parse(raw).id;
+  }
+
+  /** Edits one of the bot's own messages, pinging nobody. */
+  async editMessage(channelId: string, messageId: string, content: string): Promise<void> {
+    await this.#rest.patch(`/channels/${channelId}/messages/${messageId}`, {
+      body: { content, allowed_mentions: NO_MENTIONS },
+    });
+  }
+
+  /** Deletes a message as the bot (someone else's needs Manage Messages). */
+  async deleteMessage(channelId: string, messageId: string): Promise<void> {
+    await this.#rest.delete(`/channels/${channelId}/messages/${messageId}`);
+  }
+
+  /** `GET /channels/{id}/messages/{id}`. */
+  async fetchMessage(channelId: string, messageId: string): Promise<RecentMessage> {
+    return toRecentMessage(
+      MessageSchema.parse(await this.#rest.get(`/channels/${channelId}/messages/${messageId}`)),
+    );
+  }
+
+  /** `GET /channels/{id}/messages?limit=&after=`, in Discord's order. */
+  async fetchMessages(channelId: string, limit: number, after: string | undefined): Promise<RecentMessage[]> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (after !== undefined) query.set('after', after);
+    const raw = await this.#rest.get(`/channels/${channelId}/messages`, { query });
+    return z.array(MessageSchema).parse(raw).map(toRecentMessage);
+  }
+
+  /**
+   * Sends a request on a webhook's token route. Deliberately not `rest.post(Routes.webhook(id, token), { auth:
+   * false })`: that path runs every execute through the REST instance's per-process global limiter (50/s per
+   * process, so N workers could send N×50 while Discord allows 50 per IP), sleeps and resends on 429 by itself
+   * without telling us (our fleet-wide state would never learn of it, and a resend bypasses our limiter), resends
+   * 5xx at once with no backoff, and returns only the body, hiding the `X-RateLimit-*` headers we share through
+   * Redis. So this uses the REST instance's own transport (`options.makeRequest`, agent, API base, version,
+   * timeout) with our rate limiting in front, and hands back headers and 429s. Errors mirror REST's
+   * (`DiscordAPIError` for 4xx, `HTTPError` for 5xx) with the token cut out of their URL.
+   */
+  async requestWithWebhookToken(request: WebhookTokenRequest): Promise<WebhookTokenResponse> {
+    const { options } = this.#rest;
+    const route = `/webhooks/${request.webhook.id}/${request.webhook.token}${request.path}`;
+    const query = request.query.toString();
+    const base = `${options.api}/v${options.version}`;
+    const headers: Record<string, string> = {
+      'User-Agent': `${DefaultUserAgent} ${options.userAgentAppendix}`.trim(),
+    };
+    if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await options.makeRequest(`${base}${route}${query === '' ? '' : `?${query}`}`, {
+      method: request.method,
+      headers,
+      body: request.body === undefined ? null : JSON.stringify(request.body),
+      signal: AbortSignal.timeout(options.timeout),
+      ...(this.#rest.agent === null ? {} : { dispatcher: this.#rest.agent }),
+    });
+    const text = await response.text();
+    const body = parseJson(text);
+    if (response.status === 429) {
+      return { kind: 'rate-limited', rateLimit: parseRateLimitHeaders(response.headers, body) };
+    }
+    const rateLimit = parseRateLimitHeaders(response.headers);
+    if (response.ok) return { kind: 'ok', body, rateLimit };
+    // The URL in errors (and so in logs and traces) never carries the token.
+    const safeUrl = `${base}/webhooks/${request.webhook.id}/:token${request.path}`;
+    if (response.status >= 500) {
+      throw new HTTPError(response.status, response.statusText, request.method, safeUrl, { body: undefined });
+    }
+    const error =
+      typeof body === 'object' && body !== null && 'code' in body && 'message' in body
+        ? (body as { code: number; message: string })
+        : { code: 0, message: text === '' ? response.statusText : text.slice(0, 200) };
+    throw new DiscordAPIError(error, error.code, response.status, request.method, safeUrl, { body: undefined });
+  }
+}
+
+function toRecentMessage(message: z.infer<typeof MessageSchema>): RecentMessage {
+  return {
+    messageId: message.id,
+    channelId: message.channel_id,
+    webhookId: message.webhook_id ?? null,
+    authorId: message.author.id,
+    authorName: message.author.username,
+    content: message.content,
+  };
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,82 @@
+--[[
+  Records what a Discord response said about one webhook's execute bucket, so every worker waits on it:
+  the limit; the window length (from the first request of a window, whose reset-after is the whole window);
+  a block until the reset when nothing remains or a 429 came back; and, when Discord has counted more
+  requests in the open window than we reserved (another client, or the bucket hash just learned), slots at
+  `now` until our count matches Discord's.
+
+  KEYS[1]  bucket key (hash: limit, windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
+  ARGV[1]  now, Unix ms
+  ARGV[2]  X-RateLimit-Limit, or -1 when absent
+  ARGV[3]  X-RateLimit-Remaining, or -1 when absent
+  ARGV[4]  X-RateLimit-Reset-After in ms, or -1 when absent
+  ARGV[5]  the 429's retry_after in ms, or -1 when this was not a 429 on this bucket
+  ARGV[6]  safety margin, ms
+  ARGV[7]  how long an idle bucket keeps what it learned, ms
+  ARGV[8]  window (ms) to assume until Discord told one
+  Returns  the bucket's blockedUntil, Unix ms (0 when not blocked)
+]]
+local bucketKey = KEYS[1]
+local now = tonumber(ARGV[1])
+local reportedLimit = tonumber(ARGV[2])
+local remaining = tonumber(ARGV[3])
+local resetAfterMs = tonumber(ARGV[4])
+local retryAfterMs = tonumber(ARGV[5])
+local marginMs = tonumber(ARGV[6])
+local idleTtlMs = tonumber(ARGV[7])
+
+local state = redis.call('HMGET', bucketKey, 'windowMs', 'blockedUntil', 'slots')
+local windowMs = tonumber(state[1]) or tonumber(ARGV[8])
+local blockedUntil = tonumber(state[2]) or 0
+
+if reportedLimit >= 1 then
+  redis.call('HSET', bucketKey, 'limit', reportedLimit)
+  if remaining == reportedLimit - 1 and resetAfterMs > 0 then
+    windowMs = resetAfterMs
+    redis.call('HSET', bucketKey, 'windowMs', windowMs)
+  end
+end
+if remaining == 0 and resetAfterMs >= 0 then
+  blockedUntil = math.max(blockedUntil, now + resetAfterMs + marginMs)
+end
+if retryAfterMs >= 0 then
+  blockedUntil = math.max(blockedUntil, now + retryAfterMs + marginMs)
+end
+if blockedUntil > now then
+  redis.call('HSET', bucketKey, 'blockedUntil', string.format('%.0f', blockedUntil))
+end
+
+if reportedLimit >= 1 and remaining >= 0 and resetAfterMs >= 0 then
+  local span = windowMs + marginMs
+  local slots = {}
+  local counted = 0
+  if state[3] then
+    for value in string.gmatch(state[3], '[^,]+') do
+      local slot = tonumber(value)
+      if slot and slot > now - span then
+        slots[#slots + 1] = slot
+        if slot <= now then
+          counted = counted + 1
+        end
+      end
+    end
+  end
+  local missing = (reportedLimit - remaining) - counted
+  if missing > 0 then
+    for _ = 1, missing do
+      slots[#slots + 1] = now
+    end
+    table.sort(slots)
+    local kept = {}
+    for i = math.max(1, #slots - reportedLimit + 1), #slots do
+      kept[#kept + 1] = string.format('%.0f', slots[i])
+    end
+    redis.call('HSET', bucketKey, 'slots', table.concat(kept, ','))
+  end
+end
+
+redis.call('PEXPIRE', bucketKey, math.ceil(math.max(blockedUntil - now, 0) + windowMs + marginMs) + idleTtlMs)
+if blockedUntil > now then
+  return blockedUntil
+end
+return 0

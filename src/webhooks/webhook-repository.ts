@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { RedisClient } from '../redis/index.js';
+import {
+  buildNoticeKey,
+  buildPoolGrowthBlockedKey,
+  buildUnavailableKey,
+  buildWebhookChannelKey,
+  buildWebhookLockKey,
+  buildWebhookPoolKey,
+} from './keys.js';
+import { registerWebhookScripts, runWebhookScript } from './webhook-scripts.js';
+import { WebhookUnavailableReason } from './webhook-unavailable-error.js';
+
+/** A webhook we may execute. The token is a secret: kept as a Redis value, never logged. */
+export interface WebhookCredentials {
+  readonly id: string;
+  readonly token: string;
+}
+
+/** How long the reverse index `webhook → channel` outlives its last write; edits/deletes of older posts fall back to the bot. */
+const WEBHOOK_CHANNEL_TTL_MS = 30 * 24 * 3600 * 1000;
+
+const UNAVAILABLE_REASONS: ReadonlySet<string> = new Set(Object.values(WebhookUnavailableReason));
+
+/**
+ * The webhook pools of all channels, in Redis, shared by every worker: `webhookId → token` per channel, the
+ * find-or-create lock, and the once-per-TTL markers. Keys come from `keys.ts`.
+ */
+export class WebhookRepository {
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+    registerWebhookScripts(redis);
+  }
+
+  /** The channel's pool, oldest webhook first; empty when none is known. */
+  async fetchPool(channelId: string): Promise<WebhookCredentials[]> {
+    const hash = await this.#redis.hgetall(buildWebhookPoolKey(this.#prefix, channelId));
+    return Object.entries(hash)
+      .map(([id, token]) => ({ id, token }))
+      .sort((a, b) => compareSnowflakes(a.id, b.id));
+  }
+
+  /** One webhook of the channel's pool, or `null` when it is not (or no longer) there. */
+  async fetchWebhook(channelId: string, webhookId: string): Promise<WebhookCredentials | null> {
+    const token = await this.#redis.hget(buildWebhookPoolKey(this.#prefix, channelId), webhookId);
+    return token === null ? null : { id: webhookId, token };
+  }
+
+  /** Adds webhooks to the channel's pool and remembers which channel owns each. */
+  async addToPool(channelId: string, webhooks: readonly WebhookCredentials[]): Promise<void> {
+    if (webhooks.length === 0) return;
+    await this.#redis.hset(
+      buildWebhookPoolKey(this.#prefix, channelId),
+      Object.fromEntries(webhooks.map((webhook) => [webhook.id, webhook.token])),
+    );
+    await Promise.all(
+      webhooks.map((webhook) =>
+        this.#redis.set(
+          buildWebhookChannelKey(this.#prefix, webhook.id),
+          channelId,
+          'PX',
+          WEBHOOK_CHANNEL_TTL_MS,
+        ),
+      ),
+    );
+  }
+
+  /** Forgets a webhook Discord no longer knows. */
+  async removeFromPool(channelId: string, webhookId: string): Promise<void> {
+    await this.#redis.hdel(buildWebhookPoolKey(this.#prefix, channelId), webhookId);
+    await this.#redis.del(buildWebhookChannelKey(this.#prefix, webhookId));
+  }
+
+  /** The channel whose pool holds `webhookId` (a thread's parent for thread posts), or `null`. */
+  fetchWebhookChannel(webhookId: string): Promise<string | null> {
+    return this.#redis.get(buildWebhookChannelKey(this.#prefix, webhookId));
+  }
+
+  /** Takes the channel's find-or-create lock for `ttlMs`; resolves to the owner token, or `null` if taken. */
+  async tryAcquireLock(channelId: string, ttlMs: number): Promise<string | null> {
+    const token = randomUUID();
+    const result = await this.#redis.set(buildWebhookLockKey(this.#prefix, channelId), token, 'PX', ttlMs, 'NX');
+    return result === 'OK' ? token : null;
+  }
+
+  /** Releases the lock if `token` still owns it. */
+  async releaseLock(channelId: string, token: string): Promise<void> {
+    await runWebhookScript<number>(
+      this.#redis,
+      'releaseWebhookLock',
+      [buildWebhookLockKey(this.#prefix, channelId)],
+      [token],
+    );
+  }
+
+  /** Whether some worker holds the channel's lock right now. */
+  async isLocked(channelId: string): Promise<boolean> {
+    return (await this.#redis.exists(buildWebhookLockKey(this.#prefix, channelId))) === 1;
+  }
+
+  /** `true` for the first caller per channel, reason and `ttlMs`: that caller posts the notice. */
+  async claimNotice(channelId: string, reason: string, ttlMs: number): Promise<boolean> {
+    const result = await this.#redis.set(buildNoticeKey(this.#prefix, channelId, reason), '1', 'PX', ttlMs, 'NX');
+    return result === 'OK';
+  }
+
+  /** Stops everyone from asking Discord for another webhook in this channel for `ttlMs`. */
+  async blockGrowth(channelId: string, ttlMs: number): Promise<void> {
+    await this.#redis.set(buildPoolGrowthBlockedKey(this.#prefix, channelId), '1', 'PX', ttlMs);
+  }
+
+  async isGrowthBlocked(channelId: string): Promise<boolean> {
+    return (await this.#redis.exists(buildPoolGrowthBlockedKey(this.#prefix, channelId))) === 1;
+  }
+
+  /** Remembers for `ttlMs` that Discord refused the channel a webhook, and why. */
+  async markUnavailable(channelId: string, reason: WebhookUnavailableReason, ttlMs: number): Promise<void> {
+    await this.#redis.set(buildUnavailableKey(this.#prefix, channelId), reason, 'PX', ttlMs);
+  }
+
+  /** Why Discord recently refused the channel a webhook, or `null`. */
+  async fetchUnavailableReason(channelId: string): Promise<WebhookUnavailableReason | null> {
+    const reason = await this.#redis.get(buildUnavailableKey(this.#prefix, channelId));
+    return reason !== null && UNAVAILABLE_REASONS.has(reason) ? (reason as WebhookUnavailableReason) : null;
+  }
+}
+
+/** Snowflakes compare as numbers: a shorter one is older. */
+function compareSnowflakes(a: string, b: string): number {
+  return a.length === b.length ? (a < b ? -1 : a > b ? 1 : 0) : a.length - b.length;
+}
