@@ -63,7 +63,11 @@ export class ApiSerializer {
   }
 
   /** A member with its user; pass `permissions` for interaction payloads, which carry them. */
-  member(guild: GuildRecord, member: MemberRecord, options: { withUser: boolean; permissions?: bigint }): ApiObject {
+  member(
+    guild: GuildRecord,
+    member: MemberRecord,
+    options: { withUser: boolean; permissions?: bigint },
+  ): ApiObject {
     return {
       ...(options.withUser ? { user: this.user(this.store.requireUser(member.userId)) } : {}),
       nick: null,
@@ -255,7 +259,9 @@ export class ApiSerializer {
       return {
         id: message.authorId,
         username: message.webhookUsername,
-        avatar: message.webhookAvatarUrl ? avatarHashFor(message.webhookAvatarUrl) : null,
+        avatar: message.webhookAvatarUrl
+          ? avatarHashFor(message.webhookAvatarUrl)
+          : (this.store.webhooks.get(message.authorId)?.avatar ?? null),
         discriminator: '0000',
         public_flags: 0,
         flags: 0,
@@ -303,7 +309,8 @@ export class ApiSerializer {
               message_id: reference.messageId,
               ...(reference.guildId ? { guild_id: reference.guildId } : {}),
             },
-            referenced_message: referenced && !referenced.deleted && depth === 0 ? this.message(referenced, 1) : null,
+            referenced_message:
+              referenced && !referenced.deleted && depth === 0 ? this.message(referenced, 1) : null,
           }
         : {}),
       ...(message.interaction
@@ -312,7 +319,9 @@ export class ApiSerializer {
               id: message.interaction.id,
               type: message.interaction.type,
               user: this.user(this.store.requireUser(message.interaction.userId)),
-              authorizing_integration_owners: message.guildId ? { '0': message.guildId } : { '1': message.interaction.userId },
+              authorizing_integration_owners: message.guildId
+                ? { '0': message.guildId }
+                : { '1': message.interaction.userId },
               ...(message.interaction.name ? { name: message.interaction.name } : {}),
             },
           }

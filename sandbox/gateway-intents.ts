@@ -13,7 +13,8 @@ export const GatewayIntents = {
 } as const;
 
 /** Intents an application must switch on in the developer portal before identifying with them. */
-export const PRIVILEGED_INTENTS = GatewayIntents.GuildMembers | GatewayIntents.GuildPresences | GatewayIntents.MessageContent;
+export const PRIVILEGED_INTENTS =
+  GatewayIntents.GuildMembers | GatewayIntents.GuildPresences | GatewayIntents.MessageContent;
 
 /** Every intent bit Discord defines (0–25); others close the connection with 4013. */
 export const KNOWN_INTENTS = (1 << 26) - 1;
@@ -45,7 +46,13 @@ export function canSeeMessageContent(
 
 /** A message payload with the content-bearing fields emptied, as Discord sends it to apps that may not read them. */
 export function stripMessageContent<T extends Record<string, unknown>>(payload: T): T {
-  const stripped: Record<string, unknown> = { ...payload, content: '', embeds: [], attachments: [], components: [] };
+  const stripped: Record<string, unknown> = {
+    ...payload,
+    content: '',
+    embeds: [],
+    attachments: [],
+    components: [],
+  };
   if ('poll' in stripped) delete stripped['poll'];
   return stripped as T;
 }

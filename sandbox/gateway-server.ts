@@ -56,6 +56,16 @@ export interface GatewayWorld {
   readyPayload(session: GatewaySessionView, resumeGatewayUrl: string): Record<string, unknown>;
   /** GUILD_CREATE payloads of the guilds on this session's shard. */
   guildCreatePayloads(session: GatewaySessionView): Record<string, unknown>[];
+  /**
+   * GUILD_MEMBERS_CHUNK's `d` for an op 8 request, or null when the guild is not the bot's. `userIds` null means
+   * "by query" (`query`, `limit`).
+   */
+  membersChunk(
+    guildId: string,
+    request: { query: string; limit: number; userIds: readonly string[] | null; nonce: string | null },
+  ): Record<string, unknown> | null;
+  /** Whether the bot is in the guild: events of guilds it is not in reach nobody. */
+  hasGuild(guildId: string): boolean;
   /** Told once per {@link GatewayServer.dispatch} call, whoever receives it. */
   dispatched(type: string): void;
 }
@@ -116,7 +126,9 @@ export class GatewayServer {
     private readonly now: () => number,
     private readonly gatewayUrl: () => string,
   ) {
-    this.#wss.on('connection', (socket: WebSocket, request: IncomingMessage) => this.#onConnection(socket, request));
+    this.#wss.on('connection', (socket: WebSocket, request: IncomingMessage) =>
+      this.#onConnection(socket, request),
+    );
   }
 
   /** Hands an HTTP upgrade on the gateway path to the WebSocket server. */
@@ -135,9 +147,14 @@ export class GatewayServer {
    */
   dispatch(type: string, data: unknown, route: DispatchRoute): void {
     const at = this.now();
+    if (route.guildId !== null && !this.world.hasGuild(route.guildId)) return;
     this.world.dispatched(type);
     for (const session of [...this.#sessions.values()]) {
-      if (session.socket === null && session.detachedAt !== null && at - session.detachedAt > this.options.resumeWindowMs) {
+      if (
+        session.socket === null &&
+        session.detachedAt !== null &&
+        at - session.detachedAt > this.options.resumeWindowMs
+      ) {
         this.#sessions.delete(session.id);
         continue;
       }
@@ -185,7 +202,9 @@ export class GatewayServer {
     this.#connections.set(socket, connection);
     socket.on('close', (code: number) => this.#onClose(socket, code));
     socket.on('error', () => socket.terminate());
-    socket.on('message', (raw: RawData, isBinary: boolean) => this.#onMessage(socket, connection, raw, isBinary));
+    socket.on('message', (raw: RawData, isBinary: boolean) =>
+      this.#onMessage(socket, connection, raw, isBinary),
+    );
     const query = new URL(request.url ?? '/', 'http://sandbox').searchParams;
     const version = query.get('v');
     if (version !== null && !SUPPORTED_VERSIONS.has(version)) {
@@ -197,7 +216,10 @@ export class GatewayServer {
       socket.close(GatewayCloseCodes.DecodeError, 'Error while decoding payload.');
       return;
     }
-    this.#sendRaw(socket, { op: GatewayOpcodes.Hello, d: { heartbeat_interval: this.options.heartbeatIntervalMs } });
+    this.#sendRaw(socket, {
+      op: GatewayOpcodes.Hello,
+      d: { heartbeat_interval: this.options.heartbeatIntervalMs },
+    });
   }
 
   #onClose(socket: WebSocket, code: number): void {
@@ -230,9 +252,12 @@ export class GatewayServer {
       case GatewayOpcodes.Resume:
         this.#resume(socket, connection, payload.d);
         return;
+      case GatewayOpcodes.RequestGuildMembers:
+        if (!connection.session) socket.close(GatewayCloseCodes.NotAuthenticated, 'Not authenticated.');
+        else this.#requestGuildMembers(socket, connection.session, payload.d);
+        return;
       case GatewayOpcodes.PresenceUpdate:
       case GatewayOpcodes.VoiceStateUpdate:
-      case GatewayOpcodes.RequestGuildMembers:
       case GatewayOpcodes.RequestSoundboardSounds:
         if (!connection.session) socket.close(GatewayCloseCodes.NotAuthenticated, 'Not authenticated.');
         return;
@@ -252,7 +277,12 @@ export class GatewayServer {
       return;
     }
     const intents = identify.intents;
-    if (typeof intents !== 'number' || !Number.isInteger(intents) || intents < 0 || (intents & ~KNOWN_INTENTS) !== 0) {
+    if (
+      typeof intents !== 'number' ||
+      !Number.isInteger(intents) ||
+      intents < 0 ||
+      (intents & ~KNOWN_INTENTS) !== 0
+    ) {
       socket.close(GatewayCloseCodes.InvalidIntents, 'Invalid intent(s).');
       return;
     }
@@ -327,6 +357,42 @@ export class GatewayServer {
     connection.session = session;
     for (const frame of missed) this.#sendRaw(socket, frame);
     this.#send(session, 'RESUMED', {});
+  }
+
+  /**
+   * Op 8: answers with one GUILD_MEMBERS_CHUNK. Listing members by query needs GUILD_MEMBERS (Discord closes the
+   * socket with 4013 otherwise); asking for given user ids does not.
+   * @see https://discord.com/developers/docs/events/gateway-events#request-guild-members
+   */
+  #requestGuildMembers(socket: WebSocket, session: Session, data: unknown): void {
+    const request = (data ?? {}) as {
+      guild_id?: unknown;
+      query?: unknown;
+      limit?: unknown;
+      user_ids?: unknown;
+      nonce?: unknown;
+    };
+    const userIds =
+      typeof request.user_ids === 'string'
+        ? [request.user_ids]
+        : Array.isArray(request.user_ids)
+          ? request.user_ids.filter((id): id is string => typeof id === 'string')
+          : null;
+    if (userIds === null && (session.intents & GatewayIntents.GuildMembers) === 0) {
+      socket.close(GatewayCloseCodes.InvalidIntents, 'Invalid intent(s).');
+      return;
+    }
+    const guildIds = Array.isArray(request.guild_id) ? request.guild_id : [request.guild_id];
+    for (const guildId of guildIds) {
+      if (typeof guildId !== 'string') continue;
+      const chunk = this.world.membersChunk(guildId, {
+        query: typeof request.query === 'string' ? request.query : '',
+        limit: typeof request.limit === 'number' ? request.limit : 0,
+        userIds,
+        nonce: typeof request.nonce === 'string' ? request.nonce : null,
+      });
+      if (chunk) this.#send(session, 'GUILD_MEMBERS_CHUNK', chunk);
+    }
   }
 
   #send(session: Session, type: string, data: unknown): void {

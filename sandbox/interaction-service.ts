@@ -1,15 +1,27 @@
 import type { ApiObject, ApiSerializer } from './api-serializer.js';
+import { PermissionFlags } from './channel-permissions.js';
 import { buildErrorsTree, DiscordErrors, DiscordFieldErrors } from './discord-errors.js';
 import { validateMessagePayload } from './discord-rules.js';
 import type { GatewayServer } from './gateway-server.js';
 import { InteractionHandle, type InteractionResponse } from './interaction-handle.js';
 import { EPHEMERAL_FLAG, LOADING_FLAG, type MessageService } from './message-service.js';
-import { hasPermissions, PermissionFlags } from './permission-calculator.js';
 import type { UploadedFile } from './rest-router.js';
-import { type ChannelRecord, ChannelType, generateSecretToken, type MessageRecord, type SandboxStore } from './sandbox-store.js';
+import {
+  type ChannelRecord,
+  ChannelType,
+  generateSecretToken,
+  type MessageRecord,
+  type SandboxStore,
+} from './sandbox-store.js';
 
 /** Interaction types. @see https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object-interaction-type */
-export const InteractionType = { Ping: 1, ApplicationCommand: 2, MessageComponent: 3, Autocomplete: 4, ModalSubmit: 5 } as const;
+export const InteractionType = {
+  Ping: 1,
+  ApplicationCommand: 2,
+  MessageComponent: 3,
+  Autocomplete: 4,
+  ModalSubmit: 5,
+} as const;
 
 /** Callback types. @see https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-interaction-callback-type */
 const Callback = {
@@ -25,7 +37,11 @@ const Callback = {
 /** Which callbacks each interaction type accepts. */
 const ALLOWED_CALLBACKS: Record<number, readonly number[]> = {
   [InteractionType.Ping]: [Callback.Pong],
-  [InteractionType.ApplicationCommand]: [Callback.ChannelMessageWithSource, Callback.DeferredChannelMessageWithSource, Callback.Modal],
+  [InteractionType.ApplicationCommand]: [
+    Callback.ChannelMessageWithSource,
+    Callback.DeferredChannelMessageWithSource,
+    Callback.Modal,
+  ],
   [InteractionType.MessageComponent]: [
     Callback.ChannelMessageWithSource,
     Callback.DeferredChannelMessageWithSource,
@@ -142,7 +158,9 @@ export class InteractionService {
     };
     this.#byId.set(id, record);
     this.#byToken.set(token, record);
-    const appPermissions = guild ? store.channelPermissions(channel, this.deps.botUserId) : DM_APP_PERMISSIONS;
+    const appPermissions = guild
+      ? store.channelPermissions(channel, this.deps.botUserId)
+      : DM_APP_PERMISSIONS;
     const payload: ApiObject = {
       id,
       application_id: this.deps.applicationId,
@@ -174,7 +192,13 @@ export class InteractionService {
   }
 
   /** `POST /interactions/{id}/{token}/callback`. */
-  callback(interactionId: string, token: string, body: unknown, files: readonly UploadedFile[], withResponse: boolean): {
+  callback(
+    interactionId: string,
+    token: string,
+    body: unknown,
+    files: readonly UploadedFile[],
+    withResponse: boolean,
+  ): {
     status: number;
     body?: unknown;
   } {
@@ -182,12 +206,16 @@ export class InteractionService {
     if (!record || record.token !== token) throw DiscordErrors.unknownInteraction();
     if (record.callbackType !== null) throw DiscordErrors.interactionAlreadyAcknowledged();
     if (this.deps.now() - record.dispatchedAt > this.deps.ackMs) throw DiscordErrors.unknownInteraction();
-    if (!isObject(body)) throw DiscordErrors.invalidFormBody(buildErrorsTree([], DiscordFieldErrors.notObject()));
+    if (!isObject(body))
+      throw DiscordErrors.invalidFormBody(buildErrorsTree([], DiscordFieldErrors.notObject()));
     const type = body['type'];
     const allowed = ALLOWED_CALLBACKS[record.type] ?? [];
     if (typeof type !== 'number' || !allowed.includes(type)) {
       throw DiscordErrors.invalidFormBody(
-        buildErrorsTree(['type'], typeof type === 'number' ? DiscordFieldErrors.choices(allowed) : DiscordFieldErrors.required()),
+        buildErrorsTree(
+          ['type'],
+          typeof type === 'number' ? DiscordFieldErrors.choices(allowed) : DiscordFieldErrors.required(),
+        ),
       );
     }
     const data = isObject(body['data']) ? body['data'] : {};
@@ -202,7 +230,12 @@ export class InteractionService {
           channel: this.deps.store.requireChannel(record.channelId),
           author: {
             kind: 'interaction',
-            interaction: { id: record.id, type: record.type, userId: record.userId, name: record.commandName },
+            interaction: {
+              id: record.id,
+              type: record.type,
+              userId: record.userId,
+              name: record.commandName,
+            },
           },
           payload: deferred ? { flags: data['flags'] } : data,
           files: deferred ? [] : files,
@@ -220,7 +253,9 @@ export class InteractionService {
         break;
       case Callback.UpdateMessage: {
         this.#validate(data, files, true);
-        const source = record.sourceMessageId ? this.deps.store.messages.get(record.sourceMessageId) : undefined;
+        const source = record.sourceMessageId
+          ? this.deps.store.messages.get(record.sourceMessageId)
+          : undefined;
         if (!source || source.deleted) throw DiscordErrors.unknownMessage();
         message = this.deps.messages.edit(source, data, files);
         response = this.#messageResponse('callback', type, message);
@@ -229,10 +264,14 @@ export class InteractionService {
       case Callback.AutocompleteResult: {
         const choices = data['choices'];
         if (!Array.isArray(choices)) {
-          throw DiscordErrors.invalidFormBody(buildErrorsTree(['data', 'choices'], DiscordFieldErrors.required()));
+          throw DiscordErrors.invalidFormBody(
+            buildErrorsTree(['data', 'choices'], DiscordFieldErrors.required()),
+          );
         }
         if (choices.length > 25) {
-          throw DiscordErrors.invalidFormBody(buildErrorsTree(['data', 'choices'], DiscordFieldErrors.maxLength(25)));
+          throw DiscordErrors.invalidFormBody(
+            buildErrorsTree(['data', 'choices'], DiscordFieldErrors.maxLength(25)),
+          );
         }
         response = { ...this.#emptyResponse('callback', type), choices };
         break;
@@ -240,7 +279,10 @@ export class InteractionService {
       case Callback.Modal:
         if (typeof data['custom_id'] !== 'string' || typeof data['title'] !== 'string') {
           throw DiscordErrors.invalidFormBody(
-            buildErrorsTree(['data', typeof data['custom_id'] !== 'string' ? 'custom_id' : 'title'], DiscordFieldErrors.required()),
+            buildErrorsTree(
+              ['data', typeof data['custom_id'] !== 'string' ? 'custom_id' : 'title'],
+              DiscordFieldErrors.required(),
+            ),
           );
         }
         response = { ...this.#emptyResponse('callback', type), modal: data };
@@ -273,11 +315,19 @@ export class InteractionService {
   }
 
   /** `POST /webhooks/{appId}/{token}`: a follow-up (the first one after a deferral fills the loading message). */
-  followUp(token: string, body: unknown, files: readonly UploadedFile[], wait: boolean): { status: number; body?: unknown } {
+  followUp(
+    token: string,
+    body: unknown,
+    files: readonly UploadedFile[],
+    wait: boolean,
+  ): { status: number; body?: unknown } {
     const record = this.#webhookRecord(token);
-    if (record.callbackType === null || record.type === InteractionType.Autocomplete) throw DiscordErrors.unknownWebhook();
+    if (record.callbackType === null || record.type === InteractionType.Autocomplete)
+      throw DiscordErrors.unknownWebhook();
     const payload = this.#validate(body, files, false);
-    const original = record.originalMessageId ? this.deps.store.messages.get(record.originalMessageId) : undefined;
+    const original = record.originalMessageId
+      ? this.deps.store.messages.get(record.originalMessageId)
+      : undefined;
     let message: MessageRecord;
     if (original && !original.deleted && (original.flags & LOADING_FLAG) !== 0) {
       message = this.deps.messages.edit(original, payload, files);
@@ -306,12 +356,16 @@ export class InteractionService {
   }
 
   /** `PATCH /webhooks/{appId}/{token}/messages/{id|@original}`. */
-  editMessage(token: string, messageId: string, body: unknown, files: readonly UploadedFile[]): { status: number; body: unknown } {
+  editMessage(
+    token: string,
+    messageId: string,
+    body: unknown,
+    files: readonly UploadedFile[],
+  ): { status: number; body: unknown } {
     const record = this.#webhookRecord(token);
     const message = this.#message(record, messageId);
     const payload = this.#validate(body, files, true);
     this.deps.messages.edit(message, payload, files);
-    this.#requireNotEmpty(message);
     record.handle.record({ ...this.#messageResponse('edit', null, message), at: this.deps.now() });
     return { status: 200, body: this.deps.serializer.message(message) };
   }
@@ -327,7 +381,8 @@ export class InteractionService {
 
   #webhookRecord(token: string): InteractionRecord {
     const record = this.#byToken.get(token);
-    if (!record || this.deps.now() - record.dispatchedAt > this.deps.tokenTtlMs) throw DiscordErrors.unknownWebhook();
+    if (!record || this.deps.now() - record.dispatchedAt > this.deps.tokenTtlMs)
+      throw DiscordErrors.unknownWebhook();
     return record;
   }
 
@@ -335,7 +390,8 @@ export class InteractionService {
     const id =
       messageId === '@original'
         ? (record.originalMessageId ??
-          (record.callbackType === Callback.DeferredUpdateMessage || record.callbackType === Callback.UpdateMessage
+          (record.callbackType === Callback.DeferredUpdateMessage ||
+          record.callbackType === Callback.UpdateMessage
             ? record.sourceMessageId
             : null))
         : messageId;
@@ -354,17 +410,6 @@ export class InteractionService {
     const error = validateMessagePayload(withFiles, { isWebhook: false, isEdit });
     if (error) throw error;
     return payload;
-  }
-
-  #requireNotEmpty(message: MessageRecord): void {
-    if (
-      message.content.trim() === '' &&
-      message.embeds.length === 0 &&
-      message.components.length === 0 &&
-      message.attachments.length === 0
-    ) {
-      throw DiscordErrors.cannotSendEmptyMessage();
-    }
   }
 
   #messageType(record: InteractionRecord): number {
@@ -404,11 +449,4 @@ export class InteractionService {
       modal: null,
     };
   }
-
-  /** Whether the bot may be asked to run commands in `channel` by `userId` (Use Application Commands). */
-  canUseCommands(channel: ChannelRecord, userId: string): boolean {
-    if (channel.guildId === null) return true;
-    return hasPermissions(this.deps.store.channelPermissions(channel, userId), PermissionFlags.UseApplicationCommands);
-  }
 }
-

@@ -1,8 +1,9 @@
 import type { ApiObject, ApiSerializer } from './api-serializer.js';
+import { hasPermissions, PermissionFlags } from './channel-permissions.js';
+import { DiscordErrors } from './discord-errors.js';
 import { computeWouldPing } from './discord-rules.js';
-import type { GatewayServer } from './gateway-server.js';
 import { canSeeMessageContent, GatewayIntents, stripMessageContent } from './gateway-intents.js';
-import { hasPermissions, PermissionFlags } from './permission-calculator.js';
+import type { GatewayServer } from './gateway-server.js';
 import type { UploadedFile } from './rest-router.js';
 import type { SandboxEvents, TranscriptEntry } from './sandbox-events.js';
 import {
@@ -38,6 +39,8 @@ export type MessageAuthor =
 
 /** Everything needed to create one message. */
 export interface CreateMessageInput {
+  /** A given id: a forum post's starter message shares the thread's id. */
+  readonly id?: string;
   readonly channel: ChannelRecord;
   readonly author: MessageAuthor;
   /** The validated payload (content, embeds, components, allowed_mentions, flags, tts, nonce, attachments). */
@@ -61,6 +64,10 @@ export interface MessageServiceDeps {
   readonly messageContentEnabled: () => boolean;
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function normaliseEmbeds(value: unknown): unknown[] {
   if (!Array.isArray(value)) return [];
   // Discord stores every embed sent through the API as a rich embed.
@@ -80,18 +87,30 @@ export class MessageService {
     const { store } = this.deps;
     const { channel, author, payload } = input;
     const authorId =
-      author.kind === 'user' ? author.userId : author.kind === 'webhook' ? author.webhookId : this.deps.botUserId;
+      author.kind === 'user'
+        ? author.userId
+        : author.kind === 'webhook'
+          ? author.webhookId
+          : this.deps.botUserId;
     const referenced = input.reference ? store.messages.get(input.reference.messageId) : undefined;
     const content = typeof payload['content'] === 'string' ? payload['content'] : '';
     const message: MessageRecord = {
-      id: store.nextId(),
+      id: input.id ?? store.nextId(),
       channelId: channel.id,
       guildId: channel.guildId,
       authorId,
       webhookId:
-        author.kind === 'webhook' ? author.webhookId : author.kind === 'interaction' ? this.applicationId() : null,
+        author.kind === 'webhook'
+          ? author.webhookId
+          : author.kind === 'interaction'
+            ? this.applicationId()
+            : null,
       applicationId:
-        author.kind === 'webhook' ? author.applicationId : author.kind === 'interaction' ? this.applicationId() : null,
+        author.kind === 'webhook'
+          ? author.applicationId
+          : author.kind === 'interaction'
+            ? this.applicationId()
+            : null,
       webhookUsername: author.kind === 'webhook' ? author.username : null,
       webhookAvatarUrl: author.kind === 'webhook' ? author.avatarUrl : null,
       type: input.type,
@@ -99,9 +118,14 @@ export class MessageService {
       embeds: normaliseEmbeds(payload['embeds']),
       components: Array.isArray(payload['components']) ? payload['components'] : [],
       attachments: this.#attachments(payload, input.files),
-      flags: ((typeof payload['flags'] === 'number' ? payload['flags'] : 0) & SETTABLE_FLAGS) | (input.extraFlags ?? 0),
+      flags:
+        ((typeof payload['flags'] === 'number' ? payload['flags'] : 0) & SETTABLE_FLAGS) |
+        (input.extraFlags ?? 0),
       tts: payload['tts'] === true,
-      nonce: typeof payload['nonce'] === 'string' || typeof payload['nonce'] === 'number' ? payload['nonce'] : null,
+      nonce:
+        typeof payload['nonce'] === 'string' || typeof payload['nonce'] === 'number'
+          ? payload['nonce']
+          : null,
       wouldPing: this.#wouldPing(channel, author, authorId, content, payload['allowed_mentions'], referenced),
       reference: input.reference,
       interaction: author.kind === 'interaction' ? author.interaction : null,
@@ -112,51 +136,71 @@ export class MessageService {
     store.addMessage(message);
     if ((message.flags & EPHEMERAL_FLAG) === 0) {
       this.#dispatchMessage('MESSAGE_CREATE', message);
-      this.deps.events.emit('messageCreated', { message: this.transcriptEntry(message), at: this.deps.now() });
+      this.deps.events.emit('messageCreated', {
+        message: this.transcriptEntry(message),
+        at: this.deps.now(),
+      });
     }
     return message;
   }
 
-  /** Applies an edit payload (fields present replace the stored ones) and dispatches MESSAGE_UPDATE. */
-  edit(message: MessageRecord, payload: Record<string, unknown>, files: readonly UploadedFile[] = []): MessageRecord {
-    const channel = this.deps.store.requireChannel(message.channelId);
-    if (typeof payload['content'] === 'string' || payload['content'] === null) {
-      message.content = typeof payload['content'] === 'string' ? payload['content'] : '';
-      const author: MessageAuthor = message.webhookUsername
-        ? {
-            kind: 'webhook',
-            webhookId: message.authorId,
-            username: message.webhookUsername,
-            avatarUrl: message.webhookAvatarUrl,
-            applicationId: message.applicationId,
-          }
-        : message.interaction
-          ? { kind: 'interaction', interaction: message.interaction }
-          : { kind: 'user', userId: message.authorId };
-      const referenced = message.reference ? this.deps.store.messages.get(message.reference.messageId) : undefined;
+  /**
+   * Applies an edit payload (fields present replace the stored ones) and dispatches MESSAGE_UPDATE. Throws 50006
+   * without changing anything when the edit would leave the message empty.
+   */
+  edit(
+    message: MessageRecord,
+    payload: Record<string, unknown>,
+    files: readonly UploadedFile[] = [],
+  ): MessageRecord {
+    const content =
+      typeof payload['content'] === 'string'
+        ? payload['content']
+        : payload['content'] === null
+          ? ''
+          : message.content;
+    const embeds = 'embeds' in payload ? normaliseEmbeds(payload['embeds']) : message.embeds;
+    const components =
+      'components' in payload
+        ? Array.isArray(payload['components'])
+          ? payload['components']
+          : []
+        : message.components;
+    let attachments = message.attachments;
+    if ('attachments' in payload || files.length > 0) {
+      const described = Array.isArray(payload['attachments']) ? (payload['attachments'] as unknown[]) : null;
+      const kept = described
+        ? message.attachments.filter((attachment) =>
+            described.some((entry) => isObject(entry) && String(entry['id']) === attachment.id),
+          )
+        : message.attachments;
+      attachments = [...kept, ...this.#attachments(payload, files)];
+    }
+    if (content.trim() === '' && embeds.length === 0 && components.length === 0 && attachments.length === 0) {
+      throw DiscordErrors.cannotSendEmptyMessage();
+    }
+    if (content !== message.content || 'allowed_mentions' in payload) {
+      const referenced = message.reference
+        ? this.deps.store.messages.get(message.reference.messageId)
+        : undefined;
       message.wouldPing = this.#wouldPing(
-        channel,
-        author,
+        this.deps.store.requireChannel(message.channelId),
+        this.#authorOf(message),
         message.authorId,
-        message.content,
+        content,
         payload['allowed_mentions'],
         referenced,
       );
     }
-    if ('embeds' in payload) message.embeds = normaliseEmbeds(payload['embeds']);
-    if ('components' in payload) message.components = Array.isArray(payload['components']) ? payload['components'] : [];
-    if ('attachments' in payload || files.length > 0) {
-      const kept = Array.isArray(payload['attachments'])
-        ? message.attachments.filter((attachment) =>
-            (payload['attachments'] as unknown[]).some(
-              (entry) => typeof entry === 'object' && entry !== null && (entry as { id?: unknown }).id === attachment.id,
-            ),
-          )
-        : message.attachments;
-      message.attachments = [...kept, ...this.#attachments(payload, files)];
-    }
+    message.content = content;
+    message.embeds = embeds;
+    message.components = components;
+    message.attachments = attachments;
     if (typeof payload['flags'] === 'number') {
-      message.flags = (message.flags & ~SETTABLE_FLAGS) | (payload['flags'] & SETTABLE_FLAGS & ~EPHEMERAL_FLAG);
+      message.flags =
+        (message.flags & ~SETTABLE_FLAGS) |
+        (payload['flags'] & SETTABLE_FLAGS & ~EPHEMERAL_FLAG) |
+        (message.flags & EPHEMERAL_FLAG);
     }
     // An edit completes a deferred response.
     message.flags &= ~LOADING_FLAG;
@@ -170,7 +214,11 @@ export class MessageService {
     if ((message.flags & EPHEMERAL_FLAG) !== 0) return;
     this.deps.gateway.dispatch(
       'MESSAGE_DELETE',
-      { id: message.id, channel_id: message.channelId, ...(message.guildId ? { guild_id: message.guildId } : {}) },
+      {
+        id: message.id,
+        channel_id: message.channelId,
+        ...(message.guildId ? { guild_id: message.guildId } : {}),
+      },
       this.#route(message),
     );
   }
@@ -187,7 +235,10 @@ export class MessageService {
     let avatarUrl: string | null = null;
     if (message.webhookUsername !== null) {
       authorName = message.webhookUsername;
-      avatarUrl = message.webhookAvatarUrl;
+      const webhook = this.deps.store.webhooks.get(message.authorId);
+      avatarUrl =
+        message.webhookAvatarUrl ??
+        (webhook?.avatar ? `https://cdn.discordapp.com/avatars/${webhook.id}/${webhook.avatar}.png` : null);
     } else {
       const user = this.deps.store.users.get(message.authorId);
       authorName = user ? (user.globalName ?? user.username) : message.authorId;
@@ -202,7 +253,10 @@ export class MessageService {
       content: message.content,
       embeds: message.embeds,
       components: message.components,
-      attachments: message.attachments.map((attachment) => ({ filename: attachment.filename, size: attachment.size })),
+      attachments: message.attachments.map((attachment) => ({
+        filename: attachment.filename,
+        size: attachment.size,
+      })),
       flags: message.flags,
       wouldPing: message.wouldPing,
       threadId: channel?.type === ChannelType.PublicThread ? channel.id : null,
@@ -212,15 +266,31 @@ export class MessageService {
     };
   }
 
+  /** The application's id: for modern apps it equals the bot user's id. */
   applicationId(): string {
     return this.deps.botUserId;
+  }
+
+  #authorOf(message: MessageRecord): MessageAuthor {
+    if (message.webhookUsername !== null) {
+      return {
+        kind: 'webhook',
+        webhookId: message.authorId,
+        username: message.webhookUsername,
+        avatarUrl: message.webhookAvatarUrl,
+        applicationId: message.applicationId,
+      };
+    }
+    if (message.interaction) return { kind: 'interaction', interaction: message.interaction };
+    return { kind: 'user', userId: message.authorId };
   }
 
   #dispatchMessage(type: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE', message: MessageRecord): void {
     const payload = this.deps.serializer.messageDispatch(message);
     this.deps.gateway.dispatch(type, payload, {
       ...this.#route(message),
-      payloadFor: (session) => this.#gate(payload, message, (session.intents & GatewayIntents.MessageContent) !== 0),
+      payloadFor: (session) =>
+        this.#gate(payload, message, (session.intents & GatewayIntents.MessageContent) !== 0),
     });
   }
 
@@ -240,7 +310,9 @@ export class MessageService {
         hasIntent,
       );
     let gated = visible(message) ? payload : stripMessageContent(payload);
-    const referenced = message.reference ? this.deps.store.messages.get(message.reference.messageId) : undefined;
+    const referenced = message.reference
+      ? this.deps.store.messages.get(message.reference.messageId)
+      : undefined;
     if (referenced && gated['referenced_message'] && !visible(referenced)) {
       gated = { ...gated, referenced_message: stripMessageContent(gated['referenced_message'] as ApiObject) };
     }
@@ -284,14 +356,21 @@ export class MessageService {
         : author.kind === 'webhook'
           ? true
           : hasPermissions(
-              this.deps.store.channelPermissions(channel, author.kind === 'user' ? author.userId : this.deps.botUserId),
+              this.deps.store.channelPermissions(
+                channel,
+                author.kind === 'user' ? author.userId : this.deps.botUserId,
+              ),
               PermissionFlags.MentionEveryone,
             );
     const repliedUserId =
-      referenced && referenced.webhookId === null && referenced.authorId !== authorId ? referenced.authorId : undefined;
+      referenced && referenced.webhookId === null && referenced.authorId !== authorId
+        ? referenced.authorId
+        : undefined;
     const ping = computeWouldPing(content, allowedMentions, {
       isWebhook,
-      mentionableRoleIds: new Set(guild ? [...guild.roles.values()].filter((r) => r.mentionable).map((r) => r.id) : []),
+      mentionableRoleIds: new Set(
+        guild ? [...guild.roles.values()].filter((r) => r.mentionable).map((r) => r.id) : [],
+      ),
       canMentionEveryone,
       ...(repliedUserId === undefined ? {} : { repliedUserId }),
     });

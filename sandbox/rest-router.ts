@@ -91,11 +91,18 @@ export class RestRouter {
         params[key] = decodeURIComponent(match[index + 1] ?? '');
       });
       const major = MAJOR_PARAMS.find((key) => params[key] !== undefined);
+      // A webhook's id and token together are its major parameter (interaction webhooks share the app's id).
+      const majorId =
+        params['webhookId'] !== undefined && params['token'] !== undefined
+          ? `${params['webhookId']}/${params['token']}`
+          : major
+            ? (params[major] ?? 'global')
+            : 'global';
       return {
         route: compiled.route,
         params,
         name: `${method} ${compiled.route.template.replace(/:(\w+)/g, (_, key: string) => (key === 'token' ? ':token' : ':id'))}`,
-        majorId: major ? (params[major] ?? 'global') : 'global',
+        majorId,
       };
     }
     return pathMatched ? 'method-not-allowed' : null;

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DiscordErrors, DiscordHttpError } from './discord-errors.js';
+import { parseRequestBody } from './parse-request-body.js';
 import type { RateLimitEngine } from './rate-limits.js';
-import { parseRequestBody } from './request-body.js';
 import type { RestResponse, RestRouter } from './rest-router.js';
 import type { RouteFaults } from './route-faults.js';
 
@@ -26,11 +27,14 @@ export interface RequestLogEntry {
 export interface RestServerHooks {
   isBotToken(token: string): boolean;
   /** Bytes of a stored attachment, for its CDN-style URL. */
-  attachment(channelId: string, attachmentId: string): { data: Buffer; contentType: string | null } | undefined;
+  attachment(
+    channelId: string,
+    attachmentId: string,
+  ): { data: Buffer; contentType: string | null } | undefined;
   /** Called once per answered request. */
   onRequest(entry: RequestLogEntry): void;
   /** Hands WebSocket upgrades on the gateway path to the gateway. */
-  onUpgrade(request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void;
+  onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 /** Discord's generic bodies for statuses a fault may inject. */
@@ -112,7 +116,10 @@ export class RestServer {
     let routeName: string | null = null;
     const finish = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       const code =
-        status >= 400 && typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'number'
+        status >= 400 &&
+        typeof body === 'object' &&
+        body !== null &&
+        typeof (body as { code?: unknown }).code === 'number'
           ? ((body as { code: number }).code ?? null)
           : null;
       if (!response.headersSent && !response.destroyed) {

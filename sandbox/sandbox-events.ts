@@ -17,7 +17,11 @@ export interface TranscriptEntry {
   readonly components: readonly unknown[];
   readonly attachments: readonly { readonly filename: string; readonly size: number }[];
   readonly flags: number;
-  readonly wouldPing: { readonly users: readonly string[]; readonly roles: readonly string[]; readonly everyone: boolean };
+  readonly wouldPing: {
+    readonly users: readonly string[];
+    readonly roles: readonly string[];
+    readonly everyone: boolean;
+  };
   /** The thread the message is in; null when it is not in a thread. */
   readonly threadId: string | null;
   readonly referencedMessageId: string | null;

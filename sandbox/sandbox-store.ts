@@ -6,7 +6,7 @@ import {
   DEFAULT_EVERYONE_PERMISSIONS,
   type PermissionOverwrite,
   type PermissionSubject,
-} from './permission-calculator.js';
+} from './channel-permissions.js';
 
 /** Discord channel types the sandbox models. @see https://discord.com/developers/docs/resources/channel#channel-object-channel-types */
 export const ChannelType = { GuildText: 0, DM: 1, PublicThread: 11, GuildForum: 15 } as const;
@@ -269,6 +269,8 @@ export class SandboxStore {
   }
 
   createChannel(input: {
+    /** A given id: Discord reuses the message id for threads started from a message. */
+    id?: string;
     type: SandboxChannelType;
     guildId: string | null;
     name: string | null;
@@ -281,7 +283,7 @@ export class SandboxStore {
       (channel) => channel.guildId === input.guildId && channel.parentId === null,
     ).length;
     const channel: ChannelRecord = {
-      id: this.nextId(),
+      id: input.id ?? this.nextId(),
       type: input.type,
       guildId: input.guildId,
       name: input.name,
@@ -365,13 +367,16 @@ export class SandboxStore {
 
   /** Messages everyone sees in a channel (not deleted, not ephemeral), oldest first. */
   channelMessages(channelId: string): MessageRecord[] {
-    return (this.#byChannel.get(channelId) ?? []).filter((message) => !message.deleted && (message.flags & 64) === 0);
+    return (this.#byChannel.get(channelId) ?? []).filter(
+      (message) => !message.deleted && (message.flags & 64) === 0,
+    );
   }
 
   /** Active (unarchived) threads under a guild's channels. */
   activeThreads(guildId: string): ChannelRecord[] {
     return [...this.channels.values()].filter(
-      (channel) => channel.guildId === guildId && channel.type === ChannelType.PublicThread && !channel.archived,
+      (channel) =>
+        channel.guildId === guildId && channel.type === ChannelType.PublicThread && !channel.archived,
     );
   }
 

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   await ensureRedis(REDIS_URL);
   const prefix = `demo-${process.pid}`;
   section('Starting the Discord sandbox, the AI stub, one gateway and two workers');
-  await using cluster = await LocalCluster.start({ redisUrl: REDIS_URL, prefix, env: { LOG_LEVEL: 'warn' } });
+  await using cluster = await LocalCluster.start({ redisUrl: REDIS_URL, prefix });
   const { sandbox } = cluster;
   const redis = new Redis(REDIS_URL);
   try {

@@ -11,7 +11,7 @@ import { type Config, ConfigError, loadConfig } from '../src/config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { createMetrics } from '../src/metrics/index.js';
-import { buildBullPrefix, ConversationGate, QUEUE_NAME, ReplyAdmission } from '../src/queue/index.js';
+import { buildBullPrefix, ConversationGate, PriorityAging, QUEUE_NAME, ReplyAdmission } from '../src/queue/index.js';
 import { createRedis } from '../src/redis/index.js';
 import { CancellationListener } from '../src/replies/cancellation-listener.js';
 import { DeliveryLedger } from '../src/replies/delivery-ledger.js';
@@ -71,6 +71,12 @@ async function main(): Promise<void> {
     },
   });
   const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
+  // Every worker sweeps; a sweep is idempotent, so several replicas only make aging more punctual.
+  const aging = new PriorityAging(redis, admission.queue, {
+    prefix,
+    onError: (error) => logger.warn({ err: error }, 'priority aging sweep failed'),
+  });
+  aging.start();
   const processor = new ReplyProcessor({
     personalities: new PersonalityRepository(redis, { prefix }),
     conversations: new ConversationRepository(redis, { prefix, ...config.conversation }),
@@ -119,7 +125,9 @@ async function main(): Promise<void> {
   logger.info({ concurrency: config.worker.concurrency, httpPort: health.port }, 'worker started');
 
   installShutdown(logger, config.worker.shutdownGraceMs, async (graceful) => {
+    await aging[Symbol.asyncDispose]();
     await (graceful ? worker.close() : worker.close(true));
+    await admission.close();
     await stats[Symbol.asyncDispose]();
     await cancellations[Symbol.asyncDispose]();
     typing[Symbol.dispose]();

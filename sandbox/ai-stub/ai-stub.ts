@@ -84,7 +84,13 @@ export interface StubRequestRecord {
 
 type MutableRecord = { -readonly [K in keyof StubRequestRecord]: StubRequestRecord[K] };
 
-const RECORDED_HEADERS = ['accept', 'content-type', 'user-agent', 'x-stainless-retry-count', 'x-stainless-timeout'];
+const RECORDED_HEADERS = [
+  'accept',
+  'content-type',
+  'user-agent',
+  'x-stainless-retry-count',
+  'x-stainless-timeout',
+];
 /** The context window the stub claims in context-length errors when no character limit is set. */
 const NOMINAL_CONTEXT_TOKENS = 4096;
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -222,8 +228,13 @@ export class AiStub implements AsyncDisposable {
     try {
       const path = new URL(request.url ?? '/', 'http://stub').pathname.replace(/\/+$/, '');
       if (request.method === 'GET' && path === '/v1/models') return this.listModels(request, response);
-      if (request.method === 'POST' && path === '/v1/chat/completions') return await this.chat(request, response);
-      sendJson(response, 404, buildInvalidRequestError(`Unknown request URL: ${request.method} ${path}.`, null));
+      if (request.method === 'POST' && path === '/v1/chat/completions')
+        return await this.chat(request, response);
+      sendJson(
+        response,
+        404,
+        buildInvalidRequestError(`Unknown request URL: ${request.method} ${path}.`, null),
+      );
     } catch (error) {
       this.options.logger?.error({ err: error }, 'ai stub failed to answer');
       if (!response.headersSent) sendJson(response, 500, buildStatusError(500));
@@ -238,7 +249,12 @@ export class AiStub implements AsyncDisposable {
     }
     sendJson(response, 200, {
       object: 'list',
-      data: this.options.models.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'chorus-stub' })),
+      data: this.options.models.map((id) => ({
+        id,
+        object: 'model',
+        created: 1_700_000_000,
+        owned_by: 'chorus-stub',
+      })),
     });
   }
 
@@ -248,14 +264,22 @@ export class AiStub implements AsyncDisposable {
     try {
       json = JSON.parse(raw);
     } catch {
-      sendJson(response, 400, buildInvalidRequestError('We could not parse the JSON body of your request.', null));
+      sendJson(
+        response,
+        400,
+        buildInvalidRequestError('We could not parse the JSON body of your request.', null),
+      );
       return;
     }
     const parsed = ChatBodySchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const param = issue?.path.join('.') || null;
-      sendJson(response, 400, buildInvalidRequestError(`Invalid request: ${issue?.message ?? 'bad body'}`, param));
+      sendJson(
+        response,
+        400,
+        buildInvalidRequestError(`Invalid request: ${issue?.message ?? 'bad body'}`, param),
+      );
       return;
     }
     const body = parsed.data;
@@ -287,7 +311,13 @@ export class AiStub implements AsyncDisposable {
       controller.abort();
       this.pending.delete(controller);
       this.options.logger?.debug(
-        { requestId: record.id, model: record.model, keyFingerprint: record.keyFingerprint, status: record.status, outcome: record.outcome },
+        {
+          requestId: record.id,
+          model: record.model,
+          keyFingerprint: record.keyFingerprint,
+          status: record.status,
+          outcome: record.outcome,
+        },
         'ai stub request ended',
       );
     });
@@ -338,7 +368,9 @@ export class AiStub implements AsyncDisposable {
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
-    response.write(formatSseData(buildChunk(id, created, body.model, { role: 'assistant', content: '' }, null)));
+    response.write(
+      formatSseData(buildChunk(id, created, body.model, { role: 'assistant', content: '' }, null)),
+    );
     for (const delta of splitIntoDeltas(content)) {
       if (!(await pause(behaviour.chunkDelayMs, controller.signal))) return;
       response.write(formatSseData(buildChunk(id, created, body.model, { content: delta }, null)));
@@ -387,7 +419,9 @@ function pickHeaders(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-function joinContent(content: string | ReadonlyArray<{ type: string; text?: string | undefined }> | null | undefined) {
+function joinContent(
+  content: string | ReadonlyArray<{ type: string; text?: string | undefined }> | null | undefined,
+) {
   if (typeof content === 'string') return content;
   if (!content) return '';
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
@@ -404,7 +438,12 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   const text = JSON.stringify(body);
   response.writeHead(status, {
     'content-type': 'application/json',

@@ -32,7 +32,13 @@ export function buildUsage(promptChars: number, completionChars: number): Usage 
 }
 
 /** A non-streamed `chat.completion` body. */
-export function buildCompletionBody(id: string, created: number, model: string, content: string, usage: Usage) {
+export function buildCompletionBody(
+  id: string,
+  created: number,
+  model: string,
+  content: string,
+  usage: Usage,
+) {
   return {
     id,
     object: 'chat.completion',

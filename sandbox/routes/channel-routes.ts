@@ -1,10 +1,17 @@
-import { buildErrorsTree, DiscordErrors, DiscordHttpError } from '../discord-errors.js';
+import { hasPermissions, PermissionFlags } from '../channel-permissions.js';
+import { buildErrorsTree, DiscordErrors, DiscordFieldErrors, DiscordHttpError } from '../discord-errors.js';
 import { validateMessagePayload } from '../discord-rules.js';
-import { hasPermissions, PermissionFlags } from '../permission-calculator.js';
+import { GatewayIntents } from '../gateway-intents.js';
 import type { RestRequest, RestRouter } from '../rest-router.js';
-import { ChannelType, type MessageRecord, type MessageReferenceRecord } from '../sandbox-store.js';
+import {
+  type ChannelRecord,
+  ChannelType,
+  type MessageRecord,
+  type MessageReferenceRecord,
+} from '../sandbox-store.js';
 import {
   botPermissionsIn,
+  cannotExecuteOnChannelType,
   isObject,
   type RouteContext,
   requireBotPermissions,
@@ -36,18 +43,27 @@ function resolveReference(
   if (value === undefined || value === null) return null;
   if (!isObject(value)) {
     throw DiscordErrors.invalidFormBody(
-      buildErrorsTree(['message_reference'], { code: 'MODEL_TYPE_CONVERT', message: 'Only dictionaries may be used in a ModelType' }),
+      buildErrorsTree(['message_reference'], {
+        code: 'MODEL_TYPE_CONVERT',
+        message: 'Only dictionaries may be used in a ModelType',
+      }),
     );
   }
   const messageId = value['message_id'];
   const referencedChannel = value['channel_id'] ?? channelId;
   const target = typeof messageId === 'string' ? context.store.messages.get(messageId) : undefined;
   const found =
-    target !== undefined && !target.deleted && target.channelId === channelId && referencedChannel === channelId;
+    target !== undefined &&
+    !target.deleted &&
+    target.channelId === channelId &&
+    referencedChannel === channelId;
   if (!found) {
     if (value['fail_if_not_exists'] === false) return null;
     throw DiscordErrors.invalidFormBody(
-      buildErrorsTree(['message_reference'], { code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', message: 'Unknown message' }),
+      buildErrorsTree(['message_reference'], {
+        code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE',
+        message: 'Unknown message',
+      }),
     );
   }
   return { messageId: target.id, channelId, guildId };
@@ -65,41 +81,68 @@ function parseLimit(raw: string | null): number {
     throw DiscordErrors.invalidFormBody(
       buildErrorsTree(['limit'], {
         code: limit < 1 ? 'NUMBER_TYPE_MIN' : 'NUMBER_TYPE_MAX',
-        message: limit < 1 ? 'int value should be greater than or equal to 1.' : 'int value should be less than or equal to 100.',
+        message:
+          limit < 1
+            ? 'int value should be greater than or equal to 1.'
+            : 'int value should be less than or equal to 100.',
       }),
     );
   }
   return limit;
 }
 
+/** A snowflake query parameter, or null when absent; 50035 when it is not one. */
+function snowflakeQuery(query: URLSearchParams, name: string): bigint | null {
+  const value = query.get(name);
+  if (value === null) return null;
+  if (!/^\d{1,20}$/.test(value)) {
+    throw DiscordErrors.invalidFormBody(buildErrorsTree([name], DiscordFieldErrors.notSnowflake(value)));
+  }
+  return BigInt(value);
+}
+
 /** Messages per Discord's paging rules: newest first; `around` centres the window on an id. */
 function pageMessages(all: MessageRecord[], query: URLSearchParams): MessageRecord[] {
   const limit = parseLimit(query.get('limit'));
   const id = (message: MessageRecord): bigint => BigInt(message.id);
-  const before = query.get('before');
-  const after = query.get('after');
-  const around = query.get('around');
+  const before = snowflakeQuery(query, 'before');
+  const after = snowflakeQuery(query, 'after');
+  const around = snowflakeQuery(query, 'around');
   if (around !== null) {
-    const pivot = BigInt(around);
-    const older = all.filter((message) => id(message) < pivot).slice(-Math.floor(limit / 2));
-    const newer = all.filter((message) => id(message) >= pivot).slice(0, limit - older.length);
+    const older = all.filter((message) => id(message) < around).slice(-Math.floor(limit / 2));
+    const newer = all.filter((message) => id(message) >= around).slice(0, limit - older.length);
     return [...older, ...newer].reverse();
   }
   if (after !== null) {
-    const pivot = BigInt(after);
     return all
-      .filter((message) => id(message) > pivot)
+      .filter((message) => id(message) > after)
       .slice(0, limit)
       .reverse();
   }
-  const pivot = before === null ? null : BigInt(before);
   return all
-    .filter((message) => pivot === null || id(message) < pivot)
+    .filter((message) => before === null || id(message) < before)
     .slice(-limit)
     .reverse();
 }
 
-/** Channel and message routes the bot uses. */
+/** A thread name: 1–100 characters. */
+function requireThreadName(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw DiscordErrors.invalidFormBody(
+      buildErrorsTree(
+        ['name'],
+        value === undefined ? DiscordFieldErrors.required() : DiscordFieldErrors.notString(value),
+      ),
+    );
+  }
+  const length = [...value].length;
+  if (length < 1 || length > 100) {
+    throw DiscordErrors.invalidFormBody(buildErrorsTree(['name'], DiscordFieldErrors.badLength(1, 100)));
+  }
+  return value;
+}
+
+/** Channel, message and thread routes the bot uses. */
 export function registerChannelRoutes(router: RestRouter, context: RouteContext): void {
   router.add({
     method: 'GET',
@@ -188,20 +231,15 @@ export function registerChannelRoutes(router: RestRouter, context: RouteContext)
       const channel = requireVisibleChannel(context, request.params['channelId'] ?? '');
       const message = requireChannelMessage(channel.id, request.params['messageId'] ?? '');
       if (message.authorId !== context.botUserId || message.webhookId !== null) {
-        throw new DiscordHttpError(403, { message: 'Cannot edit a message authored by another user', code: 50005 });
+        throw new DiscordHttpError(403, {
+          message: 'Cannot edit a message authored by another user',
+          code: 50005,
+        });
       }
       const invalid = validateMessagePayload(withUploads(request), { isWebhook: false, isEdit: true });
       if (invalid) throw invalid;
       const body = isObject(request.body) ? request.body : {};
       const edited = context.messages.edit(message, body, request.files);
-      if (
-        edited.content.trim() === '' &&
-        edited.embeds.length === 0 &&
-        edited.components.length === 0 &&
-        edited.attachments.length === 0
-      ) {
-        throw DiscordErrors.cannotSendEmptyMessage();
-      }
       return { status: 200, body: context.messages.forRest(edited) };
     },
   });
@@ -221,6 +259,108 @@ export function registerChannelRoutes(router: RestRouter, context: RouteContext)
       }
       context.messages.delete(message);
       return { status: 204 };
+    },
+  });
+
+  const announceThread = (thread: ChannelRecord): void => {
+    context.gateway.dispatch(
+      'THREAD_CREATE',
+      { ...context.serializer.channel(thread), newly_created: true },
+      { guildId: thread.guildId, intent: GatewayIntents.Guilds },
+    );
+  };
+
+  router.add({
+    method: 'POST',
+    template: '/channels/:channelId/threads',
+    auth: 'bot',
+    handler: (request) => {
+      const parent = requireVisibleChannel(context, request.params['channelId'] ?? '');
+      if (parent.type !== ChannelType.GuildText && parent.type !== ChannelType.GuildForum) {
+        throw cannotExecuteOnChannelType();
+      }
+      const body = isObject(request.body) ? request.body : {};
+      const name = requireThreadName(body['name']);
+      if (parent.type === ChannelType.GuildText) {
+        // Only public threads are modelled; private threads (type 12) are refused rather than faked.
+        if (body['type'] !== undefined && body['type'] !== ChannelType.PublicThread) {
+          throw DiscordErrors.invalidFormBody(buildErrorsTree(['type'], DiscordFieldErrors.choices([11])));
+        }
+        requireBotPermissions(context, parent, PermissionFlags.CreatePublicThreads);
+        const thread = context.store.createChannel({
+          type: ChannelType.PublicThread,
+          guildId: parent.guildId,
+          name,
+          parentId: parent.id,
+          ownerId: context.botUserId,
+        });
+        announceThread(thread);
+        return { status: 201, body: context.serializer.channel(thread) };
+      }
+      // A forum post: a thread plus its starter message, which shares the thread's id.
+      requireBotPermissions(context, parent, PermissionFlags.SendMessages);
+      if (!isObject(body['message'])) {
+        throw DiscordErrors.invalidFormBody(buildErrorsTree(['message'], DiscordFieldErrors.required()));
+      }
+      const starter = body['message'];
+      const invalid = validateMessagePayload(
+        request.files.length > 0 && !Array.isArray(starter['attachments'])
+          ? { ...starter, attachments: request.files.map((_, index) => ({ id: index })) }
+          : starter,
+        { isWebhook: false },
+      );
+      if (invalid) throw invalid;
+      const thread = context.store.createChannel({
+        type: ChannelType.PublicThread,
+        guildId: parent.guildId,
+        name,
+        parentId: parent.id,
+        ownerId: context.botUserId,
+      });
+      announceThread(thread);
+      const message = context.messages.create({
+        id: thread.id,
+        channel: thread,
+        author: { kind: 'user', userId: context.botUserId },
+        payload: starter,
+        files: request.files,
+        reference: null,
+        type: 0,
+      });
+      return {
+        status: 201,
+        body: { ...context.serializer.channel(thread), message: context.messages.forRest(message) },
+      };
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    template: '/channels/:channelId/messages/:messageId/threads',
+    auth: 'bot',
+    handler: ({ params, body }) => {
+      const parent = requireVisibleChannel(context, params['channelId'] ?? '');
+      if (parent.type !== ChannelType.GuildText) throw cannotExecuteOnChannelType();
+      const message = requireChannelMessage(parent.id, params['messageId'] ?? '');
+      const name = requireThreadName(isObject(body) ? body['name'] : undefined);
+      requireBotPermissions(context, parent, PermissionFlags.CreatePublicThreads);
+      if (context.store.channels.has(message.id)) {
+        throw new DiscordHttpError(400, {
+          message: 'A thread has already been created for this message',
+          code: 160004,
+        });
+      }
+      // A thread started from a message takes the message's id.
+      const thread = context.store.createChannel({
+        id: message.id,
+        type: ChannelType.PublicThread,
+        guildId: parent.guildId,
+        name,
+        parentId: parent.id,
+        ownerId: context.botUserId,
+      });
+      announceThread(thread);
+      return { status: 201, body: context.serializer.channel(thread) };
     },
   });
 

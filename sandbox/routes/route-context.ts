@@ -1,9 +1,9 @@
 import type { ApiSerializer } from '../api-serializer.js';
+import { hasPermissions, PermissionFlags } from '../channel-permissions.js';
 import { DiscordErrors, DiscordHttpError } from '../discord-errors.js';
 import type { GatewayServer } from '../gateway-server.js';
 import type { InteractionService } from '../interaction-service.js';
 import type { MessageService } from '../message-service.js';
-import { hasPermissions, PermissionFlags } from '../permission-calculator.js';
 import { type ChannelRecord, ChannelType, type SandboxStore } from '../sandbox-store.js';
 
 /** What every route module works with. */
@@ -15,11 +15,9 @@ export interface RouteContext {
   readonly interactions: InteractionService;
   readonly botUserId: string;
   readonly applicationId: string;
-  readonly botUsername: string;
   /** `ws://host:port/gateway`. */
   readonly gatewayUrl: () => string;
   readonly enabledPrivilegedIntents: () => number;
-  readonly now: () => number;
 }
 
 /** Discord's answer when an action does not apply to a channel's type (threads, DMs, forums). */
@@ -62,7 +60,9 @@ export function requireBotPermissions(context: RouteContext, channel: ChannelRec
 
 /** The send permission for a channel: threads need Send Messages in Threads instead of Send Messages. */
 export function sendPermissionFor(channel: ChannelRecord): bigint {
-  return channel.type === ChannelType.PublicThread ? PermissionFlags.SendMessagesInThreads : PermissionFlags.SendMessages;
+  return channel.type === ChannelType.PublicThread
+    ? PermissionFlags.SendMessagesInThreads
+    : PermissionFlags.SendMessages;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

@@ -53,7 +53,8 @@ export function percentileFromHistogram(histogram: readonly number[], quantile: 
   let cumulative = 0;
   for (const [index, count] of histogram.entries()) {
     cumulative += count;
-    if (cumulative >= rank) return LATENCY_BUCKET_BOUNDS_MS[Math.min(index, LATENCY_BUCKET_BOUNDS_MS.length - 1)]!;
+    if (cumulative >= rank)
+      return LATENCY_BUCKET_BOUNDS_MS[Math.min(index, LATENCY_BUCKET_BOUNDS_MS.length - 1)]!;
   }
   return LATENCY_BUCKET_BOUNDS_MS.at(-1)!;
 }

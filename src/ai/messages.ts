@@ -3,11 +3,8 @@
  * name; {@link buildProviderNotice} puts the name in front when the worker posts it.
  */
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
-import type {
-  KeyOwner,
-  ProviderRejectedReason,
-  ProviderUnavailableReason,
-} from './provider-errors.js';
+import type { KeyOwner, ProviderRejectedReason, ProviderUnavailableReason } from './provider-errors.js';
+import type { ProviderFailure } from './provider-failure.js';
 
 /** "in about 30 s", "in about 2 min", or "in a moment" when the wait is unknown. */
 export function formatRetryAfter(retryAfterMs: number | null): string {
@@ -81,4 +78,40 @@ export function buildProviderNotice(personalityName: string, error: unknown): st
     return `${personalityName} can't answer: ${error.message}`;
   }
   return `${personalityName} can't answer right now: something went wrong on our side. Try again in a moment.`;
+}
+
+/** Longest part of a provider's own error message quoted back to the user. */
+const QUOTED_DETAIL_CHARS = 200;
+
+/** The `detail` of a failed `/apikey test`: what went wrong, in a few words the user can act on. */
+export function describeKeyTestFailure(failure: ProviderFailure, timeoutMs: number): string {
+  switch (failure.kind) {
+    case 'invalid-key':
+      return `the provider refused this key (HTTP ${failure.status}).`;
+    case 'quota-exceeded':
+      return 'the key works but its account has run out of credit or quota.';
+    case 'rejected':
+      return `the provider refused the test request (HTTP ${failure.status}): ${quote(failure.detail)}`;
+    case 'context-length':
+      return `the provider refused the test request: ${quote(failure.detail)}`;
+    case 'timeout':
+      return `the provider did not answer within ${Math.round(timeoutMs / 1000)} s.`;
+    case 'network':
+      return 'could not connect to the provider.';
+    case 'server-error':
+      return `the provider is failing (HTTP ${failure.status}).`;
+    case 'rate-limited':
+      return 'the provider is rate limiting this key (HTTP 429); try again shortly.';
+    case 'bad-response':
+      return 'the provider answered with something that is not a chat completion.';
+    case 'cancelled':
+      return 'the test was cancelled.';
+  }
+}
+
+function quote(detail: string): string {
+  const characters = Array.from(detail.trim());
+  return characters.length > QUOTED_DETAIL_CHARS
+    ? `${characters.slice(0, QUOTED_DETAIL_CHARS).join('')}…`
+    : characters.join('');
 }

@@ -97,7 +97,11 @@ export class ProviderClient {
 
   private classify(error: unknown, input: ProviderCallInput): ProviderFailure {
     if (input.cancelSignal.aborted) return { kind: 'cancelled' };
-    if (input.signal.aborted || error instanceof APIConnectionTimeoutError || error instanceof APIUserAbortError) {
+    if (
+      input.signal.aborted ||
+      error instanceof APIConnectionTimeoutError ||
+      error instanceof APIUserAbortError
+    ) {
       return { kind: 'timeout' };
     }
     if (error instanceof APIError && error.status !== undefined && error.headers !== undefined) {

@@ -4,12 +4,7 @@ import { buildProviderRejectedText, buildProviderUnavailableText } from './messa
 /** Why a provider could not be used right now (its fault; trying later may work). */
 export type ProviderUnavailableReason =
   /** Its breaker is open: recent calls failed, so we are not calling it until the half-open probe. */
-  | 'circuit-open'
-  | 'timeout'
-  | 'network'
-  | 'server-error'
-  | 'rate-limited'
-  | 'bad-response';
+  'circuit-open' | 'timeout' | 'network' | 'server-error' | 'rate-limited' | 'bad-response';
 
 /** Why a provider refused the call (trying again unchanged will not help). */
 export type ProviderRejectedReason =

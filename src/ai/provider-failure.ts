@@ -64,10 +64,13 @@ export function classifyHttpError(answer: HttpErrorAnswer, now: number): Provide
   const retryAfterMs = parseRetryAfterMs(answer.retryAfterMsHeader, answer.retryAfterHeader, now);
   if (status === 401 || status === 403) return { kind: 'invalid-key', status };
   if (status === 429) {
-    return answer.code === 'insufficient_quota' ? { kind: 'quota-exceeded' } : { kind: 'rate-limited', retryAfterMs };
+    return answer.code === 'insufficient_quota'
+      ? { kind: 'quota-exceeded' }
+      : { kind: 'rate-limited', retryAfterMs };
   }
   if (status >= 500 || status === 408) return { kind: 'server-error', status, retryAfterMs };
-  if (isContextLengthError(answer.code, answer.message)) return { kind: 'context-length', detail: answer.message };
+  if (isContextLengthError(answer.code, answer.message))
+    return { kind: 'context-length', detail: answer.message };
   return { kind: 'rejected', status, detail: answer.message };
 }
 
@@ -114,6 +117,8 @@ export function parseRetryAfterMs(
   if (retryAfterHeader === null || retryAfterHeader.trim() === '') return null;
   const value = retryAfterHeader.trim();
   if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
+  // An HTTP date names a weekday and month; Date.parse alone would read "-3" as a year.
+  if (!/[a-z]/i.test(value)) return null;
   const date = Date.parse(value);
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - now);

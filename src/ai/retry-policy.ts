@@ -23,7 +23,12 @@ export type RetryDecision =
  * the retries of many workers hit by the same outage (AWS Architecture Blog, "Exponential Backoff And Jitter").
  * `retryIndex` is 0 for the first retry; `random` returns [0, 1).
  */
-export function computeBackoffMs(retryIndex: number, baseMs: number, maxMs: number, random: () => number): number {
+export function computeBackoffMs(
+  retryIndex: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** retryIndex);
   return Math.floor(random() * ceiling);
 }
@@ -39,7 +44,8 @@ export function planRetry(
   random: () => number,
 ): RetryDecision {
   const retryAfterMs = 'retryAfterMs' in fault ? fault.retryAfterMs : null;
-  if (retryAfterMs !== null && retryAfterMs > policy.maxRetryAfterMs) return { action: 'give-up', retryAfterMs };
+  if (retryAfterMs !== null && retryAfterMs > policy.maxRetryAfterMs)
+    return { action: 'give-up', retryAfterMs };
   if (retriesSoFar >= policy.maxRetries) return { action: 'give-up', retryAfterMs };
   if (retryAfterMs !== null) return { action: 'retry', delayMs: retryAfterMs };
   return {

@@ -9,7 +9,12 @@ export type ListScope = 'mine' | 'public';
 
 /** What a button of ours does, with its target. `userId` is the user who invoked the command. */
 export type ButtonTarget =
-  | { readonly action: 'list-page'; readonly userId: string; readonly scope: ListScope; readonly page: number }
+  | {
+      readonly action: 'list-page';
+      readonly userId: string;
+      readonly scope: ListScope;
+      readonly page: number;
+    }
   | { readonly action: 'remove-confirm'; readonly userId: string; readonly personalityId: string }
   | { readonly action: 'remove-cancel'; readonly userId: string; readonly personalityId: string }
   | { readonly action: 'forget-confirm'; readonly userId: string }
@@ -63,12 +68,18 @@ export function buildCustomId(target: ButtonTarget): string {
 /** Decodes a custom id; `null` when it is not one of ours or is malformed (never trust a click's payload). */
 export function parseCustomId(customId: string): ButtonTarget | null {
   const [namespace, code, userId, ...args] = customId.split(':');
-  if (namespace !== NAMESPACE || code === undefined || userId === undefined || !USER_ID.test(userId)) return null;
+  if (namespace !== NAMESPACE || code === undefined || userId === undefined || !USER_ID.test(userId))
+    return null;
   const action = ACTIONS_BY_CODE.get(code);
   switch (action) {
     case 'list-page': {
       const [scope, page] = args;
-      if (args.length !== 2 || (scope !== 'mine' && scope !== 'public') || page === undefined || !PAGE.test(page)) {
+      if (
+        args.length !== 2 ||
+        (scope !== 'mine' && scope !== 'public') ||
+        page === undefined ||
+        !PAGE.test(page)
+      ) {
         return null;
       }
       return { action, userId, scope, page: Number(page) };
@@ -76,7 +87,8 @@ export function parseCustomId(customId: string): ButtonTarget | null {
     case 'remove-confirm':
     case 'remove-cancel': {
       const [personalityId] = args;
-      if (args.length !== 1 || personalityId === undefined || !PERSONALITY_ID.test(personalityId)) return null;
+      if (args.length !== 1 || personalityId === undefined || !PERSONALITY_ID.test(personalityId))
+        return null;
       return { action, userId, personalityId };
     }
     case 'forget-confirm':

@@ -71,7 +71,10 @@ const personalityOption = (option: SlashCommandStringOption, description: string
 function addPersonalityFields(subcommand: SlashCommandSubcommandBuilder, required: boolean) {
   return subcommand
     .addStringOption((option) =>
-      option.setName(OptionName.Prompt).setDescription('The system prompt: who the personality is').setRequired(required),
+      option
+        .setName(OptionName.Prompt)
+        .setDescription('The system prompt: who the personality is')
+        .setRequired(required),
     )
     .addStringOption((option) =>
       option.setName(OptionName.Avatar).setDescription('Avatar image URL (https), or "none" to remove it'),
@@ -79,9 +82,13 @@ function addPersonalityFields(subcommand: SlashCommandSubcommandBuilder, require
     .addStringOption((option) =>
       option.setName(OptionName.Provider).setDescription('AI provider').setAutocomplete(true),
     )
-    .addStringOption((option) => option.setName(OptionName.Model).setDescription('Model').setAutocomplete(true))
+    .addStringOption((option) =>
+      option.setName(OptionName.Model).setDescription('Model').setAutocomplete(true),
+    )
     .addNumberOption((option) =>
-      option.setName(OptionName.Temperature).setDescription('Sampling temperature, 0 to 2 (omit for the default)'),
+      option
+        .setName(OptionName.Temperature)
+        .setDescription('Sampling temperature, 0 to 2 (omit for the default)'),
     )
     .addStringOption((option) =>
       option
@@ -102,7 +109,10 @@ function buildPersonalityCommand(): SlashCommandBuilder {
         .setName(SubcommandName.Create)
         .setDescription('Create a personality you own')
         .addStringOption((option) =>
-          option.setName(OptionName.Name).setDescription('Its name: people address it as @Name').setRequired(true),
+          option
+            .setName(OptionName.Name)
+            .setDescription('Its name: people address it as @Name')
+            .setRequired(true),
         ),
       true,
     ),
@@ -159,7 +169,11 @@ function buildPersonalityCommand(): SlashCommandBuilder {
           .setDescription('Remove an alias from one of your personalities')
           .addStringOption((option) => personalityOption(option, 'The personality'))
           .addStringOption((option) =>
-            option.setName(OptionName.Alias).setDescription('The alias to remove').setRequired(true).setAutocomplete(true),
+            option
+              .setName(OptionName.Alias)
+              .setDescription('The alias to remove')
+              .setRequired(true)
+              .setAutocomplete(true),
           ),
       ),
   );
@@ -168,7 +182,10 @@ function buildPersonalityCommand(): SlashCommandBuilder {
 
 function buildApiKeyCommand(): SlashCommandBuilder {
   const providerOption = (option: SlashCommandStringOption) =>
-    option.setName(OptionName.Provider).setDescription('AI provider (default: the bot’s default)').setAutocomplete(true);
+    option
+      .setName(OptionName.Provider)
+      .setDescription('AI provider (default: the bot’s default)')
+      .setAutocomplete(true);
   const command = new SlashCommandBuilder()
     .setName(CommandName.ApiKey)
     .setDescription('Use your own AI provider key for your messages')
@@ -177,11 +194,16 @@ function buildApiKeyCommand(): SlashCommandBuilder {
     subcommand
       .setName(SubcommandName.Set)
       .setDescription('Store your key (encrypted; only its fingerprint is ever shown)')
-      .addStringOption((option) => option.setName(OptionName.Key).setDescription('Your API key').setRequired(true))
+      .addStringOption((option) =>
+        option.setName(OptionName.Key).setDescription('Your API key').setRequired(true),
+      )
       .addStringOption(providerOption),
   );
   command.addSubcommand((subcommand) =>
-    subcommand.setName(SubcommandName.Remove).setDescription('Delete your stored key').addStringOption(providerOption),
+    subcommand
+      .setName(SubcommandName.Remove)
+      .setDescription('Delete your stored key')
+      .addStringOption(providerOption),
   );
   command.addSubcommand((subcommand) =>
     subcommand

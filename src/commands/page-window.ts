@@ -12,7 +12,8 @@ export interface PageWindow {
 
 /** Computes the window of `page` over `total` items, `pageSize` per page. */
 export function buildPageWindow(total: number, pageSize: number, page: number): PageWindow {
-  if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer`);
+  if (!Number.isInteger(pageSize) || pageSize < 1)
+    throw new RangeError(`pageSize must be a positive integer`);
   const safeTotal = Number.isFinite(total) ? Math.max(0, Math.floor(total)) : 0;
   const pageCount = Math.max(1, Math.ceil(safeTotal / pageSize));
   const requested = Number.isFinite(page) ? Math.floor(page) : 0;

@@ -40,7 +40,7 @@ export const EnvSchema = z.object({
     .default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 letters, digits, "-" or "_"')
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"')
     .default('chorus'),
   REDIS_CLUSTER: booleanFlag.default(false),
 

@@ -29,6 +29,11 @@ export interface MessageRouterOptions {
   readonly maxPersonalitiesPerMessage: number;
   readonly now: () => number;
   readonly newCorrelationId: () => string;
+  /**
+   * Waits before re-checking a replied-to message missing from the posted-message index (a reply racing
+   * the worker's index write). @defaultValue [150, 600]
+   */
+  readonly replyIndexRetryDelaysMs: readonly number[];
 }
 
 /** What routing one message produced, for the caller to act on (notices) and for tests/metrics. */
@@ -45,10 +50,14 @@ const NOTHING: RoutingOutcome = { addressed: [], notices: [] };
  * Redis round trips: the reply-target, mention and activation lookups run concurrently.
  */
 export class MessageRouter {
+  private readonly options: MessageRouterOptions;
+
   constructor(
     private readonly deps: MessageRouterDependencies,
-    private readonly options: MessageRouterOptions,
-  ) {}
+    options: Omit<MessageRouterOptions, 'replyIndexRetryDelaysMs'> & Partial<MessageRouterOptions>,
+  ) {
+    this.options = { replyIndexRetryDelaysMs: [150, 600], ...options };
+  }
 
   async route(message: InboundMessage): Promise<RoutingOutcome> {
     const isDm = message.guildId === null;
@@ -56,7 +65,7 @@ export class MessageRouter {
     const candidateKeys = collectCandidateKeys(candidates);
 
     const [replyTarget, named, activatedId, stickyId] = await Promise.all([
-      message.replyToMessageId ? this.deps.messageIndex.fetchPersonalityForMessage(message.replyToMessageId) : null,
+      message.replyToMessageId ? this.fetchReplyTarget(message.replyToMessageId, candidateKeys.length > 0) : null,
       candidateKeys.length > 0
         ? this.deps.personalities.resolveNames(message.authorId, candidateKeys)
         : new Map<string, Personality>(),
@@ -140,6 +149,22 @@ export class MessageRouter {
     const named = keys.length > 0 ? await this.deps.personalities.resolveNames(message.authorId, keys) : new Map();
     const { strippedText } = resolveMentions(message.content, candidates, named);
     await this.deps.messageEvents.recordEdit(message.id, strippedText.slice(0, 4000));
+  }
+
+  /**
+   * The personality behind a replied-to message. Discord can deliver a reply to a webhook message before the
+   * worker that posted it has its id back and indexed, so a miss is re-checked briefly — unless the message
+   * mentions someone anyway (then the mention path decides without waiting).
+   */
+  private async fetchReplyTarget(messageId: string, hasMentions: boolean) {
+    const delays = hasMentions ? [] : this.options.replyIndexRetryDelaysMs;
+    let found = await this.deps.messageIndex.fetchPersonalityForMessage(messageId);
+    for (const delayMs of delays) {
+      if (found !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      found = await this.deps.messageIndex.fetchPersonalityForMessage(messageId);
+    }
+    return found;
   }
 
   private async fetchActivation(message: InboundMessage): Promise<string | null> {

@@ -34,7 +34,9 @@ export const DefaultConversationGateOptions = {
   now: Date.now,
 } as const satisfies Omit<Required<ConversationGateOptions>, 'prefix'>;
 
-type TurnReply = [turn: 1] | [turn: 0, blockerJobId: string, blockerAdmittedAt: number, blockerMember: string];
+type TurnReply =
+  | [turn: 1]
+  | [turn: 0, blockerJobId: string, blockerAdmittedAt: number, blockerMember: string];
 
 /** Lost earlier jobs dropped per check before answering "not yet" (each drop is one more round trip). */
 const MAX_REPAIRS_PER_CHECK = 3;

@@ -73,7 +73,12 @@ export function buildGateConversationPrefix(channelId: string, personalityId: st
 }
 
 /** A job's gate member; the zero-padded snowflake makes member order equal message order. */
-export function buildGateMember(channelId: string, personalityId: string, messageId: string, jobId: string): string {
+export function buildGateMember(
+  channelId: string,
+  personalityId: string,
+  messageId: string,
+  jobId: string,
+): string {
   return `${buildGateConversationPrefix(channelId, personalityId)}${messageId.padStart(20, '0')}:${jobId}`;
 }
 

@@ -186,7 +186,11 @@ export class ReplyAdmission {
           buildGateKey(prefix, job.authorId),
           buildAdmittedKey(prefix, job.authorId),
         ],
-        [jobId, buildGateMember(job.channelId, job.personalityId, job.messageId, jobId), forgetAdmission ? '1' : '0'],
+        [
+          jobId,
+          buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
+          forgetAdmission ? '1' : '0',
+        ],
       ),
       this.redis.zrem(buildAgingKey(prefix), jobId),
     ]);

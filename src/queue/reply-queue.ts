@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from '../redis/index.js';
-import type { ReplyJob } from './reply-job.js';
 import { buildBullPrefix, QUEUE_NAME } from './keys.js';
+import type { ReplyJob } from './reply-job.js';
 
 /** Options for {@link createReplyQueue}. */
 export interface ReplyQueueOptions {

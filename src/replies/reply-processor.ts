@@ -188,19 +188,27 @@ export class ReplyProcessor {
     personality: Personality | null,
   ): Promise<void> {
     const target: PostTarget = { channelId: job.channelId, parentChannelId: job.parentChannelId, guildId: job.guildId };
-    const postedIds: string[] = [...record.posted.values()];
-    for (const [index, chunk] of decision.chunks.entries()) {
-      if (record.posted.has(index)) continue;
-      if (record.intents.has(index)) {
+    // Each chunk is indexed the moment it is posted: a user may reply to it before the rest are out.
+    const index = async (messageId: string) => {
+      if (personality === null || decision.asBot) return;
+      await this.deps.messageIndex.indexPosted({
+        messageIds: [messageId],
+        personalityId: personality.id,
+        userId: job.authorId,
+        channelId: job.channelId,
+      });
+    };
+    for (const [chunkIndex, chunk] of decision.chunks.entries()) {
+      if (record.posted.has(chunkIndex)) continue;
+      if (record.intents.has(chunkIndex)) {
         // A previous attempt may have posted this chunk and died before recording it.
         const found = await this.findPosted(job, chunk);
         if (found) {
-          await this.deps.ledger.recordPosted(job.authorId, jobId, index, found);
-          postedIds.push(found);
+          await Promise.all([this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, found), index(found)]);
           continue;
         }
       }
-      await this.deps.ledger.recordIntent(job.authorId, jobId, index, this.deps.now());
+      await this.deps.ledger.recordIntent(job.authorId, jobId, chunkIndex, this.deps.now());
       const posted =
         decision.asBot || personality === null
           ? await this.deps.webhooks.postAsBot(job.channelId, chunk)
@@ -209,16 +217,10 @@ export class ReplyProcessor {
               avatarUrl: personality.avatarUrl,
               content: chunk,
             });
-      await this.deps.ledger.recordPosted(job.authorId, jobId, index, posted.messageId);
-      postedIds.push(posted.messageId);
-    }
-    if (personality && !decision.asBot && postedIds.length > 0) {
-      await this.deps.messageIndex.indexPosted({
-        messageIds: postedIds,
-        personalityId: personality.id,
-        userId: job.authorId,
-        channelId: job.channelId,
-      });
+      await Promise.all([
+        this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, posted.messageId),
+        index(posted.messageId),
+      ]);
     }
     this.log.debug({ channelId: job.channelId, chunks: decision.chunks.length }, 'reply delivered');
   }

@@ -25,9 +25,14 @@ export function buildCatalogNamesKey(prefix: string): string {
   return buildKey(prefix, AREA, CATALOG_TAG, 'names');
 }
 
-/** HASH id → `{ members, personality }`: the public projection of each public personality. */
+/** HASH id → Personality JSON: the public projection (a copy of the owner's record) of each public personality. */
 export function buildCatalogEntriesKey(prefix: string): string {
   return buildKey(prefix, AREA, CATALOG_TAG, 'entries');
+}
+
+/** HASH id → its normalized names joined by `\n`: which name members to drop when it changes. */
+export function buildCatalogEntryNamesKey(prefix: string): string {
+  return buildKey(prefix, AREA, CATALOG_TAG, 'entry-names');
 }
 
 /** ZSET id → createdAt: public personalities, oldest first (for paging and the total). */

@@ -21,7 +21,7 @@ export interface ChannelWebhookApi {
 
 /** A message as the manager's callers need it (exactly-once checks, "Delete reply"). */
 export interface RecentMessage {
-  readonly messageId: string;
+  readonly id: string;
   readonly channelId: string;
   /** The webhook that posted it; `null` for users and the bot. */
   readonly webhookId: string | null;
@@ -29,6 +29,8 @@ export interface RecentMessage {
   readonly authorId: string;
   /** The author's username, or the name a webhook message was posted under. */
   readonly authorName: string;
+  /** A bot user wrote it (ours, for notices and DMs); false for webhook messages. */
+  readonly authorIsBot: boolean;
   readonly content: string;
 }
 
@@ -62,7 +64,7 @@ const MessageSchema = z.object({
   channel_id: z.string(),
   content: z.string(),
   webhook_id: z.string().optional(),
-  author: z.object({ id: z.string(), username: z.string() }),
+  author: z.object({ id: z.string(), username: z.string(), bot: z.boolean().optional() }),
 });
 
 const CreatedWebhookSchema = z.object({ id: z.string(), token: z.string() });
@@ -183,11 +185,12 @@ export class DiscordWebhookClient implements ChannelWebhookApi {
 
 function toRecentMessage(message: z.infer<typeof MessageSchema>): RecentMessage {
   return {
-    messageId: message.id,
+    id: message.id,
     channelId: message.channel_id,
     webhookId: message.webhook_id ?? null,
     authorId: message.author.id,
     authorName: message.author.username,
+    authorIsBot: message.webhook_id === undefined && message.author.bot === true,
     content: message.content,
   };
 }

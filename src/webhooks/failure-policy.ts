@@ -47,6 +47,12 @@ export function classifyDiscordFailure(error: unknown): DiscordFailure | null {
   return { kind: 'rejected', status, discordCode };
 }
 
+/** Discord's numeric JSON error code carried by `error`, for logs and error context. */
+export function findDiscordCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
 /** The permanent reason behind a failure, or `null` when trying again later may work. */
 export function findUnavailableReason(failure: DiscordFailure | null): WebhookUnavailableReason | null {
   switch (failure?.kind) {

@@ -32,8 +32,8 @@ export function buildNoticeKey(prefix: string, channelId: string, reason: string
 }
 
 /**
- * Hash with the shared state of one webhook's rate-limit bucket. `bucket` is Discord's `X-RateLimit-Bucket`
- * hash: Discord limits per bucket hash and major parameter (the webhook), so the pair names one limit.
+ * Hash with the shared state of one webhook's rate-limit bucket. Discord limits per bucket and major parameter
+ * (the webhook), so the pair names one limit; `bucket` names the route's bucket (see `EXECUTE_BUCKET`).
  */
 export function buildBucketKey(prefix: string, channelId: string, bucket: string, webhookId: string): string {
   return buildKey(prefix, 'webhooks', buildChannelTag(channelId), 'bucket', bucket, webhookId);
@@ -47,11 +47,6 @@ export function buildWebhookChannelKey(prefix: string, webhookId: string): strin
 /** String: the next free slot (Unix ms) of the fleet-wide limiter every webhook execute passes. */
 export function buildGlobalRateKey(prefix: string): string {
   return buildKey(prefix, 'webhooks', 'global-rate');
-}
-
-/** String: the bucket hash Discord last reported for webhook executes, learned from responses. */
-export function buildExecuteBucketKey(prefix: string): string {
-  return buildKey(prefix, 'webhooks', 'execute-bucket');
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis/index.js';
 import { type BucketDefaults, type BucketState, parseBucketState } from './bucket-state.js';
-import { buildBucketKey, buildExecuteBucketKey, buildGlobalRateKey } from './keys.js';
+import { buildBucketKey, buildGlobalRateKey } from './keys.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
 import { registerWebhookScripts, runWebhookScript } from './webhook-scripts.js';
 
@@ -84,6 +84,16 @@ export class RateLimitRepository {
   }
 
   /**
+   * How long the bucket is still blocked (ms from `now`; 0 when not): Discord said it is empty or answered 429
+   * after this caller reserved its slot.
+   */
+  async fetchBucketBlockMs(channelId: string, bucket: string, webhookId: string, now: number): Promise<number> {
+    const { redis, prefix } = this.#options;
+    const blockedUntil = Number(await redis.hget(buildBucketKey(prefix, channelId, bucket, webhookId), 'blockedUntil'));
+    return Number.isFinite(blockedUntil) ? Math.max(0, blockedUntil - now) : 0;
+  }
+
+  /**
    * Records a response's rate-limit headers on one webhook's bucket; `rateLimited` when it was a 429 on this
    * bucket (its `retryAfterMs` then blocks the bucket). Resolves to the bucket's blockedUntil (0: not blocked).
    */
@@ -111,15 +121,5 @@ export class RateLimitRepository {
         bucketDefaults.windowMs,
       ],
     );
-  }
-
-  /** The execute route's bucket hash as some worker last learned it, or `null` before any response. */
-  fetchExecuteBucket(): Promise<string | null> {
-    return this.#options.redis.get(buildExecuteBucketKey(this.#options.prefix));
-  }
-
-  /** Shares a newly learned execute bucket hash with every worker. */
-  async saveExecuteBucket(bucket: string): Promise<void> {
-    await this.#options.redis.set(buildExecuteBucketKey(this.#options.prefix), bucket);
   }
 }

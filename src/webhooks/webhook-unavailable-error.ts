@@ -1,5 +1,4 @@
-import { UnrecoverableError } from 'bullmq';
-import { ChorusErrorCode, type ChorusErrorContext } from '../errors/index.js';
+import { ChorusError, ChorusErrorCode, type ChorusErrorContext } from '../errors/index.js';
 
 /** Why a channel cannot get personality posts until someone changes something on Discord's side. */
 export enum WebhookUnavailableReason {
@@ -16,23 +15,24 @@ export enum WebhookUnavailableReason {
 }
 
 /**
- * A permanent failure to post: BullMQ's {@link UnrecoverableError}, so the reply worker fails the job without
- * retrying. Where the channel should know, the webhook manager has already told it; the worker posts nothing
- * more. Carries the same `code`/`context` shape as `ChorusError` for logs.
+ * A permanent failure to post. Where the channel should know (see `buildUnavailableNotice`), the webhook
+ * manager has already told it, once.
+ *
+ * It is a `ChorusError` (code `WebhookUnavailable`, so the reply worker recognises it) whose `name` is
+ * `UnrecoverableError`: BullMQ fails a job without retrying when the error is `instanceof UnrecoverableError`
+ * OR its name is `'UnrecoverableError'` (`Job.shouldRetryJob`, bullmq 6.7). JavaScript allows one base class,
+ * and the name check is BullMQ's own way to recognise unrecoverable errors from other classes.
  */
-export class WebhookUnavailableError extends UnrecoverableError {
-  readonly code = ChorusErrorCode.WebhookUnavailable;
-  readonly context: Omit<ChorusErrorContext, 'cause'>;
-
+export class WebhookUnavailableError extends ChorusError {
   constructor(
     readonly reason: WebhookUnavailableReason,
     message: string,
-    { cause, ...context }: ChorusErrorContext = {},
+    context: ChorusErrorContext = {},
   ) {
-    super(message);
-    if (cause !== undefined) this.cause = cause;
-    this.context = context;
-    // UnrecoverableError stores `name` as an own property; the reason in it shows in every trace.
-    this.name = `WebhookUnavailableError[${reason}]`;
+    super(ChorusErrorCode.WebhookUnavailable, `[${reason}] ${message}`, context);
+  }
+
+  override get name(): string {
+    return 'UnrecoverableError';
   }
 }

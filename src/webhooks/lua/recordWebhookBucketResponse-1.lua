@@ -2,8 +2,8 @@
   Records what a Discord response said about one webhook's execute bucket, so every worker waits on it:
   the limit; the window length (from the first request of a window, whose reset-after is the whole window);
   a block until the reset when nothing remains or a 429 came back; and, when Discord has counted more
-  requests in the open window than we reserved (another client, or the bucket hash just learned), slots at
-  `now` until our count matches Discord's.
+  requests in its open window than we reserved (another client, or the bucket hash just learned), slots at
+  that window's start until our count matches Discord's.
 
   KEYS[1]  bucket key (hash: limit, windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
   ARGV[1]  now, Unix ms
@@ -47,15 +47,17 @@ if blockedUntil > now then
 end
 
 if reportedLimit >= 1 and remaining >= 0 and resetAfterMs >= 0 then
-  local span = windowMs + marginMs
+  -- Discord's open window started `window - reset-after` ago; a slot of ours counts in it if it was sent since
+  -- (less the margin it may have taken to arrive). Missing ones are added at the window's start.
+  local windowStart = math.min(now, now + resetAfterMs - windowMs)
   local slots = {}
   local counted = 0
   if state[3] then
     for value in string.gmatch(state[3], '[^,]+') do
       local slot = tonumber(value)
-      if slot and slot > now - span then
+      if slot then
         slots[#slots + 1] = slot
-        if slot <= now then
+        if slot > windowStart - marginMs and slot <= now then
           counted = counted + 1
         end
       end
@@ -64,7 +66,7 @@ if reportedLimit >= 1 and remaining >= 0 and resetAfterMs >= 0 then
   local missing = (reportedLimit - remaining) - counted
   if missing > 0 then
     for _ = 1, missing do
-      slots[#slots + 1] = now
+      slots[#slots + 1] = windowStart
     end
     table.sort(slots)
     local kept = {}

@@ -26,7 +26,7 @@ describe('relay pipeline', () => {
     cluster = await LocalCluster.start({
       redisUrl: TEST_REDIS_URL,
       prefix,
-      env: { LOG_LEVEL: 'warn', USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
+      env: { USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
     });
     await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker'), cluster.spawn('worker')]);
     const { sandbox } = cluster;

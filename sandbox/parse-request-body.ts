@@ -31,7 +31,9 @@ export async function parseRequestBody(contentType: string | undefined, raw: Buf
   if (type.startsWith('multipart/form-data')) {
     let form: FormData;
     try {
-      form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType ?? '' } }).formData();
+      form = await new Response(new Uint8Array(raw), {
+        headers: { 'content-type': contentType ?? '' },
+      }).formData();
     } catch {
       throw invalidJson();
     }

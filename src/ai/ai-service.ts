@@ -1,0 +1,411 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Config } from '../config/index.js';
+import { ChorusError, ChorusErrorCode } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import { OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
+import {
+  type BreakerEntry,
+  BreakerRegistry,
+  type BreakerSnapshot,
+  type BreakerStateChange,
+} from './breaker-registry.js';
+import { type CallOutcome, CallStatsWindow, type ProviderCallStats } from './call-stats-window.js';
+import type { ChatCompletionRequest, ChatCompletionResult, ChatMessage } from './chat-completion.js';
+import { trimOldestHistory } from './context-trim.js';
+import { describeKeyTestFailure } from './messages.js';
+import { ProviderCallError, ProviderClient } from './provider-client.js';
+import {
+  type KeyOwner,
+  ProviderRejectedError,
+  ProviderUnavailableError,
+  type ProviderUnavailableReason,
+} from './provider-errors.js';
+import { isProviderFault, type ProviderFailure } from './provider-failure.js';
+import { planRetry, type RetryPolicy } from './retry-policy.js';
+
+/** One provider call as reported to {@link OptionalAiServiceOptions.onCallFinished} (e.g. for metrics). */
+export interface AiCallEvent {
+  readonly provider: string;
+  readonly model: string;
+  readonly outcome: CallOutcome;
+  /** What failed; null on success. `circuit-open` when the breaker refused the call. */
+  readonly failureKind: ProviderFailure['kind'] | 'circuit-open' | null;
+  readonly latencyMs: number;
+}
+
+/** The result of {@link AiService.testKey}. */
+export type KeyTestResult =
+  | { readonly ok: true; readonly model: string; readonly latencyMs: number }
+  | {
+      readonly ok: false;
+      readonly reason: 'invalid-key' | 'unreachable' | 'rejected';
+      readonly detail: string;
+    };
+
+/** Options {@link AiService} cannot do without. */
+export interface RequiredAiServiceOptions {
+  /** The `ai` section of the configuration: providers, per-call timeout, retries, breaker settings. */
+  config: Config['ai'];
+  logger: Logger;
+}
+
+/** Options of {@link AiService} with defaults ({@link DefaultAiServiceOptions}). */
+export interface OptionalAiServiceOptions {
+  /** Most breakers kept; the least recently used is dropped beyond it. @defaultValue 500 */
+  maxBreakers: number;
+  /** A breaker unused this long (ms) is dropped. @defaultValue 600_000 (10 min) */
+  breakerIdleMs: number;
+  /** Backoff ceiling of the first retry, ms (doubles per retry; full jitter). @defaultValue 500 */
+  backoffBaseMs: number;
+  /** Largest backoff ceiling, ms. @defaultValue 5_000 */
+  backoffMaxMs: number;
+  /** Longest `retry-after` waited out, ms; a longer one fails the call at once. @defaultValue 20_000 */
+  maxRetryAfterMs: number;
+  /** Least `retryAfterMs` put on a circuit-open error (its probe may already be running). @defaultValue 1_000 */
+  minRetryHintMs: number;
+  /** opossum's rolling statistics window, ms: the error percentage is computed over it. @defaultValue 10_000 */
+  rollingWindowMs: number;
+  /** Buckets of the rolling window. @defaultValue 10 */
+  rollingWindowBuckets: number;
+  /** How far back {@link AiService.callStats} reaches, ms. @defaultValue 300_000 (5 min) */
+  statsWindowMs: number;
+  /** Granularity of that window, ms. @defaultValue 30_000 */
+  statsSliceMs: number;
+  /** Uniform [0, 1) draws for backoff jitter. @defaultValue Math.random */
+  random: () => number;
+  /** Waits between retries; must reject when `signal` aborts. @defaultValue node:timers/promises setTimeout */
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Clock, Unix ms. @defaultValue Date.now */
+  now: () => number;
+  /** Called on every breaker transition and eviction (e.g. a metrics gauge). @defaultValue null */
+  onBreakerStateChange: ((change: BreakerStateChange) => void) | null;
+  /** Called after every provider call (e.g. metrics). @defaultValue null */
+  onCallFinished: ((event: AiCallEvent) => void) | null;
+}
+
+export type AiServiceOptions = RequiredAiServiceOptions & Partial<OptionalAiServiceOptions>;
+
+export const DefaultAiServiceOptions = {
+  maxBreakers: 500,
+  breakerIdleMs: 600_000,
+  backoffBaseMs: 500,
+  backoffMaxMs: 5_000,
+  maxRetryAfterMs: 20_000,
+  minRetryHintMs: 1_000,
+  rollingWindowMs: 10_000,
+  rollingWindowBuckets: 10,
+  statsWindowMs: 300_000,
+  statsSliceMs: 30_000,
+  random: Math.random,
+  sleep: async (ms: number, signal: AbortSignal) => {
+    await delay(ms, undefined, { signal });
+  },
+  now: Date.now,
+  onBreakerStateChange: null,
+  onCallFinished: null,
+} as const satisfies Required<OptionalAiServiceOptions>;
+
+/** The prompt of {@link AiService.testKey}: tiny, so a key test costs next to nothing. */
+const KEY_TEST_PROMPT: readonly ChatMessage[] = [{ role: 'user', content: 'Reply with the single word OK.' }];
+
+/**
+ * Chat completions from any OpenAI-compatible provider, through a circuit breaker per (provider, model, API
+ * key): a failing provider, model or key fails fast with a {@link ProviderUnavailableError} instead of holding
+ * jobs, and only its own breaker opens. Transient faults are retried with backoff; a context-length error
+ * drops the oldest history once; a refused key or request becomes a {@link ProviderRejectedError}.
+ */
+export class AiService implements AsyncDisposable {
+  readonly options: Readonly<RequiredAiServiceOptions & OptionalAiServiceOptions>;
+  private readonly breakers: BreakerRegistry;
+  private readonly stats: CallStatsWindow;
+  private readonly retryPolicy: RetryPolicy;
+  /** Aborted by close(): cancels every call in flight. */
+  private readonly closing = new AbortController();
+  private readonly log: Logger;
+  private inFlight = 0;
+
+  constructor(options: AiServiceOptions) {
+    this.options = { ...DefaultAiServiceOptions, ...options };
+    const { config } = this.options;
+    this.log = this.options.logger.child({ module: 'ai' });
+    this.retryPolicy = {
+      maxRetries: config.maxRetries,
+      backoffBaseMs: this.options.backoffBaseMs,
+      backoffMaxMs: this.options.backoffMaxMs,
+      maxRetryAfterMs: this.options.maxRetryAfterMs,
+    };
+    this.stats = new CallStatsWindow(this.options.statsWindowMs, this.options.statsSliceMs);
+    this.breakers = new BreakerRegistry({
+      maxBreakers: this.options.maxBreakers,
+      idleMs: this.options.breakerIdleMs,
+      errorThresholdPercentage: config.breaker.errorThresholdPercentage,
+      volumeThreshold: config.breaker.volumeThreshold,
+      resetTimeoutMs: config.breaker.resetTimeoutMs,
+      rollingWindowMs: this.options.rollingWindowMs,
+      rollingWindowBuckets: this.options.rollingWindowBuckets,
+      timeoutMs: config.timeoutMs,
+      now: this.options.now,
+      logger: this.options.logger,
+      onStateChange: this.options.onBreakerStateChange,
+    });
+  }
+
+  /** Completion calls running now (including their retry waits). */
+  get callsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * One chat completion. Rejects with {@link ProviderUnavailableError} (provider failing, breaker open — at
+   * once, without calling it), {@link ProviderRejectedError} (key or request refused), or a `ChorusError` with
+   * code `Cancelled` when `request.signal` fires or the service closes.
+   */
+  async complete(request: ChatCompletionRequest): Promise<ChatCompletionResult> {
+    const { now } = this.options;
+    const startedAt = now();
+    const keyOwner: KeyOwner = request.userKey ? 'user' : 'operator';
+    const provider = this.options.config.providers.get(request.provider);
+    if (!provider) throw this.rejected(request, keyOwner, 'unknown-provider', null);
+    const apiKey = request.userKey?.key ?? provider.apiKey;
+    if (apiKey === undefined) throw this.rejected(request, keyOwner, 'missing-key', null);
+    const keyFingerprint = request.userKey?.fingerprint ?? OPERATOR_KEY_FINGERPRINT;
+    const cancelSignal = request.signal
+      ? AbortSignal.any([request.signal, this.closing.signal])
+      : this.closing.signal;
+
+    let messages = request.messages;
+    let trimmedMessages = 0;
+    /** Context-length errors get one trimmed retry; a second one means the recent turns alone are too long. */
+    let hasTrimmed = false;
+    let retries = 0;
+    this.inFlight += 1;
+    try {
+      for (;;) {
+        if (cancelSignal.aborted) throw cancelled();
+        // Acquired per attempt: a breaker evicted during a backoff wait is simply created again.
+        const entry = this.breakers.acquire({ provider, model: request.model, keyFingerprint, apiKey });
+        const attempt = await this.attempt(entry, request, messages, cancelSignal);
+        if ('content' in attempt) {
+          return { content: attempt.content, latencyMs: now() - startedAt, trimmedMessages };
+        }
+        const { failure, error } = attempt;
+        if (failure === 'circuit-open') {
+          const retryAfterMs = Math.max(this.breakers.msUntilProbe(entry) ?? 0, this.options.minRetryHintMs);
+          throw this.unavailable(request, 'circuit-open', retryAfterMs, error);
+        }
+        switch (failure.kind) {
+          case 'cancelled':
+            throw cancelled(error);
+          case 'invalid-key':
+            throw this.rejected(request, keyOwner, 'invalid-key', failure.status, error);
+          case 'quota-exceeded':
+            throw this.rejected(request, keyOwner, 'quota-exceeded', 429, error);
+          case 'rejected':
+            throw this.rejected(request, keyOwner, 'rejected', failure.status, error);
+          case 'context-length': {
+            const trimmed = hasTrimmed ? null : trimOldestHistory(messages);
+            if (!trimmed || trimmed.dropped === 0) {
+              throw this.rejected(request, keyOwner, 'context-length', null, error);
+            }
+            this.log.info(
+              { provider: request.provider, model: request.model, droppedMessages: trimmed.dropped },
+              'ai context too long; retrying without the oldest history',
+            );
+            messages = trimmed.messages;
+            trimmedMessages = trimmed.dropped;
+            hasTrimmed = true;
+            continue;
+          }
+        }
+        const decision = planRetry(failure, retries, this.retryPolicy, this.options.random);
+        const logFields = {
+          provider: request.provider,
+          model: request.model,
+          keyFingerprint,
+          failure: failure.kind,
+          attempt: retries + 1,
+        };
+        if (decision.action === 'give-up') {
+          this.log.warn(logFields, 'ai call failed');
+          const retryAfterMs = decision.retryAfterMs ?? this.breakers.msUntilProbe(entry);
+          throw this.unavailable(request, failure.kind, retryAfterMs, error);
+        }
+        this.log.debug({ ...logFields, retryAfterMs: decision.delayMs }, 'ai call failed; retrying');
+        await this.wait(decision.delayMs, cancelSignal);
+        retries += 1;
+      }
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  /**
+   * Checks a key with one tiny completion. Deliberately outside the breakers and without retries: the user
+   * asked about this key now, and one test must neither open a breaker nor be refused by one.
+   */
+  async testKey(providerName: string, key: string, model?: string): Promise<KeyTestResult> {
+    const provider = this.options.config.providers.get(providerName);
+    if (!provider) return { ok: false, reason: 'rejected', detail: `unknown provider "${providerName}"` };
+    const chosenModel = model ?? provider.defaultModel;
+    const client = new ProviderClient({
+      baseUrl: provider.baseUrl,
+      apiKey: key,
+      timeoutMs: this.options.config.timeoutMs,
+      now: this.options.now,
+    });
+    const cancelSignal = this.closing.signal;
+    const startedAt = this.options.now();
+    try {
+      await client.complete({
+        model: chosenModel,
+        messages: KEY_TEST_PROMPT,
+        temperature: null,
+        signal: AbortSignal.any([AbortSignal.timeout(this.options.config.timeoutMs), cancelSignal]),
+        cancelSignal,
+      });
+      return { ok: true, model: chosenModel, latencyMs: this.options.now() - startedAt };
+    } catch (error) {
+      if (!(error instanceof ProviderCallError)) throw error;
+      const { failure } = error;
+      if (failure.kind === 'cancelled') throw cancelled(error);
+      const reason =
+        failure.kind === 'invalid-key'
+          ? 'invalid-key'
+          : isProviderFault(failure)
+            ? 'unreachable'
+            : 'rejected';
+      return { ok: false, reason, detail: describeKeyTestFailure(failure, this.options.config.timeoutMs) };
+    }
+  }
+
+  /** Every live breaker, for /status and the stats publisher. */
+  breakerSnapshots(): BreakerSnapshot[] {
+    return this.breakers.snapshots();
+  }
+
+  /** Per provider/model call statistics over the last {@link OptionalAiServiceOptions.statsWindowMs}. */
+  callStats(): ProviderCallStats[] {
+    return this.stats.summarize(this.options.now());
+  }
+
+  /** Cancels calls in flight (they reject with `Cancelled`), shuts every breaker down; later calls are cancelled. */
+  async close(): Promise<void> {
+    if (this.closing.signal.aborted) return;
+    this.closing.abort();
+    this.breakers.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** One call through the breaker, with its own timeout; records the outcome. Never throws provider failures. */
+  private async attempt(
+    entry: BreakerEntry,
+    request: ChatCompletionRequest,
+    messages: readonly ChatMessage[],
+    cancelSignal: AbortSignal,
+  ): Promise<{ content: string } | { failure: ProviderFailure | 'circuit-open'; error: unknown }> {
+    const startedAt = this.options.now();
+    try {
+      const content = await entry.breaker.fire({
+        model: request.model,
+        messages,
+        temperature: request.temperature,
+        signal: AbortSignal.any([AbortSignal.timeout(this.options.config.timeoutMs), cancelSignal]),
+        cancelSignal,
+      });
+      this.recordCall(request, 'success', null, this.options.now() - startedAt);
+      return { content };
+    } catch (error) {
+      const failure = toFailure(error, cancelSignal);
+      const failureKind = failure === 'circuit-open' ? failure : failure.kind;
+      this.recordCall(request, failureOutcome(failure), failureKind, this.options.now() - startedAt);
+      return { failure, error };
+    }
+  }
+
+  private async wait(ms: number, signal: AbortSignal): Promise<void> {
+    try {
+      await this.options.sleep(ms, signal);
+    } catch (error) {
+      if (signal.aborted) throw cancelled(error);
+      throw error;
+    }
+  }
+
+  private recordCall(
+    request: ChatCompletionRequest,
+    outcome: CallOutcome,
+    failureKind: AiCallEvent['failureKind'],
+    latencyMs: number,
+  ): void {
+    this.stats.record(this.options.now(), request.provider, request.model, outcome, latencyMs);
+    this.options.onCallFinished?.({
+      provider: request.provider,
+      model: request.model,
+      outcome,
+      failureKind,
+      latencyMs,
+    });
+  }
+
+  private unavailable(
+    request: ChatCompletionRequest,
+    reason: ProviderUnavailableReason,
+    retryAfterMs: number | null,
+    cause: unknown,
+  ): ProviderUnavailableError {
+    return new ProviderUnavailableError({
+      provider: request.provider,
+      model: request.model,
+      reason,
+      retryAfterMs,
+      cause,
+    });
+  }
+
+  private rejected(
+    request: ChatCompletionRequest,
+    keyOwner: KeyOwner,
+    reason: ProviderRejectedError['reason'],
+    status: number | null,
+    cause?: unknown,
+  ): ProviderRejectedError {
+    return new ProviderRejectedError({
+      provider: request.provider,
+      model: request.model,
+      reason,
+      keyOwner,
+      status,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+}
+
+function cancelled(cause?: unknown): ChorusError {
+  return new ChorusError(
+    ChorusErrorCode.Cancelled,
+    'AI call cancelled',
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/**
+ * The provider client classifies its own failures; opossum's rejections carry a `code`: ESHUTDOWN (close()
+ * shut the breaker down) and EOPENBREAKER (open, or half-open with its probe running). Anything else is a bug
+ * and is thrown as is.
+ */
+function toFailure(error: unknown, cancelSignal: AbortSignal): ProviderFailure | 'circuit-open' {
+  if (error instanceof ProviderCallError) return error.failure;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ESHUTDOWN' || (code === 'EOPENBREAKER' && cancelSignal.aborted)) return { kind: 'cancelled' };
+  if (code === 'EOPENBREAKER') return 'circuit-open';
+  throw error;
+}
+
+function failureOutcome(failure: ProviderFailure | 'circuit-open'): CallOutcome {
+  if (failure === 'circuit-open') return 'short-circuited';
+  if (failure.kind === 'cancelled') return 'cancelled';
+  return isProviderFault(failure) ? 'fault' : 'rejected';
+}

@@ -1,0 +1,95 @@
+import type { ApplicationCommandOptionChoiceData, AutocompleteInteraction } from 'discord.js';
+import { DiscordLimits } from '../discord/index.js';
+import { normalizePersonalityName, type Personality } from '../state/index.js';
+import type { CommandContext } from './command-context.js';
+import { CommandReplies } from './command-replies.js';
+import { OptionName, PERSONALITY_OPTIONS } from './definitions.js';
+import { tryResolvePersonality } from './personality-lookup.js';
+import { truncateText } from './personality-views.js';
+
+/** Discord's limit on a choice's name and value. */
+const CHOICE_TEXT_MAX = 100;
+
+type Choice = ApplicationCommandOptionChoiceData<string>;
+
+/** A personality as an autocomplete choice: its id as the value, so the command gets exactly this one. */
+export function buildPersonalityChoice(personality: Personality, callerId: string): Choice {
+  const label =
+    personality.ownerId === callerId
+      ? CommandReplies.choiceOwn(personality.name)
+      : CommandReplies.choicePublic(personality.name);
+  return { name: truncateText(label, CHOICE_TEXT_MAX), value: personality.id };
+}
+
+/** Names that start with the query first, then those containing it; at most Discord's 25. */
+export function rankChoices(values: readonly string[], query: string): string[] {
+  const key = normalizePersonalityName(query);
+  const starts = values.filter((value) => normalizePersonalityName(value).startsWith(key));
+  const contains = values.filter(
+    (value) => !starts.includes(value) && normalizePersonalityName(value).includes(key),
+  );
+  return [...starts, ...contains].slice(0, DiscordLimits.autocompleteChoices);
+}
+
+/**
+ * Answers an autocomplete interaction from Redis and the configuration alone, never deferred (Discord does not
+ * allow it): personalities the caller may use (their own first, best matches first), configured providers and
+ * models, and a personality's aliases.
+ */
+export async function answerAutocomplete(
+  ctx: CommandContext,
+  interaction: AutocompleteInteraction,
+): Promise<void> {
+  const focused = interaction.options.getFocused(true);
+  const query = String(focused.value);
+  const callerId = interaction.user.id;
+  const { personalities, config } = ctx.deps;
+  let choices: Choice[] = [];
+  if (PERSONALITY_OPTIONS.has(focused.name)) {
+    const found = await personalities.searchForAutocomplete(
+      callerId,
+      query,
+      DiscordLimits.autocompleteChoices,
+    );
+    choices = found.map((personality) => buildPersonalityChoice(personality, callerId));
+  } else if (focused.name === OptionName.Provider) {
+    choices = rankChoices([...config.ai.providers.keys()], query).map((provider) => ({
+      name:
+        provider === config.ai.defaultProvider ? CommandReplies.choiceDefaultProvider(provider) : provider,
+      value: provider,
+    }));
+  } else if (focused.name === OptionName.Model) {
+    const provider =
+      interaction.options.getString(OptionName.Provider) ?? (await findEditedProvider(ctx, interaction));
+    const models = config.ai.providers.get(provider ?? config.ai.defaultProvider)?.models ?? [];
+    choices = rankChoices(models, query).map((model) => ({
+      name: truncateText(model, CHOICE_TEXT_MAX),
+      value: model,
+    }));
+  } else if (focused.name === OptionName.Alias) {
+    const edited = await findNamedPersonality(ctx, interaction);
+    const aliases = edited?.ownerId === callerId ? edited.aliases : [];
+    choices = rankChoices(aliases, query).map((alias) => ({
+      name: truncateText(alias, CHOICE_TEXT_MAX),
+      value: alias,
+    }));
+  }
+  await interaction.respond(choices.slice(0, DiscordLimits.autocompleteChoices));
+}
+
+/** The personality the command's `name` option holds so far (an id from autocomplete, or a typed name). */
+async function findNamedPersonality(
+  ctx: CommandContext,
+  interaction: AutocompleteInteraction,
+): Promise<Personality | null> {
+  const value = interaction.options.getString(OptionName.Name);
+  return value === null ? null : tryResolvePersonality(ctx.deps.personalities, interaction.user.id, value);
+}
+
+/** When editing a personality without choosing a provider, models come from its current provider. */
+async function findEditedProvider(
+  ctx: CommandContext,
+  interaction: AutocompleteInteraction,
+): Promise<string | null> {
+  return (await findNamedPersonality(ctx, interaction))?.provider ?? null;
+}

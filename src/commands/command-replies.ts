@@ -1,0 +1,201 @@
+/**
+ * Every sentence the slash commands, buttons and context-menu commands say to users, in one place. The
+ * personality input rules word their own errors (`messages.ts`); the repositories word theirs (`StateMessages`).
+ */
+
+/** A name as shown in a reply: bold, and unable to ping anyone (a zero-width space follows every `@`). */
+function bold(name: string): string {
+  return `**${name.replace(/([<@*_`~|\\])/gu, (character) => (character === '@' || character === '<' ? `${character}\u200B` : `\\${character}`))}**`;
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** How a value the user typed is echoed back: quoted, one line, at most 40 characters, never a mention. */
+function quoted(value: string): string {
+  const line = value.replace(/\s+/gu, ' ').trim();
+  const short = line.length > 40 ? `${line.slice(0, 39).trimEnd()}…` : line;
+  return `“${short.replace(/([<@])/gu, '$1\u200B')}”`;
+}
+
+/** "7 days", "12 hours", "30 minutes". */
+function describeDuration(seconds: number): string {
+  if (seconds >= 2 * 86_400) return `${Math.round(seconds / 86_400)} days`;
+  if (seconds >= 2 * 3600) return `${Math.round(seconds / 3600)} hours`;
+  return plural(Math.max(1, Math.round(seconds / 60)), 'minute');
+}
+
+export const CommandReplies = {
+  // Anything.
+  notYours: () => 'These buttons belong to someone else’s command. Run the command yourself to get your own.',
+  expiredButton: () => 'This button is no longer valid. Run the command again.',
+  internalError: () => 'Something went wrong on our side. Please try again in a moment.',
+  guildOnly: () => 'This command only works in a server channel.',
+  personalityNotFound: (query: string) =>
+    `Personality: no personality called ${quoted(query)} that you can use. Pick one from the list as you type.`,
+  notOwner: (name: string) => `Only the owner of ${bold(name)} can change or delete it.`,
+
+  // /personality create, edit, remove, alias.
+  created: (name: string, provider: string, model: string, visibility: string) =>
+    `Created ${bold(name)} (${provider}/${model}, ${visibility}). Talk to it by writing @${name.replace(/@/gu, '@\u200B')} in a message, or by replying to its messages.`,
+  nothingToEdit: () =>
+    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature or visibility).',
+  edited: (name: string, fields: readonly string[]) => `Updated ${bold(name)}: ${fields.join(', ')}.`,
+  confirmRemove: (name: string) =>
+    `Delete ${bold(name)}? Its aliases and channel activations go with it. This cannot be undone.`,
+  removed: (name: string) => `Deleted ${bold(name)} with its aliases and channel activations.`,
+  removeCancelled: (name: string) => `Kept ${bold(name)}.`,
+  aliasAdded: (name: string, alias: string) =>
+    `${bold(name)} now also answers to @${alias.replace(/@/gu, '@\u200B')}.`,
+  aliasRemoved: (name: string, alias: string) => `${bold(name)} no longer answers to ${quoted(alias)}.`,
+
+  // Autocomplete choices (at most 100 characters; cut by the caller).
+  choiceOwn: (name: string) => `${name} (yours)`,
+  choicePublic: (name: string) => `${name} (public)`,
+  choiceDefaultProvider: (provider: string) => `${provider} (default)`,
+
+  // /personality info and list.
+  infoOwner: () => 'Owner',
+  infoModel: () => 'Provider / model',
+  infoTemperature: () => 'Temperature',
+  infoDefaultTemperature: () => 'provider default',
+  infoVisibility: () => 'Visibility',
+  infoAliases: () => 'Aliases',
+  infoNoAliases: () => 'none',
+  infoPrompt: () => 'Prompt (only you see this)',
+  listMineTitle: (total: number) => `Your personalities (${total})`,
+  listPublicTitle: (total: number) => `Public personalities (${total})`,
+  listMineEmpty: () => 'You have no personalities yet. Create one with /personality create.',
+  listPublicEmpty: () => 'There are no public personalities yet.',
+  listFooter: (page: number, pageCount: number) => `Page ${page + 1} of ${pageCount}`,
+  previousPage: () => 'Previous',
+  nextPage: () => 'Next',
+  confirmDelete: () => 'Delete',
+  cancel: () => 'Cancel',
+
+  // Activation.
+  needsManageChannels: () =>
+    'Permission: you need Manage Channels in this channel to change which personality answers every message here.',
+  activated: (name: string, channelId: string) =>
+    `${bold(name)} now answers every message in <#${channelId}> and its threads.`,
+  deactivated: (name: string) => `${bold(name)} no longer answers every message here.`,
+  deactivatedUnknown: () => 'No personality answers every message here any more.',
+  nothingToDeactivate: () => 'No personality is activated in this channel.',
+  inheritedCannotDeactivate: (name: string, parentId: string) =>
+    `This thread inherits ${bold(name)} from <#${parentId}>. Run /deactivate there to stop it.`,
+  activationHere: (name: string, userId: string, activatedAt: number) =>
+    `${bold(name)} answers every message here (activated by <@${userId}> <t:${Math.floor(activatedAt / 1000)}:R>).`,
+  activationInherited: (name: string, parentId: string) =>
+    `${bold(name)} answers every message here, inherited from <#${parentId}>.`,
+  activationMissing: () => 'A personality that no longer exists (it will be ignored).',
+  noActivation: () =>
+    'No personality answers every message here. Address one with @Name, or run /activate to pick one.',
+
+  // /reset.
+  reset: (count: number, name: string | null, everywhere: boolean) =>
+    count === 0
+      ? 'There was nothing to forget.'
+      : `Forgot ${plural(count, 'conversation')}${name === null ? '' : ` with ${bold(name)}`}${everywhere ? ' everywhere' : ' in this channel'}.`,
+
+  // /apikey.
+  keyInvalid: (max: number) => `Key: must be 1–${max} characters without spaces or line breaks.`,
+  keySaved: (provider: string, fingerprint: string) =>
+    `Saved your key for ${bold(provider)} (fingerprint \`${fingerprint}\`). It is stored encrypted and used for your messages from now on. Check it with /apikey test.`,
+  keyRemoved: (provider: string, fingerprint: string) =>
+    `Deleted your key for ${bold(provider)} (fingerprint \`${fingerprint}\`). Your messages use the bot’s key again.`,
+  noKey: (provider: string) => `You have no key stored for ${bold(provider)}. Add one with /apikey set.`,
+  keyTestQueued: (provider: string, fingerprint: string) =>
+    `Testing your key for ${bold(provider)} (fingerprint \`${fingerprint}\`)…`,
+
+  // /status.
+  statusTitle: () => 'Chorus status',
+  statusYou: () => 'You',
+  statusYourPending: (pending: number, max: number) => `Replies on the way: ${pending} of at most ${max}`,
+  statusYourRate: (available: number, burst: number, perMinute: number, retryAfterMs: number) =>
+    retryAfterMs > 0
+      ? `Messages you can send now: 0 of ${burst} (refills at ${perMinute}/min; next in ${Math.ceil(retryAfterMs / 1000)} s)`
+      : `Messages you can send now: ${available} of ${burst} (refills at ${perMinute}/min)`,
+  statusYourKeys: (keys: readonly string[]) =>
+    keys.length === 0 ? 'Your API keys: none (the bot’s keys are used)' : `Your API keys: ${keys.join(', ')}`,
+  statusQueue: () => 'Queue',
+  statusQueueLine: (waiting: number, active: number, workers: number) =>
+    `${waiting} waiting, ${active} being answered, ${plural(workers, 'live worker')}`,
+  statusBreakers: () => 'AI providers',
+  statusNoBreakers: () => 'No AI calls recently.',
+  statusBreakerLine: (provider: string, model: string, state: string, p50: string, p95: string) =>
+    `${provider}/${model}: ${state} · p50 ${p50} · p95 ${p95}`,
+  statusYourBreakerLine: (provider: string, model: string, fingerprint: string, state: string) =>
+    `Your key \`${fingerprint}\` on ${provider}/${model}: ${state}`,
+  breakerState: (state: 'closed' | 'half-open' | 'open') =>
+    ({ closed: 'working', 'half-open': 'recovering', open: 'failing (paused)' })[state],
+  latency: (ms: number | null) =>
+    ms === null ? '–' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`,
+
+  // /forget-me.
+  forgotten: (erased: { conversations: number; apiKeys: number; dmSticky: number; queueKeys: number }) => {
+    const parts = [
+      plural(erased.conversations, 'conversation'),
+      plural(erased.apiKeys, 'API key'),
+      erased.dmSticky > 0 ? 'your DM personality choice' : null,
+      plural(erased.queueKeys, 'queue and rate-limit record'),
+    ].filter((part): part is string => part !== null);
+    return `Deleted everything stored about you: ${parts.join(', ')}.`;
+  },
+  forgetAskPersonalities: (count: number) =>
+    `You also own ${plural(count, 'personality', 'personalities')}. Delete ${count === 1 ? 'it' : 'them'} too? Other people can no longer talk to ${count === 1 ? 'it' : 'them'} then.`,
+  forgetPersonalitiesButton: (count: number) => `Delete my ${plural(count, 'personality', 'personalities')}`,
+  keepPersonalitiesButton: () => 'Keep them',
+  forgottenPersonalities: (count: number) =>
+    `Deleted ${plural(count, 'personality', 'personalities')} with ${count === 1 ? 'its' : 'their'} aliases and activations. Nothing about you is stored any more.`,
+  keptPersonalities: () => 'Kept your personalities. Everything else about you is deleted.',
+
+  // /help.
+  helpTitle: () => 'Chorus: AI personalities in your server',
+  helpIntro: () =>
+    'Anyone can create AI personalities, each with its own name, avatar and prompt. They answer in the channel under their own name and picture.',
+  helpAddressingTitle: () => 'Talking to a personality',
+  helpAddressing: (maxPerMessage: number) =>
+    [
+      `• Write **@Name** anywhere in a message (up to ${maxPerMessage} personalities per message).`,
+      '• **Reply** to a personality’s message to carry on the conversation.',
+      '• **/activate** makes one personality answer every message in a channel; its threads inherit it.',
+      '• In **DMs** with the bot, the last personality you named keeps answering until you name another.',
+    ].join('\n'),
+  helpLimitsTitle: () => 'Limits',
+  helpLimits: (limits: {
+    userMaxPending: number;
+    userBurst: number;
+    userRatePerMinute: number;
+    maxTurns: number;
+    ttlSeconds: number;
+  }) =>
+    [
+      `• At most ${plural(limits.userMaxPending, 'reply', 'replies')} on the way to you at once.`,
+      `• ${plural(limits.userBurst, 'message')} in a burst, then ${limits.userRatePerMinute} per minute.`,
+      `• Each conversation remembers its last ${limits.maxTurns} messages, for ${describeDuration(limits.ttlSeconds)} after the last one.`,
+    ].join('\n'),
+  helpCommandsTitle: () => 'Commands',
+  helpCommands: () =>
+    [
+      '• **/personality** create, edit, remove, info, list, alias: manage personalities (only the owner changes one).',
+      '• **/reset**: make personalities forget your conversation here, or everywhere.',
+      '• **/apikey** set, remove, test: use your own AI provider key (stored encrypted).',
+      '• **/status**: your pending replies and limits, and the bot’s health.',
+      '• **/forget-me**: delete everything stored about you.',
+      '• Right-click a personality’s reply → **Apps** → **Delete reply** or **Regenerate**.',
+    ].join('\n'),
+
+  // Context-menu commands on a personality's reply.
+  notAReply: () =>
+    'That message is not a personality’s reply I still know about (replies are remembered for 7 days).',
+  cannotActOnReply: () =>
+    'Permission: only the person this reply answered, or someone with Manage Messages in this channel, can do that.',
+  deleting: () => 'Deleting…',
+  personalityGone: () => 'The personality that wrote this reply no longer exists.',
+  sourceNotFound: () =>
+    'I can’t find the message this reply answered: the conversation was reset or is too old, or the reply was a notice.',
+  sourceGone: () => 'The message this reply answered was deleted, so there is nothing to answer again.',
+  regenerating: (name: string) => `Asking ${bold(name)} again…`,
+  alreadyRegenerating: (name: string) => `${bold(name)} is already answering that again.`,
+} as const;

@@ -1,0 +1,60 @@
+import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
+import type { CommandContext } from './command-context.js';
+import { CommandReplies } from './command-replies.js';
+import { buildConfirmButtons } from './confirm-buttons.js';
+import type { ButtonTarget } from './custom-id.js';
+import { respond, updateButtonMessage } from './interaction-response.js';
+
+/**
+ * `/forget-me`: deletes the caller's conversations, API keys, DM choice and queue state at once, and says
+ * what went. Their personalities are other people's conversation partners too, so those go only after a
+ * confirm button.
+ */
+export async function runForgetMeCommand(
+  ctx: CommandContext,
+  interaction: ChatInputCommandInteraction,
+): Promise<void> {
+  const userId = interaction.user.id;
+  await interaction.deferReply({ flags: 'Ephemeral' });
+  const erased = await ctx.deps.eraser.forgetUser(userId, { includePersonalities: false });
+  const owned = await ctx.deps.personalities.countByOwner(userId);
+  ctx.log.info({ userId, ...erased, personalitiesKept: owned }, 'user data erased');
+  const summary = CommandReplies.forgotten(erased);
+  if (owned === 0) {
+    await respond(interaction, { content: summary, ephemeral: true });
+    return;
+  }
+  await respond(interaction, {
+    content: `${summary}\n\n${CommandReplies.forgetAskPersonalities(owned)}`,
+    components: [
+      buildConfirmButtons(
+        {
+          target: { action: 'forget-confirm', userId },
+          label: CommandReplies.forgetPersonalitiesButton(owned),
+        },
+        { target: { action: 'forget-cancel', userId }, label: CommandReplies.keepPersonalitiesButton() },
+      ),
+    ],
+    ephemeral: true,
+  });
+}
+
+/** The confirm buttons of `/forget-me`. The caller checked the clicker is the user who ran the command. */
+export async function answerForgetButton(
+  ctx: CommandContext,
+  interaction: ButtonInteraction,
+  target: Extract<ButtonTarget, { action: 'forget-confirm' | 'forget-cancel' }>,
+): Promise<void> {
+  if (target.action === 'forget-cancel') {
+    await updateButtonMessage(interaction, { content: CommandReplies.keptPersonalities(), components: [] });
+    return;
+  }
+  // Removing many personalities takes a while; erasing again also catches anything stored since.
+  await interaction.deferUpdate();
+  const erased = await ctx.deps.eraser.forgetUser(target.userId, { includePersonalities: true });
+  ctx.log.info({ userId: target.userId, ...erased }, 'user data and personalities erased');
+  await updateButtonMessage(interaction, {
+    content: CommandReplies.forgottenPersonalities(erased.personalities),
+    components: [],
+  });
+}

@@ -1,0 +1,165 @@
+import {
+  ChannelType,
+  type Message,
+  type MessageContextMenuCommandInteraction,
+  PermissionFlagsBits,
+  type TextBasedChannel,
+} from 'discord.js';
+import { DiscordErrorCode } from '../discord/index.js';
+import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
+import { buildLimitNotice, type ReplyJob } from '../queue/index.js';
+import type { PostedMessage } from '../state/index.js';
+import { enqueueTask } from '../tasks/index.js';
+import type { CommandContext } from './command-context.js';
+import { CommandReplies } from './command-replies.js';
+import { respond } from './interaction-response.js';
+import { findAnsweredMessageId, stripPersonalityMentions } from './reply-source.js';
+
+const THREAD_TYPES = new Set<ChannelType>([
+  ChannelType.PublicThread,
+  ChannelType.PrivateThread,
+  ChannelType.AnnouncementThread,
+]);
+
+/**
+ * The reply a context-menu command targets, if the caller may act on it: the user it answered, or a member
+ * with Manage Messages in this channel (from the permissions Discord resolved for them here).
+ */
+async function requireActionableReply(
+  ctx: CommandContext,
+  interaction: MessageContextMenuCommandInteraction,
+): Promise<PostedMessage> {
+  const posted = await ctx.deps.messageIndex.fetchPersonalityForMessage(interaction.targetId);
+  const userId = interaction.user.id;
+  if (posted === null)
+    throw new UserFacingError(ChorusErrorCode.NotFound, CommandReplies.notAReply(), { userId });
+  const isModerator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
+  if (posted.userId !== userId && !isModerator) {
+    throw new UserFacingError(ChorusErrorCode.Forbidden, CommandReplies.cannotActOnReply(), {
+      userId,
+      channelId: interaction.channelId,
+      personalityId: posted.personalityId,
+    });
+  }
+  return posted;
+}
+
+/**
+ * "Delete reply": a worker deletes the message through the webhook that posted it (the gateway never talks to
+ * webhooks) and then edits this acknowledgement into "Deleted.".
+ */
+export async function runDeleteReplyCommand(
+  ctx: CommandContext,
+  interaction: MessageContextMenuCommandInteraction,
+): Promise<void> {
+  const posted = await requireActionableReply(ctx, interaction);
+  await respond(interaction, { content: CommandReplies.deleting(), ephemeral: true });
+  await enqueueTask(ctx.deps.tasks, {
+    kind: 'delete-reply',
+    version: 1,
+    correlationId: ctx.correlationId,
+    userId: interaction.user.id,
+    channelId: interaction.channelId,
+    messageIds: [interaction.targetId],
+    interaction: { id: interaction.id, applicationId: interaction.applicationId, token: interaction.token },
+  });
+  ctx.log.info(
+    { userId: interaction.user.id, channelId: interaction.channelId, personalityId: posted.personalityId },
+    'reply deletion queued',
+  );
+}
+
+/**
+ * "Regenerate": admits a new reply job answering the same user message again. The job is named after this
+ * interaction (a fresh id where the message id goes), because the first answer's job id is taken: admission,
+ * BullMQ and the delivery ledger would all treat a job with the original message id as already answered.
+ */
+export async function runRegenerateCommand(
+  ctx: CommandContext,
+  interaction: MessageContextMenuCommandInteraction,
+): Promise<void> {
+  const posted = await requireActionableReply(ctx, interaction);
+  const { personalities, conversations, regenerations, admission } = ctx.deps;
+  // Discord and several Redis reads follow: deferred so a slow moment cannot miss Discord's 3 s.
+  await interaction.deferReply({ flags: 'Ephemeral' });
+  const personality = await personalities.fetchById(posted.personalityId);
+  if (personality === null) {
+    await respond(interaction, { content: CommandReplies.personalityGone(), ephemeral: true });
+    return;
+  }
+  const history = await conversations.fetchHistory(posted.userId, posted.channelId, posted.personalityId);
+  const answeredId = findAnsweredMessageId(history, interaction.targetMessage.content);
+  if (answeredId === null) {
+    await respond(interaction, { content: CommandReplies.sourceNotFound(), ephemeral: true });
+    return;
+  }
+  // The reply may itself be a regeneration, whose "message" is an interaction: follow it to the message.
+  const sourceId = (await regenerations.fetchSource(answeredId)) ?? answeredId;
+  const channel = interaction.channel ?? (await interaction.client.channels.fetch(interaction.channelId));
+  const source = channel?.isTextBased() ? await fetchMessage(channel, sourceId) : null;
+  if (source === null) {
+    await respond(interaction, { content: CommandReplies.sourceGone(), ephemeral: true });
+    return;
+  }
+  await regenerations.record(interaction.id, source.id);
+  const job: ReplyJob = {
+    kind: 'reply',
+    version: 1,
+    correlationId: ctx.correlationId,
+    messageId: interaction.id,
+    channelId: posted.channelId,
+    parentChannelId:
+      channel !== null && THREAD_TYPES.has(channel.type) && 'parentId' in channel
+        ? (channel.parentId ?? null)
+        : null,
+    guildId: interaction.guildId,
+    authorId: posted.userId,
+    authorName: (source.member?.displayName ?? source.author.globalName ?? source.author.username).slice(
+      0,
+      100,
+    ),
+    content: buildContent(source, [personality.name, ...personality.aliases]).slice(0, 4000),
+    trigger: 'reply',
+    personalityId: personality.id,
+    messageCreatedAt: interaction.createdTimestamp,
+    enqueuedAt: ctx.deps.now(),
+  };
+  const admitted = await admission.admit(job);
+  ctx.log.info(
+    {
+      userId: interaction.user.id,
+      channelId: posted.channelId,
+      personalityId: personality.id,
+      outcome: admitted.outcome,
+    },
+    'reply regeneration admitted',
+  );
+  let content: string;
+  if (admitted.outcome === 'enqueued') content = CommandReplies.regenerating(personality.name);
+  else if (admitted.outcome === 'duplicate') content = CommandReplies.alreadyRegenerating(personality.name);
+  else content = buildLimitNotice(admitted.reason, admitted.retryAfterMs);
+  await respond(interaction, { content, ephemeral: true });
+}
+
+async function fetchMessage(channel: TextBasedChannel, messageId: string): Promise<Message | null> {
+  try {
+    return await channel.messages.fetch(messageId);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === DiscordErrorCode.UnknownMessage) return null;
+    throw error;
+  }
+}
+
+/**
+ * The text the AI reads, as the gateway builds it for a new message: without the personality's own `@Name`,
+ * and with a line per attachment (the AI cannot see them, it is told they exist).
+ */
+function buildContent(message: Message, names: readonly string[]): string {
+  const lines = [...message.attachments.values()].map(
+    (attachment) => `[attachment: ${attachment.name} ${attachment.url}]`,
+  );
+  return [stripPersonalityMentions(message.content, names), ...lines]
+    .filter((line) => line.length > 0)
+    .join('\n');
+}

@@ -1,0 +1,39 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
+import type { CommandContext } from './command-context.js';
+import { CommandReplies } from './command-replies.js';
+import { OptionName } from './definitions.js';
+import { respond } from './interaction-response.js';
+import { resolvePersonality } from './personality-lookup.js';
+
+/**
+ * `/reset [personality] [everywhere]`: forgets the caller's conversations in this channel (or thread), or
+ * everywhere; with one personality or all. Idempotent: a second run finds nothing more to forget.
+ */
+export async function runResetCommand(
+  ctx: CommandContext,
+  interaction: ChatInputCommandInteraction,
+): Promise<void> {
+  const userId = interaction.user.id;
+  const personalityOption = interaction.options.getString(OptionName.Personality);
+  const everywhere = interaction.options.getBoolean(OptionName.Everywhere) === true;
+  const personality =
+    personalityOption === null
+      ? null
+      : await resolvePersonality(ctx.deps.personalities, userId, personalityOption);
+  const { conversations } = ctx.deps;
+  let count: number;
+  if (everywhere && personality === null) count = await conversations.resetEverywhere(userId);
+  else
+    count = await conversations.reset(userId, {
+      ...(everywhere ? {} : { channelId: interaction.channelId }),
+      ...(personality === null ? {} : { personalityId: personality.id }),
+    });
+  ctx.log.info(
+    { userId, channelId: interaction.channelId, everywhere, conversations: count },
+    'conversations reset',
+  );
+  await respond(interaction, {
+    content: CommandReplies.reset(count, personality?.name ?? null, everywhere),
+    ephemeral: true,
+  });
+}

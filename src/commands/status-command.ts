@@ -1,0 +1,32 @@
+import type { ChatInputCommandInteraction } from 'discord.js';
+import { fetchFleetStats } from '../ai/index.js';
+import type { CommandContext } from './command-context.js';
+import { fetchUserLimitState } from './fetch-user-limit-state.js';
+import { respond } from './interaction-response.js';
+import { buildStatusEmbed } from './status-view.js';
+
+/**
+ * `/status`: the caller's pending replies and rate limit, then the fleet: queue depth, live workers, breaker
+ * states and reply latency per provider/model (what workers publish; the gateway holds no breakers).
+ */
+export async function runStatusCommand(
+  ctx: CommandContext,
+  interaction: ChatInputCommandInteraction,
+): Promise<void> {
+  const { redis, prefix, config, apiKeys, admission } = ctx.deps;
+  // Several Redis reads, one of them BullMQ's: deferred so a slow moment cannot miss Discord's 3 s.
+  await interaction.deferReply({ flags: 'Ephemeral' });
+  const now = ctx.deps.now();
+  const userId = interaction.user.id;
+  const [user, keys, counts, fleet] = await Promise.all([
+    fetchUserLimitState(redis, prefix, userId, config.limits, now),
+    apiKeys.list(userId),
+    admission.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'),
+    fetchFleetStats(redis, prefix, now),
+  ]);
+  const waiting = (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['delayed'] ?? 0);
+  await respond(interaction, {
+    embeds: [buildStatusEmbed({ user, keys, queue: { waiting, active: counts['active'] ?? 0 }, fleet })],
+    ephemeral: true,
+  });
+}

@@ -1,0 +1,34 @@
+export {
+  ConversationGate,
+  type ConversationGateOptions,
+  DefaultConversationGateOptions,
+} from './conversation-gate.js';
+export {
+  buildBucketKey,
+  buildBullJobKey,
+  buildBullPrefix,
+  buildPendingKey,
+  buildUserQueueKeys,
+  QUEUE_NAME,
+  REFUSAL_REASONS,
+  type RefusalReason,
+} from './keys.js';
+export { buildLimitNotice } from './messages.js';
+export { DefaultPriorityAgingOptions, PriorityAging, type PriorityAgingOptions } from './priority-aging.js';
+export {
+  type AdmissionLimits,
+  type AdmissionResult,
+  DEFAULT_LEASE_MS,
+  DefaultReplyAdmissionOptions,
+  MAX_BULLMQ_PRIORITY,
+  ReplyAdmission,
+  type ReplyAdmissionOptions,
+} from './reply-admission.js';
+export { buildReplyJobId, type ReplyJob, ReplyJobSchema, type Trigger, TriggerSchema } from './reply-job.js';
+export {
+  createReplyQueue,
+  DefaultReplyQueueOptions,
+  REPLY_JOB_NAME,
+  type ReplyQueue,
+  type ReplyQueueOptions,
+} from './reply-queue.js';

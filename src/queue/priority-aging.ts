@@ -1,0 +1,102 @@
+import type { RedisClient } from '../redis/index.js';
+import { buildAgingKey } from './keys.js';
+import { QueueScript, runQueueScript } from './queue-scripts.js';
+import type { ReplyQueue } from './reply-queue.js';
+
+/** Options for {@link PriorityAging}. */
+export interface PriorityAgingOptions {
+  /** `REDIS_PREFIX`. */
+  prefix: string;
+  /** A job waiting longer than this is raised to priority 1, in ms. @defaultValue 30000 */
+  ageAfterMs: number;
+  /** Time between sweeps when started, in ms. @defaultValue 5000 */
+  intervalMs: number;
+  /** Jobs examined per script call; a sweep repeats until a call returns fewer. @defaultValue 200 */
+  batchSize: number;
+  /** Called with a sweep's error (the timer keeps running). @defaultValue ignores it */
+  onError: (error: unknown) => void;
+  /** Clock. @defaultValue Date.now */
+  now: () => number;
+}
+
+export const DefaultPriorityAgingOptions = {
+  ageAfterMs: 30_000,
+  intervalMs: 5_000,
+  batchSize: 200,
+  onError: () => undefined,
+  now: Date.now,
+} as const satisfies Omit<Required<PriorityAgingOptions>, 'prefix'>;
+
+/** The priority every aged job gets: the front band, behind the jobs already in it (FIFO within it). */
+const AGED_PRIORITY = 1;
+
+/**
+ * Aging for the fair queue: fair priorities let light users overtake a heavy user's backlog, and this
+ * sweep bounds how long that can go on. A job admitted with priority > 1 that still waits after
+ * `ageAfterMs` joins priority 1 (at its end), so under any load every job is eventually served.
+ * Any number of processes may sweep: the script hands each aged job to one sweeper.
+ */
+export class PriorityAging implements AsyncDisposable {
+  readonly options: Readonly<PriorityAgingOptions>;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly queue: ReplyQueue,
+    options: Pick<PriorityAgingOptions, 'prefix'> & Partial<PriorityAgingOptions>,
+  ) {
+    this.options = { ...DefaultPriorityAgingOptions, ...options };
+  }
+
+  /** Promotes every job that has waited too long; returns how many were promoted. */
+  async sweep(): Promise<number> {
+    const now = this.options.now();
+    const cutoff = now - this.options.ageAfterMs;
+    const agingKey = buildAgingKey(this.options.prefix);
+    let promoted = 0;
+    for (;;) {
+      const aged = await runQueueScript<string[]>(
+        this.redis,
+        QueueScript.collectAgedReplies,
+        [agingKey, this.queue.keys.prioritized!, this.queue.keys.delayed!],
+        [cutoff, this.options.batchSize, this.queue.toKey(''), now],
+      );
+      for (const jobId of aged) {
+        try {
+          await this.queue.backend.changePriority(jobId, AGED_PRIORITY);
+          promoted += 1;
+        } catch {
+          // Put it back: the next sweep retries it, or drops it if the job has gone meanwhile.
+          await this.redis.zadd(agingKey, 'NX', cutoff, jobId);
+        }
+      }
+      if (aged.length < this.options.batchSize) return promoted;
+    }
+  }
+
+  /** Sweeps every `intervalMs` until disposed. The timer is unref'd: it never keeps the process alive. */
+  start(): this {
+    if (this.timer !== null) return this;
+    this.timer = setInterval(() => {
+      if (this.running !== null) return;
+      this.running = this.sweep()
+        .catch((error: unknown) => {
+          this.options.onError(error);
+          return 0;
+        })
+        .finally(() => {
+          this.running = null;
+        });
+    }, this.options.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  /** Stops the timer and waits for a sweep in progress. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

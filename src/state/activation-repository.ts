@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import type { RedisClient } from '../redis/index.js';
+import { buildActivationKey, buildGuildActivationsKey, buildPersonalityActivationsKey } from './keys.js';
+import { runStateScript, StateScript } from './state-scripts.js';
+
+/** A personality activated in a channel: it answers every message there. */
+export interface Activation {
+  readonly guildId: string;
+  readonly channelId: string;
+  readonly personalityId: string;
+  /** User who activated it. */
+  readonly activatedBy: string;
+  /** Unix ms. */
+  readonly activatedAt: number;
+}
+
+const ActivationRecordSchema = z.object({
+  guildId: z.string(),
+  personalityId: z.string(),
+  activatedBy: z.string(),
+  activatedAt: z.number(),
+});
+
+/** Options for {@link ActivationRepository}. */
+export interface ActivationRepositoryOptions {
+  /** `REDIS_PREFIX`. */
+  prefix: string;
+  /** Clock. @defaultValue Date.now */
+  now: () => number;
+}
+
+/**
+ * One activated personality per channel. The channel's own key is the record readers trust; the guild and
+ * personality indexes (other slots) exist to list and bulk-remove, and are written BEFORE the record and
+ * cleaned AFTER it: a crash in between leaves an index entry pointing at nothing, which readers verify
+ * against the record, ignore and lazily remove — never an activation nobody can find.
+ */
+export class ActivationRepository {
+  readonly options: Readonly<ActivationRepositoryOptions>;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: Pick<ActivationRepositoryOptions, 'prefix'> & Partial<ActivationRepositoryOptions>,
+  ) {
+    this.options = { now: Date.now, ...options };
+  }
+
+  /** Activates a personality in a channel, replacing any previous one there. */
+  async activate(input: Omit<Activation, 'activatedAt'>): Promise<Activation> {
+    const { prefix } = this.options;
+    const activation: Activation = { ...input, activatedAt: this.options.now() };
+    await Promise.all([
+      this.redis.sadd(buildGuildActivationsKey(prefix, input.guildId), input.channelId),
+      this.redis.sadd(buildPersonalityActivationsKey(prefix, input.personalityId), input.channelId),
+    ]);
+    const record = JSON.stringify({
+      guildId: activation.guildId,
+      personalityId: activation.personalityId,
+      activatedBy: activation.activatedBy,
+      activatedAt: activation.activatedAt,
+    });
+    const previous = parseRecord(
+      await this.redis.set(buildActivationKey(prefix, input.channelId), record, 'GET'),
+    );
+    if (previous && previous.personalityId !== input.personalityId) {
+      await this.redis.srem(buildPersonalityActivationsKey(prefix, previous.personalityId), input.channelId);
+    }
+    return activation;
+  }
+
+  /** Removes the channel's activation; false when there was none. */
+  async deactivate(channelId: string): Promise<boolean> {
+    const { prefix } = this.options;
+    const previous = parseRecord(await this.redis.getdel(buildActivationKey(prefix, channelId)));
+    if (!previous) return false;
+    await Promise.all([
+      this.redis.srem(buildGuildActivationsKey(prefix, previous.guildId), channelId),
+      this.redis.srem(buildPersonalityActivationsKey(prefix, previous.personalityId), channelId),
+    ]);
+    return true;
+  }
+
+  /** The personality id activated in a channel, or null. */
+  async fetchForChannel(channelId: string): Promise<string | null> {
+    return (
+      parseRecord(await this.redis.get(buildActivationKey(this.options.prefix, channelId)))?.personalityId ??
+      null
+    );
+  }
+
+  /**
+   * Activated personality ids of several channels (a thread and its parent) in one round trip: channel id →
+   * personality id, for the channels that have one. The caller decides precedence (a thread's own wins).
+   */
+  async fetchForChannels(channelIds: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(channelIds)];
+    const records = await Promise.all(
+      unique.map((channelId) => this.redis.get(buildActivationKey(this.options.prefix, channelId))),
+    );
+    const found = new Map<string, string>();
+    unique.forEach((channelId, index) => {
+      const record = parseRecord(records[index]);
+      if (record) found.set(channelId, record.personalityId);
+    });
+    return found;
+  }
+
+  /** Every activation of a guild, verified against the channel records (stale index entries are dropped). */
+  async listForGuild(guildId: string): Promise<Activation[]> {
+    const { prefix } = this.options;
+    const indexKey = buildGuildActivationsKey(prefix, guildId);
+    const channelIds = await this.redis.smembers(indexKey);
+    const records = await Promise.all(
+      channelIds.map((channelId) => this.redis.get(buildActivationKey(prefix, channelId))),
+    );
+    const activations: Activation[] = [];
+    const stale: string[] = [];
+    channelIds.forEach((channelId, index) => {
+      const record = parseRecord(records[index]);
+      if (record?.guildId === guildId) activations.push({ channelId, ...record });
+      else stale.push(channelId);
+    });
+    if (stale.length > 0) await this.redis.srem(indexKey, ...stale);
+    return activations.sort((left, right) => left.activatedAt - right.activatedAt);
+  }
+
+  /** Removes every activation of a guild (the bot left it); returns how many were removed. */
+  async removeGuild(guildId: string): Promise<number> {
+    const { prefix } = this.options;
+    const indexKey = buildGuildActivationsKey(prefix, guildId);
+    const removed = await this.removeWhere(await this.redis.smembers(indexKey), 'guildId', guildId);
+    await this.redis.del(indexKey);
+    return removed;
+  }
+
+  /** Removes every activation of a personality (it was deleted); returns how many were removed. */
+  async removePersonality(personalityId: string): Promise<number> {
+    const { prefix } = this.options;
+    const indexKey = buildPersonalityActivationsKey(prefix, personalityId);
+    const removed = await this.removeWhere(
+      await this.redis.smembers(indexKey),
+      'personalityId',
+      personalityId,
+    );
+    await this.redis.del(indexKey);
+    return removed;
+  }
+
+  /** Deletes the channels' records that still match; one that was re-pointed since is left alone. */
+  private async removeWhere(
+    channelIds: readonly string[],
+    field: 'guildId' | 'personalityId',
+    value: string,
+  ): Promise<number> {
+    const results = await Promise.all(
+      channelIds.map((channelId) =>
+        runStateScript<number>(
+          this.redis,
+          StateScript.deleteActivationIf,
+          [buildActivationKey(this.options.prefix, channelId)],
+          [field, value],
+        ),
+      ),
+    );
+    return results.reduce((sum, removed) => sum + removed, 0);
+  }
+}
+
+function parseRecord(raw: string | null | undefined): z.infer<typeof ActivationRecordSchema> | null {
+  if (raw === null || raw === undefined) return null;
+  try {
+    const parsed = ActivationRecordSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

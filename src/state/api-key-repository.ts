@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { UserApiKey } from '../ai/chat-completion.js';
+import { ChorusError, ChorusErrorCode } from '../errors/index.js';
+import type { RedisClient } from '../redis/index.js';
+import {
+  API_KEY_IV_BYTES,
+  buildApiKeyAad,
+  buildApiKeyFingerprint,
+  openApiKey,
+  sealApiKey,
+} from './api-key-cipher.js';
+import { buildApiKeysKey } from './keys.js';
+
+const StoredApiKeySchema = z.object({ sealed: z.string(), fingerprint: z.string(), updatedAt: z.number() });
+
+/** What {@link ApiKeyRepository.list} shows: never the key. */
+export interface ApiKeySummary {
+  readonly provider: string;
+  readonly fingerprint: string;
+  /** Unix ms. */
+  readonly updatedAt: number;
+}
+
+/** Options for {@link ApiKeyRepository}. */
+export interface ApiKeyRepositoryOptions {
+  /** `REDIS_PREFIX`. */
+  prefix: string;
+  /** `Config['encryptionKey']`: 32 bytes. */
+  encryptionKey: Buffer;
+  /** Clock. @defaultValue Date.now */
+  now: () => number;
+}
+
+/**
+ * Users' own provider keys, encrypted at rest (AES-256-GCM, api-key-cipher.ts) in one hash per user
+ * (provider → sealed record). Plaintext exists only in the caller's memory; nothing here logs.
+ */
+export class ApiKeyRepository {
+  readonly options: Readonly<ApiKeyRepositoryOptions>;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: Pick<ApiKeyRepositoryOptions, 'prefix' | 'encryptionKey'> & Partial<ApiKeyRepositoryOptions>,
+  ) {
+    if (options.encryptionKey.length !== 32) throw new RangeError('encryptionKey must be 32 bytes');
+    this.options = { now: Date.now, ...options };
+  }
+
+  /** Stores (or replaces) the user's key for a provider; returns its fingerprint. */
+  async set(userId: string, provider: string, apiKey: string): Promise<{ fingerprint: string }> {
+    const fingerprint = buildApiKeyFingerprint(apiKey);
+    const sealed = sealApiKey({
+      plaintext: apiKey,
+      encryptionKey: this.options.encryptionKey,
+      aad: buildApiKeyAad(userId, provider),
+      iv: randomBytes(API_KEY_IV_BYTES),
+    });
+    const record = JSON.stringify({ sealed, fingerprint, updatedAt: this.options.now() });
+    await this.redis.hset(buildApiKeysKey(this.options.prefix, userId), provider, record);
+    return { fingerprint };
+  }
+
+  /**
+   * The user's decrypted key for a provider, or null.
+   * @throws ChorusError Internal when the stored key does not decrypt (ENCRYPTION_KEY changed, or tampering).
+   */
+  async fetch(userId: string, provider: string): Promise<UserApiKey | null> {
+    const record = parseRecord(await this.redis.hget(buildApiKeysKey(this.options.prefix, userId), provider));
+    if (!record) return null;
+    try {
+      const key = openApiKey({
+        sealed: record.sealed,
+        encryptionKey: this.options.encryptionKey,
+        aad: buildApiKeyAad(userId, provider),
+      });
+      return { key, fingerprint: record.fingerprint };
+    } catch (error) {
+      throw new ChorusError(ChorusErrorCode.Internal, 'stored API key could not be decrypted', {
+        userId,
+        cause: error,
+      });
+    }
+  }
+
+  /** Deletes the user's key for a provider; false when there was none. */
+  async remove(userId: string, provider: string): Promise<boolean> {
+    return (await this.redis.hdel(buildApiKeysKey(this.options.prefix, userId), provider)) === 1;
+  }
+
+  /** The user's keys by provider (fingerprints only), sorted by provider. */
+  async list(userId: string): Promise<ApiKeySummary[]> {
+    const records = await this.redis.hgetall(buildApiKeysKey(this.options.prefix, userId));
+    return Object.entries(records)
+      .flatMap(([provider, raw]) => {
+        const record = parseRecord(raw);
+        return record ? [{ provider, fingerprint: record.fingerprint, updatedAt: record.updatedAt }] : [];
+      })
+      .sort((left, right) => left.provider.localeCompare(right.provider));
+  }
+}
+
+function parseRecord(raw: string | null | undefined): z.infer<typeof StoredApiKeySchema> | null {
+  if (raw === null || raw === undefined) return null;
+  try {
+    const parsed = StoredApiKeySchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import type { Config } from '../config/index.js';
+import type { RedisClient } from '../redis/index.js';
+import {
+  buildConversationIndexKey,
+  buildConversationKey,
+  buildConversationKeyPrefix,
+  buildConversationSuffix,
+} from './keys.js';
+import { runStateScript, StateScript } from './state-scripts.js';
+
+/** One message of a conversation, as history for the AI. */
+export const ConversationTurnSchema = z.object({
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  /** The user's message this turn belongs to (for an assistant turn: the message it answered). */
+  messageId: z.string(),
+  /** Unix ms. */
+  at: z.number(),
+});
+export type ConversationTurn = z.infer<typeof ConversationTurnSchema>;
+
+/** One conversation a user has, from the index. */
+export interface ConversationRef {
+  readonly channelId: string;
+  readonly personalityId: string;
+}
+
+type ConversationConfig = Config['conversation'];
+
+/** Options for {@link ConversationRepository}; the caps come from `Config['conversation']`. */
+export interface ConversationRepositoryOptions extends ConversationConfig {
+  /** `REDIS_PREFIX`. */
+  prefix: string;
+}
+
+/** Entries are stored as `<characters>:<turn JSON>` so the capping script counts characters without JSON. */
+const ENTRY = /^(\d+):/;
+
+/**
+ * Conversation history per (user, channel, personality), in the user's slot. Appends are capped by turns
+ * and characters (oldest first) and refresh the TTL atomically; a per-user index set lists the user's
+ * conversations without SCAN (Cluster-safe).
+ */
+export class ConversationRepository {
+  readonly options: Readonly<ConversationRepositoryOptions>;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: ConversationRepositoryOptions,
+  ) {
+    this.options = { ...options };
+  }
+
+  /** The conversation's turns, oldest first (empty when there is none or it expired). */
+  async fetchHistory(userId: string, channelId: string, personalityId: string): Promise<ConversationTurn[]> {
+    const entries = await this.redis.lrange(
+      buildConversationKey(this.options.prefix, userId, channelId, personalityId),
+      0,
+      -1,
+    );
+    return entries.flatMap((entry) => {
+      const match = ENTRY.exec(entry);
+      if (!match) return [];
+      try {
+        const parsed = ConversationTurnSchema.safeParse(JSON.parse(entry.slice(match[0].length)));
+        return parsed.success ? [parsed.data] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /**
+   * Appends turns atomically, then drops the oldest while the conversation holds more than `maxTurns` turns
+   * or `maxChars` characters (the newest turn is always kept), and refreshes its TTL. Returns how many turns
+   * it now holds.
+   */
+  async appendTurns(
+    userId: string,
+    channelId: string,
+    personalityId: string,
+    turns: readonly ConversationTurn[],
+  ): Promise<number> {
+    const { prefix, maxTurns, maxChars, ttlSeconds } = this.options;
+    const entries = turns.map((turn) => {
+      const clean = ConversationTurnSchema.parse(turn);
+      return `${clean.content.length}:${JSON.stringify(clean)}`;
+    });
+    return runStateScript<number>(
+      this.redis,
+      StateScript.appendConversationTurns,
+      [
+        buildConversationKey(prefix, userId, channelId, personalityId),
+        buildConversationIndexKey(prefix, userId),
+      ],
+      [ttlSeconds * 1000, maxTurns, maxChars, buildConversationSuffix(channelId, personalityId), ...entries],
+    );
+  }
+
+  /** The user's conversations that still exist. */
+  async listConversations(userId: string): Promise<ConversationRef[]> {
+    const { prefix } = this.options;
+    const suffixes = await this.redis.smembers(buildConversationIndexKey(prefix, userId));
+    const refs = suffixes.flatMap((suffix) => {
+      const separator = suffix.indexOf(':');
+      return separator > 0
+        ? [{ channelId: suffix.slice(0, separator), personalityId: suffix.slice(separator + 1) }]
+        : [];
+    });
+    if (refs.length === 0) return [];
+    // Same slot (the user's tag), so one transaction answers for all of them.
+    const transaction = this.redis.multi();
+    for (const ref of refs)
+      transaction.exists(buildConversationKey(prefix, userId, ref.channelId, ref.personalityId));
+    const replies = (await transaction.exec()) ?? [];
+    return refs.filter((_, index) => replies[index]?.[1] === 1);
+  }
+
+  /**
+   * Deletes the user's conversations in a channel and/or with a personality (neither given: all of them).
+   * Returns how many were deleted.
+   */
+  async reset(userId: string, scope: { channelId?: string; personalityId?: string }): Promise<number> {
+    const { prefix } = this.options;
+    return runStateScript<number>(
+      this.redis,
+      StateScript.resetConversations,
+      [buildConversationIndexKey(prefix, userId)],
+      [buildConversationKeyPrefix(prefix, userId), scope.channelId ?? '', scope.personalityId ?? ''],
+    );
+  }
+
+  /** Deletes every conversation of the user; returns how many. */
+  async resetEverywhere(userId: string): Promise<number> {
+    return this.reset(userId, {});
+  }
+}

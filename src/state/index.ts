@@ -1,0 +1,51 @@
+export {
+  type Activation,
+  ActivationRepository,
+  type ActivationRepositoryOptions,
+} from './activation-repository.js';
+export {
+  API_KEY_CIPHER_VERSION,
+  ApiKeyCipherError,
+  buildApiKeyAad,
+  buildApiKeyFingerprint,
+  openApiKey,
+  sealApiKey,
+} from './api-key-cipher.js';
+export { ApiKeyRepository, type ApiKeyRepositoryOptions, type ApiKeySummary } from './api-key-repository.js';
+export {
+  type ConversationRef,
+  ConversationRepository,
+  type ConversationRepositoryOptions,
+  type ConversationTurn,
+  ConversationTurnSchema,
+} from './conversation-repository.js';
+export { DmStickyRepository, type DmStickyRepositoryOptions } from './dm-sticky-repository.js';
+export { buildCancelChannel } from './keys.js';
+export {
+  DefaultMessageEventRepositoryOptions,
+  MessageEventRepository,
+  type MessageEventRepositoryOptions,
+} from './message-event-repository.js';
+export {
+  DefaultMessageIndexRepositoryOptions,
+  MessageIndexRepository,
+  type MessageIndexRepositoryOptions,
+  type PostedMessage,
+} from './message-index-repository.js';
+export { StateMessages } from './messages.js';
+export {
+  normalizePersonalityName,
+  type Personality,
+  type PersonalityDraft,
+  PersonalitySchema,
+  type Visibility,
+  VisibilitySchema,
+} from './personality.js';
+export { buildPersonalityId, tryParsePersonalityOwner } from './personality-id.js';
+export {
+  DefaultPersonalityRepositoryOptions,
+  type PersonalityPatch,
+  PersonalityRepository,
+  type PersonalityRepositoryOptions,
+} from './personality-repository.js';
+export { type ErasedUserData, UserDataEraser, type UserDataEraserOptions } from './user-data-eraser.js';

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import type { RedisClient } from '../redis/index.js';
+import { buildPostedMessageKey } from './keys.js';
+
+/** Who posted a message as a personality, and for whom. */
+export interface PostedMessage {
+  readonly personalityId: string;
+  /** The user whose message the personality answered. */
+  readonly userId: string;
+  readonly channelId: string;
+}
+
+const PostedMessageSchema = z.object({
+  personalityId: z.string(),
+  userId: z.string(),
+  channelId: z.string(),
+});
+
+/** Options for {@link MessageIndexRepository}. */
+export interface MessageIndexRepositoryOptions {
+  /** `REDIS_PREFIX`. */
+  prefix: string;
+  /** How long a posted message stays answerable by replying to it, in ms. @defaultValue 604800000 (7 days) */
+  ttlMs: number;
+}
+
+export const DefaultMessageIndexRepositoryOptions = {
+  ttlMs: 7 * 24 * 3600 * 1000,
+} as const satisfies Omit<Required<MessageIndexRepositoryOptions>, 'prefix'>;
+
+/**
+ * Message id → the personality that posted it, so replying to a personality's message addresses it. One key
+ * per message (no shared slot needed: each entry stands alone), expiring after `ttlMs`.
+ */
+export class MessageIndexRepository {
+  readonly options: Readonly<MessageIndexRepositoryOptions>;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: Pick<MessageIndexRepositoryOptions, 'prefix'> & Partial<MessageIndexRepositoryOptions>,
+  ) {
+    this.options = { ...DefaultMessageIndexRepositoryOptions, ...options };
+  }
+
+  /** Records every chunk a personality posted (one round trip; each entry is independent). */
+  async indexPosted(input: PostedMessage & { readonly messageIds: readonly string[] }): Promise<void> {
+    const record = JSON.stringify({
+      personalityId: input.personalityId,
+      userId: input.userId,
+      channelId: input.channelId,
+    });
+    await Promise.all(
+      input.messageIds.map((messageId) =>
+        this.redis.set(
+          buildPostedMessageKey(this.options.prefix, messageId),
+          record,
+          'PX',
+          this.options.ttlMs,
+        ),
+      ),
+    );
+  }
+
+  /** The personality that posted `messageId`, or null (not ours, or older than the TTL). */
+  async fetchPersonalityForMessage(messageId: string): Promise<PostedMessage | null> {
+    const raw = await this.redis.get(buildPostedMessageKey(this.options.prefix, messageId));
+    if (raw === null) return null;
+    try {
+      const parsed = PostedMessageSchema.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import type { REST } from '@discordjs/rest';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { Routes } from 'discord.js';
+import type { AiService } from '../ai/index.js';
+import { DiscordErrorCode } from '../discord/index.js';
+import { ChorusError, ChorusErrorCode } from '../errors/index.js';
+import { type Logger, runWithCorrelation } from '../log/index.js';
+import type { ApiKeyRepository } from '../state/index.js';
+import type { WebhookManager } from '../webhooks/index.js';
+import { TaskMessages } from './messages.js';
+import { type ApiKeyTestTask, type DeleteReplyTask, type InteractionRef, TaskJobSchema } from './task-job.js';
+
+/** Discord's answer when an interaction token expired (15 minutes) or never existed. */
+const INVALID_WEBHOOK_TOKEN = 50027;
+
+/** What a task ended with, returned as the BullMQ job's result (for tests and metrics). */
+export type TaskOutcome =
+  | 'key-ok'
+  | 'key-failed'
+  | 'key-missing'
+  | 'key-unreadable'
+  | 'deleted'
+  | 'delete-forbidden'
+  | 'failed';
+
+/** What {@link TaskProcessor} needs; the worker passes its real services. */
+export interface TaskProcessorDependencies {
+  readonly apiKeys: Pick<ApiKeyRepository, 'fetch'>;
+  readonly ai: Pick<AiService, 'testKey'>;
+  readonly webhooks: Pick<WebhookManager, 'deletePosted'>;
+  /** Edits interaction replies (the bot token is not needed for that, but harmless when set). */
+  readonly rest: Pick<REST, 'patch'>;
+  readonly logger: Logger;
+}
+
+/**
+ * Runs tasks in the worker: `/apikey test` (the gateway never calls the AI) and "Delete reply" (the gateway
+ * never talks to webhooks). Each ends by editing the user's deferred reply through the interaction webhook.
+ * Neither the API key nor the interaction token is ever logged.
+ */
+export class TaskProcessor {
+  private readonly log: Logger;
+
+  constructor(private readonly deps: TaskProcessorDependencies) {
+    this.log = deps.logger.child({ module: 'task-processor' });
+  }
+
+  /** The BullMQ processor function of the `tasks` queue. */
+  async process(job: Job): Promise<TaskOutcome> {
+    const parsed = TaskJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      // zod's messages name paths and rules, never the values: the token stays out of the failure reason.
+      throw new UnrecoverableError(
+        `invalid task: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      );
+    }
+    const task = parsed.data;
+    const context = { correlationId: task.correlationId, jobId: job.id ?? 'unknown', userId: task.userId };
+    return runWithCorrelation(context, async () => {
+      try {
+        return task.kind === 'apikey-test' ? await this.testKey(task) : await this.deleteReply(task);
+      } catch (error) {
+        if (!isFinalAttempt(job) || error instanceof UnrecoverableError) throw error;
+        // Out of retries: the user still gets an answer instead of a "Testing…" that never changes.
+        await this.editReply(task.interaction, TaskMessages.failed());
+        throw error;
+      }
+    });
+  }
+
+  private async testKey(task: ApiKeyTestTask): Promise<TaskOutcome> {
+    let key: Awaited<ReturnType<TaskProcessorDependencies['apiKeys']['fetch']>>;
+    try {
+      key = await this.deps.apiKeys.fetch(task.userId, task.provider);
+    } catch (error) {
+      if (!(error instanceof ChorusError && error.code === ChorusErrorCode.Internal)) throw error;
+      this.log.warn({ err: error, provider: task.provider }, 'stored api key does not decrypt');
+      await this.editReply(task.interaction, TaskMessages.keyUnreadable(task.provider));
+      return 'key-unreadable';
+    }
+    if (key === null) {
+      await this.editReply(task.interaction, TaskMessages.keyMissing(task.provider));
+      return 'key-missing';
+    }
+    const result = await this.deps.ai.testKey(task.provider, key.key);
+    this.log.info(
+      {
+        provider: task.provider,
+        keyFingerprint: key.fingerprint,
+        ok: result.ok,
+        reason: result.ok ? null : result.reason,
+      },
+      'api key tested',
+    );
+    await this.editReply(
+      task.interaction,
+      result.ok
+        ? TaskMessages.keyWorks(task.provider, key.fingerprint, result.model, result.latencyMs)
+        : TaskMessages.keyFails(task.provider, key.fingerprint, result.detail),
+    );
+    return result.ok ? 'key-ok' : 'key-failed';
+  }
+
+  private async deleteReply(task: DeleteReplyTask): Promise<TaskOutcome> {
+    try {
+      for (const messageId of task.messageIds)
+        await this.deps.webhooks.deletePosted(task.channelId, messageId);
+    } catch (error) {
+      if (findDiscordCode(error) !== DiscordErrorCode.MissingPermissions) throw error;
+      this.log.warn(
+        { channelId: task.channelId, discordCode: DiscordErrorCode.MissingPermissions },
+        'reply deletion refused',
+      );
+      await this.editReply(task.interaction, TaskMessages.deleteForbidden());
+      return 'delete-forbidden';
+    }
+    this.log.info({ channelId: task.channelId, messages: task.messageIds.length }, 'reply deleted');
+    await this.editReply(task.interaction, TaskMessages.deleted());
+    return 'deleted';
+  }
+
+  /** Edits the interaction's original reply; an expired interaction is logged and otherwise ignored. */
+  private async editReply(interaction: InteractionRef, content: string): Promise<void> {
+    try {
+      await this.deps.rest.patch(
+        Routes.webhookMessage(interaction.applicationId, interaction.token, '@original'),
+        {
+          body: { content, allowed_mentions: { parse: [] } },
+          auth: false,
+        },
+      );
+    } catch (error) {
+      const code = findDiscordCode(error);
+      if (code === DiscordErrorCode.UnknownWebhook || code === INVALID_WEBHOOK_TOKEN) {
+        // The 15-minute token ran out (a long queue): nobody can be told any more, and retrying cannot help.
+        this.log.warn(
+          { discordCode: code, interactionId: interaction.id },
+          'interaction expired before its result',
+        );
+        return;
+      }
+      throw error;
+    }
+  }
+}
+
+function isFinalAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/** Discord's JSON error code behind an error: `DiscordAPIError` and the webhook client's errors carry it as `code`. */
+function findDiscordCode(error: unknown): number | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'number') return code;
+  const cause = error instanceof Error ? error.cause : undefined;
+  const context = error instanceof ChorusError ? error.context.discordCode : undefined;
+  if (typeof context === 'number') return context;
+  return cause === undefined ? null : findDiscordCode(cause);
+}

@@ -1,0 +1,29 @@
+export { type BucketDefaults, type BucketState, DefaultBucketDefaults } from './bucket-state.js';
+export type { RecentMessage } from './discord-webhook-client.js';
+export { DefaultSplitMessageOptions, type SplitMessageOptions, splitMessage } from './message-splitter.js';
+export { WebhookMessages } from './messages.js';
+export {
+  buildDmPrefixedContent,
+  escapeDisplayName,
+  FALLBACK_PERSONA_USERNAME,
+  sanitizePersonaUsername,
+} from './persona-username.js';
+export type { RateLimitObservation, RateLimitScope } from './rate-limit-headers.js';
+export type { PersonaMessage, PostedMessage, PostTarget, ReplyPoster } from './reply-poster.js';
+export {
+  buildReplyQuote,
+  needsReplyQuote,
+  REPLY_QUOTE_EXCERPT_LENGTH,
+  type ReplyQuoteInput,
+} from './reply-quote.js';
+export type { WebhookCacheStats } from './webhook-cache-service.js';
+export {
+  DefaultWebhookManagerOptions,
+  type RecentMessagesQuery,
+  WebhookManager,
+  type WebhookManagerOptionalOptions,
+  type WebhookManagerOptions,
+  type WebhookManagerRequiredOptions,
+  type WebhookManagerStats,
+} from './webhook-manager.js';
+export { WebhookUnavailableError, WebhookUnavailableReason } from './webhook-unavailable-error.js';

@@ -1,0 +1,591 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { REST } from '@discordjs/rest';
+import { z } from 'zod';
+import { DiscordErrorCode, DiscordLimits } from '../discord/index.js';
+import { ChorusError, ChorusErrorCode } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import type { RedisClient } from '../redis/index.js';
+import { type BucketDefaults, DefaultBucketDefaults } from './bucket-state.js';
+import { chooseWebhook } from './choose-webhook.js';
+import {
+  DiscordWebhookClient,
+  NO_MENTIONS,
+  type RecentMessage,
+  type WebhookTokenRequest,
+  type WebhookTokenResponse,
+} from './discord-webhook-client.js';
+import {
+  classifyDiscordFailure,
+  type DiscordFailure,
+  decideExecuteFailure,
+  type ExecuteAttempts,
+  findDiscordCode,
+  findUnavailableReason,
+} from './failure-policy.js';
+import { buildUnavailableNotice } from './messages.js';
+import { buildDmPrefixedContent, sanitizePersonaUsername } from './persona-username.js';
+import { RateLimitRepository } from './rate-limit-repository.js';
+import type { RateLimitObservation } from './rate-limit-headers.js';
+import type { PersonaMessage, PostedMessage, PostTarget, ReplyPoster } from './reply-poster.js';
+import { WebhookCacheService, type WebhookCacheStats } from './webhook-cache-service.js';
+import { type WebhookCredentials, WebhookRepository } from './webhook-repository.js';
+import { WebhookUnavailableError, type WebhookUnavailableReason } from './webhook-unavailable-error.js';
+
+/** Inputs of a {@link WebhookManager} that have no sensible default. */
+export interface WebhookManagerRequiredOptions {
+  /** `@discordjs/rest` client with the bot token set and `api: config.discord.apiUrl`. */
+  readonly rest: REST;
+  /** A `commands` connection (fails fast while Redis is down). */
+  readonly redis: RedisClient;
+  /** Our application id (`Config['discord'].applicationId`): webhooks it owns are ours to reuse. */
+  readonly applicationId: string;
+  /** Parent logger; the manager logs under `module: 'webhooks'`. */
+  readonly logger: Logger;
+}
+
+/** Tunables of a {@link WebhookManager}; see {@link DefaultWebhookManagerOptions}. */
+export interface WebhookManagerOptionalOptions {
+  /** Redis key prefix (`Config['redis'].prefix`). @defaultValue 'chorus' */
+  readonly prefix: string;
+  /** Webhooks a busy channel's pool may grow to (`Config['webhooks'].perChannel`). @defaultValue 2 */
+  readonly webhooksPerChannel: number;
+  /**
+   * Webhook executes per second for the whole fleet (`Config['webhooks'].globalRatePerSecond`): Discord allows
+   * 50/s per IP for requests without a bot token. Raise it only for deployments sending from several IPs.
+   * @defaultValue 50
+   */
+  readonly globalRatePerSecond: number;
+  /** Clock, Unix ms. @defaultValue Date.now */
+  readonly now: () => number;
+  /** Name of the webhooks we create; with our application id it marks a webhook as ours. @defaultValue 'Chorus' */
+  readonly webhookName: string;
+  /**
+   * Time a request may take from its reserved slot to Discord, in ms; every window is widened by it so late
+   * sends never crowd one of Discord's windows. @defaultValue 50 (as `@discordjs/rest`'s `offset`)
+   */
+  readonly rateLimitMarginMs: number;
+  /** A webhook bucket's shape until Discord's headers tell. @defaultValue 5 per 2000 ms */
+  readonly bucketDefaults: BucketDefaults;
+  /** Retries of one execute after a 5xx. @defaultValue 2 */
+  readonly maxServerRetries: number;
+  /** First 5xx backoff in ms, doubled per retry. @defaultValue 250 */
+  readonly serverBackoffMs: number;
+  /** Cap of the 5xx backoff, ms. @defaultValue 2000 */
+  readonly maxServerBackoffMs: number;
+  /** Retries of one request after a 429 (each first waits out the shared state). @defaultValue 5 */
+  readonly maxRateLimitRetries: number;
+  /** A channel hears the same notice at most once per this many ms. @defaultValue 3_600_000 (1 h) */
+  readonly noticeTtlMs: number;
+  /** After Discord refused a channel a webhook, refuse without asking for this long, ms. @defaultValue 30_000 */
+  readonly unavailableTtlMs: number;
+  /** After Discord refused another webhook for a pool, don't ask again for this long, ms. @defaultValue 600_000 */
+  readonly growthBlockedTtlMs: number;
+  /** Lease of a channel's find-or-create lock, ms. @defaultValue 10_000 */
+  readonly lockTtlMs: number;
+  /** How long a process trusts its memory of a pool before re-reading Redis, ms. @defaultValue 60_000 */
+  readonly memoryTtlMs: number;
+  /** How long an idle bucket's learned limit and window stay in Redis, ms. @defaultValue 600_000 */
+  readonly bucketIdleTtlMs: number;
+}
+
+/** Every option of a {@link WebhookManager}. */
+export type WebhookManagerOptions = WebhookManagerRequiredOptions & WebhookManagerOptionalOptions;
+
+/** Defaults of {@link WebhookManagerOptionalOptions}. */
+export const DefaultWebhookManagerOptions = {
+  prefix: 'chorus',
+  webhooksPerChannel: 2,
+  globalRatePerSecond: 50,
+  now: () => Date.now(),
+  webhookName: 'Chorus',
+  rateLimitMarginMs: 50,
+  bucketDefaults: DefaultBucketDefaults,
+  maxServerRetries: 2,
+  serverBackoffMs: 250,
+  maxServerBackoffMs: 2000,
+  maxRateLimitRetries: 5,
+  noticeTtlMs: 3_600_000,
+  unavailableTtlMs: 30_000,
+  growthBlockedTtlMs: 600_000,
+  lockTtlMs: 10_000,
+  memoryTtlMs: 60_000,
+  bucketIdleTtlMs: 600_000,
+} as const satisfies Required<WebhookManagerOptionalOptions>;
+
+/** What {@link WebhookManager.stats} reports: the cache's counters plus the sender's. */
+export interface WebhookManagerStats extends WebhookCacheStats {
+  /** Messages Discord accepted (webhook and bot). */
+  readonly posted: number;
+  /** 429s Discord answered to our webhook requests (all scopes). */
+  readonly rateLimited: number;
+  /** Among them, global ones. */
+  readonly globalRateLimited: number;
+  readonly serverRetries: number;
+  readonly noticesPosted: number;
+}
+
+/** Bounds of {@link WebhookManager.fetchRecentMessages}. */
+export interface RecentMessagesQuery {
+  /** 1–100 (Discord's page size). */
+  readonly limit: number;
+  /** Only messages after this message id. */
+  readonly after?: string;
+}
+
+/**
+ * The bucket of webhook executes, in our bucket keys. Discord's own `X-RateLimit-Bucket` hash is known only
+ * after a first response; keying by it split one limit over two keys while the fleet learned it (four workers
+ * bursting into fresh channels drew 429s in the sandbox). Every execute of a webhook (with or without
+ * `thread_id`/`wait`) shares one bucket, so the route names it; Discord's hash is logged as `bucket`.
+ */
+const EXECUTE_BUCKET = 'execute';
+
+/** Times a waiter re-checks its bucket after waking before it sends anyway. */
+const MAX_BLOCK_RECHECKS = 3;
+/** Rounds of "fleet-wide slot, then bucket slot at that time" before a request sends anyway. */
+const MAX_SLOT_ROUNDS = 3;
+
+const ExecutedMessageSchema = z.object({ id: z.string() });
+
+interface ReservedSlot {
+  readonly webhook: WebhookCredentials;
+  readonly poolIds: readonly string[];
+}
+
+type PostedLocation =
+  | { readonly kind: 'our-webhook'; readonly webhook: WebhookCredentials; readonly threadId: string | null }
+  | { readonly kind: 'other-webhook' }
+  | { readonly kind: 'bot-or-user' };
+
+/**
+ * Posts as personalities through pooled channel webhooks (after PluralKit's `WebhookExecutorService`), shared by
+ * every worker through Redis: the pools, a fleet-wide limiter every execute passes, and each webhook's bucket.
+ * Threads and forum posts go through their parent's webhook with `thread_id`; DMs, which have no webhooks,
+ * get a bot message with a `**Name:**` prefix. Nothing it posts pings anyone.
+ */
+export class WebhookManager implements ReplyPoster {
+  readonly options: Readonly<WebhookManagerOptions>;
+  readonly #log: Logger;
+  readonly #client: DiscordWebhookClient;
+  readonly #webhooks: WebhookRepository;
+  readonly #rateLimits: RateLimitRepository;
+  readonly #cache: WebhookCacheService;
+  readonly #stats = { posted: 0, rateLimited: 0, globalRateLimited: 0, serverRetries: 0, noticesPosted: 0 };
+
+  constructor(options: WebhookManagerRequiredOptions & Partial<WebhookManagerOptionalOptions>) {
+    this.options = { ...DefaultWebhookManagerOptions, ...options };
+    const { redis, prefix, now } = this.options;
+    this.#log = this.options.logger.child({ module: 'webhooks' });
+    this.#client = new DiscordWebhookClient(this.options.rest);
+    this.#webhooks = new WebhookRepository(redis, prefix);
+    this.#rateLimits = new RateLimitRepository({
+      redis,
+      prefix,
+      globalRatePerSecond: this.options.globalRatePerSecond,
+      marginMs: this.options.rateLimitMarginMs,
+      bucketDefaults: this.options.bucketDefaults,
+      idleTtlMs: this.options.bucketIdleTtlMs,
+    });
+    this.#cache = new WebhookCacheService({
+      api: this.#client,
+      repository: this.#webhooks,
+      applicationId: this.options.applicationId,
+      webhookName: this.options.webhookName,
+      poolLimit: this.options.webhooksPerChannel,
+      lockTtlMs: this.options.lockTtlMs,
+      memoryTtlMs: this.options.memoryTtlMs,
+      unavailableTtlMs: this.options.unavailableTtlMs,
+      growthBlockedTtlMs: this.options.growthBlockedTtlMs,
+      now,
+      logger: this.#log,
+    });
+  }
+
+  /** A copy of the counters, for metrics. */
+  stats(): WebhookManagerStats {
+    return { ...this.#cache.stats(), ...this.#stats };
+  }
+
+  /**
+   * {@inheritDoc ReplyPoster.postAsPersona}
+   * `message.content` must already fit Discord's limit (one chunk of the splitter); longer is a bug and throws.
+   * Throws `WebhookUnavailableError` (unrecoverable) when the channel cannot take webhook posts; the channel
+   * has then been told once, where it can fix it.
+   */
+  async postAsPersona(target: PostTarget, message: PersonaMessage): Promise<PostedMessage> {
+    if (target.guildId === null) {
+      return this.postAsBot(target.channelId, buildDmPrefixedContent(message.username, message.content));
+    }
+    assertContentFits(message.content);
+    const channelId = target.parentChannelId ?? target.channelId;
+    const threadId = target.parentChannelId === null ? null : target.channelId;
+    const body = {
+      content: message.content,
+      username: sanitizePersonaUsername(message.username),
+      ...(message.avatarUrl === null ? {} : { avatar_url: message.avatarUrl }),
+      allowed_mentions: NO_MENTIONS,
+    };
+    try {
+      return await this.#execute(channelId, threadId, body);
+    } catch (error) {
+      if (error instanceof WebhookUnavailableError) await this.#noticeOnce(target.channelId, channelId, error.reason);
+      throw error;
+    }
+  }
+
+  /** {@inheritDoc ReplyPoster.postAsBot} Throws `WebhookUnavailableError` when Discord refuses it for good. */
+  async postAsBot(channelId: string, content: string): Promise<PostedMessage> {
+    assertContentFits(content);
+    try {
+      const messageId = await this.#client.createMessage(channelId, content);
+      this.#stats.posted += 1;
+      return { messageId, webhookId: null };
+    } catch (error) {
+      const reason = findUnavailableReason(classifyDiscordFailure(error));
+      if (reason === null) throw error;
+      throw new WebhookUnavailableError(reason, 'Discord refused a bot message', {
+        channelId,
+        discordCode: findDiscordCode(error),
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Ids of our webhooks in `channelId`: the channel that owns them, i.e. the parent for a thread or forum post
+   * (`target.parentChannelId ?? target.channelId`). For recognising our own messages; creates nothing.
+   */
+  fetchOwnWebhookIds(channelId: string): Promise<string[]> {
+    return this.#cache.fetchOwnWebhookIds(channelId);
+  }
+
+  /**
+   * Recent messages of a channel or thread, in Discord's order (newest first), for the worker's exactly-once
+   * check: after a retry that recorded intent but no result, it looks here for our webhook's message.
+   */
+  fetchRecentMessages(channelId: string, query: RecentMessagesQuery): Promise<RecentMessage[]> {
+    if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > DiscordLimits.messagesPerFetch) {
+      throw new ChorusError(
+        ChorusErrorCode.InvalidInput,
+        `limit must be an integer from 1 to ${DiscordLimits.messagesPerFetch}`,
+        { channelId },
+      );
+    }
+    return this.#client.fetchMessages(channelId, query.limit, query.after);
+  }
+
+  /**
+   * Replaces the content of a message we posted (`channelId` = where it appears, thread included): through the
+   * webhook that posted it, or as the bot for the bot's own messages. Pings nobody.
+   */
+  async editPosted(channelId: string, messageId: string, content: string): Promise<void> {
+    assertContentFits(content);
+    const location = await this.#locatePosted(channelId, messageId);
+    if (location.kind === 'other-webhook') {
+      throw new ChorusError(ChorusErrorCode.Forbidden, 'The message was posted by a webhook that is not ours', {
+        channelId,
+      });
+    }
+    if (location.kind === 'bot-or-user') {
+      await this.#client.editMessage(channelId, messageId, content);
+      return;
+    }
+    await this.#sendOnWebhook({
+      method: 'PATCH',
+      webhook: location.webhook,
+      path: `/messages/${messageId}`,
+      query: buildThreadQuery(location.threadId),
+      body: { content, allowed_mentions: NO_MENTIONS },
+    });
+  }
+
+  /**
+   * Deletes a message we posted ("Delete reply"): through the webhook that posted it when it is ours, else as
+   * the bot (someone else's message needs Manage Messages). A message already gone counts as deleted.
+   */
+  async deletePosted(channelId: string, messageId: string): Promise<void> {
+    try {
+      const location = await this.#locatePosted(channelId, messageId);
+      if (location.kind === 'our-webhook') {
+        await this.#sendOnWebhook({
+          method: 'DELETE',
+          webhook: location.webhook,
+          path: `/messages/${messageId}`,
+          query: buildThreadQuery(location.threadId),
+        });
+      } else {
+        await this.#client.deleteMessage(channelId, messageId);
+      }
+    } catch (error) {
+      if (findDiscordCode(error) === DiscordErrorCode.UnknownMessage) return;
+      throw error;
+    }
+  }
+
+  async #execute(channelId: string, threadId: string | null, body: object): Promise<PostedMessage> {
+    const query = buildThreadQuery(threadId);
+    // Learn each message's id: without `wait` Discord answers 204 with no body.
+    query.set('wait', 'true');
+    let attempts: ExecuteAttempts = { recreatedWebhook: false, serverRetries: 0, rateLimitRetries: 0 };
+    for (;;) {
+      const slot = await this.#reserveSlot(channelId, threadId);
+      let failure: DiscordFailure | null;
+      let thrown: unknown = null;
+      try {
+        const response = await this.#client.requestWithWebhookToken({
+          method: 'POST',
+          webhook: slot.webhook,
+          path: '',
+          query,
+          body,
+        });
+        await this.#recordResponse(channelId, threadId, slot, response);
+        if (response.kind === 'ok') {
+          this.#stats.posted += 1;
+          return { messageId: ExecutedMessageSchema.parse(response.body).id, webhookId: slot.webhook.id };
+        }
+        failure = { kind: 'rate-limited', rateLimit: response.rateLimit };
+      } catch (error) {
+        thrown = error;
+        failure = classifyDiscordFailure(error);
+      }
+      const decision = decideExecuteFailure(failure, attempts, this.options);
+      const context = { channelId, threadId, webhookId: slot.webhook.id, discordCode: findDiscordCode(thrown) };
+      switch (decision.action) {
+        case 'recreate-webhook':
+          await this.#cache.invalidate(channelId, slot.webhook.id);
+          attempts = { ...attempts, recreatedWebhook: true };
+          break;
+        case 'retry-rate-limited':
+          attempts = { ...attempts, rateLimitRetries: attempts.rateLimitRetries + 1 };
+          break;
+        case 'retry-server-error':
+          this.#stats.serverRetries += 1;
+          this.#log.warn({ ...context, retryAfterMs: decision.delayMs }, 'discord server error; retrying');
+          await sleep(decision.delayMs);
+          attempts = { ...attempts, serverRetries: attempts.serverRetries + 1 };
+          break;
+        case 'unavailable':
+          this.#log.warn({ ...context, reason: decision.reason }, 'webhook post refused');
+          throw new WebhookUnavailableError(decision.reason, 'Discord refused the webhook post', {
+            channelId,
+            discordCode: findDiscordCode(thrown),
+            cause: thrown,
+          });
+        case 'give-up':
+          throw this.#giveUp(failure, thrown, channelId);
+      }
+    }
+  }
+
+  /** Picks the pool's webhook that frees soonest (growing a busy pool first), then waits for a send slot. */
+  async #reserveSlot(channelId: string, threadId: string | null): Promise<ReservedSlot> {
+    const { now, rateLimitMarginMs: marginMs, webhooksPerChannel: poolLimit } = this.options;
+    let pool = await this.#cache.fetchPool(channelId);
+    const choose = async (webhooks: readonly WebhookCredentials[]) => {
+      const ids = webhooks.map((webhook) => webhook.id);
+      const states = await this.#rateLimits.fetchBucketStates(channelId, EXECUTE_BUCKET, ids);
+      const candidates = ids.map((webhookId, index) => ({ webhookId, bucket: states[index]! }));
+      return chooseWebhook(candidates, { now: now(), marginMs, poolLimit });
+    };
+    let choice = await choose(pool);
+    if (choice.shouldGrow) {
+      const grown = await this.#cache.growPool(channelId);
+      if (grown.length > pool.length) {
+        pool = grown;
+        choice = await choose(pool);
+      }
+    }
+    const webhook = pool.find((candidate) => candidate.id === choice.webhookId)!;
+    await this.#waitForSendSlot(channelId, threadId, webhook.id);
+    return { webhook, poolIds: pool.map((candidate) => candidate.id) };
+  }
+
+  /**
+   * Waits until a request on `webhookId` may go: a slot on its bucket, then one of the fleet-wide limiter.
+   * Our windows assume a request reaches Discord within the margin of BOTH its slots. When it would leave later
+   * than that after its bucket slot (the fleet-wide queue was long, or the event loop stalled), the bucket slot
+   * is stale: a later request of the same webhook could land in the same window of Discord's. It then takes a
+   * bucket slot at its real send time instead (the stale one stays counted: safe, one slot wasted). Bounded:
+   * after the last round it sends anyway, and a 429 would be handled like any other.
+   */
+  async #waitForSendSlot(channelId: string, threadId: string | null, webhookId: string): Promise<void> {
+    const { now, rateLimitMarginMs: marginMs } = this.options;
+    let bucketSlotAt = await this.#waitForBucketSlot(channelId, threadId, webhookId, now());
+    for (let round = 0; round < MAX_SLOT_ROUNDS; round += 1) {
+      const askedAt = now();
+      const sendAt = askedAt + (await this.#rateLimits.reserveGlobalSlot(askedAt));
+      if (sendAt - bucketSlotAt > marginMs) {
+        this.#log.debug(
+          { channelId, threadId, webhookId, bucket: EXECUTE_BUCKET, retryAfterMs: sendAt - bucketSlotAt },
+          'webhook bucket slot went stale; taking another',
+        );
+        bucketSlotAt = await this.#waitForBucketSlot(channelId, threadId, webhookId, sendAt);
+        // Busy bucket at that time: our fleet-wide slot is gone too; ask again once the bucket frees.
+        if (bucketSlotAt - sendAt > marginMs) continue;
+      }
+      const slotAt = Math.max(sendAt, bucketSlotAt);
+      if (slotAt > now()) await sleep(slotAt - now());
+      if (now() - slotAt <= marginMs) return;
+      // The event loop stalled past the margin: both slots are stale.
+      bucketSlotAt = Number.NEGATIVE_INFINITY;
+    }
+  }
+
+  /**
+   * Reserves a slot on a webhook's bucket at or after `at` (Unix ms) and waits until it is at most the margin
+   * ahead; resolves to when sending is allowed. Waking, it checks the shared state again: a late request of
+   * another worker opens Discord's window later than we reckoned, and its responses then say "empty until …",
+   * which every waiter must honour (bounded re-checks).
+   */
+  async #waitForBucketSlot(channelId: string, threadId: string | null, webhookId: string, at: number): Promise<number> {
+    const { now, rateLimitMarginMs: marginMs } = this.options;
+    let allowedAt = at + (await this.#rateLimits.reserveBucketSlot(channelId, EXECUTE_BUCKET, webhookId, at));
+    for (let round = 0; allowedAt - now() > marginMs && round < MAX_BLOCK_RECHECKS; round += 1) {
+      const waitMs = allowedAt - now();
+      this.#log.debug(
+        { channelId, threadId, webhookId, bucket: EXECUTE_BUCKET, retryAfterMs: waitMs },
+        'waiting for webhook bucket',
+      );
+      await sleep(waitMs);
+      const wokeAt = now();
+      const blockedMs = await this.#rateLimits.fetchBucketBlockMs(channelId, EXECUTE_BUCKET, webhookId, wokeAt);
+      allowedAt = Math.max(allowedAt, wokeAt + blockedMs);
+    }
+    return allowedAt;
+  }
+
+  /** Waits for a fleet-wide send slot (edits and deletes on a webhook's token route). */
+  async #waitForGlobalSlot(): Promise<void> {
+    const waitMs = await this.#rateLimits.reserveGlobalSlot(this.options.now());
+    if (waitMs > 0) await sleep(waitMs);
+  }
+
+  /**
+   * Shares what a response said about rate limits. A failure here must not turn a delivered post into an
+   * error (the job would post it again), so it is logged, not thrown.
+   */
+  async #recordResponse(
+    channelId: string,
+    threadId: string | null,
+    slot: ReservedSlot,
+    response: WebhookTokenResponse,
+  ): Promise<void> {
+    const { rateLimit } = response;
+    const now = this.options.now();
+    try {
+      if (response.kind === 'ok') {
+        await this.#rateLimits.recordBucketResponse(channelId, EXECUTE_BUCKET, slot.webhook.id, now, rateLimit, false);
+        return;
+      }
+      this.#stats.rateLimited += 1;
+      const retryAfterMs = rateLimit.retryAfterMs ?? rateLimit.resetAfterMs ?? 1000;
+      const fields = { channelId, threadId, webhookId: slot.webhook.id, bucket: rateLimit.bucket, retryAfterMs };
+      if (rateLimit.global || rateLimit.scope === 'global') {
+        this.#stats.globalRateLimited += 1;
+        this.#log.warn(fields, 'global rate limit hit; every worker waits');
+        await this.#rateLimits.deferGlobalSlots(now, retryAfterMs);
+        return;
+      }
+      this.#log.warn({ ...fields, scope: rateLimit.scope }, 'webhook rate limited');
+      await this.#rateLimits.recordBucketResponse(channelId, EXECUTE_BUCKET, slot.webhook.id, now, rateLimit, true);
+      if (rateLimit.scope === 'shared') {
+        // A shared limit is the channel's, whichever webhook writes: hold the whole pool.
+        const onlyRetryAfter = { ...EMPTY_OBSERVATION, retryAfterMs };
+        for (const webhookId of slot.poolIds.filter((id) => id !== slot.webhook.id)) {
+          await this.#rateLimits.recordBucketResponse(channelId, EXECUTE_BUCKET, webhookId, now, onlyRetryAfter, true);
+        }
+      }
+    } catch (error) {
+      this.#log.error({ channelId, threadId, webhookId: slot.webhook.id, err: error }, 'rate-limit state not saved');
+    }
+  }
+
+  /** Edits and deletes on a webhook's token route: through the fleet-wide limiter, 429s retried a bounded number of times. */
+  async #sendOnWebhook(request: WebhookTokenRequest): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      await this.#waitForGlobalSlot();
+      const response = await this.#client.requestWithWebhookToken(request);
+      if (response.kind === 'ok') return;
+      this.#stats.rateLimited += 1;
+      const retryAfterMs = response.rateLimit.retryAfterMs ?? 1000;
+      this.#log.warn({ webhookId: request.webhook.id, retryAfterMs }, 'webhook message edit/delete rate limited');
+      if (response.rateLimit.global) {
+        this.#stats.globalRateLimited += 1;
+        await this.#rateLimits.deferGlobalSlots(this.options.now(), retryAfterMs);
+      }
+      if (attempt >= this.options.maxRateLimitRetries) {
+        throw new ChorusError(ChorusErrorCode.RateLimited, 'Discord kept rate limiting a webhook message edit');
+      }
+      await sleep(retryAfterMs);
+    }
+  }
+
+  async #locatePosted(channelId: string, messageId: string): Promise<PostedLocation> {
+    const message = await this.#client.fetchMessage(channelId, messageId);
+    if (message.webhookId === null) return { kind: 'bot-or-user' };
+    const ownerChannelId = await this.#webhooks.fetchWebhookChannel(message.webhookId);
+    const webhook =
+      ownerChannelId === null ? null : await this.#webhooks.fetchWebhook(ownerChannelId, message.webhookId);
+    if (webhook === null) return { kind: 'other-webhook' };
+    return { kind: 'our-webhook', webhook, threadId: ownerChannelId === channelId ? null : channelId };
+  }
+
+  async #noticeOnce(postChannelId: string, ownerChannelId: string, reason: WebhookUnavailableReason): Promise<void> {
+    const notice = buildUnavailableNotice(reason);
+    if (notice === null) return;
+    try {
+      if (!(await this.#webhooks.claimNotice(ownerChannelId, reason, this.options.noticeTtlMs))) return;
+      await this.#client.createMessage(postChannelId, notice);
+      this.#stats.noticesPosted += 1;
+      this.#log.info({ channelId: postChannelId, reason }, 'channel told why personalities cannot post');
+    } catch (error) {
+      this.#log.warn(
+        { channelId: postChannelId, discordCode: findDiscordCode(error), err: error },
+        'notice could not be posted',
+      );
+    }
+  }
+
+  /** The error a spent (or unknowable) execute ends with; the job's own retry takes it from there. */
+  #giveUp(failure: DiscordFailure | null, thrown: unknown, channelId: string): unknown {
+    if (failure === null) return thrown;
+    if (failure.kind === 'rate-limited') {
+      return new ChorusError(ChorusErrorCode.RateLimited, 'Discord kept rate limiting the webhook post', {
+        channelId,
+      });
+    }
+    return new ChorusError(ChorusErrorCode.DiscordRejected, 'Discord failed the webhook post', {
+      channelId,
+      discordCode: findDiscordCode(thrown),
+      cause: thrown,
+    });
+  }
+}
+
+const EMPTY_OBSERVATION: RateLimitObservation = {
+  bucket: null,
+  limit: null,
+  remaining: null,
+  resetAfterMs: null,
+  retryAfterMs: null,
+  global: false,
+  scope: null,
+};
+
+function buildThreadQuery(threadId: string | null): URLSearchParams {
+  return new URLSearchParams(threadId === null ? {} : { thread_id: threadId });
+}
+
+/** Content is split before it gets here; an empty or oversized chunk is a caller's bug, never truncated. */
+function assertContentFits(content: string): void {
+  let length = 0;
+  // Discord counts code points, not UTF-16 units.
+  for (const _ of content) length += 1;
+  if (content.trim() === '' || length > DiscordLimits.messageContent) {
+    throw new ChorusError(
+      ChorusErrorCode.InvalidInput,
+      `Message content must be 1–${DiscordLimits.messageContent} characters (got ${length}); split it first`,
+    );
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The webhook manager against the Discord sandbox and real Redis: what a channel ends up showing (names,
+ * avatars, threads, DMs, pings, notices) and how the manager copes with Discord deleting or refusing things.
+ * Several managers on separate Redis clients stand in for several worker processes.
+ */
+import { REST } from '@discordjs/rest';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiscordSandbox, PermissionFlags } from '../../../sandbox/index.js';
+import { createLogger } from '../../../src/log/index.js';
+import {
+  type PostTarget,
+  WebhookManager,
+  type WebhookManagerOptionalOptions,
+  WebhookMessages,
+  WebhookUnavailableError,
+  WebhookUnavailableReason,
+} from '../../../src/webhooks/index.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+
+const AVATAR = 'https://cdn.example.test/alice.png';
+
+describe('WebhookManager (sandbox)', () => {
+  const prefix = createTestPrefix();
+  const logger = createLogger({ level: 'silent' });
+  const redisClients: Redis[] = [];
+  let sandbox: DiscordSandbox;
+  let guildId: string;
+  let managerA: WebhookManager;
+  let managerB: WebhookManager;
+
+  /** A manager as one worker process would build it: its own REST client and Redis connection. */
+  function createManager(options: Partial<WebhookManagerOptionalOptions> = {}): WebhookManager {
+    const redis = createTestRedis();
+    redisClients.push(redis);
+    return new WebhookManager({
+      rest: new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token),
+      redis,
+      prefix,
+      applicationId: sandbox.bot.applicationId,
+      logger,
+      ...options,
+    });
+  }
+
+  function newChannel(name: string): { channelId: string; target: PostTarget } {
+    const channelId = sandbox.createChannel(guildId, { name }).id;
+    return { channelId, target: { channelId, parentChannelId: null, guildId } };
+  }
+
+  const say = (content: string) => ({ username: 'Alice', avatarUrl: AVATAR, content });
+
+  beforeAll(async () => {
+    sandbox = await DiscordSandbox.start();
+    guildId = sandbox.createGuild({ name: 'Chorus test' }).id;
+    managerA = createManager();
+    managerB = createManager();
+  });
+
+  afterAll(async () => {
+    await deleteKeysWithPrefix(redisClients[0]!, prefix);
+    for (const redis of redisClients) redis.disconnect();
+    await sandbox.close();
+  });
+
+  describe('when a personality posts in a text channel', () => {
+    it('shows its name and avatar on a webhook message', async () => {
+      const { channelId, target } = newChannel('general');
+      const posted = await managerA.postAsPersona(target, say('Hello there'));
+      const [message] = sandbox.transcript(channelId);
+      expect(message).toMatchObject({
+        id: posted.messageId,
+        authorName: 'Alice',
+        avatarUrl: AVATAR,
+        webhookId: posted.webhookId,
+        content: 'Hello there',
+      });
+      expect(sandbox.webhooks(channelId)).toEqual([
+        expect.objectContaining({ id: posted.webhookId, name: 'Chorus', applicationId: sandbox.bot.applicationId }),
+      ]);
+    });
+
+    it('pings nobody, whatever the reply says', async () => {
+      const { channelId, target } = newChannel('pings');
+      const bob = sandbox.createUser({ username: 'bob' });
+      sandbox.addMember(guildId, bob.id);
+      const role = sandbox.createRole(guildId, { name: 'mods', mentionable: true });
+      await managerA.postAsPersona(target, say(`@everyone @here <@${bob.id}> <@&${role.id}> <@123>`));
+      expect(sandbox.transcript(channelId)[0]!.wouldPing).toEqual({ users: [], roles: [], everyone: false });
+    });
+
+    it('refuses content over the limit instead of truncating it', async () => {
+      const { channelId, target } = newChannel('too-long');
+      await expect(managerA.postAsPersona(target, say('x'.repeat(2001)))).rejects.toThrow(/split it first/);
+      expect(sandbox.transcript(channelId)).toEqual([]);
+    });
+  });
+
+  describe('when two workers race on a channel without a webhook', () => {
+    it('creates one webhook that both use', async () => {
+      const { channelId, target } = newChannel('race');
+      const posts = await Promise.all(
+        [managerA, managerB, managerA, managerB].map((manager, index) => manager.postAsPersona(target, say(`m${index}`))),
+      );
+      expect(sandbox.webhooks(channelId)).toHaveLength(1);
+      expect(new Set(posts.map((posted) => posted.webhookId)).size).toBe(1);
+      expect(sandbox.transcript(channelId)).toHaveLength(4);
+    });
+  });
+
+  describe('when an admin deletes the webhook mid-run', () => {
+    it('recreates it once and loses no post', async () => {
+      const { channelId, target } = newChannel('deleted');
+      const first = await managerA.postAsPersona(target, say('before'));
+      sandbox.faults.deleteWebhook(first.webhookId!);
+      const second = await managerB.postAsPersona(target, say('after'));
+      const third = await managerA.postAsPersona(target, say('later'));
+      expect(second.webhookId).not.toBe(first.webhookId);
+      expect(third.webhookId).toBe(second.webhookId);
+      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual(['before', 'after', 'later']);
+      expect(sandbox.webhooks(channelId)).toHaveLength(1);
+    });
+  });
+
+  describe('when Discord fails with a 5xx', () => {
+    it('retries with backoff and posts once', async () => {
+      const { channelId, target } = newChannel('flaky');
+      await managerA.postAsPersona(target, say('warm-up'));
+      const fault = sandbox.faults.injectRoute({ method: 'POST', pathPattern: /^\/webhooks\//, status: 502, times: 1 });
+      await managerA.postAsPersona(target, say('through the storm'));
+      expect(fault.hits).toBe(1);
+      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual(['warm-up', 'through the storm']);
+    });
+  });
+
+  describe('when the bot lacks Manage Webhooks', () => {
+    it('tells the channel once, and fails every post for good', async () => {
+      const { channelId, target } = newChannel('no-perms');
+      sandbox.setBotChannelPermissions(channelId, { deny: PermissionFlags.ManageWebhooks });
+      const results = await Promise.allSettled(
+        [managerA, managerB, managerA].map((manager) => manager.postAsPersona(target, say('hi'))),
+      );
+      for (const result of results) {
+        expect(result.status).toBe('rejected');
+        const error = (result as PromiseRejectedResult).reason as WebhookUnavailableError;
+        expect(error).toBeInstanceOf(WebhookUnavailableError);
+        expect(error.reason).toBe(WebhookUnavailableReason.MissingPermissions);
+      }
+      await managerB.postAsPersona(target, say('again')).catch(() => undefined);
+      const transcript = sandbox.transcript(channelId);
+      expect(transcript).toHaveLength(1);
+      expect(transcript[0]).toMatchObject({ content: WebhookMessages.missingPermissions, webhookId: null });
+    });
+  });
+
+  describe('when the channel already holds 15 webhooks', () => {
+    it('tells the channel once when none is ours', async () => {
+      const { channelId, target } = newChannel('full');
+      // The sandbox only creates webhooks of our own app; Discord's answer to a 16th is injected instead.
+      sandbox.faults.injectRoute({
+        method: 'POST',
+        pathPattern: new RegExp(`^/channels/${channelId}/webhooks$`),
+        status: 400,
+        body: { message: 'Maximum number of webhooks reached (15)', code: 30007 },
+      });
+      for (const manager of [managerA, managerB, managerA]) {
+        await expect(manager.postAsPersona(target, say('hi'))).rejects.toMatchObject({
+          reason: WebhookUnavailableReason.MaxWebhooks,
+        });
+      }
+      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual([WebhookMessages.maxWebhooks]);
+    });
+
+    it("reuses the bot's own webhooks when they fill the channel", async () => {
+      const { channelId, target } = newChannel('full-of-ours');
+      const admin = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
+      for (let index = 0; index < 15; index += 1) {
+        await admin.post(`/channels/${channelId}/webhooks`, { body: { name: `Legacy ${index}` } });
+      }
+      const posted = await managerA.postAsPersona(target, say('still here'));
+      expect(sandbox.webhooks(channelId).map((webhook) => webhook.id)).toContain(posted.webhookId);
+      expect(sandbox.transcript(channelId)).toEqual([expect.objectContaining({ content: 'still here' })]);
+    });
+  });
+
+  describe('when a personality posts in a thread', () => {
+    it("goes through the parent's webhook with thread_id", async () => {
+      const { channelId } = newChannel('with-threads');
+      const threadId = sandbox.createThread(channelId, { name: 'topic' }).id;
+      const posted = await managerA.postAsPersona(
+        { channelId: threadId, parentChannelId: channelId, guildId },
+        say('in the thread'),
+      );
+      expect(sandbox.transcript(threadId)).toEqual([
+        expect.objectContaining({ content: 'in the thread', threadId, authorName: 'Alice', webhookId: posted.webhookId }),
+      ]);
+      expect(sandbox.transcript(channelId)).toEqual([]);
+      expect(sandbox.webhooks(channelId).map((webhook) => webhook.id)).toEqual([posted.webhookId]);
+    });
+
+    it('edits and deletes its reply there', async () => {
+      const { channelId } = newChannel('thread-edits');
+      const threadId = sandbox.createThread(channelId, { name: 'topic' }).id;
+      const posted = await managerA.postAsPersona(
+        { channelId: threadId, parentChannelId: channelId, guildId },
+        say('draft'),
+      );
+      await managerB.editPosted(threadId, posted.messageId, 'final @everyone');
+      expect(sandbox.transcript(threadId)[0]).toMatchObject({
+        content: 'final @everyone',
+        wouldPing: { users: [], roles: [], everyone: false },
+      });
+      await managerB.deletePosted(threadId, posted.messageId);
+      expect(sandbox.transcript(threadId)).toEqual([]);
+      await managerA.deletePosted(threadId, posted.messageId);
+    });
+  });
+
+  describe('when a personality answers in a DM', () => {
+    it('posts as the bot with a **Name:** prefix', async () => {
+      const user = sandbox.createUser({ username: 'dm-user' });
+      const dmId = sandbox.openDm(user.id).id;
+      const posted = await managerA.postAsPersona(
+        { channelId: dmId, parentChannelId: null, guildId: null },
+        say('hello @everyone'),
+      );
+      expect(posted.webhookId).toBeNull();
+      expect(sandbox.transcript(dmId)).toEqual([
+        expect.objectContaining({
+          id: posted.messageId,
+          content: '**Alice:** hello @everyone',
+          webhookId: null,
+          wouldPing: { users: [], roles: [], everyone: false },
+        }),
+      ]);
+    });
+  });
+
+  describe('when the worker checks what it already posted', () => {
+    it('finds our webhook message among the recent ones', async () => {
+      const { channelId, target } = newChannel('exactly-once');
+      const user = sandbox.createUser({ username: 'asker' });
+      sandbox.addMember(guildId, user.id);
+      const asked = sandbox.userSays(user.id, channelId, 'question');
+      const posted = await managerA.postAsPersona(target, say('answer'));
+      const [recent, ours] = await Promise.all([
+        managerB.fetchRecentMessages(channelId, { limit: 10, after: asked.id }),
+        managerB.fetchOwnWebhookIds(channelId),
+      ]);
+      expect(recent).toEqual([
+        expect.objectContaining({ id: posted.messageId, webhookId: posted.webhookId, content: 'answer', authorIsBot: false }),
+      ]);
+      expect(ours).toEqual([posted.webhookId]);
+    });
+  });
+
+  describe('stats', () => {
+    it('counts cache hits, lookups and posts', () => {
+      const stats = managerA.stats();
+      expect(stats.posted).toBeGreaterThan(5);
+      expect(stats.memoryHits).toBeGreaterThan(0);
+      expect(stats.discordLookups).toBeGreaterThan(0);
+      // Each process learns of the deleted webhook from its own 404, then reads the replacement from Redis.
+      expect([stats.webhooksInvalidated, managerB.stats().webhooksInvalidated]).toEqual([1, 1]);
+      expect(stats.noticesPosted + managerB.stats().noticesPosted).toBe(2);
+    });
+  });
+});

@@ -1,0 +1,34 @@
+import { buildSnowflake } from '../../../src/discord/index.js';
+import type { ReplyJob } from '../../../src/queue/index.js';
+
+/** Snowflake epoch-ms base for test messages; each call to {@link buildTestJob} takes the next snowflake. */
+const BASE_MS = Date.UTC(2025, 0, 1);
+let sequence = 0;
+
+/** A valid reply job; messages get increasing snowflakes in call order. */
+export function buildTestJob(overrides: Partial<ReplyJob> = {}): ReplyJob {
+  sequence += 1;
+  const messageId = buildSnowflake(BASE_MS + sequence, BigInt(sequence));
+  return {
+    kind: 'reply',
+    version: 1,
+    correlationId: `corr-${sequence}`,
+    messageId,
+    channelId: '200000000000000001',
+    parentChannelId: null,
+    guildId: '300000000000000001',
+    authorId: '100000000000000001',
+    authorName: 'Tester',
+    content: 'hello',
+    trigger: 'mention',
+    personalityId: 'alicepersona',
+    messageCreatedAt: BASE_MS + sequence,
+    enqueuedAt: BASE_MS + sequence,
+    ...overrides,
+  };
+}
+
+/** A user id per index, all distinct. */
+export function buildTestUserId(index: number): string {
+  return (100_000_000_000_000_000n + BigInt(index)).toString();
+}

@@ -1,0 +1,134 @@
+/**
+ * The conversation order gate against real Redis: order within a conversation, independence across
+ * conversations, and healing when an earlier job was lost (never added, or its lease expired).
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AdmissionLimits,
+  ConversationGate,
+  createReplyQueue,
+  ReplyAdmission,
+  type ReplyQueue,
+} from '../../../src/queue/index.js';
+import { buildPendingKey } from '../../../src/queue/keys.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { buildTestJob } from './build-test-job.js';
+
+const redis = createTestRedis();
+const LIMITS: AdmissionLimits = {
+  userMaxPending: 100,
+  userRatePerMinute: 100_000,
+  userBurst: 100,
+  queueMaxDepth: 100_000,
+  fairQueue: true,
+};
+
+let prefix: string;
+let queue: ReplyQueue;
+let now: number;
+const clock = () => now;
+
+beforeEach(() => {
+  prefix = createTestPrefix();
+  queue = createReplyQueue(redis, { prefix });
+  now = Date.UTC(2025, 5, 1);
+});
+
+afterEach(async () => {
+  await queue.close();
+  await deleteKeysWithPrefix(redis, prefix);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+function setup(): { admission: ReplyAdmission; gate: ConversationGate } {
+  return {
+    admission: new ReplyAdmission(redis, { prefix, limits: LIMITS, queue, now: clock, leaseMs: 60_000 }),
+    gate: new ConversationGate(redis, { prefix, now: clock, leaseMs: 60_000, addGraceMs: 5_000 }),
+  };
+}
+
+describe('ConversationGate', () => {
+  describe('when several messages of one conversation are pending', () => {
+    it('lets only the earliest unsettled one through, in message order', async () => {
+      const { admission, gate } = setup();
+      const [first, second, third] = [1, 2, 3].map(() => buildTestJob());
+      // Admitted out of order: the gate follows the messages, not the admissions.
+      for (const job of [third!, first!, second!]) await admission.admit(job);
+      expect(await gate.isTurn(first!)).toBe(true);
+      expect(await gate.isTurn(second!)).toBe(false);
+      expect(await gate.isTurn(third!)).toBe(false);
+
+      await admission.settle(first!);
+      expect(await gate.isTurn(second!)).toBe(true);
+      expect(await gate.isTurn(third!)).toBe(false);
+      await admission.settle(second!);
+      expect(await gate.isTurn(third!)).toBe(true);
+    });
+
+    it('does not hold back other conversations of the same user', async () => {
+      const { admission, gate } = setup();
+      const earlier = buildTestJob();
+      const otherChannel = buildTestJob({ channelId: '200000000000000002' });
+      const otherPersonality = buildTestJob({ personalityId: 'bobpersona' });
+      const later = buildTestJob();
+      for (const job of [earlier, otherChannel, otherPersonality, later]) await admission.admit(job);
+      expect(await gate.isTurn(otherChannel)).toBe(true);
+      expect(await gate.isTurn(otherPersonality)).toBe(true);
+      expect(await gate.isTurn(later)).toBe(false);
+    });
+  });
+
+  describe('when an earlier job was admitted but never reached BullMQ', () => {
+    it('waits out the add grace period, then drops it', async () => {
+      const { admission, gate } = setup();
+      const stuckQueue = createReplyQueue(redis, { prefix });
+      stuckQueue.add = () => new Promise(() => undefined);
+      const lost = buildTestJob();
+      void new ReplyAdmission(redis, { prefix, limits: LIMITS, queue: stuckQueue, now: clock }).admit(lost);
+      const next = buildTestJob();
+      await admission.admit(next);
+      // The lost admission's script runs concurrently; once both are pending, `next` sits behind it.
+      const pendingKey = buildPendingKey(prefix, next.authorId);
+      for (let attempt = 0; attempt < 200 && (await redis.zcard(pendingKey)) < 2; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(await gate.isTurn(next)).toBe(false);
+      now += 5_001;
+      expect(await gate.isTurn(next)).toBe(true);
+      // Dropped for good: the lost job no longer counts as pending either.
+      expect(await redis.zcard(pendingKey)).toBe(1);
+      await stuckQueue.close();
+    });
+  });
+
+  describe('when an earlier job’s lease expired', () => {
+    it('stops blocking the conversation', async () => {
+      const { admission, gate } = setup();
+      const [earlier, later] = [buildTestJob(), buildTestJob()];
+      await admission.admit(earlier);
+      await admission.admit(later);
+      expect(await gate.isTurn(later)).toBe(false);
+      now += 30_000;
+      // The later job's worker keeps renewing its own lease; the earlier one's is never renewed.
+      expect(await gate.isTurn(later)).toBe(false);
+      now += 30_001;
+      expect(await gate.isTurn(later)).toBe(true);
+    });
+  });
+
+  describe('when the job itself was already settled', () => {
+    it('still answers from the jobs before it', async () => {
+      const { admission, gate } = setup();
+      const [earlier, later] = [buildTestJob(), buildTestJob()];
+      await admission.admit(earlier);
+      await admission.admit(later);
+      await admission.settle(later);
+      expect(await gate.isTurn(later)).toBe(false);
+      await admission.settle(earlier);
+      expect(await gate.isTurn(later)).toBe(true);
+    });
+  });
+});

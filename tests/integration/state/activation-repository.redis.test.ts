@@ -1,0 +1,108 @@
+/** ActivationRepository against real Redis: one activation per channel, thread/parent lookup, bulk removal. */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ActivationRepository } from '../../../src/state/index.js';
+import { buildGuildActivationsKey } from '../../../src/state/keys.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+
+const redis = createTestRedis();
+const GUILD = '300000000000000001';
+const OTHER_GUILD = '300000000000000002';
+const USER = '100000000000000001';
+
+let prefix: string;
+let repository: ActivationRepository;
+
+beforeEach(() => {
+  prefix = createTestPrefix();
+  repository = new ActivationRepository(redis, { prefix, now: () => 1_700_000_000_000 });
+});
+
+afterEach(async () => {
+  await deleteKeysWithPrefix(redis, prefix);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+function activate(channelId: string, personalityId: string, guildId = GUILD) {
+  return repository.activate({ guildId, channelId, personalityId, activatedBy: USER });
+}
+
+describe('ActivationRepository', () => {
+  describe('activate', () => {
+    it('replaces the channel’s previous activation', async () => {
+      await activate('200000000000000001', 'alicepersona');
+      await activate('200000000000000001', 'bobpersona1');
+      expect(await repository.fetchForChannel('200000000000000001')).toBe('bobpersona1');
+      expect(await repository.listForGuild(GUILD)).toEqual([
+        {
+          guildId: GUILD,
+          channelId: '200000000000000001',
+          personalityId: 'bobpersona1',
+          activatedBy: USER,
+          activatedAt: 1_700_000_000_000,
+        },
+      ]);
+      // The replaced personality no longer counts this channel.
+      expect(await repository.removePersonality('alicepersona')).toBe(0);
+      expect(await repository.fetchForChannel('200000000000000001')).toBe('bobpersona1');
+    });
+  });
+
+  describe('fetchForChannels', () => {
+    it('answers a thread and its parent at once', async () => {
+      await activate('200000000000000001', 'parentpersona');
+      const found = await repository.fetchForChannels(['200000000000000009', '200000000000000001']);
+      expect(found).toEqual(new Map([['200000000000000001', 'parentpersona']]));
+      await activate('200000000000000009', 'threadpersona');
+      const both = await repository.fetchForChannels(['200000000000000009', '200000000000000001']);
+      expect(both.get('200000000000000009')).toBe('threadpersona');
+      expect(both.get('200000000000000001')).toBe('parentpersona');
+    });
+  });
+
+  describe('deactivate', () => {
+    it('removes it once', async () => {
+      await activate('200000000000000001', 'alicepersona');
+      expect(await repository.deactivate('200000000000000001')).toBe(true);
+      expect(await repository.deactivate('200000000000000001')).toBe(false);
+      expect(await repository.fetchForChannel('200000000000000001')).toBeNull();
+      expect(await repository.listForGuild(GUILD)).toEqual([]);
+    });
+  });
+
+  describe('removeGuild', () => {
+    it('removes every activation of that guild only', async () => {
+      await activate('200000000000000001', 'alicepersona');
+      await activate('200000000000000002', 'bobpersona1');
+      await activate('200000000000000003', 'alicepersona', OTHER_GUILD);
+      expect(await repository.removeGuild(GUILD)).toBe(2);
+      expect(await repository.fetchForChannels(['200000000000000001', '200000000000000002'])).toEqual(
+        new Map(),
+      );
+      expect(await repository.fetchForChannel('200000000000000003')).toBe('alicepersona');
+    });
+  });
+
+  describe('removePersonality', () => {
+    it('removes its activations everywhere', async () => {
+      await activate('200000000000000001', 'alicepersona');
+      await activate('200000000000000003', 'alicepersona', OTHER_GUILD);
+      await activate('200000000000000002', 'bobpersona1');
+      expect(await repository.removePersonality('alicepersona')).toBe(2);
+      expect((await repository.listForGuild(GUILD)).map((activation) => activation.personalityId)).toEqual([
+        'bobpersona1',
+      ]);
+      expect(await repository.listForGuild(OTHER_GUILD)).toEqual([]);
+    });
+  });
+
+  describe('when an index entry points at nothing (a crash between writes)', () => {
+    it('ignores it and removes it lazily', async () => {
+      await redis.sadd(buildGuildActivationsKey(prefix, GUILD), '200000000000000042');
+      expect(await repository.listForGuild(GUILD)).toEqual([]);
+      expect(await redis.exists(buildGuildActivationsKey(prefix, GUILD))).toBe(0);
+    });
+  });
+});

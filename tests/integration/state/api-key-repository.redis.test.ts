@@ -1,0 +1,82 @@
+/** ApiKeyRepository against real Redis: keys encrypted at rest, bound to their user, never stored in clear. */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChorusError } from '../../../src/errors/index.js';
+import { ApiKeyRepository, buildApiKeyFingerprint } from '../../../src/state/index.js';
+import { buildApiKeysKey } from '../../../src/state/keys.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+
+const redis = createTestRedis();
+const USER = '100000000000000001';
+const OTHER_USER = '100000000000000002';
+const SECRET = 'sk-live-very-secret-key-0123456789';
+const ENCRYPTION_KEY = Buffer.alloc(32, 7);
+let prefix: string;
+let repository: ApiKeyRepository;
+
+beforeEach(() => {
+  prefix = createTestPrefix();
+  repository = new ApiKeyRepository(redis, {
+    prefix,
+    encryptionKey: ENCRYPTION_KEY,
+    now: () => 1_700_000_000_000,
+  });
+});
+
+afterEach(async () => {
+  await deleteKeysWithPrefix(redis, prefix);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+describe('ApiKeyRepository', () => {
+  it('stores, returns, lists and removes a user’s key', async () => {
+    const { fingerprint } = await repository.set(USER, 'openai', SECRET);
+    expect(fingerprint).toBe(buildApiKeyFingerprint(SECRET));
+    expect(fingerprint).toMatch(/^[0-9a-f]{12}$/);
+    expect(await repository.fetch(USER, 'openai')).toEqual({ key: SECRET, fingerprint });
+    expect(await repository.fetch(USER, 'other')).toBeNull();
+    expect(await repository.list(USER)).toEqual([
+      { provider: 'openai', fingerprint, updatedAt: 1_700_000_000_000 },
+    ]);
+    expect(await repository.remove(USER, 'openai')).toBe(true);
+    expect(await repository.remove(USER, 'openai')).toBe(false);
+    expect(await repository.fetch(USER, 'openai')).toBeNull();
+  });
+
+  it('keeps no plaintext at rest', async () => {
+    await repository.set(USER, 'openai', SECRET);
+    const raw = await redis.hgetall(buildApiKeysKey(prefix, USER));
+    const stored = JSON.stringify(raw);
+    expect(stored).not.toContain(SECRET);
+    expect(stored).not.toContain(Buffer.from(SECRET).toString('base64'));
+    expect(JSON.parse(raw['openai']!).sealed).toMatch(/^v1:[^:]+:[^:]+:[^:]+$/);
+  });
+
+  it('writes a fresh IV each time', async () => {
+    await repository.set(USER, 'openai', SECRET);
+    const first = await redis.hget(buildApiKeysKey(prefix, USER), 'openai');
+    await repository.set(USER, 'openai', SECRET);
+    expect(await redis.hget(buildApiKeysKey(prefix, USER), 'openai')).not.toBe(first);
+  });
+
+  describe('when a ciphertext is moved to another user', () => {
+    it('refuses to decrypt it', async () => {
+      await repository.set(USER, 'openai', SECRET);
+      const record = await redis.hget(buildApiKeysKey(prefix, USER), 'openai');
+      await redis.hset(buildApiKeysKey(prefix, OTHER_USER), 'openai', record!);
+      await expect(repository.fetch(OTHER_USER, 'openai')).rejects.toBeInstanceOf(ChorusError);
+    });
+  });
+
+  describe('when the encryption key changed', () => {
+    it('fails without revealing the key', async () => {
+      await repository.set(USER, 'openai', SECRET);
+      const other = new ApiKeyRepository(redis, { prefix, encryptionKey: Buffer.alloc(32, 8) });
+      const error = await other.fetch(USER, 'openai').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ChorusError);
+      expect(String((error as Error).message)).not.toContain(SECRET);
+    });
+  });
+});

@@ -1,0 +1,305 @@
+/**
+ * PersonalityRepository against real Redis: atomic per-owner name uniqueness, name resolution rules (own
+ * first, oldest public, private invisible), the public catalog and its self-repair.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChorusErrorCode, UserFacingError } from '../../../src/errors/index.js';
+import {
+  ActivationRepository,
+  DmStickyRepository,
+  normalizePersonalityName,
+  type PersonalityDraft,
+  PersonalityRepository,
+  tryParsePersonalityOwner,
+} from '../../../src/state/index.js';
+import { buildCatalogEntriesKey } from '../../../src/state/keys.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+
+const redis = createTestRedis();
+const ALICE_OWNER = '100000000000000001';
+const BOB_OWNER = '100000000000000002';
+const CAROL = '100000000000000003';
+
+let prefix: string;
+let now: number;
+let repository: PersonalityRepository;
+
+beforeEach(() => {
+  prefix = createTestPrefix();
+  now = Date.UTC(2025, 0, 1);
+  // Each create is one millisecond later than the previous: "oldest" is creation order.
+  repository = new PersonalityRepository(redis, { prefix, now: () => (now += 1) });
+});
+
+afterEach(async () => {
+  await deleteKeysWithPrefix(redis, prefix);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+function draft(overrides: Partial<PersonalityDraft> = {}): PersonalityDraft {
+  return {
+    ownerId: ALICE_OWNER,
+    name: 'Alice',
+    visibility: 'public',
+    systemPrompt: 'You are Alice.',
+    avatarUrl: null,
+    provider: 'default',
+    model: 'stub-model',
+    temperature: null,
+    ...overrides,
+  };
+}
+
+async function expectUserFacing(promise: Promise<unknown>, code: ChorusErrorCode): Promise<UserFacingError> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(UserFacingError);
+  expect((error as UserFacingError).code).toBe(code);
+  return error as UserFacingError;
+}
+
+describe('PersonalityRepository', () => {
+  describe('create', () => {
+    it('stores it under an id that encodes the owner', async () => {
+      const alice = await repository.create(draft({ aliases: ['Al'] }));
+      expect(alice.id).toMatch(/^[a-z][a-z0-9]{20}$/);
+      expect(tryParsePersonalityOwner(alice.id)).toBe(ALICE_OWNER);
+      expect(await repository.fetchById(alice.id)).toEqual(alice);
+      expect(await repository.countByOwner(ALICE_OWNER)).toBe(1);
+    });
+
+    describe('when the name or an alias clashes with the owner’s names', () => {
+      it.each([
+        ['the same name in another case', { name: 'ALICE' }, 'ALICE'],
+        ['a name equal to an alias', { name: 'al' }, 'al'],
+        ['an alias equal to a name', { name: 'Other', aliases: ['  alice '] }, 'alice'],
+      ])('refuses %s, naming the clash', async (_case, overrides, clash) => {
+        await repository.create(draft({ aliases: ['Al'] }));
+        const error = await expectUserFacing(repository.create(draft(overrides)), ChorusErrorCode.Conflict);
+        expect(error.message).toContain(`"${clash.trim()}"`);
+        expect(await repository.countByOwner(ALICE_OWNER)).toBe(1);
+      });
+
+      it('lets another owner use the name', async () => {
+        await repository.create(draft());
+        await expect(repository.create(draft({ ownerId: BOB_OWNER }))).resolves.toMatchObject({
+          name: 'Alice',
+        });
+      });
+    });
+
+    it('creates exactly one of many concurrent creates with one name', async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, index) =>
+          repository.create(draft({ name: index % 2 ? 'alice' : 'Alice' })),
+        ),
+      );
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      expect(await repository.countByOwner(ALICE_OWNER)).toBe(1);
+    });
+
+    it.each([
+      ['a name repeated as an alias', { aliases: ['ALICE'] }],
+      ['a control character', { name: 'Al\u0000ice' }],
+      ['a blank name', { name: '   ' }],
+      ['too many aliases', { aliases: Array.from({ length: 11 }, (_, index) => `a${index}`) }],
+      ['an invalid temperature', { temperature: 3 }],
+    ])('rejects %s as invalid input', async (_case, overrides) => {
+      await expectUserFacing(repository.create(draft(overrides)), ChorusErrorCode.InvalidInput);
+    });
+  });
+
+  describe('resolveNames', () => {
+    it('prefers the caller’s own, then the oldest public, and hides others’ private ones', async () => {
+      const oldestPublic = await repository.create(draft({ ownerId: BOB_OWNER, name: 'Sage' }));
+      await repository.create(draft({ ownerId: CAROL, name: 'Sage' }));
+      const ownPrivate = await repository.create(draft({ name: 'Sage', visibility: 'private' }));
+      const hidden = await repository.create(
+        draft({ ownerId: BOB_OWNER, name: 'Secret', visibility: 'private' }),
+      );
+
+      const forAlice = await repository.resolveNames(ALICE_OWNER, ['sage', 'secret', 'nobody']);
+      expect(forAlice.get('sage')?.id).toBe(ownPrivate.id);
+      expect(forAlice.has('secret')).toBe(false);
+      expect(forAlice.has('nobody')).toBe(false);
+
+      const forCarol = await repository.resolveNames(CAROL, ['sage']);
+      expect(forCarol.get('sage')?.id).not.toBe(oldestPublic.id);
+      const forSomeoneElse = await repository.resolveNames('100000000000000009', ['sage', 'secret']);
+      expect(forSomeoneElse.get('sage')?.id).toBe(oldestPublic.id);
+      expect(forSomeoneElse.has('secret')).toBe(false);
+      expect((await repository.resolveNames(BOB_OWNER, ['secret'])).get('secret')?.id).toBe(hidden.id);
+    });
+
+    it('resolves aliases of own and public personalities', async () => {
+      const bobs = await repository.create(draft({ ownerId: BOB_OWNER, name: 'Robert', aliases: ['Bobby'] }));
+      const mine = await repository.create(
+        draft({ name: 'Mine', aliases: ['Mi Ne'], visibility: 'private' }),
+      );
+      const names = ['Bobby', 'mi  ne'].map(normalizePersonalityName);
+      const found = await repository.resolveNames(ALICE_OWNER, names);
+      expect(found.get('bobby')?.id).toBe(bobs.id);
+      expect(found.get('mi ne')?.id).toBe(mine.id);
+    });
+  });
+
+  describe('update', () => {
+    it('renames, keeping names unique per owner', async () => {
+      const alice = await repository.create(draft());
+      await repository.create(draft({ name: 'Bob' }));
+      await expectUserFacing(
+        repository.update(alice.id, ALICE_OWNER, { name: 'BOB' }),
+        ChorusErrorCode.Conflict,
+      );
+      const renamed = await repository.update(alice.id, ALICE_OWNER, {
+        name: 'Alicia',
+        systemPrompt: 'New.',
+      });
+      expect(renamed).toMatchObject({
+        id: alice.id,
+        name: 'Alicia',
+        systemPrompt: 'New.',
+        createdAt: alice.createdAt,
+      });
+      // The old name is free again and the new one resolves.
+      await expect(repository.create(draft())).resolves.toMatchObject({ name: 'Alice' });
+      expect((await repository.resolveNames(CAROL, ['alicia'])).get('alicia')?.id).toBe(alice.id);
+    });
+
+    it('lets only the owner change it', async () => {
+      const alice = await repository.create(draft());
+      await expectUserFacing(
+        repository.update(alice.id, BOB_OWNER, { name: 'Mine' }),
+        ChorusErrorCode.Forbidden,
+      );
+      await expectUserFacing(
+        repository.update('zzzzzzzz0000000000001', ALICE_OWNER, {}),
+        ChorusErrorCode.NotFound,
+      );
+    });
+
+    it('takes a personality out of public resolution when it becomes private, and back', async () => {
+      const alice = await repository.create(draft());
+      await repository.update(alice.id, ALICE_OWNER, { visibility: 'private' });
+      expect((await repository.resolveNames(CAROL, ['alice'])).size).toBe(0);
+      expect((await repository.listPublic({ offset: 0, limit: 10 })).total).toBe(0);
+      await repository.update(alice.id, ALICE_OWNER, { visibility: 'public' });
+      expect((await repository.resolveNames(CAROL, ['alice'])).get('alice')?.visibility).toBe('public');
+    });
+
+    it('keeps a public personality public when a rename is refused', async () => {
+      const alice = await repository.create(draft());
+      await repository.create(draft({ name: 'Taken', visibility: 'private' }));
+      await expectUserFacing(
+        repository.update(alice.id, ALICE_OWNER, { name: 'taken', visibility: 'private' }),
+        ChorusErrorCode.Conflict,
+      );
+      expect((await repository.resolveNames(CAROL, ['alice'])).get('alice')?.id).toBe(alice.id);
+    });
+  });
+
+  describe('aliases', () => {
+    it('adds and removes them, unique per owner', async () => {
+      const alice = await repository.create(draft());
+      await repository.create(draft({ name: 'Bob' }));
+      await expectUserFacing(repository.addAlias(alice.id, ALICE_OWNER, 'bob'), ChorusErrorCode.Conflict);
+      expect((await repository.addAlias(alice.id, ALICE_OWNER, 'Ally')).aliases).toEqual(['Ally']);
+      expect((await repository.resolveNames(CAROL, ['ally'])).get('ally')?.id).toBe(alice.id);
+      expect((await repository.removeAlias(alice.id, ALICE_OWNER, 'ALLY')).aliases).toEqual([]);
+      expect((await repository.resolveNames(CAROL, ['ally'])).size).toBe(0);
+      await expectUserFacing(repository.removeAlias(alice.id, ALICE_OWNER, 'Ally'), ChorusErrorCode.NotFound);
+    });
+  });
+
+  describe('remove', () => {
+    it('drops names, catalog entry and activations; DM pointers clear lazily', async () => {
+      const activations = new ActivationRepository(redis, { prefix });
+      const sticky = new DmStickyRepository(redis, { prefix });
+      const alice = await repository.create(draft({ aliases: ['Al'] }));
+      await activations.activate({
+        guildId: '300000000000000001',
+        channelId: '200000000000000001',
+        personalityId: alice.id,
+        activatedBy: ALICE_OWNER,
+      });
+      await sticky.set(CAROL, alice.id);
+
+      await expectUserFacing(repository.remove(alice.id, BOB_OWNER), ChorusErrorCode.Forbidden);
+      expect(await repository.remove(alice.id, ALICE_OWNER)).toEqual(alice);
+      expect(await repository.fetchById(alice.id)).toBeNull();
+      expect((await repository.resolveNames(ALICE_OWNER, ['alice', 'al'])).size).toBe(0);
+      expect((await repository.resolveNames(CAROL, ['alice'])).size).toBe(0);
+      expect(await activations.fetchForChannel('200000000000000001')).toBeNull();
+      expect(await sticky.fetch(CAROL)).toBeNull();
+      // The name is free again.
+      await expect(repository.create(draft({ name: 'Al' }))).resolves.toBeDefined();
+    });
+  });
+
+  describe('fetchManyByIds', () => {
+    it('returns the personalities of several owners, skipping unknown ids', async () => {
+      const alice = await repository.create(draft());
+      const bob = await repository.create(draft({ ownerId: BOB_OWNER, name: 'Bob', visibility: 'private' }));
+      const found = await repository.fetchManyByIds([alice.id, bob.id, 'zzzzzzzz0000000000001', 'not-an-id']);
+      expect([...found.keys()].sort()).toEqual([alice.id, bob.id].sort());
+      expect(found.get(bob.id)).toEqual(bob);
+    });
+  });
+
+  describe('listPublic', () => {
+    it('pages public personalities oldest first with the total', async () => {
+      const created = [];
+      for (const name of ['One', 'Two', 'Three']) created.push(await repository.create(draft({ name })));
+      await repository.create(draft({ name: 'Hidden', visibility: 'private' }));
+      const page = await repository.listPublic({ offset: 1, limit: 5 });
+      expect(page.total).toBe(3);
+      expect(page.items.map((item) => item.name)).toEqual(['Two', 'Three']);
+    });
+  });
+
+  describe('searchForAutocomplete', () => {
+    it('lists own matches first, prefix before substring, then public ones', async () => {
+      const mineSubstring = await repository.create(draft({ name: 'Big Alpha', visibility: 'private' }));
+      const minePrefix = await repository.create(draft({ name: 'Alpha Mine', visibility: 'private' }));
+      const publicPrefix = await repository.create(draft({ ownerId: BOB_OWNER, name: 'Alphabet' }));
+      const publicSubstring = await repository.create(draft({ ownerId: BOB_OWNER, name: 'The Alpha' }));
+      await repository.create(draft({ ownerId: BOB_OWNER, name: 'Alpha Private', visibility: 'private' }));
+      await repository.create(draft({ ownerId: BOB_OWNER, name: 'Omega' }));
+
+      const found = await repository.searchForAutocomplete(ALICE_OWNER, 'ALPHA', 25);
+      expect(found.map((item) => item.id)).toEqual([
+        minePrefix.id,
+        mineSubstring.id,
+        publicPrefix.id,
+        publicSubstring.id,
+      ]);
+      expect(await repository.searchForAutocomplete(ALICE_OWNER, 'alpha', 2)).toHaveLength(2);
+    });
+
+    it('matches aliases and lists each personality once', async () => {
+      const alice = await repository.create(draft({ aliases: ['Alicia', 'Ali'] }));
+      const found = await repository.searchForAutocomplete(CAROL, 'ali', 25);
+      expect(found.map((item) => item.id)).toEqual([alice.id]);
+    });
+  });
+
+  describe('listByOwner', () => {
+    it('lists oldest first and repairs a catalog entry a crash left missing', async () => {
+      const first = await repository.create(draft({ name: 'First' }));
+      const second = await repository.create(draft({ name: 'Second', visibility: 'private' }));
+      await redis.hdel(buildCatalogEntriesKey(prefix), first.id);
+      expect((await repository.resolveNames(CAROL, ['first'])).size).toBe(0);
+
+      expect((await repository.listByOwner(ALICE_OWNER)).map((item) => item.id)).toEqual([
+        first.id,
+        second.id,
+      ]);
+      expect((await repository.resolveNames(CAROL, ['first'])).get('first')?.id).toBe(first.id);
+    });
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * UserDataEraser against real Redis: after forgetUser, a raw SCAN finds no key under the user's hash tag
+ * (state and queue alike), and nothing of other users is touched.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildSnowflake } from '../../../src/discord/index.js';
+import { createReplyQueue, ReplyAdmission, type ReplyJob } from '../../../src/queue/index.js';
+import {
+  ActivationRepository,
+  ApiKeyRepository,
+  ConversationRepository,
+  DmStickyRepository,
+  PersonalityRepository,
+  UserDataEraser,
+} from '../../../src/state/index.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+
+const redis = createTestRedis();
+const USER = '100000000000000001';
+const OTHER = '100000000000000002';
+let prefix: string;
+
+beforeEach(() => {
+  prefix = createTestPrefix();
+});
+
+afterEach(async () => {
+  await deleteKeysWithPrefix(redis, prefix);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+async function scanUserKeys(userId: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `*{u:${userId}}*`, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys.filter((key) => key.startsWith(prefix)));
+  } while (cursor !== '0');
+  return found.sort();
+}
+
+/** Gives `userId` one of everything: personality, activation, conversation, API key, DM sticky, queue state. */
+async function populate(userId: string): Promise<void> {
+  const personalities = new PersonalityRepository(redis, { prefix });
+  const alice = await personalities.create({
+    ownerId: userId,
+    name: 'Alice',
+    aliases: ['Al'],
+    visibility: 'public',
+    systemPrompt: '',
+    avatarUrl: null,
+    provider: 'default',
+    model: 'stub-model',
+    temperature: null,
+  });
+  await new ActivationRepository(redis, { prefix }).activate({
+    guildId: '300000000000000001',
+    channelId: `2000000000000000${userId.slice(-2)}`,
+    personalityId: alice.id,
+    activatedBy: userId,
+  });
+  const conversations = new ConversationRepository(redis, {
+    prefix,
+    maxTurns: 40,
+    maxChars: 24_000,
+    ttlSeconds: 3600,
+  });
+  for (const channelId of ['200000000000000001', '200000000000000002']) {
+    await conversations.appendTurns(userId, channelId, alice.id, [
+      { role: 'user', content: 'hi', messageId: '400000000000000001', at: 1 },
+    ]);
+  }
+  await new ApiKeyRepository(redis, { prefix, encryptionKey: Buffer.alloc(32, 1) }).set(
+    userId,
+    'openai',
+    'sk-secret-1234567',
+  );
+  await new DmStickyRepository(redis, { prefix }).set(userId, alice.id);
+  const queue = createReplyQueue(redis, { prefix });
+  const admission = new ReplyAdmission(redis, {
+    prefix,
+    queue,
+    limits: { userMaxPending: 1, userRatePerMinute: 6, userBurst: 3, queueMaxDepth: 100, fairQueue: true },
+  });
+  const job = (index: number): ReplyJob => ({
+    kind: 'reply',
+    version: 1,
+    correlationId: `c${index}`,
+    messageId: buildSnowflake(Date.UTC(2025, 0, 1) + index),
+    channelId: '200000000000000001',
+    parentChannelId: null,
+    guildId: '300000000000000001',
+    authorId: userId,
+    authorName: 'User',
+    content: 'hi',
+    trigger: 'mention',
+    personalityId: alice.id,
+    messageCreatedAt: 0,
+    enqueuedAt: 0,
+  });
+  await admission.admit(job(1));
+  // Refused (one pending at most): leaves the notice key too.
+  expect(await admission.admit(job(2))).toMatchObject({ outcome: 'refused', notify: true });
+  await queue.close();
+}
+
+describe('UserDataEraser', () => {
+  describe('when personalities are included', () => {
+    it('leaves no key under the user’s hash tag, and other users untouched', async () => {
+      await populate(USER);
+      await populate(OTHER);
+      const before = await scanUserKeys(OTHER);
+      expect(await scanUserKeys(USER)).not.toEqual([]);
+
+      const erased = await new UserDataEraser(redis, { prefix }).forgetUser(USER, {
+        includePersonalities: true,
+      });
+      expect(erased).toEqual({ personalities: 1, conversations: 2, apiKeys: 1, dmSticky: 1, queueKeys: 6 });
+      expect(await scanUserKeys(USER)).toEqual([]);
+      expect(await scanUserKeys(OTHER)).toEqual(before);
+      const personalities = new PersonalityRepository(redis, { prefix });
+      expect((await personalities.resolveNames(OTHER, ['alice'])).get('alice')?.ownerId).toBe(OTHER);
+    });
+  });
+
+  describe('when personalities are kept', () => {
+    it('leaves only the personality records', async () => {
+      await populate(USER);
+      const erased = await new UserDataEraser(redis, { prefix }).forgetUser(USER);
+      expect(erased.personalities).toBe(0);
+      expect((await scanUserKeys(USER)).map((key) => key.split(':').at(-1))).toEqual([
+        'personalities',
+        'personality-names',
+      ]);
+    });
+  });
+});

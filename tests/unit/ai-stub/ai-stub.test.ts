@@ -1,0 +1,356 @@
+/**
+ * The AI stub over real HTTP on 127.0.0.1, with plain fetch (to check the wire format byte for byte) and the
+ * official `openai` SDK (to check a real client accepts it).
+ */
+import OpenAI, { AuthenticationError, BadRequestError, InternalServerError } from 'openai';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AiStub } from '../../../sandbox/ai-stub/index.js';
+
+const KEY = 'sk-stub-test-key-one';
+const OTHER_KEY = 'sk-stub-test-key-two';
+
+let stub: AiStub;
+
+beforeAll(async () => {
+  stub = await AiStub.start({ models: ['stub-small', 'stub-large'] });
+});
+
+afterEach(() => {
+  stub.resetBehaviour();
+  stub.clearRequests();
+});
+
+afterAll(async () => {
+  await stub.close();
+});
+
+function sdk(apiKey = KEY): OpenAI {
+  return new OpenAI({ apiKey, baseURL: stub.baseUrl, maxRetries: 0, timeout: 10_000 });
+}
+
+function post(body: unknown, apiKey: string = KEY, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${stub.baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+const hello = { model: 'stub-small', messages: [{ role: 'user', content: 'Bob: hello' }] };
+
+describe('AiStub', () => {
+  it('listens on 127.0.0.1 with a /v1 base URL', () => {
+    expect(stub.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  });
+
+  describe('GET /v1/models', () => {
+    it('lists the configured models in OpenAI format', async () => {
+      const response = await fetch(`${stub.baseUrl}/models`, { headers: { authorization: `Bearer ${KEY}` } });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        object: 'list',
+        data: [
+          { id: 'stub-small', object: 'model', created: expect.any(Number), owned_by: 'chorus-stub' },
+          { id: 'stub-large', object: 'model', created: expect.any(Number), owned_by: 'chorus-stub' },
+        ],
+      });
+    });
+
+    it('is readable by the SDK', async () => {
+      const ids: string[] = [];
+      for await (const model of sdk().models.list()) ids.push(model.id);
+      expect(ids).toEqual(['stub-small', 'stub-large']);
+    });
+  });
+
+  describe('POST /v1/chat/completions', () => {
+    it('answers a chat.completion that shows what it saw', async () => {
+      const response = await post({
+        model: 'stub-large',
+        temperature: 0.7,
+        messages: [
+          { role: 'system', content: 'You are Alice, a cheerful pirate.' },
+          { role: 'user', content: 'Bob: hello' },
+        ],
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        id: expect.stringMatching(/^chatcmpl-stub-\d+$/),
+        object: 'chat.completion',
+        created: expect.any(Number),
+        model: 'stub-large',
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: 'assistant',
+              content: '[stub:stub-large] system="You are Alice, a cheerful" turns=2 last="Bob: hello"',
+              refusal: null,
+              annotations: [],
+            },
+            logprobs: null,
+            finish_reason: 'stop',
+          },
+        ],
+        usage: {
+          prompt_tokens: expect.any(Number),
+          completion_tokens: expect.any(Number),
+          total_tokens: expect.any(Number),
+        },
+        system_fingerprint: null,
+      });
+    });
+
+    it('records the request, with the key for assertions and its fingerprint', async () => {
+      const completion = await sdk().chat.completions.create({
+        model: 'stub-small',
+        temperature: 0.2,
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: '!say parts ' },
+              { type: 'text', text: 'joined' },
+            ],
+          },
+        ],
+      });
+      expect(completion.choices[0]?.message.content).toBe('parts joined');
+      const [record] = stub.requests;
+      expect(record).toMatchObject({
+        id: expect.any(Number),
+        model: 'stub-small',
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: '!say parts joined' },
+        ],
+        apiKey: KEY,
+        temperature: 0.2,
+        stream: false,
+        status: 200,
+        outcome: 'answered',
+      });
+      expect(record?.keyFingerprint).toMatch(/^[0-9a-f]{12}$/);
+      expect(record?.headers['user-agent']).toMatch(/OpenAI\/JS/);
+      expect(record?.headers).not.toHaveProperty('authorization');
+      expect(record?.answeredAt).toBeGreaterThanOrEqual(record?.receivedAt ?? Number.POSITIVE_INFINITY);
+    });
+
+    it('streams OpenAI chunks ending with data: [DONE]', async () => {
+      const plain = (await (await post(hello)).json()) as {
+        choices: Array<{ message: { content: string } }>;
+      };
+      const response = await post({ ...hello, stream: true });
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const events = (await response.text()).split('\n\n').filter(Boolean);
+      expect(events.every((event) => event.startsWith('data: '))).toBe(true);
+      expect(events.at(-1)).toBe('data: [DONE]');
+      const chunks = events.slice(0, -1).map((event) => JSON.parse(event.slice('data: '.length)));
+      for (const chunk of chunks) {
+        expect(chunk).toMatchObject({
+          object: 'chat.completion.chunk',
+          model: 'stub-small',
+          id: chunks[0].id,
+        });
+      }
+      expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: '' });
+      expect(chunks.at(-1).choices[0]).toEqual({
+        index: 0,
+        delta: {},
+        logprobs: null,
+        finish_reason: 'stop',
+      });
+      const streamed = chunks.map((chunk) => chunk.choices[0].delta.content ?? '').join('');
+      expect(streamed).toBe(plain.choices[0]?.message.content);
+      expect(stub.requests.at(-1)).toMatchObject({ stream: true, status: 200, outcome: 'answered' });
+    });
+
+    it('streams to the SDK, with a usage chunk when asked', async () => {
+      const stream = await sdk().chat.completions.create({
+        model: 'stub-small',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: '!long 1500' }],
+      });
+      let text = '';
+      let usage: unknown = null;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        if (chunk.usage) usage = chunk.usage;
+      }
+      expect(text).toContain('```ts\n');
+      expect(text.length).toBeGreaterThan(1_300);
+      expect(usage).toMatchObject({ completion_tokens: Math.ceil(text.length / 4) });
+    });
+
+    it('refuses a body that is not JSON', async () => {
+      const response = await post('{nope');
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    });
+
+    it('refuses a request without messages', async () => {
+      const response = await post({ model: 'stub-small', messages: [] });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { param: 'messages' } });
+    });
+  });
+
+  describe('when errors are injected', () => {
+    it('answers 503 to the SDK as an InternalServerError', async () => {
+      stub.setBehaviour({ errorRate: 1, errorStatus: 503 });
+      const failure = await sdk()
+        .chat.completions.create(hello as never)
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(InternalServerError);
+      expect((failure as InternalServerError).status).toBe(503);
+    });
+
+    it('answers 429 with retry-after', async () => {
+      stub.setBehaviour({ errorRate: 1, errorStatus: 429, retryAfterSeconds: 7 });
+      const response = await post(hello);
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('7');
+      expect(await response.json()).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
+    });
+
+    it('draws fractional error rates deterministically per key', async () => {
+      const statuses = async () => {
+        const seen: number[] = [];
+        for (let index = 0; index < 12; index += 1) seen.push((await post(hello)).status);
+        return seen;
+      };
+      stub.setBehaviour({ errorRate: 0.5, errorStatus: 500 });
+      const first = await statuses();
+      stub.resetBehaviour();
+      stub.setBehaviour({ errorRate: 0.5, errorStatus: 500 });
+      expect(await statuses()).toEqual(first);
+      expect(first).toContain(500);
+      expect(first).toContain(200);
+    });
+  });
+
+  describe('when the context limit is set', () => {
+    it("answers OpenAI's context_length_exceeded body always", async () => {
+      stub.setBehaviour({ contextLimit: 'always' });
+      const response = await post(hello);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        error: {
+          message: expect.stringMatching(/^This model's maximum context length is \d+ tokens\. /),
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'context_length_exceeded',
+        },
+      });
+    });
+
+    it('refuses only requests with more messages than the limit', async () => {
+      stub.setBehaviour({ contextLimit: { maxMessages: 2 } });
+      const two = [
+        { role: 'system', content: 's' },
+        { role: 'user', content: 'u' },
+      ];
+      expect((await post({ model: 'm', messages: two })).status).toBe(200);
+      const failure = await sdk()
+        .chat.completions.create({
+          model: 'm',
+          messages: [...two, { role: 'user', content: 'again' }],
+        } as never)
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(BadRequestError);
+      expect((failure as BadRequestError).code).toBe('context_length_exceeded');
+    });
+
+    it('refuses requests with more characters than the limit', async () => {
+      stub.setBehaviour({ contextLimit: { maxChars: 5 } });
+      expect((await post({ model: 'm', messages: [{ role: 'user', content: '12345' }] })).status).toBe(200);
+      expect((await post({ model: 'm', messages: [{ role: 'user', content: '123456' }] })).status).toBe(400);
+    });
+  });
+
+  describe('when one key is rejected', () => {
+    it('answers 401 invalid_api_key for that key only', async () => {
+      stub.setKeyBehaviour(OTHER_KEY, { rejectKey: true });
+      const failure = await sdk(OTHER_KEY)
+        .chat.completions.create(hello as never)
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(AuthenticationError);
+      expect((failure as AuthenticationError).code).toBe('invalid_api_key');
+      expect((failure as Error).message).not.toContain(OTHER_KEY);
+      const completion = await sdk(KEY).chat.completions.create(hello as never);
+      expect(completion.choices[0]?.message.content).toContain('[stub:stub-small]');
+    });
+
+    it('lets per-key behaviour override the global one', async () => {
+      stub.setBehaviour({ errorRate: 1, errorStatus: 500 });
+      stub.setKeyBehaviour(KEY, { errorRate: 0 });
+      expect((await post(hello, KEY)).status).toBe(200);
+      expect((await post(hello, OTHER_KEY)).status).toBe(500);
+    });
+  });
+
+  describe('when requests hang or wait', () => {
+    it('sees the client give up on a hanging request', async () => {
+      stub.setBehaviour({ hangRate: 1 });
+      const controller = new AbortController();
+      const pending = post(hello, KEY, controller.signal).catch((error: unknown) => error);
+      await vi.waitFor(() => expect(stub.requests).toHaveLength(1));
+      controller.abort();
+      expect(await pending).toBeInstanceOf(Error);
+      await vi.waitFor(() =>
+        expect(stub.requests[0]).toMatchObject({ outcome: 'client-closed', status: null }),
+      );
+    });
+
+    it('does not answer before its latency is over', async () => {
+      stub.setBehaviour({ latency: 60_000 });
+      const controller = new AbortController();
+      const pending = sdk()
+        .chat.completions.create(hello as never, { signal: controller.signal })
+        .catch((error) => error);
+      await vi.waitFor(() => expect(stub.requests).toHaveLength(1));
+      controller.abort();
+      await pending;
+      await vi.waitFor(() => expect(stub.requests[0]?.outcome).toBe('client-closed'));
+      expect(stub.requests[0]?.answeredAt).toBeNull();
+    });
+
+    it('ends hanging requests when it closes', async () => {
+      const own = await AiStub.start({ behaviour: { hangRate: 1 } });
+      const pending = fetch(`${own.baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(hello),
+      }).catch((error: unknown) => error);
+      await vi.waitFor(() => expect(own.requests).toHaveLength(1));
+      await own.close();
+      expect(await pending).toBeInstanceOf(Error);
+      expect(own.requests[0]).toMatchObject({ outcome: 'stub-closed', apiKey: null, keyFingerprint: null });
+    });
+  });
+
+  describe('resetBehaviour and clearRequests', () => {
+    it('go back to the start behaviour and forget requests', async () => {
+      const own = await AiStub.start({ behaviour: { errorRate: 1, errorStatus: 500 } });
+      try {
+        own.setBehaviour({ errorRate: 0 });
+        own.setKeyBehaviour(KEY, { rejectKey: true });
+        own.resetBehaviour();
+        const response = await fetch(`${own.baseUrl}/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}` },
+          body: JSON.stringify(hello),
+        });
+        expect(response.status).toBe(500);
+        expect(own.requests).toHaveLength(1);
+        own.clearRequests();
+        expect(own.requests).toEqual([]);
+      } finally {
+        await own.close();
+      }
+    });
+  });
+});

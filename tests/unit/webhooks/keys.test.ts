@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildBucketKey,
+  buildChannelTag,
+  buildNoticeKey,
+  buildPoolGrowthBlockedKey,
+  buildUnavailableKey,
+  buildWebhookLockKey,
+  buildWebhookPoolKey,
+} from '../../../src/webhooks/keys.js';
+
+/** The part of a key Redis Cluster hashes: the first `{…}`. */
+function hashTagOf(key: string): string | undefined {
+  return /\{([^}]+)\}/.exec(key)?.[1];
+}
+
+describe('webhook keys', () => {
+  const channelId = '123456789012345678';
+  const channelKeys = [
+    buildWebhookPoolKey('chorus', channelId),
+    buildWebhookLockKey('chorus', channelId),
+    buildPoolGrowthBlockedKey('chorus', channelId),
+    buildNoticeKey('chorus', channelId, 'MissingPermissions'),
+    buildUnavailableKey('chorus', channelId),
+    buildBucketKey('chorus', channelId, 'abcdef', '987654321098765432'),
+  ];
+
+  it('puts every key of a channel in one hash slot', () => {
+    expect(new Set(channelKeys.map(hashTagOf))).toEqual(new Set([`c:${channelId}`]));
+  });
+
+  it('names keys under the prefix and area', () => {
+    for (const key of channelKeys) expect(key.startsWith(`chorus:webhooks:${buildChannelTag(channelId)}:`)).toBe(true);
+  });
+
+  it('keys a bucket by bucket hash and webhook id', () => {
+    expect(buildBucketKey('p', '1', 'hash', '2')).toBe('p:webhooks:{c:1}:bucket:hash:2');
+  });
+});
