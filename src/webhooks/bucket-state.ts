@@ -28,7 +28,10 @@ export interface BucketDefaults {
 export const DefaultBucketDefaults = { limit: 5, windowMs: 2000 } as const satisfies BucketDefaults;
 
 /** Reads the Redis hash of a bucket (`HGETALL`; empty when none); missing or garbled fields fall back to defaults. */
-export function parseBucketState(hash: Readonly<Record<string, string>>, defaults: BucketDefaults): BucketState {
+export function parseBucketState(
+  hash: Readonly<Record<string, string>>,
+  defaults: BucketDefaults,
+): BucketState {
   const limit = parsePositive(hash['limit']) ?? defaults.limit;
   const windowMs = parsePositive(hash['windowMs']) ?? defaults.windowMs;
   const blockedUntil = parsePositive(hash['blockedUntil']) ?? 0;

@@ -179,7 +179,9 @@ export class DiscordWebhookClient implements ChannelWebhookApi {
       typeof body === 'object' && body !== null && 'code' in body && 'message' in body
         ? (body as { code: number; message: string })
         : { code: 0, message: text === '' ? response.statusText : text.slice(0, 200) };
-    throw new DiscordAPIError(error, error.code, response.status, request.method, safeUrl, { body: undefined });
+    throw new DiscordAPIError(error, error.code, response.status, request.method, safeUrl, {
+      body: undefined,
+    });
   }
 }
 

@@ -121,7 +121,10 @@ export function decideExecuteFailure(
       return attempts.serverRetries < policy.maxServerRetries
         ? {
             action: 'retry-server-error',
-            delayMs: Math.min(policy.serverBackoffMs * 2 ** attempts.serverRetries, policy.maxServerBackoffMs),
+            delayMs: Math.min(
+              policy.serverBackoffMs * 2 ** attempts.serverRetries,
+              policy.maxServerBackoffMs,
+            ),
           }
         : { action: 'give-up' };
     default: {

@@ -35,7 +35,10 @@ const SCOPES: ReadonlySet<string> = new Set<RateLimitScope>(['user', 'global', '
  * Parses a response's rate-limit headers, plus a 429's body when given (`retry_after` and `global`; the body's
  * value wins because Discord rounds the `Retry-After` header up to whole seconds).
  */
-export function parseRateLimitHeaders(headers: HeaderSource, rateLimitedBody?: unknown): RateLimitObservation {
+export function parseRateLimitHeaders(
+  headers: HeaderSource,
+  rateLimitedBody?: unknown,
+): RateLimitObservation {
   const body = parseRateLimitedBody(rateLimitedBody);
   const headerRetryAfter = parseSeconds(headers.get('retry-after'));
   const scope = headers.get('x-ratelimit-scope');

@@ -87,9 +87,16 @@ export class RateLimitRepository {
    * How long the bucket is still blocked (ms from `now`; 0 when not): Discord said it is empty or answered 429
    * after this caller reserved its slot.
    */
-  async fetchBucketBlockMs(channelId: string, bucket: string, webhookId: string, now: number): Promise<number> {
+  async fetchBucketBlockMs(
+    channelId: string,
+    bucket: string,
+    webhookId: string,
+    now: number,
+  ): Promise<number> {
     const { redis, prefix } = this.#options;
-    const blockedUntil = Number(await redis.hget(buildBucketKey(prefix, channelId, bucket, webhookId), 'blockedUntil'));
+    const blockedUntil = Number(
+      await redis.hget(buildBucketKey(prefix, channelId, bucket, webhookId), 'blockedUntil'),
+    );
     return Number.isFinite(blockedUntil) ? Math.max(0, blockedUntil - now) : 0;
   }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
-import type { ChannelWebhookApi, ChannelWebhook } from './discord-webhook-client.js';
+import type { ChannelWebhook, ChannelWebhookApi } from './discord-webhook-client.js';
 import { classifyDiscordFailure, findDiscordCode, findUnavailableReason } from './failure-policy.js';
 import type { WebhookCredentials, WebhookRepository } from './webhook-repository.js';
 import { WebhookUnavailableError } from './webhook-unavailable-error.js';
@@ -170,9 +170,13 @@ export class WebhookCacheService {
       // The holder failed; if Discord refused it for good, so it would refuse us.
       await this.#throwIfRecentlyRefused(channelId);
     }
-    throw new ChorusError(ChorusErrorCode.WebhookUnavailable, 'No webhook could be found or created in time', {
-      channelId,
-    });
+    throw new ChorusError(
+      ChorusErrorCode.WebhookUnavailable,
+      'No webhook could be found or created in time',
+      {
+        channelId,
+      },
+    );
   }
 
   /** Polls Redis with backoff while another worker holds the lock; empty when it let go without a pool. */
@@ -265,7 +269,10 @@ export class WebhookCacheService {
       this.#log.info({ channelId, webhookId: created.id, count: pool.length + 1 }, 'webhook pool grown');
       return [...pool, created];
     } catch (error) {
-      this.#log.warn({ channelId, discordCode: findDiscordCode(error), err: error }, 'webhook pool cannot grow');
+      this.#log.warn(
+        { channelId, discordCode: findDiscordCode(error), err: error },
+        'webhook pool cannot grow',
+      );
       if (findUnavailableReason(classifyDiscordFailure(error)) !== null) {
         await repository.blockGrowth(channelId, this.#options.growthBlockedTtlMs);
       }
@@ -276,7 +283,9 @@ export class WebhookCacheService {
   async #throwIfRecentlyRefused(channelId: string): Promise<void> {
     const reason = await this.#options.repository.fetchUnavailableReason(channelId);
     if (reason !== null) {
-      throw new WebhookUnavailableError(reason, 'Discord recently refused this channel a webhook', { channelId });
+      throw new WebhookUnavailableError(reason, 'Discord recently refused this channel a webhook', {
+        channelId,
+      });
     }
   }
 

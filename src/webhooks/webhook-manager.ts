@@ -24,8 +24,8 @@ import {
 } from './failure-policy.js';
 import { buildUnavailableNotice } from './messages.js';
 import { buildDmPrefixedContent, sanitizePersonaUsername } from './persona-username.js';
-import { RateLimitRepository } from './rate-limit-repository.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
+import { RateLimitRepository } from './rate-limit-repository.js';
 import type { PersonaMessage, PostedMessage, PostTarget, ReplyPoster } from './reply-poster.js';
 import { WebhookCacheService, type WebhookCacheStats } from './webhook-cache-service.js';
 import { type WebhookCredentials, WebhookRepository } from './webhook-repository.js';
@@ -228,7 +228,8 @@ export class WebhookManager implements ReplyPoster {
     try {
       return await this.#execute(channelId, threadId, body);
     } catch (error) {
-      if (error instanceof WebhookUnavailableError) await this.#noticeOnce(target.channelId, channelId, error.reason);
+      if (error instanceof WebhookUnavailableError)
+        await this.#noticeOnce(target.channelId, channelId, error.reason);
       throw error;
     }
   }
@@ -282,9 +283,13 @@ export class WebhookManager implements ReplyPoster {
     assertContentFits(content);
     const location = await this.#locatePosted(channelId, messageId);
     if (location.kind === 'other-webhook') {
-      throw new ChorusError(ChorusErrorCode.Forbidden, 'The message was posted by a webhook that is not ours', {
-        channelId,
-      });
+      throw new ChorusError(
+        ChorusErrorCode.Forbidden,
+        'The message was posted by a webhook that is not ours',
+        {
+          channelId,
+        },
+      );
     }
     if (location.kind === 'bot-or-user') {
       await this.#client.editMessage(channelId, messageId, content);
@@ -350,7 +355,12 @@ export class WebhookManager implements ReplyPoster {
         failure = classifyDiscordFailure(error);
       }
       const decision = decideExecuteFailure(failure, attempts, this.options);
-      const context = { channelId, threadId, webhookId: slot.webhook.id, discordCode: findDiscordCode(thrown) };
+      const context = {
+        channelId,
+        threadId,
+        webhookId: slot.webhook.id,
+        discordCode: findDiscordCode(thrown),
+      };
       switch (decision.action) {
         case 'recreate-webhook':
           await this.#cache.invalidate(channelId, slot.webhook.id);
@@ -438,7 +448,12 @@ export class WebhookManager implements ReplyPoster {
    * another worker opens Discord's window later than we reckoned, and its responses then say "empty until …",
    * which every waiter must honour (bounded re-checks).
    */
-  async #waitForBucketSlot(channelId: string, threadId: string | null, webhookId: string, at: number): Promise<number> {
+  async #waitForBucketSlot(
+    channelId: string,
+    threadId: string | null,
+    webhookId: string,
+    at: number,
+  ): Promise<number> {
     const { now, rateLimitMarginMs: marginMs } = this.options;
     let allowedAt = at + (await this.#rateLimits.reserveBucketSlot(channelId, EXECUTE_BUCKET, webhookId, at));
     for (let round = 0; allowedAt - now() > marginMs && round < MAX_BLOCK_RECHECKS; round += 1) {
@@ -449,7 +464,12 @@ export class WebhookManager implements ReplyPoster {
       );
       await sleep(waitMs);
       const wokeAt = now();
-      const blockedMs = await this.#rateLimits.fetchBucketBlockMs(channelId, EXECUTE_BUCKET, webhookId, wokeAt);
+      const blockedMs = await this.#rateLimits.fetchBucketBlockMs(
+        channelId,
+        EXECUTE_BUCKET,
+        webhookId,
+        wokeAt,
+      );
       allowedAt = Math.max(allowedAt, wokeAt + blockedMs);
     }
     return allowedAt;
@@ -475,12 +495,25 @@ export class WebhookManager implements ReplyPoster {
     const now = this.options.now();
     try {
       if (response.kind === 'ok') {
-        await this.#rateLimits.recordBucketResponse(channelId, EXECUTE_BUCKET, slot.webhook.id, now, rateLimit, false);
+        await this.#rateLimits.recordBucketResponse(
+          channelId,
+          EXECUTE_BUCKET,
+          slot.webhook.id,
+          now,
+          rateLimit,
+          false,
+        );
         return;
       }
       this.#stats.rateLimited += 1;
       const retryAfterMs = rateLimit.retryAfterMs ?? rateLimit.resetAfterMs ?? 1000;
-      const fields = { channelId, threadId, webhookId: slot.webhook.id, bucket: rateLimit.bucket, retryAfterMs };
+      const fields = {
+        channelId,
+        threadId,
+        webhookId: slot.webhook.id,
+        bucket: rateLimit.bucket,
+        retryAfterMs,
+      };
       if (rateLimit.global || rateLimit.scope === 'global') {
         this.#stats.globalRateLimited += 1;
         this.#log.warn(fields, 'global rate limit hit; every worker waits');
@@ -488,16 +521,33 @@ export class WebhookManager implements ReplyPoster {
         return;
       }
       this.#log.warn({ ...fields, scope: rateLimit.scope }, 'webhook rate limited');
-      await this.#rateLimits.recordBucketResponse(channelId, EXECUTE_BUCKET, slot.webhook.id, now, rateLimit, true);
+      await this.#rateLimits.recordBucketResponse(
+        channelId,
+        EXECUTE_BUCKET,
+        slot.webhook.id,
+        now,
+        rateLimit,
+        true,
+      );
       if (rateLimit.scope === 'shared') {
         // A shared limit is the channel's, whichever webhook writes: hold the whole pool.
         const onlyRetryAfter = { ...EMPTY_OBSERVATION, retryAfterMs };
         for (const webhookId of slot.poolIds.filter((id) => id !== slot.webhook.id)) {
-          await this.#rateLimits.recordBucketResponse(channelId, EXECUTE_BUCKET, webhookId, now, onlyRetryAfter, true);
+          await this.#rateLimits.recordBucketResponse(
+            channelId,
+            EXECUTE_BUCKET,
+            webhookId,
+            now,
+            onlyRetryAfter,
+            true,
+          );
         }
       }
     } catch (error) {
-      this.#log.error({ channelId, threadId, webhookId: slot.webhook.id, err: error }, 'rate-limit state not saved');
+      this.#log.error(
+        { channelId, threadId, webhookId: slot.webhook.id, err: error },
+        'rate-limit state not saved',
+      );
     }
   }
 
@@ -509,13 +559,19 @@ export class WebhookManager implements ReplyPoster {
       if (response.kind === 'ok') return;
       this.#stats.rateLimited += 1;
       const retryAfterMs = response.rateLimit.retryAfterMs ?? 1000;
-      this.#log.warn({ webhookId: request.webhook.id, retryAfterMs }, 'webhook message edit/delete rate limited');
+      this.#log.warn(
+        { webhookId: request.webhook.id, retryAfterMs },
+        'webhook message edit/delete rate limited',
+      );
       if (response.rateLimit.global) {
         this.#stats.globalRateLimited += 1;
         await this.#rateLimits.deferGlobalSlots(this.options.now(), retryAfterMs);
       }
       if (attempt >= this.options.maxRateLimitRetries) {
-        throw new ChorusError(ChorusErrorCode.RateLimited, 'Discord kept rate limiting a webhook message edit');
+        throw new ChorusError(
+          ChorusErrorCode.RateLimited,
+          'Discord kept rate limiting a webhook message edit',
+        );
       }
       await sleep(retryAfterMs);
     }
@@ -531,7 +587,11 @@ export class WebhookManager implements ReplyPoster {
     return { kind: 'our-webhook', webhook, threadId: ownerChannelId === channelId ? null : channelId };
   }
 
-  async #noticeOnce(postChannelId: string, ownerChannelId: string, reason: WebhookUnavailableReason): Promise<void> {
+  async #noticeOnce(
+    postChannelId: string,
+    ownerChannelId: string,
+    reason: WebhookUnavailableReason,
+  ): Promise<void> {
     const notice = buildUnavailableNotice(reason);
     if (notice === null) return;
     try {

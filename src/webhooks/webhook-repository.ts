@@ -83,7 +83,13 @@ export class WebhookRepository {
   /** Takes the channel's find-or-create lock for `ttlMs`; resolves to the owner token, or `null` if taken. */
   async tryAcquireLock(channelId: string, ttlMs: number): Promise<string | null> {
     const token = randomUUID();
-    const result = await this.#redis.set(buildWebhookLockKey(this.#prefix, channelId), token, 'PX', ttlMs, 'NX');
+    const result = await this.#redis.set(
+      buildWebhookLockKey(this.#prefix, channelId),
+      token,
+      'PX',
+      ttlMs,
+      'NX',
+    );
     return result === 'OK' ? token : null;
   }
 
@@ -104,7 +110,13 @@ export class WebhookRepository {
 
   /** `true` for the first caller per channel, reason and `ttlMs`: that caller posts the notice. */
   async claimNotice(channelId: string, reason: string, ttlMs: number): Promise<boolean> {
-    const result = await this.#redis.set(buildNoticeKey(this.#prefix, channelId, reason), '1', 'PX', ttlMs, 'NX');
+    const result = await this.#redis.set(
+      buildNoticeKey(this.#prefix, channelId, reason),
+      '1',
+      'PX',
+      ttlMs,
+      'NX',
+    );
     return result === 'OK';
   }
 

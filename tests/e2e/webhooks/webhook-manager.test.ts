@@ -76,7 +76,11 @@ describe('WebhookManager (sandbox)', () => {
         content: 'Hello there',
       });
       expect(sandbox.webhooks(channelId)).toEqual([
-        expect.objectContaining({ id: posted.webhookId, name: 'Chorus', applicationId: sandbox.bot.applicationId }),
+        expect.objectContaining({
+          id: posted.webhookId,
+          name: 'Chorus',
+          applicationId: sandbox.bot.applicationId,
+        }),
       ]);
     });
 
@@ -100,7 +104,9 @@ describe('WebhookManager (sandbox)', () => {
     it('creates one webhook that both use', async () => {
       const { channelId, target } = newChannel('race');
       const posts = await Promise.all(
-        [managerA, managerB, managerA, managerB].map((manager, index) => manager.postAsPersona(target, say(`m${index}`))),
+        [managerA, managerB, managerA, managerB].map((manager, index) =>
+          manager.postAsPersona(target, say(`m${index}`)),
+        ),
       );
       expect(sandbox.webhooks(channelId)).toHaveLength(1);
       expect(new Set(posts.map((posted) => posted.webhookId)).size).toBe(1);
@@ -117,7 +123,11 @@ describe('WebhookManager (sandbox)', () => {
       const third = await managerA.postAsPersona(target, say('later'));
       expect(second.webhookId).not.toBe(first.webhookId);
       expect(third.webhookId).toBe(second.webhookId);
-      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual(['before', 'after', 'later']);
+      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual([
+        'before',
+        'after',
+        'later',
+      ]);
       expect(sandbox.webhooks(channelId)).toHaveLength(1);
     });
   });
@@ -126,10 +136,18 @@ describe('WebhookManager (sandbox)', () => {
     it('retries with backoff and posts once', async () => {
       const { channelId, target } = newChannel('flaky');
       await managerA.postAsPersona(target, say('warm-up'));
-      const fault = sandbox.faults.injectRoute({ method: 'POST', pathPattern: /^\/webhooks\//, status: 502, times: 1 });
+      const fault = sandbox.faults.injectRoute({
+        method: 'POST',
+        pathPattern: /^\/webhooks\//,
+        status: 502,
+        times: 1,
+      });
       await managerA.postAsPersona(target, say('through the storm'));
       expect(fault.hits).toBe(1);
-      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual(['warm-up', 'through the storm']);
+      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual([
+        'warm-up',
+        'through the storm',
+      ]);
     });
   });
 
@@ -168,7 +186,9 @@ describe('WebhookManager (sandbox)', () => {
           reason: WebhookUnavailableReason.MaxWebhooks,
         });
       }
-      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual([WebhookMessages.maxWebhooks]);
+      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual([
+        WebhookMessages.maxWebhooks,
+      ]);
     });
 
     it("reuses the bot's own webhooks when they fill the channel", async () => {
@@ -192,7 +212,12 @@ describe('WebhookManager (sandbox)', () => {
         say('in the thread'),
       );
       expect(sandbox.transcript(threadId)).toEqual([
-        expect.objectContaining({ content: 'in the thread', threadId, authorName: 'Alice', webhookId: posted.webhookId }),
+        expect.objectContaining({
+          content: 'in the thread',
+          threadId,
+          authorName: 'Alice',
+          webhookId: posted.webhookId,
+        }),
       ]);
       expect(sandbox.transcript(channelId)).toEqual([]);
       expect(sandbox.webhooks(channelId).map((webhook) => webhook.id)).toEqual([posted.webhookId]);
@@ -248,7 +273,12 @@ describe('WebhookManager (sandbox)', () => {
         managerB.fetchOwnWebhookIds(channelId),
       ]);
       expect(recent).toEqual([
-        expect.objectContaining({ id: posted.messageId, webhookId: posted.webhookId, content: 'answer', authorIsBot: false }),
+        expect.objectContaining({
+          id: posted.messageId,
+          webhookId: posted.webhookId,
+          content: 'answer',
+          authorIsBot: false,
+        }),
       ]);
       expect(ours).toEqual([posted.webhookId]);
     });

@@ -111,7 +111,8 @@ describe('RateLimitRepository', () => {
 
     it('agrees with computeBucketFreeAt on when the next slot is', async () => {
       const now = 40_000_000;
-      for (const offset of [0, 10, 20, 400, 900, 950]) await workerA.reserveBucketSlot('101', 'hash', '2', now + offset);
+      for (const offset of [0, 10, 20, 400, 900, 950])
+        await workerA.reserveBucketSlot('101', 'hash', '2', now + offset);
       const later = now + 1000;
       const [state] = await workerB.fetchBucketStates('101', 'hash', ['2']);
       const predicted = computeBucketFreeAt(state!, later, MARGIN);

@@ -58,7 +58,9 @@ class FakeDiscord implements ChannelWebhookApi {
 }
 
 function discordError(status: number, code: number): DiscordAPIError {
-  return new DiscordAPIError({ code, message: `code ${code}` }, code, status, 'POST', '/x', { body: undefined });
+  return new DiscordAPIError({ code, message: `code ${code}` }, code, status, 'POST', '/x', {
+    body: undefined,
+  });
 }
 
 describe('WebhookCacheService', () => {
@@ -69,7 +71,10 @@ describe('WebhookCacheService', () => {
   let discord: FakeDiscord;
   let channelCounter = 0;
 
-  const newChannel = () => `7000000000000000${String((channelCounter += 1)).padStart(2, '0')}`;
+  function newChannel(): string {
+    channelCounter += 1;
+    return `7000000000000000${String(channelCounter).padStart(2, '0')}`;
+  }
 
   function createService(redis: Redis, overrides: { poolLimit?: number } = {}): WebhookCacheService {
     return new WebhookCacheService({
@@ -171,7 +176,9 @@ describe('WebhookCacheService', () => {
         ...foreign,
         { id: '820000000000000000', name: 'Renamed', token: 'ours', applicationId: APP_ID },
       ]);
-      expect(await createService(redisA).fetchPool(channelId)).toEqual([{ id: '820000000000000000', token: 'ours' }]);
+      expect(await createService(redisA).fetchPool(channelId)).toEqual([
+        { id: '820000000000000000', token: 'ours' },
+      ]);
     });
 
     it('refuses with MaxWebhooks when none is ours, and remembers it briefly', async () => {
@@ -191,7 +198,9 @@ describe('WebhookCacheService', () => {
       expect(error).toBeInstanceOf(WebhookUnavailableError);
       expect((error as WebhookUnavailableError).reason).toBe(WebhookUnavailableReason.MaxWebhooks);
       const listsBefore = discord.lists;
-      await expect(createService(redisB).fetchPool(channelId)).rejects.toBeInstanceOf(WebhookUnavailableError);
+      await expect(createService(redisB).fetchPool(channelId)).rejects.toBeInstanceOf(
+        WebhookUnavailableError,
+      );
       expect(discord.lists).toBe(listsBefore);
     });
   });
@@ -203,7 +212,10 @@ describe('WebhookCacheService', () => {
       const error = await createService(redisA)
         .fetchPool(newChannel())
         .catch((caught: unknown) => caught);
-      expect(error).toMatchObject({ reason: WebhookUnavailableReason.MissingPermissions, context: { discordCode: 50013 } });
+      expect(error).toMatchObject({
+        reason: WebhookUnavailableReason.MissingPermissions,
+        context: { discordCode: 50013 },
+      });
     });
   });
 

@@ -12,7 +12,9 @@ import type { RateLimitObservation } from '../../../src/webhooks/rate-limit-head
 import { WebhookUnavailableReason } from '../../../src/webhooks/webhook-unavailable-error.js';
 
 function discordError(status: number, code: number): DiscordAPIError {
-  return new DiscordAPIError({ code, message: `code ${code}` }, code, status, 'POST', '/x', { body: undefined });
+  return new DiscordAPIError({ code, message: `code ${code}` }, code, status, 'POST', '/x', {
+    body: undefined,
+  });
 }
 
 const rateLimit: RateLimitObservation = {
@@ -75,13 +77,19 @@ describe('findUnavailableReason', () => {
       failure: { kind: 'missing-permissions', discordCode: 50013 },
       expected: WebhookUnavailableReason.MissingPermissions,
     },
-    { failure: { kind: 'missing-access', discordCode: 50001 }, expected: WebhookUnavailableReason.MissingAccess },
+    {
+      failure: { kind: 'missing-access', discordCode: 50001 },
+      expected: WebhookUnavailableReason.MissingAccess,
+    },
     { failure: { kind: 'max-webhooks', discordCode: 30007 }, expected: WebhookUnavailableReason.MaxWebhooks },
     {
       failure: { kind: 'unknown-channel', discordCode: 10003 },
       expected: WebhookUnavailableReason.UnknownChannel,
     },
-    { failure: { kind: 'rejected', status: 400, discordCode: 50035 }, expected: WebhookUnavailableReason.Rejected },
+    {
+      failure: { kind: 'rejected', status: 400, discordCode: 50035 },
+      expected: WebhookUnavailableReason.Rejected,
+    },
     { failure: { kind: 'server', status: 503 }, expected: null },
     { failure: { kind: 'unknown-webhook', discordCode: 10015 }, expected: null },
     { failure: { kind: 'rate-limited', rateLimit }, expected: null },
@@ -92,7 +100,12 @@ describe('findUnavailableReason', () => {
 });
 
 describe('decideExecuteFailure', () => {
-  const policy = { maxServerRetries: 2, maxRateLimitRetries: 3, serverBackoffMs: 250, maxServerBackoffMs: 400 };
+  const policy = {
+    maxServerRetries: 2,
+    maxRateLimitRetries: 3,
+    serverBackoffMs: 250,
+    maxServerBackoffMs: 400,
+  };
   const fresh: ExecuteAttempts = { recreatedWebhook: false, serverRetries: 0, rateLimitRetries: 0 };
 
   it.each<{ name: string; failure: DiscordFailure | null; attempts: ExecuteAttempts; expected: object }>([

@@ -30,7 +30,8 @@ describe('webhook keys', () => {
   });
 
   it('names keys under the prefix and area', () => {
-    for (const key of channelKeys) expect(key.startsWith(`chorus:webhooks:${buildChannelTag(channelId)}:`)).toBe(true);
+    for (const key of channelKeys)
+      expect(key.startsWith(`chorus:webhooks:${buildChannelTag(channelId)}:`)).toBe(true);
   });
 
   it('keys a bucket by bucket hash and webhook id', () => {

@@ -20,7 +20,11 @@ describe('parseRateLimitHeaders', () => {
       },
       {
         name: 'an empty bucket with a fractional reset',
-        headers: { 'X-RateLimit-Limit': '5', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset-After': '0.07' },
+        headers: {
+          'X-RateLimit-Limit': '5',
+          'X-RateLimit-Remaining': '0',
+          'X-RateLimit-Reset-After': '0.07',
+        },
         expected: { bucket: null, limit: 5, remaining: 0, resetAfterMs: 70 },
       },
       {
@@ -30,7 +34,11 @@ describe('parseRateLimitHeaders', () => {
       },
       {
         name: 'garbled numbers',
-        headers: { 'X-RateLimit-Limit': 'five', 'X-RateLimit-Remaining': '-1', 'X-RateLimit-Reset-After': 'soon' },
+        headers: {
+          'X-RateLimit-Limit': 'five',
+          'X-RateLimit-Remaining': '-1',
+          'X-RateLimit-Reset-After': 'soon',
+        },
         expected: { limit: null, remaining: null, resetAfterMs: null },
       },
       {

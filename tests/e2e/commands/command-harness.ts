@@ -1,0 +1,144 @@
+/**
+ * Chorus's command handler in-process against the Discord sandbox: a real discord.js Client receives the
+ * interactions, the real handler answers them with real Redis behind it. Tests drive users through the
+ * sandbox's control API and read what they would see.
+ */
+import { once } from 'node:events';
+import { REST } from '@discordjs/rest';
+import { Client, GatewayIntentBits, Partials } from 'discord.js';
+import type { Redis } from 'ioredis';
+import { type CommandHandler, createCommandHandler, deployCommands } from '../../../src/commands/index.js';
+import { type Config, loadConfig } from '../../../src/config/index.js';
+import { createLogger, type Logger } from '../../../src/log/index.js';
+import { ReplyAdmission } from '../../../src/queue/index.js';
+import { createTaskQueue, type TaskQueue } from '../../../src/tasks/index.js';
+import { type CommandOptionValue, type CommandPath, DiscordSandbox, type InteractionResponse } from '../../../sandbox/index.js';
+import { buildTestEnv } from '../../support/env.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+
+/** Discord's EPHEMERAL message flag. */
+export const EPHEMERAL = 64;
+
+/** A second provider besides the default one, so provider/model rules and autocomplete have choices. */
+const PROVIDERS_JSON = JSON.stringify({
+  other: { baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'OTHER_AI_KEY', models: ['other-large', 'other-small'] },
+});
+
+export interface HarnessOptions {
+  /** Extra environment for the Config (limits, AI_BASE_URL…). */
+  readonly env?: Record<string, string>;
+  /** How many handler replicas (each its own discord.js Client) share the prefix. @defaultValue 1 */
+  readonly replicas?: number;
+}
+
+/** One running handler replica. */
+export interface Replica {
+  readonly client: Client;
+  readonly handler: CommandHandler;
+}
+
+export class CommandHarness {
+  private constructor(
+    /** Every JSON line the handlers logged. */
+    readonly logLines: string[],
+    readonly sandbox: DiscordSandbox,
+    readonly redis: Redis,
+    readonly prefix: string,
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly admission: ReplyAdmission,
+    readonly tasks: TaskQueue,
+    readonly replicas: Replica[],
+    readonly guildId: string,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<CommandHarness> {
+    const sandbox = await DiscordSandbox.start();
+    const redis = createTestRedis();
+    const prefix = createTestPrefix();
+    const config = loadConfig(
+      buildTestEnv({
+        AI_PROVIDERS: PROVIDERS_JSON,
+        OTHER_AI_KEY: 'sk-other-operator-key',
+        REDIS_PREFIX: prefix,
+        ENCRYPTION_KEY: 'ab'.repeat(32),
+        ...options.env,
+      }),
+    );
+    const logLines: string[] = [];
+    const logger = createLogger({ level: 'debug', service: 'test-gateway' }, { write: (line: string) => logLines.push(line) });
+    const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
+    const tasks = createTaskQueue(redis, { prefix });
+    const guildId = sandbox.createGuild({ name: 'commands' }).id;
+    const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
+    await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });
+    const replicas: Replica[] = [];
+    for (let index = 0; index < (options.replicas ?? 1); index += 1) {
+      const client = new Client({
+        intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
+        partials: [Partials.Channel],
+        rest: { api: sandbox.restUrl },
+      });
+      const handler = createCommandHandler({
+        redis,
+        config,
+        admission,
+        tasks,
+        logger,
+        options: { replicaId: `replica-${index}` },
+      });
+      client.on('interactionCreate', (interaction) => void handler.handle(interaction));
+      const ready = once(client, 'clientReady');
+      await client.login(sandbox.bot.token);
+      await ready;
+      replicas.push({ client, handler });
+    }
+    return new CommandHarness(logLines, sandbox, redis, prefix, config, logger, admission, tasks, replicas, guildId);
+  }
+
+  /** A new user, member of the test guild (with `permissions` through a role of their own, when given). */
+  addUser(name: string, permissions?: bigint): string {
+    const user = this.sandbox.createUser({ username: name, globalName: name });
+    this.sandbox.addMember(this.guildId, user.id, permissions === undefined ? {} : { permissions });
+    return user.id;
+  }
+
+  channel(name: string): string {
+    return this.sandbox.createChannel(this.guildId, { name }).id;
+  }
+
+  /** Runs a slash command and resolves with the bot's first response (or the first matching one). */
+  async run(
+    userId: string,
+    channelId: string,
+    name: string,
+    options: Readonly<Record<string, CommandOptionValue>> = {},
+    path: CommandPath = {},
+    predicate?: (response: InteractionResponse) => boolean,
+  ): Promise<InteractionResponse> {
+    return this.sandbox.runSlashCommand(userId, channelId, name, options, path).waitForResponse(predicate, 5000);
+  }
+
+  /** The logged lines as objects. */
+  logs(): Array<Record<string, unknown>> {
+    return this.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.replicas.map((replica) => replica.client.destroy()));
+    await this.tasks.close();
+    await this.admission.close();
+    await this.sandbox.close();
+    await deleteKeysWithPrefix(this.redis, this.prefix);
+    this.redis.disconnect();
+  }
+}
+
+/** The text a response shows: its content, then its embeds as JSON (for `toContain` checks). */
+export function shownText(response: InteractionResponse): string {
+  return [response.content ?? '', ...response.embeds.map((embed) => JSON.stringify(embed))].join('\n');
+}
+
+export function isEphemeral(response: InteractionResponse): boolean {
+  return (response.flags & EPHEMERAL) !== 0;
+}

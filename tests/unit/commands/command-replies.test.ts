@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { CommandReplies } from '../../../src/commands/command-replies.js';
+
+describe('CommandReplies', () => {
+  describe('when a name holds mention or markdown syntax', () => {
+    it('cannot ping anyone and does not break the bold', () => {
+      const text = CommandReplies.created('@everyone *x*', 'default', 'm', 'public');
+      expect(text).not.toMatch(/@everyone/u);
+      expect(text).toContain('**@\u200Beveryone \\*x\\***');
+    });
+
+    it('quotes user input on one short line', () => {
+      const text = CommandReplies.personalityNotFound(`<@123>\n${'y'.repeat(80)}`);
+      expect(text).not.toContain('<@123>');
+      expect(text).not.toContain('\n');
+      expect(text).toContain('…”');
+    });
+  });
+
+  describe('when counting', () => {
+    it.each([
+      [0, null, false, 'There was nothing to forget.'],
+      [1, null, false, 'Forgot 1 conversation in this channel.'],
+      [3, 'Alice', true, 'Forgot 3 conversations with **Alice** everywhere.'],
+    ] as const)('words a reset of %i', (count, name, everywhere, expected) => {
+      expect(CommandReplies.reset(count, name, everywhere)).toBe(expected);
+    });
+
+    it('says what /forget-me deleted', () => {
+      expect(CommandReplies.forgotten({ conversations: 2, apiKeys: 1, dmSticky: 1, queueKeys: 0 })).toBe(
+        'Deleted everything stored about you: 2 conversations, 1 API key, your DM personality choice, 0 queue and rate-limit records.',
+      );
+    });
+  });
+});

@@ -1,0 +1,70 @@
+import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord.js';
+import { describe, expect, it } from 'vitest';
+import { buildCommandDefinitions, PERSONALITY_OPTIONS } from '../../../src/commands/definitions.js';
+
+interface OptionJson {
+  readonly name: string;
+  readonly type: number;
+  readonly autocomplete?: boolean;
+  readonly options?: readonly OptionJson[];
+}
+
+/** Every leaf option with the path of subcommands leading to it. */
+function leafOptions(options: readonly OptionJson[] = [], path: string[] = []): Array<{ path: string; option: OptionJson }> {
+  return options.flatMap((option) =>
+    option.type === ApplicationCommandOptionType.Subcommand || option.type === ApplicationCommandOptionType.SubcommandGroup
+      ? leafOptions(option.options, [...path, option.name])
+      : [{ path: path.join(' '), option }],
+  );
+}
+
+describe('buildCommandDefinitions', () => {
+  const definitions = buildCommandDefinitions();
+
+  describe('when built', () => {
+    it('declares every command once', () => {
+      expect(definitions.map((command) => command.name)).toEqual([
+        'personality',
+        'activate',
+        'deactivate',
+        'activations',
+        'reset',
+        'apikey',
+        'status',
+        'forget-me',
+        'help',
+        'Delete reply',
+        'Regenerate',
+      ]);
+    });
+
+    it('makes the two reply actions message context-menu commands', () => {
+      const types = Object.fromEntries(definitions.map((command) => [command.name, command.type]));
+      expect(types['Delete reply']).toBe(ApplicationCommandType.Message);
+      expect(types['Regenerate']).toBe(ApplicationCommandType.Message);
+    });
+
+    it('autocompletes every option that names an existing personality', () => {
+      const personalityOptions = definitions
+        .flatMap((command) => leafOptions((command as { options?: OptionJson[] }).options, [command.name]))
+        .filter(({ path, option }) => PERSONALITY_OPTIONS.has(option.name) && path !== 'personality create');
+      expect(personalityOptions.map(({ path }) => path).sort()).toEqual([
+        'activate',
+        'personality alias add',
+        'personality alias remove',
+        'personality edit',
+        'personality info',
+        'personality remove',
+        'reset',
+      ]);
+      expect(personalityOptions.every(({ option }) => option.autocomplete === true)).toBe(true);
+    });
+
+    it('does not autocomplete the name of a personality being created', () => {
+      const create = definitions
+        .flatMap((command) => leafOptions((command as { options?: OptionJson[] }).options, [command.name]))
+        .find(({ path, option }) => path === 'personality create' && option.name === 'name');
+      expect(create?.option.autocomplete).toBeFalsy();
+    });
+  });
+});
