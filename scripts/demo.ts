@@ -13,7 +13,11 @@ const STEP_TIMEOUT_MS = 20_000;
 const DEMO_BURST = 8;
 
 /** Resolves once `channelId` has had no new message for `quietMs` (the flood's outcome is not a fixed count). */
-async function waitForQuiet(sandbox: LocalCluster['sandbox'], channelId: string, quietMs = 1500): Promise<void> {
+async function waitForQuiet(
+  sandbox: LocalCluster['sandbox'],
+  channelId: string,
+  quietMs = 1500,
+): Promise<void> {
   const deadline = Date.now() + STEP_TIMEOUT_MS;
   let count = -1;
   while (Date.now() < deadline) {
@@ -42,7 +46,9 @@ async function main(): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
     await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker'), cluster.spawn('worker')]);
-    console.log(`sandbox REST ${sandbox.restUrl} · AI stub ${cluster.aiStub.baseUrl} · processes: gateway, worker ×2`);
+    console.log(
+      `sandbox REST ${sandbox.restUrl} · AI stub ${cluster.aiStub.baseUrl} · processes: gateway, worker ×2`,
+    );
 
     const guild = await sandbox.createGuild({ name: 'Chorus Demo' });
     const general = await sandbox.createChannel(guild.id, { name: 'general' });
@@ -56,7 +62,12 @@ async function main(): Promise<void> {
     // Built on the same state module the /personality command uses.
     const config = loadConfig(cluster.buildEnv());
     const personalities = new PersonalityRepository(redis, { prefix });
-    const base = { visibility: 'public' as const, provider: config.ai.defaultProvider, model: 'stub-small', temperature: null };
+    const base = {
+      visibility: 'public' as const,
+      provider: config.ai.defaultProvider,
+      model: 'stub-small',
+      temperature: null,
+    };
     const alice = await personalities.create({
       ...base,
       ownerId: maya.id,
@@ -84,7 +95,9 @@ async function main(): Promise<void> {
     await sandbox.userSays(sam.id, general.id, 'Hey @Dr Who, what year is it?');
     await expectReplies(general.id, 1);
     const aliceMessage = sandbox.transcript(general.id).find((message) => message.authorName === 'Alice');
-    await sandbox.userSays(maya.id, general.id, 'Tell me more about that one.', { replyTo: aliceMessage?.id });
+    await sandbox.userSays(maya.id, general.id, 'Tell me more about that one.', {
+      replyTo: aliceMessage?.id,
+    });
     await expectReplies(general.id, 1);
 
     section('An activated channel: Alice answers everything in #lounge');
@@ -113,7 +126,9 @@ async function main(): Promise<void> {
     await sandbox.userSays(maya.id, general.id, '@Alice !say @everyone the library is on fire!');
     await expectReplies(general.id, 1);
 
-    section(`A user flooding: Kai sends 15 messages at once; the burst allows ${DEMO_BURST}, with one notice`);
+    section(
+      `A user flooding: Kai sends 15 messages at once; the burst allows ${DEMO_BURST}, with one notice`,
+    );
     const kai = await sandbox.createUser({ username: 'kai', globalName: 'Kai' });
     await sandbox.addMember(guild.id, kai.id);
     await Promise.all(
@@ -135,8 +150,12 @@ async function main(): Promise<void> {
         console.log(`${message.authorName}${badge}${pings}: ${content.replace(/\n/g, '\n    ')}`);
       }
     }
-    const pinged = sandbox.transcript(general.id).filter((message) => message.webhookId && message.wouldPing.everyone);
-    section(pinged.length === 0 ? 'No personality message pinged anyone.' : `${pinged.length} messages pinged!`);
+    const pinged = sandbox
+      .transcript(general.id)
+      .filter((message) => message.webhookId && message.wouldPing.everyone);
+    section(
+      pinged.length === 0 ? 'No personality message pinged anyone.' : `${pinged.length} messages pinged!`,
+    );
   } finally {
     const keys = await redis.keys(`*${prefix}*`);
     if (keys.length > 0) await redis.unlink(...keys);

@@ -11,7 +11,13 @@ import { type Config, ConfigError, loadConfig } from '../src/config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { createMetrics } from '../src/metrics/index.js';
-import { buildBullPrefix, ConversationGate, PriorityAging, QUEUE_NAME, ReplyAdmission } from '../src/queue/index.js';
+import {
+  buildBullPrefix,
+  ConversationGate,
+  PriorityAging,
+  QUEUE_NAME,
+  ReplyAdmission,
+} from '../src/queue/index.js';
 import { createRedis } from '../src/redis/index.js';
 import { CancellationListener } from '../src/replies/cancellation-listener.js';
 import { DeliveryLedger } from '../src/replies/delivery-ledger.js';
@@ -20,6 +26,7 @@ import { TypingIndicator } from '../src/replies/typing-indicator.js';
 import {
   ApiKeyRepository,
   buildCancelChannel,
+  ChannelActivityRepository,
   ConversationRepository,
   MessageEventRepository,
   MessageIndexRepository,
@@ -43,8 +50,16 @@ async function main(): Promise<void> {
   const prefix = config.redis.prefix;
   const redisSettings = { url: config.redis.url, cluster: config.redis.cluster };
   const redis = createRedis({ ...redisSettings, role: 'commands', connectionName: `${workerId}:commands` });
-  const bullConnection = createRedis({ ...redisSettings, role: 'bullmq-blocking', connectionName: `${workerId}:bullmq` });
-  const subscriber = createRedis({ ...redisSettings, role: 'bullmq-blocking', connectionName: `${workerId}:cancel` });
+  const bullConnection = createRedis({
+    ...redisSettings,
+    role: 'bullmq-blocking',
+    connectionName: `${workerId}:bullmq`,
+  });
+  const subscriber = createRedis({
+    ...redisSettings,
+    role: 'bullmq-blocking',
+    connectionName: `${workerId}:cancel`,
+  });
 
   const rest = new REST({ api: config.discord.apiUrl }).setToken(config.discord.token);
   const applicationId =
@@ -83,6 +98,7 @@ async function main(): Promise<void> {
     apiKeys: new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey }),
     messageEvents: new MessageEventRepository(redis, { prefix }),
     messageIndex: new MessageIndexRepository(redis, { prefix }),
+    channelActivity: new ChannelActivityRepository(redis, { prefix }),
     admission,
     gate: new ConversationGate(redis, { prefix }),
     ai,
@@ -106,12 +122,16 @@ async function main(): Promise<void> {
     if (!job) return;
     const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     logger.warn({ err: error, jobId: job.id, attemptsMade: job.attemptsMade, final }, 'reply job failed');
-    if (final) void processor.notifyFailure(job, error).catch((notifyError: unknown) => {
-      logger.error({ err: notifyError, jobId: job.id }, 'failure notice could not be posted');
-    });
+    if (final)
+      void processor.notifyFailure(job, error).catch((notifyError: unknown) => {
+        logger.error({ err: notifyError, jobId: job.id }, 'failure notice could not be posted');
+      });
   });
   worker.on('completed', (job) => {
-    metrics.jobDurationSeconds.observe({ outcome: String(job.returnvalue) }, ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000);
+    metrics.jobDurationSeconds.observe(
+      { outcome: String(job.returnvalue) },
+      ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000,
+    );
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 
@@ -120,7 +140,10 @@ async function main(): Promise<void> {
     logger,
     metrics: metrics.registry,
     readiness: () =>
-      runReadinessChecks([createRedisReadinessCheck(redis), { name: 'worker', probe: () => worker.isRunning() }]),
+      runReadinessChecks([
+        createRedisReadinessCheck(redis),
+        { name: 'worker', probe: () => worker.isRunning() },
+      ]),
   });
   logger.info({ concurrency: config.worker.concurrency, httpPort: health.port }, 'worker started');
 

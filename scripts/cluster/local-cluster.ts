@@ -116,7 +116,8 @@ export class LocalCluster implements AsyncDisposable {
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
-        if (typeof entry['msg'] === 'string' && / started$/.test(entry['msg'])) markStarted(Number(entry['httpPort']));
+        if (typeof entry['msg'] === 'string' && / started$/.test(entry['msg']))
+          markStarted(Number(entry['httpPort']));
       } catch {
         // Not JSON (a stack trace printed by Node itself): kept only when inheriting.
       }
@@ -128,7 +129,12 @@ export class LocalCluster implements AsyncDisposable {
     });
     const timeout = new Promise<never>((_, reject) => {
       setTimeout(
-        () => reject(new Error(`${name} did not start within ${this.options.startTimeoutMs} ms:\n${stderr.join('\n')}`)),
+        () =>
+          reject(
+            new Error(
+              `${name} did not start within ${this.options.startTimeoutMs} ms:\n${stderr.join('\n')}`,
+            ),
+          ),
         this.options.startTimeoutMs,
       ).unref();
     });

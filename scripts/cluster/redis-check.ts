@@ -21,12 +21,25 @@ async function ping(url: string): Promise<boolean> {
 export async function ensureRedis(url: string): Promise<void> {
   if (await ping(url)) return;
   const local = new URL(url);
-  const isDefaultLocal = ['127.0.0.1', 'localhost'].includes(local.hostname) && (local.port || '6379') === '6379';
+  const isDefaultLocal =
+    ['127.0.0.1', 'localhost'].includes(local.hostname) && (local.port || '6379') === '6379';
   if (isDefaultLocal && spawnSync('redis-server', ['--version']).status === 0) {
     mkdirSync('/tmp/chorus-redis', { recursive: true });
     spawnSync('redis-server', [
-      '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no',
-      '--dir', '/tmp/chorus-redis', '--logfile', '/tmp/chorus-redis/redis.log',
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      '6379',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      '/tmp/chorus-redis',
+      '--logfile',
+      '/tmp/chorus-redis/redis.log',
     ]);
     for (let attempt = 0; attempt < 50; attempt += 1) {
       if (await ping(url)) return;

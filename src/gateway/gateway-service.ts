@@ -1,6 +1,6 @@
 import { type Client, Events, type Interaction, type Message, type PartialMessage } from 'discord.js';
 import type { Logger } from '../log/index.js';
-import type { ActivationRepository } from '../state/index.js';
+import type { ActivationRepository, ChannelActivityRepository } from '../state/index.js';
 import { buildInboundMessage, findIgnoreReason } from './inbound-message.js';
 import type { MessageRouter } from './message-router.js';
 
@@ -13,6 +13,7 @@ export interface GatewayServiceDependencies {
   readonly client: Client;
   readonly router: MessageRouter;
   readonly activations: ActivationRepository;
+  readonly channelActivity: ChannelActivityRepository;
   readonly interactions: InteractionHandler | null;
   readonly logger: Logger;
   /** Called once per routed or ignored message (metrics). */
@@ -39,12 +40,20 @@ export class GatewayService {
     client.on(Events.GuildDelete, (guild) => void this.onGuildDelete(guild.id));
     client.on(Events.InteractionCreate, (interaction) => void this.onInteraction(interaction));
     client.on(Events.ShardReady, (shardId) => this.log.info({ shardId }, 'shard ready'));
-    client.on(Events.ShardResume, (shardId, replayed) => this.log.info({ shardId, replayed }, 'shard resumed'));
-    client.on(Events.ShardDisconnect, (event, shardId) => this.log.warn({ shardId, code: event.code }, 'shard disconnected'));
+    client.on(Events.ShardResume, (shardId, replayed) =>
+      this.log.info({ shardId, replayed }, 'shard resumed'),
+    );
+    client.on(Events.ShardDisconnect, (event, shardId) =>
+      this.log.warn({ shardId, code: event.code }, 'shard disconnected'),
+    );
     client.on(Events.Error, (error) => this.log.error({ err: error }, 'discord client error'));
   }
 
   private async onMessage(message: Message): Promise<void> {
+    // Every message counts as channel activity, ours and other bots' included.
+    this.deps.channelActivity.recordLatest(message.channelId, message.id).catch((error: unknown) => {
+      this.log.warn({ err: error, channelId: message.channelId }, 'recording channel activity failed');
+    });
     const ignored = findIgnoreReason(message);
     this.deps.onMessageSeen?.(ignored ?? 'routed');
     if (ignored) return;

@@ -10,6 +10,7 @@ import { ReplyAdmission } from '../queue/index.js';
 import { createRedis } from '../redis/index.js';
 import {
   ActivationRepository,
+  ChannelActivityRepository,
   DmStickyRepository,
   MessageEventRepository,
   MessageIndexRepository,
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     client,
     router,
     activations,
+    channelActivity: new ChannelActivityRepository(redis, { prefix }),
     interactions: null,
     logger,
     onMessageSeen: (kind) => metrics.messagesSeen.inc({ reason: kind }),
@@ -70,7 +72,10 @@ async function main(): Promise<void> {
     logger,
     metrics: metrics.registry,
     readiness: () =>
-      runReadinessChecks([createRedisReadinessCheck(redis), { name: 'discord', probe: () => client.isReady() }]),
+      runReadinessChecks([
+        createRedisReadinessCheck(redis),
+        { name: 'discord', probe: () => client.isReady() },
+      ]),
   });
   await client.login(config.discord.token);
   logger.info({ httpPort: health.port, user: client.user?.tag }, 'gateway started');

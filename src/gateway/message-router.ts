@@ -65,7 +65,9 @@ export class MessageRouter {
     const candidateKeys = collectCandidateKeys(candidates);
 
     const [replyTarget, named, activatedId, stickyId] = await Promise.all([
-      message.replyToMessageId ? this.fetchReplyTarget(message.replyToMessageId, candidateKeys.length > 0) : null,
+      message.replyToMessageId
+        ? this.fetchReplyTarget(message.replyToMessageId, candidateKeys.length > 0)
+        : null,
       candidateKeys.length > 0
         ? this.deps.personalities.resolveNames(message.authorId, candidateKeys)
         : new Map<string, Personality>(),
@@ -80,11 +82,15 @@ export class MessageRouter {
       (id): id is string => typeof id === 'string' && !byId.has(id),
     );
     if (idsToLoad.length > 0) {
-      for (const [id, personality] of await this.deps.personalities.fetchManyByIds(idsToLoad)) byId.set(id, personality);
+      for (const [id, personality] of await this.deps.personalities.fetchManyByIds(idsToLoad))
+        byId.set(id, personality);
     }
     const canUse = (id: string) => {
       const personality = byId.get(id);
-      return personality !== undefined && (personality.visibility === 'public' || personality.ownerId === message.authorId);
+      return (
+        personality !== undefined &&
+        (personality.visibility === 'public' || personality.ownerId === message.authorId)
+      );
     };
 
     const decision = decideAddressees({
@@ -126,7 +132,12 @@ export class MessageRouter {
         notices.push(buildLimitNotice(admission.reason, admission.retryAfterMs));
       }
       this.deps.logger.debug(
-        { messageId: message.id, personalityId, jobId: buildReplyJobId(message.id, personalityId), outcome: admission.outcome },
+        {
+          messageId: message.id,
+          personalityId,
+          jobId: buildReplyJobId(message.id, personalityId),
+          outcome: admission.outcome,
+        },
         'message routed',
       );
     }
@@ -146,7 +157,8 @@ export class MessageRouter {
   async recordEdit(message: InboundMessage): Promise<void> {
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
     const keys = collectCandidateKeys(candidates);
-    const named = keys.length > 0 ? await this.deps.personalities.resolveNames(message.authorId, keys) : new Map();
+    const named =
+      keys.length > 0 ? await this.deps.personalities.resolveNames(message.authorId, keys) : new Map();
     const { strippedText } = resolveMentions(message.content, candidates, named);
     await this.deps.messageEvents.recordEdit(message.id, strippedText.slice(0, 4000));
   }

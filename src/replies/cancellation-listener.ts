@@ -15,7 +15,11 @@ export class CancellationListener implements AsyncDisposable {
   ) {}
 
   /** Subscribes `subscriber` (a dedicated connection: subscribed connections take no other commands). */
-  static async start(subscriber: RedisClient, channel: string, logger: Logger): Promise<CancellationListener> {
+  static async start(
+    subscriber: RedisClient,
+    channel: string,
+    logger: Logger,
+  ): Promise<CancellationListener> {
     const listener = new CancellationListener(subscriber, channel);
     subscriber.on('message', (from: string, messageId: string) => {
       if (from === channel) listener.abort(messageId);
@@ -46,7 +50,8 @@ export class CancellationListener implements AsyncDisposable {
   }
 
   private abort(messageId: string): void {
-    for (const controller of this.controllers.get(messageId) ?? []) controller.abort(new Error('message deleted'));
+    for (const controller of this.controllers.get(messageId) ?? [])
+      controller.abort(new Error('message deleted'));
     this.controllers.delete(messageId);
   }
 

@@ -1,6 +1,7 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
 import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
+import { DiscordLimits } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
@@ -8,6 +9,7 @@ import type { ConversationGate, ReplyAdmission } from '../queue/index.js';
 import { type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
 import type {
   ApiKeyRepository,
+  ChannelActivityRepository,
   ConversationRepository,
   MessageEventRepository,
   MessageIndexRepository,
@@ -15,12 +17,31 @@ import type {
   PersonalityRepository,
 } from '../state/index.js';
 import type { PostTarget, WebhookManager } from '../webhooks/index.js';
-import { splitMessage } from '../webhooks/index.js';
+import {
+  buildDmPrefixedContent,
+  buildReplyQuote,
+  needsReplyQuote,
+  splitMessage,
+  WebhookUnavailableError,
+  WebhookUnavailableReason,
+} from '../webhooks/index.js';
 import type { CancellationListener } from './cancellation-listener.js';
 import { buildChatMessages, buildUserTurn } from './chat-messages.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
 import type { TypingIndicator } from './typing-indicator.js';
+
+/**
+ * Webhook failures after which the user needs no notice from us: the webhook manager already told the
+ * channel (50013, 30007), or nobody can be told there (no access, channel gone). A refused message is not
+ * among them: the asker hears that it failed.
+ */
+const TOLD_OR_UNREACHABLE: ReadonlySet<WebhookUnavailableReason> = new Set([
+  WebhookUnavailableReason.MissingPermissions,
+  WebhookUnavailableReason.MaxWebhooks,
+  WebhookUnavailableReason.MissingAccess,
+  WebhookUnavailableReason.UnknownChannel,
+]);
 
 export interface ReplyProcessorDependencies {
   readonly personalities: PersonalityRepository;
@@ -28,6 +49,7 @@ export interface ReplyProcessorDependencies {
   readonly apiKeys: ApiKeyRepository;
   readonly messageEvents: MessageEventRepository;
   readonly messageIndex: MessageIndexRepository;
+  readonly channelActivity: ChannelActivityRepository;
   readonly admission: ReplyAdmission;
   readonly gate: ConversationGate;
   readonly ai: AiService;
@@ -70,20 +92,25 @@ export class ReplyProcessor {
     const parsed = ReplyJobSchema.safeParse(job.data);
     if (!parsed.success) {
       // A malformed job can never succeed: fail it with the reason instead of retrying or crashing.
-      throw new UnrecoverableError(`invalid reply job: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+      throw new UnrecoverableError(
+        `invalid reply job: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      );
     }
     const data = parsed.data;
     const jobId = job.id ?? 'unknown';
-    return runWithCorrelation({ correlationId: data.correlationId, jobId, userId: data.authorId }, async () => {
-      if (!(await this.deps.gate.isTurn(data))) {
-        // An earlier message of this conversation is still being answered: come back shortly, holding no slot.
-        await job.moveToDelayed(this.deps.now() + this.options.turnRetryDelayMs, token);
-        throw new DelayedError();
-      }
-      const outcome = await this.deliver(data, jobId);
-      await this.deps.admission.settle(data);
-      return outcome;
-    });
+    return runWithCorrelation(
+      { correlationId: data.correlationId, jobId, userId: data.authorId },
+      async () => {
+        if (!(await this.deps.gate.isTurn(data))) {
+          // An earlier message of this conversation is still being answered: come back shortly, holding no slot.
+          await job.moveToDelayed(this.deps.now() + this.options.turnRetryDelayMs, token);
+          throw new DelayedError();
+        }
+        const outcome = await this.deliver(data, jobId);
+        await this.deps.admission.settle(data);
+        return outcome;
+      },
+    );
   }
 
   /**
@@ -97,7 +124,9 @@ export class ReplyProcessor {
     const jobId = job.id ?? 'unknown';
     try {
       const record = await this.deps.ledger.fetch(data.authorId, jobId);
-      const alreadyTold = record.posted.size > 0 || (error instanceof ChorusError && error.code === ChorusErrorCode.WebhookUnavailable);
+      const alreadyTold =
+        record.posted.size > 0 ||
+        (error instanceof WebhookUnavailableError && TOLD_OR_UNREACHABLE.has(error.reason));
       if (!alreadyTold) {
         const decision = await this.deps.ledger.decideReply(data.authorId, jobId, {
           chunks: [ReplyMessages.failed()],
@@ -123,12 +152,18 @@ export class ReplyProcessor {
       decision = await this.deps.ledger.decideReply(job.authorId, jobId, answer);
     }
     // A deletion before anything was posted still cancels; after the first chunk the reply is completed.
-    if (record.posted.size === 0 && (await this.deps.messageEvents.isDeleted(job.messageId))) return 'cancelled';
+    if (record.posted.size === 0 && (await this.deps.messageEvents.isDeleted(job.messageId)))
+      return 'cancelled';
     await this.post(job, jobId, decision, record, personality);
 
     if (!decision.isNotice && personality && !record.historyAppended) {
       await this.deps.conversations.appendTurns(job.authorId, job.channelId, job.personalityId, [
-        { role: 'user', content: buildUserTurn(job.authorName, job.content), messageId: job.messageId, at: job.messageCreatedAt },
+        {
+          role: 'user',
+          content: buildUserTurn(job.authorName, job.content),
+          messageId: job.messageId,
+          at: job.messageCreatedAt,
+        },
         { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
       ]);
       await this.deps.ledger.recordHistoryAppended(job.authorId, jobId);
@@ -160,8 +195,13 @@ export class ReplyProcessor {
         userKey,
         signal: watch.signal,
       });
-      const reply = result.content.trim().length > 0 ? result.content : ReplyMessages.emptyAnswer(personality.name);
-      return { chunks: splitMessage(reply), reply, isNotice: false, asBot: false };
+      const reply =
+        result.content.trim().length > 0 ? result.content : ReplyMessages.emptyAnswer(personality.name);
+      const chunks = splitMessage(reply, {
+        prefix: await this.buildQuote(job, edited ?? job.content),
+        maxLength: this.chunkLength(job, personality),
+      });
+      return { chunks, reply, isNotice: false, asBot: false };
     } catch (error) {
       if (error instanceof ProviderUnavailableError || error instanceof ProviderRejectedError) {
         const notice = buildProviderNotice(personality.name, error);
@@ -173,6 +213,28 @@ export class ReplyProcessor {
       endTyping();
       watch.release();
     }
+  }
+
+  /**
+   * Webhooks cannot reply natively: when other messages came after the user's, the answer opens with a quote
+   * line naming the asker and linking to their message, so it is clear what it answers.
+   */
+  private async buildQuote(job: ReplyJob, content: string): Promise<string | undefined> {
+    const latest = await this.deps.channelActivity.fetchLatest(job.channelId);
+    if (!needsReplyQuote(latest, job.messageId)) return undefined;
+    return buildReplyQuote({
+      askerName: job.authorName,
+      guildId: job.guildId,
+      channelId: job.channelId,
+      messageId: job.messageId,
+      excerpt: content,
+    });
+  }
+
+  /** DMs carry a `**Name:**` prefix on every chunk (no webhooks there): leave room for it. */
+  private chunkLength(job: ReplyJob, personality: Personality): number {
+    if (job.guildId !== null) return DiscordLimits.messageContent;
+    return DiscordLimits.messageContent - buildDmPrefixedContent(personality.name, '').length - 1;
   }
 
   private personalityGone(): ReplyDecision {
@@ -187,7 +249,11 @@ export class ReplyProcessor {
     record: DeliveryRecord,
     personality: Personality | null,
   ): Promise<void> {
-    const target: PostTarget = { channelId: job.channelId, parentChannelId: job.parentChannelId, guildId: job.guildId };
+    const target: PostTarget = {
+      channelId: job.channelId,
+      parentChannelId: job.parentChannelId,
+      guildId: job.guildId,
+    };
     // Each chunk is indexed the moment it is posted: a user may reply to it before the rest are out.
     const index = async (messageId: string) => {
       if (personality === null || decision.asBot) return;
@@ -204,7 +270,10 @@ export class ReplyProcessor {
         // A previous attempt may have posted this chunk and died before recording it.
         const found = await this.findPosted(job, chunk);
         if (found) {
-          await Promise.all([this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, found), index(found)]);
+          await Promise.all([
+            this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, found),
+            index(found),
+          ]);
           continue;
         }
       }
@@ -228,7 +297,10 @@ export class ReplyProcessor {
   /** Looks for our own message with exactly this content among those posted after the user's message. */
   private async findPosted(job: ReplyJob, content: string): Promise<string | null> {
     const [recent, ownWebhooks] = await Promise.all([
-      this.deps.webhooks.fetchRecentMessages(job.channelId, { limit: this.options.recoveryScanLimit, after: job.messageId }),
+      this.deps.webhooks.fetchRecentMessages(job.channelId, {
+        limit: this.options.recoveryScanLimit,
+        after: job.messageId,
+      }),
       this.deps.webhooks.fetchOwnWebhookIds(job.parentChannelId ?? job.channelId),
     ]);
     const ours = new Set(ownWebhooks);

@@ -13,6 +13,10 @@ export {
 } from './api-key-cipher.js';
 export { ApiKeyRepository, type ApiKeyRepositoryOptions, type ApiKeySummary } from './api-key-repository.js';
 export {
+  ChannelActivityRepository,
+  type ChannelActivityRepositoryOptions,
+} from './channel-activity-repository.js';
+export {
   type ConversationRef,
   ConversationRepository,
   type ConversationRepositoryOptions,

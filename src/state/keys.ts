@@ -109,3 +109,8 @@ export function buildEditedMessageKey(prefix: string, messageId: string): string
 export function buildCancelChannel(prefix: string): string {
   return buildKey(prefix, AREA, 'cancel');
 }
+
+/** STRING (expiring): the newest message id seen in a channel, so a late answer knows to quote its question. */
+export function buildChannelLatestKey(prefix: string, channelId: string): string {
+  return buildKey(prefix, AREA, 'channel-latest', channelId);
+}

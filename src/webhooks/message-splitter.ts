@@ -65,7 +65,9 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * @throws RangeError when `maxLength` leaves no room for text after the prefix and fence lines.
  */
 export function splitMessage(text: string, options: Partial<SplitMessageOptions> = {}): string[] {
-  const { maxLength, prefix } = { ...DefaultSplitMessageOptions, ...options };
+  // `?? default` per field: an option passed as `undefined` means "not given", not "no value".
+  const maxLength = options.maxLength ?? DefaultSplitMessageOptions.maxLength;
+  const prefix = options.prefix ?? DefaultSplitMessageOptions.prefix;
   if (text.trim() === '') return [];
   const blocks = findFencedBlocks(text);
   const closeReserve = blocks.length === 0 ? 0 : 1 + Math.max(...blocks.map((block) => block.marker.length));

@@ -52,6 +52,7 @@ export interface WebhookManagerOptionalOptions {
   /**
    * Webhook executes per second for the whole fleet (`Config['webhooks'].globalRatePerSecond`): Discord allows
    * 50/s per IP for requests without a bot token. Raise it only for deployments sending from several IPs.
+   * Sends are spaced `(1000 + rateLimitMarginMs) / rate` ms apart, so the default sends at most ~47.6/s.
    * @defaultValue 50
    */
   readonly globalRatePerSecond: number;
@@ -60,8 +61,10 @@ export interface WebhookManagerOptionalOptions {
   /** Name of the webhooks we create; with our application id it marks a webhook as ours. @defaultValue 'Chorus' */
   readonly webhookName: string;
   /**
-   * Time a request may take from its reserved slot to Discord, in ms; every window is widened by it so late
-   * sends never crowd one of Discord's windows. @defaultValue 50 (as `@discordjs/rest`'s `offset`)
+   * Time a request may take from its reserved slot to Discord, in ms (timer lag, network jitter, clock skew
+   * between worker hosts: slots are Unix ms from `now`); every window is widened by it so late sends never
+   * crowd one of Discord's windows, and a request that would leave later than this takes a fresh slot.
+   * @defaultValue 50 (as `@discordjs/rest`'s `offset`)
    */
   readonly rateLimitMarginMs: number;
   /** A webhook bucket's shape until Discord's headers tell. @defaultValue 5 per 2000 ms */

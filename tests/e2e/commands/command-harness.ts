@@ -5,13 +5,17 @@
  */
 import { once } from 'node:events';
 import { REST } from '@discordjs/rest';
+import { Worker } from 'bullmq';
 import { Client, GatewayIntentBits, Partials } from 'discord.js';
 import type { Redis } from 'ioredis';
+import { AiService } from '../../../src/ai/index.js';
 import { type CommandHandler, createCommandHandler, deployCommands } from '../../../src/commands/index.js';
 import { type Config, loadConfig } from '../../../src/config/index.js';
 import { createLogger, type Logger } from '../../../src/log/index.js';
-import { ReplyAdmission } from '../../../src/queue/index.js';
-import { createTaskQueue, type TaskQueue } from '../../../src/tasks/index.js';
+import { buildBullPrefix, ReplyAdmission } from '../../../src/queue/index.js';
+import { ApiKeyRepository } from '../../../src/state/index.js';
+import { createTaskQueue, TASK_QUEUE_NAME, TaskProcessor, type TaskQueue } from '../../../src/tasks/index.js';
+import { WebhookManager } from '../../../src/webhooks/index.js';
 import { type CommandOptionValue, type CommandPath, DiscordSandbox, type InteractionResponse } from '../../../sandbox/index.js';
 import { buildTestEnv } from '../../support/env.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
@@ -38,6 +42,8 @@ export interface Replica {
 }
 
 export class CommandHarness {
+  private readonly stoppers: Array<() => Promise<void>> = [];
+
   private constructor(
     /** Every JSON line the handlers logged. */
     readonly logLines: string[],
@@ -75,7 +81,13 @@ export class CommandHarness {
     const replicas: Replica[] = [];
     for (let index = 0; index < (options.replicas ?? 1); index += 1) {
       const client = new Client({
-        intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
+        // The gateway's intents (src/gateway/discord-client.ts): Regenerate reads the original message's content.
+        intents: [
+          GatewayIntentBits.Guilds,
+          GatewayIntentBits.GuildMessages,
+          GatewayIntentBits.MessageContent,
+          GatewayIntentBits.DirectMessages,
+        ],
         partials: [Partials.Channel],
         rest: { api: sandbox.restUrl },
       });
@@ -124,7 +136,42 @@ export class CommandHarness {
     return this.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 
+  /**
+   * Runs the worker side of tasks in this process, as the reply worker does: a BullMQ Worker on the task
+   * queue with the real TaskProcessor, AiService (pointed at `AI_BASE_URL`) and WebhookManager.
+   */
+  async startTaskWorker(): Promise<{ webhooks: WebhookManager }> {
+    const rest = new REST({ api: this.sandbox.restUrl }).setToken(this.sandbox.bot.token);
+    const ai = new AiService({ config: this.config.ai, logger: this.logger });
+    const webhooks = new WebhookManager({
+      rest,
+      redis: this.redis,
+      prefix: this.prefix,
+      applicationId: this.sandbox.bot.applicationId,
+      logger: this.logger,
+    });
+    const processor = new TaskProcessor({
+      apiKeys: new ApiKeyRepository(this.redis, { prefix: this.prefix, encryptionKey: this.config.encryptionKey }),
+      ai,
+      webhooks,
+      rest,
+      logger: this.logger,
+    });
+    const connection = createTestRedis();
+    const worker = new Worker(TASK_QUEUE_NAME, (job) => processor.process(job), {
+      connection,
+      prefix: buildBullPrefix(this.prefix),
+    });
+    this.stoppers.push(async () => {
+      await worker.close();
+      await ai.close();
+      connection.disconnect();
+    });
+    return { webhooks };
+  }
+
   async close(): Promise<void> {
+    for (const stop of this.stoppers) await stop();
     await Promise.all(this.replicas.map((replica) => replica.client.destroy()));
     await this.tasks.close();
     await this.admission.close();

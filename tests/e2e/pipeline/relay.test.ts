@@ -45,9 +45,27 @@ describe('relay pipeline', () => {
       systemPrompt: 'You are Alice the librarian.',
       avatarUrl: 'https://cdn.example.com/alice.png',
     });
-    await personalities.create({ ...base, ownerId: owner.id, name: 'Dr', visibility: 'public', systemPrompt: 'You are Dr Short.' });
-    doctor = await personalities.create({ ...base, ownerId: other.id, name: 'Dr Who', visibility: 'public', systemPrompt: 'You are the Doctor.' });
-    secret = await personalities.create({ ...base, ownerId: owner.id, name: 'Secret', visibility: 'private', systemPrompt: 'You are a secret.' });
+    await personalities.create({
+      ...base,
+      ownerId: owner.id,
+      name: 'Dr',
+      visibility: 'public',
+      systemPrompt: 'You are Dr Short.',
+    });
+    doctor = await personalities.create({
+      ...base,
+      ownerId: other.id,
+      name: 'Dr Who',
+      visibility: 'public',
+      systemPrompt: 'You are the Doctor.',
+    });
+    secret = await personalities.create({
+      ...base,
+      ownerId: owner.id,
+      name: 'Secret',
+      visibility: 'private',
+      systemPrompt: 'You are a secret.',
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -79,7 +97,9 @@ describe('relay pipeline', () => {
     const channel = await newChannel('names');
     await cluster.sandbox.userSays(owner.id, channel.id, 'so @Dr Who, and also @ally?');
     await cluster.sandbox.waitForMessages(channel.id, 3, WAIT_MS);
-    const names = personaMessages(channel.id).map((message) => message.authorName).sort();
+    const names = personaMessages(channel.id)
+      .map((message) => message.authorName)
+      .sort();
     expect(names).toEqual(['Alice', 'Dr Who']);
     expect(doctor.name).toBe('Dr Who');
   });
@@ -134,8 +154,14 @@ describe('relay pipeline', () => {
     await cluster.sandbox.waitForMessages(dm.id, 4, WAIT_MS);
     await cluster.sandbox.userSays(other.id, dm.id, '@Dr Who your turn');
     await cluster.sandbox.waitForMessages(dm.id, 6, WAIT_MS);
-    const botLines = cluster.sandbox.transcript(dm.id).filter((message) => message.authorId === cluster.sandbox.bot.userId);
-    expect(botLines.map((message) => message.content.split(':**')[0])).toEqual(['**Alice', '**Alice', '**Dr Who']);
+    const botLines = cluster.sandbox
+      .transcript(dm.id)
+      .filter((message) => message.authorId === cluster.sandbox.bot.userId);
+    expect(botLines.map((message) => message.content.split(':**')[0])).toEqual([
+      '**Alice',
+      '**Alice',
+      '**Dr Who',
+    ]);
   });
 
   it('lets a private personality answer only its owner', async () => {
@@ -147,6 +173,26 @@ describe('relay pipeline', () => {
     expect(secret.visibility).toBe('private');
   });
 
+  it('quotes the question when other messages came before the answer', async () => {
+    const channel = await newChannel('quote');
+    const question = await cluster.sandbox.userSays(owner.id, channel.id, '@Alice what is a palimpsest?');
+    // Sent in the same tick: it lands before any worker can answer.
+    await cluster.sandbox.userSays(other.id, channel.id, 'unrelated chatter');
+    await cluster.sandbox.waitForMessages(channel.id, 3, WAIT_MS);
+    const [answer] = personaMessages(channel.id);
+    expect(answer?.content.split('\n')[0]).toBe(
+      `> **Olive**: what is a palimpsest? · [jump](https://discord.com/channels/${guildId}/${channel.id}/${question.id})`,
+    );
+    expect(answer?.wouldPing).toEqual({ users: [], roles: [], everyone: false });
+  });
+
+  it('does not quote when the answer follows its question directly', async () => {
+    const channel = await newChannel('no-quote');
+    await cluster.sandbox.userSays(owner.id, channel.id, '@Alice hello');
+    await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
+    expect(personaMessages(channel.id)[0]?.content.startsWith('>')).toBe(false);
+  });
+
   it('splits a long reply and never pings from an AI reply', async () => {
     const channel = await newChannel('long');
     await cluster.sandbox.userSays(owner.id, channel.id, '@Alice !long 4500');
@@ -155,7 +201,11 @@ describe('relay pipeline', () => {
     expect(chunks.length).toBeGreaterThanOrEqual(3);
     for (const chunk of chunks) expect(chunk.content.length).toBeLessThanOrEqual(2000);
     await cluster.sandbox.userSays(owner.id, channel.id, '@Alice !say @everyone <@' + other.id + '> hi');
-    await cluster.sandbox.waitForMessages(channel.id, (messages) => messages.at(-1)?.content.includes('@everyone') ?? false, WAIT_MS);
+    await cluster.sandbox.waitForMessages(
+      channel.id,
+      (messages) => messages.at(-1)?.content.includes('@everyone') ?? false,
+      WAIT_MS,
+    );
     expect(personaMessages(channel.id).at(-1)?.wouldPing).toEqual({ users: [], roles: [], everyone: false });
   });
 });

@@ -45,6 +45,10 @@ describe('splitMessage', () => {
       expect(splitMessage(text)).toEqual([text]);
     });
 
+    it('treats options passed as undefined as not given', () => {
+      expect(splitMessage('hi', { prefix: undefined, maxLength: undefined })).toEqual(['hi']);
+    });
+
     it('trims surrounding whitespace', () => {
       expect(splitMessage('\n\n  hi  \n')).toEqual(['hi']);
     });

@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+
+/** What the bench reads from one Chorus process's `/metrics`. */
+export interface ProcessSample {
+  /** `process_cpu_seconds_total`: user + system CPU since the process started (from `process.cpuUsage`). */
+  readonly cpuSeconds: number;
+  /** `process_resident_memory_bytes` at scrape time. */
+  readonly rssBytes: number;
+}
+
+/** Reads one unlabelled-or-labelled sample of `name` from Prometheus text; NaN when absent. */
+export function parseMetricValue(text: string, name: string): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    // `name{labels} value` or `name value`, never a longer metric that merely starts with `name`.
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    const value = Number(rest.slice(rest.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) return value;
+  }
+  return Number.NaN;
+}
+
+/** Scrapes `http://127.0.0.1:<port>/metrics` of a Chorus process. */
+export async function fetchProcessSample(httpPort: number): Promise<ProcessSample> {
+  const response = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(5000) });
+  if (!response.ok) throw new Error(`/metrics on port ${httpPort} answered ${response.status}`);
+  const text = await response.text();
+  return {
+    cpuSeconds: parseMetricValue(text, 'process_cpu_seconds_total'),
+    rssBytes: parseMetricValue(text, 'process_resident_memory_bytes'),
+  };
+}
+
+/**
+ * Peak resident set size of a process so far (Linux `VmHWM`), in bytes; null where `/proc` is not there.
+ * Exact, unlike sampling `/metrics`, which misses peaks between scrapes.
+ */
+export async function fetchPeakRssBytes(pid: number): Promise<number | null> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status);
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
