@@ -40,7 +40,8 @@ export class ReplyTracker implements Disposable {
   duplicateReplies = 0;
   #nextSeq = 1;
   #lastDispatchAt = 0;
-  #waiters = new Set<() => void>();
+  readonly #waiters = new Set<() => void>();
+  readonly #replyListeners = new Set<(message: TrackedMessage) => void>();
   readonly #onDispatch = ({ type }: { type: string }) => {
     if (type === 'MESSAGE_CREATE') this.#lastDispatchAt = performance.now();
   };
@@ -85,6 +86,12 @@ export class ReplyTracker implements Disposable {
     return count;
   }
 
+  /** Calls `listener` with every message answered from now on; returns the unsubscribe function. */
+  onReply(listener: (message: TrackedMessage) => void): () => void {
+    this.#replyListeners.add(listener);
+    return () => this.#replyListeners.delete(listener);
+  }
+
   /** Resolves once `done()` holds (checked on every reply or notice); rejects after `timeoutMs`. */
   waitUntil(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
     if (done()) return Promise.resolve();
@@ -107,6 +114,7 @@ export class ReplyTracker implements Disposable {
     this.sandbox.events.off('dispatch', this.#onDispatch);
     this.sandbox.events.off('messageCreated', this.#onMessage);
     this.#waiters.clear();
+    this.#replyListeners.clear();
   }
 
   #record(message: TranscriptEntry): void {
@@ -118,6 +126,7 @@ export class ReplyTracker implements Disposable {
     if (tracked && tracked.repliedAt === null) {
       tracked.repliedAt = at;
       this.replyTimes.push(at);
+      for (const listener of this.#replyListeners) listener(tracked);
     } else if (!tracked && message.webhookId === null) {
       this.notices.push({
         channelId: message.channelId,

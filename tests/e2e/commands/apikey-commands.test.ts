@@ -34,7 +34,9 @@ describe('/apikey', () => {
   });
 
   /** Runs `/apikey test` and resolves with the worker's edit of the reply. */
-  async function testKey(userId: string): Promise<{ first: InteractionResponse; result: InteractionResponse }> {
+  async function testKey(
+    userId: string,
+  ): Promise<{ first: InteractionResponse; result: InteractionResponse }> {
     const handle = harness.sandbox.runSlashCommand(userId, channel, 'apikey', {}, { subcommand: 'test' });
     const first = await handle.waitForResponse();
     const result = await handle.waitForResponse((response) => response.kind === 'edit', 10_000);
@@ -67,8 +69,16 @@ describe('/apikey', () => {
     });
 
     it.each([
-      ['a key with a space', { key: 'sk-has space' }, 'Key: must be 1–500 characters without spaces or line breaks.'],
-      ['an unknown provider', { key: GOOD_KEY, provider: 'nope' }, 'Provider “nope” is not configured. Choose one of: default, other.'],
+      [
+        'a key with a space',
+        { key: 'sk-has space' },
+        'Key: must be 1–500 characters without spaces or line breaks.',
+      ],
+      [
+        'an unknown provider',
+        { key: GOOD_KEY, provider: 'nope' },
+        'Provider “nope” is not configured. Choose one of: default, other.',
+      ],
     ])('refuses %s privately', async (_label, options, message) => {
       const response = await harness.run(bob, channel, 'apikey', options, { subcommand: 'set' });
       expect(isEphemeral(response)).toBe(true);
@@ -82,7 +92,9 @@ describe('/apikey', () => {
       const { first, result } = await testKey(alice);
       expect(isEphemeral(first)).toBe(true);
       expect(first.content).toMatch(/^Testing your key for \*\*default\*\* \(fingerprint `[0-9a-f]+`\)…$/u);
-      expect(result.content).toMatch(/^Your key for \*\*default\*\* \(fingerprint `[0-9a-f]+`\) works: stub-model answered in \d+ ms\.$/u);
+      expect(result.content).toMatch(
+        /^Your key for \*\*default\*\* \(fingerprint `[0-9a-f]+`\) works: stub-model answered in \d+ ms\.$/u,
+      );
       expect(stub.requests.at(-1)?.apiKey).toBe(GOOD_KEY);
     });
 

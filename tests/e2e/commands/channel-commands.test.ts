@@ -27,7 +27,13 @@ describe('channel commands', () => {
     moderator = harness.addUser('moderator', PermissionFlagsBits.ManageChannels);
     member = harness.addUser('member');
     const personalities = new PersonalityRepository(redis, { prefix });
-    const base = { avatarUrl: null, provider: 'default', model: 'stub-model', temperature: null, systemPrompt: 'p' } as const;
+    const base = {
+      avatarUrl: null,
+      provider: 'default',
+      model: 'stub-model',
+      temperature: null,
+      systemPrompt: 'p',
+    } as const;
     alice = await personalities.create({ ...base, ownerId: member, name: 'Alice', visibility: 'public' });
     bob = await personalities.create({ ...base, ownerId: member, name: 'Bob', visibility: 'private' });
   }, 30_000);
@@ -82,12 +88,19 @@ describe('channel commands', () => {
 
       const here = await harness.run(member, channel, 'activations');
       expect(isEphemeral(here)).toBe(true);
-      expect(here.content).toMatch(new RegExp(`^\\*\\*Alice\\*\\* answers every message here \\(activated by <@${moderator}> <t:\\d+:R>\\)\\.$`, 'u'));
+      expect(here.content).toMatch(
+        new RegExp(
+          `^\\*\\*Alice\\*\\* answers every message here \\(activated by <@${moderator}> <t:\\d+:R>\\)\\.$`,
+          'u',
+        ),
+      );
       const inherited = await harness.run(member, thread.id, 'activations');
       expect(inherited.content).toBe(`**Alice** answers every message here, inherited from <#${channel}>.`);
 
       const notHere = await harness.run(moderator, thread.id, 'deactivate');
-      expect(notHere.content).toBe(`This thread inherits **Alice** from <#${channel}>. Run /deactivate there to stop it.`);
+      expect(notHere.content).toBe(
+        `This thread inherits **Alice** from <#${channel}>. Run /deactivate there to stop it.`,
+      );
       const denied = await harness.run(member, channel, 'deactivate');
       expect(denied.content).toContain('Permission: you need Manage Channels');
       expect(await activations.fetchForChannel(channel)).toBe(alice.id);
@@ -104,7 +117,10 @@ describe('channel commands', () => {
 
   describe('/reset', () => {
     it('forgets the caller’s conversation here, then everywhere, and nobody else’s', async () => {
-      const conversations = new ConversationRepository(harness.redis, { prefix: harness.prefix, ...harness.config.conversation });
+      const conversations = new ConversationRepository(harness.redis, {
+        prefix: harness.prefix,
+        ...harness.config.conversation,
+      });
       const here = harness.channel('reset-here');
       const elsewhere = harness.channel('reset-elsewhere');
       const turn = { role: 'user' as const, content: 'hi', messageId: '1', at: 1 };

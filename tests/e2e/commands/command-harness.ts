@@ -8,6 +8,12 @@ import { REST } from '@discordjs/rest';
 import { Worker } from 'bullmq';
 import { Client, GatewayIntentBits, Partials } from 'discord.js';
 import type { Redis } from 'ioredis';
+import {
+  type CommandOptionValue,
+  type CommandPath,
+  DiscordSandbox,
+  type InteractionResponse,
+} from '../../../sandbox/index.js';
 import { AiService } from '../../../src/ai/index.js';
 import { type CommandHandler, createCommandHandler, deployCommands } from '../../../src/commands/index.js';
 import { type Config, loadConfig } from '../../../src/config/index.js';
@@ -16,7 +22,6 @@ import { buildBullPrefix, ReplyAdmission } from '../../../src/queue/index.js';
 import { ApiKeyRepository } from '../../../src/state/index.js';
 import { createTaskQueue, TASK_QUEUE_NAME, TaskProcessor, type TaskQueue } from '../../../src/tasks/index.js';
 import { WebhookManager } from '../../../src/webhooks/index.js';
-import { type CommandOptionValue, type CommandPath, DiscordSandbox, type InteractionResponse } from '../../../sandbox/index.js';
 import { buildTestEnv } from '../../support/env.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
@@ -25,7 +30,11 @@ export const EPHEMERAL = 64;
 
 /** A second provider besides the default one, so provider/model rules and autocomplete have choices. */
 const PROVIDERS_JSON = JSON.stringify({
-  other: { baseUrl: 'http://127.0.0.1:9/v1', apiKeyEnv: 'OTHER_AI_KEY', models: ['other-large', 'other-small'] },
+  other: {
+    baseUrl: 'http://127.0.0.1:9/v1',
+    apiKeyEnv: 'OTHER_AI_KEY',
+    models: ['other-large', 'other-small'],
+  },
 });
 
 export interface HarnessOptions {
@@ -72,7 +81,10 @@ export class CommandHarness {
       }),
     );
     const logLines: string[] = [];
-    const logger = createLogger({ level: 'debug', service: 'test-gateway' }, { write: (line: string) => logLines.push(line) });
+    const logger = createLogger(
+      { level: 'debug', service: 'test-gateway' },
+      { write: (line: string) => logLines.push(line) },
+    );
     const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
     const tasks = createTaskQueue(redis, { prefix });
     const guildId = sandbox.createGuild({ name: 'commands' }).id;
@@ -105,7 +117,18 @@ export class CommandHarness {
       await ready;
       replicas.push({ client, handler });
     }
-    return new CommandHarness(logLines, sandbox, redis, prefix, config, logger, admission, tasks, replicas, guildId);
+    return new CommandHarness(
+      logLines,
+      sandbox,
+      redis,
+      prefix,
+      config,
+      logger,
+      admission,
+      tasks,
+      replicas,
+      guildId,
+    );
   }
 
   /** A new user, member of the test guild (with `permissions` through a role of their own, when given). */
@@ -128,7 +151,9 @@ export class CommandHarness {
     path: CommandPath = {},
     predicate?: (response: InteractionResponse) => boolean,
   ): Promise<InteractionResponse> {
-    return this.sandbox.runSlashCommand(userId, channelId, name, options, path).waitForResponse(predicate, 5000);
+    return this.sandbox
+      .runSlashCommand(userId, channelId, name, options, path)
+      .waitForResponse(predicate, 5000);
   }
 
   /** The logged lines as objects. */
@@ -151,7 +176,10 @@ export class CommandHarness {
       logger: this.logger,
     });
     const processor = new TaskProcessor({
-      apiKeys: new ApiKeyRepository(this.redis, { prefix: this.prefix, encryptionKey: this.config.encryptionKey }),
+      apiKeys: new ApiKeyRepository(this.redis, {
+        prefix: this.prefix,
+        encryptionKey: this.config.encryptionKey,
+      }),
       ai,
       webhooks,
       rest,

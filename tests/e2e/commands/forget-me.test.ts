@@ -25,7 +25,9 @@ async function userKeys(harness: CommandHarness, userId: string): Promise<string
 
 function buttonIds(components: readonly unknown[]): string[] {
   return components.flatMap((row) =>
-    ((row as { components?: Array<{ custom_id?: string }> }).components ?? []).map((button) => button.custom_id ?? ''),
+    ((row as { components?: Array<{ custom_id?: string }> }).components ?? []).map(
+      (button) => button.custom_id ?? '',
+    ),
   );
 }
 
@@ -58,10 +60,17 @@ describe('/forget-me', () => {
       model: 'stub-model',
       temperature: null,
     });
-    await new ConversationRepository(redis, { prefix, ...config.conversation }).appendTurns(userId, channel, personality.id, [
-      { role: 'user', content: 'hi', messageId: '1', at: 1 },
-    ]);
-    await new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey }).set(userId, 'default', 'sk-forget-me-key');
+    await new ConversationRepository(redis, { prefix, ...config.conversation }).appendTurns(
+      userId,
+      channel,
+      personality.id,
+      [{ role: 'user', content: 'hi', messageId: '1', at: 1 }],
+    );
+    await new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey }).set(
+      userId,
+      'default',
+      'sk-forget-me-key',
+    );
     await new DmStickyRepository(redis, { prefix }).set(userId, personality.id);
     await harness.admission.admit({
       kind: 'reply',
@@ -97,7 +106,9 @@ describe('/forget-me', () => {
       const [confirm] = buttonIds(summary.components);
       expect(await personalities.countByOwner(user)).toBe(1);
 
-      const notYours = await harness.sandbox.clickButton(stranger, summary.messageId!, confirm!).waitForResponse();
+      const notYours = await harness.sandbox
+        .clickButton(stranger, summary.messageId!, confirm!)
+        .waitForResponse();
       expect(notYours.content).toContain('belong to someone else’s command');
       expect(await personalities.countByOwner(user)).toBe(1);
 

@@ -22,7 +22,8 @@ async function waitForLog(
   throw new Error('no matching log line');
 }
 
-const errorsOrWarnings = (harness: CommandHarness) => harness.logs().filter((line) => Number(line['level']) >= 40);
+const errorsOrWarnings = (harness: CommandHarness) =>
+  harness.logs().filter((line) => Number(line['level']) >= 40);
 
 describe('interaction resilience', () => {
   describe('when two gateway replicas receive every interaction', () => {
@@ -39,13 +40,21 @@ describe('interaction resilience', () => {
     it('applies and answers each command once', async () => {
       const user = harness.addUser('twice');
       const channel = harness.channel('replicas');
-      const handle = harness.sandbox.runSlashCommand(user, channel, 'personality', { name: 'Solo', prompt: 'p' }, { subcommand: 'create' });
+      const handle = harness.sandbox.runSlashCommand(
+        user,
+        channel,
+        'personality',
+        { name: 'Solo', prompt: 'p' },
+        { subcommand: 'create' },
+      );
       const response = await handle.waitForResponse();
       expect(response.content).toMatch(/^Created \*\*Solo\*\*/u);
       await waitForLog(harness, (line) => line['msg'] === 'interaction claimed by another replica');
       await delay(100);
       expect(handle.responses).toHaveLength(1);
-      expect(await new PersonalityRepository(harness.redis, { prefix: harness.prefix }).countByOwner(user)).toBe(1);
+      expect(
+        await new PersonalityRepository(harness.redis, { prefix: harness.prefix }).countByOwner(user),
+      ).toBe(1);
       expect(errorsOrWarnings(harness)).toEqual([]);
     });
   });
@@ -67,14 +76,31 @@ describe('interaction resilience', () => {
     ])('logs %i at debug and moves on', async (code, status, message) => {
       const user = harness.addUser(`gone-${code}`);
       const channel = harness.channel(`gone-${code}`);
-      const fault = harness.sandbox.faults.injectRoute({ method: 'POST', pathPattern: CALLBACK, status, body: { code, message }, times: 1 });
-      const handle = harness.sandbox.runSlashCommand(user, channel, 'personality', { name: `Quiet${code}`, prompt: 'p' }, { subcommand: 'create' });
-      const logged = await waitForLog(harness, (line) => line['msg'] === 'interaction answered elsewhere' && line['discordCode'] === code);
+      const fault = harness.sandbox.faults.injectRoute({
+        method: 'POST',
+        pathPattern: CALLBACK,
+        status,
+        body: { code, message },
+        times: 1,
+      });
+      const handle = harness.sandbox.runSlashCommand(
+        user,
+        channel,
+        'personality',
+        { name: `Quiet${code}`, prompt: 'p' },
+        { subcommand: 'create' },
+      );
+      const logged = await waitForLog(
+        harness,
+        (line) => line['msg'] === 'interaction answered elsewhere' && line['discordCode'] === code,
+      );
       expect(logged['level']).toBe(20);
       expect(fault.hits).toBe(1);
       expect(handle.responses).toEqual([]);
       // Applied once, by this replica, before Discord refused the answer.
-      expect(await new PersonalityRepository(harness.redis, { prefix: harness.prefix }).countByOwner(user)).toBe(1);
+      expect(
+        await new PersonalityRepository(harness.redis, { prefix: harness.prefix }).countByOwner(user),
+      ).toBe(1);
       expect(errorsOrWarnings(harness)).toEqual([]);
 
       // The handler is still fine for the next interaction.

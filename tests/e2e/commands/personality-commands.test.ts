@@ -9,7 +9,9 @@ import { CommandHarness, isEphemeral, shownText } from './command-harness.js';
 /** The custom ids of the buttons on a response, in order. */
 function buttonIds(components: readonly unknown[]): string[] {
   return components.flatMap((row) =>
-    ((row as { components?: Array<{ custom_id?: string }> }).components ?? []).map((button) => button.custom_id ?? ''),
+    ((row as { components?: Array<{ custom_id?: string }> }).components ?? []).map(
+      (button) => button.custom_id ?? '',
+    ),
   );
 }
 
@@ -70,11 +72,31 @@ describe('/personality', () => {
         ['a name starting with @', { name: '@Bob' }, 'Name cannot start with “@”'],
         ['a reserved name', { name: 'everyone' }, 'Name cannot be “everyone” or “here”'],
         ['a blank prompt', { prompt: '   ' }, 'Prompt must be 1–6,000 characters (got 0).'],
-        ['an avatar that is no image link', { avatar: 'http://example.com/a.txt' }, 'Avatar must be an https:// link'],
-        ['a temperature out of range', { temperature: 3 }, 'Temperature must be a number from 0 to 2 (got 3).'],
-        ['an unknown provider', { provider: 'nope' }, 'Provider “nope” is not configured. Choose one of: default, other.'],
-        ['a model the provider lacks', { model: 'gpt-9' }, 'Model “gpt-9” is not available from provider “default”'],
-        ['a visibility outside the choices', { visibility: 'secret' }, 'Visibility must be “public” or “private”.'],
+        [
+          'an avatar that is no image link',
+          { avatar: 'http://example.com/a.txt' },
+          'Avatar must be an https:// link',
+        ],
+        [
+          'a temperature out of range',
+          { temperature: 3 },
+          'Temperature must be a number from 0 to 2 (got 3).',
+        ],
+        [
+          'an unknown provider',
+          { provider: 'nope' },
+          'Provider “nope” is not configured. Choose one of: default, other.',
+        ],
+        [
+          'a model the provider lacks',
+          { model: 'gpt-9' },
+          'Model “gpt-9” is not available from provider “default”',
+        ],
+        [
+          'a visibility outside the choices',
+          { visibility: 'secret' },
+          'Visibility must be “public” or “private”.',
+        ],
       ])('refuses %s privately, naming the field, and saves nothing', async (_label, fields, message) => {
         const user = harness.addUser(`rules-${Math.random().toString(36).slice(2, 8)}`);
         const response = await create(user, { name: 'Bob', prompt: 'You are Bob.', ...fields });
@@ -94,7 +116,9 @@ describe('/personality', () => {
       it('refuses a name the owner already uses', async () => {
         const response = await create(owner, { name: 'alice', prompt: 'Another Alice' });
         expect(isEphemeral(response)).toBe(true);
-        expect(response.content).toBe('Name is taken: you already have a personality or alias called “alice”.');
+        expect(response.content).toBe(
+          'Name is taken: you already have a personality or alias called “alice”.',
+        );
         expect(await personalities.countByOwner(owner)).toBe(1);
       });
     });
@@ -103,11 +127,19 @@ describe('/personality', () => {
       it('creates one personality', async () => {
         const user = harness.addUser('double');
         const handles = [1, 2].map(() =>
-          harness.sandbox.runSlashCommand(user, channel, 'personality', { name: 'Twin', prompt: 'p' }, { subcommand: 'create' }),
+          harness.sandbox.runSlashCommand(
+            user,
+            channel,
+            'personality',
+            { name: 'Twin', prompt: 'p' },
+            { subcommand: 'create' },
+          ),
         );
         const responses = await Promise.all(handles.map((handle) => handle.waitForResponse()));
         expect(await personalities.countByOwner(user)).toBe(1);
-        const [created, refused] = [...responses].sort((left) => (left.content?.startsWith('Created') ? -1 : 1));
+        const [created, refused] = [...responses].sort((left) =>
+          left.content?.startsWith('Created') ? -1 : 1,
+        );
         expect(created?.content).toMatch(/^Created \*\*Twin\*\*/u);
         // Whichever check caught the twin (the rules, or the repository's atomic one), it names the clash.
         expect(refused?.content).toMatch(/“Twin”|"Twin"/u);
@@ -128,7 +160,12 @@ describe('/personality', () => {
         );
         expect(response.content).toBe('Updated **Alice**: prompt, temperature, model.');
         const [alice] = await personalities.listByOwner(owner);
-        expect(alice).toMatchObject({ systemPrompt: 'You are Alice, head librarian.', model: 'other-small', temperature: 1.2, provider: 'other' });
+        expect(alice).toMatchObject({
+          systemPrompt: 'You are Alice, head librarian.',
+          model: 'other-small',
+          temperature: 1.2,
+          provider: 'other',
+        });
       });
 
       it('renames, removes the avatar with "none", and takes the new provider’s default model', async () => {
@@ -141,22 +178,45 @@ describe('/personality', () => {
         );
         expect(response.content).toBe('Updated **Alicia**: new-name, avatar, provider, model.');
         const [alicia] = await personalities.listByOwner(owner);
-        expect(alicia).toMatchObject({ name: 'Alicia', avatarUrl: null, provider: 'default', model: 'stub-model' });
-        await harness.run(owner, channel, 'personality', { name: 'Alicia', 'new-name': 'Alice' }, { subcommand: 'edit' });
+        expect(alicia).toMatchObject({
+          name: 'Alicia',
+          avatarUrl: null,
+          provider: 'default',
+          model: 'stub-model',
+        });
+        await harness.run(
+          owner,
+          channel,
+          'personality',
+          { name: 'Alicia', 'new-name': 'Alice' },
+          { subcommand: 'edit' },
+        );
       });
     });
 
     describe('when the change is invalid or empty', () => {
       it('names the broken field and changes nothing', async () => {
         const before = await personalities.listByOwner(owner);
-        const response = await harness.run(owner, channel, 'personality', { name: 'Alice', temperature: 9 }, { subcommand: 'edit' });
+        const response = await harness.run(
+          owner,
+          channel,
+          'personality',
+          { name: 'Alice', temperature: 9 },
+          { subcommand: 'edit' },
+        );
         expect(isEphemeral(response)).toBe(true);
         expect(response.content).toBe('Temperature must be a number from 0 to 2 (got 9).');
         expect(await personalities.listByOwner(owner)).toEqual(before);
       });
 
       it('asks for a field when none was given', async () => {
-        const response = await harness.run(owner, channel, 'personality', { name: 'Alice' }, { subcommand: 'edit' });
+        const response = await harness.run(
+          owner,
+          channel,
+          'personality',
+          { name: 'Alice' },
+          { subcommand: 'edit' },
+        );
         expect(response.content).toContain('Nothing to change');
       });
     });
@@ -164,7 +224,13 @@ describe('/personality', () => {
     describe('when someone else tries', () => {
       it('refuses privately and changes nothing', async () => {
         const before = await personalities.listByOwner(owner);
-        const response = await harness.run(other, channel, 'personality', { name: 'Alice', prompt: 'Hacked' }, { subcommand: 'edit' });
+        const response = await harness.run(
+          other,
+          channel,
+          'personality',
+          { name: 'Alice', prompt: 'Hacked' },
+          { subcommand: 'edit' },
+        );
         expect(isEphemeral(response)).toBe(true);
         expect(response.content).toBe('Only the owner of **Alice** can change or delete it.');
         expect(await personalities.listByOwner(owner)).toEqual(before);
@@ -174,8 +240,20 @@ describe('/personality', () => {
 
   describe('info', () => {
     it('shows the prompt to the owner only', async () => {
-      const mine = await harness.run(owner, channel, 'personality', { name: 'Alice' }, { subcommand: 'info' });
-      const theirs = await harness.run(other, channel, 'personality', { name: 'alice' }, { subcommand: 'info' });
+      const mine = await harness.run(
+        owner,
+        channel,
+        'personality',
+        { name: 'Alice' },
+        { subcommand: 'info' },
+      );
+      const theirs = await harness.run(
+        other,
+        channel,
+        'personality',
+        { name: 'alice' },
+        { subcommand: 'info' },
+      );
       expect(isEphemeral(mine) && isEphemeral(theirs)).toBe(true);
       expect(shownText(mine)).toContain('You are Alice, head librarian.');
       expect(shownText(theirs)).toContain(`<@${owner}>`);
@@ -193,7 +271,13 @@ describe('/personality', () => {
         model: 'stub-model',
         temperature: null,
       });
-      const response = await harness.run(other, channel, 'personality', { name: 'Hidden' }, { subcommand: 'info' });
+      const response = await harness.run(
+        other,
+        channel,
+        'personality',
+        { name: 'Hidden' },
+        { subcommand: 'info' },
+      );
       expect(response.content).toBe(
         'Personality: no personality called “Hidden” that you can use. Pick one from the list as you type.',
       );
@@ -202,20 +286,52 @@ describe('/personality', () => {
 
   describe('alias', () => {
     it('adds and removes an alias for the owner', async () => {
-      const added = await harness.run(owner, channel, 'personality', { name: 'Alice', alias: 'Ally' }, { subcommandGroup: 'alias', subcommand: 'add' });
+      const added = await harness.run(
+        owner,
+        channel,
+        'personality',
+        { name: 'Alice', alias: 'Ally' },
+        { subcommandGroup: 'alias', subcommand: 'add' },
+      );
       expect(added.content).toBe('**Alice** now also answers to @Ally.');
       expect((await personalities.listByOwner(owner))[0]?.aliases).toEqual(['Ally']);
-      const again = await harness.run(owner, channel, 'personality', { name: 'Alice', alias: 'ally' }, { subcommandGroup: 'alias', subcommand: 'add' });
-      expect(again.content).toBe('Alias “ally” is taken: you already have a personality or alias called “ally”.');
-      const removed = await harness.run(owner, channel, 'personality', { name: 'Alice', alias: 'Ally' }, { subcommandGroup: 'alias', subcommand: 'remove' });
+      const again = await harness.run(
+        owner,
+        channel,
+        'personality',
+        { name: 'Alice', alias: 'ally' },
+        { subcommandGroup: 'alias', subcommand: 'add' },
+      );
+      expect(again.content).toBe(
+        'Alias “ally” is taken: you already have a personality or alias called “ally”.',
+      );
+      const removed = await harness.run(
+        owner,
+        channel,
+        'personality',
+        { name: 'Alice', alias: 'Ally' },
+        { subcommandGroup: 'alias', subcommand: 'remove' },
+      );
       expect(removed.content).toBe('**Alice** no longer answers to “Ally”.');
       expect((await personalities.listByOwner(owner))[0]?.aliases).toEqual([]);
     });
 
     it('refuses an alias equal to the name, and a non-owner', async () => {
-      const same = await harness.run(owner, channel, 'personality', { name: 'Alice', alias: 'ALICE' }, { subcommandGroup: 'alias', subcommand: 'add' });
+      const same = await harness.run(
+        owner,
+        channel,
+        'personality',
+        { name: 'Alice', alias: 'ALICE' },
+        { subcommandGroup: 'alias', subcommand: 'add' },
+      );
       expect(same.content).toBe('Alias “ALICE” is the same as the name.');
-      const stranger = await harness.run(other, channel, 'personality', { name: 'Alice', alias: 'Al' }, { subcommandGroup: 'alias', subcommand: 'add' });
+      const stranger = await harness.run(
+        other,
+        channel,
+        'personality',
+        { name: 'Alice', alias: 'Al' },
+        { subcommandGroup: 'alias', subcommand: 'add' },
+      );
       expect(stranger.content).toBe('Only the owner of **Alice** can change or delete it.');
     });
   });
@@ -237,32 +353,66 @@ describe('/personality', () => {
       }
       const caller = harness.addUser('caller');
       await create(caller, { name: 'Zed Bot', prompt: 'mine' });
-      const handle = harness.sandbox.autocomplete(caller, channel, 'personality', 'name', { name: 'bot' }, { subcommand: 'info' });
+      const handle = harness.sandbox.autocomplete(
+        caller,
+        channel,
+        'personality',
+        'name',
+        { name: 'bot' },
+        { subcommand: 'info' },
+      );
       const response = await handle.waitForResponse();
       const choices = (response.choices ?? []) as Array<{ name: string; value: string }>;
       expect(choices).toHaveLength(25);
       expect(choices[0]?.name).toBe('Zed Bot (yours)');
       expect(choices.slice(1).every((choice) => choice.name.endsWith('(public)'))).toBe(true);
       // The chosen value (an id) works as the option.
-      const info = await harness.run(caller, channel, 'personality', { name: choices[0]!.value }, { subcommand: 'info' });
+      const info = await harness.run(
+        caller,
+        channel,
+        'personality',
+        { name: choices[0]!.value },
+        { subcommand: 'info' },
+      );
       expect(shownText(info)).toContain('Zed Bot');
     });
 
     it('offers configured providers and the chosen provider’s models', async () => {
       const providers = await harness.sandbox
-        .autocomplete(owner, channel, 'personality', 'provider', { name: 'x', prompt: 'p', provider: '' }, { subcommand: 'create' })
+        .autocomplete(
+          owner,
+          channel,
+          'personality',
+          'provider',
+          { name: 'x', prompt: 'p', provider: '' },
+          { subcommand: 'create' },
+        )
         .waitForResponse();
       expect(providers.choices).toEqual([
         { name: 'default (default)', value: 'default' },
         { name: 'other', value: 'other' },
       ]);
       const chosen = await harness.sandbox
-        .autocomplete(owner, channel, 'personality', 'model', { name: 'x', prompt: 'p', provider: 'other', model: 'sm' }, { subcommand: 'create' })
+        .autocomplete(
+          owner,
+          channel,
+          'personality',
+          'model',
+          { name: 'x', prompt: 'p', provider: 'other', model: 'sm' },
+          { subcommand: 'create' },
+        )
         .waitForResponse();
       expect(chosen.choices).toEqual([{ name: 'other-small', value: 'other-small' }]);
       // Editing without a provider: the models of the personality's current provider.
       const current = await harness.sandbox
-        .autocomplete(owner, channel, 'personality', 'model', { name: 'Alice', model: '' }, { subcommand: 'edit' })
+        .autocomplete(
+          owner,
+          channel,
+          'personality',
+          'model',
+          { name: 'Alice', model: '' },
+          { subcommand: 'edit' },
+        )
         .waitForResponse();
       expect(current.choices).toEqual([{ name: 'stub-model', value: 'stub-model' }]);
     });
@@ -270,7 +420,13 @@ describe('/personality', () => {
 
   describe('list', () => {
     it('pages the public list with buttons only its invoker can press', async () => {
-      const response = await harness.run(other, channel, 'personality', { scope: 'public' }, { subcommand: 'list' });
+      const response = await harness.run(
+        other,
+        channel,
+        'personality',
+        { scope: 'public' },
+        { subcommand: 'list' },
+      );
       expect(isEphemeral(response)).toBe(false);
       expect(shownText(response)).toContain('Page 1 of 4');
       const [previous, next] = buttonIds(response.components);
@@ -279,7 +435,9 @@ describe('/personality', () => {
 
       const stranger = await harness.sandbox.clickButton(owner, messageId, next!).waitForResponse();
       expect(isEphemeral(stranger)).toBe(true);
-      expect(stranger.content).toBe('These buttons belong to someone else’s command. Run the command yourself to get your own.');
+      expect(stranger.content).toBe(
+        'These buttons belong to someone else’s command. Run the command yourself to get your own.',
+      );
 
       const second = await harness.sandbox.clickButton(other, messageId, next!).waitForResponse();
       expect(second.callbackType).toBe(7);
@@ -311,9 +469,20 @@ describe('/personality', () => {
         temperature: null,
       });
       const activations = new ActivationRepository(harness.redis, { prefix: harness.prefix });
-      await activations.activate({ guildId: harness.guildId, channelId: channel, personalityId: victim.id, activatedBy: owner });
+      await activations.activate({
+        guildId: harness.guildId,
+        channelId: channel,
+        personalityId: victim.id,
+        activatedBy: owner,
+      });
 
-      const ask = await harness.run(owner, channel, 'personality', { name: 'Temp' }, { subcommand: 'remove' });
+      const ask = await harness.run(
+        owner,
+        channel,
+        'personality',
+        { name: 'Temp' },
+        { subcommand: 'remove' },
+      );
       expect(isEphemeral(ask)).toBe(true);
       expect(ask.content).toContain('Delete **Temp**?');
       const [confirm, cancel] = buttonIds(ask.components);
@@ -321,10 +490,18 @@ describe('/personality', () => {
       expect(kept.content).toBe('Kept **Temp**.');
       expect(await personalities.fetchById(victim.id)).not.toBeNull();
 
-      const again = await harness.run(owner, channel, 'personality', { name: 'Tmp' }, { subcommand: 'remove' });
+      const again = await harness.run(
+        owner,
+        channel,
+        'personality',
+        { name: 'Tmp' },
+        { subcommand: 'remove' },
+      );
       const [confirmAgain] = buttonIds(again.components);
       expect(confirmAgain).toBe(confirm);
-      const done = await harness.sandbox.clickButton(owner, again.messageId!, confirmAgain!).waitForResponse();
+      const done = await harness.sandbox
+        .clickButton(owner, again.messageId!, confirmAgain!)
+        .waitForResponse();
       expect(done.content).toBe('Deleted **Temp** with its aliases and channel activations.');
       expect(done.components).toEqual([]);
       expect(await personalities.fetchById(victim.id)).toBeNull();
@@ -333,7 +510,13 @@ describe('/personality', () => {
     });
 
     it('refuses a non-owner', async () => {
-      const response = await harness.run(other, channel, 'personality', { name: 'Alice' }, { subcommand: 'remove' });
+      const response = await harness.run(
+        other,
+        channel,
+        'personality',
+        { name: 'Alice' },
+        { subcommand: 'remove' },
+      );
       expect(response.content).toBe('Only the owner of **Alice** can change or delete it.');
       expect(response.components).toEqual([]);
     });

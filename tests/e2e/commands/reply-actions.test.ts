@@ -59,7 +59,12 @@ describe('reply actions', () => {
       { channelId: channel, parentChannelId: null, guildId: harness.guildId },
       { username: alice.name, avatarUrl: null, content },
     );
-    await messageIndex.indexPosted({ messageIds: [posted.messageId], personalityId: alice.id, userId, channelId: channel });
+    await messageIndex.indexPosted({
+      messageIds: [posted.messageId],
+      personalityId: alice.id,
+      userId,
+      channelId: channel,
+    });
     await conversations.appendTurns(userId, channel, alice.id, [
       { role: 'user', content: `asker: ${content}?`, messageId: answeredId, at: Date.now() },
       { role: 'assistant', content, messageId: answeredId, at: Date.now() },
@@ -70,7 +75,8 @@ describe('reply actions', () => {
   const runMessageCommand = (userId: string, name: string, targetId: string) =>
     harness.sandbox.runMessageCommand(userId, channel, name, targetId);
 
-  const exists = (messageId: string) => harness.sandbox.transcript(channel).some((message) => message.id === messageId);
+  const exists = (messageId: string) =>
+    harness.sandbox.transcript(channel).some((message) => message.id === messageId);
 
   describe('when someone else uses them', () => {
     it.each(['Delete reply', 'Regenerate'])('%s is refused privately', async (name) => {
@@ -139,9 +145,15 @@ describe('reply actions', () => {
       // The regenerated answer is remembered under the regeneration's id, as the worker records it.
       const second = await postReply(handle.id, 'A different story.');
       const again = runMessageCommand(moderator, 'Regenerate', second);
-      expect((await again.waitForResponse((response) => response.kind === 'edit')).content).toBe('Asking **Alice** again…');
+      expect((await again.waitForResponse((response) => response.kind === 'edit')).content).toBe(
+        'Asking **Alice** again…',
+      );
       const secondJob = await harness.admission.queue.getJob(buildReplyJobId(again.id, alice.id));
-      expect(secondJob?.data).toMatchObject({ messageId: again.id, authorId: asker, content: 'tell me a story,' });
+      expect(secondJob?.data).toMatchObject({
+        messageId: again.id,
+        authorId: asker,
+        content: 'tell me a story,',
+      });
     });
 
     it('says when the conversation no longer holds the reply', async () => {
@@ -159,7 +171,9 @@ describe('reply actions', () => {
       harness.sandbox.deleteMessage(question.id);
       const handle = runMessageCommand(asker, 'Regenerate', reply);
       const answer = await handle.waitForResponse((response) => response.kind === 'edit');
-      expect(answer.content).toBe('The message this reply answered was deleted, so there is nothing to answer again.');
+      expect(answer.content).toBe(
+        'The message this reply answered was deleted, so there is nothing to answer again.',
+      );
     });
   });
 });

@@ -44,6 +44,8 @@ describe('TaskProcessor', () => {
   let worker: Worker;
   const logLines: string[] = [];
   const edits: Edit[] = [];
+  /** Outcomes of completed jobs (which are removed from Redis at once), by job id. */
+  const outcomes = new Map<string, TaskOutcome>();
   const deletions: Array<[string, string]> = [];
   /** What the next deletions and edits do instead of succeeding. */
   let deleteFailures: unknown[] = [];
@@ -56,7 +58,10 @@ describe('TaskProcessor', () => {
     stub = await AiStub.start();
     stub.setKeyBehaviour(BAD_KEY, { rejectKey: true });
     const config = loadConfig(buildTestEnv({ AI_BASE_URL: stub.baseUrl }));
-    const logger = createLogger({ level: 'debug', service: 'test-worker' }, { write: (line: string) => logLines.push(line) });
+    const logger = createLogger(
+      { level: 'debug', service: 'test-worker' },
+      { write: (line: string) => logLines.push(line) },
+    );
     ai = new AiService({ config: config.ai, logger });
     apiKeys = new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey });
     const processor = new TaskProcessor({
@@ -73,14 +78,17 @@ describe('TaskProcessor', () => {
         patch: async (route, options) => {
           const failure = editFailures.shift();
           if (failure !== undefined) throw failure;
-          edits.push({ route, content: (options?.body as { content: string }).content });
+          edits.push({ route, content: (options?.body as { content?: string } | undefined)?.content ?? '' });
           return undefined;
         },
       },
       logger,
     });
     queue = createTaskQueue(redis, { prefix, backoffMs: 10 });
-    worker = new Worker(TASK_QUEUE_NAME, (job) => processor.process(job), { connection, prefix: buildBullPrefix(prefix) });
+    worker = new Worker(TASK_QUEUE_NAME, (job) => processor.process(job), {
+      connection,
+      prefix: buildBullPrefix(prefix),
+    });
   });
 
   afterEach(() => {
@@ -111,15 +119,13 @@ describe('TaskProcessor', () => {
     for (;;) {
       // Completed jobs are removed at once: gone means done, with the outcome recorded by the worker event.
       const state = await queue.getJobState(jobId);
-      if (state === 'unknown' && outcomes.has(jobId)) return { outcome: outcomes.get(jobId) ?? null, failedReason: null };
-      if (state === 'failed') return { outcome: null, failedReason: (await Job.fromId(queue, jobId))?.failedReason ?? null };
+      if (state === 'unknown' && outcomes.has(jobId))
+        return { outcome: outcomes.get(jobId) ?? null, failedReason: null };
+      if (state === 'failed')
+        return { outcome: null, failedReason: (await Job.fromId(queue, jobId))?.failedReason ?? null };
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-  const outcomes = new Map<string, TaskOutcome>();
-  beforeAll(() => {
-    worker.on('completed', (job, result: TaskOutcome) => outcomes.set(job.id ?? '', result));
-  });
 
   const keyTest = (userId: string): TaskJob => ({
     kind: 'apikey-test',
@@ -140,7 +146,12 @@ describe('TaskProcessor', () => {
           {
             // discord.js's Routes percent-encodes the @ of @original.
             route: `/webhooks/800000000000000001/${TOKEN}/messages/%40original`,
-            content: expect.stringMatching(new RegExp(`^Your key for \\*\\*default\\*\\* \\(fingerprint \`${fingerprint}\`\\) works: stub-model answered in \\d+ ms\\.$`, 'u')),
+            content: expect.stringMatching(
+              new RegExp(
+                `^Your key for \\*\\*default\\*\\* \\(fingerprint \`${fingerprint}\`\\) works: stub-model answered in \\d+ ms\\.$`,
+                'u',
+              ),
+            ),
           },
         ]);
         expect(stub.requests.at(-1)?.apiKey).toBe(GOOD_KEY);
@@ -160,7 +171,9 @@ describe('TaskProcessor', () => {
     describe('when the user has no key any more', () => {
       it('says so', async () => {
         expect((await run(keyTest('1003'))).outcome).toBe('key-missing');
-        expect(edits[0]?.content).toBe('You have no key stored for **default** any more. Add one with /apikey set.');
+        expect(edits[0]?.content).toBe(
+          'You have no key stored for **default** any more. Add one with /apikey set.',
+        );
       });
     });
 
@@ -227,8 +240,15 @@ describe('TaskProcessor', () => {
 
   describe('when a job is malformed', () => {
     it('fails it for good without echoing its data', async () => {
-      const queueForRawJobs = new Queue(TASK_QUEUE_NAME, { connection: redis, prefix: buildBullPrefix(prefix) });
-      const job = await queueForRawJobs.add('apikey-test', { kind: 'apikey-test', token: TOKEN }, { attempts: 3 });
+      const queueForRawJobs = new Queue(TASK_QUEUE_NAME, {
+        connection: redis,
+        prefix: buildBullPrefix(prefix),
+      });
+      const job = await queueForRawJobs.add(
+        'apikey-test',
+        { kind: 'apikey-test', token: TOKEN },
+        { attempts: 3 },
+      );
       await queueForRawJobs.close();
       while (!(await queue.getJobState(job.id ?? '')).startsWith('failed')) {
         await new Promise((resolve) => setTimeout(resolve, 20));

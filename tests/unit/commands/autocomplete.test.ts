@@ -43,6 +43,11 @@ describe('rankChoices', () => {
   });
 
   it('returns at most 25', () => {
-    expect(rankChoices(Array.from({ length: 40 }, (_, index) => `m${index}`), 'm')).toHaveLength(25);
+    expect(
+      rankChoices(
+        Array.from({ length: 40 }, (_, index) => `m${index}`),
+        'm',
+      ),
+    ).toHaveLength(25);
   });
 });

@@ -8,9 +8,21 @@ const PERSONALITY = 'abc123def456';
 describe('buildCustomId / parseCustomId', () => {
   describe('when a target is encoded', () => {
     it.each<[string, ButtonTarget, string]>([
-      ['a list page', { action: 'list-page', userId: USER, scope: 'public', page: 3 }, `chorus:lp:${USER}:public:3`],
-      ['a remove confirmation', { action: 'remove-confirm', userId: USER, personalityId: PERSONALITY }, `chorus:rm:${USER}:${PERSONALITY}`],
-      ['a remove cancel', { action: 'remove-cancel', userId: USER, personalityId: PERSONALITY }, `chorus:rmx:${USER}:${PERSONALITY}`],
+      [
+        'a list page',
+        { action: 'list-page', userId: USER, scope: 'public', page: 3 },
+        `chorus:lp:${USER}:public:3`,
+      ],
+      [
+        'a remove confirmation',
+        { action: 'remove-confirm', userId: USER, personalityId: PERSONALITY },
+        `chorus:rm:${USER}:${PERSONALITY}`,
+      ],
+      [
+        'a remove cancel',
+        { action: 'remove-cancel', userId: USER, personalityId: PERSONALITY },
+        `chorus:rmx:${USER}:${PERSONALITY}`,
+      ],
       ['a forget confirmation', { action: 'forget-confirm', userId: USER }, `chorus:fm:${USER}`],
       ['a forget cancel', { action: 'forget-cancel', userId: USER }, `chorus:fmx:${USER}`],
     ])('round-trips %s', (_label, target, encoded) => {
@@ -41,8 +53,12 @@ describe('buildCustomId / parseCustomId', () => {
 
   describe('when the target cannot round-trip', () => {
     it('refuses to build it', () => {
-      expect(() => buildCustomId({ action: 'remove-confirm', userId: USER, personalityId: 'has:colon' })).toThrow(RangeError);
-      expect(() => buildCustomId({ action: 'list-page', userId: 'not-a-user', scope: 'mine', page: 0 })).toThrow(RangeError);
+      expect(() =>
+        buildCustomId({ action: 'remove-confirm', userId: USER, personalityId: 'has:colon' }),
+      ).toThrow(RangeError);
+      expect(() =>
+        buildCustomId({ action: 'list-page', userId: 'not-a-user', scope: 'mine', page: 0 }),
+      ).toThrow(RangeError);
     });
   });
 

@@ -10,9 +10,13 @@ interface OptionJson {
 }
 
 /** Every leaf option with the path of subcommands leading to it. */
-function leafOptions(options: readonly OptionJson[] = [], path: string[] = []): Array<{ path: string; option: OptionJson }> {
+function leafOptions(
+  options: readonly OptionJson[] = [],
+  path: string[] = [],
+): Array<{ path: string; option: OptionJson }> {
   return options.flatMap((option) =>
-    option.type === ApplicationCommandOptionType.Subcommand || option.type === ApplicationCommandOptionType.SubcommandGroup
+    option.type === ApplicationCommandOptionType.Subcommand ||
+    option.type === ApplicationCommandOptionType.SubcommandGroup
       ? leafOptions(option.options, [...path, option.name])
       : [{ path: path.join(' '), option }],
   );

@@ -71,7 +71,9 @@ describe('buildPersonalityInfoEmbed', () => {
 });
 
 describe('buildPersonalityListView', () => {
-  const many = Array.from({ length: 23 }, (_, index) => personality({ id: `abcdefgh${String(index).padStart(4, '0')}`, name: `P${index}` }));
+  const many = Array.from({ length: 23 }, (_, index) =>
+    personality({ id: `abcdefgh${String(index).padStart(4, '0')}`, name: `P${index}` }),
+  );
 
   describe('when everything fits on one page', () => {
     it('shows no buttons', () => {
@@ -107,7 +109,9 @@ describe('buildPersonalityListView', () => {
       const row = view.components[0];
       expect(row?.type).toBe(ComponentType.ActionRow);
       const buttons = row?.components ?? [];
-      expect(buttons.map((button) => ('custom_id' in button ? parseCustomId(button.custom_id) : null))).toEqual([
+      expect(
+        buttons.map((button) => ('custom_id' in button ? parseCustomId(button.custom_id) : null)),
+      ).toEqual([
         { action: 'list-page', userId: VIEWER, scope: 'public', page: 1 },
         { action: 'list-page', userId: VIEWER, scope: 'public', page: 2 },
       ]);
@@ -120,7 +124,13 @@ describe('buildPersonalityListView', () => {
       ['mine', 'You have no personalities yet. Create one with /personality create.'],
       ['public', 'There are no public personalities yet.'],
     ] as const)('says so for %s', (scope, text) => {
-      const view = buildPersonalityListView({ scope, viewerId: OWNER, items: [], total: 0, window: buildPageWindow(0, 10, 0) });
+      const view = buildPersonalityListView({
+        scope,
+        viewerId: OWNER,
+        items: [],
+        total: 0,
+        window: buildPageWindow(0, 10, 0),
+      });
       expect(view.embeds[0]?.description).toBe(text);
     });
   });
@@ -134,7 +144,9 @@ describe('buildPersonalityListView', () => {
         total: 1,
         window: buildPageWindow(1, 10, 0),
       });
-      expect(view.embeds[0]?.description).toBe('**\\*Star\\*** · default/stub-small · public · aka a, b, c +2');
+      expect(view.embeds[0]?.description).toBe(
+        '**\\*Star\\*** · default/stub-small · public · aka a, b, c +2',
+      );
     });
   });
 });

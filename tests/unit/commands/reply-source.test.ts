@@ -27,7 +27,11 @@ describe('findAnsweredMessageId', () => {
     });
 
     it('prefers the newest turn when two replies share the text', () => {
-      const repeated = [...history, turn('user', 'Olive: again', '300'), turn('assistant', 'Hello Olive, how are you?', '300')];
+      const repeated = [
+        ...history,
+        turn('user', 'Olive: again', '300'),
+        turn('assistant', 'Hello Olive, how are you?', '300'),
+      ];
       expect(findAnsweredMessageId(repeated, 'Hello Olive, how are you?')).toBe('300');
     });
   });

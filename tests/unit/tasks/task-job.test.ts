@@ -1,18 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { buildTaskJobId, type TaskJob, TaskJobSchema } from '../../../src/tasks/task-job.js';
 
-const interaction = { id: '900000000000000001', applicationId: '800000000000000001', token: 'aW50ZXJhY3Rpb246token' };
+const interaction = {
+  id: '900000000000000001',
+  applicationId: '800000000000000001',
+  token: 'aW50ZXJhY3Rpb246token',
+};
 
 describe('TaskJobSchema', () => {
   describe('when a task is well formed', () => {
     it.each<[string, TaskJob]>([
       [
         'an API key test',
-        { kind: 'apikey-test', version: 1, correlationId: 'c1', userId: '1', provider: 'default', interaction },
+        {
+          kind: 'apikey-test',
+          version: 1,
+          correlationId: 'c1',
+          userId: '1',
+          provider: 'default',
+          interaction,
+        },
       ],
       [
         'a reply deletion',
-        { kind: 'delete-reply', version: 1, correlationId: 'c2', userId: '1', channelId: '2', messageIds: ['3'], interaction },
+        {
+          kind: 'delete-reply',
+          version: 1,
+          correlationId: 'c2',
+          userId: '1',
+          channelId: '2',
+          messageIds: ['3'],
+          interaction,
+        },
       ],
     ])('accepts %s', (_label, task) => {
       expect(TaskJobSchema.parse(task)).toEqual(task);
@@ -22,9 +41,33 @@ describe('TaskJobSchema', () => {
   describe('when a task is malformed', () => {
     it.each([
       ['an unknown kind', { kind: 'explode', version: 1 }],
-      ['a deletion of nothing', { kind: 'delete-reply', version: 1, correlationId: 'c', userId: '1', channelId: '2', messageIds: [], interaction }],
-      ['a missing token', { kind: 'apikey-test', version: 1, correlationId: 'c', userId: '1', provider: 'p', interaction: { id: '1', applicationId: '2' } }],
-      ['a non-snowflake user', { kind: 'apikey-test', version: 1, correlationId: 'c', userId: 'bob', provider: 'p', interaction }],
+      [
+        'a deletion of nothing',
+        {
+          kind: 'delete-reply',
+          version: 1,
+          correlationId: 'c',
+          userId: '1',
+          channelId: '2',
+          messageIds: [],
+          interaction,
+        },
+      ],
+      [
+        'a missing token',
+        {
+          kind: 'apikey-test',
+          version: 1,
+          correlationId: 'c',
+          userId: '1',
+          provider: 'p',
+          interaction: { id: '1', applicationId: '2' },
+        },
+      ],
+      [
+        'a non-snowflake user',
+        { kind: 'apikey-test', version: 1, correlationId: 'c', userId: 'bob', provider: 'p', interaction },
+      ],
     ])('rejects %s', (_label, task) => {
       expect(TaskJobSchema.safeParse(task).success).toBe(false);
     });
@@ -39,14 +82,23 @@ describe('TaskJobSchema', () => {
         interaction: { ...interaction, id: 'bad' },
       });
       expect(result.success).toBe(false);
-      expect(JSON.stringify(result.error?.issues.map((issue) => issue.message))).not.toContain(interaction.token);
+      expect(JSON.stringify(result.error?.issues.map((issue) => issue.message))).not.toContain(
+        interaction.token,
+      );
     });
   });
 });
 
 describe('buildTaskJobId', () => {
   it('names a task after its kind and interaction, never its token', () => {
-    const id = buildTaskJobId({ kind: 'apikey-test', version: 1, correlationId: 'c', userId: '1', provider: 'p', interaction });
+    const id = buildTaskJobId({
+      kind: 'apikey-test',
+      version: 1,
+      correlationId: 'c',
+      userId: '1',
+      provider: 'p',
+      interaction,
+    });
     expect(id).toBe('apikey-test-900000000000000001');
   });
 });

@@ -1,0 +1,102 @@
+/** Which queue discipline a run used: ours, or plain FIFO BullMQ (`FAIR_QUEUE=false`, same code). */
+export type QueueMode = 'fair' | 'fifo';
+
+/** A bound a figure must meet. */
+export interface Target {
+  readonly op: '<=' | '>=' | '==';
+  readonly value: number;
+}
+
+/** One figure of a scenario, its target (if it has one) and, where the scenario has a baseline, FIFO's figure. */
+export interface Check {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly target: Target | null;
+  /** The same figure under plain FIFO, measured in the same invocation; null when there is no baseline. */
+  readonly fifo: number | null;
+  /** `value / fifo`; null without a baseline. */
+  readonly ratio: number | null;
+  /** null when the figure is reported without a target. */
+  readonly pass: boolean | null;
+}
+
+/** One scenario's outcome, as written to `bench/results.json`. */
+export interface ScenarioResult {
+  readonly id: string;
+  readonly title: string;
+  /** The targets in words. */
+  readonly target: string;
+  readonly checks: readonly Check[];
+  /** Everything else measured (per mode, per configuration), for the record. */
+  readonly figures: Record<string, unknown>;
+  /** Every check with a target passed (and the scenario ran). */
+  readonly pass: boolean;
+  readonly durationMs: number;
+  /** Why the scenario could not run, when it broke. */
+  readonly error: string | null;
+}
+
+/** Whether `value` meets `target`; a NaN figure (nothing measured) never does. */
+export function meetsTarget(value: number, target: Target): boolean {
+  if (Number.isNaN(value)) return false;
+  switch (target.op) {
+    case '<=':
+      return value <= target.value;
+    case '>=':
+      return value >= target.value;
+    case '==':
+      return value === target.value;
+  }
+}
+
+/** Builds one {@link Check}. */
+export function buildCheck(input: {
+  name: string;
+  value: number;
+  unit: string;
+  target?: Target | null;
+  fifo?: number | null;
+}): Check {
+  const target = input.target ?? null;
+  const fifo = input.fifo ?? null;
+  return {
+    name: input.name,
+    value: input.value,
+    unit: input.unit,
+    target,
+    fifo,
+    ratio: fifo === null || fifo === 0 || Number.isNaN(fifo) ? null : input.value / fifo,
+    pass: target === null ? null : meetsTarget(input.value, target),
+  };
+}
+
+/** Assembles a scenario's result; it passes when every targeted check does. */
+export function buildScenarioResult(input: {
+  id: string;
+  title: string;
+  target: string;
+  checks: readonly Check[];
+  figures: Record<string, unknown>;
+  durationMs: number;
+}): ScenarioResult {
+  return {
+    ...input,
+    pass: input.checks.every((check) => check.pass !== false),
+    error: null,
+  };
+}
+
+/** The result of a scenario that broke: it fails, and says why. */
+export function buildBrokenResult(id: string, title: string, target: string, error: unknown, durationMs: number): ScenarioResult {
+  return {
+    id,
+    title,
+    target,
+    checks: [],
+    figures: {},
+    pass: false,
+    durationMs,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  };
+}
