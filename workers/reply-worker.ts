@@ -3,6 +3,7 @@
  * Run any number of replicas (`npm run start:worker`, `docker compose up --scale worker=N`).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REST } from '@discordjs/rest';
 import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord.js';
@@ -32,6 +33,7 @@ import {
   MessageIndexRepository,
   PersonalityRepository,
 } from '../src/state/index.js';
+import { TASK_QUEUE_NAME, TaskProcessor } from '../src/tasks/index.js';
 import { WebhookManager } from '../src/webhooks/index.js';
 
 async function main(): Promise<void> {
@@ -92,10 +94,11 @@ async function main(): Promise<void> {
     onError: (error) => logger.warn({ err: error }, 'priority aging sweep failed'),
   });
   aging.start();
+  const apiKeys = new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey });
   const processor = new ReplyProcessor({
     personalities: new PersonalityRepository(redis, { prefix }),
     conversations: new ConversationRepository(redis, { prefix, ...config.conversation }),
-    apiKeys: new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey }),
+    apiKeys,
     messageEvents: new MessageEventRepository(redis, { prefix }),
     messageIndex: new MessageIndexRepository(redis, { prefix }),
     channelActivity: new ChannelActivityRepository(redis, { prefix }),
@@ -135,6 +138,15 @@ async function main(): Promise<void> {
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 
+  // Jobs for slash commands (API-key tests, reply deletes): few and quick, so a small fixed concurrency.
+  const taskProcessor = new TaskProcessor({ apiKeys, ai, webhooks, rest, logger });
+  const taskWorker = new Worker(TASK_QUEUE_NAME, (job: Job) => taskProcessor.process(job), {
+    connection: bullConnection,
+    prefix: buildBullPrefix(prefix),
+    concurrency: 10,
+  });
+  taskWorker.on('error', (error) => logger.error({ err: error }, 'task worker error'));
+
   const health = await startHealthServer({
     port: config.http.port,
     logger,
@@ -147,41 +159,71 @@ async function main(): Promise<void> {
   });
   logger.info({ concurrency: config.worker.concurrency, httpPort: health.port }, 'worker started');
 
-  installShutdown(logger, config.worker.shutdownGraceMs, async (graceful) => {
-    await aging[Symbol.asyncDispose]();
-    await (graceful ? worker.close() : worker.close(true));
-    await admission.close();
-    await stats[Symbol.asyncDispose]();
-    await cancellations[Symbol.asyncDispose]();
-    typing[Symbol.dispose]();
-    await ai.close();
-    await health.close();
-    redis.disconnect();
-    bullConnection.disconnect();
+  installShutdown(logger, config.worker.shutdownGraceMs, {
+    drain: async () => {
+      await aging[Symbol.asyncDispose]();
+      await Promise.all([worker.close(), taskWorker.close()]);
+    },
+    // A cancelled AI call makes ReplyProcessor put its job back in the queue for another worker.
+    handBack: () => ai.close(),
+    release: async () => {
+      await admission.close();
+      await stats[Symbol.asyncDispose]();
+      await cancellations[Symbol.asyncDispose]();
+      typing[Symbol.dispose]();
+      await ai.close();
+      await health.close();
+      redis.disconnect();
+      bullConnection.disconnect();
+    },
   });
 }
 
+/** Past the grace period, how long handed-back jobs get to reach the queue before the process exits, in ms. */
+const HAND_BACK_MS = 2000;
+
+/** The steps of a worker's shutdown, in order. */
+interface ShutdownSteps {
+  /** Stops taking jobs; resolves once the jobs in flight are finished. */
+  readonly drain: () => Promise<void>;
+  /** Past the grace period: cancels the work still running so its jobs go back to the queue. */
+  readonly handBack: () => Promise<void>;
+  /** Closes everything else, once. */
+  readonly release: () => Promise<void>;
+}
+
 /**
- * SIGTERM/SIGINT: stop taking jobs and let in-flight ones finish within the grace period; past it, close
- * forcibly (unfinished jobs stall and another worker takes them: the delivery ledger keeps that exactly-once).
+ * SIGTERM/SIGINT: stop taking jobs and let in-flight ones finish within the grace period. Past it, AI calls
+ * still running are cancelled, which hands their jobs back to the queue at once; a job caught mid-post stalls
+ * instead and another worker takes it over when its lock expires. The delivery ledger keeps both exactly-once.
+ * The grace period is enforced here: BullMQ's `close(true)` would only return the pending graceful close.
  */
-function installShutdown(logger: Logger, graceMs: number, close: (graceful: boolean) => Promise<void>): void {
+function installShutdown(logger: Logger, graceMs: number, steps: ShutdownSteps): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs }, 'shutting down');
-    const timer = setTimeout(() => {
-      logger.warn({ graceMs }, 'grace period over; closing forcibly');
-      void close(false).finally(() => process.exit(0));
-    }, graceMs);
-    timer.unref();
+    const drained = steps.drain().then(
+      () => 'drained' as const,
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while draining the worker');
+        return 'drained' as const;
+      },
+    );
+    const graceOver = new AbortController();
     try {
-      await close(true);
+      const first = await Promise.race([drained, sleep(graceMs, 'grace-over' as const, { signal: graceOver.signal })]);
+      if (first === 'grace-over') {
+        logger.warn({ graceMs }, 'grace period over; closing forcibly');
+        await steps.handBack();
+        await Promise.race([drained, sleep(HAND_BACK_MS)]);
+      }
+      graceOver.abort();
+      await steps.release();
     } catch (error) {
       logger.error({ err: error }, 'error while shutting down');
     }
-    clearTimeout(timer);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

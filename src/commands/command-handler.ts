@@ -143,7 +143,7 @@ export class CommandHandler {
         return respond(interaction, { embeds: [buildHelpEmbed(this.deps.config)], ephemeral: true });
       default:
         // A command registered by an older or newer deployment.
-        return respond(interaction, { content: CommandReplies.expiredButton(), ephemeral: true });
+        return respond(interaction, { content: CommandReplies.unknownCommand(), ephemeral: true });
     }
   }
 
@@ -154,7 +154,7 @@ export class CommandHandler {
     this.log.debug({ interactionId: interaction.id, command: interaction.commandName }, 'message command');
     if (interaction.commandName === CommandName.DeleteReply) return runDeleteReplyCommand(ctx, interaction);
     if (interaction.commandName === CommandName.Regenerate) return runRegenerateCommand(ctx, interaction);
-    return respond(interaction, { content: CommandReplies.expiredButton(), ephemeral: true });
+    return respond(interaction, { content: CommandReplies.unknownCommand(), ephemeral: true });
   }
 
   private async runButton(ctx: CommandContext, interaction: ButtonInteraction): Promise<void> {

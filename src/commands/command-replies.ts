@@ -30,6 +30,8 @@ export const CommandReplies = {
   // Anything.
   notYours: () => 'These buttons belong to someone else’s command. Run the command yourself to get your own.',
   expiredButton: () => 'This button is no longer valid. Run the command again.',
+  unknownCommand: () =>
+    'This command is not available any more. Discord may still be updating the command list.',
   internalError: () => 'Something went wrong on our side. Please try again in a moment.',
   guildOnly: () => 'This command only works in a server channel.',
   personalityNotFound: (query: string) =>

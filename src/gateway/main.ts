@@ -2,6 +2,7 @@
  * Gateway process: the discord.js client. Turns messages and interactions into jobs and state changes;
  * never calls the AI (`npm run start:gateway`).
  */
+import { createCommandHandler } from '../commands/index.js';
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
 import { createLogger, newCorrelationId } from '../log/index.js';
@@ -16,6 +17,7 @@ import {
   MessageIndexRepository,
   PersonalityRepository,
 } from '../state/index.js';
+import { createTaskQueue } from '../tasks/index.js';
 import { createDiscordClient } from './discord-client.js';
 import { GatewayService } from './gateway-service.js';
 import { MessageRouter } from './message-router.js';
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
   const personalities = new PersonalityRepository(redis, { prefix });
   const activations = new ActivationRepository(redis, { prefix });
   const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
+  const tasks = createTaskQueue(redis, { prefix });
   const router = new MessageRouter(
     {
       personalities,
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
     router,
     activations,
     channelActivity: new ChannelActivityRepository(redis, { prefix }),
-    interactions: null,
+    interactions: createCommandHandler({ redis, config, admission, tasks, logger }),
     logger,
     onMessageSeen: (kind) => metrics.messagesSeen.inc({ reason: kind }),
   }).listen();
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
     // Enqueueing is quick: once the client is gone no new work arrives, and admitted jobs live in Redis.
     await client.destroy();
     await admission.close();
+    await tasks.close();
     await health.close();
     redis.disconnect();
     process.exit(0);

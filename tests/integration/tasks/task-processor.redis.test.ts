@@ -89,6 +89,7 @@ describe('TaskProcessor', () => {
       connection,
       prefix: buildBullPrefix(prefix),
     });
+    worker.on('completed', (job, result: TaskOutcome) => outcomes.set(job.id ?? '', result));
   });
 
   afterEach(() => {
