@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { ReplyAdmission } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
+import type { DeliveryLedger } from '../replies/delivery-ledger.js';
 import type {
   ActivationRepository,
   ApiKeyRepository,
@@ -28,6 +29,8 @@ export interface CommandDependencies {
   readonly apiKeys: ApiKeyRepository;
   readonly messageIndex: MessageIndexRepository;
   readonly eraser: UserDataEraser;
+  /** The reply worker's per-job delivery records, which carry the user's tag and go with /forget-me. */
+  readonly deliveries: DeliveryLedger;
   readonly regenerations: RegenerationRepository;
   /** Admits regenerated replies; its queue also gives /status the queue depth. */
   readonly admission: ReplyAdmission;

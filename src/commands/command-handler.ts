@@ -12,6 +12,7 @@ import { UserFacingError } from '../errors/index.js';
 import { type Logger, newCorrelationId, runWithCorrelation } from '../log/index.js';
 import type { ReplyAdmission } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
+import { DeliveryLedger } from '../replies/delivery-ledger.js';
 import {
   ActivationRepository,
   ApiKeyRepository,
@@ -243,6 +244,7 @@ export function createCommandHandler(settings: CommandHandlerSettings): CommandH
       apiKeys: new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey }),
       messageIndex: new MessageIndexRepository(redis, { prefix }),
       eraser: new UserDataEraser(redis, { prefix }),
+      deliveries: new DeliveryLedger(redis, { prefix }),
       regenerations: new RegenerationRepository(redis, { prefix }),
       admission: settings.admission,
       tasks: settings.tasks,

@@ -17,8 +17,9 @@ export async function runForgetMeCommand(
   const userId = interaction.user.id;
   await interaction.deferReply({ flags: 'Ephemeral' });
   const erased = await ctx.deps.eraser.forgetUser(userId, { includePersonalities: false });
+  const deliveryRecords = await ctx.deps.deliveries.forgetUser(userId);
   const owned = await ctx.deps.personalities.countByOwner(userId);
-  ctx.log.info({ userId, ...erased, personalitiesKept: owned }, 'user data erased');
+  ctx.log.info({ userId, ...erased, deliveryRecords, personalitiesKept: owned }, 'user data erased');
   const summary = CommandReplies.forgotten(erased);
   if (owned === 0) {
     await respond(interaction, { content: summary, ephemeral: true });
@@ -52,7 +53,8 @@ export async function answerForgetButton(
   // Removing many personalities takes a while; erasing again also catches anything stored since.
   await interaction.deferUpdate();
   const erased = await ctx.deps.eraser.forgetUser(target.userId, { includePersonalities: true });
-  ctx.log.info({ userId: target.userId, ...erased }, 'user data and personalities erased');
+  const deliveryRecords = await ctx.deps.deliveries.forgetUser(target.userId);
+  ctx.log.info({ userId: target.userId, ...erased, deliveryRecords }, 'user data and personalities erased');
   await updateButtonMessage(interaction, {
     content: CommandReplies.forgottenPersonalities(erased.personalities),
     components: [],

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../redis/index.js';
-import { buildDeliveryKey } from './keys.js';
+import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
 
 /** The answer a job settled on, recorded before anything is posted. */
 export interface ReplyDecision {
@@ -19,8 +19,11 @@ export interface DeliveryRecord {
   readonly decision: ReplyDecision | null;
   /** chunk index → posted message id. */
   readonly posted: ReadonlyMap<number, string>;
-  /** chunk indexes whose POST was started (intent recorded): posted or maybe posted. */
-  readonly intents: ReadonlySet<number>;
+  /**
+   * chunk index → when its POST was started (Unix ms, intent recorded): posted or maybe posted. The time bounds
+   * the search for a maybe-posted chunk: it cannot be older than its intent.
+   */
+  readonly intents: ReadonlyMap<number, number>;
   readonly historyAppended: boolean;
 }
 
@@ -49,10 +52,10 @@ export class DeliveryLedger {
   async fetch(userId: string, jobId: string): Promise<DeliveryRecord> {
     const fields = await this.redis.hgetall(this.key(userId, jobId));
     const posted = new Map<number, string>();
-    const intents = new Set<number>();
+    const intents = new Map<number, number>();
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('posted:')) posted.set(Number(field.slice(7)), value);
-      else if (field.startsWith('intent:')) intents.add(Number(field.slice(7)));
+      else if (field.startsWith('intent:')) intents.set(Number(field.slice(7)), Number(value));
     }
     const decision = fields['decision'] ? (JSON.parse(fields['decision']) as ReplyDecision) : null;
     return { decision, posted, intents, historyAppended: fields['history'] === '1' };
@@ -64,14 +67,30 @@ export class DeliveryLedger {
    */
   async decideReply(userId: string, jobId: string, decision: ReplyDecision): Promise<ReplyDecision> {
     const key = this.key(userId, jobId);
+    const index = buildDeliveryIndexKey(this.options.prefix, userId);
+    // One slot (the user's tag): the record and its index entry are written in one transaction.
     const results = await this.redis
       .multi()
       .hsetnx(key, 'decision', JSON.stringify(decision))
       .expire(key, this.options.ttlSeconds)
       .hget(key, 'decision')
+      .sadd(index, jobId)
+      .expire(index, this.options.ttlSeconds)
       .exec();
     const stored = results?.[2]?.[1];
     return typeof stored === 'string' ? (JSON.parse(stored) as ReplyDecision) : decision;
+  }
+
+  /** Erases every delivery record of a user (/forget-me); returns how many there were. */
+  async forgetUser(userId: string): Promise<number> {
+    const index = buildDeliveryIndexKey(this.options.prefix, userId);
+    const jobIds = await this.redis.smembers(index);
+    const keys = jobIds.map((jobId) => this.key(userId, jobId));
+    const results = await this.redis
+      .multi()
+      .del(...keys, index)
+      .exec();
+    return Math.max(0, Number(results?.[0]?.[1] ?? 0) - 1);
   }
 
   async recordIntent(userId: string, jobId: string, chunkIndex: number, now: number): Promise<void> {

@@ -2,7 +2,9 @@
  * `/forget-me` through the Discord sandbox: everything stored about the user goes at once, their
  * personalities after a confirm button; afterwards no key of the user is left in Redis.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import {
   ApiKeyRepository,
   ConversationRepository,
@@ -72,6 +74,13 @@ describe('/forget-me', () => {
       'sk-forget-me-key',
     );
     await new DmStickyRepository(redis, { prefix }).set(userId, personality.id);
+    // What the reply worker records while delivering a reply to this user.
+    await new DeliveryLedger(redis, { prefix }).decideReply(userId, 'reply-1400000000000000000-x', {
+      chunks: ['hello'],
+      reply: 'hello',
+      isNotice: false,
+      asBot: false,
+    });
     await harness.admission.admit({
       kind: 'reply',
       version: 1,
