@@ -11,7 +11,7 @@ import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
 import { type Config, ConfigError, loadConfig } from '../src/config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
-import { createMetrics } from '../src/metrics/index.js';
+import { type ChorusMetrics, createMetrics } from '../src/metrics/index.js';
 import {
   buildBullPrefix,
   ConversationGate,
@@ -68,7 +68,20 @@ async function main(): Promise<void> {
     config.discord.applicationId ?? ((await rest.get(Routes.currentApplication())) as APIApplication).id;
 
   const metrics = createMetrics({ service: 'worker' });
-  const ai = new AiService({ config: config.ai, logger });
+  const ai = new AiService({
+    config: config.ai,
+    logger,
+    onCallFinished: (call) => {
+      const labels = { provider: call.provider, model: call.model };
+      metrics.aiLatencySeconds.observe(labels, call.latencyMs / 1000);
+      if (call.failureKind !== null) metrics.aiErrors.inc({ ...labels, kind: call.failureKind });
+    },
+    onBreakerStateChange: (change) => {
+      const labels = { provider: change.provider, model: change.model };
+      if (change.state === 'evicted') metrics.breakerState.forget(labels, change.key);
+      else metrics.breakerState.report(labels, change.key, change.state);
+    },
+  });
   const stats = new WorkerStatsPublisher({ redis, prefix, workerId, ai, logger });
   const webhooks = new WebhookManager({
     rest,
@@ -130,7 +143,9 @@ async function main(): Promise<void> {
         logger.error({ err: notifyError, jobId: job.id }, 'failure notice could not be posted');
       });
   });
+  const stopWebhookMetrics = syncWebhookMetrics(webhooks, metrics);
   worker.on('completed', (job) => {
+    metrics.jobWaitSeconds.observe(((job.processedOn ?? job.timestamp) - job.timestamp) / 1000);
     metrics.jobDurationSeconds.observe(
       { outcome: String(job.returnvalue) },
       ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000,
@@ -168,6 +183,7 @@ async function main(): Promise<void> {
     handBack: () => ai.close(),
     release: async () => {
       await admission.close();
+      stopWebhookMetrics();
       await stats[Symbol.asyncDispose]();
       await cancellations[Symbol.asyncDispose]();
       typing[Symbol.dispose]();
@@ -177,6 +193,41 @@ async function main(): Promise<void> {
       bullConnection.disconnect();
     },
   });
+}
+
+/**
+ * The webhook manager counts in memory (it has no metrics dependency); its running totals become Prometheus
+ * counters here, as deltas every couple of seconds.
+ */
+function syncWebhookMetrics(webhooks: WebhookManager, metrics: ChorusMetrics): () => void {
+  let last = webhooks.stats();
+  const timer = setInterval(() => {
+    const now = webhooks.stats();
+    const delta = (read: (stats: typeof now) => number) => Math.max(0, read(now) - read(last));
+    metrics.webhookPosts.inc(
+      { outcome: 'posted' },
+      delta((stats) => stats.posted),
+    );
+    metrics.discordRateLimited.inc(
+      { scope: 'global' },
+      delta((stats) => stats.globalRateLimited),
+    );
+    metrics.discordRateLimited.inc(
+      { scope: 'bucket' },
+      delta((stats) => stats.rateLimited - stats.globalRateLimited),
+    );
+    metrics.webhookCacheLookups.inc(
+      { result: 'hit' },
+      delta((stats) => stats.memoryHits + stats.redisHits),
+    );
+    metrics.webhookCacheLookups.inc(
+      { result: 'miss' },
+      delta((stats) => stats.discordLookups),
+    );
+    last = now;
+  }, 2000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Past the grace period, how long handed-back jobs get to reach the queue before the process exits, in ms. */
@@ -213,7 +264,10 @@ function installShutdown(logger: Logger, graceMs: number, steps: ShutdownSteps):
     );
     const graceOver = new AbortController();
     try {
-      const first = await Promise.race([drained, sleep(graceMs, 'grace-over' as const, { signal: graceOver.signal })]);
+      const first = await Promise.race([
+        drained,
+        sleep(graceMs, 'grace-over' as const, { signal: graceOver.signal }),
+      ]);
       if (first === 'grace-over') {
         logger.warn({ graceMs }, 'grace period over; closing forcibly');
         await steps.handBack();

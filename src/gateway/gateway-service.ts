@@ -2,7 +2,7 @@ import { type Client, Events, type Interaction, type Message, type PartialMessag
 import type { Logger } from '../log/index.js';
 import type { ActivationRepository, ChannelActivityRepository } from '../state/index.js';
 import { buildInboundMessage, findIgnoreReason } from './inbound-message.js';
-import type { MessageRouter } from './message-router.js';
+import type { MessageRouter, RoutingOutcome } from './message-router.js';
 
 /** Handles slash commands, autocomplete, buttons and context menus (the commands area implements it). */
 export interface InteractionHandler {
@@ -18,6 +18,8 @@ export interface GatewayServiceDependencies {
   readonly logger: Logger;
   /** Called once per routed or ignored message (metrics). */
   readonly onMessageSeen?: (kind: string) => void;
+  /** Called with what routing a message produced (metrics). */
+  readonly onRouted?: (outcome: RoutingOutcome) => void;
 }
 
 /**
@@ -59,6 +61,7 @@ export class GatewayService {
     if (ignored) return;
     try {
       const outcome = await this.deps.router.route(buildInboundMessage(message));
+      this.deps.onRouted?.(outcome);
       for (const notice of outcome.notices) {
         await message.reply({ content: notice, allowedMentions: { parse: [], repliedUser: false } });
       }

@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     },
     { maxPersonalitiesPerMessage: config.limits.maxPersonalitiesPerMessage, now: Date.now, newCorrelationId },
   );
+  metrics.queueDepth.collectWith(() =>
+    admission.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
+  );
   const client = createDiscordClient(config);
   new GatewayService({
     client,
@@ -68,6 +71,12 @@ async function main(): Promise<void> {
     interactions: createCommandHandler({ redis, config, admission, tasks, logger }),
     logger,
     onMessageSeen: (kind) => metrics.messagesSeen.inc({ reason: kind }),
+    onRouted: (outcome) => {
+      for (const { admission: result } of outcome.addressed) {
+        if (result.outcome === 'enqueued') metrics.jobsEnqueued.inc();
+        else if (result.outcome === 'refused') metrics.jobsRefused.inc({ reason: result.reason });
+      }
+    },
   }).listen();
 
   const health = await startHealthServer({
