@@ -87,8 +87,13 @@ export async function runRegenerateCommand(
     await respond(interaction, { content: CommandReplies.personalityGone(), ephemeral: true });
     return;
   }
-  const history = await conversations.fetchHistory(posted.userId, posted.channelId, posted.personalityId);
-  const answeredId = findAnsweredMessageId(history, interaction.targetMessage.content);
+  // The index names the answered message; older entries lack it, and the history still does.
+  const answeredId =
+    posted.sourceMessageId ??
+    findAnsweredMessageId(
+      await conversations.fetchHistory(posted.userId, posted.channelId, posted.personalityId),
+      interaction.targetMessage.content,
+    );
   if (answeredId === null) {
     await respond(interaction, { content: CommandReplies.sourceNotFound(), ephemeral: true });
     return;

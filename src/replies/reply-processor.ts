@@ -1,7 +1,7 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
 import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
-import { DiscordLimits } from '../discord/index.js';
+import { buildSnowflake, DiscordLimits } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
@@ -64,8 +64,17 @@ export interface ReplyProcessorDependencies {
 export interface ReplyProcessorOptions {
   /** How long a job waits before re-checking whether an earlier message of its conversation is done. @defaultValue 200 */
   readonly turnRetryDelayMs: number;
-  /** Messages scanned when checking whether a maybe-posted chunk reached Discord. @defaultValue 50 */
+  /**
+   * Most messages scanned (in pages of 100, oldest first from the chunk's intent on) when checking whether a
+   * maybe-posted chunk reached Discord. A busy channel can hold many messages between the user's message and
+   * the chunk, and the retry comes a lock duration after the crash. @defaultValue 1000
+   */
   readonly recoveryScanLimit: number;
+  /**
+   * How far Discord's clock may run behind ours, in ms: the scan starts this long before the intent was
+   * recorded (never before the user's message). @defaultValue 30_000
+   */
+  readonly clockSkewMs: number;
 }
 
 /** How a job ended, returned as the BullMQ job's result. */
@@ -83,7 +92,7 @@ export class ReplyProcessor {
     private readonly deps: ReplyProcessorDependencies,
     options: Partial<ReplyProcessorOptions> = {},
   ) {
-    this.options = { turnRetryDelayMs: 200, recoveryScanLimit: 50, ...options };
+    this.options = { turnRetryDelayMs: 200, recoveryScanLimit: 1000, clockSkewMs: 30_000, ...options };
     this.log = deps.logger.child({ module: 'reply-processor' });
   }
 
@@ -106,7 +115,17 @@ export class ReplyProcessor {
           await job.moveToDelayed(this.deps.now() + this.options.turnRetryDelayMs, token);
           throw new DelayedError();
         }
-        const outcome = await this.deliver(data, jobId);
+        let outcome: ReplyOutcome;
+        try {
+          outcome = await this.deliver(data, jobId);
+        } catch (error) {
+          if (!(error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled)) throw error;
+          // The worker is shutting down and cancelled the AI call: nothing was decided or posted, so the job
+          // goes straight back to the queue for another worker, without spending one of its attempts.
+          this.log.info({ channelId: data.channelId }, 'reply job handed back at shutdown');
+          await job.moveToDelayed(this.deps.now(), token);
+          throw new DelayedError();
+        }
         await this.deps.admission.settle(data);
         return outcome;
       },
@@ -207,7 +226,9 @@ export class ReplyProcessor {
         const notice = buildProviderNotice(personality.name, error);
         return { chunks: [notice], reply: notice, isNotice: true, asBot: false };
       }
-      if (error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled) return 'cancelled';
+      // Only the author's deletion cancels the reply; the service closing (shutdown) is rethrown for process().
+      if (error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled && watch.signal.aborted)
+        return 'cancelled';
       throw error;
     } finally {
       endTyping();
@@ -262,13 +283,15 @@ export class ReplyProcessor {
         personalityId: personality.id,
         userId: job.authorId,
         channelId: job.channelId,
+        sourceMessageId: job.messageId,
       });
     };
     for (const [chunkIndex, chunk] of decision.chunks.entries()) {
       if (record.posted.has(chunkIndex)) continue;
-      if (record.intents.has(chunkIndex)) {
+      const intentAt = record.intents.get(chunkIndex);
+      if (intentAt !== undefined) {
         // A previous attempt may have posted this chunk and died before recording it.
-        const found = await this.findPosted(job, chunk);
+        const found = await this.findPosted(job, chunk, intentAt);
         if (found) {
           await Promise.all([
             this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, found),
@@ -294,21 +317,28 @@ export class ReplyProcessor {
     this.log.debug({ channelId: job.channelId, chunks: decision.chunks.length }, 'reply delivered');
   }
 
-  /** Looks for our own message with exactly this content among those posted after the user's message. */
-  private async findPosted(job: ReplyJob, content: string): Promise<string | null> {
-    const [recent, ownWebhooks] = await Promise.all([
-      this.deps.webhooks.fetchRecentMessages(job.channelId, {
-        limit: this.options.recoveryScanLimit,
-        after: job.messageId,
-      }),
-      this.deps.webhooks.fetchOwnWebhookIds(job.parentChannelId ?? job.channelId),
-    ]);
-    const ours = new Set(ownWebhooks);
-    const match = recent.find(
-      (message) =>
-        (message.webhookId !== null ? ours.has(message.webhookId) : message.authorIsBot) &&
-        message.content.endsWith(content),
-    );
-    return match?.id ?? null;
+  /**
+   * Looks for our own message with exactly this content among those posted since the chunk's intent was
+   * recorded (less the clock skew, never before the user's message), page by page: Discord's `after` returns
+   * the oldest messages past the id, so one page of a busy channel may end before the chunk.
+   */
+  private async findPosted(job: ReplyJob, content: string, intentAt: number): Promise<string | null> {
+    const ours = new Set(await this.deps.webhooks.fetchOwnWebhookIds(job.parentChannelId ?? job.channelId));
+    const scanFrom = BigInt(buildSnowflake(intentAt - this.options.clockSkewMs));
+    let after = scanFrom > BigInt(job.messageId) ? scanFrom.toString() : job.messageId;
+    const pageSize = DiscordLimits.messagesPerFetch;
+    for (let scanned = 0; scanned < this.options.recoveryScanLimit; scanned += pageSize) {
+      const page = await this.deps.webhooks.fetchRecentMessages(job.channelId, { limit: pageSize, after });
+      const match = page.find(
+        (message) =>
+          (message.webhookId !== null ? ours.has(message.webhookId) : message.authorIsBot) &&
+          message.content.endsWith(content),
+      );
+      if (match) return match.id;
+      if (page.length < pageSize) return null;
+      after = page.reduce((newest, message) => (BigInt(message.id) > BigInt(newest) ? message.id : newest), after);
+    }
+    this.log.warn({ channelId: job.channelId, scanned: this.options.recoveryScanLimit }, 'maybe-posted chunk not found within the scan limit');
+    return null;
   }
 }

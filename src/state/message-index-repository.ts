@@ -8,12 +8,18 @@ export interface PostedMessage {
   /** The user whose message the personality answered. */
   readonly userId: string;
   readonly channelId: string;
+  /**
+   * The message the personality answered (for a regenerated answer: the regenerating interaction). Absent in
+   * entries written before it was recorded.
+   */
+  readonly sourceMessageId?: string;
 }
 
 const PostedMessageSchema = z.object({
   personalityId: z.string(),
   userId: z.string(),
   channelId: z.string(),
+  sourceMessageId: z.string().optional(),
 });
 
 /** Options for {@link MessageIndexRepository}. */
@@ -48,6 +54,7 @@ export class MessageIndexRepository {
       personalityId: input.personalityId,
       userId: input.userId,
       channelId: input.channelId,
+      sourceMessageId: input.sourceMessageId,
     });
     await Promise.all(
       input.messageIds.map((messageId) =>

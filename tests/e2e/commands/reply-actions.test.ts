@@ -53,8 +53,16 @@ describe('reply actions', () => {
     await harness?.close();
   });
 
-  /** Posts Alice's answer to `answeredId` as the reply worker does, and returns the posted message's id. */
-  async function postReply(answeredId: string, content: string, userId = asker): Promise<string> {
+  /**
+   * Posts Alice's answer to `answeredId` as the reply worker does, and returns the posted message's id.
+   * `legacyIndex`: index it as entries written before the answered message's id was recorded.
+   */
+  async function postReply(
+    answeredId: string,
+    content: string,
+    userId = asker,
+    { legacyIndex = false } = {},
+  ): Promise<string> {
     const posted = await webhooks.postAsPersona(
       { channelId: channel, parentChannelId: null, guildId: harness.guildId },
       { username: alice.name, avatarUrl: null, content },
@@ -64,6 +72,7 @@ describe('reply actions', () => {
       personalityId: alice.id,
       userId,
       channelId: channel,
+      ...(legacyIndex ? {} : { sourceMessageId: answeredId }),
     });
     await conversations.appendTurns(userId, channel, alice.id, [
       { role: 'user', content: `asker: ${content}?`, messageId: answeredId, at: Date.now() },
@@ -156,9 +165,20 @@ describe('reply actions', () => {
       });
     });
 
-    it('says when the conversation no longer holds the reply', async () => {
+    it('finds the answered message from the index even after the history was reset', async () => {
+      const question = harness.sandbox.userSays(asker, channel, '@Alice remember this');
+      const reply = await postReply(question.id, 'Remembered.');
+      await conversations.reset(asker, { channelId: channel });
+      const handle = runMessageCommand(asker, 'Regenerate', reply);
+      const answer = await handle.waitForResponse((response) => response.kind === 'edit');
+      expect(answer.content).toBe('Asking **Alice** again…');
+      const job = await harness.admission.queue.getJob(buildReplyJobId(handle.id, alice.id));
+      expect(job?.data).toMatchObject({ authorId: asker, content: 'remember this' });
+    });
+
+    it('says when an old index entry’s conversation no longer holds the reply', async () => {
       const question = harness.sandbox.userSays(asker, channel, '@Alice forget me');
-      const reply = await postReply(question.id, 'Forgotten soon.');
+      const reply = await postReply(question.id, 'Forgotten soon.', asker, { legacyIndex: true });
       await conversations.reset(asker, { channelId: channel });
       const handle = runMessageCommand(asker, 'Regenerate', reply);
       const answer = await handle.waitForResponse((response) => response.kind === 'edit');
