@@ -8,7 +8,7 @@ import { REST } from '@discordjs/rest';
 import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord.js';
 import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
-import { type Config, ConfigError, loadConfig } from '../src/config/index.js';
+import { loadConfigOrExit } from '../src/config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { type ChorusMetrics, createMetrics } from '../src/metrics/index.js';
@@ -37,16 +37,7 @@ import { TASK_QUEUE_NAME, TaskProcessor } from '../src/tasks/index.js';
 import { WebhookManager } from '../src/webhooks/index.js';
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
   const logger = createLogger({ level: config.log.level, service: 'worker' }).child({ workerId });
   const prefix = config.redis.prefix;

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REST } from '@discordjs/rest';
 import { type APIApplication, type RESTPutAPIApplicationCommandsResult, Routes } from 'discord.js';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { loadConfigOrExit } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { buildCommandDefinitions } from './definitions.js';
 
@@ -34,16 +34,7 @@ export async function deployCommands(
 }
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger({ level: config.log.level, service: 'deploy-commands' });
   const rest = new REST({ api: config.discord.apiUrl }).setToken(config.discord.token);
   const deployed = await deployCommands(rest, {

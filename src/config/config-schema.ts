@@ -78,7 +78,11 @@ export const EnvSchema = z.object({
   WEBHOOKS_PER_CHANNEL: integer(1, 10).default(2),
   WEBHOOK_GLOBAL_RATE_PER_SECOND: integer(1, 100_000).default(50),
 
-  SHARD_COUNT: z.literal('').transform(() => undefined).or(integer(1, 4096)).optional(),
+  SHARD_COUNT: z
+    .literal('')
+    .transform(() => undefined)
+    .or(integer(1, 4096))
+    .optional(),
   SHARD_IDS: z
     .literal('')
     .transform(() => undefined)

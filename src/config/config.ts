@@ -72,6 +72,8 @@ export class ConfigError extends Error {
 
 export const DEFAULT_PROVIDER_NAME = 'default';
 
+const NO_PROVIDER_PROBLEM = 'AI_BASE_URL: is required unless AI_PROVIDERS names at least one provider';
+
 /**
  * Parses the environment into a {@link Config}. Collects every problem before failing, so an operator
  * fixes their `.env` in one pass.
@@ -83,6 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     for (const issue of parsed.error.issues) problems.push(describeIssue(issue));
   }
   const providers = parsed.success ? parseProviders(parsed.data, env, problems) : new Map();
+  // Reported even when other variables failed, so one pass over the list fixes everything.
+  if (!parsed.success && !env['AI_BASE_URL'] && !env['AI_PROVIDERS']) problems.push(NO_PROVIDER_PROBLEM);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const data = parsed.data;
 
@@ -207,4 +211,18 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
   if (providers.size === 0)
     problems.push('AI_BASE_URL: is required unless AI_PROVIDERS names at least one provider');
   return providers;
+}
+
+/**
+ * For process entry points: the config, or — when the environment is invalid — every problem printed to
+ * stderr and exit code 1 (a stack trace would bury the list an operator needs).
+ */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }

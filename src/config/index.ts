@@ -3,6 +3,7 @@ export {
   ConfigError,
   DEFAULT_PROVIDER_NAME,
   loadConfig,
+  loadConfigOrExit,
   type ProviderConfig,
 } from './config.js';
 export { type Env, EnvSchema, SECRET_VARIABLES } from './config-schema.js';

@@ -3,7 +3,7 @@
  * never calls the AI (`npm run start:gateway`).
  */
 import { createCommandHandler } from '../commands/index.js';
-import { type Config, ConfigError, loadConfig } from '../config/index.js';
+import { loadConfigOrExit } from '../config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
 import { createLogger, newCorrelationId } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
@@ -23,16 +23,7 @@ import { GatewayService } from './gateway-service.js';
 import { MessageRouter } from './message-router.js';
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger({ level: config.log.level, service: 'gateway' }).child({ pid: process.pid });
   const prefix = config.redis.prefix;
   const redis = createRedis({

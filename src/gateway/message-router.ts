@@ -136,6 +136,8 @@ export class MessageRouter {
           messageId: message.id,
           personalityId,
           jobId: buildReplyJobId(message.id, personalityId),
+          // Each addressed personality's job has its own correlation id; its worker logs the same one.
+          correlationId: job.correlationId,
           outcome: admission.outcome,
         },
         'message routed',

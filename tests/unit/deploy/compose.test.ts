@@ -122,6 +122,19 @@ describe('docker-compose.yml', () => {
   it('runs at least two workers by default', () => {
     expect(service('worker').deploy?.replicas).toBeGreaterThanOrEqual(2);
   });
+
+  it('runs the dashboard only under its profile, from the app image, published on localhost only', () => {
+    const dashboard = service('dashboard');
+    expect(dashboard['profiles']).toEqual(['dashboard']);
+    expect(dashboard.image).toBe(service('worker').image);
+    const [program, entry] = dashboard.command ?? [];
+    expect(program).toBe('node');
+    expect(existsSync(new URL(sourceOfBuiltEntry(entry ?? ''), root))).toBe(true);
+    expect([dashboard.env_file].flat()).toContain('.env');
+    expect(dashboard.environment).toMatchObject({ REDIS_URL: 'redis://redis:6379', HTTP_PORT: '8080' });
+    expect(dashboard.depends_on?.['redis']?.condition).toBe('service_healthy');
+    expect(dashboard['ports']).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+:8080$/)]);
+  });
 });
 
 describe('Dockerfile', () => {
