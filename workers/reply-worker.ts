@@ -10,7 +10,7 @@ import { type APIApplication, Routes } from 'discord.js';
 import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
-import { createLogger, type Logger } from '../src/log/index.js';
+import { createLogger, type Logger, runWithCorrelation } from '../src/log/index.js';
 import { type ChorusMetrics, createMetrics } from '../src/metrics/index.js';
 import {
   buildBullPrefix,
@@ -128,11 +128,19 @@ async function main(): Promise<void> {
   worker.on('failed', (job, error) => {
     if (!job) return;
     const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-    logger.warn({ err: error, jobId: job.id, attemptsMade: job.attemptsMade, final }, 'reply job failed');
-    if (final)
-      void processor.notifyFailure(job, error).catch((notifyError: unknown) => {
-        logger.error({ err: notifyError, jobId: job.id }, 'failure notice could not be posted');
-      });
+    // Outside the processor's context: re-enter the job's correlation so these lines join its trace.
+    const correlationId = (job.data as { correlationId?: unknown }).correlationId;
+    const context = {
+      correlationId: typeof correlationId === 'string' ? correlationId : 'unknown',
+      jobId: job.id ?? 'unknown',
+    };
+    runWithCorrelation(context, () => {
+      logger.warn({ err: error, attemptsMade: job.attemptsMade, final }, 'reply job failed');
+      if (final)
+        void processor.notifyFailure(job, error).catch((notifyError: unknown) => {
+          logger.error({ err: notifyError }, 'failure notice could not be posted');
+        });
+    });
   });
   const stopWebhookMetrics = syncWebhookMetrics(webhooks, metrics);
   worker.on('completed', (job) => {
