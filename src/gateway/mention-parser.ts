@@ -1,4 +1,5 @@
 import { DiscordLimits } from '../discord/discord-limits.js';
+import { findFencedBlocks } from '../discord/markdown-fences.js';
 import { normalizePersonalityName } from '../state/personality.js';
 
 /**
@@ -318,9 +319,6 @@ function peelOnce(text: string, nameStart: number, end: number): number {
   return end;
 }
 
-const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})(.*)$/u;
-const FENCE_CLOSE = /^ {0,3}(`{3,}|~{3,})\s*$/u;
-
 /**
  * Code in `text`, sorted and disjoint: fenced blocks first (line-based, CommonMark-like), then backtick
  * spans in what is left (a run of one or two backticks closes at the next run of the same length; a run of
@@ -328,29 +326,10 @@ const FENCE_CLOSE = /^ {0,3}(`{3,}|~{3,})\s*$/u;
  * Linear: each backtick run is matched through precomputed "next run" tables.
  */
 function findCodeRanges(text: string): TextRange[] {
-  const fences: TextRange[] = [];
-  let open: { readonly char: string; readonly length: number; readonly start: number } | null = null;
-  for (let lineStart = 0; lineStart <= text.length; ) {
-    const newline = text.indexOf('\n', lineStart);
-    const lineEnd = newline === -1 ? text.length : newline;
-    const line = text.slice(lineStart, lineEnd).replace(/\r$/u, '');
-    if (open === null) {
-      const match = FENCE_OPEN.exec(line);
-      const marker = match?.[1];
-      if (marker !== undefined && !(marker[0] === '`' && match![2]!.includes('`'))) {
-        open = { char: marker[0]!, length: marker.length, start: lineStart };
-      }
-    } else {
-      const marker = FENCE_CLOSE.exec(line)?.[1];
-      if (marker !== undefined && marker[0] === open.char && marker.length >= open.length) {
-        fences.push({ start: open.start, end: lineEnd });
-        open = null;
-      }
-    }
-    if (newline === -1) break;
-    lineStart = newline + 1;
-  }
-  if (open !== null) fences.push({ start: open.start, end: text.length });
+  const fences: TextRange[] = findFencedBlocks(text).map((block) => ({
+    start: block.lineStart,
+    end: block.closeEnd,
+  }));
 
   const ranges: TextRange[] = [];
   let segmentStart = 0;

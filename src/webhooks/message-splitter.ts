@@ -1,4 +1,5 @@
 import { DiscordLimits } from '../discord/discord-limits.js';
+import { findFencedBlocks, type FencedBlock as MarkdownFencedBlock } from '../discord/markdown-fences.js';
 
 /** How {@link splitMessage} cuts. */
 export interface SplitMessageOptions {
@@ -26,15 +27,7 @@ export const DefaultSplitMessageOptions = {
  * A fenced code block: from its opening line to the end of its closing line (or of the text, when unclosed).
  * Positions are indexes into the text being split.
  */
-interface FencedBlock {
-  /** Index of the opening marker (after any indentation). */
-  readonly openStart: number;
-  /** Start of the closing fence line, or null when the block runs to the end of the text. */
-  readonly closeStart: number | null;
-  /** End of the closing fence line (before its newline), or the text's length. */
-  readonly closeEnd: number;
-  /** The opening run (```` ``` ````, ```` ```` ````, `~~~`), reused to close the block. */
-  readonly marker: string;
+interface FencedBlock extends MarkdownFencedBlock {
   /** The language to reopen with (`ts`), or '' when the info string is not a plain language tag. */
   readonly language: string;
 }
@@ -46,8 +39,6 @@ interface FencedBlock {
 const MAX_FENCE_MARKER = 16;
 /** Discord highlights a block whose info string is one such word; anything else reopens without a language. */
 const LANGUAGE_TAG = /^[A-Za-z0-9_+\-.#]{1,32}$/u;
-const FENCE_OPEN = new RegExp(`^ {0,3}(\`{3,${MAX_FENCE_MARKER}}|~{3,${MAX_FENCE_MARKER}})([^\`]*)$`, 'u');
-const FENCE_CLOSE = new RegExp(`^ {0,3}(\`{3,${MAX_FENCE_MARKER}}|~{3,${MAX_FENCE_MARKER}})[ \\t]*$`, 'u');
 
 /** Grapheme segmentation is locale-independent and the segmenter stateless, so one serves the process. */
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -69,7 +60,7 @@ export function splitMessage(text: string, options: Partial<SplitMessageOptions>
   const maxLength = options.maxLength ?? DefaultSplitMessageOptions.maxLength;
   const prefix = options.prefix ?? DefaultSplitMessageOptions.prefix;
   if (text.trim() === '') return [];
-  const blocks = findFencedBlocks(text);
+  const blocks = findSplitterBlocks(text);
   const closeReserve = blocks.length === 0 ? 0 : 1 + Math.max(...blocks.map((block) => block.marker.length));
   const reopenRoom = Math.max(0, ...blocks.map((block) => reopenLine(block).length));
   if (Math.min(maxLength - prefix.length, maxLength - reopenRoom) - closeReserve < 2) {
@@ -193,47 +184,10 @@ function hardCut(text: string, from: number, room: number): number {
   return from + cut;
 }
 
-/** Line-based fenced blocks (CommonMark-like: ``` or ~~~ at a line start, closed by a run at least as long). */
-function findFencedBlocks(text: string): FencedBlock[] {
-  const blocks: FencedBlock[] = [];
-  let open: { readonly start: number; readonly marker: string; readonly language: string } | null = null;
-  for (let lineStart = 0; lineStart <= text.length; ) {
-    const newline = text.indexOf('\n', lineStart);
-    const lineEnd = newline === -1 ? text.length : newline;
-    const line = text.slice(lineStart, lineEnd).replace(/\r$/u, '');
-    if (open === null) {
-      const match = FENCE_OPEN.exec(line);
-      if (match !== null) {
-        const marker = match[1]!;
-        // A backtick info string may not hold backticks (that is inline code), checked by the pattern.
-        const info = match[2]!.trim().split(/\s/u)[0] ?? '';
-        const start = lineStart + line.indexOf(marker);
-        open = { start, marker, language: LANGUAGE_TAG.test(info) ? info : '' };
-      }
-    } else {
-      const marker = FENCE_CLOSE.exec(line)?.[1];
-      if (marker !== undefined && marker[0] === open.marker[0] && marker.length >= open.marker.length) {
-        blocks.push({
-          openStart: open.start,
-          closeStart: lineStart,
-          closeEnd: lineStart + line.length,
-          marker: open.marker,
-          language: open.language,
-        });
-        open = null;
-      }
-    }
-    if (newline === -1) break;
-    lineStart = newline + 1;
-  }
-  if (open !== null) {
-    blocks.push({
-      openStart: open.start,
-      closeStart: null,
-      closeEnd: text.length,
-      marker: open.marker,
-      language: open.language,
-    });
-  }
-  return blocks;
+/** The blocks this splitter keeps balanced, with the language each one reopens with. */
+function findSplitterBlocks(text: string): FencedBlock[] {
+  return findFencedBlocks(text, { maxMarkerLength: MAX_FENCE_MARKER }).map((block) => {
+    const tag = block.info.split(/\s/u)[0] ?? '';
+    return { ...block, language: LANGUAGE_TAG.test(tag) ? tag : '' };
+  });
 }
