@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, Events, type Interaction, type Message, type PartialMessage } from 'discord.js';
 import type { Logger } from '../log/index.js';
 import type { ActivationRepository, ChannelActivityRepository } from '../state/index.js';
@@ -28,6 +29,10 @@ export interface GatewayServiceDependencies {
  */
 export class GatewayService {
   private readonly log: Logger;
+  /** Event handlers still running: a stopping gateway lets them finish before it closes Redis. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** What {@link GatewayService.listen} subscribed, so {@link GatewayService.close} can unsubscribe it. */
+  private readonly subscriptions: Array<() => void> = [];
 
   constructor(private readonly deps: GatewayServiceDependencies) {
     this.log = deps.logger.child({ module: 'gateway' });
@@ -36,11 +41,24 @@ export class GatewayService {
   /** Subscribes to the client's events; call before `client.login`. */
   listen(): void {
     const { client } = this.deps;
-    client.on(Events.MessageCreate, (message) => void this.onMessage(message));
-    client.on(Events.MessageDelete, (message) => void this.onDelete(message));
-    client.on(Events.MessageUpdate, (_old, message) => void this.onEdit(message));
-    client.on(Events.GuildDelete, (guild) => void this.onGuildDelete(guild.id));
-    client.on(Events.InteractionCreate, (interaction) => void this.onInteraction(interaction));
+    const onMessageCreate = (message: Message) => this.track(this.onMessage(message));
+    const onMessageDelete = (message: Message | PartialMessage) => this.track(this.onDelete(message));
+    const onMessageUpdate = (_old: unknown, message: Message | PartialMessage) =>
+      this.track(this.onEdit(message));
+    const onGuildDelete = (guild: { id: string }) => this.track(this.onGuildDelete(guild.id));
+    const onInteractionCreate = (interaction: Interaction) => this.track(this.onInteraction(interaction));
+    client.on(Events.MessageCreate, onMessageCreate);
+    client.on(Events.MessageDelete, onMessageDelete);
+    client.on(Events.MessageUpdate, onMessageUpdate);
+    client.on(Events.GuildDelete, onGuildDelete);
+    client.on(Events.InteractionCreate, onInteractionCreate);
+    this.subscriptions.push(
+      () => client.off(Events.MessageCreate, onMessageCreate),
+      () => client.off(Events.MessageDelete, onMessageDelete),
+      () => client.off(Events.MessageUpdate, onMessageUpdate),
+      () => client.off(Events.GuildDelete, onGuildDelete),
+      () => client.off(Events.InteractionCreate, onInteractionCreate),
+    );
     client.on(Events.ShardReady, (shardId) => this.log.info({ shardId }, 'shard ready'));
     client.on(Events.ShardResume, (shardId, replayed) =>
       this.log.info({ shardId, replayed }, 'shard resumed'),
@@ -49,6 +67,24 @@ export class GatewayService {
       this.log.warn({ shardId, code: event.code }, 'shard disconnected'),
     );
     client.on(Events.Error, (error) => this.log.error({ err: error }, 'discord client error'));
+  }
+
+  /**
+   * Stops handling events and resolves once the handlers running now have finished, or after `timeoutMs`.
+   * A stopping gateway calls it before destroying the client and closing Redis, so a message it took in is
+   * admitted completely (its job in the queue, its limit notice sent) rather than cut off between the
+   * admission script and `Queue.add`.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    for (const unsubscribe of this.subscriptions.splice(0)) unsubscribe();
+    if (this.inFlight.size === 0) return;
+    await Promise.race([Promise.allSettled([...this.inFlight]), sleep(timeoutMs, undefined, { ref: false })]);
+  }
+
+  private track(handler: Promise<void>): void {
+    this.inFlight.add(handler);
+    const done = () => this.inFlight.delete(handler);
+    handler.then(done, done);
   }
 
   private async onMessage(message: Message): Promise<void> {

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     admission.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
   );
   const client = createDiscordClient(config);
-  new GatewayService({
+  const service = new GatewayService({
     client,
     router,
     activations,
@@ -68,7 +68,8 @@ async function main(): Promise<void> {
         else if (result.outcome === 'refused') metrics.jobsRefused.inc({ reason: result.reason });
       }
     },
-  }).listen();
+  });
+  service.listen();
 
   const health = await startHealthServer({
     port: config.http.port,
@@ -88,11 +89,17 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    // Enqueueing is quick: once the client is gone no new work arrives, and admitted jobs live in Redis.
-    await client.destroy();
-    await admission.close();
-    await tasks.close();
-    await health.close();
+    try {
+      // No new work from here; the messages already taken in finish their admission (enqueueing is quick)
+      // before the client and Redis close. Admitted jobs live in Redis.
+      await service.close(config.worker.shutdownGraceMs);
+      await client.destroy();
+      await admission.close();
+      await tasks.close();
+      await health.close();
+    } catch (error) {
+      logger.error({ err: error }, 'error while shutting down');
+    }
     redis.disconnect();
     process.exit(0);
   };

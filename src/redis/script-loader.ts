@@ -43,13 +43,27 @@ function inlineIncludes(lua: string, root: string, seen: Set<string>): string {
   });
 }
 
+/**
+ * Script lists already registered, per client. Areas register lazily before every script call (the hot path of
+ * every reply): one WeakSet lookup then replaces a property probe per script. Process-wide because clients are;
+ * weak so a closed client and its entry go together.
+ */
+const registeredLists = new WeakMap<RedisClient, WeakSet<readonly ScriptDefinition[]>>();
+
 /** Registers scripts on a client once; later calls for the same client and name are no-ops. */
 export function registerScripts(redis: RedisClient, scripts: readonly ScriptDefinition[]): void {
+  let lists = registeredLists.get(redis);
+  if (lists?.has(scripts)) return;
   for (const script of scripts) {
     const command = COMMAND_PREFIX + script.name;
     if (command in redis) continue;
     redis.defineCommand(command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
   }
+  if (lists === undefined) {
+    lists = new WeakSet();
+    registeredLists.set(redis, lists);
+  }
+  lists.add(scripts);
 }
 
 /**

@@ -1,5 +1,8 @@
-import type { RedisClient } from '../redis/index.js';
+import { loadScripts, type RedisClient, registerScripts, runScript } from '../redis/index.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
+
+// Read once per process at import: the scripts are part of the code, like the modules beside them.
+const REPLY_SCRIPTS = loadScripts(new URL('./lua/', import.meta.url));
 
 /** The answer a job settled on, recorded before anything is posted. */
 export interface ReplyDecision {
@@ -20,8 +23,8 @@ export interface DeliveryRecord {
   /** chunk index → posted message id. */
   readonly posted: ReadonlyMap<number, string>;
   /**
-   * chunk index → when its POST was started (Unix ms, intent recorded): posted or maybe posted. The time bounds
-   * the search for a maybe-posted chunk: it cannot be older than its intent.
+   * chunk index → when an attempt claimed it to post it (Unix ms): posted or maybe posted. The time bounds the
+   * search for a maybe-posted chunk: it cannot be older than its claim.
    */
   readonly intents: ReadonlyMap<number, number>;
   readonly historyAppended: boolean;
@@ -31,13 +34,40 @@ export interface DeliveryLedgerOptions {
   readonly prefix: string;
   /** How long a record outlives its job (retries come within minutes; a day is generous). @defaultValue 86_400 */
   readonly ttlSeconds: number;
+  /**
+   * How long a claimed chunk counts as being posted by the attempt that claimed it, in ms. The attempt renews
+   * it while its post runs ({@link DeliveryLedger.renewChunk}), so it must outlast one request to Discord after
+   * the last renewal (15 s timeout): then a claim that lapses belongs to an attempt with nothing in flight, and
+   * the next attempt may look for the chunk and post it. A dead worker's claim holds its chunk this long.
+   * @defaultValue 20_000
+   */
+  readonly claimLeaseMs: number;
 }
+
+/** What {@link DeliveryLedger.claimChunk} found. */
+export type ChunkClaim =
+  /** Already posted (by this job's earlier or concurrent attempt): record nothing more, post nothing. */
+  | { readonly kind: 'posted'; readonly messageId: string }
+  /** Another attempt's claim is live: it may be posting right now, so this one must not. */
+  | { readonly kind: 'busy'; readonly leaseUntil: number }
+  /**
+   * Claimed: post it. `previousClaimAt` (Unix ms) is set when an earlier attempt had claimed it and may have
+   * posted it before dying: look for it first.
+   */
+  | { readonly kind: 'claimed'; readonly previousClaimAt: number | null };
+
+type ClaimReply =
+  | [code: 1, messageId: string]
+  | [code: 2, leaseUntil: number]
+  | [code: 3, previousClaimAt: number]
+  | [code: 4];
 
 /**
  * Per-job delivery progress, so a job retried after a crash or a stall posts nothing twice.
- * Discord's Execute Webhook has no idempotency key: the one open window (a crash after Discord accepted a
- * chunk, before its id was recorded) is closed by recording intent first and, on a retry that finds an
- * intent without an id, looking for the chunk in the channel's recent messages.
+ * Discord's Execute Webhook has no idempotency key: the open window (a crash after Discord accepted a chunk,
+ * before its id was recorded) is closed by claiming each chunk first and, on a retry that finds an earlier
+ * claim without an id, looking for the chunk in the channel's messages since that claim. A claim is leased
+ * (`claimLeaseMs`), so an attempt BullMQ restarted while the first still runs never posts beside it.
  */
 export class DeliveryLedger {
   private readonly options: DeliveryLedgerOptions;
@@ -46,7 +76,7 @@ export class DeliveryLedger {
     private readonly redis: RedisClient,
     options: Partial<DeliveryLedgerOptions> & Pick<DeliveryLedgerOptions, 'prefix'>,
   ) {
-    this.options = { ttlSeconds: 86_400, ...options };
+    this.options = { ttlSeconds: 86_400, claimLeaseMs: 20_000, ...options };
   }
 
   async fetch(userId: string, jobId: string): Promise<DeliveryRecord> {
@@ -55,7 +85,8 @@ export class DeliveryLedger {
     const intents = new Map<number, number>();
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('posted:')) posted.set(Number(field.slice(7)), value);
-      else if (field.startsWith('intent:')) intents.set(Number(field.slice(7)), Number(value));
+      // `<claimedAt>:<leaseUntil>:<owner>` (a bare time from older versions): the leading number is the claim time.
+      else if (field.startsWith('intent:')) intents.set(Number(field.slice(7)), Number.parseInt(value, 10));
     }
     const decision = fields['decision'] ? (JSON.parse(fields['decision']) as ReplyDecision) : null;
     return { decision, posted, intents, historyAppended: fields['history'] === '1' };
@@ -93,16 +124,89 @@ export class DeliveryLedger {
     return Math.max(0, Number(results?.[0]?.[1] ?? 0) - 1);
   }
 
-  async recordIntent(userId: string, jobId: string, chunkIndex: number, now: number): Promise<void> {
-    await this.redis.hset(this.key(userId, jobId), `intent:${chunkIndex}`, String(now));
+  /**
+   * Claims chunk `chunkIndex` for the attempt `owner` (its BullMQ lock token) before it posts it, atomically:
+   * two attempts of one job (a retry racing an attempt that lost its lock but still runs) never both post.
+   */
+  async claimChunk(
+    userId: string,
+    jobId: string,
+    chunkIndex: number,
+    owner: string,
+    now: number,
+  ): Promise<ChunkClaim> {
+    registerScripts(this.redis, REPLY_SCRIPTS);
+    const reply = await runScript<ClaimReply>(
+      this.redis,
+      'claimDeliveryChunk',
+      [this.key(userId, jobId)],
+      [chunkIndex, owner, now, this.options.claimLeaseMs, this.options.ttlSeconds],
+    );
+    switch (reply[0]) {
+      case 1:
+        return { kind: 'posted', messageId: String(reply[1]) };
+      case 2:
+        return { kind: 'busy', leaseUntil: Number(reply[1]) };
+      case 3:
+        return { kind: 'claimed', previousClaimAt: Number(reply[1]) };
+      case 4:
+        return { kind: 'claimed', previousClaimAt: null };
+    }
+  }
+
+  /** Extends `owner`'s claim on a chunk whose post is still running by one lease from `now`. */
+  async renewChunk(
+    userId: string,
+    jobId: string,
+    chunkIndex: number,
+    owner: string,
+    now: number,
+  ): Promise<void> {
+    await this.moveLease(userId, jobId, chunkIndex, owner, now + this.options.claimLeaseMs);
+  }
+
+  /** Ends `owner`'s claim on a chunk whose post failed, so the next attempt need not wait out its lease. */
+  async releaseChunk(
+    userId: string,
+    jobId: string,
+    chunkIndex: number,
+    owner: string,
+    now: number,
+  ): Promise<void> {
+    await this.moveLease(userId, jobId, chunkIndex, owner, now);
+  }
+
+  /** How often an attempt renews its claim while posting: three renewals per lease. */
+  get claimRenewalMs(): number {
+    return Math.floor(this.options.claimLeaseMs / 3);
   }
 
   async recordPosted(userId: string, jobId: string, chunkIndex: number, messageId: string): Promise<void> {
     await this.redis.hset(this.key(userId, jobId), `posted:${chunkIndex}`, messageId);
   }
 
-  async recordHistoryAppended(userId: string, jobId: string): Promise<void> {
-    await this.redis.hset(this.key(userId, jobId), 'history', '1');
+  /**
+   * Claims the job's one history append: true for the first attempt to ask, false once any has. Claimed before
+   * appending, so two attempts never both append (an attempt dying in between loses one remembered turn).
+   */
+  async claimHistoryAppend(userId: string, jobId: string): Promise<boolean> {
+    return (await this.redis.hsetnx(this.key(userId, jobId), 'history', '1')) === 1;
+  }
+
+  private async moveLease(
+    userId: string,
+    jobId: string,
+    chunkIndex: number,
+    owner: string,
+    leaseUntil: number,
+  ): Promise<void> {
+    registerScripts(this.redis, REPLY_SCRIPTS);
+    await runScript<number>(
+      this.redis,
+      'leaseDeliveryChunk',
+      [this.key(userId, jobId)],
+      [chunkIndex, owner, leaseUntil],
+    );
   }
 
   private key(userId: string, jobId: string): string {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
 import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
@@ -16,7 +18,7 @@ import type {
   Personality,
   PersonalityRepository,
 } from '../state/index.js';
-import type { PostTarget, WebhookManager } from '../webhooks/index.js';
+import type { PostedMessage, PostTarget, WebhookManager } from '../webhooks/index.js';
 import {
   buildDmPrefixedContent,
   buildReplyQuote,
@@ -75,6 +77,16 @@ export interface ReplyProcessorOptions {
    * recorded (never before the user's message). @defaultValue 30_000
    */
   readonly clockSkewMs: number;
+  /**
+   * How soon a job re-checks a chunk another attempt of it is posting (that attempt lost its BullMQ lock but
+   * still runs), in ms: it finishes then, or its claim lapses. @defaultValue 1000
+   */
+  readonly busyRecheckMs: number;
+}
+
+/** A chunk of the reply is being posted by another attempt of the same job: come back at the latest then. */
+interface DeliveryBusy {
+  readonly busyUntil: number;
 }
 
 /** How a job ended, returned as the BullMQ job's result. */
@@ -92,7 +104,13 @@ export class ReplyProcessor {
     private readonly deps: ReplyProcessorDependencies,
     options: Partial<ReplyProcessorOptions> = {},
   ) {
-    this.options = { turnRetryDelayMs: 200, recoveryScanLimit: 1000, clockSkewMs: 30_000, ...options };
+    this.options = {
+      turnRetryDelayMs: 200,
+      recoveryScanLimit: 1000,
+      clockSkewMs: 30_000,
+      busyRecheckMs: 1000,
+      ...options,
+    };
     this.log = deps.logger.child({ module: 'reply-processor' });
   }
 
@@ -115,15 +133,28 @@ export class ReplyProcessor {
           await job.moveToDelayed(this.deps.now() + this.options.turnRetryDelayMs, token);
           throw new DelayedError();
         }
-        let outcome: ReplyOutcome;
+        let outcome: ReplyOutcome | DeliveryBusy;
         try {
-          outcome = await this.deliver(data, jobId);
+          // The attempt's lock token names its claims in the delivery ledger.
+          outcome = await this.deliver(data, jobId, token ?? `attempt-${randomUUID()}`);
         } catch (error) {
           if (!(error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled)) throw error;
           // The worker is shutting down and cancelled the AI call: nothing was decided or posted, so the job
           // goes straight back to the queue for another worker, without spending one of its attempts.
           this.log.info({ channelId: data.channelId }, 'reply job handed back at shutdown');
           await job.moveToDelayed(this.deps.now(), token);
+          throw new DelayedError();
+        }
+        if (typeof outcome === 'object') {
+          // Another attempt of this job (its lock lapsed, but it still runs) is posting: never post beside it.
+          this.log.info(
+            { channelId: data.channelId },
+            'reply being posted by another attempt; checking back',
+          );
+          await job.moveToDelayed(
+            Math.min(outcome.busyUntil, this.deps.now() + this.options.busyRecheckMs),
+            token,
+          );
           throw new DelayedError();
         }
         await this.deps.admission.settle(data);
@@ -153,14 +184,20 @@ export class ReplyProcessor {
           isNotice: true,
           asBot: true,
         });
-        await this.post(data, jobId, decision, record, null);
+        const owner = `notice-${randomUUID()}`;
+        const busy = await this.post(data, jobId, decision, record, null, owner);
+        if (busy !== null) {
+          // A dead attempt's claim on a maybe-posted chunk: once it lapses, look for that chunk, else post.
+          await sleep(Math.max(0, busy.busyUntil - this.deps.now()));
+          await this.post(data, jobId, decision, record, null, owner);
+        }
       }
     } finally {
       await this.deps.admission.settle(data);
     }
   }
 
-  private async deliver(job: ReplyJob, jobId: string): Promise<ReplyOutcome> {
+  private async deliver(job: ReplyJob, jobId: string, owner: string): Promise<ReplyOutcome | DeliveryBusy> {
     const record = await this.deps.ledger.fetch(job.authorId, jobId);
     const personality = await this.deps.personalities.fetchById(job.personalityId);
     let decision = record.decision;
@@ -173,9 +210,15 @@ export class ReplyProcessor {
     // A deletion before anything was posted still cancels; after the first chunk the reply is completed.
     if (record.posted.size === 0 && (await this.deps.messageEvents.isDeleted(job.messageId)))
       return 'cancelled';
-    await this.post(job, jobId, decision, record, personality);
+    const busy = await this.post(job, jobId, decision, record, personality, owner);
+    if (busy !== null) return busy;
 
-    if (!decision.isNotice && personality && !record.historyAppended) {
+    if (
+      !decision.isNotice &&
+      personality &&
+      !record.historyAppended &&
+      (await this.deps.ledger.claimHistoryAppend(job.authorId, jobId))
+    ) {
       await this.deps.conversations.appendTurns(job.authorId, job.channelId, job.personalityId, [
         {
           role: 'user',
@@ -185,7 +228,6 @@ export class ReplyProcessor {
         },
         { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
       ]);
-      await this.deps.ledger.recordHistoryAppended(job.authorId, jobId);
     }
     return decision.isNotice ? 'notice' : 'replied';
   }
@@ -269,7 +311,8 @@ export class ReplyProcessor {
     decision: ReplyDecision,
     record: DeliveryRecord,
     personality: Personality | null,
-  ): Promise<void> {
+    owner: string,
+  ): Promise<DeliveryBusy | null> {
     const target: PostTarget = {
       channelId: job.channelId,
       parentChannelId: job.parentChannelId,
@@ -288,10 +331,19 @@ export class ReplyProcessor {
     };
     for (const [chunkIndex, chunk] of decision.chunks.entries()) {
       if (record.posted.has(chunkIndex)) continue;
-      const intentAt = record.intents.get(chunkIndex);
-      if (intentAt !== undefined) {
+      // The record was read at the start; the claim is decided now, atomically, against every other attempt.
+      const claim = await this.deps.ledger.claimChunk(
+        job.authorId,
+        jobId,
+        chunkIndex,
+        owner,
+        this.deps.now(),
+      );
+      if (claim.kind === 'posted') continue;
+      if (claim.kind === 'busy') return { busyUntil: claim.leaseUntil };
+      if (claim.previousClaimAt !== null) {
         // A previous attempt may have posted this chunk and died before recording it.
-        const found = await this.findPosted(job, chunk, intentAt);
+        const found = await this.findPosted(job, chunk, claim.previousClaimAt);
         if (found) {
           await Promise.all([
             this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, found),
@@ -300,27 +352,51 @@ export class ReplyProcessor {
           continue;
         }
       }
-      await this.deps.ledger.recordIntent(job.authorId, jobId, chunkIndex, this.deps.now());
-      const posted =
-        decision.asBot || personality === null
-          ? await this.deps.webhooks.postAsBot(job.channelId, chunk)
-          : await this.deps.webhooks.postAsPersona(target, {
-              username: personality.name,
-              avatarUrl: personality.avatarUrl,
-              content: chunk,
-            });
-      await Promise.all([
-        this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, posted.messageId),
-        index(posted.messageId),
-      ]);
+      // The claim outlives a slow post (rate-limit waits) but not a dead worker by more than one lease.
+      const renewal = setInterval(() => {
+        this.deps.ledger
+          .renewChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now())
+          .catch((renewError: unknown) =>
+            this.log.warn({ err: renewError, channelId: job.channelId }, 'chunk claim not renewed'),
+          );
+      }, this.deps.ledger.claimRenewalMs);
+      renewal.unref();
+      try {
+        const posted: PostedMessage =
+          decision.asBot || personality === null
+            ? await this.deps.webhooks.postAsBot(job.channelId, chunk)
+            : await this.deps.webhooks.postAsPersona(target, {
+                username: personality.name,
+                avatarUrl: personality.avatarUrl,
+                content: chunk,
+              });
+        await Promise.all([
+          this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, posted.messageId),
+          index(posted.messageId),
+        ]);
+      } catch (error) {
+        // Refused, lost on the way, or posted but not recorded: either way no request of this attempt is in
+        // flight any more. The next attempt looks for the chunk (in case it went through) and posts it only if
+        // it is not there, without waiting out this attempt's claim.
+        clearInterval(renewal);
+        await this.deps.ledger
+          .releaseChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now())
+          .catch((releaseError: unknown) =>
+            this.log.warn({ err: releaseError, channelId: job.channelId }, 'chunk claim not released'),
+          );
+        throw error;
+      } finally {
+        clearInterval(renewal);
+      }
     }
     this.log.debug({ channelId: job.channelId, chunks: decision.chunks.length }, 'reply delivered');
+    return null;
   }
 
   /**
-   * Looks for our own message with exactly this content among those posted since the chunk's intent was
-   * recorded (less the clock skew, never before the user's message), page by page: Discord's `after` returns
-   * the oldest messages past the id, so one page of a busy channel may end before the chunk.
+   * Looks for our own message with exactly this content among those posted since the chunk was claimed (less
+   * the clock skew, never before the user's message), page by page: Discord's `after` returns the oldest
+   * messages past the id, so one page of a busy channel may end before the chunk.
    */
   private async findPosted(job: ReplyJob, content: string, intentAt: number): Promise<string | null> {
     const ours = new Set(await this.deps.webhooks.fetchOwnWebhookIds(job.parentChannelId ?? job.channelId));
@@ -336,9 +412,15 @@ export class ReplyProcessor {
       );
       if (match) return match.id;
       if (page.length < pageSize) return null;
-      after = page.reduce((newest, message) => (BigInt(message.id) > BigInt(newest) ? message.id : newest), after);
+      after = page.reduce(
+        (newest, message) => (BigInt(message.id) > BigInt(newest) ? message.id : newest),
+        after,
+      );
     }
-    this.log.warn({ channelId: job.channelId, scanned: this.options.recoveryScanLimit }, 'maybe-posted chunk not found within the scan limit');
+    this.log.warn(
+      { channelId: job.channelId, scanned: this.options.recoveryScanLimit },
+      'maybe-posted chunk not found within the scan limit',
+    );
     return null;
   }
 }

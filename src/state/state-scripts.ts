@@ -19,6 +19,7 @@ export const StateScript = {
   deleteActivationIf: 'deleteActivationIf',
   appendConversationTurns: 'appendConversationTurns',
   resetConversations: 'resetConversations',
+  recordChannelLatest: 'recordChannelLatest',
 } as const;
 export type StateScriptName = (typeof StateScript)[keyof typeof StateScript];
 
