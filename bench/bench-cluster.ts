@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { type ChorusProcess, LocalCluster, type LocalClusterOptions } from '../scripts/cluster/local-cluster.js';
+import {
+  type ChorusProcess,
+  LocalCluster,
+  type LocalClusterOptions,
+} from '../scripts/cluster/local-cluster.js';
 import { type Personality, PersonalityRepository } from '../src/state/index.js';
 import { deleteKeysWithPrefix } from '../tests/support/redis.js';
-import { fetchPeakRssBytes, fetchProcessSample, type ProcessSample } from './process-metrics.js';
+import {
+  fetchPeakRssBytes,
+  fetchProcessSample,
+  type ProcessSample,
+  resetPeakRss,
+} from './process-metrics.js';
 import { ReplyTracker } from './reply-tracker.js';
+import type { QueueMode } from './scenario-result.js';
 
 /** Limits high enough that no per-user limit binds: the benchmark measures the pipeline, not the limiter. */
 export const UNBOUNDED_USER_LIMITS = {
@@ -13,6 +23,14 @@ export const UNBOUNDED_USER_LIMITS = {
   USER_BURST: '100000',
   QUEUE_MAX_DEPTH: '10000000',
 } as const;
+
+/**
+ * The gateway's environment for a queue mode, per-user limits raised. Only admission (the gateway) reads these,
+ * so a scenario switches modes with {@link BenchCluster.replaceGateway} on the same workers.
+ */
+export function buildGatewayEnv(mode: QueueMode): Record<string, string> {
+  return { ...UNBOUNDED_USER_LIMITS, FAIR_QUEUE: String(mode === 'fair') };
+}
 
 /** How one scenario's system is built. */
 export interface BenchClusterOptions {
@@ -30,18 +48,25 @@ export interface BenchClusterOptions {
   readonly channels: number;
   /** Users, all members of the guild. */
   readonly users: number;
+  /** Public personalities (`Bench`, then `Alpha`, `Bravo`…); a conversation is per user, channel and personality. @defaultValue 1 */
+  readonly personalities?: number;
   /** Warm-up: one message per channel, answered before the scenario starts (webhooks created, code hot). */
   readonly warmUp: boolean;
 }
 
-/** The personality every benchmark message mentions. */
-const PERSONALITY_NAME = 'Bench';
+/** Names of the benchmark's personalities; the first is the one messages mention by default. */
+const PERSONALITY_NAMES = [
+  'Bench',
+  ...'Alpha Bravo Charlie Delta Echo Foxtrot Golf Hotel India Juliett Kilo Lima Mike November Oscar Papa Quebec Romeo Sierra Tango Uniform Victor Whiskey Xray Yankee Zulu'.split(
+    ' ',
+  ),
+];
 const START_TIMEOUT_MS = 60_000;
 const WARM_UP_TIMEOUT_MS = 30_000;
 
 /**
  * One scenario's system: a {@link LocalCluster} (sandbox + stub here, gateway and workers as child processes)
- * under a fresh `test-<uuid>` prefix, with a guild, channels, users and one public personality, plus a
+ * under a fresh `test-<uuid>` prefix, with a guild, channels, users and public personalities, plus a
  * {@link ReplyTracker}. Disposing it stops the processes and deletes every key of its prefix.
  */
 export class BenchCluster implements AsyncDisposable {
@@ -53,14 +78,17 @@ export class BenchCluster implements AsyncDisposable {
     readonly prefix: string,
     readonly channelIds: readonly string[],
     readonly userIds: readonly string[],
-    readonly personality: Personality,
+    readonly personalities: readonly Personality[],
   ) {
-    this.tracker = new ReplyTracker(cluster.sandbox, PERSONALITY_NAME);
+    this.tracker = new ReplyTracker(cluster.sandbox, PERSONALITY_NAMES[0]!);
   }
 
   static async start(options: BenchClusterOptions): Promise<BenchCluster> {
     const prefix = `test-${randomUUID()}`;
-    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null, connectionName: `bench-${prefix}` });
+    const redis = new Redis(options.redisUrl, {
+      maxRetriesPerRequest: null,
+      connectionName: `bench-${prefix}`,
+    });
     let cluster: LocalCluster | undefined;
     try {
       cluster = await LocalCluster.start({
@@ -73,28 +101,40 @@ export class BenchCluster implements AsyncDisposable {
       });
       const { sandbox } = cluster;
       const guild = sandbox.createGuild({ name: 'bench' });
-      const channelIds = Array.from({ length: options.channels }, (_, index) => sandbox.createChannel(guild.id, { name: `bench-${index}` }).id);
+      const channelIds = Array.from(
+        { length: options.channels },
+        (_, index) => sandbox.createChannel(guild.id, { name: `bench-${index}` }).id,
+      );
       const userIds = Array.from({ length: options.users }, (_, index) => {
         const user = sandbox.createUser({ username: `user${index}`, globalName: `User ${index}` });
         sandbox.addMember(guild.id, user.id);
         return user.id;
       });
-      const personality = await new PersonalityRepository(redis, { prefix }).create({
-        ownerId: userIds[0]!,
-        name: PERSONALITY_NAME,
-        visibility: 'public',
-        systemPrompt: 'You are Bench, a patient benchmark partner.',
-        avatarUrl: 'https://cdn.example.com/bench.png',
-        provider: 'default',
-        model: 'stub-small',
-        temperature: null,
-      });
+      const count = options.personalities ?? 1;
+      if (count > PERSONALITY_NAMES.length)
+        throw new Error(`at most ${PERSONALITY_NAMES.length} personalities`);
+      const repository = new PersonalityRepository(redis, { prefix });
+      const personalities: Personality[] = [];
+      for (const name of PERSONALITY_NAMES.slice(0, count)) {
+        personalities.push(
+          await repository.create({
+            ownerId: userIds[0]!,
+            name,
+            visibility: 'public',
+            systemPrompt: `You are ${name}, a patient benchmark partner.`,
+            avatarUrl: `https://cdn.example.com/${name.toLowerCase()}.png`,
+            provider: 'default',
+            model: 'stub-small',
+            temperature: null,
+          }),
+        );
+      }
       const running = cluster;
       await Promise.all([
         running.spawn('gateway', options.gatewayEnv),
         ...Array.from({ length: options.workers }, () => running.spawn('worker', options.workerEnv)),
       ]);
-      const bench = new BenchCluster(cluster, redis, prefix, channelIds, userIds, personality);
+      const bench = new BenchCluster(cluster, redis, prefix, channelIds, userIds, personalities);
       if (options.warmUp) await bench.warmUp();
       return bench;
     } catch (error) {
@@ -103,6 +143,11 @@ export class BenchCluster implements AsyncDisposable {
       redis.disconnect();
       throw error;
     }
+  }
+
+  /** How messages mention the i-th personality. */
+  mention(index: number): string {
+    return this.personalities[index % this.personalities.length]!.name;
   }
 
   get sandbox(): LocalCluster['sandbox'] {
@@ -125,9 +170,29 @@ export class BenchCluster implements AsyncDisposable {
     return new Map(running.map((process, index) => [process.name, samples[index]!]));
   }
 
+  /**
+   * Stops the gateway and starts another with `env` over the cluster's (e.g. `FAIR_QUEUE=false`: the FIFO
+   * baseline on the same, already warm workers, since only admission reads it). Resolves once the new gateway
+   * has routed a message to a reply.
+   */
+  async replaceGateway(env: Record<string, string>): Promise<void> {
+    for (const gateway of this.processes('gateway')) await this.cluster.stop(gateway, 'SIGTERM');
+    await this.cluster.spawn('gateway', env);
+    const probe = this.tracker.send(this.userIds[0]!, this.channelIds[0]!);
+    await this.tracker.waitForAll([probe], WARM_UP_TIMEOUT_MS, 'the new gateway');
+  }
+
+  /** Starts the peak-RSS count of a process afresh (Linux), so the next {@link peakRssBytes} is this run's. */
+  async resetPeakRss(process: ChorusProcess): Promise<void> {
+    await resetPeakRss(process.child.pid ?? -1);
+  }
+
   /** Peak RSS (Linux VmHWM) of one process, falling back to its current RSS from `/metrics`. */
   async peakRssBytes(process: ChorusProcess): Promise<number> {
-    return (await fetchPeakRssBytes(process.child.pid ?? -1)) ?? (await fetchProcessSample(process.httpPort)).rssBytes;
+    return (
+      (await fetchPeakRssBytes(process.child.pid ?? -1)) ??
+      (await fetchProcessSample(process.httpPort)).rssBytes
+    );
   }
 
   /**
@@ -135,12 +200,10 @@ export class BenchCluster implements AsyncDisposable {
    * headers and every code path is compiled before anything is measured.
    */
   async warmUp(): Promise<void> {
-    const seqs = this.channelIds.map((channelId, index) => this.tracker.send(this.userIds[index % this.userIds.length]!, channelId));
-    await this.tracker.waitUntil(
-      () => seqs.every((seq) => this.tracker.messages.get(seq)?.repliedAt !== null),
-      WARM_UP_TIMEOUT_MS,
-      'warm-up replies',
+    const seqs = this.channelIds.map((channelId, index) =>
+      this.tracker.send(this.userIds[index % this.userIds.length]!, channelId),
     );
+    await this.tracker.waitForAll(seqs, WARM_UP_TIMEOUT_MS, 'warm-up replies');
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

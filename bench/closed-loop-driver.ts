@@ -9,6 +9,8 @@ export type SenderPicker = (n: number) => { readonly userId: string; readonly ch
  * measure the queue instead).
  */
 export class ClosedLoopDriver {
+  /** Sequence numbers of the messages sent, in order. */
+  readonly seqs: number[] = [];
   #sent = 0;
   #credits = 0;
   #flushing = false;
@@ -55,7 +57,7 @@ export class ClosedLoopDriver {
         this.#credits -= 1;
         const { userId, channelId } = this.pick(this.#sent);
         this.#sent += 1;
-        this.tracker.send(userId, channelId);
+        this.seqs.push(this.tracker.send(userId, channelId));
       }
     });
   }

@@ -14,9 +14,11 @@ export interface LatencySummary {
  * table prints as "n/a" and every target check treats as a miss.
  */
 export function summarizeLatencies(values: readonly number[]): LatencySummary {
-  if (values.length === 0) return { count: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+  if (values.length === 0)
+    return { count: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
   const sorted = [...values].sort((a, b) => a - b);
-  const rank = (fraction: number) => sorted[Math.min(sorted.length, Math.max(1, Math.ceil(fraction * sorted.length))) - 1]!;
+  const rank = (fraction: number) =>
+    sorted[Math.min(sorted.length, Math.max(1, Math.ceil(fraction * sorted.length))) - 1]!;
   const total = sorted.reduce((sum, value) => sum + value, 0);
   return {
     count: sorted.length,

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 /** What the bench reads from one Chorus process's `/metrics`. */
 export interface ProcessSample {
@@ -6,6 +6,10 @@ export interface ProcessSample {
   readonly cpuSeconds: number;
   /** `process_resident_memory_bytes` at scrape time. */
   readonly rssBytes: number;
+  /** `nodejs_heap_size_used_bytes`: live V8 heap at scrape time. */
+  readonly heapUsedBytes: number;
+  /** `nodejs_external_memory_bytes`: memory outside the V8 heap held by JS objects (buffers, sockets). */
+  readonly externalBytes: number;
 }
 
 /** Reads one unlabelled-or-labelled sample of `name` from Prometheus text; NaN when absent. */
@@ -29,6 +33,8 @@ export async function fetchProcessSample(httpPort: number): Promise<ProcessSampl
   return {
     cpuSeconds: parseMetricValue(text, 'process_cpu_seconds_total'),
     rssBytes: parseMetricValue(text, 'process_resident_memory_bytes'),
+    heapUsedBytes: parseMetricValue(text, 'nodejs_heap_size_used_bytes'),
+    externalBytes: parseMetricValue(text, 'nodejs_external_memory_bytes'),
   };
 }
 
@@ -44,4 +50,12 @@ export async function fetchPeakRssBytes(pid: number): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * Resets a process's peak RSS to its current RSS (Linux: `5` into `/proc/<pid>/clear_refs`), so two runs on one
+ * process each get their own peak. Without `/proc` nothing happens and the peak stays the process's lifetime one.
+ */
+export async function resetPeakRss(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => undefined);
 }

@@ -49,7 +49,7 @@ export class ReplyTracker implements Disposable {
 
   constructor(
     private readonly sandbox: DiscordSandbox,
-    /** The personality every message addresses, written as a mention (`@Bench`). */
+    /** The personality a message addresses unless told otherwise, written as a mention (`@Bench`). */
     private readonly mention: string,
   ) {
     sandbox.events.on('dispatch', this.#onDispatch);
@@ -61,11 +61,11 @@ export class ReplyTracker implements Disposable {
     return this.replyTimes.length;
   }
 
-  /** `userId` says `@<mention> #b<seq> <extra>` in `channelId`; returns the message's sequence number. */
-  send(userId: string, channelId: string, extra = ''): number {
+  /** `userId` says `@<mention> #b<seq>` in `channelId`; returns the message's sequence number. */
+  send(userId: string, channelId: string, mention = this.mention): number {
     const seq = this.#nextSeq;
     this.#nextSeq += 1;
-    this.sandbox.userSays(userId, channelId, `@${this.mention} #b${seq}${extra === '' ? '' : ` ${extra}`}`);
+    this.sandbox.userSays(userId, channelId, `@${mention} #b${seq}`);
     // userSays dispatches synchronously, so the last MESSAGE_CREATE dispatch is this message's.
     this.messages.set(seq, { seq, userId, channelId, dispatchedAt: this.#lastDispatchAt, repliedAt: null });
     return seq;
@@ -73,9 +73,11 @@ export class ReplyTracker implements Disposable {
 
   /** Latencies (dispatch → reply, ms) of the answered messages among `seqs` (all when omitted). */
   latencies(seqs?: Iterable<number>): number[] {
-    const picked = seqs === undefined ? this.messages.values() : [...seqs].flatMap((seq) => this.messages.get(seq) ?? []);
+    const picked =
+      seqs === undefined ? this.messages.values() : [...seqs].flatMap((seq) => this.messages.get(seq) ?? []);
     const result: number[] = [];
-    for (const message of picked) if (message.repliedAt !== null) result.push(message.repliedAt - message.dispatchedAt);
+    for (const message of picked)
+      if (message.repliedAt !== null) result.push(message.repliedAt - message.dispatchedAt);
     return result;
   }
 
@@ -92,6 +94,17 @@ export class ReplyTracker implements Disposable {
     return () => this.#replyListeners.delete(listener);
   }
 
+  /** Resolves once every message of `seqs` is answered; rejects after `timeoutMs`. O(1) per reply. */
+  waitForAll(seqs: Iterable<number>, timeoutMs: number, what: string): Promise<void> {
+    const pending = new Set([...seqs].filter((seq) => this.messages.get(seq)?.repliedAt === null));
+    let unsubscribe: () => void = () => undefined;
+    const done = this.waitUntil(() => pending.size === 0, timeoutMs, `${what} (${pending.size} unanswered)`);
+    unsubscribe = this.onReply((message) => {
+      pending.delete(message.seq);
+    });
+    return done.finally(unsubscribe);
+  }
+
   /** Resolves once `done()` holds (checked on every reply or notice); rejects after `timeoutMs`. */
   waitUntil(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
     if (done()) return Promise.resolve();
@@ -104,7 +117,9 @@ export class ReplyTracker implements Disposable {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${this.replied} replies so far)`));
+        reject(
+          new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${this.replied} replies so far)`),
+        );
       }, timeoutMs);
       this.#waiters.add(check);
     });

@@ -88,7 +88,13 @@ export function buildScenarioResult(input: {
 }
 
 /** The result of a scenario that broke: it fails, and says why. */
-export function buildBrokenResult(id: string, title: string, target: string, error: unknown, durationMs: number): ScenarioResult {
+export function buildBrokenResult(
+  id: string,
+  title: string,
+  target: string,
+  error: unknown,
+  durationMs: number,
+): ScenarioResult {
   return {
     id,
     title,

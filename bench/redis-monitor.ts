@@ -1,0 +1,71 @@
+import { createConnection, type Socket } from 'node:net';
+
+/** One command as MONITOR reports it. */
+export interface MonitoredCommand {
+  /** Lowercase command name. */
+  readonly name: string;
+  /** Run by a Lua script rather than sent by a client. */
+  readonly fromScript: boolean;
+  /** The whole line (quoted arguments), for filtering by key prefix. */
+  readonly line: string;
+}
+
+/**
+ * A raw `MONITOR` connection: every command the server runs, as a callback. Plain TCP and line parsing on
+ * purpose: MONITOR's replies are simple strings, and a client library's monitor mode would race its own
+ * command queue under load.
+ */
+export class RedisMonitor {
+  #buffer = '';
+  #ready = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly onCommand: (command: MonitoredCommand) => void,
+  ) {}
+
+  /** Connects to `url` (redis://host:port, no auth) and starts monitoring. */
+  static async start(url: string, onCommand: (command: MonitoredCommand) => void): Promise<RedisMonitor> {
+    const { hostname, port } = new URL(url);
+    const socket = createConnection({ host: hostname, port: Number(port || 6379) });
+    const monitor = new RedisMonitor(socket, onCommand);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.on('data', (chunk: Buffer) => {
+        if (monitor.#consume(chunk.toString('latin1'))) resolve();
+      });
+      socket.once('connect', () => socket.write('MONITOR\r\n'));
+    });
+    return monitor;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  /** Returns true once MONITOR was acknowledged. */
+  #consume(text: string): boolean {
+    this.#buffer += text;
+    let end = this.#buffer.indexOf('\r\n');
+    while (end >= 0) {
+      const line = this.#buffer.slice(0, end);
+      this.#buffer = this.#buffer.slice(end + 2);
+      end = this.#buffer.indexOf('\r\n');
+      if (!this.#ready) {
+        if (line === '+OK') this.#ready = true;
+        else if (line.startsWith('-')) this.socket.destroy(new Error(`MONITOR refused: ${line}`));
+        continue;
+      }
+      // +1795440813.626936 [0 127.0.0.1:54870] "evalsha" "…" …
+      const sourceEnd = line.indexOf('] "');
+      if (!line.startsWith('+') || sourceEnd < 0) continue;
+      const nameEnd = line.indexOf('"', sourceEnd + 3);
+      this.onCommand({
+        name: line.slice(sourceEnd + 3, nameEnd).toLowerCase(),
+        fromScript: line.slice(0, sourceEnd).endsWith(' lua'),
+        line,
+      });
+    }
+    return this.#ready;
+  }
+}
