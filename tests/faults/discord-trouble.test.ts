@@ -88,7 +88,11 @@ describe('Discord trouble', () => {
       const sent = executes(scene.sandbox.requestLog, since);
       expect(sent.filter((entry) => entry.status === 500)).toHaveLength(4);
       expect(sent.filter((entry) => entry.status === 200)).toHaveLength(12);
-      expect(sent.length).toBe(16 + sent.filter((entry) => entry.status === 429).length);
+      // The scenario before this one deleted the channel's webhooks: a worker whose in-memory cache still
+      // holds a deleted one gets one 404 (10015), invalidates it and re-posts — at most once per worker.
+      const unknownWebhook = sent.filter((entry) => entry.status === 404).length;
+      expect(unknownWebhook).toBeLessThanOrEqual(2);
+      expect(sent.length).toBe(16 + unknownWebhook + sent.filter((entry) => entry.status === 429).length);
     });
   });
 
