@@ -54,6 +54,15 @@ export interface BenchClusterOptions {
   readonly warmUp: boolean;
 }
 
+/**
+ * Clusters not yet disposed. If the bench process exits early (a crash, Ctrl-C), their gateway and worker
+ * processes are killed with it instead of outliving it. Process-wide because the exit hook is.
+ */
+const liveClusters = new Set<LocalCluster>();
+process.once('exit', () => {
+  for (const cluster of liveClusters) for (const running of cluster.processes) running.child.kill('SIGKILL');
+});
+
 /** Names of the benchmark's personalities; the first is the one messages mention by default. */
 const PERSONALITY_NAMES = [
   'Bench',
@@ -99,6 +108,7 @@ export class BenchCluster implements AsyncDisposable {
         aiStub: options.aiStub,
         startTimeoutMs: START_TIMEOUT_MS,
       });
+      liveClusters.add(cluster);
       const { sandbox } = cluster;
       const guild = sandbox.createGuild({ name: 'bench' });
       const channelIds = Array.from(
@@ -130,15 +140,20 @@ export class BenchCluster implements AsyncDisposable {
         );
       }
       const running = cluster;
-      await Promise.all([
+      // allSettled: when one process fails to start, the others must have started (and be known to the
+      // cluster) before it is disposed, or they would outlive the bench.
+      const spawned = await Promise.allSettled([
         running.spawn('gateway', options.gatewayEnv),
         ...Array.from({ length: options.workers }, () => running.spawn('worker', options.workerEnv)),
       ]);
+      const failed = spawned.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
       const bench = new BenchCluster(cluster, redis, prefix, channelIds, userIds, personalities);
       if (options.warmUp) await bench.warmUp();
       return bench;
     } catch (error) {
       await cluster?.[Symbol.asyncDispose]().catch(() => undefined);
+      if (cluster) liveClusters.delete(cluster);
       await deleteKeysWithPrefix(redis, prefix).catch(() => undefined);
       redis.disconnect();
       throw error;
@@ -210,6 +225,7 @@ export class BenchCluster implements AsyncDisposable {
     this.tracker[Symbol.dispose]();
     try {
       await this.cluster[Symbol.asyncDispose]();
+      liveClusters.delete(this.cluster);
     } finally {
       await deleteKeysWithPrefix(this.redis, this.prefix);
       this.redis.disconnect();

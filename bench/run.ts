@@ -134,6 +134,10 @@ async function main(): Promise<number> {
   return results.some((result) => result.error !== null) ? 1 : 0;
 }
 
+// Exit (not die) on Ctrl-C or a kill, so the exit hook stops every gateway and worker the bench started.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
