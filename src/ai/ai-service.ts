@@ -275,6 +275,8 @@ export class AiService implements AsyncDisposable {
             ? 'unreachable'
             : 'rejected';
       return { ok: false, reason, detail: describeKeyTestFailure(failure, this.options.config.timeoutMs) };
+    } finally {
+      client.close();
     }
   }
 

@@ -53,6 +53,8 @@ export interface BreakerEntry {
   readonly model: string;
   readonly keyFingerprint: string;
   readonly breaker: CircuitBreaker<[ProviderCallInput], string>;
+  /** Closed with the breaker, so its kept-alive connections go with it. */
+  readonly client: ProviderClient;
   lastUsedAt: number;
   /** When it last opened (Unix ms, from the registry's clock); null while closed. */
   openedAt: number | null;
@@ -142,7 +144,7 @@ export class BreakerRegistry {
     });
   }
 
-  /** Shuts every breaker down and stops the shared timer. */
+  /** Shuts every breaker down, closes its client's connections and stops the shared timer. */
   close(): void {
     clearInterval(this.rotationTimer);
     for (const entry of [...this.entries.values()]) this.evict(entry);
@@ -181,6 +183,7 @@ export class BreakerRegistry {
       model: target.model,
       keyFingerprint: target.keyFingerprint,
       breaker,
+      client,
       lastUsedAt: this.options.now(),
       openedAt: null,
     };
@@ -221,6 +224,7 @@ export class BreakerRegistry {
   private evict(entry: BreakerEntry): void {
     this.entries.delete(entry.key);
     entry.breaker.shutdown();
+    entry.client.close();
     this.options.onStateChange?.({
       key: entry.key,
       provider: entry.provider,

@@ -1,7 +1,8 @@
-import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { ChatMessage } from './chat-completion.js';
-import { classifyHttpError, type ProviderFailure } from './provider-failure.js';
+import { KeepAliveTransport, type TransportAnswer, TransportError } from './keep-alive-transport.js';
+import { classifyHttpError, type HttpErrorAnswer, type ProviderFailure } from './provider-failure.js';
 
 /** One chat-completion call, already bound to a model and a cancellation. */
 export interface ProviderCallInput {
@@ -48,75 +49,154 @@ const CompletionSchema = z.object({
     .min(1),
 });
 
+/** The provider error envelope: `{ error: { message, code, type } }`, or `{ error: "…" }` (Ollama and others). */
+const ErrorEnvelopeSchema = z.object({
+  error: z.union([z.string(), z.object({ message: z.unknown().optional(), code: z.unknown().optional() })]),
+});
+
+/** A chat completion is a few KB; this protects the worker from a runaway answer. */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** Longest error message kept (a proxy's HTML error page can be long). */
+const MAX_ERROR_MESSAGE_CHARS = 1_000;
+const USER_AGENT = 'chorus-provider-client/1';
+
 /**
- * Talks to one OpenAI-compatible API with one key. Built on the official `openai` SDK rather than bare fetch:
- * it already parses every provider's error envelope into a status, code and headers, and aborts the
- * underlying request on our signal. Its own retries are off (`maxRetries: 0`: we retry, through the
- * breaker); its `timeout` equals ours as a backstop. Organisation, project and admin key are pinned to null so
- * the SDK takes nothing from `OPENAI_*` variables (only src/config reads the environment).
+ * Talks to one OpenAI-compatible API with one key: `POST <baseUrl>/chat/completions` over kept-alive
+ * connections. Never retries (we retry through the breaker) and never follows redirects (a redirect would
+ * carry the key elsewhere; it fails as a refused request). Asks for an uncompressed answer, which it reads
+ * up to a size cap. Its own timeout is a backstop behind the caller's signal. The key goes into the
+ * authorization header only, never into a failure or its message.
  */
 export class ProviderClient {
-  private readonly sdk: OpenAI;
+  private readonly transport: KeepAliveTransport;
 
   constructor(private readonly settings: ProviderClientSettings) {
-    this.sdk = new OpenAI({
-      apiKey: settings.apiKey,
-      baseURL: settings.baseUrl,
-      maxRetries: 0,
-      timeout: settings.timeoutMs,
-      organization: null,
-      project: null,
-      adminAPIKey: null,
-      webhookSecret: null,
-      logLevel: 'off',
+    this.transport = new KeepAliveTransport({
+      url: chatCompletionsUrl(settings.baseUrl),
+      headers: {
+        authorization: `Bearer ${settings.apiKey}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'accept-encoding': 'identity',
+        'user-agent': USER_AGENT,
+      },
+      timeoutMs: settings.timeoutMs,
+      maxResponseBytes: MAX_RESPONSE_BYTES,
     });
   }
 
   /** The reply's text. Throws {@link ProviderCallError} on any failure. */
   async complete(input: ProviderCallInput): Promise<string> {
-    let body: unknown;
+    const body = JSON.stringify({
+      model: input.model,
+      messages: input.messages.map((message) => ({ role: message.role, content: message.content })),
+      ...(input.temperature === null ? {} : { temperature: input.temperature }),
+    });
+    let answer: TransportAnswer;
     try {
-      body = await this.sdk.chat.completions.create(
-        {
-          model: input.model,
-          messages: input.messages.map((message) => ({ role: message.role, content: message.content })),
-          ...(input.temperature === null ? {} : { temperature: input.temperature }),
-        },
-        { signal: input.signal },
-      );
+      answer = await this.transport.post(body, input.signal);
     } catch (error) {
-      throw new ProviderCallError(this.classify(error, input), { cause: error });
+      throw new ProviderCallError(abortFailure(input) ?? transportFailure(error), { cause: error });
     }
-    const parsed = CompletionSchema.safeParse(body);
-    if (!parsed.success) {
-      throw new ProviderCallError({ kind: 'bad-response', detail: 'the answer is not a chat completion' });
+    if (answer.status < 200 || answer.status > 299) {
+      throw new ProviderCallError(
+        abortFailure(input) ?? classifyHttpError(this.readErrorAnswer(answer), this.settings.now()),
+      );
     }
-    const message = parsed.data.choices[0]!.message;
-    return message.content ?? message.refusal ?? '';
+    return readCompletion(answer.body);
   }
 
-  private classify(error: unknown, input: ProviderCallInput): ProviderFailure {
-    if (input.cancelSignal.aborted) return { kind: 'cancelled' };
-    if (
-      input.signal.aborted ||
-      error instanceof APIConnectionTimeoutError ||
-      error instanceof APIUserAbortError
-    ) {
-      return { kind: 'timeout' };
-    }
-    if (error instanceof APIError && error.status !== undefined && error.headers !== undefined) {
-      const body = error.error as { message?: unknown } | undefined;
-      return classifyHttpError(
-        {
-          status: error.status,
-          code: typeof error.code === 'string' ? error.code : null,
-          message: typeof body?.message === 'string' ? body.message : error.message,
-          retryAfterMsHeader: error.headers.get('retry-after-ms'),
-          retryAfterHeader: error.headers.get('retry-after'),
-        },
-        this.settings.now(),
-      );
-    }
-    return { kind: 'network', detail: error instanceof Error ? error.message : String(error) };
+  /** Closes idle connections now and busy ones when their calls end. */
+  close(): void {
+    this.transport.close();
   }
+
+  private readErrorAnswer(answer: TransportAnswer): HttpErrorAnswer {
+    const { code, message } = readErrorBody(answer);
+    return {
+      status: answer.status,
+      code,
+      // Some providers echo the key they refused; the message may reach users (key tests) and logs.
+      message: redact(message, this.settings.apiKey).slice(0, MAX_ERROR_MESSAGE_CHARS),
+      retryAfterMsHeader: headerValue(answer.headers, 'retry-after-ms'),
+      retryAfterHeader: headerValue(answer.headers, 'retry-after'),
+    };
+  }
+}
+
+/** `<baseUrl>/chat/completions`, whether the base URL ends with a slash or not, keeping its path and query. */
+function chatCompletionsUrl(baseUrl: string): URL {
+  const url = new URL(baseUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/chat/completions`;
+  return url;
+}
+
+/**
+ * When the caller's side fired, that decides, whatever else went wrong meanwhile: a cancellation is neutral
+ * for the breaker, and a timeout is the provider's fault even if the request ended in an error first.
+ */
+function abortFailure(input: ProviderCallInput): ProviderFailure | null {
+  if (input.cancelSignal.aborted) return { kind: 'cancelled' };
+  if (input.signal.aborted) return { kind: 'timeout' };
+  return null;
+}
+
+function transportFailure(error: unknown): ProviderFailure {
+  if (error instanceof TransportError && error.reason !== 'connection') return { kind: 'timeout' };
+  return { kind: 'network', detail: error instanceof Error ? error.message : String(error) };
+}
+
+function readCompletion(body: Buffer | null): string {
+  if (body === null) {
+    throw new ProviderCallError({
+      kind: 'bad-response',
+      detail: `the answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ProviderCallError({ kind: 'bad-response', detail: 'the answer is not JSON' });
+  }
+  const parsed = CompletionSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new ProviderCallError({ kind: 'bad-response', detail: 'the answer is not a chat completion' });
+  }
+  const message = parsed.data.choices[0]!.message;
+  return message.content ?? message.refusal ?? '';
+}
+
+/** The code and message of an error answer: its JSON envelope when it has one, else its text. */
+function readErrorBody(answer: TransportAnswer): { code: string | null; message: string } {
+  const { status, body } = answer;
+  if (body === null) return { code: null, message: `HTTP ${status} with an error body over the size cap` };
+  const text = body.toString('utf8').trim();
+  if (text === '') return { code: null, message: `HTTP ${status} with no body` };
+  const envelope = ErrorEnvelopeSchema.safeParse(parseJsonOrNull(text));
+  if (!envelope.success) return { code: null, message: text };
+  const { error } = envelope.data;
+  if (typeof error === 'string') return { code: null, message: error };
+  return {
+    code: typeof error.code === 'string' ? error.code : null,
+    message: typeof error.message === 'string' ? error.message : text,
+  };
+}
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function redact(text: string, secret: string): string {
+  return secret === '' ? text : text.replaceAll(secret, '[redacted]');
+}
+
+/** A header's value; the first one when it was sent more than once. */
+function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }

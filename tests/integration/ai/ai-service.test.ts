@@ -141,7 +141,11 @@ describe('AiService', () => {
           stream: false,
         }),
       ]);
-      expect(primary.requests[0]?.headers['x-stainless-retry-count']).toBe('0');
+      expect(primary.requests[0]?.headers).toMatchObject({
+        accept: 'application/json',
+        'content-type': 'application/json',
+        'user-agent': expect.stringContaining('chorus'),
+      });
     });
 
     it("uses the user's own key, and leaves temperature out when it is null", async () => {
