@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     applicationId,
     webhooksPerChannel: config.webhooks.perChannel,
     globalRatePerSecond: config.webhooks.globalRatePerSecond,
+    rateLimitMarginMs: config.webhooks.rateLimitMarginMs,
     logger,
   });
   const cancellations = await CancellationListener.start(subscriber, buildCancelChannel(prefix), logger);

@@ -57,7 +57,12 @@ export interface Config {
     readonly maxChars: number;
     readonly ttlSeconds: number;
   };
-  readonly webhooks: { readonly perChannel: number; readonly globalRatePerSecond: number };
+  readonly webhooks: {
+    readonly perChannel: number;
+    readonly globalRatePerSecond: number;
+    /** Lateness a send may have after its rate-limit slot; widens every window by it. */
+    readonly rateLimitMarginMs: number;
+  };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly http: { readonly port: number };
 }
@@ -145,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhooks: {
       perChannel: data.WEBHOOKS_PER_CHANNEL,
       globalRatePerSecond: data.WEBHOOK_GLOBAL_RATE_PER_SECOND,
+      rateLimitMarginMs: data.WEBHOOK_RATE_MARGIN_MS,
     },
     log: { level: data.LOG_LEVEL },
     http: { port: data.HTTP_PORT },

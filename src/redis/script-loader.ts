@@ -5,13 +5,14 @@ import type { RedisClient } from './connection.js';
 
 /** A Lua script ready for `defineCommand`. */
 export interface ScriptDefinition {
-  /** camelCase name, from the file name `<name>-<numberOfKeys>.lua`. */
+  /** camelCase name, from the file name `<name>-<numberOfKeys>.lua` (`<name>-n.lua`: the caller's key count). */
   readonly name: string;
-  readonly numberOfKeys: number;
+  /** null for a script taking any number of keys (every key still declared, for Redis Cluster). */
+  readonly numberOfKeys: number | null;
   readonly lua: string;
 }
 
-const SCRIPT_FILE = /^([a-z][A-Za-z0-9]*)-(\d+)\.lua$/;
+const SCRIPT_FILE = /^([a-z][A-Za-z0-9]*)-(\d+|n)\.lua$/;
 const INCLUDE_LINE = /^--- @include "([\w/-]+)"\s*$/gm;
 /** Commands are registered under this prefix so they never clash with BullMQ's on a shared client. */
 const COMMAND_PREFIX = 'chorus:';
@@ -28,7 +29,7 @@ export function loadScripts(directory: URL | string): ScriptDefinition[] {
     if (!match) continue;
     scripts.push({
       name: match[1]!,
-      numberOfKeys: Number(match[2]),
+      numberOfKeys: match[2] === 'n' ? null : Number(match[2]),
       lua: inlineIncludes(readFileSync(join(root, file), 'utf8'), root, new Set()),
     });
   }
@@ -48,6 +49,9 @@ function inlineIncludes(lua: string, root: string, seen: Set<string>): string {
  * every reply): one WeakSet lookup then replaces a property probe per script. Process-wide because clients are;
  * weak so a closed client and its entry go together.
  */
+/** Commands whose key count the caller passes first (scripts named `<name>-n.lua`). */
+const variadicCommands = new Set<string>();
+
 const registeredLists = new WeakMap<RedisClient, WeakSet<readonly ScriptDefinition[]>>();
 
 /** Registers scripts on a client once; later calls for the same client and name are no-ops. */
@@ -57,7 +61,13 @@ export function registerScripts(redis: RedisClient, scripts: readonly ScriptDefi
   for (const script of scripts) {
     const command = COMMAND_PREFIX + script.name;
     if (command in redis) continue;
-    redis.defineCommand(command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    redis.defineCommand(
+      command,
+      script.numberOfKeys === null
+        ? { lua: script.lua }
+        : { numberOfKeys: script.numberOfKeys, lua: script.lua },
+    );
+    if (script.numberOfKeys === null) variadicCommands.add(command);
   }
   if (lists === undefined) {
     lists = new WeakSet();
@@ -76,12 +86,14 @@ export async function runScript<T>(
   keys: readonly string[],
   args: ReadonlyArray<string | number>,
 ): Promise<T> {
-  const command = (redis as unknown as Record<string, unknown>)[COMMAND_PREFIX + name];
+  const commandName = COMMAND_PREFIX + name;
+  const command = (redis as unknown as Record<string, unknown>)[commandName];
   if (typeof command !== 'function') {
     throw new Error(`Lua script "${name}" is not registered on this Redis client`);
   }
   return (await (command as (...params: Array<string | number>) => Promise<unknown>).call(
     redis,
+    ...(variadicCommands.has(commandName) ? [keys.length] : []),
     ...keys,
     ...args,
   )) as T;

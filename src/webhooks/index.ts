@@ -1,4 +1,4 @@
-export { type BucketDefaults, type BucketState, DefaultBucketDefaults } from './bucket-state.js';
+export { type BucketDefaults, DefaultBucketDefaults } from './bucket-state.js';
 export type { RecentMessage } from './discord-webhook-client.js';
 export { DefaultSplitMessageOptions, type SplitMessageOptions, splitMessage } from './message-splitter.js';
 export { WebhookMessages } from './messages.js';

@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis/index.js';
-import { type BucketDefaults, type BucketState, parseBucketState } from './bucket-state.js';
-import { buildBucketKey, buildGlobalRateKey } from './keys.js';
+import type { BucketDefaults } from './bucket-state.js';
+import { buildBucketKey, buildGlobalBlockKey, buildGlobalSlotsKey } from './keys.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
 import { registerWebhookScripts, runWebhookScript } from './webhook-scripts.js';
 
@@ -18,12 +18,21 @@ export interface RateLimitRepositoryOptions {
   readonly idleTtlMs: number;
 }
 
+/** A send time reserved by {@link RateLimitRepository.reserveSendSlot}. */
+export interface SendSlot {
+  /** The webhook to send through. */
+  readonly webhookId: string;
+  /** Ms to wait before sending (0 = now). */
+  readonly waitMs: number;
+}
+
 /** Discord's global limit counts requests per second. */
 const GLOBAL_WINDOW_MS = 1000;
 
 /**
- * The shared rate-limit state of webhook executes, in Redis: the fleet-wide limiter and each webhook's bucket.
- * Thin typed wrappers around `lua/*.lua`; every method that decides takes `now` (Unix ms) from the caller.
+ * The shared rate-limit state of webhook requests, in Redis: the fleet-wide limiter and each webhook's buckets,
+ * all in the `{rate}` slot. Thin typed wrappers around `lua/*.lua`; every method that decides takes `now`
+ * (Unix ms) from the caller.
  */
 export class RateLimitRepository {
   readonly #options: RateLimitRepositoryOptions;
@@ -36,15 +45,38 @@ export class RateLimitRepository {
     registerWebhookScripts(options.redis);
   }
 
-  /** Reserves the next fleet-wide send slot; resolves to the ms to wait before sending. */
-  reserveGlobalSlot(now: number): Promise<number> {
-    const { redis, prefix } = this.#options;
-    return runWebhookScript<number>(
+  /**
+   * Picks the webhook among `webhookIds` (a channel's pool, in order of preference) that can send soonest and
+   * reserves that time on its bucket and the fleet-wide limiter at once. With `mayGrow`, resolves to null
+   * without reserving when every bucket is full or blocked: the pool should grow first.
+   */
+  async reserveSendSlot(
+    channelId: string,
+    bucket: string,
+    webhookIds: readonly string[],
+    now: number,
+    mayGrow: boolean,
+  ): Promise<SendSlot | null> {
+    const { redis, prefix, bucketDefaults, marginMs, idleTtlMs } = this.#options;
+    const [chosen, waitMs] = await runWebhookScript<[number, number]>(
       redis,
-      'reserveGlobalWebhookSlot',
-      [buildGlobalRateKey(prefix)],
-      [now, this.#globalIntervalMs],
+      'reserveWebhookSendSlot',
+      [
+        buildGlobalSlotsKey(prefix),
+        buildGlobalBlockKey(prefix),
+        ...webhookIds.map((webhookId) => buildBucketKey(prefix, channelId, bucket, webhookId)),
+      ],
+      [
+        now,
+        this.#globalIntervalMs,
+        bucketDefaults.limit,
+        bucketDefaults.windowMs,
+        marginMs,
+        idleTtlMs,
+        mayGrow ? 1 : 0,
+      ],
     );
+    return chosen === 0 ? null : { webhookId: webhookIds[chosen - 1]!, waitMs };
   }
 
   /** After a global 429: no fleet-wide slot before `now + delayMs` (+ margin). Resolves `true` if that moved it. */
@@ -53,51 +85,31 @@ export class RateLimitRepository {
     const moved = await runWebhookScript<number>(
       redis,
       'deferGlobalWebhookSlots',
-      [buildGlobalRateKey(prefix)],
+      [buildGlobalBlockKey(prefix)],
       [now, delayMs + marginMs],
     );
     return moved === 1;
   }
 
-  /** The buckets of a channel's webhooks, in the order of `webhookIds` (one slot: the channel's hash tag). */
-  async fetchBucketStates(
-    channelId: string,
-    bucket: string,
-    webhookIds: readonly string[],
-  ): Promise<BucketState[]> {
-    const { redis, prefix, bucketDefaults } = this.#options;
-    const hashes = await Promise.all(
-      webhookIds.map((webhookId) => redis.hgetall(buildBucketKey(prefix, channelId, bucket, webhookId))),
-    );
-    return hashes.map((hash) => parseBucketState(hash, bucketDefaults));
-  }
-
-  /** Reserves a slot on one webhook's bucket; resolves to the ms to wait before sending. */
-  reserveBucketSlot(channelId: string, bucket: string, webhookId: string, now: number): Promise<number> {
-    const { redis, prefix, bucketDefaults, marginMs, idleTtlMs } = this.#options;
-    return runWebhookScript<number>(
-      redis,
-      'reserveWebhookBucketSlot',
-      [buildBucketKey(prefix, channelId, bucket, webhookId)],
-      [now, bucketDefaults.limit, bucketDefaults.windowMs, marginMs, idleTtlMs],
-    );
-  }
-
   /**
-   * How long the bucket is still blocked (ms from `now`; 0 when not): Discord said it is empty or answered 429
-   * after this caller reserved its slot.
+   * How long a request must still hold off (ms from `now`; 0 when not): its bucket or the whole fleet became
+   * blocked after it reserved its slot (Discord said the bucket is empty, or answered 429). One round trip.
    */
-  async fetchBucketBlockMs(
-    channelId: string,
-    bucket: string,
-    webhookId: string,
-    now: number,
-  ): Promise<number> {
+  async fetchBlockMs(channelId: string, bucket: string, webhookId: string, now: number): Promise<number> {
     const { redis, prefix } = this.#options;
-    const blockedUntil = Number(
-      await redis.hget(buildBucketKey(prefix, channelId, bucket, webhookId), 'blockedUntil'),
-    );
-    return Number.isFinite(blockedUntil) ? Math.max(0, blockedUntil - now) : 0;
+    const replies =
+      (await redis
+        .pipeline()
+        .hget(buildBucketKey(prefix, channelId, bucket, webhookId), 'blockedUntil')
+        .get(buildGlobalBlockKey(prefix))
+        .exec()) ?? [];
+    let blockedUntil = 0;
+    for (const [error, value] of replies) {
+      if (error) throw error;
+      const until = Number(value);
+      if (Number.isFinite(until)) blockedUntil = Math.max(blockedUntil, until);
+    }
+    return Math.max(0, blockedUntil - now);
   }
 
   /**

@@ -6,7 +6,6 @@ import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { type BucketDefaults, DefaultBucketDefaults } from './bucket-state.js';
-import { chooseWebhook } from './choose-webhook.js';
 import {
   DiscordWebhookClient,
   NO_MENTIONS,
@@ -139,13 +138,17 @@ export interface RecentMessagesQuery {
  * The bucket of webhook executes, in our bucket keys. Discord's own `X-RateLimit-Bucket` hash is known only
  * after a first response; keying by it split one limit over two keys while the fleet learned it (four workers
  * bursting into fresh channels drew 429s in the sandbox). Every execute of a webhook (with or without
- * `thread_id`/`wait`) shares one bucket, so the route names it; Discord's hash is logged as `bucket`.
+ * `thread_id`/`wait`) shares one bucket, so the route names it; Discord's hash is logged as `discordBucket`.
  */
 const EXECUTE_BUCKET = 'execute';
 
-/** Times a waiter re-checks its bucket after waking before it sends anyway. */
-const MAX_BLOCK_RECHECKS = 3;
-/** Rounds of "fleet-wide slot, then bucket slot at that time" before a request sends anyway. */
+/**
+ * The bucket of edits and deletes of a webhook's messages (`/webhooks/:id/:token/messages/:id`): Discord limits
+ * them per webhook apart from executes.
+ */
+const MESSAGE_BUCKET = 'message';
+
+/** Slots a request takes (the first, and fresh ones after it went stale) before it sends anyway. */
 const MAX_SLOT_ROUNDS = 3;
 
 const ExecutedMessageSchema = z.object({ id: z.string() });
@@ -156,7 +159,13 @@ interface ReservedSlot {
 }
 
 type PostedLocation =
-  | { readonly kind: 'our-webhook'; readonly webhook: WebhookCredentials; readonly threadId: string | null }
+  | {
+      readonly kind: 'our-webhook';
+      readonly webhook: WebhookCredentials;
+      /** The channel that owns the webhook (the thread's parent for a thread). */
+      readonly ownerChannelId: string;
+      readonly threadId: string | null;
+    }
   | { readonly kind: 'other-webhook' }
   | { readonly kind: 'bot-or-user' };
 
@@ -298,7 +307,7 @@ export class WebhookManager implements ReplyPoster {
       await this.#client.editMessage(channelId, messageId, content);
       return;
     }
-    await this.#sendOnWebhook({
+    await this.#sendOnWebhook(location, {
       method: 'PATCH',
       webhook: location.webhook,
       path: `/messages/${messageId}`,
@@ -315,7 +324,7 @@ export class WebhookManager implements ReplyPoster {
     try {
       const location = await this.#locatePosted(channelId, messageId);
       if (location.kind === 'our-webhook') {
-        await this.#sendOnWebhook({
+        await this.#sendOnWebhook(location, {
           method: 'DELETE',
           webhook: location.webhook,
           path: `/messages/${messageId}`,
@@ -347,7 +356,7 @@ export class WebhookManager implements ReplyPoster {
           query,
           body,
         });
-        await this.#recordResponse(channelId, threadId, slot, response);
+        await this.#recordResponse(channelId, threadId, EXECUTE_BUCKET, slot, response);
         if (response.kind === 'ok') {
           this.#stats.posted += 1;
           return { messageId: ExecutedMessageSchema.parse(response.body).id, webhookId: slot.webhook.id };
@@ -391,97 +400,70 @@ export class WebhookManager implements ReplyPoster {
     }
   }
 
-  /** Picks the pool's webhook that frees soonest (growing a busy pool first), then waits for a send slot. */
+  /**
+   * Reserves a send on the pool's webhook that can send soonest (growing a pool whose every webhook is full
+   * first), then waits for it.
+   */
   async #reserveSlot(channelId: string, threadId: string | null): Promise<ReservedSlot> {
-    const { now, rateLimitMarginMs: marginMs, webhooksPerChannel: poolLimit } = this.options;
     let pool = await this.#cache.fetchPool(channelId);
-    const choose = async (webhooks: readonly WebhookCredentials[]) => {
-      const ids = webhooks.map((webhook) => webhook.id);
-      const states = await this.#rateLimits.fetchBucketStates(channelId, EXECUTE_BUCKET, ids);
-      const candidates = ids.map((webhookId, index) => ({ webhookId, bucket: states[index]! }));
-      return chooseWebhook(candidates, { now: now(), marginMs, poolLimit });
-    };
-    let choice = await choose(pool);
-    if (choice.shouldGrow) {
+    let mayGrow = pool.length < this.options.webhooksPerChannel;
+    for (;;) {
+      const webhook = await this.#waitForSendSlot(channelId, threadId, EXECUTE_BUCKET, pool, mayGrow);
+      if (webhook !== null) return { webhook, poolIds: pool.map((candidate) => candidate.id) };
       const grown = await this.#cache.growPool(channelId);
-      if (grown.length > pool.length) {
-        pool = grown;
-        choice = await choose(pool);
-      }
-    }
-    const webhook = pool.find((candidate) => candidate.id === choice.webhookId)!;
-    await this.#waitForSendSlot(channelId, threadId, webhook.id);
-    return { webhook, poolIds: pool.map((candidate) => candidate.id) };
-  }
-
-  /**
-   * Waits until a request on `webhookId` may go: a slot on its bucket, then one of the fleet-wide limiter.
-   * Our windows assume a request reaches Discord within the margin of BOTH its slots. When it would leave later
-   * than that after its bucket slot (the fleet-wide queue was long, or the event loop stalled), the bucket slot
-   * is stale: a later request of the same webhook could land in the same window of Discord's. It then takes a
-   * bucket slot at its real send time instead (the stale one stays counted: safe, one slot wasted). Bounded:
-   * after the last round it sends anyway, and a 429 would be handled like any other.
-   */
-  async #waitForSendSlot(channelId: string, threadId: string | null, webhookId: string): Promise<void> {
-    const { now, rateLimitMarginMs: marginMs } = this.options;
-    let bucketSlotAt = await this.#waitForBucketSlot(channelId, threadId, webhookId, now());
-    for (let round = 0; round < MAX_SLOT_ROUNDS; round += 1) {
-      const askedAt = now();
-      const sendAt = askedAt + (await this.#rateLimits.reserveGlobalSlot(askedAt));
-      if (sendAt - bucketSlotAt > marginMs) {
-        this.#log.debug(
-          { channelId, threadId, webhookId, bucket: EXECUTE_BUCKET, retryAfterMs: sendAt - bucketSlotAt },
-          'webhook bucket slot went stale; taking another',
-        );
-        bucketSlotAt = await this.#waitForBucketSlot(channelId, threadId, webhookId, sendAt);
-        // Busy bucket at that time: our fleet-wide slot is gone too; ask again once the bucket frees.
-        if (bucketSlotAt - sendAt > marginMs) continue;
-      }
-      const slotAt = Math.max(sendAt, bucketSlotAt);
-      if (slotAt > now()) await sleep(slotAt - now());
-      if (now() - slotAt <= marginMs) return;
-      // The event loop stalled past the margin: both slots are stale.
-      bucketSlotAt = Number.NEGATIVE_INFINITY;
+      if (grown.length > pool.length) pool = grown;
+      mayGrow = false;
     }
   }
 
   /**
-   * Reserves a slot on a webhook's bucket at or after `at` (Unix ms) and waits until it is at most the margin
-   * ahead; resolves to when sending is allowed. Waking, it checks the shared state again: a late request of
-   * another worker opens Discord's window later than we reckoned, and its responses then say "empty until …",
-   * which every waiter must honour (bounded re-checks).
+   * Reserves one send on the webhook of `webhooks` that can send soonest, on its bucket and the fleet-wide
+   * limiter at once, and waits for it; resolves to that webhook, or to null (nothing reserved) when `mayGrow`
+   * and every webhook's bucket is full. Our windows assume a request reaches Discord within the margin of its
+   * slot. While it waited, another worker's response may have blocked the bucket (a request that reached Discord
+   * late opened its window later than we reckoned: "empty until …") or the fleet (a global 429): a block ending
+   * within the margin is waited out, a longer one makes the slot stale, and so does waking past the margin (a
+   * stalled event loop). A stale slot is given up for a fresh one (it stays counted: safe, one slot wasted).
+   * Bounded: the last round sends anyway, and a 429 would be handled like any other.
    */
-  async #waitForBucketSlot(
+  async #waitForSendSlot(
     channelId: string,
     threadId: string | null,
-    webhookId: string,
-    at: number,
-  ): Promise<number> {
+    bucket: string,
+    webhooks: readonly WebhookCredentials[],
+    mayGrow: boolean,
+  ): Promise<WebhookCredentials | null> {
     const { now, rateLimitMarginMs: marginMs } = this.options;
-    let allowedAt = at + (await this.#rateLimits.reserveBucketSlot(channelId, EXECUTE_BUCKET, webhookId, at));
-    for (let round = 0; allowedAt - now() > marginMs && round < MAX_BLOCK_RECHECKS; round += 1) {
-      const waitMs = allowedAt - now();
-      this.#log.debug(
-        { channelId, threadId, webhookId, bucket: EXECUTE_BUCKET, retryAfterMs: waitMs },
-        'waiting for webhook bucket',
-      );
-      await sleep(waitMs);
-      const wokeAt = now();
-      const blockedMs = await this.#rateLimits.fetchBucketBlockMs(
+    const webhookIds = webhooks.map((webhook) => webhook.id);
+    for (let round = 1; ; round += 1) {
+      const reservedAt = now();
+      const slot = await this.#rateLimits.reserveSendSlot(
         channelId,
-        EXECUTE_BUCKET,
-        webhookId,
-        wokeAt,
+        bucket,
+        webhookIds,
+        reservedAt,
+        mayGrow && round === 1,
       );
-      allowedAt = Math.max(allowedAt, wokeAt + blockedMs);
+      if (slot === null) return null;
+      const webhook = webhooks.find((candidate) => candidate.id === slot.webhookId)!;
+      const fields = { channelId, threadId, webhookId: webhook.id, bucket };
+      const slotAt = reservedAt + slot.waitMs;
+      const waitMs = slotAt - now();
+      if (waitMs > 0) {
+        this.#log.debug({ ...fields, retryAfterMs: waitMs }, 'waiting for a send slot');
+        await sleep(waitMs);
+      }
+      if (round === MAX_SLOT_ROUNDS) return webhook;
+      let sendAt = now();
+      if (waitMs > marginMs && sendAt - slotAt <= marginMs) {
+        sendAt += await this.#rateLimits.fetchBlockMs(channelId, bucket, webhook.id, sendAt);
+      }
+      if (sendAt - slotAt <= marginMs) {
+        if (sendAt > now()) await sleep(sendAt - now());
+        return webhook;
+      }
+      this.#log.debug({ ...fields, lateMs: sendAt - slotAt }, 'send slot went stale; taking another');
     }
-    return allowedAt;
-  }
-
-  /** Waits for a fleet-wide send slot (edits and deletes on a webhook's token route). */
-  async #waitForGlobalSlot(): Promise<void> {
-    const waitMs = await this.#rateLimits.reserveGlobalSlot(this.options.now());
-    if (waitMs > 0) await sleep(waitMs);
   }
 
   /**
@@ -491,6 +473,7 @@ export class WebhookManager implements ReplyPoster {
   async #recordResponse(
     channelId: string,
     threadId: string | null,
+    bucket: string,
     slot: ReservedSlot,
     response: WebhookTokenResponse,
   ): Promise<void> {
@@ -500,7 +483,7 @@ export class WebhookManager implements ReplyPoster {
       if (response.kind === 'ok') {
         await this.#rateLimits.recordBucketResponse(
           channelId,
-          EXECUTE_BUCKET,
+          bucket,
           slot.webhook.id,
           now,
           rateLimit,
@@ -514,7 +497,7 @@ export class WebhookManager implements ReplyPoster {
         channelId,
         threadId,
         webhookId: slot.webhook.id,
-        bucket: rateLimit.bucket,
+        discordBucket: rateLimit.bucket,
         retryAfterMs,
       };
       if (rateLimit.global || rateLimit.scope === 'global') {
@@ -524,21 +507,14 @@ export class WebhookManager implements ReplyPoster {
         return;
       }
       this.#log.warn({ ...fields, scope: rateLimit.scope }, 'webhook rate limited');
-      await this.#rateLimits.recordBucketResponse(
-        channelId,
-        EXECUTE_BUCKET,
-        slot.webhook.id,
-        now,
-        rateLimit,
-        true,
-      );
+      await this.#rateLimits.recordBucketResponse(channelId, bucket, slot.webhook.id, now, rateLimit, true);
       if (rateLimit.scope === 'shared') {
         // A shared limit is the channel's, whichever webhook writes: hold the whole pool.
         const onlyRetryAfter = { ...EMPTY_OBSERVATION, retryAfterMs };
         for (const webhookId of slot.poolIds.filter((id) => id !== slot.webhook.id)) {
           await this.#rateLimits.recordBucketResponse(
             channelId,
-            EXECUTE_BUCKET,
+            bucket,
             webhookId,
             now,
             onlyRetryAfter,
@@ -554,29 +530,30 @@ export class WebhookManager implements ReplyPoster {
     }
   }
 
-  /** Edits and deletes on a webhook's token route: through the fleet-wide limiter, 429s retried a bounded number of times. */
-  async #sendOnWebhook(request: WebhookTokenRequest): Promise<void> {
+  /**
+   * Edits and deletes of our webhook's messages: through their bucket and the fleet-wide limiter, 429s retried
+   * a bounded number of times (each waits out the state it recorded).
+   */
+  async #sendOnWebhook(
+    location: Extract<PostedLocation, { kind: 'our-webhook' }>,
+    request: WebhookTokenRequest,
+  ): Promise<void> {
+    const { ownerChannelId, threadId, webhook } = location;
+    const slot: ReservedSlot = { webhook, poolIds: [webhook.id] };
     for (let attempt = 0; ; attempt += 1) {
-      await this.#waitForGlobalSlot();
+      await this.#waitForSendSlot(ownerChannelId, threadId, MESSAGE_BUCKET, [webhook], false);
       const response = await this.#client.requestWithWebhookToken(request);
+      await this.#recordResponse(ownerChannelId, threadId, MESSAGE_BUCKET, slot, response);
       if (response.kind === 'ok') return;
-      this.#stats.rateLimited += 1;
-      const retryAfterMs = response.rateLimit.retryAfterMs ?? 1000;
-      this.#log.warn(
-        { webhookId: request.webhook.id, retryAfterMs },
-        'webhook message edit/delete rate limited',
-      );
-      if (response.rateLimit.global) {
-        this.#stats.globalRateLimited += 1;
-        await this.#rateLimits.deferGlobalSlots(this.options.now(), retryAfterMs);
-      }
       if (attempt >= this.options.maxRateLimitRetries) {
         throw new ChorusError(
           ChorusErrorCode.RateLimited,
           'Discord kept rate limiting a webhook message edit',
+          {
+            channelId: ownerChannelId,
+          },
         );
       }
-      await sleep(retryAfterMs);
     }
   }
 
@@ -584,10 +561,15 @@ export class WebhookManager implements ReplyPoster {
     const message = await this.#client.fetchMessage(channelId, messageId);
     if (message.webhookId === null) return { kind: 'bot-or-user' };
     const ownerChannelId = await this.#webhooks.fetchWebhookChannel(message.webhookId);
-    const webhook =
-      ownerChannelId === null ? null : await this.#webhooks.fetchWebhook(ownerChannelId, message.webhookId);
+    if (ownerChannelId === null) return { kind: 'other-webhook' };
+    const webhook = await this.#webhooks.fetchWebhook(ownerChannelId, message.webhookId);
     if (webhook === null) return { kind: 'other-webhook' };
-    return { kind: 'our-webhook', webhook, threadId: ownerChannelId === channelId ? null : channelId };
+    return {
+      kind: 'our-webhook',
+      webhook,
+      ownerChannelId,
+      threadId: ownerChannelId === channelId ? null : channelId,
+    };
   }
 
   async #noticeOnce(

@@ -5,9 +5,8 @@ const scripts = loadScripts(new URL('./lua/', import.meta.url));
 
 /** Names of the webhook manager's Lua scripts (`lua/<name>-<numKeys>.lua`). */
 export type WebhookScriptName =
-  | 'reserveGlobalWebhookSlot'
+  | 'reserveWebhookSendSlot'
   | 'deferGlobalWebhookSlots'
-  | 'reserveWebhookBucketSlot'
   | 'recordWebhookBucketResponse'
   | 'releaseWebhookLock';
 

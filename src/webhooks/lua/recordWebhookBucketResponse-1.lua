@@ -71,7 +71,7 @@ if reportedLimit >= 1 and remaining >= 0 and resetAfterMs >= 0 then
     table.sort(slots)
     local kept = {}
     for i = math.max(1, #slots - reportedLimit + 1), #slots do
-      kept[#kept + 1] = string.format('%.0f', slots[i])
+      kept[#kept + 1] = string.format('%.3f', slots[i])
     end
     redis.call('HSET', bucketKey, 'slots', table.concat(kept, ','))
   end

@@ -5,7 +5,8 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeBucketFreeAt, DefaultBucketDefaults } from '../../../src/webhooks/bucket-state.js';
+import { DefaultBucketDefaults } from '../../../src/webhooks/bucket-state.js';
+import { buildBucketKey } from '../../../src/webhooks/keys.js';
 import type { RateLimitObservation } from '../../../src/webhooks/rate-limit-headers.js';
 import { RateLimitRepository } from '../../../src/webhooks/rate-limit-repository.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
@@ -37,12 +38,35 @@ function observation(overrides: Partial<RateLimitObservation>): RateLimitObserva
   };
 }
 
+/** Reserves one send on a single webhook's execute bucket; resolves to the ms to wait. */
+async function reserveOn(client: RateLimitRepository, channelId: string, webhookId: string, now: number) {
+  const slot = await client.reserveSendSlot(channelId, 'execute', [webhookId], now, false);
+  return slot!.waitMs;
+}
+
+/** Send times of `requests`, reserved one by one, cycling over `clients`. */
+async function reserveMany(
+  clients: readonly RateLimitRepository[],
+  requests: ReadonlyArray<{ readonly now: number; readonly channelId: string; readonly webhookId: string }>,
+): Promise<number[]> {
+  const sendTimes: number[] = [];
+  for (let index = 0; index < requests.length; index += 1) {
+    const { now, channelId, webhookId } = requests[index]!;
+    sendTimes.push(now + (await reserveOn(clients[index % clients.length]!, channelId, webhookId, now)));
+  }
+  return sendTimes;
+}
+
 describe('RateLimitRepository', () => {
   const prefix = createTestPrefix();
+  /** Its own prefix and a huge rate, so the fleet-wide limiter binds nothing in the bucket tests. */
+  const fastPrefix = createTestPrefix();
   let redisA: Redis;
   let redisB: Redis;
   let workerA: RateLimitRepository;
   let workerB: RateLimitRepository;
+  let fastA: RateLimitRepository;
+  let fastB: RateLimitRepository;
 
   beforeAll(() => {
     redisA = createTestRedis();
@@ -56,27 +80,29 @@ describe('RateLimitRepository', () => {
     };
     workerA = new RateLimitRepository({ ...options, redis: redisA });
     workerB = new RateLimitRepository({ ...options, redis: redisB });
+    const fast = { ...options, prefix: fastPrefix, globalRatePerSecond: 100_000 };
+    fastA = new RateLimitRepository({ ...fast, redis: redisA });
+    fastB = new RateLimitRepository({ ...fast, redis: redisB });
   });
 
   afterAll(async () => {
     await deleteKeysWithPrefix(redisA, prefix);
+    await deleteKeysWithPrefix(redisA, fastPrefix);
     redisA.disconnect();
     redisB.disconnect();
   });
 
   describe('the fleet-wide limiter', () => {
     it('never lets two clients exceed the rate in any window, even sending up to the margin late', async () => {
-      const slots: number[] = [];
-      // 400 callers over 2 s of arrivals (4 per 20 ms step), alternating between the two clients.
-      for (let step = 0; step < 100; step += 1) {
-        const now = 10_000_000 + step * 20;
-        const waits = await Promise.all(
-          [workerA, workerB, workerA, workerB].map((worker) => worker.reserveGlobalSlot(now)),
-        );
-        slots.push(...waits.map((wait) => now + wait));
-      }
-      expect(slots).toHaveLength(400);
-      expect(new Set(slots.map((slot) => Math.floor(slot))).size).toBeGreaterThan(350);
+      // 400 callers over 2 s of arrivals (4 per 20 ms step), alternating between the two clients, each on a
+      // webhook of its own so only the fleet-wide limit binds.
+      const requests = Array.from({ length: 400 }, (_, index) => ({
+        now: 10_000_000 + Math.floor(index / 4) * 20,
+        channelId: String(index % 40),
+        webhookId: `w${index}`,
+      }));
+      const slots = await reserveMany([workerA, workerB], requests);
+      expect(new Set(slots).size).toBe(400);
       expect(maxInAnyWindow(slots, 1000)).toBeLessThanOrEqual(RATE);
       // Every send may arrive up to MARGIN late and still not crowd a window.
       const sorted = [...slots].sort((a, b) => a - b);
@@ -85,10 +111,35 @@ describe('RateLimitRepository', () => {
       }
     });
 
+    it('gives a turn a busy bucket cannot use to another bucket, and keeps both rules', async () => {
+      // 20 channels' webhooks, 12 requests each, arriving interleaved: each bucket is full after 5, so later
+      // requests of a bucket wait for its window while the fleet-wide slots in between go to other buckets.
+      const requests = Array.from({ length: 240 }, (_, index) => ({
+        now: 15_000_000 + index,
+        channelId: String(300 + (index % 20)),
+        webhookId: `busy${index % 20}`,
+      }));
+      const slots = await reserveMany([workerA, workerB], requests);
+      const interval = (1000 + MARGIN) / RATE;
+      const sorted = [...slots].sort((a, b) => a - b);
+      for (let i = 1; i < sorted.length; i += 1) {
+        expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(Math.floor(interval));
+      }
+      for (let webhook = 0; webhook < 20; webhook += 1) {
+        const own = slots.filter((_, index) => index % 20 === webhook);
+        for (let i = 0; i + 5 < own.length; i += 1) {
+          expect(own[i + 5]! - own[i]!).toBeGreaterThanOrEqual(2000 + MARGIN);
+        }
+      }
+      // Both limits bind (20 buckets × 5 per 2.02 s ≈ the fleet's 49/s), yet hardly a turn is lost.
+      expect(sorted.at(-1)! - sorted[0]!).toBeLessThan(240 * interval * 1.15);
+    });
+
     it('makes every client wait out a global 429', async () => {
       const now = 20_000_000;
       expect(await workerA.deferGlobalSlots(now, 1500)).toBe(true);
-      expect(await workerB.reserveGlobalSlot(now)).toBeGreaterThanOrEqual(1500 + MARGIN);
+      expect(await reserveOn(workerB, '1', 'g1', now)).toBeGreaterThanOrEqual(1500 + MARGIN);
+      expect(await workerA.fetchBlockMs('2', 'execute', 'g2', now)).toBe(1500 + MARGIN);
       // A shorter block does not pull the slot earlier.
       expect(await workerB.deferGlobalSlots(now, 10)).toBe(false);
     });
@@ -98,91 +149,137 @@ describe('RateLimitRepository', () => {
     it('hands two clients at most `limit` slots per window + margin', async () => {
       const now = 30_000_000;
       const waits = await Promise.all(
-        Array.from({ length: 23 }, (_, index) =>
-          (index % 2 === 0 ? workerA : workerB).reserveBucketSlot('100', 'hash', '1', now),
-        ),
+        Array.from({ length: 23 }, (_, index) => reserveOn(index % 2 === 0 ? fastA : fastB, '100', '1', now)),
       );
       const slots = waits.map((wait) => now + wait).sort((a, b) => a - b);
-      expect(slots.filter((slot) => slot === now)).toHaveLength(5);
+      // Waits are whole ms, rounded up; the fleet-wide limiter spaces even the free ones by its (tiny) interval.
+      expect(slots.filter((slot) => slot <= now + 1)).toHaveLength(5);
       for (let i = 0; i + 5 < slots.length; i += 1) {
         expect(slots[i + 5]! - slots[i]!).toBeGreaterThanOrEqual(2000 + MARGIN);
       }
     });
 
-    it('agrees with computeBucketFreeAt on when the next slot is', async () => {
+    it('follows its newest slot, and its 5th newest by a window + margin', async () => {
       const now = 40_000_000;
-      for (const offset of [0, 10, 20, 400, 900, 950])
-        await workerA.reserveBucketSlot('101', 'hash', '2', now + offset);
-      const later = now + 1000;
-      const [state] = await workerB.fetchBucketStates('101', 'hash', ['2']);
-      const predicted = computeBucketFreeAt(state!, later, MARGIN);
-      expect(later + (await workerB.reserveBucketSlot('101', 'hash', '2', later))).toBe(predicted);
+      for (const offset of [0, 10, 20, 400]) await reserveOn(fastA, '101', '2', now + offset);
+      // In order: no earlier than the newest reserved slot (and a fleet-wide interval after it, rounded up).
+      expect(await reserveOn(fastB, '101', '2', now + 100)).toBe(301);
+      // Five reserved: the next follows the 5th newest (at +0) by the window and the margin.
+      expect(await reserveOn(fastB, '101', '2', now + 1000)).toBe(2000 + MARGIN - 1000);
     });
 
-    it('keeps webhooks of one channel apart', async () => {
+    it('keeps webhooks of one channel, and buckets of one webhook, apart', async () => {
       const now = 50_000_000;
-      for (let i = 0; i < 5; i += 1) await workerA.reserveBucketSlot('102', 'hash', '3', now);
-      expect(await workerB.reserveBucketSlot('102', 'hash', '4', now)).toBe(0);
-      expect(await workerB.reserveBucketSlot('102', 'hash', '3', now)).toBeGreaterThan(0);
+      for (let i = 0; i < 5; i += 1) await reserveOn(fastA, '102', '3', now);
+      expect(await reserveOn(fastB, '102', '4', now)).toBeLessThanOrEqual(1);
+      expect((await fastB.reserveSendSlot('102', 'message', ['3'], now, false))!.waitMs).toBeLessThanOrEqual(
+        1,
+      );
+      expect(await reserveOn(fastB, '102', '3', now)).toBeGreaterThan(2000);
+    });
+  });
+
+  describe("a channel's pool", () => {
+    it('spreads concurrent requests of two clients over its webhooks', async () => {
+      const now = 55_000_000;
+      const slots = await Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          (index % 2 === 0 ? fastA : fastB).reserveSendSlot('103', 'execute', ['a', 'b'], now, false),
+        ),
+      );
+      const used = slots.map((slot) => slot!.webhookId);
+      expect(used.filter((id) => id === 'a')).toHaveLength(5);
+      expect(used.filter((id) => id === 'b')).toHaveLength(5);
+      expect(Math.max(...slots.map((slot) => slot!.waitMs))).toBeLessThanOrEqual(1);
+      // Both full: the next waits a window, on whichever frees first.
+      expect((await fastA.reserveSendSlot('103', 'execute', ['a', 'b'], now, false))!.waitMs).toBeGreaterThan(
+        2000,
+      );
+    });
+
+    it('asks to grow, reserving nothing, only when every webhook is full and it may grow', async () => {
+      const now = 56_000_000;
+      for (let i = 0; i < 5; i += 1) await reserveOn(fastA, '104', 'a', now);
+      expect(await fastB.reserveSendSlot('104', 'execute', ['a'], now, true)).toBeNull();
+      expect(
+        (await redisA.hget(buildBucketKey(fastPrefix, '104', 'execute', 'a'), 'slots'))!.split(','),
+      ).toHaveLength(5);
+      // With room on one webhook there is no growing.
+      expect(await fastB.reserveSendSlot('104', 'execute', ['a', 'b'], now, true)).toEqual({
+        webhookId: 'b',
+        waitMs: expect.any(Number),
+      });
+      // Not allowed to grow: it waits on the full one instead.
+      expect((await fastB.reserveSendSlot('104', 'execute', ['a'], now, false))!.waitMs).toBeGreaterThan(
+        2000,
+      );
     });
   });
 
   describe('when Discord reports on a bucket', () => {
     it('blocks every client until the reset when nothing remains', async () => {
       const now = 60_000_000;
-      await workerA.recordBucketResponse(
+      await fastA.recordBucketResponse(
         '200',
-        'hash',
+        'execute',
         '1',
         now,
         observation({ limit: 5, remaining: 0, resetAfterMs: 800 }),
         false,
       );
-      expect(await workerB.reserveBucketSlot('200', 'hash', '1', now)).toBe(800 + MARGIN);
+      expect(await fastB.fetchBlockMs('200', 'execute', '1', now)).toBe(800 + MARGIN);
+      expect(await reserveOn(fastB, '200', '1', now)).toBe(800 + MARGIN);
     });
 
     it('blocks for a 429 retry_after', async () => {
       const now = 61_000_000;
-      const blockedUntil = await workerA.recordBucketResponse(
+      const blockedUntil = await fastA.recordBucketResponse(
         '201',
-        'hash',
+        'execute',
         '1',
         now,
         observation({ retryAfterMs: 1200 }),
         true,
       );
       expect(blockedUntil).toBe(now + 1200 + MARGIN);
-      expect(await workerB.reserveBucketSlot('201', 'hash', '1', now + 100)).toBe(1100 + MARGIN);
+      expect(await reserveOn(fastB, '201', '1', now + 100)).toBe(1100 + MARGIN);
+      expect(await fastB.fetchBlockMs('201', 'execute', '2', now + 100)).toBe(0);
     });
 
     it("learns the limit and the window from a window's first response", async () => {
       const now = 62_000_000;
-      await workerA.recordBucketResponse(
+      await fastA.recordBucketResponse(
         '202',
-        'hash',
+        'execute',
         '1',
         now,
         observation({ limit: 2, remaining: 1, resetAfterMs: 200 }),
         false,
       );
-      const [state] = await workerB.fetchBucketStates('202', 'hash', ['1']);
-      expect(state).toMatchObject({ limit: 2, windowMs: 200 });
+      expect(await redisB.hgetall(buildBucketKey(fastPrefix, '202', 'execute', '1'))).toMatchObject({
+        limit: '2',
+        windowMs: '200',
+      });
+      // Two per 200 ms + margin from now on.
+      const waits = [];
+      for (let i = 0; i < 3; i += 1) waits.push(await reserveOn(fastB, '202', '1', now));
+      expect(waits[2]).toBeGreaterThanOrEqual(200 + MARGIN);
     });
 
     it('counts requests Discord saw but we did not reserve', async () => {
       const now = 63_000_000;
       // Discord says 4 of 5 are spent in the open window; we reserved none.
-      await workerA.recordBucketResponse(
+      await fastA.recordBucketResponse(
         '203',
-        'hash',
+        'execute',
         '1',
         now,
         observation({ limit: 5, remaining: 1, resetAfterMs: 1500 }),
         false,
       );
-      expect(await workerB.reserveBucketSlot('203', 'hash', '1', now)).toBe(0);
+      expect(await reserveOn(fastB, '203', '1', now)).toBe(0);
       // Those four sat at the start of Discord's window (2000 - 1500 ms ago): the next slot follows its reset.
-      expect(await workerB.reserveBucketSlot('203', 'hash', '1', now)).toBe(1500 + MARGIN);
+      expect(await reserveOn(fastB, '203', '1', now)).toBe(1500 + MARGIN);
     });
   });
 });

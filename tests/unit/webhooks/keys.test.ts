@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   buildBucketKey,
   buildChannelTag,
+  buildGlobalBlockKey,
+  buildGlobalSlotsKey,
   buildNoticeKey,
   buildPoolGrowthBlockedKey,
   buildUnavailableKey,
@@ -22,7 +24,6 @@ describe('webhook keys', () => {
     buildPoolGrowthBlockedKey('chorus', channelId),
     buildNoticeKey('chorus', channelId, 'MissingPermissions'),
     buildUnavailableKey('chorus', channelId),
-    buildBucketKey('chorus', channelId, 'abcdef', '987654321098765432'),
   ];
 
   it('puts every key of a channel in one hash slot', () => {
@@ -34,7 +35,17 @@ describe('webhook keys', () => {
       expect(key.startsWith(`chorus:webhooks:${buildChannelTag(channelId)}:`)).toBe(true);
   });
 
-  it('keys a bucket by bucket hash and webhook id', () => {
-    expect(buildBucketKey('p', '1', 'hash', '2')).toBe('p:webhooks:{c:1}:bucket:hash:2');
+  it('puts the fleet-wide limiter and every bucket in one hash slot, so one script reserves both', () => {
+    const rateKeys = [
+      buildGlobalSlotsKey('chorus'),
+      buildGlobalBlockKey('chorus'),
+      buildBucketKey('chorus', channelId, 'execute', '987654321098765432'),
+      buildBucketKey('chorus', '42', 'message', '7'),
+    ];
+    expect(new Set(rateKeys.map(hashTagOf))).toEqual(new Set(['rate']));
+  });
+
+  it('keys a bucket by channel, bucket name and webhook id', () => {
+    expect(buildBucketKey('p', '1', 'execute', '2')).toBe('p:webhooks:{rate}:bucket:1:execute:2');
   });
 });

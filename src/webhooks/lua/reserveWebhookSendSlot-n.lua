@@ -1,0 +1,120 @@
+--[[
+  Picks the webhook of a channel's pool that can send soonest and reserves that send time on its bucket and on
+  the fleet-wide limiter together, in one step. Reserving the two one after the other let the first go stale
+  while the request queued for the second (hundreds of requests across many channels wait on the fleet-wide
+  limiter), and choosing the webhook from a read made before the reservation sent concurrent requests all to the
+  same webhook of a pool while the other idled.
+
+  A bucket (Discord: `limit` per `window`, a fixed window opening at its first request): its slots are handed out
+  in order; a slot comes no earlier than the newest one, than `blockedUntil`, and than the `limit`-th newest plus
+  window + margin. Then no window of Discord's, wherever it opens, sees more than `limit` of them.
+
+  The fleet-wide limiter (Discord counts requests without a bot token per IP, whichever process sends them):
+  reserved send times at least `interval` apart, in a sorted set. The caller folds its margin into `interval`
+  ((window + margin) / rate), so sends arriving late by up to the margin still leave every window of Discord's
+  with at most `rate` requests. A request takes the first gap at or after its bucket allows it, so a turn a
+  waiting bucket cannot use goes to another bucket instead of being wasted.
+
+  KEYS[1]     fleet-wide reservations (sorted set: member and score = send time, Unix ms, fractional)
+  KEYS[2]     fleet-wide block (string: no send before this Unix ms, after a global 429)
+  KEYS[3..]   the pool's bucket keys, one per webhook, in the caller's order of preference (hash: limit,
+              windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
+  ARGV[1]     now, Unix ms
+  ARGV[2]     fleet-wide interval between sends, ms (fractional)
+  ARGV[3]     bucket limit to assume until Discord told one
+  ARGV[4]     bucket window (ms) to assume until Discord told one
+  ARGV[5]     safety margin, ms
+  ARGV[6]     how long an idle bucket keeps what it learned, ms
+  ARGV[7]     1 when the pool may grow: then, if every bucket is full or blocked, nothing is reserved
+  Returns     {index of the chosen bucket among KEYS[3..] (1-based), ms to wait before sending, rounded up};
+              {0, 0} when the pool should grow first
+]]
+local globalKey = KEYS[1]
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local defaultLimit = tonumber(ARGV[3])
+local defaultWindowMs = tonumber(ARGV[4])
+local marginMs = tonumber(ARGV[5])
+local idleTtlMs = tonumber(ARGV[6])
+local mayGrow = ARGV[7] == '1'
+
+local notBefore = math.max(now, tonumber(redis.call('GET', KEYS[2])) or 0)
+
+-- Each bucket's earliest free time and room left in its window.
+local buckets = {}
+local earliest = math.huge
+local anyRoom = false
+for index = 3, #KEYS do
+  local state = redis.call('HMGET', KEYS[index], 'limit', 'windowMs', 'blockedUntil', 'slots')
+  local limit = math.max(1, tonumber(state[1]) or defaultLimit)
+  local span = (tonumber(state[2]) or defaultWindowMs) + marginMs
+  local blockedUntil = tonumber(state[3]) or 0
+  local slots = {}
+  if state[4] then
+    for value in string.gmatch(state[4], '[^,]+') do
+      local slot = tonumber(value)
+      if slot and slot > now - span then
+        slots[#slots + 1] = slot
+      end
+    end
+  end
+  local freeAt = math.max(notBefore, blockedUntil)
+  if #slots > 0 then
+    freeAt = math.max(freeAt, slots[#slots])
+  end
+  if #slots >= limit then
+    freeAt = math.max(freeAt, slots[#slots - limit + 1] + span)
+  end
+  local room = 0
+  if blockedUntil <= now then
+    room = math.max(0, limit - #slots)
+  end
+  anyRoom = anyRoom or room > 0
+  earliest = math.min(earliest, freeAt)
+  buckets[#buckets + 1] = { key = KEYS[index], limit = limit, span = span, slots = slots, freeAt = freeAt, room = room }
+end
+
+if mayGrow and not anyRoom then
+  return { 0, 0 }
+end
+
+-- The fleet-wide reservations that can be in the way: no reservation closer than `interval` on either side.
+redis.call('ZREMRANGEBYSCORE', globalKey, '-inf', string.format('(%.3f', now - interval))
+local taken = redis.call('ZRANGEBYSCORE', globalKey, string.format('(%.3f', earliest - interval), '+inf')
+local function firstGapFrom(at)
+  for _, member in ipairs(taken) do
+    local other = tonumber(member)
+    if other >= at + interval then
+      break
+    end
+    if other > at - interval then
+      at = other + interval
+    end
+  end
+  return at
+end
+
+-- Soonest send; on a tie, the bucket with the most room (a busy channel spreads over its pool), then the first.
+local chosen, chosenAt
+for index, bucket in ipairs(buckets) do
+  local at = firstGapFrom(bucket.freeAt)
+  if chosen == nil or at < chosenAt or (at == chosenAt and bucket.room > buckets[chosen].room) then
+    chosen, chosenAt = index, at
+  end
+end
+
+local bucket = buckets[chosen]
+redis.call('ZADD', globalKey, chosenAt, string.format('%.3f', chosenAt))
+local globalTail = tonumber(redis.call('ZRANGE', globalKey, -1, -1)[1])
+redis.call('PEXPIRE', globalKey, math.ceil(globalTail - now + interval) + 1000)
+
+local slots = bucket.slots
+slots[#slots + 1] = chosenAt
+-- Only the newest `limit` slots can hold back a later reservation.
+local kept = {}
+for i = math.max(1, #slots - bucket.limit + 1), #slots do
+  kept[#kept + 1] = string.format('%.3f', slots[i])
+end
+redis.call('HSET', bucket.key, 'slots', table.concat(kept, ','))
+redis.call('PEXPIRE', bucket.key, math.ceil(chosenAt - now + bucket.span) + idleTtlMs)
+return { chosen, math.ceil(chosenAt - now) }
