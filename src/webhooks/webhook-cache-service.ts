@@ -165,7 +165,7 @@ export class WebhookCacheService {
           await repository.releaseLock(channelId, lockToken);
         }
       }
-      const pool = await this.#waitForHolder(channelId);
+      const pool = await this.#waitForHolder(channelId, 0);
       if (pool.length > 0) return pool;
       // The holder failed; if Discord refused it for good, so it would refuse us.
       await this.#throwIfRecentlyRefused(channelId);
@@ -179,15 +179,18 @@ export class WebhookCacheService {
     );
   }
 
-  /** Polls Redis with backoff while another worker holds the lock; empty when it let go without a pool. */
-  async #waitForHolder(channelId: string): Promise<readonly WebhookCredentials[]> {
+  /**
+   * Polls Redis with backoff while another worker holds the lock, until the pool holds more than `size` webhooks
+   * (the holder created or grew it) or the holder let go; resolves to the pool then.
+   */
+  async #waitForHolder(channelId: string, size: number): Promise<readonly WebhookCredentials[]> {
     const { repository, lockTtlMs, now } = this.#options;
     const started = now();
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
       await sleep(delay);
       const pool = await repository.fetchPool(channelId);
-      if (pool.length > 0) return pool;
-      if (!(await repository.isLocked(channelId)) || now() - started > lockTtlMs) return [];
+      if (pool.length > size) return pool;
+      if (!(await repository.isLocked(channelId)) || now() - started > lockTtlMs) return pool;
     }
   }
 
@@ -237,7 +240,6 @@ export class WebhookCacheService {
     let pool: readonly WebhookCredentials[] = await repository.fetchPool(channelId);
     if (pool.length > 0 && pool.length < poolLimit && !(await repository.isGrowthBlocked(channelId))) {
       const lockToken = await repository.tryAcquireLock(channelId, lockTtlMs);
-      // Without the lock someone else is creating or growing: go on with what there is.
       if (lockToken !== null) {
         try {
           pool = await repository.fetchPool(channelId);
@@ -245,6 +247,9 @@ export class WebhookCacheService {
         } finally {
           await repository.releaseLock(channelId, lockToken);
         }
+      } else {
+        // Someone else is creating or growing it: its result, rather than queueing up on the busy webhooks.
+        pool = await this.#waitForHolder(channelId, pool.length);
       }
     }
     // Emptied meanwhile (a webhook was deleted): the normal lookup finds or creates one.
