@@ -1,30 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitMessage } from '../../../src/webhooks/message-splitter.js';
-
-const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})([^`\n]*)$/u;
-
-/** Whether every fence a chunk opens it also closes (line-based). */
-function isBalanced(chunk: string): boolean {
-  let open: string | null = null;
-  for (const line of chunk.split('\n')) {
-    const match = FENCE_LINE.exec(line);
-    if (match === null) continue;
-    const marker = match[1]!;
-    if (open === null) open = marker;
-    else if (marker[0] === open[0] && marker.length >= open.length && match[2]!.trim() === '') open = null;
-  }
-  return open === null;
-}
-
-/** Non-whitespace content with fence lines removed. */
-function content(text: string): string {
-  return text
-    .split('\n')
-    .filter((line) => !FENCE_LINE.test(line))
-    .join('')
-    .replace(/\s+/gu, '');
-}
+import { contentOf, isBalanced } from '../../support/markdown-oracle.js';
 
 /** Markdown replies: prose, long words, unicode, and fenced blocks with or without a language. */
 const reply = fc
@@ -73,7 +50,7 @@ describe('splitMessage (property)', () => {
           expect(/\p{Cs}/u.test(chunk)).toBe(false);
         }
         expect(chunks[0]!.startsWith(prefix)).toBe(true);
-        expect(content(chunks.join('\n').slice(prefix.length))).toBe(content(text));
+        expect(contentOf(chunks.join('\n').slice(prefix.length))).toBe(contentOf(text));
       }),
       { numRuns: 300 },
     );

@@ -1,29 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { splitMessage } from '../../../src/webhooks/message-splitter.js';
-
-const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})([^`\n]*)$/u;
-
-/** Whether every fence a chunk opens it also closes (line-based, like the splitter and CommonMark). */
-function isBalanced(chunk: string): boolean {
-  let open: string | null = null;
-  for (const line of chunk.split('\n')) {
-    const match = FENCE_LINE.exec(line);
-    if (match === null) continue;
-    const marker = match[1]!;
-    if (open === null) open = marker;
-    else if (marker[0] === open[0] && marker.length >= open.length && match[2]!.trim() === '') open = null;
-  }
-  return open === null;
-}
-
-/** Non-whitespace content with fence lines removed: what splitting must keep, in order. */
-function content(text: string): string {
-  return text
-    .split('\n')
-    .filter((line) => !FENCE_LINE.test(line))
-    .join('')
-    .replace(/\s+/gu, '');
-}
+import { contentOf, isBalanced } from '../../support/markdown-oracle.js';
 
 function expectWellFormed(text: string, chunks: readonly string[], maxLength = 2000): void {
   for (const chunk of chunks) {
@@ -32,7 +9,7 @@ function expectWellFormed(text: string, chunks: readonly string[], maxLength = 2
     expect(isBalanced(chunk)).toBe(true);
     expect(/\p{Cs}/u.test(chunk)).toBe(false);
   }
-  expect(content(chunks.join('\n'))).toBe(content(text));
+  expect(contentOf(chunks.join('\n'))).toBe(contentOf(text));
 }
 
 describe('splitMessage', () => {
