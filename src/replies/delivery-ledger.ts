@@ -1,4 +1,4 @@
-import { loadScripts, type RedisClient, registerScripts, runScript } from '../redis/index.js';
+import { loadScripts, RedisBatch, type RedisClient, registerScripts, runScript } from '../redis/index.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
 
 // Read once per process at import: the scripts are part of the code, like the modules beside them.
@@ -56,6 +56,14 @@ export type ChunkClaim =
    */
   | { readonly kind: 'claimed'; readonly previousClaimAt: number | null };
 
+/** What {@link DeliveryLedger.decideReply} recorded and claimed. */
+export interface DecidedReply {
+  /** The recorded answer: this attempt's, or an earlier attempt's when there was one. */
+  readonly decision: ReplyDecision;
+  /** The claim on its first chunk, for the attempt that decided. */
+  readonly firstChunk: ChunkClaim;
+}
+
 type ClaimReply =
   | [code: 1, messageId: string]
   | [code: 2, leaseUntil: number]
@@ -79,8 +87,11 @@ export class DeliveryLedger {
     this.options = { ttlSeconds: 86_400, claimLeaseMs: 20_000, ...options };
   }
 
-  async fetch(userId: string, jobId: string): Promise<DeliveryRecord> {
-    const fields = await this.redis.hgetall(this.key(userId, jobId));
+  async fetch(userId: string, jobId: string, batch?: RedisBatch): Promise<DeliveryRecord> {
+    const key = this.key(userId, jobId);
+    const fields = await RedisBatch.send<Record<string, string>>(this.redis, batch, key, (pipeline) =>
+      pipeline.hgetall(key),
+    );
     const posted = new Map<number, string>();
     const intents = new Map<number, number>();
     for (const [field, value] of Object.entries(fields)) {
@@ -93,23 +104,26 @@ export class DeliveryLedger {
   }
 
   /**
-   * Records the answer once (HSETNX of the whole decision, so it is all or nothing) and returns the
-   * recorded one: an earlier attempt's when there was one.
+   * Records the answer once (the whole decision in one field, so it is all or nothing) and claims its first
+   * chunk for `owner`, who posts it next (as {@link DeliveryLedger.claimChunk} would, in the same script).
+   * Returns the recorded answer: an earlier attempt's when there was one.
    */
-  async decideReply(userId: string, jobId: string, decision: ReplyDecision): Promise<ReplyDecision> {
-    const key = this.key(userId, jobId);
-    const index = buildDeliveryIndexKey(this.options.prefix, userId);
-    // One slot (the user's tag): the record and its index entry are written in one transaction.
-    const results = await this.redis
-      .multi()
-      .hsetnx(key, 'decision', JSON.stringify(decision))
-      .expire(key, this.options.ttlSeconds)
-      .hget(key, 'decision')
-      .sadd(index, jobId)
-      .expire(index, this.options.ttlSeconds)
-      .exec();
-    const stored = results?.[2]?.[1];
-    return typeof stored === 'string' ? (JSON.parse(stored) as ReplyDecision) : decision;
+  async decideReply(
+    userId: string,
+    jobId: string,
+    decision: ReplyDecision,
+    owner: string,
+    now: number,
+  ): Promise<DecidedReply> {
+    registerScripts(this.redis, REPLY_SCRIPTS);
+    // One slot (the user's tag): the record and its index entry are written by one script.
+    const [stored, ...claim] = await runScript<[string, ...ClaimReply]>(
+      this.redis,
+      'decideReply',
+      [this.key(userId, jobId), buildDeliveryIndexKey(this.options.prefix, userId)],
+      [JSON.stringify(decision), jobId, this.options.ttlSeconds, owner, now, this.options.claimLeaseMs],
+    );
+    return { decision: JSON.parse(stored) as ReplyDecision, firstChunk: toChunkClaim(claim) };
   }
 
   /** Erases every delivery record of a user (/forget-me); returns how many there were. */
@@ -136,22 +150,14 @@ export class DeliveryLedger {
     now: number,
   ): Promise<ChunkClaim> {
     registerScripts(this.redis, REPLY_SCRIPTS);
-    const reply = await runScript<ClaimReply>(
-      this.redis,
-      'claimDeliveryChunk',
-      [this.key(userId, jobId)],
-      [chunkIndex, owner, now, this.options.claimLeaseMs, this.options.ttlSeconds],
+    return toChunkClaim(
+      await runScript<ClaimReply>(
+        this.redis,
+        'claimDeliveryChunk',
+        [this.key(userId, jobId)],
+        [chunkIndex, owner, now, this.options.claimLeaseMs, this.options.ttlSeconds],
+      ),
     );
-    switch (reply[0]) {
-      case 1:
-        return { kind: 'posted', messageId: String(reply[1]) };
-      case 2:
-        return { kind: 'busy', leaseUntil: Number(reply[1]) };
-      case 3:
-        return { kind: 'claimed', previousClaimAt: Number(reply[1]) };
-      case 4:
-        return { kind: 'claimed', previousClaimAt: null };
-    }
   }
 
   /** Extends `owner`'s claim on a chunk whose post is still running by one lease from `now`. */
@@ -181,16 +187,30 @@ export class DeliveryLedger {
     return Math.floor(this.options.claimLeaseMs / 3);
   }
 
-  async recordPosted(userId: string, jobId: string, chunkIndex: number, messageId: string): Promise<void> {
-    await this.redis.hset(this.key(userId, jobId), `posted:${chunkIndex}`, messageId);
+  async recordPosted(
+    userId: string,
+    jobId: string,
+    chunkIndex: number,
+    messageId: string,
+    batch?: RedisBatch,
+  ): Promise<void> {
+    const key = this.key(userId, jobId);
+    await RedisBatch.send(this.redis, batch, key, (pipeline) =>
+      pipeline.hset(key, `posted:${chunkIndex}`, messageId),
+    );
   }
 
   /**
    * Claims the job's one history append: true for the first attempt to ask, false once any has. Claimed before
    * appending, so two attempts never both append (an attempt dying in between loses one remembered turn).
    */
-  async claimHistoryAppend(userId: string, jobId: string): Promise<boolean> {
-    return (await this.redis.hsetnx(this.key(userId, jobId), 'history', '1')) === 1;
+  async claimHistoryAppend(userId: string, jobId: string, batch?: RedisBatch): Promise<boolean> {
+    const key = this.key(userId, jobId);
+    return (
+      (await RedisBatch.send<number>(this.redis, batch, key, (pipeline) =>
+        pipeline.hsetnx(key, 'history', '1'),
+      )) === 1
+    );
   }
 
   private async moveLease(
@@ -211,5 +231,18 @@ export class DeliveryLedger {
 
   private key(userId: string, jobId: string): string {
     return buildDeliveryKey(this.options.prefix, userId, jobId);
+  }
+}
+
+function toChunkClaim(reply: ClaimReply): ChunkClaim {
+  switch (reply[0]) {
+    case 1:
+      return { kind: 'posted', messageId: String(reply[1]) };
+    case 2:
+      return { kind: 'busy', leaseUntil: Number(reply[1]) };
+    case 3:
+      return { kind: 'claimed', previousClaimAt: Number(reply[1]) };
+    case 4:
+      return { kind: 'claimed', previousClaimAt: null };
   }
 }

@@ -9,10 +9,13 @@ import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
 import type { ConversationGate, ReplyAdmission } from '../queue/index.js';
 import { type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
+import { RedisBatch } from '../redis/index.js';
 import type {
   ApiKeyRepository,
+  ApiKeyring,
   ChannelActivityRepository,
   ConversationRepository,
+  ConversationTurn,
   MessageEventRepository,
   MessageIndexRepository,
   Personality,
@@ -29,7 +32,7 @@ import {
 } from '../webhooks/index.js';
 import type { CancellationListener } from './cancellation-listener.js';
 import { buildChatMessages, buildUserTurn } from './chat-messages.js';
-import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
+import type { ChunkClaim, DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
 import type { TypingIndicator } from './typing-indicator.js';
 
@@ -87,6 +90,30 @@ export interface ReplyProcessorOptions {
 /** A chunk of the reply is being posted by another attempt of the same job: come back at the latest then. */
 interface DeliveryBusy {
   readonly busyUntil: number;
+}
+
+/** The answer an attempt posts. */
+interface Delivery {
+  readonly decision: ReplyDecision;
+  /** The claim on chunk 0 made with the decision (null when the decision was an earlier attempt's). */
+  readonly firstChunk: ChunkClaim | null;
+}
+
+/** Every chunk of the answer is in the channel. */
+interface Delivered {
+  /**
+   * Whether this attempt won the history append, asked for with the last chunk's record; null when it did not
+   * record the last chunk (an earlier attempt had) or was not asked to.
+   */
+  readonly historyClaimed: boolean | null;
+}
+
+/** What the AI call needs besides the personality, read with the delivery record. */
+interface AnswerContext {
+  /** The message's latest text when it was edited. */
+  readonly edited: string | null;
+  readonly history: readonly ConversationTurn[];
+  readonly keyring: ApiKeyring;
 }
 
 /** How a job ended, returned as the BullMQ job's result. */
@@ -178,18 +205,28 @@ export class ReplyProcessor {
         record.posted.size > 0 ||
         (error instanceof WebhookUnavailableError && TOLD_OR_UNREACHABLE.has(error.reason));
       if (!alreadyTold) {
-        const decision = await this.deps.ledger.decideReply(data.authorId, jobId, {
-          chunks: [ReplyMessages.failed()],
-          reply: ReplyMessages.failed(),
-          isNotice: true,
-          asBot: true,
-        });
         const owner = `notice-${randomUUID()}`;
-        const busy = await this.post(data, jobId, decision, record, null, owner);
-        if (busy !== null) {
+        const notice = ReplyMessages.failed();
+        const delivery = await this.deps.ledger.decideReply(
+          data.authorId,
+          jobId,
+          { chunks: [notice], reply: notice, isNotice: true, asBot: true },
+          owner,
+          this.deps.now(),
+        );
+        const posted = await this.post(data, jobId, delivery, record, null, owner, false);
+        if ('busyUntil' in posted) {
           // A dead attempt's claim on a maybe-posted chunk: once it lapses, look for that chunk, else post.
-          await sleep(Math.max(0, busy.busyUntil - this.deps.now()));
-          await this.post(data, jobId, decision, record, null, owner);
+          await sleep(Math.max(0, posted.busyUntil - this.deps.now()));
+          await this.post(
+            data,
+            jobId,
+            { decision: delivery.decision, firstChunk: null },
+            record,
+            null,
+            owner,
+            false,
+          );
         }
       }
     } finally {
@@ -198,26 +235,39 @@ export class ReplyProcessor {
   }
 
   private async deliver(job: ReplyJob, jobId: string, owner: string): Promise<ReplyOutcome | DeliveryBusy> {
-    const record = await this.deps.ledger.fetch(job.authorId, jobId);
-    const personality = await this.deps.personalities.fetchById(job.personalityId);
-    let decision = record.decision;
-    if (decision === null) {
-      if (await this.deps.messageEvents.isDeleted(job.messageId)) return 'cancelled';
-      const answer = personality ? await this.answer(job, personality) : this.personalityGone();
+    // Everything the attempt may need before the AI call, in one round trip (a retry that finds a decision
+    // uses only the first three).
+    const [record, personality, deleted, edited, history, keyring] = await RedisBatch.together((batch) =>
+      Promise.all([
+        this.deps.ledger.fetch(job.authorId, jobId, batch),
+        this.deps.personalities.fetchById(job.personalityId, batch),
+        this.deps.messageEvents.isDeleted(job.messageId, batch),
+        this.deps.messageEvents.fetchEdit(job.messageId, batch),
+        this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId, batch),
+        this.deps.apiKeys.fetchKeyring(job.authorId, batch),
+      ]),
+    );
+    let delivery: Delivery;
+    if (record.decision === null) {
+      if (deleted) return 'cancelled';
+      const answer = personality
+        ? await this.answer(job, personality, { edited, history, keyring })
+        : this.personalityGone();
       if (answer === 'cancelled') return 'cancelled';
-      decision = await this.deps.ledger.decideReply(job.authorId, jobId, answer);
+      delivery = await this.deps.ledger.decideReply(job.authorId, jobId, answer, owner, this.deps.now());
+    } else {
+      // A deletion before anything was posted still cancels; after the first chunk the reply is completed.
+      if (record.posted.size === 0 && deleted) return 'cancelled';
+      delivery = { decision: record.decision, firstChunk: null };
     }
-    // A deletion before anything was posted still cancels; after the first chunk the reply is completed.
-    if (record.posted.size === 0 && (await this.deps.messageEvents.isDeleted(job.messageId)))
-      return 'cancelled';
-    const busy = await this.post(job, jobId, decision, record, personality, owner);
-    if (busy !== null) return busy;
+    const { decision } = delivery;
+    const remember = !decision.isNotice && personality !== null && !record.historyAppended;
+    const posted = await this.post(job, jobId, delivery, record, personality, owner, remember);
+    if ('busyUntil' in posted) return posted;
 
     if (
-      !decision.isNotice &&
-      personality &&
-      !record.historyAppended &&
-      (await this.deps.ledger.claimHistoryAppend(job.authorId, jobId))
+      remember &&
+      (posted.historyClaimed ?? (await this.deps.ledger.claimHistoryAppend(job.authorId, jobId)))
     ) {
       await this.deps.conversations.appendTurns(job.authorId, job.channelId, job.personalityId, [
         {
@@ -232,21 +282,23 @@ export class ReplyProcessor {
     return decision.isNotice ? 'notice' : 'replied';
   }
 
-  private async answer(job: ReplyJob, personality: Personality): Promise<ReplyDecision | 'cancelled'> {
-    const [edited, history, userKey] = await Promise.all([
-      this.deps.messageEvents.fetchEdit(job.messageId),
-      this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId),
-      this.deps.apiKeys.fetch(job.authorId, personality.provider),
-    ]);
+  private async answer(
+    job: ReplyJob,
+    personality: Personality,
+    context: AnswerContext,
+  ): Promise<ReplyDecision | 'cancelled'> {
+    const content = context.edited ?? job.content;
     const messages = buildChatMessages({
       systemPrompt: personality.systemPrompt,
       personalityName: personality.name,
-      history,
+      history: context.history,
       authorName: job.authorName,
-      content: edited ?? job.content,
+      content,
     });
+    const userKey = context.keyring.open(personality.provider);
     const watch = this.deps.cancellations.watch(job.messageId);
     const endTyping = this.deps.typing.begin(job.channelId);
+    let answer: { readonly text: string; readonly isNotice: boolean };
     try {
       const result = await this.deps.ai.complete({
         provider: personality.provider,
@@ -256,34 +308,44 @@ export class ReplyProcessor {
         userKey,
         signal: watch.signal,
       });
-      const reply =
+      const text =
         result.content.trim().length > 0 ? result.content : ReplyMessages.emptyAnswer(personality.name);
-      const chunks = splitMessage(reply, {
-        prefix: await this.buildQuote(job, edited ?? job.content),
-        maxLength: this.chunkLength(job, personality),
-      });
-      return { chunks, reply, isNotice: false, asBot: false };
+      answer = { text, isNotice: false };
     } catch (error) {
-      if (error instanceof ProviderUnavailableError || error instanceof ProviderRejectedError) {
-        const notice = buildProviderNotice(personality.name, error);
-        return { chunks: [notice], reply: notice, isNotice: true, asBot: false };
+      if (!(error instanceof ProviderUnavailableError || error instanceof ProviderRejectedError)) {
+        // Only the author's deletion cancels the reply; the service closing (shutdown) is rethrown for process().
+        if (error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled && watch.signal.aborted)
+          return 'cancelled';
+        throw error;
       }
-      // Only the author's deletion cancels the reply; the service closing (shutdown) is rethrown for process().
-      if (error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled && watch.signal.aborted)
-        return 'cancelled';
-      throw error;
+      answer = { text: buildProviderNotice(personality.name, error), isNotice: true };
     } finally {
       endTyping();
       watch.release();
     }
+    // One round trip after the call: a deletion meanwhile still cancels, and the quote needs the channel's
+    // newest message.
+    const [deleted, latest] = await RedisBatch.together((batch) =>
+      Promise.all([
+        this.deps.messageEvents.isDeleted(job.messageId, batch),
+        answer.isNotice ? null : this.deps.channelActivity.fetchLatest(job.channelId, batch),
+      ]),
+    );
+    if (deleted) return 'cancelled';
+    if (answer.isNotice) return { chunks: [answer.text], reply: answer.text, isNotice: true, asBot: false };
+    const chunks = splitMessage(answer.text, {
+      prefix: this.buildQuote(job, latest, content),
+      maxLength: this.chunkLength(job, personality),
+    });
+    return { chunks, reply: answer.text, isNotice: false, asBot: false };
   }
 
   /**
-   * Webhooks cannot reply natively: when other messages came after the user's, the answer opens with a quote
-   * line naming the asker and linking to their message, so it is clear what it answers.
+   * Webhooks cannot reply natively: when other messages came after the user's (`latest` is the channel's
+   * newest), the answer opens with a quote line naming the asker and linking to their message, so it is clear
+   * what it answers.
    */
-  private async buildQuote(job: ReplyJob, content: string): Promise<string | undefined> {
-    const latest = await this.deps.channelActivity.fetchLatest(job.channelId);
+  private buildQuote(job: ReplyJob, latest: string | null, content: string): string | undefined {
     if (!needsReplyQuote(latest, job.messageId)) return undefined;
     return buildReplyQuote({
       askerName: job.authorName,
@@ -305,50 +367,65 @@ export class ReplyProcessor {
     return { chunks: [notice], reply: notice, isNotice: true, asBot: true };
   }
 
+  /**
+   * Posts the chunks not posted yet, each claimed first. With `claimHistory`, the last chunk's record also
+   * claims the job's history append.
+   */
   private async post(
     job: ReplyJob,
     jobId: string,
-    decision: ReplyDecision,
+    delivery: Delivery,
     record: DeliveryRecord,
     personality: Personality | null,
     owner: string,
-  ): Promise<DeliveryBusy | null> {
+    claimHistory: boolean,
+  ): Promise<DeliveryBusy | Delivered> {
+    const { decision } = delivery;
     const target: PostTarget = {
       channelId: job.channelId,
       parentChannelId: job.parentChannelId,
       guildId: job.guildId,
     };
-    // Each chunk is indexed the moment it is posted: a user may reply to it before the rest are out.
-    const index = async (messageId: string) => {
-      if (personality === null || decision.asBot) return;
-      await this.deps.messageIndex.indexPosted({
-        messageIds: [messageId],
-        personalityId: personality.id,
-        userId: job.authorId,
-        channelId: job.channelId,
-        sourceMessageId: job.messageId,
-      });
+    let historyClaimed: boolean | null = null;
+    // Each chunk is recorded and indexed the moment it is posted (a user may reply to it before the rest are
+    // out), in one round trip: the record first, then the history claim that assumes it.
+    const recordPosted = async (chunkIndex: number, messageId: string) => {
+      const last = chunkIndex === decision.chunks.length - 1;
+      const [, , claimed] = await RedisBatch.together((batch) =>
+        Promise.all([
+          this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, messageId, batch),
+          personality === null || decision.asBot
+            ? undefined
+            : this.deps.messageIndex.indexPosted(
+                {
+                  messageIds: [messageId],
+                  personalityId: personality.id,
+                  userId: job.authorId,
+                  channelId: job.channelId,
+                  sourceMessageId: job.messageId,
+                },
+                batch,
+              ),
+          last && claimHistory ? this.deps.ledger.claimHistoryAppend(job.authorId, jobId, batch) : null,
+        ]),
+      );
+      if (last) historyClaimed = claimed;
     };
     for (const [chunkIndex, chunk] of decision.chunks.entries()) {
       if (record.posted.has(chunkIndex)) continue;
-      // The record was read at the start; the claim is decided now, atomically, against every other attempt.
-      const claim = await this.deps.ledger.claimChunk(
-        job.authorId,
-        jobId,
-        chunkIndex,
-        owner,
-        this.deps.now(),
-      );
+      // The record was read at the start; the claim is decided now, atomically, against every other attempt
+      // (chunk 0's with the decision, when this attempt made it).
+      const claim =
+        chunkIndex === 0 && delivery.firstChunk !== null
+          ? delivery.firstChunk
+          : await this.deps.ledger.claimChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now());
       if (claim.kind === 'posted') continue;
       if (claim.kind === 'busy') return { busyUntil: claim.leaseUntil };
       if (claim.previousClaimAt !== null) {
         // A previous attempt may have posted this chunk and died before recording it.
         const found = await this.findPosted(job, chunk, claim.previousClaimAt);
         if (found) {
-          await Promise.all([
-            this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, found),
-            index(found),
-          ]);
+          await recordPosted(chunkIndex, found);
           continue;
         }
       }
@@ -370,10 +447,7 @@ export class ReplyProcessor {
                 avatarUrl: personality.avatarUrl,
                 content: chunk,
               });
-        await Promise.all([
-          this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, posted.messageId),
-          index(posted.messageId),
-        ]);
+        await recordPosted(chunkIndex, posted.messageId);
       } catch (error) {
         // Refused, lost on the way, or posted but not recorded: either way no request of this attempt is in
         // flight any more. The next attempt looks for the chunk (in case it went through) and posts it only if
@@ -390,7 +464,7 @@ export class ReplyProcessor {
       }
     }
     this.log.debug({ channelId: job.channelId, chunks: decision.chunks.length }, 'reply delivered');
-    return null;
+    return { historyClaimed };
   }
 
   /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { UserApiKey } from '../ai/chat-completion.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
 import {
   API_KEY_IV_BYTES,
   buildApiKeyAad,
@@ -20,6 +21,15 @@ export interface ApiKeySummary {
   readonly fingerprint: string;
   /** Unix ms. */
   readonly updatedAt: number;
+}
+
+/** A user's stored keys, read at once but decrypted one provider at a time, when a call needs it. */
+export interface ApiKeyring {
+  /**
+   * The user's decrypted key for a provider, or null.
+   * @throws ChorusError Internal when the stored key does not decrypt (ENCRYPTION_KEY changed, or tampering).
+   */
+  open(provider: string): UserApiKey | null;
 }
 
 /** Options for {@link ApiKeyRepository}. */
@@ -66,7 +76,30 @@ export class ApiKeyRepository {
    * @throws ChorusError Internal when the stored key does not decrypt (ENCRYPTION_KEY changed, or tampering).
    */
   async fetch(userId: string, provider: string): Promise<UserApiKey | null> {
-    const record = parseRecord(await this.redis.hget(buildApiKeysKey(this.options.prefix, userId), provider));
+    return this.open(
+      userId,
+      provider,
+      await this.redis.hget(buildApiKeysKey(this.options.prefix, userId), provider),
+    );
+  }
+
+  /**
+   * Every key of the user, for a caller that does not know the provider yet (the reply worker reads them
+   * with the personality, in one round trip).
+   */
+  async fetchKeyring(userId: string, batch?: RedisBatch): Promise<ApiKeyring> {
+    const key = buildApiKeysKey(this.options.prefix, userId);
+    const records = await RedisBatch.send<Record<string, string>>(this.redis, batch, key, (pipeline) =>
+      pipeline.hgetall(key),
+    );
+    return {
+      open: (provider) =>
+        this.open(userId, provider, Object.hasOwn(records, provider) ? records[provider] : null),
+    };
+  }
+
+  private open(userId: string, provider: string, raw: string | null | undefined): UserApiKey | null {
+    const record = parseRecord(raw);
     if (!record) return null;
     try {
       const key = openApiKey({

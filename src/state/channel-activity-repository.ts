@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
 import { buildChannelLatestKey } from './keys.js';
 import { runStateScript, StateScript } from './state-scripts.js';
 
@@ -38,7 +39,8 @@ export class ChannelActivityRepository {
     );
   }
 
-  async fetchLatest(channelId: string): Promise<string | null> {
-    return this.redis.get(buildChannelLatestKey(this.options.prefix, channelId));
+  async fetchLatest(channelId: string, batch?: RedisBatch): Promise<string | null> {
+    const key = buildChannelLatestKey(this.options.prefix, channelId);
+    return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.get(key));
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
 import {
   buildConversationIndexKey,
   buildConversationKey,
@@ -53,11 +54,15 @@ export class ConversationRepository {
   }
 
   /** The conversation's turns, oldest first (empty when there is none or it expired). */
-  async fetchHistory(userId: string, channelId: string, personalityId: string): Promise<ConversationTurn[]> {
-    const entries = await this.redis.lrange(
-      buildConversationKey(this.options.prefix, userId, channelId, personalityId),
-      0,
-      -1,
+  async fetchHistory(
+    userId: string,
+    channelId: string,
+    personalityId: string,
+    batch?: RedisBatch,
+  ): Promise<ConversationTurn[]> {
+    const key = buildConversationKey(this.options.prefix, userId, channelId, personalityId);
+    const entries = await RedisBatch.send<string[]>(this.redis, batch, key, (pipeline) =>
+      pipeline.lrange(key, 0, -1),
     );
     return entries.flatMap((entry) => {
       const match = ENTRY.exec(entry);

@@ -11,7 +11,12 @@ export {
   openApiKey,
   sealApiKey,
 } from './api-key-cipher.js';
-export { ApiKeyRepository, type ApiKeyRepositoryOptions, type ApiKeySummary } from './api-key-repository.js';
+export {
+  ApiKeyRepository,
+  type ApiKeyRepositoryOptions,
+  type ApiKeyring,
+  type ApiKeySummary,
+} from './api-key-repository.js';
 export {
   ChannelActivityRepository,
   type ChannelActivityRepositoryOptions,

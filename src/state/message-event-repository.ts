@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
 import { buildCancelChannel, buildDeletedMessageKey, buildEditedMessageKey } from './keys.js';
 
 /** Options for {@link MessageEventRepository}. */
@@ -40,8 +41,9 @@ export class MessageEventRepository {
     );
   }
 
-  async isDeleted(messageId: string): Promise<boolean> {
-    return (await this.redis.exists(buildDeletedMessageKey(this.options.prefix, messageId))) === 1;
+  async isDeleted(messageId: string, batch?: RedisBatch): Promise<boolean> {
+    const key = buildDeletedMessageKey(this.options.prefix, messageId);
+    return (await RedisBatch.send<number>(this.redis, batch, key, (pipeline) => pipeline.exists(key))) === 1;
   }
 
   /** Tells every subscribed worker that `messageId` was deleted; returns how many received it. */
@@ -60,7 +62,8 @@ export class MessageEventRepository {
   }
 
   /** The latest edited text, or null when the message was not edited. */
-  async fetchEdit(messageId: string): Promise<string | null> {
-    return this.redis.get(buildEditedMessageKey(this.options.prefix, messageId));
+  async fetchEdit(messageId: string, batch?: RedisBatch): Promise<string | null> {
+    const key = buildEditedMessageKey(this.options.prefix, messageId);
+    return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.get(key));
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
 import { buildPostedMessageKey } from './keys.js';
 
 /** Who posted a message as a personality, and for whom. */
@@ -48,24 +49,27 @@ export class MessageIndexRepository {
     this.options = { ...DefaultMessageIndexRepositoryOptions, ...options };
   }
 
-  /** Records every chunk a personality posted (one round trip; each entry is independent). */
-  async indexPosted(input: PostedMessage & { readonly messageIds: readonly string[] }): Promise<void> {
+  /** Records every chunk a personality posted: one round trip, or a share of `batch`'s. */
+  async indexPosted(
+    input: PostedMessage & { readonly messageIds: readonly string[] },
+    batch?: RedisBatch,
+  ): Promise<void> {
     const record = JSON.stringify({
       personalityId: input.personalityId,
       userId: input.userId,
       channelId: input.channelId,
       sourceMessageId: input.sourceMessageId,
     });
-    await Promise.all(
-      input.messageIds.map((messageId) =>
-        this.redis.set(
-          buildPostedMessageKey(this.options.prefix, messageId),
-          record,
-          'PX',
-          this.options.ttlMs,
-        ),
-      ),
-    );
+    const write = (target: RedisBatch) =>
+      Promise.all(
+        input.messageIds.map((messageId) => {
+          const key = buildPostedMessageKey(this.options.prefix, messageId);
+          return RedisBatch.send(this.redis, target, key, (pipeline) =>
+            pipeline.set(key, record, 'PX', this.options.ttlMs),
+          );
+        }),
+      );
+    await (batch === undefined ? RedisBatch.together(write) : write(batch));
   }
 
   /** The personality that posted `messageId`, or null (not ours, or older than the TTL). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DiscordLimits } from '../discord/index.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
 import { ActivationRepository } from './activation-repository.js';
 import {
   buildCatalogEntriesKey,
@@ -124,10 +125,13 @@ export class PersonalityRepository {
   }
 
   /** The personality with this id, or null. */
-  async fetchById(id: string): Promise<Personality | null> {
+  async fetchById(id: string, batch?: RedisBatch): Promise<Personality | null> {
     const ownerId = tryParsePersonalityOwner(id);
     if (ownerId === null) return null;
-    return parsePersonality(await this.redis.hget(buildPersonalitiesKey(this.options.prefix, ownerId), id));
+    const key = buildPersonalitiesKey(this.options.prefix, ownerId);
+    return parsePersonality(
+      await RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.hget(key, id)),
+    );
   }
 
   /** Several personalities by id in one round trip (one HMGET per owner, sent together); missing ids are absent. */

@@ -1,17 +1,23 @@
 /**
- * The delivery ledger's chunk claims against real Redis (its Lua scripts `claimDeliveryChunk` and
- * `leaseDeliveryChunk`): what keeps two attempts of one job from both posting. It sits in the fault tier
- * beside the scenarios that found the need for it (a Redis outage restarting jobs that were still running).
+ * The delivery ledger's decisions and chunk claims against real Redis (its Lua scripts `decideReply`,
+ * `claimDeliveryChunk` and `leaseDeliveryChunk`): what keeps two attempts of one job from posting two
+ * answers, or one chunk twice. It sits in the fault tier beside the scenarios that found the need for it (a
+ * Redis outage restarting jobs that were still running).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { DeliveryLedger } from '../../src/replies/delivery-ledger.js';
-import { buildDeliveryKey } from '../../src/replies/keys.js';
+import { RedisBatch } from '../../src/redis/index.js';
+import { DeliveryLedger, type ReplyDecision } from '../../src/replies/delivery-ledger.js';
+import { buildDeliveryIndexKey, buildDeliveryKey } from '../../src/replies/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../support/redis.js';
 
 const USER = '100000000000000001';
 const JOB = 'reply-1-alicepersona';
 const LEASE_MS = 20_000;
 const T0 = 1_700_000_000_000;
+
+function answer(text: string): ReplyDecision {
+  return { chunks: [text], reply: text, isNotice: false, asBot: false };
+}
 
 describe('DeliveryLedger', () => {
   const redis = createTestRedis();
@@ -24,6 +30,61 @@ describe('DeliveryLedger', () => {
 
   afterAll(() => {
     redis.disconnect();
+  });
+
+  describe('decideReply', () => {
+    describe('for the first attempt', () => {
+      it('records the answer, indexes the record for /forget-me and claims the first chunk', async () => {
+        expect(await ledger.decideReply(USER, JOB, answer('hello'), 'attempt-a', T0)).toEqual({
+          decision: answer('hello'),
+          firstChunk: { kind: 'claimed', previousClaimAt: null },
+        });
+        const record = await ledger.fetch(USER, JOB);
+        expect({ decision: record.decision, intents: record.intents }).toEqual({
+          decision: answer('hello'),
+          intents: new Map([[0, T0]]),
+        });
+        expect(await redis.smembers(buildDeliveryIndexKey(prefix, USER))).toEqual([JOB]);
+        expect(await redis.ttl(buildDeliveryKey(prefix, USER, JOB))).toBeGreaterThan(86_000);
+      });
+    });
+
+    describe('when an earlier attempt decided and still holds the first chunk', () => {
+      it('returns the earlier answer, and its claim as busy', async () => {
+        await ledger.decideReply(USER, JOB, answer('first'), 'attempt-a', T0);
+        expect(await ledger.decideReply(USER, JOB, answer('second'), 'attempt-b', T0 + 1)).toEqual({
+          decision: answer('first'),
+          firstChunk: { kind: 'busy', leaseUntil: T0 + LEASE_MS },
+        });
+      });
+    });
+
+    describe('when an earlier attempt decided and posted the first chunk', () => {
+      it('returns the earlier answer, and the chunk as posted', async () => {
+        await ledger.decideReply(USER, JOB, answer('first'), 'attempt-a', T0);
+        await ledger.recordPosted(USER, JOB, 0, '555');
+        expect(await ledger.decideReply(USER, JOB, answer('second'), 'attempt-b', T0 + 1)).toEqual({
+          decision: answer('first'),
+          firstChunk: { kind: 'posted', messageId: '555' },
+        });
+      });
+    });
+  });
+
+  describe('recordPosted and claimHistoryAppend in one batch', () => {
+    it('record the chunk, then claim the append once', async () => {
+      const record = () =>
+        RedisBatch.together((batch) =>
+          Promise.all([
+            ledger.recordPosted(USER, JOB, 0, '555', batch),
+            ledger.claimHistoryAppend(USER, JOB, batch),
+          ]),
+        );
+      expect(await record()).toEqual([undefined, true]);
+      expect(await record()).toEqual([undefined, false]);
+      const { posted, historyAppended } = await ledger.fetch(USER, JOB);
+      expect({ posted, historyAppended }).toEqual({ posted: new Map([[0, '555']]), historyAppended: true });
+    });
   });
 
   describe('claimChunk', () => {

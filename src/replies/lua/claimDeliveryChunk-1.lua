@@ -1,8 +1,5 @@
 --[[
-  Claims the right to post one chunk of a reply, so that two attempts of the same job never post it both:
-  a retry after a crash, and an attempt BullMQ restarted while the first was still running (its lock expired
-  during a Redis outage or a long event-loop stall). The claim is the chunk's intent, leased for as long as a
-  post may take; the attempt holding a live lease is the only one that may post.
+  Claims one chunk of a reply for the attempt about to post it (see includes/claimChunk).
 
   KEYS[1] delivery record   HASH: `intent:<i>` = `<startedAtMs>:<leaseUntilMs>:<owner>`, `posted:<i>` = message id
 
@@ -12,39 +9,8 @@
   ARGV[4] lease (ms)
   ARGV[5] record TTL (s)
 
-  Returns
-    { 1, messageId }          already posted: record it, post nothing
-    { 2, leaseUntilMs }       another attempt holds a live claim: it may be posting right now
-    { 3, previousStartedAt }  claimed; an earlier attempt claimed it at that time (it may have posted): look first
-    { 4 }                     claimed, first attempt: post
+  Returns claimChunk's reply.
 ]]
-local key = KEYS[1]
-local chunk = ARGV[1]
-local owner = ARGV[2]
-local now = tonumber(ARGV[3])
+--- @include "includes/claimChunk"
 
-local posted = redis.call('HGET', key, 'posted:' .. chunk)
-if posted then
-  return { 1, posted }
-end
-
-local intent = redis.call('HGET', key, 'intent:' .. chunk)
-local previousStartedAt = nil
-if intent then
-  local startedAt, leaseUntil, holder = string.match(intent, '^(%d+):(%d+):(.*)$')
-  if startedAt == nil then
-    -- A bare start time (no lease): written by an older version; its attempt is long gone.
-    previousStartedAt = tonumber(intent)
-  elseif holder ~= owner and tonumber(leaseUntil) > now then
-    return { 2, tonumber(leaseUntil) }
-  else
-    previousStartedAt = tonumber(startedAt)
-  end
-end
-
-redis.call('HSET', key, 'intent:' .. chunk, now .. ':' .. (now + tonumber(ARGV[4])) .. ':' .. owner)
-redis.call('EXPIRE', key, ARGV[5])
-if previousStartedAt then
-  return { 3, previousStartedAt }
-end
-return { 4 }
+return claimChunk(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5])

@@ -75,12 +75,13 @@ describe('/forget-me', () => {
     );
     await new DmStickyRepository(redis, { prefix }).set(userId, personality.id);
     // What the reply worker records while delivering a reply to this user.
-    await new DeliveryLedger(redis, { prefix }).decideReply(userId, 'reply-1400000000000000000-x', {
-      chunks: ['hello'],
-      reply: 'hello',
-      isNotice: false,
-      asBot: false,
-    });
+    await new DeliveryLedger(redis, { prefix }).decideReply(
+      userId,
+      'reply-1400000000000000000-x',
+      { chunks: ['hello'], reply: 'hello', isNotice: false, asBot: false },
+      'attempt-1',
+      Date.now(),
+    );
     await harness.admission.admit({
       kind: 'reply',
       version: 1,

@@ -45,6 +45,17 @@ describe('ApiKeyRepository', () => {
     expect(await repository.fetch(USER, 'openai')).toBeNull();
   });
 
+  it('opens a keyring’s keys one provider at a time', async () => {
+    const { fingerprint } = await repository.set(USER, 'openai', SECRET);
+    await redis.hset(buildApiKeysKey(prefix, USER), 'broken', 'not a record');
+    const keyring = await repository.fetchKeyring(USER);
+    expect(keyring.open('openai')).toEqual({ key: SECRET, fingerprint });
+    expect(keyring.open('broken')).toBeNull();
+    expect(keyring.open('other')).toBeNull();
+    expect(keyring.open('constructor')).toBeNull();
+    expect((await repository.fetchKeyring(OTHER_USER)).open('openai')).toBeNull();
+  });
+
   it('keeps no plaintext at rest', async () => {
     await repository.set(USER, 'openai', SECRET);
     const raw = await redis.hgetall(buildApiKeysKey(prefix, USER));
@@ -67,6 +78,8 @@ describe('ApiKeyRepository', () => {
       const record = await redis.hget(buildApiKeysKey(prefix, USER), 'openai');
       await redis.hset(buildApiKeysKey(prefix, OTHER_USER), 'openai', record!);
       await expect(repository.fetch(OTHER_USER, 'openai')).rejects.toBeInstanceOf(ChorusError);
+      const keyring = await repository.fetchKeyring(OTHER_USER);
+      expect(() => keyring.open('openai')).toThrow(ChorusError);
     });
   });
 

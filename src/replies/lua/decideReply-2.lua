@@ -1,0 +1,25 @@
+--[[
+  Records a job's answer once and claims its first chunk for the attempt about to post it: the one write
+  between the AI's answer and the first post. The first attempt's decision wins, so a retry never posts a
+  different answer; the claim is for chunk 0 of whichever decision is recorded.
+
+  KEYS[1] delivery record   HASH: `decision` = decision JSON, `intent:<i>`, `posted:<i>` (see includes/claimChunk)
+  KEYS[2] delivery index    SET of the user's job ids with a record (for /forget-me)
+
+  ARGV[1] decision JSON
+  ARGV[2] job id
+  ARGV[3] record TTL (s)
+  ARGV[4] owner (the attempt's BullMQ lock token)
+  ARGV[5] now (Unix ms)
+  ARGV[6] lease (ms)
+
+  Returns { recorded decision JSON, claimChunk's reply... }
+]]
+--- @include "includes/claimChunk"
+
+redis.call('HSETNX', KEYS[1], 'decision', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+local claim = claimChunk(KEYS[1], '0', ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[3])
+return { redis.call('HGET', KEYS[1], 'decision'), unpack(claim) }

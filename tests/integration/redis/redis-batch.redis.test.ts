@@ -1,0 +1,120 @@
+/**
+ * RedisBatch against real Redis: repository calls given one batch go out in one pipeline (one round trip),
+ * each resolving with its own reply or error.
+ */
+import type { Cluster } from 'ioredis';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RedisBatch } from '../../../src/redis/index.js';
+import {
+  ChannelActivityRepository,
+  ConversationRepository,
+  MessageEventRepository,
+} from '../../../src/state/index.js';
+import { buildConversationKey } from '../../../src/state/keys.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+
+const redis = createTestRedis();
+const USER = '100000000000000001';
+const CHANNEL = '200000000000000001';
+const MESSAGE = '400000000000000001';
+let prefix: string;
+let events: MessageEventRepository;
+let activity: ChannelActivityRepository;
+let conversations: ConversationRepository;
+
+beforeEach(() => {
+  prefix = createTestPrefix();
+  events = new MessageEventRepository(redis, { prefix });
+  activity = new ChannelActivityRepository(redis, { prefix });
+  conversations = new ConversationRepository(redis, {
+    prefix,
+    maxTurns: 20,
+    maxChars: 10_000,
+    ttlSeconds: 3600,
+  });
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await deleteKeysWithPrefix(redis, prefix);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+describe('RedisBatch', () => {
+  describe('when several repositories read through one batch', () => {
+    it('sends them in one pipeline and gives each call its own reply', async () => {
+      await events.recordEdit(MESSAGE, 'edited text');
+      await activity.recordLatest(CHANNEL, MESSAGE);
+      const pipelines = vi.spyOn(redis, 'pipeline');
+      const replies = await RedisBatch.together((batch) =>
+        Promise.all([
+          events.isDeleted(MESSAGE, batch),
+          events.fetchEdit(MESSAGE, batch),
+          activity.fetchLatest(CHANNEL, batch),
+          conversations.fetchHistory(USER, CHANNEL, 'alicepersona', batch),
+        ]),
+      );
+      expect(replies).toEqual([false, 'edited text', MESSAGE, []]);
+      expect(pipelines).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('when one command of the batch fails', () => {
+    it('rejects that call only', async () => {
+      // A string where the conversation LIST should be: LRANGE answers WRONGTYPE.
+      await redis.set(buildConversationKey(prefix, USER, CHANNEL, 'alicepersona'), 'not a list');
+      const [history, edit] = await RedisBatch.together((batch) =>
+        Promise.allSettled([
+          conversations.fetchHistory(USER, CHANNEL, 'alicepersona', batch),
+          events.fetchEdit(MESSAGE, batch),
+        ]),
+      );
+      expect(history).toMatchObject({
+        status: 'rejected',
+        reason: { message: expect.stringMatching(/WRONGTYPE/) },
+      });
+      expect(edit).toEqual({ status: 'fulfilled', value: null });
+    });
+  });
+
+  describe('when a command is added after the batch was sent', () => {
+    it('rejects it instead of leaving it unsent', async () => {
+      const late = RedisBatch.together(async (batch) => {
+        await events.isDeleted(MESSAGE, batch);
+        return events.fetchEdit(MESSAGE, batch);
+      });
+      await expect(late).rejects.toThrow(/already sent/);
+    });
+  });
+
+  describe('without a batch', () => {
+    it('sends the call on its own', async () => {
+      await events.markDeleted(MESSAGE);
+      expect(await events.isDeleted(MESSAGE)).toBe(true);
+    });
+  });
+
+  describe('on a Redis Cluster', () => {
+    it('gives each hash tag its own pipeline, in the order the commands were added', async () => {
+      // The real server behind a client that says it is a Cluster: the batch must then keep each pipeline to
+      // one hash tag (a Cluster pipeline cannot span nodes).
+      const pipeline = vi.fn(() => redis.pipeline());
+      const clustered = { isCluster: true, pipeline } as unknown as Cluster;
+      const tagged = (name: string) => `${prefix}:{u:${USER}}:${name}`;
+      const untagged = `${prefix}:alone`;
+      const replies = await RedisBatch.together((batch) =>
+        Promise.all([
+          RedisBatch.send(clustered, batch, tagged('a'), (commands) => commands.set(tagged('a'), '1')),
+          RedisBatch.send(clustered, batch, untagged, (commands) => commands.set(untagged, '2')),
+          RedisBatch.send(clustered, batch, tagged('a'), (commands) => commands.get(tagged('a'))),
+          RedisBatch.send(clustered, batch, tagged('b'), (commands) => commands.exists(tagged('b'))),
+        ]),
+      );
+      expect(replies).toEqual(['OK', 'OK', '1', 0]);
+      expect(pipeline).toHaveBeenCalledTimes(2);
+    });
+  });
+});
