@@ -60,7 +60,10 @@ export async function runDeleteReplyCommand(
     correlationId: ctx.correlationId,
     userId: interaction.user.id,
     channelId: interaction.channelId,
-    messageIds: [interaction.targetId],
+    // A split reply goes as a whole, whichever of its messages was picked.
+    messageIds: posted.replyMessageIds?.includes(interaction.targetId)
+      ? [...posted.replyMessageIds]
+      : [interaction.targetId],
     interaction: { id: interaction.id, applicationId: interaction.applicationId, token: interaction.token },
   });
   ctx.log.info(
@@ -128,6 +131,7 @@ export async function runRegenerateCommand(
     personalityId: personality.id,
     messageCreatedAt: interaction.createdTimestamp,
     enqueuedAt: ctx.deps.now(),
+    answersMessageId: source.id,
   };
   const admitted = await admission.admit(job);
   ctx.log.info(

@@ -34,8 +34,18 @@ export const ReplyJobSchema = z.object({
   messageCreatedAt: z.number().int(),
   /** When the gateway enqueued the job, Unix ms. */
   enqueuedAt: z.number().int(),
+  /**
+   * A regeneration's job is named after its interaction (`messageId`, since the first answer's job id is
+   * taken); this is the user's message it answers again, for the quote line, the message index and deletion.
+   */
+  answersMessageId: snowflake.optional(),
 });
 export type ReplyJob = z.infer<typeof ReplyJobSchema>;
+
+/** The user's message a reply job answers: its own message, or for a regeneration the one answered again. */
+export function findAnsweredMessageIdOf(job: ReplyJob): string {
+  return job.answersMessageId ?? job.messageId;
+}
 
 /** BullMQ job id of a reply: one per (message, personality), so replicas seeing one event enqueue once. */
 export function buildReplyJobId(messageId: string, personalityId: string): string {

@@ -8,7 +8,7 @@ import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
 import type { ConversationGate, ReplyAdmission } from '../queue/index.js';
-import { type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
+import { findAnsweredMessageIdOf, type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
 import { RedisBatch } from '../redis/index.js';
 import type {
   ApiKeyRepository,
@@ -241,8 +241,8 @@ export class ReplyProcessor {
       Promise.all([
         this.deps.ledger.fetch(job.authorId, jobId, batch),
         this.deps.personalities.fetchById(job.personalityId, batch),
-        this.deps.messageEvents.isDeleted(job.messageId, batch),
-        this.deps.messageEvents.fetchEdit(job.messageId, batch),
+        this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
+        this.deps.messageEvents.fetchEdit(findAnsweredMessageIdOf(job), batch),
         this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId, batch),
         this.deps.apiKeys.fetchKeyring(job.authorId, batch),
       ]),
@@ -296,7 +296,7 @@ export class ReplyProcessor {
       content,
     });
     const userKey = context.keyring.open(personality.provider);
-    const watch = this.deps.cancellations.watch(job.messageId);
+    const watch = this.deps.cancellations.watch(findAnsweredMessageIdOf(job));
     const endTyping = this.deps.typing.begin(job.channelId);
     let answer: { readonly text: string; readonly isNotice: boolean };
     try {
@@ -327,7 +327,7 @@ export class ReplyProcessor {
     // newest message.
     const [deleted, latest] = await RedisBatch.together((batch) =>
       Promise.all([
-        this.deps.messageEvents.isDeleted(job.messageId, batch),
+        this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
         answer.isNotice ? null : this.deps.channelActivity.fetchLatest(job.channelId, batch),
       ]),
     );
@@ -346,12 +346,13 @@ export class ReplyProcessor {
    * what it answers.
    */
   private buildQuote(job: ReplyJob, latest: string | null, content: string): string | undefined {
-    if (!needsReplyQuote(latest, job.messageId)) return undefined;
+    const answeredId = findAnsweredMessageIdOf(job);
+    if (!needsReplyQuote(latest, answeredId)) return undefined;
     return buildReplyQuote({
       askerName: job.authorName,
       guildId: job.guildId,
       channelId: job.channelId,
-      messageId: job.messageId,
+      messageId: answeredId,
       excerpt: content,
     });
   }
@@ -387,10 +388,17 @@ export class ReplyProcessor {
       guildId: job.guildId,
     };
     let historyClaimed: boolean | null = null;
+    const postedIds = new Map(record.posted);
     // Each chunk is recorded and indexed the moment it is posted (a user may reply to it before the rest are
-    // out), in one round trip: the record first, then the history claim that assumes it.
+    // out), in one round trip: the record first, then the history claim that assumes it. With the last chunk
+    // of a split reply, every chunk's entry learns them all ("Delete reply" on any removes the whole reply).
     const recordPosted = async (chunkIndex: number, messageId: string) => {
       const last = chunkIndex === decision.chunks.length - 1;
+      postedIds.set(chunkIndex, messageId);
+      const replyMessageIds =
+        last && postedIds.size > 1
+          ? decision.chunks.flatMap((_, index) => postedIds.get(index) ?? [])
+          : undefined;
       const [, , claimed] = await RedisBatch.together((batch) =>
         Promise.all([
           this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, messageId, batch),
@@ -398,11 +406,12 @@ export class ReplyProcessor {
             ? undefined
             : this.deps.messageIndex.indexPosted(
                 {
-                  messageIds: [messageId],
+                  messageIds: replyMessageIds ?? [messageId],
                   personalityId: personality.id,
                   userId: job.authorId,
                   channelId: job.channelId,
-                  sourceMessageId: job.messageId,
+                  sourceMessageId: findAnsweredMessageIdOf(job),
+                  ...(replyMessageIds === undefined ? {} : { replyMessageIds }),
                 },
                 batch,
               ),

@@ -10,10 +10,12 @@ export interface PostedMessage {
   readonly userId: string;
   readonly channelId: string;
   /**
-   * The message the personality answered (for a regenerated answer: the regenerating interaction). Absent in
-   * entries written before it was recorded.
+   * The message the personality answered (in entries of regenerated answers written before jobs carried it:
+   * the regenerating interaction). Absent in entries written before it was recorded.
    */
   readonly sourceMessageId?: string;
+  /** Every message of the reply, in order, once a reply split into several is all posted. */
+  readonly replyMessageIds?: readonly string[];
 }
 
 const PostedMessageSchema = z.object({
@@ -21,6 +23,7 @@ const PostedMessageSchema = z.object({
   userId: z.string(),
   channelId: z.string(),
   sourceMessageId: z.string().optional(),
+  replyMessageIds: z.array(z.string()).optional(),
 });
 
 /** Options for {@link MessageIndexRepository}. */
@@ -59,6 +62,7 @@ export class MessageIndexRepository {
       userId: input.userId,
       channelId: input.channelId,
       sourceMessageId: input.sourceMessageId,
+      replyMessageIds: input.replyMessageIds,
     });
     const write = (target: RedisBatch) =>
       Promise.all(

@@ -122,6 +122,26 @@ describe('reply actions', () => {
       expect(exists(question.id)).toBe(true);
     });
 
+    it('deletes every message of a split reply, whichever one was picked', async () => {
+      const question = harness.sandbox.userSays(asker, channel, '@Alice write a lot');
+      const parts = [await postReply(question.id, 'Part one.'), await postReply(question.id, 'Part two.')];
+      parts.push(await postReply(question.id, 'Part three.'));
+      // As the worker indexes a split reply once its last message is out.
+      await messageIndex.indexPosted({
+        messageIds: parts,
+        personalityId: alice.id,
+        userId: asker,
+        channelId: channel,
+        sourceMessageId: question.id,
+        replyMessageIds: parts,
+      });
+      const handle = runMessageCommand(asker, 'Delete reply', parts[1]!);
+      const done = await handle.waitForResponse((response) => response.kind === 'edit', 10_000);
+      expect(done.content).toBe('Deleted.');
+      expect(parts.filter(exists)).toEqual([]);
+      expect(exists(question.id)).toBe(true);
+    });
+
     it('lets a member with Manage Messages delete someone else’s reply', async () => {
       const question = harness.sandbox.userSays(asker, channel, '@Alice bye');
       const reply = await postReply(question.id, 'Goodbye!');
@@ -144,6 +164,7 @@ describe('reply actions', () => {
       const job = await harness.admission.queue.getJob(buildReplyJobId(handle.id, alice.id));
       expect(job?.data).toMatchObject<Partial<ReplyJob>>({
         messageId: handle.id,
+        answersMessageId: question.id,
         channelId: channel,
         authorId: asker,
         content: 'tell me a story,',
@@ -160,6 +181,7 @@ describe('reply actions', () => {
       const secondJob = await harness.admission.queue.getJob(buildReplyJobId(again.id, alice.id));
       expect(secondJob?.data).toMatchObject({
         messageId: again.id,
+        answersMessageId: question.id,
         authorId: asker,
         content: 'tell me a story,',
       });

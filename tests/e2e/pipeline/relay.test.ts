@@ -3,9 +3,14 @@
  * unmodified discord.js, the AI stub, real Redis. Asserts on the sandbox transcript (what users would see).
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { ActivationRepository, type Personality, PersonalityRepository } from '../../../src/state/index.js';
+import {
+  ActivationRepository,
+  MessageIndexRepository,
+  type Personality,
+  PersonalityRepository,
+} from '../../../src/state/index.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
 
 const WAIT_MS = 15_000;
@@ -200,6 +205,14 @@ describe('relay pipeline', () => {
     const chunks = personaMessages(channel.id);
     expect(chunks.length).toBeGreaterThanOrEqual(3);
     for (const chunk of chunks) expect(chunk.content.length).toBeLessThanOrEqual(2000);
+    // Each of its messages knows the whole reply, so "Delete reply" on any of them removes it all.
+    const index = new MessageIndexRepository(redis, { prefix });
+    const ids = chunks.map((chunk) => chunk.id);
+    await vi.waitFor(async () => {
+      for (const id of ids) {
+        expect((await index.fetchPersonalityForMessage(id))?.replyMessageIds).toEqual(ids);
+      }
+    });
     await cluster.sandbox.userSays(owner.id, channel.id, '@Alice !say @everyone <@' + other.id + '> hi');
     await cluster.sandbox.waitForMessages(
       channel.id,
