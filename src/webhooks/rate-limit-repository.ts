@@ -24,6 +24,8 @@ export interface SendSlot {
   readonly webhookId: string;
   /** Ms to wait before sending (0 = now). */
   readonly waitMs: number;
+  /** The reserved time as stored, for {@link RateLimitRepository.releaseSendSlot}. */
+  readonly token: string;
 }
 
 /** Discord's global limit counts requests per second. */
@@ -58,7 +60,7 @@ export class RateLimitRepository {
     mayGrow: boolean,
   ): Promise<SendSlot | null> {
     const { redis, prefix, bucketDefaults, marginMs, idleTtlMs } = this.#options;
-    const [chosen, waitMs] = await runWebhookScript<[number, number]>(
+    const [chosen, waitMs, token] = await runWebhookScript<[number, number, string]>(
       redis,
       'reserveWebhookSendSlot',
       [
@@ -76,7 +78,21 @@ export class RateLimitRepository {
         mayGrow ? 1 : 0,
       ],
     );
-    return chosen === 0 ? null : { webhookId: webhookIds[chosen - 1]!, waitMs };
+    return chosen === 0 ? null : { webhookId: webhookIds[chosen - 1]!, waitMs, token };
+  }
+
+  /**
+   * Gives back a reserved send that went unused (woke too late, or its bucket was blocked meanwhile), so it no
+   * longer counts against its bucket's window or the fleet-wide limiter.
+   */
+  async releaseSendSlot(channelId: string, bucket: string, slot: SendSlot): Promise<void> {
+    const { redis, prefix } = this.#options;
+    await runWebhookScript<number>(
+      redis,
+      'releaseWebhookSendSlot',
+      [buildGlobalSlotsKey(prefix), buildBucketKey(prefix, channelId, bucket, slot.webhookId)],
+      [slot.token],
+    );
   }
 
   /** After a global 429: no fleet-wide slot before `now + delayMs` (+ margin). Resolves `true` if that moved it. */

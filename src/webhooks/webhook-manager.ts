@@ -423,8 +423,8 @@ export class WebhookManager implements ReplyPoster {
    * slot. While it waited, another worker's response may have blocked the bucket (a request that reached Discord
    * late opened its window later than we reckoned: "empty until …") or the fleet (a global 429): a block ending
    * within the margin is waited out, a longer one makes the slot stale, and so does waking past the margin (a
-   * stalled event loop). A stale slot is given up for a fresh one (it stays counted: safe, one slot wasted).
-   * Bounded: the last round sends anyway, and a 429 would be handled like any other.
+   * stalled event loop). A stale slot is given back and a fresh one taken. Bounded: the last round sends
+   * anyway, and a 429 would be handled like any other.
    */
   async #waitForSendSlot(
     channelId: string,
@@ -463,6 +463,7 @@ export class WebhookManager implements ReplyPoster {
         return webhook;
       }
       this.#log.debug({ ...fields, lateMs: sendAt - slotAt }, 'send slot went stale; taking another');
+      await this.#rateLimits.releaseSendSlot(channelId, bucket, slot);
     }
   }
 

@@ -6,6 +6,7 @@ const scripts = loadScripts(new URL('./lua/', import.meta.url));
 /** Names of the webhook manager's Lua scripts (`lua/<name>-<numKeys>.lua`). */
 export type WebhookScriptName =
   | 'reserveWebhookSendSlot'
+  | 'releaseWebhookSendSlot'
   | 'deferGlobalWebhookSlots'
   | 'recordWebhookBucketResponse'
   | 'releaseWebhookLock';

@@ -26,8 +26,9 @@
   ARGV[5]     safety margin, ms
   ARGV[6]     how long an idle bucket keeps what it learned, ms
   ARGV[7]     1 when the pool may grow: then, if every bucket is full or blocked, nothing is reserved
-  Returns     {index of the chosen bucket among KEYS[3..] (1-based), ms to wait before sending, rounded up};
-              {0, 0} when the pool should grow first
+  Returns     {index of the chosen bucket among KEYS[3..] (1-based), ms to wait before sending (rounded up),
+              the reserved time as stored (to release it if it goes unused)}; {0, 0, ''} when the pool should
+              grow first
 ]]
 local globalKey = KEYS[1]
 local now = tonumber(ARGV[1])
@@ -75,7 +76,7 @@ for index = 3, #KEYS do
 end
 
 if mayGrow and not anyRoom then
-  return { 0, 0 }
+  return { 0, 0, '' }
 end
 
 -- The fleet-wide reservations that can be in the way: no reservation closer than `interval` on either side.
@@ -104,7 +105,8 @@ for index, bucket in ipairs(buckets) do
 end
 
 local bucket = buckets[chosen]
-redis.call('ZADD', globalKey, chosenAt, string.format('%.3f', chosenAt))
+local member = string.format('%.3f', chosenAt)
+redis.call('ZADD', globalKey, chosenAt, member)
 local globalTail = tonumber(redis.call('ZRANGE', globalKey, -1, -1)[1])
 redis.call('PEXPIRE', globalKey, math.ceil(globalTail - now + interval) + 1000)
 
@@ -117,4 +119,4 @@ for i = math.max(1, #slots - bucket.limit + 1), #slots do
 end
 redis.call('HSET', bucket.key, 'slots', table.concat(kept, ','))
 redis.call('PEXPIRE', bucket.key, math.ceil(chosenAt - now + bucket.span) + idleTtlMs)
-return { chosen, math.ceil(chosenAt - now) }
+return { chosen, math.ceil(chosenAt - now), member }
