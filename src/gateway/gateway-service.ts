@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, Events, type Interaction, type Message, type PartialMessage } from 'discord.js';
 import type { Logger } from '../log/index.js';
+import { RedisBatch } from '../redis/index.js';
 import type { ActivationRepository, ChannelActivityRepository } from '../state/index.js';
 import { buildInboundMessage, findIgnoreReason } from './inbound-message.js';
 import type { MessageRouter, RoutingOutcome } from './message-router.js';
@@ -88,15 +89,18 @@ export class GatewayService {
   }
 
   private async onMessage(message: Message): Promise<void> {
-    // Every message counts as channel activity, ours and other bots' included.
-    this.deps.channelActivity.recordLatest(message.channelId, message.id).catch((error: unknown) => {
-      this.log.warn({ err: error, channelId: message.channelId }, 'recording channel activity failed');
-    });
     const ignored = findIgnoreReason(message);
     this.deps.onMessageSeen?.(ignored ?? 'routed');
-    if (ignored) return;
+    if (ignored) {
+      this.recordActivity(message);
+      return;
+    }
     try {
-      const outcome = await this.deps.router.route(buildInboundMessage(message));
+      // The activity record shares the round trip of the routing lookups.
+      const outcome = await RedisBatch.together((batch) => {
+        this.recordActivity(message, batch);
+        return this.deps.router.route(buildInboundMessage(message), batch);
+      });
       this.deps.onRouted?.(outcome);
       for (const notice of outcome.notices) {
         await message.reply({ content: notice, allowedMentions: { parse: [], repliedUser: false } });
@@ -107,6 +111,13 @@ export class GatewayService {
         'routing a message failed',
       );
     }
+  }
+
+  /** Every message counts as channel activity, ours and other bots' included. A failure is logged, not fatal. */
+  private recordActivity(message: Message, batch?: RedisBatch): void {
+    this.deps.channelActivity.recordLatest(message.channelId, message.id, batch).catch((error: unknown) => {
+      this.log.warn({ err: error, channelId: message.channelId }, 'recording channel activity failed');
+    });
   }
 
   private async onDelete(message: Message | PartialMessage): Promise<void> {

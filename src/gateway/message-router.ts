@@ -1,6 +1,7 @@
 import type { Logger } from '../log/index.js';
 import { type AdmissionResult, buildLimitNotice, type ReplyAdmission } from '../queue/index.js';
 import { buildReplyJobId, type ReplyJob, type Trigger } from '../queue/reply-job.js';
+import { RedisBatch } from '../redis/index.js';
 import type {
   ActivationRepository,
   DmStickyRepository,
@@ -11,7 +12,12 @@ import type {
 } from '../state/index.js';
 import { decideAddressees } from './addressing.js';
 import type { InboundMessage } from './inbound-message.js';
-import { collectCandidateKeys, extractMentionCandidates, resolveMentions } from './mention-parser.js';
+import {
+  collectCandidateKeys,
+  extractMentionCandidates,
+  type MentionCandidate,
+  resolveMentions,
+} from './mention-parser.js';
 
 /** What the gateway needs from Redis to route a message. */
 export interface MessageRouterDependencies {
@@ -44,10 +50,24 @@ export interface RoutingOutcome {
 }
 
 const NOTHING: RoutingOutcome = { addressed: [], notices: [] };
+const NO_PERSONALITIES: ReadonlyMap<string, Personality> = new Map();
+
+/** What routing reads before deciding. */
+interface Lookups {
+  readonly replyTarget: { readonly personalityId: string } | null;
+  readonly named: ReadonlyMap<string, Personality>;
+  readonly activatedId: string | null;
+  readonly stickyId: string | null;
+  /** The queue depth admission needs, when it was read with the lookups. */
+  readonly queueDepth: number | null;
+}
 
 /**
  * Decides who a message addresses and admits one job per personality. Never calls the AI.
- * Redis round trips: the reply-target, mention and activation lookups run concurrently.
+ * Redis round trips for a mention: one for every lookup (reply target, names, activation, DM sticky, queue
+ * depth, and whatever the caller adds to the batch), then admission's script, then BullMQ's add. Reply,
+ * activation and sticky paths add one to load the personalities they name by id; a DM's sticky pointer one
+ * more (its repository checks the personality still exists), a reply not indexed yet its re-checks.
  */
 export class MessageRouter {
   private readonly options: MessageRouterOptions;
@@ -59,21 +79,17 @@ export class MessageRouter {
     this.options = { replyIndexRetryDelaysMs: [150, 600], ...options };
   }
 
-  async route(message: InboundMessage): Promise<RoutingOutcome> {
+  /**
+   * @param batch A batch the caller sends (inside its `RedisBatch.together`): the lookups join it, so they
+   * share the caller's round trip (the gateway records the message's channel activity in it). Without one
+   * the lookups are a batch of their own.
+   */
+  async route(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
     const isDm = message.guildId === null;
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
-    const candidateKeys = collectCandidateKeys(candidates);
-
-    const [replyTarget, named, activatedId, stickyId] = await Promise.all([
-      message.replyToMessageId
-        ? this.fetchReplyTarget(message.replyToMessageId, candidateKeys.length > 0)
-        : null,
-      candidateKeys.length > 0
-        ? this.deps.personalities.resolveNames(message.authorId, candidateKeys)
-        : new Map<string, Personality>(),
-      isDm ? null : this.fetchActivation(message),
-      isDm ? this.deps.dmSticky.fetch(message.authorId) : null,
-    ]);
+    const { replyTarget, named, activatedId, stickyId, queueDepth } = await (batch === undefined
+      ? RedisBatch.together((own) => this.lookUp(message, candidates, own))
+      : this.lookUp(message, candidates, batch));
     const { mentioned, strippedText } = resolveMentions(message.content, candidates, named);
 
     // Reply, activation and sticky paths name personalities by id: load them to enforce visibility.
@@ -81,9 +97,16 @@ export class MessageRouter {
     const idsToLoad = [replyTarget?.personalityId, activatedId, stickyId].filter(
       (id): id is string => typeof id === 'string' && !byId.has(id),
     );
+    let depth = queueDepth;
     if (idsToLoad.length > 0) {
-      for (const [id, personality] of await this.deps.personalities.fetchManyByIds(idsToLoad))
-        byId.set(id, personality);
+      const [loaded, loadedDepth] = await RedisBatch.together((loads) =>
+        Promise.all([
+          this.deps.personalities.fetchManyByIds(idsToLoad, loads),
+          depth ?? this.deps.admission.readQueueDepth(loads),
+        ]),
+      );
+      for (const [id, personality] of loaded) byId.set(id, personality);
+      depth = loadedDepth;
     }
     const canUse = (id: string) => {
       const personality = byId.get(id);
@@ -108,6 +131,7 @@ export class MessageRouter {
     const addressed: Array<RoutingOutcome['addressed'][number]> = [];
     const notices: string[] = [];
     const now = this.options.now();
+    let enqueued = 0;
     for (const personalityId of decision.personalityIds) {
       const trigger = decision.triggers[personalityId] ?? 'mention';
       const job: ReplyJob = {
@@ -126,7 +150,9 @@ export class MessageRouter {
         messageCreatedAt: message.createdAt,
         enqueuedAt: now,
       };
-      const admission = await this.deps.admission.admit(job);
+      // The depth read once for the message, plus the jobs it has added since.
+      const admission = await this.deps.admission.admit(job, depth === null ? undefined : depth + enqueued);
+      if (admission.outcome === 'enqueued') enqueued += 1;
       addressed.push({ personalityId, trigger, admission });
       if (admission.outcome === 'refused' && admission.notify) {
         notices.push(buildLimitNotice(admission.reason, admission.retryAfterMs));
@@ -166,13 +192,47 @@ export class MessageRouter {
   }
 
   /**
+   * Starts every read routing needs before deciding, in `batch` (one round trip). The queue depth is read
+   * with them when the message is likely to address someone (a mention, a reply, a DM); a message only an
+   * activation could address reads it with the activated personality instead, and one addressing nobody
+   * never.
+   */
+  private lookUp(
+    message: InboundMessage,
+    candidates: readonly MentionCandidate[],
+    batch: RedisBatch,
+  ): Promise<Lookups> {
+    const isDm = message.guildId === null;
+    const candidateKeys = collectCandidateKeys(candidates);
+    const likelyAddressed = candidateKeys.length > 0 || message.replyToMessageId !== null || isDm;
+    return Promise.all([
+      message.replyToMessageId
+        ? this.fetchReplyTarget(message.replyToMessageId, candidateKeys.length > 0, batch)
+        : null,
+      candidateKeys.length > 0
+        ? this.deps.personalities.resolveNames(message.authorId, candidateKeys, batch)
+        : NO_PERSONALITIES,
+      isDm ? null : this.fetchActivation(message, batch),
+      isDm ? this.deps.dmSticky.fetch(message.authorId, batch) : null,
+      likelyAddressed ? this.deps.admission.readQueueDepth(batch) : null,
+    ]).then(([replyTarget, named, activatedId, stickyId, queueDepth]) => ({
+      replyTarget,
+      named,
+      activatedId,
+      stickyId,
+      queueDepth,
+    }));
+  }
+
+  /**
    * The personality behind a replied-to message. Discord can deliver a reply to a webhook message before the
    * worker that posted it has its id back and indexed, so a miss is re-checked briefly — unless the message
-   * mentions someone anyway (then the mention path decides without waiting).
+   * mentions someone anyway (then the mention path decides without waiting). The first look is in `batch`,
+   * re-checks on their own.
    */
-  private async fetchReplyTarget(messageId: string, hasMentions: boolean) {
+  private async fetchReplyTarget(messageId: string, hasMentions: boolean, batch: RedisBatch) {
     const delays = hasMentions ? [] : this.options.replyIndexRetryDelaysMs;
-    let found = await this.deps.messageIndex.fetchPersonalityForMessage(messageId);
+    let found = await this.deps.messageIndex.fetchPersonalityForMessage(messageId, batch);
     for (const delayMs of delays) {
       if (found !== null) break;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -181,10 +241,14 @@ export class MessageRouter {
     return found;
   }
 
-  private async fetchActivation(message: InboundMessage): Promise<string | null> {
-    if (message.parentChannelId === null) return this.deps.activations.fetchForChannel(message.channelId);
+  private async fetchActivation(message: InboundMessage, batch: RedisBatch): Promise<string | null> {
+    if (message.parentChannelId === null)
+      return this.deps.activations.fetchForChannel(message.channelId, batch);
     // A thread inherits its parent's activation unless it has its own.
-    const found = await this.deps.activations.fetchForChannels([message.channelId, message.parentChannelId]);
+    const found = await this.deps.activations.fetchForChannels(
+      [message.channelId, message.parentChannelId],
+      batch,
+    );
     return found.get(message.channelId) ?? found.get(message.parentChannelId) ?? null;
   }
 }

@@ -2,8 +2,8 @@ import { buildKey, buildUserTag } from '../redis/index.js';
 
 /**
  * Redis keys of the queue area, one pure builder per key. A user's admission state sits under
- * `{u:<userId>}` (one slot, so one script updates it atomically); BullMQ's keys and the aging index sit
- * under the `{<prefix>}` hash tag (one slot for the whole queue).
+ * `{u:<userId>}` (one slot, so one script updates it atomically); BullMQ's keys sit under the `{<prefix>}`
+ * hash tag (one slot for the whole queue).
  */
 const AREA = 'queue';
 
@@ -21,11 +21,6 @@ export function buildBullPrefix(prefix: string): string {
 /** The BullMQ hash of one job, as BullMQ names it (`<bullPrefix>:<queue>:<jobId>`). */
 export function buildBullJobKey(prefix: string, jobId: string): string {
   return buildKey(buildBullPrefix(prefix), QUEUE_NAME, jobId);
-}
-
-/** ZSET jobId → time the job was admitted (for aging); in the queue's slot, beside BullMQ's keys. */
-export function buildAgingKey(prefix: string): string {
-  return buildKey(buildBullPrefix(prefix), AREA, 'aging');
 }
 
 /** ZSET jobId → lease expiry (Unix ms): the user's unsettled jobs. Expired entries are pruned. */

@@ -1,11 +1,13 @@
 import type { RedisClient } from '../redis/index.js';
-import { buildAgingKey } from './keys.js';
 import { QueueScript, runQueueScript } from './queue-scripts.js';
 import type { ReplyQueue } from './reply-queue.js';
 
 /** Options for {@link PriorityAging}. */
 export interface PriorityAgingOptions {
-  /** `REDIS_PREFIX`. */
+  /**
+   * `REDIS_PREFIX`. Unused since the sweep reads BullMQ's keys through the queue; kept while the worker
+   * (workers/reply-worker.ts) still passes it.
+   */
   prefix: string;
   /** A job waiting longer than this is raised to priority 1, in ms. @defaultValue 30000 */
   ageAfterMs: number;
@@ -32,9 +34,11 @@ const AGED_PRIORITY = 1;
 
 /**
  * Aging for the fair queue: fair priorities let light users overtake a heavy user's backlog, and this
- * sweep bounds how long that can go on. A job admitted with priority > 1 that still waits after
- * `ageAfterMs` joins priority 1 (at its end), so under any load every job is eventually served.
- * Any number of processes may sweep: the script hands each aged job to one sweeper.
+ * sweep bounds how long that can go on. A job waiting at a priority above 1 more than `ageAfterMs` after it
+ * was added joins priority 1 (at its end), so under any load every job is eventually served. The sweep reads
+ * BullMQ's own prioritized set (see `collectAgedReplies`), so admission and settling keep no index for it.
+ * Any number of processes may sweep: two that race on one job both promote it, which only moves it along
+ * the end of priority 1.
  */
 export class PriorityAging implements AsyncDisposable {
   readonly options: Readonly<PriorityAgingOptions>;
@@ -51,27 +55,27 @@ export class PriorityAging implements AsyncDisposable {
 
   /** Promotes every job that has waited too long; returns how many were promoted. */
   async sweep(): Promise<number> {
-    const now = this.options.now();
-    const cutoff = now - this.options.ageAfterMs;
-    const agingKey = buildAgingKey(this.options.prefix);
+    const cutoff = this.options.now() - this.options.ageAfterMs;
     let promoted = 0;
     for (;;) {
       const aged = await runQueueScript<string[]>(
         this.redis,
         QueueScript.collectAgedReplies,
-        [agingKey, this.queue.keys.prioritized!, this.queue.keys.delayed!],
-        [cutoff, this.options.batchSize, this.queue.toKey(''), now],
+        [this.queue.toKey('prioritized')],
+        [cutoff, this.options.batchSize, this.queue.toKey('')],
       );
+      let promotedNow = 0;
       for (const jobId of aged) {
         try {
           await this.queue.backend.changePriority(jobId, AGED_PRIORITY);
-          promoted += 1;
+          promotedNow += 1;
         } catch {
-          // Put it back: the next sweep retries it, or drops it if the job has gone meanwhile.
-          await this.redis.zadd(agingKey, 'NX', cutoff, jobId);
+          // Taken by a worker or gone meanwhile; if it waits again, the next sweep finds it again.
         }
       }
-      if (aged.length < this.options.batchSize) return promoted;
+      promoted += promotedNow;
+      // A full batch of jobs that could not be promoted would come back unchanged: leave them to the next sweep.
+      if (aged.length < this.options.batchSize || promotedNow === 0) return promoted;
     }
   }
 

@@ -1,4 +1,10 @@
-import { loadScripts, type RedisClient, registerScripts, runScript } from '../redis/index.js';
+import {
+  loadScripts,
+  type RedisBatch,
+  type RedisClient,
+  registerScripts,
+  runScript,
+} from '../redis/index.js';
 import type { RefusalReason } from './keys.js';
 
 // Read once per process at import: the scripts are part of the code, like the modules beside them.
@@ -15,17 +21,19 @@ export const QueueScript = {
   settleReply: 'settleReply',
   checkReplyTurn: 'checkReplyTurn',
   collectAgedReplies: 'collectAgedReplies',
+  countQueuedReplies: 'countQueuedReplies',
 } as const;
 
-/** Runs one of this area's scripts, registering them on first use. */
+/** Runs one of this area's scripts (in `batch` when given), registering them on first use. */
 export function runQueueScript<T>(
   redis: RedisClient,
   name: (typeof QueueScript)[keyof typeof QueueScript],
   keys: readonly string[],
   args: ReadonlyArray<string | number>,
+  batch?: RedisBatch,
 ): Promise<T> {
   registerQueueScripts(redis);
-  return runScript<T>(redis, name, keys, args);
+  return runScript<T>(redis, name, keys, args, batch);
 }
 
 /** The negative codes `admitReply` returns for a refusal, and nothing else. */

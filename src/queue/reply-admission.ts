@@ -1,8 +1,7 @@
 import type { Config } from '../config/index.js';
-import type { RedisClient } from '../redis/index.js';
+import type { RedisBatch, RedisClient } from '../redis/index.js';
 import {
   buildAdmittedKey,
-  buildAgingKey,
   buildBucketKey,
   buildGateKey,
   buildGateMember,
@@ -78,6 +77,9 @@ export const DefaultReplyAdmissionOptions = {
 
 type AdmitReply = [code: number, value: number, notify?: number];
 
+/** The BullMQ states `Queue.count()` adds up, in the order `countQueuedReplies` takes their keys. */
+const QUEUED_STATES = ['wait', 'delayed', 'prioritized', 'waiting-children'] as const;
+
 /**
  * Admits reply jobs into the one BullMQ queue with per-user fairness and limits (docs/fair-queue.md):
  * a Lua script in the user's slot decides and records, then the job is added to BullMQ with the priority
@@ -88,6 +90,7 @@ export class ReplyAdmission {
   /** The queue jobs are added to (also what `PriorityAging` sweeps). */
   readonly queue: ReplyQueue;
   private readonly ownsQueue: boolean;
+  private readonly queuedKeys: readonly string[];
 
   constructor(
     private readonly redis: RedisClient,
@@ -96,6 +99,15 @@ export class ReplyAdmission {
     this.options = { ...DefaultReplyAdmissionOptions, ...options };
     this.ownsQueue = this.options.queue === null;
     this.queue = this.options.queue ?? createReplyQueue(redis, { prefix: this.options.prefix });
+    this.queuedKeys = QUEUED_STATES.map((state) => this.queue.toKey(state));
+  }
+
+  /**
+   * The queue's depth, as admission compares it with `queueMaxDepth`: the jobs BullMQ's `Queue.count()`
+   * counts. In `batch` when given, so a caller reads it with its other lookups (see {@link admit}).
+   */
+  readQueueDepth(batch?: RedisBatch): Promise<number> {
+    return runQueueScript<number>(this.redis, QueueScript.countQueuedReplies, this.queuedKeys, [], batch);
   }
 
   /**
@@ -106,13 +118,17 @@ export class ReplyAdmission {
    * in between, the pending entry and gate entry stay until their lease expires (pruned on the user's next
    * admission; the gate also drops them as soon as it sees no job was added), and a replica admitting the
    * same event sees a pending duplicate and adds the job itself.
+   *
+   * @param queueDepth The depth from {@link readQueueDepth}, read by the caller just before (the gateway reads
+   * it with its routing lookups: one round trip fewer); read here when absent. The cap is approximate either
+   * way: concurrent gateways admit between the read and the script.
    */
-  async admit(job: ReplyJob): Promise<AdmissionResult> {
+  async admit(job: ReplyJob, queueDepth?: number): Promise<AdmissionResult> {
     const data = ReplyJobSchema.parse(job);
     const { prefix, limits, leaseMs, duplicateWindowMs, noticeWindowMs } = this.options;
     const jobId = buildReplyJobId(data.messageId, data.personalityId);
     const now = this.options.now();
-    const depth = await this.queue.count();
+    const depth = queueDepth ?? (await this.readQueueDepth());
     const [code, value, notify] = await runQueueScript<AdmitReply>(
       this.redis,
       QueueScript.admitReply,
@@ -148,11 +164,10 @@ export class ReplyAdmission {
     // 3 = a duplicate whose job already finished: adding it again would answer the message twice.
     if (code === 3) return { outcome: 'duplicate', jobId };
     try {
-      // Indexed for aging before it exists, so every waiting job with priority > 1 can be promoted.
-      if (value > 1) await this.redis.zadd(buildAgingKey(prefix), 'NX', now, jobId);
       // For a pending duplicate this is a no-op when the first gateway added the job, and the repair when
-      // it died before adding it: BullMQ keeps one job per id.
-      await this.queue.add(REPLY_JOB_NAME, data, { jobId, priority: value });
+      // it died before adding it: BullMQ keeps one job per id. Stamped with the admission time, which
+      // PriorityAging reads.
+      await this.queue.add(REPLY_JOB_NAME, data, { jobId, priority: value, timestamp: now });
     } catch (error) {
       if (code === 1) await this.release(data, true).catch(() => undefined);
       throw error;
@@ -176,23 +191,20 @@ export class ReplyAdmission {
   private async release(job: ReplyJob, forgetAdmission: boolean): Promise<void> {
     const { prefix } = this.options;
     const jobId = buildReplyJobId(job.messageId, job.personalityId);
-    await Promise.all([
-      runQueueScript<number>(
-        this.redis,
-        QueueScript.settleReply,
-        [
-          buildPendingKey(prefix, job.authorId),
-          buildPrioritiesKey(prefix, job.authorId),
-          buildGateKey(prefix, job.authorId),
-          buildAdmittedKey(prefix, job.authorId),
-        ],
-        [
-          jobId,
-          buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
-          forgetAdmission ? '1' : '0',
-        ],
-      ),
-      this.redis.zrem(buildAgingKey(prefix), jobId),
-    ]);
+    await runQueueScript<number>(
+      this.redis,
+      QueueScript.settleReply,
+      [
+        buildPendingKey(prefix, job.authorId),
+        buildPrioritiesKey(prefix, job.authorId),
+        buildGateKey(prefix, job.authorId),
+        buildAdmittedKey(prefix, job.authorId),
+      ],
+      [
+        jobId,
+        buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
+        forgetAdmission ? '1' : '0',
+      ],
+    );
   }
 }

@@ -1,14 +1,15 @@
-import type { ChainableCommander } from 'ioredis';
+import type { Socket } from 'node:net';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { RedisClient } from './connection.js';
 
 /**
- * Calls exactly one command on what it is given and returns its result: a pipeline (batched), or the client
- * itself (sent alone, the result then being the command's promise).
+ * Calls exactly one command on what it is given and returns its result: the client itself (the result then
+ * being the command's promise), or a Cluster pipeline (batched).
  */
 export type QueueCommand = (pipeline: ChainableCommander) => unknown;
 
 interface BatchEntry {
-  readonly redis: RedisClient;
+  readonly redis: Cluster;
   readonly key: string;
   readonly queue: QueueCommand;
   readonly resolve: (reply: unknown) => void;
@@ -18,15 +19,21 @@ interface BatchEntry {
 /**
  * Independent commands of several repositories sent to Redis together, so a step that needs them all pays
  * one round trip (one write, one read: a lone awaited command costs the client four to five times what a
- * pipelined one does). Repository methods that take a batch add their command to it instead of sending it;
- * {@link RedisBatch.together} sends the lot.
+ * pipelined one does). Repository methods that take a batch add their command to it instead of sending it
+ * (a registered Lua script too, through `runScript`); {@link RedisBatch.together} sends the lot.
  *
- * On a single server every command of a client goes into one pipeline, run in the order added. A Cluster
- * pipeline cannot span nodes, so there each hash tag (`{u:<id>}`, or the whole key when it has none) gets
- * its own pipeline, sent side by side: keys sharing a tag share a slot, and order holds within a tag.
+ * On a single server each command is sent as it is added, with the client's socket corked until the batch is
+ * sent, so they all leave in one write, in the order added. Not an ioredis pipeline: making one copies every
+ * script defined on the client (BullMQ's too, 80-odd on a client shared with a Queue), which costs more than
+ * the round trips it saves. A Cluster pipeline cannot span nodes, so there each hash tag (`{u:<id>}`, or the
+ * whole key when it has none) gets its own pipeline, sent side by side: keys sharing a tag share a slot, and
+ * order holds within a tag.
  */
 export class RedisBatch {
-  readonly #entries: BatchEntry[] = [];
+  /** Sockets of single servers this batch corked: uncorking sends what was written meanwhile. */
+  readonly #corked: Socket[] = [];
+  /** Commands for Cluster clients, grouped into pipelines when the batch is sent. */
+  readonly #clustered: BatchEntry[] = [];
   #sent = false;
 
   private constructor() {}
@@ -34,13 +41,16 @@ export class RedisBatch {
   /**
    * Calls `build` with a new batch, sends every command it added, and resolves with what `build` resolves
    * with. Commands must be added before `build`'s first `await` (repository methods add theirs
-   * synchronously), so start every call given the batch at once, e.g. inside one `Promise.all`.
+   * synchronously), so start every call given the batch at once, e.g. inside one `Promise.all`. Commands added
+   * before `build` throws are still sent, so none of their promises is left unsettled.
    */
   static together<T>(build: (batch: RedisBatch) => Promise<T>): Promise<T> {
     const batch = new RedisBatch();
-    const result = build(batch);
-    batch.#send();
-    return result;
+    try {
+      return build(batch);
+    } finally {
+      batch.#send();
+    }
   }
 
   /** Sends one command on `redis`: in `batch` when there is one, otherwise on its own, now. */
@@ -51,26 +61,41 @@ export class RedisBatch {
     queue: QueueCommand,
   ): Promise<T> {
     if (batch !== undefined) return batch.#add<T>(redis, key, queue);
-    // The client takes the same command calls as a pipeline and answers each with its reply, transformed alike.
-    return Promise.resolve(queue(redis as unknown as ChainableCommander) as Promise<T>);
+    return sendNow<T>(redis, queue);
   }
 
   #add<T>(redis: RedisClient, key: string, queue: QueueCommand): Promise<T> {
     if (this.#sent) {
       return Promise.reject(new Error('command added to a Redis batch already sent (after an await?)'));
     }
-    return new Promise<T>((resolve, reject) => {
-      this.#entries.push({ redis, key, queue, resolve: resolve as (reply: unknown) => void, reject });
-    });
+    if (redis.isCluster) {
+      return new Promise<T>((resolve, reject) => {
+        this.#clustered.push({
+          redis: redis as Cluster,
+          key,
+          queue,
+          resolve: resolve as (reply: unknown) => void,
+          reject,
+        });
+      });
+    }
+    // Undefined before the first connection; while disconnected, commands wait in ioredis's offline queue.
+    const socket = (redis as Redis).stream as Socket | undefined;
+    if (socket !== undefined && !this.#corked.includes(socket)) {
+      socket.cork();
+      this.#corked.push(socket);
+    }
+    return sendNow<T>(redis, queue);
   }
 
   #send(): void {
     this.#sent = true;
-    const pipelines = new Map<RedisClient, Map<string, BatchEntry[]>>();
-    for (const entry of this.#entries) {
+    for (const socket of this.#corked) socket.uncork();
+    const pipelines = new Map<Cluster, Map<string, BatchEntry[]>>();
+    for (const entry of this.#clustered) {
       const groups = pipelines.get(entry.redis) ?? new Map<string, BatchEntry[]>();
       pipelines.set(entry.redis, groups);
-      const group = entry.redis.isCluster ? hashTagOf(entry.key) : '';
+      const group = hashTagOf(entry.key);
       const entries = groups.get(group);
       if (entries) entries.push(entry);
       else groups.set(group, [entry]);
@@ -79,7 +104,16 @@ export class RedisBatch {
   }
 }
 
-function exec(redis: RedisClient, entries: readonly BatchEntry[]): void {
+/** Sends the command on the client itself, which takes the same calls as a pipeline and answers alike. */
+function sendNow<T>(redis: RedisClient, queue: QueueCommand): Promise<T> {
+  try {
+    return Promise.resolve(queue(redis as unknown as ChainableCommander) as Promise<T>);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function exec(redis: Cluster, entries: readonly BatchEntry[]): void {
   const pipeline = redis.pipeline();
   try {
     for (const entry of entries) entry.queue(pipeline);

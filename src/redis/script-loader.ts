@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RedisClient } from './connection.js';
+import { RedisBatch } from './redis-batch.js';
 
 /** A Lua script ready for `defineCommand`. */
 export interface ScriptDefinition {
@@ -44,14 +45,14 @@ function inlineIncludes(lua: string, root: string, seen: Set<string>): string {
   });
 }
 
+/** Commands whose key count the caller passes first (scripts named `<name>-n.lua`). */
+const variadicCommands = new Set<string>();
+
 /**
  * Script lists already registered, per client. Areas register lazily before every script call (the hot path of
  * every reply): one WeakSet lookup then replaces a property probe per script. Process-wide because clients are;
  * weak so a closed client and its entry go together.
  */
-/** Commands whose key count the caller passes first (scripts named `<name>-n.lua`). */
-const variadicCommands = new Set<string>();
-
 const registeredLists = new WeakMap<RedisClient, WeakSet<readonly ScriptDefinition[]>>();
 
 /** Registers scripts on a client once; later calls for the same client and name are no-ops. */
@@ -78,23 +79,26 @@ export function registerScripts(redis: RedisClient, scripts: readonly ScriptDefi
 
 /**
  * Runs a registered script. The only way Chorus code runs Lua (no raw EVAL elsewhere); typed wrappers in
- * each area build KEYS/ARGV and interpret the reply.
+ * each area build KEYS/ARGV and interpret the reply. With a batch the script joins it (on a Cluster, the
+ * pipeline of its first key's hash tag: every key of a script shares one slot anyway).
  */
-export async function runScript<T>(
+export function runScript<T>(
   redis: RedisClient,
   name: string,
   keys: readonly string[],
   args: ReadonlyArray<string | number>,
+  batch?: RedisBatch,
 ): Promise<T> {
   const commandName = COMMAND_PREFIX + name;
-  const command = (redis as unknown as Record<string, unknown>)[commandName];
-  if (typeof command !== 'function') {
-    throw new Error(`Lua script "${name}" is not registered on this Redis client`);
+  if (typeof (redis as unknown as Record<string, unknown>)[commandName] !== 'function') {
+    return Promise.reject(new Error(`Lua script "${name}" is not registered on this Redis client`));
   }
-  return (await (command as (...params: Array<string | number>) => Promise<unknown>).call(
-    redis,
-    ...(variadicCommands.has(commandName) ? [keys.length] : []),
-    ...keys,
-    ...args,
-  )) as T;
+  const params = variadicCommands.has(commandName) ? [keys.length, ...keys, ...args] : [...keys, ...args];
+  // A Cluster batch makes its pipelines when sent, after this registration: ioredis gives each the scripts
+  // of its client, under the same names.
+  return RedisBatch.send<T>(redis, batch, keys[0] ?? '', (commands) =>
+    (commands as unknown as Record<string, ScriptCommand>)[commandName]!(...params),
+  );
 }
+
+type ScriptCommand = (...params: Array<string | number>) => unknown;

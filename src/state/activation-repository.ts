@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
 import { buildActivationKey, buildGuildActivationsKey, buildPersonalityActivationsKey } from './keys.js';
 import { runStateScript, StateScript } from './state-scripts.js';
 
@@ -81,28 +82,30 @@ export class ActivationRepository {
   }
 
   /** The personality id activated in a channel, or null. */
-  async fetchForChannel(channelId: string): Promise<string | null> {
-    return (
-      parseRecord(await this.redis.get(buildActivationKey(this.options.prefix, channelId)))?.personalityId ??
-      null
-    );
+  async fetchForChannel(channelId: string, batch?: RedisBatch): Promise<string | null> {
+    return parseRecord(await this.fetchRecord(channelId, batch))?.personalityId ?? null;
   }
 
   /**
    * Activated personality ids of several channels (a thread and its parent) in one round trip: channel id →
    * personality id, for the channels that have one. The caller decides precedence (a thread's own wins).
    */
-  async fetchForChannels(channelIds: readonly string[]): Promise<Map<string, string>> {
+  async fetchForChannels(channelIds: readonly string[], batch?: RedisBatch): Promise<Map<string, string>> {
     const unique = [...new Set(channelIds)];
-    const records = await Promise.all(
-      unique.map((channelId) => this.redis.get(buildActivationKey(this.options.prefix, channelId))),
-    );
+    const read = (target: RedisBatch) =>
+      Promise.all(unique.map((channelId) => this.fetchRecord(channelId, target)));
+    const records = await (batch === undefined ? RedisBatch.together(read) : read(batch));
     const found = new Map<string, string>();
     unique.forEach((channelId, index) => {
       const record = parseRecord(records[index]);
       if (record) found.set(channelId, record.personalityId);
     });
     return found;
+  }
+
+  private fetchRecord(channelId: string, batch: RedisBatch | undefined): Promise<string | null> {
+    const key = buildActivationKey(this.options.prefix, channelId);
+    return RedisBatch.send<string | null>(this.redis, batch, key, (commands) => commands.get(key));
   }
 
   /** Every activation of a guild, verified against the channel records (stale index entries are dropped). */

@@ -28,14 +28,16 @@ export class ChannelActivityRepository {
   /**
    * Records `messageId` as the channel's newest unless a newer one is already there (two gateway replicas,
    * or events of one channel handled out of order, should not move it back). One script, so one round trip:
-   * the gateway calls this for every message, and a read-then-write pair was two of its ~10 per reply.
+   * the gateway calls this for every message, and a read-then-write pair was two of its ~10 per reply. With a
+   * batch, a share of its round trip (the gateway's routing lookups).
    */
-  async recordLatest(channelId: string, messageId: string): Promise<void> {
+  async recordLatest(channelId: string, messageId: string, batch?: RedisBatch): Promise<void> {
     await runStateScript<number>(
       this.redis,
       StateScript.recordChannelLatest,
       [buildChannelLatestKey(this.options.prefix, channelId)],
       [messageId, this.options.ttlSeconds],
+      batch,
     );
   }
 

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
 import { buildDmStickyKey, buildPersonalitiesKey } from './keys.js';
 import { tryParsePersonalityOwner } from './personality-id.js';
 
@@ -25,11 +26,14 @@ export class DmStickyRepository {
 
   /**
    * The user's DM personality id, or null. A pointer to a personality that was deleted is cleared here
-   * (deleting a personality does not chase every user's pointer).
+   * (deleting a personality does not chase every user's pointer). With a batch only the pointer is read in it;
+   * the check that its personality still exists follows on its own.
    */
-  async fetch(userId: string): Promise<string | null> {
+  async fetch(userId: string, batch?: RedisBatch): Promise<string | null> {
     const key = buildDmStickyKey(this.options.prefix, userId);
-    const personalityId = await this.redis.get(key);
+    const personalityId = await RedisBatch.send<string | null>(this.redis, batch, key, (commands) =>
+      commands.get(key),
+    );
     if (personalityId === null) return null;
     const ownerId = tryParsePersonalityOwner(personalityId);
     const exists =

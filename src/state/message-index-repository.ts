@@ -77,8 +77,9 @@ export class MessageIndexRepository {
   }
 
   /** The personality that posted `messageId`, or null (not ours, or older than the TTL). */
-  async fetchPersonalityForMessage(messageId: string): Promise<PostedMessage | null> {
-    const raw = await this.redis.get(buildPostedMessageKey(this.options.prefix, messageId));
+  async fetchPersonalityForMessage(messageId: string, batch?: RedisBatch): Promise<PostedMessage | null> {
+    const key = buildPostedMessageKey(this.options.prefix, messageId);
+    const raw = await RedisBatch.send<string | null>(this.redis, batch, key, (commands) => commands.get(key));
     if (raw === null) return null;
     try {
       const parsed = PostedMessageSchema.safeParse(JSON.parse(raw));

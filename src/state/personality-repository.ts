@@ -134,8 +134,11 @@ export class PersonalityRepository {
     );
   }
 
-  /** Several personalities by id in one round trip (one HMGET per owner, sent together); missing ids are absent. */
-  async fetchManyByIds(ids: readonly string[]): Promise<Map<string, Personality>> {
+  /**
+   * Several personalities by id in one round trip (one HMGET per owner, sent together, or in `batch`); missing
+   * ids are absent.
+   */
+  async fetchManyByIds(ids: readonly string[], batch?: RedisBatch): Promise<Map<string, Personality>> {
     const byOwner = new Map<string, string[]>();
     for (const id of new Set(ids)) {
       const ownerId = tryParsePersonalityOwner(id);
@@ -143,11 +146,16 @@ export class PersonalityRepository {
       byOwner.set(ownerId, [...(byOwner.get(ownerId) ?? []), id]);
     }
     const owners = [...byOwner];
-    const replies = await Promise.all(
-      owners.map(([ownerId, ownerIds]) =>
-        this.redis.hmget(buildPersonalitiesKey(this.options.prefix, ownerId), ...ownerIds),
-      ),
-    );
+    const read = (target: RedisBatch) =>
+      Promise.all(
+        owners.map(([ownerId, ownerIds]) => {
+          const key = buildPersonalitiesKey(this.options.prefix, ownerId);
+          return RedisBatch.send<Array<string | null>>(this.redis, target, key, (commands) =>
+            commands.hmget(key, ...ownerIds),
+          );
+        }),
+      );
+    const replies = await (batch === undefined ? RedisBatch.together(read) : read(batch));
     const found = new Map<string, Personality>();
     owners.forEach(([, ownerIds], ownerIndex) => {
       ownerIds.forEach((id, index) => {
@@ -257,11 +265,12 @@ export class PersonalityRepository {
    * Resolves normalized names (names or aliases, from {@link normalizePersonalityName}) for a caller: the
    * caller's own personality first, else the oldest public one with that name; someone else's private
    * personality never. One round trip for all names (a script in the caller's slot and one in the catalog's,
-   * sent together). Names without a match are absent from the map.
+   * sent together, or in `batch`). Names without a match are absent from the map.
    */
   async resolveNames(
     callerId: string,
     normalizedNames: readonly string[],
+    batch?: RedisBatch,
   ): Promise<Map<string, Personality>> {
     const names = [...new Set(normalizedNames)].filter(
       (name) => name.length > 0 && !FORBIDDEN_NAME_CHARACTERS.test(name),
@@ -269,20 +278,24 @@ export class PersonalityRepository {
     const resolved = new Map<string, Personality>();
     if (names.length === 0) return resolved;
     const { prefix } = this.options;
-    const [own, shared] = await Promise.all([
-      runStateScript<Array<string | null>>(
-        this.redis,
-        StateScript.resolveOwnNames,
-        [buildPersonalityNamesKey(prefix, callerId), buildPersonalitiesKey(prefix, callerId)],
-        names,
-      ),
-      runStateScript<Array<string | null>>(
-        this.redis,
-        StateScript.resolvePublicNames,
-        [buildCatalogNamesKey(prefix), buildCatalogEntriesKey(prefix)],
-        names,
-      ),
-    ]);
+    const lookUp = (target: RedisBatch) =>
+      Promise.all([
+        runStateScript<Array<string | null>>(
+          this.redis,
+          StateScript.resolveOwnNames,
+          [buildPersonalityNamesKey(prefix, callerId), buildPersonalitiesKey(prefix, callerId)],
+          names,
+          target,
+        ),
+        runStateScript<Array<string | null>>(
+          this.redis,
+          StateScript.resolvePublicNames,
+          [buildCatalogNamesKey(prefix), buildCatalogEntriesKey(prefix)],
+          names,
+          target,
+        ),
+      ]);
+    const [own, shared] = await (batch === undefined ? RedisBatch.together(lookUp) : lookUp(batch));
     names.forEach((name, index) => {
       const mine = parsePersonality(own[index]);
       const found = mine?.ownerId === callerId ? mine : parsePersonality(shared[index]);

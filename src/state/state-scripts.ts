@@ -1,5 +1,11 @@
 import { ChorusError, ChorusErrorCode, UserFacingError } from '../errors/index.js';
-import { loadScripts, type RedisClient, registerScripts, runScript } from '../redis/index.js';
+import {
+  loadScripts,
+  type RedisBatch,
+  type RedisClient,
+  registerScripts,
+  runScript,
+} from '../redis/index.js';
 import { StateMessages } from './messages.js';
 
 // Read once per process at import: the scripts are part of the code, like the modules beside them.
@@ -23,15 +29,16 @@ export const StateScript = {
 } as const;
 export type StateScriptName = (typeof StateScript)[keyof typeof StateScript];
 
-/** Runs one of this area's scripts, registering them on the client on first use. */
+/** Runs one of this area's scripts (in `batch` when given), registering them on the client on first use. */
 export function runStateScript<T>(
   redis: RedisClient,
   name: StateScriptName,
   keys: readonly string[],
   args: ReadonlyArray<string | number>,
+  batch?: RedisBatch,
 ): Promise<T> {
   registerScripts(redis, STATE_SCRIPTS);
-  return runScript<T>(redis, name, keys, args);
+  return runScript<T>(redis, name, keys, args, batch);
 }
 
 /** Negative codes the state scripts return. */

@@ -1,18 +1,20 @@
 /**
- * Aging against real Redis and BullMQ: jobs waiting past the threshold are raised to priority 1, once, and
- * entries of jobs that are gone are dropped.
+ * Aging against real Redis and BullMQ: jobs waiting at a priority above 1 past the threshold are raised to
+ * priority 1, once; later jobs of the same priority wait their turn.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type AdmissionLimits,
+  buildReplyJobId,
   createReplyQueue,
   PriorityAging,
+  REPLY_JOB_NAME,
   ReplyAdmission,
+  type ReplyJob,
   type ReplyQueue,
 } from '../../../src/queue/index.js';
-import { buildAgingKey } from '../../../src/queue/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
-import { buildTestJob } from './build-test-job.js';
+import { buildTestJob, buildTestUserId } from './build-test-job.js';
 
 const redis = createTestRedis();
 const LIMITS: AdmissionLimits = {
@@ -42,6 +44,14 @@ afterAll(async () => {
   await redis.quit();
 });
 
+function jobIdOf(job: ReplyJob): string {
+  return buildReplyJobId(job.messageId, job.personalityId);
+}
+
+function prioritiesOf(jobs: readonly ReplyJob[]): Promise<Array<number | undefined>> {
+  return Promise.all(jobs.map(async (job) => (await queue.getJob(jobIdOf(job)))?.priority));
+}
+
 describe('PriorityAging', () => {
   describe('when a user’s later jobs wait past the threshold', () => {
     it('raises them to priority 1 once', async () => {
@@ -66,20 +76,43 @@ describe('PriorityAging', () => {
       );
       expect(priorities).toEqual([1, 1, 1, 1]);
       expect(await aging.sweep()).toBe(0);
-      expect(await redis.zcard(buildAgingKey(prefix))).toBe(0);
     });
   });
 
-  describe('when an aged job no longer exists', () => {
-    it('drops its entry without promoting anything', async () => {
+  describe('when only some jobs of a priority waited past the threshold', () => {
+    it('raises those, leaves the later ones and never touches priority 1', async () => {
       const admission = new ReplyAdmission(redis, { prefix, limits: LIMITS, queue, now: () => now });
-      const aging = new PriorityAging(redis, queue, { prefix, ageAfterMs: 1_000, now: () => now });
-      const jobs = [1, 2].map(() => buildTestJob());
-      for (const job of jobs) await admission.admit(job);
-      await queue.remove(`reply-${jobs[1]!.messageId}-${jobs[1]!.personalityId}`);
-      now += 1_001;
-      expect(await aging.sweep()).toBe(0);
-      expect(await redis.zcard(buildAgingKey(prefix))).toBe(0);
+      const aging = new PriorityAging(redis, queue, { prefix, ageAfterMs: 30_000, now: () => now });
+      const early = [1, 2].map(() => buildTestJob({ authorId: buildTestUserId(1) }));
+      for (const job of early) await admission.admit(job);
+      now += 20_000;
+      const late = [1, 2].map(() => buildTestJob({ authorId: buildTestUserId(2) }));
+      for (const job of late) await admission.admit(job);
+
+      now += 10_001;
+      expect(await aging.sweep()).toBe(1);
+      expect(await prioritiesOf([...early, ...late])).toEqual([1, 1, 1, 2]);
+      now += 20_000;
+      expect(await aging.sweep()).toBe(1);
+      expect(await prioritiesOf(late)).toEqual([1, 1]);
+    });
+  });
+
+  describe('when jobs wait at a priority whose scores come near 2^52', () => {
+    it('raises each old one exactly once', async () => {
+      const aging = new PriorityAging(redis, queue, {
+        prefix,
+        ageAfterMs: 1_000,
+        now: () => now,
+        batchSize: 10,
+      });
+      // BullMQ scores priority * 2^32 + counter: every step of the scan through them must stay exact.
+      const high = [now - 5_000, now - 4_000, now].map((timestamp) => ({ job: buildTestJob(), timestamp }));
+      for (const { job, timestamp } of high) {
+        await queue.add(REPLY_JOB_NAME, job, { jobId: jobIdOf(job), priority: 1_000_000, timestamp });
+      }
+      expect(await aging.sweep()).toBe(2);
+      expect(await prioritiesOf(high.map(({ job }) => job))).toEqual([1, 1, 1_000_000]);
     });
   });
 

@@ -3,22 +3,28 @@
  * per-user limits, idempotent admission, self-healing pending state and the queue-depth cap.
  */
 import { type Job, Worker } from 'bullmq';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type AdmissionLimits,
   type AdmissionResult,
   buildBullPrefix,
+  buildReplyJobId,
   createReplyQueue,
   QUEUE_NAME,
+  REPLY_JOB_NAME,
   ReplyAdmission,
   type ReplyJob,
   type ReplyQueue,
 } from '../../../src/queue/index.js';
 import { buildPendingKey } from '../../../src/queue/keys.js';
+import { RedisBatch } from '../../../src/redis/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { spyOnSocketWrites } from '../../support/socket-writes.js';
 import { buildTestJob, buildTestUserId } from './build-test-job.js';
 
 const redis = createTestRedis();
+/** Author of every job buildTestJob makes unless told otherwise. */
+const USER = buildTestJob().authorId;
 const RAISED: AdmissionLimits = {
   userMaxPending: 10_000,
   userRatePerMinute: 1_000_000,
@@ -45,6 +51,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const close of closers.splice(0).reverse()) await close();
   await deleteKeysWithPrefix(redis, prefix);
 });
@@ -309,6 +316,58 @@ describe('ReplyAdmission', () => {
       expect(second).toMatchObject({ outcome: 'refused', reason: 'queue-full', notify: false });
       expect(first.outcome === 'refused' && first.retryAfterMs).toBe(60_000);
       expect(await queue.count()).toBe(2);
+    });
+  });
+
+  describe('reading the queue depth', () => {
+    it('counts what Queue.count() counts: waiting, prioritized and delayed jobs', async () => {
+      const admission = admissionWith(RAISED);
+      await queue.add(REPLY_JOB_NAME, buildTestJob(), { jobId: 'job-plain' });
+      await queue.add(REPLY_JOB_NAME, buildTestJob(), { jobId: 'job-prioritized', priority: 2 });
+      await queue.add(REPLY_JOB_NAME, buildTestJob(), { jobId: 'job-delayed', delay: 60_000 });
+      expect(await admission.readQueueDepth()).toBe(3);
+      expect(await queue.count()).toBe(3);
+    });
+
+    it('reads it in the caller’s batch, in the same write as the caller’s own commands', async () => {
+      const admission = admissionWith(RAISED);
+      await admitAll(admission, [buildTestJob(), buildTestJob()]);
+      const writes = spyOnSocketWrites(redis);
+      const [depth, pending] = await RedisBatch.together((batch) =>
+        Promise.all([
+          admission.readQueueDepth(batch),
+          RedisBatch.send(redis, batch, buildPendingKey(prefix, USER), (commands) =>
+            commands.zcard(buildPendingKey(prefix, USER)),
+          ),
+        ]),
+      );
+      expect([depth, pending]).toEqual([2, 2]);
+      expect(writes()).toBe(1);
+    });
+  });
+
+  describe('when the caller passes the queue depth it read', () => {
+    it('applies the cap to that depth', async () => {
+      const admission = admissionWith({ ...RAISED, queueMaxDepth: 5 });
+      expect(await admission.admit(buildTestJob(), 5)).toMatchObject({
+        outcome: 'refused',
+        reason: 'queue-full',
+      });
+      expect((await admission.admit(buildTestJob(), 4)).outcome).toBe('enqueued');
+    });
+  });
+
+  describe('when a job is settled', () => {
+    it('frees its pending slot in one write', async () => {
+      const admission = admissionWith(RAISED);
+      const jobs = [buildTestJob(), buildTestJob()];
+      await admitAll(admission, jobs);
+      const writes = spyOnSocketWrites(redis);
+      await admission.settle(jobs[1]!);
+      expect(writes()).toBe(1);
+      expect(await redis.zrange(buildPendingKey(prefix, USER), 0, '-1')).toEqual([
+        buildReplyJobId(jobs[0]!.messageId, jobs[0]!.personalityId),
+      ]);
     });
   });
 

@@ -1,5 +1,5 @@
 /**
- * RedisBatch against real Redis: repository calls given one batch go out in one pipeline (one round trip),
+ * RedisBatch against real Redis: repository calls given one batch go out in one write (one round trip),
  * each resolving with its own reply or error.
  */
 import type { Cluster } from 'ioredis';
@@ -12,6 +12,7 @@ import {
 } from '../../../src/state/index.js';
 import { buildConversationKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { spyOnSocketWrites } from '../../support/socket-writes.js';
 
 const redis = createTestRedis();
 const USER = '100000000000000001';
@@ -45,10 +46,10 @@ afterAll(async () => {
 
 describe('RedisBatch', () => {
   describe('when several repositories read through one batch', () => {
-    it('sends them in one pipeline and gives each call its own reply', async () => {
+    it('sends them in one write and gives each call its own reply', async () => {
       await events.recordEdit(MESSAGE, 'edited text');
       await activity.recordLatest(CHANNEL, MESSAGE);
-      const pipelines = vi.spyOn(redis, 'pipeline');
+      const writes = spyOnSocketWrites(redis);
       const replies = await RedisBatch.together((batch) =>
         Promise.all([
           events.isDeleted(MESSAGE, batch),
@@ -58,7 +59,20 @@ describe('RedisBatch', () => {
         ]),
       );
       expect(replies).toEqual([false, 'edited text', MESSAGE, []]);
-      expect(pipelines).toHaveBeenCalledTimes(1);
+      expect(writes()).toBe(1);
+    });
+
+    it('runs them in the order they were added, Lua scripts included', async () => {
+      const [, latest, later] = await RedisBatch.together((batch) =>
+        Promise.all([
+          activity.recordLatest(CHANNEL, MESSAGE, batch),
+          activity.fetchLatest(CHANNEL, batch),
+          activity.recordLatest(CHANNEL, '400000000000000002', batch),
+        ]),
+      );
+      expect(latest).toBe(MESSAGE);
+      expect(later).toBeUndefined();
+      expect(await activity.fetchLatest(CHANNEL)).toBe('400000000000000002');
     });
   });
 
@@ -87,6 +101,20 @@ describe('RedisBatch', () => {
         return events.fetchEdit(MESSAGE, batch);
       });
       await expect(late).rejects.toThrow(/already sent/);
+    });
+  });
+
+  describe('when building the batch throws', () => {
+    it('still sends the commands added before, so their calls settle', async () => {
+      await events.markDeleted(MESSAGE);
+      let added: Promise<boolean> | undefined;
+      expect(() =>
+        RedisBatch.together((batch) => {
+          added = events.isDeleted(MESSAGE, batch);
+          throw new Error('bug while building');
+        }),
+      ).toThrow('bug while building');
+      await expect(added).resolves.toBe(true);
     });
   });
 

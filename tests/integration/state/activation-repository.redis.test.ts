@@ -1,5 +1,6 @@
 /** ActivationRepository against real Redis: one activation per channel, thread/parent lookup, bulk removal. */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisBatch } from '../../../src/redis/index.js';
 import { ActivationRepository } from '../../../src/state/index.js';
 import { buildGuildActivationsKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
@@ -59,6 +60,18 @@ describe('ActivationRepository', () => {
       const both = await repository.fetchForChannels(['200000000000000009', '200000000000000001']);
       expect(both.get('200000000000000009')).toBe('threadpersona');
       expect(both.get('200000000000000001')).toBe('parentpersona');
+    });
+
+    it('answers alike in a caller’s batch', async () => {
+      await activate('200000000000000001', 'parentpersona');
+      const [thread, channel] = await RedisBatch.together((batch) =>
+        Promise.all([
+          repository.fetchForChannels(['200000000000000009', '200000000000000001'], batch),
+          repository.fetchForChannel('200000000000000001', batch),
+        ]),
+      );
+      expect(thread).toEqual(new Map([['200000000000000001', 'parentpersona']]));
+      expect(channel).toBe('parentpersona');
     });
   });
 

@@ -1,5 +1,6 @@
 /** DmStickyRepository against real Redis: set, fetch, clear, and the lazy drop of a deleted personality. */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisBatch } from '../../../src/redis/index.js';
 import { DmStickyRepository, PersonalityRepository } from '../../../src/state/index.js';
 import { buildDmStickyKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
@@ -47,6 +48,13 @@ describe('DmStickyRepository', () => {
       const sticky = new DmStickyRepository(redis, { prefix });
       await sticky.set(USER, 'zzzzzzzz0000000000001');
       expect(await sticky.fetch(USER)).toBeNull();
+      expect(await redis.exists(buildDmStickyKey(prefix, USER))).toBe(0);
+    });
+
+    it('does the same when the pointer was read in a batch', async () => {
+      const sticky = new DmStickyRepository(redis, { prefix });
+      await sticky.set(USER, 'zzzzzzzz0000000000001');
+      expect(await RedisBatch.together((batch) => sticky.fetch(USER, batch))).toBeNull();
       expect(await redis.exists(buildDmStickyKey(prefix, USER))).toBe(0);
     });
   });

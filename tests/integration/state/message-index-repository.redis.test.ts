@@ -1,5 +1,6 @@
 /** MessageIndexRepository against real Redis: every posted chunk indexed, with the 7-day TTL. */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisBatch } from '../../../src/redis/index.js';
 import { MessageIndexRepository } from '../../../src/state/index.js';
 import { buildPostedMessageKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
@@ -30,6 +31,14 @@ describe('MessageIndexRepository', () => {
     await repository.indexPosted({ ...posted, messageIds: ['400000000000000001', '400000000000000002'] });
     expect(await repository.fetchPersonalityForMessage('400000000000000002')).toEqual(posted);
     expect(await repository.fetchPersonalityForMessage('400000000000000009')).toBeNull();
+    expect(
+      await RedisBatch.together((batch) =>
+        Promise.all([
+          repository.fetchPersonalityForMessage('400000000000000001', batch),
+          repository.fetchPersonalityForMessage('400000000000000009', batch),
+        ]),
+      ),
+    ).toEqual([posted, null]);
     const ttl = await redis.pttl(buildPostedMessageKey(prefix, '400000000000000001'));
     expect(ttl).toBeGreaterThan(7 * 24 * 3600 * 1000 - 60_000);
     expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600 * 1000);

@@ -2,8 +2,9 @@
  * PersonalityRepository against real Redis: atomic per-owner name uniqueness, name resolution rules (own
  * first, oldest public, private invisible), the public catalog and its self-repair.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChorusErrorCode, UserFacingError } from '../../../src/errors/index.js';
+import { RedisBatch } from '../../../src/redis/index.js';
 import {
   ActivationRepository,
   DmStickyRepository,
@@ -14,6 +15,7 @@ import {
 } from '../../../src/state/index.js';
 import { buildCatalogEntriesKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { spyOnSocketWrites } from '../../support/socket-writes.js';
 
 const redis = createTestRedis();
 const ALICE_OWNER = '100000000000000001';
@@ -32,6 +34,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   await deleteKeysWithPrefix(redis, prefix);
 });
 
@@ -145,6 +148,27 @@ describe('PersonalityRepository', () => {
       const found = await repository.resolveNames(ALICE_OWNER, names);
       expect(found.get('bobby')?.id).toBe(bobs.id);
       expect(found.get('mi ne')?.id).toBe(mine.id);
+    });
+
+    it('answers alike in a caller’s batch, both lookups in the batch’s one write', async () => {
+      const mine = await repository.create(draft({ name: 'Mine', visibility: 'private' }));
+      const bobs = await repository.create(draft({ ownerId: BOB_OWNER, name: 'Robert' }));
+      const writes = spyOnSocketWrites(redis);
+      const [found, byId] = await RedisBatch.together((batch) =>
+        Promise.all([
+          repository.resolveNames(ALICE_OWNER, ['mine', 'robert'], batch),
+          repository.fetchManyByIds([mine.id, bobs.id], batch),
+        ]),
+      );
+      expect(writes()).toBe(1);
+      expect(found.get('mine')).toEqual(mine);
+      expect(found.get('robert')).toEqual(bobs);
+      expect(byId).toEqual(
+        new Map([
+          [mine.id, mine],
+          [bobs.id, bobs],
+        ]),
+      );
     });
   });
 

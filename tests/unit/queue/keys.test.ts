@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  buildAgingKey,
   buildBullJobKey,
   buildBullPrefix,
   buildGateConversationPrefix,
@@ -14,10 +13,10 @@ function hashTag(key: string): string | undefined {
 }
 
 describe('queue keys', () => {
-  it('hash-tags the BullMQ prefix so every queue key shares a slot with the aging index', () => {
+  it('hash-tags the BullMQ prefix so every key of the queue shares one slot', () => {
     expect(buildBullPrefix('chorus')).toBe('{chorus}');
     expect(buildBullJobKey('chorus', 'reply-1-p')).toBe('{chorus}:replies:reply-1-p');
-    expect(hashTag(buildAgingKey('chorus'))).toBe('chorus');
+    expect(hashTag(buildBullJobKey('chorus', 'reply-1-p'))).toBe('chorus');
   });
 
   it('puts every per-user key in the user’s slot', () => {

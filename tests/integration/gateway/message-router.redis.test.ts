@@ -1,0 +1,239 @@
+/**
+ * MessageRouter against real Redis and BullMQ: who a message addresses, the jobs admitted for it, and the
+ * round trips it costs (the gateway's hot path): one write for every lookup, then admission's script, then
+ * BullMQ's add.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { InboundMessage } from '../../../src/gateway/inbound-message.js';
+import { MessageRouter } from '../../../src/gateway/message-router.js';
+import { createLogger } from '../../../src/log/index.js';
+import { type AdmissionLimits, ReplyAdmission } from '../../../src/queue/index.js';
+import { RedisBatch } from '../../../src/redis/index.js';
+import {
+  ActivationRepository,
+  ChannelActivityRepository,
+  DmStickyRepository,
+  MessageEventRepository,
+  MessageIndexRepository,
+  type Personality,
+  PersonalityRepository,
+} from '../../../src/state/index.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { spyOnSocketWrites } from '../../support/socket-writes.js';
+
+const redis = createTestRedis();
+const OWNER = '100000000000000001';
+const AUTHOR = '100000000000000002';
+const GUILD = '300000000000000001';
+const CHANNEL = '200000000000000001';
+const LIMITS: AdmissionLimits = {
+  userMaxPending: 100,
+  userRatePerMinute: 100_000,
+  userBurst: 100,
+  queueMaxDepth: 100_000,
+  fairQueue: true,
+};
+
+let prefix: string;
+let personalities: PersonalityRepository;
+let activations: ActivationRepository;
+let messageIndex: MessageIndexRepository;
+let dmSticky: DmStickyRepository;
+let admission: ReplyAdmission;
+let alice: Personality;
+let bob: Personality;
+let nextMessage = 0;
+
+beforeEach(async () => {
+  prefix = createTestPrefix();
+  personalities = new PersonalityRepository(redis, { prefix });
+  activations = new ActivationRepository(redis, { prefix });
+  messageIndex = new MessageIndexRepository(redis, { prefix });
+  dmSticky = new DmStickyRepository(redis, { prefix });
+  const create = (name: string) =>
+    personalities.create({
+      ownerId: OWNER,
+      name,
+      visibility: 'public',
+      systemPrompt: '',
+      avatarUrl: null,
+      provider: 'default',
+      model: 'stub-model',
+      temperature: null,
+    });
+  alice = await create('Alice');
+  bob = await create('Bob');
+  admission = routerAdmission(LIMITS);
+  // BullMQ readies its client on first use: what follows measures routing only.
+  await admission.queue.count();
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await admission.close();
+  await deleteKeysWithPrefix(redis, prefix);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+function routerAdmission(limits: AdmissionLimits): ReplyAdmission {
+  return new ReplyAdmission(redis, { prefix, limits });
+}
+
+function buildRouter(): MessageRouter {
+  return new MessageRouter(
+    {
+      personalities,
+      activations,
+      messageIndex,
+      dmSticky,
+      messageEvents: new MessageEventRepository(redis, { prefix }),
+      admission,
+      logger: createLogger({ level: 'silent', service: 'test' }),
+    },
+    { maxPersonalitiesPerMessage: 3, now: Date.now, newCorrelationId: () => 'corr-1' },
+  );
+}
+
+function buildMessage(content: string, overrides: Partial<InboundMessage> = {}): InboundMessage {
+  nextMessage += 1;
+  return {
+    id: (400_000_000_000_000_000n + BigInt(nextMessage)).toString(),
+    channelId: CHANNEL,
+    parentChannelId: null,
+    guildId: GUILD,
+    authorId: AUTHOR,
+    authorName: 'Author',
+    content,
+    replyToMessageId: null,
+    createdAt: Date.now(),
+    ...overrides,
+  };
+}
+
+async function jobsOf(message: InboundMessage) {
+  const jobs = await admission.queue.getJobs(['prioritized']);
+  return jobs
+    .filter((job) => job.data.messageId === message.id)
+    .map((job) => ({
+      personalityId: job.data.personalityId,
+      trigger: job.data.trigger,
+      content: job.data.content,
+    }));
+}
+
+describe('MessageRouter', () => {
+  describe('when a message mentions a personality', () => {
+    it('admits its job in three writes: the lookups with the caller’s own, the admission, the add', async () => {
+      const activity = new ChannelActivityRepository(redis, { prefix });
+      const message = buildMessage('@Alice how are you?');
+      const writes = spyOnSocketWrites(redis);
+      const outcome = await RedisBatch.together((batch) => {
+        void activity.recordLatest(CHANNEL, message.id, batch);
+        return buildRouter().route(message, batch);
+      });
+      expect(writes()).toBe(3);
+      expect(outcome.addressed).toMatchObject([
+        { personalityId: alice.id, trigger: 'mention', admission: { outcome: 'enqueued', priority: 1 } },
+      ]);
+      expect(await jobsOf(message)).toEqual([
+        { personalityId: alice.id, trigger: 'mention', content: 'how are you?' },
+      ]);
+      expect(await activity.fetchLatest(CHANNEL)).toBe(message.id);
+    });
+
+    it('reads the lookups in a batch of its own without a caller’s', async () => {
+      const message = buildMessage('@Bob hi');
+      const writes = spyOnSocketWrites(redis);
+      const outcome = await buildRouter().route(message);
+      expect(writes()).toBe(3);
+      expect(outcome.addressed).toMatchObject([
+        { personalityId: bob.id, admission: { outcome: 'enqueued' } },
+      ]);
+    });
+  });
+
+  describe('when a message addresses nobody', () => {
+    it('costs one write and never reads the queue depth', async () => {
+      const depthReads = vi.spyOn(admission, 'readQueueDepth');
+      const writes = spyOnSocketWrites(redis);
+      expect(await buildRouter().route(buildMessage('no mention at all'))).toEqual({
+        addressed: [],
+        notices: [],
+      });
+      expect(writes()).toBe(1);
+      expect(depthReads).not.toHaveBeenCalled();
+    });
+
+    it('costs one write too when it looked like a mention, the depth read in it', async () => {
+      const depthReads = vi.spyOn(admission, 'readQueueDepth');
+      const writes = spyOnSocketWrites(redis);
+      expect(await buildRouter().route(buildMessage('mail @nobody'))).toEqual({ addressed: [], notices: [] });
+      expect(writes()).toBe(1);
+      expect(depthReads).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('when only the channel’s activation addresses a message', () => {
+    it('reads the queue depth with the activated personality', async () => {
+      await activations.activate({
+        guildId: GUILD,
+        channelId: CHANNEL,
+        personalityId: alice.id,
+        activatedBy: OWNER,
+      });
+      const depthReads = vi.spyOn(admission, 'readQueueDepth');
+      const message = buildMessage('anyone there?');
+      const writes = spyOnSocketWrites(redis);
+      const outcome = await buildRouter().route(message);
+      expect(writes()).toBe(4);
+      expect(depthReads).toHaveBeenCalledTimes(1);
+      expect(outcome.addressed).toMatchObject([{ personalityId: alice.id, trigger: 'activation' }]);
+      expect(await jobsOf(message)).toEqual([
+        { personalityId: alice.id, trigger: 'activation', content: 'anyone there?' },
+      ]);
+    });
+  });
+
+  describe('when a message replies to a personality’s message', () => {
+    it('addresses that personality', async () => {
+      await messageIndex.indexPosted({
+        personalityId: bob.id,
+        userId: AUTHOR,
+        channelId: CHANNEL,
+        messageIds: ['400000000000009999'],
+      });
+      const message = buildMessage('and then?', { replyToMessageId: '400000000000009999' });
+      const outcome = await buildRouter().route(message);
+      expect(outcome.addressed).toMatchObject([{ personalityId: bob.id, trigger: 'reply' }]);
+    });
+  });
+
+  describe('in a DM', () => {
+    it('answers with the sticky personality until another is mentioned', async () => {
+      const router = buildRouter();
+      const dm = (content: string) =>
+        buildMessage(content, { guildId: null, channelId: '200000000000000077' });
+      expect((await router.route(dm('hello?'))).addressed).toEqual([]);
+      expect((await router.route(dm('@Bob hi'))).addressed).toMatchObject([{ personalityId: bob.id }]);
+      expect((await router.route(dm('still there?'))).addressed).toMatchObject([
+        { personalityId: bob.id, trigger: 'dm' },
+      ]);
+    });
+  });
+
+  describe('when one message addresses several personalities near the queue’s cap', () => {
+    it('counts the jobs it already added toward the depth', async () => {
+      await admission.close();
+      admission = routerAdmission({ ...LIMITS, queueMaxDepth: 1 });
+      const outcome = await buildRouter().route(buildMessage('@Alice @Bob which of you?'));
+      expect(outcome.addressed).toMatchObject([
+        { personalityId: alice.id, admission: { outcome: 'enqueued' } },
+        { personalityId: bob.id, admission: { outcome: 'refused', reason: 'queue-full', notify: true } },
+      ]);
+      expect(outcome.notices).toHaveLength(1);
+    });
+  });
+});
