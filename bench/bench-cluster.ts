@@ -74,9 +74,10 @@ const START_TIMEOUT_MS = 60_000;
 const WARM_UP_TIMEOUT_MS = 30_000;
 
 /**
- * One scenario's system: a {@link LocalCluster} (sandbox + stub here, gateway and workers as child processes)
- * under a fresh `test-<uuid>` prefix, with a guild, channels, users and public personalities, plus a
- * {@link ReplyTracker}. Disposing it stops the processes and deletes every key of its prefix.
+ * One scenario's system: a {@link LocalCluster} (sandbox + stub here, gateway and workers as child processes
+ * started as production starts them, from a dist/ the first cluster of the process builds) under a fresh
+ * `test-<uuid>` prefix, with a guild, channels, users and public personalities, plus a {@link ReplyTracker}.
+ * Disposing it stops the processes and deletes every key of its prefix.
  */
 export class BenchCluster implements AsyncDisposable {
   readonly tracker: ReplyTracker;
@@ -107,6 +108,8 @@ export class BenchCluster implements AsyncDisposable {
         sandbox: options.sandbox,
         aiStub: options.aiStub,
         startTimeoutMs: START_TIMEOUT_MS,
+        // What production runs, not tsx, whose loader and in-memory source maps add 20-30 MB to every process.
+        runtime: 'dist',
       });
       liveClusters.add(cluster);
       const { sandbox } = cluster;

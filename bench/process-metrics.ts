@@ -10,19 +10,36 @@ export interface ProcessSample {
   readonly heapUsedBytes: number;
   /** `nodejs_external_memory_bytes`: memory outside the V8 heap held by JS objects (buffers, sockets). */
   readonly externalBytes: number;
+  /**
+   * `nodejs_gc_duration_seconds_sum` over every kind: the main thread's time in garbage collection so far (0
+   * before the first collection, when the histogram has no sample).
+   */
+  readonly gcSeconds: number;
 }
 
-/** Reads one unlabelled-or-labelled sample of `name` from Prometheus text; NaN when absent. */
-export function parseMetricValue(text: string, name: string): number {
+/** The values of every sample of `name` in Prometheus text, whatever their labels. */
+function* metricSamples(text: string, name: string): Generator<number> {
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
     const rest = line.slice(name.length);
     // `name{labels} value` or `name value`, never a longer metric that merely starts with `name`.
     if (rest[0] !== '{' && rest[0] !== ' ') continue;
     const value = Number(rest.slice(rest.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) return value;
+    if (Number.isFinite(value)) yield value;
   }
+}
+
+/** Reads one unlabelled-or-labelled sample of `name` from Prometheus text; NaN when absent. */
+export function parseMetricValue(text: string, name: string): number {
+  for (const value of metricSamples(text, name)) return value;
   return Number.NaN;
+}
+
+/** Adds up every sample of `name` (e.g. a histogram's `_sum` per label); 0 when there is none yet. */
+export function sumMetricValues(text: string, name: string): number {
+  let total = 0;
+  for (const value of metricSamples(text, name)) total += value;
+  return total;
 }
 
 /** Scrapes `http://127.0.0.1:<port>/metrics` of a Chorus process. */
@@ -35,6 +52,7 @@ export async function fetchProcessSample(httpPort: number): Promise<ProcessSampl
     rssBytes: parseMetricValue(text, 'process_resident_memory_bytes'),
     heapUsedBytes: parseMetricValue(text, 'nodejs_heap_size_used_bytes'),
     externalBytes: parseMetricValue(text, 'nodejs_external_memory_bytes'),
+    gcSeconds: sumMetricValues(text, 'nodejs_gc_duration_seconds_sum'),
   };
 }
 

@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { buildDistOnce } from '../scripts/cluster/build-dist.js';
 import { ensureRedis } from '../scripts/cluster/redis-check.js';
 import type { BenchContext } from './bench-context.js';
 import { formatCostProfile, runCostProfile } from './cost-profile.js';
@@ -93,6 +94,9 @@ async function main(): Promise<number> {
         `[bench ${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${line}\n`,
       ),
   };
+  // Every scenario runs the built dist/ (what production runs); built here, once, so no figure includes it.
+  context.progress('building dist/ (npm run build)');
+  await buildDistOnce();
   if (values.profile) {
     console.log(formatCostProfile(await runCostProfile(context)));
     return 0;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REST } from '@discordjs/rest';
 import { type Job, Worker } from 'bullmq';
-import { type APIApplication, Routes } from 'discord.js';
+import { type APIApplication, Routes } from 'discord-api-types/v10';
 import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';

@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChorusProcess } from '../../scripts/cluster/local-cluster.js';
 import { BenchCluster, buildGatewayEnv } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { sendPaced } from '../paced-sender.js';
-import { fetchProcessSample } from '../process-metrics.js';
+import { fetchProcessSample, type ProcessSample } from '../process-metrics.js';
+import { fetchRedisCpuSeconds } from '../redis-info.js';
 import { buildCheck, buildScenarioResult, type QueueMode, type ScenarioResult } from '../scenario-result.js';
 
 /** Figures of one capacity run. */
@@ -23,13 +25,37 @@ export interface CapacityRun {
   readonly windowMs: number;
   /** Peak resident memory of the worker (Linux VmHWM), MB. */
   readonly workerPeakRssMb: number;
-  /** The worker's resident memory once started and warmed up, before the load (tsx and every module loaded), MB. */
+  /** The worker's resident memory once started and warmed up, before the load (every module loaded), MB. */
   readonly workerIdleRssMb: number;
   /** (peak − idle) ÷ concurrency: memory per job in flight, KB. */
   readonly kbPerJobInFlight: number;
-  /** Largest live V8 heap and external memory seen while loaded (scraped every 500 ms), MB: what the RSS holds. */
+  /** Largest V8 heap used and external memory seen while loaded (scraped every second), MB: what the RSS holds. */
   readonly workerMaxHeapUsedMb: number;
   readonly workerMaxExternalMb: number;
+  /**
+   * CPU (user + system) from the first message to the last reply ÷ replies, ms, per party: who fills the two
+   * cores. Background work while the system waits (the first wave, the tail) counts too, so the figures are a
+   * little above the steady state's, more so in the quick run.
+   */
+  readonly cpuMsPerReply: CapacityCpu;
+  /** 2,000 ms ÷ the whole machine's CPU per reply: the replies/s two cores allow at this cost. */
+  readonly twoCoreCeilingPerSecond: number;
+}
+
+/** CPU per reply of each party of a capacity run, ms. */
+export interface CapacityCpu {
+  readonly worker: number;
+  /**
+   * Of the worker's: its main thread's garbage-collection pauses (what a heap budget trades RSS for; the
+   * collector's concurrent threads count in `worker` only).
+   */
+  readonly workerGc: number;
+  readonly gateway: number;
+  /** This process: the Discord sandbox, the AI stub and the reply tracker. */
+  readonly sandboxAndStub: number;
+  /** The whole Redis server's: anyone else using it meanwhile counts too. */
+  readonly redis: number;
+  readonly total: number;
 }
 
 /** The scenario's shape: the brief's in a full run, a fifth of it in a quick one. */
@@ -45,6 +71,8 @@ const FULL: CapacityShape = { aiLatencyMs: 2000, concurrency: 1000, offeredPerSe
 const QUICK: CapacityShape = { aiLatencyMs: 500, concurrency: 100, offeredPerSecond: 300, messages: 500 };
 const USERS = 3000;
 const CHANNELS = 20;
+/** How often the worker's heap is scraped during a run; each scrape costs the worker a little CPU. */
+const SAMPLE_EVERY_MS = 1000;
 
 /**
  * Sends `total` messages, waits for every reply, and measures throughput between the concurrency-th reply
@@ -60,7 +88,9 @@ async function measureCapacity(
   const idealPerSecond = (concurrency * 1000) / aiLatencyMs;
   const { tracker, userIds, channelIds } = bench;
   const worker = bench.processes('worker')[0]!;
-  const idleRss = (await bench.sample()).get(worker.name)?.rssBytes ?? Number.NaN;
+  const gateway = bench.processes('gateway')[0]!;
+  const cpuBefore = await sampleCpu(bench, worker, gateway);
+  const idleRss = cpuBefore.worker.rssBytes;
   await bench.resetPeakRss(worker);
   // FIFO runs second on the same users: shifted half-way round the channels, into fresh conversations.
   const channelShift = mode === 'fair' ? 0 : CHANNELS / 2;
@@ -77,7 +107,7 @@ async function measureCapacity(
         maxExternal = Math.max(maxExternal, sample.externalBytes);
       })
       .catch(() => undefined);
-  }, 500);
+  }, SAMPLE_EVERY_MS);
   const seqs: number[] = [];
   await sendPaced(offeredPerSecond, total, (n) => {
     const channel = (n + Math.floor(n / USERS) + channelShift) % CHANNELS;
@@ -90,6 +120,7 @@ async function measureCapacity(
   const to = times[total - concurrency - 1]!;
   const repliesPerSecond = ((total - 2 * concurrency) * 1000) / (to - from);
   const peakRss = await bench.peakRssBytes(worker);
+  const cpu = diffCpu(cpuBefore, await sampleCpu(bench, worker, gateway), total);
   // Settling runs just after the last post; let it finish before the worker is stopped.
   await sleep(500);
   return {
@@ -108,6 +139,53 @@ async function measureCapacity(
     kbPerJobInFlight: Math.round((peakRss - idleRss) / 1024 / concurrency),
     workerMaxHeapUsedMb: megabytes(maxHeapUsed),
     workerMaxExternalMb: megabytes(maxExternal),
+    cpuMsPerReply: cpu,
+    twoCoreCeilingPerSecond: Math.round(2000 / cpu.total),
+  };
+}
+
+/** CPU counters of every party at one instant. */
+interface CpuSample {
+  readonly worker: ProcessSample;
+  readonly gateway: ProcessSample;
+  readonly ownSeconds: number;
+  readonly redisSeconds: number;
+}
+
+async function sampleCpu(
+  bench: BenchCluster,
+  worker: ChorusProcess,
+  gateway: ChorusProcess,
+): Promise<CpuSample> {
+  const [workerSample, gatewaySample, redisSeconds] = await Promise.all([
+    fetchProcessSample(worker.httpPort),
+    fetchProcessSample(gateway.httpPort),
+    fetchRedisCpuSeconds(bench.redis),
+  ]);
+  const own = process.cpuUsage();
+  return {
+    worker: workerSample,
+    gateway: gatewaySample,
+    ownSeconds: (own.user + own.system) / 1e6,
+    redisSeconds,
+  };
+}
+
+function diffCpu(before: CpuSample, after: CpuSample, replies: number): CapacityCpu {
+  const perReply = (seconds: number) => Math.round((1e5 * seconds) / replies) / 100;
+  const parts = {
+    worker: after.worker.cpuSeconds - before.worker.cpuSeconds,
+    gateway: after.gateway.cpuSeconds - before.gateway.cpuSeconds,
+    sandboxAndStub: after.ownSeconds - before.ownSeconds,
+    redis: after.redisSeconds - before.redisSeconds,
+  };
+  return {
+    worker: perReply(parts.worker),
+    workerGc: perReply(after.worker.gcSeconds - before.worker.gcSeconds),
+    gateway: perReply(parts.gateway),
+    sandboxAndStub: perReply(parts.sandboxAndStub),
+    redis: perReply(parts.redis),
+    total: perReply(parts.worker + parts.gateway + parts.sandboxAndStub + parts.redis),
   };
 }
 
@@ -165,6 +243,30 @@ export async function runCapacityScenario(context: BenchContext): Promise<Scenar
       }),
       buildCheck({ name: 'worker RSS before the load', value: fair.workerIdleRssMb, unit: 'MB' }),
       buildCheck({ name: 'worker peak V8 heap used', value: fair.workerMaxHeapUsedMb, unit: 'MB' }),
+      buildCheck({
+        name: 'worker CPU per reply',
+        value: fair.cpuMsPerReply.worker,
+        unit: 'ms',
+        fifo: fifo.cpuMsPerReply.worker,
+      }),
+      buildCheck({
+        name: 'of which GC',
+        value: fair.cpuMsPerReply.workerGc,
+        unit: 'ms',
+        fifo: fifo.cpuMsPerReply.workerGc,
+      }),
+      buildCheck({
+        name: 'machine CPU per reply',
+        value: fair.cpuMsPerReply.total,
+        unit: 'ms',
+        fifo: fifo.cpuMsPerReply.total,
+      }),
+      buildCheck({
+        name: 'two-core ceiling',
+        value: fair.twoCoreCeilingPerSecond,
+        unit: '/s',
+        fifo: fifo.twoCoreCeilingPerSecond,
+      }),
     ],
     figures: { fair, fifo },
     durationMs: performance.now() - startedAt,

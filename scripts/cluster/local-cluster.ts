@@ -1,17 +1,40 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AiStub } from '../../sandbox/ai-stub/index.js';
 import { DiscordSandbox } from '../../sandbox/index.js';
+import { buildDistOnce } from './build-dist.js';
+import { readNodeScriptArguments } from './production-command.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY_POINTS = {
+/** Each role's TypeScript entry point, run through tsx. */
+const SOURCE_ENTRY_POINTS = {
   gateway: 'src/gateway/main.ts',
   worker: 'workers/reply-worker.ts',
 } as const;
+/** The package.json script that starts each role from dist/ in production, V8 flags included. */
+const PRODUCTION_SCRIPTS = {
+  gateway: 'start:gateway:prod',
+  worker: 'start:worker:prod',
+} as const satisfies Record<keyof typeof SOURCE_ENTRY_POINTS, string>;
 
-export type ProcessRole = keyof typeof ENTRY_POINTS;
+export type ProcessRole = keyof typeof SOURCE_ENTRY_POINTS;
+
+/**
+ * What a Chorus process runs: the TypeScript source through tsx (what tests use), or what production runs:
+ * the `start:<role>:prod` command of package.json (the JavaScript `npm run build` puts in dist/, with its V8
+ * flags; no tsx transform, no source maps held in memory), dist/ built once per process by the first cluster
+ * that asks for it.
+ */
+export type ProcessRuntime = 'source' | 'dist';
+
+function buildNodeArguments(role: ProcessRole, runtime: ProcessRuntime): string[] {
+  return runtime === 'source'
+    ? ['--import', 'tsx', SOURCE_ENTRY_POINTS[role]]
+    : readNodeScriptArguments(join(ROOT, 'package.json'), PRODUCTION_SCRIPTS[role]);
+}
 
 /** One Chorus process (gateway or worker) started by the cluster. */
 export interface ChorusProcess {
@@ -41,6 +64,8 @@ export interface LocalClusterOptions {
   readonly logs: 'keep' | 'inherit';
   /** Milliseconds to wait for a process to report it started. @defaultValue 30_000 */
   readonly startTimeoutMs: number;
+  /** @defaultValue 'source' */
+  readonly runtime: ProcessRuntime;
 }
 
 /**
@@ -67,8 +92,10 @@ export class LocalCluster implements AsyncDisposable {
       aiStub: undefined,
       logs: 'keep',
       startTimeoutMs: 30_000,
+      runtime: 'source',
       ...options,
     };
+    if (full.runtime === 'dist') await buildDistOnce();
     const sandbox = await DiscordSandbox.start(full.sandbox);
     const aiStub = await AiStub.start(full.aiStub);
     return new LocalCluster(sandbox, aiStub, full);
@@ -98,7 +125,7 @@ export class LocalCluster implements AsyncDisposable {
   async spawn(role: ProcessRole, extraEnv: Record<string, string> = {}): Promise<ChorusProcess> {
     this.counter += 1;
     const name = `${role}-${this.counter}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY_POINTS[role]], {
+    const child = spawn(process.execPath, buildNodeArguments(role, this.options.runtime), {
       cwd: ROOT,
       env: this.buildEnv(extraEnv),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 import type { REST } from '@discordjs/rest';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import type { AiService } from '../ai/index.js';
 import { DiscordErrorCode } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';

@@ -75,7 +75,7 @@ describe('docker-compose.yml', () => {
   it.each(appServices)('runs %s from a built file whose TypeScript source exists', (name) => {
     const command = service(name).command ?? [];
     expect(command[0]).toBe('node');
-    const entry = command[1] ?? '';
+    const entry = command.at(-1) ?? '';
     expect(existsSync(new URL(sourceOfBuiltEntry(entry), root)), `${sourceOfBuiltEntry(entry)} exists`).toBe(
       true,
     );
@@ -167,9 +167,20 @@ describe('Dockerfile', () => {
 
   it('runs the worker by default, from a built file whose TypeScript source exists', () => {
     const cmd = withKeyword('CMD').at(-1) ?? '';
-    const [program, entry] = z.array(z.string()).parse(JSON.parse(cmd.slice('CMD '.length)));
-    expect(program).toBe('node');
-    expect(entry).toBe('dist/workers/reply-worker.js');
-    expect(existsSync(new URL(sourceOfBuiltEntry(entry ?? ''), root))).toBe(true);
+    const command = z.array(z.string()).parse(JSON.parse(cmd.slice('CMD '.length)));
+    expect(command[0]).toBe('node');
+    expect(command.at(-1)).toBe('dist/workers/reply-worker.js');
+    expect(existsSync(new URL(sourceOfBuiltEntry(command.at(-1) ?? ''), root))).toBe(true);
+  });
+
+  it('runs the worker as package.json and compose do, heap budget included', () => {
+    const cmd = withKeyword('CMD').at(-1) ?? '';
+    const command = z.array(z.string()).parse(JSON.parse(cmd.slice('CMD '.length)));
+    const scripts = z
+      .object({ scripts: z.record(z.string(), z.string()) })
+      .parse(JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))).scripts;
+    expect(command).toContain('--max-old-space-size=512');
+    expect(command).toEqual(scripts['start:worker:prod']?.split(' '));
+    expect(service('worker').command).toEqual(command);
   });
 });
