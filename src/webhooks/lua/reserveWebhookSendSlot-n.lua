@@ -21,8 +21,8 @@
               windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
   ARGV[1]     now, Unix ms
   ARGV[2]     fleet-wide interval between sends, ms (fractional)
-  ARGV[3]     bucket limit to assume until Discord told one
-  ARGV[4]     bucket window (ms) to assume until Discord told one
+  ARGV[3]     bucket limit to assume until Discord told one (for this webhook or another of the pool)
+  ARGV[4]     bucket window (ms) to assume until Discord told one (likewise)
   ARGV[5]     safety margin, ms
   ARGV[6]     how long an idle bucket keeps what it learned, ms
   ARGV[7]     1 when the pool may grow: then, if every bucket is full or blocked, nothing is reserved
@@ -41,12 +41,24 @@ local mayGrow = ARGV[7] == '1'
 
 local notBefore = math.max(now, tonumber(redis.call('GET', KEYS[2])) or 0)
 
+-- Discord gives every webhook's executes the same limit: a webhook new to the pool takes the shape another one
+-- already learned from Discord's headers, before the defaults.
+local states = {}
+for index = 3, #KEYS do
+  local state = redis.call('HMGET', KEYS[index], 'limit', 'windowMs', 'blockedUntil', 'slots')
+  states[#states + 1] = state
+  if state[1] and state[2] then
+    defaultLimit = tonumber(state[1]) or defaultLimit
+    defaultWindowMs = tonumber(state[2]) or defaultWindowMs
+  end
+end
+
 -- Each bucket's earliest free time and room left in its window.
 local buckets = {}
 local earliest = math.huge
 local anyRoom = false
-for index = 3, #KEYS do
-  local state = redis.call('HMGET', KEYS[index], 'limit', 'windowMs', 'blockedUntil', 'slots')
+for position, state in ipairs(states) do
+  local index = position + 2
   local limit = math.max(1, tonumber(state[1]) or defaultLimit)
   local span = (tonumber(state[2]) or defaultWindowMs) + marginMs
   local blockedUntil = tonumber(state[3]) or 0

@@ -285,6 +285,35 @@ describe('RateLimitRepository', () => {
       expect(waits[2]).toBeGreaterThanOrEqual(200 + MARGIN);
     });
 
+    it("gives a webhook new to the pool the shape another one learned, before Discord's defaults", async () => {
+      const now = 64_000_000;
+      // Webhook a learned 2 per 200 ms, and is now empty for a while; b has never sent.
+      await fastA.recordBucketResponse(
+        '204',
+        'execute',
+        'a',
+        now,
+        observation({ limit: 2, remaining: 1, resetAfterMs: 200 }),
+        false,
+      );
+      await fastA.recordBucketResponse(
+        '204',
+        'execute',
+        'a',
+        now,
+        observation({ limit: 2, remaining: 0, resetAfterMs: 5000 }),
+        false,
+      );
+      const waits = [];
+      for (let i = 0; i < 3; i += 1) {
+        const slot = await fastB.reserveSendSlot('204', 'execute', ['a', 'b'], now, false);
+        expect(slot?.webhookId).toBe('b');
+        waits.push(slot!.waitMs);
+      }
+      expect(waits[2]).toBeGreaterThanOrEqual(200 + MARGIN);
+      expect(waits[2]).toBeLessThan(2000);
+    });
+
     it('counts requests Discord saw but we did not reserve', async () => {
       const now = 63_000_000;
       // Discord says 4 of 5 are spent in the open window; we reserved none.
