@@ -420,11 +420,12 @@ export class WebhookManager implements ReplyPoster {
    * Reserves one send on the webhook of `webhooks` that can send soonest, on its bucket and the fleet-wide
    * limiter at once, and waits for it; resolves to that webhook, or to null (nothing reserved) when `mayGrow`
    * and every webhook's bucket is full. Our windows assume a request reaches Discord within the margin of its
-   * slot. While it waited, another worker's response may have blocked the bucket (a request that reached Discord
-   * late opened its window later than we reckoned: "empty until …") or the fleet (a global 429): a block ending
-   * within the margin is waited out, a longer one makes the slot stale, and so does waking past the margin (a
-   * stalled event loop). A stale slot is given back and a fresh one taken. Bounded: the last round sends
-   * anyway, and a 429 would be handled like any other.
+   * slot; this side spends at most half of it, leaving the rest for the trip. While it waited, another worker's
+   * response may have blocked the bucket (a request that reached Discord late opened its window later than we
+   * reckoned: "empty until …") or the fleet (a global 429): a block ending within that half is waited out, a
+   * longer one makes the slot stale, and so does waking later than that (a stalled event loop). A stale slot is
+   * given back and a fresh one taken. Bounded: the last round sends anyway, and a 429 would be handled like
+   * any other.
    */
   async #waitForSendSlot(
     channelId: string,
@@ -434,6 +435,7 @@ export class WebhookManager implements ReplyPoster {
     mayGrow: boolean,
   ): Promise<WebhookCredentials | null> {
     const { now, rateLimitMarginMs: marginMs } = this.options;
+    const leewayMs = marginMs / 2;
     const webhookIds = webhooks.map((webhook) => webhook.id);
     for (let round = 1; ; round += 1) {
       const reservedAt = now();
@@ -455,10 +457,10 @@ export class WebhookManager implements ReplyPoster {
       }
       if (round === MAX_SLOT_ROUNDS) return webhook;
       let sendAt = now();
-      if (waitMs > marginMs && sendAt - slotAt <= marginMs) {
+      if (waitMs > leewayMs && sendAt - slotAt <= leewayMs) {
         sendAt += await this.#rateLimits.fetchBlockMs(channelId, bucket, webhook.id, sendAt);
       }
-      if (sendAt - slotAt <= marginMs) {
+      if (sendAt - slotAt <= leewayMs) {
         if (sendAt > now()) await sleep(sendAt - now());
         return webhook;
       }
