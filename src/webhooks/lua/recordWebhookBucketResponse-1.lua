@@ -16,6 +16,7 @@
   ARGV[8]  window (ms) to assume until Discord told one
   Returns  the bucket's blockedUntil, Unix ms (0 when not blocked)
 ]]
+--- @include "includes/bucketSlots"
 local bucketKey = KEYS[1]
 local now = tonumber(ARGV[1])
 local reportedLimit = tonumber(ARGV[2])
@@ -50,17 +51,11 @@ if reportedLimit >= 1 and remaining >= 0 and resetAfterMs >= 0 then
   -- Discord's open window started `window - reset-after` ago; a slot of ours counts in it if it was sent since
   -- (less the margin it may have taken to arrive). Missing ones are added at the window's start.
   local windowStart = math.min(now, now + resetAfterMs - windowMs)
-  local slots = {}
+  local slots = readBucketSlots(state[3], -math.huge)
   local counted = 0
-  if state[3] then
-    for value in string.gmatch(state[3], '[^,]+') do
-      local slot = tonumber(value)
-      if slot then
-        slots[#slots + 1] = slot
-        if slot > windowStart - marginMs and slot <= now then
-          counted = counted + 1
-        end
-      end
+  for _, slot in ipairs(slots) do
+    if slot > windowStart - marginMs and slot <= now then
+      counted = counted + 1
     end
   end
   local missing = (reportedLimit - remaining) - counted
@@ -69,11 +64,7 @@ if reportedLimit >= 1 and remaining >= 0 and resetAfterMs >= 0 then
       slots[#slots + 1] = windowStart
     end
     table.sort(slots)
-    local kept = {}
-    for i = math.max(1, #slots - reportedLimit + 1), #slots do
-      kept[#kept + 1] = string.format('%.3f', slots[i])
-    end
-    redis.call('HSET', bucketKey, 'slots', table.concat(kept, ','))
+    saveNewestBucketSlots(bucketKey, slots, reportedLimit)
   end
 end
 

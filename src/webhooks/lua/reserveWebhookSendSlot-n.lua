@@ -30,6 +30,7 @@
               the reserved time as stored (to release it if it goes unused)}; {0, 0, ''} when the pool should
               grow first
 ]]
+--- @include "includes/bucketSlots"
 local globalKey = KEYS[1]
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
@@ -62,15 +63,7 @@ for position, state in ipairs(states) do
   local limit = math.max(1, tonumber(state[1]) or defaultLimit)
   local span = (tonumber(state[2]) or defaultWindowMs) + marginMs
   local blockedUntil = tonumber(state[3]) or 0
-  local slots = {}
-  if state[4] then
-    for value in string.gmatch(state[4], '[^,]+') do
-      local slot = tonumber(value)
-      if slot and slot > now - span then
-        slots[#slots + 1] = slot
-      end
-    end
-  end
+  local slots = readBucketSlots(state[4], now - span)
   local freeAt = math.max(notBefore, blockedUntil)
   if #slots > 0 then
     freeAt = math.max(freeAt, slots[#slots])
@@ -124,11 +117,6 @@ redis.call('PEXPIRE', globalKey, math.ceil(globalTail - now + interval) + 1000)
 
 local slots = bucket.slots
 slots[#slots + 1] = chosenAt
--- Only the newest `limit` slots can hold back a later reservation.
-local kept = {}
-for i = math.max(1, #slots - bucket.limit + 1), #slots do
-  kept[#kept + 1] = string.format('%.3f', slots[i])
-end
-redis.call('HSET', bucket.key, 'slots', table.concat(kept, ','))
+saveNewestBucketSlots(bucket.key, slots, bucket.limit)
 redis.call('PEXPIRE', bucket.key, math.ceil(chosenAt - now + bucket.span) + idleTtlMs)
 return { chosen, math.ceil(chosenAt - now), member }
