@@ -95,7 +95,6 @@ async function main(): Promise<void> {
   const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
   // Every worker sweeps; a sweep is idempotent, so several replicas only make aging more punctual.
   const aging = new PriorityAging(redis, admission.queue, {
-    prefix,
     onError: (error) => logger.warn({ err: error }, 'priority aging sweep failed'),
   });
   aging.start();

@@ -4,11 +4,6 @@ import type { ReplyQueue } from './reply-queue.js';
 
 /** Options for {@link PriorityAging}. */
 export interface PriorityAgingOptions {
-  /**
-   * `REDIS_PREFIX`. Unused since the sweep reads BullMQ's keys through the queue; kept while the worker
-   * (workers/reply-worker.ts) still passes it.
-   */
-  prefix: string;
   /** A job waiting longer than this is raised to priority 1, in ms. @defaultValue 30000 */
   ageAfterMs: number;
   /** Time between sweeps when started, in ms. @defaultValue 5000 */
@@ -27,7 +22,7 @@ export const DefaultPriorityAgingOptions = {
   batchSize: 200,
   onError: () => undefined,
   now: Date.now,
-} as const satisfies Omit<Required<PriorityAgingOptions>, 'prefix'>;
+} as const satisfies Required<PriorityAgingOptions>;
 
 /** The priority every aged job gets: the front band, behind the jobs already in it (FIFO within it). */
 const AGED_PRIORITY = 1;
@@ -48,7 +43,7 @@ export class PriorityAging implements AsyncDisposable {
   constructor(
     private readonly redis: RedisClient,
     private readonly queue: ReplyQueue,
-    options: Pick<PriorityAgingOptions, 'prefix'> & Partial<PriorityAgingOptions>,
+    options: Partial<PriorityAgingOptions> = {},
   ) {
     this.options = { ...DefaultPriorityAgingOptions, ...options };
   }

@@ -57,7 +57,6 @@ describe('PriorityAging', () => {
     it('raises them to priority 1 once', async () => {
       const admission = new ReplyAdmission(redis, { prefix, limits: LIMITS, queue, now: () => now });
       const aging = new PriorityAging(redis, queue, {
-        prefix,
         ageAfterMs: 30_000,
         now: () => now,
         batchSize: 2,
@@ -82,7 +81,7 @@ describe('PriorityAging', () => {
   describe('when only some jobs of a priority waited past the threshold', () => {
     it('raises those, leaves the later ones and never touches priority 1', async () => {
       const admission = new ReplyAdmission(redis, { prefix, limits: LIMITS, queue, now: () => now });
-      const aging = new PriorityAging(redis, queue, { prefix, ageAfterMs: 30_000, now: () => now });
+      const aging = new PriorityAging(redis, queue, { ageAfterMs: 30_000, now: () => now });
       const early = [1, 2].map(() => buildTestJob({ authorId: buildTestUserId(1) }));
       for (const job of early) await admission.admit(job);
       now += 20_000;
@@ -101,7 +100,6 @@ describe('PriorityAging', () => {
   describe('when jobs wait at a priority whose scores come near 2^52', () => {
     it('raises each old one exactly once', async () => {
       const aging = new PriorityAging(redis, queue, {
-        prefix,
         ageAfterMs: 1_000,
         now: () => now,
         batchSize: 10,
@@ -124,7 +122,6 @@ describe('PriorityAging', () => {
       now += 60_000;
       const errors: unknown[] = [];
       const aging = new PriorityAging(redis, queue, {
-        prefix,
         intervalMs: 10,
         now: () => now,
         onError: (error) => errors.push(error),
