@@ -1,4 +1,4 @@
-import type { RedisClient } from '../redis/index.js';
+import { RedisBatch, type RedisClient } from '../redis/index.js';
 import type { BucketDefaults } from './bucket-state.js';
 import { buildBucketKey, buildGlobalBlockKey, buildGlobalSlotsKey } from './keys.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
@@ -113,18 +113,19 @@ export class RateLimitRepository {
    */
   async fetchBlockMs(channelId: string, bucket: string, webhookId: string, now: number): Promise<number> {
     const { redis, prefix } = this.#options;
-    const replies =
-      (await redis
-        .pipeline()
-        .hget(buildBucketKey(prefix, channelId, bucket, webhookId), 'blockedUntil')
-        .get(buildGlobalBlockKey(prefix))
-        .exec()) ?? [];
-    let blockedUntil = 0;
-    for (const [error, value] of replies) {
-      if (error) throw error;
-      const until = Number(value);
-      if (Number.isFinite(until)) blockedUntil = Math.max(blockedUntil, until);
-    }
+    const bucketKey = buildBucketKey(prefix, channelId, bucket, webhookId);
+    const globalBlockKey = buildGlobalBlockKey(prefix);
+    const blocks = await RedisBatch.together((batch) =>
+      Promise.all([
+        RedisBatch.send<string | null>(redis, batch, bucketKey, (commands) =>
+          commands.hget(bucketKey, 'blockedUntil'),
+        ),
+        RedisBatch.send<string | null>(redis, batch, globalBlockKey, (commands) =>
+          commands.get(globalBlockKey),
+        ),
+      ]),
+    );
+    const blockedUntil = Math.max(0, ...blocks.map(Number).filter(Number.isFinite));
     return Math.max(0, blockedUntil - now);
   }
 
