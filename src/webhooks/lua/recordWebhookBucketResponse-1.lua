@@ -1,9 +1,9 @@
 --[[
   Records what a Discord response said about one webhook's execute bucket, so every worker waits on it:
   the limit; the window length (from the first request of a window, whose reset-after is the whole window);
-  a block until the reset when nothing remains or a 429 came back; and, when Discord has counted more
-  requests in its open window than we reserved (another client, or the bucket hash just learned), slots at
-  that window's start until our count matches Discord's.
+  a block until the reset when nothing remains, or until a 429's retry_after plus the margin; and, when
+  Discord has counted more requests in its open window than we reserved (another client, or the bucket hash
+  just learned), slots at that window's start until our count matches Discord's.
 
   KEYS[1]  bucket key (hash: limit, windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
   ARGV[1]  now, Unix ms
@@ -37,8 +37,11 @@ if reportedLimit >= 1 then
     redis.call('HSET', bucketKey, 'windowMs', windowMs)
   end
 end
+-- An empty bucket reopens when Discord said: `now` is after Discord wrote reset-after, and a request sent later
+-- arrives later still, so no margin is due. (Adding one held every send of the next window back behind the slot
+-- the margin already spaced it to: a lag that grew window by window until slots went stale.)
 if remaining == 0 and resetAfterMs >= 0 then
-  blockedUntil = math.max(blockedUntil, now + resetAfterMs + marginMs)
+  blockedUntil = math.max(blockedUntil, now + resetAfterMs)
 end
 if retryAfterMs >= 0 then
   blockedUntil = math.max(blockedUntil, now + retryAfterMs + marginMs)
