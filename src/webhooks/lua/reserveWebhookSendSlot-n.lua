@@ -39,6 +39,8 @@ local defaultWindowMs = tonumber(ARGV[4])
 local marginMs = tonumber(ARGV[5])
 local idleTtlMs = tonumber(ARGV[6])
 local mayGrow = ARGV[7] == '1'
+-- How far back (in intervals) a reservation still sets the grid a new one lines up with.
+local ALIGN_REACH = 4
 
 local notBefore = math.max(now, tonumber(redis.call('GET', KEYS[2])) or 0)
 
@@ -84,17 +86,48 @@ if mayGrow and not anyRoom then
   return { 0, 0, '' }
 end
 
--- The fleet-wide reservations that can be in the way: no reservation closer than `interval` on either side.
+-- The fleet-wide reservations that can be in the way (no reservation closer than `interval` on either side), and
+-- the ones a little before them that a reservation lines up with.
 redis.call('ZREMRANGEBYSCORE', globalKey, '-inf', string.format('(%.3f', now - interval))
-local taken = redis.call('ZRANGEBYSCORE', globalKey, string.format('(%.3f', earliest - interval), '+inf')
+local taken = redis.call('ZRANGEBYSCORE', globalKey, string.format('(%.3f', earliest - ALIGN_REACH * interval), '+inf')
+-- Stored times have three decimals: neighbours one interval apart must not read as overlapping.
+local EPSILON = 0.01
 local function firstGapFrom(at)
   for _, member in ipairs(taken) do
     local other = tonumber(member)
-    if other >= at + interval then
+    if other >= at + interval - EPSILON then
       break
     end
-    if other > at - interval then
+    if other > at - interval + EPSILON then
       at = other + interval
+    end
+  end
+  return at
+end
+-- Where the fleet's schedule is busy (a reservation within a few intervals before), a send starts a whole number of
+-- intervals after it. A send placed anywhere between two others leaves gaps shorter than two intervals on either
+-- side, which no later send fits: when the buckets, not the fleet, decide the times (as many channels as the
+-- fleet's rate, each one webhook), those slivers cost several % of the rate.
+local function alignedAfter(at)
+  local previous
+  for _, member in ipairs(taken) do
+    local other = tonumber(member)
+    if other >= at then
+      break
+    end
+    previous = other
+  end
+  if previous == nil or at - previous >= ALIGN_REACH * interval then
+    return at
+  end
+  return previous + interval * math.ceil((at - previous) / interval - EPSILON / interval)
+end
+local function firstAlignedGapFrom(at)
+  for _ = 1, 32 do
+    local gap = firstGapFrom(at)
+    at = alignedAfter(gap)
+    if at == gap then
+      break
     end
   end
   return at
@@ -103,7 +136,7 @@ end
 -- Soonest send; on a tie, the bucket with the most room (a busy channel spreads over its pool), then the first.
 local chosen, chosenAt
 for index, bucket in ipairs(buckets) do
-  local at = firstGapFrom(bucket.freeAt)
+  local at = firstAlignedGapFrom(bucket.freeAt)
   if chosen == nil or at < chosenAt or (at == chosenAt and bucket.room > buckets[chosen].room) then
     chosen, chosenAt = index, at
   end

@@ -135,6 +135,35 @@ describe('RateLimitRepository', () => {
       expect(sorted.at(-1)! - sorted[0]!).toBeLessThan(240 * interval * 1.15);
     });
 
+    it('lines a send up with the ones reserved before it, so no sliver between two goes unused', async () => {
+      const now = 16_000_000;
+      const interval = (1000 + MARGIN) / RATE;
+      // 20 buckets that Discord reopens 1.37 intervals apart, 5 requests each, interleaved. Placed where its
+      // bucket allows, each first send would leave 0.37 of an interval on either side, which nothing fits.
+      for (let bucket = 0; bucket < 20; bucket += 1) {
+        const reopensInMs = Math.round(1.37 * interval * bucket);
+        await workerA.recordBucketResponse(
+          String(400 + bucket),
+          'execute',
+          `odd${bucket}`,
+          now,
+          observation({ limit: 5, remaining: 0, resetAfterMs: reopensInMs }),
+          false,
+        );
+      }
+      const requests = Array.from({ length: 100 }, (_, index) => ({
+        now,
+        channelId: String(400 + (index % 20)),
+        webhookId: `odd${index % 20}`,
+      }));
+      const sorted = (await reserveMany([workerA, workerB], requests)).sort((a, b) => a - b);
+      for (let i = 1; i < sorted.length; i += 1) {
+        expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(Math.floor(interval));
+      }
+      // 100 sends in about 100 intervals (unaligned: 107).
+      expect(sorted.at(-1)! - sorted[0]!).toBeLessThan(100 * interval * 1.02);
+    });
+
     it('makes every client wait out a global 429', async () => {
       const now = 20_000_000;
       expect(await workerA.deferGlobalSlots(now, 1500)).toBe(true);
