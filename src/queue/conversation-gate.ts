@@ -1,4 +1,4 @@
-import type { RedisClient } from '../redis/index.js';
+import type { RedisBatch, RedisClient } from '../redis/index.js';
 import {
   buildAdmittedKey,
   buildBullJobKey,
@@ -58,9 +58,11 @@ export class ConversationGate {
   /**
    * true when no earlier, unsettled job of the job's conversation remains, so the worker may answer it now.
    * Also renews the job's lease. An earlier job whose lease expired, or that was admitted but never reached
-   * BullMQ, does not block.
+   * BullMQ, does not block. With `batch`, the check goes out with the batch (the rare repairs after it on their
+   * own): added first, it runs before the batch's reads of the user's keys, so they see the earlier job's
+   * writes whenever it is this job's turn.
    */
-  async isTurn(job: ReplyJob): Promise<boolean> {
+  async isTurn(job: ReplyJob, batch?: RedisBatch): Promise<boolean> {
     const { prefix } = this.options;
     const jobId = buildReplyJobId(job.messageId, job.personalityId);
     const keys = [
@@ -71,14 +73,20 @@ export class ConversationGate {
     ];
     for (let repairs = 0; ; repairs += 1) {
       const now = this.options.now();
-      const reply = await runQueueScript<TurnReply>(this.redis, QueueScript.checkReplyTurn, keys, [
-        jobId,
-        buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
-        buildGateConversationPrefix(job.channelId, job.personalityId),
-        now,
-        this.options.leaseMs,
-        this.options.leaseMs * 2,
-      ]);
+      const reply = await runQueueScript<TurnReply>(
+        this.redis,
+        QueueScript.checkReplyTurn,
+        keys,
+        [
+          jobId,
+          buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
+          buildGateConversationPrefix(job.channelId, job.personalityId),
+          now,
+          this.options.leaseMs,
+          this.options.leaseMs * 2,
+        ],
+        repairs === 0 ? batch : undefined,
+      );
       if (reply[0] === 1) return true;
       const [, blockerJobId, blockerAdmittedAt, blockerMember] = reply;
       if (repairs >= MAX_REPAIRS_PER_CHECK || now - blockerAdmittedAt < this.options.addGraceMs) return false;

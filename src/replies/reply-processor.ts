@@ -92,6 +92,9 @@ interface DeliveryBusy {
   readonly busyUntil: number;
 }
 
+/** An earlier message of the job's conversation is still being answered. */
+const NOT_YET_ITS_TURN = 'not-yet-its-turn';
+
 /** The answer an attempt posts. */
 interface Delivery {
   readonly decision: ReplyDecision;
@@ -155,12 +158,7 @@ export class ReplyProcessor {
     return runWithCorrelation(
       { correlationId: data.correlationId, jobId, userId: data.authorId },
       async () => {
-        if (!(await this.deps.gate.isTurn(data))) {
-          // An earlier message of this conversation is still being answered: come back shortly, holding no slot.
-          await job.moveToDelayed(this.deps.now() + this.options.turnRetryDelayMs, token);
-          throw new DelayedError();
-        }
-        let outcome: ReplyOutcome | DeliveryBusy;
+        let outcome: ReplyOutcome | DeliveryBusy | typeof NOT_YET_ITS_TURN;
         try {
           // The attempt's lock token names its claims in the delivery ledger.
           outcome = await this.deliver(data, jobId, token ?? `attempt-${randomUUID()}`);
@@ -170,6 +168,11 @@ export class ReplyProcessor {
           // goes straight back to the queue for another worker, without spending one of its attempts.
           this.log.info({ channelId: data.channelId }, 'reply job handed back at shutdown');
           await job.moveToDelayed(this.deps.now(), token);
+          throw new DelayedError();
+        }
+        if (outcome === NOT_YET_ITS_TURN) {
+          // An earlier message of this conversation is still being answered: come back shortly, holding no slot.
+          await job.moveToDelayed(this.deps.now() + this.options.turnRetryDelayMs, token);
           throw new DelayedError();
         }
         if (typeof outcome === 'object') {
@@ -234,19 +237,26 @@ export class ReplyProcessor {
     }
   }
 
-  private async deliver(job: ReplyJob, jobId: string, owner: string): Promise<ReplyOutcome | DeliveryBusy> {
-    // Everything the attempt may need before the AI call, in one round trip (a retry that finds a decision
-    // uses only the first three).
-    const [record, personality, deleted, edited, history, keyring] = await RedisBatch.together((batch) =>
-      Promise.all([
-        this.deps.ledger.fetch(job.authorId, jobId, batch),
-        this.deps.personalities.fetchById(job.personalityId, batch),
-        this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
-        this.deps.messageEvents.fetchEdit(findAnsweredMessageIdOf(job), batch),
-        this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId, batch),
-        this.deps.apiKeys.fetchKeyring(job.authorId, batch),
-      ]),
+  private async deliver(
+    job: ReplyJob,
+    jobId: string,
+    owner: string,
+  ): Promise<ReplyOutcome | DeliveryBusy | typeof NOT_YET_ITS_TURN> {
+    // The conversation's turn and everything the attempt may need before the AI call, in one round trip (a
+    // retry that finds a decision uses only the first three reads; a job whose turn it is not, none).
+    const [isTurn, record, personality, deleted, edited, history, keyring] = await RedisBatch.together(
+      (batch) =>
+        Promise.all([
+          this.deps.gate.isTurn(job, batch),
+          this.deps.ledger.fetch(job.authorId, jobId, batch),
+          this.deps.personalities.fetchById(job.personalityId, batch),
+          this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
+          this.deps.messageEvents.fetchEdit(findAnsweredMessageIdOf(job), batch),
+          this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId, batch),
+          this.deps.apiKeys.fetchKeyring(job.authorId, batch),
+        ]),
     );
+    if (!isTurn) return NOT_YET_ITS_TURN;
     let delivery: Delivery;
     if (record.decision === null) {
       if (deleted) return 'cancelled';

@@ -11,6 +11,7 @@ import {
   type ReplyQueue,
 } from '../../../src/queue/index.js';
 import { buildPendingKey } from '../../../src/queue/keys.js';
+import { RedisBatch } from '../../../src/redis/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { buildTestJob } from './build-test-job.js';
 
@@ -82,7 +83,8 @@ describe('ConversationGate', () => {
   });
 
   describe('when an earlier job was admitted but never reached BullMQ', () => {
-    it('waits out the add grace period, then drops it', async () => {
+    /** `next`, admitted behind a job whose gateway never ran Queue.add. */
+    async function admitBehindLostJob() {
       const { admission, gate } = setup();
       const stuckQueue = createReplyQueue(redis, { prefix });
       stuckQueue.add = () => new Promise(() => undefined);
@@ -95,10 +97,31 @@ describe('ConversationGate', () => {
       for (let attempt = 0; attempt < 200 && (await redis.zcard(pendingKey)) < 2; attempt += 1) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
+      return { gate, next, pendingKey, stuckQueue };
+    }
+
+    it('waits out the add grace period, then drops it', async () => {
+      const { gate, next, pendingKey, stuckQueue } = await admitBehindLostJob();
       expect(await gate.isTurn(next)).toBe(false);
       now += 5_001;
       expect(await gate.isTurn(next)).toBe(true);
       // Dropped for good: the lost job no longer counts as pending either.
+      expect(await redis.zcard(pendingKey)).toBe(1);
+      await stuckQueue.close();
+    });
+
+    it('checks within a batch, and drops it after the batch on its own', async () => {
+      const { gate, next, pendingKey, stuckQueue } = await admitBehindLostJob();
+      now += 5_001;
+      const [isTurn, pendingWithTheCheck] = await RedisBatch.together((batch) =>
+        Promise.all([
+          gate.isTurn(next, batch),
+          RedisBatch.send<number>(redis, batch, pendingKey, (client) => client.zcard(pendingKey)),
+        ]),
+      );
+      expect(isTurn).toBe(true);
+      // The read went out with the check, before the repair.
+      expect(pendingWithTheCheck).toBe(2);
       expect(await redis.zcard(pendingKey)).toBe(1);
       await stuckQueue.close();
     });
