@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
+import { KeepAliveTransport, type TransportAnswer, TransportError } from '../http/keep-alive-transport.js';
 import type { ChatMessage } from './chat-completion.js';
-import { KeepAliveTransport, type TransportAnswer, TransportError } from './keep-alive-transport.js';
 import { classifyHttpError, type HttpErrorAnswer, type ProviderFailure } from './provider-failure.js';
 
 /** One chat-completion call, already bound to a model and a cancellation. */
@@ -69,20 +69,26 @@ const USER_AGENT = 'chorus-provider-client/1';
  */
 export class ProviderClient {
   private readonly transport: KeepAliveTransport;
+  private readonly path: string;
+  private readonly headers: Readonly<Record<string, string>>;
 
   constructor(private readonly settings: ProviderClientSettings) {
+    const url = chatCompletionsUrl(settings.baseUrl);
     this.transport = new KeepAliveTransport({
-      url: chatCompletionsUrl(settings.baseUrl),
-      headers: {
-        authorization: `Bearer ${settings.apiKey}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
-        'accept-encoding': 'identity',
-        'user-agent': USER_AGENT,
-      },
+      origin: url,
       timeoutMs: settings.timeoutMs,
       maxResponseBytes: MAX_RESPONSE_BYTES,
+      // A chat completion may be asked twice: at worst the provider answers one nobody reads.
+      resendOnStaleConnection: true,
     });
+    this.path = `${url.pathname}${url.search}`;
+    this.headers = {
+      authorization: `Bearer ${settings.apiKey}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'accept-encoding': 'identity',
+      'user-agent': USER_AGENT,
+    };
   }
 
   /** The reply's text. Throws {@link ProviderCallError} on any failure. */
@@ -94,7 +100,10 @@ export class ProviderClient {
     });
     let answer: TransportAnswer;
     try {
-      answer = await this.transport.post(body, input.signal);
+      answer = await this.transport.send(
+        { method: 'POST', path: this.path, headers: this.headers, body },
+        input.signal,
+      );
     } catch (error) {
       throw new ProviderCallError(abortFailure(input) ?? transportFailure(error), { cause: error });
     }

@@ -3,14 +3,28 @@ import https from 'node:https';
 
 /** Settings of one {@link KeepAliveTransport}. */
 export interface KeepAliveTransportSettings {
-  /** The endpoint every request is POSTed to (`http:` or `https:`). */
-  readonly url: URL;
-  /** Sent with every request (content-length is added per request). */
-  readonly headers: Readonly<Record<string, string>>;
+  /** The server every request goes to: its protocol (`http:` or `https:`), host and port; the path is ignored. */
+  readonly origin: URL;
   /** Backstop for a whole exchange, connecting to the last byte of the answer, ms. */
   readonly timeoutMs: number;
   /** Largest answer body read; a larger one is discarded and its connection closed. */
   readonly maxResponseBytes: number;
+  /**
+   * Send a request again, once, on a new connection when the kept-alive one it went out on turns out closed
+   * before any answer. Far the likeliest cause is the server closing the connection as idle before it read the
+   * request, but not the only one: only for requests that may reach the server twice.
+   */
+  readonly resendOnStaleConnection: boolean;
+}
+
+/** One request: everything but the server. */
+export interface TransportRequest {
+  readonly method: string;
+  /** Path and query, e.g. `/v1/chat/completions`. */
+  readonly path: string;
+  /** Its headers (content-length is added from the body). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | null;
 }
 
 /** An HTTP answer of any status. */
@@ -52,24 +66,26 @@ const FREE_SOCKET_TIMEOUT_MS = 4_000;
 const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 /**
- * POSTs bodies to one endpoint over kept-alive connections (`node:http` or `node:https`), most recently used
+ * Sends requests to one server over kept-alive connections (`node:http` or `node:https`), most recently used
  * connection first (`lifo`), so a quiet period leaves the cold ones to time out. Idle connections do not hold
- * the process open (the agent unrefs them). An exchange ends when the whole answer is read, the caller's
- * signal aborts it, or the backstop timeout fires; the latter two destroy the connection.
+ * the process open (the agent unrefs them). Never follows redirects. An exchange ends when the whole answer is
+ * read, the caller's signal aborts it, or the backstop timeout fires; the latter two destroy the connection.
+ * Leaner than `fetch` (no Request, Response, Headers or web streams per call), which is why the AI call and
+ * the webhook posts, one each per reply, use it.
  */
 export class KeepAliveTransport {
   readonly #settings: KeepAliveTransportSettings;
   readonly #agent: http.Agent;
   readonly #request: typeof http.request;
-  readonly #options: http.RequestOptions;
+  readonly #server: http.RequestOptions;
   #inFlight = 0;
   #closed = false;
 
   constructor(settings: KeepAliveTransportSettings) {
-    const { url } = settings;
-    const secure = url.protocol === 'https:';
-    if (!secure && url.protocol !== 'http:') {
-      throw new TypeError(`unsupported protocol ${url.protocol} (http: or https: only)`);
+    const { origin } = settings;
+    const secure = origin.protocol === 'https:';
+    if (!secure && origin.protocol !== 'http:') {
+      throw new TypeError(`unsupported protocol ${origin.protocol} (http: or https: only)`);
     }
     const agentOptions: http.AgentOptions = {
       keepAlive: true,
@@ -81,25 +97,22 @@ export class KeepAliveTransport {
     this.#settings = settings;
     this.#agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.#request = secure ? https.request : http.request;
-    // One options object for every request: Node copies it, and sets content-length itself from end(body).
-    this.#options = {
+    // Node copies the options per request, and sets content-length itself from end(body).
+    this.#server = {
       agent: this.#agent,
-      method: 'POST',
-      protocol: url.protocol,
+      protocol: origin.protocol,
       // An IPv6 literal comes bracketed in a URL, bare in a socket address.
-      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
-      path: `${url.pathname}${url.search}`,
-      headers: settings.headers,
+      hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: origin.port === '' ? (secure ? 443 : 80) : Number(origin.port),
     };
   }
 
   /**
-   * POSTs `body`; resolves with the answer whatever its status. Rejects with {@link TransportError} only.
-   * A kept-alive connection found closed by the server before any answer is retried once on a new
-   * connection: far the likeliest cause is the server closing it as idle, before it read the request.
+   * Sends `request`; resolves with the answer whatever its status. Rejects with {@link TransportError} only.
+   * With `resendOnStaleConnection`, a kept-alive connection found closed before any answer is tried once more
+   * on a new connection.
    */
-  post(body: string, signal: AbortSignal): Promise<TransportAnswer> {
+  send(request: TransportRequest, signal: AbortSignal): Promise<TransportAnswer> {
     if (signal.aborted) {
       return Promise.reject(
         new TransportError('aborted', 'aborted before sending', { cause: signal.reason }),
@@ -107,7 +120,7 @@ export class KeepAliveTransport {
     }
     this.#inFlight += 1;
     return new Promise<TransportAnswer>((resolve, reject) => {
-      let request: ClientRequest;
+      let current: ClientRequest;
       let settled = false;
       const settle = (outcome: TransportAnswer | TransportError): void => {
         if (settled) return;
@@ -121,7 +134,7 @@ export class KeepAliveTransport {
       /** Ends the exchange now; its connection cannot be reused with an answer half read. */
       const stop = (outcome: TransportAnswer | TransportError): void => {
         settle(outcome);
-        request.destroy();
+        current.destroy();
       };
       const onAbort = (): void => {
         stop(new TransportError('aborted', 'aborted by the caller', { cause: signal.reason }));
@@ -131,16 +144,28 @@ export class KeepAliveTransport {
       }, this.#settings.timeoutMs);
       signal.addEventListener('abort', onAbort, { once: true });
 
+      const options: http.RequestOptions = {
+        ...this.#server,
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+      };
       const send = (isRetry: boolean): void => {
         let answered = false;
-        const attempt = this.#request(this.#options, (response) => {
+        const attempt = this.#request(options, (response) => {
           answered = true;
           this.#read(response, settle, stop);
         });
-        request = attempt;
+        current = attempt;
         attempt.on('error', (error: NodeJS.ErrnoException) => {
           if (settled) return;
-          if (!isRetry && !answered && attempt.reusedSocket && STALE_CONNECTION_CODES.has(error.code ?? '')) {
+          if (
+            this.#settings.resendOnStaleConnection &&
+            !isRetry &&
+            !answered &&
+            attempt.reusedSocket &&
+            STALE_CONNECTION_CODES.has(error.code ?? '')
+          ) {
             this.#closeIdleSockets();
             send(true);
             return;
@@ -149,11 +174,12 @@ export class KeepAliveTransport {
         });
         // Covers a connection that ends without an error event (e.g. a truncated answer).
         attempt.on('close', () => {
-          if (!settled && request === attempt) {
+          if (!settled && current === attempt) {
             settle(new TransportError('connection', 'the connection closed before the answer was complete'));
           }
         });
-        attempt.end(body);
+        if (request.body === null) attempt.end();
+        else attempt.end(request.body);
       };
       try {
         send(false);
