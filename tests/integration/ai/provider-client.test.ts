@@ -4,8 +4,7 @@
  * connections, connection reuse, base URLs with a path).
  */
 import { execFile } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AiStub } from '../../../sandbox/ai-stub/index.js';
@@ -16,6 +15,11 @@ import {
   ProviderClient,
   type ProviderClientSettings,
 } from '../../../src/ai/provider-client.js';
+import {
+  type ReceivedRequest,
+  type RecordingServer,
+  startRecordingServer,
+} from '../../support/recording-server.js';
 
 const execFileAsync = promisify(execFile);
 const PROVIDER_CLIENT_URL = new URL('../../../src/ai/provider-client.ts', import.meta.url).href;
@@ -87,60 +91,16 @@ async function failureOf(promise: Promise<unknown>): Promise<ProviderFailure> {
   return (await errorOf(promise)).failure;
 }
 
-interface ReceivedRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-  readonly socket: Socket;
-}
-
-interface TestServer {
+interface TestServer extends RecordingServer {
   readonly baseUrl: string;
-  readonly requests: ReceivedRequest[];
-  /** Connections accepted so far. */
-  readonly sockets: Socket[];
-  close(): Promise<void>;
 }
 
 type Handler = (request: ReceivedRequest, response: ServerResponse) => void;
 
-/** A node:http server on 127.0.0.1 that hands each request, body read, to `handle`. */
+/** A recording server on 127.0.0.1 whose base URL ends in `basePath`, closed after the test. */
 async function startServer(handle: Handler, basePath = '/v1'): Promise<TestServer> {
-  const requests: ReceivedRequest[] = [];
-  const sockets: Socket[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const received: ReceivedRequest = {
-        method: request.method ?? '',
-        url: request.url ?? '',
-        headers: request.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        socket: request.socket,
-      };
-      requests.push(received);
-      handle(received, response);
-    });
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.push(socket);
-    // The client may drop a connection we are still writing to; that is the point of some tests.
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const testServer: TestServer = {
-    baseUrl: `http://127.0.0.1:${port}${basePath}`,
-    requests,
-    sockets,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
-  };
+  const server = await startRecordingServer(handle);
+  const testServer: TestServer = { ...server, baseUrl: `${server.url}${basePath}` };
   servers.push(testServer);
   return testServer;
 }

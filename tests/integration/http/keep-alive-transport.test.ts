@@ -3,18 +3,9 @@
  * connection turns out closed, with and without a resend. (The AI client's tests cover timeouts, size caps,
  * aborts and TLS through it.)
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeepAliveTransport, TransportError } from '../../../src/http/keep-alive-transport.js';
-
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-  readonly socket: Socket;
-}
+import { startRecordingServer } from '../../support/recording-server.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -22,42 +13,18 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A server that records each request and answers 200 `{"ok":true}`, except when `drop` says to cut it. */
-async function startServer(drop: (received: Received, index: number) => boolean = () => false) {
-  const requests: Received[] = [];
-  const sockets: Socket[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const received: Received = {
-        method: request.method ?? '',
-        url: request.url ?? '',
-        headers: request.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        socket: request.socket,
-      };
-      requests.push(received);
-      if (drop(received, requests.length - 1)) {
-        request.socket.destroy();
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-remaining': '4' });
-      response.end('{"ok":true}');
-    });
+/** A server that answers 200 `{"ok":true}`, except that it cuts the connection when `drop` says so. */
+async function startServer(drop: (index: number) => boolean = () => false) {
+  const server = await startRecordingServer((request, response) => {
+    if (drop(server.requests.length - 1)) {
+      request.socket.destroy();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-remaining': '4' });
+    response.end('{"ok":true}');
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.push(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  cleanups.push(async () => {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
-  });
-  return { origin: new URL(`http://127.0.0.1:${port}/ignored/path`), requests, sockets };
+  cleanups.push(() => server.close());
+  return { ...server, origin: new URL(`${server.url}/ignored/path`) };
 }
 
 function transportTo(origin: URL, resendOnStaleConnection: boolean): KeepAliveTransport {
@@ -97,7 +64,7 @@ describe('KeepAliveTransport', () => {
 
   it('does not send a request again when its kept-alive connection turns out closed, unless told to', async () => {
     // The second request on the first connection: as if the server had closed it idle meanwhile.
-    const dropSecond = (_received: Received, index: number) => index === 1;
+    const dropSecond = (index: number) => index === 1;
     const once = await startServer(dropSecond);
     const noResend = transportTo(once.origin, false);
     await noResend.send({ method: 'POST', path: '/x', headers: {}, body: 'first' }, signal());
