@@ -99,7 +99,11 @@ export class DiscordWebhookClient implements ChannelWebhookApi {
       resendOnStaleConnection: false,
     });
     this.#apiPath = `${origin.pathname.replace(/\/$/, '')}/v${version}`;
-    this.#webhookHeaders = { 'user-agent': `${DefaultUserAgent} ${userAgentAppendix}`.trim() };
+    this.#webhookHeaders = {
+      'user-agent': `${DefaultUserAgent} ${userAgentAppendix}`.trim(),
+      // Without the header any coding is acceptable (RFC 9110), and the transport does not decompress.
+      'accept-encoding': 'identity',
+    };
   }
 
   /** `GET /channels/{id}/webhooks` (needs Manage Webhooks). */
