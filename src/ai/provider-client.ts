@@ -1,6 +1,10 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
-import { KeepAliveTransport, type TransportAnswer, TransportError } from '../http/keep-alive-transport.js';
+import {
+  KeepAliveTransport,
+  readAnswerHeader,
+  type TransportAnswer,
+  TransportError,
+} from '../http/keep-alive-transport.js';
 import type { ChatMessage } from './chat-completion.js';
 import { classifyHttpError, type HttpErrorAnswer, type ProviderFailure } from './provider-failure.js';
 
@@ -127,8 +131,8 @@ export class ProviderClient {
       code,
       // Some providers echo the key they refused; the message may reach users (key tests) and logs.
       message: redact(message, this.settings.apiKey).slice(0, MAX_ERROR_MESSAGE_CHARS),
-      retryAfterMsHeader: headerValue(answer.headers, 'retry-after-ms'),
-      retryAfterHeader: headerValue(answer.headers, 'retry-after'),
+      retryAfterMsHeader: readAnswerHeader(answer.headers, 'retry-after-ms'),
+      retryAfterHeader: readAnswerHeader(answer.headers, 'retry-after'),
     };
   }
 }
@@ -202,10 +206,4 @@ function parseJsonOrNull(text: string): unknown {
 
 function redact(text: string, secret: string): string {
   return secret === '' ? text : text.replaceAll(secret, '[redacted]');
-}
-
-/** A header's value; the first one when it was sent more than once. */
-function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
-  const value = headers[name];
-  return (Array.isArray(value) ? value[0] : value) ?? null;
 }

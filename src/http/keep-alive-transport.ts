@@ -35,6 +35,15 @@ export interface TransportAnswer {
   readonly body: Buffer | null;
 }
 
+/**
+ * A header of an answer (any case), or null. Node joins a repeated header into one value, all but
+ * `set-cookie`, which comes as a list: of that, the first.
+ */
+export function readAnswerHeader(headers: IncomingHttpHeaders, name: string): string | null {
+  const value = headers[name.toLowerCase()];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
+
 /** Why no answer came: the caller's signal, the backstop timeout, or the connection. */
 export type TransportFailureReason = 'aborted' | 'timed-out' | 'connection';
 

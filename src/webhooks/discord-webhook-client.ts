@@ -1,7 +1,7 @@
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import { DefaultUserAgent, DiscordAPIError, HTTPError, type REST } from '@discordjs/rest';
 import { z } from 'zod';
-import { KeepAliveTransport } from '../http/keep-alive-transport.js';
+import { KeepAliveTransport, readAnswerHeader } from '../http/keep-alive-transport.js';
 import { type HeaderSource, parseRateLimitHeaders, type RateLimitObservation } from './rate-limit-headers.js';
 import type { WebhookCredentials } from './webhook-repository.js';
 
@@ -212,15 +212,9 @@ export class DiscordWebhookClient implements ChannelWebhookApi {
   }
 }
 
-/** Node's header object as the rate-limit parser reads headers (names arrive lower-cased). */
+/** Node's header object as the rate-limit parser reads headers. */
 function toHeaderSource(headers: IncomingHttpHeaders): HeaderSource {
-  return {
-    get(name: string): string | null {
-      const value = headers[name.toLowerCase()];
-      if (value === undefined) return null;
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
+  return { get: (name) => readAnswerHeader(headers, name) };
 }
 
 function toRecentMessage(message: z.infer<typeof MessageSchema>): RecentMessage {
