@@ -1,12 +1,9 @@
 import type { RedisBatch, RedisClient } from '../redis/index.js';
 import {
-  buildAdmittedKey,
   buildBullJobKey,
   buildGateConversationPrefix,
-  buildGateKey,
   buildGateMember,
-  buildPendingKey,
-  buildPrioritiesKey,
+  buildGateScriptKeys,
 } from './keys.js';
 import { QueueScript, runQueueScript } from './queue-scripts.js';
 import { DEFAULT_LEASE_MS } from './reply-admission.js';
@@ -65,12 +62,7 @@ export class ConversationGate {
   async isTurn(job: ReplyJob, batch?: RedisBatch): Promise<boolean> {
     const { prefix } = this.options;
     const jobId = buildReplyJobId(job.messageId, job.personalityId);
-    const keys = [
-      buildPendingKey(prefix, job.authorId),
-      buildPrioritiesKey(prefix, job.authorId),
-      buildGateKey(prefix, job.authorId),
-      buildAdmittedKey(prefix, job.authorId),
-    ];
+    const keys = buildGateScriptKeys(prefix, job.authorId);
     for (let repairs = 0; ; repairs += 1) {
       const now = this.options.now();
       const reply = await runQueueScript<TurnReply>(

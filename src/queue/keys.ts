@@ -77,6 +77,16 @@ export function buildGateMember(
   return `${buildGateConversationPrefix(channelId, personalityId)}${messageId.padStart(20, '0')}:${jobId}`;
 }
 
+/** The keys of a user's conversation gate, in the order `checkReplyTurn` and `settleReply` take them. */
+export function buildGateScriptKeys(prefix: string, userId: string): string[] {
+  return [
+    buildPendingKey(prefix, userId),
+    buildPrioritiesKey(prefix, userId),
+    buildGateKey(prefix, userId),
+    buildAdmittedKey(prefix, userId),
+  ];
+}
+
 /** Every per-user key of the queue area (for erasing a user's data without SCAN). */
 export function buildUserQueueKeys(prefix: string, userId: string): string[] {
   return [

@@ -5,6 +5,7 @@ import {
   buildBucketKey,
   buildGateKey,
   buildGateMember,
+  buildGateScriptKeys,
   buildNotifiedKey,
   buildPendingKey,
   buildPrioritiesKey,
@@ -194,12 +195,7 @@ export class ReplyAdmission {
     await runQueueScript<number>(
       this.redis,
       QueueScript.settleReply,
-      [
-        buildPendingKey(prefix, job.authorId),
-        buildPrioritiesKey(prefix, job.authorId),
-        buildGateKey(prefix, job.authorId),
-        buildAdmittedKey(prefix, job.authorId),
-      ],
+      buildGateScriptKeys(prefix, job.authorId),
       [
         jobId,
         buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
