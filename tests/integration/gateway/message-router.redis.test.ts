@@ -20,19 +20,13 @@ import {
 } from '../../../src/state/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
+import { ROOMY_LIMITS } from '../queue/build-test-job.js';
 
 const redis = createTestRedis();
 const OWNER = '100000000000000001';
 const AUTHOR = '100000000000000002';
 const GUILD = '300000000000000001';
 const CHANNEL = '200000000000000001';
-const LIMITS: AdmissionLimits = {
-  userMaxPending: 100,
-  userRatePerMinute: 100_000,
-  userBurst: 100,
-  queueMaxDepth: 100_000,
-  fairQueue: true,
-};
 
 let prefix: string;
 let personalities: PersonalityRepository;
@@ -63,7 +57,7 @@ beforeEach(async () => {
     });
   alice = await create('Alice');
   bob = await create('Bob');
-  admission = routerAdmission(LIMITS);
+  admission = routerAdmission(ROOMY_LIMITS);
   // BullMQ readies its client on first use: what follows measures routing only.
   await admission.queue.count();
 });
@@ -227,7 +221,7 @@ describe('MessageRouter', () => {
   describe('when one message addresses several personalities near the queue’s cap', () => {
     it('counts the jobs it already added toward the depth', async () => {
       await admission.close();
-      admission = routerAdmission({ ...LIMITS, queueMaxDepth: 1 });
+      admission = routerAdmission({ ...ROOMY_LIMITS, queueMaxDepth: 1 });
       const outcome = await buildRouter().route(buildMessage('@Alice @Bob which of you?'));
       expect(outcome.addressed).toMatchObject([
         { personalityId: alice.id, admission: { outcome: 'enqueued' } },

@@ -1,5 +1,5 @@
 import { buildSnowflake } from '../../../src/discord/index.js';
-import type { ReplyJob } from '../../../src/queue/index.js';
+import type { AdmissionLimits, ReplyJob } from '../../../src/queue/index.js';
 
 /** Snowflake epoch-ms base for test messages; each call to {@link buildTestJob} takes the next snowflake. */
 const BASE_MS = Date.UTC(2025, 0, 1);
@@ -32,3 +32,12 @@ export function buildTestJob(overrides: Partial<ReplyJob> = {}): ReplyJob {
 export function buildTestUserId(index: number): string {
   return (100_000_000_000_000_000n + BigInt(index)).toString();
 }
+
+/** Admission limits no test's traffic reaches, with the fair queue on: for tests about something else. */
+export const ROOMY_LIMITS: AdmissionLimits = {
+  userMaxPending: 100,
+  userRatePerMinute: 100_000,
+  userBurst: 100,
+  queueMaxDepth: 100_000,
+  fairQueue: true,
+};

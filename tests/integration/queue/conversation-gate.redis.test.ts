@@ -4,7 +4,6 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type AdmissionLimits,
   ConversationGate,
   createReplyQueue,
   ReplyAdmission,
@@ -13,16 +12,9 @@ import {
 import { buildPendingKey } from '../../../src/queue/keys.js';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
-import { buildTestJob } from './build-test-job.js';
+import { buildTestJob, ROOMY_LIMITS } from './build-test-job.js';
 
 const redis = createTestRedis();
-const LIMITS: AdmissionLimits = {
-  userMaxPending: 100,
-  userRatePerMinute: 100_000,
-  userBurst: 100,
-  queueMaxDepth: 100_000,
-  fairQueue: true,
-};
 
 let prefix: string;
 let queue: ReplyQueue;
@@ -46,7 +38,13 @@ afterAll(async () => {
 
 function setup(): { admission: ReplyAdmission; gate: ConversationGate } {
   return {
-    admission: new ReplyAdmission(redis, { prefix, limits: LIMITS, queue, now: clock, leaseMs: 60_000 }),
+    admission: new ReplyAdmission(redis, {
+      prefix,
+      limits: ROOMY_LIMITS,
+      queue,
+      now: clock,
+      leaseMs: 60_000,
+    }),
     gate: new ConversationGate(redis, { prefix, now: clock, leaseMs: 60_000, addGraceMs: 5_000 }),
   };
 }
@@ -89,7 +87,9 @@ describe('ConversationGate', () => {
       const stuckQueue = createReplyQueue(redis, { prefix });
       stuckQueue.add = () => new Promise(() => undefined);
       const lost = buildTestJob();
-      void new ReplyAdmission(redis, { prefix, limits: LIMITS, queue: stuckQueue, now: clock }).admit(lost);
+      void new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue: stuckQueue, now: clock }).admit(
+        lost,
+      );
       const next = buildTestJob();
       await admission.admit(next);
       // The lost admission's script runs concurrently; once both are pending, `next` sits behind it.

@@ -4,7 +4,6 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type AdmissionLimits,
   buildReplyJobId,
   createReplyQueue,
   PriorityAging,
@@ -14,16 +13,9 @@ import {
   type ReplyQueue,
 } from '../../../src/queue/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
-import { buildTestJob, buildTestUserId } from './build-test-job.js';
+import { buildTestJob, buildTestUserId, ROOMY_LIMITS } from './build-test-job.js';
 
 const redis = createTestRedis();
-const LIMITS: AdmissionLimits = {
-  userMaxPending: 100,
-  userRatePerMinute: 100_000,
-  userBurst: 100,
-  queueMaxDepth: 100_000,
-  fairQueue: true,
-};
 
 let prefix: string;
 let queue: ReplyQueue;
@@ -55,7 +47,7 @@ function prioritiesOf(jobs: readonly ReplyJob[]): Promise<Array<number | undefin
 describe('PriorityAging', () => {
   describe('when a user’s later jobs wait past the threshold', () => {
     it('raises them to priority 1 once', async () => {
-      const admission = new ReplyAdmission(redis, { prefix, limits: LIMITS, queue, now: () => now });
+      const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue, now: () => now });
       const aging = new PriorityAging(redis, queue, {
         ageAfterMs: 30_000,
         now: () => now,
@@ -80,7 +72,7 @@ describe('PriorityAging', () => {
 
   describe('when only some jobs of a priority waited past the threshold', () => {
     it('raises those, leaves the later ones and never touches priority 1', async () => {
-      const admission = new ReplyAdmission(redis, { prefix, limits: LIMITS, queue, now: () => now });
+      const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue, now: () => now });
       const aging = new PriorityAging(redis, queue, { ageAfterMs: 30_000, now: () => now });
       const early = [1, 2].map(() => buildTestJob({ authorId: buildTestUserId(1) }));
       for (const job of early) await admission.admit(job);
@@ -116,7 +108,7 @@ describe('PriorityAging', () => {
 
   describe('when started', () => {
     it('sweeps on its timer until disposed', async () => {
-      const admission = new ReplyAdmission(redis, { prefix, limits: LIMITS, queue, now: () => now });
+      const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue, now: () => now });
       const jobs = [1, 2].map(() => buildTestJob());
       for (const job of jobs) await admission.admit(job);
       now += 60_000;
