@@ -54,6 +54,14 @@ export function buildGlobalSlotsKey(prefix: string): string {
   return buildKey(prefix, 'webhooks', RATE_TAG, 'global-slots');
 }
 
+/**
+ * String: the origin (Unix ms) of the grid every fleet-wide reservation lies on, whole intervals from it, while any
+ * is held.
+ */
+export function buildGlobalGridKey(prefix: string): string {
+  return buildKey(prefix, 'webhooks', RATE_TAG, 'global-grid');
+}
+
 /** String: no webhook request before this time (Unix ms), set after Discord answered a global 429. */
 export function buildGlobalBlockKey(prefix: string): string {
   return buildKey(prefix, 'webhooks', RATE_TAG, 'global-block');

@@ -1,6 +1,6 @@
 import { RedisBatch, type RedisClient } from '../redis/index.js';
 import type { BucketDefaults } from './bucket-state.js';
-import { buildBucketKey, buildGlobalBlockKey, buildGlobalSlotsKey } from './keys.js';
+import { buildBucketKey, buildGlobalBlockKey, buildGlobalGridKey, buildGlobalSlotsKey } from './keys.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
 import { registerWebhookScripts, runWebhookScript } from './webhook-scripts.js';
 
@@ -66,6 +66,7 @@ export class RateLimitRepository {
       [
         buildGlobalSlotsKey(prefix),
         buildGlobalBlockKey(prefix),
+        buildGlobalGridKey(prefix),
         ...webhookIds.map((webhookId) => buildBucketKey(prefix, channelId, bucket, webhookId)),
       ],
       [

@@ -13,11 +13,13 @@
   reserved send times at least `interval` apart, in a sorted set. The caller folds its margin into `interval`
   ((window + margin) / rate), so sends arriving late by up to the margin still leave every window of Discord's
   with at most `rate` requests. A request takes the first gap at or after its bucket allows it, so a turn a
-  waiting bucket cannot use goes to another bucket instead of being wasted.
+  waiting bucket cannot use goes to another bucket instead of being wasted; while any is reserved, every send
+  time lies on one grid of whole intervals, so no gap is too short to use.
 
   KEYS[1]     fleet-wide reservations (sorted set: member and score = send time, Unix ms, fractional)
   KEYS[2]     fleet-wide block (string: no send before this Unix ms, after a global 429)
-  KEYS[3..]   the pool's bucket keys, one per webhook, in the caller's order of preference (hash: limit,
+  KEYS[3]     the grid's origin (string: Unix ms, full precision; kept while any reservation is)
+  KEYS[4..]   the pool's bucket keys, one per webhook, in the caller's order of preference (hash: limit,
               windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
   ARGV[1]     now, Unix ms
   ARGV[2]     fleet-wide interval between sends, ms (fractional)
@@ -26,12 +28,13 @@
   ARGV[5]     safety margin, ms
   ARGV[6]     how long an idle bucket keeps what it learned, ms
   ARGV[7]     1 when the pool may grow: then, if every bucket is full or blocked, nothing is reserved
-  Returns     {index of the chosen bucket among KEYS[3..] (1-based), ms to wait before sending (rounded up),
+  Returns     {index of the chosen bucket among KEYS[4..] (1-based), ms to wait before sending (rounded up),
               the reserved time as stored (to release it if it goes unused)}; {0, 0, ''} when the pool should
               grow first
 ]]
 --- @include "includes/bucketSlots"
 local globalKey = KEYS[1]
+local gridKey = KEYS[3]
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local defaultLimit = tonumber(ARGV[3])
@@ -39,15 +42,12 @@ local defaultWindowMs = tonumber(ARGV[4])
 local marginMs = tonumber(ARGV[5])
 local idleTtlMs = tonumber(ARGV[6])
 local mayGrow = ARGV[7] == '1'
--- How far back (in intervals) a reservation still sets the grid a new one lines up with.
-local ALIGN_REACH = 4
-
 local notBefore = math.max(now, tonumber(redis.call('GET', KEYS[2])) or 0)
 
 -- Discord gives every webhook's executes the same limit: a webhook new to the pool takes the shape another one
 -- already learned from Discord's headers, before the defaults.
 local states = {}
-for index = 3, #KEYS do
+for index = 4, #KEYS do
   local state = redis.call('HMGET', KEYS[index], 'limit', 'windowMs', 'blockedUntil', 'slots')
   states[#states + 1] = state
   if state[1] and state[2] then
@@ -61,7 +61,7 @@ local buckets = {}
 local earliest = math.huge
 local anyRoom = false
 for position, state in ipairs(states) do
-  local index = position + 2
+  local index = position + 3
   local limit = math.max(1, tonumber(state[1]) or defaultLimit)
   local span = (tonumber(state[2]) or defaultWindowMs) + marginMs
   local blockedUntil = tonumber(state[3]) or 0
@@ -86,10 +86,9 @@ if mayGrow and not anyRoom then
   return { 0, 0, '' }
 end
 
--- The fleet-wide reservations that can be in the way (no reservation closer than `interval` on either side), and
--- the ones a little before them that a reservation lines up with.
+-- The fleet-wide reservations that can be in the way (no reservation closer than `interval` on either side).
 redis.call('ZREMRANGEBYSCORE', globalKey, '-inf', string.format('(%.3f', now - interval))
-local taken = redis.call('ZRANGEBYSCORE', globalKey, string.format('(%.3f', earliest - ALIGN_REACH * interval), '+inf')
+local taken = redis.call('ZRANGEBYSCORE', globalKey, string.format('(%.3f', earliest - interval), '+inf')
 -- Stored times have three decimals: neighbours one interval apart must not read as overlapping.
 local EPSILON = 0.01
 local function firstGapFrom(at)
@@ -104,28 +103,29 @@ local function firstGapFrom(at)
   end
   return at
 end
--- Where the fleet's schedule is busy (a reservation within a few intervals before), a send starts a whole number of
--- intervals after it. A send placed anywhere between two others leaves gaps shorter than two intervals on either
--- side, which no later send fits: when the buckets, not the fleet, decide the times (as many channels as the
--- fleet's rate, each one webhook), those slivers cost several % of the rate.
-local function alignedAfter(at)
-  local previous
-  for _, member in ipairs(taken) do
-    local other = tonumber(member)
-    if other >= at then
-      break
-    end
-    previous = other
-  end
-  if previous == nil or at - previous >= ALIGN_REACH * interval then
+-- While the fleet has any send reserved, every new one goes on one grid: a whole number of intervals from an
+-- origin kept as long as any reservation is held. A send placed wherever its bucket allowed left gaps shorter than
+-- two intervals beside it, which no later send fits; so did lining a send up with its neighbour only, since a
+-- bucket waiting for its next window reserves seconds ahead, where it started an island of its own phase. When the
+-- buckets rather than the fleet decide the times (as many channels as the fleet's rate, each one webhook), those
+-- slivers cost several % of the rate. The price is a wait of under one interval where a send could have gone
+-- between the grid's points (a lone busy channel's windows ~0.5 % later); an idle fleet has no grid. The origin is
+-- kept apart at full precision: rebasing it on the oldest reservation (stored to 3 decimals) would let it drift.
+local gridOrigin
+local oldest = redis.call('ZRANGE', globalKey, 0, 0)[1]
+if oldest then
+  gridOrigin = tonumber(redis.call('GET', gridKey)) or tonumber(oldest)
+end
+local function onGrid(at)
+  if gridOrigin == nil then
     return at
   end
-  return previous + interval * math.ceil((at - previous) / interval - EPSILON / interval)
+  return gridOrigin + interval * math.ceil((at - gridOrigin - EPSILON) / interval)
 end
-local function firstAlignedGapFrom(at)
+local function firstGapOnGridFrom(at)
   for _ = 1, 32 do
     local gap = firstGapFrom(at)
-    at = alignedAfter(gap)
+    at = onGrid(gap)
     if at == gap then
       break
     end
@@ -136,7 +136,7 @@ end
 -- Soonest send; on a tie, the bucket with the most room (a busy channel spreads over its pool), then the first.
 local chosen, chosenAt
 for index, bucket in ipairs(buckets) do
-  local at = firstAlignedGapFrom(bucket.freeAt)
+  local at = firstGapOnGridFrom(bucket.freeAt)
   if chosen == nil or at < chosenAt or (at == chosenAt and bucket.room > buckets[chosen].room) then
     chosen, chosenAt = index, at
   end
@@ -146,7 +146,12 @@ local bucket = buckets[chosen]
 local member = string.format('%.3f', chosenAt)
 redis.call('ZADD', globalKey, chosenAt, member)
 local globalTail = tonumber(redis.call('ZRANGE', globalKey, -1, -1)[1])
-redis.call('PEXPIRE', globalKey, math.ceil(globalTail - now + interval) + 1000)
+local globalTtlMs = math.ceil(globalTail - now + interval) + 1000
+redis.call('PEXPIRE', globalKey, globalTtlMs)
+if gridOrigin == nil then
+  gridOrigin = chosenAt
+end
+redis.call('SET', gridKey, string.format('%.17g', gridOrigin), 'PX', globalTtlMs)
 
 local slots = bucket.slots
 slots[#slots + 1] = chosenAt

@@ -164,6 +164,43 @@ describe('RateLimitRepository', () => {
       expect(sorted.at(-1)! - sorted[0]!).toBeLessThan(100 * interval * 1.02);
     });
 
+    it('puts a send reserved far ahead on the same grid as the ones that fill in before it', async () => {
+      const now = 18_000_000;
+      const interval = (1000 + MARGIN) / RATE;
+      const fill = (from: number, count: number) =>
+        Array.from({ length: count }, (_, index) => ({
+          now,
+          channelId: String(600 + from + index),
+          webhookId: `fill${from + index}`,
+        }));
+      // Thirty webhooks with room fill the fleet's next 30 turns.
+      const first = await reserveMany([workerA, workerB], fill(0, 30));
+      // A bucket Discord reopens 40.4 intervals from now reserves next, where nothing is reserved yet.
+      await workerA.recordBucketResponse(
+        '500',
+        'execute',
+        'ahead',
+        now,
+        observation({ limit: 5, remaining: 0, resetAfterMs: 40.4 * interval }),
+        false,
+      );
+      const ahead = now + (await reserveOn(workerA, '500', 'ahead', now));
+      // More sends fill in up to it. Placed where its bucket allowed, it would sit 0.4 of an interval past the
+      // grid the others line up on, and the sliver before it would be lost.
+      const later = await reserveMany([workerA, workerB], fill(30, 12));
+      const sorted = [...first, ahead, ...later].sort((a, b) => a - b);
+      for (let i = 1; i < sorted.length; i += 1) {
+        expect(Math.abs(sorted[i]! - sorted[i - 1]! - interval)).toBeLessThanOrEqual(1);
+      }
+    });
+
+    it('sets no grid once the fleet is idle again: a lone send goes at once', async () => {
+      const now = 19_000_000;
+      expect(await reserveOn(workerA, '520', 'lone1', now)).toBe(0);
+      // Past the first send's turn, nothing is reserved: the next one needs no lining up.
+      expect(await reserveOn(workerB, '521', 'lone2', now + 1.37 * ((1000 + MARGIN) / RATE))).toBe(0);
+    });
+
     it('makes every client wait out a global 429', async () => {
       const now = 20_000_000;
       expect(await workerA.deferGlobalSlots(now, 1500)).toBe(true);

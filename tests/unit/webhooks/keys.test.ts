@@ -3,6 +3,7 @@ import {
   buildBucketKey,
   buildChannelTag,
   buildGlobalBlockKey,
+  buildGlobalGridKey,
   buildGlobalSlotsKey,
   buildNoticeKey,
   buildPoolGrowthBlockedKey,
@@ -39,6 +40,7 @@ describe('webhook keys', () => {
     const rateKeys = [
       buildGlobalSlotsKey('chorus'),
       buildGlobalBlockKey('chorus'),
+      buildGlobalGridKey('chorus'),
       buildBucketKey('chorus', channelId, 'execute', '987654321098765432'),
       buildBucketKey('chorus', '42', 'message', '7'),
     ];
