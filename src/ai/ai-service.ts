@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../config/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
+import { ScopedAbort } from '../http/scoped-abort.js';
 import type { Logger } from '../log/index.js';
 import { OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
 import {
@@ -169,9 +170,8 @@ export class AiService implements AsyncDisposable {
     const apiKey = request.userKey?.key ?? provider.apiKey;
     if (apiKey === undefined) throw this.rejected(request, keyOwner, 'missing-key', null);
     const keyFingerprint = request.userKey?.fingerprint ?? OPERATOR_KEY_FINGERPRINT;
-    const cancelSignal = request.signal
-      ? AbortSignal.any([request.signal, this.closing.signal])
-      : this.closing.signal;
+    using cancel = new ScopedAbort([request.signal, this.closing.signal]);
+    const cancelSignal = cancel.signal;
 
     let messages = request.messages;
     let trimmedMessages = 0;
@@ -255,12 +255,13 @@ export class AiService implements AsyncDisposable {
     });
     const cancelSignal = this.closing.signal;
     const startedAt = this.options.now();
+    using deadline = new ScopedAbort([cancelSignal], this.options.config.timeoutMs);
     try {
       await client.complete({
         model: chosenModel,
         messages: KEY_TEST_PROMPT,
         temperature: null,
-        signal: AbortSignal.any([AbortSignal.timeout(this.options.config.timeoutMs), cancelSignal]),
+        signal: deadline.signal,
         cancelSignal,
       });
       return { ok: true, model: chosenModel, latencyMs: this.options.now() - startedAt };
@@ -309,12 +310,13 @@ export class AiService implements AsyncDisposable {
     cancelSignal: AbortSignal,
   ): Promise<{ content: string } | { failure: ProviderFailure | 'circuit-open'; error: unknown }> {
     const startedAt = this.options.now();
+    using deadline = new ScopedAbort([cancelSignal], this.options.config.timeoutMs);
     try {
       const content = await entry.breaker.fire({
         model: request.model,
         messages,
         temperature: request.temperature,
-        signal: AbortSignal.any([AbortSignal.timeout(this.options.config.timeoutMs), cancelSignal]),
+        signal: deadline.signal,
         cancelSignal,
       });
       this.recordCall(request, 'success', null, this.options.now() - startedAt);

@@ -119,10 +119,10 @@ export class KeepAliveTransport {
   /**
    * Sends `request`; resolves with the answer whatever its status. Rejects with {@link TransportError} only.
    * With `resendOnStaleConnection`, a kept-alive connection found closed before any answer is tried once more
-   * on a new connection.
+   * on a new connection. Without a `signal`, the backstop timeout alone bounds the exchange.
    */
-  send(request: TransportRequest, signal: AbortSignal): Promise<TransportAnswer> {
-    if (signal.aborted) {
+  send(request: TransportRequest, signal?: AbortSignal): Promise<TransportAnswer> {
+    if (signal?.aborted) {
       return Promise.reject(
         new TransportError('aborted', 'aborted before sending', { cause: signal.reason }),
       );
@@ -135,7 +135,7 @@ export class KeepAliveTransport {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
-        signal.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
         this.#exchangeEnded();
         if (outcome instanceof TransportError) reject(outcome);
         else resolve(outcome);
@@ -146,12 +146,12 @@ export class KeepAliveTransport {
         current.destroy();
       };
       const onAbort = (): void => {
-        stop(new TransportError('aborted', 'aborted by the caller', { cause: signal.reason }));
+        stop(new TransportError('aborted', 'aborted by the caller', { cause: signal?.reason }));
       };
       const deadline = setTimeout(() => {
         stop(new TransportError('timed-out', `no complete answer within ${this.#settings.timeoutMs} ms`));
       }, this.#settings.timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
 
       const options: http.RequestOptions = {
         ...this.#server,

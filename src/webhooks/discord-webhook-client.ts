@@ -175,18 +175,16 @@ export class DiscordWebhookClient implements ChannelWebhookApi {
   async requestWithWebhookToken(request: WebhookTokenRequest): Promise<WebhookTokenResponse> {
     const route = `/webhooks/${request.webhook.id}/${request.webhook.token}${request.path}`;
     const query = request.query.toString();
-    const answer = await this.#webhookTransport.send(
-      {
-        method: request.method,
-        path: `${this.#apiPath}${route}${query === '' ? '' : `?${query}`}`,
-        headers:
-          request.body === undefined
-            ? this.#webhookHeaders
-            : { ...this.#webhookHeaders, 'content-type': 'application/json' },
-        body: request.body === undefined ? null : JSON.stringify(request.body),
-      },
-      AbortSignal.timeout(this.#rest.options.timeout),
-    );
+    // No signal of ours: the transport's own deadline is REST's timeout, and it is cleared once the answer is in.
+    const answer = await this.#webhookTransport.send({
+      method: request.method,
+      path: `${this.#apiPath}${route}${query === '' ? '' : `?${query}`}`,
+      headers:
+        request.body === undefined
+          ? this.#webhookHeaders
+          : { ...this.#webhookHeaders, 'content-type': 'application/json' },
+      body: request.body === undefined ? null : JSON.stringify(request.body),
+    });
     const text = answer.body === null ? '' : answer.body.toString('utf8');
     const body = parseJson(text);
     const headers = toHeaderSource(answer.headers);

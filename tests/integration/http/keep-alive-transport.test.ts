@@ -27,10 +27,10 @@ async function startServer(drop: (index: number) => boolean = () => false) {
   return { ...server, origin: new URL(`${server.url}/ignored/path`) };
 }
 
-function transportTo(origin: URL, resendOnStaleConnection: boolean): KeepAliveTransport {
+function transportTo(origin: URL, resendOnStaleConnection: boolean, timeoutMs = 5_000): KeepAliveTransport {
   const transport = new KeepAliveTransport({
     origin,
-    timeoutMs: 5_000,
+    timeoutMs,
     maxResponseBytes: 1024,
     resendOnStaleConnection,
   });
@@ -81,5 +81,16 @@ describe('KeepAliveTransport', () => {
     const answer = await resend.send({ method: 'POST', path: '/x', headers: {}, body: 'second' }, signal());
     expect(answer.status).toBe(200);
     expect(twice.requests.map((request) => request.body)).toEqual(['first', 'second', 'second']);
+  });
+
+  it('bounds an exchange by its own deadline when the caller passes no signal', async () => {
+    const silent = await startRecordingServer(() => undefined);
+    cleanups.push(() => silent.close());
+    const transport = transportTo(new URL(silent.url), false, 100);
+    const failure = await transport
+      .send({ method: 'POST', path: '/x', headers: {}, body: 'unanswered' })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TransportError);
+    expect((failure as TransportError).reason).toBe('timed-out');
   });
 });
