@@ -1,4 +1,5 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type Redis, type RedisOptions } from 'ioredis';
+import { CoalescingRedis } from './coalescing-redis.js';
 
 /** A connection Chorus can talk to: one server or a cluster (keys are hash-tagged so both work). */
 export type RedisClient = Redis | Cluster;
@@ -46,5 +47,5 @@ export function createRedis(settings: RedisConnectionSettings): RedisClient {
       clusterRetryStrategy: options.retryStrategy,
     });
   }
-  return new Redis(settings.url, options);
+  return new CoalescingRedis(settings.url, options);
 }
