@@ -425,9 +425,9 @@ export class WebhookManager implements ReplyPoster {
    * slot; this side spends at most half of it, leaving the rest for the trip. While it waited, another worker's
    * response may have blocked the bucket (a request that reached Discord late opened its window later than we
    * reckoned: "empty until …") or the fleet (a global 429): a block ending within that half is waited out, a
-   * longer one makes the slot stale, and so does waking later than that (a stalled event loop). A stale slot is
-   * given back and a fresh one taken. Bounded: the last round sends anyway, and a 429 would be handled like
-   * any other.
+   * longer one makes the slot stale, and so does waking later than that (a stalled event loop) or the block
+   * check answering late. A stale slot is given back and a fresh one taken. Bounded: the last round sends
+   * anyway, and a 429 would be handled like any other.
    */
   async #waitForSendSlot(
     channelId: string,
@@ -460,7 +460,9 @@ export class WebhookManager implements ReplyPoster {
       if (round === MAX_SLOT_ROUNDS) return webhook;
       let sendAt = now();
       if (waitMs > leewayMs && sendAt - slotAt <= leewayMs) {
-        sendAt += await this.#rateLimits.fetchBlockMs(channelId, bucket, webhook.id, sendAt);
+        const blockMs = await this.#rateLimits.fetchBlockMs(channelId, bucket, webhook.id, sendAt);
+        // The check's own round trip makes the send later too.
+        sendAt = Math.max(now(), sendAt + blockMs);
       }
       if (sendAt - slotAt <= leewayMs) {
         if (sendAt > now()) await sleep(sendAt - now());

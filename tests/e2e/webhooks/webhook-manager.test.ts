@@ -3,15 +3,17 @@
  * avatars, threads, DMs, pings, notices) and how the manager copes with Discord deleting or refusing things.
  * Several managers on separate Redis clients stand in for several worker processes.
  */
+import { Writable } from 'node:stream';
 import { REST } from '@discordjs/rest';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DiscordSandbox, PermissionFlags } from '../../../sandbox/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import {
   type PostTarget,
   WebhookManager,
   type WebhookManagerOptionalOptions,
+  type WebhookManagerRequiredOptions,
   WebhookMessages,
   WebhookUnavailableError,
   WebhookUnavailableReason,
@@ -30,7 +32,9 @@ describe('WebhookManager (sandbox)', () => {
   let managerB: WebhookManager;
 
   /** A manager as one worker process would build it: its own REST client and Redis connection. */
-  function createManager(options: Partial<WebhookManagerOptionalOptions> = {}): WebhookManager {
+  function createManager(
+    options: Partial<WebhookManagerOptionalOptions & Pick<WebhookManagerRequiredOptions, 'logger'>> = {},
+  ): WebhookManager {
     const redis = createTestRedis();
     redisClients.push(redis);
     return new WebhookManager({
@@ -55,6 +59,10 @@ describe('WebhookManager (sandbox)', () => {
     guildId = sandbox.createGuild({ name: 'Chorus test' }).id;
     managerA = createManager();
     managerB = createManager();
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
 
   afterAll(async () => {
@@ -281,6 +289,40 @@ describe('WebhookManager (sandbox)', () => {
         }),
       ]);
       expect(ours).toEqual([posted.webhookId]);
+    });
+  });
+
+  describe('when the check of a waited-for slot comes back late', () => {
+    it('counts the check itself as lateness, so the stale slot is given back and a fresh one taken', async () => {
+      const { channelId, target } = newChannel('late-check');
+      const lines: string[] = [];
+      const capture = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      });
+      // The worker's clock jumps 100 ms once, while the first block check is in flight (a stalled event loop, a slow
+      // Redis): the send would leave well past the 15 ms of lateness its slot allows.
+      let skewMs = 0;
+      const manager = createManager({
+        logger: createLogger({ level: 'debug' }, capture),
+        now: () => Date.now() + skewMs,
+        webhooksPerChannel: 1,
+      });
+      const redis = redisClients.at(-1)!;
+      const hget = redis.hget.bind(redis) as (key: string, field: string) => Promise<string | null>;
+      vi.spyOn(redis, 'hget').mockImplementation(((key: string, field: string) => {
+        if (field === 'blockedUntil') skewMs = 100;
+        return hget(key, field);
+      }) as Redis['hget']);
+
+      // The webhook's bucket holds 5 sends per 2 s: the sixth waits for the next window, then checks it.
+      const contents = ['1', '2', '3', '4', '5', '6, after waiting for the window'];
+      for (const content of contents) await manager.postAsPersona(target, say(content));
+
+      expect(lines.filter((line) => line.includes('send slot went stale'))).toHaveLength(1);
+      expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual(contents);
     });
   });
 
