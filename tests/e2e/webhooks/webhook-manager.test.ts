@@ -3,7 +3,6 @@
  * avatars, threads, DMs, pings, notices) and how the manager copes with Discord deleting or refusing things.
  * Several managers on separate Redis clients stand in for several worker processes.
  */
-import { Writable } from 'node:stream';
 import { REST } from '@discordjs/rest';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -18,6 +17,7 @@ import {
   WebhookUnavailableError,
   WebhookUnavailableReason,
 } from '../../../src/webhooks/index.js';
+import { createCapturedLogger } from '../../support/captured-logger.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const AVATAR = 'https://cdn.example.test/alice.png';
@@ -295,18 +295,12 @@ describe('WebhookManager (sandbox)', () => {
   describe('when the check of a waited-for slot comes back late', () => {
     it('counts the check itself as lateness, so the stale slot is given back and a fresh one taken', async () => {
       const { channelId, target } = newChannel('late-check');
-      const lines: string[] = [];
-      const capture = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(chunk.toString());
-          done();
-        },
-      });
-      // The worker's clock jumps 100 ms once, while the first block check is in flight (a stalled event loop, a slow
-      // Redis): the send would leave well past the 15 ms of lateness its slot allows.
+      const log = createCapturedLogger();
+      // The worker's clock jumps 100 ms once, while the first block check is in flight (a stalled event
+      // loop, a slow Redis): the send would leave well past the 15 ms of lateness its slot allows.
       let skewMs = 0;
       const manager = createManager({
-        logger: createLogger({ level: 'debug' }, capture),
+        logger: log.logger,
         now: () => Date.now() + skewMs,
         webhooksPerChannel: 1,
       });
@@ -321,7 +315,9 @@ describe('WebhookManager (sandbox)', () => {
       const contents = ['1', '2', '3', '4', '5', '6, after waiting for the window'];
       for (const content of contents) await manager.postAsPersona(target, say(content));
 
-      expect(lines.filter((line) => line.includes('send slot went stale'))).toHaveLength(1);
+      expect(
+        log.records.filter((record) => record['msg'] === 'send slot went stale; taking another'),
+      ).toHaveLength(1);
       expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual(contents);
     });
   });

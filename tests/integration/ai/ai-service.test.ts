@@ -2,7 +2,6 @@
  * AiService against the real AI stub over HTTP: retries, breakers, trimming and cancellation as the provider
  * sees them. No Redis. Waits are injected (sleep) or short (breaker reset timeouts of a few hundred ms).
  */
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AiStub } from '../../../sandbox/ai-stub/index.js';
 import {
@@ -17,6 +16,7 @@ import {
 import type { Config, ProviderConfig } from '../../../src/config/index.js';
 import { ChorusError, ChorusErrorCode } from '../../../src/errors/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { createCapturedLogger } from '../../support/captured-logger.js';
 
 const OPERATOR_KEY = 'sk-operator-key-for-tests';
 const ALICE: UserApiKey = { key: 'sk-alice-own-key-0001', fingerprint: 'a11ce0000001' };
@@ -486,17 +486,8 @@ describe('AiService', () => {
 
   describe('logging', () => {
     it('logs each breaker transition once, without keys or prompts', async () => {
-      const lines: string[] = [];
-      const stream = new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(chunk.toString());
-          done();
-        },
-      });
-      const service = createService({
-        resetTimeoutMs: 150,
-        options: { logger: createLogger({ level: 'debug', service: 'test' }, stream) },
-      });
+      const { logger, lines, records } = createCapturedLogger();
+      const service = createService({ resetTimeoutMs: 150, options: { logger } });
       primary.setKeyBehaviour(ALICE.key, { errorRate: 1, errorStatus: 503 });
       await openBreaker(service, { userKey: ALICE });
       primary.setKeyBehaviour(ALICE.key, { errorRate: 0 });
@@ -504,9 +495,9 @@ describe('AiService', () => {
         expect(breakerOf(service, `main/stub-small/${ALICE.fingerprint}`)?.state).toBe('half-open'),
       );
       await service.complete(request({ userKey: ALICE }));
-      const transitions = lines
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-        .filter((entry) => typeof entry['msg'] === 'string' && entry['msg'].startsWith('ai breaker'));
+      const transitions = records.filter(
+        (entry) => typeof entry['msg'] === 'string' && entry['msg'].startsWith('ai breaker'),
+      );
       expect(transitions.map((entry) => entry['msg'])).toEqual([
         'ai breaker opened',
         'ai breaker half-open',

@@ -1,21 +1,9 @@
-import { Writable } from 'node:stream';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HealthServer, type ReadinessReport, startHealthServer } from '../../../src/http/index.js';
-import { createLogger } from '../../../src/log/index.js';
+import { createCapturedLogger } from '../../support/captured-logger.js';
 
 const READY: ReadinessReport = { ready: true, checks: [{ name: 'redis', ok: true }] };
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'info', service: 'test' }, stream), lines };
-}
 
 describe('startHealthServer', () => {
   let server: HealthServer | undefined;
@@ -28,7 +16,7 @@ describe('startHealthServer', () => {
     readiness: () => Promise<ReadinessReport> = async () => READY,
     metrics?: Registry,
   ): Promise<{ url: string; lines: Record<string, unknown>[] }> {
-    const { logger, lines } = capture();
+    const { logger, records: lines } = createCapturedLogger('info');
     server = await startHealthServer({ port: 0, logger, readiness, metrics });
     return { url: `http://127.0.0.1:${server.port}`, lines };
   }

@@ -1,12 +1,7 @@
-import { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  currentCorrelation,
-  newCorrelationId,
-  runWithCorrelation,
-} from '../../../src/log/index.js';
+import { currentCorrelation, newCorrelationId, runWithCorrelation } from '../../../src/log/index.js';
+import { createCapturedLogger } from '../../support/captured-logger.js';
 
 /** A promise the test opens by hand, for turn-taking without timers. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -15,17 +10,6 @@ function gate(): { promise: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { promise, open };
-}
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', service: 'test' }, stream), lines };
 }
 
 describe('newCorrelationId', () => {
@@ -64,7 +48,7 @@ describe('runWithCorrelation', () => {
 
   describe('when two flows interleave', () => {
     it('stamps each log line with its own flow’s correlation id', async () => {
-      const { logger, lines } = capture();
+      const { logger, records: lines } = createCapturedLogger();
       // Turn-taking without timers: each flow logs, hands the turn over, and waits for it to come back.
       const turns = { 'flow-a': gate(), 'flow-b': gate() };
       const flow = (name: 'flow-a' | 'flow-b', other: 'flow-a' | 'flow-b') =>
@@ -99,7 +83,7 @@ describe('runWithCorrelation', () => {
 describe('createLogger correlation mixin', () => {
   describe('when inside a correlation scope', () => {
     it('lets fields of the log call win over the context', () => {
-      const { logger, lines } = capture();
+      const { logger, records: lines } = createCapturedLogger();
       runWithCorrelation({ correlationId: 'ctx', jobId: 'from-context' }, () => {
         logger.info({ jobId: 'from-call' }, 'posted');
       });
@@ -107,7 +91,7 @@ describe('createLogger correlation mixin', () => {
     });
 
     it('still redacts secrets', () => {
-      const { logger, lines } = capture();
+      const { logger, records: lines } = createCapturedLogger();
       runWithCorrelation({ correlationId: 'ctx' }, () => {
         logger.info({ token: 'secret-value' }, 'login');
       });
@@ -117,7 +101,7 @@ describe('createLogger correlation mixin', () => {
 
   describe('when outside any correlation scope', () => {
     it('adds no correlation fields', () => {
-      const { logger, lines } = capture();
+      const { logger, records: lines } = createCapturedLogger();
       logger.info({ jobId: 'j' }, 'plain');
       expect(lines[0]).not.toHaveProperty('correlationId');
       expect(lines[0]).toMatchObject({ jobId: 'j', service: 'test' });

@@ -1,17 +1,5 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/log/index.js';
-
-function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', service: 'test' }, stream), lines };
-}
+import { createCapturedLogger } from '../../support/captured-logger.js';
 
 const BOT_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GAbcde.abcdefghijklmnopqrstuvwxyz0123';
 const WEBHOOK_TOKEN = 'x'.repeat(68);
@@ -25,7 +13,7 @@ describe('createLogger', () => {
     ['an Authorization header as text', { header: 'Authorization: Bot abc.def.ghijklmnopqrstu' }],
     ['an OpenAI key', { detail: 'bad key sk-proj-abcdefghijklmn' }],
   ])('redacts %s', (_name, fields) => {
-    const { logger, lines } = capture();
+    const { logger, lines } = createCapturedLogger();
     logger.info(fields, 'something happened');
     const line = lines.join('');
     expect(line).toContain('[REDACTED]');
@@ -33,13 +21,13 @@ describe('createLogger', () => {
   });
 
   it('redacts secrets inside logged errors', () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = createCapturedLogger();
     logger.error({ err: new Error(`POST /webhooks/1/${WEBHOOK_TOKEN} failed`) }, 'post failed');
     expect(lines.join('')).not.toContain(WEBHOOK_TOKEN);
   });
 
   it('keeps ordinary fields and stamps the service', () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = createCapturedLogger();
     logger.child({ channelId: '42' }).info({ jobId: 'reply-1-2' }, 'posted');
     expect(JSON.parse(lines[0]!)).toMatchObject({
       service: 'test',
