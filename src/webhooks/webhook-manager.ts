@@ -91,6 +91,11 @@ export interface WebhookManagerOptionalOptions {
   readonly lockTtlMs: number;
   /** How long a process trusts its memory of a pool before re-reading Redis, ms. @defaultValue 60_000 */
   readonly memoryTtlMs: number;
+  /**
+   * Channels whose webhook pools a process keeps in memory; beyond it the least recently used are dropped (and
+   * re-read from Redis when needed). @defaultValue 10_000
+   */
+  readonly maxCachedPools: number;
   /** How long an idle bucket's learned limit and window stay in Redis, ms. @defaultValue 600_000 */
   readonly bucketIdleTtlMs: number;
 }
@@ -116,6 +121,7 @@ export const DefaultWebhookManagerOptions = {
   growthBlockedTtlMs: 600_000,
   lockTtlMs: 10_000,
   memoryTtlMs: 60_000,
+  maxCachedPools: 10_000,
   bucketIdleTtlMs: DefaultFleetRateLimiterOptions.idleTtlMs,
 } as const satisfies Required<WebhookManagerOptionalOptions>;
 
@@ -210,6 +216,7 @@ export class WebhookManager implements ReplyPoster {
       poolLimit: this.options.webhooksPerChannel,
       lockTtlMs: this.options.lockTtlMs,
       memoryTtlMs: this.options.memoryTtlMs,
+      maxCachedPools: this.options.maxCachedPools,
       unavailableTtlMs: this.options.unavailableTtlMs,
       growthBlockedTtlMs: this.options.growthBlockedTtlMs,
       now,
@@ -274,6 +281,17 @@ export class WebhookManager implements ReplyPoster {
    */
   fetchOwnWebhookIds(channelId: string): Promise<string[]> {
     return this.#cache.fetchOwnWebhookIds(channelId);
+  }
+
+  /**
+   * Forgets the webhook pools of channels that no longer exist for us (Discord sent CHANNEL_DELETE or
+   * THREAD_DELETE, or the bot left their guild): their tokens and markers in Redis and this process's memory of
+   * them. Deletes nothing on Discord. Ids without a pool (a thread posts through its parent's) are no-ops.
+   */
+  async forgetChannels(channelIds: readonly string[]): Promise<void> {
+    if (channelIds.length === 0) return;
+    await this.#cache.forgetChannels(channelIds);
+    this.#log.info({ count: channelIds.length }, 'webhook pools of gone channels forgotten');
   }
 
   /**

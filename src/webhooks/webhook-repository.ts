@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../redis/index.js';
+import { RedisBatch, type RedisClient } from '../redis/index.js';
 import {
   buildNoticeKey,
   buildPoolGrowthBlockedKey,
@@ -21,6 +21,9 @@ export interface WebhookCredentials {
 const WEBHOOK_CHANNEL_TTL_MS = 30 * 24 * 3600 * 1000;
 
 const UNAVAILABLE_REASONS: ReadonlySet<string> = new Set(Object.values(WebhookUnavailableReason));
+
+/** Channels forgotten per round of {@link WebhookRepository.forgetChannels}, to bound one pipeline. */
+const FORGET_CHUNK = 500;
 
 /**
  * The webhook pools of all channels, in Redis, shared by every worker: `webhookId → token` per channel, the
@@ -73,6 +76,49 @@ export class WebhookRepository {
   async removeFromPool(channelId: string, webhookId: string): Promise<void> {
     await this.#redis.hdel(buildWebhookPoolKey(this.#prefix, channelId), webhookId);
     await this.#redis.del(buildWebhookChannelKey(this.#prefix, webhookId));
+  }
+
+  /**
+   * Deletes everything kept about these channels' webhooks: the pool (with its tokens), each of its webhooks'
+   * channel index, the growth and refusal markers and the notices. The find-or-create lock is left to expire:
+   * it belongs to whoever holds it. Channels without a pool cost one read each.
+   */
+  async forgetChannels(channelIds: readonly string[]): Promise<void> {
+    for (let start = 0; start < channelIds.length; start += FORGET_CHUNK) {
+      const chunk = channelIds.slice(start, start + FORGET_CHUNK);
+      const webhookIds = await RedisBatch.together((batch) =>
+        Promise.all(
+          chunk.map((channelId) => {
+            const poolKey = buildWebhookPoolKey(this.#prefix, channelId);
+            return RedisBatch.send<string[]>(this.#redis, batch, poolKey, (commands) =>
+              commands.hkeys(poolKey),
+            );
+          }),
+        ),
+      );
+      await RedisBatch.together((batch) =>
+        Promise.all([
+          ...chunk.map((channelId) => {
+            // One channel's keys share its hash tag, so one command deletes them all on a Cluster too.
+            const keys = this.#buildChannelKeys(channelId);
+            return RedisBatch.send(this.#redis, batch, keys[0]!, (commands) => commands.unlink(...keys));
+          }),
+          ...webhookIds.flat().map((webhookId) => {
+            const key = buildWebhookChannelKey(this.#prefix, webhookId);
+            return RedisBatch.send(this.#redis, batch, key, (commands) => commands.unlink(key));
+          }),
+        ]),
+      );
+    }
+  }
+
+  #buildChannelKeys(channelId: string): string[] {
+    return [
+      buildWebhookPoolKey(this.#prefix, channelId),
+      buildPoolGrowthBlockedKey(this.#prefix, channelId),
+      buildUnavailableKey(this.#prefix, channelId),
+      ...[...UNAVAILABLE_REASONS].map((reason) => buildNoticeKey(this.#prefix, channelId, reason)),
+    ];
   }
 
   /** The channel whose pool holds `webhookId` (a thread's parent for thread posts), or `null`. */

@@ -17,6 +17,7 @@ import {
   WebhookUnavailableError,
   WebhookUnavailableReason,
 } from '../../../src/webhooks/index.js';
+import { buildWebhookChannelKey } from '../../../src/webhooks/keys.js';
 import { createCapturedLogger } from '../../support/captured-logger.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
@@ -137,6 +138,25 @@ describe('WebhookManager (sandbox)', () => {
         'later',
       ]);
       expect(sandbox.webhooks(channelId)).toHaveLength(1);
+    });
+  });
+
+  describe('when a channel is forgotten (deleted, or its guild left)', () => {
+    it('keeps nothing of its pool in Redis or memory', async () => {
+      const manager = createManager();
+      const { channelId, target } = newChannel('forgotten');
+      const { webhookId } = await manager.postAsPersona(target, say('before'));
+      // The rate-limit buckets are left to their idle TTL.
+      const keysOf = async () =>
+        (await redisClients[0]!.keys(`${prefix}*${channelId}*`)).filter((key) => !key.includes('{rate}'));
+      expect(await keysOf()).not.toEqual([]);
+      await manager.forgetChannels([channelId]);
+      expect(await keysOf()).toEqual([]);
+      expect(await redisClients[0]!.exists(buildWebhookChannelKey(prefix, webhookId!))).toBe(0);
+      // Memory forgot too: the next post asks Discord again (and reuses the webhook it finds there).
+      const lookups = manager.stats().discordLookups;
+      await manager.postAsPersona(target, say('after'));
+      expect(manager.stats()).toMatchObject({ discordLookups: lookups + 1, webhooksAdopted: 1 });
     });
   });
 

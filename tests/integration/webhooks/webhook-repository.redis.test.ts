@@ -86,6 +86,30 @@ describe('WebhookRepository', () => {
     });
   });
 
+  describe('forgetting channels', () => {
+    it('deletes their pools, webhook indexes and markers, and nothing of other channels', async () => {
+      await workerA.addToPool('10', [{ id: '910000000000000001', token: 'secret-10' }]);
+      await workerA.addToPool('11', [{ id: '910000000000000002', token: 'secret-11' }]);
+      await workerA.addToPool('12', [{ id: '910000000000000003', token: 'secret-12' }]);
+      await workerA.blockGrowth('10', 60_000);
+      await workerA.markUnavailable('11', WebhookUnavailableReason.MaxWebhooks, 60_000);
+      await workerA.claimNotice('11', WebhookUnavailableReason.MaxWebhooks, 60_000);
+      const before = await redisA.keys(`${prefix}*`);
+      await workerB.forgetChannels(['10', '11', 'never-seen']);
+      const after = await redisA.keys(`${prefix}*`);
+      const removed = before.filter((key) => !after.includes(key));
+      expect(removed).toHaveLength(7);
+      expect(removed.every((key) => /\{c:1[01]\}|91000000000000000[12]/.test(key))).toBe(true);
+      expect(await workerB.fetchPool('10')).toEqual([]);
+      expect(await workerB.fetchWebhookChannel('910000000000000002')).toBeNull();
+      expect(await workerB.isGrowthBlocked('10')).toBe(false);
+      expect(await workerB.fetchUnavailableReason('11')).toBeNull();
+      expect(await workerB.claimNotice('11', WebhookUnavailableReason.MaxWebhooks, 60_000)).toBe(true);
+      expect(await workerB.fetchPool('12')).toHaveLength(1);
+      expect(await workerB.fetchWebhookChannel('910000000000000003')).toBe('12');
+    });
+  });
+
   describe('the unavailable marker', () => {
     it('holds a known reason', async () => {
       await workerA.markUnavailable('6', WebhookUnavailableReason.MissingPermissions, 60_000);
