@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { REST } from '@discordjs/rest';
 import { z } from 'zod';
+import { CredentialCipher } from '../crypto/index.js';
 import { DiscordErrorCode, DiscordLimits } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -43,12 +44,19 @@ export interface WebhookManagerRequiredOptions {
   readonly applicationId: string;
   /** Parent logger; the manager logs under `module: 'webhooks'`. */
   readonly logger: Logger;
+  /** `Config['encryptionKey']`: seals webhook tokens in Redis (32 bytes). */
+  readonly encryptionKey: Buffer;
 }
 
 /** Tunables of a {@link WebhookManager}; see {@link DefaultWebhookManagerOptions}. */
 export interface WebhookManagerOptionalOptions {
   /** Redis key prefix (`Config['redis'].prefix`). @defaultValue 'chorus' */
   readonly prefix: string;
+  /**
+   * `Config['previousEncryptionKey']`: opens tokens sealed before a key rotation, which are then sealed again
+   * under `encryptionKey`. @defaultValue undefined
+   */
+  readonly previousEncryptionKey: Buffer | undefined;
   /** Webhooks a busy channel's pool may grow to (`Config['webhooks'].perChannel`). @defaultValue 2 */
   readonly webhooksPerChannel: number;
   /**
@@ -106,6 +114,7 @@ export type WebhookManagerOptions = WebhookManagerRequiredOptions & WebhookManag
 /** Defaults of {@link WebhookManagerOptionalOptions}. */
 export const DefaultWebhookManagerOptions = {
   prefix: 'chorus',
+  previousEncryptionKey: undefined,
   webhooksPerChannel: 2,
   globalRatePerSecond: DefaultFleetRateLimiterOptions.globalRatePerSecond,
   now: () => Date.now(),
@@ -196,7 +205,11 @@ export class WebhookManager implements ReplyPoster {
     const { redis, prefix, now } = this.options;
     this.#log = this.options.logger.child({ module: 'webhooks' });
     this.#client = new DiscordWebhookClient(this.options.rest);
-    this.#webhooks = new WebhookRepository(redis, prefix);
+    this.#webhooks = new WebhookRepository(redis, {
+      prefix,
+      cipher: new CredentialCipher(this.options),
+      logger: this.#log,
+    });
     this.#limiter = new FleetRateLimiter({
       redis,
       logger: this.#log,

@@ -22,6 +22,7 @@ import { createCapturedLogger } from '../../support/captured-logger.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const AVATAR = 'https://cdn.example.test/alice.png';
+const ENCRYPTION_KEY = Buffer.alloc(32, 5);
 
 describe('WebhookManager (sandbox)', () => {
   const prefix = createTestPrefix();
@@ -44,6 +45,7 @@ describe('WebhookManager (sandbox)', () => {
       prefix,
       applicationId: sandbox.bot.applicationId,
       logger,
+      encryptionKey: ENCRYPTION_KEY,
       ...options,
     });
   }

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DiscordAPIError, HTTPError } from '@discordjs/rest';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CredentialCipher } from '../../../src/crypto/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import type { ChannelWebhook, ChannelWebhookApi } from '../../../src/webhooks/discord-webhook-client.js';
 import { WebhookCacheService } from '../../../src/webhooks/webhook-cache-service.js';
@@ -66,6 +67,10 @@ function discordError(status: number, code: number): DiscordAPIError {
 describe('WebhookCacheService', () => {
   const prefix = createTestPrefix();
   const logger = createLogger({ level: 'silent' });
+  const cipher = new CredentialCipher({
+    encryptionKey: Buffer.alloc(32, 5),
+    previousEncryptionKey: undefined,
+  });
   let redisA: Redis;
   let redisB: Redis;
   let discord: FakeDiscord;
@@ -82,7 +87,7 @@ describe('WebhookCacheService', () => {
   ): WebhookCacheService {
     return new WebhookCacheService({
       api: discord,
-      repository: new WebhookRepository(redis, prefix),
+      repository: new WebhookRepository(redis, { prefix, cipher, logger }),
       applicationId: APP_ID,
       webhookName: 'Chorus',
       poolLimit: overrides.poolLimit ?? 2,
@@ -292,7 +297,7 @@ describe('WebhookCacheService', () => {
       await service.fetchPool(kept);
       discord.webhooks.set(gone, []);
       await service.forgetChannels([gone]);
-      expect(await new WebhookRepository(redisB, prefix).fetchPool(gone)).toEqual([]);
+      expect(await new WebhookRepository(redisB, { prefix, cipher, logger }).fetchPool(gone)).toEqual([]);
       const [again] = await service.fetchPool(gone);
       expect(again!.id).not.toBe(webhook!.id);
       await service.fetchPool(kept);
