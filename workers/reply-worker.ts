@@ -82,6 +82,8 @@ async function main(): Promise<void> {
     webhooksPerChannel: config.webhooks.perChannel,
     globalRatePerSecond: config.webhooks.globalRatePerSecond,
     rateLimitMarginMs: config.webhooks.rateLimitMarginMs,
+    encryptionKey: config.encryptionKey,
+    previousEncryptionKey: config.previousEncryptionKey,
     logger,
   });
   const cancellations = await CancellationListener.start(subscriber, buildCancelChannel(prefix), logger);
@@ -98,7 +100,11 @@ async function main(): Promise<void> {
     onError: (error) => logger.warn({ err: error }, 'priority aging sweep failed'),
   });
   aging.start();
-  const apiKeys = new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey });
+  const apiKeys = new ApiKeyRepository(redis, {
+    prefix,
+    encryptionKey: config.encryptionKey,
+    previousEncryptionKey: config.previousEncryptionKey,
+  });
   const processor = new ReplyProcessor({
     personalities: new PersonalityRepository(redis, { prefix }),
     conversations: new ConversationRepository(redis, { prefix, ...config.conversation }),

@@ -57,6 +57,11 @@ export const EnvSchema = z.object({
   ENCRYPTION_KEY: z
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 32 bytes written as 64 hex characters (openssl rand -hex 32)'),
+  ENCRYPTION_KEY_PREVIOUS: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 32 bytes written as 64 hex characters, like ENCRYPTION_KEY')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 
   WORKER_CONCURRENCY: integer(1, 5000).default(50),
   WORKER_LOCK_DURATION_MS: integer(1000, 600_000).default(15_000),
@@ -98,4 +103,9 @@ export type Env = z.infer<typeof EnvSchema>;
 export type ProviderEntry = z.infer<typeof ProviderEntrySchema>;
 
 /** Names of variables whose values are secrets: never printed, not even in validation errors. */
-export const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'AI_API_KEY', 'ENCRYPTION_KEY']);
+export const SECRET_VARIABLES = new Set([
+  'DISCORD_TOKEN',
+  'AI_API_KEY',
+  'ENCRYPTION_KEY',
+  'ENCRYPTION_KEY_PREVIOUS',
+]);

@@ -36,6 +36,8 @@ export interface Config {
     };
   };
   readonly encryptionKey: Buffer;
+  /** The key before a rotation: opens what `encryptionKey` does not, never seals. */
+  readonly previousEncryptionKey: Buffer | undefined;
   readonly worker: {
     readonly concurrency: number;
     readonly lockDurationMs: number;
@@ -127,6 +129,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     encryptionKey: Buffer.from(data.ENCRYPTION_KEY, 'hex'),
+    previousEncryptionKey:
+      data.ENCRYPTION_KEY_PREVIOUS === undefined
+        ? undefined
+        : Buffer.from(data.ENCRYPTION_KEY_PREVIOUS, 'hex'),
     worker: {
       concurrency: data.WORKER_CONCURRENCY,
       lockDurationMs: data.WORKER_LOCK_DURATION_MS,

@@ -14,10 +14,12 @@ export const SECRET_KEYS = [
   'Authorization',
   'password',
   'encryptionKey',
+  'previousEncryptionKey',
   'webhookToken',
   'DISCORD_TOKEN',
   'AI_API_KEY',
   'ENCRYPTION_KEY',
+  'ENCRYPTION_KEY_PREVIOUS',
 ] as const;
 
 /** pino `redact.paths`: each secret key at the top level and up to two levels down. */

@@ -1,16 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { UserApiKey } from '../ai/chat-completion.js';
+import { CredentialCipher } from '../crypto/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { RedisClient } from '../redis/index.js';
-import { RedisBatch } from '../redis/index.js';
-import {
-  API_KEY_IV_BYTES,
-  buildApiKeyAad,
-  buildApiKeyFingerprint,
-  openApiKey,
-  sealApiKey,
-} from './api-key-cipher.js';
+import { RedisBatch, replaceHashFieldIf } from '../redis/index.js';
+import { buildApiKeyAad, buildApiKeyFingerprint } from './api-key-record.js';
 import { buildApiKeysKey } from './keys.js';
 
 const StoredApiKeySchema = z.object({ sealed: z.string(), fingerprint: z.string(), updatedAt: z.number() });
@@ -38,34 +32,36 @@ export interface ApiKeyRepositoryOptions {
   prefix: string;
   /** `Config['encryptionKey']`: 32 bytes. */
   encryptionKey: Buffer;
+  /**
+   * `Config['previousEncryptionKey']`: opens keys sealed before a rotation, which are then sealed again under
+   * `encryptionKey`. @defaultValue undefined
+   */
+  previousEncryptionKey: Buffer | undefined;
   /** Clock. @defaultValue Date.now */
   now: () => number;
 }
 
 /**
- * Users' own provider keys, encrypted at rest (AES-256-GCM, api-key-cipher.ts) in one hash per user
- * (provider → sealed record). Plaintext exists only in the caller's memory; nothing here logs.
+ * Users' own provider keys, encrypted at rest (AES-256-GCM, `src/crypto`) in one hash per user
+ * (provider → sealed record). A key read under the previous encryption key is sealed again under the current one.
+ * Plaintext exists only in the caller's memory; nothing here logs.
  */
 export class ApiKeyRepository {
   readonly options: Readonly<ApiKeyRepositoryOptions>;
+  readonly #cipher: CredentialCipher;
 
   constructor(
     private readonly redis: RedisClient,
     options: Pick<ApiKeyRepositoryOptions, 'prefix' | 'encryptionKey'> & Partial<ApiKeyRepositoryOptions>,
   ) {
-    if (options.encryptionKey.length !== 32) throw new RangeError('encryptionKey must be 32 bytes');
-    this.options = { now: Date.now, ...options };
+    this.options = { now: Date.now, previousEncryptionKey: undefined, ...options };
+    this.#cipher = new CredentialCipher(this.options);
   }
 
   /** Stores (or replaces) the user's key for a provider; returns its fingerprint. */
   async set(userId: string, provider: string, apiKey: string): Promise<{ fingerprint: string }> {
     const fingerprint = buildApiKeyFingerprint(apiKey);
-    const sealed = sealApiKey({
-      plaintext: apiKey,
-      encryptionKey: this.options.encryptionKey,
-      aad: buildApiKeyAad(userId, provider),
-      iv: randomBytes(API_KEY_IV_BYTES),
-    });
+    const sealed = this.#cipher.seal(apiKey, buildApiKeyAad(userId, provider));
     const record = JSON.stringify({ sealed, fingerprint, updatedAt: this.options.now() });
     await this.redis.hset(buildApiKeysKey(this.options.prefix, userId), provider, record);
     return { fingerprint };
@@ -76,11 +72,10 @@ export class ApiKeyRepository {
    * @throws ChorusError Internal when the stored key does not decrypt (ENCRYPTION_KEY changed, or tampering).
    */
   async fetch(userId: string, provider: string): Promise<UserApiKey | null> {
-    return this.open(
-      userId,
-      provider,
-      await this.redis.hget(buildApiKeysKey(this.options.prefix, userId), provider),
-    );
+    const raw = await this.redis.hget(buildApiKeysKey(this.options.prefix, userId), provider);
+    const opened = this.open(userId, provider, raw);
+    await opened?.resealed;
+    return opened?.key ?? null;
   }
 
   /**
@@ -93,27 +88,46 @@ export class ApiKeyRepository {
       pipeline.hgetall(key),
     );
     return {
+      // The caller needs the key now; a rewrite under the current key finishes in the background.
       open: (provider) =>
-        this.open(userId, provider, Object.hasOwn(records, provider) ? records[provider] : null),
+        this.open(userId, provider, Object.hasOwn(records, provider) ? records[provider] : null)?.key ?? null,
     };
   }
 
-  private open(userId: string, provider: string, raw: string | null | undefined): UserApiKey | null {
+  private open(
+    userId: string,
+    provider: string,
+    raw: string | null | undefined,
+  ): { key: UserApiKey; resealed: Promise<void> | null } | null {
     const record = parseRecord(raw);
     if (!record) return null;
+    const aad = buildApiKeyAad(userId, provider);
     try {
-      const key = openApiKey({
-        sealed: record.sealed,
-        encryptionKey: this.options.encryptionKey,
-        aad: buildApiKeyAad(userId, provider),
-      });
-      return { key, fingerprint: record.fingerprint };
+      const { plaintext, stale } = this.#cipher.open(record.sealed, aad);
+      const resealed = stale
+        ? this.reseal(userId, provider, raw!, { ...record, sealed: this.#cipher.seal(plaintext, aad) })
+        : null;
+      return { key: { key: plaintext, fingerprint: record.fingerprint }, resealed };
     } catch (error) {
       throw new ChorusError(ChorusErrorCode.Internal, 'stored API key could not be decrypted', {
         userId,
         cause: error,
       });
     }
+  }
+
+  /**
+   * Replaces a record read under the previous key with the same one sealed under the current key, unless it
+   * changed meanwhile. Never rejects: a failed rewrite leaves the old record, which the next read rewrites.
+   */
+  private async reseal(
+    userId: string,
+    provider: string,
+    raw: string,
+    record: z.infer<typeof StoredApiKeySchema>,
+  ): Promise<void> {
+    const key = buildApiKeysKey(this.options.prefix, userId);
+    await replaceHashFieldIf(this.redis, key, provider, raw, JSON.stringify(record)).catch(() => false);
   }
 
   /** Deletes the user's key for a provider; false when there was none. */

@@ -3,14 +3,7 @@ export {
   ActivationRepository,
   type ActivationRepositoryOptions,
 } from './activation-repository.js';
-export {
-  API_KEY_CIPHER_VERSION,
-  ApiKeyCipherError,
-  buildApiKeyAad,
-  buildApiKeyFingerprint,
-  openApiKey,
-  sealApiKey,
-} from './api-key-cipher.js';
+export { buildApiKeyAad, buildApiKeyFingerprint } from './api-key-record.js';
 export {
   ApiKeyRepository,
   type ApiKeyRepositoryOptions,

@@ -2,7 +2,7 @@ import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import { DefaultUserAgent, DiscordAPIError, HTTPError, type REST } from '@discordjs/rest';
 import { z } from 'zod';
 import { KeepAliveTransport, readAnswerHeader } from '../http/keep-alive-transport.js';
-import { type HeaderSource, parseRateLimitHeaders, type RateLimitObservation } from './rate-limit-headers.js';
+import { type HeaderSource, parseRateLimitHeaders, type RateLimitObservation } from './rate-limiter/index.js';
 import type { WebhookCredentials } from './webhook-repository.js';
 
 /** A webhook as `GET /channels/{id}/webhooks` lists it. */

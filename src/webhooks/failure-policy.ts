@@ -1,5 +1,5 @@
 import { DiscordErrorCode } from '../discord/index.js';
-import type { RateLimitObservation } from './rate-limit-headers.js';
+import type { RateLimitObservation } from './rate-limiter/index.js';
 import { WebhookUnavailableReason } from './webhook-unavailable-error.js';
 
 /**

@@ -1,4 +1,3 @@
-export { type BucketDefaults, DefaultBucketDefaults } from './bucket-state.js';
 export type { RecentMessage } from './discord-webhook-client.js';
 export { DefaultSplitMessageOptions, type SplitMessageOptions, splitMessage } from './message-splitter.js';
 export { WebhookMessages } from './messages.js';
@@ -8,7 +7,20 @@ export {
   FALLBACK_PERSONA_USERNAME,
   sanitizePersonaUsername,
 } from './persona-username.js';
-export type { RateLimitObservation, RateLimitScope } from './rate-limit-headers.js';
+export {
+  type BucketDefaults,
+  DefaultBucketDefaults,
+  DefaultFleetRateLimiterOptions,
+  FleetRateLimiter,
+  type FleetRateLimiterOptionalOptions,
+  type FleetRateLimiterOptions,
+  type FleetRateLimiterRequiredOptions,
+  type FleetRateLimiterStats,
+  type RateLimitedResponse,
+  type RateLimitObservation,
+  type RateLimitScope,
+  type SendSlotRequest,
+} from './rate-limiter/index.js';
 export type { PersonaMessage, PostedMessage, PostTarget, ReplyPoster } from './reply-poster.js';
 export {
   buildReplyQuote,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LRUCache } from 'lru-cache';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ChannelWebhook, ChannelWebhookApi } from './discord-webhook-client.js';
@@ -35,6 +36,8 @@ export interface WebhookCacheServiceOptions {
   readonly lockTtlMs: number;
   /** How long this process trusts its memory of a pool before re-reading Redis, ms. */
   readonly memoryTtlMs: number;
+  /** Channels whose pools this process keeps in memory; the least recently used beyond it are dropped. */
+  readonly maxCachedPools: number;
   /** How long a refused channel is refused without asking Discord again, ms. */
   readonly unavailableTtlMs: number;
   /** How long nobody tries to grow a pool after Discord refused another webhook, ms. */
@@ -63,7 +66,8 @@ export class WebhookCacheService {
   readonly #options: WebhookCacheServiceOptions;
   readonly #log: Logger;
   // Per process by design: Redis is the shared truth, this only saves round trips and joins concurrent lookups.
-  readonly #pools = new Map<string, PoolEntry>();
+  // Bounded, so a worker that sees many channels over its life does not keep every pool it ever loaded.
+  readonly #pools: LRUCache<string, PoolEntry>;
   readonly #growing = new Map<string, Promise<readonly WebhookCredentials[]>>();
   readonly #stats = {
     memoryHits: 0,
@@ -77,6 +81,7 @@ export class WebhookCacheService {
   constructor(options: WebhookCacheServiceOptions) {
     this.#options = options;
     this.#log = options.logger;
+    this.#pools = new LRUCache({ max: options.maxCachedPools });
   }
 
   /** A copy of the counters. */
@@ -102,7 +107,7 @@ export class WebhookCacheService {
         entry.loadedAt = this.#options.now();
       },
       () => {
-        if (this.#pools.get(channelId) === entry) this.#pools.delete(channelId);
+        if (this.#pools.peek(channelId) === entry) this.#pools.delete(channelId);
       },
     );
     return entry.promise;
@@ -127,6 +132,15 @@ export class WebhookCacheService {
     this.#pools.delete(channelId);
     this.#stats.webhooksInvalidated += 1;
     this.#log.warn({ channelId, webhookId }, 'webhook gone; forgotten');
+  }
+
+  /**
+   * Forgets the pools of channels that are gone (deleted, or in a guild the bot left): in Redis, and in this
+   * process's memory. Other processes drop their memory of them within `memoryTtlMs`.
+   */
+  async forgetChannels(channelIds: readonly string[]): Promise<void> {
+    await this.#options.repository.forgetChannels(channelIds);
+    for (const channelId of channelIds) this.#pools.delete(channelId);
   }
 
   /**

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { REST } from '@discordjs/rest';
 import { z } from 'zod';
+import { CredentialCipher } from '../crypto/index.js';
 import { DiscordErrorCode, DiscordLimits } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { RedisClient } from '../redis/index.js';
-import { type BucketDefaults, DefaultBucketDefaults } from './bucket-state.js';
 import {
   DiscordWebhookClient,
   NO_MENTIONS,
@@ -23,8 +23,12 @@ import {
 } from './failure-policy.js';
 import { buildUnavailableNotice } from './messages.js';
 import { buildDmPrefixedContent, sanitizePersonaUsername } from './persona-username.js';
-import type { RateLimitObservation } from './rate-limit-headers.js';
-import { RateLimitRepository } from './rate-limit-repository.js';
+import {
+  type BucketDefaults,
+  DefaultFleetRateLimiterOptions,
+  FleetRateLimiter,
+  type FleetRateLimiterStats,
+} from './rate-limiter/index.js';
 import type { PersonaMessage, PostedMessage, PostTarget, ReplyPoster } from './reply-poster.js';
 import { WebhookCacheService, type WebhookCacheStats } from './webhook-cache-service.js';
 import { type WebhookCredentials, WebhookRepository } from './webhook-repository.js';
@@ -40,12 +44,19 @@ export interface WebhookManagerRequiredOptions {
   readonly applicationId: string;
   /** Parent logger; the manager logs under `module: 'webhooks'`. */
   readonly logger: Logger;
+  /** `Config['encryptionKey']`: seals webhook tokens in Redis (32 bytes). */
+  readonly encryptionKey: Buffer;
 }
 
 /** Tunables of a {@link WebhookManager}; see {@link DefaultWebhookManagerOptions}. */
 export interface WebhookManagerOptionalOptions {
   /** Redis key prefix (`Config['redis'].prefix`). @defaultValue 'chorus' */
   readonly prefix: string;
+  /**
+   * `Config['previousEncryptionKey']`: opens tokens sealed before a key rotation, which are then sealed again
+   * under `encryptionKey`. @defaultValue undefined
+   */
+  readonly previousEncryptionKey: Buffer | undefined;
   /** Webhooks a busy channel's pool may grow to (`Config['webhooks'].perChannel`). @defaultValue 2 */
   readonly webhooksPerChannel: number;
   /**
@@ -88,6 +99,11 @@ export interface WebhookManagerOptionalOptions {
   readonly lockTtlMs: number;
   /** How long a process trusts its memory of a pool before re-reading Redis, ms. @defaultValue 60_000 */
   readonly memoryTtlMs: number;
+  /**
+   * Channels whose webhook pools a process keeps in memory; beyond it the least recently used are dropped (and
+   * re-read from Redis when needed). @defaultValue 10_000
+   */
+  readonly maxCachedPools: number;
   /** How long an idle bucket's learned limit and window stay in Redis, ms. @defaultValue 600_000 */
   readonly bucketIdleTtlMs: number;
 }
@@ -98,12 +114,13 @@ export type WebhookManagerOptions = WebhookManagerRequiredOptions & WebhookManag
 /** Defaults of {@link WebhookManagerOptionalOptions}. */
 export const DefaultWebhookManagerOptions = {
   prefix: 'chorus',
+  previousEncryptionKey: undefined,
   webhooksPerChannel: 2,
-  globalRatePerSecond: 50,
+  globalRatePerSecond: DefaultFleetRateLimiterOptions.globalRatePerSecond,
   now: () => Date.now(),
   webhookName: 'Chorus',
-  rateLimitMarginMs: 30,
-  bucketDefaults: DefaultBucketDefaults,
+  rateLimitMarginMs: DefaultFleetRateLimiterOptions.marginMs,
+  bucketDefaults: DefaultFleetRateLimiterOptions.bucketDefaults,
   maxServerRetries: 2,
   serverBackoffMs: 250,
   maxServerBackoffMs: 2000,
@@ -113,17 +130,14 @@ export const DefaultWebhookManagerOptions = {
   growthBlockedTtlMs: 600_000,
   lockTtlMs: 10_000,
   memoryTtlMs: 60_000,
-  bucketIdleTtlMs: 600_000,
+  maxCachedPools: 10_000,
+  bucketIdleTtlMs: DefaultFleetRateLimiterOptions.idleTtlMs,
 } as const satisfies Required<WebhookManagerOptionalOptions>;
 
-/** What {@link WebhookManager.stats} reports: the cache's counters plus the sender's. */
-export interface WebhookManagerStats extends WebhookCacheStats {
+/** What {@link WebhookManager.stats} reports: the cache's and the limiter's counters plus the sender's. */
+export interface WebhookManagerStats extends WebhookCacheStats, FleetRateLimiterStats {
   /** Messages Discord accepted (webhook and bot). */
   readonly posted: number;
-  /** 429s Discord answered to our webhook requests (all scopes). */
-  readonly rateLimited: number;
-  /** Among them, global ones. */
-  readonly globalRateLimited: number;
   readonly serverRetries: number;
   readonly noticesPosted: number;
 }
@@ -150,8 +164,8 @@ const EXECUTE_BUCKET = 'execute';
  */
 const MESSAGE_BUCKET = 'message';
 
-/** Slots a request takes (the first, and fresh ones after it went stale) before it sends anyway. */
-const MAX_SLOT_ROUNDS = 3;
+/** The fleet rate limiter's keyspace for webhook requests (Discord counts them per IP, apart from the bot's). */
+const WEBHOOK_LIMITER_KEYSPACE = DefaultFleetRateLimiterOptions.keyspace;
 
 const ExecutedMessageSchema = z.object({ id: z.string() });
 
@@ -182,23 +196,30 @@ export class WebhookManager implements ReplyPoster {
   readonly #log: Logger;
   readonly #client: DiscordWebhookClient;
   readonly #webhooks: WebhookRepository;
-  readonly #rateLimits: RateLimitRepository;
+  readonly #limiter: FleetRateLimiter;
   readonly #cache: WebhookCacheService;
-  readonly #stats = { posted: 0, rateLimited: 0, globalRateLimited: 0, serverRetries: 0, noticesPosted: 0 };
+  readonly #stats = { posted: 0, serverRetries: 0, noticesPosted: 0 };
 
   constructor(options: WebhookManagerRequiredOptions & Partial<WebhookManagerOptionalOptions>) {
     this.options = { ...DefaultWebhookManagerOptions, ...options };
     const { redis, prefix, now } = this.options;
     this.#log = this.options.logger.child({ module: 'webhooks' });
     this.#client = new DiscordWebhookClient(this.options.rest);
-    this.#webhooks = new WebhookRepository(redis, prefix);
-    this.#rateLimits = new RateLimitRepository({
-      redis,
+    this.#webhooks = new WebhookRepository(redis, {
       prefix,
+      cipher: new CredentialCipher(this.options),
+      logger: this.#log,
+    });
+    this.#limiter = new FleetRateLimiter({
+      redis,
+      logger: this.#log,
+      prefix,
+      keyspace: WEBHOOK_LIMITER_KEYSPACE,
       globalRatePerSecond: this.options.globalRatePerSecond,
       marginMs: this.options.rateLimitMarginMs,
       bucketDefaults: this.options.bucketDefaults,
       idleTtlMs: this.options.bucketIdleTtlMs,
+      now,
     });
     this.#cache = new WebhookCacheService({
       api: this.#client,
@@ -208,6 +229,7 @@ export class WebhookManager implements ReplyPoster {
       poolLimit: this.options.webhooksPerChannel,
       lockTtlMs: this.options.lockTtlMs,
       memoryTtlMs: this.options.memoryTtlMs,
+      maxCachedPools: this.options.maxCachedPools,
       unavailableTtlMs: this.options.unavailableTtlMs,
       growthBlockedTtlMs: this.options.growthBlockedTtlMs,
       now,
@@ -217,7 +239,7 @@ export class WebhookManager implements ReplyPoster {
 
   /** A copy of the counters, for metrics. */
   stats(): WebhookManagerStats {
-    return { ...this.#cache.stats(), ...this.#stats };
+    return { ...this.#cache.stats(), ...this.#limiter.stats(), ...this.#stats };
   }
 
   /**
@@ -272,6 +294,17 @@ export class WebhookManager implements ReplyPoster {
    */
   fetchOwnWebhookIds(channelId: string): Promise<string[]> {
     return this.#cache.fetchOwnWebhookIds(channelId);
+  }
+
+  /**
+   * Forgets the webhook pools of channels that no longer exist for us (Discord sent CHANNEL_DELETE or
+   * THREAD_DELETE, or the bot left their guild): their tokens and markers in Redis and this process's memory of
+   * them. Deletes nothing on Discord. Ids without a pool (a thread posts through its parent's) are no-ops.
+   */
+  async forgetChannels(channelIds: readonly string[]): Promise<void> {
+    if (channelIds.length === 0) return;
+    await this.#cache.forgetChannels(channelIds);
+    this.#log.info({ count: channelIds.length }, 'webhook pools of gone channels forgotten');
   }
 
   /**
@@ -410,131 +443,39 @@ export class WebhookManager implements ReplyPoster {
     let pool = await this.#cache.fetchPool(channelId);
     let mayGrow = pool.length < this.options.webhooksPerChannel;
     for (;;) {
-      const webhook = await this.#waitForSendSlot(channelId, threadId, EXECUTE_BUCKET, pool, mayGrow);
-      if (webhook !== null) return { webhook, poolIds: pool.map((candidate) => candidate.id) };
+      const poolIds = pool.map((candidate) => candidate.id);
+      const webhookId = await this.#limiter.waitForSendSlot({
+        channelId,
+        threadId,
+        bucket: EXECUTE_BUCKET,
+        candidateIds: poolIds,
+        mayGrow,
+      });
+      if (webhookId !== null)
+        return { webhook: pool.find((candidate) => candidate.id === webhookId)!, poolIds };
       const grown = await this.#cache.growPool(channelId);
       if (grown.length > pool.length) pool = grown;
       mayGrow = false;
     }
   }
 
-  /**
-   * Reserves one send on the webhook of `webhooks` that can send soonest, on its bucket and the fleet-wide
-   * limiter at once, and waits for it; resolves to that webhook, or to null (nothing reserved) when `mayGrow`
-   * and every webhook's bucket is full. Our windows assume a request reaches Discord within the margin of its
-   * slot; this side spends at most half of it, leaving the rest for the trip. While it waited, another worker's
-   * response may have blocked the bucket (a request that reached Discord late opened its window later than we
-   * reckoned: "empty until …") or the fleet (a global 429): a block ending within that half is waited out, a
-   * longer one makes the slot stale, and so does waking later than that (a stalled event loop) or the block
-   * check answering late. A stale slot is given back and a fresh one taken. Bounded: the last round sends
-   * anyway, and a 429 would be handled like any other.
-   */
-  async #waitForSendSlot(
-    channelId: string,
-    threadId: string | null,
-    bucket: string,
-    webhooks: readonly WebhookCredentials[],
-    mayGrow: boolean,
-  ): Promise<WebhookCredentials | null> {
-    const { now, rateLimitMarginMs: marginMs } = this.options;
-    const leewayMs = marginMs / 2;
-    const webhookIds = webhooks.map((webhook) => webhook.id);
-    for (let round = 1; ; round += 1) {
-      const reservedAt = now();
-      const slot = await this.#rateLimits.reserveSendSlot(
-        channelId,
-        bucket,
-        webhookIds,
-        reservedAt,
-        mayGrow && round === 1,
-      );
-      if (slot === null) return null;
-      const webhook = webhooks.find((candidate) => candidate.id === slot.webhookId)!;
-      const fields = { channelId, threadId, webhookId: webhook.id, bucket };
-      const slotAt = reservedAt + slot.waitMs;
-      const waitMs = slotAt - now();
-      if (waitMs > 0) {
-        this.#log.debug({ ...fields, retryAfterMs: waitMs }, 'waiting for a send slot');
-        await sleep(waitMs);
-      }
-      if (round === MAX_SLOT_ROUNDS) return webhook;
-      let sendAt = now();
-      if (waitMs > leewayMs && sendAt - slotAt <= leewayMs) {
-        const blockMs = await this.#rateLimits.fetchBlockMs(channelId, bucket, webhook.id, sendAt);
-        // The check's own round trip makes the send later too.
-        sendAt = Math.max(now(), sendAt + blockMs);
-      }
-      if (sendAt - slotAt <= leewayMs) {
-        if (sendAt > now()) await sleep(sendAt - now());
-        return webhook;
-      }
-      this.#log.debug({ ...fields, lateMs: sendAt - slotAt }, 'send slot went stale; taking another');
-      await this.#rateLimits.releaseSendSlot(channelId, bucket, slot);
-    }
-  }
-
-  /**
-   * Shares what a response said about rate limits. A failure here must not turn a delivered post into an
-   * error (the job would post it again), so it is logged, not thrown.
-   */
-  async #recordResponse(
+  /** Shares what a response said about rate limits through the fleet rate limiter (never throws). */
+  #recordResponse(
     channelId: string,
     threadId: string | null,
     bucket: string,
     slot: ReservedSlot,
     response: WebhookTokenResponse,
   ): Promise<void> {
-    const { rateLimit } = response;
-    const now = this.options.now();
-    try {
-      if (response.kind === 'ok') {
-        await this.#rateLimits.recordBucketResponse(
-          channelId,
-          bucket,
-          slot.webhook.id,
-          now,
-          rateLimit,
-          false,
-        );
-        return;
-      }
-      this.#stats.rateLimited += 1;
-      const retryAfterMs = rateLimit.retryAfterMs ?? rateLimit.resetAfterMs ?? 1000;
-      const fields = {
-        channelId,
-        threadId,
-        webhookId: slot.webhook.id,
-        discordBucket: rateLimit.bucket,
-        retryAfterMs,
-      };
-      if (rateLimit.global || rateLimit.scope === 'global') {
-        this.#stats.globalRateLimited += 1;
-        this.#log.warn(fields, 'global rate limit hit; every worker waits');
-        await this.#rateLimits.deferGlobalSlots(now, retryAfterMs);
-        return;
-      }
-      this.#log.warn({ ...fields, scope: rateLimit.scope }, 'webhook rate limited');
-      await this.#rateLimits.recordBucketResponse(channelId, bucket, slot.webhook.id, now, rateLimit, true);
-      if (rateLimit.scope === 'shared') {
-        // A shared limit is the channel's, whichever webhook writes: hold the whole pool.
-        const onlyRetryAfter = { ...EMPTY_OBSERVATION, retryAfterMs };
-        for (const webhookId of slot.poolIds.filter((id) => id !== slot.webhook.id)) {
-          await this.#rateLimits.recordBucketResponse(
-            channelId,
-            bucket,
-            webhookId,
-            now,
-            onlyRetryAfter,
-            true,
-          );
-        }
-      }
-    } catch (error) {
-      this.#log.error(
-        { channelId, threadId, webhookId: slot.webhook.id, err: error },
-        'rate-limit state not saved',
-      );
-    }
+    return this.#limiter.recordResponse({
+      channelId,
+      threadId,
+      bucket,
+      id: slot.webhook.id,
+      candidateIds: slot.poolIds,
+      rateLimit: response.rateLimit,
+      rateLimited: response.kind !== 'ok',
+    });
   }
 
   /**
@@ -548,7 +489,13 @@ export class WebhookManager implements ReplyPoster {
     const { ownerChannelId, threadId, webhook } = location;
     const slot: ReservedSlot = { webhook, poolIds: [webhook.id] };
     for (let attempt = 0; ; attempt += 1) {
-      await this.#waitForSendSlot(ownerChannelId, threadId, MESSAGE_BUCKET, [webhook], false);
+      await this.#limiter.waitForSendSlot({
+        channelId: ownerChannelId,
+        threadId,
+        bucket: MESSAGE_BUCKET,
+        candidateIds: [webhook.id],
+        mayGrow: false,
+      });
       const response = await this.#client.requestWithWebhookToken(request);
       await this.#recordResponse(ownerChannelId, threadId, MESSAGE_BUCKET, slot, response);
       if (response.kind === 'ok') return;
@@ -614,16 +561,6 @@ export class WebhookManager implements ReplyPoster {
     });
   }
 }
-
-const EMPTY_OBSERVATION: RateLimitObservation = {
-  bucket: null,
-  limit: null,
-  remaining: null,
-  resetAfterMs: null,
-  retryAfterMs: null,
-  global: false,
-  scope: null,
-};
 
 function buildThreadQuery(threadId: string | null): URLSearchParams {
   return new URLSearchParams(threadId === null ? {} : { thread_id: threadId });

@@ -4,12 +4,7 @@ import { loadScripts, type RedisClient, registerScripts, runScript } from '../re
 const scripts = loadScripts(new URL('./lua/', import.meta.url));
 
 /** Names of the webhook manager's Lua scripts (`lua/<name>-<numKeys>.lua`). */
-export type WebhookScriptName =
-  | 'reserveWebhookSendSlot'
-  | 'releaseWebhookSendSlot'
-  | 'deferGlobalWebhookSlots'
-  | 'recordWebhookBucketResponse'
-  | 'releaseWebhookLock';
+export type WebhookScriptName = 'releaseWebhookLock';
 
 /** Registers the webhook scripts on `redis` (idempotent per client). */
 export function registerWebhookScripts(redis: RedisClient): void {

@@ -174,6 +174,7 @@ export class CommandHarness {
       prefix: this.prefix,
       applicationId: this.sandbox.bot.applicationId,
       logger: this.logger,
+      encryptionKey: this.config.encryptionKey,
     });
     const processor = new TaskProcessor({
       apiKeys: new ApiKeyRepository(this.redis, {

@@ -17,10 +17,12 @@ import {
   WebhookUnavailableError,
   WebhookUnavailableReason,
 } from '../../../src/webhooks/index.js';
+import { buildWebhookChannelKey } from '../../../src/webhooks/keys.js';
 import { createCapturedLogger } from '../../support/captured-logger.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const AVATAR = 'https://cdn.example.test/alice.png';
+const ENCRYPTION_KEY = Buffer.alloc(32, 5);
 
 describe('WebhookManager (sandbox)', () => {
   const prefix = createTestPrefix();
@@ -43,6 +45,7 @@ describe('WebhookManager (sandbox)', () => {
       prefix,
       applicationId: sandbox.bot.applicationId,
       logger,
+      encryptionKey: ENCRYPTION_KEY,
       ...options,
     });
   }
@@ -137,6 +140,25 @@ describe('WebhookManager (sandbox)', () => {
         'later',
       ]);
       expect(sandbox.webhooks(channelId)).toHaveLength(1);
+    });
+  });
+
+  describe('when a channel is forgotten (deleted, or its guild left)', () => {
+    it('keeps nothing of its pool in Redis or memory', async () => {
+      const manager = createManager();
+      const { channelId, target } = newChannel('forgotten');
+      const { webhookId } = await manager.postAsPersona(target, say('before'));
+      // The rate-limit buckets are left to their idle TTL.
+      const keysOf = async () =>
+        (await redisClients[0]!.keys(`${prefix}*${channelId}*`)).filter((key) => !key.includes('{rate}'));
+      expect(await keysOf()).not.toEqual([]);
+      await manager.forgetChannels([channelId]);
+      expect(await keysOf()).toEqual([]);
+      expect(await redisClients[0]!.exists(buildWebhookChannelKey(prefix, webhookId!))).toBe(0);
+      // Memory forgot too: the next post asks Discord again (and reuses the webhook it finds there).
+      const lookups = manager.stats().discordLookups;
+      await manager.postAsPersona(target, say('after'));
+      expect(manager.stats()).toMatchObject({ discordLookups: lookups + 1, webhooksAdopted: 1 });
     });
   });
 

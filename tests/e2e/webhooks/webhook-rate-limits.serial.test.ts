@@ -35,6 +35,7 @@ describe('WebhookManager rate limits (sandbox)', () => {
       prefix,
       applicationId: sandbox.bot.applicationId,
       logger,
+      encryptionKey: Buffer.alloc(32, 5),
       webhooksPerChannel: 2,
       // Discord's 50/s global limit, scaled like its windows, with headroom for sends arriving late.
       globalRatePerSecond: 40 / TIME_SCALE,

@@ -1,5 +1,6 @@
 /** ApiKeyRepository against real Redis: keys encrypted at rest, bound to their user, never stored in clear. */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChorusError } from '../../../src/errors/index.js';
 import { ApiKeyRepository, buildApiKeyFingerprint } from '../../../src/state/index.js';
 import { buildApiKeysKey } from '../../../src/state/keys.js';
@@ -80,6 +81,45 @@ describe('ApiKeyRepository', () => {
       await expect(repository.fetch(OTHER_USER, 'openai')).rejects.toBeInstanceOf(ChorusError);
       const keyring = await repository.fetchKeyring(OTHER_USER);
       expect(() => keyring.open('openai')).toThrow(ChorusError);
+    });
+  });
+
+  describe('when the encryption key is rotated (ENCRYPTION_KEY_PREVIOUS)', () => {
+    const NEW_KEY = Buffer.alloc(32, 9);
+    const rotated = () =>
+      new ApiKeyRepository(redis, { prefix, encryptionKey: NEW_KEY, previousEncryptionKey: ENCRYPTION_KEY });
+    const newKeyOnly = () => new ApiKeyRepository(redis, { prefix, encryptionKey: NEW_KEY });
+
+    it('reads a key written under the old key and rewrites it under the new one', async () => {
+      const { fingerprint } = await repository.set(USER, 'openai', SECRET);
+      const before = JSON.parse((await redis.hget(buildApiKeysKey(prefix, USER), 'openai'))!);
+      expect(await rotated().fetch(USER, 'openai')).toEqual({ key: SECRET, fingerprint });
+      const after = JSON.parse((await redis.hget(buildApiKeysKey(prefix, USER), 'openai'))!);
+      expect(after).toEqual({ ...before, sealed: expect.not.stringMatching(before.sealed) });
+      expect(await newKeyOnly().fetch(USER, 'openai')).toEqual({ key: SECRET, fingerprint });
+      await expect(repository.fetch(USER, 'openai')).rejects.toBeInstanceOf(ChorusError);
+    });
+
+    it('rewrites a key opened through a keyring too', async () => {
+      const { fingerprint } = await repository.set(USER, 'openai', SECRET);
+      const keyring = await rotated().fetchKeyring(USER);
+      expect(keyring.open('openai')).toEqual({ key: SECRET, fingerprint });
+      await vi.waitFor(async () => {
+        expect(await newKeyOnly().fetch(USER, 'openai')).toEqual({ key: SECRET, fingerprint });
+      });
+    });
+
+    it('never overwrites a key set again meanwhile', async () => {
+      await repository.set(USER, 'openai', SECRET);
+      const keyring = await rotated().fetchKeyring(USER);
+      const { fingerprint } = await newKeyOnly().set(USER, 'openai', 'sk-newer-key-0123456789');
+      expect(keyring.open('openai')).toMatchObject({ key: SECRET });
+      // The rewrite runs in the background; give it time to have been refused.
+      await sleep(100);
+      expect(await newKeyOnly().fetch(USER, 'openai')).toEqual({
+        key: 'sk-newer-key-0123456789',
+        fingerprint,
+      });
     });
   });
 

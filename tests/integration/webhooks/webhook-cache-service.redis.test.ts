@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DiscordAPIError, HTTPError } from '@discordjs/rest';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CredentialCipher } from '../../../src/crypto/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import type { ChannelWebhook, ChannelWebhookApi } from '../../../src/webhooks/discord-webhook-client.js';
 import { WebhookCacheService } from '../../../src/webhooks/webhook-cache-service.js';
@@ -66,6 +67,10 @@ function discordError(status: number, code: number): DiscordAPIError {
 describe('WebhookCacheService', () => {
   const prefix = createTestPrefix();
   const logger = createLogger({ level: 'silent' });
+  const cipher = new CredentialCipher({
+    encryptionKey: Buffer.alloc(32, 5),
+    previousEncryptionKey: undefined,
+  });
   let redisA: Redis;
   let redisB: Redis;
   let discord: FakeDiscord;
@@ -76,15 +81,19 @@ describe('WebhookCacheService', () => {
     return `7000000000000000${String(channelCounter).padStart(2, '0')}`;
   }
 
-  function createService(redis: Redis, overrides: { poolLimit?: number } = {}): WebhookCacheService {
+  function createService(
+    redis: Redis,
+    overrides: { poolLimit?: number; maxCachedPools?: number } = {},
+  ): WebhookCacheService {
     return new WebhookCacheService({
       api: discord,
-      repository: new WebhookRepository(redis, prefix),
+      repository: new WebhookRepository(redis, { prefix, cipher, logger }),
       applicationId: APP_ID,
       webhookName: 'Chorus',
       poolLimit: overrides.poolLimit ?? 2,
       lockTtlMs: 2000,
       memoryTtlMs: 60_000,
+      maxCachedPools: overrides.maxCachedPools ?? 10_000,
       unavailableTtlMs: 30_000,
       growthBlockedTtlMs: 60_000,
       now: () => Date.now(),
@@ -257,6 +266,42 @@ describe('WebhookCacheService', () => {
       expect(await service.growPool(channelId)).toHaveLength(1);
       expect(await service.growPool(channelId)).toHaveLength(1);
       expect(discord.creates).toBe(2);
+    });
+  });
+
+  describe('when more channels are used than the memory keeps', () => {
+    it('drops the least recently used pool and re-reads it from Redis', async () => {
+      discord = new FakeDiscord();
+      const [first, second, third] = [newChannel(), newChannel(), newChannel()];
+      const service = createService(redisA, { maxCachedPools: 2 });
+      await service.fetchPool(first);
+      await service.fetchPool(second);
+      await service.fetchPool(first);
+      await service.fetchPool(third);
+      expect(service.stats()).toMatchObject({ memoryHits: 1, redisHits: 0, discordLookups: 3 });
+      // `second` was the least recently used when `third` came in.
+      await service.fetchPool(second);
+      expect(service.stats()).toMatchObject({ memoryHits: 1, redisHits: 1 });
+      await service.fetchPool(first);
+      expect(service.stats()).toMatchObject({ memoryHits: 1, redisHits: 2 });
+      expect(discord.creates).toBe(3);
+    });
+  });
+
+  describe('when channels are forgotten', () => {
+    it('drops them from Redis and memory, and a later post finds a webhook again', async () => {
+      discord = new FakeDiscord();
+      const [gone, kept] = [newChannel(), newChannel()];
+      const service = createService(redisA);
+      const [webhook] = await service.fetchPool(gone);
+      await service.fetchPool(kept);
+      discord.webhooks.set(gone, []);
+      await service.forgetChannels([gone]);
+      expect(await new WebhookRepository(redisB, { prefix, cipher, logger }).fetchPool(gone)).toEqual([]);
+      const [again] = await service.fetchPool(gone);
+      expect(again!.id).not.toBe(webhook!.id);
+      await service.fetchPool(kept);
+      expect(service.stats()).toMatchObject({ memoryHits: 1, discordLookups: 3 });
     });
   });
 

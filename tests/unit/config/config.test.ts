@@ -35,6 +35,24 @@ describe('loadConfig', () => {
       apiKey: 'sk-test-operator-key',
     });
     expect(config.encryptionKey).toHaveLength(32);
+    expect(config.previousEncryptionKey).toBeUndefined();
+  });
+
+  describe('when ENCRYPTION_KEY_PREVIOUS is set (a key rotation)', () => {
+    it('reads it as 32 bytes, and an empty value as unset', () => {
+      const previous = 'cd'.repeat(32);
+      expect(loadConfig(buildTestEnv({ ENCRYPTION_KEY_PREVIOUS: previous })).previousEncryptionKey).toEqual(
+        Buffer.from(previous, 'hex'),
+      );
+      expect(loadConfig(buildTestEnv({ ENCRYPTION_KEY_PREVIOUS: '' })).previousEncryptionKey).toBeUndefined();
+    });
+
+    it('refuses a malformed one without printing it', () => {
+      const secret = 'not-hex-previous-secret';
+      const problems = problemsOf(buildTestEnv({ ENCRYPTION_KEY_PREVIOUS: secret }));
+      expect(problems.some((problem) => problem.startsWith('ENCRYPTION_KEY_PREVIOUS:'))).toBe(true);
+      expect(problems.join('\n')).not.toContain(secret);
+    });
   });
 
   describe('when variables are missing or malformed', () => {

@@ -8,7 +8,7 @@ import {
   findDiscordCode,
   findUnavailableReason,
 } from '../../../src/webhooks/failure-policy.js';
-import type { RateLimitObservation } from '../../../src/webhooks/rate-limit-headers.js';
+import type { RateLimitObservation } from '../../../src/webhooks/rate-limiter/index.js';
 import { WebhookUnavailableReason } from '../../../src/webhooks/webhook-unavailable-error.js';
 
 function discordError(status: number, code: number): DiscordAPIError {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildBucketKey,
   buildChannelTag,
-  buildGlobalBlockKey,
-  buildGlobalGridKey,
-  buildGlobalSlotsKey,
   buildNoticeKey,
   buildPoolGrowthBlockedKey,
   buildUnavailableKey,
@@ -34,20 +30,5 @@ describe('webhook keys', () => {
   it('names keys under the prefix and area', () => {
     for (const key of channelKeys)
       expect(key.startsWith(`chorus:webhooks:${buildChannelTag(channelId)}:`)).toBe(true);
-  });
-
-  it('puts the fleet-wide limiter and every bucket in one hash slot, so one script reserves both', () => {
-    const rateKeys = [
-      buildGlobalSlotsKey('chorus'),
-      buildGlobalBlockKey('chorus'),
-      buildGlobalGridKey('chorus'),
-      buildBucketKey('chorus', channelId, 'execute', '987654321098765432'),
-      buildBucketKey('chorus', '42', 'message', '7'),
-    ];
-    expect(new Set(rateKeys.map(hashTagOf))).toEqual(new Set(['rate']));
-  });
-
-  it('keys a bucket by channel, bucket name and webhook id', () => {
-    expect(buildBucketKey('p', '1', 'execute', '2')).toBe('p:webhooks:{rate}:bucket:1:execute:2');
   });
 });

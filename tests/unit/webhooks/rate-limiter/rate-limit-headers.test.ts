@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRateLimitHeaders } from '../../../src/webhooks/rate-limit-headers.js';
+import { parseRateLimitHeaders } from '../../../../src/webhooks/rate-limiter/rate-limit-headers.js';
 
 function headersOf(entries: Record<string, string>): Headers {
   return new Headers(entries);

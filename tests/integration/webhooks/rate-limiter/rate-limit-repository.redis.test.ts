@@ -5,11 +5,13 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DefaultBucketDefaults } from '../../../src/webhooks/bucket-state.js';
-import { buildBucketKey } from '../../../src/webhooks/keys.js';
-import type { RateLimitObservation } from '../../../src/webhooks/rate-limit-headers.js';
-import { RateLimitRepository } from '../../../src/webhooks/rate-limit-repository.js';
-import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { DefaultBucketDefaults } from '../../../../src/webhooks/rate-limiter/bucket-state.js';
+import { buildBucketKey } from '../../../../src/webhooks/rate-limiter/keys.js';
+import type { RateLimitObservation } from '../../../../src/webhooks/rate-limiter/rate-limit-headers.js';
+import { RateLimitRepository } from '../../../../src/webhooks/rate-limiter/rate-limit-repository.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../../support/redis.js';
+
+const KEYSPACE = 'webhooks';
 
 const MARGIN = 20;
 const RATE = 50;
@@ -73,6 +75,7 @@ describe('RateLimitRepository', () => {
     redisB = createTestRedis();
     const options = {
       prefix,
+      keyspace: KEYSPACE,
       globalRatePerSecond: RATE,
       marginMs: MARGIN,
       bucketDefaults: DefaultBucketDefaults,
@@ -288,7 +291,7 @@ describe('RateLimitRepository', () => {
       for (let i = 0; i < 5; i += 1) await reserveOn(fastA, '104', 'a', now);
       expect(await fastB.reserveSendSlot('104', 'execute', ['a'], now, true)).toBeNull();
       expect(
-        (await redisA.hget(buildBucketKey(fastPrefix, '104', 'execute', 'a'), 'slots'))!.split(','),
+        (await redisA.hget(buildBucketKey(fastPrefix, KEYSPACE, '104', 'execute', 'a'), 'slots'))!.split(','),
       ).toHaveLength(5);
       // With room on one webhook there is no growing.
       expect(await fastB.reserveSendSlot('104', 'execute', ['a', 'b'], now, true)).toMatchObject({
@@ -344,10 +347,12 @@ describe('RateLimitRepository', () => {
         observation({ limit: 2, remaining: 1, resetAfterMs: 200 }),
         false,
       );
-      expect(await redisB.hgetall(buildBucketKey(fastPrefix, '202', 'execute', '1'))).toMatchObject({
-        limit: '2',
-        windowMs: '200',
-      });
+      expect(await redisB.hgetall(buildBucketKey(fastPrefix, KEYSPACE, '202', 'execute', '1'))).toMatchObject(
+        {
+          limit: '2',
+          windowMs: '200',
+        },
+      );
       // Two per 200 ms + margin from now on.
       const waits = [];
       for (let i = 0; i < 3; i += 1) waits.push(await reserveOn(fastB, '202', '1', now));

@@ -1,14 +1,16 @@
-import { RedisBatch, type RedisClient } from '../redis/index.js';
+import { RedisBatch, type RedisClient } from '../../redis/index.js';
 import type { BucketDefaults } from './bucket-state.js';
 import { buildBucketKey, buildGlobalBlockKey, buildGlobalGridKey, buildGlobalSlotsKey } from './keys.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
-import { registerWebhookScripts, runWebhookScript } from './webhook-scripts.js';
+import { registerRateLimitScripts, runRateLimitScript } from './rate-limit-scripts.js';
 
-/** Options of {@link RateLimitRepository}; all required (the webhook manager fills them from its own). */
+/** Options of {@link RateLimitRepository}; all required (the fleet rate limiter fills them from its own). */
 export interface RateLimitRepositoryOptions {
   readonly redis: RedisClient;
   readonly prefix: string;
-  /** Webhook executes per second, fleet-wide. */
+  /** Names the limiter in its keys (`rate-limiter/keys.ts`). */
+  readonly keyspace: string;
+  /** Requests per second, fleet-wide. */
   readonly globalRatePerSecond: number;
   /** Time a request may take from its reserved slot to Discord, ms; widens every window by this much. */
   readonly marginMs: number;
@@ -32,7 +34,7 @@ export interface SendSlot {
 const GLOBAL_WINDOW_MS = 1000;
 
 /**
- * The shared rate-limit state of webhook requests, in Redis: the fleet-wide limiter and each webhook's buckets,
+ * The shared rate-limit state of Discord requests, in Redis: the fleet-wide limiter and each webhook's buckets,
  * all in the `{rate}` slot. Thin typed wrappers around `lua/*.lua`; every method that decides takes `now`
  * (Unix ms) from the caller.
  */
@@ -44,7 +46,7 @@ export class RateLimitRepository {
     this.#options = options;
     // Spacing slots (window + margin) / rate apart keeps any window at `rate` even for sends up to `margin` late.
     this.#globalIntervalMs = (GLOBAL_WINDOW_MS + options.marginMs) / options.globalRatePerSecond;
-    registerWebhookScripts(options.redis);
+    registerRateLimitScripts(options.redis);
   }
 
   /**
@@ -59,15 +61,15 @@ export class RateLimitRepository {
     now: number,
     mayGrow: boolean,
   ): Promise<SendSlot | null> {
-    const { redis, prefix, bucketDefaults, marginMs, idleTtlMs } = this.#options;
-    const [chosen, waitMs, token] = await runWebhookScript<[number, number, string]>(
+    const { redis, prefix, keyspace, bucketDefaults, marginMs, idleTtlMs } = this.#options;
+    const [chosen, waitMs, token] = await runRateLimitScript<[number, number, string]>(
       redis,
       'reserveWebhookSendSlot',
       [
-        buildGlobalSlotsKey(prefix),
-        buildGlobalBlockKey(prefix),
-        buildGlobalGridKey(prefix),
-        ...webhookIds.map((webhookId) => buildBucketKey(prefix, channelId, bucket, webhookId)),
+        buildGlobalSlotsKey(prefix, keyspace),
+        buildGlobalBlockKey(prefix, keyspace),
+        buildGlobalGridKey(prefix, keyspace),
+        ...webhookIds.map((webhookId) => buildBucketKey(prefix, keyspace, channelId, bucket, webhookId)),
       ],
       [
         now,
@@ -87,22 +89,25 @@ export class RateLimitRepository {
    * longer counts against its bucket's window or the fleet-wide limiter.
    */
   async releaseSendSlot(channelId: string, bucket: string, slot: SendSlot): Promise<void> {
-    const { redis, prefix } = this.#options;
-    await runWebhookScript<number>(
+    const { redis, prefix, keyspace } = this.#options;
+    await runRateLimitScript<number>(
       redis,
       'releaseWebhookSendSlot',
-      [buildGlobalSlotsKey(prefix), buildBucketKey(prefix, channelId, bucket, slot.webhookId)],
+      [
+        buildGlobalSlotsKey(prefix, keyspace),
+        buildBucketKey(prefix, keyspace, channelId, bucket, slot.webhookId),
+      ],
       [slot.token],
     );
   }
 
   /** After a global 429: no fleet-wide slot before `now + delayMs` (+ margin). Resolves `true` if that moved it. */
   async deferGlobalSlots(now: number, delayMs: number): Promise<boolean> {
-    const { redis, prefix, marginMs } = this.#options;
-    const moved = await runWebhookScript<number>(
+    const { redis, prefix, keyspace, marginMs } = this.#options;
+    const moved = await runRateLimitScript<number>(
       redis,
       'deferGlobalWebhookSlots',
-      [buildGlobalBlockKey(prefix)],
+      [buildGlobalBlockKey(prefix, keyspace)],
       [now, delayMs + marginMs],
     );
     return moved === 1;
@@ -113,9 +118,9 @@ export class RateLimitRepository {
    * blocked after it reserved its slot (Discord said the bucket is empty, or answered 429). One round trip.
    */
   async fetchBlockMs(channelId: string, bucket: string, webhookId: string, now: number): Promise<number> {
-    const { redis, prefix } = this.#options;
-    const bucketKey = buildBucketKey(prefix, channelId, bucket, webhookId);
-    const globalBlockKey = buildGlobalBlockKey(prefix);
+    const { redis, prefix, keyspace } = this.#options;
+    const bucketKey = buildBucketKey(prefix, keyspace, channelId, bucket, webhookId);
+    const globalBlockKey = buildGlobalBlockKey(prefix, keyspace);
     const blocks = await RedisBatch.together((batch) =>
       Promise.all([
         RedisBatch.send<string | null>(redis, batch, bucketKey, (commands) =>
@@ -142,11 +147,11 @@ export class RateLimitRepository {
     observation: RateLimitObservation,
     rateLimited: boolean,
   ): Promise<number> {
-    const { redis, prefix, bucketDefaults, marginMs, idleTtlMs } = this.#options;
-    return runWebhookScript<number>(
+    const { redis, prefix, keyspace, bucketDefaults, marginMs, idleTtlMs } = this.#options;
+    return runRateLimitScript<number>(
       redis,
       'recordWebhookBucketResponse',
-      [buildBucketKey(prefix, channelId, bucket, webhookId)],
+      [buildBucketKey(prefix, keyspace, channelId, bucket, webhookId)],
       [
         now,
         observation.limit ?? -1,

@@ -1,0 +1,20 @@
+import type { RedisClient } from './connection.js';
+import { loadScripts, registerScripts, runScript } from './script-loader.js';
+
+// Read once per process: the files sit beside this module (copied next to the JS by the build).
+const scripts = loadScripts(new URL('./lua/', import.meta.url));
+
+/**
+ * Sets `field` of the hash `key` to `value` only if it still holds `expected`; resolves to whether it did.
+ * For rewrites of a value read earlier (re-sealing a credential), which must lose to any write made meanwhile.
+ */
+export async function replaceHashFieldIf(
+  redis: RedisClient,
+  key: string,
+  field: string,
+  expected: string,
+  value: string,
+): Promise<boolean> {
+  registerScripts(redis, scripts);
+  return (await runScript<number>(redis, 'replaceHashFieldIf', [key], [field, expected, value])) === 1;
+}

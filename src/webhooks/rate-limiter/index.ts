@@ -1,0 +1,17 @@
+export { type BucketDefaults, DefaultBucketDefaults } from './bucket-state.js';
+export {
+  DefaultFleetRateLimiterOptions,
+  FleetRateLimiter,
+  type FleetRateLimiterOptionalOptions,
+  type FleetRateLimiterOptions,
+  type FleetRateLimiterRequiredOptions,
+  type FleetRateLimiterStats,
+  type RateLimitedResponse,
+  type SendSlotRequest,
+} from './fleet-rate-limiter.js';
+export {
+  type HeaderSource,
+  parseRateLimitHeaders,
+  type RateLimitObservation,
+  type RateLimitScope,
+} from './rate-limit-headers.js';

@@ -1,0 +1,43 @@
+import { buildKey } from '../../redis/index.js';
+
+/**
+ * Redis keys of a fleet-wide rate limiter. Every key shares the `{rate}` hash tag: each send reserves a bucket slot
+ * and a fleet-wide slot in one script, and every send already goes through the one fleet-wide key, so putting the
+ * buckets beside it costs Cluster no spread. `keyspace` names the limiter (`webhooks` for webhook requests), so
+ * limiters of different Discord limits keep apart state.
+ */
+
+/** The hash tag of the rate-limit state, fleet-wide and per bucket. */
+const RATE_TAG = '{rate}';
+
+/**
+ * Hash with the shared state of one rate-limit bucket. Discord limits per bucket and major parameter (for webhook
+ * routes the webhook), so the pair names one limit; `bucket` names the route's bucket, `ownerId` the channel.
+ */
+export function buildBucketKey(
+  prefix: string,
+  keyspace: string,
+  ownerId: string,
+  bucket: string,
+  majorId: string,
+): string {
+  return buildKey(prefix, keyspace, RATE_TAG, 'bucket', ownerId, bucket, majorId);
+}
+
+/** Sorted set of the send times (Unix ms) reserved on the fleet-wide limiter every request passes. */
+export function buildGlobalSlotsKey(prefix: string, keyspace: string): string {
+  return buildKey(prefix, keyspace, RATE_TAG, 'global-slots');
+}
+
+/**
+ * String: the origin (Unix ms) of the grid every fleet-wide reservation lies on, whole intervals from it, while any
+ * is held.
+ */
+export function buildGlobalGridKey(prefix: string, keyspace: string): string {
+  return buildKey(prefix, keyspace, RATE_TAG, 'global-grid');
+}
+
+/** String: no request before this time (Unix ms), set after Discord answered a global 429. */
+export function buildGlobalBlockKey(prefix: string, keyspace: string): string {
+  return buildKey(prefix, keyspace, RATE_TAG, 'global-block');
+}
