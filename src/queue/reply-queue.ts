@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { ErrorCode, Queue } from 'bullmq';
 import type { RedisClient } from '../redis/index.js';
 import { buildBullPrefix, QUEUE_NAME } from './keys.js';
 import type { ReplyJob } from './reply-job.js';
@@ -49,4 +49,19 @@ export function createReplyQueue(
       removeOnFail: { age: settings.keepFailedSeconds },
     },
   });
+}
+
+/**
+ * Promotes a delayed reply job (`Job.promote`, or the queue backend's `promote` by id) so that a worker takes it
+ * now. Returns false when the job was not delayed: already woken, running, finished or gone, which a wake-up
+ * may meet in a race and can ignore.
+ */
+export async function wakeReplyJob(job: { promote(): Promise<void> }): Promise<boolean> {
+  try {
+    await job.promote();
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === ErrorCode.JobNotInState) return false;
+    throw error;
+  }
 }
