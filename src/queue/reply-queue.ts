@@ -13,15 +13,25 @@ export interface ReplyQueueOptions {
   backoffMs: number;
   /** How long a completed job is kept (it also makes a late duplicate add a no-op), in seconds. @defaultValue 3600 */
   keepCompletedSeconds: number;
+  /**
+   * Most completed jobs kept, whatever their age: a busy hour must not keep every reply's job (its data holds
+   * the message). A duplicate added after its job is gone still posts nothing twice: the delivery ledger
+   * remembers the reply. @defaultValue 1000
+   */
+  keepCompletedCount: number;
   /** How long a failed job is kept for inspection, in seconds. @defaultValue 86400 */
   keepFailedSeconds: number;
+  /** Most failed jobs kept, whatever their age. @defaultValue 5000 */
+  keepFailedCount: number;
 }
 
 export const DefaultReplyQueueOptions = {
   attempts: 3,
   backoffMs: 2000,
   keepCompletedSeconds: 3600,
+  keepCompletedCount: 1000,
   keepFailedSeconds: 86_400,
+  keepFailedCount: 5000,
 } as const satisfies Omit<Required<ReplyQueueOptions>, 'prefix'>;
 
 /** The BullMQ name of a reply job (one kind of job in the queue). */
@@ -45,8 +55,8 @@ export function createReplyQueue(
     defaultJobOptions: {
       attempts: settings.attempts,
       backoff: { type: 'exponential', delay: settings.backoffMs },
-      removeOnComplete: { age: settings.keepCompletedSeconds },
-      removeOnFail: { age: settings.keepFailedSeconds },
+      removeOnComplete: { age: settings.keepCompletedSeconds, count: settings.keepCompletedCount },
+      removeOnFail: { age: settings.keepFailedSeconds, count: settings.keepFailedCount },
     },
   });
 }
