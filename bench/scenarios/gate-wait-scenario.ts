@@ -43,7 +43,11 @@ async function sendBehindSlowCall(
   aiStub.setBehaviour({ latency: AI_LATENCY_MS });
   const before = aiStub.requests.length;
   const first = tracker.send(userId, channelIds[0]!);
-  await tracker.waitUntil(() => aiStub.requests.length > before, 15_000, 'the slow AI call to start');
+  // Polled here: the tracker re-checks its conditions only when a reply arrives.
+  for (let waited = 0; aiStub.requests.length === before; waited += 20) {
+    if (waited > 15_000) throw new Error('the slow AI call did not start within 15 s');
+    await sleep(20);
+  }
   aiStub.setBehaviour({ latency: 0 });
   const seqs = [first, ...channelIds.slice(1).map((channelId) => tracker.send(userId, channelId))];
   await tracker.waitForAll(seqs, AI_LATENCY_MS + 20_000, 'the conversation’s replies');
