@@ -10,8 +10,9 @@ const PHASE_USERS = {
   cost: { from: 0, to: 500 },
   latency: { from: 500, to: 900 },
   redis: { from: 900, to: 1100 },
+  gate: { from: 1100, to: 1102 },
 } as const;
-const USERS_PER_MODE = PHASE_USERS.redis.to;
+const USERS_PER_MODE = PHASE_USERS.gate.to;
 
 /** The users of one phase in one queue mode. */
 export function selectPhaseUsers(

@@ -47,6 +47,7 @@ const GROUPS: readonly ScenarioGroup[] = [
       { id: 'cost', title: 'Cost', target: '≤ 2 ms CPU per reply' },
       { id: 'latency', title: 'Overhead latency', target: 'p99 ≤ 15 ms' },
       { id: 'redis', title: 'Redis cost', target: 'reported' },
+      { id: 'gate', title: 'Conversation wait', target: '≤ 1 command per waiting job-second' },
     ],
     run: (context, ids) => runPipelineScenarios(context, ids as ReadonlySet<PipelineScenarioId>),
   },

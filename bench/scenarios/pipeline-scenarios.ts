@@ -11,6 +11,7 @@ import {
   measureBullmqNoop,
   measureCost,
 } from './cost-scenario.js';
+import { buildGateWaitResult, type GateWaitRun, measureGateWait } from './gate-wait-scenario.js';
 import { buildLatencyResult, type LatencyRun, measureLatencies } from './latency-scenario.js';
 import {
   buildRedisBatchSize,
@@ -20,16 +21,17 @@ import {
 } from './redis-cost-scenario.js';
 
 /** The scenarios sharing the pipeline cluster. */
-export type PipelineScenarioId = 'cost' | 'latency' | 'redis';
+export type PipelineScenarioId = 'cost' | 'latency' | 'redis' | 'gate';
 
 interface ModeRuns {
   cost?: CostRun;
   latency?: { loaded: LatencyRun; light: LatencyRun };
   redis?: RedisCostRun;
+  gate?: GateWaitRun;
 }
 
 /**
- * Scenarios 1, 2 and 6 on one system (they need the same one: 1 gateway + 2 workers, AI 0 ms, limits off), in
+ * Scenarios 1, 2 and 6 (and the conversation wait, fair mode only) on one system (they need the same one: 1 gateway + 2 workers, AI 0 ms, limits off), in
  * the order cost → latency → Redis cost, first with the fair queue, then, after swapping the gateway, with FIFO;
  * each phase and mode with its own users. One system instead of one per scenario and mode keeps the quick run
  * within its budget, and both modes run on the same warm workers.
@@ -39,7 +41,7 @@ export async function runPipelineScenarios(
   ids: ReadonlySet<PipelineScenarioId>,
 ): Promise<ScenarioResult[]> {
   const runs: Record<QueueMode, ModeRuns> = { fair: {}, fifo: {} };
-  const durations: Record<PipelineScenarioId, number> = { cost: 0, latency: 0, redis: 0 };
+  const durations: Record<PipelineScenarioId, number> = { cost: 0, latency: 0, redis: 0, gate: 0 };
   const timed = async <T>(id: PipelineScenarioId, run: () => Promise<T>): Promise<T> => {
     const startedAt = performance.now();
     try {
@@ -70,6 +72,10 @@ export async function runPipelineScenarios(
           measureRedisCost(context, bench, mode, buildRedisBatchSize(context.quick)),
         );
       }
+      // Waiting is the workers' business, the same in both modes: measured once.
+      if (ids.has('gate') && mode === 'fair') {
+        results.gate = await timed('gate', () => measureGateWait(context, bench));
+      }
     }
   }
   const output: ScenarioResult[] = [];
@@ -82,5 +88,6 @@ export async function runPipelineScenarios(
     output.push(buildLatencyResult(runs.fair.latency, runs.fifo.latency, durations.latency));
   if (runs.fair.redis && runs.fifo.redis)
     output.push(buildRedisCostResult(runs.fair.redis, runs.fifo.redis, durations.redis));
+  if (runs.fair.gate) output.push(buildGateWaitResult(runs.fair.gate, durations.gate));
   return output;
 }

@@ -9,7 +9,7 @@ import { type MonitoredCommand, RedisMonitor } from '../redis-monitor.js';
 import { buildCheck, buildScenarioResult, type QueueMode, type ScenarioResult } from '../scenario-result.js';
 
 /** Redis commands of one prefix, counted through MONITOR. */
-interface CommandTally {
+export interface CommandTally {
   /** Commands our processes sent (an EVALSHA counts once). */
   topLevel: number;
   /** Commands Lua scripts ran on their behalf. */
@@ -59,7 +59,7 @@ function tally(): CommandTally {
 }
 
 /** Counts the commands touching `prefix` (every command of ours names a key under it) while `during` runs. */
-async function countCommands<T>(
+export async function countCommands<T>(
   listeners: Set<(command: MonitoredCommand) => void>,
   prefix: string,
   during: () => Promise<T>,

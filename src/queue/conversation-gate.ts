@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 import type { RedisBatch, RedisClient } from '../redis/index.js';
 import {
   buildBullJobKey,
@@ -8,6 +9,7 @@ import {
 import { QueueScript, runQueueScript } from './queue-scripts.js';
 import { DEFAULT_LEASE_MS } from './reply-admission.js';
 import { buildReplyJobId, type ReplyJob } from './reply-job.js';
+import { wakeReplyJob } from './reply-queue.js';
 
 /** Options for {@link ConversationGate}. */
 export interface ConversationGateOptions {
@@ -21,6 +23,13 @@ export interface ConversationGateOptions {
    * @defaultValue 30000
    */
   addGraceMs: number;
+  /**
+   * How long a job told to wait stays delayed when no settle wakes it (its wake-up was lost: a crash between
+   * the earlier job's settle and the wake-up), in ms; it then checks its turn again. Each such check costs a
+   * few commands, so it is long: a wake-up is normally what ends a wait.
+   * @defaultValue 30000
+   */
+  wakeFallbackMs: number;
   /** Clock. @defaultValue Date.now */
   now: () => number;
 }
@@ -28,6 +37,7 @@ export interface ConversationGateOptions {
 export const DefaultConversationGateOptions = {
   leaseMs: DEFAULT_LEASE_MS,
   addGraceMs: 30_000,
+  wakeFallbackMs: 30_000,
   now: Date.now,
 } as const satisfies Omit<Required<ConversationGateOptions>, 'prefix'>;
 
@@ -40,7 +50,8 @@ const MAX_REPAIRS_PER_CHECK = 3;
 
 /**
  * Keeps replies of one conversation (user, channel, personality) in the order the user wrote, however many
- * workers run: admission records each job in the user's gate, `ReplyAdmission.settle` removes it.
+ * workers run: admission records each job in the user's gate, `ReplyAdmission.settle` removes it and wakes the
+ * job that was waiting for it. A waiting job is a delayed BullMQ job: it costs nothing until it is woken.
  */
 export class ConversationGate {
   readonly options: Readonly<ConversationGateOptions>;
@@ -54,7 +65,8 @@ export class ConversationGate {
 
   /**
    * true when no earlier, unsettled job of the job's conversation remains, so the worker may answer it now.
-   * Also renews the job's lease. An earlier job whose lease expired, or that was admitted but never reached
+   * Also renews the job's lease, and marks a job told "not yet" as waiting (the settle that makes it its
+   * conversation's first job then names it for a wake-up). An earlier job whose lease expired, or that was admitted but never reached
    * BullMQ, does not block. With `batch`, the check goes out with the batch (the rare repairs after it on their
    * own): added first, it runs before the batch's reads of the user's keys, so they see the earlier job's
    * writes whenever it is this job's turn.
@@ -85,11 +97,25 @@ export class ConversationGate {
       if ((await this.redis.exists(buildBullJobKey(prefix, blockerJobId))) === 1) return false;
       // Admitted, but its gateway died before Queue.add: it can never run, so it must not hold the
       // conversation until its lease expires.
+      // A job it names to wake is not promoted here: it is this one, or one whose fallback delay brings it back.
       await runQueueScript<number>(this.redis, QueueScript.settleReply, keys, [
         blockerJobId,
         blockerMember,
         '0',
+        buildGateConversationPrefix(job.channelId, job.personalityId),
       ]);
     }
+  }
+
+  /**
+   * Parks a job {@link isTurn} just found not to be its turn: moves it (held with `token`) to BullMQ's delayed
+   * set, where it holds no worker slot and costs no command until the earlier job's settle promotes it, or the
+   * fallback delay ends. Then checks its turn once more: a settle that came before the job was delayed could
+   * not promote it, and would otherwise leave it to the fallback. The caller then throws BullMQ's
+   * `DelayedError`.
+   */
+  async wait(job: ReplyJob, bullJob: Job, token: string | undefined): Promise<void> {
+    await bullJob.moveToDelayed(this.options.now() + this.options.wakeFallbackMs, token);
+    if (await this.isTurn(job)) await wakeReplyJob(bullJob);
   }
 }

@@ -62,6 +62,14 @@ export function buildGateKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'gate');
 }
 
+/**
+ * SET of the user's job ids told to wait for an earlier job of their conversation: the settle that makes one
+ * of them its conversation's first job names it, so the worker wakes it (see `ConversationGate`).
+ */
+export function buildGateWaitingKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'gate-waiting');
+}
+
 /** `<channelId>:<personalityId>:`, the start of every gate member of one conversation. */
 export function buildGateConversationPrefix(channelId: string, personalityId: string): string {
   return `${channelId}:${personalityId}:`;
@@ -84,6 +92,7 @@ export function buildGateScriptKeys(prefix: string, userId: string): string[] {
     buildPrioritiesKey(prefix, userId),
     buildGateKey(prefix, userId),
     buildAdmittedKey(prefix, userId),
+    buildGateWaitingKey(prefix, userId),
   ];
 }
 
@@ -95,6 +104,7 @@ export function buildUserQueueKeys(prefix: string, userId: string): string[] {
     buildAdmittedKey(prefix, userId),
     buildBucketKey(prefix, userId),
     buildGateKey(prefix, userId),
+    buildGateWaitingKey(prefix, userId),
     ...REFUSAL_REASONS.map((reason) => buildNotifiedKey(prefix, userId, reason)),
   ];
 }

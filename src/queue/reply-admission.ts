@@ -3,6 +3,7 @@ import type { RedisBatch, RedisClient } from '../redis/index.js';
 import {
   buildAdmittedKey,
   buildBucketKey,
+  buildGateConversationPrefix,
   buildGateKey,
   buildGateMember,
   buildGateScriptKeys,
@@ -14,7 +15,7 @@ import {
 } from './keys.js';
 import { fromRefusalCode, QueueScript, runQueueScript } from './queue-scripts.js';
 import { buildReplyJobId, type ReplyJob, ReplyJobSchema } from './reply-job.js';
-import { createReplyQueue, REPLY_JOB_NAME, type ReplyQueue } from './reply-queue.js';
+import { createReplyQueue, REPLY_JOB_NAME, type ReplyQueue, wakeReplyJob } from './reply-queue.js';
 
 /** What {@link ReplyAdmission.admit} decided. */
 export type AdmissionResult =
@@ -178,7 +179,8 @@ export class ReplyAdmission {
 
   /**
    * The job is finished (answered, or failed for good): frees its pending slot and its place in the
-   * conversation gate. Idempotent.
+   * conversation gate, and wakes (promotes) the next job of its conversation if that one is waiting for its
+   * turn. Idempotent.
    */
   async settle(job: ReplyJob): Promise<void> {
     await this.release(job, false);
@@ -192,7 +194,7 @@ export class ReplyAdmission {
   private async release(job: ReplyJob, forgetAdmission: boolean): Promise<void> {
     const { prefix } = this.options;
     const jobId = buildReplyJobId(job.messageId, job.personalityId);
-    await runQueueScript<number>(
+    const [, wakeJobId] = await runQueueScript<[removed: number, wakeJobId?: string]>(
       this.redis,
       QueueScript.settleReply,
       buildGateScriptKeys(prefix, job.authorId),
@@ -200,7 +202,11 @@ export class ReplyAdmission {
         jobId,
         buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
         forgetAdmission ? '1' : '0',
+        buildGateConversationPrefix(job.channelId, job.personalityId),
       ],
     );
+    // Another slot (the queue's), so a second step. Lost if the process dies just before it: the woken job's
+    // fallback delay (ConversationGate) covers that.
+    if (wakeJobId !== undefined) await wakeReplyJob({ promote: () => this.queue.backend.promote(wakeJobId) });
   }
 }

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { ErrorCode, Queue } from 'bullmq';
 import type { RedisClient } from '../redis/index.js';
 import { buildBullPrefix, QUEUE_NAME } from './keys.js';
 import type { ReplyJob } from './reply-job.js';
@@ -13,15 +13,25 @@ export interface ReplyQueueOptions {
   backoffMs: number;
   /** How long a completed job is kept (it also makes a late duplicate add a no-op), in seconds. @defaultValue 3600 */
   keepCompletedSeconds: number;
+  /**
+   * Most completed jobs kept, whatever their age: a busy hour must not keep every reply's job (its data holds
+   * the message). A duplicate added after its job is gone still posts nothing twice: the delivery ledger
+   * remembers the reply. @defaultValue 1000
+   */
+  keepCompletedCount: number;
   /** How long a failed job is kept for inspection, in seconds. @defaultValue 86400 */
   keepFailedSeconds: number;
+  /** Most failed jobs kept, whatever their age. @defaultValue 5000 */
+  keepFailedCount: number;
 }
 
 export const DefaultReplyQueueOptions = {
   attempts: 3,
   backoffMs: 2000,
   keepCompletedSeconds: 3600,
+  keepCompletedCount: 1000,
   keepFailedSeconds: 86_400,
+  keepFailedCount: 5000,
 } as const satisfies Omit<Required<ReplyQueueOptions>, 'prefix'>;
 
 /** The BullMQ name of a reply job (one kind of job in the queue). */
@@ -45,8 +55,23 @@ export function createReplyQueue(
     defaultJobOptions: {
       attempts: settings.attempts,
       backoff: { type: 'exponential', delay: settings.backoffMs },
-      removeOnComplete: { age: settings.keepCompletedSeconds },
-      removeOnFail: { age: settings.keepFailedSeconds },
+      removeOnComplete: { age: settings.keepCompletedSeconds, count: settings.keepCompletedCount },
+      removeOnFail: { age: settings.keepFailedSeconds, count: settings.keepFailedCount },
     },
   });
+}
+
+/**
+ * Promotes a delayed reply job (`Job.promote`, or the queue backend's `promote` by id) so that a worker takes it
+ * now. Returns false when the job was not delayed: already woken, running, finished or gone, which a wake-up
+ * may meet in a race and can ignore.
+ */
+export async function wakeReplyJob(job: { promote(): Promise<void> }): Promise<boolean> {
+  try {
+    await job.promote();
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === ErrorCode.JobNotInState) return false;
+    throw error;
+  }
 }

@@ -67,8 +67,6 @@ export interface ReplyProcessorDependencies {
 }
 
 export interface ReplyProcessorOptions {
-  /** How long a job waits before re-checking whether an earlier message of its conversation is done. @defaultValue 200 */
-  readonly turnRetryDelayMs: number;
   /**
    * Most messages scanned (in pages of 100, oldest first from the chunk's intent on) when checking whether a
    * maybe-posted chunk reached Discord. A busy channel can hold many messages between the user's message and
@@ -135,7 +133,6 @@ export class ReplyProcessor {
     options: Partial<ReplyProcessorOptions> = {},
   ) {
     this.options = {
-      turnRetryDelayMs: 200,
       recoveryScanLimit: 1000,
       clockSkewMs: 30_000,
       busyRecheckMs: 1000,
@@ -161,7 +158,12 @@ export class ReplyProcessor {
         let outcome: ReplyOutcome | DeliveryBusy | typeof NOT_YET_ITS_TURN;
         try {
           // The attempt's lock token names its claims in the delivery ledger.
-          outcome = await this.deliver(data, jobId, token ?? `attempt-${randomUUID()}`);
+          outcome = await this.deliver(
+            data,
+            jobId,
+            token ?? `attempt-${randomUUID()}`,
+            job.attemptsStarted <= 1,
+          );
         } catch (error) {
           if (!(error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled)) throw error;
           // The worker is shutting down and cancelled the AI call: nothing was decided or posted, so the job
@@ -171,8 +173,9 @@ export class ReplyProcessor {
           throw new DelayedError();
         }
         if (outcome === NOT_YET_ITS_TURN) {
-          // An earlier message of this conversation is still being answered: come back shortly, holding no slot.
-          await job.moveToDelayed(this.deps.now() + this.options.turnRetryDelayMs, token);
+          // An earlier message of this conversation is still being answered: wait, holding no slot, until its
+          // settle wakes this job.
+          await this.deps.gate.wait(data, job, token);
           throw new DelayedError();
         }
         if (typeof outcome === 'object') {
@@ -241,13 +244,17 @@ export class ReplyProcessor {
     job: ReplyJob,
     jobId: string,
     owner: string,
+    firstTry: boolean,
   ): Promise<ReplyOutcome | DeliveryBusy | typeof NOT_YET_ITS_TURN> {
-    // The conversation's turn and everything the attempt may need before the AI call, in one round trip (a
-    // retry that finds a decision uses only the first three reads; a job whose turn it is not, none).
+    // A later try (most often a job woken from a conversation wait) checks its turn on its own first, so a job
+    // still waiting reads nothing else.
+    if (!firstTry && !(await this.deps.gate.isTurn(job))) return NOT_YET_ITS_TURN;
+    // The conversation's turn (first try) and everything the attempt may need before the AI call, in one round
+    // trip (a retry that finds a decision uses only the first three reads; a job whose turn it is not, none).
     const [isTurn, record, personality, deleted, edited, history, keyring] = await RedisBatch.together(
       (batch) =>
         Promise.all([
-          this.deps.gate.isTurn(job, batch),
+          firstTry ? this.deps.gate.isTurn(job, batch) : true,
           this.deps.ledger.fetch(job.authorId, jobId, batch),
           this.deps.personalities.fetchById(job.personalityId, batch),
           this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),

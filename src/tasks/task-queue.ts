@@ -22,12 +22,15 @@ export interface TaskQueueOptions {
    * which dies after 15 minutes anyway. @defaultValue 3600
    */
   keepFailedSeconds: number;
+  /** Most failed tasks kept, whatever their age. @defaultValue 1000 */
+  keepFailedCount: number;
 }
 
 export const DefaultTaskQueueOptions = {
   attempts: 3,
   backoffMs: 1000,
   keepFailedSeconds: 3600,
+  keepFailedCount: 1000,
 } as const satisfies Omit<Required<TaskQueueOptions>, 'prefix'>;
 
 /**
@@ -46,7 +49,7 @@ export function createTaskQueue(
       attempts: settings.attempts,
       backoff: { type: 'exponential', delay: settings.backoffMs },
       removeOnComplete: true,
-      removeOnFail: { age: settings.keepFailedSeconds },
+      removeOnFail: { age: settings.keepFailedSeconds, count: settings.keepFailedCount },
     },
   });
 }

@@ -1,12 +1,18 @@
 /**
  * The conversation order gate against real Redis: order within a conversation, independence across
- * conversations, and healing when an earlier job was lost (never added, or its lease expired).
+ * conversations, healing when an earlier job was lost (never added, or its lease expired), and waiting: a
+ * parked job is woken by the earlier job's settle, or by its fallback delay when that wake-up is lost.
  */
+import { type Job, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  buildBullPrefix,
+  buildReplyJobId,
   ConversationGate,
   createReplyQueue,
+  QUEUE_NAME,
   ReplyAdmission,
+  type ReplyJob,
   type ReplyQueue,
 } from '../../../src/queue/index.js';
 import { buildPendingKey } from '../../../src/queue/keys.js';
@@ -152,6 +158,91 @@ describe('ConversationGate', () => {
       expect(await gate.isTurn(later)).toBe(false);
       await admission.settle(earlier);
       expect(await gate.isTurn(later)).toBe(true);
+    });
+  });
+});
+
+describe('ConversationGate waits', () => {
+  /** Manual BullMQ worker: takes jobs as a worker would, with a lock token. */
+  let worker: Worker;
+  const token = 'test-token';
+
+  beforeEach(() => {
+    // BullMQ delays from the real clock, so admission and gate use it too.
+    now = Date.now();
+    worker = new Worker(QUEUE_NAME, null, { connection: redis, prefix: buildBullPrefix(prefix) });
+  });
+
+  afterEach(async () => {
+    await worker.close();
+  });
+
+  /** Admits `jobs` (one conversation, in order) and takes them all from the queue, as workers would. */
+  async function admitAndTake(jobs: readonly ReplyJob[]) {
+    const { admission } = setup();
+    const gate = new ConversationGate(redis, { prefix, leaseMs: 60_000, wakeFallbackMs: 60_000 });
+    for (const job of jobs) await admission.admit(job);
+    const taken = new Map<string, Job>();
+    for (const _ of jobs) {
+      const bullJob = (await worker.getNextJob(token)) as Job;
+      taken.set(bullJob.id!, bullJob);
+    }
+    const bullJobOf = (job: ReplyJob) => taken.get(buildReplyJobId(job.messageId, job.personalityId))!;
+    return { admission, gate, bullJobOf };
+  }
+
+  describe('when the earlier job settles after the later one was parked', () => {
+    it('promotes the later one', async () => {
+      const [first, second] = [buildTestJob(), buildTestJob()];
+      const { admission, gate, bullJobOf } = await admitAndTake([first!, second!]);
+      expect(await gate.isTurn(second!)).toBe(false);
+      await gate.wait(second!, bullJobOf(second!), token);
+      expect(await bullJobOf(second!).getState()).toBe('delayed');
+
+      await admission.settle(first!);
+      expect(await bullJobOf(second!).getState()).toBe('prioritized');
+    });
+  });
+
+  describe('when the earlier job settles before the later one is parked', () => {
+    it('lets the later one wake itself at once', async () => {
+      const [first, second] = [buildTestJob(), buildTestJob()];
+      const { admission, gate, bullJobOf } = await admitAndTake([first!, second!]);
+      expect(await gate.isTurn(second!)).toBe(false);
+      // The settle's wake-up meets a job still active: it cannot promote it, and does not fail.
+      await admission.settle(first!);
+      await gate.wait(second!, bullJobOf(second!), token);
+      expect(await bullJobOf(second!).getState()).toBe('prioritized');
+    });
+  });
+
+  describe('when a later job never waited', () => {
+    it('leaves it where it is', async () => {
+      const { admission } = setup();
+      const [first, second] = [buildTestJob(), buildTestJob()];
+      await admission.admit(first!);
+      await admission.admit(second!);
+      await admission.settle(first!);
+      const job = await queue.getJob(buildReplyJobId(second!.messageId, second!.personalityId));
+      expect(await job!.getState()).toBe('prioritized');
+    });
+  });
+
+  describe('when the wake-up is lost', () => {
+    it('brings the job back after the fallback delay', async () => {
+      const [first, second] = [buildTestJob(), buildTestJob()];
+      const { admission, bullJobOf } = await admitAndTake([first!, second!]);
+      const gate = new ConversationGate(redis, { prefix, leaseMs: 60_000, wakeFallbackMs: 300 });
+      expect(await gate.isTurn(second!)).toBe(false);
+      await gate.wait(second!, bullJobOf(second!), token);
+      // The settler dies between its settle and the wake-up.
+      queue.backend.promote = () => Promise.reject(new Error('connection lost'));
+      await expect(admission.settle(first!)).rejects.toThrow('connection lost');
+      expect(await bullJobOf(second!).getState()).toBe('delayed');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const back = await worker.getNextJob(token);
+      expect(back?.id).toBe(bullJobOf(second!).id);
+      expect(await gate.isTurn(second!)).toBe(true);
     });
   });
 });

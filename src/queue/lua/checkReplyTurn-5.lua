@@ -3,11 +3,14 @@
   user, channel, personality) is still pending. Renews the job's own lease (a worker is holding it), prunes
   expired leases and drops gate entries whose job is no longer pending, so a lost job blocks nobody for
   longer than its lease. Each stale entry is removed once: O(log n) amortised.
+  A job told "not yet" is marked waiting, so the settle that makes it the conversation's first job names it
+  for a wake-up; a job told "yes" is unmarked.
 
   KEYS[1] pending      ZSET jobId -> lease expiry
   KEYS[2] priorities   HASH jobId -> priority
   KEYS[3] gate         ZSET (all scores 0) of gate members
   KEYS[4] admitted     ZSET jobId -> admission time
+  KEYS[5] waiting      SET of job ids told to wait for their turn
 
   ARGV[1] job id
   ARGV[2] the job's gate member
@@ -24,6 +27,7 @@ local pendingKey = KEYS[1]
 local prioritiesKey = KEYS[2]
 local gateKey = KEYS[3]
 local admittedKey = KEYS[4]
+local waitingKey = KEYS[5]
 local jobId = ARGV[1]
 local member = ARGV[2]
 local conversation = ARGV[3]
@@ -42,11 +46,15 @@ end
 while true do
   local earlier = redis.call('ZRANGEBYLEX', gateKey, '[' .. conversation, '(' .. member, 'LIMIT', 0, 1)[1]
   if not earlier then
+    redis.call('SREM', waitingKey, jobId)
     return { 1 }
   end
   local blocker = string.match(earlier, '([^:]+)$')
   if redis.call('ZSCORE', pendingKey, blocker) then
+    redis.call('SADD', waitingKey, jobId)
+    redis.call('PEXPIRE', waitingKey, ARGV[6])
     return { 0, blocker, tonumber(redis.call('ZSCORE', admittedKey, blocker) or '0'), earlier }
   end
   redis.call('ZREM', gateKey, earlier)
+  redis.call('SREM', waitingKey, blocker)
 end
