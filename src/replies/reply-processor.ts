@@ -10,16 +10,17 @@ import { runWithCorrelation } from '../log/index.js';
 import type { ConversationGate, ReplyAdmission } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
 import { RedisBatch } from '../redis/index.js';
-import type {
-  ApiKeyRepository,
-  ApiKeyring,
-  ChannelActivityRepository,
-  ConversationRepository,
-  ConversationTurn,
-  MessageEventRepository,
-  MessageIndexRepository,
-  Personality,
-  PersonalityRepository,
+import {
+  type ApiKeyRepository,
+  type ApiKeyring,
+  type ChannelActivityRepository,
+  type ConversationRepository,
+  type ConversationTurn,
+  isPersonalityUsableBy,
+  type MessageEventRepository,
+  type MessageIndexRepository,
+  type Personality,
+  type PersonalityRepository,
 } from '../state/index.js';
 import type { WebhookManager } from '../webhooks/index.js';
 import {
@@ -229,9 +230,12 @@ export class ReplyProcessor {
     let delivery: Delivery;
     if (record.decision === null) {
       if (deleted) return 'cancelled';
-      const answer = personality
-        ? await this.answer(job, personality, { edited, history, keyring })
-        : this.personalityGone();
+      // Checked here, at run time, whatever queued the job: a forged job, or one queued before the
+      // personality went private, ends with a notice, before any key is opened or the AI is called.
+      const answer =
+        personality !== null && isPersonalityUsableBy(personality, job.authorId)
+          ? await this.answer(job, personality, { edited, history, keyring })
+          : this.cannotAnswer(job, personality);
       if (answer === 'cancelled') return 'cancelled';
       delivery = await this.deps.ledger.decideReply(job.authorId, jobId, answer, owner, this.deps.now());
     } else {
@@ -350,8 +354,15 @@ export class ReplyProcessor {
     return DiscordLimits.messageContent - buildDmPrefixedContent(personality.name, '').length - 1;
   }
 
-  private personalityGone(): ReplyDecision {
-    const notice = ReplyMessages.personalityGone();
+  /** The bot's notice for a job nobody may answer: its personality is gone, or private to someone else. */
+  private cannotAnswer(job: ReplyJob, personality: Personality | null): ReplyDecision {
+    if (personality !== null)
+      this.log.warn(
+        { channelId: job.channelId, personalityId: personality.id },
+        'reply job refused: private personality, requester not its owner',
+      );
+    const notice =
+      personality === null ? ReplyMessages.personalityGone() : ReplyMessages.personalityPrivate();
     return { chunks: [notice], reply: notice, isNotice: true, asBot: true };
   }
 }
