@@ -45,6 +45,11 @@ const PATCHABLE_FIELDS = [
 export interface PersonalityRepositoryOptions extends PersonalityCatalogOptions {
   /** Aliases one personality may have. @defaultValue 10 */
   maxAliases: number;
+  /**
+   * Personalities one owner may have (`MAX_PERSONALITIES_PER_USER`): {@link PersonalityRepository.create}
+   * refuses one more, atomically with the write. @defaultValue 50
+   */
+  maxPerOwner: number;
   /** Clock (createdAt). @defaultValue Date.now */
   now: () => number;
   /** Random bytes for ids. @defaultValue crypto.randomBytes */
@@ -53,6 +58,7 @@ export interface PersonalityRepositoryOptions extends PersonalityCatalogOptions 
 
 export const DefaultPersonalityRepositoryOptions = {
   maxAliases: 10,
+  maxPerOwner: 50,
   autocompleteScanLimit: 2000,
   now: Date.now,
   random: (size: number) => randomBytes(size),
@@ -95,8 +101,9 @@ export class PersonalityRepository {
 
   /**
    * Creates a personality with a new id. Its name and aliases must not clash (case-insensitively, see
-   * {@link normalizePersonalityName}) with any name or alias of the owner's other personalities.
-   * @throws UserFacingError Conflict (naming the clash) or InvalidInput.
+   * {@link normalizePersonalityName}) with any name or alias of the owner's other personalities, and the
+   * owner must have fewer than `maxPerOwner`.
+   * @throws UserFacingError Conflict (naming the clash or the cap) or InvalidInput.
    */
   async create(draft: PersonalityDraft): Promise<Personality> {
     if (!PersonalitySchema.shape.ownerId.safeParse(draft.ownerId).success) {
@@ -370,6 +377,8 @@ export class PersonalityRepository {
         personality.id,
         expectedJson,
         json,
+        // Only a create (nothing expected) adds to the owner's count.
+        expectedJson === '' ? this.options.maxPerOwner : 0,
         released.length,
         ...released,
         ...listPersonalityNameKeys(personality),
@@ -424,6 +433,7 @@ export class PersonalityRepository {
       personalityId: personality.id,
       userId: personality.ownerId,
       displayName: (key) => displayNameFor(personality, key),
+      maxPerOwner: this.options.maxPerOwner,
     });
   }
 }
