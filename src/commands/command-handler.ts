@@ -238,7 +238,10 @@ export function createCommandHandler(settings: CommandHandlerSettings): CommandH
       redis,
       prefix,
       config,
-      personalities: new PersonalityRepository(redis, { prefix }),
+      personalities: new PersonalityRepository(redis, {
+        prefix,
+        maxPerOwner: config.limits.maxPersonalitiesPerUser,
+      }),
       activations: new ActivationRepository(redis, { prefix }),
       conversations: new ConversationRepository(redis, { prefix, ...config.conversation }),
       apiKeys: new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey }),

@@ -191,10 +191,14 @@ export const CommandReplies = {
   // Context-menu commands on a personality's reply.
   notAReply: () =>
     'That message is not a personality’s reply I still know about (replies are remembered for 7 days).',
-  cannotActOnReply: () =>
-    'Permission: only the person this reply answered, or someone with Manage Messages in this channel, can do that.',
+  cannotDeleteReply: () =>
+    'Permission: only the person this reply answered, the personality’s owner, or someone with Manage Messages in this channel, can delete it.',
+  cannotRegenerate: () =>
+    'Permission: only the person this reply answered can regenerate it (the new answer uses their API key and counts against their limits).',
   deleting: () => 'Deleting…',
   personalityGone: () => 'The personality that wrote this reply no longer exists.',
+  personalityPrivate: () =>
+    'The personality that wrote this reply is private now: only its owner can talk to it.',
   sourceNotFound: () =>
     'I can’t find the message this reply answered: the conversation was reset or is too old, or the reply was a notice.',
   sourceGone: () => 'The message this reply answered was deleted, so there is nothing to answer again.',

@@ -1,5 +1,6 @@
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import {
+  isPersonalityUsableBy,
   normalizePersonalityName,
   type Personality,
   type PersonalityRepository,
@@ -20,7 +21,7 @@ export async function tryResolvePersonality(
   const query = value.trim();
   if (PersonalitySchema.shape.id.safeParse(query).success) {
     const byId = await personalities.fetchById(query);
-    if (byId && (byId.ownerId === callerId || byId.visibility === 'public')) return byId;
+    if (byId && isPersonalityUsableBy(byId, callerId)) return byId;
   }
   const key = normalizePersonalityName(query);
   if (key.length === 0) return null;

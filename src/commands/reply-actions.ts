@@ -8,7 +8,7 @@ import {
 import { DiscordErrorCode } from '../discord/index.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import { buildLimitNotice, type ReplyJob } from '../queue/index.js';
-import type { PostedMessage } from '../state/index.js';
+import { isPersonalityUsableBy, type PostedMessage, tryParsePersonalityOwner } from '../state/index.js';
 import { enqueueTask } from '../tasks/index.js';
 import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
@@ -21,26 +21,60 @@ const THREAD_TYPES = new Set<ChannelType>([
   ChannelType.AnnouncementThread,
 ]);
 
-/**
- * The reply a context-menu command targets, if the caller may act on it: the user it answered, or a member
- * with Manage Messages in this channel (from the permissions Discord resolved for them here).
- */
-async function requireActionableReply(
+/** The personality reply a context-menu command targets. @throws UserFacingError NotFound when it is not one. */
+async function requirePostedReply(
   ctx: CommandContext,
   interaction: MessageContextMenuCommandInteraction,
 ): Promise<PostedMessage> {
   const posted = await ctx.deps.messageIndex.fetchPersonalityForMessage(interaction.targetId);
-  const userId = interaction.user.id;
   if (posted === null)
-    throw new UserFacingError(ChorusErrorCode.NotFound, CommandReplies.notAReply(), { userId });
-  const isModerator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
-  if (posted.userId !== userId && !isModerator) {
-    throw new UserFacingError(ChorusErrorCode.Forbidden, CommandReplies.cannotActOnReply(), {
-      userId,
-      channelId: interaction.channelId,
-      personalityId: posted.personalityId,
+    throw new UserFacingError(ChorusErrorCode.NotFound, CommandReplies.notAReply(), {
+      userId: interaction.user.id,
     });
-  }
+  return posted;
+}
+
+function refuse(
+  interaction: MessageContextMenuCommandInteraction,
+  posted: PostedMessage,
+  message: string,
+): UserFacingError {
+  return new UserFacingError(ChorusErrorCode.Forbidden, message, {
+    userId: interaction.user.id,
+    channelId: interaction.channelId,
+    personalityId: posted.personalityId,
+  });
+}
+
+/**
+ * The reply "Delete reply" targets, if the caller may remove it: the user it answered, the personality's
+ * owner (read from its id), or a member with Manage Messages in this channel (from the permissions Discord
+ * resolved for them here).
+ */
+async function requireDeletableReply(
+  ctx: CommandContext,
+  interaction: MessageContextMenuCommandInteraction,
+): Promise<PostedMessage> {
+  const posted = await requirePostedReply(ctx, interaction);
+  const userId = interaction.user.id;
+  const isModerator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
+  const isOwner = tryParsePersonalityOwner(posted.personalityId) === userId;
+  if (posted.userId !== userId && !isOwner && !isModerator)
+    throw refuse(interaction, posted, CommandReplies.cannotDeleteReply());
+  return posted;
+}
+
+/**
+ * The reply "Regenerate" targets, if the caller is the user it answered: the new job runs as that user
+ * (their API key, their limits), so nobody else may start it, whatever their permissions.
+ */
+async function requireRegenerableReply(
+  ctx: CommandContext,
+  interaction: MessageContextMenuCommandInteraction,
+): Promise<PostedMessage> {
+  const posted = await requirePostedReply(ctx, interaction);
+  if (posted.userId !== interaction.user.id)
+    throw refuse(interaction, posted, CommandReplies.cannotRegenerate());
   return posted;
 }
 
@@ -52,7 +86,7 @@ export async function runDeleteReplyCommand(
   ctx: CommandContext,
   interaction: MessageContextMenuCommandInteraction,
 ): Promise<void> {
-  const posted = await requireActionableReply(ctx, interaction);
+  const posted = await requireDeletableReply(ctx, interaction);
   await respond(interaction, { content: CommandReplies.deleting(), ephemeral: true });
   await enqueueTask(ctx.deps.tasks, {
     kind: 'delete-reply',
@@ -81,13 +115,18 @@ export async function runRegenerateCommand(
   ctx: CommandContext,
   interaction: MessageContextMenuCommandInteraction,
 ): Promise<void> {
-  const posted = await requireActionableReply(ctx, interaction);
+  const posted = await requireRegenerableReply(ctx, interaction);
   const { personalities, conversations, regenerations, admission } = ctx.deps;
   // Discord and several Redis reads follow: deferred so a slow moment cannot miss Discord's 3 s.
   await interaction.deferReply({ flags: 'Ephemeral' });
   const personality = await personalities.fetchById(posted.personalityId);
   if (personality === null) {
     await respond(interaction, { content: CommandReplies.personalityGone(), ephemeral: true });
+    return;
+  }
+  // It may have gone private since it answered: then only its owner may talk to it again.
+  if (!isPersonalityUsableBy(personality, interaction.user.id)) {
+    await respond(interaction, { content: CommandReplies.personalityPrivate(), ephemeral: true });
     return;
   }
   // The index names the answered message; older entries lack it, and the history still does.
@@ -121,7 +160,7 @@ export async function runRegenerateCommand(
         ? (channel.parentId ?? null)
         : null,
     guildId: interaction.guildId,
-    authorId: posted.userId,
+    authorId: interaction.user.id,
     authorName: (source.member?.displayName ?? source.author.globalName ?? source.author.username).slice(
       0,
       100,

@@ -70,6 +70,7 @@ export const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(20_000),
 
   MAX_PERSONALITIES_PER_MESSAGE: integer(1, 10).default(3),
+  MAX_PERSONALITIES_PER_USER: integer(1, 1000).default(50),
   USER_MAX_PENDING: integer(1, 100_000).default(5),
   USER_RATE_PER_MINUTE: integer(1, 1_000_000).default(6),
   USER_BURST: integer(1, 100_000).default(3),

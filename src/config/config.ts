@@ -47,6 +47,8 @@ export interface Config {
   };
   readonly limits: {
     readonly maxPersonalitiesPerMessage: number;
+    /** Personalities one user may own; creating one more is refused. */
+    readonly maxPersonalitiesPerUser: number;
     readonly userMaxPending: number;
     readonly userRatePerMinute: number;
     readonly userBurst: number;
@@ -142,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     limits: {
       maxPersonalitiesPerMessage: data.MAX_PERSONALITIES_PER_MESSAGE,
+      maxPersonalitiesPerUser: data.MAX_PERSONALITIES_PER_USER,
       userMaxPending: data.USER_MAX_PENDING,
       userRatePerMinute: data.USER_RATE_PER_MINUTE,
       userBurst: data.USER_BURST,

@@ -2,5 +2,7 @@
 export const ReplyMessages = {
   failed: () => 'Sorry — I could not answer that message because of an internal error. Please try again.',
   personalityGone: () => 'That personality no longer exists, so nobody can answer this message.',
+  personalityPrivate: () =>
+    'That personality is private: only its owner can talk to it, so nobody will answer this message.',
   emptyAnswer: (name: string) => `${name} had nothing to say.`,
 } as const;

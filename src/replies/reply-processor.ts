@@ -3,25 +3,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
 import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
-import { buildSnowflake, DiscordLimits } from '../discord/index.js';
+import { DiscordLimits } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
 import type { ConversationGate, ReplyAdmission } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
 import { RedisBatch } from '../redis/index.js';
-import type {
-  ApiKeyRepository,
-  ApiKeyring,
-  ChannelActivityRepository,
-  ConversationRepository,
-  ConversationTurn,
-  MessageEventRepository,
-  MessageIndexRepository,
-  Personality,
-  PersonalityRepository,
+import {
+  type ApiKeyRepository,
+  type ApiKeyring,
+  type ChannelActivityRepository,
+  type ConversationRepository,
+  type ConversationTurn,
+  isPersonalityUsableBy,
+  type MessageEventRepository,
+  type MessageIndexRepository,
+  type Personality,
+  type PersonalityRepository,
 } from '../state/index.js';
-import type { PostedMessage, PostTarget, WebhookManager } from '../webhooks/index.js';
+import type { WebhookManager } from '../webhooks/index.js';
 import {
   buildDmPrefixedContent,
   buildReplyQuote,
@@ -32,7 +33,13 @@ import {
 } from '../webhooks/index.js';
 import type { CancellationListener } from './cancellation-listener.js';
 import { buildChatMessages, buildUserTurn } from './chat-messages.js';
-import type { ChunkClaim, DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
+import {
+  ChunkDelivery,
+  type ChunkDeliveryOptions,
+  type Delivery,
+  type DeliveryBusy,
+} from './chunk-delivery.js';
+import type { DeliveryLedger, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
 import type { TypingIndicator } from './typing-indicator.js';
 
@@ -66,18 +73,7 @@ export interface ReplyProcessorDependencies {
   readonly now: () => number;
 }
 
-export interface ReplyProcessorOptions {
-  /**
-   * Most messages scanned (in pages of 100, oldest first from the chunk's intent on) when checking whether a
-   * maybe-posted chunk reached Discord. A busy channel can hold many messages between the user's message and
-   * the chunk, and the retry comes a lock duration after the crash. @defaultValue 1000
-   */
-  readonly recoveryScanLimit: number;
-  /**
-   * How far Discord's clock may run behind ours, in ms: the scan starts this long before the intent was
-   * recorded (never before the user's message). @defaultValue 30_000
-   */
-  readonly clockSkewMs: number;
+export interface ReplyProcessorOptions extends ChunkDeliveryOptions {
   /**
    * How soon a job re-checks a chunk another attempt of it is posting (that attempt lost its BullMQ lock but
    * still runs), in ms: it finishes then, or its claim lapses. @defaultValue 1000
@@ -85,29 +81,8 @@ export interface ReplyProcessorOptions {
   readonly busyRecheckMs: number;
 }
 
-/** A chunk of the reply is being posted by another attempt of the same job: come back at the latest then. */
-interface DeliveryBusy {
-  readonly busyUntil: number;
-}
-
 /** An earlier message of the job's conversation is still being answered. */
 const NOT_YET_ITS_TURN = 'not-yet-its-turn';
-
-/** The answer an attempt posts. */
-interface Delivery {
-  readonly decision: ReplyDecision;
-  /** The claim on chunk 0 made with the decision (null when the decision was an earlier attempt's). */
-  readonly firstChunk: ChunkClaim | null;
-}
-
-/** Every chunk of the answer is in the channel. */
-interface Delivered {
-  /**
-   * Whether this attempt won the history append, asked for with the last chunk's record; null when it did not
-   * record the last chunk (an earlier attempt had) or was not asked to.
-   */
-  readonly historyClaimed: boolean | null;
-}
 
 /** What the AI call needs besides the personality, read with the delivery record. */
 interface AnswerContext {
@@ -127,6 +102,7 @@ export type ReplyOutcome = 'replied' | 'notice' | 'cancelled';
 export class ReplyProcessor {
   private readonly options: ReplyProcessorOptions;
   private readonly log: Logger;
+  private readonly chunks: ChunkDelivery;
 
   constructor(
     private readonly deps: ReplyProcessorDependencies,
@@ -139,6 +115,7 @@ export class ReplyProcessor {
       ...options,
     };
     this.log = deps.logger.child({ module: 'reply-processor' });
+    this.chunks = new ChunkDelivery(deps, this.options);
   }
 
   /** The BullMQ processor function. */
@@ -220,19 +197,12 @@ export class ReplyProcessor {
           owner,
           this.deps.now(),
         );
-        const posted = await this.post(data, jobId, delivery, record, null, owner, false);
+        const posting = { job: data, jobId, record, personality: null, owner, claimHistory: false };
+        const posted = await this.chunks.post({ ...posting, delivery });
         if ('busyUntil' in posted) {
           // A dead attempt's claim on a maybe-posted chunk: once it lapses, look for that chunk, else post.
           await sleep(Math.max(0, posted.busyUntil - this.deps.now()));
-          await this.post(
-            data,
-            jobId,
-            { decision: delivery.decision, firstChunk: null },
-            record,
-            null,
-            owner,
-            false,
-          );
+          await this.chunks.post({ ...posting, delivery: { decision: delivery.decision, firstChunk: null } });
         }
       }
     } finally {
@@ -267,9 +237,12 @@ export class ReplyProcessor {
     let delivery: Delivery;
     if (record.decision === null) {
       if (deleted) return 'cancelled';
-      const answer = personality
-        ? await this.answer(job, personality, { edited, history, keyring })
-        : this.personalityGone();
+      // Checked here, at run time, whatever queued the job: a forged job, or one queued before the
+      // personality went private, ends with a notice, before any key is opened or the AI is called.
+      const answer =
+        personality !== null && isPersonalityUsableBy(personality, job.authorId)
+          ? await this.answer(job, personality, { edited, history, keyring })
+          : this.cannotAnswer(job, personality);
       if (answer === 'cancelled') return 'cancelled';
       delivery = await this.deps.ledger.decideReply(job.authorId, jobId, answer, owner, this.deps.now());
     } else {
@@ -279,7 +252,15 @@ export class ReplyProcessor {
     }
     const { decision } = delivery;
     const remember = !decision.isNotice && personality !== null && !record.historyAppended;
-    const posted = await this.post(job, jobId, delivery, record, personality, owner, remember);
+    const posted = await this.chunks.post({
+      job,
+      jobId,
+      delivery,
+      record,
+      personality,
+      owner,
+      claimHistory: remember,
+    });
     if ('busyUntil' in posted) return posted;
 
     if (
@@ -380,147 +361,15 @@ export class ReplyProcessor {
     return DiscordLimits.messageContent - buildDmPrefixedContent(personality.name, '').length - 1;
   }
 
-  private personalityGone(): ReplyDecision {
-    const notice = ReplyMessages.personalityGone();
+  /** The bot's notice for a job nobody may answer: its personality is gone, or private to someone else. */
+  private cannotAnswer(job: ReplyJob, personality: Personality | null): ReplyDecision {
+    if (personality !== null)
+      this.log.warn(
+        { channelId: job.channelId, personalityId: personality.id },
+        'reply job refused: private personality, requester not its owner',
+      );
+    const notice =
+      personality === null ? ReplyMessages.personalityGone() : ReplyMessages.personalityPrivate();
     return { chunks: [notice], reply: notice, isNotice: true, asBot: true };
-  }
-
-  /**
-   * Posts the chunks not posted yet, each claimed first. With `claimHistory`, the last chunk's record also
-   * claims the job's history append.
-   */
-  private async post(
-    job: ReplyJob,
-    jobId: string,
-    delivery: Delivery,
-    record: DeliveryRecord,
-    personality: Personality | null,
-    owner: string,
-    claimHistory: boolean,
-  ): Promise<DeliveryBusy | Delivered> {
-    const { decision } = delivery;
-    const target: PostTarget = {
-      channelId: job.channelId,
-      parentChannelId: job.parentChannelId,
-      guildId: job.guildId,
-    };
-    let historyClaimed: boolean | null = null;
-    const postedIds = new Map(record.posted);
-    // Each chunk is recorded and indexed the moment it is posted (a user may reply to it before the rest are
-    // out), in one round trip: the record first, then the history claim that assumes it. With the last chunk
-    // of a split reply, every chunk's entry learns them all ("Delete reply" on any removes the whole reply).
-    const recordPosted = async (chunkIndex: number, messageId: string) => {
-      const last = chunkIndex === decision.chunks.length - 1;
-      postedIds.set(chunkIndex, messageId);
-      const replyMessageIds =
-        last && postedIds.size > 1
-          ? decision.chunks.flatMap((_, index) => postedIds.get(index) ?? [])
-          : undefined;
-      const [, , claimed] = await RedisBatch.together((batch) =>
-        Promise.all([
-          this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, messageId, batch),
-          personality === null || decision.asBot
-            ? undefined
-            : this.deps.messageIndex.indexPosted(
-                {
-                  messageIds: replyMessageIds ?? [messageId],
-                  personalityId: personality.id,
-                  userId: job.authorId,
-                  channelId: job.channelId,
-                  sourceMessageId: findAnsweredMessageIdOf(job),
-                  ...(replyMessageIds === undefined ? {} : { replyMessageIds }),
-                },
-                batch,
-              ),
-          last && claimHistory ? this.deps.ledger.claimHistoryAppend(job.authorId, jobId, batch) : null,
-        ]),
-      );
-      if (last) historyClaimed = claimed;
-    };
-    for (const [chunkIndex, chunk] of decision.chunks.entries()) {
-      if (record.posted.has(chunkIndex)) continue;
-      // The record was read at the start; the claim is decided now, atomically, against every other attempt
-      // (chunk 0's with the decision, when this attempt made it).
-      const claim =
-        chunkIndex === 0 && delivery.firstChunk !== null
-          ? delivery.firstChunk
-          : await this.deps.ledger.claimChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now());
-      if (claim.kind === 'posted') continue;
-      if (claim.kind === 'busy') return { busyUntil: claim.leaseUntil };
-      if (claim.previousClaimAt !== null) {
-        // A previous attempt may have posted this chunk and died before recording it.
-        const found = await this.findPosted(job, chunk, claim.previousClaimAt);
-        if (found) {
-          await recordPosted(chunkIndex, found);
-          continue;
-        }
-      }
-      // The claim outlives a slow post (rate-limit waits) but not a dead worker by more than one lease.
-      const renewal = setInterval(() => {
-        this.deps.ledger
-          .renewChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now())
-          .catch((renewError: unknown) =>
-            this.log.warn({ err: renewError, channelId: job.channelId }, 'chunk claim not renewed'),
-          );
-      }, this.deps.ledger.claimRenewalMs);
-      renewal.unref();
-      try {
-        const posted: PostedMessage =
-          decision.asBot || personality === null
-            ? await this.deps.webhooks.postAsBot(job.channelId, chunk)
-            : await this.deps.webhooks.postAsPersona(target, {
-                username: personality.name,
-                avatarUrl: personality.avatarUrl,
-                content: chunk,
-              });
-        await recordPosted(chunkIndex, posted.messageId);
-      } catch (error) {
-        // Refused, lost on the way, or posted but not recorded: either way no request of this attempt is in
-        // flight any more. The next attempt looks for the chunk (in case it went through) and posts it only if
-        // it is not there, without waiting out this attempt's claim.
-        clearInterval(renewal);
-        await this.deps.ledger
-          .releaseChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now())
-          .catch((releaseError: unknown) =>
-            this.log.warn({ err: releaseError, channelId: job.channelId }, 'chunk claim not released'),
-          );
-        throw error;
-      } finally {
-        clearInterval(renewal);
-      }
-    }
-    this.log.debug({ channelId: job.channelId, chunks: decision.chunks.length }, 'reply delivered');
-    return { historyClaimed };
-  }
-
-  /**
-   * Looks for our own message with exactly this content among those posted since the chunk was claimed (less
-   * the clock skew, never before the user's message), page by page: Discord's `after` returns the oldest
-   * messages past the id, so one page of a busy channel may end before the chunk.
-   */
-  private async findPosted(job: ReplyJob, content: string, intentAt: number): Promise<string | null> {
-    const ours = new Set(await this.deps.webhooks.fetchOwnWebhookIds(job.parentChannelId ?? job.channelId));
-    const scanFrom = BigInt(buildSnowflake(intentAt - this.options.clockSkewMs));
-    let after = scanFrom > BigInt(job.messageId) ? scanFrom.toString() : job.messageId;
-    const pageSize = DiscordLimits.messagesPerFetch;
-    for (let scanned = 0; scanned < this.options.recoveryScanLimit; scanned += pageSize) {
-      const page = await this.deps.webhooks.fetchRecentMessages(job.channelId, { limit: pageSize, after });
-      const match = page.find(
-        (message) =>
-          (message.webhookId !== null ? ours.has(message.webhookId) : message.authorIsBot) &&
-          message.content.endsWith(content),
-      );
-      if (match) return match.id;
-      if (page.length < pageSize) return null;
-      after = page.reduce(
-        (newest, message) => (BigInt(message.id) > BigInt(newest) ? message.id : newest),
-        after,
-      );
-    }
-    this.log.warn(
-      { channelId: job.channelId, scanned: this.options.recoveryScanLimit },
-      'maybe-posted chunk not found within the scan limit',
-    );
-    return null;
   }
 }

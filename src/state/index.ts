@@ -36,6 +36,7 @@ export {
 } from './message-index-repository.js';
 export { StateMessages } from './messages.js';
 export {
+  isPersonalityUsableBy,
   normalizePersonalityName,
   type Personality,
   type PersonalityDraft,

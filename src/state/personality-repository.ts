@@ -4,21 +4,18 @@ import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { RedisBatch } from '../redis/index.js';
 import { ActivationRepository } from './activation-repository.js';
-import {
-  buildCatalogEntriesKey,
-  buildCatalogEntryNamesKey,
-  buildCatalogListingKey,
-  buildCatalogNamesKey,
-  buildPersonalitiesKey,
-  buildPersonalityNamesKey,
-} from './keys.js';
+import { buildPersonalitiesKey, buildPersonalityNamesKey } from './keys.js';
 import { StateMessages } from './messages.js';
 import {
+  isPersonalityUsableBy,
+  listPersonalityNameKeys,
   normalizePersonalityName,
   type Personality,
   type PersonalityDraft,
   PersonalitySchema,
+  tryParseStoredPersonality,
 } from './personality.js';
+import { PersonalityCatalog, type PersonalityCatalogOptions } from './personality-catalog.js';
 import {
   buildPersonalityId,
   PERSONALITY_ID_RANDOM_LENGTH,
@@ -45,13 +42,14 @@ const PATCHABLE_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof PersonalityPatch>;
 
 /** Options for {@link PersonalityRepository}. */
-export interface PersonalityRepositoryOptions {
-  /** `REDIS_PREFIX`. */
-  prefix: string;
+export interface PersonalityRepositoryOptions extends PersonalityCatalogOptions {
   /** Aliases one personality may have. @defaultValue 10 */
   maxAliases: number;
-  /** Public names the substring pass of autocomplete reads at most per keystroke. @defaultValue 2000 */
-  autocompleteScanLimit: number;
+  /**
+   * Personalities one owner may have (`MAX_PERSONALITIES_PER_USER`): {@link PersonalityRepository.create}
+   * refuses one more, atomically with the write. @defaultValue 50
+   */
+  maxPerOwner: number;
   /** Clock (createdAt). @defaultValue Date.now */
   now: () => number;
   /** Random bytes for ids. @defaultValue crypto.randomBytes */
@@ -60,6 +58,7 @@ export interface PersonalityRepositoryOptions {
 
 export const DefaultPersonalityRepositoryOptions = {
   maxAliases: 10,
+  maxPerOwner: 50,
   autocompleteScanLimit: 2000,
   now: Date.now,
   random: (size: number) => randomBytes(size),
@@ -67,8 +66,6 @@ export const DefaultPersonalityRepositoryOptions = {
 
 /** Create/update attempts (a fresh id, or a re-read after a concurrent change) before giving up. */
 const MAX_ATTEMPTS = 5;
-/** Most personalities one public listing page returns. */
-const MAX_PAGE = 100;
 /** Names cannot hold control characters (they separate catalog members) nor lone surrogates. */
 const FORBIDDEN_NAME_CHARACTERS = /[\p{Cc}\p{Cs}]/u;
 
@@ -76,9 +73,9 @@ const FORBIDDEN_NAME_CHARACTERS = /[\p{Cc}\p{Cs}]/u;
  * Personalities. Layout (docs in keys.ts):
  * - the owner's slot `{u:<ownerId>}` holds the truth: every personality (HASH id → JSON) and the owner's
  *   names and aliases (HASH normalized → id), changed together by one script, so names stay unique per owner;
- * - the `{catalog}` slot holds a projection of public personalities (names sorted by name then age, copies,
- *   a listing), so name lookups for any number of names are one script there plus one in the caller's slot,
- *   sent together: one round trip;
+ * - the `{catalog}` slot holds a projection of public personalities ({@link PersonalityCatalog}), so name
+ *   lookups for any number of names are one script there plus one in the caller's slot, sent together: one
+ *   round trip;
  * - ids encode their owner (personality-id.ts), so an id alone reaches the owner's slot.
  *
  * Cross-slot order: becoming (or staying) public writes the owner's record first, then the catalog, then
@@ -91,6 +88,7 @@ const FORBIDDEN_NAME_CHARACTERS = /[\p{Cc}\p{Cs}]/u;
 export class PersonalityRepository {
   readonly options: Readonly<PersonalityRepositoryOptions>;
   private readonly activations: ActivationRepository;
+  private readonly catalog: PersonalityCatalog;
 
   constructor(
     private readonly redis: RedisClient,
@@ -98,12 +96,14 @@ export class PersonalityRepository {
   ) {
     this.options = { ...DefaultPersonalityRepositoryOptions, ...options };
     this.activations = new ActivationRepository(redis, { prefix: this.options.prefix });
+    this.catalog = new PersonalityCatalog(redis, this.options);
   }
 
   /**
    * Creates a personality with a new id. Its name and aliases must not clash (case-insensitively, see
-   * {@link normalizePersonalityName}) with any name or alias of the owner's other personalities.
-   * @throws UserFacingError Conflict (naming the clash) or InvalidInput.
+   * {@link normalizePersonalityName}) with any name or alias of the owner's other personalities, and the
+   * owner must have fewer than `maxPerOwner`.
+   * @throws UserFacingError Conflict (naming the clash or the cap) or InvalidInput.
    */
   async create(draft: PersonalityDraft): Promise<Personality> {
     if (!PersonalitySchema.shape.ownerId.safeParse(draft.ownerId).success) {
@@ -116,7 +116,7 @@ export class PersonalityRepository {
       const json = JSON.stringify(personality);
       const [code, detail] = await this.write(personality, json, '', []);
       if (code === 1) {
-        if (personality.visibility === 'public') await this.publish(personality, json);
+        if (personality.visibility === 'public') await this.catalog.publish(personality, json);
         return personality;
       }
       if (code !== StateScriptCode.IdTaken) throw this.scriptError(code, detail, personality);
@@ -129,7 +129,7 @@ export class PersonalityRepository {
     const ownerId = tryParsePersonalityOwner(id);
     if (ownerId === null) return null;
     const key = buildPersonalitiesKey(this.options.prefix, ownerId);
-    return parsePersonality(
+    return tryParseStoredPersonality(
       await RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.hget(key, id)),
     );
   }
@@ -159,7 +159,7 @@ export class PersonalityRepository {
     const found = new Map<string, Personality>();
     owners.forEach(([, ownerIds], ownerIndex) => {
       ownerIds.forEach((id, index) => {
-        const personality = parsePersonality(replies[ownerIndex]?.[index]);
+        const personality = tryParseStoredPersonality(replies[ownerIndex]?.[index]);
         if (personality) found.set(id, personality);
       });
     });
@@ -206,7 +206,7 @@ export class PersonalityRepository {
     const { personality } = await this.fetchOwned(id, ownerId);
     const { prefix } = this.options;
     // Unconditionally: a private record may still have a catalog entry a racing publish left behind.
-    await this.unpublish(id);
+    await this.catalog.unpublish(id);
     await this.activations.removePersonality(id);
     await runStateScript<number>(
       this.redis,
@@ -225,16 +225,10 @@ export class PersonalityRepository {
     const { prefix } = this.options;
     const raw = await this.redis.hgetall(buildPersonalitiesKey(prefix, ownerId));
     const owned = Object.entries(raw).flatMap(([id, json]) => {
-      const personality = parsePersonality(json);
+      const personality = tryParseStoredPersonality(json);
       return personality ? [{ id, json, personality }] : [];
     });
-    if (owned.length > 0) {
-      const projected = await this.redis.hmget(buildCatalogEntriesKey(prefix), ...owned.map(({ id }) => id));
-      const drifted = owned.filter(({ json, personality }, index) =>
-        personality.visibility === 'public' ? projected[index] !== json : projected[index] !== null,
-      );
-      await Promise.all(drifted.map(({ id }) => this.syncCatalogEntry(id, ownerId)));
-    }
+    await this.catalog.repair(ownerId, owned);
     return owned
       .map(({ personality }) => personality)
       .sort((left, right) => left.createdAt - right.createdAt);
@@ -250,15 +244,7 @@ export class PersonalityRepository {
     offset: number;
     limit: number;
   }): Promise<{ items: Personality[]; total: number }> {
-    const offset = Math.max(0, Math.floor(page.offset));
-    const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(page.limit)));
-    const [total, ...entries] = await runStateScript<[number, ...string[]]>(
-      this.redis,
-      StateScript.listCatalog,
-      [buildCatalogListingKey(this.options.prefix), buildCatalogEntriesKey(this.options.prefix)],
-      [offset, limit],
-    );
-    return { items: entries.flatMap((json) => parsePersonality(json) ?? []), total };
+    return this.catalog.listPage(page);
   }
 
   /**
@@ -287,19 +273,13 @@ export class PersonalityRepository {
           names,
           target,
         ),
-        runStateScript<Array<string | null>>(
-          this.redis,
-          StateScript.resolvePublicNames,
-          [buildCatalogNamesKey(prefix), buildCatalogEntriesKey(prefix)],
-          names,
-          target,
-        ),
+        this.catalog.resolveNames(names, target),
       ]);
     const [own, shared] = await (batch === undefined ? RedisBatch.together(lookUp) : lookUp(batch));
     names.forEach((name, index) => {
-      const mine = parsePersonality(own[index]);
-      const found = mine?.ownerId === callerId ? mine : parsePersonality(shared[index]);
-      if (found && (found.ownerId === callerId || found.visibility === 'public')) resolved.set(name, found);
+      const mine = tryParseStoredPersonality(own[index]);
+      const found = mine?.ownerId === callerId ? mine : (shared[index] ?? null);
+      if (found && isPersonalityUsableBy(found, callerId)) resolved.set(name, found);
     });
     return resolved;
   }
@@ -319,19 +299,13 @@ export class PersonalityRepository {
         [buildPersonalityNamesKey(prefix, callerId), buildPersonalitiesKey(prefix, callerId)],
         [normalized, wanted],
       ),
-      runStateScript<string[]>(
-        this.redis,
-        StateScript.searchCatalog,
-        [buildCatalogNamesKey(prefix), buildCatalogEntriesKey(prefix)],
-        [normalized, wanted, this.options.autocompleteScanLimit],
-      ),
+      this.catalog.search(normalized, wanted),
     ]);
     const results: Personality[] = [];
     const seen = new Set<string>();
-    for (const json of [...own, ...shared]) {
-      const personality = parsePersonality(json);
-      if (!personality || seen.has(personality.id)) continue;
-      if (personality.ownerId !== callerId && personality.visibility !== 'public') continue;
+    for (const personality of [...own.flatMap((json) => tryParseStoredPersonality(json) ?? []), ...shared]) {
+      if (seen.has(personality.id)) continue;
+      if (!isPersonalityUsableBy(personality, callerId)) continue;
       seen.add(personality.id);
       results.push(personality);
       if (results.length === wanted) break;
@@ -351,15 +325,17 @@ export class PersonalityRepository {
       const nextJson = JSON.stringify(next);
       const goesPrivate = current.visibility === 'public' && next.visibility === 'private';
       // Hidden from everyone before the owner's record says private: a crash here errs on privacy.
-      if (goesPrivate) await this.unpublish(id);
-      const released = personalityKeys(current).filter((key) => !personalityKeys(next).includes(key));
+      if (goesPrivate) await this.catalog.unpublish(id);
+      const released = listPersonalityNameKeys(current).filter(
+        (key) => !listPersonalityNameKeys(next).includes(key),
+      );
       const [code, detail] = await this.write(next, nextJson, currentJson, released);
       if (code === 1) {
-        if (next.visibility === 'public') await this.publish(next, nextJson);
+        if (next.visibility === 'public') await this.catalog.publish(next, nextJson);
         return next;
       }
       // Refused on a name: nothing changed, so it is public again exactly as it was.
-      if (goesPrivate && code === StateScriptCode.NameTaken) await this.publish(current, currentJson);
+      if (goesPrivate && code === StateScriptCode.NameTaken) await this.catalog.publish(current, currentJson);
       if (code !== StateScriptCode.Changed) throw this.scriptError(code, detail, next);
     }
     throw fromScriptCode(StateScriptCode.Changed, undefined, { personalityId: id, userId: ownerId });
@@ -371,7 +347,7 @@ export class PersonalityRepository {
       encodedOwner === null
         ? null
         : await this.redis.hget(buildPersonalitiesKey(this.options.prefix, encodedOwner), id);
-    const personality = parsePersonality(json);
+    const personality = tryParseStoredPersonality(json);
     if (!personality || json === null)
       throw fromScriptCode(StateScriptCode.NotFound, undefined, { personalityId: id });
     if (personality.ownerId !== ownerId) {
@@ -397,61 +373,17 @@ export class PersonalityRepository {
         buildPersonalitiesKey(prefix, personality.ownerId),
         buildPersonalityNamesKey(prefix, personality.ownerId),
       ],
-      [personality.id, expectedJson, json, released.length, ...released, ...personalityKeys(personality)],
-    );
-  }
-
-  /** Puts a public personality in the catalog, then makes sure the owner's record did not change meanwhile. */
-  private async publish(personality: Personality, json: string): Promise<void> {
-    await this.upsertCatalogEntry(personality, json);
-    const now = await this.redis.hget(
-      buildPersonalitiesKey(this.options.prefix, personality.ownerId),
-      personality.id,
-    );
-    if (now !== json) await this.syncCatalogEntry(personality.id, personality.ownerId);
-  }
-
-  private async unpublish(id: string): Promise<void> {
-    const { prefix } = this.options;
-    await runStateScript<number>(
-      this.redis,
-      StateScript.removeCatalogEntry,
       [
-        buildCatalogNamesKey(prefix),
-        buildCatalogEntriesKey(prefix),
-        buildCatalogEntryNamesKey(prefix),
-        buildCatalogListingKey(prefix),
+        personality.id,
+        expectedJson,
+        json,
+        // Only a create (nothing expected) adds to the owner's count.
+        expectedJson === '' ? this.options.maxPerOwner : 0,
+        released.length,
+        ...released,
+        ...listPersonalityNameKeys(personality),
       ],
-      [id],
     );
-  }
-
-  private async upsertCatalogEntry(personality: Personality, json: string): Promise<void> {
-    const { prefix } = this.options;
-    await runStateScript<number>(
-      this.redis,
-      StateScript.upsertCatalogEntry,
-      [
-        buildCatalogNamesKey(prefix),
-        buildCatalogEntriesKey(prefix),
-        buildCatalogEntryNamesKey(prefix),
-        buildCatalogListingKey(prefix),
-      ],
-      [personality.id, json, personality.createdAt, personalityKeys(personality).join('\n')],
-    );
-  }
-
-  /** Makes the catalog entry match the owner's current record (public → copied, private or gone → removed). */
-  private async syncCatalogEntry(id: string, ownerId: string): Promise<void> {
-    const key = buildPersonalitiesKey(this.options.prefix, ownerId);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const json = await this.redis.hget(key, id);
-      const personality = parsePersonality(json);
-      if (personality?.visibility === 'public' && json !== null)
-        await this.upsertCatalogEntry(personality, json);
-      else await this.unpublish(id);
-      if ((await this.redis.hget(key, id)) === json) return;
-    }
   }
 
   /** Schema-checks a personality and its names; user-facing errors for what a user can fix. */
@@ -476,7 +408,7 @@ export class PersonalityRepository {
         throw this.invalid(StateMessages.invalidName());
       }
     }
-    const keys = personalityKeys(candidate);
+    const keys = listPersonalityNameKeys(candidate);
     const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
     if (repeated !== undefined)
       throw this.invalid(StateMessages.nameRepeated(displayNameFor(candidate, repeated)));
@@ -501,13 +433,9 @@ export class PersonalityRepository {
       personalityId: personality.id,
       userId: personality.ownerId,
       displayName: (key) => displayNameFor(personality, key),
+      maxPerOwner: this.options.maxPerOwner,
     });
   }
-}
-
-/** The normalized name and aliases of a personality: what must be unique per owner. */
-function personalityKeys(personality: Pick<Personality, 'name' | 'aliases'>): string[] {
-  return [personality.name, ...personality.aliases].map(normalizePersonalityName);
 }
 
 /** How the user wrote the name or alias whose normalized form is `key`. */
@@ -515,15 +443,4 @@ function displayNameFor(personality: Pick<Personality, 'name' | 'aliases'>, key:
   return (
     [personality.name, ...personality.aliases].find((name) => normalizePersonalityName(name) === key) ?? key
   );
-}
-
-/** A stored personality, or null when absent or unreadable (an unreadable record answers as absent). */
-function parsePersonality(json: string | null | undefined): Personality | null {
-  if (json === null || json === undefined) return null;
-  try {
-    const parsed = PersonalitySchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
 }

@@ -35,3 +35,27 @@ export type PersonalityDraft = Omit<Personality, 'id' | 'createdAt' | 'aliases'>
 export function normalizePersonalityName(name: string): string {
   return name.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
 }
+
+/** The normalized name and aliases of a personality: what must be unique per owner. */
+export function listPersonalityNameKeys(personality: Pick<Personality, 'name' | 'aliases'>): string[] {
+  return [personality.name, ...personality.aliases].map(normalizePersonalityName);
+}
+
+/** A stored personality, or null when absent or unreadable (an unreadable record answers as absent). */
+export function tryParseStoredPersonality(json: string | null | undefined): Personality | null {
+  if (json === null || json === undefined) return null;
+  try {
+    const parsed = PersonalitySchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `userId` may talk to the personality: anyone to a public one, only its owner to a private one. */
+export function isPersonalityUsableBy(
+  personality: Pick<Personality, 'ownerId' | 'visibility'>,
+  userId: string,
+): boolean {
+  return personality.visibility === 'public' || personality.ownerId === userId;
+}

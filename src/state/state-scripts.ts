@@ -50,6 +50,8 @@ export enum StateScriptCode {
   NotFound = -3,
   /** The record changed between read and write (the caller re-reads and retries). */
   Changed = -4,
+  /** The owner already has as many personalities as they may (create only). */
+  OwnerFull = -5,
 }
 
 /** What the caller knows about a failed script call, to word the error. */
@@ -58,6 +60,8 @@ export interface ScriptErrorContext {
   readonly userId?: string;
   /** Maps a normalized name back to how the user wrote it. */
   readonly displayName?: (normalized: string) => string;
+  /** The most personalities one owner may have, for {@link StateScriptCode.OwnerFull}. */
+  readonly maxPerOwner?: number;
 }
 
 /** The one place a negative script code becomes an error. */
@@ -74,6 +78,12 @@ export function fromScriptCode(
     }
     case StateScriptCode.NotFound:
       return new UserFacingError(ChorusErrorCode.NotFound, StateMessages.notFound(), ids);
+    case StateScriptCode.OwnerFull:
+      return new UserFacingError(
+        ChorusErrorCode.Conflict,
+        StateMessages.tooManyPersonalities(context.maxPerOwner ?? 0),
+        ids,
+      );
     case StateScriptCode.IdTaken:
       return new ChorusError(ChorusErrorCode.Internal, 'no free personality id after several attempts', ids);
     case StateScriptCode.Changed:

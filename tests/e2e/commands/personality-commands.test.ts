@@ -123,6 +123,31 @@ describe('/personality', () => {
       });
     });
 
+    describe('when the caller already owns MAX_PERSONALITIES_PER_USER personalities', () => {
+      it('refuses another privately, naming the cap, and saves nothing', async () => {
+        const user = harness.addUser('collector');
+        const cap = harness.config.limits.maxPersonalitiesPerUser;
+        for (let index = 0; index < cap; index += 1) {
+          await personalities.create({
+            ownerId: user,
+            name: `Owned ${index}`,
+            visibility: 'private',
+            systemPrompt: 'p',
+            avatarUrl: null,
+            provider: 'default',
+            model: 'stub-model',
+            temperature: null,
+          });
+        }
+        const response = await create(user, { name: 'One too many', prompt: 'p' });
+        expect(isEphemeral(response)).toBe(true);
+        expect(response.content).toBe(
+          `You already own ${cap} personalities, the most one person can have. Delete one with /personality remove to make room.`,
+        );
+        expect(await personalities.countByOwner(user)).toBe(cap);
+      });
+    });
+
     describe('when the same command is submitted twice at once', () => {
       it('creates one personality', async () => {
         const user = harness.addUser('double');

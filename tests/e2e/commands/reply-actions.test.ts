@@ -20,7 +20,9 @@ describe('reply actions', () => {
   let webhooks: WebhookManager;
   let conversations: ConversationRepository;
   let messageIndex: MessageIndexRepository;
+  let personalities: PersonalityRepository;
   let alice: Personality;
+  let creator: string;
   let asker: string;
   let stranger: string;
   let moderator: string;
@@ -32,12 +34,14 @@ describe('reply actions', () => {
     const { redis, prefix } = harness;
     conversations = new ConversationRepository(redis, { prefix, ...harness.config.conversation });
     messageIndex = new MessageIndexRepository(redis, { prefix });
+    creator = harness.addUser('creator');
     asker = harness.addUser('asker');
     stranger = harness.addUser('stranger');
     moderator = harness.addUser('moderator', PermissionFlagsBits.ManageMessages);
     channel = harness.channel('replies');
-    alice = await new PersonalityRepository(redis, { prefix }).create({
-      ownerId: stranger,
+    personalities = new PersonalityRepository(redis, { prefix });
+    alice = await personalities.create({
+      ownerId: creator,
       name: 'Alice',
       aliases: ['Ally'],
       visibility: 'public',
@@ -61,20 +65,20 @@ describe('reply actions', () => {
     answeredId: string,
     content: string,
     userId = asker,
-    { legacyIndex = false } = {},
+    { legacyIndex = false, personality = alice } = {},
   ): Promise<string> {
     const posted = await webhooks.postAsPersona(
       { channelId: channel, parentChannelId: null, guildId: harness.guildId },
-      { username: alice.name, avatarUrl: null, content },
+      { username: personality.name, avatarUrl: null, content },
     );
     await messageIndex.indexPosted({
       messageIds: [posted.messageId],
-      personalityId: alice.id,
+      personalityId: personality.id,
       userId,
       channelId: channel,
       ...(legacyIndex ? {} : { sourceMessageId: answeredId }),
     });
-    await conversations.appendTurns(userId, channel, alice.id, [
+    await conversations.appendTurns(userId, channel, personality.id, [
       { role: 'user', content: `asker: ${content}?`, messageId: answeredId, at: Date.now() },
       { role: 'assistant', content, messageId: answeredId, at: Date.now() },
     ]);
@@ -87,16 +91,34 @@ describe('reply actions', () => {
   const exists = (messageId: string) =>
     harness.sandbox.transcript(channel).some((message) => message.id === messageId);
 
-  describe('when someone else uses them', () => {
-    it.each(['Delete reply', 'Regenerate'])('%s is refused privately', async (name) => {
+  describe('when a stranger deletes a reply', () => {
+    it('is refused privately and the reply stays', async () => {
       const question = harness.sandbox.userSays(asker, channel, '@Alice are you there');
       const reply = await postReply(question.id, 'I am here.');
-      const response = await runMessageCommand(stranger, name, reply).waitForResponse();
+      const response = await runMessageCommand(stranger, 'Delete reply', reply).waitForResponse();
       expect(isEphemeral(response)).toBe(true);
       expect(response.content).toBe(
-        'Permission: only the person this reply answered, or someone with Manage Messages in this channel, can do that.',
+        'Permission: only the person this reply answered, the personality’s owner, or someone with Manage Messages in this channel, can delete it.',
       );
       expect(exists(reply)).toBe(true);
+    });
+  });
+
+  describe('when anyone but the person it answered regenerates a reply', () => {
+    it.each([
+      ['a stranger', () => stranger],
+      ['a member with Manage Messages', () => moderator],
+      ['the personality’s owner', () => creator],
+    ])('refuses %s privately and admits no job', async (_, caller) => {
+      const question = harness.sandbox.userSays(asker, channel, '@Alice spend my key');
+      const reply = await postReply(question.id, 'Spent.');
+      const handle = runMessageCommand(caller(), 'Regenerate', reply);
+      const response = await handle.waitForResponse();
+      expect(isEphemeral(response)).toBe(true);
+      expect(response.content).toBe(
+        'Permission: only the person this reply answered can regenerate it (the new answer uses their API key and counts against their limits).',
+      );
+      expect(await harness.admission.queue.getJob(buildReplyJobId(handle.id, alice.id))).toBeUndefined();
     });
   });
 
@@ -150,6 +172,16 @@ describe('reply actions', () => {
       expect(done.content).toBe('Deleted.');
       expect(exists(reply)).toBe(false);
     });
+
+    it('lets the personality’s owner delete its reply to someone else', async () => {
+      const question = harness.sandbox.userSays(asker, channel, '@Alice say something odd');
+      const reply = await postReply(question.id, 'Something odd.');
+      const handle = runMessageCommand(creator, 'Delete reply', reply);
+      const done = await handle.waitForResponse((response) => response.kind === 'edit', 10_000);
+      expect(done.content).toBe('Deleted.');
+      expect(exists(reply)).toBe(false);
+      expect(exists(question.id)).toBe(true);
+    });
   });
 
   describe('Regenerate', () => {
@@ -174,7 +206,7 @@ describe('reply actions', () => {
 
       // The regenerated answer is remembered under the regeneration's id, as the worker records it.
       const second = await postReply(handle.id, 'A different story.');
-      const again = runMessageCommand(moderator, 'Regenerate', second);
+      const again = runMessageCommand(asker, 'Regenerate', second);
       expect((await again.waitForResponse((response) => response.kind === 'edit')).content).toBe(
         'Asking **Alice** again…',
       );
@@ -205,6 +237,38 @@ describe('reply actions', () => {
       const handle = runMessageCommand(asker, 'Regenerate', reply);
       const answer = await handle.waitForResponse((response) => response.kind === 'edit');
       expect(answer.content).toContain('I can’t find the message this reply answered');
+    });
+
+    it('refuses when the personality has gone private, for anyone but its owner', async () => {
+      const secret = await personalities.create({
+        ownerId: creator,
+        name: 'Secret',
+        visibility: 'public',
+        systemPrompt: 'p',
+        avatarUrl: null,
+        provider: 'default',
+        model: 'stub-model',
+        temperature: null,
+      });
+      const question = harness.sandbox.userSays(asker, channel, '@Secret hello');
+      const reply = await postReply(question.id, 'Hello from Secret.', asker, { personality: secret });
+      await personalities.update(secret.id, creator, { visibility: 'private' });
+      const handle = runMessageCommand(asker, 'Regenerate', reply);
+      const answer = await handle.waitForResponse((response) => response.kind === 'edit');
+      expect(isEphemeral(answer)).toBe(true);
+      expect(answer.content).toBe(
+        'The personality that wrote this reply is private now: only its owner can talk to it.',
+      );
+      expect(await harness.admission.queue.getJob(buildReplyJobId(handle.id, secret.id))).toBeUndefined();
+
+      const ownQuestion = harness.sandbox.userSays(creator, channel, '@Secret hello, it is me');
+      const ownReply = await postReply(ownQuestion.id, 'Hello, owner.', creator, { personality: secret });
+      const own = runMessageCommand(creator, 'Regenerate', ownReply);
+      expect((await own.waitForResponse((response) => response.kind === 'edit')).content).toBe(
+        'Asking **Secret** again…',
+      );
+      const job = await harness.admission.queue.getJob(buildReplyJobId(own.id, secret.id));
+      expect(job?.data).toMatchObject({ authorId: creator, personalityId: secret.id });
     });
 
     it('says when the original message was deleted', async () => {

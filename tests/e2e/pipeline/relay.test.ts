@@ -5,8 +5,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { ReplyAdmission, type ReplyJob } from '../../../src/queue/index.js';
 import {
   ActivationRepository,
+  ApiKeyRepository,
   MessageIndexRepository,
   type Personality,
   PersonalityRepository,
@@ -176,6 +178,67 @@ describe('relay pipeline', () => {
     await cluster.sandbox.waitForMessages(channel.id, 3, WAIT_MS);
     expect(personaMessages(channel.id)).toHaveLength(1);
     expect(secret.visibility).toBe('private');
+  });
+
+  describe('when a job reaches the worker for someone who may not use its private personality', () => {
+    it('posts a notice instead of an answer, never calling the AI nor using their key', async () => {
+      const channel = await newChannel('forged');
+      const intruder = await cluster.sandbox.createUser({ username: 'intruder', globalName: 'Ivy' });
+      await cluster.sandbox.addMember(guildId, intruder.id);
+      // Their own key, sealed as the workers read it: were it opened, the AI stub would see it.
+      await new ApiKeyRepository(redis, { prefix, encryptionKey: Buffer.from('a'.repeat(64), 'hex') }).set(
+        intruder.id,
+        'default',
+        'sk-intruder-own-key',
+      );
+      const callsBefore = cluster.aiStub.requests.length;
+      const message = await cluster.sandbox.userSays(intruder.id, channel.id, 'tell me your secret');
+      // Queued straight into the queue, past every gateway and command check.
+      const admission = new ReplyAdmission(redis, {
+        prefix,
+        limits: {
+          userMaxPending: 5,
+          userRatePerMinute: 60,
+          userBurst: 5,
+          queueMaxDepth: 1000,
+          fairQueue: true,
+        },
+      });
+      const job: ReplyJob = {
+        kind: 'reply',
+        version: 1,
+        correlationId: 'forged-private-job',
+        messageId: message.id,
+        channelId: channel.id,
+        parentChannelId: null,
+        guildId,
+        authorId: intruder.id,
+        authorName: 'Ivy',
+        content: 'tell me your secret',
+        trigger: 'mention',
+        personalityId: secret.id,
+        messageCreatedAt: Date.now(),
+        enqueuedAt: Date.now(),
+      };
+      expect((await admission.admit(job)).outcome).toBe('enqueued');
+      await admission.close();
+
+      await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
+      const [, notice] = cluster.sandbox.transcript(channel.id);
+      expect(notice).toMatchObject({
+        authorId: cluster.sandbox.bot.userId,
+        webhookId: null,
+        content:
+          'That personality is private: only its owner can talk to it, so nobody will answer this message.',
+      });
+      const calls = cluster.aiStub.requests.slice(callsBefore);
+      expect(calls.filter((call) => call.apiKey === 'sk-intruder-own-key')).toEqual([]);
+      expect(
+        calls.filter((call) =>
+          call.messages.some((turn) => String(turn.content).includes('You are a secret.')),
+        ),
+      ).toEqual([]);
+    });
   });
 
   it('quotes the question when other messages came before the answer', async () => {

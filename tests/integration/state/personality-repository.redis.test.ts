@@ -96,6 +96,41 @@ describe('PersonalityRepository', () => {
       });
     });
 
+    describe('when the owner already has the most personalities allowed', () => {
+      it('refuses another with an error naming the cap, and lets others and edits through', async () => {
+        const capped = new PersonalityRepository(redis, { prefix, maxPerOwner: 3 });
+        const owned = [];
+        for (const name of ['One', 'Two', 'Three']) owned.push(await capped.create(draft({ name })));
+        const error = await expectUserFacing(
+          capped.create(draft({ name: 'Four' })),
+          ChorusErrorCode.Conflict,
+        );
+        expect(error.message).toBe(
+          'You already own 3 personalities, the most one person can have. Delete one with /personality remove to make room.',
+        );
+        expect(await capped.countByOwner(ALICE_OWNER)).toBe(3);
+        await expect(capped.update(owned[0]!.id, ALICE_OWNER, { name: 'Uno' })).resolves.toMatchObject({
+          name: 'Uno',
+        });
+        await expect(capped.create(draft({ ownerId: BOB_OWNER, name: 'Four' }))).resolves.toMatchObject({
+          name: 'Four',
+        });
+        await capped.remove(owned[1]!.id, ALICE_OWNER);
+        await expect(capped.create(draft({ name: 'Four' }))).resolves.toMatchObject({ name: 'Four' });
+      });
+
+      it('never lets concurrent creates pass the cap together', async () => {
+        const capped = new PersonalityRepository(redis, { prefix, maxPerOwner: 5 });
+        await capped.create(draft({ name: 'First' }));
+        const results = await Promise.allSettled(
+          Array.from({ length: 12 }, (_, index) => capped.create(draft({ name: `Racer ${index}` }))),
+        );
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(4);
+        expect(await capped.countByOwner(ALICE_OWNER)).toBe(5);
+        expect((await capped.listByOwner(ALICE_OWNER)).length).toBe(5);
+      });
+    });
+
     it('creates exactly one of many concurrent creates with one name', async () => {
       const results = await Promise.allSettled(
         Array.from({ length: 8 }, (_, index) =>

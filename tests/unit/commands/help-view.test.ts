@@ -7,6 +7,7 @@ describe('buildHelpEmbed', () => {
       const embed = buildHelpEmbed({
         limits: {
           maxPersonalitiesPerMessage: 3,
+          maxPersonalitiesPerUser: 50,
           userMaxPending: 5,
           userRatePerMinute: 6,
           userBurst: 3,

@@ -10,6 +10,15 @@ describe('fromScriptCode', () => {
     expect(error.message).toContain('"ALICE"');
   });
 
+  it('turns a full owner into a user-facing conflict naming the cap', () => {
+    const error = fromScriptCode(StateScriptCode.OwnerFull, undefined, { maxPerOwner: 50, userId: 'u' });
+    expect(error).toBeInstanceOf(UserFacingError);
+    expect(error.code).toBe(ChorusErrorCode.Conflict);
+    expect(error.message).toBe(
+      'You already own 50 personalities, the most one person can have. Delete one with /personality remove to make room.',
+    );
+  });
+
   it.each([
     [StateScriptCode.NotFound, ChorusErrorCode.NotFound, true],
     [StateScriptCode.IdTaken, ChorusErrorCode.Internal, false],
