@@ -4,11 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REST } from '@discordjs/rest';
 import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord-api-types/v10';
 import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
+import { createBotRest } from '../src/discord-rest/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, type Logger, runWithCorrelation } from '../src/log/index.js';
 import { type ChorusMetrics, createMetrics } from '../src/metrics/index.js';
@@ -54,7 +54,15 @@ async function main(): Promise<void> {
     connectionName: `${workerId}:cancel`,
   });
 
-  const rest = new REST({ api: config.discord.apiUrl }).setToken(config.discord.token);
+  // Bot-token requests (typing, DM replies, notices, message look-ups) share the bot's global limit fleet-wide.
+  const rest = createBotRest({
+    redis,
+    prefix,
+    apiUrl: config.discord.apiUrl,
+    token: config.discord.token,
+    ratePerSecond: config.discord.botRatePerSecond,
+    logger,
+  });
   const applicationId =
     config.discord.applicationId ?? ((await rest.get(Routes.currentApplication())) as APIApplication).id;
 
