@@ -10,7 +10,7 @@ import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { createBotRest } from '../src/discord-rest/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
-import { createLogger, type Logger, runWithCorrelation } from '../src/log/index.js';
+import { createLogger, exitWithFatalError, type Logger, runWithCorrelation } from '../src/log/index.js';
 import { type ChorusMetrics, createMetrics } from '../src/metrics/index.js';
 import {
   buildBullPrefix,
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
   const logger = createLogger({ level: config.log.level, service: 'worker' }).child({ workerId });
   const prefix = config.redis.prefix;
-  const redisSettings = { url: config.redis.url, cluster: config.redis.cluster };
+  const redisSettings = { url: config.redis.url, cluster: config.redis.cluster, logger };
   const redis = createRedis({ ...redisSettings, role: 'commands', connectionName: `${workerId}:commands` });
   const bullConnection = createRedis({
     ...redisSettings,
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       });
     },
   });
-  const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
+  const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits });
   // Every worker sweeps; a sweep is idempotent, so several replicas only make aging more punctual.
   const aging = new PriorityAging(redis, admission.queue, {
     onError: (error) => logger.warn({ err: error }, 'priority aging sweep failed'),
@@ -291,7 +291,4 @@ function installShutdown(logger: Logger, graceMs: number, steps: ShutdownSteps):
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  console.error('worker failed to start:', error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitWithFatalError('worker', 'worker failed to start', error));

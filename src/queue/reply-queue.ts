@@ -1,6 +1,8 @@
 import { Queue } from 'bullmq';
+import type { Logger } from '../log/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { buildBullPrefix, QUEUE_NAME } from './keys.js';
+import { logQueueErrors } from './queue-errors.js';
 import type { ReplyJob } from './reply-job.js';
 
 /** Options for {@link createReplyQueue}. */
@@ -15,6 +17,8 @@ export interface ReplyQueueOptions {
   keepCompletedSeconds: number;
   /** How long a failed job is kept for inspection, in seconds. @defaultValue 86400 */
   keepFailedSeconds: number;
+  /** Where the queue's `error` events are logged. */
+  logger: Logger;
 }
 
 export const DefaultReplyQueueOptions = {
@@ -22,7 +26,7 @@ export const DefaultReplyQueueOptions = {
   backoffMs: 2000,
   keepCompletedSeconds: 3600,
   keepFailedSeconds: 86_400,
-} as const satisfies Omit<Required<ReplyQueueOptions>, 'prefix'>;
+} as const satisfies Omit<Required<ReplyQueueOptions>, 'prefix' | 'logger'>;
 
 /** The BullMQ name of a reply job (one kind of job in the queue). */
 export const REPLY_JOB_NAME = 'reply';
@@ -32,14 +36,15 @@ export type ReplyQueue = Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>;
 
 /**
  * Opens the reply queue on `connection` (a `bullmq-producer` or `commands` client; BullMQ does not close a
- * client it was given). Every job carries an explicit priority ≥ 1: see docs/fair-queue.md.
+ * client it was given). Every job carries an explicit priority ≥ 1: see docs/fair-queue.md. Its `error` events
+ * are logged.
  */
 export function createReplyQueue(
   connection: RedisClient,
-  options: Pick<ReplyQueueOptions, 'prefix'> & Partial<ReplyQueueOptions>,
+  options: Pick<ReplyQueueOptions, 'prefix' | 'logger'> & Partial<ReplyQueueOptions>,
 ): ReplyQueue {
   const settings = { ...DefaultReplyQueueOptions, ...options };
-  return new Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>(QUEUE_NAME, {
+  const queue = new Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>(QUEUE_NAME, {
     connection,
     prefix: buildBullPrefix(settings.prefix),
     defaultJobOptions: {
@@ -49,4 +54,6 @@ export function createReplyQueue(
       removeOnFail: { age: settings.keepFailedSeconds },
     },
   });
+  logQueueErrors(queue, settings.logger);
+  return queue;
 }
