@@ -4,13 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REST } from '@discordjs/rest';
 import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord-api-types/v10';
 import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
+import { createBotRest } from '../src/discord-rest/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
-import { createLogger, type Logger, runWithCorrelation } from '../src/log/index.js';
+import { createLogger, exitWithFatalError, type Logger, runWithCorrelation } from '../src/log/index.js';
 import { type ChorusMetrics, createMetrics } from '../src/metrics/index.js';
 import {
   buildBullPrefix,
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
   const logger = createLogger({ level: config.log.level, service: 'worker' }).child({ workerId });
   const prefix = config.redis.prefix;
-  const redisSettings = { url: config.redis.url, cluster: config.redis.cluster };
+  const redisSettings = { url: config.redis.url, cluster: config.redis.cluster, logger };
   const redis = createRedis({ ...redisSettings, role: 'commands', connectionName: `${workerId}:commands` });
   const bullConnection = createRedis({
     ...redisSettings,
@@ -54,7 +54,15 @@ async function main(): Promise<void> {
     connectionName: `${workerId}:cancel`,
   });
 
-  const rest = new REST({ api: config.discord.apiUrl }).setToken(config.discord.token);
+  // Bot-token requests (typing, DM replies, notices, message look-ups) share the bot's global limit fleet-wide.
+  const rest = createBotRest({
+    redis,
+    prefix,
+    apiUrl: config.discord.apiUrl,
+    token: config.discord.token,
+    ratePerSecond: config.discord.botRatePerSecond,
+    logger,
+  });
   const applicationId =
     config.discord.applicationId ?? ((await rest.get(Routes.currentApplication())) as APIApplication).id;
 
@@ -94,7 +102,7 @@ async function main(): Promise<void> {
       });
     },
   });
-  const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
+  const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits });
   // Every worker sweeps; a sweep is idempotent, so several replicas only make aging more punctual.
   const aging = new PriorityAging(redis, admission.queue, {
     onError: (error) => logger.warn({ err: error }, 'priority aging sweep failed'),
@@ -289,7 +297,4 @@ function installShutdown(logger: Logger, graceMs: number, steps: ShutdownSteps):
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  console.error('worker failed to start:', error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitWithFatalError('worker', 'worker failed to start', error));

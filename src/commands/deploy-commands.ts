@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { REST } from '@discordjs/rest';
 import { type APIApplication, type RESTPutAPIApplicationCommandsResult, Routes } from 'discord.js';
 import { loadConfigOrExit } from '../config/index.js';
-import { createLogger } from '../log/index.js';
+import { createLogger, exitWithFatalError } from '../log/index.js';
 import { buildCommandDefinitions } from './definitions.js';
 
 /** Where {@link deployCommands} registers. */
@@ -50,8 +50,5 @@ async function main(): Promise<void> {
 // Run only as the entry point, so tests can import deployCommands without registering anything.
 const entry = process.argv[1];
 if (entry !== undefined && pathToFileURL(resolve(entry)).href === import.meta.url) {
-  main().catch((error: unknown) => {
-    console.error('deploying commands failed:', error);
-    process.exit(1);
-  });
+  main().catch((error: unknown) => exitWithFatalError('deploy-commands', 'deploying commands failed', error));
 }

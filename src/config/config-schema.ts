@@ -33,6 +33,7 @@ export const EnvSchema = z.object({
   DISCORD_APPLICATION_ID: snowflake.optional().or(z.literal('').transform(() => undefined)),
   DISCORD_API_URL: httpUrl.default(DEFAULT_DISCORD_API_URL),
   DISCORD_GUILD_ID: snowflake.optional().or(z.literal('').transform(() => undefined)),
+  DISCORD_BOT_RATE_PER_SECOND: integer(1, 100_000).default(50),
 
   REDIS_URL: z
     .string()

@@ -19,6 +19,8 @@ export interface Config {
     readonly applicationId: string | undefined;
     readonly apiUrl: string;
     readonly guildId: string | undefined;
+    /** Bot-token requests per second, fleet-wide (the bot's global rate limit). */
+    readonly botRatePerSecond: number;
     readonly shardCount: number | undefined;
     readonly shardIds: readonly number[] | undefined;
   };
@@ -113,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       applicationId: data.DISCORD_APPLICATION_ID,
       apiUrl: data.DISCORD_API_URL.replace(/\/+$/, ''),
       guildId: data.DISCORD_GUILD_ID,
+      botRatePerSecond: data.DISCORD_BOT_RATE_PER_SECOND,
       shardCount: data.SHARD_COUNT,
       shardIds,
     },

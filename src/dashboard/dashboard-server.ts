@@ -57,8 +57,8 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const settings = { ...DefaultDashboardServerOptions, ...options };
   const log = settings.logger.child({ module: 'dashboard' });
   const queues = [
-    createReplyQueue(settings.connection, { prefix: settings.prefix }),
-    createTaskQueue(settings.connection, { prefix: settings.prefix }),
+    createReplyQueue(settings.connection, { prefix: settings.prefix, logger: settings.logger }),
+    createTaskQueue(settings.connection, { prefix: settings.prefix, logger: settings.logger }),
   ];
   const adapterOptions = { readOnlyMode: settings.readOnly, allowRetries: !settings.readOnly };
 

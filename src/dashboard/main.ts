@@ -5,7 +5,7 @@
  * private network (or behind an authenticating proxy), never to the internet.
  */
 import { loadConfigOrExit } from '../config/index.js';
-import { createLogger } from '../log/index.js';
+import { createLogger, exitWithFatalError } from '../log/index.js';
 import { createRedis } from '../redis/index.js';
 import { startDashboardServer } from './dashboard-server.js';
 
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     cluster: config.redis.cluster,
     role: 'commands',
     connectionName: `dashboard-${process.pid}`,
+    logger,
   });
   const dashboard = await startDashboardServer({
     connection: redis,
@@ -39,7 +40,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  console.error('dashboard failed to start:', error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitWithFatalError('dashboard', 'dashboard failed to start', error));

@@ -5,7 +5,7 @@
 import { createCommandHandler } from '../commands/index.js';
 import { loadConfigOrExit } from '../config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
-import { createLogger, newCorrelationId } from '../log/index.js';
+import { createLogger, exitWithFatalError, newCorrelationId } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { ReplyAdmission } from '../queue/index.js';
 import { createRedis } from '../redis/index.js';
@@ -31,13 +31,14 @@ async function main(): Promise<void> {
     cluster: config.redis.cluster,
     role: 'commands',
     connectionName: `gateway-${process.pid}`,
+    logger,
   });
   const metrics = createMetrics({ service: 'gateway' });
 
   const personalities = new PersonalityRepository(redis, { prefix });
   const activations = new ActivationRepository(redis, { prefix });
-  const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
-  const tasks = createTaskQueue(redis, { prefix });
+  const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits });
+  const tasks = createTaskQueue(redis, { prefix, logger });
   const router = new MessageRouter(
     {
       personalities,
@@ -107,7 +108,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  console.error('gateway failed to start:', error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitWithFatalError('gateway', 'gateway failed to start', error));

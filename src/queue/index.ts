@@ -15,6 +15,7 @@ export {
 } from './keys.js';
 export { buildLimitNotice } from './messages.js';
 export { DefaultPriorityAgingOptions, PriorityAging, type PriorityAgingOptions } from './priority-aging.js';
+export { type BullErrorSource, logQueueErrors } from './queue-errors.js';
 export {
   type AdmissionLimits,
   type AdmissionResult,

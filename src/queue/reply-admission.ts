@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js';
+import type { Logger } from '../log/index.js';
 import type { RedisBatch, RedisClient } from '../redis/index.js';
 import {
   buildAdmittedKey,
@@ -53,6 +54,8 @@ export interface ReplyAdmissionOptions {
   limits: AdmissionLimits;
   /** The queue to add to; when null one is opened on the same client and closed by {@link ReplyAdmission.close}. @defaultValue null */
   queue: ReplyQueue | null;
+  /** Where the queue it opens logs its errors. */
+  logger: Logger;
   /** Lease of a pending job, in ms. @defaultValue {@link DEFAULT_LEASE_MS} */
   leaseMs: number;
   /** How long a job id is remembered so a repeated admission is a duplicate, in ms. @defaultValue 600000 */
@@ -75,7 +78,7 @@ export const DefaultReplyAdmissionOptions = {
   pendingRetryAfterMs: 20_000,
   queueFullRetryAfterMs: 60_000,
   now: Date.now,
-} as const satisfies Omit<Required<ReplyAdmissionOptions>, 'prefix' | 'limits'>;
+} as const satisfies Omit<Required<ReplyAdmissionOptions>, 'prefix' | 'limits' | 'logger'>;
 
 type AdmitReply = [code: number, value: number, notify?: number];
 
@@ -96,11 +99,13 @@ export class ReplyAdmission {
 
   constructor(
     private readonly redis: RedisClient,
-    options: Pick<ReplyAdmissionOptions, 'prefix' | 'limits'> & Partial<ReplyAdmissionOptions>,
+    options: Pick<ReplyAdmissionOptions, 'prefix' | 'limits' | 'logger'> & Partial<ReplyAdmissionOptions>,
   ) {
     this.options = { ...DefaultReplyAdmissionOptions, ...options };
     this.ownsQueue = this.options.queue === null;
-    this.queue = this.options.queue ?? createReplyQueue(redis, { prefix: this.options.prefix });
+    this.queue =
+      this.options.queue ??
+      createReplyQueue(redis, { prefix: this.options.prefix, logger: this.options.logger });
     this.queuedKeys = QUEUED_STATES.map((state) => this.queue.toKey(state));
   }
 

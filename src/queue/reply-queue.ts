@@ -1,6 +1,8 @@
 import { ErrorCode, Queue } from 'bullmq';
+import type { Logger } from '../log/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { buildBullPrefix, QUEUE_NAME } from './keys.js';
+import { logQueueErrors } from './queue-errors.js';
 import type { ReplyJob } from './reply-job.js';
 
 /** Options for {@link createReplyQueue}. */
@@ -23,6 +25,8 @@ export interface ReplyQueueOptions {
   keepFailedSeconds: number;
   /** Most failed jobs kept, whatever their age. @defaultValue 5000 */
   keepFailedCount: number;
+  /** Where the queue's `error` events are logged. */
+  logger: Logger;
 }
 
 export const DefaultReplyQueueOptions = {
@@ -32,7 +36,7 @@ export const DefaultReplyQueueOptions = {
   keepCompletedCount: 1000,
   keepFailedSeconds: 86_400,
   keepFailedCount: 5000,
-} as const satisfies Omit<Required<ReplyQueueOptions>, 'prefix'>;
+} as const satisfies Omit<Required<ReplyQueueOptions>, 'prefix' | 'logger'>;
 
 /** The BullMQ name of a reply job (one kind of job in the queue). */
 export const REPLY_JOB_NAME = 'reply';
@@ -42,14 +46,15 @@ export type ReplyQueue = Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>;
 
 /**
  * Opens the reply queue on `connection` (a `bullmq-producer` or `commands` client; BullMQ does not close a
- * client it was given). Every job carries an explicit priority ≥ 1: see docs/fair-queue.md.
+ * client it was given). Every job carries an explicit priority ≥ 1: see docs/fair-queue.md. Its `error` events
+ * are logged.
  */
 export function createReplyQueue(
   connection: RedisClient,
-  options: Pick<ReplyQueueOptions, 'prefix'> & Partial<ReplyQueueOptions>,
+  options: Pick<ReplyQueueOptions, 'prefix' | 'logger'> & Partial<ReplyQueueOptions>,
 ): ReplyQueue {
   const settings = { ...DefaultReplyQueueOptions, ...options };
-  return new Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>(QUEUE_NAME, {
+  const queue = new Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>(QUEUE_NAME, {
     connection,
     prefix: buildBullPrefix(settings.prefix),
     defaultJobOptions: {
@@ -59,6 +64,8 @@ export function createReplyQueue(
       removeOnFail: { age: settings.keepFailedSeconds, count: settings.keepFailedCount },
     },
   });
+  logQueueErrors(queue, settings.logger);
+  return queue;
 }
 
 /**

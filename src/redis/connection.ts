@@ -1,4 +1,5 @@
 import { Cluster, type Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log/index.js';
 import { CoalescingRedis } from './coalescing-redis.js';
 
 /** A connection Chorus can talk to: one server or a cluster (keys are hash-tagged so both work). */
@@ -20,13 +21,28 @@ export interface RedisConnectionSettings {
   role: RedisRole;
   /** Name shown in `CLIENT LIST`, for operators. */
   connectionName: string;
+  /** Where the connection's errors are logged (ioredis prints unheard ones to stderr, unredacted). */
+  logger: Logger;
 }
 
 /**
  * The one Redis connection factory. Never sets ioredis `keyPrefix`: BullMQ rejects it, and our keys carry
- * `REDIS_PREFIX` through their own key builders.
+ * `REDIS_PREFIX` through their own key builders. Every client it returns logs its `error` events (one per failed
+ * reconnect while Redis is away, so at most one every few seconds).
  */
 export function createRedis(settings: RedisConnectionSettings): RedisClient {
+  const client = openRedis(settings);
+  const log = settings.logger.child({ module: 'redis', connectionName: settings.connectionName });
+  client.on('error', (error: unknown) => log.error({ err: error }, 'redis connection error'));
+  if (client instanceof Cluster) {
+    client.on('node error', (error: unknown, node: unknown) =>
+      log.error({ err: error, node }, 'redis cluster node error'),
+    );
+  }
+  return client;
+}
+
+function openRedis(settings: RedisConnectionSettings): RedisClient {
   const options: RedisOptions = {
     connectionName: settings.connectionName,
     // Reconnect forever with a capped backoff: a Redis restart must heal by itself.

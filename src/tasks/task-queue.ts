@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import { buildBullPrefix } from '../queue/index.js';
+import type { Logger } from '../log/index.js';
+import { buildBullPrefix, logQueueErrors } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { buildTaskJobId, type TaskJob, TaskJobSchema } from './task-job.js';
 
@@ -24,6 +25,8 @@ export interface TaskQueueOptions {
   keepFailedSeconds: number;
   /** Most failed tasks kept, whatever their age. @defaultValue 1000 */
   keepFailedCount: number;
+  /** Where the queue's `error` events are logged. */
+  logger: Logger;
 }
 
 export const DefaultTaskQueueOptions = {
@@ -31,18 +34,18 @@ export const DefaultTaskQueueOptions = {
   backoffMs: 1000,
   keepFailedSeconds: 3600,
   keepFailedCount: 1000,
-} as const satisfies Omit<Required<TaskQueueOptions>, 'prefix'>;
+} as const satisfies Omit<Required<TaskQueueOptions>, 'prefix' | 'logger'>;
 
 /**
  * Opens the task queue on `connection` (BullMQ does not close a client it was given). Completed tasks are
- * removed at once: nothing reads them, and their data holds an interaction token.
+ * removed at once: nothing reads them, and their data holds an interaction token. Its `error` events are logged.
  */
 export function createTaskQueue(
   connection: RedisClient,
-  options: Pick<TaskQueueOptions, 'prefix'> & Partial<TaskQueueOptions>,
+  options: Pick<TaskQueueOptions, 'prefix' | 'logger'> & Partial<TaskQueueOptions>,
 ): TaskQueue {
   const settings = { ...DefaultTaskQueueOptions, ...options };
-  return new Queue<TaskJob, unknown, TaskJob['kind']>(TASK_QUEUE_NAME, {
+  const queue = new Queue<TaskJob, unknown, TaskJob['kind']>(TASK_QUEUE_NAME, {
     connection,
     prefix: buildBullPrefix(settings.prefix),
     defaultJobOptions: {
@@ -52,6 +55,8 @@ export function createTaskQueue(
       removeOnFail: { age: settings.keepFailedSeconds, count: settings.keepFailedCount },
     },
   });
+  logQueueErrors(queue, settings.logger);
+  return queue;
 }
 
 /** Validates and enqueues a task, once per interaction (the job id comes from the interaction's id). */

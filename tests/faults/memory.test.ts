@@ -6,10 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { buildSnowflake } from '../../src/discord/index.js';
+import { createLogger } from '../../src/log/index.js';
 import { ReplyAdmission, type ReplyJob } from '../../src/queue/index.js';
 import { ConversationRepository, type ConversationTurn } from '../../src/state/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../support/redis.js';
 import { FaultScene } from './support/fault-scene.js';
+
+/** Where the queues the tests open log their errors. */
+const logger = createLogger({ level: 'silent', service: 'test' });
 
 const USERS = 10_000;
 const CAPS = { maxTurns: 4, maxChars: 1000, ttlSeconds: 3600 };
@@ -153,6 +157,7 @@ describe('memory', () => {
       const [worker] = scene.processes('worker');
       const admission = new ReplyAdmission(scene.redis, {
         prefix: scene.prefix,
+        logger,
         limits: {
           userMaxPending: 1000,
           userRatePerMinute: 1_000_000,

@@ -85,8 +85,8 @@ export class CommandHarness {
       { level: 'debug', service: 'test-gateway' },
       { write: (line: string) => logLines.push(line) },
     );
-    const admission = new ReplyAdmission(redis, { prefix, limits: config.limits });
-    const tasks = createTaskQueue(redis, { prefix });
+    const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits });
+    const tasks = createTaskQueue(redis, { prefix, logger });
     const guildId = sandbox.createGuild({ name: 'commands' }).id;
     const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
     await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });

@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { createLogger } from '../../../src/log/index.js';
 import { ReplyAdmission, type ReplyJob } from '../../../src/queue/index.js';
 import {
   ActivationRepository,
@@ -196,6 +197,7 @@ describe('relay pipeline', () => {
       // Queued straight into the queue, past every gateway and command check.
       const admission = new ReplyAdmission(redis, {
         prefix,
+        logger: createLogger({ level: 'silent', service: 'test' }),
         limits: {
           userMaxPending: 5,
           userRatePerMinute: 60,

@@ -8,9 +8,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChorusProcess, LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { shardForGuild } from '../../../src/discord/index.js';
+import { createLogger } from '../../../src/log/index.js';
 import { createReplyQueue } from '../../../src/queue/index.js';
 import { PersonalityRepository } from '../../../src/state/index.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+
+/** Where the queues the tests open log their errors. */
+const logger = createLogger({ level: 'silent', service: 'test' });
 
 const SHARD_COUNT = 2;
 const GUILDS_PER_SHARD = 3;
@@ -27,7 +31,7 @@ interface SentMessage {
 describe('sharded gateways', () => {
   const prefix = createTestPrefix();
   const redis = new Redis(TEST_REDIS_URL);
-  const queue = createReplyQueue(redis, { prefix });
+  const queue = createReplyQueue(redis, { prefix, logger });
   let cluster: LocalCluster;
   const gateways: ChorusProcess[] = [];
   const sent: SentMessage[] = [];

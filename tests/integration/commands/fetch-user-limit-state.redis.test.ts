@@ -5,8 +5,12 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchUserLimitState } from '../../../src/commands/fetch-user-limit-state.js';
+import { createLogger } from '../../../src/log/index.js';
 import { ReplyAdmission, type ReplyJob } from '../../../src/queue/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+
+/** Where the queues the tests open log their errors. */
+const logger = createLogger({ level: 'silent', service: 'test' });
 
 const limits = {
   userMaxPending: 3,
@@ -43,7 +47,7 @@ describe('fetchUserLimitState', () => {
 
   beforeAll(() => {
     redis = createTestRedis();
-    admission = new ReplyAdmission(redis, { prefix, limits, now: () => now });
+    admission = new ReplyAdmission(redis, { prefix, logger, limits, now: () => now });
   });
 
   afterAll(async () => {

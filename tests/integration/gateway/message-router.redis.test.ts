@@ -22,6 +22,9 @@ import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../s
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
 import { ROOMY_LIMITS } from '../queue/build-test-job.js';
 
+/** Where the queues the tests open log their errors. */
+const logger = createLogger({ level: 'silent', service: 'test' });
+
 const redis = createTestRedis();
 const OWNER = '100000000000000001';
 const AUTHOR = '100000000000000002';
@@ -73,7 +76,7 @@ afterAll(async () => {
 });
 
 function routerAdmission(limits: AdmissionLimits): ReplyAdmission {
-  return new ReplyAdmission(redis, { prefix, limits });
+  return new ReplyAdmission(redis, { prefix, logger, limits });
 }
 
 function buildRouter(): MessageRouter {

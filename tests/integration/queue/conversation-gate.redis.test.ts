@@ -5,6 +5,7 @@
  */
 import { type Job, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log/index.js';
 import {
   buildBullPrefix,
   buildReplyJobId,
@@ -20,6 +21,9 @@ import { RedisBatch } from '../../../src/redis/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { buildTestJob, ROOMY_LIMITS } from './build-test-job.js';
 
+/** Where the queues the tests open log their errors. */
+const logger = createLogger({ level: 'silent', service: 'test' });
+
 const redis = createTestRedis();
 
 let prefix: string;
@@ -29,7 +33,7 @@ const clock = () => now;
 
 beforeEach(() => {
   prefix = createTestPrefix();
-  queue = createReplyQueue(redis, { prefix });
+  queue = createReplyQueue(redis, { prefix, logger });
   now = Date.UTC(2025, 5, 1);
 });
 
@@ -46,6 +50,7 @@ function setup(): { admission: ReplyAdmission; gate: ConversationGate } {
   return {
     admission: new ReplyAdmission(redis, {
       prefix,
+      logger,
       limits: ROOMY_LIMITS,
       queue,
       now: clock,
@@ -90,12 +95,16 @@ describe('ConversationGate', () => {
     /** `next`, admitted behind a job whose gateway never ran Queue.add. */
     async function admitBehindLostJob() {
       const { admission, gate } = setup();
-      const stuckQueue = createReplyQueue(redis, { prefix });
+      const stuckQueue = createReplyQueue(redis, { prefix, logger });
       stuckQueue.add = () => new Promise(() => undefined);
       const lost = buildTestJob();
-      void new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue: stuckQueue, now: clock }).admit(
-        lost,
-      );
+      void new ReplyAdmission(redis, {
+        prefix,
+        logger,
+        limits: ROOMY_LIMITS,
+        queue: stuckQueue,
+        now: clock,
+      }).admit(lost);
       const next = buildTestJob();
       await admission.admit(next);
       // The lost admission's script runs concurrently; once both are pending, `next` sits behind it.

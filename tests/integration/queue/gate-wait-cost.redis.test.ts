@@ -6,6 +6,7 @@
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisMonitor } from '../../../bench/redis-monitor.js';
+import { createLogger } from '../../../src/log/index.js';
 import {
   buildBullPrefix,
   buildReplyJobId,
@@ -24,6 +25,8 @@ import {
 } from '../../support/redis.js';
 import { buildTestJob, ROOMY_LIMITS } from './build-test-job.js';
 
+const logger = createLogger({ level: 'silent', service: 'test' });
+
 const redis = createTestRedis();
 /** Each half of the wait the commands are counted over. */
 const HALF_WAIT_MS = 750;
@@ -33,7 +36,7 @@ let queue: ReplyQueue;
 
 beforeEach(() => {
   prefix = createTestPrefix();
-  queue = createReplyQueue(redis, { prefix });
+  queue = createReplyQueue(redis, { prefix, logger });
 });
 
 afterEach(async () => {
@@ -56,7 +59,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 describe('a job waiting for its turn', () => {
   it('sends no command while it waits, and runs as soon as the earlier job settles', async () => {
-    const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue });
+    const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue, logger });
     // A fallback longer than the test: only the settle can wake the job.
     const gate = new ConversationGate(redis, { prefix, wakeFallbackMs: 60_000 });
     const [first, second] = [buildTestJob(), buildTestJob()] as [ReplyJob, ReplyJob];

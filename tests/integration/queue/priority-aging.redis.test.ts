@@ -3,6 +3,7 @@
  * priority 1, once; later jobs of the same priority wait their turn.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log/index.js';
 import {
   buildReplyJobId,
   createReplyQueue,
@@ -15,6 +16,9 @@ import {
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { buildTestJob, buildTestUserId, ROOMY_LIMITS } from './build-test-job.js';
 
+/** Where the queues the tests open log their errors. */
+const logger = createLogger({ level: 'silent', service: 'test' });
+
 const redis = createTestRedis();
 
 let prefix: string;
@@ -23,7 +27,7 @@ let now: number;
 
 beforeEach(() => {
   prefix = createTestPrefix();
-  queue = createReplyQueue(redis, { prefix });
+  queue = createReplyQueue(redis, { prefix, logger });
   now = Date.UTC(2025, 5, 1);
 });
 
@@ -47,7 +51,13 @@ function prioritiesOf(jobs: readonly ReplyJob[]): Promise<Array<number | undefin
 describe('PriorityAging', () => {
   describe('when a user’s later jobs wait past the threshold', () => {
     it('raises them to priority 1 once', async () => {
-      const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue, now: () => now });
+      const admission = new ReplyAdmission(redis, {
+        prefix,
+        logger,
+        limits: ROOMY_LIMITS,
+        queue,
+        now: () => now,
+      });
       const aging = new PriorityAging(redis, queue, {
         ageAfterMs: 30_000,
         now: () => now,
@@ -72,7 +82,13 @@ describe('PriorityAging', () => {
 
   describe('when only some jobs of a priority waited past the threshold', () => {
     it('raises those, leaves the later ones and never touches priority 1', async () => {
-      const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue, now: () => now });
+      const admission = new ReplyAdmission(redis, {
+        prefix,
+        logger,
+        limits: ROOMY_LIMITS,
+        queue,
+        now: () => now,
+      });
       const aging = new PriorityAging(redis, queue, { ageAfterMs: 30_000, now: () => now });
       const early = [1, 2].map(() => buildTestJob({ authorId: buildTestUserId(1) }));
       for (const job of early) await admission.admit(job);
@@ -108,7 +124,13 @@ describe('PriorityAging', () => {
 
   describe('when started', () => {
     it('sweeps on its timer until disposed', async () => {
-      const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue, now: () => now });
+      const admission = new ReplyAdmission(redis, {
+        prefix,
+        logger,
+        limits: ROOMY_LIMITS,
+        queue,
+        now: () => now,
+      });
       const jobs = [1, 2].map(() => buildTestJob());
       for (const job of jobs) await admission.admit(job);
       now += 60_000;

@@ -4,6 +4,7 @@
  */
 import { type Job, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../../src/log/index.js';
 import {
   type AdmissionLimits,
   type AdmissionResult,
@@ -21,6 +22,9 @@ import { RedisBatch } from '../../../src/redis/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
 import { buildTestJob, buildTestUserId } from './build-test-job.js';
+
+/** Where the queues the tests open log their errors. */
+const logger = createLogger({ level: 'silent', service: 'test' });
 
 const redis = createTestRedis();
 /** Author of every job buildTestJob makes unless told otherwise. */
@@ -46,7 +50,7 @@ const closers: Array<() => Promise<unknown>> = [];
 
 beforeEach(() => {
   prefix = createTestPrefix();
-  queue = createReplyQueue(redis, { prefix });
+  queue = createReplyQueue(redis, { prefix, logger });
   closers.push(() => queue.close());
 });
 
@@ -61,7 +65,7 @@ afterAll(async () => {
 });
 
 function admissionWith(limits: AdmissionLimits, now: () => number = Date.now): ReplyAdmission {
-  return new ReplyAdmission(redis, { prefix, limits, queue, now });
+  return new ReplyAdmission(redis, { prefix, logger, limits, queue, now });
 }
 
 /**
@@ -248,12 +252,12 @@ describe('ReplyAdmission', () => {
 
   describe('when a gateway dies between the script and Queue.add', () => {
     it('re-adds the job from a replica admitting the same message', async () => {
-      const stuckQueue = createReplyQueue(redis, { prefix });
+      const stuckQueue = createReplyQueue(redis, { prefix, logger });
       closers.push(() => stuckQueue.close());
       // The first gateway never gets past Queue.add: as if its process died there.
       stuckQueue.add = () => new Promise(() => undefined);
       const job = buildTestJob();
-      void new ReplyAdmission(redis, { prefix, limits: RAISED, queue: stuckQueue }).admit(job);
+      void new ReplyAdmission(redis, { prefix, logger, limits: RAISED, queue: stuckQueue }).admit(job);
       await waitUntil(async () => (await redis.zcard(buildPendingKey(prefix, job.authorId))) === 1);
       expect(await queue.count()).toBe(0);
 
@@ -264,13 +268,14 @@ describe('ReplyAdmission', () => {
 
     it('frees the pending slot once the lease expires', async () => {
       let now = Date.UTC(2025, 5, 1);
-      const stuckQueue = createReplyQueue(redis, { prefix });
+      const stuckQueue = createReplyQueue(redis, { prefix, logger });
       closers.push(() => stuckQueue.close());
       stuckQueue.add = () => new Promise(() => undefined);
       const limits = { ...RAISED, userMaxPending: 1 };
       const user = buildTestUserId(0);
       void new ReplyAdmission(redis, {
         prefix,
+        logger,
         limits,
         queue: stuckQueue,
         now: () => now,
@@ -290,12 +295,12 @@ describe('ReplyAdmission', () => {
 
   describe('when Queue.add fails', () => {
     it('rolls the admission back so the message can be admitted again', async () => {
-      const failingQueue = createReplyQueue(redis, { prefix });
+      const failingQueue = createReplyQueue(redis, { prefix, logger });
       closers.push(() => failingQueue.close());
       failingQueue.add = () => Promise.reject(new Error('connection lost'));
       const job = buildTestJob();
       await expect(
-        new ReplyAdmission(redis, { prefix, limits: RAISED, queue: failingQueue }).admit(job),
+        new ReplyAdmission(redis, { prefix, logger, limits: RAISED, queue: failingQueue }).admit(job),
       ).rejects.toThrow('connection lost');
       expect(await redis.zcard(buildPendingKey(prefix, job.authorId))).toBe(0);
       expect((await admissionWith(RAISED).admit(job)).outcome).toBe('enqueued');

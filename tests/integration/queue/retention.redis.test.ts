@@ -4,10 +4,13 @@
  */
 import { type Queue, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log/index.js';
 import { buildBullPrefix, createReplyQueue } from '../../../src/queue/index.js';
 import { createTaskQueue } from '../../../src/tasks/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { buildTestJob } from './build-test-job.js';
+
+const logger = createLogger({ level: 'silent', service: 'test' });
 
 const redis = createTestRedis();
 let prefix: string;
@@ -50,7 +53,7 @@ async function finishJobs(queue: Queue, count: number, outcome: 'completed' | 'f
 
 describe('retention of finished jobs', () => {
   it('caps the reply queue by count, 1000 completed and 5000 failed by default', async () => {
-    const queue = createReplyQueue(redis, { prefix, keepCompletedCount: 2, keepFailedCount: 1 });
+    const queue = createReplyQueue(redis, { prefix, logger, keepCompletedCount: 2, keepFailedCount: 1 });
     try {
       await finishJobs(queue as unknown as Queue, 4, 'completed');
       await finishJobs(queue as unknown as Queue, 3, 'failed');
@@ -59,21 +62,21 @@ describe('retention of finished jobs', () => {
     } finally {
       await queue.close();
     }
-    const defaults = createReplyQueue(redis, { prefix });
+    const defaults = createReplyQueue(redis, { prefix, logger });
     expect(defaults.defaultJobOptions.removeOnComplete).toEqual({ age: 3600, count: 1000 });
     expect(defaults.defaultJobOptions.removeOnFail).toEqual({ age: 86_400, count: 5000 });
     await defaults.close();
   });
 
   it('caps the task queue’s failed tasks by count, 1000 by default', async () => {
-    const queue = createTaskQueue(redis, { prefix, keepFailedCount: 1 });
+    const queue = createTaskQueue(redis, { prefix, logger, keepFailedCount: 1 });
     try {
       await finishJobs(queue as unknown as Queue, 3, 'failed');
       expect(await queue.getFailedCount()).toBe(1);
     } finally {
       await queue.close();
     }
-    const defaults = createTaskQueue(redis, { prefix });
+    const defaults = createTaskQueue(redis, { prefix, logger });
     expect(defaults.defaultJobOptions.removeOnFail).toEqual({ age: 3600, count: 1000 });
     await defaults.close();
   });

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CoalescingRedis } from '../../../src/redis/coalescing-redis.js';
 import { createRedis } from '../../../src/redis/index.js';
+import { createCapturedLogger } from '../../support/captured-logger.js';
 import {
   createTestPrefix,
   createTestRedis,
@@ -25,6 +26,7 @@ function connect(): Redis {
     cluster: false,
     role: 'commands',
     connectionName: 'chorus-test-coalescing',
+    logger: createCapturedLogger().logger,
   }) as Redis;
 }
 

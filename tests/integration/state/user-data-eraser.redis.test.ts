@@ -4,6 +4,7 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSnowflake } from '../../../src/discord/index.js';
+import { createLogger } from '../../../src/log/index.js';
 import { createReplyQueue, ReplyAdmission, type ReplyJob } from '../../../src/queue/index.js';
 import {
   ActivationRepository,
@@ -14,6 +15,9 @@ import {
   UserDataEraser,
 } from '../../../src/state/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+
+/** Where the queues the tests open log their errors. */
+const logger = createLogger({ level: 'silent', service: 'test' });
 
 const redis = createTestRedis();
 const USER = '100000000000000001';
@@ -80,9 +84,10 @@ async function populate(userId: string): Promise<void> {
     'sk-secret-1234567',
   );
   await new DmStickyRepository(redis, { prefix }).set(userId, alice.id);
-  const queue = createReplyQueue(redis, { prefix });
+  const queue = createReplyQueue(redis, { prefix, logger });
   const admission = new ReplyAdmission(redis, {
     prefix,
+    logger,
     queue,
     limits: { userMaxPending: 1, userRatePerMinute: 6, userBurst: 3, queueMaxDepth: 100, fairQueue: true },
   });

@@ -84,7 +84,7 @@ describe('TaskProcessor', () => {
       },
       logger,
     });
-    queue = createTaskQueue(redis, { prefix, backoffMs: 10 });
+    queue = createTaskQueue(redis, { prefix, logger, backoffMs: 10 });
     worker = new Worker(TASK_QUEUE_NAME, (job) => processor.process(job), {
       connection,
       prefix: buildBullPrefix(prefix),

@@ -35,8 +35,8 @@ const QueueListSchema = z.object({
 describe('startDashboardServer', () => {
   const prefix = createTestPrefix();
   const redis = createTestRedis();
-  const queue = createReplyQueue(redis, { prefix });
   const logger = createLogger({ level: 'silent' });
+  const queue = createReplyQueue(redis, { prefix, logger });
   let dashboard: DashboardServer;
   let base: string;
 
