@@ -87,9 +87,10 @@ export class MessageRouter {
   async route(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
     const isDm = message.guildId === null;
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
+    const candidateKeys = this.collectKeys(message, candidates);
     const { replyTarget, named, activatedId, stickyId, queueDepth } = await (batch === undefined
-      ? RedisBatch.together((own) => this.lookUp(message, candidates, own))
-      : this.lookUp(message, candidates, batch));
+      ? RedisBatch.together((own) => this.lookUp(message, candidateKeys, own))
+      : this.lookUp(message, candidateKeys, batch));
     const { mentioned, strippedText } = resolveMentions(message.content, candidates, named);
 
     // Reply, activation and sticky paths name personalities by id: load them to enforce visibility.
@@ -184,11 +185,23 @@ export class MessageRouter {
   /** An edit made before processing starts is used instead of the original text. */
   async recordEdit(message: InboundMessage): Promise<void> {
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
-    const keys = collectCandidateKeys(candidates);
+    const keys = this.collectKeys(message, candidates);
     const named =
       keys.length > 0 ? await this.deps.personalities.resolveNames(message.authorId, keys) : new Map();
     const { strippedText } = resolveMentions(message.content, candidates, named);
     await this.deps.messageEvents.recordEdit(message.id, strippedText.slice(0, 4000));
+  }
+
+  /** The names to look up for `candidates`, capped in total (`MAX_NAME_LOOKUPS`); a cut is logged. */
+  private collectKeys(message: InboundMessage, candidates: readonly MentionCandidate[]): string[] {
+    const { keys, ignored } = collectCandidateKeys(candidates);
+    if (ignored > 0) {
+      this.deps.logger.debug(
+        { messageId: message.id, lookedUp: keys.length, ignored },
+        'name look-ups capped; later names ignored',
+      );
+    }
+    return keys;
   }
 
   /**
@@ -199,11 +212,10 @@ export class MessageRouter {
    */
   private lookUp(
     message: InboundMessage,
-    candidates: readonly MentionCandidate[],
+    candidateKeys: readonly string[],
     batch: RedisBatch,
   ): Promise<Lookups> {
     const isDm = message.guildId === null;
-    const candidateKeys = collectCandidateKeys(candidates);
     const likelyAddressed = candidateKeys.length > 0 || message.replyToMessageId !== null || isDm;
     return Promise.all([
       message.replyToMessageId
