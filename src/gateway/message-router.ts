@@ -182,14 +182,17 @@ export class MessageRouter {
     await this.deps.messageEvents.publishDeleted(messageId);
   }
 
-  /** An edit made before processing starts is used instead of the original text. */
-  async recordEdit(message: InboundMessage): Promise<void> {
+  /**
+   * An edit made before processing starts is used instead of the original text. It is stored only when the
+   * message produced a job; returns whether it was.
+   */
+  async recordEdit(message: InboundMessage): Promise<boolean> {
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
     const keys = this.collectKeys(message, candidates);
     const named =
       keys.length > 0 ? await this.deps.personalities.resolveNames(message.authorId, keys) : new Map();
     const { strippedText } = resolveMentions(message.content, candidates, named);
-    await this.deps.messageEvents.recordEdit(message.id, strippedText.slice(0, 4000));
+    return this.deps.messageEvents.recordEdit(message.authorId, message.id, strippedText.slice(0, 4000));
   }
 
   /** The names to look up for `candidates`, capped in total (`MAX_NAME_LOOKUPS`); a cut is logged. */
