@@ -71,6 +71,12 @@ interface Lookups {
  */
 export class MessageRouter {
   private readonly options: MessageRouterOptions;
+  /**
+   * Routings under way in this process, by message id: an edit Discord sends right after its message waits
+   * for the message's admission, which decides whether the edit may be stored. A message's events reach
+   * one gateway (its shard's), so a per-process map sees both.
+   */
+  private readonly routing = new Map<string, Promise<RoutingOutcome>>();
 
   constructor(
     private readonly deps: MessageRouterDependencies,
@@ -84,7 +90,17 @@ export class MessageRouter {
    * share the caller's round trip (the gateway records the message's channel activity in it). Without one
    * the lookups are a batch of their own.
    */
-  async route(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
+  route(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
+    const routing = this.routeNow(message, batch);
+    this.routing.set(message.id, routing);
+    const done = () => {
+      if (this.routing.get(message.id) === routing) this.routing.delete(message.id);
+    };
+    routing.then(done, done);
+    return routing;
+  }
+
+  private async routeNow(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
     const isDm = message.guildId === null;
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
     const candidateKeys = this.collectKeys(message, candidates);
@@ -184,9 +200,10 @@ export class MessageRouter {
 
   /**
    * An edit made before processing starts is used instead of the original text. It is stored only when the
-   * message produced a job; returns whether it was.
+   * message produced a job (after the message's routing, when still under way); returns whether it was.
    */
   async recordEdit(message: InboundMessage): Promise<boolean> {
+    await this.routing.get(message.id)?.catch(() => undefined);
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
     const keys = this.collectKeys(message, candidates);
     const named =
