@@ -4,10 +4,26 @@ import { CommandReplies } from './command-replies.js';
 import { buildConfirmButtons } from './confirm-buttons.js';
 import type { ButtonTarget } from './custom-id.js';
 import { respond, updateButtonMessage } from './interaction-response.js';
+import { removeRetainedJobsOf } from './retained-job-eraser.js';
 
 /**
- * `/forget-me`: deletes the caller's conversations, API keys, DM choice and queue state at once, and says
- * what went. Their personalities are other people's conversation partners too, so those go only after a
+ * Erases what is stored about `userId`: the state and queue records (personalities only with
+ * `includePersonalities`), the worker's delivery records, and the finished jobs BullMQ retains.
+ */
+async function eraseUser(ctx: CommandContext, userId: string, includePersonalities: boolean) {
+  const erased = await ctx.deps.eraser.forgetUser(userId, { includePersonalities });
+  const deliveryRecords = await ctx.deps.deliveries.forgetUser(userId);
+  const retainedJobs = await removeRetainedJobsOf(
+    ctx.deps.redis,
+    [ctx.deps.admission.queue, ctx.deps.tasks],
+    userId,
+  );
+  return { erased, deliveryRecords, retainedJobs };
+}
+
+/**
+ * `/forget-me`: deletes the caller's conversations, API keys, DM choice, edits, queue state, the index
+ * entries of replies to them and the finished jobs kept with their text at once, and says what went. Their personalities are other people's conversation partners too, so those go only after a
  * confirm button.
  */
 export async function runForgetMeCommand(
@@ -16,10 +32,12 @@ export async function runForgetMeCommand(
 ): Promise<void> {
   const userId = interaction.user.id;
   await interaction.deferReply({ flags: 'Ephemeral' });
-  const erased = await ctx.deps.eraser.forgetUser(userId, { includePersonalities: false });
-  const deliveryRecords = await ctx.deps.deliveries.forgetUser(userId);
+  const { erased, deliveryRecords, retainedJobs } = await eraseUser(ctx, userId, false);
   const owned = await ctx.deps.personalities.countByOwner(userId);
-  ctx.log.info({ userId, ...erased, deliveryRecords, personalitiesKept: owned }, 'user data erased');
+  ctx.log.info(
+    { userId, ...erased, deliveryRecords, retainedJobs, personalitiesKept: owned },
+    'user data erased',
+  );
   const summary = CommandReplies.forgotten(erased);
   if (owned === 0) {
     await respond(interaction, { content: summary, ephemeral: true });
@@ -52,9 +70,11 @@ export async function answerForgetButton(
   }
   // Removing many personalities takes a while; erasing again also catches anything stored since.
   await interaction.deferUpdate();
-  const erased = await ctx.deps.eraser.forgetUser(target.userId, { includePersonalities: true });
-  const deliveryRecords = await ctx.deps.deliveries.forgetUser(target.userId);
-  ctx.log.info({ userId: target.userId, ...erased, deliveryRecords }, 'user data and personalities erased');
+  const { erased, deliveryRecords, retainedJobs } = await eraseUser(ctx, target.userId, true);
+  ctx.log.info(
+    { userId: target.userId, ...erased, deliveryRecords, retainedJobs },
+    'user data and personalities erased',
+  );
   await updateButtonMessage(interaction, {
     content: CommandReplies.forgottenPersonalities(erased.personalities),
     components: [],

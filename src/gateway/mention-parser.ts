@@ -5,7 +5,8 @@ import { normalizePersonalityName } from '../state/personality.js';
 /**
  * Personality mentions (`@Alice`, `@Dr Who`, `@李白`) in two pure steps around ONE Redis lookup:
  * {@link extractMentionCandidates} lists every name each `@` could denote, {@link collectCandidateKeys} turns
- * them into the keys to look up, and {@link resolveMentions} keeps the longest name found for each `@`.
+ * them into the keys to look up (at most {@link MAX_NAME_LOOKUPS}), and {@link resolveMentions} keeps the
+ * longest name found for each `@`.
  *
  * What counts as a mention start:
  * - not inside code: inline spans (`` `x` ``, ``` ``x`` ```, Discord's ```` ```x``` ```` anywhere in a line) or
@@ -139,9 +140,29 @@ export function extractMentionCandidates(
   return candidates;
 }
 
-/** The distinct lookup keys of `candidates`, for one batched Redis lookup. */
-export function collectCandidateKeys(candidates: readonly MentionCandidate[]): string[] {
-  return [...new Set(candidates.map((candidate) => candidate.key))];
+/**
+ * Distinct names one message may look up in total. A per-`@` cap cannot bound them without breaking long
+ * names in scripts written without spaces (each character of `@李白你好` ends a candidate), so the total is
+ * capped: a pathological message (thousands of `@` in CJK text) costs one bounded script on `{catalog}`.
+ */
+export const MAX_NAME_LOOKUPS = 200;
+
+/** What {@link collectCandidateKeys} keeps for the lookup, and how many distinct keys the cap dropped. */
+export interface CandidateKeys {
+  readonly keys: string[];
+  readonly ignored: number;
+}
+
+/**
+ * The distinct lookup keys of `candidates`, for one batched Redis lookup: the first `maxKeys` in candidate
+ * order (earlier `@` first, each longest name first); the rest are ignored, so those names do not resolve.
+ */
+export function collectCandidateKeys(
+  candidates: readonly MentionCandidate[],
+  maxKeys: number = MAX_NAME_LOOKUPS,
+): CandidateKeys {
+  const distinct = [...new Set(candidates.map((candidate) => candidate.key))];
+  return { keys: distinct.slice(0, maxKeys), ignored: Math.max(0, distinct.length - maxKeys) };
 }
 
 /**

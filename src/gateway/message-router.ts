@@ -71,6 +71,12 @@ interface Lookups {
  */
 export class MessageRouter {
   private readonly options: MessageRouterOptions;
+  /**
+   * Routings under way in this process, by message id: an edit Discord sends right after its message waits
+   * for the message's admission, which decides whether the edit may be stored. A message's events reach
+   * one gateway (its shard's), so a per-process map sees both.
+   */
+  private readonly routing = new Map<string, Promise<RoutingOutcome>>();
 
   constructor(
     private readonly deps: MessageRouterDependencies,
@@ -84,12 +90,23 @@ export class MessageRouter {
    * share the caller's round trip (the gateway records the message's channel activity in it). Without one
    * the lookups are a batch of their own.
    */
-  async route(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
+  route(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
+    const routing = this.routeNow(message, batch);
+    this.routing.set(message.id, routing);
+    const done = () => {
+      if (this.routing.get(message.id) === routing) this.routing.delete(message.id);
+    };
+    routing.then(done, done);
+    return routing;
+  }
+
+  private async routeNow(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
     const isDm = message.guildId === null;
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
+    const candidateKeys = this.collectKeys(message, candidates);
     const { replyTarget, named, activatedId, stickyId, queueDepth } = await (batch === undefined
-      ? RedisBatch.together((own) => this.lookUp(message, candidates, own))
-      : this.lookUp(message, candidates, batch));
+      ? RedisBatch.together((own) => this.lookUp(message, candidateKeys, own))
+      : this.lookUp(message, candidateKeys, batch));
     const { mentioned, strippedText } = resolveMentions(message.content, candidates, named);
 
     // Reply, activation and sticky paths name personalities by id: load them to enforce visibility.
@@ -181,14 +198,30 @@ export class MessageRouter {
     await this.deps.messageEvents.publishDeleted(messageId);
   }
 
-  /** An edit made before processing starts is used instead of the original text. */
-  async recordEdit(message: InboundMessage): Promise<void> {
+  /**
+   * An edit made before processing starts is used instead of the original text. It is stored only when the
+   * message produced a job (after the message's routing, when still under way); returns whether it was.
+   */
+  async recordEdit(message: InboundMessage): Promise<boolean> {
+    await this.routing.get(message.id)?.catch(() => undefined);
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
-    const keys = collectCandidateKeys(candidates);
+    const keys = this.collectKeys(message, candidates);
     const named =
       keys.length > 0 ? await this.deps.personalities.resolveNames(message.authorId, keys) : new Map();
     const { strippedText } = resolveMentions(message.content, candidates, named);
-    await this.deps.messageEvents.recordEdit(message.id, strippedText.slice(0, 4000));
+    return this.deps.messageEvents.recordEdit(message.authorId, message.id, strippedText.slice(0, 4000));
+  }
+
+  /** The names to look up for `candidates`, capped in total (`MAX_NAME_LOOKUPS`); a cut is logged. */
+  private collectKeys(message: InboundMessage, candidates: readonly MentionCandidate[]): string[] {
+    const { keys, ignored } = collectCandidateKeys(candidates);
+    if (ignored > 0) {
+      this.deps.logger.debug(
+        { messageId: message.id, lookedUp: keys.length, ignored },
+        'name look-ups capped; later names ignored',
+      );
+    }
+    return keys;
   }
 
   /**
@@ -199,11 +232,10 @@ export class MessageRouter {
    */
   private lookUp(
     message: InboundMessage,
-    candidates: readonly MentionCandidate[],
+    candidateKeys: readonly string[],
     batch: RedisBatch,
   ): Promise<Lookups> {
     const isDm = message.guildId === null;
-    const candidateKeys = collectCandidateKeys(candidates);
     const likelyAddressed = candidateKeys.length > 0 || message.replyToMessageId !== null || isDm;
     return Promise.all([
       message.replyToMessageId

@@ -4,6 +4,7 @@ export {
   DefaultConversationGateOptions,
 } from './conversation-gate.js';
 export {
+  buildAdmittedKey,
   buildBucketKey,
   buildBullJobKey,
   buildBullPrefix,

@@ -60,6 +60,14 @@ export function buildPostedMessageKey(prefix: string, messageId: string): string
   return buildKey(prefix, AREA, 'posted', messageId);
 }
 
+/**
+ * ZSET messageId → posted time (Unix ms), expiring: the user's entries in {@link buildPostedMessageKey},
+ * bounded by age and count, so `/forget-me` finds them without SCAN.
+ */
+export function buildUserPostedKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'posted');
+}
+
 /** STRING: the personality a user's DMs go to. */
 export function buildDmStickyKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'dm-sticky');
@@ -100,9 +108,9 @@ export function buildDeletedMessageKey(prefix: string, messageId: string): strin
   return buildKey(prefix, AREA, 'deleted', messageId);
 }
 
-/** STRING (expiring): the latest text of an edited message. */
-export function buildEditedMessageKey(prefix: string, messageId: string): string {
-  return buildKey(prefix, AREA, 'edited', messageId);
+/** HASH messageId → latest edited text (expiring): edits of the user's messages that produced a reply job. */
+export function buildEditsKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'edits');
 }
 
 /** Pub/sub channel (not a key) on which deleted message ids are published, to abort in-flight AI calls. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { RedisClient } from '../redis/index.js';
 import { RedisBatch } from '../redis/index.js';
-import { buildPostedMessageKey } from './keys.js';
+import { buildPostedMessageKey, buildUserPostedKey } from './keys.js';
+import { runStateScript, StateScript } from './state-scripts.js';
 
 /** Who posted a message as a personality, and for whom. */
 export interface PostedMessage {
@@ -32,15 +33,25 @@ export interface MessageIndexRepositoryOptions {
   prefix: string;
   /** How long a posted message stays answerable by replying to it, in ms. @defaultValue 604800000 (7 days) */
   ttlMs: number;
+  /**
+   * Entries (posted messages) per user kept: beyond it the oldest are deleted, so the per-user index that
+   * `/forget-me` reads stays bounded. @defaultValue 2000
+   */
+  maxEntriesPerUser: number;
+  /** Clock. @defaultValue Date.now */
+  now: () => number;
 }
 
 export const DefaultMessageIndexRepositoryOptions = {
   ttlMs: 7 * 24 * 3600 * 1000,
+  maxEntriesPerUser: 2000,
+  now: Date.now,
 } as const satisfies Omit<Required<MessageIndexRepositoryOptions>, 'prefix'>;
 
 /**
  * Message id → the personality that posted it, so replying to a personality's message addresses it. One key
- * per message (no shared slot needed: each entry stands alone), expiring after `ttlMs`.
+ * per message (no shared slot needed: each entry stands alone), expiring after `ttlMs`; each user's entries
+ * are listed in a bounded index under their tag, so {@link MessageIndexRepository.forgetUser} finds them.
  */
 export class MessageIndexRepository {
   readonly options: Readonly<MessageIndexRepositoryOptions>;
@@ -52,11 +63,15 @@ export class MessageIndexRepository {
     this.options = { ...DefaultMessageIndexRepositoryOptions, ...options };
   }
 
-  /** Records every chunk a personality posted: one round trip, or a share of `batch`'s. */
+  /**
+   * Records every chunk a personality posted: one round trip, or a share of `batch`'s (one more, rarely, when
+   * the user's index is over its cap and its oldest entries are deleted).
+   */
   async indexPosted(
     input: PostedMessage & { readonly messageIds: readonly string[] },
     batch?: RedisBatch,
   ): Promise<void> {
+    const { prefix, ttlMs, maxEntriesPerUser } = this.options;
     const record = JSON.stringify({
       personalityId: input.personalityId,
       userId: input.userId,
@@ -65,15 +80,45 @@ export class MessageIndexRepository {
       replyMessageIds: input.replyMessageIds,
     });
     const write = (target: RedisBatch) =>
-      Promise.all(
-        input.messageIds.map((messageId) => {
-          const key = buildPostedMessageKey(this.options.prefix, messageId);
+      Promise.all([
+        runStateScript<string[]>(
+          this.redis,
+          StateScript.indexUserPosted,
+          [buildUserPostedKey(prefix, input.userId)],
+          [this.options.now(), ttlMs, maxEntriesPerUser, ...input.messageIds],
+          target,
+        ),
+        ...input.messageIds.map((messageId) => {
+          const key = buildPostedMessageKey(prefix, messageId);
           return RedisBatch.send(this.redis, target, key, (pipeline) =>
-            pipeline.set(key, record, 'PX', this.options.ttlMs),
+            pipeline.set(key, record, 'PX', ttlMs),
           );
         }),
-      );
-    await (batch === undefined ? RedisBatch.together(write) : write(batch));
+      ]);
+    const [popped] = await (batch === undefined ? RedisBatch.together(write) : write(batch));
+    if (popped.length > 0) await this.deleteEntries(popped);
+  }
+
+  /** Deletes the posted-message entries of replies to `userId`, and their index; returns how many existed. */
+  async forgetUser(userId: string): Promise<number> {
+    const indexKey = buildUserPostedKey(this.options.prefix, userId);
+    const messageIds = await this.redis.zrange(indexKey, '0', '-1');
+    const deleted = await this.deleteEntries(messageIds);
+    await this.redis.del(indexKey);
+    return deleted;
+  }
+
+  private async deleteEntries(messageIds: readonly string[]): Promise<number> {
+    if (messageIds.length === 0) return 0;
+    const counts = await RedisBatch.together((batch) =>
+      Promise.all(
+        messageIds.map((messageId) => {
+          const key = buildPostedMessageKey(this.options.prefix, messageId);
+          return RedisBatch.send<number>(this.redis, batch, key, (pipeline) => pipeline.del(key));
+        }),
+      ),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
   }
 
   /** The personality that posted `messageId`, or null (not ours, or older than the TTL). */

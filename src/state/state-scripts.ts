@@ -26,6 +26,8 @@ export const StateScript = {
   appendConversationTurns: 'appendConversationTurns',
   resetConversations: 'resetConversations',
   recordChannelLatest: 'recordChannelLatest',
+  recordEdit: 'recordEdit',
+  indexUserPosted: 'indexUserPosted',
 } as const;
 export type StateScriptName = (typeof StateScript)[keyof typeof StateScript];
 

@@ -5,7 +5,9 @@ import {
   buildConversationIndexKey,
   buildConversationKeyPrefix,
   buildDmStickyKey,
+  buildEditsKey,
 } from './keys.js';
+import { MessageIndexRepository } from './message-index-repository.js';
 import { PersonalityRepository } from './personality-repository.js';
 import { runStateScript, StateScript } from './state-scripts.js';
 
@@ -17,6 +19,10 @@ export interface ErasedUserData {
   readonly dmSticky: number;
   /** Keys of the user's queue state (pending jobs, rate bucket, gate, notices). */
   readonly queueKeys: number;
+  /** Edited texts of the user's messages. */
+  readonly edits: number;
+  /** Entries of the posted-message index pointing at replies to the user. */
+  readonly postedMessages: number;
 }
 
 /** Options for {@link UserDataEraser}. */
@@ -27,12 +33,13 @@ export interface UserDataEraserOptions {
 
 /**
  * Forgets a user: every key under their hash tag, found through known key builders and the user's own
- * indexes (no SCAN, so it works on a Cluster). Not covered: jobs already in the BullMQ queue (they finish
- * or expire with the queue's retention) and the 7-day posted-message index (keyed by message).
+ * indexes (no SCAN, so it works on a Cluster), and the posted-message index entries of replies to them
+ * (found through their per-user index). BullMQ's jobs are the queues' owners' to erase (see `/forget-me`).
  */
 export class UserDataEraser {
   readonly options: Readonly<UserDataEraserOptions>;
   private readonly personalities: PersonalityRepository;
+  private readonly messageIndex: MessageIndexRepository;
 
   constructor(
     private readonly redis: RedisClient,
@@ -40,10 +47,12 @@ export class UserDataEraser {
   ) {
     this.options = { ...options };
     this.personalities = new PersonalityRepository(redis, { prefix: options.prefix });
+    this.messageIndex = new MessageIndexRepository(redis, { prefix: options.prefix });
   }
 
   /**
-   * Deletes the user's API keys, DM sticky state, conversations and queue state; their personalities too
+   * Deletes the user's API keys, DM sticky state, conversations, edits, posted-message index entries and
+   * queue state; their personalities too
    * (with catalog entries, names and activations) only with `includePersonalities`.
    */
   async forgetUser(
@@ -74,8 +83,19 @@ export class UserDataEraser {
         .del(buildDmStickyKey(prefix, userId))
         .del(buildConversationIndexKey(prefix, userId))
         .del(...queueKeys)
+        .hlen(buildEditsKey(prefix, userId))
+        .del(buildEditsKey(prefix, userId))
         .exec()) ?? [];
     const count = (index: number) => Number(replies[index]?.[1] ?? 0);
-    return { personalities, conversations, apiKeys: count(0), dmSticky: count(2), queueKeys: count(4) };
+    const postedMessages = await this.messageIndex.forgetUser(userId);
+    return {
+      personalities,
+      conversations,
+      apiKeys: count(0),
+      dmSticky: count(2),
+      queueKeys: count(4),
+      edits: count(5),
+      postedMessages,
+    };
   }
 }

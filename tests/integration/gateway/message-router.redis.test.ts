@@ -152,6 +152,27 @@ describe('MessageRouter', () => {
     });
   });
 
+  describe('when a message is edited', () => {
+    it('stores the edit of a message that produced a job, even while it is still being routed', async () => {
+      const router = buildRouter();
+      const message = buildMessage('@Alice first draft');
+      const routing = router.route(message);
+      expect(await router.recordEdit({ ...message, content: '@Alice final wording' })).toBe(true);
+      await routing;
+      const events = new MessageEventRepository(redis, { prefix });
+      expect(await events.fetchEdit(AUTHOR, message.id)).toBe('final wording');
+    });
+
+    it('stores nothing for a message that addressed nobody', async () => {
+      const router = buildRouter();
+      const message = buildMessage('just chatting');
+      await router.route(message);
+      expect(await router.recordEdit({ ...message, content: 'private second thoughts' })).toBe(false);
+      const events = new MessageEventRepository(redis, { prefix });
+      expect(await events.fetchEdit(AUTHOR, message.id)).toBeNull();
+    });
+  });
+
   describe('when a message addresses nobody', () => {
     it('costs one write and never reads the queue depth', async () => {
       const depthReads = vi.spyOn(admission, 'readQueueDepth');

@@ -4,6 +4,7 @@
  */
 import type { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { buildPendingKey, buildReplyJobId } from '../../../src/queue/index.js';
 import { RedisBatch } from '../../../src/redis/index.js';
 import {
   ChannelActivityRepository,
@@ -47,13 +48,15 @@ afterAll(async () => {
 describe('RedisBatch', () => {
   describe('when several repositories read through one batch', () => {
     it('sends them in one write and gives each call its own reply', async () => {
-      await events.recordEdit(MESSAGE, 'edited text');
+      // Only an edit of a message that produced a job is kept: a pending job stands for one here.
+      await redis.zadd(buildPendingKey(prefix, USER), Date.now() + 60_000, buildReplyJobId(MESSAGE, 'alice'));
+      expect(await events.recordEdit(USER, MESSAGE, 'edited text')).toBe(true);
       await activity.recordLatest(CHANNEL, MESSAGE);
       const writes = spyOnSocketWrites(redis);
       const replies = await RedisBatch.together((batch) =>
         Promise.all([
           events.isDeleted(MESSAGE, batch),
-          events.fetchEdit(MESSAGE, batch),
+          events.fetchEdit(USER, MESSAGE, batch),
           activity.fetchLatest(CHANNEL, batch),
           conversations.fetchHistory(USER, CHANNEL, 'alicepersona', batch),
         ]),
@@ -83,7 +86,7 @@ describe('RedisBatch', () => {
       const [history, edit] = await RedisBatch.together((batch) =>
         Promise.allSettled([
           conversations.fetchHistory(USER, CHANNEL, 'alicepersona', batch),
-          events.fetchEdit(MESSAGE, batch),
+          events.fetchEdit(USER, MESSAGE, batch),
         ]),
       );
       expect(history).toMatchObject({
@@ -98,7 +101,7 @@ describe('RedisBatch', () => {
     it('rejects it instead of leaving it unsent', async () => {
       const late = RedisBatch.together(async (batch) => {
         await events.isDeleted(MESSAGE, batch);
-        return events.fetchEdit(MESSAGE, batch);
+        return events.fetchEdit(USER, MESSAGE, batch);
       });
       await expect(late).rejects.toThrow(/already sent/);
     });

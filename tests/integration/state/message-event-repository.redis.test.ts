@@ -1,11 +1,18 @@
-/** MessageEventRepository against real Redis: deletion marks, edits, and the live cancel publish. */
+/**
+ * MessageEventRepository against real Redis: deletion marks, edits (kept only for messages that produced a
+ * job), and the live cancel publish.
+ */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log/index.js';
+import { buildAdmittedKey, buildReplyJobId, ReplyAdmission } from '../../../src/queue/index.js';
 import { buildCancelChannel, MessageEventRepository } from '../../../src/state/index.js';
-import { buildDeletedMessageKey } from '../../../src/state/keys.js';
+import { buildDeletedMessageKey, buildEditsKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { buildTestJob, ROOMY_LIMITS } from '../queue/build-test-job.js';
 
 const redis = createTestRedis();
 const subscriber = createTestRedis();
+const logger = createLogger({ level: 'silent', service: 'test' });
 let prefix: string;
 
 beforeEach(() => {
@@ -31,12 +38,61 @@ describe('MessageEventRepository', () => {
     );
   });
 
-  it('keeps the latest edit', async () => {
-    const events = new MessageEventRepository(redis, { prefix });
-    expect(await events.fetchEdit('400000000000000001')).toBeNull();
-    await events.recordEdit('400000000000000001', 'first');
-    await events.recordEdit('400000000000000001', 'second');
-    expect(await events.fetchEdit('400000000000000001')).toBe('second');
+  describe('when a message is edited', () => {
+    const AUTHOR = '100000000000000001';
+    let admission: ReplyAdmission;
+
+    beforeEach(() => {
+      admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, logger });
+    });
+
+    afterEach(async () => {
+      await admission.close();
+    });
+
+    it('stores nothing when the message produced no job', async () => {
+      const events = new MessageEventRepository(redis, { prefix });
+      expect(await events.recordEdit(AUTHOR, '400000000000000001', 'private words')).toBe(false);
+      expect(await events.fetchEdit(AUTHOR, '400000000000000001')).toBeNull();
+      expect(await redis.keys(`${prefix}*`)).toEqual([]);
+    });
+
+    it('keeps the latest edit of a message whose job is pending, under the author’s tag', async () => {
+      const events = new MessageEventRepository(redis, { prefix });
+      const job = buildTestJob({ authorId: AUTHOR });
+      await admission.admit(job);
+      expect(await events.recordEdit(AUTHOR, job.messageId, 'first')).toBe(true);
+      expect(await events.recordEdit(AUTHOR, job.messageId, 'second')).toBe(true);
+      expect(await events.fetchEdit(AUTHOR, job.messageId)).toBe('second');
+      expect(await events.fetchEdit('100000000000000009', job.messageId)).toBeNull();
+      expect(await redis.hgetall(buildEditsKey(prefix, AUTHOR))).toEqual({ [job.messageId]: 'second' });
+      expect(await redis.pttl(buildEditsKey(prefix, AUTHOR))).toBeGreaterThan(23 * 3600 * 1000);
+    });
+
+    it('keeps an edit after the job settled, while its admission is remembered', async () => {
+      const events = new MessageEventRepository(redis, { prefix });
+      const job = buildTestJob({ authorId: AUTHOR });
+      await admission.admit(job);
+      await admission.settle(job);
+      expect(await events.recordEdit(AUTHOR, job.messageId, 'late edit')).toBe(true);
+      expect(await events.fetchEdit(AUTHOR, job.messageId)).toBe('late edit');
+    });
+
+    it('drops the edits of messages whose job records are gone', async () => {
+      const events = new MessageEventRepository(redis, { prefix });
+      const [older, newer] = [buildTestJob({ authorId: AUTHOR }), buildTestJob({ authorId: AUTHOR })];
+      await admission.admit(older);
+      await events.recordEdit(AUTHOR, older.messageId, 'older edit');
+      // The job settled and its admission left the duplicate window.
+      await admission.settle(older);
+      await redis.zrem(
+        buildAdmittedKey(prefix, AUTHOR),
+        buildReplyJobId(older.messageId, older.personalityId),
+      );
+      await admission.admit(newer);
+      await events.recordEdit(AUTHOR, newer.messageId, 'newer edit');
+      expect(await redis.hgetall(buildEditsKey(prefix, AUTHOR))).toEqual({ [newer.messageId]: 'newer edit' });
+    });
   });
 
   it('publishes deletions on the cancel channel', async () => {

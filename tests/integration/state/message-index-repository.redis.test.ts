@@ -1,8 +1,11 @@
-/** MessageIndexRepository against real Redis: every posted chunk indexed, with the 7-day TTL. */
+/**
+ * MessageIndexRepository against real Redis: every posted chunk indexed, with the 7-day TTL, and listed in a
+ * bounded per-user index that forgetting a user reads.
+ */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { MessageIndexRepository } from '../../../src/state/index.js';
-import { buildPostedMessageKey } from '../../../src/state/keys.js';
+import { buildPostedMessageKey, buildUserPostedKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const redis = createTestRedis();
@@ -55,6 +58,71 @@ describe('MessageIndexRepository', () => {
       });
       await new Promise((resolve) => setTimeout(resolve, 60));
       expect(await repository.fetchPersonalityForMessage('400000000000000001')).toBeNull();
+    });
+  });
+
+  describe('when a user is forgotten', () => {
+    it('deletes the entries of replies to them and their index, and no one else’s', async () => {
+      const repository = new MessageIndexRepository(redis, { prefix });
+      const base = { personalityId: 'alicepersona', channelId: '200000000000000001' };
+      const user = '100000000000000001';
+      const other = '100000000000000002';
+      await repository.indexPosted({ ...base, userId: user, messageIds: ['400000000000000001'] });
+      await RedisBatch.together((batch) =>
+        repository.indexPosted({ ...base, userId: user, messageIds: ['400000000000000002'] }, batch),
+      );
+      await repository.indexPosted({ ...base, userId: other, messageIds: ['400000000000000003'] });
+      expect(await redis.pttl(buildUserPostedKey(prefix, user))).toBeGreaterThan(
+        7 * 24 * 3600 * 1000 - 60_000,
+      );
+
+      expect(await repository.forgetUser(user)).toBe(2);
+      expect(await repository.fetchPersonalityForMessage('400000000000000001')).toBeNull();
+      expect(await repository.fetchPersonalityForMessage('400000000000000002')).toBeNull();
+      expect(await redis.exists(buildUserPostedKey(prefix, user))).toBe(0);
+      expect(await repository.fetchPersonalityForMessage('400000000000000003')).toMatchObject({
+        userId: other,
+      });
+    });
+  });
+
+  describe('when a user’s index is over its cap', () => {
+    it('deletes the oldest entries with their place in the index', async () => {
+      let now = 1_000_000;
+      const repository = new MessageIndexRepository(redis, { prefix, maxEntriesPerUser: 2, now: () => now });
+      const base = {
+        personalityId: 'alicepersona',
+        userId: '100000000000000001',
+        channelId: '200000000000000001',
+      };
+      for (const messageId of ['400000000000000001', '400000000000000002', '400000000000000003']) {
+        now += 1;
+        await repository.indexPosted({ ...base, messageIds: [messageId] });
+      }
+      expect(await repository.fetchPersonalityForMessage('400000000000000001')).toBeNull();
+      expect(await redis.zrange(buildUserPostedKey(prefix, base.userId), '0', '-1')).toEqual([
+        '400000000000000002',
+        '400000000000000003',
+      ]);
+      expect(await repository.fetchPersonalityForMessage('400000000000000003')).toMatchObject(base);
+    });
+  });
+
+  describe('when index entries are older than the TTL', () => {
+    it('drops them from the user’s index', async () => {
+      let now = 1_000_000;
+      const repository = new MessageIndexRepository(redis, { prefix, ttlMs: 60_000, now: () => now });
+      const base = {
+        personalityId: 'alicepersona',
+        userId: '100000000000000001',
+        channelId: '200000000000000001',
+      };
+      await repository.indexPosted({ ...base, messageIds: ['400000000000000001'] });
+      now += 60_001;
+      await repository.indexPosted({ ...base, messageIds: ['400000000000000002'] });
+      expect(await redis.zrange(buildUserPostedKey(prefix, base.userId), '0', '-1')).toEqual([
+        '400000000000000002',
+      ]);
     });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * UserDataEraser against real Redis: after forgetUser, a raw SCAN finds no key under the user's hash tag
- * (state and queue alike), and nothing of other users is touched.
+ * (state and queue alike, edits included), the posted-message entries of replies to them are gone, and
+ * nothing of other users is touched.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSnowflake } from '../../../src/discord/index.js';
@@ -11,6 +12,8 @@ import {
   ApiKeyRepository,
   ConversationRepository,
   DmStickyRepository,
+  MessageEventRepository,
+  MessageIndexRepository,
   PersonalityRepository,
   UserDataEraser,
 } from '../../../src/state/index.js';
@@ -108,6 +111,13 @@ async function populate(userId: string): Promise<void> {
     enqueuedAt: 0,
   });
   await admission.admit(job(1));
+  await new MessageEventRepository(redis, { prefix }).recordEdit(userId, job(1).messageId, 'edited');
+  await new MessageIndexRepository(redis, { prefix }).indexPosted({
+    messageIds: [`5000000000000000${userId.slice(-2)}`],
+    personalityId: alice.id,
+    userId,
+    channelId: '200000000000000001',
+  });
   // Refused (one pending at most): leaves the notice key too.
   expect(await admission.admit(job(2))).toMatchObject({ outcome: 'refused', notify: true });
   await queue.close();
@@ -124,7 +134,18 @@ describe('UserDataEraser', () => {
       const erased = await new UserDataEraser(redis, { prefix }).forgetUser(USER, {
         includePersonalities: true,
       });
-      expect(erased).toEqual({ personalities: 1, conversations: 2, apiKeys: 1, dmSticky: 1, queueKeys: 6 });
+      expect(erased).toEqual({
+        personalities: 1,
+        conversations: 2,
+        apiKeys: 1,
+        dmSticky: 1,
+        queueKeys: 6,
+        edits: 1,
+        postedMessages: 1,
+      });
+      const index = new MessageIndexRepository(redis, { prefix });
+      expect(await index.fetchPersonalityForMessage(`5000000000000000${USER.slice(-2)}`)).toBeNull();
+      expect(await index.fetchPersonalityForMessage(`5000000000000000${OTHER.slice(-2)}`)).not.toBeNull();
       expect(await scanUserKeys(USER)).toEqual([]);
       expect(await scanUserKeys(OTHER)).toEqual(before);
       const personalities = new PersonalityRepository(redis, { prefix });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   collectCandidateKeys,
   extractMentionCandidates,
+  MAX_NAME_LOOKUPS,
   type MentionCandidate,
   resolveMentions,
 } from '../../../src/gateway/mention-parser.js';
@@ -142,7 +143,7 @@ describe('extractMentionCandidates', () => {
       const text = 'word @Alice '.repeat(334).slice(0, 4000);
       const candidates = extractMentionCandidates(text);
       expect(new Set(candidates.map((candidate) => candidate.start)).size).toBe(50);
-      expect(collectCandidateKeys(candidates).length).toBeLessThanOrEqual(50 * 80);
+      expect(collectCandidateKeys(candidates).keys.length).toBeLessThanOrEqual(MAX_NAME_LOOKUPS);
     });
 
     it('handles adversarial punctuation and backticks', () => {
@@ -152,10 +153,51 @@ describe('extractMentionCandidates', () => {
   });
 });
 
+/** `count` distinct Han characters from U+4E00 on, starting at the `from`-th. */
+function hanCharacters(from: number, count: number): string {
+  return Array.from({ length: count }, (_, index) => String.fromCodePoint(0x4e00 + from + index)).join('');
+}
+
 describe('collectCandidateKeys', () => {
   it('returns each key once', () => {
     const candidates = extractMentionCandidates('@Alice @alice @ALICE!');
-    expect(collectCandidateKeys(candidates).sort()).toEqual(['alice', 'alice!']);
+    expect(collectCandidateKeys(candidates)).toEqual({ keys: ['alice', 'alice!'], ignored: 0 });
+  });
+
+  describe('when a message makes thousands of candidate names', () => {
+    it('looks up at most MAX_NAME_LOOKUPS of 2,000 @ in CJK text, earliest @ first', () => {
+      const text = Array.from({ length: 2000 }, (_, index) => `@${hanCharacters(index * 3, 3)}`).join(' ');
+      const candidates = extractMentionCandidates(text, { maxMentions: 2000 });
+      const distinct = new Set(candidates.map((candidate) => candidate.key)).size;
+      expect(distinct).toBeGreaterThan(5000);
+      const { keys, ignored } = collectCandidateKeys(candidates);
+      expect(MAX_NAME_LOOKUPS).toBe(200);
+      expect(keys).toHaveLength(MAX_NAME_LOOKUPS);
+      expect(ignored).toBe(distinct - MAX_NAME_LOOKUPS);
+      expect(keys.slice(0, 3)).toEqual([hanCharacters(0, 3), hanCharacters(0, 2), hanCharacters(0, 1)]);
+    });
+
+    it('caps the default parse too: 50 @ each followed by 79 Han characters', () => {
+      const text = Array.from({ length: 60 }, (_, index) => `@${hanCharacters(index * 79, 79)} `).join('');
+      const candidates = extractMentionCandidates(text);
+      expect(new Set(candidates.map((candidate) => candidate.key)).size).toBeGreaterThan(3000);
+      expect(collectCandidateKeys(candidates).keys).toHaveLength(MAX_NAME_LOOKUPS);
+    });
+
+    it('still resolves multi-word and CJK names at the start of the message', () => {
+      const noise = Array.from({ length: 2000 }, (_, index) => `@${hanCharacters(index * 2, 2)}`).join(' ');
+      const text = `@Dr Who and @李白你好 hello ${noise}`;
+      const candidates = extractMentionCandidates(text, { maxMentions: 2000 });
+      const { keys } = collectCandidateKeys(candidates);
+      expect(keys).toContain('dr who');
+      expect(keys).toContain('李白');
+      const lookup = new Map(
+        keys.filter((key) => key === 'dr who' || key === '李白').map((key) => [key, key] as const),
+      );
+      const { mentioned, strippedText } = resolveMentions(text, candidates, lookup);
+      expect(mentioned).toEqual(['dr who', '李白']);
+      expect(strippedText.startsWith('and 李白你好 hello')).toBe(true);
+    });
   });
 });
 
