@@ -101,7 +101,11 @@ async function main(): Promise<void> {
   const apiKeys = new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey });
   const processor = new ReplyProcessor({
     personalities: new PersonalityRepository(redis, { prefix }),
-    conversations: new ConversationRepository(redis, { prefix, ...config.conversation }),
+    conversations: new ConversationRepository(redis, {
+      prefix,
+      ...config.conversation,
+      maxIndexed: config.retention.userIndexMaxEntries,
+    }),
     apiKeys,
     messageEvents: new MessageEventRepository(redis, { prefix }),
     messageIndex: new MessageIndexRepository(redis, { prefix }),
@@ -110,7 +114,7 @@ async function main(): Promise<void> {
     gate: new ConversationGate(redis, { prefix }),
     ai,
     webhooks,
-    ledger: new DeliveryLedger(redis, { prefix }),
+    ledger: new DeliveryLedger(redis, { prefix, maxIndexed: config.retention.userIndexMaxEntries }),
     typing,
     cancellations,
     logger,
