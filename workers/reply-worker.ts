@@ -157,7 +157,15 @@ async function main(): Promise<void> {
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 
   // Jobs for slash commands (API-key tests, reply deletes): few and quick, so a small fixed concurrency.
-  const taskProcessor = new TaskProcessor({ apiKeys, ai, webhooks, rest, logger });
+  const taskProcessor = new TaskProcessor({
+    apiKeys,
+    ai,
+    webhooks,
+    // Until the webhook manager can forget a channel, a deleted channel's pool is kept (one small hash).
+    channelWebhooks: { forgetChannels: async () => undefined },
+    rest,
+    logger,
+  });
   const taskWorker = new Worker(TASK_QUEUE_NAME, (job: Job) => taskProcessor.process(job), {
     connection: bullConnection,
     prefix: buildBullPrefix(prefix),
