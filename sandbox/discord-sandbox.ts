@@ -392,6 +392,36 @@ export class DiscordSandbox implements AsyncDisposable {
     return { id: thread.id, parentId: parent.id, name: input.name };
   }
 
+  /**
+   * Deletes a guild channel or thread, as a member with Manage Channels would. A thread dispatches THREAD_DELETE
+   * with the subset Discord sends (`id`, `guild_id`, `parent_id`, `type`); a channel dispatches CHANNEL_DELETE
+   * with the whole channel and takes its threads and webhooks with it, without an event for each (Discord sends
+   * none: discord.js drops a deleted channel's threads from its cache itself).
+   */
+  deleteChannel(channelId: string): void {
+    const channel = this.#store.requireChannel(channelId);
+    const guildId = channel.guildId;
+    if (guildId === null) throw new Error('sandbox: only guild channels and threads can be deleted');
+    const route = { guildId, intent: GatewayIntents.Guilds };
+    if (channel.type === ChannelType.PublicThread) {
+      this.#gateway.dispatch(
+        'THREAD_DELETE',
+        { id: channel.id, guild_id: guildId, parent_id: channel.parentId, type: channel.type },
+        route,
+      );
+      this.#store.channels.delete(channel.id);
+      return;
+    }
+    this.#gateway.dispatch('CHANNEL_DELETE', this.#serializer.channel(channel), route);
+    for (const other of [...this.#store.channels.values()]) {
+      if (other.parentId === channel.id) this.#store.channels.delete(other.id);
+    }
+    for (const webhook of [...this.#store.webhooks.values()]) {
+      if (webhook.channelId === channel.id) this.#store.webhooks.delete(webhook.id);
+    }
+    this.#store.channels.delete(channel.id);
+  }
+
   /** Creates a person. */
   createUser(input: { username: string; globalName?: string }): {
     id: string;

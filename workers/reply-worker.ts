@@ -115,7 +115,11 @@ async function main(): Promise<void> {
   });
   const processor = new ReplyProcessor({
     personalities: new PersonalityRepository(redis, { prefix }),
-    conversations: new ConversationRepository(redis, { prefix, ...config.conversation }),
+    conversations: new ConversationRepository(redis, {
+      prefix,
+      ...config.conversation,
+      maxIndexed: config.retention.userIndexMaxEntries,
+    }),
     apiKeys,
     messageEvents: new MessageEventRepository(redis, { prefix }),
     messageIndex: new MessageIndexRepository(redis, { prefix }),
@@ -124,7 +128,7 @@ async function main(): Promise<void> {
     gate: new ConversationGate(redis, { prefix }),
     ai,
     webhooks,
-    ledger: new DeliveryLedger(redis, { prefix }),
+    ledger: new DeliveryLedger(redis, { prefix, maxIndexed: config.retention.userIndexMaxEntries }),
     typing,
     cancellations,
     logger,
@@ -167,7 +171,14 @@ async function main(): Promise<void> {
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 
   // Jobs for slash commands (API-key tests, reply deletes): few and quick, so a small fixed concurrency.
-  const taskProcessor = new TaskProcessor({ apiKeys, ai, webhooks, rest, logger });
+  const taskProcessor = new TaskProcessor({
+    apiKeys,
+    ai,
+    webhooks,
+    channelWebhooks: webhooks,
+    rest,
+    logger,
+  });
   const taskWorker = new Worker(TASK_QUEUE_NAME, (job: Job) => taskProcessor.process(job), {
     connection: bullConnection,
     prefix: buildBullPrefix(prefix),

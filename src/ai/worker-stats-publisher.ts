@@ -130,5 +130,7 @@ export class WorkerStatsPublisher implements AsyncDisposable {
     const indexKey = buildWorkerIndexKey(prefix);
     await redis.zadd(indexKey, now, workerId);
     await redis.zremrangebyscore(indexKey, '-inf', `(${now - ttlMs}`);
+    // Gone with the last worker, like the entries it lists.
+    await redis.pexpire(indexKey, ttlMs);
   }
 }

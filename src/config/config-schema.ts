@@ -77,6 +77,7 @@ export const EnvSchema = z.object({
   USER_BURST: integer(1, 100_000).default(3),
   QUEUE_MAX_DEPTH: integer(1, 10_000_000).default(10_000),
   FAIR_QUEUE: booleanFlag.default(true),
+  USER_INDEX_MAX_ENTRIES: integer(10, 100_000).default(500),
 
   CONVERSATION_MAX_TURNS: integer(2, 1000).default(40),
   CONVERSATION_MAX_CHARS: integer(1000, 1_000_000).default(24_000),

@@ -58,6 +58,10 @@ export interface Config {
     /** false = plain FIFO (the benchmark's baseline). */
     readonly fairQueue: boolean;
   };
+  readonly retention: {
+    /** Entries a per-user index (conversations, delivery records) keeps; older ones go with their data. */
+    readonly userIndexMaxEntries: number;
+  };
   readonly conversation: {
     readonly maxTurns: number;
     readonly maxChars: number;
@@ -104,6 +108,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const shardIds = data.SHARD_IDS?.split(',').map(Number);
   if (shardIds && data.SHARD_COUNT === undefined) {
     throw new ConfigError(['SHARD_IDS: needs SHARD_COUNT']);
+  }
+  if (data.USER_INDEX_MAX_ENTRIES < data.USER_MAX_PENDING) {
+    // A running job's delivery record must never be the oldest entry dropped from its user's index.
+    throw new ConfigError([
+      `USER_INDEX_MAX_ENTRIES: must be at least USER_MAX_PENDING (${data.USER_MAX_PENDING})`,
+    ]);
   }
   if (shardIds && data.SHARD_COUNT !== undefined && shardIds.some((id) => id >= (data.SHARD_COUNT ?? 0))) {
     throw new ConfigError([`SHARD_IDS: every shard must be below SHARD_COUNT (${data.SHARD_COUNT})`]);
@@ -154,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queueMaxDepth: data.QUEUE_MAX_DEPTH,
       fairQueue: data.FAIR_QUEUE,
     },
+    retention: { userIndexMaxEntries: data.USER_INDEX_MAX_ENTRIES },
     conversation: {
       maxTurns: data.CONVERSATION_MAX_TURNS,
       maxChars: data.CONVERSATION_MAX_CHARS,

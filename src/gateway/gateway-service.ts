@@ -1,8 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Client, Events, type Interaction, type Message, type PartialMessage } from 'discord.js';
+import {
+  type AnyThreadChannel,
+  type Client,
+  type DMChannel,
+  Events,
+  type Guild,
+  type Interaction,
+  type Message,
+  type NonThreadGuildBasedChannel,
+  type PartialMessage,
+} from 'discord.js';
 import type { Logger } from '../log/index.js';
 import { RedisBatch } from '../redis/index.js';
-import type { ActivationRepository, ChannelActivityRepository } from '../state/index.js';
+import type { ChannelActivityRepository } from '../state/index.js';
+import type { ChannelCleanup } from './channel-cleanup.js';
 import { buildInboundMessage, findIgnoreReason } from './inbound-message.js';
 import type { MessageRouter, RoutingOutcome } from './message-router.js';
 
@@ -14,8 +25,9 @@ export interface InteractionHandler {
 export interface GatewayServiceDependencies {
   readonly client: Client;
   readonly router: MessageRouter;
-  readonly activations: ActivationRepository;
   readonly channelActivity: ChannelActivityRepository;
+  /** Forgets deleted channels and guilds the bot left. */
+  readonly channelCleanup: ChannelCleanup;
   readonly interactions: InteractionHandler | null;
   readonly logger: Logger;
   /** Called once per routed or ignored message (metrics). */
@@ -34,6 +46,11 @@ export class GatewayService {
   private readonly inFlight = new Set<Promise<void>>();
   /** What {@link GatewayService.listen} subscribed, so {@link GatewayService.close} can unsubscribe it. */
   private readonly subscriptions: Array<() => void> = [];
+  /**
+   * Channel ids of guilds being removed, taken from the cache as their GUILD_DELETE arrives: discord.js empties
+   * `guild.channels` before it emits `guildDelete` (GuildDeleteAction), and emits `raw` before that.
+   */
+  private readonly leavingGuildChannels = new Map<string, string[]>();
 
   constructor(private readonly deps: GatewayServiceDependencies) {
     this.log = deps.logger.child({ module: 'gateway' });
@@ -46,18 +63,31 @@ export class GatewayService {
     const onMessageDelete = (message: Message | PartialMessage) => this.track(this.onDelete(message));
     const onMessageUpdate = (_old: unknown, message: Message | PartialMessage) =>
       this.track(this.onEdit(message));
-    const onGuildDelete = (guild: { id: string }) => this.track(this.onGuildDelete(guild.id));
+    const onRaw = (packet: { t?: unknown; d?: unknown }) => {
+      if (packet.t === 'GUILD_DELETE') this.rememberLeavingGuild(packet.d);
+    };
+    // discord.js raises guildDelete only for a real removal; an outage raises guildUnavailable instead.
+    const onGuildDelete = (guild: Guild) => this.track(this.onGuildDelete(guild));
+    const onChannelDelete = (channel: DMChannel | NonThreadGuildBasedChannel) =>
+      this.track(this.onChannelDelete(channel));
+    const onThreadDelete = (thread: AnyThreadChannel) => this.track(this.onThreadDelete(thread));
     const onInteractionCreate = (interaction: Interaction) => this.track(this.onInteraction(interaction));
     client.on(Events.MessageCreate, onMessageCreate);
     client.on(Events.MessageDelete, onMessageDelete);
     client.on(Events.MessageUpdate, onMessageUpdate);
+    client.on(Events.Raw, onRaw);
     client.on(Events.GuildDelete, onGuildDelete);
+    client.on(Events.ChannelDelete, onChannelDelete);
+    client.on(Events.ThreadDelete, onThreadDelete);
     client.on(Events.InteractionCreate, onInteractionCreate);
     this.subscriptions.push(
       () => client.off(Events.MessageCreate, onMessageCreate),
       () => client.off(Events.MessageDelete, onMessageDelete),
       () => client.off(Events.MessageUpdate, onMessageUpdate),
+      () => client.off(Events.Raw, onRaw),
       () => client.off(Events.GuildDelete, onGuildDelete),
+      () => client.off(Events.ChannelDelete, onChannelDelete),
+      () => client.off(Events.ThreadDelete, onThreadDelete),
       () => client.off(Events.InteractionCreate, onInteractionCreate),
     );
     client.on(Events.ShardReady, (shardId) => this.log.info({ shardId }, 'shard ready'));
@@ -139,12 +169,40 @@ export class GatewayService {
     }
   }
 
-  private async onGuildDelete(guildId: string): Promise<void> {
+  /** Keeps the channels and active threads of a guild the bot is leaving (not one going unavailable). */
+  private rememberLeavingGuild(data: unknown): void {
+    const { id, unavailable } = (data ?? {}) as { id?: unknown; unavailable?: unknown };
+    if (typeof id !== 'string' || unavailable === true) return;
+    const guild = this.deps.client.guilds.cache.get(id);
+    if (guild) this.leavingGuildChannels.set(id, [...guild.channels.cache.keys()]);
+  }
+
+  private async onGuildDelete(guild: Guild): Promise<void> {
+    const channelIds = this.leavingGuildChannels.get(guild.id) ?? [];
+    this.leavingGuildChannels.delete(guild.id);
     try {
-      const removed = await this.deps.activations.removeGuild(guildId);
-      this.log.info({ guildId, removed }, 'left guild; activations removed');
+      await this.deps.channelCleanup.forgetGuild(guild.id, channelIds);
     } catch (error) {
-      this.log.error({ err: error, guildId }, 'removing a guild’s activations failed');
+      this.log.error({ err: error, guildId: guild.id }, 'forgetting a guild’s channels failed');
+    }
+  }
+
+  private async onChannelDelete(channel: DMChannel | NonThreadGuildBasedChannel): Promise<void> {
+    if (channel.isDMBased()) return;
+    // Discord sends no THREAD_DELETE for the threads of a deleted channel: they go with it.
+    const threadIds = 'threads' in channel ? [...channel.threads.cache.keys()] : [];
+    await this.forgetChannel(channel.id, [channel.id, ...threadIds]);
+  }
+
+  private async onThreadDelete(thread: AnyThreadChannel): Promise<void> {
+    await this.forgetChannel(thread.id, [thread.id]);
+  }
+
+  private async forgetChannel(sourceId: string, channelIds: readonly string[]): Promise<void> {
+    try {
+      await this.deps.channelCleanup.forgetChannel(sourceId, channelIds);
+    } catch (error) {
+      this.log.error({ err: error, channelId: sourceId }, 'forgetting a deleted channel failed');
     }
   }
 

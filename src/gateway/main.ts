@@ -18,6 +18,7 @@ import {
   PersonalityRepository,
 } from '../state/index.js';
 import { createTaskQueue } from '../tasks/index.js';
+import { ChannelCleanup } from './channel-cleanup.js';
 import { createDiscordClient } from './discord-client.js';
 import { GatewayService } from './gateway-service.js';
 import { MessageRouter } from './message-router.js';
@@ -55,11 +56,12 @@ async function main(): Promise<void> {
     admission.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
   );
   const client = createDiscordClient(config);
+  const channelActivity = new ChannelActivityRepository(redis, { prefix });
   const service = new GatewayService({
     client,
     router,
-    activations,
-    channelActivity: new ChannelActivityRepository(redis, { prefix }),
+    channelActivity,
+    channelCleanup: new ChannelCleanup({ activations, channelActivity, tasks, newCorrelationId, logger }),
     interactions: createCommandHandler({ redis, config, admission, tasks, logger }),
     logger,
     onMessageSeen: (kind) => metrics.messagesSeen.inc({ reason: kind }),

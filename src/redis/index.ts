@@ -1,5 +1,6 @@
 export { createRedis, type RedisClient, type RedisConnectionSettings, type RedisRole } from './connection.js';
 export { replaceHashFieldIf } from './hash-field.js';
+export { fetchIndexMembers } from './index-members.js';
 export { buildKey, buildUserTag } from './keys.js';
 export { type QueueCommand, RedisBatch } from './redis-batch.js';
 export { loadScripts, registerScripts, runScript, type ScriptDefinition } from './script-loader.js';

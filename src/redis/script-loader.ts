@@ -17,10 +17,13 @@ const SCRIPT_FILE = /^([a-z][A-Za-z0-9]*)-(\d+|n)\.lua$/;
 const INCLUDE_LINE = /^--- @include "([\w/-]+)"\s*$/gm;
 /** Commands are registered under this prefix so they never clash with BullMQ's on a shared client. */
 const COMMAND_PREFIX = 'chorus:';
+/** Where `--- @include "shared/<file>"` is read from: functions more than one area's scripts use. */
+const SHARED_INCLUDES = fileURLToPath(new URL('./lua/', import.meta.url));
 
 /**
  * Reads every `<name>-<keys>.lua` in `directory` (a `lua/` folder beside the module that owns the keys),
- * inlining `--- @include "includes/<file>"` lines from `directory/includes/<file>.lua`.
+ * inlining `--- @include "includes/<file>"` lines from `directory/includes/<file>.lua`, and
+ * `--- @include "shared/<file>"` lines from this area's `lua/shared/<file>.lua`.
  */
 export function loadScripts(directory: URL | string): ScriptDefinition[] {
   const root = typeof directory === 'string' ? directory : fileURLToPath(directory);
@@ -41,7 +44,8 @@ function inlineIncludes(lua: string, root: string, seen: Set<string>): string {
   return lua.replace(INCLUDE_LINE, (_line, include: string) => {
     if (seen.has(include)) return '';
     seen.add(include);
-    return inlineIncludes(readFileSync(join(root, `${include}.lua`), 'utf8'), root, seen);
+    const base = include.startsWith('shared/') ? SHARED_INCLUDES : root;
+    return inlineIncludes(readFileSync(join(base, `${include}.lua`), 'utf8'), root, seen);
   });
 }
 

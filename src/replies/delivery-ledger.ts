@@ -1,4 +1,11 @@
-import { loadScripts, RedisBatch, type RedisClient, registerScripts, runScript } from '../redis/index.js';
+import {
+  fetchIndexMembers,
+  loadScripts,
+  RedisBatch,
+  type RedisClient,
+  registerScripts,
+  runScript,
+} from '../redis/index.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
 
 // Read once per process at import: the scripts are part of the code, like the modules beside them.
@@ -42,6 +49,12 @@ export interface DeliveryLedgerOptions {
    * @defaultValue 20_000
    */
   readonly claimLeaseMs: number;
+  /**
+   * How many job ids a user's delivery index keeps (newest first); the records of older ones are deleted. Well
+   * above the jobs one user can have unsettled at once, so a job still running never loses its record.
+   * @defaultValue 500
+   */
+  readonly maxIndexed: number;
 }
 
 /** What {@link DeliveryLedger.claimChunk} found. */
@@ -84,7 +97,7 @@ export class DeliveryLedger {
     private readonly redis: RedisClient,
     options: Partial<DeliveryLedgerOptions> & Pick<DeliveryLedgerOptions, 'prefix'>,
   ) {
-    this.options = { ttlSeconds: 86_400, claimLeaseMs: 20_000, ...options };
+    this.options = { ttlSeconds: 86_400, claimLeaseMs: 20_000, maxIndexed: 500, ...options };
   }
 
   async fetch(userId: string, jobId: string, batch?: RedisBatch): Promise<DeliveryRecord> {
@@ -116,20 +129,23 @@ export class DeliveryLedger {
     now: number,
   ): Promise<DecidedReply> {
     registerScripts(this.redis, REPLY_SCRIPTS);
+    const { prefix, ttlSeconds, claimLeaseMs, maxIndexed } = this.options;
     // One slot (the user's tag): the record and its index entry are written by one script.
-    const [stored, ...claim] = await runScript<[string, ...ClaimReply]>(
+    const [stored, dropped, ...claim] = await runScript<[string, string[], ...ClaimReply]>(
       this.redis,
       'decideReply',
-      [this.key(userId, jobId), buildDeliveryIndexKey(this.options.prefix, userId)],
-      [JSON.stringify(decision), jobId, this.options.ttlSeconds, owner, now, this.options.claimLeaseMs],
+      [this.key(userId, jobId), buildDeliveryIndexKey(prefix, userId)],
+      [JSON.stringify(decision), jobId, ttlSeconds, owner, now, claimLeaseMs, maxIndexed],
     );
+    // Records the index no longer lists: past their TTL already, or beyond the count, whose jobs are long settled.
+    if (dropped.length > 0) await this.redis.del(...dropped.map((id) => this.key(userId, id)));
     return { decision: JSON.parse(stored) as ReplyDecision, firstChunk: toChunkClaim(claim) };
   }
 
   /** Erases every delivery record of a user (/forget-me); returns how many there were. */
   async forgetUser(userId: string): Promise<number> {
     const index = buildDeliveryIndexKey(this.options.prefix, userId);
-    const jobIds = await this.redis.smembers(index);
+    const jobIds = await fetchIndexMembers(this.redis, index);
     const keys = jobIds.map((jobId) => this.key(userId, jobId));
     const results = await this.redis
       .multi()

@@ -5,7 +5,10 @@ export function buildDeliveryKey(prefix: string, userId: string, jobId: string):
   return buildKey(prefix, 'replies', buildUserTag(userId), 'delivery', jobId);
 }
 
-/** SET of the job ids with a delivery record for a user, so /forget-me can erase them without SCAN. */
+/**
+ * ZSET job id → decision time (Unix ms): the user's jobs with a delivery record, so /forget-me can erase them
+ * without SCAN. Bounded by age and count on every write (a SET in older versions, migrated on write).
+ */
 export function buildDeliveryIndexKey(prefix: string, userId: string): string {
   return buildKey(prefix, 'replies', buildUserTag(userId), 'deliveries');
 }

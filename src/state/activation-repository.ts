@@ -81,6 +81,12 @@ export class ActivationRepository {
     return true;
   }
 
+  /** Removes the activations of channels that were deleted; returns how many there were. */
+  async deactivateChannels(channelIds: readonly string[]): Promise<number> {
+    const removed = await Promise.all(channelIds.map((channelId) => this.deactivate(channelId)));
+    return removed.filter(Boolean).length;
+  }
+
   /** The personality id activated in a channel, or null. */
   async fetchForChannel(channelId: string, batch?: RedisBatch): Promise<string | null> {
     return parseRecord(await this.fetchRecord(channelId, batch))?.personalityId ?? null;

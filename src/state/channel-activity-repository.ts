@@ -41,6 +41,19 @@ export class ChannelActivityRepository {
     );
   }
 
+  /** Forgets the newest message of channels that were deleted, in one round trip. */
+  async forgetChannels(channelIds: readonly string[]): Promise<void> {
+    // Each key stands alone (its own slot on a Cluster): one command per key, sent together.
+    await RedisBatch.together((batch) =>
+      Promise.all(
+        channelIds.map((channelId) => {
+          const key = buildChannelLatestKey(this.options.prefix, channelId);
+          return RedisBatch.send(this.redis, batch, key, (commands) => commands.unlink(key));
+        }),
+      ),
+    );
+  }
+
   async fetchLatest(channelId: string, batch?: RedisBatch): Promise<string | null> {
     const key = buildChannelLatestKey(this.options.prefix, channelId);
     return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.get(key));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import type { RedisClient } from '../redis/index.js';
-import { RedisBatch } from '../redis/index.js';
+import { fetchIndexMembers, RedisBatch } from '../redis/index.js';
 import {
   buildConversationIndexKey,
   buildConversationKey,
@@ -33,24 +33,37 @@ type ConversationConfig = Config['conversation'];
 export interface ConversationRepositoryOptions extends ConversationConfig {
   /** `REDIS_PREFIX`. */
   prefix: string;
+  /**
+   * How many conversations a user's index keeps, most recently appended first; older ones are deleted with
+   * their history (`USER_INDEX_MAX_ENTRIES`). @defaultValue 500
+   */
+  maxIndexed: number;
+  /** Clock (Unix ms) dating index entries. @defaultValue Date.now */
+  now: () => number;
 }
+
+export const DefaultConversationRepositoryOptions = {
+  maxIndexed: 500,
+  now: Date.now,
+} as const satisfies Pick<Required<ConversationRepositoryOptions>, 'maxIndexed' | 'now'>;
 
 /** Entries are stored as `<characters>:<turn JSON>` so the capping script counts characters without JSON. */
 const ENTRY = /^(\d+):/;
 
 /**
  * Conversation history per (user, channel, personality), in the user's slot. Appends are capped by turns
- * and characters (oldest first) and refresh the TTL atomically; a per-user index set lists the user's
- * conversations without SCAN (Cluster-safe).
+ * and characters (oldest first) and refresh the TTL atomically; a per-user index lists the user's
+ * conversations without SCAN (Cluster-safe), bounded by the TTL and `maxIndexed`.
  */
 export class ConversationRepository {
   readonly options: Readonly<ConversationRepositoryOptions>;
 
   constructor(
     private readonly redis: RedisClient,
-    options: ConversationRepositoryOptions,
+    options: Omit<ConversationRepositoryOptions, 'maxIndexed' | 'now'> &
+      Partial<Pick<ConversationRepositoryOptions, 'maxIndexed' | 'now'>>,
   ) {
-    this.options = { ...options };
+    this.options = { ...DefaultConversationRepositoryOptions, ...options };
   }
 
   /** The conversation's turns, oldest first (empty when there is none or it expired). */
@@ -78,8 +91,8 @@ export class ConversationRepository {
 
   /**
    * Appends turns atomically, then drops the oldest while the conversation holds more than `maxTurns` turns
-   * or `maxChars` characters (the newest turn is always kept), and refreshes its TTL. Returns how many turns
-   * it now holds.
+   * or `maxChars` characters (the newest turn is always kept), and refreshes its TTL. Conversations the
+   * index drops (idle past the TTL, or beyond `maxIndexed`) are deleted. Returns how many turns it now holds.
    */
   async appendTurns(
     userId: string,
@@ -87,26 +100,40 @@ export class ConversationRepository {
     personalityId: string,
     turns: readonly ConversationTurn[],
   ): Promise<number> {
-    const { prefix, maxTurns, maxChars, ttlSeconds } = this.options;
+    const { prefix, maxTurns, maxChars, ttlSeconds, maxIndexed, now } = this.options;
     const entries = turns.map((turn) => {
       const clean = ConversationTurnSchema.parse(turn);
       return `${clean.content.length}:${JSON.stringify(clean)}`;
     });
-    return runStateScript<number>(
+    const [held, dropped] = await runStateScript<[number, string[]]>(
       this.redis,
       StateScript.appendConversationTurns,
       [
         buildConversationKey(prefix, userId, channelId, personalityId),
         buildConversationIndexKey(prefix, userId),
       ],
-      [ttlSeconds * 1000, maxTurns, maxChars, buildConversationSuffix(channelId, personalityId), ...entries],
+      [
+        ttlSeconds * 1000,
+        maxTurns,
+        maxChars,
+        buildConversationSuffix(channelId, personalityId),
+        now(),
+        maxIndexed,
+        ...entries,
+      ],
     );
+    // Same slot as the index; the script names no keys it was not given, so the deletes happen here.
+    if (dropped.length > 0) {
+      const keyPrefix = buildConversationKeyPrefix(prefix, userId);
+      await this.redis.del(...dropped.map((suffix) => keyPrefix + suffix));
+    }
+    return held;
   }
 
   /** The user's conversations that still exist. */
   async listConversations(userId: string): Promise<ConversationRef[]> {
     const { prefix } = this.options;
-    const suffixes = await this.redis.smembers(buildConversationIndexKey(prefix, userId));
+    const suffixes = await fetchIndexMembers(this.redis, buildConversationIndexKey(prefix, userId));
     const refs = suffixes.flatMap((suffix) => {
       const separator = suffix.indexOf(':');
       return separator > 0

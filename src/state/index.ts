@@ -20,6 +20,7 @@ export {
   type ConversationRepositoryOptions,
   type ConversationTurn,
   ConversationTurnSchema,
+  DefaultConversationRepositoryOptions,
 } from './conversation-repository.js';
 export { DmStickyRepository, type DmStickyRepositoryOptions } from './dm-sticky-repository.js';
 export { buildCancelChannel } from './keys.js';

@@ -93,7 +93,10 @@ export function buildConversationKey(
   return buildConversationKeyPrefix(prefix, userId) + buildConversationSuffix(channelId, personalityId);
 }
 
-/** SET of conversation suffixes a user has: lists their conversations without SCAN (Cluster-safe). */
+/**
+ * ZSET conversation suffix → last append (Unix ms): lists a user's conversations without SCAN (Cluster-safe).
+ * Bounded by age and count on every append (a SET in older versions, migrated on write).
+ */
 export function buildConversationIndexKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'conversations');
 }

@@ -2,15 +2,24 @@ export { TaskMessages } from './messages.js';
 export {
   type ApiKeyTestTask,
   ApiKeyTestTaskSchema,
+  buildForgetChannelsTasks,
   buildTaskJobId,
   type DeleteReplyTask,
   DeleteReplyTaskSchema,
+  type ForgetChannelsTask,
+  ForgetChannelsTaskSchema,
   type InteractionRef,
   InteractionRefSchema,
+  MAX_CHANNELS_PER_TASK,
   type TaskJob,
   TaskJobSchema,
 } from './task-job.js';
-export { type TaskOutcome, TaskProcessor, type TaskProcessorDependencies } from './task-processor.js';
+export {
+  type ChannelWebhookForgetter,
+  type TaskOutcome,
+  TaskProcessor,
+  type TaskProcessorDependencies,
+} from './task-processor.js';
 export {
   createTaskQueue,
   DefaultTaskQueueOptions,

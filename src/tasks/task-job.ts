@@ -41,14 +41,67 @@ export const DeleteReplyTaskSchema = z.object({
 });
 export type DeleteReplyTask = z.infer<typeof DeleteReplyTaskSchema>;
 
+/** Most channels one `forget-channels` task names; a guild's are split over several tasks. */
+export const MAX_CHANNELS_PER_TASK = 100;
+
+/**
+ * A channel or thread was deleted, or the bot left a guild: the worker forgets the webhook state of those
+ * channels (the gateway, which never talks to webhooks, has already removed what it owns).
+ */
+export const ForgetChannelsTaskSchema = z.object({
+  kind: z.literal('forget-channels'),
+  version: z.literal(1),
+  correlationId: z.string().min(1).max(64),
+  /** What went (the channel, the thread or the guild): with `part`, names the job. */
+  sourceId: snowflake,
+  /** Which share of the source's channels this task holds (0 unless a guild's were split). */
+  part: z.number().int().min(0).max(1000),
+  /** The channels and threads to forget. */
+  channelIds: z.array(snowflake).min(1).max(MAX_CHANNELS_PER_TASK),
+});
+export type ForgetChannelsTask = z.infer<typeof ForgetChannelsTaskSchema>;
+
 /**
  * The contract between the gateway and the worker for work that is not a reply. Ids and references only:
  * API keys stay in their repository, where only the worker decrypts them.
  */
-export const TaskJobSchema = z.discriminatedUnion('kind', [ApiKeyTestTaskSchema, DeleteReplyTaskSchema]);
+export const TaskJobSchema = z.discriminatedUnion('kind', [
+  ApiKeyTestTaskSchema,
+  DeleteReplyTaskSchema,
+  ForgetChannelsTaskSchema,
+]);
 export type TaskJob = z.infer<typeof TaskJobSchema>;
 
-/** BullMQ job id of a task: one per interaction. */
+/**
+ * BullMQ job id of a task: one per interaction, or per deleted source and part, so gateway replicas that
+ * see the same event enqueue it once.
+ */
 export function buildTaskJobId(task: TaskJob): string {
-  return `${task.kind}-${task.interaction.id}`;
+  return task.kind === 'forget-channels'
+    ? `${task.kind}-${task.sourceId}-${task.part}`
+    : `${task.kind}-${task.interaction.id}`;
+}
+
+/**
+ * The `forget-channels` tasks for channels that went with `sourceId`: sorted and split into tasks of at most
+ * {@link MAX_CHANNELS_PER_TASK}, so every replica builds the same tasks (and job ids) from one event.
+ */
+export function buildForgetChannelsTasks(
+  sourceId: string,
+  channelIds: readonly string[],
+  correlationId: string,
+): ForgetChannelsTask[] {
+  const sorted = [...new Set(channelIds)].sort();
+  const tasks: ForgetChannelsTask[] = [];
+  for (let start = 0; start < sorted.length; start += MAX_CHANNELS_PER_TASK) {
+    tasks.push({
+      kind: 'forget-channels',
+      version: 1,
+      correlationId,
+      sourceId,
+      part: tasks.length,
+      channelIds: sorted.slice(start, start + MAX_CHANNELS_PER_TASK),
+    });
+  }
+  return tasks;
 }

@@ -8,7 +8,14 @@ import { type Logger, runWithCorrelation } from '../log/index.js';
 import type { ApiKeyRepository } from '../state/index.js';
 import type { WebhookManager } from '../webhooks/index.js';
 import { TaskMessages } from './messages.js';
-import { type ApiKeyTestTask, type DeleteReplyTask, type InteractionRef, TaskJobSchema } from './task-job.js';
+import {
+  type ApiKeyTestTask,
+  type DeleteReplyTask,
+  type ForgetChannelsTask,
+  type InteractionRef,
+  type TaskJob,
+  TaskJobSchema,
+} from './task-job.js';
 
 /** Discord's answer when an interaction token expired (15 minutes) or never existed. */
 const INVALID_WEBHOOK_TOKEN = 50027;
@@ -21,22 +28,30 @@ export type TaskOutcome =
   | 'key-unreadable'
   | 'deleted'
   | 'delete-forbidden'
+  | 'channels-forgotten'
   | 'failed';
+
+/** Forgets everything kept about channels that no longer exist (the webhook manager's pools and markers). */
+export interface ChannelWebhookForgetter {
+  forgetChannels(channelIds: readonly string[]): Promise<void>;
+}
 
 /** What {@link TaskProcessor} needs; the worker passes its real services. */
 export interface TaskProcessorDependencies {
   readonly apiKeys: Pick<ApiKeyRepository, 'fetch'>;
   readonly ai: Pick<AiService, 'testKey'>;
   readonly webhooks: Pick<WebhookManager, 'deletePosted'>;
+  /** Webhook state of deleted channels. */
+  readonly channelWebhooks: ChannelWebhookForgetter;
   /** Edits interaction replies (the bot token is not needed for that, but harmless when set). */
   readonly rest: Pick<REST, 'patch'>;
   readonly logger: Logger;
 }
 
 /**
- * Runs tasks in the worker: `/apikey test` (the gateway never calls the AI) and "Delete reply" (the gateway
- * never talks to webhooks). Each ends by editing the user's deferred reply through the interaction webhook.
- * Neither the API key nor the interaction token is ever logged.
+ * Runs tasks in the worker: `/apikey test` (the gateway never calls the AI), "Delete reply" and forgetting
+ * deleted channels (the gateway never talks to webhooks). The interaction tasks end by editing the user's
+ * deferred reply through the interaction webhook. Neither the API key nor the interaction token is ever logged.
  */
 export class TaskProcessor {
   private readonly log: Logger;
@@ -55,10 +70,15 @@ export class TaskProcessor {
       );
     }
     const task = parsed.data;
+    if (task.kind === 'forget-channels') {
+      // Nobody waits on an answer: a failure is retried, then left in the failed set.
+      const context = { correlationId: task.correlationId, jobId: job.id ?? 'unknown' };
+      return runWithCorrelation(context, () => this.forgetChannels(task));
+    }
     const context = { correlationId: task.correlationId, jobId: job.id ?? 'unknown', userId: task.userId };
     return runWithCorrelation(context, async () => {
       try {
-        return task.kind === 'apikey-test' ? await this.testKey(task) : await this.deleteReply(task);
+        return await this.runInteractionTask(task);
       } catch (error) {
         if (!isFinalAttempt(job) || error instanceof UnrecoverableError) throw error;
         // Out of retries: the user still gets an answer instead of a "Testing…" that never changes.
@@ -66,6 +86,19 @@ export class TaskProcessor {
         throw error;
       }
     });
+  }
+
+  private runInteractionTask(task: Exclude<TaskJob, ForgetChannelsTask>): Promise<TaskOutcome> {
+    return task.kind === 'apikey-test' ? this.testKey(task) : this.deleteReply(task);
+  }
+
+  private async forgetChannels(task: ForgetChannelsTask): Promise<TaskOutcome> {
+    await this.deps.channelWebhooks.forgetChannels(task.channelIds);
+    this.log.info(
+      { sourceId: task.sourceId, part: task.part, channels: task.channelIds.length },
+      'deleted channels forgotten',
+    );
+    return 'channels-forgotten';
   }
 
   private async testKey(task: ApiKeyTestTask): Promise<TaskOutcome> {

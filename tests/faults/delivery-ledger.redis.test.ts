@@ -44,7 +44,7 @@ describe('DeliveryLedger', () => {
           decision: answer('hello'),
           intents: new Map([[0, T0]]),
         });
-        expect(await redis.smembers(buildDeliveryIndexKey(prefix, USER))).toEqual([JOB]);
+        expect(await redis.zrange(buildDeliveryIndexKey(prefix, USER), '0', '-1')).toEqual([JOB]);
         expect(await redis.ttl(buildDeliveryKey(prefix, USER, JOB))).toBeGreaterThan(86_000);
       });
     });

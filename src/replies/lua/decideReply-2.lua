@@ -4,7 +4,7 @@
   different answer; the claim is for chunk 0 of whichever decision is recorded.
 
   KEYS[1] delivery record   HASH: `decision` = decision JSON, `intent:<i>`, `posted:<i>` (see includes/claimChunk)
-  KEYS[2] delivery index    SET of the user's job ids with a record (for /forget-me)
+  KEYS[2] delivery index    ZSET of the user's job ids with a record, scored by decision time (for /forget-me)
 
   ARGV[1] decision JSON
   ARGV[2] job id
@@ -12,14 +12,16 @@
   ARGV[4] owner (the attempt's BullMQ lock token)
   ARGV[5] now (Unix ms)
   ARGV[6] lease (ms)
+  ARGV[7] most job ids the index keeps (the oldest beyond it go)
 
-  Returns { recorded decision JSON, claimChunk's reply... }
+  Returns { recorded decision JSON, job ids dropped from the index (their records are the caller's to
+  delete), claimChunk's reply... }
 ]]
 --- @include "includes/claimChunk"
+--- @include "shared/boundIndex"
 
 redis.call('HSETNX', KEYS[1], 'decision', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+local dropped = boundIndex(KEYS[2], ARGV[2], tonumber(ARGV[5]), tonumber(ARGV[3]) * 1000, tonumber(ARGV[7]))
 local claim = claimChunk(KEYS[1], '0', ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[3])
-return { redis.call('HGET', KEYS[1], 'decision'), unpack(claim) }
+return { redis.call('HGET', KEYS[1], 'decision'), dropped, unpack(claim) }

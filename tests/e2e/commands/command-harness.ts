@@ -52,6 +52,8 @@ export interface Replica {
 
 export class CommandHarness {
   private readonly stoppers: Array<() => Promise<void>> = [];
+  /** Channel ids the task worker was asked to forget the webhook state of, in order. */
+  readonly forgottenChannels: string[] = [];
 
   private constructor(
     /** Every JSON line the handlers logged. */
@@ -183,6 +185,11 @@ export class CommandHarness {
       }),
       ai,
       webhooks,
+      channelWebhooks: {
+        forgetChannels: async (channelIds) => {
+          this.forgottenChannels.push(...channelIds);
+        },
+      },
       rest,
       logger: this.logger,
     });

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { ChannelType, Client, GatewayIntentBits, type Message, Partials } from 'discord.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { DiscordSandbox } from '../../../sandbox/index.js';
 import { shardForGuild } from '../../../src/discord/index.js';
@@ -320,6 +320,43 @@ describe('DiscordSandbox gateway', () => {
       sandbox.removeBotFromGuild(guild.id);
       await left;
       expect(client.guilds.cache.has(guild.id)).toBe(false);
+    });
+  });
+
+  describe('when a channel or a thread is deleted', () => {
+    it('dispatches THREAD_DELETE with the subset Discord sends, and CHANNEL_DELETE with the channel', async () => {
+      const client = await login();
+      const channel = sandbox.createChannel(guildId, { name: 'doomed' });
+      await nextEvent(client, 'channelCreate', (created) => created.id === channel.id);
+      const threads = collectEvents(client, 'threadCreate');
+      const thread = sandbox.createThread(channel.id, { name: 'doomed thread' });
+      const other = sandbox.createThread(channel.id, { name: 'other thread' });
+      await vi.waitFor(() => expect(threads).toHaveLength(2));
+
+      const threadDeleted = nextEvent(client, 'threadDelete', (deleted) => deleted.id === thread.id);
+      sandbox.deleteChannel(thread.id);
+      const [deletedThread] = await threadDeleted;
+      expect(deletedThread.parentId).toBe(channel.id);
+      expect(client.channels.cache.has(thread.id)).toBe(false);
+
+      const channelDeleted = nextEvent(client, 'channelDelete', (deleted) => deleted.id === channel.id);
+      sandbox.deleteChannel(channel.id);
+      const [deletedChannel] = await channelDeleted;
+      expect(deletedChannel.type).toBe(ChannelType.GuildText);
+      // Its threads go with it, without events of their own.
+      expect(client.channels.cache.has(other.id)).toBe(false);
+      await expect(client.channels.fetch(channel.id)).rejects.toMatchObject({ code: 10003 });
+    });
+  });
+
+  describe('when the guild only became unavailable', () => {
+    it('raises guildUnavailable, never guildDelete', async () => {
+      const client = await login();
+      const deleted = collectEvents(client, 'guildDelete');
+      const unavailable = nextEvent(client, 'guildUnavailable', (guild) => guild.id === guildId);
+      sandbox.removeBotFromGuild(guildId, { outage: true });
+      await unavailable;
+      expect(deleted).toHaveLength(0);
     });
   });
 });

@@ -98,6 +98,7 @@ describe('WorkerStatsPublisher', () => {
     expect(ttl).toBeGreaterThan(10_000);
     expect(ttl).toBeLessThanOrEqual(15_000);
     expect(await redis.zscore(buildWorkerIndexKey(prefix), 'w-1')).toBe(String(now));
+    expect(await redis.pttl(buildWorkerIndexKey(prefix))).toBeGreaterThan(10_000);
   });
 
   it('publishes on its own once started', async () => {

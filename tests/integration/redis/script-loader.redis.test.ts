@@ -38,6 +38,22 @@ afterAll(async () => {
   await redis.quit();
 });
 
+describe('loadScripts', () => {
+  it('inlines a shared include from the redis area, once', () => {
+    const own = mkdtempSync(join(tmpdir(), 'chorus-scripts-'));
+    try {
+      writeFileSync(
+        join(own, 'useShared-1.lua'),
+        '--- @include "shared/boundIndex"\n--- @include "shared/boundIndex"\nreturn 1',
+      );
+      const [script] = loadScripts(own);
+      expect(script?.lua.match(/local function boundIndex/g)).toHaveLength(1);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('runScript', () => {
   describe('without a batch', () => {
     it('runs the script on its own', async () => {

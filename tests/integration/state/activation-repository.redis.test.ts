@@ -98,6 +98,25 @@ describe('ActivationRepository', () => {
     });
   });
 
+  describe('deactivateChannels', () => {
+    it('removes the activations of those channels, with their index entries, and counts them', async () => {
+      await activate('200000000000000001', 'alicepersona');
+      await activate('200000000000000002', 'bobpersona1');
+      await activate('200000000000000003', 'alicepersona');
+      expect(
+        await repository.deactivateChannels([
+          '200000000000000001',
+          '200000000000000002',
+          '200000000000000009',
+        ]),
+      ).toBe(2);
+      expect((await repository.listForGuild(GUILD)).map((activation) => activation.channelId)).toEqual([
+        '200000000000000003',
+      ]);
+      expect(await redis.smembers(buildGuildActivationsKey(prefix, GUILD))).toEqual(['200000000000000003']);
+    });
+  });
+
   describe('removePersonality', () => {
     it('removes its activations everywhere', async () => {
       await activate('200000000000000001', 'alicepersona');

@@ -62,4 +62,18 @@ describe('ChannelActivityRepository', () => {
       expect(await activity.fetchLatest(CHANNEL)).toBe(ids.at(-1));
     });
   });
+
+  describe('forgetChannels', () => {
+    it('deletes the record of each deleted channel only', async () => {
+      const activity = new ChannelActivityRepository(redis, { prefix });
+      const OTHER = '100000000000000002';
+      const KEPT = '100000000000000003';
+      for (const channelId of [CHANNEL, OTHER, KEPT])
+        await activity.recordLatest(channelId, '1574419278348681217');
+      await activity.forgetChannels([CHANNEL, OTHER]);
+      expect(await activity.fetchLatest(CHANNEL)).toBeNull();
+      expect(await activity.fetchLatest(OTHER)).toBeNull();
+      expect(await activity.fetchLatest(KEPT)).toBe('1574419278348681217');
+    });
+  });
 });

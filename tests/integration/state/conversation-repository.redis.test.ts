@@ -22,7 +22,15 @@ afterAll(async () => {
   await redis.quit();
 });
 
-function repositoryWith(caps: { maxTurns?: number; maxChars?: number; ttlSeconds?: number } = {}) {
+function repositoryWith(
+  caps: {
+    maxTurns?: number;
+    maxChars?: number;
+    ttlSeconds?: number;
+    maxIndexed?: number;
+    now?: () => number;
+  } = {},
+) {
   return new ConversationRepository(redis, {
     prefix,
     maxTurns: 40,
@@ -114,6 +122,72 @@ describe('ConversationRepository', () => {
       await redis.del(buildConversationKey(prefix, USER, CHANNEL, 'alicepersona'));
       expect(await conversations.listConversations(USER)).toEqual([]);
       expect(await conversations.resetEverywhere(USER)).toBe(0);
+    });
+  });
+
+  describe('the index of a user who stays active', () => {
+    it('keeps at most maxIndexed conversations, deleting the least recently appended ones', async () => {
+      const conversations = repositoryWith({ maxIndexed: 10 });
+      for (let index = 0; index < 30; index += 1)
+        await conversations.appendTurns(USER, CHANNEL, `persona${String(index).padStart(4, '0')}`, [turn(0)]);
+      // The oldest conversation is appended to again, so it counts as recent.
+      await conversations.appendTurns(USER, CHANNEL, 'persona0000', [turn(1)]);
+      expect(await redis.zcard(buildConversationIndexKey(prefix, USER))).toBe(10);
+      const kept = (await conversations.listConversations(USER)).map((ref) => ref.personalityId).sort();
+      expect(kept).toEqual([
+        'persona0000',
+        ...Array.from({ length: 9 }, (_, index) => `persona00${21 + index}`),
+      ]);
+      expect(await redis.exists(buildConversationKey(prefix, USER, CHANNEL, 'persona0001'))).toBe(0);
+      expect(await redis.exists(buildConversationKey(prefix, USER, CHANNEL, 'persona0021'))).toBe(1);
+    });
+
+    it('drops conversations idle for longer than the TTL, by the clock, at the next append', async () => {
+      let now = 1_000_000;
+      const conversations = repositoryWith({ ttlSeconds: 60, now: () => now });
+      await conversations.appendTurns(USER, CHANNEL, 'alicepersona', [turn(0)]);
+      now += 30_000;
+      await conversations.appendTurns(USER, CHANNEL, 'bobpersona1', [turn(0)]);
+      now += 30_001;
+      await conversations.appendTurns(USER, OTHER_CHANNEL, 'alicepersona', [turn(0)]);
+      expect(await redis.zrange(buildConversationIndexKey(prefix, USER), '0', '-1')).toEqual([
+        `${CHANNEL}:bobpersona1`,
+        `${OTHER_CHANNEL}:alicepersona`,
+      ]);
+      expect(await redis.exists(buildConversationKey(prefix, USER, CHANNEL, 'alicepersona'))).toBe(0);
+    });
+
+    describe('when the index is a set written by an older version', () => {
+      beforeEach(async () => {
+        const conversations = repositoryWith();
+        await conversations.appendTurns(USER, CHANNEL, 'alicepersona', [turn(0)]);
+        await conversations.appendTurns(USER, OTHER_CHANNEL, 'bobpersona1', [turn(0)]);
+        const index = buildConversationIndexKey(prefix, USER);
+        await redis.del(index);
+        await redis.sadd(index, `${CHANNEL}:alicepersona`, `${OTHER_CHANNEL}:bobpersona1`);
+        await redis.expire(index, 3600);
+      });
+
+      it('lists and resets through it before any write', async () => {
+        const conversations = repositoryWith();
+        expect(await conversations.listConversations(USER)).toHaveLength(2);
+        expect(await conversations.reset(USER, { channelId: CHANNEL })).toBe(1);
+        expect(await conversations.listConversations(USER)).toEqual([
+          { channelId: OTHER_CHANNEL, personalityId: 'bobpersona1' },
+        ]);
+      });
+
+      it('migrates it to the sorted set on the next append, keeping its conversations', async () => {
+        const conversations = repositoryWith();
+        await conversations.appendTurns(USER, CHANNEL, 'carolpersona', [turn(0)]);
+        expect(await redis.type(buildConversationIndexKey(prefix, USER))).toBe('zset');
+        expect((await conversations.listConversations(USER)).map((ref) => ref.personalityId).sort()).toEqual([
+          'alicepersona',
+          'bobpersona1',
+          'carolpersona',
+        ]);
+        expect(await conversations.resetEverywhere(USER)).toBe(3);
+      });
     });
   });
 });

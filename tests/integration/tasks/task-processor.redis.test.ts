@@ -47,6 +47,8 @@ describe('TaskProcessor', () => {
   /** Outcomes of completed jobs (which are removed from Redis at once), by job id. */
   const outcomes = new Map<string, TaskOutcome>();
   const deletions: Array<[string, string]> = [];
+  const forgotten: string[][] = [];
+  let forgetFailures: unknown[] = [];
   /** What the next deletions and edits do instead of succeeding. */
   let deleteFailures: unknown[] = [];
   let editFailures: unknown[] = [];
@@ -74,6 +76,13 @@ describe('TaskProcessor', () => {
           deletions.push([channelId, messageId]);
         },
       },
+      channelWebhooks: {
+        forgetChannels: async (channelIds) => {
+          const failure = forgetFailures.shift();
+          if (failure !== undefined) throw failure;
+          forgotten.push([...channelIds]);
+        },
+      },
       rest: {
         patch: async (route, options) => {
           const failure = editFailures.shift();
@@ -95,6 +104,8 @@ describe('TaskProcessor', () => {
   afterEach(() => {
     edits.length = 0;
     deletions.length = 0;
+    forgotten.length = 0;
+    forgetFailures = [];
     deleteFailures = [];
     editFailures = [];
   });
@@ -235,6 +246,41 @@ describe('TaskProcessor', () => {
         deleteFailures = [new Error('transient')];
         expect((await run(deletion(['3005']))).outcome).toBe('deleted');
         expect(deletions).toEqual([['2001', '3005']]);
+      });
+    });
+  });
+
+  describe('forget-channels', () => {
+    const forget = (sourceId: string, channelIds: string[]): TaskJob => ({
+      kind: 'forget-channels',
+      version: 1,
+      correlationId: 'forget',
+      sourceId,
+      part: 0,
+      channelIds,
+    });
+
+    describe('when a channel went', () => {
+      it('has the webhook manager forget its channels, and edits no interaction', async () => {
+        expect((await run(forget('5001', ['5001', '5002']))).outcome).toBe('channels-forgotten');
+        expect(forgotten).toEqual([['5001', '5002']]);
+        expect(edits).toEqual([]);
+      });
+    });
+
+    describe('when forgetting fails once', () => {
+      it('succeeds on the retry', async () => {
+        forgetFailures = [new Error('transient')];
+        expect((await run(forget('5003', ['5003']))).outcome).toBe('channels-forgotten');
+        expect(forgotten).toEqual([['5003']]);
+      });
+    });
+
+    describe('when forgetting keeps failing', () => {
+      it('fails the task without trying to tell anyone', async () => {
+        forgetFailures = [new Error('boom 1'), new Error('boom 2'), new Error('boom 3')];
+        expect((await run(forget('5004', ['5004']))).failedReason).toBe('boom 3');
+        expect(edits).toEqual([]);
       });
     });
   });

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       userBurst: 3,
     });
     expect(config.webhooks.perChannel).toBe(2);
+    expect(config.retention).toEqual({ userIndexMaxEntries: 500 });
     expect(config.http.port).toBe(0);
     expect(config.ai.defaultProvider).toBe('default');
     expect(config.ai.providers.get('default')).toMatchObject({
@@ -97,6 +98,12 @@ describe('loadConfig', () => {
     it('rejects shard ids outside the shard count', () => {
       expect(problemsOf(buildTestEnv({ SHARD_COUNT: '2', SHARD_IDS: '0,2' }))).toEqual([
         expect.stringContaining('SHARD_IDS'),
+      ]);
+    });
+
+    it('rejects a per-user index smaller than the jobs a user may have pending', () => {
+      expect(problemsOf(buildTestEnv({ USER_MAX_PENDING: '50', USER_INDEX_MAX_ENTRIES: '20' }))).toEqual([
+        expect.stringContaining('USER_INDEX_MAX_ENTRIES'),
       ]);
     });
   });

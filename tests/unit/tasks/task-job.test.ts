@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildTaskJobId, type TaskJob, TaskJobSchema } from '../../../src/tasks/task-job.js';
+import {
+  buildForgetChannelsTasks,
+  buildTaskJobId,
+  MAX_CHANNELS_PER_TASK,
+  type TaskJob,
+  TaskJobSchema,
+} from '../../../src/tasks/task-job.js';
 
 const interaction = {
   id: '900000000000000001',
@@ -33,6 +39,17 @@ describe('TaskJobSchema', () => {
           interaction,
         },
       ],
+      [
+        'forgetting deleted channels',
+        {
+          kind: 'forget-channels',
+          version: 1,
+          correlationId: 'c3',
+          sourceId: '4',
+          part: 0,
+          channelIds: ['4', '5'],
+        },
+      ],
     ])('accepts %s', (_label, task) => {
       expect(TaskJobSchema.parse(task)).toEqual(task);
     });
@@ -63,6 +80,10 @@ describe('TaskJobSchema', () => {
           provider: 'p',
           interaction: { id: '1', applicationId: '2' },
         },
+      ],
+      [
+        'forgetting no channel',
+        { kind: 'forget-channels', version: 1, correlationId: 'c', sourceId: '4', part: 0, channelIds: [] },
       ],
       [
         'a non-snowflake user',
@@ -100,5 +121,23 @@ describe('buildTaskJobId', () => {
       interaction,
     });
     expect(id).toBe('apikey-test-900000000000000001');
+  });
+});
+
+describe('buildForgetChannelsTasks', () => {
+  it('splits a guild’s channels into tasks of at most MAX_CHANNELS_PER_TASK, the same for any order', () => {
+    const channelIds = Array.from({ length: MAX_CHANNELS_PER_TASK + 5 }, (_, index) => String(1000 + index));
+    const tasks = buildForgetChannelsTasks('77', [...channelIds].reverse(), 'c');
+    expect(tasks.map((task) => [task.part, task.channelIds.length])).toEqual([
+      [0, MAX_CHANNELS_PER_TASK],
+      [1, 5],
+    ]);
+    expect(tasks.flatMap((task) => task.channelIds)).toEqual(channelIds);
+    expect(tasks.map(buildTaskJobId)).toEqual(['forget-channels-77-0', 'forget-channels-77-1']);
+    for (const task of tasks) expect(TaskJobSchema.parse(task)).toEqual(task);
+  });
+
+  it('builds no task when there is no channel', () => {
+    expect(buildForgetChannelsTasks('77', [], 'c')).toEqual([]);
   });
 });

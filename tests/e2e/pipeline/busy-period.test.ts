@@ -1,0 +1,258 @@
+/**
+ * A scripted busy period through real gateway and worker processes, the Discord sandbox and real Redis:
+ * hundreds of users write, some delete, some run commands; a channel and a thread are deleted and the bot
+ * leaves a guild. Then a SCAN of the prefix checks that every key expires or belongs to a documented
+ * permanent family (tests/support/permanent-keys.ts, docs/guarantees.md), that nothing permanent is left of
+ * the channels and guild that went, and that no per-user collection grows with the messages one user sends.
+ */
+import { REST } from '@discordjs/rest';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { deployCommands } from '../../../src/commands/index.js';
+import { buildBullPrefix, QUEUE_NAME } from '../../../src/queue/index.js';
+import { PersonalityRepository } from '../../../src/state/index.js';
+import { buildPermanentKeyFamilies, findPermanentFamily } from '../../support/permanent-keys.js';
+import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+
+const USERS = 200;
+const INDEX_CAP = 20;
+const MAX_TURNS = 4;
+/** Messages the steady user sends; the busier one sends twice as many. */
+const STEADY_MESSAGES = 30;
+const BURST = 10;
+const ADMINISTRATOR = 1n << 3n;
+const WAIT_MS = 30_000;
+
+/** Per-user keys bounded by the token bucket (burst + rate × duplicate window), not by a count of their own. */
+const RATE_BOUNDED_KINDS = new Set(['queue:admitted']);
+
+interface KeyInfo {
+  readonly key: string;
+  readonly type: string;
+  readonly ttlMs: number;
+  readonly size: number;
+}
+
+describe('a busy period', () => {
+  const prefix = createTestPrefix();
+  const redis = new Redis(TEST_REDIS_URL);
+  const replies = new Queue(QUEUE_NAME, { connection: redis, prefix: buildBullPrefix(prefix) });
+  let cluster: LocalCluster;
+  let keys: KeyInfo[];
+  const gone: string[] = [];
+  let steady: string;
+  let busy: string;
+
+  /** Waits until no reply job is queued or running. */
+  async function drain(): Promise<void> {
+    await vi.waitFor(
+      async () => {
+        const counts = await replies.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
+        expect(Object.values(counts).reduce((sum, count) => sum + count, 0)).toBe(0);
+      },
+      { timeout: WAIT_MS, interval: 100 },
+    );
+  }
+
+  async function scanPrefix(): Promise<KeyInfo[]> {
+    const found: string[] = [];
+    for (const pattern of [`${prefix}:*`, `${buildBullPrefix(prefix)}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        found.push(...batch);
+      } while (cursor !== '0');
+    }
+    const pipeline = redis.pipeline();
+    for (const key of found) pipeline.type(key).pttl(key);
+    const answers = (await pipeline.exec()) ?? [];
+    const typed = found.map((key, index) => ({
+      key,
+      type: String(answers[index * 2]?.[1]),
+      ttlMs: Number(answers[index * 2 + 1]?.[1]),
+    }));
+    const sizes = redis.pipeline();
+    for (const { key, type } of typed) {
+      if (type === 'hash') sizes.hlen(key);
+      else if (type === 'zset') sizes.zcard(key);
+      else if (type === 'set') sizes.scard(key);
+      else if (type === 'list') sizes.llen(key);
+      else if (type === 'stream') sizes.xlen(key);
+      else sizes.exists(key);
+    }
+    const sized = (await sizes.exec()) ?? [];
+    return typed.map((info, index) => ({ ...info, size: Number(sized[index]?.[1] ?? 0) }));
+  }
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({
+      redisUrl: TEST_REDIS_URL,
+      prefix,
+      sandbox: { rateLimits: { enabled: false } },
+      env: {
+        USER_BURST: '100',
+        USER_RATE_PER_MINUTE: '60000',
+        USER_MAX_PENDING: '20',
+        USER_INDEX_MAX_ENTRIES: String(INDEX_CAP),
+        CONVERSATION_MAX_TURNS: String(MAX_TURNS),
+        WEBHOOK_GLOBAL_RATE_PER_SECOND: '1000',
+      },
+    });
+    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
+    const { sandbox } = cluster;
+    const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
+    await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });
+
+    const main = sandbox.createGuild({ name: 'main' });
+    const left = sandbox.createGuild({ name: 'left' });
+    const general = sandbox.createChannel(main.id, { name: 'general' }).id;
+    const doomed = sandbox.createChannel(main.id, { name: 'doomed' }).id;
+    const thread = sandbox.createThread(general, { name: 'doomed thread' }).id;
+    const leftChat = sandbox.createChannel(left.id, { name: 'chat' }).id;
+    gone.push(doomed, thread, leftChat, left.id);
+    const admin = sandbox.createUser({ username: 'admin' }).id;
+    for (const guild of [main.id, left.id]) sandbox.addMember(guild, admin, { permissions: ADMINISTRATOR });
+    await new PersonalityRepository(redis, { prefix }).create({
+      ownerId: admin,
+      name: 'Nova',
+      visibility: 'public',
+      systemPrompt: 'You are Nova.',
+      provider: 'default',
+      model: 'stub-small',
+      temperature: null,
+      avatarUrl: null,
+    });
+    for (const channel of [doomed, leftChat]) {
+      const activated = await sandbox
+        .runSlashCommand(admin, channel, 'activate', { personality: 'Nova' })
+        .waitForResponse(undefined, WAIT_MS);
+      expect(activated.content).toMatch(/Nova/u);
+    }
+
+    // Hundreds of users, each writing once somewhere; some delete their message, some run commands.
+    const rooms = [
+      { channel: general, text: '@Nova hello' },
+      { channel: thread, text: '@Nova in the thread' },
+      { channel: doomed, text: 'hello, activated Nova' },
+      { channel: leftChat, text: 'hello from the other guild' },
+    ];
+    for (let index = 0; index < USERS; index += 1) {
+      const user = sandbox.createUser({ username: `user${index}` }).id;
+      for (const guild of [main.id, left.id]) sandbox.addMember(guild, user);
+      const room = rooms[index % rooms.length]!;
+      const message = sandbox.userSays(user, room.channel, `${room.text} #${index}`);
+      if (index % 10 === 0) sandbox.deleteMessage(message.id);
+      else if (index % 10 === 1) sandbox.editMessage(message.id, `${room.text} (edited) #${index}`);
+      if (index % 25 === 2) {
+        await sandbox
+          .runSlashCommand(
+            user,
+            general,
+            'apikey',
+            { key: `sk-user-${index}-0123456789` },
+            { subcommand: 'set' },
+          )
+          .waitForResponse(undefined, WAIT_MS);
+        await sandbox.runSlashCommand(user, general, 'reset', {}).waitForResponse(undefined, WAIT_MS);
+      }
+    }
+    await drain();
+
+    // One user keeps talking twice as long as another, in the same conversation.
+    steady = sandbox.createUser({ username: 'steady' }).id;
+    busy = sandbox.createUser({ username: 'busy' }).id;
+    for (const [user, count] of [
+      [steady, STEADY_MESSAGES],
+      [busy, STEADY_MESSAGES * 2],
+    ] as const) {
+      sandbox.addMember(main.id, user);
+      for (let sent = 0; sent < count; sent += BURST) {
+        for (let index = 0; index < BURST; index += 1)
+          sandbox.userSays(user, general, `@Nova message ${sent + index}`);
+        await drain();
+      }
+    }
+
+    // Then a channel and a thread are deleted, and the bot leaves a guild.
+    sandbox.deleteChannel(thread);
+    sandbox.deleteChannel(doomed);
+    sandbox.removeBotFromGuild(left.id);
+    const worker = cluster.processes.find((process) => process.role === 'worker')!;
+    await vi.waitFor(
+      () => {
+        const forgotten = worker.logs
+          .filter((line) => line['msg'] === 'deleted channels forgotten')
+          .map((line) => line['sourceId']);
+        expect(forgotten).toEqual(expect.arrayContaining([thread, doomed, left.id]));
+      },
+      { timeout: WAIT_MS, interval: 100 },
+    );
+    await drain();
+    keys = await scanPrefix();
+  }, 120_000);
+
+  afterAll(async () => {
+    await replies.close();
+    await cluster?.[Symbol.asyncDispose]();
+    await deleteKeysWithPrefix(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('leaves every key expiring, or in a documented permanent family', () => {
+    const families = buildPermanentKeyFamilies(prefix);
+    const strays = keys
+      .filter((info) => info.ttlMs === -1 && findPermanentFamily(families, info.key) === null)
+      .map((info) => info.key);
+    expect(strays).toEqual([]);
+    expect(keys.length).toBeGreaterThan(USERS);
+  });
+
+  it('keeps nothing permanent, nor channel records, of the channels, thread and guild that went', () => {
+    // Conversations in them are per user and expire with their TTL (nothing lists them by channel).
+    const stateKeys = keys.filter(
+      (info) =>
+        info.key.startsWith(`${prefix}:state:`) &&
+        (info.ttlMs === -1 || info.key.includes(':channel-latest:')),
+    );
+    expect(
+      stateKeys.filter((info) => gone.some((id) => info.key.includes(id))).map((info) => info.key),
+    ).toEqual([]);
+  });
+
+  it('keeps BullMQ job hashes only for jobs BullMQ still lists (its retention bounds them)', async () => {
+    const listed = new Set<string>();
+    for (const state of ['completed', 'failed', 'waiting', 'active', 'delayed', 'prioritized'] as const)
+      for (const job of await replies.getJobs([state])) listed.add(job.id ?? '');
+    const jobPrefix = `${buildBullPrefix(prefix)}:${QUEUE_NAME}:reply-`;
+    const hashes = keys.filter((info) => info.key.startsWith(jobPrefix) && info.type === 'hash');
+    expect(hashes.filter((info) => !listed.has(info.key.slice(jobPrefix.length - 6)))).toEqual([]);
+  });
+
+  it('grows no per-user collection with the number of messages one user sends', () => {
+    const shape = (userId: string) => {
+      const tag = `{u:${userId}}:`;
+      const kinds = new Map<string, { keys: number; largest: number }>();
+      for (const info of keys) {
+        const at = info.key.indexOf(tag);
+        if (at < 0) continue;
+        const area = info.key.slice(prefix.length + 1, at - 1);
+        const kind = `${area}:${info.key.slice(at + tag.length).split(':')[0]}`;
+        if (RATE_BOUNDED_KINDS.has(kind)) continue;
+        const entry = kinds.get(kind) ?? { keys: 0, largest: 0 };
+        kinds.set(kind, { keys: entry.keys + 1, largest: Math.max(entry.largest, info.size) });
+      }
+      return Object.fromEntries([...kinds].sort());
+    };
+    const steadyShape = shape(steady);
+    expect(steadyShape).toMatchObject({
+      'replies:deliveries': { keys: 1, largest: INDEX_CAP },
+      'replies:delivery': { keys: INDEX_CAP },
+      'state:conversation': { keys: 1, largest: MAX_TURNS },
+      'state:conversations': { keys: 1, largest: 1 },
+    });
+    expect(shape(busy)).toEqual(steadyShape);
+  });
+});
