@@ -122,7 +122,10 @@ async function main(): Promise<void> {
     }),
     apiKeys,
     messageEvents: new MessageEventRepository(redis, { prefix }),
-    messageIndex: new MessageIndexRepository(redis, { prefix }),
+    messageIndex: new MessageIndexRepository(redis, {
+      prefix,
+      maxEntriesPerUser: config.retention.userIndexMaxEntries,
+    }),
     channelActivity: new ChannelActivityRepository(redis, { prefix }),
     admission,
     gate: new ConversationGate(redis, { prefix }),

@@ -35,7 +35,7 @@ export interface MessageIndexRepositoryOptions {
   ttlMs: number;
   /**
    * Entries (posted messages) per user kept: beyond it the oldest are deleted, so the per-user index that
-   * `/forget-me` reads stays bounded. @defaultValue 2000
+   * `/forget-me` reads stays bounded (`USER_INDEX_MAX_ENTRIES`). @defaultValue 500
    */
   maxEntriesPerUser: number;
   /** Clock. @defaultValue Date.now */
@@ -44,7 +44,7 @@ export interface MessageIndexRepositoryOptions {
 
 export const DefaultMessageIndexRepositoryOptions = {
   ttlMs: 7 * 24 * 3600 * 1000,
-  maxEntriesPerUser: 2000,
+  maxEntriesPerUser: 500,
   now: Date.now,
 } as const satisfies Omit<Required<MessageIndexRepositoryOptions>, 'prefix'>;
 

@@ -13,6 +13,7 @@ import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { deployCommands } from '../../../src/commands/index.js';
 import { buildBullPrefix, QUEUE_NAME } from '../../../src/queue/index.js';
 import { PersonalityRepository } from '../../../src/state/index.js';
+import { buildWebhookPoolKey } from '../../../src/webhooks/keys.js';
 import { buildPermanentKeyFamilies, findPermanentFamily } from '../../support/permanent-keys.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
 
@@ -25,8 +26,12 @@ const BURST = 10;
 const ADMINISTRATOR = 1n << 3n;
 const WAIT_MS = 30_000;
 
-/** Per-user keys bounded by the token bucket (burst + rate × duplicate window), not by a count of their own. */
-const RATE_BOUNDED_KINDS = new Set(['queue:admitted']);
+/**
+ * Per-user keys left out of the comparison: the duplicate window, bounded by the token bucket (burst + rate ×
+ * its 10 minutes) rather than by a count of its own, and the token bucket itself, one fixed-size key that is
+ * there or not depending on how recently the user sent (it expires once full again).
+ */
+const RATE_BOUNDED_KINDS = new Set(['queue:admitted', 'queue:bucket']);
 
 interface KeyInfo {
   readonly key: string;
@@ -43,6 +48,7 @@ describe('a busy period', () => {
   let keys: KeyInfo[];
   const gone: string[] = [];
   let steady: string;
+  let doomedHadPool = false;
   let busy: string;
 
   /** Waits until no reply job is queued or running. */
@@ -177,6 +183,7 @@ describe('a busy period', () => {
     }
 
     // Then a channel and a thread are deleted, and the bot leaves a guild.
+    doomedHadPool = (await redis.exists(buildWebhookPoolKey(prefix, doomed))) === 1;
     sandbox.deleteChannel(thread);
     sandbox.deleteChannel(doomed);
     sandbox.removeBotFromGuild(left.id);
@@ -212,14 +219,16 @@ describe('a busy period', () => {
 
   it('keeps nothing permanent, nor channel records, of the channels, thread and guild that went', () => {
     // Conversations in them are per user and expire with their TTL (nothing lists them by channel).
-    const stateKeys = keys.filter(
+    const channelKeys = keys.filter(
       (info) =>
-        info.key.startsWith(`${prefix}:state:`) &&
+        (info.key.startsWith(`${prefix}:state:`) || info.key.startsWith(`${prefix}:webhooks:`)) &&
         (info.ttlMs === -1 || info.key.includes(':channel-latest:')),
     );
     expect(
-      stateKeys.filter((info) => gone.some((id) => info.key.includes(id))).map((info) => info.key),
+      channelKeys.filter((info) => gone.some((id) => info.key.includes(id))).map((info) => info.key),
     ).toEqual([]);
+    // The deleted channel did have a webhook pool: the check above is not vacuous.
+    expect(doomedHadPool).toBe(true);
   });
 
   it('keeps BullMQ job hashes only for jobs BullMQ still lists (its retention bounds them)', async () => {
