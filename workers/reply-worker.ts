@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { REST } from '@discordjs/rest';
 import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord-api-types/v10';
-import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
+import { AiService, BreakerFleet, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, type Logger, runWithCorrelation } from '../src/log/index.js';
@@ -54,14 +54,22 @@ async function main(): Promise<void> {
     connectionName: `${workerId}:cancel`,
   });
 
+  const breakerSubscriber = createRedis({
+    ...redisSettings,
+    role: 'bullmq-blocking',
+    connectionName: `${workerId}:breakers`,
+  });
+
   const rest = new REST({ api: config.discord.apiUrl }).setToken(config.discord.token);
   const applicationId =
     config.discord.applicationId ?? ((await rest.get(Routes.currentApplication())) as APIApplication).id;
 
   const metrics = createMetrics({ service: 'worker' });
+  const breakerFleet = await BreakerFleet.start({ redis, subscriber: breakerSubscriber, prefix, logger });
   const ai = new AiService({
     config: config.ai,
     logger,
+    fleet: breakerFleet,
     onCallFinished: (call) => {
       const labels = { provider: call.provider, model: call.model };
       metrics.aiLatencySeconds.observe(labels, call.latencyMs / 1000);
@@ -187,6 +195,7 @@ async function main(): Promise<void> {
       await cancellations[Symbol.asyncDispose]();
       typing[Symbol.dispose]();
       await ai.close();
+      await breakerFleet[Symbol.asyncDispose]();
       await health.close();
       redis.disconnect();
       bullConnection.disconnect();

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import { ScopedAbort } from '../http/scoped-abort.js';
 import type { Logger } from '../log/index.js';
+import type { BreakerFleet } from './breaker-fleet.js';
 import { OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
 import {
   type BreakerEntry,
@@ -64,6 +65,16 @@ export interface OptionalAiServiceOptions {
   maxRetryAfterMs: number;
   /** Least `retryAfterMs` put on a circuit-open error (its probe may already be running). @defaultValue 1_000 */
   minRetryHintMs: number;
+  /**
+   * A call meeting an open breaker whose probe is due within this many ms waits for the probe's outcome (then
+   * calls, or is refused if the probe failed) instead of being refused at once. @defaultValue 3_000
+   */
+  probeWaitMs: number;
+  /**
+   * Shares breaker transitions with the other workers (see {@link BreakerFleet}); null keeps breakers per
+   * process. @defaultValue null
+   */
+  fleet: BreakerFleet | null;
   /** opossum's rolling statistics window, ms: the error percentage is computed over it. @defaultValue 10_000 */
   rollingWindowMs: number;
   /** Buckets of the rolling window. @defaultValue 10 */
@@ -93,6 +104,8 @@ export const DefaultAiServiceOptions = {
   backoffMaxMs: 5_000,
   maxRetryAfterMs: 20_000,
   minRetryHintMs: 1_000,
+  probeWaitMs: 3_000,
+  fleet: null,
   rollingWindowMs: 10_000,
   rollingWindowBuckets: 10,
   statsWindowMs: 300_000,
@@ -105,6 +118,17 @@ export const DefaultAiServiceOptions = {
   onBreakerStateChange: null,
   onCallFinished: null,
 } as const satisfies Required<OptionalAiServiceOptions>;
+
+/** A wait for an open breaker's probe: through which breaker, during which of its openings, until when. */
+interface ProbeWait {
+  readonly entry: BreakerEntry;
+  readonly opening: number;
+  /** Unix ms: the probe was due by then and had its timeout to finish; past it the call is refused. */
+  readonly until: number;
+}
+
+/** Beyond the probe's own timeout, how long its outcome may take to reach this worker. */
+const PROBE_OUTCOME_MARGIN_MS = 1_000;
 
 /** The prompt of {@link AiService.testKey}: tiny, so a key test costs next to nothing. */
 const KEY_TEST_PROMPT: readonly ChatMessage[] = [{ role: 'user', content: 'Reply with the single word OK.' }];
@@ -148,6 +172,7 @@ export class AiService implements AsyncDisposable {
       now: this.options.now,
       logger: this.options.logger,
       onStateChange: this.options.onBreakerStateChange,
+      fleet: this.options.fleet,
     });
   }
 
@@ -158,8 +183,9 @@ export class AiService implements AsyncDisposable {
 
   /**
    * One chat completion. Rejects with {@link ProviderUnavailableError} (provider failing, breaker open — at
-   * once, without calling it), {@link ProviderRejectedError} (key or request refused), or a `ChorusError` with
-   * code `Cancelled` when `request.signal` fires or the service closes.
+   * once, without calling it, unless its probe is due within `probeWaitMs`: then after that probe failed),
+   * {@link ProviderRejectedError} (key or request refused), or a `ChorusError` with code `Cancelled` when
+   * `request.signal` fires or the service closes.
    */
   async complete(request: ChatCompletionRequest): Promise<ChatCompletionResult> {
     const { now } = this.options;
@@ -178,6 +204,10 @@ export class AiService implements AsyncDisposable {
     /** Context-length errors get one trimmed retry; a second one means the recent turns alone are too long. */
     let hasTrimmed = false;
     let retries = 0;
+    /** Set when this call first meets an open breaker whose probe is due soon: it waits for that probe only. */
+    let probeWait: ProbeWait | null = null;
+    /** A call that met a provider fault itself gives up at an open breaker rather than wait for a probe. */
+    let mayWaitForProbe = true;
     this.inFlight += 1;
     try {
       for (;;) {
@@ -190,7 +220,17 @@ export class AiService implements AsyncDisposable {
         }
         const { failure, error } = attempt;
         if (failure === 'circuit-open') {
-          const retryAfterMs = Math.max(this.breakers.msUntilProbe(entry) ?? 0, this.options.minRetryHintMs);
+          const msUntilProbe = this.breakers.msUntilProbe(entry) ?? 0;
+          if (probeWait === null && mayWaitForProbe && msUntilProbe <= this.options.probeWaitMs) {
+            const until = now() + msUntilProbe + this.options.config.timeoutMs + PROBE_OUTCOME_MARGIN_MS;
+            probeWait = { entry, opening: entry.openings, until };
+          }
+          // Waits through the half-open and the probe; a new opening means that probe failed.
+          if (probeWait?.entry === entry && probeWait.opening === entry.openings && now() < probeWait.until) {
+            await this.breakers.nextTransition(entry, probeWait.until - now(), cancelSignal);
+            continue;
+          }
+          const retryAfterMs = Math.max(msUntilProbe, this.options.minRetryHintMs);
           throw this.unavailable(request, 'circuit-open', retryAfterMs, error);
         }
         switch (failure.kind) {
@@ -217,6 +257,7 @@ export class AiService implements AsyncDisposable {
             continue;
           }
         }
+        mayWaitForProbe = false;
         const decision = planRetry(failure, retries, this.retryPolicy, this.options.random);
         const logFields = {
           provider: request.provider,
@@ -309,6 +350,10 @@ export class AiService implements AsyncDisposable {
     messages: readonly ChatMessage[],
     cancelSignal: AbortSignal,
   ): Promise<{ content: string } | { failure: ProviderFailure | 'circuit-open'; error: unknown }> {
+    if (!(await this.breakers.admit(entry))) {
+      this.recordCall(request, 'short-circuited', 'circuit-open', 0);
+      return { failure: 'circuit-open', error: new Error('another worker is probing the half-open breaker') };
+    }
     const startedAt = this.options.now();
     using deadline = new ScopedAbort([cancelSignal], this.options.config.timeoutMs);
     try {
