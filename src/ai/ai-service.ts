@@ -10,6 +10,7 @@ import {
   BreakerRegistry,
   type BreakerSnapshot,
   type BreakerStateChange,
+  type ProbeWait,
 } from './breaker-registry.js';
 import { type CallOutcome, CallStatsWindow, type ProviderCallStats } from './call-stats-window.js';
 import type { ChatCompletionRequest, ChatCompletionResult, ChatMessage } from './chat-completion.js';
@@ -119,25 +120,16 @@ export const DefaultAiServiceOptions = {
   onCallFinished: null,
 } as const satisfies Required<OptionalAiServiceOptions>;
 
-/** A wait for an open breaker's probe: through which breaker, during which of its openings, until when. */
-interface ProbeWait {
-  readonly entry: BreakerEntry;
-  readonly opening: number;
-  /** Unix ms: the probe was due by then and had its timeout to finish; past it the call is refused. */
-  readonly until: number;
-}
-
-/** Beyond the probe's own timeout, how long its outcome may take to reach this worker. */
-const PROBE_OUTCOME_MARGIN_MS = 1_000;
-
 /** The prompt of {@link AiService.testKey}: tiny, so a key test costs next to nothing. */
 const KEY_TEST_PROMPT: readonly ChatMessage[] = [{ role: 'user', content: 'Reply with the single word OK.' }];
 
 /**
  * Chat completions from any OpenAI-compatible provider, through a circuit breaker per (provider, model, API
  * key): a failing provider, model or key fails fast with a {@link ProviderUnavailableError} instead of holding
- * jobs, and only its own breaker opens. Transient faults are retried with backoff; a context-length error
- * drops the oldest history once; a refused key or request becomes a {@link ProviderRejectedError}.
+ * jobs, and only its own breaker opens (on every worker, with a {@link BreakerFleet}); a call whose breaker
+ * probes within `probeWaitMs` waits for that probe rather than fail. Transient faults are retried with
+ * backoff; a context-length error drops the oldest history once; a refused key or request becomes a
+ * {@link ProviderRejectedError}.
  */
 export class AiService implements AsyncDisposable {
   readonly options: Readonly<RequiredAiServiceOptions & OptionalAiServiceOptions>;
@@ -220,17 +212,14 @@ export class AiService implements AsyncDisposable {
         }
         const { failure, error } = attempt;
         if (failure === 'circuit-open') {
-          const msUntilProbe = this.breakers.msUntilProbe(entry) ?? 0;
-          if (probeWait === null && mayWaitForProbe && msUntilProbe <= this.options.probeWaitMs) {
-            const until = now() + msUntilProbe + this.options.config.timeoutMs + PROBE_OUTCOME_MARGIN_MS;
-            probeWait = { entry, opening: entry.openings, until };
+          if (probeWait === null && mayWaitForProbe) {
+            probeWait = this.breakers.planProbeWait(entry, this.options.probeWaitMs);
           }
-          // Waits through the half-open and the probe; a new opening means that probe failed.
-          if (probeWait?.entry === entry && probeWait.opening === entry.openings && now() < probeWait.until) {
-            await this.breakers.nextTransition(entry, probeWait.until - now(), cancelSignal);
+          // Waits through the half-open and that one probe; when it failed, the call is refused below.
+          if (probeWait !== null && (await this.breakers.waitForProbe(probeWait, entry, cancelSignal))) {
             continue;
           }
-          const retryAfterMs = Math.max(msUntilProbe, this.options.minRetryHintMs);
+          const retryAfterMs = Math.max(this.breakers.msUntilProbe(entry) ?? 0, this.options.minRetryHintMs);
           throw this.unavailable(request, 'circuit-open', retryAfterMs, error);
         }
         switch (failure.kind) {

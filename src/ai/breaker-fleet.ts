@@ -6,10 +6,26 @@ import { buildBreakerChannel, buildBreakerOpenKey, buildBreakerProbeKey } from '
 
 const AI_SCRIPTS = loadScripts(new URL('./lua/', import.meta.url));
 
+/** One opening of a breaker in the fleet: every worker that follows it probes at the same deadline. */
+export interface FleetOpening {
+  /** Unique per opening: a worker tells a new opening (a probe failed) from the one it follows. */
+  readonly id: string;
+  /** Ms until its half-open probe is due, when read or received. */
+  readonly probeInMs: number;
+}
+
 /** A breaker transition another worker announced. */
 export type FleetTransition =
-  | { readonly key: string; readonly state: 'open'; readonly probeInMs: number }
-  | { readonly key: string; readonly state: 'closed' };
+  | { readonly key: string; readonly state: 'open'; readonly opening: FleetOpening }
+  | { readonly key: string; readonly state: 'closed'; readonly openingId: string };
+
+/** What {@link BreakerFleet.tryClaimProbe} answers. */
+export interface ProbeClaim {
+  /** This worker may probe now. */
+  readonly acquired: boolean;
+  /** The opening that stands instead, when the fleet opened again (no probe is due); null otherwise. */
+  readonly opening: FleetOpening | null;
+}
 
 /** What the fleet tells a {@link BreakerRegistry}. */
 export interface FleetListener {
@@ -35,9 +51,10 @@ const TransitionMessageSchema = z.discriminatedUnion('state', [
     origin: z.string(),
     key: z.string(),
     state: z.literal('open'),
+    openingId: z.string(),
     probeInMs: z.number().int().nonnegative(),
   }),
-  z.object({ origin: z.string(), key: z.string(), state: z.literal('closed') }),
+  z.object({ origin: z.string(), key: z.string(), state: z.literal('closed'), openingId: z.string() }),
 ]);
 type TransitionMessage = z.infer<typeof TransitionMessageSchema>;
 
@@ -84,40 +101,53 @@ export class BreakerFleet implements AsyncDisposable {
   }
 
   /**
-   * Records this worker's opening of `key`'s breaker, probe due in `probeInMs`, and tells the fleet; when an
-   * opening already stands, nothing is written and its time left is returned instead.
+   * Records this worker's opening `openingId` of `key`'s breaker, probe due in `probeInMs`, and tells the
+   * fleet; when another opening already stands, nothing is written and that one is returned instead.
    */
-  async claimOpening(key: string, probeInMs: number): Promise<{ created: boolean; probeInMs: number }> {
-    const { redis, prefix } = this.options;
-    registerScripts(redis, AI_SCRIPTS);
-    const [created, standingMs] = await runScript<[number, number]>(
-      redis,
+  async claimOpening(
+    key: string,
+    openingId: string,
+    probeInMs: number,
+  ): Promise<{ created: boolean; opening: FleetOpening }> {
+    const [created, id, standingMs] = await this.run<[number, string, number]>(
       'claimBreakerOpening',
-      [buildBreakerOpenKey(prefix, key), buildBreakerProbeKey(prefix, key)],
-      [Math.max(1, Math.round(probeInMs)), this.origin],
+      this.keysOf(key),
+      [this.origin, openingId, Math.max(1, Math.round(probeInMs))],
     );
-    if (created === 1) await this.publish({ origin: this.origin, key, state: 'open', probeInMs: standingMs });
-    return { created: created === 1, probeInMs: standingMs };
+    if (created === 1) {
+      await this.publish({ origin: this.origin, key, state: 'open', openingId, probeInMs: standingMs });
+    }
+    return { created: created === 1, opening: { id, probeInMs: standingMs } };
   }
 
-  /** This worker's probe of `key` succeeded: the opening and the lease go, and the fleet closes. */
-  async announceClosed(key: string): Promise<void> {
-    const { redis, prefix } = this.options;
-    await redis.del(buildBreakerOpenKey(prefix, key), buildBreakerProbeKey(prefix, key));
-    await this.publish({ origin: this.origin, key, state: 'closed' });
+  /** This worker's probe of opening `openingId` succeeded: the opening and the lease go, and the fleet closes. */
+  async announceClosed(key: string, openingId: string): Promise<void> {
+    await this.options.redis.del(...this.keysOf(key));
+    await this.publish({ origin: this.origin, key, state: 'closed', openingId });
   }
 
-  /** Ms until the standing opening's probe is due; null when no opening of `key` stands (closed, or probe due). */
-  async fetchProbeInMs(key: string): Promise<number | null> {
-    const ms = await this.options.redis.pttl(buildBreakerOpenKey(this.options.prefix, key));
-    return ms > 0 ? ms : null;
+  /** The opening of `key` that stands in the fleet; null when none does (closed, or its probe is due). */
+  async fetchOpening(key: string): Promise<FleetOpening | null> {
+    const reply = await this.run<[string, number] | []>(
+      'readBreakerOpening',
+      this.keysOf(key).slice(0, 1),
+      [],
+    );
+    return reply.length === 2 ? { id: reply[0], probeInMs: reply[1] } : null;
   }
 
-  /** Takes the lease to probe `key` for `leaseMs`; false when another worker (or call) holds it. */
-  async tryClaimProbe(key: string, leaseMs: number): Promise<boolean> {
-    const { redis, prefix } = this.options;
-    const reply = await redis.set(buildBreakerProbeKey(prefix, key), this.origin, 'PX', leaseMs, 'NX');
-    return reply === 'OK';
+  /**
+   * Takes the lease to probe `key` for `leaseMs`, unless another worker holds it or an opening stands whose
+   * probe is due in more than `slackMs`.
+   */
+  async tryClaimProbe(key: string, leaseMs: number, slackMs: number): Promise<ProbeClaim> {
+    const reply = await this.run<[number] | [number, string, number]>('claimBreakerProbe', this.keysOf(key), [
+      this.origin,
+      leaseMs,
+      slackMs,
+    ]);
+    if (reply.length === 3) return { acquired: false, opening: { id: reply[1], probeInMs: reply[2] } };
+    return { acquired: reply[0] === 1, opening: null };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -125,6 +155,17 @@ export class BreakerFleet implements AsyncDisposable {
     this.subscribed = false;
     await this.options.subscriber.unsubscribe(this.channel).catch(() => undefined);
     this.options.subscriber.disconnect();
+  }
+
+  /** `key`'s open key and probe key (one slot: the breaker key is their hash tag). */
+  private keysOf(key: string): [string, string] {
+    const { prefix } = this.options;
+    return [buildBreakerOpenKey(prefix, key), buildBreakerProbeKey(prefix, key)];
+  }
+
+  private run<T>(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<T> {
+    registerScripts(this.options.redis, AI_SCRIPTS);
+    return runScript<T>(this.options.redis, script, keys, args);
   }
 
   private async publish(message: TransitionMessage): Promise<void> {
@@ -142,8 +183,12 @@ export class BreakerFleet implements AsyncDisposable {
     if (message.origin === this.origin) return;
     const transition: FleetTransition =
       message.state === 'open'
-        ? { key: message.key, state: 'open', probeInMs: message.probeInMs }
-        : { key: message.key, state: 'closed' };
+        ? {
+            key: message.key,
+            state: 'open',
+            opening: { id: message.openingId, probeInMs: message.probeInMs },
+          }
+        : { key: message.key, state: 'closed', openingId: message.openingId };
     for (const listener of this.listeners) listener.onTransition(transition);
   }
 }

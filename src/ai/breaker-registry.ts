@@ -2,13 +2,14 @@ import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { ProviderConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import type { BreakerFleet, FleetTransition } from './breaker-fleet.js';
+import type { BreakerEntry, BreakerState } from './breaker-entry.js';
+import type { BreakerFleet } from './breaker-fleet.js';
 import { buildBreakerKey } from './breaker-key.js';
+import { FleetBreakerSync } from './fleet-breaker-sync.js';
 import { ProviderCallError, type ProviderCallInput, ProviderClient } from './provider-client.js';
 import { isProviderFault } from './provider-failure.js';
 
-/** A breaker's state, as reported outside. */
-export type BreakerState = 'closed' | 'half-open' | 'open';
+export type { BreakerEntry, BreakerState } from './breaker-entry.js';
 
 /** One breaker, for /status and the stats publisher. Counts cover opossum's rolling window (seconds). */
 export interface BreakerSnapshot {
@@ -47,35 +48,6 @@ export interface BreakerTarget {
   readonly apiKey: string;
 }
 
-/** A live breaker with the client it guards. */
-export interface BreakerEntry {
-  readonly key: string;
-  readonly provider: string;
-  readonly model: string;
-  readonly keyFingerprint: string;
-  readonly breaker: CircuitBreaker<[ProviderCallInput], string>;
-  /** Closed with the breaker, so its kept-alive connections go with it. */
-  readonly client: ProviderClient;
-  lastUsedAt: number;
-  /** When its probe is (or was) due (Unix ms, from the registry's clock); null while closed. */
-  probeAt: number | null;
-  /** Counts the openings (not realignments): a call waiting for a probe tells a failed probe by it. */
-  openings: number;
-  /** The options object opossum keeps and reads `resetTimeout` from each time the breaker opens. */
-  readonly breakerOptions: CircuitBreaker.Options<[ProviderCallInput]>;
-  /** The fleet's state was read for it at least once (it is read when the breaker is new or open). */
-  fleetSynced: boolean;
-  /** When it was last read (registry clock); reads are at most one per {@link FLEET_SYNC_INTERVAL_MS}. */
-  fleetSyncedAt: number;
-  fleetSync: Promise<void> | null;
-  /** Set while the registry applies a fleet transition: it is logged, not announced back. */
-  applyingFleet: boolean;
-  /** Set while an open breaker is re-opened with another deadline: no transition is reported. */
-  realigning: boolean;
-  /** Calls waiting for its next transition. */
-  readonly waiters: Set<() => void>;
-}
-
 /** Options of {@link BreakerRegistry} (AiService fills every one). */
 export interface BreakerRegistryOptions {
   maxBreakers: number;
@@ -93,12 +65,17 @@ export interface BreakerRegistryOptions {
   fleet: BreakerFleet | null;
 }
 
-/** The fleet's open key is read at most this often per breaker (when new or open). */
-const FLEET_SYNC_INTERVAL_MS = 250;
-/** Deadlines closer than this count as the same (message and round-trip latency). */
-const DEADLINE_TOLERANCE_MS = 250;
 /** The probe lease outlives the probe's own timeout by this much, so a dead prober's lease lapses. */
 const PROBE_LEASE_MARGIN_MS = 1_000;
+/** Beyond the probe's own timeout, how long a call waits for its outcome to reach this worker. */
+const PROBE_OUTCOME_MARGIN_MS = 1_000;
+
+/** A call's wait for one probe of a breaker: which breaker, during which of its openings, until when (Unix ms). */
+export interface ProbeWait {
+  readonly entry: BreakerEntry;
+  readonly opening: number;
+  readonly until: number;
+}
 
 /**
  * The opossum breakers of one AiService, one per (provider, model, key fingerprint), in a bounded LRU: the
@@ -106,10 +83,9 @@ const PROBE_LEASE_MARGIN_MS = 1_000;
  * so none of its timers survive. All breakers share one bucket-rotation timer (opossum's
  * `rotateBucketController`) instead of two intervals each. Breaker transitions are logged here and only here.
  *
- * With a {@link BreakerFleet}, the breakers act as one across workers: an opening is announced and every worker
- * opens with the same probe deadline; one worker at a time holds the probe lease; its probe's success closes
- * every worker, its failure re-opens them all. A breaker that is new or open reads the fleet's state before a
- * call (so a worker that started later or missed a message catches up); a closed one costs no Redis command.
+ * With a {@link BreakerFleet}, the breakers act as one across workers ({@link FleetBreakerSync}): an opening
+ * is announced and every worker opens with the same probe deadline; one worker at a time holds the probe
+ * lease; its probe's success closes every worker, its failure re-opens them all.
  */
 export class BreakerRegistry {
   /** Map order is recency order: the first entry is the least recently used. */
@@ -117,17 +93,21 @@ export class BreakerRegistry {
   private readonly rotation = new EventEmitter();
   private readonly rotationTimer: NodeJS.Timeout;
   private readonly log: Logger;
-  private readonly unlisten: () => void;
+  private readonly fleetSync: FleetBreakerSync | null;
 
   constructor(private readonly options: BreakerRegistryOptions) {
     this.log = options.logger.child({ module: 'ai' });
-    this.unlisten =
-      options.fleet?.listen({
-        onTransition: (transition) => this.applyFleetTransition(transition),
-        onResubscribed: () => {
-          for (const entry of this.entries.values()) entry.fleetSynced = false;
-        },
-      }) ?? (() => undefined);
+    this.fleetSync =
+      options.fleet === null
+        ? null
+        : new FleetBreakerSync({
+            fleet: options.fleet,
+            entries: this.entries,
+            resetTimeoutMs: options.resetTimeoutMs,
+            probeLeaseMs: options.timeoutMs + PROBE_LEASE_MARGIN_MS,
+            now: options.now,
+            log: this.log,
+          });
     // Every breaker adds a 'rotate' listener; the default cap of 10 would warn about a leak that is not one.
     this.rotation.setMaxListeners(0);
     this.rotationTimer = setInterval(
@@ -162,26 +142,33 @@ export class BreakerRegistry {
   }
 
   /**
-   * Whether a call may go through `entry` now. Reads the fleet's state for a breaker that is new or open
-   * first; for a half-open one, takes the fleet's probe lease, and answers false when another worker (or
-   * another call here) holds it. Redis trouble leaves the breaker to its own, per-process state.
+   * Whether a call may go through `entry` now: always without a fleet; with one, see
+   * {@link FleetBreakerSync.admit} (false while another worker probes the half-open breaker).
    */
   async admit(entry: BreakerEntry): Promise<boolean> {
-    const { fleet } = this.options;
-    if (fleet === null) return true;
-    if (!entry.fleetSynced || !entry.breaker.closed) await this.syncWithFleet(entry, fleet);
-    if (!(entry.breaker.halfOpen && entry.breaker.pendingClose)) return true;
-    try {
-      return await fleet.tryClaimProbe(entry.key, this.options.timeoutMs + PROBE_LEASE_MARGIN_MS);
-    } catch (error) {
-      this.log.warn({ err: error, breaker: entry.key }, 'ai breaker probe lease failed; probing anyway');
-      return true;
-    }
+    return this.fleetSync === null ? true : this.fleetSync.admit(entry);
   }
 
-  /** Resolves at `entry`'s next transition, after `maxMs`, or when `signal` aborts, whichever comes first. */
-  async nextTransition(entry: BreakerEntry, maxMs: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
+  /**
+   * A call's wait for the probe of `entry`, open and due within `maxMs` (or half-open, its probe running
+   * elsewhere); null when the probe is further away. The wait lasts through that one probe: until it had its
+   * timeout to finish and its outcome had time to arrive.
+   */
+  planProbeWait(entry: BreakerEntry, maxMs: number): ProbeWait | null {
+    const msUntilProbe = this.msUntilProbe(entry) ?? 0;
+    if (msUntilProbe > maxMs) return null;
+    const until = this.options.now() + msUntilProbe + this.options.timeoutMs + PROBE_OUTCOME_MARGIN_MS;
+    return { entry, opening: entry.openings, until };
+  }
+
+  /**
+   * Waits for `entry`'s next transition (or until `signal` aborts) while `wait` still holds: same breaker,
+   * same opening (a new one means the probe failed), time left. Resolves false, at once, when it does not.
+   */
+  async waitForProbe(wait: ProbeWait, entry: BreakerEntry, signal: AbortSignal): Promise<boolean> {
+    const left = wait.until - this.options.now();
+    if (wait.entry !== entry || wait.opening !== entry.openings || left <= 0) return false;
+    if (signal.aborted) return true;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -189,10 +176,11 @@ export class BreakerRegistry {
         entry.waiters.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, maxMs));
+      const timer = setTimeout(done, left);
       signal.addEventListener('abort', done);
       entry.waiters.add(done);
     });
+    return true;
   }
 
   snapshots(): BreakerSnapshot[] {
@@ -218,7 +206,7 @@ export class BreakerRegistry {
 
   /** Shuts every breaker down, closes its client's connections and stops the shared timer. */
   close(): void {
-    this.unlisten();
+    this.fleetSync?.close();
     clearInterval(this.rotationTimer);
     for (const entry of [...this.entries.values()]) this.evict(entry);
   }
@@ -261,6 +249,7 @@ export class BreakerRegistry {
       lastUsedAt: this.options.now(),
       probeAt: null,
       openings: 0,
+      openingId: null,
       breakerOptions,
       fleetSynced: false,
       fleetSyncedAt: 0,
@@ -305,111 +294,7 @@ export class BreakerRegistry {
       state,
     });
     for (const wake of [...entry.waiters]) wake();
-    if (!entry.applyingFleet) this.announce(entry, state);
-  }
-
-  /** Tells the fleet that this worker's breaker opened, or closed after its probe succeeded. */
-  private announce(entry: BreakerEntry, state: BreakerState): void {
-    const { fleet } = this.options;
-    if (fleet === null || state === 'half-open') return;
-    const announcing =
-      state === 'open'
-        ? this.claimOpening(entry, fleet)
-        : fleet.announceClosed(entry.key).catch((error: unknown) => {
-            this.log.warn({ err: error, breaker: entry.key }, 'ai breaker closing not shared with the fleet');
-          });
-    // Until the claim is recorded, a call here must not read the fleet's state (it would find no opening).
-    entry.fleetSync = announcing.finally(() => {
-      entry.fleetSync = null;
-    });
-  }
-
-  private async claimOpening(entry: BreakerEntry, fleet: BreakerFleet): Promise<void> {
-    try {
-      const claim = await fleet.claimOpening(entry.key, this.msUntilProbe(entry) ?? 0);
-      entry.fleetSynced = true;
-      entry.fleetSyncedAt = this.options.now();
-      // Another worker's opening stood already: probe at its deadline, like the rest of the fleet.
-      if (!claim.created && this.entries.get(entry.key) === entry) {
-        this.openUntil(entry, this.options.now() + claim.probeInMs);
-      }
-    } catch (error) {
-      this.log.warn({ err: error, breaker: entry.key }, 'ai breaker opening not shared with the fleet');
-    }
-  }
-
-  private applyFleetTransition(transition: FleetTransition): void {
-    // A breaker made later reads the fleet's state before its first call instead.
-    const entry = this.entries.get(transition.key);
-    if (entry === undefined) return;
-    if (transition.state === 'open') {
-      this.openUntil(entry, this.options.now() + transition.probeInMs);
-    } else if (!entry.breaker.closed) {
-      this.asFleet(entry, () => entry.breaker.close());
-    }
-  }
-
-  /** Reads the fleet's opening of `entry`, at most once per interval and one read at a time. */
-  private async syncWithFleet(entry: BreakerEntry, fleet: BreakerFleet): Promise<void> {
-    if (entry.fleetSync !== null) return entry.fleetSync;
-    if (entry.fleetSynced && this.options.now() - entry.fleetSyncedAt < FLEET_SYNC_INTERVAL_MS) return;
-    entry.fleetSync = this.readFleet(entry, fleet).finally(() => {
-      entry.fleetSync = null;
-    });
-    return entry.fleetSync;
-  }
-
-  private async readFleet(entry: BreakerEntry, fleet: BreakerFleet): Promise<void> {
-    try {
-      const probeInMs = await fleet.fetchProbeInMs(entry.key);
-      const now = this.options.now();
-      if (probeInMs !== null) this.openUntil(entry, now + probeInMs);
-      // No opening stands: the fleet closed (a message was missed) or its probe is due, so this one may probe.
-      else if (entry.breaker.opened) this.openUntil(entry, now);
-    } catch (error) {
-      this.log.warn({ err: error, breaker: entry.key }, 'ai breaker state not read from the fleet');
-    } finally {
-      entry.fleetSynced = true;
-      entry.fleetSyncedAt = this.options.now();
-    }
-  }
-
-  /**
-   * Opens `entry` until `probeAt`, as the fleet says: a closed breaker opens, a half-open one opens again (a
-   * probe failed elsewhere), an open one moves its deadline. Deadlines within the tolerance are left alone.
-   */
-  private openUntil(entry: BreakerEntry, probeAt: number): void {
-    const { breaker } = entry;
-    const now = this.options.now();
-    if (breaker.isShutdown) return;
-    const sameDeadline = entry.probeAt !== null && Math.abs(entry.probeAt - probeAt) <= DEADLINE_TOLERANCE_MS;
-    if (breaker.opened && sameDeadline) return;
-    if (breaker.halfOpen && probeAt - now <= DEADLINE_TOLERANCE_MS) return;
-    this.asFleet(entry, () => {
-      if (breaker.opened) {
-        // opossum arms its reset timer only as it opens: close and open again, unreported.
-        entry.realigning = true;
-        breaker.close();
-      }
-      // opossum keeps this very options object and reads resetTimeout from it each time it opens.
-      entry.breakerOptions.resetTimeout = Math.max(0, probeAt - now);
-      try {
-        breaker.open();
-      } finally {
-        entry.breakerOptions.resetTimeout = this.options.resetTimeoutMs;
-      }
-    });
-  }
-
-  /** Runs a transition the fleet asked for: logged and reported as usual, not announced back. */
-  private asFleet(entry: BreakerEntry, apply: () => void): void {
-    entry.applyingFleet = true;
-    try {
-      apply();
-    } finally {
-      entry.applyingFleet = false;
-      entry.realigning = false;
-    }
+    if (!entry.applyingFleet) this.fleetSync?.announce(entry, state);
   }
 
   private evictIdle(): void {
