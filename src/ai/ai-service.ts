@@ -3,10 +3,10 @@ import type { Config } from '../config/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import { ScopedAbort } from '../http/scoped-abort.js';
 import type { Logger } from '../log/index.js';
+import type { BreakerEntry } from './breaker-entry.js';
 import type { BreakerFleet } from './breaker-fleet.js';
 import { OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
 import {
-  type BreakerEntry,
   BreakerRegistry,
   type BreakerSnapshot,
   type BreakerStateChange,

@@ -9,8 +9,6 @@ import { FleetBreakerSync } from './fleet-breaker-sync.js';
 import { ProviderCallError, type ProviderCallInput, ProviderClient } from './provider-client.js';
 import { isProviderFault } from './provider-failure.js';
 
-export type { BreakerEntry, BreakerState } from './breaker-entry.js';
-
 /** One breaker, for /status and the stats publisher. Counts cover opossum's rolling window (seconds). */
 export interface BreakerSnapshot {
   /** `<provider>/<model>/<keyFingerprint>`. */

@@ -7,9 +7,10 @@ export {
   type OptionalAiServiceOptions,
   type RequiredAiServiceOptions,
 } from './ai-service.js';
+export type { BreakerState } from './breaker-entry.js';
 export { BreakerFleet, type BreakerFleetOptions } from './breaker-fleet.js';
 export { buildBreakerKey, OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
-export type { BreakerSnapshot, BreakerState, BreakerStateChange } from './breaker-registry.js';
+export type { BreakerSnapshot, BreakerStateChange } from './breaker-registry.js';
 export type { CallOutcome, ProviderCallStats } from './call-stats-window.js';
 export type {
   ChatCompletionRequest,
@@ -19,7 +20,6 @@ export type {
 } from './chat-completion.js';
 export { fetchFleetStats } from './fetch-fleet-stats.js';
 export {
-  buildBreakerChannel,
   buildBreakerOpenKey,
   buildBreakerProbeKey,
   buildWorkerIndexKey,
