@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord-api-types/v10';
-import { AiService, WorkerStatsPublisher } from '../src/ai/index.js';
+import { AiService, BreakerFleet, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { createBotRest } from '../src/discord-rest/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
@@ -54,6 +54,12 @@ async function main(): Promise<void> {
     connectionName: `${workerId}:cancel`,
   });
 
+  const breakerSubscriber = createRedis({
+    ...redisSettings,
+    role: 'bullmq-blocking',
+    connectionName: `${workerId}:breakers`,
+  });
+
   // Bot-token requests (typing, DM replies, notices, message look-ups) share the bot's global limit fleet-wide.
   const rest = createBotRest({
     redis,
@@ -67,9 +73,11 @@ async function main(): Promise<void> {
     config.discord.applicationId ?? ((await rest.get(Routes.currentApplication())) as APIApplication).id;
 
   const metrics = createMetrics({ service: 'worker' });
+  const breakerFleet = await BreakerFleet.start({ redis, subscriber: breakerSubscriber, prefix, logger });
   const ai = new AiService({
     config: config.ai,
     logger,
+    fleet: breakerFleet,
     onCallFinished: (call) => {
       const labels = { provider: call.provider, model: call.model };
       metrics.aiLatencySeconds.observe(labels, call.latencyMs / 1000);
@@ -215,6 +223,7 @@ async function main(): Promise<void> {
       await cancellations[Symbol.asyncDispose]();
       typing[Symbol.dispose]();
       await ai.close();
+      await breakerFleet[Symbol.asyncDispose]();
       await health.close();
       redis.disconnect();
       bullConnection.disconnect();

@@ -3,12 +3,14 @@ import type { Config } from '../config/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import { ScopedAbort } from '../http/scoped-abort.js';
 import type { Logger } from '../log/index.js';
+import type { BreakerEntry } from './breaker-entry.js';
+import type { BreakerFleet } from './breaker-fleet.js';
 import { OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
 import {
-  type BreakerEntry,
   BreakerRegistry,
   type BreakerSnapshot,
   type BreakerStateChange,
+  type ProbeWait,
 } from './breaker-registry.js';
 import { type CallOutcome, CallStatsWindow, type ProviderCallStats } from './call-stats-window.js';
 import type { ChatCompletionRequest, ChatCompletionResult, ChatMessage } from './chat-completion.js';
@@ -64,6 +66,16 @@ export interface OptionalAiServiceOptions {
   maxRetryAfterMs: number;
   /** Least `retryAfterMs` put on a circuit-open error (its probe may already be running). @defaultValue 1_000 */
   minRetryHintMs: number;
+  /**
+   * A call meeting an open breaker whose probe is due within this many ms waits for the probe's outcome (then
+   * calls, or is refused if the probe failed) instead of being refused at once. @defaultValue 3_000
+   */
+  probeWaitMs: number;
+  /**
+   * Shares breaker transitions with the other workers (see {@link BreakerFleet}); null keeps breakers per
+   * process. @defaultValue null
+   */
+  fleet: BreakerFleet | null;
   /** opossum's rolling statistics window, ms: the error percentage is computed over it. @defaultValue 10_000 */
   rollingWindowMs: number;
   /** Buckets of the rolling window. @defaultValue 10 */
@@ -93,6 +105,8 @@ export const DefaultAiServiceOptions = {
   backoffMaxMs: 5_000,
   maxRetryAfterMs: 20_000,
   minRetryHintMs: 1_000,
+  probeWaitMs: 3_000,
+  fleet: null,
   rollingWindowMs: 10_000,
   rollingWindowBuckets: 10,
   statsWindowMs: 300_000,
@@ -112,8 +126,10 @@ const KEY_TEST_PROMPT: readonly ChatMessage[] = [{ role: 'user', content: 'Reply
 /**
  * Chat completions from any OpenAI-compatible provider, through a circuit breaker per (provider, model, API
  * key): a failing provider, model or key fails fast with a {@link ProviderUnavailableError} instead of holding
- * jobs, and only its own breaker opens. Transient faults are retried with backoff; a context-length error
- * drops the oldest history once; a refused key or request becomes a {@link ProviderRejectedError}.
+ * jobs, and only its own breaker opens (on every worker, with a {@link BreakerFleet}); a call whose breaker
+ * probes within `probeWaitMs` waits for that probe rather than fail. Transient faults are retried with
+ * backoff; a context-length error drops the oldest history once; a refused key or request becomes a
+ * {@link ProviderRejectedError}.
  */
 export class AiService implements AsyncDisposable {
   readonly options: Readonly<RequiredAiServiceOptions & OptionalAiServiceOptions>;
@@ -148,6 +164,7 @@ export class AiService implements AsyncDisposable {
       now: this.options.now,
       logger: this.options.logger,
       onStateChange: this.options.onBreakerStateChange,
+      fleet: this.options.fleet,
     });
   }
 
@@ -158,8 +175,9 @@ export class AiService implements AsyncDisposable {
 
   /**
    * One chat completion. Rejects with {@link ProviderUnavailableError} (provider failing, breaker open — at
-   * once, without calling it), {@link ProviderRejectedError} (key or request refused), or a `ChorusError` with
-   * code `Cancelled` when `request.signal` fires or the service closes.
+   * once, without calling it, unless its probe is due within `probeWaitMs`: then after that probe failed),
+   * {@link ProviderRejectedError} (key or request refused), or a `ChorusError` with code `Cancelled` when
+   * `request.signal` fires or the service closes.
    */
   async complete(request: ChatCompletionRequest): Promise<ChatCompletionResult> {
     const { now } = this.options;
@@ -178,6 +196,10 @@ export class AiService implements AsyncDisposable {
     /** Context-length errors get one trimmed retry; a second one means the recent turns alone are too long. */
     let hasTrimmed = false;
     let retries = 0;
+    /** Set when this call first meets an open breaker whose probe is due soon: it waits for that probe only. */
+    let probeWait: ProbeWait | null = null;
+    /** A call that met a provider fault itself gives up at an open breaker rather than wait for a probe. */
+    let mayWaitForProbe = true;
     this.inFlight += 1;
     try {
       for (;;) {
@@ -190,6 +212,13 @@ export class AiService implements AsyncDisposable {
         }
         const { failure, error } = attempt;
         if (failure === 'circuit-open') {
+          if (probeWait === null && mayWaitForProbe) {
+            probeWait = this.breakers.planProbeWait(entry, this.options.probeWaitMs);
+          }
+          // Waits through the half-open and that one probe; when it failed, the call is refused below.
+          if (probeWait !== null && (await this.breakers.waitForProbe(probeWait, entry, cancelSignal))) {
+            continue;
+          }
           const retryAfterMs = Math.max(this.breakers.msUntilProbe(entry) ?? 0, this.options.minRetryHintMs);
           throw this.unavailable(request, 'circuit-open', retryAfterMs, error);
         }
@@ -217,6 +246,7 @@ export class AiService implements AsyncDisposable {
             continue;
           }
         }
+        mayWaitForProbe = false;
         const decision = planRetry(failure, retries, this.retryPolicy, this.options.random);
         const logFields = {
           provider: request.provider,
@@ -309,6 +339,10 @@ export class AiService implements AsyncDisposable {
     messages: readonly ChatMessage[],
     cancelSignal: AbortSignal,
   ): Promise<{ content: string } | { failure: ProviderFailure | 'circuit-open'; error: unknown }> {
+    if (!(await this.breakers.admit(entry))) {
+      this.recordCall(request, 'short-circuited', 'circuit-open', 0);
+      return { failure: 'circuit-open', error: new Error('another worker is probing the half-open breaker') };
+    }
     const startedAt = this.options.now();
     using deadline = new ScopedAbort([cancelSignal], this.options.config.timeoutMs);
     try {

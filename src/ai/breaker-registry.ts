@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { ProviderConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import type { BreakerEntry, BreakerState } from './breaker-entry.js';
+import type { BreakerFleet } from './breaker-fleet.js';
 import { buildBreakerKey } from './breaker-key.js';
+import { FleetBreakerSync } from './fleet-breaker-sync.js';
 import { ProviderCallError, type ProviderCallInput, ProviderClient } from './provider-client.js';
 import { isProviderFault } from './provider-failure.js';
-
-/** A breaker's state, as reported outside. */
-export type BreakerState = 'closed' | 'half-open' | 'open';
 
 /** One breaker, for /status and the stats publisher. Counts cover opossum's rolling window (seconds). */
 export interface BreakerSnapshot {
@@ -46,20 +46,6 @@ export interface BreakerTarget {
   readonly apiKey: string;
 }
 
-/** A live breaker with the client it guards. */
-export interface BreakerEntry {
-  readonly key: string;
-  readonly provider: string;
-  readonly model: string;
-  readonly keyFingerprint: string;
-  readonly breaker: CircuitBreaker<[ProviderCallInput], string>;
-  /** Closed with the breaker, so its kept-alive connections go with it. */
-  readonly client: ProviderClient;
-  lastUsedAt: number;
-  /** When it last opened (Unix ms, from the registry's clock); null while closed. */
-  openedAt: number | null;
-}
-
 /** Options of {@link BreakerRegistry} (AiService fills every one). */
 export interface BreakerRegistryOptions {
   maxBreakers: number;
@@ -73,6 +59,20 @@ export interface BreakerRegistryOptions {
   now: () => number;
   logger: Logger;
   onStateChange: ((change: BreakerStateChange) => void) | null;
+  /** Shares transitions with the other workers; null keeps every breaker to this process. */
+  fleet: BreakerFleet | null;
+}
+
+/** The probe lease outlives the probe's own timeout by this much, so a dead prober's lease lapses. */
+const PROBE_LEASE_MARGIN_MS = 1_000;
+/** Beyond the probe's own timeout, how long a call waits for its outcome to reach this worker. */
+const PROBE_OUTCOME_MARGIN_MS = 1_000;
+
+/** A call's wait for one probe of a breaker: which breaker, during which of its openings, until when (Unix ms). */
+export interface ProbeWait {
+  readonly entry: BreakerEntry;
+  readonly opening: number;
+  readonly until: number;
 }
 
 /**
@@ -80,6 +80,10 @@ export interface BreakerRegistryOptions {
  * least recently used goes when the map is full, idle ones go after `idleMs`, and each one leaving is shut down
  * so none of its timers survive. All breakers share one bucket-rotation timer (opossum's
  * `rotateBucketController`) instead of two intervals each. Breaker transitions are logged here and only here.
+ *
+ * With a {@link BreakerFleet}, the breakers act as one across workers ({@link FleetBreakerSync}): an opening
+ * is announced and every worker opens with the same probe deadline; one worker at a time holds the probe
+ * lease; its probe's success closes every worker, its failure re-opens them all.
  */
 export class BreakerRegistry {
   /** Map order is recency order: the first entry is the least recently used. */
@@ -87,9 +91,21 @@ export class BreakerRegistry {
   private readonly rotation = new EventEmitter();
   private readonly rotationTimer: NodeJS.Timeout;
   private readonly log: Logger;
+  private readonly fleetSync: FleetBreakerSync | null;
 
   constructor(private readonly options: BreakerRegistryOptions) {
     this.log = options.logger.child({ module: 'ai' });
+    this.fleetSync =
+      options.fleet === null
+        ? null
+        : new FleetBreakerSync({
+            fleet: options.fleet,
+            entries: this.entries,
+            resetTimeoutMs: options.resetTimeoutMs,
+            probeLeaseMs: options.timeoutMs + PROBE_LEASE_MARGIN_MS,
+            now: options.now,
+            log: this.log,
+          });
     // Every breaker adds a 'rotate' listener; the default cap of 10 would warn about a leak that is not one.
     this.rotation.setMaxListeners(0);
     this.rotationTimer = setInterval(
@@ -117,10 +133,52 @@ export class BreakerRegistry {
     return entry;
   }
 
-  /** Milliseconds until an open breaker lets its probe through; null when it is not open. */
+  /** Milliseconds until an open breaker lets its probe through (0 once half-open); null when closed. */
   msUntilProbe(entry: BreakerEntry): number | null {
-    if (entry.openedAt === null) return null;
-    return Math.max(0, entry.openedAt + this.options.resetTimeoutMs - this.options.now());
+    if (entry.probeAt === null) return null;
+    return Math.max(0, entry.probeAt - this.options.now());
+  }
+
+  /**
+   * Whether a call may go through `entry` now: always without a fleet; with one, see
+   * {@link FleetBreakerSync.admit} (false while another worker probes the half-open breaker).
+   */
+  async admit(entry: BreakerEntry): Promise<boolean> {
+    return this.fleetSync === null ? true : this.fleetSync.admit(entry);
+  }
+
+  /**
+   * A call's wait for the probe of `entry`, open and due within `maxMs` (or half-open, its probe running
+   * elsewhere); null when the probe is further away. The wait lasts through that one probe: until it had its
+   * timeout to finish and its outcome had time to arrive.
+   */
+  planProbeWait(entry: BreakerEntry, maxMs: number): ProbeWait | null {
+    const msUntilProbe = this.msUntilProbe(entry) ?? 0;
+    if (msUntilProbe > maxMs) return null;
+    const until = this.options.now() + msUntilProbe + this.options.timeoutMs + PROBE_OUTCOME_MARGIN_MS;
+    return { entry, opening: entry.openings, until };
+  }
+
+  /**
+   * Waits for `entry`'s next transition (or until `signal` aborts) while `wait` still holds: same breaker,
+   * same opening (a new one means the probe failed), time left. Resolves false, at once, when it does not.
+   */
+  async waitForProbe(wait: ProbeWait, entry: BreakerEntry, signal: AbortSignal): Promise<boolean> {
+    const left = wait.until - this.options.now();
+    if (wait.entry !== entry || wait.opening !== entry.openings || left <= 0) return false;
+    if (signal.aborted) return true;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        entry.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, left);
+      signal.addEventListener('abort', done);
+      entry.waiters.add(done);
+    });
+    return true;
   }
 
   snapshots(): BreakerSnapshot[] {
@@ -146,6 +204,7 @@ export class BreakerRegistry {
 
   /** Shuts every breaker down, closes its client's connections and stops the shared timer. */
   close(): void {
+    this.fleetSync?.close();
     clearInterval(this.rotationTimer);
     for (const entry of [...this.entries.values()]) this.evict(entry);
   }
@@ -157,25 +216,26 @@ export class BreakerRegistry {
       timeoutMs: this.options.timeoutMs,
       now: this.options.now,
     });
+    const breakerOptions: CircuitBreaker.Options<[ProviderCallInput]> = {
+      name: key,
+      group: target.provider.name,
+      // opossum's timeout only stops waiting (the request runs on) and its AbortController is shared by
+      // every call of the breaker: each call is cancelled by its own AbortSignal instead (AiService).
+      timeout: false,
+      errorThresholdPercentage: this.options.errorThresholdPercentage,
+      // opossum's default of 0 would open a fresh breaker on its very first failure.
+      volumeThreshold: this.options.volumeThreshold,
+      resetTimeout: this.options.resetTimeoutMs,
+      rollingCountTimeout: this.options.rollingWindowMs,
+      rollingCountBuckets: this.options.rollingWindowBuckets,
+      rotateBucketController: this.rotation,
+      enableSnapshots: false,
+      // Filtered errors still reject the call; they just do not count as failures.
+      errorFilter: (error: unknown) => !countsAsFault(error, breaker),
+    };
     const breaker: CircuitBreaker<[ProviderCallInput], string> = new CircuitBreaker(
       (input: ProviderCallInput) => client.complete(input),
-      {
-        name: key,
-        group: target.provider.name,
-        // opossum's timeout only stops waiting (the request runs on) and its AbortController is shared by
-        // every call of the breaker: each call is cancelled by its own AbortSignal instead (AiService).
-        timeout: false,
-        errorThresholdPercentage: this.options.errorThresholdPercentage,
-        // opossum's default of 0 would open a fresh breaker on its very first failure.
-        volumeThreshold: this.options.volumeThreshold,
-        resetTimeout: this.options.resetTimeoutMs,
-        rollingCountTimeout: this.options.rollingWindowMs,
-        rollingCountBuckets: this.options.rollingWindowBuckets,
-        rotateBucketController: this.rotation,
-        enableSnapshots: false,
-        // Filtered errors still reject the call; they just do not count as failures.
-        errorFilter: (error: unknown) => !countsAsFault(error, breaker),
-      },
+      breakerOptions,
     );
     const entry: BreakerEntry = {
       key,
@@ -185,7 +245,16 @@ export class BreakerRegistry {
       breaker,
       client,
       lastUsedAt: this.options.now(),
-      openedAt: null,
+      probeAt: null,
+      openings: 0,
+      openingId: null,
+      breakerOptions,
+      fleetSynced: false,
+      fleetSyncedAt: 0,
+      fleetSync: null,
+      applyingFleet: false,
+      realigning: false,
+      waiters: new Set(),
     };
     breaker.on('open', () => this.transition(entry, 'open'));
     breaker.on('halfOpen', () => this.transition(entry, 'half-open'));
@@ -193,24 +262,37 @@ export class BreakerRegistry {
     return entry;
   }
 
-  /** The one place breaker transitions are logged and reported. */
+  /** The one place breaker transitions are logged and reported (and announced to the fleet). */
   private transition(entry: BreakerEntry, state: BreakerState): void {
-    if (state === 'open') entry.openedAt = this.options.now();
-    if (state === 'closed') entry.openedAt = null;
+    const now = this.options.now();
+    // The reset timer opossum just started runs for the options' resetTimeout (see openUntil).
+    if (state === 'open') entry.probeAt = now + (entry.breakerOptions.resetTimeout ?? 0);
+    if (state === 'closed') entry.probeAt = null;
+    if (entry.realigning) return;
+    if (state === 'open') entry.openings += 1;
     const fields = {
       breaker: entry.key,
       provider: entry.provider,
       model: entry.model,
       keyFingerprint: entry.keyFingerprint,
+      ...(entry.applyingFleet ? { fleet: true } : {}),
     };
     if (state === 'open') {
-      this.log.warn({ ...fields, retryAfterMs: this.options.resetTimeoutMs }, 'ai breaker opened');
+      this.log.warn({ ...fields, retryAfterMs: this.msUntilProbe(entry) }, 'ai breaker opened');
     } else if (state === 'half-open') {
       this.log.info(fields, 'ai breaker half-open');
     } else {
       this.log.info(fields, 'ai breaker closed');
     }
-    this.options.onStateChange?.({ ...fields, key: entry.key, state });
+    this.options.onStateChange?.({
+      key: entry.key,
+      provider: entry.provider,
+      model: entry.model,
+      keyFingerprint: entry.keyFingerprint,
+      state,
+    });
+    for (const wake of [...entry.waiters]) wake();
+    if (!entry.applyingFleet) this.fleetSync?.announce(entry, state);
   }
 
   private evictIdle(): void {
@@ -223,6 +305,7 @@ export class BreakerRegistry {
 
   private evict(entry: BreakerEntry): void {
     this.entries.delete(entry.key);
+    for (const wake of [...entry.waiters]) wake();
     entry.breaker.shutdown();
     entry.client.close();
     this.options.onStateChange?.({

@@ -7,8 +7,10 @@ export {
   type OptionalAiServiceOptions,
   type RequiredAiServiceOptions,
 } from './ai-service.js';
+export type { BreakerState } from './breaker-entry.js';
+export { BreakerFleet, type BreakerFleetOptions } from './breaker-fleet.js';
 export { buildBreakerKey, OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
-export type { BreakerSnapshot, BreakerState, BreakerStateChange } from './breaker-registry.js';
+export type { BreakerSnapshot, BreakerStateChange } from './breaker-registry.js';
 export type { CallOutcome, ProviderCallStats } from './call-stats-window.js';
 export type {
   ChatCompletionRequest,
@@ -17,7 +19,12 @@ export type {
   UserApiKey,
 } from './chat-completion.js';
 export { fetchFleetStats } from './fetch-fleet-stats.js';
-export { buildWorkerIndexKey, buildWorkerStatsKey } from './keys.js';
+export {
+  buildBreakerOpenKey,
+  buildBreakerProbeKey,
+  buildWorkerIndexKey,
+  buildWorkerStatsKey,
+} from './keys.js';
 export { buildProviderNotice, formatRetryAfter } from './messages.js';
 export {
   type KeyOwner,

@@ -3,8 +3,9 @@
  * merge for /status. Pure: the publisher and the reader do the I/O.
  */
 import { z } from 'zod';
+import type { BreakerState } from './breaker-entry.js';
 import { OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
-import type { BreakerSnapshot, BreakerState } from './breaker-registry.js';
+import type { BreakerSnapshot } from './breaker-registry.js';
 import { mergeProviderCallStats, type ProviderCallStats } from './call-stats-window.js';
 
 /** One worker's statistics at one heartbeat. */
