@@ -13,7 +13,7 @@ import {
   type ReplyQueue,
 } from '../../../src/queue/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
-import { buildTestJob, buildTestUserId, ROOMY_LIMITS } from './build-test-job.js';
+import { buildTestChannelId, buildTestJob, buildTestUserId, ROOMY_LIMITS } from './build-test-job.js';
 
 const redis = createTestRedis();
 
@@ -53,7 +53,8 @@ describe('PriorityAging', () => {
         now: () => now,
         batchSize: 2,
       });
-      const jobs = [1, 2, 3, 4].map(() => buildTestJob());
+      // Each in its own channel: a later job of one conversation waits delayed, which aging leaves alone.
+      const jobs = [1, 2, 3, 4].map((index) => buildTestJob({ channelId: buildTestChannelId(index) }));
       for (const job of jobs) await admission.admit(job);
 
       now += 29_999;
@@ -74,10 +75,14 @@ describe('PriorityAging', () => {
     it('raises those, leaves the later ones and never touches priority 1', async () => {
       const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue, now: () => now });
       const aging = new PriorityAging(redis, queue, { ageAfterMs: 30_000, now: () => now });
-      const early = [1, 2].map(() => buildTestJob({ authorId: buildTestUserId(1) }));
+      const early = [1, 2].map((index) =>
+        buildTestJob({ authorId: buildTestUserId(1), channelId: buildTestChannelId(index) }),
+      );
       for (const job of early) await admission.admit(job);
       now += 20_000;
-      const late = [1, 2].map(() => buildTestJob({ authorId: buildTestUserId(2) }));
+      const late = [1, 2].map((index) =>
+        buildTestJob({ authorId: buildTestUserId(2), channelId: buildTestChannelId(index) }),
+      );
       for (const job of late) await admission.admit(job);
 
       now += 10_001;
@@ -109,7 +114,7 @@ describe('PriorityAging', () => {
   describe('when started', () => {
     it('sweeps on its timer until disposed', async () => {
       const admission = new ReplyAdmission(redis, { prefix, limits: ROOMY_LIMITS, queue, now: () => now });
-      const jobs = [1, 2].map(() => buildTestJob());
+      const jobs = [1, 2].map((index) => buildTestJob({ channelId: buildTestChannelId(index) }));
       for (const job of jobs) await admission.admit(job);
       now += 60_000;
       const errors: unknown[] = [];
