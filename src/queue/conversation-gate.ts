@@ -7,7 +7,7 @@ import {
   buildGateScriptKeys,
 } from './keys.js';
 import { QueueScript, runQueueScript } from './queue-scripts.js';
-import { DEFAULT_LEASE_MS } from './reply-admission.js';
+import { DEFAULT_LEASE_MS, DEFAULT_WAKE_FALLBACK_MS } from './reply-admission.js';
 import { buildReplyJobId, type ReplyJob } from './reply-job.js';
 import { wakeReplyJob } from './reply-queue.js';
 
@@ -27,7 +27,7 @@ export interface ConversationGateOptions {
    * How long a job told to wait stays delayed when no settle wakes it (its wake-up was lost: a crash between
    * the earlier job's settle and the wake-up), in ms; it then checks its turn again. Each such check costs a
    * few commands, so it is long: a wake-up is normally what ends a wait.
-   * @defaultValue 30000
+   * @defaultValue {@link DEFAULT_WAKE_FALLBACK_MS}
    */
   wakeFallbackMs: number;
   /** Clock. @defaultValue Date.now */
@@ -37,7 +37,7 @@ export interface ConversationGateOptions {
 export const DefaultConversationGateOptions = {
   leaseMs: DEFAULT_LEASE_MS,
   addGraceMs: 30_000,
-  wakeFallbackMs: 30_000,
+  wakeFallbackMs: DEFAULT_WAKE_FALLBACK_MS,
   now: Date.now,
 } as const satisfies Omit<Required<ConversationGateOptions>, 'prefix'>;
 
@@ -50,8 +50,10 @@ const MAX_REPAIRS_PER_CHECK = 3;
 
 /**
  * Keeps replies of one conversation (user, channel, personality) in the order the user wrote, however many
- * workers run: admission records each job in the user's gate, `ReplyAdmission.settle` removes it and wakes the
- * job that was waiting for it. A waiting job is a delayed BullMQ job: it costs nothing until it is woken.
+ * workers run: admission records each job in the user's gate (and adds a job behind an earlier one delayed),
+ * `ReplyAdmission.settle` removes it and wakes the job that was waiting for it. A waiting job is a delayed
+ * BullMQ job: it costs nothing until it is woken. The gate is the authority: a job woken early (its fallback,
+ * or a job admitted before an earlier message's job) checks here and waits again.
  */
 export class ConversationGate {
   readonly options: Readonly<ConversationGateOptions>;

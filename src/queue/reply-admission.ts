@@ -8,6 +8,7 @@ import {
   buildGateKey,
   buildGateMember,
   buildGateScriptKeys,
+  buildGateWaitingKey,
   buildNotifiedKey,
   buildPendingKey,
   buildPrioritiesKey,
@@ -46,6 +47,12 @@ export const MAX_BULLMQ_PRIORITY = 2_097_151;
  */
 export const DEFAULT_LEASE_MS = 10 * 60_000;
 
+/**
+ * How long a job waiting for an earlier job of its conversation stays delayed when no settle wakes it (the
+ * wake-up was lost: a crash between the earlier job's settle and the promote); it then checks its turn again.
+ */
+export const DEFAULT_WAKE_FALLBACK_MS = 30_000;
+
 /** Options for {@link ReplyAdmission}. */
 export interface ReplyAdmissionOptions {
   /** `REDIS_PREFIX`. */
@@ -66,6 +73,11 @@ export interface ReplyAdmissionOptions {
   pendingRetryAfterMs: number;
   /** Retry hint when the whole queue is full, in ms. @defaultValue 60000 */
   queueFullRetryAfterMs: number;
+  /**
+   * Delay of a job admitted behind an earlier pending job of its conversation: the earlier job's settle
+   * promotes it, so this only bounds a lost wake-up, in ms. @defaultValue {@link DEFAULT_WAKE_FALLBACK_MS}
+   */
+  wakeFallbackMs: number;
   /** Clock. @defaultValue Date.now */
   now: () => number;
 }
@@ -77,10 +89,12 @@ export const DefaultReplyAdmissionOptions = {
   noticeWindowMs: 60_000,
   pendingRetryAfterMs: 20_000,
   queueFullRetryAfterMs: 60_000,
+  wakeFallbackMs: DEFAULT_WAKE_FALLBACK_MS,
   now: Date.now,
 } as const satisfies Omit<Required<ReplyAdmissionOptions>, 'prefix' | 'limits' | 'logger'>;
 
-type AdmitReply = [code: number, value: number, notify?: number];
+/** `[code, priority, waiting]` when admitted (or a pending duplicate), `[code, retryAfterMs, notify]` when refused. */
+type AdmitReply = [code: number, value: number, flag?: number];
 
 /** The BullMQ states `Queue.count()` adds up, in the order `countQueuedReplies` takes their keys. */
 const QUEUED_STATES = ['wait', 'delayed', 'prioritized', 'waiting-children'] as const;
@@ -126,6 +140,9 @@ export class ReplyAdmission {
    * admission; the gate also drops them as soon as it sees no job was added), and a replica admitting the
    * same event sees a pending duplicate and adds the job itself.
    *
+   * A job admitted behind an earlier pending job of its conversation is added delayed (by the wake fallback):
+   * no worker takes it before the earlier job's settle promotes it, so its wait costs no try.
+   *
    * @param queueDepth The depth from {@link readQueueDepth}, read by the caller just before (the gateway reads
    * it with its routing lookups: one round trip fewer); read here when absent. The cap is approximate either
    * way: concurrent gateways admit between the read and the script.
@@ -136,7 +153,7 @@ export class ReplyAdmission {
     const jobId = buildReplyJobId(data.messageId, data.personalityId);
     const now = this.options.now();
     const depth = queueDepth ?? (await this.readQueueDepth());
-    const [code, value, notify] = await runQueueScript<AdmitReply>(
+    const [code, value, flag] = await runQueueScript<AdmitReply>(
       this.redis,
       QueueScript.admitReply,
       [
@@ -146,6 +163,7 @@ export class ReplyAdmission {
         buildBucketKey(prefix, data.authorId),
         buildGateKey(prefix, data.authorId),
         ...REFUSAL_REASONS.map((reason) => buildNotifiedKey(prefix, data.authorId, reason)),
+        buildGateWaitingKey(prefix, data.authorId),
       ],
       [
         jobId,
@@ -163,10 +181,11 @@ export class ReplyAdmission {
         this.options.pendingRetryAfterMs,
         this.options.queueFullRetryAfterMs,
         MAX_BULLMQ_PRIORITY,
+        buildGateConversationPrefix(data.channelId, data.personalityId),
       ],
     );
     if (code < 0) {
-      return { outcome: 'refused', reason: fromRefusalCode(code), retryAfterMs: value, notify: notify === 1 };
+      return { outcome: 'refused', reason: fromRefusalCode(code), retryAfterMs: value, notify: flag === 1 };
     }
     // 3 = a duplicate whose job already finished: adding it again would answer the message twice.
     if (code === 3) return { outcome: 'duplicate', jobId };
@@ -174,10 +193,20 @@ export class ReplyAdmission {
       // For a pending duplicate this is a no-op when the first gateway added the job, and the repair when
       // it died before adding it: BullMQ keeps one job per id. Stamped with the admission time, which
       // PriorityAging reads.
-      await this.queue.add(REPLY_JOB_NAME, data, { jobId, priority: value, timestamp: now });
+      await this.queue.add(REPLY_JOB_NAME, data, {
+        jobId,
+        priority: value,
+        timestamp: now,
+        ...(flag === 1 ? { delay: this.options.wakeFallbackMs } : {}),
+      });
     } catch (error) {
       if (code === 1) await this.release(data, true).catch(() => undefined);
       throw error;
+    }
+    // The earlier job may have settled between the script and the add: its wake-up then took the mark and met
+    // no job to promote. A mark still there is taken by a later settle, which finds the job added.
+    if (flag === 1 && (await this.redis.sismember(buildGateWaitingKey(prefix, data.authorId), jobId)) === 0) {
+      await this.wake(jobId);
     }
     return code === 1 ? { outcome: 'enqueued', jobId, priority: value } : { outcome: 'duplicate', jobId };
   }
@@ -211,7 +240,12 @@ export class ReplyAdmission {
       ],
     );
     // Another slot (the queue's), so a second step. Lost if the process dies just before it: the woken job's
-    // fallback delay (ConversationGate) covers that.
-    if (wakeJobId !== undefined) await wakeReplyJob({ promote: () => this.queue.backend.promote(wakeJobId) });
+    // fallback delay covers that.
+    if (wakeJobId !== undefined) await this.wake(wakeJobId);
+  }
+
+  /** Promotes a waiting job's delayed BullMQ job; nothing when it is not delayed (not added yet, or woken). */
+  private async wake(jobId: string): Promise<void> {
+    await wakeReplyJob({ promote: () => this.queue.backend.promote(jobId) });
   }
 }

@@ -2,7 +2,7 @@
   Is it this job's turn in its conversation? True when no earlier job of the same conversation (same
   user, channel, personality) is still pending. Renews the job's own lease (a worker is holding it), prunes
   expired leases and drops gate entries whose job is no longer pending, so a lost job blocks nobody for
-  longer than its lease. Each stale entry is removed once: O(log n) amortised.
+  longer than its lease.
   A job told "not yet" is marked waiting, so the settle that makes it the conversation's first job names it
   for a wake-up; a job told "yes" is unmarked.
 
@@ -34,6 +34,7 @@ local conversation = ARGV[3]
 local now = tonumber(ARGV[4])
 
 --- @include "includes/pruneExpiredLeases"
+--- @include "includes/findEarlierJob"
 
 pruneExpiredLeases(pendingKey, prioritiesKey, now)
 if redis.call('ZSCORE', pendingKey, jobId) then
@@ -43,18 +44,11 @@ if redis.call('ZSCORE', pendingKey, jobId) then
   redis.call('PEXPIRE', gateKey, ARGV[6])
 end
 
-while true do
-  local earlier = redis.call('ZRANGEBYLEX', gateKey, '[' .. conversation, '(' .. member, 'LIMIT', 0, 1)[1]
-  if not earlier then
-    redis.call('SREM', waitingKey, jobId)
-    return { 1 }
-  end
-  local blocker = string.match(earlier, '([^:]+)$')
-  if redis.call('ZSCORE', pendingKey, blocker) then
-    redis.call('SADD', waitingKey, jobId)
-    redis.call('PEXPIRE', waitingKey, ARGV[6])
-    return { 0, blocker, tonumber(redis.call('ZSCORE', admittedKey, blocker) or '0'), earlier }
-  end
-  redis.call('ZREM', gateKey, earlier)
-  redis.call('SREM', waitingKey, blocker)
+local earlier, blocker = findEarlierJob(gateKey, pendingKey, waitingKey, conversation, member)
+if not earlier then
+  redis.call('SREM', waitingKey, jobId)
+  return { 1 }
 end
+redis.call('SADD', waitingKey, jobId)
+redis.call('PEXPIRE', waitingKey, ARGV[6])
+return { 0, blocker, tonumber(redis.call('ZSCORE', admittedKey, blocker) or '0'), earlier }

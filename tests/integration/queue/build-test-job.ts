@@ -33,6 +33,14 @@ export function buildTestUserId(index: number): string {
   return (100_000_000_000_000_000n + BigInt(index)).toString();
 }
 
+/**
+ * A channel id per index, all distinct and none the default one: jobs of one user in different channels are
+ * different conversations.
+ */
+export function buildTestChannelId(index: number): string {
+  return (210_000_000_000_000_000n + BigInt(index)).toString();
+}
+
 /** Admission limits no test's traffic reaches, with the fair queue on: for tests about something else. */
 export const ROOMY_LIMITS: AdmissionLimits = {
   userMaxPending: 100,

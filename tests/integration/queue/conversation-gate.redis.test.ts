@@ -186,11 +186,14 @@ describe('ConversationGate waits', () => {
     await worker.close();
   });
 
-  /** Admits `jobs` (one conversation, in order) and takes them all from the queue, as workers would. */
+  /**
+   * Admits `jobs` (one conversation, in order) latest first, as gateways racing each other may, so none is
+   * delayed at admission; then takes them all from the queue, as workers would.
+   */
   async function admitAndTake(jobs: readonly ReplyJob[]) {
     const { admission } = setup();
     const gate = new ConversationGate(redis, { prefix, leaseMs: 60_000, wakeFallbackMs: 60_000 });
-    for (const job of jobs) await admission.admit(job);
+    for (const job of [...jobs].reverse()) await admission.admit(job);
     const taken = new Map<string, Job>();
     for (const _ of jobs) {
       const bullJob = (await worker.getNextJob(token)) as Job;
@@ -229,8 +232,9 @@ describe('ConversationGate waits', () => {
     it('leaves it where it is', async () => {
       const { admission } = setup();
       const [first, second] = [buildTestJob(), buildTestJob()];
-      await admission.admit(first!);
+      // Admitted before the earlier message's job, so not waiting from the start.
       await admission.admit(second!);
+      await admission.admit(first!);
       await admission.settle(first!);
       const job = await queue.getJob(buildReplyJobId(second!.messageId, second!.personalityId));
       expect(await job!.getState()).toBe('prioritized');

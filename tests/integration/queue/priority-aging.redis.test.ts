@@ -14,7 +14,7 @@ import {
   type ReplyQueue,
 } from '../../../src/queue/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
-import { buildTestJob, buildTestUserId, ROOMY_LIMITS } from './build-test-job.js';
+import { buildTestChannelId, buildTestJob, buildTestUserId, ROOMY_LIMITS } from './build-test-job.js';
 
 /** Where the queues the tests open log their errors. */
 const logger = createLogger({ level: 'silent', service: 'test' });
@@ -63,7 +63,8 @@ describe('PriorityAging', () => {
         now: () => now,
         batchSize: 2,
       });
-      const jobs = [1, 2, 3, 4].map(() => buildTestJob());
+      // Each in its own channel: a later job of one conversation waits delayed, which aging leaves alone.
+      const jobs = [1, 2, 3, 4].map((index) => buildTestJob({ channelId: buildTestChannelId(index) }));
       for (const job of jobs) await admission.admit(job);
 
       now += 29_999;
@@ -90,10 +91,14 @@ describe('PriorityAging', () => {
         now: () => now,
       });
       const aging = new PriorityAging(redis, queue, { ageAfterMs: 30_000, now: () => now });
-      const early = [1, 2].map(() => buildTestJob({ authorId: buildTestUserId(1) }));
+      const early = [1, 2].map((index) =>
+        buildTestJob({ authorId: buildTestUserId(1), channelId: buildTestChannelId(index) }),
+      );
       for (const job of early) await admission.admit(job);
       now += 20_000;
-      const late = [1, 2].map(() => buildTestJob({ authorId: buildTestUserId(2) }));
+      const late = [1, 2].map((index) =>
+        buildTestJob({ authorId: buildTestUserId(2), channelId: buildTestChannelId(index) }),
+      );
       for (const job of late) await admission.admit(job);
 
       now += 10_001;
@@ -131,7 +136,7 @@ describe('PriorityAging', () => {
         queue,
         now: () => now,
       });
-      const jobs = [1, 2].map(() => buildTestJob());
+      const jobs = [1, 2].map((index) => buildTestJob({ channelId: buildTestChannelId(index) }));
       for (const job of jobs) await admission.admit(job);
       now += 60_000;
       const errors: unknown[] = [];

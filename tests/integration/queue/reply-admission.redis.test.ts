@@ -21,7 +21,7 @@ import { buildPendingKey } from '../../../src/queue/keys.js';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
-import { buildTestJob, buildTestUserId } from './build-test-job.js';
+import { buildTestChannelId, buildTestJob, buildTestUserId } from './build-test-job.js';
 
 /** Where the queues the tests open log their errors. */
 const logger = createLogger({ level: 'silent', service: 'test' });
@@ -145,9 +145,12 @@ describe('ReplyAdmission', () => {
     it('serves jobs in admission order, the flood first', async () => {
       const admission = admissionWith({ ...RAISED, fairQueue: false });
       const worker = startRecordingWorker(admission);
+      // Across channels: a later message of one conversation waits for the earlier one's settle instead.
       const flood = await admitAll(
         admission,
-        Array.from({ length: 30 }, () => buildTestJob({ authorId: buildTestUserId(0) })),
+        Array.from({ length: 30 }, (_, index) =>
+          buildTestJob({ authorId: buildTestUserId(0), channelId: buildTestChannelId(index) }),
+        ),
       );
       const others = await admitAll(
         admission,

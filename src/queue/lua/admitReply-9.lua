@@ -2,7 +2,9 @@
   Admits one reply job for one user, atomically in the user's slot: prunes expired leases, treats a
   repeated job id as a duplicate (consuming nothing), applies the queue-depth cap, the per-user pending
   cap and the per-user token bucket, then records the job as pending with its fair priority and in the
-  conversation gate. BullMQ's Queue.add happens after this script, from the caller.
+  conversation gate. A job whose conversation already has an earlier pending job is marked waiting in the
+  same step, so the caller adds it delayed and the earlier job's settle wakes it. BullMQ's Queue.add happens
+  after this script, from the caller.
 
   KEYS[1] pending              ZSET jobId -> lease expiry (ms)
   KEYS[2] priorities           HASH jobId -> priority
@@ -12,6 +14,7 @@
   KEYS[6] notified:user-pending
   KEYS[7] notified:user-rate
   KEYS[8] notified:queue-full
+  KEYS[9] gate-waiting         SET of job ids waiting for an earlier job of their conversation
 
   ARGV[1]  job id
   ARGV[2]  gate member
@@ -28,10 +31,12 @@
   ARGV[13] retry-after when the user has too many pending jobs (ms)
   ARGV[14] retry-after when the queue is full (ms)
   ARGV[15] highest priority BullMQ accepts
+  ARGV[16] the conversation's gate member prefix (`<channelId>:<personalityId>:`)
 
   Returns
-    { 1, priority }                 enqueued
-    { 2, priority }                 duplicate, still pending (the caller may re-add: BullMQ dedupes by id)
+    { 1, priority, waiting }        enqueued; waiting = 1 when an earlier job of its conversation is pending
+    { 2, priority, waiting }        duplicate, still pending (the caller may re-add: BullMQ dedupes by id);
+                                    waiting = 1 while it is marked waiting
     { 3, 0 }                        duplicate, already settled
     { -1, retryAfterMs, notify }    refused: user-pending
     { -2, retryAfterMs, notify }    refused: user-rate
@@ -42,6 +47,7 @@ local prioritiesKey = KEYS[2]
 local admittedKey = KEYS[3]
 local bucketKey = KEYS[4]
 local gateKey = KEYS[5]
+local waitingKey = KEYS[9]
 
 local jobId = ARGV[1]
 local member = ARGV[2]
@@ -58,15 +64,21 @@ local noticeWindowMs = tonumber(ARGV[12])
 local pendingRetryMs = tonumber(ARGV[13])
 local queueFullRetryMs = tonumber(ARGV[14])
 local maxPriority = tonumber(ARGV[15])
+local conversation = ARGV[16]
 
 --- @include "includes/pruneExpiredLeases"
+--- @include "includes/findEarlierJob"
 
 pruneExpiredLeases(pendingKey, prioritiesKey, now)
 redis.call('ZREMRANGEBYSCORE', admittedKey, '-inf', now - windowMs)
 
 if redis.call('ZSCORE', admittedKey, jobId) then
   if redis.call('ZSCORE', pendingKey, jobId) then
-    return { 2, tonumber(redis.call('HGET', prioritiesKey, jobId) or '1') }
+    return {
+      2,
+      tonumber(redis.call('HGET', prioritiesKey, jobId) or '1'),
+      redis.call('SISMEMBER', waitingKey, jobId),
+    }
   end
   return { 3, 0 }
 end
@@ -128,4 +140,13 @@ redis.call('PEXPIRE', prioritiesKey, keyTtlMs)
 redis.call('PEXPIRE', admittedKey, keyTtlMs)
 redis.call('PEXPIRE', gateKey, keyTtlMs)
 
-return { 1, priority }
+-- Behind an earlier job of its conversation, the job waits from the start: marked here, the settle that makes
+-- it the conversation's first job names it for a wake-up, and no worker takes it before then.
+local waiting = 0
+if findEarlierJob(gateKey, pendingKey, waitingKey, conversation, member) then
+  redis.call('SADD', waitingKey, jobId)
+  redis.call('PEXPIRE', waitingKey, keyTtlMs)
+  waiting = 1
+end
+
+return { 1, priority, waiting }
