@@ -53,6 +53,11 @@ async function main(): Promise<void> {
     role: 'bullmq-blocking',
     connectionName: `${workerId}:cancel`,
   });
+  // Delivery claims reach a replica before their chunk is posted (docs/guarantees.md, failover).
+  const claimsRedis =
+    config.redis.waitReplicas > 0
+      ? createRedis({ ...redisSettings, role: 'commands', connectionName: `${workerId}:claims` })
+      : null;
 
   const rest = new REST({ api: config.discord.apiUrl }).setToken(config.discord.token);
   const applicationId =
@@ -110,7 +115,19 @@ async function main(): Promise<void> {
     gate: new ConversationGate(redis, { prefix }),
     ai,
     webhooks,
-    ledger: new DeliveryLedger(redis, { prefix }),
+    ledger: new DeliveryLedger(redis, {
+      prefix,
+      durableClaims:
+        claimsRedis === null
+          ? null
+          : {
+              redis: claimsRedis,
+              replicas: config.redis.waitReplicas,
+              timeoutMs: config.redis.waitTimeoutMs,
+              onShortfall: (acknowledged) =>
+                logger.warn({ acknowledged }, 'delivery claim not replicated in time; posting anyway'),
+            },
+    }),
     typing,
     cancellations,
     logger,
@@ -189,6 +206,7 @@ async function main(): Promise<void> {
       await ai.close();
       await health.close();
       redis.disconnect();
+      claimsRedis?.disconnect();
       bullConnection.disconnect();
     },
   });

@@ -152,14 +152,27 @@ export class LocalRedisCluster implements AsyncDisposable {
 
   /** The port of the master serving `key`'s slot, asked of a live node (`CLUSTER KEYSLOT`, `CLUSTER NODES`). */
   async findMasterPort(key: string): Promise<number> {
+    return (await this.findShard(key)).master.port;
+  }
+
+  /** The ports of the live replicas of the master serving `key`'s slot. */
+  async findReplicaPorts(key: string): Promise<number[]> {
+    const { master, entries } = await this.findShard(key);
+    return entries
+      .filter((entry) => !entry.master && !entry.failed && entry.masterId === master.id)
+      .map((entry) => entry.port);
+  }
+
+  private async findShard(key: string): Promise<{ master: ClusterNodeEntry; entries: ClusterNodeEntry[] }> {
     return this.withNode(async (client) => {
       const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
-      const masters = parseClusterNodes(String(await client.call('CLUSTER', 'NODES'))).filter(
-        (entry) => entry.master && !entry.failed,
+      const entries = parseClusterNodes(String(await client.call('CLUSTER', 'NODES')));
+      const master = entries.find(
+        (entry) =>
+          entry.master && !entry.failed && entry.slots.some(([from, to]) => slot >= from && slot <= to),
       );
-      const owner = masters.find((entry) => entry.slots.some(([from, to]) => slot >= from && slot <= to));
-      if (owner === undefined) throw new Error(`no live master serves slot ${slot} (key ${key})`);
-      return owner.port;
+      if (master === undefined) throw new Error(`no live master serves slot ${slot} (key ${key})`);
+      return { master, entries };
     });
   }
 
@@ -206,6 +219,9 @@ export class LocalRedisCluster implements AsyncDisposable {
         '',
         '--appendonly',
         'no',
+        // Tests stall a replica with DEBUG SLEEP to show what waits for replication.
+        '--enable-debug-command',
+        'local',
         '--logfile',
         'redis.log',
       ],
@@ -261,6 +277,9 @@ export class LocalRedisCluster implements AsyncDisposable {
 
 /** One line of `CLUSTER NODES`. */
 interface ClusterNodeEntry {
+  readonly id: string;
+  /** For a replica, its master's id; '-' for a master. */
+  readonly masterId: string;
   readonly port: number;
   readonly master: boolean;
   readonly failed: boolean;
@@ -284,6 +303,8 @@ export function parseClusterNodes(text: string): ClusterNodeEntry[] {
           return [from!, to ?? from!];
         });
       return {
+        id: fields[0] ?? '',
+        masterId: fields[3] ?? '-',
         port: Number(address.slice(address.lastIndexOf(':') + 1).split('@')[0]),
         master: flags.includes('master'),
         failed: flags.includes('fail') || flags.includes('fail?'),

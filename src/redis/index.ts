@@ -1,4 +1,5 @@
 export { createRedis, type RedisClient, type RedisConnectionSettings, type RedisRole } from './connection.js';
 export { buildKey, buildUserTag } from './keys.js';
 export { type QueueCommand, RedisBatch } from './redis-batch.js';
+export { waitForReplicas } from './replica-wait.js';
 export { loadScripts, registerScripts, runScript, type ScriptDefinition } from './script-loader.js';

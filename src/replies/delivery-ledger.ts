@@ -1,4 +1,11 @@
-import { loadScripts, RedisBatch, type RedisClient, registerScripts, runScript } from '../redis/index.js';
+import {
+  loadScripts,
+  RedisBatch,
+  type RedisClient,
+  registerScripts,
+  runScript,
+  waitForReplicas,
+} from '../redis/index.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
 
 // Read once per process at import: the scripts are part of the code, like the modules beside them.
@@ -30,6 +37,22 @@ export interface DeliveryRecord {
   readonly historyAppended: boolean;
 }
 
+/**
+ * Claims copied to replicas before their chunk is posted. Replication is asynchronous: a claim acknowledged by
+ * a master that fails before its replica has it is lost, and a retry that finds no claim posts the chunk
+ * again without looking for it first. `WAIT` closes that window.
+ */
+export interface DurableClaims {
+  /** A connection of its own for the claim scripts: `WAIT` holds it until the replicas answer. */
+  readonly redis: RedisClient;
+  /** Replicas that must have the claim. */
+  readonly replicas: number;
+  /** Longest wait, in ms; past it the post goes ahead (a replica that is down cannot be promoted either). */
+  readonly timeoutMs: number;
+  /** Told when fewer replicas than asked had the claim in time. */
+  readonly onShortfall: (acknowledged: number) => void;
+}
+
 export interface DeliveryLedgerOptions {
   readonly prefix: string;
   /** How long a record outlives its job (retries come within minutes; a day is generous). @defaultValue 86_400 */
@@ -42,6 +65,8 @@ export interface DeliveryLedgerOptions {
    * @defaultValue 20_000
    */
   readonly claimLeaseMs: number;
+  /** Wait for replicas after each claim (a Redis Cluster). @defaultValue null: claims are not waited for */
+  readonly durableClaims: DurableClaims | null;
 }
 
 /** What {@link DeliveryLedger.claimChunk} found. */
@@ -84,7 +109,7 @@ export class DeliveryLedger {
     private readonly redis: RedisClient,
     options: Partial<DeliveryLedgerOptions> & Pick<DeliveryLedgerOptions, 'prefix'>,
   ) {
-    this.options = { ttlSeconds: 86_400, claimLeaseMs: 20_000, ...options };
+    this.options = { ttlSeconds: 86_400, claimLeaseMs: 20_000, durableClaims: null, ...options };
   }
 
   async fetch(userId: string, jobId: string, batch?: RedisBatch): Promise<DeliveryRecord> {
@@ -115,15 +140,18 @@ export class DeliveryLedger {
     owner: string,
     now: number,
   ): Promise<DecidedReply> {
-    registerScripts(this.redis, REPLY_SCRIPTS);
+    const key = this.key(userId, jobId);
+    const redis = this.claimClient();
     // One slot (the user's tag): the record and its index entry are written by one script.
     const [stored, ...claim] = await runScript<[string, ...ClaimReply]>(
-      this.redis,
+      redis,
       'decideReply',
-      [this.key(userId, jobId), buildDeliveryIndexKey(this.options.prefix, userId)],
+      [key, buildDeliveryIndexKey(this.options.prefix, userId)],
       [JSON.stringify(decision), jobId, this.options.ttlSeconds, owner, now, this.options.claimLeaseMs],
     );
-    return { decision: JSON.parse(stored) as ReplyDecision, firstChunk: toChunkClaim(claim) };
+    const firstChunk = toChunkClaim(claim);
+    await this.replicateClaim(key, firstChunk);
+    return { decision: JSON.parse(stored) as ReplyDecision, firstChunk };
   }
 
   /** Erases every delivery record of a user (/forget-me); returns how many there were. */
@@ -149,15 +177,32 @@ export class DeliveryLedger {
     owner: string,
     now: number,
   ): Promise<ChunkClaim> {
-    registerScripts(this.redis, REPLY_SCRIPTS);
-    return toChunkClaim(
+    const key = this.key(userId, jobId);
+    const claim = toChunkClaim(
       await runScript<ClaimReply>(
-        this.redis,
+        this.claimClient(),
         'claimDeliveryChunk',
-        [this.key(userId, jobId)],
+        [key],
         [chunkIndex, owner, now, this.options.claimLeaseMs, this.options.ttlSeconds],
       ),
     );
+    await this.replicateClaim(key, claim);
+    return claim;
+  }
+
+  /** The client claim scripts run on (registered there first): the durable-claims one when configured. */
+  private claimClient(): RedisClient {
+    const redis = this.options.durableClaims?.redis ?? this.redis;
+    registerScripts(redis, REPLY_SCRIPTS);
+    return redis;
+  }
+
+  /** With durable claims, waits until the replicas have a claim this attempt is about to post under. */
+  private async replicateClaim(key: string, claim: ChunkClaim): Promise<void> {
+    const durable = this.options.durableClaims;
+    if (durable === null || claim.kind !== 'claimed') return;
+    const acknowledged = await waitForReplicas(durable.redis, key, durable.replicas, durable.timeoutMs);
+    if (acknowledged < durable.replicas) durable.onShortfall(acknowledged);
   }
 
   /** Extends `owner`'s claim on a chunk whose post is still running by one lease from `now`. */
