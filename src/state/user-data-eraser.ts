@@ -1,13 +1,8 @@
 import { buildUserQueueKeys } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
-import {
-  buildApiKeysKey,
-  buildConversationIndexKey,
-  buildConversationKeyPrefix,
-  buildDmStickyKey,
-} from './keys.js';
+import { deleteConversations } from './conversation-repository.js';
+import { buildApiKeysKey, buildConversationIndexKey, buildDmStickyKey } from './keys.js';
 import { PersonalityRepository } from './personality-repository.js';
-import { runStateScript, StateScript } from './state-scripts.js';
 
 /** How much {@link UserDataEraser.forgetUser} deleted, by kind. */
 export interface ErasedUserData {
@@ -58,12 +53,7 @@ export class UserDataEraser {
         personalities += 1;
       }
     }
-    const conversations = await runStateScript<number>(
-      this.redis,
-      StateScript.resetConversations,
-      [buildConversationIndexKey(prefix, userId)],
-      [buildConversationKeyPrefix(prefix, userId), '', ''],
-    );
+    const conversations = await deleteConversations(this.redis, prefix, userId, {});
     // Every key here carries the user's tag: one slot, so one transaction.
     const queueKeys = buildUserQueueKeys(prefix, userId);
     const replies =
