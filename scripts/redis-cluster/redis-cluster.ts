@@ -133,8 +133,9 @@ export class LocalRedisCluster implements AsyncDisposable {
   }
 
   /**
-   * Waits until every live node reports `cluster_state:ok` with all slots served, knows the same masters, and
-   * every replica has its replication link up (so a failover has a synced replica to promote).
+   * Waits until every live node reports `cluster_state:ok` with all slots served, knows every live node's role
+   * and the same masters, and every replica has its replication link up (so a failover has a synced replica
+   * to promote).
    */
   async waitUntilHealthy(timeoutMs = this.options.readyTimeoutMs): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -244,6 +245,10 @@ export class LocalRedisCluster implements AsyncDisposable {
           return `node ${node.port}: ${info['cluster_slots_ok']} slots ok`;
         const entries = parseClusterNodes(String(await client.call('CLUSTER', 'NODES')));
         const masters = entries.filter((entry) => entry.master && !entry.failed && entry.slots.length > 0);
+        const replicas = entries.filter((entry) => !entry.master && !entry.failed);
+        // Gossip spreads roles node by node: until then CLUSTER SLOTS may list a master without its replica.
+        if (masters.length + replicas.length !== live.length)
+          return `node ${node.port} knows ${masters.length} masters and ${replicas.length} replicas of ${live.length} nodes`;
         masterSets.add(
           masters
             .map((entry) => entry.port)
@@ -276,7 +281,7 @@ export class LocalRedisCluster implements AsyncDisposable {
 }
 
 /** One line of `CLUSTER NODES`. */
-interface ClusterNodeEntry {
+export interface ClusterNodeEntry {
   readonly id: string;
   /** For a replica, its master's id; '-' for a master. */
   readonly masterId: string;

@@ -6,6 +6,7 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseClusterNodes } from '../../scripts/redis-cluster/redis-cluster.js';
 import { DeliveryLedger } from '../../src/replies/delivery-ledger.js';
 import { buildDeliveryKey } from '../../src/replies/keys.js';
 import { connectTestRedis, createTestPrefix, deleteKeysWithPrefix } from '../support/redis.js';
@@ -37,9 +38,14 @@ describe('DeliveryLedger with durable claims', () => {
   async function connectReplica(key: string): Promise<Redis> {
     const cluster = redis as Cluster;
     const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
-    const shards = (await cluster.call('CLUSTER', 'SLOTS')) as Array<[number, number, ...unknown[][]]>;
-    const shard = shards.find(([from, to]) => slot >= from && slot <= to)!;
-    const replica = new Redis({ host: '127.0.0.1', port: Number(shard[3]![1]) });
+    // CLUSTER NODES, not SLOTS: SLOTS leaves out a replica that has replicated nothing yet.
+    const entries = parseClusterNodes(String(await cluster.call('CLUSTER', 'NODES')));
+    const master = entries.find(
+      (entry) => entry.master && entry.slots.some(([from, to]) => slot >= from && slot <= to),
+    );
+    const replicaEntry = entries.find((entry) => !entry.master && entry.masterId === master?.id);
+    if (replicaEntry === undefined) throw new Error(`no replica serves slot ${slot}`);
+    const replica = new Redis({ host: '127.0.0.1', port: replicaEntry.port });
     await replica.call('READONLY');
     return replica;
   }
