@@ -53,6 +53,11 @@ async function main(): Promise<void> {
     role: 'bullmq-blocking',
     connectionName: `${workerId}:cancel`,
   });
+  // Delivery claims reach a replica before their chunk is posted (docs/guarantees.md, failover).
+  const claimsRedis =
+    config.redis.waitReplicas > 0
+      ? createRedis({ ...redisSettings, role: 'commands', connectionName: `${workerId}:claims` })
+      : null;
 
   const breakerSubscriber = createRedis({
     ...redisSettings,
@@ -139,7 +144,20 @@ async function main(): Promise<void> {
     gate: new ConversationGate(redis, { prefix }),
     ai,
     webhooks,
-    ledger: new DeliveryLedger(redis, { prefix, maxIndexed: config.retention.userIndexMaxEntries }),
+    ledger: new DeliveryLedger(redis, {
+      prefix,
+      maxIndexed: config.retention.userIndexMaxEntries,
+      durableClaims:
+        claimsRedis === null
+          ? null
+          : {
+              redis: claimsRedis,
+              replicas: config.redis.waitReplicas,
+              timeoutMs: config.redis.waitTimeoutMs,
+              onShortfall: (acknowledged) =>
+                logger.warn({ acknowledged }, 'delivery claim not replicated in time; posting anyway'),
+            },
+    }),
     typing,
     cancellations,
     logger,
@@ -226,6 +244,7 @@ async function main(): Promise<void> {
       await breakerFleet[Symbol.asyncDispose]();
       await health.close();
       redis.disconnect();
+      claimsRedis?.disconnect();
       bullConnection.disconnect();
     },
   });

@@ -52,6 +52,8 @@ export interface ChorusProcess {
 /** Options for {@link LocalCluster.start}. */
 export interface LocalClusterOptions {
   readonly redisUrl: string;
+  /** `redisUrl` is a Redis Cluster node (`REDIS_CLUSTER=true` for every process). @defaultValue `REDIS_CLUSTER` of this process */
+  readonly redisCluster: boolean;
   /** Key prefix for this run; a fresh `test-<uuid>` by default so runs never share state. */
   readonly prefix: string;
   /** Extra environment for every process (limits, concurrency…). */
@@ -86,6 +88,7 @@ export class LocalCluster implements AsyncDisposable {
   static async start(options: Partial<LocalClusterOptions> = {}): Promise<LocalCluster> {
     const full: LocalClusterOptions = {
       redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+      redisCluster: process.env['REDIS_CLUSTER'] === 'true',
       prefix: `test-${randomUUID()}`,
       env: {},
       sandbox: undefined,
@@ -109,6 +112,7 @@ export class LocalCluster implements AsyncDisposable {
       DISCORD_APPLICATION_ID: this.sandbox.bot.applicationId,
       DISCORD_API_URL: this.sandbox.restUrl,
       REDIS_URL: this.options.redisUrl,
+      REDIS_CLUSTER: String(this.options.redisCluster),
       REDIS_PREFIX: this.options.prefix,
       AI_BASE_URL: this.aiStub.baseUrl,
       AI_API_KEY: 'sk-operator-stub-key',

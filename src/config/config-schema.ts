@@ -44,6 +44,13 @@ export const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"')
     .default('chorus'),
   REDIS_CLUSTER: booleanFlag.default(false),
+  // Unset (or empty): 1 on a Cluster, 0 on a single server (config.ts).
+  REDIS_WAIT_REPLICAS: z
+    .literal('')
+    .transform(() => undefined)
+    .or(integer(0, 5))
+    .optional(),
+  REDIS_WAIT_TIMEOUT_MS: integer(10, 10_000).default(500),
 
   AI_BASE_URL: httpUrl.optional(),
   AI_API_KEY: optionalString,

@@ -24,7 +24,17 @@ export interface Config {
     readonly shardCount: number | undefined;
     readonly shardIds: readonly number[] | undefined;
   };
-  readonly redis: { readonly url: string; readonly prefix: string; readonly cluster: boolean };
+  readonly redis: {
+    readonly url: string;
+    readonly prefix: string;
+    readonly cluster: boolean;
+    /**
+     * Replicas a delivery claim must reach (Redis `WAIT`) before its chunk is posted, so a failover cannot
+     * lose it and let a retry post the chunk again; 0 on a single server.
+     */
+    readonly waitReplicas: number;
+    readonly waitTimeoutMs: number;
+  };
   readonly ai: {
     readonly timeoutMs: number;
     readonly maxRetries: number;
@@ -129,7 +139,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shardCount: data.SHARD_COUNT,
       shardIds,
     },
-    redis: { url: data.REDIS_URL, prefix: data.REDIS_PREFIX, cluster: data.REDIS_CLUSTER },
+    redis: {
+      url: data.REDIS_URL,
+      prefix: data.REDIS_PREFIX,
+      cluster: data.REDIS_CLUSTER,
+      waitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_CLUSTER ? 1 : 0),
+      waitTimeoutMs: data.REDIS_WAIT_TIMEOUT_MS,
+    },
     ai: {
       timeoutMs: data.AI_TIMEOUT_MS,
       maxRetries: data.AI_MAX_RETRIES,

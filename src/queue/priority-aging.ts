@@ -1,5 +1,4 @@
-import type { RedisClient } from '../redis/index.js';
-import { QueueScript, runQueueScript } from './queue-scripts.js';
+import { RedisBatch, type RedisClient } from '../redis/index.js';
 import type { ReplyQueue } from './reply-queue.js';
 
 /** Options for {@link PriorityAging}. */
@@ -26,12 +25,15 @@ export const DefaultPriorityAgingOptions = {
 
 /** The priority every aged job gets: the front band, behind the jobs already in it (FIFO within it). */
 const AGED_PRIORITY = 1;
+/** BullMQ scores a prioritized job `priority * 2^32 + counter`: each priority's jobs sit together, in order added. */
+const PRIORITY_BAND = 0x1_0000_0000;
 
 /**
  * Aging for the fair queue: fair priorities let light users overtake a heavy user's backlog, and this
  * sweep bounds how long that can go on. A job waiting at a priority above 1 more than `ageAfterMs` after it
  * was added joins priority 1 (at its end), so under any load every job is eventually served. The sweep reads
- * BullMQ's own prioritized set (see `collectAgedReplies`), so admission and settling keep no index for it.
+ * BullMQ's own prioritized set (see {@link PriorityAging.collectAged}), so admission and settling keep no index
+ * for it.
  * Any number of processes may sweep: two that race on one job both promote it, which only moves it along
  * the end of priority 1.
  */
@@ -53,12 +55,7 @@ export class PriorityAging implements AsyncDisposable {
     const cutoff = this.options.now() - this.options.ageAfterMs;
     let promoted = 0;
     for (;;) {
-      const aged = await runQueueScript<string[]>(
-        this.redis,
-        QueueScript.collectAgedReplies,
-        [this.queue.toKey('prioritized')],
-        [cutoff, this.options.batchSize, this.queue.toKey('')],
-      );
+      const aged = await this.collectAged(cutoff);
       let promotedNow = 0;
       for (const jobId of aged) {
         try {
@@ -72,6 +69,56 @@ export class PriorityAging implements AsyncDisposable {
       // A full batch of jobs that could not be promoted would come back unchanged: leave them to the next sweep.
       if (aged.length < this.options.batchSize || promotedNow === 0) return promoted;
     }
+  }
+
+  /**
+   * Up to `batchSize` jobs waiting at a priority above 1 that were added at or before `cutoff`, lowest priority
+   * number first. Within a priority it goes on only while jobs are old enough (the rest were added later
+   * still) and then jumps to the next priority: one page read per priority in use plus one per job collected,
+   * each page with its jobs' `timestamp` in one more round trip. Not a Lua script: a script must declare every
+   * key it touches, and the job hashes are known only once the set is read.
+   */
+  private async collectAged(cutoff: number): Promise<string[]> {
+    const prioritized = this.queue.toKey('prioritized');
+    const aged: string[] = [];
+    let from = 2 * PRIORITY_BAND;
+    while (aged.length < this.options.batchSize) {
+      const page = await this.redis.zrangebyscore(
+        prioritized,
+        from,
+        '+inf',
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        this.options.batchSize - aged.length,
+      );
+      if (page.length === 0) break;
+      const jobIds = page.filter((_, index) => index % 2 === 0);
+      // Every job hash shares the queue's hash tag: one slot, one round trip.
+      const addedAts = await RedisBatch.together((batch) =>
+        Promise.all(
+          jobIds.map((jobId) => {
+            const key = this.queue.toKey(jobId);
+            return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) =>
+              pipeline.hget(key, 'timestamp'),
+            );
+          }),
+        ),
+      );
+      for (const [index, jobId] of jobIds.entries()) {
+        const score = Number(page[index * 2 + 1]);
+        const addedAt = addedAts[index];
+        if (addedAt != null && Number(addedAt) > cutoff) {
+          // The rest of this priority was added later still.
+          from = (Math.floor(score / PRIORITY_BAND) + 1) * PRIORITY_BAND;
+          break;
+        }
+        // A job gone meanwhile (taken by a worker) is skipped.
+        if (addedAt != null) aged.push(jobId);
+        from = score + 1;
+      }
+    }
+    return aged;
   }
 
   /** Sweeps every `intervalMs` until disposed. The timer is unref'd: it never keeps the process alive. */

@@ -20,7 +20,6 @@ export const QueueScript = {
   admitReply: 'admitReply',
   settleReply: 'settleReply',
   checkReplyTurn: 'checkReplyTurn',
-  collectAgedReplies: 'collectAgedReplies',
   countQueuedReplies: 'countQueuedReplies',
 } as const;
 

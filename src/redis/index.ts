@@ -3,4 +3,5 @@ export { replaceHashFieldIf } from './hash-field.js';
 export { fetchIndexMembers } from './index-members.js';
 export { buildKey, buildUserTag } from './keys.js';
 export { type QueueCommand, RedisBatch } from './redis-batch.js';
+export { waitForReplicas } from './replica-wait.js';
 export { loadScripts, registerScripts, runScript, type ScriptDefinition } from './script-loader.js';

@@ -5,6 +5,7 @@ import {
   type RedisClient,
   registerScripts,
   runScript,
+  waitForReplicas,
 } from '../redis/index.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
 
@@ -37,6 +38,22 @@ export interface DeliveryRecord {
   readonly historyAppended: boolean;
 }
 
+/**
+ * Claims copied to replicas before their chunk is posted. Replication is asynchronous: a claim acknowledged by
+ * a master that fails before its replica has it is lost, and a retry that finds no claim posts the chunk
+ * again without looking for it first. `WAIT` closes that window.
+ */
+export interface DurableClaims {
+  /** A connection of its own for the claim scripts: `WAIT` holds it until the replicas answer. */
+  readonly redis: RedisClient;
+  /** Replicas that must have the claim. */
+  readonly replicas: number;
+  /** Longest wait, in ms; past it the post goes ahead (a replica that is down cannot be promoted either). */
+  readonly timeoutMs: number;
+  /** Told when fewer replicas than asked had the claim in time. */
+  readonly onShortfall: (acknowledged: number) => void;
+}
+
 export interface DeliveryLedgerOptions {
   readonly prefix: string;
   /** How long a record outlives its job (retries come within minutes; a day is generous). @defaultValue 86_400 */
@@ -55,6 +72,8 @@ export interface DeliveryLedgerOptions {
    * @defaultValue 500
    */
   readonly maxIndexed: number;
+  /** Wait for replicas after each claim (a Redis Cluster). @defaultValue null: claims are not waited for */
+  readonly durableClaims: DurableClaims | null;
 }
 
 /** What {@link DeliveryLedger.claimChunk} found. */
@@ -97,7 +116,13 @@ export class DeliveryLedger {
     private readonly redis: RedisClient,
     options: Partial<DeliveryLedgerOptions> & Pick<DeliveryLedgerOptions, 'prefix'>,
   ) {
-    this.options = { ttlSeconds: 86_400, claimLeaseMs: 20_000, maxIndexed: 500, ...options };
+    this.options = {
+      ttlSeconds: 86_400,
+      claimLeaseMs: 20_000,
+      maxIndexed: 500,
+      durableClaims: null,
+      ...options,
+    };
   }
 
   async fetch(userId: string, jobId: string, batch?: RedisBatch): Promise<DeliveryRecord> {
@@ -128,18 +153,20 @@ export class DeliveryLedger {
     owner: string,
     now: number,
   ): Promise<DecidedReply> {
-    registerScripts(this.redis, REPLY_SCRIPTS);
     const { prefix, ttlSeconds, claimLeaseMs, maxIndexed } = this.options;
+    const key = this.key(userId, jobId);
     // One slot (the user's tag): the record and its index entry are written by one script.
     const [stored, dropped, ...claim] = await runScript<[string, string[], ...ClaimReply]>(
-      this.redis,
+      this.claimClient(),
       'decideReply',
-      [this.key(userId, jobId), buildDeliveryIndexKey(prefix, userId)],
+      [key, buildDeliveryIndexKey(prefix, userId)],
       [JSON.stringify(decision), jobId, ttlSeconds, owner, now, claimLeaseMs, maxIndexed],
     );
+    const firstChunk = toChunkClaim(claim);
+    await this.replicateClaim(key, firstChunk);
     // Records the index no longer lists: past their TTL already, or beyond the count, whose jobs are long settled.
     if (dropped.length > 0) await this.redis.del(...dropped.map((id) => this.key(userId, id)));
-    return { decision: JSON.parse(stored) as ReplyDecision, firstChunk: toChunkClaim(claim) };
+    return { decision: JSON.parse(stored) as ReplyDecision, firstChunk };
   }
 
   /** Erases every delivery record of a user (/forget-me); returns how many there were. */
@@ -165,15 +192,32 @@ export class DeliveryLedger {
     owner: string,
     now: number,
   ): Promise<ChunkClaim> {
-    registerScripts(this.redis, REPLY_SCRIPTS);
-    return toChunkClaim(
+    const key = this.key(userId, jobId);
+    const claim = toChunkClaim(
       await runScript<ClaimReply>(
-        this.redis,
+        this.claimClient(),
         'claimDeliveryChunk',
-        [this.key(userId, jobId)],
+        [key],
         [chunkIndex, owner, now, this.options.claimLeaseMs, this.options.ttlSeconds],
       ),
     );
+    await this.replicateClaim(key, claim);
+    return claim;
+  }
+
+  /** The client claim scripts run on (registered there first): the durable-claims one when configured. */
+  private claimClient(): RedisClient {
+    const redis = this.options.durableClaims?.redis ?? this.redis;
+    registerScripts(redis, REPLY_SCRIPTS);
+    return redis;
+  }
+
+  /** With durable claims, waits until the replicas have a claim this attempt is about to post under. */
+  private async replicateClaim(key: string, claim: ChunkClaim): Promise<void> {
+    const durable = this.options.durableClaims;
+    if (durable === null || claim.kind !== 'claimed') return;
+    const acknowledged = await waitForReplicas(durable.redis, key, durable.replicas, durable.timeoutMs);
+    if (acknowledged < durable.replicas) durable.onShortfall(acknowledged);
   }
 
   /** Extends `owner`'s claim on a chunk whose post is still running by one lease from `now`. */

@@ -153,18 +153,43 @@ export class ConversationRepository {
    * Deletes the user's conversations in a channel and/or with a personality (neither given: all of them).
    * Returns how many were deleted.
    */
-  async reset(userId: string, scope: { channelId?: string; personalityId?: string }): Promise<number> {
-    const { prefix } = this.options;
-    return runStateScript<number>(
-      this.redis,
-      StateScript.resetConversations,
-      [buildConversationIndexKey(prefix, userId)],
-      [buildConversationKeyPrefix(prefix, userId), scope.channelId ?? '', scope.personalityId ?? ''],
-    );
+  async reset(userId: string, scope: ConversationScope): Promise<number> {
+    return deleteConversations(this.redis, this.options.prefix, userId, scope);
   }
 
   /** Deletes every conversation of the user; returns how many. */
   async resetEverywhere(userId: string): Promise<number> {
     return this.reset(userId, {});
   }
+}
+
+/** Which of a user's conversations to delete: in a channel and/or with a personality (neither: all). */
+export interface ConversationScope {
+  readonly channelId?: string;
+  readonly personalityId?: string;
+}
+
+/**
+ * Deletes a user's conversations within `scope`, found through the user's index (no SCAN, so it works on a
+ * Cluster); returns how many were deleted. The user-data eraser shares it.
+ */
+export async function deleteConversations(
+  redis: RedisClient,
+  prefix: string,
+  userId: string,
+  scope: ConversationScope,
+): Promise<number> {
+  const index = buildConversationIndexKey(prefix, userId);
+  const suffixes = (await fetchIndexMembers(redis, index)).filter((suffix) => {
+    const separator = suffix.indexOf(':');
+    const channelId = suffix.slice(0, separator);
+    const personalityId = suffix.slice(separator + 1);
+    return (
+      (scope.channelId === undefined || scope.channelId === channelId) &&
+      (scope.personalityId === undefined || scope.personalityId === personalityId)
+    );
+  });
+  if (suffixes.length === 0) return 0;
+  const keys = suffixes.map((suffix) => buildConversationKeyPrefix(prefix, userId) + suffix);
+  return runStateScript<number>(redis, StateScript.resetConversations, [index, ...keys], suffixes);
 }

@@ -78,7 +78,7 @@ export function buildConversationSuffix(channelId: string, personalityId: string
   return `${channelId}:${personalityId}`;
 }
 
-/** Everything before the suffix of a user's conversation keys (scripts append the suffix). */
+/** Everything before the suffix of a user's conversation keys. */
 export function buildConversationKeyPrefix(prefix: string, userId: string): string {
   return `${buildKey(prefix, AREA, buildUserTag(userId), 'conversation')}:`;
 }

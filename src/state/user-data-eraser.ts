@@ -1,15 +1,14 @@
 import { buildUserQueueKeys } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
+import { deleteConversations } from './conversation-repository.js';
 import {
   buildApiKeysKey,
   buildConversationIndexKey,
-  buildConversationKeyPrefix,
   buildDmStickyKey,
   buildEditsKey,
 } from './keys.js';
 import { MessageIndexRepository } from './message-index-repository.js';
 import { PersonalityRepository } from './personality-repository.js';
-import { runStateScript, StateScript } from './state-scripts.js';
 
 /** How much {@link UserDataEraser.forgetUser} deleted, by kind. */
 export interface ErasedUserData {
@@ -67,12 +66,7 @@ export class UserDataEraser {
         personalities += 1;
       }
     }
-    const conversations = await runStateScript<number>(
-      this.redis,
-      StateScript.resetConversations,
-      [buildConversationIndexKey(prefix, userId)],
-      [buildConversationKeyPrefix(prefix, userId), '', ''],
-    );
+    const conversations = await deleteConversations(this.redis, prefix, userId, {});
     // Every key here carries the user's tag: one slot, so one transaction.
     const queueKeys = buildUserQueueKeys(prefix, userId);
     const replies =

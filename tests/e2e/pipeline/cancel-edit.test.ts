@@ -2,17 +2,21 @@
  * A user deleting their message before the reply is posted cancels it — mid-AI-call, and when no worker was
  * running at the time; an edit made before processing starts is what the AI sees.
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { PersonalityRepository } from '../../../src/state/index.js';
-import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import {
+  connectTestRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('cancel and edit', () => {
   const prefix = createTestPrefix();
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = connectTestRedis();
   let cluster: LocalCluster;
   let guildId: string;
   let userId: string;

@@ -4,17 +4,21 @@
  * and /apikey test runs as a worker job.
  */
 import { REST } from '@discordjs/rest';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { deployCommands } from '../../../src/commands/index.js';
-import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import {
+  connectTestRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
 
 const WAIT_MS = 15_000;
 
 describe('slash commands across processes', () => {
   const prefix = createTestPrefix();
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = connectTestRedis();
   let cluster: LocalCluster;
   let guildId: string;
   let channelId: string;

@@ -2,11 +2,15 @@
  * Many users at once under Discord's real limits (sandbox rate limits on): 30 users × 3 messages over 5
  * channels → exactly 90 replies, each answering the right message, none doubled, each conversation in order.
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { PersonalityRepository } from '../../../src/state/index.js';
-import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import {
+  connectTestRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
 
 const USERS = 30;
 const MESSAGES_PER_USER = 3;
@@ -14,7 +18,7 @@ const CHANNELS = 5;
 
 describe('many users at once under Discord limits', () => {
   const prefix = createTestPrefix();
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = connectTestRedis();
   let cluster: LocalCluster;
 
   beforeAll(async () => {

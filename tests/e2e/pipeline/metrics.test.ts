@@ -2,11 +2,15 @@
  * /metrics during a real run: the gateway and a worker serve Prometheus text on their HTTP_PORT, and the
  * counters of the pipeline move when a message is answered.
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChorusProcess, LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { PersonalityRepository } from '../../../src/state/index.js';
-import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import {
+  connectTestRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
 
 /** The value of a sample line like `name{labels} 3`; 0 when absent. */
 function readSample(text: string, name: string, labelFilter = ''): number {
@@ -27,7 +31,7 @@ async function scrape(process: ChorusProcess): Promise<string> {
 
 describe('metrics', () => {
   const prefix = createTestPrefix();
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = connectTestRedis();
   let cluster: LocalCluster;
   let gateway: ChorusProcess;
   let worker: ChorusProcess;

@@ -2,7 +2,6 @@
  * The relay pipeline end to end: real gateway and worker processes, the Discord sandbox driven by the
  * unmodified discord.js, the AI stub, real Redis. Asserts on the sandbox transcript (what users would see).
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { createLogger } from '../../../src/log/index.js';
@@ -14,13 +13,18 @@ import {
   type Personality,
   PersonalityRepository,
 } from '../../../src/state/index.js';
-import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import {
+  connectTestRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
 
 const WAIT_MS = 15_000;
 
 describe('relay pipeline', () => {
   const prefix = createTestPrefix();
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = connectTestRedis();
   let cluster: LocalCluster;
   let guildId: string;
   let owner: { id: string };

@@ -15,10 +15,17 @@ import {
   type LocalClusterOptions,
   type ProcessRole,
 } from '../../../scripts/cluster/local-cluster.js';
+import { createLogger } from '../../../src/log/index.js';
 import { buildBullPrefix, buildReplyJobId, QUEUE_NAME } from '../../../src/queue/index.js';
+import { createRedis, type RedisClient } from '../../../src/redis/index.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
-import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import {
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  TEST_REDIS_CLUSTER,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
 
 /**
  * Environment every fault scenario starts from: per-user limits that never bind (scenarios about limits set
@@ -39,6 +46,8 @@ const PERSONA_NAME = 'Alice';
 export interface FaultSceneOptions {
   /** Redis the processes use. @defaultValue TEST_REDIS_URL */
   readonly redisUrl: string;
+  /** `redisUrl` is a Redis Cluster node. @defaultValue TEST_REDIS_CLUSTER */
+  readonly redisCluster: boolean;
   /** Environment of every process, over {@link FAULT_ENV}. @defaultValue {} */
   readonly env: Record<string, string>;
   /** Gateway processes started at once. @defaultValue 1 */
@@ -97,7 +106,7 @@ export class FaultScene implements AsyncDisposable {
 
   private constructor(
     readonly cluster: LocalCluster,
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly prefix: string,
     readonly guildId: string,
     readonly channelIds: readonly string[],
@@ -111,13 +120,25 @@ export class FaultScene implements AsyncDisposable {
   static async start(options: Partial<FaultSceneOptions> = {}): Promise<FaultScene> {
     const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
     const prefix = createTestPrefix();
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, connectionName: `faults-${prefix}` });
-    // A scenario may restart Redis: the client reconnects by itself, and its commands wait for it.
+    const redisCluster = options.redisCluster ?? TEST_REDIS_CLUSTER;
+    const connectionName = `faults-${prefix}`;
+    // A scenario may restart Redis (or fail a Cluster master over): the client reconnects by itself, and its
+    // commands wait for it.
+    const redis: RedisClient = redisCluster
+      ? createRedis({
+          url: redisUrl,
+          cluster: true,
+          role: 'bullmq-blocking',
+          connectionName,
+          logger: createLogger({ level: 'silent', service: 'faults' }),
+        })
+      : new Redis(redisUrl, { maxRetriesPerRequest: null, connectionName });
     redis.on('error', () => undefined);
     let cluster: LocalCluster | undefined;
     try {
       cluster = await LocalCluster.start({
         redisUrl,
+        redisCluster,
         prefix,
         env: { ...FAULT_ENV, ...options.env },
         sandbox: options.sandbox ?? { rateLimits: { enabled: false } },

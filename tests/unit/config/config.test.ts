@@ -18,7 +18,13 @@ function problemsOf(env: Record<string, string | undefined>): readonly string[] 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
     const config = loadConfig(buildTestEnv());
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'chorus', cluster: false });
+    expect(config.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      prefix: 'chorus',
+      cluster: false,
+      waitReplicas: 0,
+      waitTimeoutMs: 500,
+    });
     expect(config.discord.apiUrl).toBe('https://discord.com/api');
     expect(config.worker.concurrency).toBe(50);
     expect(config.limits).toMatchObject({
@@ -53,6 +59,19 @@ describe('loadConfig', () => {
       const problems = problemsOf(buildTestEnv({ ENCRYPTION_KEY_PREVIOUS: secret }));
       expect(problems.some((problem) => problem.startsWith('ENCRYPTION_KEY_PREVIOUS:'))).toBe(true);
       expect(problems.join('\n')).not.toContain(secret);
+    });
+  });
+
+  describe('when REDIS_WAIT_REPLICAS is unset or empty', () => {
+    it.each([
+      ['false', undefined, 0],
+      ['true', undefined, 1],
+      ['true', '', 1],
+      ['true', '0', 0],
+      ['false', '2', 2],
+    ])('REDIS_CLUSTER=%s, REDIS_WAIT_REPLICAS=%s: waits for %i replicas', (cluster, replicas, expected) => {
+      const env = buildTestEnv({ REDIS_CLUSTER: cluster, REDIS_WAIT_REPLICAS: replicas });
+      expect(loadConfig(env).redis.waitReplicas).toBe(expected);
     });
   });
 
