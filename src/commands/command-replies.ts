@@ -86,8 +86,8 @@ export const CommandReplies = {
   nothingToDeactivate: () => 'No personality is activated in this channel.',
   inheritedCannotDeactivate: (name: string, parentId: string) =>
     `This thread inherits ${bold(name)} from <#${parentId}>. Run /deactivate there to stop it.`,
-  activationHere: (name: string, userId: string, activatedAt: number) =>
-    `${bold(name)} answers every message here (activated by <@${userId}> <t:${Math.floor(activatedAt / 1000)}:R>).`,
+  activationHere: (name: string, userId: string | null, activatedAt: number) =>
+    `${bold(name)} answers every message here (activated ${userId === null ? '' : `by <@${userId}> `}<t:${Math.floor(activatedAt / 1000)}:R>).`,
   activationInherited: (name: string, parentId: string) =>
     `${bold(name)} answers every message here, inherited from <#${parentId}>.`,
   activationMissing: () => 'A personality that no longer exists (it will be ignored).',

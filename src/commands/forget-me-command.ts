@@ -23,7 +23,8 @@ async function eraseUser(ctx: CommandContext, userId: string, includePersonaliti
 
 /**
  * `/forget-me`: deletes the caller's conversations, API keys, DM choice, edits, queue state, the index
- * entries of replies to them and the finished jobs kept with their text at once, and says what went. Their personalities are other people's conversation partners too, so those go only after a
+ * entries of replies to them and the finished jobs kept with their text at once, takes their id off the
+ * activations they made, and says what went. Their personalities are other people's conversation partners too, so those go only after a
  * confirm button.
  */
 export async function runForgetMeCommand(

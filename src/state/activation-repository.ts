@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import type { RedisClient } from '../redis/index.js';
 import { RedisBatch } from '../redis/index.js';
-import { buildActivationKey, buildGuildActivationsKey, buildPersonalityActivationsKey } from './keys.js';
+import {
+  buildActivationKey,
+  buildGuildActivationsKey,
+  buildPersonalityActivationsKey,
+  buildUserActivationsKey,
+} from './keys.js';
 import { runStateScript, StateScript } from './state-scripts.js';
 
 /** A personality activated in a channel: it answers every message there. */
@@ -9,8 +14,8 @@ export interface Activation {
   readonly guildId: string;
   readonly channelId: string;
   readonly personalityId: string;
-  /** User who activated it. */
-  readonly activatedBy: string;
+  /** User who activated it; null once they ran `/forget-me` (the activation stays: it is the server's). */
+  readonly activatedBy: string | null;
   /** Unix ms. */
   readonly activatedAt: number;
 }
@@ -18,9 +23,11 @@ export interface Activation {
 const ActivationRecordSchema = z.object({
   guildId: z.string(),
   personalityId: z.string(),
-  activatedBy: z.string(),
+  activatedBy: z.string().nullable(),
   activatedAt: z.number(),
 });
+
+type ActivationRecord = z.infer<typeof ActivationRecordSchema>;
 
 /** Options for {@link ActivationRepository}. */
 export interface ActivationRepositoryOptions {
@@ -31,10 +38,11 @@ export interface ActivationRepositoryOptions {
 }
 
 /**
- * One activated personality per channel. The channel's own key is the record readers trust; the guild and
- * personality indexes (other slots) exist to list and bulk-remove, and are written BEFORE the record and
- * cleaned AFTER it: a crash in between leaves an index entry pointing at nothing, which readers verify
- * against the record, ignore and lazily remove — never an activation nobody can find.
+ * One activated personality per channel. The channel's own key is the record readers trust; the guild,
+ * personality and activator indexes (other slots) exist to list, bulk-remove and forget the activator, and
+ * are written BEFORE the record and cleaned AFTER it: a crash in between leaves an index entry pointing at
+ * nothing, which readers verify against the record, ignore and lazily remove — never an activation nobody
+ * can find.
  */
 export class ActivationRepository {
   readonly options: Readonly<ActivationRepositoryOptions>;
@@ -47,12 +55,15 @@ export class ActivationRepository {
   }
 
   /** Activates a personality in a channel, replacing any previous one there. */
-  async activate(input: Omit<Activation, 'activatedAt'>): Promise<Activation> {
+  async activate(
+    input: Omit<Activation, 'activatedAt' | 'activatedBy'> & { readonly activatedBy: string },
+  ): Promise<Activation> {
     const { prefix } = this.options;
     const activation: Activation = { ...input, activatedAt: this.options.now() };
     await Promise.all([
       this.redis.sadd(buildGuildActivationsKey(prefix, input.guildId), input.channelId),
       this.redis.sadd(buildPersonalityActivationsKey(prefix, input.personalityId), input.channelId),
+      this.redis.sadd(buildUserActivationsKey(prefix, input.activatedBy), input.channelId),
     ]);
     const record = JSON.stringify({
       guildId: activation.guildId,
@@ -63,9 +74,14 @@ export class ActivationRepository {
     const previous = parseRecord(
       await this.redis.set(buildActivationKey(prefix, input.channelId), record, 'GET'),
     );
-    if (previous && previous.personalityId !== input.personalityId) {
-      await this.redis.srem(buildPersonalityActivationsKey(prefix, previous.personalityId), input.channelId);
-    }
+    await Promise.all([
+      previous && previous.personalityId !== input.personalityId
+        ? this.redis.srem(buildPersonalityActivationsKey(prefix, previous.personalityId), input.channelId)
+        : null,
+      previous && previous.activatedBy !== input.activatedBy
+        ? this.dropFromActivatorIndex(input.channelId, previous)
+        : null,
+    ]);
     return activation;
   }
 
@@ -77,8 +93,41 @@ export class ActivationRepository {
     await Promise.all([
       this.redis.srem(buildGuildActivationsKey(prefix, previous.guildId), channelId),
       this.redis.srem(buildPersonalityActivationsKey(prefix, previous.personalityId), channelId),
+      this.dropFromActivatorIndex(channelId, previous),
     ]);
     return true;
+  }
+
+  /**
+   * Removes `userId` from the activations they made, found through their index (no SCAN), and deletes the
+   * index. The activations stay (they are the server's); one made by someone else since is left alone.
+   * Returns how many records named them.
+   */
+  async forgetActivator(userId: string): Promise<number> {
+    const { prefix } = this.options;
+    const indexKey = buildUserActivationsKey(prefix, userId);
+    const channelIds = await this.redis.smembers(indexKey);
+    const cleared = await Promise.all(
+      channelIds.map((channelId) =>
+        runStateScript<number>(
+          this.redis,
+          StateScript.clearActivatedBy,
+          [buildActivationKey(prefix, channelId)],
+          [userId],
+        ),
+      ),
+    );
+    await this.redis.del(indexKey);
+    return cleared.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** The activation of `channelId` is gone or no longer `record`'s activator's: their index forgets it. */
+  private async dropFromActivatorIndex(
+    channelId: string,
+    record: Pick<ActivationRecord, 'activatedBy'>,
+  ): Promise<void> {
+    if (record.activatedBy === null) return;
+    await this.redis.srem(buildUserActivationsKey(this.options.prefix, record.activatedBy), channelId);
   }
 
   /** Removes the activations of channels that were deleted; returns how many there were. */
@@ -162,20 +211,24 @@ export class ActivationRepository {
     value: string,
   ): Promise<number> {
     const results = await Promise.all(
-      channelIds.map((channelId) =>
-        runStateScript<number>(
-          this.redis,
-          StateScript.deleteActivationIf,
-          [buildActivationKey(this.options.prefix, channelId)],
-          [field, value],
-        ),
-      ),
+      channelIds.map(async (channelId) => {
+        const deleted = parseRecord(
+          await runStateScript<string | null>(
+            this.redis,
+            StateScript.deleteActivationIf,
+            [buildActivationKey(this.options.prefix, channelId)],
+            [field, value],
+          ),
+        );
+        if (deleted) await this.dropFromActivatorIndex(channelId, deleted);
+        return deleted ? 1 : 0;
+      }),
     );
-    return results.reduce((sum, removed) => sum + removed, 0);
+    return results.reduce<number>((sum, removed) => sum + removed, 0);
   }
 }
 
-function parseRecord(raw: string | null | undefined): z.infer<typeof ActivationRecordSchema> | null {
+function parseRecord(raw: string | null | undefined): ActivationRecord | null {
   if (raw === null || raw === undefined) return null;
   try {
     const parsed = ActivationRecordSchema.safeParse(JSON.parse(raw));

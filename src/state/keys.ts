@@ -55,6 +55,15 @@ export function buildPersonalityActivationsKey(prefix: string, personalityId: st
   return buildKey(prefix, AREA, `{p:${personalityId}}`, 'activations');
 }
 
+/**
+ * SET of channel ids whose activation the user made (an index; entries are verified on read), so `/forget-me`
+ * finds the activation records naming them without SCAN. Entries leave when the activation is replaced or
+ * removed, so it holds at most the channels where the user's activation still stands.
+ */
+export function buildUserActivationsKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'activations');
+}
+
 /** STRING (JSON, expiring): which personality posted a message. */
 export function buildPostedMessageKey(prefix: string, messageId: string): string {
   return buildKey(prefix, AREA, 'posted', messageId);

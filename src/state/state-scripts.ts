@@ -23,6 +23,7 @@ export const StateScript = {
   searchOwnNames: 'searchOwnNames',
   searchCatalog: 'searchCatalog',
   deleteActivationIf: 'deleteActivationIf',
+  clearActivatedBy: 'clearActivatedBy',
   appendConversationTurns: 'appendConversationTurns',
   resetConversations: 'resetConversations',
   recordChannelLatest: 'recordChannelLatest',

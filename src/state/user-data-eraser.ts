@@ -1,12 +1,8 @@
 import { buildUserQueueKeys } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
+import { ActivationRepository } from './activation-repository.js';
 import { deleteConversations } from './conversation-repository.js';
-import {
-  buildApiKeysKey,
-  buildConversationIndexKey,
-  buildDmStickyKey,
-  buildEditsKey,
-} from './keys.js';
+import { buildApiKeysKey, buildConversationIndexKey, buildDmStickyKey, buildEditsKey } from './keys.js';
 import { MessageIndexRepository } from './message-index-repository.js';
 import { PersonalityRepository } from './personality-repository.js';
 
@@ -22,6 +18,8 @@ export interface ErasedUserData {
   readonly edits: number;
   /** Entries of the posted-message index pointing at replies to the user. */
   readonly postedMessages: number;
+  /** Channel activations the user made that no longer name them (the activations stay). */
+  readonly activations: number;
 }
 
 /** Options for {@link UserDataEraser}. */
@@ -32,13 +30,15 @@ export interface UserDataEraserOptions {
 
 /**
  * Forgets a user: every key under their hash tag, found through known key builders and the user's own
- * indexes (no SCAN, so it works on a Cluster), and the posted-message index entries of replies to them
- * (found through their per-user index). BullMQ's jobs are the queues' owners' to erase (see `/forget-me`).
+ * indexes (no SCAN, so it works on a Cluster), the posted-message index entries of replies to them and
+ * their id in the activations they made (both found through per-user indexes). BullMQ's jobs are the
+ * queues' owners' to erase (see `/forget-me`).
  */
 export class UserDataEraser {
   readonly options: Readonly<UserDataEraserOptions>;
   private readonly personalities: PersonalityRepository;
   private readonly messageIndex: MessageIndexRepository;
+  private readonly activations: ActivationRepository;
 
   constructor(
     private readonly redis: RedisClient,
@@ -47,11 +47,12 @@ export class UserDataEraser {
     this.options = { ...options };
     this.personalities = new PersonalityRepository(redis, { prefix: options.prefix });
     this.messageIndex = new MessageIndexRepository(redis, { prefix: options.prefix });
+    this.activations = new ActivationRepository(redis, { prefix: options.prefix });
   }
 
   /**
    * Deletes the user's API keys, DM sticky state, conversations, edits, posted-message index entries and
-   * queue state; their personalities too
+   * queue state, and removes their id from the activations they made; their personalities too
    * (with catalog entries, names and activations) only with `includePersonalities`.
    */
   async forgetUser(
@@ -82,6 +83,7 @@ export class UserDataEraser {
         .exec()) ?? [];
     const count = (index: number) => Number(replies[index]?.[1] ?? 0);
     const postedMessages = await this.messageIndex.forgetUser(userId);
+    const activations = await this.activations.forgetActivator(userId);
     return {
       personalities,
       conversations,
@@ -90,6 +92,7 @@ export class UserDataEraser {
       queueKeys: count(4),
       edits: count(5),
       postedMessages,
+      activations,
     };
   }
 }

@@ -16,6 +16,7 @@ import {
   buildPersonalitiesKey,
   buildPersonalityActivationsKey,
   buildPersonalityNamesKey,
+  buildUserActivationsKey,
 } from '../../src/state/keys.js';
 import { TASK_QUEUE_NAME } from '../../src/tasks/index.js';
 import { buildWebhookPoolKey } from '../../src/webhooks/keys.js';
@@ -49,6 +50,7 @@ export function buildPermanentKeyFamilies(prefix: string): PermanentKeyFamily[] 
         buildActivationKey(prefix, any),
         buildGuildActivationsKey(prefix, any),
         buildPersonalityActivationsKey(prefix, any),
+        buildUserActivationsKey(prefix, any),
       ],
     },
     { name: 'api-keys', globs: [buildApiKeysKey(prefix, any)] },

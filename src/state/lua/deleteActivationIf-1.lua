@@ -7,13 +7,14 @@
   ARGV[1] field name (`guildId` or `personalityId`)
   ARGV[2] expected value
 
-  Returns 1 when deleted, 0 otherwise.
+  Returns the deleted record (for the caller to clean the indexes it was in), or nil when nothing was deleted.
 ]]
 local raw = redis.call('GET', KEYS[1])
 if not raw then
-  return 0
+  return false
 end
 if cjson.decode(raw)[ARGV[1]] ~= ARGV[2] then
-  return 0
+  return false
 end
-return redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1])
+return raw

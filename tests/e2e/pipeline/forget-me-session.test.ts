@@ -1,10 +1,10 @@
 /**
  * `/forget-me` after a session that touches every feature, through the real gateway and worker processes:
- * one user creates and edits a personality, mentions it, replies to it, activates it, talks to it in DMs,
- * sets and tests an API key, resets, regenerates and deletes a reply, and edits a message that produced a
- * job and one that did not, writing a unique marker everywhere. Afterwards no key under the prefix (names and
- * values of every type, BullMQ's own keys included) holds the user's id or any marker; another user's data
- * survives.
+ * one user creates and edits a personality, mentions it, replies to it, activates it and another user's
+ * public personality, talks to it in DMs, sets and tests an API key, resets, regenerates and deletes a reply,
+ * and edits a message that produced a job and one that did not, writing a unique marker everywhere.
+ * Afterwards no key under the prefix (names and values of every type, BullMQ's own keys included) holds the
+ * user's id or any marker; another user's data survives, and so does the activation of their personality.
  */
 import { randomUUID } from 'node:crypto';
 import { REST } from '@discordjs/rest';
@@ -14,7 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InteractionResponse } from '../../../sandbox/index.js';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { deployCommands } from '../../../src/commands/index.js';
-import { MessageIndexRepository, PersonalityRepository } from '../../../src/state/index.js';
+import {
+  ActivationRepository,
+  MessageIndexRepository,
+  PersonalityRepository,
+} from '../../../src/state/index.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
 
 const WAIT_MS = 15_000;
@@ -106,6 +110,7 @@ describe('/forget-me after a session touching every feature', () => {
     const { sandbox } = cluster;
     const channelId = sandbox.createChannel(guildId, { name: 'talk' }).id;
     const activatedId = sandbox.createChannel(guildId, { name: 'activated' }).id;
+    const keeperChannelId = sandbox.createChannel(guildId, { name: 'keeper' }).id;
     const markers = {
       name: `Mk${randomUUID()
         .replaceAll(/[^a-f]/gu, '')
@@ -139,7 +144,7 @@ describe('/forget-me after a session touching every feature', () => {
 
     // Another user, with a personality of their own, whose data must survive.
     const otherMarker = marker('other');
-    await new PersonalityRepository(redis, { prefix }).create({
+    const keeper = await new PersonalityRepository(redis, { prefix }).create({
       ownerId: otherId,
       name: 'Keeper',
       visibility: 'public',
@@ -182,8 +187,10 @@ describe('/forget-me after a session touching every feature', () => {
     const plain = sandbox.userSays(userId, channelId, markers.noJob);
     sandbox.editMessage(plain.id, markers.editedNoJob);
 
-    // Activation and DMs.
+    // Activation (of their own personality, and of the other user's public one) and DMs.
     await command(activatedId, 'activate', { personality: markers.name });
+    const keeperActivated = await command(keeperChannelId, 'activate', { personality: 'Keeper' });
+    expect(keeperActivated.content).toMatch(/now answers every message/u);
     sandbox.userSays(userId, activatedId, markers.activation);
     await waitForReplies(activatedId, 1);
     const dm = sandbox.openDm(userId).id;
@@ -220,5 +227,13 @@ describe('/forget-me after a session touching every feature', () => {
     expect(findAll(after, [userId, ...Object.values(markers)])).toEqual([]);
     expect(findAll(after, [otherMarker]).length).toBeGreaterThan(0);
     expect(findAll(after, [otherId]).length).toBeGreaterThan(0);
+    // The other user's personality still answers in the channel the user activated it in, activated by nobody.
+    expect(await new ActivationRepository(redis, { prefix }).fetchForChannel(keeperChannelId)).toBe(
+      keeper.id,
+    );
+    const info = await sandbox
+      .runSlashCommand(otherId, keeperChannelId, 'activations', {})
+      .waitForResponse(undefined, WAIT_MS);
+    expect(info.content).toMatch(/^\*\*Keeper\*\* answers every message here \(activated <t:\d+:R>\)\.$/u);
   }, 120_000);
 });

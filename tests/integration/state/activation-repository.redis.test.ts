@@ -1,14 +1,18 @@
-/** ActivationRepository against real Redis: one activation per channel, thread/parent lookup, bulk removal. */
+/**
+ * ActivationRepository against real Redis: one activation per channel, thread/parent lookup, bulk removal,
+ * and forgetting who activated (the per-user index and the compare-and-set rewrite).
+ */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { ActivationRepository } from '../../../src/state/index.js';
-import { buildGuildActivationsKey } from '../../../src/state/keys.js';
+import { buildGuildActivationsKey, buildUserActivationsKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const redis = createTestRedis();
 const GUILD = '300000000000000001';
 const OTHER_GUILD = '300000000000000002';
 const USER = '100000000000000001';
+const OTHER_USER = '100000000000000002';
 
 let prefix: string;
 let repository: ActivationRepository;
@@ -26,8 +30,13 @@ afterAll(async () => {
   await redis.quit();
 });
 
-function activate(channelId: string, personalityId: string, guildId = GUILD) {
-  return repository.activate({ guildId, channelId, personalityId, activatedBy: USER });
+function activate(channelId: string, personalityId: string, guildId = GUILD, activatedBy = USER) {
+  return repository.activate({ guildId, channelId, personalityId, activatedBy });
+}
+
+/** The channels in `userId`'s index of the activations they made, sorted. */
+async function indexedFor(userId: string): Promise<string[]> {
+  return (await redis.smembers(buildUserActivationsKey(prefix, userId))).sort();
 }
 
 describe('ActivationRepository', () => {
@@ -127,6 +136,87 @@ describe('ActivationRepository', () => {
         'bobpersona1',
       ]);
       expect(await repository.listForGuild(OTHER_GUILD)).toEqual([]);
+    });
+  });
+
+  describe('the index of who activated', () => {
+    it('holds only the channels where the user’s activation still stands', async () => {
+      await activate('200000000000000001', 'alicepersona');
+      await activate('200000000000000002', 'alicepersona');
+      await activate('200000000000000003', 'bobpersona1');
+      await activate('200000000000000004', 'bobpersona1', OTHER_GUILD);
+      await activate('200000000000000005', 'carolpersona');
+      expect(await indexedFor(USER)).toEqual([
+        '200000000000000001',
+        '200000000000000002',
+        '200000000000000003',
+        '200000000000000004',
+        '200000000000000005',
+      ]);
+      // Replaced by someone else, deactivated, removed with its personality, removed with its guild.
+      await activate('200000000000000001', 'alicepersona', GUILD, OTHER_USER);
+      await repository.deactivate('200000000000000002');
+      await repository.removePersonality('bobpersona1');
+      expect(await indexedFor(USER)).toEqual(['200000000000000005']);
+      expect(await indexedFor(OTHER_USER)).toEqual(['200000000000000001']);
+      await repository.removeGuild(GUILD);
+      expect(await redis.exists(buildUserActivationsKey(prefix, USER))).toBe(0);
+      expect(await redis.exists(buildUserActivationsKey(prefix, OTHER_USER))).toBe(0);
+    });
+  });
+
+  describe('forgetActivator', () => {
+    it('takes the user’s id off the activations they made, keeps the activations, and drops the index', async () => {
+      await activate('200000000000000001', 'alicepersona');
+      await activate('200000000000000002', 'bobpersona1', OTHER_GUILD);
+      await activate('200000000000000003', 'bobpersona1', GUILD, OTHER_USER);
+
+      expect(await repository.forgetActivator(USER)).toBe(2);
+
+      expect(await repository.listForGuild(GUILD)).toEqual([
+        {
+          guildId: GUILD,
+          channelId: '200000000000000001',
+          personalityId: 'alicepersona',
+          activatedBy: null,
+          activatedAt: 1_700_000_000_000,
+        },
+        {
+          guildId: GUILD,
+          channelId: '200000000000000003',
+          personalityId: 'bobpersona1',
+          activatedBy: OTHER_USER,
+          activatedAt: 1_700_000_000_000,
+        },
+      ]);
+      expect((await repository.listForGuild(OTHER_GUILD))[0]?.activatedBy).toBeNull();
+      expect(await repository.fetchForChannel('200000000000000002')).toBe('bobpersona1');
+      expect(await redis.exists(buildUserActivationsKey(prefix, USER))).toBe(0);
+      expect(await repository.forgetActivator(USER)).toBe(0);
+    });
+
+    it('leaves alone an activation another user made since, even through a stale index entry', async () => {
+      await activate('200000000000000001', 'alicepersona');
+      await activate('200000000000000001', 'bobpersona1', GUILD, OTHER_USER);
+      // A crash or a race can leave the entry behind: the rewrite checks the record itself.
+      await redis.sadd(buildUserActivationsKey(prefix, USER), '200000000000000001', '200000000000000042');
+
+      expect(await repository.forgetActivator(USER)).toBe(0);
+
+      expect(await repository.listForGuild(GUILD)).toEqual([
+        expect.objectContaining({ personalityId: 'bobpersona1', activatedBy: OTHER_USER }),
+      ]);
+      expect(await redis.exists(buildUserActivationsKey(prefix, USER))).toBe(0);
+      expect(await indexedFor(OTHER_USER)).toEqual(['200000000000000001']);
+    });
+
+    it('leaves a forgotten activation replaceable and removable like any other', async () => {
+      await activate('200000000000000001', 'alicepersona');
+      await repository.forgetActivator(USER);
+      await activate('200000000000000001', 'bobpersona1', GUILD, OTHER_USER);
+      expect(await indexedFor(OTHER_USER)).toEqual(['200000000000000001']);
+      expect(await repository.deactivate('200000000000000001')).toBe(true);
+      expect(await redis.exists(buildUserActivationsKey(prefix, OTHER_USER))).toBe(0);
     });
   });
 

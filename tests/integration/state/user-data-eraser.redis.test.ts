@@ -1,7 +1,7 @@
 /**
  * UserDataEraser against real Redis: after forgetUser, a raw SCAN finds no key under the user's hash tag
- * (state and queue alike, edits included), the posted-message entries of replies to them are gone, and
- * nothing of other users is touched.
+ * (state and queue alike, edits included), the posted-message entries of replies to them are gone, the
+ * activations they made no longer name them, and nothing of other users is touched.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSnowflake } from '../../../src/discord/index.js';
@@ -142,6 +142,8 @@ describe('UserDataEraser', () => {
         queueKeys: 6,
         edits: 1,
         postedMessages: 1,
+        // Their own activation went with their personality.
+        activations: 0,
       });
       const index = new MessageIndexRepository(redis, { prefix });
       expect(await index.fetchPersonalityForMessage(`5000000000000000${USER.slice(-2)}`)).toBeNull();
@@ -154,10 +156,30 @@ describe('UserDataEraser', () => {
   });
 
   describe('when personalities are kept', () => {
-    it('leaves only the personality records', async () => {
+    it('leaves only the personality records, and activations that no longer name the user', async () => {
       await populate(USER);
+      await populate(OTHER);
+      const activations = new ActivationRepository(redis, { prefix });
+      const [keeper] = await new PersonalityRepository(redis, { prefix }).listByOwner(OTHER);
+      // The user activates someone else's personality: the activation is the server's and stays.
+      await activations.activate({
+        guildId: '300000000000000001',
+        channelId: '200000000000000077',
+        personalityId: keeper!.id,
+        activatedBy: USER,
+      });
       const erased = await new UserDataEraser(redis, { prefix }).forgetUser(USER);
       expect(erased.personalities).toBe(0);
+      expect(erased.activations).toBe(2);
+      expect(
+        (await activations.listForGuild('300000000000000001'))
+          .map(({ channelId, activatedBy }) => ({ channelId, activatedBy }))
+          .sort((left, right) => left.channelId.localeCompare(right.channelId)),
+      ).toEqual([
+        { channelId: `2000000000000000${USER.slice(-2)}`, activatedBy: null },
+        { channelId: `2000000000000000${OTHER.slice(-2)}`, activatedBy: OTHER },
+        { channelId: '200000000000000077', activatedBy: null },
+      ]);
       expect((await scanUserKeys(USER)).map((key) => key.split(':').at(-1))).toEqual([
         'personalities',
         'personality-names',

@@ -17,6 +17,20 @@ describe('CommandReplies', () => {
     });
   });
 
+  describe('when describing a channel’s activation', () => {
+    it('names who activated it', () => {
+      expect(CommandReplies.activationHere('Alice', '100000000000000001', 1_700_000_000_999)).toBe(
+        '**Alice** answers every message here (activated by <@100000000000000001> <t:1700000000:R>).',
+      );
+    });
+
+    it('names nobody once the activator ran /forget-me', () => {
+      expect(CommandReplies.activationHere('Alice', null, 1_700_000_000_999)).toBe(
+        '**Alice** answers every message here (activated <t:1700000000:R>).',
+      );
+    });
+  });
+
   describe('when counting', () => {
     it.each([
       [0, null, false, 'There was nothing to forget.'],
