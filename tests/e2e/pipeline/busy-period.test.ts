@@ -27,11 +27,12 @@ const ADMINISTRATOR = 1n << 3n;
 const WAIT_MS = 30_000;
 
 /**
- * Per-user keys left out of the comparison: the duplicate window, bounded by the token bucket (burst + rate ×
- * its 10 minutes) rather than by a count of its own, and the token bucket itself, one fixed-size key that is
- * there or not depending on how recently the user sent (it expires once full again).
+ * Per-user keys left out of the comparison, each bounded by time rather than by a count of its own: the
+ * duplicate window (burst + rate × its 10 minutes), and two fixed-size keys that are there or not depending
+ * on how recently the user sent: the token bucket (it expires once full again) and the limit-notice marks
+ * (one per limit the user hit in the current window).
  */
-const RATE_BOUNDED_KINDS = new Set(['queue:admitted', 'queue:bucket']);
+const RATE_BOUNDED_KINDS = new Set(['queue:admitted', 'queue:bucket', 'queue:notified']);
 
 interface KeyInfo {
   readonly key: string;
