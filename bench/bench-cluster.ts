@@ -19,6 +19,8 @@ import type { QueueMode } from './scenario-result.js';
 /** Limits high enough that no per-user limit binds: the benchmark measures the pipeline, not the limiter. */
 export const UNBOUNDED_USER_LIMITS = {
   USER_MAX_PENDING: '100000',
+  // Must hold every pending job's records (at least USER_MAX_PENDING).
+  USER_INDEX_MAX_ENTRIES: '100000',
   USER_RATE_PER_MINUTE: '1000000',
   USER_BURST: '100000',
   QUEUE_MAX_DEPTH: '10000000',

@@ -35,6 +35,8 @@ const FAULT_ENV = {
   USER_BURST: '1000',
   USER_RATE_PER_MINUTE: '100000',
   USER_MAX_PENDING: '1000',
+  // Must hold every pending job's records (at least USER_MAX_PENDING).
+  USER_INDEX_MAX_ENTRIES: '1000',
   WORKER_LOCK_DURATION_MS: '4000',
   WORKER_STALLED_INTERVAL_MS: '1000',
 } as const;
