@@ -37,37 +37,38 @@ export function connectTestRedis(): RedisClient {
 }
 
 /**
- * Deletes every key under `prefix` (ours and BullMQ's, which may sit inside a `{…}` hash tag). Never FLUSHDB:
- * other runs share this server. On a Cluster, SCAN sees one node's keys: every master is scanned, and keys
- * are unlinked one by one (one multi-key UNLINK would span slots).
+ * Every key matching one of `patterns`. On a Cluster, SCAN sees one node's keys: every master is scanned.
  */
-export async function deleteKeysWithPrefix(redis: RedisClient, prefix: string): Promise<number> {
-  if (!(redis instanceof Cluster)) return deleteMatchingKeys(redis, prefix, (keys) => redis.unlink(...keys));
-  let deleted = 0;
-  for (const node of redis.nodes('master')) {
-    deleted += await deleteMatchingKeys(node, prefix, async (keys) => {
-      const pipeline = node.pipeline();
-      for (const key of keys) pipeline.unlink(key);
-      const replies = (await pipeline.exec()) ?? [];
-      return replies.reduce((sum, [, count]) => sum + Number(count ?? 0), 0);
-    });
+export async function scanKeys(redis: RedisClient, patterns: readonly string[]): Promise<string[]> {
+  const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const found = new Set<string>();
+  for (const server of servers) {
+    for (const pattern of patterns) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) found.add(key);
+      } while (cursor !== '0');
+    }
   }
-  return deleted;
+  return [...found];
 }
 
-async function deleteMatchingKeys(
-  server: Redis,
-  prefix: string,
-  unlink: (keys: string[]) => Promise<number>,
-): Promise<number> {
+/**
+ * Deletes every key under `prefix` (ours and BullMQ's, which may sit inside a `{…}` hash tag). Never FLUSHDB:
+ * other runs share this server. On a Cluster keys are unlinked one by one (one multi-key UNLINK would span
+ * slots).
+ */
+export async function deleteKeysWithPrefix(redis: RedisClient, prefix: string): Promise<number> {
+  const keys = await scanKeys(redis, [`${prefix}*`, `{${prefix}}*`, `*${prefix}*`]);
   let deleted = 0;
-  for (const pattern of [`${prefix}*`, `{${prefix}}*`, `*${prefix}*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await unlink(keys);
-    } while (cursor !== '0');
+  for (let start = 0; start < keys.length; start += 1000) {
+    const chunk = keys.slice(start, start + 1000);
+    deleted +=
+      redis instanceof Cluster
+        ? (await Promise.all(chunk.map((key) => redis.unlink(key)))).reduce((sum, count) => sum + count, 0)
+        : await redis.unlink(...chunk);
   }
   return deleted;
 }

@@ -7,7 +7,6 @@
  */
 import { REST } from '@discordjs/rest';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { deployCommands } from '../../../src/commands/index.js';
@@ -15,7 +14,13 @@ import { buildBullPrefix, QUEUE_NAME } from '../../../src/queue/index.js';
 import { PersonalityRepository } from '../../../src/state/index.js';
 import { buildWebhookPoolKey } from '../../../src/webhooks/keys.js';
 import { buildPermanentKeyFamilies, findPermanentFamily } from '../../support/permanent-keys.js';
-import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import {
+  connectTestRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  scanKeys,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
 
 const USERS = 200;
 const INDEX_CAP = 20;
@@ -43,7 +48,7 @@ interface KeyInfo {
 
 describe('a busy period', () => {
   const prefix = createTestPrefix();
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = connectTestRedis();
   const replies = new Queue(QUEUE_NAME, { connection: redis, prefix: buildBullPrefix(prefix) });
   let cluster: LocalCluster;
   let keys: KeyInfo[];
@@ -64,34 +69,23 @@ describe('a busy period', () => {
   }
 
   async function scanPrefix(): Promise<KeyInfo[]> {
-    const found: string[] = [];
-    for (const pattern of [`${prefix}:*`, `${buildBullPrefix(prefix)}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        found.push(...batch);
-      } while (cursor !== '0');
-    }
-    const pipeline = redis.pipeline();
-    for (const key of found) pipeline.type(key).pttl(key);
-    const answers = (await pipeline.exec()) ?? [];
-    const typed = found.map((key, index) => ({
-      key,
-      type: String(answers[index * 2]?.[1]),
-      ttlMs: Number(answers[index * 2 + 1]?.[1]),
-    }));
-    const sizes = redis.pipeline();
-    for (const { key, type } of typed) {
-      if (type === 'hash') sizes.hlen(key);
-      else if (type === 'zset') sizes.zcard(key);
-      else if (type === 'set') sizes.scard(key);
-      else if (type === 'list') sizes.llen(key);
-      else if (type === 'stream') sizes.xlen(key);
-      else sizes.exists(key);
-    }
-    const sized = (await sizes.exec()) ?? [];
-    return typed.map((info, index) => ({ ...info, size: Number(sized[index]?.[1] ?? 0) }));
+    const found = await scanKeys(redis, [`${prefix}:*`, `${buildBullPrefix(prefix)}:*`]);
+    // Key by key, not one pipeline: on a Cluster the keys span slots.
+    return Promise.all(
+      found.map(async (key) => {
+        const [type, ttlMs] = await Promise.all([redis.type(key), redis.pttl(key)]);
+        return { key, type, ttlMs, size: await sizeOf(key, type) };
+      }),
+    );
+  }
+
+  async function sizeOf(key: string, type: string): Promise<number> {
+    if (type === 'hash') return redis.hlen(key);
+    if (type === 'zset') return redis.zcard(key);
+    if (type === 'set') return redis.scard(key);
+    if (type === 'list') return redis.llen(key);
+    if (type === 'stream') return redis.xlen(key);
+    return redis.exists(key);
   }
 
   beforeAll(async () => {

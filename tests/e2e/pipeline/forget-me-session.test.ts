@@ -9,17 +9,23 @@
 import { randomUUID } from 'node:crypto';
 import { REST } from '@discordjs/rest';
 import { PermissionFlagsBits } from 'discord.js';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InteractionResponse } from '../../../sandbox/index.js';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { deployCommands } from '../../../src/commands/index.js';
+import type { RedisClient } from '../../../src/redis/index.js';
 import {
   ActivationRepository,
   MessageIndexRepository,
   PersonalityRepository,
 } from '../../../src/state/index.js';
-import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import {
+  connectTestRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  scanKeys,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
 
 const WAIT_MS = 15_000;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -28,21 +34,15 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const marker = (what: string) => `mk-${what}-${randomUUID().slice(0, 8)}`;
 
 /** Every key of the run (ours under `<prefix>`, BullMQ's under `{<prefix>}`), with every value it holds. */
-async function dumpKeys(redis: Redis, prefix: string): Promise<Map<string, string>> {
+async function dumpKeys(redis: RedisClient, prefix: string): Promise<Map<string, string>> {
   const dump = new Map<string, string>();
-  for (const pattern of [`${prefix}*`, `{${prefix}}*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) dump.set(key, await readValue(redis, key));
-    } while (cursor !== '0');
-  }
+  for (const key of await scanKeys(redis, [`${prefix}*`, `{${prefix}}*`]))
+    dump.set(key, await readValue(redis, key));
   return dump;
 }
 
 /** The value of `key` as text, whatever its type. */
-async function readValue(redis: Redis, key: string): Promise<string> {
+async function readValue(redis: RedisClient, key: string): Promise<string> {
   const type = await redis.type(key);
   switch (type) {
     case 'string':
@@ -77,7 +77,7 @@ function findAll(dump: ReadonlyMap<string, string>, needles: readonly string[]):
 
 describe('/forget-me after a session touching every feature', () => {
   const prefix = createTestPrefix();
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = connectTestRedis();
   let cluster: LocalCluster;
   let guildId: string;
   let userId: string;
