@@ -25,6 +25,7 @@ import type { PostedMessage, PostTarget, WebhookManager } from '../webhooks/inde
 import {
   buildDmPrefixedContent,
   buildReplyQuote,
+  ChannelBusyError,
   needsReplyQuote,
   splitMessage,
   WebhookUnavailableError,
@@ -163,6 +164,17 @@ export class ReplyProcessor {
           // The attempt's lock token names its claims in the delivery ledger.
           outcome = await this.deliver(data, jobId, token ?? `attempt-${randomUUID()}`);
         } catch (error) {
+          if (error instanceof ChannelBusyError) {
+            // The channel's webhook budget is spent (or Discord paused it): wait for its slot as a delayed job,
+            // holding no worker; the ledger resumes at the first chunk not posted.
+            const { channelId, retryAt, reason } = error;
+            this.log.info(
+              { channelId, retryAfterMs: Math.max(0, retryAt - this.deps.now()), reason },
+              "reply delayed until the channel's next slot",
+            );
+            await job.moveToDelayed(retryAt, token);
+            throw new DelayedError();
+          }
           if (!(error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled)) throw error;
           // The worker is shutting down and cancelled the AI call: nothing was decided or posted, so the job
           // goes straight back to the queue for another worker, without spending one of its attempts.
@@ -461,22 +473,24 @@ export class ReplyProcessor {
         const posted: PostedMessage =
           decision.asBot || personality === null
             ? await this.deps.webhooks.postAsBot(job.channelId, chunk)
-            : await this.deps.webhooks.postAsPersona(target, {
-                username: personality.name,
-                avatarUrl: personality.avatarUrl,
-                content: chunk,
-              });
+            : await this.deps.webhooks.postAsPersona(
+                target,
+                { username: personality.name, avatarUrl: personality.avatarUrl, content: chunk },
+                { userId: job.authorId, requestId: `${jobId}:${chunkIndex}` },
+              );
         await recordPosted(chunkIndex, posted.messageId);
       } catch (error) {
         // Refused, lost on the way, or posted but not recorded: either way no request of this attempt is in
         // flight any more. The next attempt looks for the chunk (in case it went through) and posts it only if
         // it is not there, without waiting out this attempt's claim.
         clearInterval(renewal);
-        await this.deps.ledger
-          .releaseChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now())
-          .catch((releaseError: unknown) =>
-            this.log.warn({ err: releaseError, channelId: job.channelId }, 'chunk claim not released'),
-          );
+        const settleClaim =
+          error instanceof ChannelBusyError && !error.maybeSent
+            ? this.deps.ledger.withdrawChunk(job.authorId, jobId, chunkIndex, owner)
+            : this.deps.ledger.releaseChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now());
+        await settleClaim.catch((releaseError: unknown) =>
+          this.log.warn({ err: releaseError, channelId: job.channelId }, 'chunk claim not released'),
+        );
         throw error;
       } finally {
         clearInterval(renewal);
