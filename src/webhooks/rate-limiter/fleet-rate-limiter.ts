@@ -185,7 +185,7 @@ export class FleetRateLimiter {
         candidateIds,
         reservedAt,
         mayGrow && round === 1,
-        use,
+        { ...use, retaking: round > 1 },
       );
       if (slot === null) return null;
       if (!('webhookId' in slot)) {

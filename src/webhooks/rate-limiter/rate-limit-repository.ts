@@ -48,6 +48,11 @@ export interface ChannelUse {
   readonly budgeted: boolean;
   /** Queue for the channel's slots and come back, rather than wait long in place; null: wait in place. */
   readonly waiter: ChannelWaiter | null;
+  /**
+   * The waiter retakes a slot it had and gave back (it woke too late to use it): it had its turn, so it does not
+   * queue behind the channel's other waiters while the channel has room. @defaultValue false
+   */
+  readonly retaking?: boolean;
 }
 
 /** The channel cannot take the waiter's send soon: it queued, and comes back after `waitMs`. */
@@ -147,6 +152,7 @@ export class RateLimitRepository {
         waiter === null ? '' : `${waiter.userId}:${waiter.requestId}`,
         waiter?.userId ?? '',
         this.#options.channelWaiterGraceMs,
+        use.retaking === true ? 1 : 0,
       ],
     );
     if (chosen < 0) return { waitMs, blocked: chosen === -2 };

@@ -42,6 +42,8 @@
   ARGV[11]    the waiter, `<userId>:<requestId>`, or '' for a request that waits in place however long
   ARGV[12]    the waiter's user id ('' without a waiter)
   ARGV[13]    how long past its turn a waiter that has not come back keeps its place, ms
+  ARGV[14]    1 when the waiter retakes a slot it had and gave back (it woke too late to use it): it had its
+              turn, so it does not queue behind the others unless the channel is full again
   Returns     {index of the chosen bucket among KEYS[7..] (1-based), ms to wait before sending (rounded up),
               the reserved time as stored (to release it if it goes unused)}; {0, 0, ''} when the pool should
               grow first; {-1, ms after which to come back, ''} when the waiter must wait for the channel's
@@ -69,6 +71,7 @@ local deferAfterMs = tonumber(ARGV[10])
 local waiter = ARGV[11]
 local userId = ARGV[12]
 local graceMs = tonumber(ARGV[13])
+local retaking = ARGV[14] == '1'
 local channel = readChannel(channelKey, now, channelSpan)
 local budgeted = channelLimit > 0
 local queued = false
@@ -89,7 +92,7 @@ if budgeted and waiter ~= '' then
   if
     not place
     and (
-      redis.call('ZCARD', waitersKey) > 0
+      (not retaking and redis.call('ZCARD', waitersKey) > 0)
       or channelFreeAt(channel, channelLimit, channelSpan, notBefore, 1) - now > deferAfterMs
     )
   then

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultBucketDefaults } from '../../../../src/webhooks/rate-limiter/bucket-state.js';
-import { buildChannelKey } from '../../../../src/webhooks/rate-limiter/keys.js';
+import { buildBucketKey, buildChannelKey } from '../../../../src/webhooks/rate-limiter/keys.js';
 import {
   type ChannelTurn,
   type ChannelUse,
@@ -202,6 +202,36 @@ describe('a channel budget in the reservation script', () => {
       const now = times[0]! + SPAN - 500;
       const newcomer = turnOf(await reserve(channelId, now, asWaiter('2', 'second:0')));
       expectNear(newcomer.waitMs, times[1]! + SPAN - now - DEFER_AFTER / 2);
+    });
+
+    it('is not put off by a send another webhook reserved later in the channel', async () => {
+      const channelId = nextChannel();
+      // One webhook's bucket is blocked for 5 s: the send reserved on it lies ahead of the others'.
+      await redis.hset(
+        buildBucketKey(prefix, KEYSPACE, channelId, 'execute', 'w0'),
+        'blockedUntil',
+        String(T0 + 5000),
+      );
+      const ahead = await repository.reserveChannelSendSlot(channelId, 'execute', ['w0'], T0, false, inPlace);
+      expect(isSlot(ahead) && ahead.waitMs).toBe(5000);
+      const now = await reserve(channelId, T0 + 10, asWaiter('1', 'now:0'));
+      expect(isSlot(now) && now.waitMs).toBeLessThanOrEqual(1);
+    });
+
+    it('lets a waiter retake a slot it gave back without queueing behind the others', async () => {
+      const channelId = nextChannel();
+      await fill(channelId, T0, 10, LIMIT - 1);
+      const slot = await reserve(channelId, T0 + 400, asWaiter('1', 'late:0'));
+      if (!isSlot(slot)) throw new Error('expected a slot');
+      // The channel is full; another post queues for the next window.
+      turnOf(await reserve(channelId, T0 + 450, asWaiter('2', 'queued:0')));
+      // The first woke too late to send: it gives its slot back and takes it again, ahead of the queue.
+      await repository.releaseSendSlot(channelId, 'execute', slot);
+      const retaken = await repository.reserveChannelSendSlot(channelId, 'execute', POOL, T0 + 500, false, {
+        ...asWaiter('1', 'late:0'),
+        retaking: true,
+      });
+      expect(isSlot(retaken) && retaken.waitMs).toBeLessThanOrEqual(1);
     });
 
     it('forgets a waiter that does not come back within the grace', async () => {

@@ -2,8 +2,9 @@
   A channel's budget: Discord's hidden limit of about `limit` webhook messages per `window` in one channel, over
   all of its webhooks, with no header announcing it (discord-api-docs #367, #1454). Nothing tells how Discord
   aligns that window, so no span of `window + margin` may hold more than `limit` sends (a sliding window): a send
-  comes no earlier than the `limit`-th newest plus that span. Sends are handed out in order (never before the
-  newest), so the `slots` kept are ascending and that rule is exact.
+  comes no earlier than the `limit`-th newest reserved one plus that span. That holds for a send placed between
+  reserved ones too (each webhook's bucket decides its own times): at most `limit - 1` others lie after the
+  `limit`-th newest, so no window around the new send holds more than `limit`.
 
   The channel's hash: `slots` (the newest `limit` reserved send times, read and saved with includes/bucketSlots),
   `blockedUntil` (after a shared 429), `w:<userId>` (that user's posts in the channel's queue).
@@ -21,16 +22,21 @@ local function readChannel(channelKey, now, span)
   return { slots = readBucketSlots(state[1], now - span), blockedUntil = tonumber(state[2]) or 0 }
 end
 
--- When the channel can take its k-th next send (k >= 1), at the earliest, if every earlier one goes at its own.
+-- When the channel can take its k-th next send (k >= 1), at the earliest, if every earlier one goes at its own:
+-- no earlier than the one before it, nor than the send `limit` before it (a reserved slot, or one of these
+-- future sends) plus the span.
 local function channelFreeAt(channel, limit, span, notBefore, k)
   local slots = channel.slots
+  local known = #slots
   local at = math.max(notBefore, channel.blockedUntil)
-  if #slots > 0 then
-    at = math.max(at, slots[#slots])
-  end
-  local index = #slots - limit + k
-  if index >= 1 then
-    at = math.max(at, slots[index] + span)
+  local future = {}
+  for j = 1, k do
+    local before = known + j - limit
+    if before >= 1 then
+      local earlier = before <= known and slots[before] or future[before - known]
+      at = math.max(at, earlier + span)
+    end
+    future[j] = at
   end
   return at
 end
