@@ -57,6 +57,12 @@ export interface FleetRateLimiterOptionalOptions {
    * @defaultValue 15_000
    */
   readonly channelWaiterGraceMs: number;
+  /**
+   * How late a channel's send may reach Discord after its slot, ms, on top of `marginMs`: no header tells how
+   * Discord counted a channel's sends, and one late send lets the send a window after it arrive within the same
+   * window (a 40 s penalty). A wide margin costs little against a 60 s window (1 s: 1.6 %). @defaultValue 1000
+   */
+  readonly channelMarginMs: number;
   /** Clock, Unix ms. @defaultValue Date.now */
   readonly now: () => number;
 }
@@ -75,6 +81,7 @@ export const DefaultFleetRateLimiterOptions = {
   channelBudget: null,
   channelDeferAfterMs: 2000,
   channelWaiterGraceMs: 15_000,
+  channelMarginMs: 1000,
   now: () => Date.now(),
 } as const satisfies Required<FleetRateLimiterOptionalOptions>;
 
@@ -152,6 +159,7 @@ export class FleetRateLimiter {
       channelBudget: this.options.channelBudget,
       channelDeferAfterMs: this.options.channelDeferAfterMs,
       channelWaiterGraceMs: this.options.channelWaiterGraceMs,
+      channelMarginMs: this.options.channelMarginMs,
     });
   }
 

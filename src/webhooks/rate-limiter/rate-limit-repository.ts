@@ -33,6 +33,8 @@ export interface RateLimitRepositoryOptions {
   readonly channelDeferAfterMs: number;
   /** How long past its turn a waiter that has not come back keeps its place in the channel's queue, ms. */
   readonly channelWaiterGraceMs: number;
+  /** How late a channel's send may reach Discord, ms, on top of `marginMs` (widens the channel's window). */
+  readonly channelMarginMs: number;
 }
 
 /** A post queued for a busy channel's slots: whose it is, and its name among the channel's waiters. */
@@ -147,7 +149,7 @@ export class RateLimitRepository {
         idleTtlMs,
         mayGrow ? 1 : 0,
         budget?.limit ?? 0,
-        budget?.windowMs ?? 0,
+        budget === null ? 0 : budget.windowMs + this.#options.channelMarginMs,
         this.#options.channelDeferAfterMs,
         waiter === null ? '' : `${waiter.userId}:${waiter.requestId}`,
         waiter?.userId ?? '',

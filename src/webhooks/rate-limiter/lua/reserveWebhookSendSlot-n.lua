@@ -37,7 +37,7 @@
   ARGV[6]     how long an idle bucket keeps what it learned, ms
   ARGV[7]     1 when the pool may grow: then, if every bucket is full or blocked, nothing is reserved
   ARGV[8]     the channel's budget: sends per window (0: no budget; a shared 429's block still holds)
-  ARGV[9]     the channel's window, ms
+  ARGV[9]     the channel's window, ms, widened by the channel's own margin (on top of ARGV[5])
   ARGV[10]    longest wait for the channel a waiter takes in place, ms
   ARGV[11]    the waiter, `<userId>:<requestId>`, or '' for a request that waits in place however long
   ARGV[12]    the waiter's user id ('' without a waiter)

@@ -89,8 +89,9 @@ describe('FleetRateLimiter', () => {
       const busy = await limiter.waitForSendSlot(post).catch((error: unknown) => error);
       expect(busy).toBeInstanceOf(ChannelBusyError);
       expect(busy).toMatchObject({ channelId: '3', reason: 'budget', maybeSent: false });
-      // Its turn comes when the first send leaves the window, less half the in-place wait it may take.
-      expect((busy as ChannelBusyError).retryAt).toBe(now() + 60_000 - 1000);
+      // Its turn comes when the first send leaves the window (widened by the channel's 1 s margin), less half
+      // the in-place wait it may take.
+      expect((busy as ChannelBusyError).retryAt).toBe(now() + 60_000 + 1000 - 1000);
       const slots = await redis.hget(buildChannelKey(prefix, 'budget', '3'), 'slots');
       expect(slots?.split(',')).toHaveLength(2);
       expect(await limiter.waitForSendSlot({ ...post, channelId: '4' })).toBe('30');

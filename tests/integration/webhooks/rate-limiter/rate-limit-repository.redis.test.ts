@@ -83,6 +83,7 @@ describe('RateLimitRepository', () => {
       channelBudget: null,
       channelDeferAfterMs: 2000,
       channelWaiterGraceMs: 15_000,
+      channelMarginMs: 1000,
     };
     workerA = new RateLimitRepository({ ...options, redis: redisA });
     workerB = new RateLimitRepository({ ...options, redis: redisB });
