@@ -27,6 +27,15 @@ export const UNBOUNDED_USER_LIMITS = {
 } as const;
 
 /**
+ * The fleet's side of Discord's limits off (the global rate, each channel's budget), for scenarios whose sandbox
+ * has its rate limits off: they measure the pipeline, with hundreds of replies a second into a few channels.
+ */
+export const NO_DISCORD_LIMITS = {
+  WEBHOOK_GLOBAL_RATE_PER_SECOND: '100000',
+  WEBHOOK_CHANNEL_PER_MINUTE: '0',
+} as const;
+
+/**
  * The gateway's environment for a queue mode, per-user limits raised. Only admission (the gateway) reads these,
  * so a scenario switches modes with {@link BenchCluster.replaceGateway} on the same workers.
  */

@@ -1,4 +1,4 @@
-import { BenchCluster, buildGatewayEnv } from './bench-cluster.js';
+import { BenchCluster, buildGatewayEnv, NO_DISCORD_LIMITS } from './bench-cluster.js';
 import type { BenchContext } from './bench-context.js';
 import type { QueueMode } from './scenario-result.js';
 
@@ -45,7 +45,7 @@ export function startPipelineCluster(
   return BenchCluster.start({
     redisUrl: context.redisUrl,
     // The fleet limiter stands for Discord's 50/s; with the sandbox's limits off it must not bind either.
-    env: { WEBHOOK_GLOBAL_RATE_PER_SECOND: '100000' },
+    env: NO_DISCORD_LIMITS,
     workerEnv: extra.workerEnv ?? {},
     gatewayEnv: { ...buildGatewayEnv('fair'), ...extra.gatewayEnv },
     workers: 2,

@@ -45,6 +45,24 @@ export interface RateLimitSettings {
    * @defaultValue `null`
    */
   channelMessagesPerMinute: number | null;
+  /**
+   * Webhook executes one channel accepts within any `webhookChannelWindowMs`, over all its webhooks, or `null` for
+   * no such limit: Discord's hidden per-channel webhook limit (discord-api-docs #367, #1454). No header
+   * announces it; the window slides (Discord's alignment is unknown, so the strictest).
+   * @defaultValue `30`
+   */
+  webhookChannelPerWindow: number | null;
+  /**
+   * Length of the per-channel webhook window, in ms.
+   * @defaultValue `60000`
+   */
+  webhookChannelWindowMs: number;
+  /**
+   * The penalty past the per-channel webhook limit: the refusal's Retry-After, during which every execute into
+   * the channel is refused again (shared scope), in ms.
+   * @defaultValue `40000`
+   */
+  webhookChannelRetryAfterMs: number;
 }
 
 /** Discord's published limits. */
@@ -56,6 +74,9 @@ export const DefaultRateLimitSettings = {
   unauthenticatedGlobalPerSecond: 50,
   botGlobalPerSecond: 50,
   channelMessagesPerMinute: null,
+  webhookChannelPerWindow: 30,
+  webhookChannelWindowMs: 60_000,
+  webhookChannelRetryAfterMs: 40_000,
 } as const satisfies RateLimitSettings;
 
 /** One request as the engine sees it. */
@@ -66,7 +87,10 @@ export interface RateLimitRequest {
   readonly majorId: string;
   /** Carries a bot token; unauthenticated requests share the unauthenticated global limit instead. */
   readonly authenticated: boolean;
-  /** Channel this request writes a message into; subject to `channelMessagesPerMinute`. */
+  /**
+   * Channel this request writes a message into (a webhook's own channel for executes, threads included);
+   * subject to `channelMessagesPerMinute`, and executes to `webhookChannelPerWindow`.
+   */
   readonly channelId?: string;
 }
 
@@ -93,6 +117,12 @@ const webhookExecuteRoute = /^POST \/webhooks\/:[^/]+\/:[^/]+(?:\/(?:slack|githu
 /** Interaction endpoints are not bound to the global limit. */
 const interactionRoute = /^POST \/interactions\//;
 
+/** A channel's accepted webhook executes (Unix ms, ascending) and the end of its penalty after a refusal. */
+interface SlidingWindow {
+  readonly accepted: number[];
+  blockedUntil: number;
+}
+
 /** A fixed window: opens at its first request, counts up to `limit`, and resets `windowMs` later. */
 interface Window {
   count: number;
@@ -115,6 +145,7 @@ export class RateLimitEngine {
   readonly #now: () => number;
   readonly #routeWindows = new Map<string, Window>();
   readonly #channelWindows = new Map<string, Window>();
+  readonly #webhookChannelWindows = new Map<string, SlidingWindow>();
   // One window each: the sandbox serves a single bot and a single caller IP.
   readonly #unauthenticatedGlobal: Window = { count: 0, resetAt: 0 };
   readonly #botGlobal: Window = { count: 0, resetAt: 0 };
@@ -189,9 +220,16 @@ export class RateLimitEngine {
       const headers = route === null ? (unlimitedHeaders ?? {}) : routeHeaders(route, 0);
       return this.#refusal(channel.window.resetAt - now, false, 'shared', headers, channelWriteLimitCode);
     }
+    const webhookChannel = this.#checkWebhookChannel(request, now);
+    if (webhookChannel !== null && webhookChannel.retryAfterMs > 0) {
+      this.#counters.rateLimited += 1;
+      const headers = route === null ? (unlimitedHeaders ?? {}) : routeHeaders(route, 0);
+      return this.#refusal(webhookChannel.retryAfterMs, false, 'shared', headers);
+    }
     for (const check of [global, route, channel]) {
       if (check !== null) check.window.count += 1;
     }
+    webhookChannel?.window.accepted.push(now);
     return { allowed: true, headers: route === null ? (unlimitedHeaders ?? {}) : routeHeaders(route, 1) };
   }
 
@@ -247,6 +285,33 @@ export class RateLimitEngine {
     const perMinute = this.#settings.channelMessagesPerMinute;
     if (perMinute === null || request.channelId === undefined) return null;
     return this.#check(this.#channelWindows, request.channelId, perMinute, channelWindowMs, now);
+  }
+
+  /**
+   * The per-channel webhook limit: a sliding window over the channel's accepted executes. Past it the channel is
+   * penalised: refused for `webhookChannelRetryAfterMs`, whatever the window holds by then. `retryAfterMs` 0 =
+   * room.
+   */
+  #checkWebhookChannel(
+    request: RateLimitRequest,
+    now: number,
+  ): { window: SlidingWindow; retryAfterMs: number } | null {
+    const limit = this.#settings.webhookChannelPerWindow;
+    if (limit === null || request.channelId === undefined || !webhookExecuteRoute.test(request.route)) {
+      return null;
+    }
+    let window = this.#webhookChannelWindows.get(request.channelId);
+    if (window === undefined) {
+      window = { accepted: [], blockedUntil: 0 };
+      this.#webhookChannelWindows.set(request.channelId, window);
+    }
+    const since = now - this.#scaled(this.#settings.webhookChannelWindowMs);
+    while (window.accepted.length > 0 && window.accepted[0]! <= since) window.accepted.shift();
+    if (window.blockedUntil > now) return { window, retryAfterMs: window.blockedUntil - now };
+    if (window.accepted.length < limit) return { window, retryAfterMs: 0 };
+    const retryAfterMs = this.#scaled(this.#settings.webhookChannelRetryAfterMs);
+    window.blockedUntil = now + retryAfterMs;
+    return { window, retryAfterMs };
   }
 
   #check(

@@ -34,7 +34,7 @@ import {
   PersonalityRepository,
 } from '../src/state/index.js';
 import { TASK_QUEUE_NAME, TaskProcessor } from '../src/tasks/index.js';
-import { WebhookManager } from '../src/webhooks/index.js';
+import { DiscordChannelBudget, WebhookManager } from '../src/webhooks/index.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -103,6 +103,10 @@ async function main(): Promise<void> {
     webhooksPerChannel: config.webhooks.perChannel,
     globalRatePerSecond: config.webhooks.globalRatePerSecond,
     rateLimitMarginMs: config.webhooks.rateLimitMarginMs,
+    channelBudget:
+      config.webhooks.channelPerMinute === 0
+        ? null
+        : { limit: config.webhooks.channelPerMinute, windowMs: DiscordChannelBudget.windowMs },
     encryptionKey: config.encryptionKey,
     previousEncryptionKey: config.previousEncryptionKey,
     logger,

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChorusProcess } from '../../scripts/cluster/local-cluster.js';
-import { BenchCluster, buildGatewayEnv } from '../bench-cluster.js';
+import { BenchCluster, buildGatewayEnv, NO_DISCORD_LIMITS } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { sendPaced } from '../paced-sender.js';
 import { fetchProcessSample, type ProcessSample } from '../process-metrics.js';
@@ -200,7 +200,7 @@ export async function runCapacityScenario(context: BenchContext): Promise<Scenar
   // One worker for both modes (only the gateway changes), each run with its own peak RSS.
   await using bench = await BenchCluster.start({
     redisUrl: context.redisUrl,
-    env: { WORKER_CONCURRENCY: String(shape.concurrency), WEBHOOK_GLOBAL_RATE_PER_SECOND: '100000' },
+    env: { WORKER_CONCURRENCY: String(shape.concurrency), ...NO_DISCORD_LIMITS },
     workerEnv: {},
     gatewayEnv: buildGatewayEnv('fair'),
     workers: 1,

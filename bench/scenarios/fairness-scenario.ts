@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BenchCluster, buildGatewayEnv } from '../bench-cluster.js';
+import { BenchCluster, buildGatewayEnv, NO_DISCORD_LIMITS } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { computeJainIndex } from '../jain-index.js';
 import { type LatencySummary, summarizeLatencies } from '../latency-summary.js';
@@ -133,7 +133,7 @@ export async function runFairnessScenario(context: BenchContext): Promise<Scenar
   // One worker for all three runs: the fair queue, FIFO, then default limits, each behind its own gateway.
   await using bench = await BenchCluster.start({
     redisUrl: context.redisUrl,
-    env: { ...SYSTEM, WEBHOOK_GLOBAL_RATE_PER_SECOND: '100000' },
+    env: { ...SYSTEM, ...NO_DISCORD_LIMITS },
     workerEnv: {},
     gatewayEnv: buildGatewayEnv('fair'),
     workers: 1,

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BenchCluster, buildGatewayEnv } from '../bench-cluster.js';
+import { BenchCluster, buildGatewayEnv, NO_DISCORD_LIMITS } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { buildCheck, buildScenarioResult, type ScenarioResult } from '../scenario-result.js';
 
@@ -151,6 +151,7 @@ export async function runRecoveryScenario(context: BenchContext): Promise<Scenar
       WORKER_LOCK_DURATION_MS: String(settings.lockDurationMs),
       WORKER_STALLED_INTERVAL_MS: String(settings.stalledIntervalMs),
       BREAKER_RESET_TIMEOUT_MS: String(settings.breakerResetTimeoutMs),
+      WEBHOOK_CHANNEL_PER_MINUTE: NO_DISCORD_LIMITS.WEBHOOK_CHANNEL_PER_MINUTE,
     },
     workerEnv: {},
     gatewayEnv: buildGatewayEnv('fair'),

@@ -93,6 +93,7 @@ export const EnvSchema = z.object({
   WEBHOOKS_PER_CHANNEL: integer(1, 10).default(2),
   WEBHOOK_GLOBAL_RATE_PER_SECOND: integer(1, 100_000).default(50),
   WEBHOOK_RATE_MARGIN_MS: integer(0, 1000).default(30),
+  WEBHOOK_CHANNEL_PER_MINUTE: integer(0, 10_000).default(30),
 
   SHARD_COUNT: z
     .literal('')

@@ -82,6 +82,8 @@ export interface Config {
     readonly globalRatePerSecond: number;
     /** Lateness a send may have after its rate-limit slot; widens every window by it. */
     readonly rateLimitMarginMs: number;
+    /** Webhook messages per 60 s one channel may take from the fleet (Discord's hidden channel limit); 0 = no budget. */
+    readonly channelPerMinute: number;
   };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly http: { readonly port: number };
@@ -190,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perChannel: data.WEBHOOKS_PER_CHANNEL,
       globalRatePerSecond: data.WEBHOOK_GLOBAL_RATE_PER_SECOND,
       rateLimitMarginMs: data.WEBHOOK_RATE_MARGIN_MS,
+      channelPerMinute: data.WEBHOOK_CHANNEL_PER_MINUTE,
     },
     log: { level: data.LOG_LEVEL },
     http: { port: data.HTTP_PORT },

@@ -3,7 +3,12 @@ import type { Logger } from '../log/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
 import { RedisBatch } from '../redis/index.js';
 import type { MessageIndexRepository, Personality } from '../state/index.js';
-import type { PostedMessage, PostTarget, WebhookManager } from '../webhooks/index.js';
+import {
+  ChannelBusyError,
+  type PostedMessage,
+  type PostTarget,
+  type WebhookManager,
+} from '../webhooks/index.js';
 import type { ChunkClaim, DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 
 export interface ChunkDeliveryDependencies {
@@ -155,22 +160,26 @@ export class ChunkDelivery {
         const posted: PostedMessage =
           decision.asBot || personality === null
             ? await this.deps.webhooks.postAsBot(job.channelId, chunk)
-            : await this.deps.webhooks.postAsPersona(target, {
-                username: personality.name,
-                avatarUrl: personality.avatarUrl,
-                content: chunk,
-              });
+            : await this.deps.webhooks.postAsPersona(
+                target,
+                { username: personality.name, avatarUrl: personality.avatarUrl, content: chunk },
+                { userId: job.authorId, requestId: `${jobId}:${chunkIndex}` },
+              );
         await recordPosted(chunkIndex, posted.messageId);
       } catch (error) {
         // Refused, lost on the way, or posted but not recorded: either way no request of this attempt is in
         // flight any more. The next attempt looks for the chunk (in case it went through) and posts it only if
         // it is not there, without waiting out this attempt's claim.
         clearInterval(renewal);
-        await this.deps.ledger
-          .releaseChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now())
-          .catch((releaseError: unknown) =>
-            this.log.warn({ err: releaseError, channelId: job.channelId }, 'chunk claim not released'),
-          );
+        // A chunk the channel's budget put off was never sent: withdraw its claim, so the job resumes at it
+        // without searching for it.
+        const settleClaim =
+          error instanceof ChannelBusyError && !error.maybeSent
+            ? this.deps.ledger.withdrawChunk(job.authorId, jobId, chunkIndex, owner)
+            : this.deps.ledger.releaseChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now());
+        await settleClaim.catch((releaseError: unknown) =>
+          this.log.warn({ err: releaseError, channelId: job.channelId }, 'chunk claim not released'),
+        );
         throw error;
       } finally {
         clearInterval(renewal);

@@ -242,6 +242,20 @@ export class DeliveryLedger {
     await this.moveLease(userId, jobId, chunkIndex, owner, now);
   }
 
+  /**
+   * Withdraws `owner`'s claim on a chunk it never sent (the post was put off before any request left), so the
+   * next attempt posts it without first looking for it in the channel.
+   */
+  async withdrawChunk(userId: string, jobId: string, chunkIndex: number, owner: string): Promise<void> {
+    registerScripts(this.redis, REPLY_SCRIPTS);
+    await runScript<number>(
+      this.redis,
+      'withdrawDeliveryChunk',
+      [this.key(userId, jobId)],
+      [chunkIndex, owner],
+    );
+  }
+
   /** How often an attempt renews its claim while posting: three renewals per lease. */
   get claimRenewalMs(): number {
     return Math.floor(this.options.claimLeaseMs / 3);

@@ -26,6 +26,7 @@ import type { WebhookManager } from '../webhooks/index.js';
 import {
   buildDmPrefixedContent,
   buildReplyQuote,
+  ChannelBusyError,
   needsReplyQuote,
   splitMessage,
   WebhookUnavailableError,
@@ -142,6 +143,17 @@ export class ReplyProcessor {
             job.attemptsStarted <= 1,
           );
         } catch (error) {
+          if (error instanceof ChannelBusyError) {
+            // The channel's webhook budget is spent (or Discord paused it): wait for its slot as a delayed job,
+            // holding no worker; the ledger resumes at the first chunk not posted.
+            const { channelId, retryAt, reason } = error;
+            this.log.info(
+              { channelId, retryAfterMs: Math.max(0, retryAt - this.deps.now()), reason },
+              "reply delayed until the channel's next slot",
+            );
+            await job.moveToDelayed(retryAt, token);
+            throw new DelayedError();
+          }
           if (!(error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled)) throw error;
           // The worker is shutting down and cancelled the AI call: nothing was decided or posted, so the job
           // goes straight back to the queue for another worker, without spending one of its attempts.

@@ -9,8 +9,13 @@ export {
 } from './persona-username.js';
 export {
   type BucketDefaults,
+  type ChannelBudget,
+  type ChannelBusyDetails,
+  ChannelBusyError,
+  type ChannelWaiter,
   DefaultBucketDefaults,
   DefaultFleetRateLimiterOptions,
+  DiscordChannelBudget,
   FleetRateLimiter,
   type FleetRateLimiterOptionalOptions,
   type FleetRateLimiterOptions,

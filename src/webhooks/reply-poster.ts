@@ -1,3 +1,5 @@
+import type { ChannelWaiter } from './rate-limiter/index.js';
+
 /** Where a personality's message goes. */
 export interface PostTarget {
   /** The channel, thread or DM channel the message appears in. */
@@ -27,7 +29,11 @@ export interface PostedMessage {
  * Always sends `allowed_mentions: { parse: [] }`.
  */
 export interface ReplyPoster {
-  postAsPersona(target: PostTarget, message: PersonaMessage): Promise<PostedMessage>;
+  /**
+   * With a `waiter` (whose post it is), a post its channel cannot take soon throws `ChannelBusyError` instead
+   * of waiting: the caller comes back at its `retryAt`, and the channel's slots go to its users in turn.
+   */
+  postAsPersona(target: PostTarget, message: PersonaMessage, waiter?: ChannelWaiter): Promise<PostedMessage>;
   /** A plain bot message (notices). Pings nobody. */
   postAsBot(channelId: string, content: string): Promise<PostedMessage>;
 }

@@ -25,7 +25,11 @@ import { buildUnavailableNotice } from './messages.js';
 import { buildDmPrefixedContent, sanitizePersonaUsername } from './persona-username.js';
 import {
   type BucketDefaults,
+  type ChannelBudget,
+  ChannelBusyError,
+  type ChannelWaiter,
   DefaultFleetRateLimiterOptions,
+  DiscordChannelBudget,
   FleetRateLimiter,
   type FleetRateLimiterStats,
 } from './rate-limiter/index.js';
@@ -81,6 +85,12 @@ export interface WebhookManagerOptionalOptions {
   readonly rateLimitMarginMs: number;
   /** A webhook bucket's shape until Discord's headers tell. @defaultValue 5 per 2000 ms */
   readonly bucketDefaults: BucketDefaults;
+  /**
+   * Webhook messages one channel takes in any window over all its webhooks (`Config['webhooks'].channelPerMinute`
+   * per 60 s): Discord's hidden per-channel limit, which no header announces. null for none (a sandbox without
+   * it). @defaultValue 30 per 60_000 ms
+   */
+  readonly channelBudget: ChannelBudget | null;
   /** Retries of one execute after a 5xx. @defaultValue 2 */
   readonly maxServerRetries: number;
   /** First 5xx backoff in ms, doubled per retry. @defaultValue 250 */
@@ -121,6 +131,7 @@ export const DefaultWebhookManagerOptions = {
   webhookName: 'Chorus',
   rateLimitMarginMs: DefaultFleetRateLimiterOptions.marginMs,
   bucketDefaults: DefaultFleetRateLimiterOptions.bucketDefaults,
+  channelBudget: DiscordChannelBudget,
   maxServerRetries: 2,
   serverBackoffMs: 250,
   maxServerBackoffMs: 2000,
@@ -219,6 +230,7 @@ export class WebhookManager implements ReplyPoster {
       marginMs: this.options.rateLimitMarginMs,
       bucketDefaults: this.options.bucketDefaults,
       idleTtlMs: this.options.bucketIdleTtlMs,
+      channelBudget: this.options.channelBudget,
       now,
     });
     this.#cache = new WebhookCacheService({
@@ -246,9 +258,15 @@ export class WebhookManager implements ReplyPoster {
    * {@inheritDoc ReplyPoster.postAsPersona}
    * `message.content` must already fit Discord's limit (one chunk of the splitter); longer is a bug and throws.
    * Throws `WebhookUnavailableError` (unrecoverable) when the channel cannot take webhook posts; the channel
-   * has then been told once, where it can fix it.
+   * has then been told once, where it can fix it. With a `waiter`, throws {@link ChannelBusyError} when the
+   * channel's budget or a pause would hold the post back for long (nothing of it was sent unless the error says
+   * `maybeSent`); the waiter keeps its turn for when it comes back.
    */
-  async postAsPersona(target: PostTarget, message: PersonaMessage): Promise<PostedMessage> {
+  async postAsPersona(
+    target: PostTarget,
+    message: PersonaMessage,
+    waiter?: ChannelWaiter,
+  ): Promise<PostedMessage> {
     if (target.guildId === null) {
       return this.postAsBot(target.channelId, buildDmPrefixedContent(message.username, message.content));
     }
@@ -262,7 +280,7 @@ export class WebhookManager implements ReplyPoster {
       allowed_mentions: NO_MENTIONS,
     };
     try {
-      return await this.#execute(channelId, threadId, body);
+      return await this.#execute(channelId, threadId, body, waiter);
     } catch (error) {
       if (error instanceof WebhookUnavailableError)
         await this.#noticeOnce(target.channelId, channelId, error.reason);
@@ -374,13 +392,23 @@ export class WebhookManager implements ReplyPoster {
     }
   }
 
-  async #execute(channelId: string, threadId: string | null, body: object): Promise<PostedMessage> {
+  async #execute(
+    channelId: string,
+    threadId: string | null,
+    body: object,
+    waiter: ChannelWaiter | undefined,
+  ): Promise<PostedMessage> {
     const query = buildThreadQuery(threadId);
     // Learn each message's id: without `wait` Discord answers 204 with no body.
     query.set('wait', 'true');
     let attempts: ExecuteAttempts = { recreatedWebhook: false, serverRetries: 0, rateLimitRetries: 0 };
     for (;;) {
-      const slot = await this.#reserveSlot(channelId, threadId);
+      const slot = await this.#reserveSlot(channelId, threadId, waiter).catch((error: unknown) => {
+        // A 5xx answer may still have posted: then the caller must look for the message before posting again.
+        if (error instanceof ChannelBusyError && attempts.serverRetries > 0)
+          throw new ChannelBusyError({ ...error, maybeSent: true });
+        throw error;
+      });
       let failure: DiscordFailure | null;
       let thrown: unknown = null;
       try {
@@ -439,7 +467,11 @@ export class WebhookManager implements ReplyPoster {
    * Reserves a send on the pool's webhook that can send soonest (growing a pool whose every webhook is full
    * first), then waits for it.
    */
-  async #reserveSlot(channelId: string, threadId: string | null): Promise<ReservedSlot> {
+  async #reserveSlot(
+    channelId: string,
+    threadId: string | null,
+    waiter: ChannelWaiter | undefined,
+  ): Promise<ReservedSlot> {
     let pool = await this.#cache.fetchPool(channelId);
     let mayGrow = pool.length < this.options.webhooksPerChannel;
     for (;;) {
@@ -450,6 +482,8 @@ export class WebhookManager implements ReplyPoster {
         bucket: EXECUTE_BUCKET,
         candidateIds: poolIds,
         mayGrow,
+        countsInChannel: true,
+        ...(waiter === undefined ? {} : { waiter }),
       });
       if (webhookId !== null)
         return { webhook: pool.find((candidate) => candidate.id === webhookId)!, poolIds };
@@ -472,7 +506,6 @@ export class WebhookManager implements ReplyPoster {
       threadId,
       bucket,
       id: slot.webhook.id,
-      candidateIds: slot.poolIds,
       rateLimit: response.rateLimit,
       rateLimited: response.kind !== 'ok',
     });

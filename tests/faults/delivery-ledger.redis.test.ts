@@ -1,6 +1,6 @@
 /**
  * The delivery ledger's decisions and chunk claims against real Redis (its Lua scripts `decideReply`,
- * `claimDeliveryChunk` and `leaseDeliveryChunk`): what keeps two attempts of one job from posting two
+ * `claimDeliveryChunk`, `leaseDeliveryChunk` and `withdrawDeliveryChunk`): what keeps two attempts of one job from posting two
  * answers, or one chunk twice. It sits in the fault tier beside the scenarios that found the need for it (a
  * Redis outage restarting jobs that were still running).
  */
@@ -159,6 +159,20 @@ describe('DeliveryLedger', () => {
       await ledger.releaseChunk(USER, JOB, 0, releasedBy, T0 + 10);
       expect(await ledger.claimChunk(USER, JOB, 0, 'attempt-b', T0 + 11)).toEqual(expected);
     });
+  });
+
+  describe('withdrawChunk', () => {
+    it.each([
+      ['its holder', 'attempt-a', { kind: 'claimed', previousClaimAt: null }],
+      ['another attempt', 'attempt-c', { kind: 'busy', leaseUntil: T0 + LEASE_MS }],
+    ])(
+      'by %s leaves the chunk never claimed only if the claim is theirs',
+      async (_who, withdrawnBy, expected) => {
+        await ledger.claimChunk(USER, JOB, 0, 'attempt-a', T0);
+        await ledger.withdrawChunk(USER, JOB, 0, withdrawnBy);
+        expect(await ledger.claimChunk(USER, JOB, 0, 'attempt-b', T0 + 11)).toEqual(expected);
+      },
+    );
   });
 
   describe('renewChunk', () => {

@@ -2,8 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../log/index.js';
 import type { RedisClient } from '../../redis/index.js';
 import { type BucketDefaults, DefaultBucketDefaults } from './bucket-state.js';
+import type { ChannelBudget } from './channel-budget.js';
+import { ChannelBusyError } from './channel-busy-error.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
-import { RateLimitRepository } from './rate-limit-repository.js';
+import { type ChannelWaiter, RateLimitRepository } from './rate-limit-repository.js';
 
 /** Inputs of a {@link FleetRateLimiter} that have no sensible default. */
 export interface FleetRateLimiterRequiredOptions {
@@ -38,6 +40,29 @@ export interface FleetRateLimiterOptionalOptions {
   readonly bucketDefaults: BucketDefaults;
   /** How long an idle bucket's learned limit and window stay in Redis, ms. @defaultValue 600_000 */
   readonly idleTtlMs: number;
+  /**
+   * Sends one channel takes in any window over all its webhooks, for requests that count in the channel
+   * (`countsInChannel`); null for no budget (a limiter of requests Discord does not count per channel).
+   * @defaultValue null
+   */
+  readonly channelBudget: ChannelBudget | null;
+  /**
+   * Longest wait for a busy channel a request with a `waiter` spends in place, ms; past it the request throws
+   * {@link ChannelBusyError} and keeps its turn in the channel's queue. @defaultValue 2000
+   */
+  readonly channelDeferAfterMs: number;
+  /**
+   * How long past its turn a waiter that has not come back keeps its place in the channel's queue, ms (a
+   * delayed job may be picked up late by a busy fleet; one that never comes back holds a place this long).
+   * @defaultValue 15_000
+   */
+  readonly channelWaiterGraceMs: number;
+  /**
+   * How late a channel's send may reach Discord after its slot, ms, on top of `marginMs`: no header tells how
+   * Discord counted a channel's sends, and one late send lets the send a window after it arrive within the same
+   * window (a 40 s penalty). A wide margin costs little against a 60 s window (1 s: 1.6 %). @defaultValue 1000
+   */
+  readonly channelMarginMs: number;
   /** Clock, Unix ms. @defaultValue Date.now */
   readonly now: () => number;
 }
@@ -53,6 +78,10 @@ export const DefaultFleetRateLimiterOptions = {
   marginMs: 30,
   bucketDefaults: DefaultBucketDefaults,
   idleTtlMs: 600_000,
+  channelBudget: null,
+  channelDeferAfterMs: 2000,
+  channelWaiterGraceMs: 15_000,
+  channelMarginMs: 1000,
   now: () => Date.now(),
 } as const satisfies Required<FleetRateLimiterOptionalOptions>;
 
@@ -71,6 +100,13 @@ export interface SendSlotRequest {
   readonly candidateIds: readonly string[];
   /** When true and every candidate's bucket is full, resolve to null without reserving (the pool should grow). */
   readonly mayGrow: boolean;
+  /** The request posts a message in the channel: it takes a slot of the channel's budget. @defaultValue false */
+  readonly countsInChannel?: boolean;
+  /**
+   * Whose post this is, to queue it fairly for a busy channel's slots and throw {@link ChannelBusyError} rather
+   * than wait longer than `channelDeferAfterMs` in place. Without one the request waits in place however long.
+   */
+  readonly waiter?: ChannelWaiter;
 }
 
 /** What a response said about rate limits, for {@link FleetRateLimiter.recordResponse}. */
@@ -80,8 +116,6 @@ export interface RateLimitedResponse {
   readonly bucket: string;
   /** The candidate that carried the request. */
   readonly id: string;
-  /** Every candidate of the request: a `shared`-scope 429 holds them all. */
-  readonly candidateIds: readonly string[];
   readonly rateLimit: RateLimitObservation;
   /** Discord answered 429. */
   readonly rateLimited: boolean;
@@ -97,16 +131,6 @@ export interface FleetRateLimiterStats {
 
 /** Slots a request takes (the first, and fresh ones after it went stale) before it sends anyway. */
 const MAX_SLOT_ROUNDS = 3;
-
-const EMPTY_OBSERVATION: RateLimitObservation = {
-  bucket: null,
-  limit: null,
-  remaining: null,
-  resetAfterMs: null,
-  retryAfterMs: null,
-  global: false,
-  scope: null,
-};
 
 /**
  * Spaces Discord requests across every worker through Redis (as `@discordjs/rest` keeps its buckets apart from
@@ -132,6 +156,10 @@ export class FleetRateLimiter {
       marginMs,
       bucketDefaults,
       idleTtlMs,
+      channelBudget: this.options.channelBudget,
+      channelDeferAfterMs: this.options.channelDeferAfterMs,
+      channelWaiterGraceMs: this.options.channelWaiterGraceMs,
+      channelMarginMs: this.options.channelMarginMs,
     });
   }
 
@@ -149,22 +177,34 @@ export class FleetRateLimiter {
    * until …") or the fleet (a global 429): a block ending within that half is waited out, a longer one makes the
    * slot stale, and so does waking later than that (a stalled event loop) or the block check answering late. A
    * stale slot is given back and a fresh one taken. Bounded: the last round sends anyway, and a 429 would be
-   * handled like any other.
+   * handled like any other. A request with a `waiter` that its channel cannot take soon (its budget spent, or
+   * paused by a shared 429) throws {@link ChannelBusyError} with nothing reserved.
    */
   async waitForSendSlot(request: SendSlotRequest): Promise<string | null> {
     const { channelId, threadId, bucket, candidateIds, mayGrow } = request;
     const { now, marginMs } = this.options;
     const leewayMs = marginMs / 2;
+    const use = { budgeted: request.countsInChannel === true, waiter: request.waiter ?? null };
     for (let round = 1; ; round += 1) {
       const reservedAt = now();
-      const slot = await this.#repository.reserveSendSlot(
+      const slot = await this.#repository.reserveChannelSendSlot(
         channelId,
         bucket,
         candidateIds,
         reservedAt,
         mayGrow && round === 1,
+        { ...use, retaking: round > 1 },
       );
       if (slot === null) return null;
+      if (!('webhookId' in slot)) {
+        throw new ChannelBusyError({
+          channelId,
+          threadId,
+          retryAt: reservedAt + slot.waitMs,
+          reason: slot.blocked ? 'blocked' : 'budget',
+          maybeSent: false,
+        });
+      }
       const fields = { channelId, threadId, webhookId: slot.webhookId, bucket };
       const slotAt = reservedAt + slot.waitMs;
       const waitMs = slotAt - now();
@@ -209,15 +249,16 @@ export class FleetRateLimiter {
         await this.#repository.deferGlobalSlots(now, retryAfterMs);
         return;
       }
+      if (rateLimit.scope === 'shared') {
+        // A shared limit is the channel's, whichever webhook writes: pause the channel, not the webhook's bucket
+        // (its headers still count) and not other channels.
+        this.#log.warn(fields, 'channel paused after a shared rate limit');
+        await this.#repository.recordBucketResponse(channelId, bucket, id, now, rateLimit, false);
+        await this.#repository.blockChannel(channelId, now, retryAfterMs);
+        return;
+      }
       this.#log.warn({ ...fields, scope: rateLimit.scope }, 'webhook rate limited');
       await this.#repository.recordBucketResponse(channelId, bucket, id, now, rateLimit, true);
-      if (rateLimit.scope === 'shared') {
-        // A shared limit is the channel's, whichever webhook writes: hold the whole pool.
-        const onlyRetryAfter = { ...EMPTY_OBSERVATION, retryAfterMs };
-        for (const otherId of response.candidateIds.filter((candidate) => candidate !== id)) {
-          await this.#repository.recordBucketResponse(channelId, bucket, otherId, now, onlyRetryAfter, true);
-        }
-      }
     } catch (error) {
       this.#log.error({ channelId, threadId, webhookId: id, err: error }, 'rate-limit state not saved');
     }

@@ -1,4 +1,6 @@
 export { type BucketDefaults, DefaultBucketDefaults } from './bucket-state.js';
+export { type ChannelBudget, DiscordChannelBudget } from './channel-budget.js';
+export { type ChannelBusyDetails, ChannelBusyError } from './channel-busy-error.js';
 export {
   DefaultFleetRateLimiterOptions,
   FleetRateLimiter,
@@ -15,3 +17,4 @@ export {
   type RateLimitObservation,
   type RateLimitScope,
 } from './rate-limit-headers.js';
+export type { ChannelWaiter } from './rate-limit-repository.js';

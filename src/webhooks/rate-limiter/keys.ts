@@ -41,3 +41,22 @@ export function buildGlobalGridKey(prefix: string, keyspace: string): string {
 export function buildGlobalBlockKey(prefix: string, keyspace: string): string {
   return buildKey(prefix, keyspace, RATE_TAG, 'global-block');
 }
+
+/**
+ * Hash of one channel's budget (Discord's hidden per-channel limit over all its webhooks): `slots` (the newest
+ * reserved send times, ascending Unix ms, comma-separated), `blockedUntil` (after a shared 429), and `w:<userId>`
+ * (how many of that user's posts wait in the channel's queue).
+ */
+export function buildChannelKey(prefix: string, keyspace: string, channelId: string): string {
+  return buildKey(prefix, keyspace, RATE_TAG, 'channel', channelId);
+}
+
+/** Sorted set of the posts waiting for a busy channel's slots (member `<userId>:<requestId>`, score = turn order). */
+export function buildChannelWaitersKey(prefix: string, keyspace: string, channelId: string): string {
+  return buildKey(prefix, keyspace, RATE_TAG, 'channel-waiters', channelId);
+}
+
+/** Sorted set of the same waiters scored by when they are forgotten if they have not come back (Unix ms). */
+export function buildChannelWaiterDeadlinesKey(prefix: string, keyspace: string, channelId: string): string {
+  return buildKey(prefix, keyspace, RATE_TAG, 'channel-deadlines', channelId);
+}

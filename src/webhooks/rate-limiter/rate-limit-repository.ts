@@ -1,6 +1,15 @@
 import { RedisBatch, type RedisClient } from '../../redis/index.js';
 import type { BucketDefaults } from './bucket-state.js';
-import { buildBucketKey, buildGlobalBlockKey, buildGlobalGridKey, buildGlobalSlotsKey } from './keys.js';
+import type { ChannelBudget } from './channel-budget.js';
+import {
+  buildBucketKey,
+  buildChannelKey,
+  buildChannelWaiterDeadlinesKey,
+  buildChannelWaitersKey,
+  buildGlobalBlockKey,
+  buildGlobalGridKey,
+  buildGlobalSlotsKey,
+} from './keys.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
 import { registerRateLimitScripts, runRateLimitScript } from './rate-limit-scripts.js';
 
@@ -18,6 +27,41 @@ export interface RateLimitRepositoryOptions {
   readonly bucketDefaults: BucketDefaults;
   /** How long an idle bucket keeps what it learned, ms. */
   readonly idleTtlMs: number;
+  /** Sends one channel takes in any window, over all its webhooks; null for none. */
+  readonly channelBudget: ChannelBudget | null;
+  /** Longest wait for a channel's slot a waiter takes in place, ms; past it, it is told to come back. */
+  readonly channelDeferAfterMs: number;
+  /** How long past its turn a waiter that has not come back keeps its place in the channel's queue, ms. */
+  readonly channelWaiterGraceMs: number;
+  /** How late a channel's send may reach Discord, ms, on top of `marginMs` (widens the channel's window). */
+  readonly channelMarginMs: number;
+}
+
+/** A post queued for a busy channel's slots: whose it is, and its name among the channel's waiters. */
+export interface ChannelWaiter {
+  readonly userId: string;
+  /** Unique among the user's posts (e.g. the job and chunk). */
+  readonly requestId: string;
+}
+
+/** How a send counts against its channel. */
+export interface ChannelUse {
+  /** The send is a message in the channel (an execute): it takes one of the channel's budgeted slots. */
+  readonly budgeted: boolean;
+  /** Queue for the channel's slots and come back, rather than wait long in place; null: wait in place. */
+  readonly waiter: ChannelWaiter | null;
+  /**
+   * The waiter retakes a slot it had and gave back (it woke too late to use it): it had its turn, so it does not
+   * queue behind the channel's other waiters while the channel has room. @defaultValue false
+   */
+  readonly retaking?: boolean;
+}
+
+/** The channel cannot take the waiter's send soon: it queued, and comes back after `waitMs`. */
+export interface ChannelTurn {
+  readonly waitMs: number;
+  /** The channel is paused after a shared 429 (else its budget is spent for now). */
+  readonly blocked: boolean;
 }
 
 /** A send time reserved by {@link RateLimitRepository.reserveSendSlot}. */
@@ -61,7 +105,29 @@ export class RateLimitRepository {
     now: number,
     mayGrow: boolean,
   ): Promise<SendSlot | null> {
-    const { redis, prefix, keyspace, bucketDefaults, marginMs, idleTtlMs } = this.#options;
+    const reserved = await this.reserveChannelSendSlot(channelId, bucket, webhookIds, now, mayGrow, {
+      budgeted: false,
+      waiter: null,
+    });
+    return reserved === null || 'webhookId' in reserved ? reserved : null;
+  }
+
+  /**
+   * {@link RateLimitRepository.reserveSendSlot}, also against the channel's budget when `use.budgeted` and
+   * a shared 429's block of the channel. A waiter that the channel cannot take within `channelDeferAfterMs`
+   * reserves nothing: it keeps its turn in the channel's queue and gets a {@link ChannelTurn}.
+   */
+  async reserveChannelSendSlot(
+    channelId: string,
+    bucket: string,
+    webhookIds: readonly string[],
+    now: number,
+    mayGrow: boolean,
+    use: ChannelUse,
+  ): Promise<SendSlot | ChannelTurn | null> {
+    const { redis, prefix, keyspace, bucketDefaults, marginMs, idleTtlMs, channelBudget } = this.#options;
+    const budget = use.budgeted ? channelBudget : null;
+    const { waiter } = use;
     const [chosen, waitMs, token] = await runRateLimitScript<[number, number, string]>(
       redis,
       'reserveWebhookSendSlot',
@@ -69,6 +135,9 @@ export class RateLimitRepository {
         buildGlobalSlotsKey(prefix, keyspace),
         buildGlobalBlockKey(prefix, keyspace),
         buildGlobalGridKey(prefix, keyspace),
+        buildChannelKey(prefix, keyspace, channelId),
+        buildChannelWaitersKey(prefix, keyspace, channelId),
+        buildChannelWaiterDeadlinesKey(prefix, keyspace, channelId),
         ...webhookIds.map((webhookId) => buildBucketKey(prefix, keyspace, channelId, bucket, webhookId)),
       ],
       [
@@ -79,8 +148,16 @@ export class RateLimitRepository {
         marginMs,
         idleTtlMs,
         mayGrow ? 1 : 0,
+        budget?.limit ?? 0,
+        budget === null ? 0 : budget.windowMs + this.#options.channelMarginMs,
+        this.#options.channelDeferAfterMs,
+        waiter === null ? '' : `${waiter.userId}:${waiter.requestId}`,
+        waiter?.userId ?? '',
+        this.#options.channelWaiterGraceMs,
+        use.retaking === true ? 1 : 0,
       ],
     );
+    if (chosen < 0) return { waitMs, blocked: chosen === -2 };
     return chosen === 0 ? null : { webhookId: webhookIds[chosen - 1]!, waitMs, token };
   }
 
@@ -96,6 +173,7 @@ export class RateLimitRepository {
       [
         buildGlobalSlotsKey(prefix, keyspace),
         buildBucketKey(prefix, keyspace, channelId, bucket, slot.webhookId),
+        buildChannelKey(prefix, keyspace, channelId),
       ],
       [slot.token],
     );
@@ -113,18 +191,34 @@ export class RateLimitRepository {
     return moved === 1;
   }
 
+  /** After a shared 429 in a channel: none of its webhooks sends before `now + delayMs` (+ margin). */
+  async blockChannel(channelId: string, now: number, delayMs: number): Promise<void> {
+    const { redis, prefix, keyspace, marginMs, idleTtlMs } = this.#options;
+    await runRateLimitScript<number>(
+      redis,
+      'blockWebhookChannel',
+      [buildChannelKey(prefix, keyspace, channelId)],
+      [now, delayMs + marginMs, idleTtlMs],
+    );
+  }
+
   /**
-   * How long a request must still hold off (ms from `now`; 0 when not): its bucket or the whole fleet became
-   * blocked after it reserved its slot (Discord said the bucket is empty, or answered 429). One round trip.
+   * How long a request must still hold off (ms from `now`; 0 when not): its bucket, its channel or the whole
+   * fleet became blocked after it reserved its slot (Discord said the bucket is empty, or answered 429). One
+   * round trip.
    */
   async fetchBlockMs(channelId: string, bucket: string, webhookId: string, now: number): Promise<number> {
     const { redis, prefix, keyspace } = this.#options;
     const bucketKey = buildBucketKey(prefix, keyspace, channelId, bucket, webhookId);
+    const channelKey = buildChannelKey(prefix, keyspace, channelId);
     const globalBlockKey = buildGlobalBlockKey(prefix, keyspace);
     const blocks = await RedisBatch.together((batch) =>
       Promise.all([
         RedisBatch.send<string | null>(redis, batch, bucketKey, (commands) =>
           commands.hget(bucketKey, 'blockedUntil'),
+        ),
+        RedisBatch.send<string | null>(redis, batch, channelKey, (commands) =>
+          commands.hget(channelKey, 'blockedUntil'),
         ),
         RedisBatch.send<string | null>(redis, batch, globalBlockKey, (commands) =>
           commands.get(globalBlockKey),

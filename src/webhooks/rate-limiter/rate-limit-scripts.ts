@@ -8,6 +8,7 @@ export type RateLimitScriptName =
   | 'reserveWebhookSendSlot'
   | 'releaseWebhookSendSlot'
   | 'deferGlobalWebhookSlots'
+  | 'blockWebhookChannel'
   | 'recordWebhookBucketResponse';
 
 /** Registers the rate limiter's scripts on `redis` (idempotent per client). */

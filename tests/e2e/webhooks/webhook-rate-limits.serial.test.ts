@@ -42,6 +42,9 @@ describe('WebhookManager rate limits (sandbox)', () => {
       bucketDefaults: { limit: 5, windowMs: 2000 * TIME_SCALE },
       // Room for a send to reach the sandbox late: it shares this process (and two busy cores) with the workers.
       rateLimitMarginMs: 100,
+      // Off on both sides: these floods post 60 messages into one channel to load the webhook buckets, which
+      // Discord's per-channel limit would hide (busy-channel.serial.test.ts covers that limit).
+      channelBudget: null,
     });
   }
 
@@ -52,7 +55,9 @@ describe('WebhookManager rate limits (sandbox)', () => {
   const say = (content: string) => ({ username: 'Alice', avatarUrl: null, content });
 
   beforeAll(async () => {
-    sandbox = await DiscordSandbox.start({ rateLimits: { timeScale: TIME_SCALE } });
+    sandbox = await DiscordSandbox.start({
+      rateLimits: { timeScale: TIME_SCALE, webhookChannelPerWindow: null },
+    });
     guildId = sandbox.createGuild({ name: 'Busy guild' }).id;
     managers = [createManager(), createManager(), createManager(), createManager()];
   });

@@ -142,7 +142,13 @@ export class FaultScene implements AsyncDisposable {
         redisUrl,
         redisCluster,
         prefix,
-        env: { ...FAULT_ENV, ...options.env },
+        env: {
+          ...FAULT_ENV,
+          // With the sandbox's limits off (the default), so is the fleet's channel budget: scenarios put hundreds
+          // of replies into a few channels to load the pipeline, not Discord's 30 per minute per channel.
+          ...(options.sandbox === undefined ? { WEBHOOK_CHANNEL_PER_MINUTE: '0' } : {}),
+          ...options.env,
+        },
         sandbox: options.sandbox ?? { rateLimits: { enabled: false } },
         aiStub: options.aiStub,
         startTimeoutMs: 60_000,

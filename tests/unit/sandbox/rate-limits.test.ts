@@ -188,6 +188,85 @@ describe('RateLimitEngine', () => {
     });
   });
 
+  describe("when a channel's webhooks execute past its hidden limit", () => {
+    const inChannel = (webhookId: string, channelId = 'c1') => ({ ...execute(webhookId), channelId });
+    /** 3 per 10 s, penalty 4 s: small enough to show the window's edges. */
+    const small = {
+      webhookChannelPerWindow: 3,
+      webhookChannelWindowMs: 10_000,
+      webhookChannelRetryAfterMs: 4000,
+    };
+
+    it('is on by default at 30 per 60 s with a 40 s penalty', () => {
+      expect(DefaultRateLimitSettings).toMatchObject({
+        webhookChannelPerWindow: 30,
+        webhookChannelWindowMs: 60_000,
+        webhookChannelRetryAfterMs: 40_000,
+      });
+      const { engine, clock } = setup();
+      // 30 executes over 30 webhooks (no bucket binds), then the 31st within the minute is refused.
+      for (let i = 0; i < 30; i += 1) {
+        expect(engine.take(inChannel(`w${i}`)).allowed).toBe(true);
+        clock.advance(1000);
+      }
+      const decision = refused(engine.take(inChannel('w30')));
+      expect(decision.body).toEqual({
+        message: 'You are being rate limited.',
+        retry_after: 40,
+        global: false,
+      });
+      expect(decision.headers).toMatchObject({ 'Retry-After': '40', 'X-RateLimit-Scope': 'shared' });
+    });
+
+    it('counts every webhook of the channel in one sliding window, and announces nothing', () => {
+      const { engine, clock } = setup(small);
+      const first = engine.take(inChannel('w1'));
+      clock.advance(4000);
+      engine.take(inChannel('w2'));
+      clock.advance(4000);
+      engine.take(inChannel('w3'));
+      // No header tells the channel's budget: only the webhook bucket's.
+      expect(first.headers['X-RateLimit-Limit']).toBe('5');
+      // 8 s after the first: a fixed window opened by it would still be full, and so is the sliding one.
+      clock.advance(1999);
+      expect(refused(engine.take(inChannel('w4'))).headers['X-RateLimit-Scope']).toBe('shared');
+    });
+
+    it('admits again once the oldest execute leaves the window, unless a refusal set a penalty', () => {
+      const { engine, clock } = setup(small);
+      for (const webhook of ['w1', 'w2', 'w3']) {
+        engine.take(inChannel(webhook));
+        clock.advance(1000);
+      }
+      // 10 s after the first execute it leaves the window: room for exactly one.
+      clock.advance(7000);
+      expect(engine.take(inChannel('w4')).allowed).toBe(true);
+      expect(refused(engine.take(inChannel('w5'))).body.retry_after).toBe(4);
+      // The window has room 1 s later (the second execute left it), but the penalty holds for its 4 s.
+      clock.advance(1000);
+      expect(refused(engine.take(inChannel('w5'))).body.retry_after).toBe(3);
+      clock.advance(3000);
+      expect(engine.take(inChannel('w5')).allowed).toBe(true);
+    });
+
+    it('keeps channels apart, leaves bot messages alone, and scales with timeScale', () => {
+      const { engine, clock } = setup({ ...small, timeScale: 0.1 });
+      for (const webhook of ['w1', 'w2', 'w3']) engine.take(inChannel(webhook));
+      expect(refused(engine.take(inChannel('w4'))).body.retry_after).toBe(0.4);
+      expect(engine.take(inChannel('w4', 'c2')).allowed).toBe(true);
+      expect(engine.take(botCall('c1')).allowed).toBe(true);
+      clock.advance(1000);
+      expect(engine.take(inChannel('w4')).allowed).toBe(true);
+    });
+
+    it('is off with null, and with the limits off', () => {
+      for (const settings of [{ webhookChannelPerWindow: null }, { enabled: false }]) {
+        const { engine } = setup(settings);
+        for (let i = 0; i < 40; i += 1) expect(engine.take(inChannel(`w${i}`)).allowed).toBe(true);
+      }
+    });
+  });
+
   describe('when timeScale shortens windows', () => {
     it('resets a webhook bucket after a tenth of the window', () => {
       const { engine, clock } = setup({ timeScale: 0.1 });

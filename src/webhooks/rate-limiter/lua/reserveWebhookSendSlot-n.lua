@@ -16,10 +16,18 @@
   waiting bucket cannot use goes to another bucket instead of being wasted; while any is reserved, every send
   time lies on one grid of whole intervals, so no gap is too short to use.
 
+  A channel's budget (includes/channelBudget) holds every send of the channel's pool back to its next slot. A post
+  that names itself (a waiter) and would wait longer than the caller allows is not reserved: it queues for the
+  channel's slots in its user's turn and is told when to come back; its caller delays it meanwhile instead of
+  holding a worker. The same goes for a channel blocked by a shared 429.
+
   KEYS[1]     fleet-wide reservations (sorted set: member and score = send time, Unix ms, fractional)
   KEYS[2]     fleet-wide block (string: no send before this Unix ms, after a global 429)
   KEYS[3]     the grid's origin (string: Unix ms, full precision; kept while any reservation is)
-  KEYS[4..]   the pool's bucket keys, one per webhook, in the caller's order of preference (hash: limit,
+  KEYS[4]     the channel's budget (hash: slots, blockedUntil, w:<userId>; see includes/channelBudget)
+  KEYS[5]     the channel's waiters (sorted set: member `<userId>:<requestId>`, score = turn)
+  KEYS[6]     the channel's waiters by deadline (sorted set: same members, score = forget after, Unix ms)
+  KEYS[7..]   the pool's bucket keys, one per webhook, in the caller's order of preference (hash: limit,
               windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
   ARGV[1]     now, Unix ms
   ARGV[2]     fleet-wide interval between sends, ms (fractional)
@@ -28,11 +36,21 @@
   ARGV[5]     safety margin, ms
   ARGV[6]     how long an idle bucket keeps what it learned, ms
   ARGV[7]     1 when the pool may grow: then, if every bucket is full or blocked, nothing is reserved
-  Returns     {index of the chosen bucket among KEYS[4..] (1-based), ms to wait before sending (rounded up),
+  ARGV[8]     the channel's budget: sends per window (0: no budget; a shared 429's block still holds)
+  ARGV[9]     the channel's window, ms, widened by the channel's own margin (on top of ARGV[5])
+  ARGV[10]    longest wait for the channel a waiter takes in place, ms
+  ARGV[11]    the waiter, `<userId>:<requestId>`, or '' for a request that waits in place however long
+  ARGV[12]    the waiter's user id ('' without a waiter)
+  ARGV[13]    how long past its turn a waiter that has not come back keeps its place, ms
+  ARGV[14]    1 when the waiter retakes a slot it had and gave back (it woke too late to use it): it had its
+              turn, so it does not queue behind the others unless the channel is full again
+  Returns     {index of the chosen bucket among KEYS[7..] (1-based), ms to wait before sending (rounded up),
               the reserved time as stored (to release it if it goes unused)}; {0, 0, ''} when the pool should
-              grow first
+              grow first; {-1, ms after which to come back, ''} when the waiter must wait for the channel's
+              budget, {-2, …} when for a shared 429's block of the channel
 ]]
 --- @include "includes/bucketSlots"
+--- @include "includes/channelBudget"
 local globalKey = KEYS[1]
 local gridKey = KEYS[3]
 local now = tonumber(ARGV[1])
@@ -43,11 +61,72 @@ local marginMs = tonumber(ARGV[5])
 local idleTtlMs = tonumber(ARGV[6])
 local mayGrow = ARGV[7] == '1'
 local notBefore = math.max(now, tonumber(redis.call('GET', KEYS[2])) or 0)
+local FIRST_BUCKET = 7
+
+-- The channel: its next slot, and for a waiter whether its turn is near enough to take it now.
+local channelKey, waitersKey, deadlinesKey = KEYS[4], KEYS[5], KEYS[6]
+local channelLimit = tonumber(ARGV[8])
+local channelSpan = tonumber(ARGV[9]) + marginMs
+local deferAfterMs = tonumber(ARGV[10])
+local waiter = ARGV[11]
+local userId = ARGV[12]
+local graceMs = tonumber(ARGV[13])
+local retaking = ARGV[14] == '1'
+local channel = readChannel(channelKey, now, channelSpan)
+local budgeted = channelLimit > 0
+local queued = false
+
+-- Keeps the channel's keys while a slot or a waiter needs them.
+local function keepChannel(untilAt)
+  local latest = redis.call('ZRANGE', deadlinesKey, -1, -1, 'WITHSCORES')[2]
+  untilAt = math.max(untilAt, channel.blockedUntil, tonumber(latest) or 0)
+  local ttlMs = math.ceil(untilAt - now) + idleTtlMs
+  for _, key in ipairs({ channelKey, waitersKey, deadlinesKey }) do
+    redis.call('PEXPIRE', key, ttlMs)
+  end
+end
+
+if budgeted and waiter ~= '' then
+  forgetLostWaiters(channelKey, waitersKey, deadlinesKey, now)
+  local place = redis.call('ZRANK', waitersKey, waiter)
+  if
+    not place
+    and (
+      (not retaking and redis.call('ZCARD', waitersKey) > 0)
+      or channelFreeAt(channel, channelLimit, channelSpan, notBefore, 1) - now > deferAfterMs
+    )
+  then
+    place = joinChannelQueue(channelKey, waitersKey, waiter, userId, now, channelSpan / channelLimit)
+  end
+  if place then
+    queued = true
+    local turnAt = channelFreeAt(channel, channelLimit, channelSpan, notBefore, place + 1)
+    redis.call('ZADD', deadlinesKey, string.format('%.3f', turnAt + graceMs), waiter)
+    keepChannel(turnAt + graceMs)
+    if turnAt - now > deferAfterMs then
+      -- Back a little before its turn: then it takes its slot and waits the rest in place.
+      local code = -1
+      if channel.blockedUntil >= turnAt then
+        code = -2
+      end
+      return { code, math.ceil(turnAt - now - deferAfterMs / 2), '' }
+    end
+  end
+end
+local channelAt = math.max(notBefore, channel.blockedUntil)
+if budgeted then
+  channelAt = channelFreeAt(channel, channelLimit, channelSpan, notBefore, 1)
+end
+if waiter ~= '' and channelAt - now > deferAfterMs then
+  -- Blocked after a shared 429: nothing to queue for; come back when the block ends.
+  return { -2, math.ceil(channelAt - now - deferAfterMs / 2), '' }
+end
+notBefore = channelAt
 
 -- Discord gives every webhook's executes the same limit: a webhook new to the pool takes the shape another one
 -- already learned from Discord's headers, before the defaults.
 local states = {}
-for index = 4, #KEYS do
+for index = FIRST_BUCKET, #KEYS do
   local state = redis.call('HMGET', KEYS[index], 'limit', 'windowMs', 'blockedUntil', 'slots')
   states[#states + 1] = state
   if state[1] and state[2] then
@@ -61,7 +140,7 @@ local buckets = {}
 local earliest = math.huge
 local anyRoom = false
 for position, state in ipairs(states) do
-  local index = position + 3
+  local index = position + FIRST_BUCKET - 1
   local limit = math.max(1, tonumber(state[1]) or defaultLimit)
   local span = (tonumber(state[2]) or defaultWindowMs) + marginMs
   local blockedUntil = tonumber(state[3]) or 0
@@ -157,4 +236,11 @@ local slots = bucket.slots
 slots[#slots + 1] = chosenAt
 saveNewestBucketSlots(bucket.key, slots, bucket.limit)
 redis.call('PEXPIRE', bucket.key, math.ceil(chosenAt - now + bucket.span) + idleTtlMs)
+if budgeted then
+  saveChannelSlot(channelKey, channel, channelLimit, chosenAt)
+  if queued then
+    leaveChannelQueue(channelKey, waitersKey, deadlinesKey, waiter, userId)
+  end
+  keepChannel(chosenAt + channelSpan)
+end
 return { chosen, math.ceil(chosenAt - now), member }

@@ -5,8 +5,13 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../src/log/index.js';
-import { FleetRateLimiter } from '../../../../src/webhooks/index.js';
-import { buildBucketKey, buildGlobalSlotsKey } from '../../../../src/webhooks/rate-limiter/keys.js';
+import { ChannelBusyError, FleetRateLimiter } from '../../../../src/webhooks/index.js';
+import {
+  buildBucketKey,
+  buildChannelKey,
+  buildGlobalSlotsKey,
+} from '../../../../src/webhooks/rate-limiter/keys.js';
+import { createCapturedLogger } from '../../../support/captured-logger.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../../support/redis.js';
 
 describe('FleetRateLimiter', () => {
@@ -56,5 +61,78 @@ describe('FleetRateLimiter', () => {
     // Discord said the only webhook's bucket is empty for a minute.
     await redis.hset(buildBucketKey(prefix, 'full', '2', 'execute', '20'), 'blockedUntil', now() + 60_000);
     expect(await limiter.waitForSendSlot({ ...request, mayGrow: true })).toBeNull();
+  });
+
+  describe('when a channel is busy', () => {
+    const request = { threadId: null, bucket: 'execute', candidateIds: ['30'], mayGrow: false };
+    const waiter = { userId: '7', requestId: 'job:0' };
+
+    function createBudgetedLimiter(keyspace: string, log = logger): FleetRateLimiter {
+      return new FleetRateLimiter({
+        redis,
+        logger: log,
+        prefix,
+        keyspace,
+        globalRatePerSecond: 1000,
+        marginMs: 0,
+        bucketDefaults: { limit: 100, windowMs: 2000 },
+        channelBudget: { limit: 2, windowMs: 60_000 },
+        now,
+      });
+    }
+
+    it('throws for a waiter past the budget, reserving nothing, and never for another channel', async () => {
+      const limiter = createBudgetedLimiter('budget');
+      const post = { ...request, channelId: '3', countsInChannel: true, waiter };
+      expect(await limiter.waitForSendSlot(post)).toBe('30');
+      expect(await limiter.waitForSendSlot(post)).toBe('30');
+      const busy = await limiter.waitForSendSlot(post).catch((error: unknown) => error);
+      expect(busy).toBeInstanceOf(ChannelBusyError);
+      expect(busy).toMatchObject({ channelId: '3', reason: 'budget', maybeSent: false });
+      // Its turn comes when the first send leaves the window (widened by the channel's 1 s margin), less half
+      // the in-place wait it may take.
+      expect((busy as ChannelBusyError).retryAt).toBe(now() + 60_000 + 1000 - 1000);
+      const slots = await redis.hget(buildChannelKey(prefix, 'budget', '3'), 'slots');
+      expect(slots?.split(',')).toHaveLength(2);
+      expect(await limiter.waitForSendSlot({ ...post, channelId: '4' })).toBe('30');
+    });
+
+    it('pauses only that channel after a shared 429, and says which and for how long', async () => {
+      const captured = createCapturedLogger('warn');
+      const limiter = createBudgetedLimiter('paused', captured.logger);
+      await limiter.recordResponse({
+        channelId: '5',
+        threadId: null,
+        bucket: 'execute',
+        id: '30',
+        rateLimit: {
+          bucket: 'abc',
+          limit: 5,
+          remaining: 4,
+          resetAfterMs: 2000,
+          retryAfterMs: 40_000,
+          global: false,
+          scope: 'shared',
+        },
+        rateLimited: true,
+      });
+      const paused = captured.records.find(
+        (record) => record['msg'] === 'channel paused after a shared rate limit',
+      );
+      expect(paused).toMatchObject({
+        channelId: '5',
+        retryAfterMs: 40_000,
+      });
+      const post = { ...request, channelId: '5', countsInChannel: true, waiter };
+      await expect(limiter.waitForSendSlot(post)).rejects.toMatchObject({
+        reason: 'blocked',
+        channelId: '5',
+      });
+      expect(await limiter.waitForSendSlot({ ...post, channelId: '6' })).toBe('30');
+      // The channel is paused, not the webhook's bucket.
+      expect(
+        await redis.hget(buildBucketKey(prefix, 'paused', '5', 'execute', '30'), 'blockedUntil'),
+      ).toBeNull();
+    });
   });
 });

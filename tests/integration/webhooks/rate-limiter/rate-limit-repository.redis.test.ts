@@ -80,6 +80,10 @@ describe('RateLimitRepository', () => {
       marginMs: MARGIN,
       bucketDefaults: DefaultBucketDefaults,
       idleTtlMs: 60_000,
+      channelBudget: null,
+      channelDeferAfterMs: 2000,
+      channelWaiterGraceMs: 15_000,
+      channelMarginMs: 1000,
     };
     workerA = new RateLimitRepository({ ...options, redis: redisA });
     workerB = new RateLimitRepository({ ...options, redis: redisB });

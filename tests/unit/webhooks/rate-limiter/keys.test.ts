@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildBucketKey,
+  buildChannelKey,
+  buildChannelWaiterDeadlinesKey,
+  buildChannelWaitersKey,
   buildGlobalBlockKey,
   buildGlobalGridKey,
   buildGlobalSlotsKey,
@@ -19,6 +22,9 @@ describe('rate limiter keys', () => {
       buildGlobalGridKey('chorus', 'webhooks'),
       buildBucketKey('chorus', 'webhooks', '123456789012345678', 'execute', '987654321098765432'),
       buildBucketKey('chorus', 'webhooks', '42', 'message', '7'),
+      buildChannelKey('chorus', 'webhooks', '42'),
+      buildChannelWaitersKey('chorus', 'webhooks', '42'),
+      buildChannelWaiterDeadlinesKey('chorus', 'webhooks', '42'),
     ];
     expect(new Set(rateKeys.map(hashTagOf))).toEqual(new Set(['rate']));
   });
