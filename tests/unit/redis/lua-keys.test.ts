@@ -25,10 +25,15 @@ function readKeyArguments(lua: string): string[] {
 /** Names a key may go by: locals set from KEYS, parameters of the script's functions, `<table>.key`. */
 function readKeyNames(lua: string): Set<string> {
   const names = new Set<string>();
-  for (const match of lua.matchAll(/local\s+(\w+)\s*=\s*KEYS\[/g)) names.add(match[1]!);
+  // `local a = KEYS[1]`, or several at once: `local a, b = KEYS[1], KEYS[2]`.
+  for (const match of lua.matchAll(/local\s+(\w+(?:\s*,\s*\w+)*)\s*=\s*KEYS\[/g))
+    for (const name of match[1]!.split(',')) names.add(name.trim());
   for (const match of lua.matchAll(/function\s*\w*\s*\(([^)]*)\)/g))
     for (const parameter of match[1]!.split(',')) if (parameter.trim() !== '') names.add(parameter.trim());
   if (/\bkey\s*=\s*KEYS\[/.test(lua)) for (const match of lua.matchAll(/(\w+\.key)\b/g)) names.add(match[1]!);
+  // A loop over a table of declared keys: `for _, key in ipairs({ a, b })`.
+  for (const match of lua.matchAll(/for\s+\w+\s*,\s*(\w+)\s+in\s+ipairs\(\{([^}]*)\}\)/g))
+    if (match[2]!.split(',').every((name) => names.has(name.trim()))) names.add(match[1]!);
   return names;
 }
 
