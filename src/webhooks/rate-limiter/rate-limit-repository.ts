@@ -1,6 +1,4 @@
 import { RedisBatch, type RedisClient } from '../../redis/index.js';
-import type { BucketDefaults } from './bucket-state.js';
-import type { ChannelBudget } from './channel-budget.js';
 import {
   buildBucketKey,
   buildChannelKey,
@@ -12,29 +10,11 @@ import {
 } from './keys.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
 import { registerRateLimitScripts, runRateLimitScript } from './rate-limit-scripts.js';
+import type { RateLimitSettings } from './rate-limit-settings.js';
 
 /** Options of {@link RateLimitRepository}; all required (the fleet rate limiter fills them from its own). */
-export interface RateLimitRepositoryOptions {
+export interface RateLimitRepositoryOptions extends RateLimitSettings {
   readonly redis: RedisClient;
-  readonly prefix: string;
-  /** Names the limiter in its keys (`rate-limiter/keys.ts`). */
-  readonly keyspace: string;
-  /** Requests per second, fleet-wide. */
-  readonly globalRatePerSecond: number;
-  /** Time a request may take from its reserved slot to Discord, ms; widens every window by this much. */
-  readonly marginMs: number;
-  /** Bucket shape assumed until Discord's headers tell. */
-  readonly bucketDefaults: BucketDefaults;
-  /** How long an idle bucket keeps what it learned, ms. */
-  readonly idleTtlMs: number;
-  /** Sends one channel takes in any window, over all its webhooks; null for none. */
-  readonly channelBudget: ChannelBudget | null;
-  /** Longest wait for a channel's slot a waiter takes in place, ms; past it, it is told to come back. */
-  readonly channelDeferAfterMs: number;
-  /** How long past its turn a waiter that has not come back keeps its place in the channel's queue, ms. */
-  readonly channelWaiterGraceMs: number;
-  /** How late a channel's send may reach Discord, ms, on top of `marginMs` (widens the channel's window). */
-  readonly channelMarginMs: number;
 }
 
 /** A post queued for a busy channel's slots: whose it is, and its name among the channel's waiters. */
