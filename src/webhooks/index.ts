@@ -34,13 +34,11 @@ export {
   type ReplyQuoteInput,
 } from './reply-quote.js';
 export type { WebhookCacheStats } from './webhook-cache-service.js';
+export { type RecentMessagesQuery, WebhookManager, type WebhookManagerStats } from './webhook-manager.js';
 export {
   DefaultWebhookManagerOptions,
-  type RecentMessagesQuery,
-  WebhookManager,
   type WebhookManagerOptionalOptions,
   type WebhookManagerOptions,
   type WebhookManagerRequiredOptions,
-  type WebhookManagerStats,
-} from './webhook-manager.js';
+} from './webhook-manager-options.js';
 export { WebhookUnavailableError, WebhookUnavailableReason } from './webhook-unavailable-error.js';

@@ -1,5 +1,6 @@
 import { DiscordLimits } from '../discord/discord-limits.js';
 import { findFencedBlocks, type FencedBlock as MarkdownFencedBlock } from '../discord/markdown-fences.js';
+import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 
 /** How {@link splitMessage} cuts. */
 export interface SplitMessageOptions {
@@ -190,4 +191,20 @@ function findSplitterBlocks(text: string): FencedBlock[] {
     const tag = block.info.split(/\s/u)[0] ?? '';
     return { ...block, language: LANGUAGE_TAG.test(tag) ? tag : '' };
   });
+}
+
+/**
+ * Throws unless `content` is one message's worth (1 to 2000 code points, not blank). Content is split before it
+ * is posted; an empty or oversized chunk is a caller's bug, never truncated.
+ */
+export function assertContentFits(content: string): void {
+  let length = 0;
+  // Discord counts code points, not UTF-16 units.
+  for (const _ of content) length += 1;
+  if (content.trim() === '' || length > DiscordLimits.messageContent) {
+    throw new ChorusError(
+      ChorusErrorCode.InvalidInput,
+      `Message content must be 1–${DiscordLimits.messageContent} characters (got ${length}); split it first`,
+    );
+  }
 }
