@@ -4,11 +4,15 @@
  * arrives exactly once, none draws a 429, the batch takes no more than 10 % over what the limit allows, and a
  * second channel's replies meanwhile come at once. Serial: it asserts against Discord's wall-clock windows.
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { PersonalityRepository } from '../../../src/state/index.js';
-import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
+import {
+  connectTestRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
 
 const BUSY_USERS = 15;
 const MESSAGES_PER_USER = 3;
@@ -23,7 +27,7 @@ const QUIET_REPLY_MS = 3000;
 
 describe('a busy channel under Discord’s per-channel webhook limit', () => {
   const prefix = createTestPrefix();
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = connectTestRedis();
   let cluster: LocalCluster;
 
   beforeAll(async () => {
