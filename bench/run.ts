@@ -14,6 +14,7 @@ import { formatCostProfile, runCostProfile } from './cost-profile.js';
 import { formatResultsTable } from './results-table.js';
 import { buildBrokenResult, type ScenarioResult } from './scenario-result.js';
 import { runCapacityScenario } from './scenarios/capacity-scenario.js';
+import { runClusterWaitScenario } from './scenarios/cluster-wait-scenario.js';
 import { runDiscordLimitsScenario } from './scenarios/discord-limits-scenario.js';
 import { runFairnessScenario } from './scenarios/fairness-scenario.js';
 import { type PipelineScenarioId, runPipelineScenarios } from './scenarios/pipeline-scenarios.js';
@@ -51,6 +52,10 @@ const GROUPS: readonly ScenarioGroup[] = [
     ],
     run: (context, ids) => runPipelineScenarios(context, ids as ReadonlySet<PipelineScenarioId>),
   },
+  single(
+    { id: 'cluster-wait', title: 'Cost of WAIT on a Cluster', target: 'reported' },
+    runClusterWaitScenario,
+  ),
   single(
     { id: 'fairness', title: 'Fairness', target: 'light-user p95 ≤ 1.5× no-flood p95' },
     runFairnessScenario,
