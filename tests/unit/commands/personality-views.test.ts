@@ -26,6 +26,9 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     model: 'stub-small',
     temperature: null,
     createdAt: Date.UTC(2026, 0, 2),
+    nsfw: false,
+    editorIds: [],
+    version: 1,
     ...overrides,
   };
 }
