@@ -39,6 +39,7 @@ export { StateMessages } from './messages.js';
 export {
   isPersonalityEditableBy,
   isPersonalityUsableBy,
+  listPersonalityNameKeys,
   MAX_PERSONALITY_EDITORS,
   normalizePersonalityName,
   type Personality,
