@@ -143,12 +143,21 @@ export const CommandReplies = {
     ms === null ? '–' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`,
 
   // /forget-me.
-  forgotten: (erased: { conversations: number; apiKeys: number; dmSticky: number; queueKeys: number }) => {
+  forgotten: (erased: {
+    conversations: number;
+    apiKeys: number;
+    dmSticky: number;
+    queueKeys: number;
+    coEdited: number;
+  }) => {
     const parts = [
       plural(erased.conversations, 'conversation'),
       plural(erased.apiKeys, 'API key'),
       erased.dmSticky > 0 ? 'your DM personality choice' : null,
       plural(erased.queueKeys, 'queue and rate-limit record'),
+      erased.coEdited > 0
+        ? `your co-editing of ${plural(erased.coEdited, 'personality', 'personalities')}`
+        : null,
     ].filter((part): part is string => part !== null);
     return `Deleted everything stored about you: ${parts.join(', ')}.`;
   },
@@ -188,7 +197,7 @@ export const CommandReplies = {
   helpCommandsTitle: () => 'Commands',
   helpCommands: () =>
     [
-      '• **/personality** create, edit, remove, info, list, alias: manage personalities (only the owner changes one).',
+      '• **/personality** create, edit, remove, info, list, alias, share, unshare: manage personalities (the owner, and co-editors they share one with, edit it).',
       '• **/reset**: make personalities forget your conversation here, or everywhere.',
       '• **/apikey** set, remove, test: use your own AI provider key (stored encrypted).',
       '• **/status**: your pending replies and limits, and the bot’s health.',
