@@ -16,7 +16,7 @@ export const StateMessages = {
   ownerOnly: () =>
     'Only the owner of that personality can delete or share it, change its aliases or who may talk to it (visibility). Co-editors can change the rest with /personality edit.',
   editConflict: (name: string, changes: readonly string[]) =>
-    `"${name}" changed since your edit started (${changes.join('; ')}). Nothing was saved: look at it with /personality info and edit again.`,
+    `"${name}" changed since your edit started (${changes.length > 0 ? changes.join('; ') : 'saved again by someone else'}). Nothing was saved: look at it with /personality info and edit again.`,
   shareWithOwner: () => 'You own that personality already: share it with someone else.',
   tooManyEditors: (max: number) => `A personality can have at most ${max} co-editors.`,
   notAnEditor: () => 'That person is not a co-editor of that personality.',

@@ -16,9 +16,11 @@ const DESCRIBED_FIELDS = [
   ['editorIds', 'co-editors'],
 ] as const satisfies ReadonlyArray<readonly [keyof Personality, string]>;
 
-function show(value: unknown): string {
-  if (value === null) return 'none';
-  const text = Array.isArray(value) ? value.join(', ') || 'none' : String(value);
+/** A value as a change line quotes it; '' when it is too long to quote (or ids, which say nothing to a user). */
+function show(value: unknown, field: keyof Personality): string {
+  if (field === 'editorIds') return '';
+  if (value === null || (Array.isArray(value) && value.length === 0)) return 'none';
+  const text = Array.isArray(value) ? value.join(', ') : String(value);
   return text.length > QUOTED_MAX ? '' : `"${text}"`;
 }
 
@@ -31,7 +33,7 @@ export function describePersonalityChanges(before: Personality, after: Personali
     const from = before[field];
     const to = after[field];
     if (JSON.stringify(from) === JSON.stringify(to)) return [];
-    const [shownFrom, shownTo] = [show(from), show(to)];
+    const [shownFrom, shownTo] = [show(from, field), show(to, field)];
     return shownFrom === '' || shownTo === ''
       ? [`${label} changed`]
       : [`${label}: ${shownFrom} → ${shownTo}`];

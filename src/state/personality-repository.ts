@@ -18,17 +18,13 @@ import {
   tryParseStoredPersonality,
 } from './personality.js';
 import { PersonalityCatalog, type PersonalityCatalogOptions } from './personality-catalog.js';
-import { describePersonalityChanges } from './personality-changes.js';
 import {
   buildPersonalityId,
   PERSONALITY_ID_RANDOM_LENGTH,
   tryParsePersonalityOwner,
 } from './personality-id.js';
-import {
-  displayNameFor,
-  FORBIDDEN_NAME_CHARACTERS,
-  validatePersonalityRecord,
-} from './personality-validation.js';
+import { FORBIDDEN_NAME_CHARACTERS } from './personality-validation.js';
+import { MAX_WRITE_ATTEMPTS, type PersonalityAccess, PersonalityWriter } from './personality-writer.js';
 import { fromScriptCode, runStateScript, StateScript, StateScriptCode } from './state-scripts.js';
 
 /**
@@ -50,9 +46,6 @@ export interface PersonalityEditOptions {
    */
   readonly basedOn?: Personality;
 }
-
-/** Who may make a change: the owner only, or the owner and co-editors. */
-type Access = 'owner' | 'editor';
 
 const PATCHABLE_FIELDS = [
   'name',
@@ -88,9 +81,6 @@ export const DefaultPersonalityRepositoryOptions = {
   random: (size: number) => randomBytes(size),
 } as const satisfies Omit<Required<PersonalityRepositoryOptions>, 'prefix'>;
 
-/** Create/update attempts (a fresh id, or a re-read after a concurrent change) before giving up. */
-const MAX_ATTEMPTS = 5;
-
 /**
  * Personalities. Layout (docs in keys.ts):
  * - the owner's slot `{u:<ownerId>}` holds the truth: every personality (HASH id → JSON) and the owner's
@@ -111,6 +101,7 @@ export class PersonalityRepository {
   readonly options: Readonly<PersonalityRepositoryOptions>;
   private readonly activations: ActivationRepository;
   private readonly catalog: PersonalityCatalog;
+  private readonly writer: PersonalityWriter;
 
   constructor(
     private readonly redis: RedisClient,
@@ -119,6 +110,7 @@ export class PersonalityRepository {
     this.options = { ...DefaultPersonalityRepositoryOptions, ...options };
     this.activations = new ActivationRepository(redis, { prefix: this.options.prefix });
     this.catalog = new PersonalityCatalog(redis, this.options);
+    this.writer = new PersonalityWriter(redis, this.options, this.catalog);
   }
 
   /**
@@ -132,9 +124,9 @@ export class PersonalityRepository {
       throw this.invalid(StateMessages.invalidPersonality('the owner id is not a Discord id'));
     }
     const createdAt = this.options.now();
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
       const id = buildPersonalityId(draft.ownerId, this.options.random(PERSONALITY_ID_RANDOM_LENGTH));
-      const personality = this.validate({
+      const personality = this.writer.validate({
         ...draft,
         aliases: draft.aliases ?? [],
         nsfw: draft.nsfw ?? false,
@@ -144,12 +136,12 @@ export class PersonalityRepository {
         createdAt,
       });
       const json = JSON.stringify(personality);
-      const [code, detail] = await this.write(personality, json, '', []);
+      const [code, detail] = await this.writer.write(personality, json, '', []);
       if (code === 1) {
         if (personality.visibility === 'public') await this.catalog.publish(personality, json);
         return personality;
       }
-      if (code !== StateScriptCode.IdTaken) throw this.scriptError(code, detail, personality);
+      if (code !== StateScriptCode.IdTaken) throw this.writer.scriptError(code, detail, personality);
     }
     throw fromScriptCode(StateScriptCode.IdTaken, undefined, { userId: draft.ownerId });
   }
@@ -211,8 +203,14 @@ export class PersonalityRepository {
     const changes = Object.fromEntries(
       PATCHABLE_FIELDS.filter((field) => patch[field] !== undefined).map((field) => [field, patch[field]]),
     ) as PersonalityPatch;
-    const access: Access = changes.visibility === undefined ? 'editor' : 'owner';
-    return this.mutate(id, editorId, access, (current) => ({ ...current, ...changes }), options.basedOn);
+    const access: PersonalityAccess = changes.visibility === undefined ? 'editor' : 'owner';
+    return this.writer.mutate(
+      id,
+      editorId,
+      access,
+      (current) => ({ ...current, ...changes }),
+      options.basedOn,
+    );
   }
 
   /**
@@ -224,10 +222,10 @@ export class PersonalityRepository {
     if (!PersonalitySchema.shape.ownerId.safeParse(editorId).success) {
       throw this.invalid(StateMessages.invalidPersonality('the co-editor id is not a Discord id'));
     }
-    this.requireAccess((await this.fetchRecord(id)).personality, ownerId, 'owner');
+    this.writer.requireAccess((await this.writer.fetchRecord(id)).personality, ownerId, 'owner');
     // The index first: a crash after it leaves an entry that reads verify away, never a co-editor it misses.
     await this.redis.sadd(buildSharedPersonalitiesKey(this.options.prefix, editorId), id);
-    return this.mutate(id, ownerId, 'owner', (current) => {
+    return this.writer.mutate(id, ownerId, 'owner', (current) => {
       if (current.editorIds.includes(editorId)) return current;
       if (current.editorIds.length >= MAX_PERSONALITY_EDITORS) {
         throw new UserFacingError(
@@ -244,7 +242,7 @@ export class PersonalityRepository {
 
   /** Takes `editorId`'s co-editing away. @throws UserFacingError NotFound (also: not a co-editor), Forbidden. */
   async unshare(id: string, ownerId: string, editorId: string): Promise<Personality> {
-    const updated = await this.mutate(id, ownerId, 'owner', (current) => {
+    const updated = await this.writer.mutate(id, ownerId, 'owner', (current) => {
       if (!current.editorIds.includes(editorId)) {
         throw new UserFacingError(ChorusErrorCode.NotFound, StateMessages.notAnEditor(), {
           personalityId: id,
@@ -287,7 +285,7 @@ export class PersonalityRepository {
 
   /** Adds an alias (unique per owner like names; the owner only). @throws UserFacingError as {@link update}. */
   async addAlias(id: string, ownerId: string, alias: string): Promise<Personality> {
-    return this.mutate(id, ownerId, 'owner', (current) => ({
+    return this.writer.mutate(id, ownerId, 'owner', (current) => ({
       ...current,
       aliases: [...current.aliases, alias],
     }));
@@ -296,7 +294,7 @@ export class PersonalityRepository {
   /** Removes an alias (matched case-insensitively). @throws UserFacingError NotFound when it has no such alias. */
   async removeAlias(id: string, ownerId: string, alias: string): Promise<Personality> {
     const key = normalizePersonalityName(alias);
-    return this.mutate(id, ownerId, 'owner', (current) => {
+    return this.writer.mutate(id, ownerId, 'owner', (current) => {
       const aliases = current.aliases.filter((existing) => normalizePersonalityName(existing) !== key);
       if (aliases.length === current.aliases.length) {
         throw new UserFacingError(ChorusErrorCode.NotFound, StateMessages.aliasNotFound(alias), {
@@ -313,8 +311,8 @@ export class PersonalityRepository {
    * @throws UserFacingError NotFound, Forbidden.
    */
   async remove(id: string, ownerId: string): Promise<Personality> {
-    const { personality } = await this.fetchRecord(id);
-    this.requireAccess(personality, ownerId, 'owner');
+    const { personality } = await this.writer.fetchRecord(id);
+    this.writer.requireAccess(personality, ownerId, 'owner');
     const { prefix } = this.options;
     // Unconditionally: a private record may still have a catalog entry a racing publish left behind.
     await this.catalog.unpublish(id);
@@ -442,122 +440,8 @@ export class PersonalityRepository {
     return results;
   }
 
-  /**
-   * Reads, checks access, applies `change`, and writes back atomically with the version one higher. Without
-   * `basedOn` it retries after a concurrent change; with it, a version other than `basedOn`'s is refused.
-   */
-  private async mutate(
-    id: string,
-    actorId: string,
-    access: Access,
-    change: (current: Personality) => Personality,
-    basedOn?: Personality,
-  ): Promise<Personality> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const { personality: current, json: currentJson } = await this.fetchRecord(id);
-      this.requireAccess(current, actorId, access);
-      if (basedOn !== undefined && current.version !== basedOn.version) {
-        const changes = describePersonalityChanges(basedOn, current);
-        throw new UserFacingError(
-          ChorusErrorCode.Conflict,
-          StateMessages.editConflict(current.name, changes.length > 0 ? changes : ['edited']),
-          { personalityId: id, userId: actorId },
-        );
-      }
-      const next = this.validate({
-        ...change(current),
-        id,
-        ownerId: current.ownerId,
-        createdAt: current.createdAt,
-        version: current.version + 1,
-      });
-      const nextJson = JSON.stringify(next);
-      const goesPrivate = current.visibility === 'public' && next.visibility === 'private';
-      // Hidden from everyone before the owner's record says private: a crash here errs on privacy.
-      if (goesPrivate) await this.catalog.unpublish(id);
-      const released = listPersonalityNameKeys(current).filter(
-        (key) => !listPersonalityNameKeys(next).includes(key),
-      );
-      const [code, detail] = await this.write(next, nextJson, currentJson, released);
-      if (code === 1) {
-        if (next.visibility === 'public') await this.catalog.publish(next, nextJson);
-        return next;
-      }
-      // Refused on a name: nothing changed, so it is public again exactly as it was.
-      if (goesPrivate && code === StateScriptCode.NameTaken) await this.catalog.publish(current, currentJson);
-      if (code !== StateScriptCode.Changed) throw this.scriptError(code, detail, next);
-    }
-    throw fromScriptCode(StateScriptCode.Changed, undefined, { personalityId: id, userId: actorId });
-  }
-
-  private async fetchRecord(id: string): Promise<{ personality: Personality; json: string }> {
-    const encodedOwner = tryParsePersonalityOwner(id);
-    const json =
-      encodedOwner === null
-        ? null
-        : await this.redis.hget(buildPersonalitiesKey(this.options.prefix, encodedOwner), id);
-    const personality = tryParseStoredPersonality(json);
-    if (!personality || json === null)
-      throw fromScriptCode(StateScriptCode.NotFound, undefined, { personalityId: id });
-    return { personality, json };
-  }
-
-  /** @throws UserFacingError Forbidden when `userId` lacks `access` to the personality. */
-  private requireAccess(personality: Personality, userId: string, access: Access): void {
-    if (access === 'owner' ? personality.ownerId === userId : isPersonalityEditableBy(personality, userId)) {
-      return;
-    }
-    const message =
-      access === 'owner' && personality.editorIds.includes(userId)
-        ? StateMessages.ownerOnly()
-        : access === 'owner'
-          ? StateMessages.notOwner()
-          : StateMessages.notEditor();
-    throw new UserFacingError(ChorusErrorCode.Forbidden, message, { personalityId: personality.id, userId });
-  }
-
-  private async write(
-    personality: Personality,
-    json: string,
-    expectedJson: string,
-    released: readonly string[],
-  ): Promise<[code: number, detail?: string]> {
-    const { prefix } = this.options;
-    return runStateScript<[number, string?]>(
-      this.redis,
-      StateScript.writePersonality,
-      [
-        buildPersonalitiesKey(prefix, personality.ownerId),
-        buildPersonalityNamesKey(prefix, personality.ownerId),
-      ],
-      [
-        personality.id,
-        expectedJson,
-        json,
-        // Only a create (nothing expected) adds to the owner's count.
-        expectedJson === '' ? this.options.maxPerOwner : 0,
-        released.length,
-        ...released,
-        ...listPersonalityNameKeys(personality),
-      ],
-    );
-  }
-
-  private validate(input: Personality): Personality {
-    return validatePersonalityRecord(input, this.options.maxAliases);
-  }
-
   private invalid(message: string): UserFacingError {
     return new UserFacingError(ChorusErrorCode.InvalidInput, message);
-  }
-
-  private scriptError(code: number, detail: string | undefined, personality: Personality) {
-    return fromScriptCode(code, detail, {
-      personalityId: personality.id,
-      userId: personality.ownerId,
-      displayName: (key) => displayNameFor(personality, key),
-      maxPerOwner: this.options.maxPerOwner,
-    });
   }
 }
 
