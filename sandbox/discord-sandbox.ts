@@ -54,6 +54,11 @@ export interface CreateChannelOptions {
   readonly name: string;
   /** @defaultValue 'text' */
   readonly type?: 'text' | 'forum';
+  /**
+   * Age-restricted (Discord's `nsfw`). Threads have no flag of their own: they are age-restricted when their
+   * parent is (discord.js reads `thread.parent.nsfw`). @defaultValue false
+   */
+  readonly nsfw?: boolean;
   /** A member overwrite for the bot in this channel. */
   readonly botPermissions?: { readonly allow?: bigint; readonly deny?: bigint };
   readonly permissionOverwrites?: readonly OverwriteInput[];
@@ -341,6 +346,7 @@ export class DiscordSandbox implements AsyncDisposable {
       guildId,
       name: input.name,
       overwrites,
+      nsfw: input.nsfw ?? false,
     });
     this.#gateway.dispatch('CHANNEL_CREATE', this.#serializer.channel(channel), {
       guildId,

@@ -69,6 +69,8 @@ export interface ChannelRecord {
   lastMessageId: string | null;
   messageCount: number;
   archived: boolean;
+  /** Age-restricted; always false for threads and DMs, which have no such flag in Discord's payloads. */
+  readonly nsfw: boolean;
 }
 
 /** An incoming webhook. */
@@ -278,6 +280,7 @@ export class SandboxStore {
     overwrites?: PermissionOverwrite[];
     recipientIds?: readonly string[];
     ownerId?: string | null;
+    nsfw?: boolean;
   }): ChannelRecord {
     const position = [...this.channels.values()].filter(
       (channel) => channel.guildId === input.guildId && channel.parentId === null,
@@ -296,6 +299,7 @@ export class SandboxStore {
       lastMessageId: null,
       messageCount: 0,
       archived: false,
+      nsfw: input.nsfw ?? false,
     };
     this.channels.set(channel.id, channel);
     return channel;

@@ -3,7 +3,7 @@ import { DiscordLimits } from '../discord/index.js';
 import { normalizePersonalityName, type Personality } from '../state/index.js';
 import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
-import { OptionName, PERSONALITY_OPTIONS } from './definitions.js';
+import { CommandName, OptionName, PERSONALITY_OPTIONS, SubcommandName } from './definitions.js';
 import { tryResolvePersonality } from './personality-lookup.js';
 import { truncateText } from './personality-views.js';
 
@@ -17,7 +17,9 @@ export function buildPersonalityChoice(personality: Personality, callerId: strin
   const label =
     personality.ownerId === callerId
       ? CommandReplies.choiceOwn(personality.name)
-      : CommandReplies.choicePublic(personality.name);
+      : personality.editorIds.includes(callerId)
+        ? CommandReplies.choiceShared(personality.name)
+        : CommandReplies.choicePublic(personality.name);
   return { name: truncateText(label, CHOICE_TEXT_MAX), value: personality.id };
 }
 
@@ -46,10 +48,16 @@ export async function answerAutocomplete(
   const { personalities, config } = ctx.deps;
   let choices: Choice[] = [];
   if (PERSONALITY_OPTIONS.has(focused.name)) {
+    // Co-editors are offered what was shared with them where they edit it, and only there.
+    const editing =
+      interaction.commandName === CommandName.Personality &&
+      interaction.options.getSubcommandGroup(false) === null &&
+      interaction.options.getSubcommand(false) === SubcommandName.Edit;
     const found = await personalities.searchForAutocomplete(
       callerId,
       query,
       DiscordLimits.autocompleteChoices,
+      { shared: editing },
     );
     choices = found.map((personality) => buildPersonalityChoice(personality, callerId));
   } else if (focused.name === OptionName.Provider) {

@@ -42,7 +42,7 @@ export const CommandReplies = {
   created: (name: string, provider: string, model: string, visibility: string) =>
     `Created ${bold(name)} (${provider}/${model}, ${visibility}). Talk to it by writing @${name.replace(/@/gu, '@\u200B')} in a message, or by replying to its messages.`,
   nothingToEdit: () =>
-    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature or visibility).',
+    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility or nsfw).',
   edited: (name: string, fields: readonly string[]) => `Updated ${bold(name)}: ${fields.join(', ')}.`,
   confirmRemove: (name: string) =>
     `Delete ${bold(name)}? Its aliases and channel activations go with it. This cannot be undone.`,
@@ -51,10 +51,15 @@ export const CommandReplies = {
   aliasAdded: (name: string, alias: string) =>
     `${bold(name)} now also answers to @${alias.replace(/@/gu, '@\u200B')}.`,
   aliasRemoved: (name: string, alias: string) => `${bold(name)} no longer answers to ${quoted(alias)}.`,
+  shared: (name: string, userId: string) =>
+    `<@${userId}> can now edit ${bold(name)} with /personality edit. They cannot delete it, share it, change its aliases or visibility.`,
+  unshared: (name: string, userId: string) => `<@${userId}> can no longer edit ${bold(name)}.`,
+  shareWithBot: () => 'Bots cannot edit personalities: share it with a person.',
 
   // Autocomplete choices (at most 100 characters; cut by the caller).
   choiceOwn: (name: string) => `${name} (yours)`,
   choicePublic: (name: string) => `${name} (public)`,
+  choiceShared: (name: string) => `${name} (you co-edit)`,
   choiceDefaultProvider: (provider: string) => `${provider} (default)`,
 
   // /personality info and list.
@@ -65,6 +70,9 @@ export const CommandReplies = {
   infoVisibility: () => 'Visibility',
   infoAliases: () => 'Aliases',
   infoNoAliases: () => 'none',
+  infoNsfw: () => 'NSFW',
+  infoNsfwValue: (nsfw: boolean) => (nsfw ? 'yes: answers only in age-restricted channels' : 'no'),
+  infoEditors: () => 'Co-editors',
   infoPrompt: () => 'Prompt (only you see this)',
   listMineTitle: (total: number) => `Your personalities (${total})`,
   listPublicTitle: (total: number) => `Public personalities (${total})`,
@@ -135,12 +143,21 @@ export const CommandReplies = {
     ms === null ? '–' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`,
 
   // /forget-me.
-  forgotten: (erased: { conversations: number; apiKeys: number; dmSticky: number; queueKeys: number }) => {
+  forgotten: (erased: {
+    conversations: number;
+    apiKeys: number;
+    dmSticky: number;
+    queueKeys: number;
+    coEdited: number;
+  }) => {
     const parts = [
       plural(erased.conversations, 'conversation'),
       plural(erased.apiKeys, 'API key'),
       erased.dmSticky > 0 ? 'your DM personality choice' : null,
       plural(erased.queueKeys, 'queue and rate-limit record'),
+      erased.coEdited > 0
+        ? `your co-editing of ${plural(erased.coEdited, 'personality', 'personalities')}`
+        : null,
     ].filter((part): part is string => part !== null);
     return `Deleted everything stored about you: ${parts.join(', ')}.`;
   },
@@ -180,7 +197,7 @@ export const CommandReplies = {
   helpCommandsTitle: () => 'Commands',
   helpCommands: () =>
     [
-      '• **/personality** create, edit, remove, info, list, alias: manage personalities (only the owner changes one).',
+      '• **/personality** create, edit, remove, info, list, alias, share, unshare: manage personalities (the owner, and co-editors they share one with, edit it).',
       '• **/reset**: make personalities forget your conversation here, or everywhere.',
       '• **/apikey** set, remove, test: use your own AI provider key (stored encrypted).',
       '• **/status**: your pending replies and limits, and the bot’s health.',

@@ -30,6 +30,8 @@ export const SubcommandName = {
   Remove: 'remove',
   Info: 'info',
   List: 'list',
+  Share: 'share',
+  Unshare: 'unshare',
   AliasGroup: 'alias',
   Add: 'add',
   Set: 'set',
@@ -46,6 +48,8 @@ export const OptionName = {
   Model: 'model',
   Temperature: 'temperature',
   Visibility: 'visibility',
+  Nsfw: 'nsfw',
+  User: 'user',
   Scope: 'scope',
   Alias: 'alias',
   Personality: 'personality',
@@ -95,6 +99,11 @@ function addPersonalityFields(subcommand: SlashCommandSubcommandBuilder, require
         .setName(OptionName.Visibility)
         .setDescription('public: anyone can talk to it; private: only you')
         .addChoices({ name: 'public', value: 'public' }, { name: 'private', value: 'private' }),
+    )
+    .addBooleanOption((option) =>
+      option
+        .setName(OptionName.Nsfw)
+        .setDescription('Adult content: answers only in age-restricted channels'),
     );
 }
 
@@ -121,7 +130,7 @@ function buildPersonalityCommand(): SlashCommandBuilder {
     addPersonalityFields(
       subcommand
         .setName(SubcommandName.Edit)
-        .setDescription('Change one of your personalities')
+        .setDescription('Change one of your personalities, or one shared with you')
         .addStringOption((option) => personalityOption(option, 'The personality to change'))
         .addStringOption((option) => option.setName(OptionName.NewName).setDescription('A new name')),
       false,
@@ -133,6 +142,20 @@ function buildPersonalityCommand(): SlashCommandBuilder {
       .setDescription('Delete one of your personalities')
       .addStringOption((option) => personalityOption(option, 'The personality to delete')),
   );
+  for (const [name, description, userDescription] of [
+    [SubcommandName.Share, 'Let someone edit one of your personalities', 'Who may edit it'],
+    [SubcommandName.Unshare, 'Stop someone editing one of your personalities', 'Who may no longer edit it'],
+  ] as const) {
+    command.addSubcommand((subcommand) =>
+      subcommand
+        .setName(name)
+        .setDescription(description)
+        .addStringOption((option) => personalityOption(option, 'The personality'))
+        .addUserOption((option) =>
+          option.setName(OptionName.User).setDescription(userDescription).setRequired(true),
+        ),
+    );
+  }
   command.addSubcommand((subcommand) =>
     subcommand
       .setName(SubcommandName.Info)

@@ -1,4 +1,5 @@
 import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
+import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import { normalizePersonalityName, type PersonalityPatch } from '../state/index.js';
 import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
@@ -7,7 +8,12 @@ import type { ButtonTarget, ListScope } from './custom-id.js';
 import { OptionName, SubcommandName } from './definitions.js';
 import { respond, updateButtonMessage } from './interaction-response.js';
 import { buildPageWindow } from './page-window.js';
-import { collectNameKeys, resolveOwnedPersonality, resolvePersonality } from './personality-lookup.js';
+import {
+  collectNameKeys,
+  resolveEditablePersonality,
+  resolveOwnedPersonality,
+  resolvePersonality,
+} from './personality-lookup.js';
 import {
   buildInvalidInputError,
   type FieldError,
@@ -57,6 +63,9 @@ export async function runPersonalityCommand(
       return showInfo(ctx, interaction);
     case SubcommandName.List:
       return showList(ctx, interaction);
+    case SubcommandName.Share:
+    case SubcommandName.Unshare:
+      return changeEditors(ctx, interaction, subcommand === SubcommandName.Share ? 'share' : 'unshare');
   }
 }
 
@@ -87,7 +96,11 @@ async function createPersonality(
   );
   if (!result.ok) throw buildInvalidInputError(result.errors);
   // The repository checks the name again atomically: a double submission creates one personality.
-  const created = await personalities.create({ ...result.value, ownerId });
+  const created = await personalities.create({
+    ...result.value,
+    ownerId,
+    nsfw: options.getBoolean(OptionName.Nsfw) ?? false,
+  });
   ctx.log.info({ userId: ownerId, personalityId: created.id }, 'personality created');
   await respond(interaction, {
     content: CommandReplies.created(created.name, created.provider, created.model, created.visibility),
@@ -97,11 +110,12 @@ async function createPersonality(
 
 async function editPersonality(ctx: CommandContext, interaction: ChatInputCommandInteraction): Promise<void> {
   const { personalities } = ctx.deps;
-  const ownerId = interaction.user.id;
+  const editorId = interaction.user.id;
   const options = interaction.options;
-  const target = await resolveOwnedPersonality(
+  // The version read here is the one the edit is based on: a change made meanwhile refuses it.
+  const target = await resolveEditablePersonality(
     personalities,
-    ownerId,
+    editorId,
     options.getString(OptionName.Name, true),
   );
   const newName = options.getString(OptionName.NewName);
@@ -111,6 +125,7 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
   const model = options.getString(OptionName.Model);
   const temperature = options.getNumber(OptionName.Temperature);
   const visibility = options.getString(OptionName.Visibility);
+  const nsfw = options.getBoolean(OptionName.Nsfw);
 
   const patch: PersonalityPatch = {};
   const changed: string[] = [];
@@ -124,7 +139,7 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
     changed.push(label);
   };
   if (newName !== null) {
-    const owned = await personalities.listByOwner(ownerId);
+    const owned = await personalities.listByOwner(target.ownerId);
     // Its own current name is free to keep (a change of case); its aliases and other names are not.
     const existing = collectNameKeys(owned, new Set([normalizePersonalityName(target.name)]));
     check(OptionName.NewName, validatePersonalityName(newName, existing), (value) => {
@@ -167,13 +182,17 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
     check(OptionName.Visibility, validateVisibility(visibility), (value) => {
       patch.visibility = value;
     });
+  if (nsfw !== null) {
+    patch.nsfw = nsfw;
+    changed.push(OptionName.Nsfw);
+  }
   if (errors.length > 0) throw buildInvalidInputError(errors);
   if (changed.length === 0) {
     await respond(interaction, { content: CommandReplies.nothingToEdit(), ephemeral: true });
     return;
   }
-  const updated = await personalities.update(target.id, ownerId, patch);
-  ctx.log.info({ userId: ownerId, personalityId: updated.id, fields: changed }, 'personality edited');
+  const updated = await personalities.update(target.id, editorId, patch, { basedOn: target });
+  ctx.log.info({ userId: editorId, personalityId: updated.id, fields: changed }, 'personality edited');
   await respond(interaction, { content: CommandReplies.edited(updated.name, changed), ephemeral: true });
 }
 
@@ -266,6 +285,41 @@ async function buildListPage(
   if (window.page !== page)
     listing = await personalities.listPublic({ offset: window.offset, limit: LIST_PAGE_SIZE });
   return buildPersonalityListView({ scope, viewerId, items: listing.items, total: listing.total, window });
+}
+
+async function changeEditors(
+  ctx: CommandContext,
+  interaction: ChatInputCommandInteraction,
+  action: 'share' | 'unshare',
+): Promise<void> {
+  const { personalities } = ctx.deps;
+  const ownerId = interaction.user.id;
+  const target = await resolveOwnedPersonality(
+    personalities,
+    ownerId,
+    interaction.options.getString(OptionName.Name, true),
+  );
+  const user = interaction.options.getUser(OptionName.User, true);
+  if (action === 'share' && user.bot) {
+    throw new UserFacingError(ChorusErrorCode.InvalidInput, CommandReplies.shareWithBot(), {
+      userId: ownerId,
+    });
+  }
+  const updated =
+    action === 'share'
+      ? await personalities.share(target.id, ownerId, user.id)
+      : await personalities.unshare(target.id, ownerId, user.id);
+  ctx.log.info(
+    { userId: ownerId, personalityId: target.id, editorId: user.id },
+    action === 'share' ? 'personality shared' : 'personality unshared',
+  );
+  await respond(interaction, {
+    content:
+      action === 'share'
+        ? CommandReplies.shared(updated.name, user.id)
+        : CommandReplies.unshared(updated.name, user.id),
+    ephemeral: true,
+  });
 }
 
 async function runAliasCommand(

@@ -1,6 +1,8 @@
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import {
+  isPersonalityEditableBy,
   isPersonalityUsableBy,
+  listPersonalityNameKeys,
   normalizePersonalityName,
   type Personality,
   type PersonalityRepository,
@@ -56,6 +58,40 @@ export async function resolveOwnedPersonality(
     });
   }
   return personality;
+}
+
+/**
+ * Finds the personality an option names for an edit by its owner or a co-editor: by id from autocomplete, or
+ * by a typed name among the caller's own, then those they co-edit, then public ones. Always the owner's
+ * record (never the catalog's copy), so its version is the one the edit is based on.
+ * @throws UserFacingError NotFound, Forbidden (found, but the caller may not edit it).
+ */
+export async function resolveEditablePersonality(
+  personalities: PersonalityRepository,
+  callerId: string,
+  value: string,
+): Promise<Personality> {
+  const query = value.trim();
+  const byId = PersonalitySchema.shape.id.safeParse(query).success
+    ? await personalities.fetchById(query)
+    : null;
+  if (byId && isPersonalityEditableBy(byId, callerId)) return byId;
+  const key = normalizePersonalityName(query);
+  const named = key.length === 0 ? null : await tryResolvePersonality(personalities, callerId, query);
+  if (named?.ownerId === callerId) return named;
+  const shared = (await personalities.listSharedWith(callerId)).find((personality) =>
+    listPersonalityNameKeys(personality).includes(key),
+  );
+  if (shared) return shared;
+  const found = named ?? (byId && isPersonalityUsableBy(byId, callerId) ? byId : null);
+  if (!found)
+    throw new UserFacingError(ChorusErrorCode.NotFound, CommandReplies.personalityNotFound(value), {
+      userId: callerId,
+    });
+  throw new UserFacingError(ChorusErrorCode.Forbidden, CommandReplies.notOwner(found.name), {
+    userId: callerId,
+    personalityId: found.id,
+  });
 }
 
 /** The owner's names and aliases as lookup keys, optionally leaving out some (an edited personality's name). */

@@ -35,13 +35,13 @@ function escapeMarkdown(text: string): string {
 }
 
 /**
- * The `/personality info` embed. The system prompt appears only when the viewer owns the personality (the
- * reply is ephemeral, so only they see it).
+ * The `/personality info` embed. The system prompt appears only when the viewer owns or co-edits the
+ * personality (the reply is ephemeral, so only they see it).
  */
 export function buildPersonalityInfoEmbed(personality: Personality, viewerId: string): APIEmbed {
   const aliases =
     personality.aliases.length === 0 ? CommandReplies.infoNoAliases() : personality.aliases.join(', ');
-  const isOwner = personality.ownerId === viewerId;
+  const isEditor = personality.ownerId === viewerId || personality.editorIds.includes(viewerId);
   return {
     title: personality.name,
     ...(personality.avatarUrl === null ? {} : { thumbnail: { url: personality.avatarUrl } }),
@@ -62,11 +62,25 @@ export function buildPersonalityInfoEmbed(personality: Personality, viewerId: st
       },
       { name: CommandReplies.infoVisibility(), value: personality.visibility, inline: true },
       {
+        name: CommandReplies.infoNsfw(),
+        value: CommandReplies.infoNsfwValue(personality.nsfw),
+        inline: true,
+      },
+      ...(personality.editorIds.length === 0
+        ? []
+        : [
+            {
+              name: CommandReplies.infoEditors(),
+              value: personality.editorIds.map((id) => `<@${id}>`).join(', '),
+              inline: false,
+            },
+          ]),
+      {
         name: CommandReplies.infoAliases(),
         value: truncateText(escapeMarkdown(aliases), DiscordLimits.embedFieldValue),
         inline: false,
       },
-      ...(isOwner
+      ...(isEditor
         ? [
             {
               name: CommandReplies.infoPrompt(),

@@ -37,7 +37,10 @@ export {
 } from './message-index-repository.js';
 export { StateMessages } from './messages.js';
 export {
+  isPersonalityEditableBy,
   isPersonalityUsableBy,
+  listPersonalityNameKeys,
+  MAX_PERSONALITY_EDITORS,
   normalizePersonalityName,
   type Personality,
   type PersonalityDraft,
@@ -45,9 +48,11 @@ export {
   type Visibility,
   VisibilitySchema,
 } from './personality.js';
+export { describePersonalityChanges } from './personality-changes.js';
 export { buildPersonalityId, tryParsePersonalityOwner } from './personality-id.js';
 export {
   DefaultPersonalityRepositoryOptions,
+  type PersonalityEditOptions,
   type PersonalityPatch,
   PersonalityRepository,
   type PersonalityRepositoryOptions,

@@ -17,6 +17,14 @@ export function buildPersonalityNamesKey(prefix: string, ownerId: string): strin
   return buildKey(prefix, AREA, buildUserTag(ownerId), 'personality-names');
 }
 
+/**
+ * SET of personality ids the user co-edits (an index under the co-editor's tag; entries are verified against
+ * the owner's record on read), so their edit autocomplete and `/forget-me` find them without SCAN.
+ */
+export function buildSharedPersonalitiesKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'shared-personalities');
+}
+
 /** The hash tag of the public catalog: one slot for every public name, so a lookup is one script. */
 const CATALOG_TAG = '{catalog}';
 

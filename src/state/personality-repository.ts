@@ -4,11 +4,13 @@ import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { RedisBatch } from '../redis/index.js';
 import { ActivationRepository } from './activation-repository.js';
-import { buildPersonalitiesKey, buildPersonalityNamesKey } from './keys.js';
+import { buildPersonalitiesKey, buildPersonalityNamesKey, buildSharedPersonalitiesKey } from './keys.js';
 import { StateMessages } from './messages.js';
 import {
+  isPersonalityEditableBy,
   isPersonalityUsableBy,
   listPersonalityNameKeys,
+  MAX_PERSONALITY_EDITORS,
   normalizePersonalityName,
   type Personality,
   type PersonalityDraft,
@@ -21,15 +23,29 @@ import {
   PERSONALITY_ID_RANDOM_LENGTH,
   tryParsePersonalityOwner,
 } from './personality-id.js';
+import { FORBIDDEN_NAME_CHARACTERS } from './personality-validation.js';
+import { MAX_WRITE_ATTEMPTS, type PersonalityAccess, PersonalityWriter } from './personality-writer.js';
 import { fromScriptCode, runStateScript, StateScript, StateScriptCode } from './state-scripts.js';
 
-/** The fields an owner may change with {@link PersonalityRepository.update} (aliases have their own methods). */
+/**
+ * The fields {@link PersonalityRepository.update} changes (aliases have their own methods). Co-editors may
+ * change all but `visibility`: who may talk to a personality is its owner's choice, like who edits it.
+ */
 export type PersonalityPatch = Partial<
   Pick<
     Personality,
-    'name' | 'visibility' | 'systemPrompt' | 'avatarUrl' | 'provider' | 'model' | 'temperature'
+    'name' | 'visibility' | 'systemPrompt' | 'avatarUrl' | 'provider' | 'model' | 'temperature' | 'nsfw'
   >
 >;
+
+/** Options of one edit. */
+export interface PersonalityEditOptions {
+  /**
+   * The personality as the edit's author read it. When given, the edit is refused (Conflict, naming what
+   * changed) if the stored version differs, instead of applying over a change the author never saw.
+   */
+  readonly basedOn?: Personality;
+}
 
 const PATCHABLE_FIELDS = [
   'name',
@@ -39,6 +55,7 @@ const PATCHABLE_FIELDS = [
   'provider',
   'model',
   'temperature',
+  'nsfw',
 ] as const satisfies ReadonlyArray<keyof PersonalityPatch>;
 
 /** Options for {@link PersonalityRepository}. */
@@ -64,11 +81,6 @@ export const DefaultPersonalityRepositoryOptions = {
   random: (size: number) => randomBytes(size),
 } as const satisfies Omit<Required<PersonalityRepositoryOptions>, 'prefix'>;
 
-/** Create/update attempts (a fresh id, or a re-read after a concurrent change) before giving up. */
-const MAX_ATTEMPTS = 5;
-/** Names cannot hold control characters (they separate catalog members) nor lone surrogates. */
-const FORBIDDEN_NAME_CHARACTERS = /[\p{Cc}\p{Cs}]/u;
-
 /**
  * Personalities. Layout (docs in keys.ts):
  * - the owner's slot `{u:<ownerId>}` holds the truth: every personality (HASH id → JSON) and the owner's
@@ -89,6 +101,7 @@ export class PersonalityRepository {
   readonly options: Readonly<PersonalityRepositoryOptions>;
   private readonly activations: ActivationRepository;
   private readonly catalog: PersonalityCatalog;
+  private readonly writer: PersonalityWriter;
 
   constructor(
     private readonly redis: RedisClient,
@@ -97,6 +110,7 @@ export class PersonalityRepository {
     this.options = { ...DefaultPersonalityRepositoryOptions, ...options };
     this.activations = new ActivationRepository(redis, { prefix: this.options.prefix });
     this.catalog = new PersonalityCatalog(redis, this.options);
+    this.writer = new PersonalityWriter(redis, this.options, this.catalog);
   }
 
   /**
@@ -110,16 +124,24 @@ export class PersonalityRepository {
       throw this.invalid(StateMessages.invalidPersonality('the owner id is not a Discord id'));
     }
     const createdAt = this.options.now();
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
       const id = buildPersonalityId(draft.ownerId, this.options.random(PERSONALITY_ID_RANDOM_LENGTH));
-      const personality = this.validate({ ...draft, aliases: draft.aliases ?? [], id, createdAt });
+      const personality = this.writer.validate({
+        ...draft,
+        aliases: draft.aliases ?? [],
+        nsfw: draft.nsfw ?? false,
+        editorIds: [],
+        version: 1,
+        id,
+        createdAt,
+      });
       const json = JSON.stringify(personality);
-      const [code, detail] = await this.write(personality, json, '', []);
+      const [code, detail] = await this.writer.write(personality, json, '', []);
       if (code === 1) {
         if (personality.visibility === 'public') await this.catalog.publish(personality, json);
         return personality;
       }
-      if (code !== StateScriptCode.IdTaken) throw this.scriptError(code, detail, personality);
+      if (code !== StateScriptCode.IdTaken) throw this.writer.scriptError(code, detail, personality);
     }
     throw fromScriptCode(StateScriptCode.IdTaken, undefined, { userId: draft.ownerId });
   }
@@ -167,26 +189,112 @@ export class PersonalityRepository {
   }
 
   /**
-   * Changes fields of a personality; a rename keeps names unique per owner.
-   * @throws UserFacingError NotFound, Forbidden (not the owner), Conflict, InvalidInput.
+   * Changes fields of a personality, by its owner or a co-editor (`visibility` by the owner only); a rename
+   * keeps names unique per owner. With `basedOn`, an edit of an outdated version is refused.
+   * @throws UserFacingError NotFound, Forbidden, Conflict (a name, or a stale `basedOn`), InvalidInput.
    */
-  async update(id: string, ownerId: string, patch: PersonalityPatch): Promise<Personality> {
+  async update(
+    id: string,
+    editorId: string,
+    patch: PersonalityPatch,
+    options: PersonalityEditOptions = {},
+  ): Promise<Personality> {
     // Only the patchable fields, and only those given: a stray `id` or `undefined` never lands in the record.
     const changes = Object.fromEntries(
       PATCHABLE_FIELDS.filter((field) => patch[field] !== undefined).map((field) => [field, patch[field]]),
     ) as PersonalityPatch;
-    return this.mutate(id, ownerId, (current) => ({ ...current, ...changes }));
+    const access: PersonalityAccess = changes.visibility === undefined ? 'editor' : 'owner';
+    return this.writer.mutate(
+      id,
+      editorId,
+      access,
+      (current) => ({ ...current, ...changes }),
+      options.basedOn,
+    );
   }
 
-  /** Adds an alias (unique per owner like names). @throws UserFacingError as {@link update}. */
+  /**
+   * Makes `editorId` a co-editor (at most {@link MAX_PERSONALITY_EDITORS}); already one is no change.
+   * @throws UserFacingError NotFound, Forbidden (not the owner), InvalidInput (the owner themselves), Conflict.
+   */
+  async share(id: string, ownerId: string, editorId: string): Promise<Personality> {
+    if (editorId === ownerId) throw this.invalid(StateMessages.shareWithOwner());
+    if (!PersonalitySchema.shape.ownerId.safeParse(editorId).success) {
+      throw this.invalid(StateMessages.invalidPersonality('the co-editor id is not a Discord id'));
+    }
+    this.writer.requireAccess((await this.writer.fetchRecord(id)).personality, ownerId, 'owner');
+    // The index first: a crash after it leaves an entry that reads verify away, never a co-editor it misses.
+    await this.redis.sadd(buildSharedPersonalitiesKey(this.options.prefix, editorId), id);
+    return this.writer.mutate(id, ownerId, 'owner', (current) => {
+      if (current.editorIds.includes(editorId)) return current;
+      if (current.editorIds.length >= MAX_PERSONALITY_EDITORS) {
+        throw new UserFacingError(
+          ChorusErrorCode.Conflict,
+          StateMessages.tooManyEditors(MAX_PERSONALITY_EDITORS),
+          {
+            personalityId: id,
+          },
+        );
+      }
+      return { ...current, editorIds: [...current.editorIds, editorId] };
+    });
+  }
+
+  /** Takes `editorId`'s co-editing away. @throws UserFacingError NotFound (also: not a co-editor), Forbidden. */
+  async unshare(id: string, ownerId: string, editorId: string): Promise<Personality> {
+    const updated = await this.writer.mutate(id, ownerId, 'owner', (current) => {
+      if (!current.editorIds.includes(editorId)) {
+        throw new UserFacingError(ChorusErrorCode.NotFound, StateMessages.notAnEditor(), {
+          personalityId: id,
+        });
+      }
+      return { ...current, editorIds: current.editorIds.filter((existing) => existing !== editorId) };
+    });
+    await this.redis.srem(buildSharedPersonalitiesKey(this.options.prefix, editorId), id);
+    return updated;
+  }
+
+  /** The personalities `editorId` co-edits (not owns), by name. */
+  async listSharedWith(editorId: string): Promise<Personality[]> {
+    const ids = await this.redis.smembers(buildSharedPersonalitiesKey(this.options.prefix, editorId));
+    const found = await this.fetchManyByIds(ids);
+    return [...found.values()]
+      .filter((personality) => personality.editorIds.includes(editorId))
+      .sort((left, right) => left.name.localeCompare(right.name));
+  }
+
+  /**
+   * `/forget-me` of a co-editor: removes their id from every personality they co-edit and drops their index.
+   * Returns how many personalities they were taken off.
+   */
+  async forgetEditor(editorId: string): Promise<number> {
+    const key = buildSharedPersonalitiesKey(this.options.prefix, editorId);
+    let removed = 0;
+    for (const personality of await this.listSharedWith(editorId)) {
+      try {
+        await this.unshare(personality.id, personality.ownerId, editorId);
+        removed += 1;
+      } catch (error) {
+        // Removed or unshared meanwhile: nothing of theirs is left there.
+        if (!(error instanceof UserFacingError && error.code === ChorusErrorCode.NotFound)) throw error;
+      }
+    }
+    await this.redis.del(key);
+    return removed;
+  }
+
+  /** Adds an alias (unique per owner like names; the owner only). @throws UserFacingError as {@link update}. */
   async addAlias(id: string, ownerId: string, alias: string): Promise<Personality> {
-    return this.mutate(id, ownerId, (current) => ({ ...current, aliases: [...current.aliases, alias] }));
+    return this.writer.mutate(id, ownerId, 'owner', (current) => ({
+      ...current,
+      aliases: [...current.aliases, alias],
+    }));
   }
 
   /** Removes an alias (matched case-insensitively). @throws UserFacingError NotFound when it has no such alias. */
   async removeAlias(id: string, ownerId: string, alias: string): Promise<Personality> {
     const key = normalizePersonalityName(alias);
-    return this.mutate(id, ownerId, (current) => {
+    return this.writer.mutate(id, ownerId, 'owner', (current) => {
       const aliases = current.aliases.filter((existing) => normalizePersonalityName(existing) !== key);
       if (aliases.length === current.aliases.length) {
         throw new UserFacingError(ChorusErrorCode.NotFound, StateMessages.aliasNotFound(alias), {
@@ -203,7 +311,8 @@ export class PersonalityRepository {
    * @throws UserFacingError NotFound, Forbidden.
    */
   async remove(id: string, ownerId: string): Promise<Personality> {
-    const { personality } = await this.fetchOwned(id, ownerId);
+    const { personality } = await this.writer.fetchRecord(id);
+    this.writer.requireAccess(personality, ownerId, 'owner');
     const { prefix } = this.options;
     // Unconditionally: a private record may still have a catalog entry a racing publish left behind.
     await this.catalog.unpublish(id);
@@ -213,6 +322,11 @@ export class PersonalityRepository {
       StateScript.deletePersonality,
       [buildPersonalitiesKey(prefix, ownerId), buildPersonalityNamesKey(prefix, ownerId)],
       [id],
+    );
+    await Promise.all(
+      personality.editorIds.map((editorId) =>
+        this.redis.srem(buildSharedPersonalitiesKey(prefix, editorId), id),
+      ),
     );
     return personality;
   }
@@ -285,27 +399,40 @@ export class PersonalityRepository {
   }
 
   /**
-   * Autocomplete: the caller's own personalities first, then public ones; within each, names or aliases
-   * starting with the query before those containing it. At most `limit` (≤ 25, Discord's cap) results.
+   * Autocomplete: the caller's own personalities first, then (with `shared`) those they co-edit, then public
+   * ones; within each, names or aliases starting with the query before those containing it. At most `limit`
+   * (≤ 25, Discord's cap) results.
    */
-  async searchForAutocomplete(callerId: string, query: string, limit: number): Promise<Personality[]> {
+  async searchForAutocomplete(
+    callerId: string,
+    query: string,
+    limit: number,
+    options: { shared?: boolean } = {},
+  ): Promise<Personality[]> {
     const { prefix } = this.options;
     const wanted = Math.min(DiscordLimits.autocompleteChoices, Math.max(1, Math.floor(limit)));
     const normalized = normalizePersonalityName(query).replaceAll(/[\p{Cc}\p{Cs}]/gu, '');
-    const [own, shared] = await Promise.all([
+    const [own, coEdited, shared] = await Promise.all([
       runStateScript<string[]>(
         this.redis,
         StateScript.searchOwnNames,
         [buildPersonalityNamesKey(prefix, callerId), buildPersonalitiesKey(prefix, callerId)],
         [normalized, wanted],
       ),
+      options.shared === true ? this.listSharedWith(callerId) : [],
       this.catalog.search(normalized, wanted),
     ]);
     const results: Personality[] = [];
     const seen = new Set<string>();
-    for (const personality of [...own.flatMap((json) => tryParseStoredPersonality(json) ?? []), ...shared]) {
+    const candidates = [
+      ...own.flatMap((json) => tryParseStoredPersonality(json) ?? []),
+      ...rankByName(coEdited, normalized),
+      ...shared,
+    ];
+    for (const personality of candidates) {
       if (seen.has(personality.id)) continue;
-      if (!isPersonalityUsableBy(personality, callerId)) continue;
+      if (!isPersonalityUsableBy(personality, callerId) && !isPersonalityEditableBy(personality, callerId))
+        continue;
       seen.add(personality.id);
       results.push(personality);
       if (results.length === wanted) break;
@@ -313,134 +440,19 @@ export class PersonalityRepository {
     return results;
   }
 
-  /** Reads, checks ownership, applies `change`, and writes back atomically (retrying after a concurrent change). */
-  private async mutate(
-    id: string,
-    ownerId: string,
-    change: (current: Personality) => Personality,
-  ): Promise<Personality> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const { personality: current, json: currentJson } = await this.fetchOwned(id, ownerId);
-      const next = this.validate({ ...change(current), id, ownerId, createdAt: current.createdAt });
-      const nextJson = JSON.stringify(next);
-      const goesPrivate = current.visibility === 'public' && next.visibility === 'private';
-      // Hidden from everyone before the owner's record says private: a crash here errs on privacy.
-      if (goesPrivate) await this.catalog.unpublish(id);
-      const released = listPersonalityNameKeys(current).filter(
-        (key) => !listPersonalityNameKeys(next).includes(key),
-      );
-      const [code, detail] = await this.write(next, nextJson, currentJson, released);
-      if (code === 1) {
-        if (next.visibility === 'public') await this.catalog.publish(next, nextJson);
-        return next;
-      }
-      // Refused on a name: nothing changed, so it is public again exactly as it was.
-      if (goesPrivate && code === StateScriptCode.NameTaken) await this.catalog.publish(current, currentJson);
-      if (code !== StateScriptCode.Changed) throw this.scriptError(code, detail, next);
-    }
-    throw fromScriptCode(StateScriptCode.Changed, undefined, { personalityId: id, userId: ownerId });
-  }
-
-  private async fetchOwned(id: string, ownerId: string): Promise<{ personality: Personality; json: string }> {
-    const encodedOwner = tryParsePersonalityOwner(id);
-    const json =
-      encodedOwner === null
-        ? null
-        : await this.redis.hget(buildPersonalitiesKey(this.options.prefix, encodedOwner), id);
-    const personality = tryParseStoredPersonality(json);
-    if (!personality || json === null)
-      throw fromScriptCode(StateScriptCode.NotFound, undefined, { personalityId: id });
-    if (personality.ownerId !== ownerId) {
-      throw new UserFacingError(ChorusErrorCode.Forbidden, StateMessages.notOwner(), {
-        personalityId: id,
-        userId: ownerId,
-      });
-    }
-    return { personality, json };
-  }
-
-  private async write(
-    personality: Personality,
-    json: string,
-    expectedJson: string,
-    released: readonly string[],
-  ): Promise<[code: number, detail?: string]> {
-    const { prefix } = this.options;
-    return runStateScript<[number, string?]>(
-      this.redis,
-      StateScript.writePersonality,
-      [
-        buildPersonalitiesKey(prefix, personality.ownerId),
-        buildPersonalityNamesKey(prefix, personality.ownerId),
-      ],
-      [
-        personality.id,
-        expectedJson,
-        json,
-        // Only a create (nothing expected) adds to the owner's count.
-        expectedJson === '' ? this.options.maxPerOwner : 0,
-        released.length,
-        ...released,
-        ...listPersonalityNameKeys(personality),
-      ],
-    );
-  }
-
-  /** Schema-checks a personality and its names; user-facing errors for what a user can fix. */
-  private validate(input: Personality): Personality {
-    // Stored as written, minus surrounding blanks (what a webhook username would show anyway).
-    const candidate = {
-      ...input,
-      name: input.name.trim(),
-      aliases: input.aliases.map((alias) => alias.trim()),
-    };
-    const names = [candidate.name, ...candidate.aliases];
-    if (candidate.aliases.length > this.options.maxAliases) {
-      throw this.invalid(StateMessages.tooManyAliases(this.options.maxAliases));
-    }
-    for (const name of names) {
-      const key = normalizePersonalityName(name);
-      if (
-        key.length === 0 ||
-        name.length > DiscordLimits.webhookUsername ||
-        FORBIDDEN_NAME_CHARACTERS.test(name)
-      ) {
-        throw this.invalid(StateMessages.invalidName());
-      }
-    }
-    const keys = listPersonalityNameKeys(candidate);
-    const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
-    if (repeated !== undefined)
-      throw this.invalid(StateMessages.nameRepeated(displayNameFor(candidate, repeated)));
-    const parsed = PersonalitySchema.safeParse(candidate);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw this.invalid(
-        StateMessages.invalidPersonality(
-          issue ? `${issue.path.join('.')} ${issue.message}` : 'unknown problem',
-        ),
-      );
-    }
-    return parsed.data;
-  }
-
   private invalid(message: string): UserFacingError {
     return new UserFacingError(ChorusErrorCode.InvalidInput, message);
   }
-
-  private scriptError(code: number, detail: string | undefined, personality: Personality) {
-    return fromScriptCode(code, detail, {
-      personalityId: personality.id,
-      userId: personality.ownerId,
-      displayName: (key) => displayNameFor(personality, key),
-      maxPerOwner: this.options.maxPerOwner,
-    });
-  }
 }
 
-/** How the user wrote the name or alias whose normalized form is `key`. */
-function displayNameFor(personality: Pick<Personality, 'name' | 'aliases'>, key: string): string {
-  return (
-    [personality.name, ...personality.aliases].find((name) => normalizePersonalityName(name) === key) ?? key
+/** Those whose name or an alias starts with `key` first, then those containing it; others left out. */
+function rankByName(personalities: readonly Personality[], key: string): Personality[] {
+  const keysOf = (personality: Personality) => listPersonalityNameKeys(personality);
+  const starts = personalities.filter((personality) =>
+    keysOf(personality).some((name) => name.startsWith(key)),
   );
+  const contains = personalities.filter(
+    (personality) => !starts.includes(personality) && keysOf(personality).some((name) => name.includes(key)),
+  );
+  return [...starts, ...contains];
 }

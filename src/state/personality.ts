@@ -4,13 +4,18 @@ import { z } from 'zod';
 export const VisibilitySchema = z.enum(['public', 'private']);
 export type Visibility = z.infer<typeof VisibilitySchema>;
 
+/** Co-editors one personality may have. */
+export const MAX_PERSONALITY_EDITORS = 10;
+
+const DiscordIdSchema = z.string().regex(/^\d{1,20}$/);
+
 /**
  * An AI personality as stored. `id` is a short lowercase `[a-z0-9]` string (never all digits, never `:`,
  * so it can sit inside a BullMQ job id).
  */
 export const PersonalitySchema = z.object({
   id: z.string().regex(/^[a-z0-9]{8,32}$/),
-  ownerId: z.string().regex(/^\d{1,20}$/),
+  ownerId: DiscordIdSchema,
   name: z.string().min(1).max(80),
   aliases: z.array(z.string().min(1).max(80)),
   visibility: VisibilitySchema,
@@ -22,11 +27,20 @@ export const PersonalitySchema = z.object({
   temperature: z.number().min(0).max(2).nullable(),
   /** Unix ms. Among public personalities sharing a name, the oldest wins. */
   createdAt: z.number().int(),
+  /** Marked adult-only by its owner or a co-editor: routing lets it answer only in age-restricted channels. */
+  nsfw: z.boolean().default(false),
+  /** Co-editors: they may change what `/personality edit` changes except visibility; never remove or share it. */
+  editorIds: z.array(DiscordIdSchema).max(MAX_PERSONALITY_EDITORS).default([]),
+  /** Counts writes (records older than the field read 0): an edit based on an older version is refused. */
+  version: z.number().int().nonnegative().default(0),
 });
 export type Personality = z.infer<typeof PersonalitySchema>;
 
-/** The fields a user supplies when creating one (id, owner and createdAt are assigned). */
-export type PersonalityDraft = Omit<Personality, 'id' | 'createdAt' | 'aliases'> & { aliases?: string[] };
+/** The fields a user supplies when creating one (id, createdAt, editors and version are assigned). */
+export type PersonalityDraft = Omit<
+  Personality,
+  'id' | 'createdAt' | 'aliases' | 'nsfw' | 'editorIds' | 'version'
+> & { aliases?: string[]; nsfw?: boolean };
 
 /**
  * The lookup key for personality names and aliases: NFKC, case-folded, inner whitespace collapsed.
@@ -58,4 +72,12 @@ export function isPersonalityUsableBy(
   userId: string,
 ): boolean {
   return personality.visibility === 'public' || personality.ownerId === userId;
+}
+
+/** Whether `userId` may edit the personality: its owner or one of its co-editors. */
+export function isPersonalityEditableBy(
+  personality: Pick<Personality, 'ownerId' | 'editorIds'>,
+  userId: string,
+): boolean {
+  return personality.ownerId === userId || personality.editorIds.includes(userId);
 }

@@ -20,6 +20,8 @@ export interface ErasedUserData {
   readonly postedMessages: number;
   /** Channel activations the user made that no longer name them (the activations stay). */
   readonly activations: number;
+  /** Others' personalities the user co-edited and no longer does. */
+  readonly coEdited: number;
 }
 
 /** Options for {@link UserDataEraser}. */
@@ -52,7 +54,8 @@ export class UserDataEraser {
 
   /**
    * Deletes the user's API keys, DM sticky state, conversations, edits, posted-message index entries and
-   * queue state, and removes their id from the activations they made; their personalities too
+   * queue state, and removes their id from the activations they made and the personalities they co-edit;
+   * their personalities too
    * (with catalog entries, names and activations) only with `includePersonalities`.
    */
   async forgetUser(
@@ -84,6 +87,7 @@ export class UserDataEraser {
     const count = (index: number) => Number(replies[index]?.[1] ?? 0);
     const postedMessages = await this.messageIndex.forgetUser(userId);
     const activations = await this.activations.forgetActivator(userId);
+    const coEdited = await this.personalities.forgetEditor(userId);
     return {
       personalities,
       conversations,
@@ -93,6 +97,7 @@ export class UserDataEraser {
       edits: count(5),
       postedMessages,
       activations,
+      coEdited,
     };
   }
 }

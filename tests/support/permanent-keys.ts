@@ -16,6 +16,7 @@ import {
   buildPersonalitiesKey,
   buildPersonalityActivationsKey,
   buildPersonalityNamesKey,
+  buildSharedPersonalitiesKey,
   buildUserActivationsKey,
 } from '../../src/state/keys.js';
 import { TASK_QUEUE_NAME } from '../../src/tasks/index.js';
@@ -33,7 +34,11 @@ export function buildPermanentKeyFamilies(prefix: string): PermanentKeyFamily[] 
   return [
     {
       name: 'personalities',
-      globs: [buildPersonalitiesKey(prefix, any), buildPersonalityNamesKey(prefix, any)],
+      globs: [
+        buildPersonalitiesKey(prefix, any),
+        buildPersonalityNamesKey(prefix, any),
+        buildSharedPersonalitiesKey(prefix, any),
+      ],
     },
     {
       name: 'catalog',

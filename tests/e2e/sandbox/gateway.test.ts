@@ -323,6 +323,24 @@ describe('DiscordSandbox gateway', () => {
     });
   });
 
+  describe('when a channel is age-restricted', () => {
+    it('shows discord.js nsfw on it, by gateway and REST, and its threads inherit it through the parent', async () => {
+      const client = await login();
+      const created = nextEvent(client, 'channelCreate', (channel) => channel.guildId === guildId);
+      const adult = sandbox.createChannel(guildId, { name: 'adult', nsfw: true });
+      const [received] = await created;
+      expect(received.isTextBased() && 'nsfw' in received && received.nsfw).toBe(true);
+      const fetched = await client.channels.fetch(adult.id, { force: true });
+      expect(fetched?.type === ChannelType.GuildText && fetched.nsfw).toBe(true);
+      const plain = client.channels.cache.get(channelId);
+      expect(plain?.type === ChannelType.GuildText && plain.nsfw).toBe(false);
+      const threadCreated = nextEvent(client, 'threadCreate', (thread) => thread.parentId === adult.id);
+      sandbox.createThread(adult.id, { name: 'after dark' });
+      const [thread] = await threadCreated;
+      expect(thread.parent?.type === ChannelType.GuildText && thread.parent.nsfw).toBe(true);
+    });
+  });
+
   describe('when a channel or a thread is deleted', () => {
     it('dispatches THREAD_DELETE with the subset Discord sends, and CHANNEL_DELETE with the channel', async () => {
       const client = await login();

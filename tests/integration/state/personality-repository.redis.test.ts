@@ -13,7 +13,11 @@ import {
   PersonalityRepository,
   tryParsePersonalityOwner,
 } from '../../../src/state/index.js';
-import { buildCatalogEntriesKey } from '../../../src/state/keys.js';
+import {
+  buildCatalogEntriesKey,
+  buildPersonalitiesKey,
+  buildSharedPersonalitiesKey,
+} from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
 
@@ -359,6 +363,119 @@ describe('PersonalityRepository', () => {
         second.id,
       ]);
       expect((await repository.resolveNames(CAROL, ['first'])).get('first')?.id).toBe(first.id);
+    });
+  });
+
+  describe('nsfw', () => {
+    it('defaults to false, reads false from records stored without it, and is editable', async () => {
+      const alice = await repository.create(draft());
+      expect(alice).toMatchObject({ nsfw: false, editorIds: [], version: 1 });
+      // A record from before the fields existed.
+      const { nsfw: _nsfw, editorIds: _editors, version: _version, ...legacy } = alice;
+      await redis.hset(buildPersonalitiesKey(prefix, ALICE_OWNER), alice.id, JSON.stringify(legacy));
+      expect(await repository.fetchById(alice.id)).toMatchObject({ nsfw: false, editorIds: [], version: 0 });
+      const marked = await repository.update(alice.id, ALICE_OWNER, { nsfw: true });
+      expect(marked).toMatchObject({ nsfw: true, version: 1 });
+      // The public projection carries it too.
+      expect((await repository.resolveNames(CAROL, ['alice'])).get('alice')?.nsfw).toBe(true);
+    });
+  });
+
+  describe('sharing', () => {
+    it('lets a co-editor edit, but not remove, share, unshare, alias or change visibility', async () => {
+      const alice = await repository.create(draft());
+      await repository.share(alice.id, ALICE_OWNER, BOB_OWNER);
+      const edited = await repository.update(alice.id, BOB_OWNER, { systemPrompt: 'By Bob.', nsfw: true });
+      expect(edited).toMatchObject({ ownerId: ALICE_OWNER, systemPrompt: 'By Bob.', nsfw: true });
+      expect(await repository.fetchById(alice.id)).toEqual(edited);
+      await expectUserFacing(repository.remove(alice.id, BOB_OWNER), ChorusErrorCode.Forbidden);
+      await expectUserFacing(repository.share(alice.id, BOB_OWNER, CAROL), ChorusErrorCode.Forbidden);
+      await expectUserFacing(repository.unshare(alice.id, BOB_OWNER, BOB_OWNER), ChorusErrorCode.Forbidden);
+      await expectUserFacing(repository.addAlias(alice.id, BOB_OWNER, 'Al'), ChorusErrorCode.Forbidden);
+      await expectUserFacing(
+        repository.update(alice.id, BOB_OWNER, { visibility: 'private' }),
+        ChorusErrorCode.Forbidden,
+      );
+      await expectUserFacing(repository.update(alice.id, CAROL, { name: 'X' }), ChorusErrorCode.Forbidden);
+    });
+
+    it('lists shared personalities for the co-editor and forgets them on unshare', async () => {
+      const alice = await repository.create(draft({ visibility: 'private' }));
+      await repository.share(alice.id, ALICE_OWNER, BOB_OWNER);
+      expect((await repository.listSharedWith(BOB_OWNER)).map(({ id }) => id)).toEqual([alice.id]);
+      const found = await repository.searchForAutocomplete(BOB_OWNER, 'ali', 25, { shared: true });
+      expect(found.map(({ id }) => id)).toEqual([alice.id]);
+      // Not offered where using it is meant: it is private.
+      expect(await repository.searchForAutocomplete(BOB_OWNER, 'ali', 25)).toEqual([]);
+      await repository.unshare(alice.id, ALICE_OWNER, BOB_OWNER);
+      expect(await repository.listSharedWith(BOB_OWNER)).toEqual([]);
+      expect(await redis.exists(buildSharedPersonalitiesKey(prefix, BOB_OWNER))).toBe(0);
+      await expectUserFacing(
+        repository.update(alice.id, BOB_OWNER, { name: 'X' }),
+        ChorusErrorCode.Forbidden,
+      );
+      await expectUserFacing(repository.unshare(alice.id, ALICE_OWNER, BOB_OWNER), ChorusErrorCode.NotFound);
+    });
+
+    it('caps co-editors and refuses sharing with the owner', async () => {
+      const alice = await repository.create(draft());
+      await expectUserFacing(
+        repository.share(alice.id, ALICE_OWNER, ALICE_OWNER),
+        ChorusErrorCode.InvalidInput,
+      );
+      for (let index = 0; index < 10; index += 1) {
+        await repository.share(alice.id, ALICE_OWNER, `2000000000000000${String(index).padStart(2, '0')}`);
+      }
+      await expectUserFacing(repository.share(alice.id, ALICE_OWNER, CAROL), ChorusErrorCode.Conflict);
+    });
+
+    it('takes a forgotten co-editor off every personality shared with them', async () => {
+      const alice = await repository.create(draft());
+      const bob = await repository.create(draft({ ownerId: BOB_OWNER, name: 'Bobby' }));
+      await repository.share(alice.id, ALICE_OWNER, CAROL);
+      await repository.share(bob.id, BOB_OWNER, CAROL);
+      expect(await repository.forgetEditor(CAROL)).toBe(2);
+      const after = await repository.fetchManyByIds([alice.id, bob.id]);
+      expect([...after.values()].map(({ editorIds }) => editorIds)).toEqual([[], []]);
+      expect(await redis.exists(buildSharedPersonalitiesKey(prefix, CAROL))).toBe(0);
+    });
+  });
+
+  describe('versioned edits', () => {
+    it('refuses an edit of a stale version, naming what changed, and lets the current one win', async () => {
+      const alice = await repository.create(draft());
+      await repository.share(alice.id, ALICE_OWNER, BOB_OWNER);
+      const base = await repository.fetchById(alice.id);
+      if (base === null) throw new Error('created personality missing');
+      const won = await repository.update(alice.id, ALICE_OWNER, { model: 'other-model' }, { basedOn: base });
+      expect(won.version).toBe(base.version + 1);
+      const refused = await expectUserFacing(
+        repository.update(alice.id, BOB_OWNER, { systemPrompt: 'Stale.' }, { basedOn: base }),
+        ChorusErrorCode.Conflict,
+      );
+      expect(refused.message).toContain('model: "stub-model" → "other-model"');
+      expect(await repository.fetchById(alice.id)).toEqual(won);
+      // Based on the current version, it goes through.
+      await expect(
+        repository.update(alice.id, BOB_OWNER, { systemPrompt: 'Fresh.' }, { basedOn: won }),
+      ).resolves.toMatchObject({ systemPrompt: 'Fresh.', model: 'other-model', version: won.version + 1 });
+    });
+
+    it('lets exactly one of two concurrent edits of one version through', async () => {
+      const alice = await repository.create(draft());
+      await repository.share(alice.id, ALICE_OWNER, BOB_OWNER);
+      const base = await repository.fetchById(alice.id);
+      if (base === null) throw new Error('created personality missing');
+      const results = await Promise.allSettled([
+        repository.update(alice.id, ALICE_OWNER, { systemPrompt: 'From Alice.' }, { basedOn: base }),
+        repository.update(alice.id, BOB_OWNER, { systemPrompt: 'From Bob.' }, { basedOn: base }),
+      ]);
+      const fulfilled = results.filter((result) => result.status === 'fulfilled');
+      const rejected = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+      expect(fulfilled).toHaveLength(1);
+      expect(rejected).toHaveLength(1);
+      expect((rejected[0] as UserFacingError).code).toBe(ChorusErrorCode.Conflict);
+      expect((rejected[0] as UserFacingError).message).toContain('prompt: "You are Alice." → "From');
     });
   });
 });

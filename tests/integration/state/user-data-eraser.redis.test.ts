@@ -129,12 +129,18 @@ describe('UserDataEraser', () => {
     it('leaves no key under the user’s hash tag, and other users untouched', async () => {
       await populate(USER);
       await populate(OTHER);
+      const personalities = new PersonalityRepository(redis, { prefix });
+      // The user co-edits the other's personality: the index sits under the user's tag, their id in the record.
+      const [othersAlice] = await personalities.listByOwner(OTHER);
+      if (othersAlice === undefined) throw new Error('populate created no personality');
+      await personalities.share(othersAlice.id, OTHER, USER);
       const before = await scanUserKeys(OTHER);
       expect(await scanUserKeys(USER)).not.toEqual([]);
 
       const erased = await new UserDataEraser(redis, { prefix }).forgetUser(USER, {
         includePersonalities: true,
       });
+      expect((await personalities.fetchById(othersAlice.id))?.editorIds).toEqual([]);
       expect(erased).toEqual({
         personalities: 1,
         conversations: 2,
@@ -145,13 +151,13 @@ describe('UserDataEraser', () => {
         postedMessages: 1,
         // Their own activation went with their personality.
         activations: 0,
+        coEdited: 1,
       });
       const index = new MessageIndexRepository(redis, { prefix });
       expect(await index.fetchPersonalityForMessage(`5000000000000000${USER.slice(-2)}`)).toBeNull();
       expect(await index.fetchPersonalityForMessage(`5000000000000000${OTHER.slice(-2)}`)).not.toBeNull();
       expect(await scanUserKeys(USER)).toEqual([]);
       expect(await scanUserKeys(OTHER)).toEqual(before);
-      const personalities = new PersonalityRepository(redis, { prefix });
       expect((await personalities.resolveNames(OTHER, ['alice'])).get('alice')?.ownerId).toBe(OTHER);
     });
   });

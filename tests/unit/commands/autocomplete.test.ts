@@ -14,6 +14,9 @@ const base: Personality = {
   model: 'm',
   temperature: null,
   createdAt: 0,
+  nsfw: false,
+  editorIds: [],
+  version: 1,
 };
 
 describe('buildPersonalityChoice', () => {

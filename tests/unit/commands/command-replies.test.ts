@@ -41,8 +41,15 @@ describe('CommandReplies', () => {
     });
 
     it('says what /forget-me deleted', () => {
-      expect(CommandReplies.forgotten({ conversations: 2, apiKeys: 1, dmSticky: 1, queueKeys: 0 })).toBe(
+      expect(
+        CommandReplies.forgotten({ conversations: 2, apiKeys: 1, dmSticky: 1, queueKeys: 0, coEdited: 0 }),
+      ).toBe(
         'Deleted everything stored about you: 2 conversations, 1 API key, your DM personality choice, 0 queue and rate-limit records.',
+      );
+      expect(
+        CommandReplies.forgotten({ conversations: 0, apiKeys: 0, dmSticky: 0, queueKeys: 1, coEdited: 2 }),
+      ).toBe(
+        'Deleted everything stored about you: 0 conversations, 0 API keys, 1 queue and rate-limit record, your co-editing of 2 personalities.',
       );
     });
   });

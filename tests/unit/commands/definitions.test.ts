@@ -59,6 +59,8 @@ describe('buildCommandDefinitions', () => {
         'personality edit',
         'personality info',
         'personality remove',
+        'personality share',
+        'personality unshare',
         'reset',
       ]);
       expect(personalityOptions.every(({ option }) => option.autocomplete === true)).toBe(true);

@@ -26,6 +26,9 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     model: 'stub-small',
     temperature: null,
     createdAt: Date.UTC(2026, 0, 2),
+    nsfw: false,
+    editorIds: [],
+    version: 1,
     ...overrides,
   };
 }
@@ -41,10 +44,21 @@ describe('buildPersonalityInfoEmbed', () => {
         ['Provider / model', 'default/stub-small'],
         ['Temperature', 'provider default'],
         ['Visibility', 'public'],
+        ['NSFW', 'no'],
         ['Aliases', 'Ally'],
         ['Prompt (only you see this)', 'You are Alice the librarian.'],
       ]);
       expect(embed.timestamp).toBe('2026-01-02T00:00:00.000Z');
+    });
+  });
+
+  describe('when a co-editor looks at an nsfw personality', () => {
+    it('shows the prompt, the flag and the co-editors', () => {
+      const embed = buildPersonalityInfoEmbed(personality({ nsfw: true, editorIds: [VIEWER] }), VIEWER);
+      const fields = new Map(embed.fields?.map((field) => [field.name, field.value]));
+      expect(fields.get('NSFW')).toBe('yes: answers only in age-restricted channels');
+      expect(fields.get('Co-editors')).toBe(`<@${VIEWER}>`);
+      expect(fields.get('Prompt (only you see this)')).toBe('You are Alice the librarian.');
     });
   });
 

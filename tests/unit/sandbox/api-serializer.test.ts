@@ -45,6 +45,28 @@ function world() {
 }
 
 describe('ApiSerializer', () => {
+  describe('when a channel is age-restricted', () => {
+    it('says nsfw on it, not on ordinary channels, and leaves the field off its threads as Discord does', () => {
+      const { store, serializer, guild, channel } = world();
+      const adult = store.createChannel({
+        type: ChannelType.GuildText,
+        guildId: guild.id,
+        name: 'adult',
+        nsfw: true,
+      });
+      const thread = store.createChannel({
+        type: ChannelType.PublicThread,
+        guildId: guild.id,
+        name: 'thread',
+        parentId: adult.id,
+      });
+      expect(serializer.channel(adult)).toMatchObject({ nsfw: true });
+      expect(serializer.channel(channel)).toMatchObject({ nsfw: false });
+      expect(serializer.channel(thread)).not.toHaveProperty('nsfw');
+      expect(serializer.channel(thread)).toMatchObject({ parent_id: adult.id });
+    });
+  });
+
   describe('when a webhook posted the message', () => {
     it('shapes the author as Discord does: webhook id, shown name, bot flag, 0000 discriminator', () => {
       const { serializer, message } = world();

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { describePersonalityChanges, type Personality } from '../../../src/state/index.js';
+
+const before: Personality = {
+  id: 'abcdefgh1234',
+  ownerId: '1',
+  name: 'Alice',
+  aliases: ['Ally'],
+  visibility: 'public',
+  systemPrompt: 'You are Alice.',
+  avatarUrl: null,
+  provider: 'default',
+  model: 'small',
+  temperature: null,
+  createdAt: 0,
+  nsfw: false,
+  editorIds: [],
+  version: 3,
+};
+
+describe('describePersonalityChanges', () => {
+  describe('when only the version differs', () => {
+    it('names nothing', () => {
+      expect(describePersonalityChanges(before, { ...before, version: 4 })).toEqual([]);
+    });
+  });
+
+  describe('when fields differ', () => {
+    it('quotes short values, says a long one changed, in a fixed order', () => {
+      const after = {
+        ...before,
+        model: 'large',
+        systemPrompt: 'p'.repeat(200),
+        temperature: 0.5,
+        aliases: [],
+        nsfw: true,
+        editorIds: ['2'],
+      };
+      expect(describePersonalityChanges(before, after)).toEqual([
+        'aliases: "Ally" → none',
+        'prompt changed',
+        'model: "small" → "large"',
+        'temperature: none → "0.5"',
+        'nsfw: "false" → "true"',
+        'co-editors changed',
+      ]);
+    });
+  });
+});
