@@ -10,6 +10,7 @@ import { ServerGroup, ServerOption, ServerSubcommand } from './server-definition
 import { describePersonality, type ServerLimitKind, ServerReplies } from './server-replies.js';
 import {
   addToList,
+  parseServerAlias,
   parseServerLimit,
   parseServerName,
   removeAlias,
@@ -215,8 +216,9 @@ async function removeListedPersonality(
 async function setServerAlias(call: ServerCall): Promise<void> {
   const { personalities } = call.ctx.deps;
   const callerId = call.interaction.user.id;
-  const alias = call.interaction.options.getString(ServerOption.Alias, true).trim();
-  const key = parseServerName(alias);
+  const typed = call.interaction.options.getString(ServerOption.Alias, true);
+  const key = parseServerAlias(typed);
+  const alias = typed.trim().replace(/^@\s*/u, '');
   const personality = await resolveForCaller(call);
   let replacedId: string | null = null;
   await applyEdit(call, (current) => {

@@ -1,6 +1,7 @@
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import { type GuildSettings, GuildSettingsCaps } from '../guilds/index.js';
 import { normalizePersonalityName } from '../state/index.js';
+import { buildInvalidInputError, validateAlias } from './personality-rules.js';
 import { type ServerLimitKind, ServerReplies } from './server-replies.js';
 
 /** A change `/server` makes, and whether it changed anything (running it twice leaves the same settings). */
@@ -56,14 +57,25 @@ export function removeFromList(
 }
 
 /**
- * A name as the server stores it (blocked names, alias keys): normalized as personality names are.
+ * A name as the server stores it (blocked names, alias keys): normalized as personality names are, without
+ * the `@` people type to address it.
  * @throws UserFacingError InvalidInput when empty or longer than a personality name may be.
  */
 export function parseServerName(value: string): string {
-  const key = normalizePersonalityName(value);
+  const key = normalizePersonalityName(value).replace(/^@\s*/u, '');
   if (key.length === 0 || Array.from(key).length > SERVER_NAME_MAX)
     throw new UserFacingError(ChorusErrorCode.InvalidInput, ServerReplies.nameInvalid(SERVER_NAME_MAX));
   return key;
+}
+
+/**
+ * A new server alias: the rules of a personality's own aliases (it is addressed the same way), typed with or
+ * without its `@`. Returns its normalized key. @throws UserFacingError InvalidInput naming the rule.
+ */
+export function parseServerAlias(value: string): string {
+  const result = validateAlias(value.trim().replace(/^@\s*/u, ''), new Set());
+  if (!result.ok) throw buildInvalidInputError(result.errors);
+  return normalizePersonalityName(result.value);
 }
 
 /** Points server alias `aliasKey` (normalized) at a personality; `replacedId` is what it meant before, if anything. */

@@ -83,7 +83,7 @@ describe('/server', () => {
         ],
         [
           { subcommandGroup: 'personalities', subcommand: 'alias' },
-          { alias: 'Guide', personality: 'alice' },
+          { alias: '@Guide', personality: 'alice' },
           `In this server, @Guide now means **Alice** (by <@${member}>).`,
         ],
         [
@@ -272,6 +272,32 @@ describe('/server', () => {
         )
         .waitForResponse();
       expect(response.choices).toEqual([{ name: 'Alice — by member', value: alice.id }]);
+    });
+  });
+
+  describe('when a server alias is one of the admin’s own names', () => {
+    it('sets it, and says the admin’s own personality still answers to it for them', async () => {
+      const personalities = new PersonalityRepository(harness.redis, { prefix: harness.prefix });
+      await personalities.create({
+        ownerId: admin,
+        name: 'Helper',
+        visibility: 'private',
+        avatarUrl: null,
+        provider: 'default',
+        model: 'stub-model',
+        temperature: null,
+        systemPrompt: 'p',
+      });
+      const response = await server(
+        admin,
+        { subcommandGroup: 'personalities', subcommand: 'alias' },
+        { alias: 'helper', personality: alice.id },
+      );
+      expect(response.content).toBe(
+        `In this server, @helper now means **Alice** (by <@${member}>). You own a personality called “helper”: your own names come first, so for you @helper still means yours.`,
+      );
+      expect((await settings.fetch(harness.guildId)).aliases).toEqual({ helper: alice.id });
+      await server(admin, { subcommandGroup: 'personalities', subcommand: 'unalias' }, { alias: 'Helper' });
     });
   });
 

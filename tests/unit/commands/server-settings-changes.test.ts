@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addToList,
+  parseServerAlias,
   parseServerLimit,
   parseServerName,
   removeAlias,
@@ -55,12 +56,30 @@ describe('parseServerName', () => {
     ['  MODS ', 'mods'],
     ['The   Guide', 'the guide'],
     ['Ｇｕｉｄｅ', 'guide'],
+    ['@Mods', 'mods'],
   ])('normalizes %j to %j as personality names are', (input, expected) => {
     expect(parseServerName(input)).toBe(expected);
   });
 
   it.each(['   ', 'x'.repeat(81)])('refuses %j', (input) => {
     expect(() => parseServerName(input)).toThrow('Name must be 1–80 characters.');
+  });
+});
+
+describe('parseServerAlias', () => {
+  it.each([
+    ['Guide', 'guide'],
+    ['@The  Guide ', 'the guide'],
+  ])('keys %j as %j', (input, expected) => {
+    expect(parseServerAlias(input)).toBe(expected);
+  });
+
+  it.each([
+    ['everyone', 'cannot be “everyone” or “here”'],
+    ['a\nb', 'cannot contain line breaks'],
+    ['x'.repeat(81), 'must be 1–80 characters'],
+  ])('refuses %j as a personality’s alias would be', (input, message) => {
+    expect(() => parseServerAlias(input)).toThrow(message);
   });
 });
 
