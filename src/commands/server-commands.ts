@@ -40,7 +40,7 @@ interface ServerCall {
 function requireManageServer(interaction: ChatInputCommandInteraction): string {
   if (!interaction.inGuild())
     throw new UserFacingError(ChorusErrorCode.InvalidInput, CommandReplies.guildOnly());
-  if (interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild) !== true) {
+  if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
     throw new UserFacingError(ChorusErrorCode.Forbidden, ServerReplies.needsManageServer(), {
       userId: interaction.user.id,
       guildId: interaction.guildId,
@@ -105,8 +105,10 @@ export async function runServerCommand(
       }));
       return reply(call, allowNsfw ? ServerReplies.nsfwAllowed() : ServerReplies.nsfwDenied());
     }
-    default:
+    case null:
       return showSettings(call);
+    default:
+      return reply(call, CommandReplies.unknownCommand());
   }
 }
 
@@ -166,6 +168,9 @@ async function runPersonalities(call: ServerCall, subcommand: string): Promise<v
       const { changed } = await applyEdit(call, (current) => removeAlias(current, key));
       return reply(call, changed ? ServerReplies.aliasRemoved(alias) : ServerReplies.aliasUnknown(alias));
     }
+    default:
+      // A subcommand registered by an older or newer deployment.
+      return reply(call, CommandReplies.unknownCommand());
   }
 }
 

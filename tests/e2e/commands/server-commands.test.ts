@@ -242,6 +242,14 @@ describe('/server', () => {
       expect(disallowed.content).toBe(`**Alice** (by <@${member}>) is off the allowlist.`);
       await server(admin, { subcommandGroup: 'personalities', subcommand: 'unblock-name' }, { name: 'Mods' });
       await server(admin, { subcommandGroup: 'personalities', subcommand: 'unalias' }, { alias: 'guide' });
+      const [listed] = (await settings.fetch(harness.guildId)).channelIds;
+      const removed = await server(
+        admin,
+        { subcommandGroup: 'channels', subcommand: 'remove' },
+        { channel: listed! },
+      );
+      expect(removed.content).toBe(`<#${listed}> is off the list.`);
+      await server(admin, { subcommandGroup: 'channels', subcommand: 'mode' }, { mode: 'except' });
       await server(admin, { subcommandGroup: 'limits', subcommand: 'clear' });
       await server(admin, { subcommandGroup: 'roles', subcommand: 'talk-clear' });
       await server(admin, { subcommandGroup: 'roles', subcommand: 'activate-clear' });
@@ -252,6 +260,8 @@ describe('/server', () => {
         blockedPersonalityIds: [],
         blockedNames: [],
         aliases: {},
+        channelMode: 'except',
+        channelIds: [],
         requiredRoleId: null,
         activatorRoleId: null,
         userMaxPending: null,
