@@ -1,10 +1,16 @@
-import { type ChatInputCommandInteraction, PermissionFlagsBits } from 'discord.js';
+import {
+  type APIInteractionGuildMember,
+  type ChatInputCommandInteraction,
+  type GuildMember,
+  PermissionFlagsBits,
+} from 'discord.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
 import { OptionName } from './definitions.js';
 import { respond } from './interaction-response.js';
 import { resolvePersonality } from './personality-lookup.js';
+import { ServerReplies } from './server-replies.js';
 
 /** Where a guild command runs: the channel, its guild, and the parent a thread inherits from. */
 interface CommandChannel {
@@ -22,17 +28,35 @@ function requireGuildChannel(interaction: ChatInputCommandInteraction): CommandC
   return { guildId: interaction.guildId, channelId: interaction.channelId, parentId };
 }
 
+/** Whether a member holds a role (a cached GuildMember, or the raw member of an uncached guild). */
+export function memberHasRole(
+  member: GuildMember | APIInteractionGuildMember | null,
+  roleId: string,
+): boolean {
+  if (member === null) return false;
+  return Array.isArray(member.roles) ? member.roles.includes(roleId) : member.roles.cache.has(roleId);
+}
+
 /**
- * Changing a channel's activation needs Manage Channels there. Read from the permissions Discord resolved for
- * the member in this channel (overwrites included), never from anything the user typed.
+ * Changing a channel's activation needs Manage Channels there, or the server's activator role (`/server roles
+ * activate`). Read from the permissions and roles Discord resolved for the member, never from anything the
+ * user typed; the settings are read only when the permission is missing.
  */
-function requireManageChannels(interaction: ChatInputCommandInteraction): void {
-  if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageChannels) !== true) {
-    throw new UserFacingError(ChorusErrorCode.Forbidden, CommandReplies.needsManageChannels(), {
-      userId: interaction.user.id,
-      channelId: interaction.channelId,
-    });
-  }
+async function requireActivator(
+  ctx: CommandContext,
+  interaction: ChatInputCommandInteraction,
+  guildId: string,
+): Promise<void> {
+  if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageChannels) === true) return;
+  const { activatorRoleId } = await ctx.deps.guildSettings.fetch(guildId);
+  if (activatorRoleId !== null && memberHasRole(interaction.member, activatorRoleId)) return;
+  throw new UserFacingError(
+    ChorusErrorCode.Forbidden,
+    activatorRoleId === null
+      ? CommandReplies.needsManageChannels()
+      : ServerReplies.needsActivatorRole(activatorRoleId),
+    { userId: interaction.user.id, channelId: interaction.channelId },
+  );
 }
 
 /** `/activate personality`: it answers every message in this channel (and threads without their own). */
@@ -41,7 +65,7 @@ export async function runActivateCommand(
   interaction: ChatInputCommandInteraction,
 ): Promise<void> {
   const where = requireGuildChannel(interaction);
-  requireManageChannels(interaction);
+  await requireActivator(ctx, interaction, where.guildId);
   const personality = await resolvePersonality(
     ctx.deps.personalities,
     interaction.user.id,
@@ -71,7 +95,7 @@ export async function runDeactivateCommand(
   interaction: ChatInputCommandInteraction,
 ): Promise<void> {
   const where = requireGuildChannel(interaction);
-  requireManageChannels(interaction);
+  await requireActivator(ctx, interaction, where.guildId);
   const { activations, personalities } = ctx.deps;
   const found = await activations.fetchForChannels(
     where.parentId === null ? [where.channelId] : [where.channelId, where.parentId],

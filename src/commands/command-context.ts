@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js';
+import type { GuildSettingsRepository } from '../guilds/index.js';
 import type { Logger } from '../log/index.js';
 import type { ReplyAdmission } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
@@ -32,6 +33,8 @@ export interface CommandDependencies {
   /** The reply worker's per-job delivery records, which carry the user's tag and go with /forget-me. */
   readonly deliveries: DeliveryLedger;
   readonly regenerations: RegenerationRepository;
+  /** Each server's `/server` settings. */
+  readonly guildSettings: GuildSettingsRepository;
   /** Admits regenerated replies; its queue also gives /status the queue depth. */
   readonly admission: ReplyAdmission;
   readonly tasks: TaskQueue;

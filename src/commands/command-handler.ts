@@ -9,6 +9,7 @@ import type {
 } from 'discord.js';
 import type { Config } from '../config/index.js';
 import { UserFacingError } from '../errors/index.js';
+import { GuildSettingsRepository } from '../guilds/index.js';
 import { type Logger, newCorrelationId, runWithCorrelation } from '../log/index.js';
 import type { ReplyAdmission } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
@@ -37,6 +38,8 @@ import { answerListPageButton, answerRemoveButton, runPersonalityCommand } from 
 import { RegenerationRepository } from './regeneration-repository.js';
 import { runDeleteReplyCommand, runRegenerateCommand } from './reply-actions.js';
 import { runResetCommand } from './reset-command.js';
+import { answerServerAutocomplete } from './server-autocomplete.js';
+import { runServerCommand } from './server-commands.js';
 import { runStatusCommand } from './status-command.js';
 
 /** Options for {@link CommandHandler}. */
@@ -87,7 +90,8 @@ export class CommandHandler {
 
   private async autocomplete(ctx: CommandContext, interaction: AutocompleteInteraction): Promise<void> {
     try {
-      await answerAutocomplete(ctx, interaction);
+      if (interaction.commandName === CommandName.Server) await answerServerAutocomplete(ctx, interaction);
+      else await answerAutocomplete(ctx, interaction);
     } catch (error) {
       if (isInteractionGone(error)) {
         this.log.debug(
@@ -140,6 +144,8 @@ export class CommandHandler {
         return runStatusCommand(ctx, interaction);
       case CommandName.ForgetMe:
         return runForgetMeCommand(ctx, interaction);
+      case CommandName.Server:
+        return runServerCommand(ctx, interaction);
       case CommandName.Help:
         return respond(interaction, { embeds: [buildHelpEmbed(this.deps.config)], ephemeral: true });
       default:
@@ -249,6 +255,7 @@ export function createCommandHandler(settings: CommandHandlerSettings): CommandH
       eraser: new UserDataEraser(redis, { prefix }),
       deliveries: new DeliveryLedger(redis, { prefix }),
       regenerations: new RegenerationRepository(redis, { prefix }),
+      guildSettings: new GuildSettingsRepository(redis, { prefix, logger: settings.logger }),
       admission: settings.admission,
       tasks: settings.tasks,
       logger: settings.logger,

@@ -202,6 +202,7 @@ export const CommandReplies = {
       '• **/apikey** set, remove, test: use your own AI provider key (stored encrypted).',
       '• **/status**: your pending replies and limits, and the bot’s health.',
       '• **/forget-me**: delete everything stored about you.',
+      '• **/server** (Manage Server): which personalities answer in this server, where, and for whom.',
       '• Right-click a personality’s reply → **Apps** → **Delete reply** or **Regenerate**.',
     ].join('\n'),
 

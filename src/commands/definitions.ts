@@ -7,6 +7,7 @@ import {
   type SlashCommandStringOption,
   type SlashCommandSubcommandBuilder,
 } from 'discord.js';
+import { buildServerCommand, SERVER_COMMAND } from './server-definition.js';
 
 /** Top-level command names, as Discord shows them. */
 export const CommandName = {
@@ -19,6 +20,7 @@ export const CommandName = {
   Status: 'status',
   ForgetMe: 'forget-me',
   Help: 'help',
+  Server: SERVER_COMMAND,
   DeleteReply: 'Delete reply',
   Regenerate: 'Regenerate',
 } as const;
@@ -69,8 +71,8 @@ const personalityOption = (option: SlashCommandStringOption, description: string
 /*
  * Lengths, ranges and formats are deliberately not declared on the options: Discord would reject bad input
  * with its own generic text, while the validators answer naming the field and the rule, from one source.
- * Default member permissions are not declared either: server admins can override them, so the handler's
- * own check of `memberPermissions` is what enforces Manage Channels.
+ * Default member permissions only hide a command (`/server`): server admins can override them, so each
+ * handler's own check of `memberPermissions` is what enforces Manage Channels or Manage Server.
  */
 function addPersonalityFields(subcommand: SlashCommandSubcommandBuilder, required: boolean) {
   return subcommand
@@ -274,6 +276,7 @@ export function buildCommandDefinitions(): RESTPutAPIApplicationCommandsJSONBody
         option.setName(OptionName.Everywhere).setDescription('Forget in every channel, not just this one'),
       ),
     buildApiKeyCommand(),
+    buildServerCommand(),
     new SlashCommandBuilder()
       .setName(CommandName.Status)
       .setDescription('Your pending replies and limits, and the health of the bot')

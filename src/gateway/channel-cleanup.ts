@@ -1,3 +1,4 @@
+import type { GuildSettingsRepository } from '../guilds/index.js';
 import type { Logger } from '../log/index.js';
 import type { ActivationRepository, ChannelActivityRepository } from '../state/index.js';
 import { buildForgetChannelsTasks, enqueueTask, type TaskQueue } from '../tasks/index.js';
@@ -6,6 +7,8 @@ import { buildForgetChannelsTasks, enqueueTask, type TaskQueue } from '../tasks/
 export interface ChannelCleanupDependencies {
   readonly activations: Pick<ActivationRepository, 'deactivateChannels' | 'removeGuild'>;
   readonly channelActivity: Pick<ChannelActivityRepository, 'forgetChannels'>;
+  /** A server's `/server` settings go when the bot leaves it. */
+  readonly guildSettings: Pick<GuildSettingsRepository, 'delete'>;
   /** The worker forgets the channels' webhook pools (the gateway never talks to webhooks). */
   readonly tasks: TaskQueue;
   readonly newCorrelationId: () => string;
@@ -13,8 +16,8 @@ export interface ChannelCleanupDependencies {
 }
 
 /**
- * Forgets channels that no longer exist: what the gateway owns (activations, the newest-message record) it
- * deletes itself; the webhook state goes through a `forget-channels` task the worker runs. Records keyed by
+ * Forgets channels that no longer exist: what the gateway owns (activations, the newest-message record, a
+ * left server's settings) it deletes itself; the webhook state goes through a `forget-channels` task the worker runs. Records keyed by
  * message (posted, deleted, edited) are left to expire: nothing indexes them by channel.
  */
 export class ChannelCleanup {
@@ -41,10 +44,14 @@ export class ChannelCleanup {
   async forgetGuild(guildId: string, channelIds: readonly string[]): Promise<void> {
     const [activations] = await Promise.all([
       this.deps.activations.removeGuild(guildId),
+      this.deps.guildSettings.delete([guildId]),
       this.deps.channelActivity.forgetChannels(channelIds),
       this.enqueue(guildId, channelIds),
     ]);
-    this.log.info({ guildId, channels: channelIds.length, activations }, 'left guild; channels forgotten');
+    this.log.info(
+      { guildId, channels: channelIds.length, activations },
+      'left guild; its settings and channels forgotten',
+    );
   }
 
   private async enqueue(sourceId: string, channelIds: readonly string[]): Promise<void> {

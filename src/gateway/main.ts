@@ -4,6 +4,7 @@
  */
 import { createCommandHandler } from '../commands/index.js';
 import { loadConfigOrExit } from '../config/index.js';
+import { GuildSettingsRepository } from '../guilds/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
 import { createLogger, exitWithFatalError, newCorrelationId } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
@@ -61,7 +62,14 @@ async function main(): Promise<void> {
     client,
     router,
     channelActivity,
-    channelCleanup: new ChannelCleanup({ activations, channelActivity, tasks, newCorrelationId, logger }),
+    channelCleanup: new ChannelCleanup({
+      activations,
+      channelActivity,
+      guildSettings: new GuildSettingsRepository(redis, { prefix, logger }),
+      tasks,
+      newCorrelationId,
+      logger,
+    }),
     interactions: createCommandHandler({ redis, config, admission, tasks, logger }),
     logger,
     onMessageSeen: (kind) => metrics.messagesSeen.inc({ reason: kind }),

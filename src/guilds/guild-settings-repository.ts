@@ -13,7 +13,10 @@ export interface GuildSettingsRepositoryOptions {
   readonly maxUpdateTries: number;
 }
 
-/** A change to a server's settings: the settings it was based on in, the new ones out (version untouched). */
+/**
+ * A change to a server's settings: the settings it was based on in, the new ones out (version untouched), or
+ * the very object it was given when there is nothing to change.
+ */
 export type GuildSettingsChange = (current: GuildSettings) => GuildSettings;
 
 /** Thrown when {@link GuildSettingsRepository.update} kept losing to concurrent changes. */
@@ -54,7 +57,10 @@ export class GuildSettingsRepository {
     const key = buildGuildSettingsKey(this.options.prefix, guildId);
     let current = await this.fetch(guildId);
     for (let attempt = 0; attempt < this.options.maxUpdateTries; attempt += 1) {
-      const next = GuildSettingsSchema.parse({ ...change(current), version: current.version + 1 });
+      const changed = change(current);
+      // The change gave back the settings it was given: nothing to write, and no new version.
+      if (changed === current) return current;
+      const next = GuildSettingsSchema.parse({ ...changed, version: current.version + 1 });
       const [code, stored] = await runGuildScript<[number, string?]>(
         this.redis,
         'writeGuildSettings',

@@ -10,6 +10,15 @@ export type ChannelMode = z.infer<typeof ChannelMode>;
 
 const Snowflake = z.string().regex(/^\d{17,20}$/u);
 
+/** The most entries each of a server's lists (and its aliases) may hold. */
+export const GuildSettingsCaps = {
+  allowedPersonalityIds: 200,
+  blockedPersonalityIds: 200,
+  blockedNames: 200,
+  aliases: 200,
+  channelIds: 500,
+} as const;
+
 /**
  * What a server decided about personalities (`/server`). Absent settings mean {@link DefaultGuildSettings}:
  * every usable personality answers everywhere, as before servers could choose. `version` grows by one with every
@@ -19,16 +28,20 @@ export const GuildSettingsSchema = z.object({
   version: z.number().int().min(0),
   personalityMode: PersonalityMode,
   /** Personality ids that answer in `allowlist` mode. */
-  allowedPersonalityIds: z.array(z.string().min(1)).max(200),
+  allowedPersonalityIds: z.array(z.string().min(1)).max(GuildSettingsCaps.allowedPersonalityIds),
   /** Personality ids that never answer here (public ones of others, or anyone's: rules apply to all). */
-  blockedPersonalityIds: z.array(z.string().min(1)).max(200),
+  blockedPersonalityIds: z.array(z.string().min(1)).max(GuildSettingsCaps.blockedPersonalityIds),
   /** Normalized names: every public personality of such a name is blocked here. */
-  blockedNames: z.array(z.string().min(1).max(80)).max(200),
+  blockedNames: z.array(z.string().min(1).max(80)).max(GuildSettingsCaps.blockedNames),
   /** Normalized server-local alias → personality id (`@Guide` → Alice here only). */
-  aliases: z.record(z.string().min(1).max(80), z.string().min(1)),
+  aliases: z
+    .record(z.string().min(1).max(80), z.string().min(1))
+    .refine((aliases) => Object.keys(aliases).length <= GuildSettingsCaps.aliases, {
+      message: `at most ${GuildSettingsCaps.aliases} aliases`,
+    }),
   channelMode: ChannelMode,
   /** The channels `only` or `except` lists (parents; a thread follows its parent). */
-  channelIds: z.array(Snowflake).max(500),
+  channelIds: z.array(Snowflake).max(GuildSettingsCaps.channelIds),
   /** A role a member must have to talk to personalities; null = anyone. */
   requiredRoleId: Snowflake.nullable(),
   /** A role that may `/activate`, besides Manage Channels; null = none. */

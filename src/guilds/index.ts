@@ -2,6 +2,7 @@ export {
   ChannelMode,
   DefaultGuildSettings,
   type GuildSettings,
+  GuildSettingsCaps,
   GuildSettingsSchema,
   PersonalityMode,
 } from './guild-settings.js';

@@ -3,6 +3,7 @@
  * key scan can tell a permanent family from a leak. docs/guarantees.md lists the same family names (a test
  * checks they agree): change one, change both.
  */
+import { buildGuildSettingsKey } from '../../src/guilds/index.js';
 import { buildBullPrefix, QUEUE_NAME } from '../../src/queue/index.js';
 import {
   buildActivationKey,
@@ -60,6 +61,7 @@ export function buildPermanentKeyFamilies(prefix: string): PermanentKeyFamily[] 
     },
     { name: 'api-keys', globs: [buildApiKeysKey(prefix, any)] },
     { name: 'settings', globs: [buildDmStickyKey(prefix, any)] },
+    { name: 'guild-settings', globs: [buildGuildSettingsKey(prefix, any)] },
     { name: 'webhook-pools', globs: [buildWebhookPoolKey(prefix, any)] },
     {
       name: 'bullmq',

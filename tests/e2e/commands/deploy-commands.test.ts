@@ -79,7 +79,7 @@ describe('deploy-commands', () => {
       const commands = (await rest.get(Routes.applicationCommands(sandbox.bot.applicationId))) as Array<{
         name: string;
       }>;
-      expect(commands).toHaveLength(11);
+      expect(commands).toHaveLength(12);
     });
   });
 

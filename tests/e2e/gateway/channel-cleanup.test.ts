@@ -14,6 +14,7 @@ import { ChannelCleanup } from '../../../src/gateway/channel-cleanup.js';
 import { createDiscordClient } from '../../../src/gateway/discord-client.js';
 import { GatewayService } from '../../../src/gateway/gateway-service.js';
 import { MessageRouter } from '../../../src/gateway/message-router.js';
+import { DefaultGuildSettings, GuildSettingsRepository } from '../../../src/guilds/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import { ReplyAdmission } from '../../../src/queue/index.js';
 import {
@@ -36,6 +37,7 @@ describe('the gateway, when channels and guilds go', () => {
   const logger = createLogger({ level: 'silent', service: 'test-gateway' });
   const activations = new ActivationRepository(redis, { prefix });
   const channelActivity = new ChannelActivityRepository(redis, { prefix });
+  const guildSettings = new GuildSettingsRepository(redis, { prefix, logger });
   let sandbox: DiscordSandbox;
   let admission: ReplyAdmission;
   let tasks: TaskQueue;
@@ -67,6 +69,7 @@ describe('the gateway, when channels and guilds go', () => {
       channelCleanup: new ChannelCleanup({
         activations,
         channelActivity,
+        guildSettings,
         tasks,
         newCorrelationId: () => `corr-${++correlation}`,
         logger,
@@ -107,6 +110,7 @@ describe('the gateway, when channels and guilds go', () => {
       });
       await channelActivity.recordLatest(channelId, LATEST);
     }
+    await guildSettings.update(guild.id, (current) => ({ ...current, blockedNames: ['mods'] }));
     return { guildId: guild.id, first: first.id, second: second.id, thread: thread.id };
   }
 
@@ -159,11 +163,12 @@ describe('the gateway, when channels and guilds go', () => {
       expect(await queuedChannels(guild.guildId)).toBeNull();
       for (const channelId of [guild.first, guild.second, guild.thread])
         expect(await isForgotten(channelId)).toBe(false);
+      expect((await guildSettings.fetch(guild.guildId)).blockedNames).toEqual(['mods']);
     });
   });
 
   describe('when the bot leaves a guild', () => {
-    it('forgets all its channels and threads, and no other guild’s', async () => {
+    it('forgets its settings, all its channels and threads, and no other guild’s', async () => {
       const kept = await buildGuild('kept');
       const left = await buildGuild('left');
       sandbox.removeBotFromGuild(left.guildId);
@@ -173,8 +178,10 @@ describe('the gateway, when channels and guilds go', () => {
       for (const channelId of [left.first, left.second, left.thread])
         expect(await isForgotten(channelId)).toBe(true);
       expect(await activations.listForGuild(left.guildId)).toEqual([]);
+      expect(await guildSettings.fetch(left.guildId)).toEqual(DefaultGuildSettings);
       for (const channelId of [kept.first, kept.second, kept.thread])
         expect(await isForgotten(channelId)).toBe(false);
+      expect((await guildSettings.fetch(kept.guildId)).blockedNames).toEqual(['mods']);
     });
   });
 });

@@ -37,6 +37,14 @@ describe('GuildSettingsRepository', () => {
     expect(await settings.fetch(GUILD)).toEqual(stored);
   });
 
+  it('writes nothing when the change gives back the settings it was given', async () => {
+    const stored = await settings.update(GUILD, (current) => ({ ...current, allowNsfw: true }));
+    expect(await settings.update(GUILD, (current) => current)).toEqual(stored);
+    expect((await settings.fetch(GUILD)).version).toBe(1);
+    await settings.update('500000000000000002', (current) => current);
+    expect(await redis.exists(buildGuildSettingsKey(prefix, '500000000000000002'))).toBe(0);
+  });
+
   it('applies concurrent changes one after the other, losing none', async () => {
     await Promise.all(
       ['p1', 'p2', 'p3', 'p4'].map((id) =>

@@ -1,4 +1,9 @@
-import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord.js';
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  InteractionContextType,
+  PermissionFlagsBits,
+} from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { buildCommandDefinitions, PERSONALITY_OPTIONS } from '../../../src/commands/definitions.js';
 
@@ -34,6 +39,7 @@ describe('buildCommandDefinitions', () => {
         'activations',
         'reset',
         'apikey',
+        'server',
         'status',
         'forget-me',
         'help',
@@ -51,7 +57,13 @@ describe('buildCommandDefinitions', () => {
     it('autocompletes every option that names an existing personality', () => {
       const personalityOptions = definitions
         .flatMap((command) => leafOptions((command as { options?: OptionJson[] }).options, [command.name]))
-        .filter(({ path, option }) => PERSONALITY_OPTIONS.has(option.name) && path !== 'personality create');
+        .filter(
+          ({ path, option }) =>
+            PERSONALITY_OPTIONS.has(option.name) &&
+            path !== 'personality create' &&
+            // `/server personalities block-name name:` is any name, not one personality.
+            !(path.startsWith('server ') && option.name === 'name'),
+        );
       expect(personalityOptions.map(({ path }) => path).sort()).toEqual([
         'activate',
         'personality alias add',
@@ -62,8 +74,22 @@ describe('buildCommandDefinitions', () => {
         'personality share',
         'personality unshare',
         'reset',
+        'server personalities alias',
+        'server personalities allow',
+        'server personalities block',
+        'server personalities disallow',
+        'server personalities unblock',
       ]);
       expect(personalityOptions.every(({ option }) => option.autocomplete === true)).toBe(true);
+    });
+
+    it('hides /server from members without Manage Server, and offers it in servers only', () => {
+      const server = definitions.find((command) => command.name === 'server') as {
+        default_member_permissions?: string | null;
+        contexts?: number[];
+      };
+      expect(server.default_member_permissions).toBe(String(PermissionFlagsBits.ManageGuild));
+      expect(server.contexts).toEqual([InteractionContextType.Guild]);
     });
 
     it('does not autocomplete the name of a personality being created', () => {
