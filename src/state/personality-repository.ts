@@ -112,7 +112,13 @@ export class PersonalityRepository {
     const createdAt = this.options.now();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const id = buildPersonalityId(draft.ownerId, this.options.random(PERSONALITY_ID_RANDOM_LENGTH));
-      const personality = this.validate({ ...draft, aliases: draft.aliases ?? [], id, createdAt });
+      const personality = this.validate({
+        ...draft,
+        aliases: draft.aliases ?? [],
+        nsfw: draft.nsfw ?? false,
+        id,
+        createdAt,
+      });
       const json = JSON.stringify(personality);
       const [code, detail] = await this.write(personality, json, '', []);
       if (code === 1) {

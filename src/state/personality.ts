@@ -22,11 +22,16 @@ export const PersonalitySchema = z.object({
   temperature: z.number().min(0).max(2).nullable(),
   /** Unix ms. Among public personalities sharing a name, the oldest wins. */
   createdAt: z.number().int(),
+  /** Marked NSFW by its owner: answers only in age-restricted channels of servers allowing it, in DMs only its owner. */
+  nsfw: z.boolean().default(false),
 });
 export type Personality = z.infer<typeof PersonalitySchema>;
 
 /** The fields a user supplies when creating one (id, owner and createdAt are assigned). */
-export type PersonalityDraft = Omit<Personality, 'id' | 'createdAt' | 'aliases'> & { aliases?: string[] };
+export type PersonalityDraft = Omit<Personality, 'id' | 'createdAt' | 'aliases' | 'nsfw'> & {
+  aliases?: string[];
+  nsfw?: boolean;
+};
 
 /**
  * The lookup key for personality names and aliases: NFKC, case-folded, inner whitespace collapsed.

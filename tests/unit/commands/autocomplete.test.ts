@@ -14,6 +14,7 @@ const base: Personality = {
   model: 'm',
   temperature: null,
   createdAt: 0,
+  nsfw: false,
 };
 
 describe('buildPersonalityChoice', () => {

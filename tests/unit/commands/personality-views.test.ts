@@ -26,6 +26,7 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     model: 'stub-small',
     temperature: null,
     createdAt: Date.UTC(2026, 0, 2),
+    nsfw: false,
     ...overrides,
   };
 }
