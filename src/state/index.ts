@@ -38,6 +38,7 @@ export {
 export { StateMessages } from './messages.js';
 export {
   isPersonalityUsableBy,
+  listPersonalityNameKeys,
   normalizePersonalityName,
   type Personality,
   type PersonalityDraft,
