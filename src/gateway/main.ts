@@ -4,6 +4,7 @@
  */
 import { createCommandHandler } from '../commands/index.js';
 import { loadConfigOrExit } from '../config/index.js';
+import { GuildSettingsRepository, PolicyNoticeRepository } from '../guilds/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
 import { createLogger, exitWithFatalError, newCorrelationId } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
       dmSticky: new DmStickyRepository(redis, { prefix }),
       messageEvents: new MessageEventRepository(redis, { prefix }),
       admission,
+      guildSettings: new GuildSettingsRepository(redis, { prefix, logger }),
+      policyNotices: new PolicyNoticeRepository(redis, { prefix }),
       logger,
     },
     { maxPersonalitiesPerMessage: config.limits.maxPersonalitiesPerMessage, now: Date.now, newCorrelationId },
