@@ -152,7 +152,7 @@ export class ApiSerializer {
       })),
       parent_id: null,
       topic: null,
-      nsfw: false,
+      nsfw: channel.nsfw,
       last_message_id: channel.lastMessageId,
       rate_limit_per_user: 0,
       flags: 0,

@@ -57,6 +57,8 @@ export interface CreateChannelOptions {
   /** A member overwrite for the bot in this channel. */
   readonly botPermissions?: { readonly allow?: bigint; readonly deny?: bigint };
   readonly permissionOverwrites?: readonly OverwriteInput[];
+  /** Age-restricted. @defaultValue false */
+  readonly nsfw?: boolean;
 }
 
 /** Options of {@link DiscordSandbox.addMember}. */
@@ -341,6 +343,7 @@ export class DiscordSandbox implements AsyncDisposable {
       guildId,
       name: input.name,
       overwrites,
+      nsfw: input.nsfw ?? false,
     });
     this.#gateway.dispatch('CHANNEL_CREATE', this.#serializer.channel(channel), {
       guildId,

@@ -69,6 +69,8 @@ export interface ChannelRecord {
   lastMessageId: string | null;
   messageCount: number;
   archived: boolean;
+  /** Age-restricted (a text or forum channel; a thread has no flag of its own). */
+  readonly nsfw: boolean;
 }
 
 /** An incoming webhook. */
@@ -278,6 +280,7 @@ export class SandboxStore {
     overwrites?: PermissionOverwrite[];
     recipientIds?: readonly string[];
     ownerId?: string | null;
+    nsfw?: boolean;
   }): ChannelRecord {
     const position = [...this.channels.values()].filter(
       (channel) => channel.guildId === input.guildId && channel.parentId === null,
@@ -292,6 +295,7 @@ export class SandboxStore {
       position,
       recipientIds: input.recipientIds ?? [],
       ownerId: input.ownerId ?? null,
+      nsfw: input.nsfw ?? false,
       createdAt: this.now(),
       lastMessageId: null,
       messageCount: 0,
