@@ -1,8 +1,7 @@
 import {
-  checkPersonalityPolicy,
+  createPolicyLookup,
   type GuildSettings,
   type GuildSettingsRepository,
-  type PolicyContext,
   type PolicyNoticeRepository,
   type PolicyRefusal,
   type PolicyVerdict,
@@ -11,14 +10,13 @@ import type { Logger } from '../log/index.js';
 import { type AdmissionResult, buildLimitNotice, type ReplyAdmission } from '../queue/index.js';
 import { buildReplyJobId, type ReplyJob, type Trigger } from '../queue/reply-job.js';
 import { RedisBatch } from '../redis/index.js';
-import {
-  type ActivationRepository,
-  type DmStickyRepository,
-  isPersonalityUsableBy,
-  type MessageEventRepository,
-  type MessageIndexRepository,
-  type Personality,
-  type PersonalityRepository,
+import type {
+  ActivationRepository,
+  DmStickyRepository,
+  MessageEventRepository,
+  MessageIndexRepository,
+  Personality,
+  PersonalityRepository,
 } from '../state/index.js';
 import { applyAliases, decideAddressees, findAliasedNames } from './addressing.js';
 import type { InboundMessage } from './inbound-message.js';
@@ -164,7 +162,14 @@ export class MessageRouter {
       candidates,
       applyAliases(named, aliased, byId, message.authorId),
     );
-    const policy = this.buildPolicy(message, settings, byId);
+    const policy = createPolicyLookup(byId, {
+      settings,
+      speakerId: message.authorId,
+      channelId: message.channelId,
+      parentChannelId: message.parentChannelId,
+      channelNsfw: message.channelNsfw,
+      memberRoleIds: message.memberRoleIds,
+    });
     const canUse = (id: string) => policy(id)?.allowed === true;
 
     const decision = decideAddressees({
@@ -228,38 +233,6 @@ export class MessageRouter {
       );
     }
     return { addressed, notices, policyNotice };
-  }
-
-  /**
-   * The verdict on each personality by id, for this message: undefined when it is unknown or the author may not
-   * use it (private to someone else), else whether the server's settings (or, in a DM, the NSFW rule) allow it.
-   */
-  private buildPolicy(
-    message: InboundMessage,
-    settings: GuildSettings | null,
-    byId: ReadonlyMap<string, Personality>,
-  ): (id: string) => PolicyVerdict | undefined {
-    const context: PolicyContext = {
-      settings,
-      speakerId: message.authorId,
-      channelId: message.channelId,
-      parentChannelId: message.parentChannelId,
-      channelNsfw: message.channelNsfw,
-      memberRoleIds: message.memberRoleIds,
-    };
-    const verdicts = new Map<string, PolicyVerdict | undefined>();
-    return (id) => {
-      if (!verdicts.has(id)) {
-        const personality = byId.get(id);
-        verdicts.set(
-          id,
-          personality && isPersonalityUsableBy(personality, message.authorId)
-            ? checkPersonalityPolicy(personality, context)
-            : undefined,
-        );
-      }
-      return verdicts.get(id);
-    };
   }
 
   /** The notice for a refused personality, when this user has not been told in the current window. */

@@ -1,4 +1,4 @@
-import { listPersonalityNameKeys, type Personality } from '../state/index.js';
+import { isPersonalityUsableBy, listPersonalityNameKeys, type Personality } from '../state/index.js';
 import type { GuildSettings } from './guild-settings.js';
 
 /** Why a server's settings (or the NSFW rule) keep a personality from answering a message. */
@@ -63,6 +63,29 @@ export function checkPersonalityPolicy(
   }
   if (nsfw && !(settings.allowNsfw && context.channelNsfw)) return refuse('nsfw');
   return ALLOWED;
+}
+
+/**
+ * The verdicts for one message, by personality id and computed once each: undefined for a personality not in
+ * `byId` or one the speaker may not use at all (private to someone else), else {@link checkPersonalityPolicy}'s.
+ */
+export function createPolicyLookup(
+  byId: ReadonlyMap<string, PolicyPersonality & Pick<Personality, 'visibility'>>,
+  context: PolicyContext,
+): (personalityId: string) => PolicyVerdict | undefined {
+  const verdicts = new Map<string, PolicyVerdict | undefined>();
+  return (personalityId) => {
+    if (!verdicts.has(personalityId)) {
+      const personality = byId.get(personalityId);
+      verdicts.set(
+        personalityId,
+        personality && isPersonalityUsableBy(personality, context.speakerId)
+          ? checkPersonalityPolicy(personality, context)
+          : undefined,
+      );
+    }
+    return verdicts.get(personalityId);
+  };
 }
 
 function refuse(reason: PolicyRefusal): PolicyVerdict {

@@ -1,5 +1,6 @@
 export {
   checkPersonalityPolicy,
+  createPolicyLookup,
   type PolicyContext,
   type PolicyPersonality,
   type PolicyRefusal,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkPersonalityPolicy,
+  createPolicyLookup,
   DefaultGuildSettings,
   type GuildSettings,
   type PolicyContext,
@@ -176,5 +177,27 @@ describe('checkPersonalityPolicy', () => {
   ])('%s', (_, personality, change, expected) => {
     const verdict = checkPersonalityPolicy(personality, context(change));
     expect(verdict).toEqual(expected === null ? { allowed: true } : { allowed: false, reason: expected });
+  });
+});
+
+describe('createPolicyLookup', () => {
+  const byId = new Map([
+    [alice.id, { ...alice, visibility: 'public' as const }],
+    ['secret000001', { ...alice, id: 'secret000001', visibility: 'private' as const }],
+    [own.id, { ...own, visibility: 'private' as const }],
+  ]);
+  const lookup = createPolicyLookup(byId, context({ settings: settings({ blockedNames: ['alice'] }) }));
+
+  it.each<[string, string, ReturnType<typeof lookup>]>([
+    ['an unknown personality', 'unknown00001', undefined],
+    ['a private personality of someone else', 'secret000001', undefined],
+    ['a public personality the server refuses', alice.id, { allowed: false, reason: 'blocked' }],
+    [
+      'the speaker’s own private personality the server refuses',
+      own.id,
+      { allowed: false, reason: 'blocked' },
+    ],
+  ])('answers %s', (_, id, expected) => {
+    expect(lookup(id)).toEqual(expected);
   });
 });
