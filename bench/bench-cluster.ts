@@ -97,6 +97,8 @@ export class BenchCluster implements AsyncDisposable {
     readonly cluster: LocalCluster,
     readonly redis: Redis,
     readonly prefix: string,
+    /** The one guild every channel and user belongs to. */
+    readonly guildId: string,
     readonly channelIds: readonly string[],
     readonly userIds: readonly string[],
     readonly personalities: readonly Personality[],
@@ -162,7 +164,7 @@ export class BenchCluster implements AsyncDisposable {
       ]);
       const failed = spawned.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
-      const bench = new BenchCluster(cluster, redis, prefix, channelIds, userIds, personalities);
+      const bench = new BenchCluster(cluster, redis, prefix, guild.id, channelIds, userIds, personalities);
       if (options.warmUp) await bench.warmUp();
       return bench;
     } catch (error) {

@@ -1,6 +1,7 @@
 import { BenchCluster, buildGatewayEnv, NO_DISCORD_LIMITS } from './bench-cluster.js';
 import type { BenchContext } from './bench-context.js';
 import type { QueueMode } from './scenario-result.js';
+import { BENCH_ALLOWLIST_SIZE } from './server-settings.js';
 
 /**
  * Users of each phase run on the shared pipeline cluster: every phase and queue mode talks to the system through
@@ -11,13 +12,19 @@ const PHASE_USERS = {
   latency: { from: 500, to: 900 },
   redis: { from: 900, to: 1100 },
   gate: { from: 1100, to: 1102 },
+  /** The cost and Redis-cost phases again, with the guild's server settings present. */
+  'cost-settings': { from: 1102, to: 1602 },
+  'redis-settings': { from: 1602, to: 1802 },
 } as const;
-const USERS_PER_MODE = PHASE_USERS.gate.to;
+const USERS_PER_MODE = PHASE_USERS['redis-settings'].to;
+
+/** A phase run on the pipeline cluster, each with its own users. */
+export type PipelinePhase = keyof typeof PHASE_USERS;
 
 /** The users of one phase in one queue mode. */
 export function selectPhaseUsers(
   bench: BenchCluster,
-  phase: keyof typeof PHASE_USERS,
+  phase: PipelinePhase,
   mode: QueueMode,
 ): readonly string[] {
   const offset = mode === 'fair' ? 0 : USERS_PER_MODE;
@@ -53,6 +60,8 @@ export function startPipelineCluster(
     aiStub: { behaviour: { latency: 0 } },
     channels: PIPELINE_CHANNELS,
     users: 2 * USERS_PER_MODE,
+    // Enough public personalities for the server settings' allowlist; messages address the first.
+    personalities: BENCH_ALLOWLIST_SIZE,
     warmUp: true,
   });
 }

@@ -7,7 +7,7 @@ import { deleteKeysWithPrefix } from '../../tests/support/redis.js';
 import type { BenchCluster } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { ClosedLoopDriver } from '../closed-loop-driver.js';
-import { selectPhaseUsers } from '../pipeline-cluster.js';
+import { type PipelinePhase, selectPhaseUsers } from '../pipeline-cluster.js';
 import { fetchRedisCpuSeconds } from '../redis-info.js';
 import { buildCheck, buildScenarioResult, type QueueMode, type ScenarioResult } from '../scenario-result.js';
 
@@ -45,16 +45,18 @@ export function buildCostTiming(quick: boolean): CostTiming {
 
 /**
  * Runs a closed-loop load against the pipeline cluster (1 gateway + 2 workers, AI 0 ms, sandbox limits off) and
- * measures CPU per reply over a window after a warm-up.
+ * measures CPU per reply over a window after a warm-up. `phase` picks the users: `cost-settings` for the run
+ * with server settings present (the caller writes them first).
  */
 export async function measureCost(
   context: BenchContext,
   bench: BenchCluster,
   mode: QueueMode,
   options: CostTiming,
+  phase: Extract<PipelinePhase, 'cost' | 'cost-settings'> = 'cost',
 ): Promise<CostRun> {
   const { tracker, channelIds } = bench;
-  const userIds = selectPhaseUsers(bench, 'cost', mode);
+  const userIds = selectPhaseUsers(bench, phase, mode);
   const driver = new ClosedLoopDriver(
     tracker,
     (n) => ({ userId: userIds[n % userIds.length]!, channelId: channelIds[n % channelIds.length]! }),
@@ -157,11 +159,15 @@ export function buildNoopJobCount(quick: boolean): number {
   return quick ? 5000 : 20_000;
 }
 
-/** Scenario 1's result: CPU per reply and sustained replies/s, ours vs FIFO, plus raw BullMQ no-op throughput. */
+/**
+ * Scenario 1's result: CPU per reply and sustained replies/s, ours vs FIFO, plus raw BullMQ no-op throughput,
+ * and (fair queue) what server settings present in the guild add per reply.
+ */
 export function buildCostResult(
   fair: CostRun,
   fifo: CostRun,
   bullmq: { jobs: number; jobsPerSecond: number },
+  withSettings: CostRun,
   durationMs: number,
 ): ScenarioResult {
   return buildScenarioResult({
@@ -183,8 +189,18 @@ export function buildCostResult(
         fifo: fifo.repliesPerSecond,
       }),
       buildCheck({ name: 'raw BullMQ no-op jobs/s', value: bullmq.jobsPerSecond, unit: '/s' }),
+      buildCheck({
+        name: 'CPU per reply, server settings present',
+        value: withSettings.cpuMsPerReply,
+        unit: 'ms',
+      }),
+      buildCheck({
+        name: 'extra CPU per reply for server settings',
+        value: round(withSettings.cpuMsPerReply - fair.cpuMsPerReply, 3),
+        unit: 'ms',
+      }),
     ],
-    figures: { fair, fifo, bullmqNoop: bullmq, inFlight: IN_FLIGHT },
+    figures: { fair, fifo, fairWithServerSettings: withSettings, bullmqNoop: bullmq, inFlight: IN_FLIGHT },
     durationMs,
   });
 }

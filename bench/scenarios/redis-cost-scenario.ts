@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchCluster } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { ClosedLoopDriver } from '../closed-loop-driver.js';
-import { selectPhaseUsers } from '../pipeline-cluster.js';
+import { type PipelinePhase, selectPhaseUsers } from '../pipeline-cluster.js';
 import { fetchCommandCalls } from '../redis-info.js';
 import { type MonitoredCommand, RedisMonitor } from '../redis-monitor.js';
 import { buildCheck, buildScenarioResult, type QueueMode, type ScenarioResult } from '../scenario-result.js';
@@ -84,10 +84,14 @@ export async function countCommands<T>(
   }
 }
 
-async function measureMemory(bench: BenchCluster, mode: QueueMode): Promise<ConversationMemory> {
+async function measureMemory(
+  bench: BenchCluster,
+  mode: QueueMode,
+  phase: RedisCostPhase,
+): Promise<ConversationMemory> {
   const { tracker, redis, prefix } = bench;
   // The last Redis-cost user is kept out of the batch: its only conversation is this one.
-  const userId = selectPhaseUsers(bench, 'redis', mode).at(-1)!;
+  const userId = selectPhaseUsers(bench, phase, mode).at(-1)!;
   const channelId = bench.channelIds[0]!;
   // One message at a time, each answered before the next: a conversation as a person would have it.
   for (let turn = 0; turn < CONVERSATION_TURNS / 2; turn += 1) {
@@ -132,15 +136,19 @@ async function measureMemory(bench: BenchCluster, mode: QueueMode): Promise<Conv
   };
 }
 
+/** The users of a Redis-cost run: `redis-settings` for the run with server settings present. */
+type RedisCostPhase = Extract<PipelinePhase, 'redis' | 'redis-settings'>;
+
 /** Counts our Redis commands over a batch of replies (MONITOR), then the memory of a 20-turn conversation. */
 export async function measureRedisCost(
   context: BenchContext,
   bench: BenchCluster,
   mode: QueueMode,
   messages: number,
+  phase: RedisCostPhase = 'redis',
 ): Promise<RedisCostRun> {
   const { tracker, prefix } = bench;
-  const userIds = selectPhaseUsers(bench, 'redis', mode).slice(0, -1);
+  const userIds = selectPhaseUsers(bench, phase, mode).slice(0, -1);
   const channelIds = bench.channelIds.slice(0, 20);
   const listeners = new Set<(command: MonitoredCommand) => void>();
   const monitor = await RedisMonitor.start(context.redisUrl, (command) => {
@@ -187,7 +195,7 @@ export async function measureRedisCost(
       idleCommandsPerSecond: round(idlePerMs * 1000, 1),
       perReplyByCommand,
       commandstatsPerReply: round(serverWide / replies, 2),
-      memory: await measureMemory(bench, mode),
+      memory: await measureMemory(bench, mode, phase),
     };
   } finally {
     monitor.close();
@@ -199,10 +207,14 @@ export function buildRedisBatchSize(quick: boolean): number {
   return quick ? 100 : 1000;
 }
 
-/** Scenario 6's result: Redis commands per reply and Redis memory per active conversation, ours vs FIFO. */
+/**
+ * Scenario 6's result: Redis commands per reply and Redis memory per active conversation, ours vs FIFO, and
+ * (fair queue) what server settings present in the guild add per reply.
+ */
 export function buildRedisCostResult(
   fair: RedisCostRun,
   fifo: RedisCostRun,
+  withSettings: RedisCostRun,
   durationMs: number,
 ): ScenarioResult {
   return buildScenarioResult({
@@ -229,8 +241,23 @@ export function buildRedisCostResult(
         unit: 'B',
         fifo: fifo.memory.conversationBytes,
       }),
+      buildCheck({
+        name: 'commands sent per reply, server settings present',
+        value: withSettings.commandsPerReply,
+        unit: '',
+      }),
+      buildCheck({
+        name: 'extra commands sent per reply for server settings',
+        value: round(withSettings.commandsPerReply - fair.commandsPerReply, 2),
+        unit: '',
+      }),
+      buildCheck({
+        name: 'extra commands in Lua per reply for server settings',
+        value: round(withSettings.scriptCommandsPerReply - fair.scriptCommandsPerReply, 2),
+        unit: '',
+      }),
     ],
-    figures: { fair, fifo },
+    figures: { fair, fifo, fairWithServerSettings: withSettings },
     durationMs,
   });
 }

@@ -21,7 +21,7 @@ export const DefaultMetricsOptions = {
 } as const satisfies Required<OptionalMetricsOptions>;
 
 /** Why the gateway refused to enqueue a reply (the fair-admission outcomes). */
-export type JobRefusalReason = 'user-pending' | 'user-rate' | 'queue-full';
+export type JobRefusalReason = 'user-pending' | 'user-rate' | 'queue-full' | 'server-pending' | 'server-rate';
 
 /** A circuit breaker's state; exported as 0 closed, 1 half-open, 2 open. */
 export type BreakerState = 'closed' | 'half-open' | 'open';
@@ -134,7 +134,7 @@ export function createMetrics(options: MetricsOptions): ChorusMetrics {
     }),
     jobsRefused: new Counter({
       name: 'chorus_jobs_refused_total',
-      help: 'Reply jobs refused at admission: user-pending, user-rate or queue-full.',
+      help: 'Reply jobs refused at admission: user-pending, user-rate, queue-full, server-pending or server-rate.',
       labelNames: ['reason'],
       registers,
     }),

@@ -25,6 +25,8 @@ export {
   MAX_BULLMQ_PRIORITY,
   ReplyAdmission,
   type ReplyAdmissionOptions,
+  SERVER_RATE_WINDOW_MS,
+  type ServerLimits,
 } from './reply-admission.js';
 export { buildReplyJobId, type ReplyJob, ReplyJobSchema, type Trigger, TriggerSchema } from './reply-job.js';
 export {

@@ -43,11 +43,33 @@ export function buildBucketKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'bucket');
 }
 
-/** Why an admission was refused. */
-export type RefusalReason = 'user-pending' | 'user-rate' | 'queue-full';
+/**
+ * ZSET `<guildId>:<jobId>` → lease expiry: the user's pending jobs in servers with their own pending cap
+ * (a subset of the pending set; settled entries are dropped at the user's next such admission).
+ */
+export function buildServerPendingKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'server-pending');
+}
+
+/**
+ * ZSET `<guildId>:<jobId>` → admission time: the user's jobs admitted in the last minute in servers with their
+ * own per-minute limit. One key for all servers, so erasing a user needs no SCAN.
+ */
+export function buildServerAdmittedKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'server-admitted');
+}
+
+/** Why an admission was refused: the operator's limits (`user-*`, `queue-full`) or a server's stricter ones. */
+export type RefusalReason = 'user-pending' | 'user-rate' | 'queue-full' | 'server-pending' | 'server-rate';
 
 /** Every refusal reason, in the order the admission script expects their notice keys. */
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['user-pending', 'user-rate', 'queue-full'];
+export const REFUSAL_REASONS: readonly RefusalReason[] = [
+  'user-pending',
+  'user-rate',
+  'queue-full',
+  'server-pending',
+  'server-rate',
+];
 
 /** STRING (expiring): the user was already told about this refusal reason in the current window. */
 export function buildNotifiedKey(prefix: string, userId: string, reason: RefusalReason): string {
@@ -105,6 +127,8 @@ export function buildUserQueueKeys(prefix: string, userId: string): string[] {
     buildBucketKey(prefix, userId),
     buildGateKey(prefix, userId),
     buildGateWaitingKey(prefix, userId),
+    buildServerPendingKey(prefix, userId),
+    buildServerAdmittedKey(prefix, userId),
     ...REFUSAL_REASONS.map((reason) => buildNotifiedKey(prefix, userId, reason)),
   ];
 }

@@ -40,6 +40,8 @@ const REFUSAL_CODES: Readonly<Record<number, RefusalReason>> = {
   [-1]: 'user-pending',
   [-2]: 'user-rate',
   [-3]: 'queue-full',
+  [-4]: 'server-pending',
+  [-5]: 'server-rate',
 };
 
 /** Maps a negative `admitReply` code to its refusal reason; any other code is a bug in the script. */

@@ -12,6 +12,8 @@ import {
   buildNotifiedKey,
   buildPendingKey,
   buildPrioritiesKey,
+  buildServerAdmittedKey,
+  buildServerPendingKey,
   REFUSAL_REASONS,
   type RefusalReason,
 } from './keys.js';
@@ -29,6 +31,8 @@ export type AdmissionResult =
       readonly retryAfterMs: number;
       /** true at most once per user, reason and notice window: tell the user (see `buildLimitNotice`). */
       readonly notify: boolean;
+      /** The limit that refused: jobs pending, jobs per minute, or the queue's depth (the server's for `server-*`). */
+      readonly limit: number;
     };
 
 /** The limits admission applies, as `Config['limits']` holds them. */
@@ -36,6 +40,20 @@ export type AdmissionLimits = Pick<
   Config['limits'],
   'userMaxPending' | 'userRatePerMinute' | 'userBurst' | 'queueMaxDepth' | 'fairQueue'
 >;
+
+/**
+ * A server's stricter per-user limits for jobs in that server (`GuildSettings` has these fields); null = only
+ * the operator's. They add to the operator's limits, never replace them, so a server can only tighten.
+ */
+export interface ServerLimits {
+  /** Most unsettled jobs a user may have in this server. */
+  readonly userMaxPending: number | null;
+  /** Most jobs a user may have admitted in this server in the last minute. */
+  readonly userRatePerMinute: number | null;
+}
+
+/** The window of a server's per-minute limit, in ms. */
+export const SERVER_RATE_WINDOW_MS = 60_000;
 
 /** Highest priority BullMQ accepts (2^21 - 1). */
 export const MAX_BULLMQ_PRIORITY = 2_097_151;
@@ -93,8 +111,8 @@ export const DefaultReplyAdmissionOptions = {
   now: Date.now,
 } as const satisfies Omit<Required<ReplyAdmissionOptions>, 'prefix' | 'limits' | 'logger'>;
 
-/** `[code, priority, waiting]` when admitted (or a pending duplicate), `[code, retryAfterMs, notify]` when refused. */
-type AdmitReply = [code: number, value: number, flag?: number];
+/** `[code, priority, waiting]` when admitted (or a pending duplicate), `[code, retryAfterMs, notify, limit]` when refused. */
+type AdmitReply = [code: number, value: number, flag?: number, limit?: number];
 
 /** The BullMQ states `Queue.count()` adds up, in the order `countQueuedReplies` takes their keys. */
 const QUEUED_STATES = ['wait', 'delayed', 'prioritized', 'waiting-children'] as const;
@@ -146,14 +164,21 @@ export class ReplyAdmission {
    * @param queueDepth The depth from {@link readQueueDepth}, read by the caller just before (the gateway reads
    * it with its routing lookups: one round trip fewer); read here when absent. The cap is approximate either
    * way: concurrent gateways admit between the read and the script.
+   * @param serverLimits The job's server's stricter per-user limits, as the caller read them with its settings
+   * (applied in the same script: no extra command); ignored for a job outside a server (DMs).
    */
-  async admit(job: ReplyJob, queueDepth?: number): Promise<AdmissionResult> {
+  async admit(
+    job: ReplyJob,
+    queueDepth?: number,
+    serverLimits?: ServerLimits | null,
+  ): Promise<AdmissionResult> {
     const data = ReplyJobSchema.parse(job);
     const { prefix, limits, leaseMs, duplicateWindowMs, noticeWindowMs } = this.options;
     const jobId = buildReplyJobId(data.messageId, data.personalityId);
     const now = this.options.now();
     const depth = queueDepth ?? (await this.readQueueDepth());
-    const [code, value, flag] = await runQueueScript<AdmitReply>(
+    const server = data.guildId === null ? null : (serverLimits ?? null);
+    const [code, value, flag, limit] = await runQueueScript<AdmitReply>(
       this.redis,
       QueueScript.admitReply,
       [
@@ -164,6 +189,8 @@ export class ReplyAdmission {
         buildGateKey(prefix, data.authorId),
         ...REFUSAL_REASONS.map((reason) => buildNotifiedKey(prefix, data.authorId, reason)),
         buildGateWaitingKey(prefix, data.authorId),
+        buildServerPendingKey(prefix, data.authorId),
+        buildServerAdmittedKey(prefix, data.authorId),
       ],
       [
         jobId,
@@ -182,10 +209,20 @@ export class ReplyAdmission {
         this.options.queueFullRetryAfterMs,
         MAX_BULLMQ_PRIORITY,
         buildGateConversationPrefix(data.channelId, data.personalityId),
+        data.guildId ?? '',
+        server?.userMaxPending ?? 0,
+        server?.userRatePerMinute ?? 0,
+        SERVER_RATE_WINDOW_MS,
       ],
     );
     if (code < 0) {
-      return { outcome: 'refused', reason: fromRefusalCode(code), retryAfterMs: value, notify: flag === 1 };
+      return {
+        outcome: 'refused',
+        reason: fromRefusalCode(code),
+        retryAfterMs: value,
+        notify: flag === 1,
+        limit: limit ?? 0,
+      };
     }
     // 3 = a duplicate whose job already finished: adding it again would answer the message twice.
     if (code === 3) return { outcome: 'duplicate', jobId };

@@ -110,7 +110,8 @@ async function populate(userId: string): Promise<void> {
     messageCreatedAt: 0,
     enqueuedAt: 0,
   });
-  await admission.admit(job(1));
+  // With a server's limits too, so their keys are among those to erase.
+  await admission.admit(job(1), undefined, { userMaxPending: 1, userRatePerMinute: 5 });
   await new MessageEventRepository(redis, { prefix }).recordEdit(userId, job(1).messageId, 'edited');
   await new MessageIndexRepository(redis, { prefix }).indexPosted({
     messageIds: [`5000000000000000${userId.slice(-2)}`],
@@ -139,7 +140,7 @@ describe('UserDataEraser', () => {
         conversations: 2,
         apiKeys: 1,
         dmSticky: 1,
-        queueKeys: 6,
+        queueKeys: 8,
         edits: 1,
         postedMessages: 1,
         // Their own activation went with their personality.

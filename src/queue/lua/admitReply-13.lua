@@ -1,7 +1,8 @@
 --[[
   Admits one reply job for one user, atomically in the user's slot: prunes expired leases, treats a
   repeated job id as a duplicate (consuming nothing), applies the queue-depth cap, the per-user pending
-  cap and the per-user token bucket, then records the job as pending with its fair priority and in the
+  cap and the per-user token bucket, then a server's stricter per-user caps for a job in that server (pending
+  jobs there, jobs admitted there in the last minute; skipped when the server has none), then records the job as pending with its fair priority and in the
   conversation gate. A job whose conversation already has an earlier pending job is marked waiting in the
   same step, so the caller adds it delayed and the earlier job's settle wakes it. BullMQ's Queue.add happens
   after this script, from the caller.
@@ -14,7 +15,11 @@
   KEYS[6] notified:user-pending
   KEYS[7] notified:user-rate
   KEYS[8] notified:queue-full
-  KEYS[9] gate-waiting         SET of job ids waiting for an earlier job of their conversation
+  KEYS[9] notified:server-pending
+  KEYS[10] notified:server-rate
+  KEYS[11] gate-waiting        SET of job ids waiting for an earlier job of their conversation
+  KEYS[12] server-pending      SET of `<guildId>:<jobId>`: pending jobs in servers with a pending cap
+  KEYS[13] server-admitted     ZSET `<guildId>:<jobId>` -> admission time (ms), in servers with a per-minute cap
 
   ARGV[1]  job id
   ARGV[2]  gate member
@@ -32,22 +37,30 @@
   ARGV[14] retry-after when the queue is full (ms)
   ARGV[15] highest priority BullMQ accepts
   ARGV[16] the conversation's gate member prefix (`<channelId>:<personalityId>:`)
+  ARGV[17] the job's server id ('' in DMs)
+  ARGV[18] the server's max pending jobs per user there (0 = none)
+  ARGV[19] the server's max jobs per user per minute there (0 = none)
+  ARGV[20] the server's rate window (ms)
 
   Returns
     { 1, priority, waiting }        enqueued; waiting = 1 when an earlier job of its conversation is pending
     { 2, priority, waiting }        duplicate, still pending (the caller may re-add: BullMQ dedupes by id);
                                     waiting = 1 while it is marked waiting
     { 3, 0 }                        duplicate, already settled
-    { -1, retryAfterMs, notify }    refused: user-pending
-    { -2, retryAfterMs, notify }    refused: user-rate
-    { -3, retryAfterMs, notify }    refused: queue-full
+    { -1, retryAfterMs, notify, limit }    refused: user-pending (limit: the operator's pending cap)
+    { -2, retryAfterMs, notify, limit }    refused: user-rate (limit: the operator's tokens per minute)
+    { -3, retryAfterMs, notify, limit }    refused: queue-full (limit: the max queue depth)
+    { -4, retryAfterMs, notify, limit }    refused: server-pending (limit: the server's pending cap)
+    { -5, retryAfterMs, notify, limit }    refused: server-rate (limit: the server's jobs per minute)
 ]]
 local pendingKey = KEYS[1]
 local prioritiesKey = KEYS[2]
 local admittedKey = KEYS[3]
 local bucketKey = KEYS[4]
 local gateKey = KEYS[5]
-local waitingKey = KEYS[9]
+local waitingKey = KEYS[11]
+local serverPendingKey = KEYS[12]
+local serverAdmittedKey = KEYS[13]
 
 local jobId = ARGV[1]
 local member = ARGV[2]
@@ -65,6 +78,13 @@ local pendingRetryMs = tonumber(ARGV[13])
 local queueFullRetryMs = tonumber(ARGV[14])
 local maxPriority = tonumber(ARGV[15])
 local conversation = ARGV[16]
+local guildId = ARGV[17]
+local serverMaxPending = tonumber(ARGV[18])
+local serverPerMinute = tonumber(ARGV[19])
+local serverWindowMs = tonumber(ARGV[20])
+-- Server entries are `<guildId>:<jobId>`: a snowflake has no ':', so the job id follows the first one.
+local serverMember = guildId .. ':' .. jobId
+local guildPrefix = guildId .. ':'
 
 --- @include "includes/pruneExpiredLeases"
 --- @include "includes/findEarlierJob"
@@ -84,21 +104,41 @@ if redis.call('ZSCORE', admittedKey, jobId) then
 end
 
 -- The notice key makes `notify` true once per user, reason and window, however many gateways refuse.
-local function refuse(code, noticeKey, retryAfterMs)
+local function refuse(code, noticeKey, retryAfterMs, limit)
   local notify = 0
   if redis.call('SET', noticeKey, '1', 'NX', 'PX', noticeWindowMs) then
     notify = 1
   end
-  return { code, math.max(1, math.ceil(retryAfterMs)), notify }
+  return { code, math.max(1, math.ceil(retryAfterMs)), notify, limit }
+end
+
+local function inThisServer(entry)
+  return string.sub(entry, 1, #guildPrefix) == guildPrefix
 end
 
 if depth >= maxDepth then
-  return refuse(-3, KEYS[8], queueFullRetryMs)
+  return refuse(-3, KEYS[8], queueFullRetryMs, maxDepth)
 end
 
 local pendingCount = redis.call('ZCARD', pendingKey)
 if pendingCount >= maxPending then
-  return refuse(-1, KEYS[6], pendingRetryMs)
+  return refuse(-1, KEYS[6], pendingRetryMs, maxPending)
+end
+
+-- The pending set is the authority: an entry whose job left it (settled, lease expired) is dropped here, so
+-- the set never holds more than the user's pending jobs plus those settled since their last such admission.
+if serverMaxPending > 0 then
+  local inServer = 0
+  for _, entry in ipairs(redis.call('SMEMBERS', serverPendingKey)) do
+    if not redis.call('ZSCORE', pendingKey, string.sub(entry, string.find(entry, ':', 1, true) + 1)) then
+      redis.call('SREM', serverPendingKey, entry)
+    elseif inThisServer(entry) then
+      inServer = inServer + 1
+    end
+  end
+  if inServer >= serverMaxPending then
+    return refuse(-4, KEYS[9], pendingRetryMs, serverMaxPending)
+  end
 end
 
 -- Token bucket: `burst` tokens, refilled continuously at perMinute / 60 000 per ms.
@@ -109,8 +149,30 @@ local at = tonumber(stored[2]) or now
 -- A gateway whose clock is behind must not mint tokens backwards nor move the bucket into the past.
 tokens = math.min(burst, tokens + math.max(0, now - at) * ratePerMs)
 if tokens < 1 then
-  return refuse(-2, KEYS[7], (1 - tokens) / ratePerMs)
+  return refuse(-2, KEYS[7], (1 - tokens) / ratePerMs, perMinute)
 end
+
+-- A sliding minute of the user's jobs in servers with a per-minute cap; entries from every such server share
+-- the key, which the operator's bucket bounds. Checked before the token is taken, so a refusal costs none.
+if serverPerMinute > 0 then
+  redis.call('ZREMRANGEBYSCORE', serverAdmittedKey, '-inf', now - serverWindowMs)
+  local inServer = 0
+  local oldest = now
+  -- WITHSCORES alternates member, score; ascending, so the first match is the oldest.
+  local entries = redis.call('ZRANGE', serverAdmittedKey, 0, -1, 'WITHSCORES')
+  for index = 1, #entries, 2 do
+    if inThisServer(entries[index]) then
+      if inServer == 0 then
+        oldest = tonumber(entries[index + 1])
+      end
+      inServer = inServer + 1
+    end
+  end
+  if inServer >= serverPerMinute then
+    return refuse(-5, KEYS[10], oldest + serverWindowMs - now, serverPerMinute)
+  end
+end
+
 redis.call('HSET', bucketKey, 'tokens', tostring(tokens - 1), 'at', tostring(math.max(now, at)))
 redis.call('PEXPIRE', bucketKey, math.ceil(burst / ratePerMs) + 1000)
 
@@ -139,6 +201,14 @@ redis.call('PEXPIRE', pendingKey, keyTtlMs)
 redis.call('PEXPIRE', prioritiesKey, keyTtlMs)
 redis.call('PEXPIRE', admittedKey, keyTtlMs)
 redis.call('PEXPIRE', gateKey, keyTtlMs)
+if serverMaxPending > 0 then
+  redis.call('SADD', serverPendingKey, serverMember)
+  redis.call('PEXPIRE', serverPendingKey, keyTtlMs)
+end
+if serverPerMinute > 0 then
+  redis.call('ZADD', serverAdmittedKey, now, serverMember)
+  redis.call('PEXPIRE', serverAdmittedKey, serverWindowMs)
+end
 
 -- Behind an earlier job of its conversation, the job waits from the start: marked here, the settle that makes
 -- it the conversation's first job names it for a wake-up, and no worker takes it before then.
