@@ -213,12 +213,17 @@ export class MessageRouter {
         messageCreatedAt: message.createdAt,
         enqueuedAt: now,
       };
-      // The depth read once for the message, plus the jobs it has added since.
-      const admission = await this.deps.admission.admit(job, depth === null ? undefined : depth + enqueued);
+      // The depth read once for the message, plus the jobs it has added since; the server's stricter limits
+      // as read with the lookups.
+      const admission = await this.deps.admission.admit(
+        job,
+        depth === null ? undefined : depth + enqueued,
+        settings,
+      );
       if (admission.outcome === 'enqueued') enqueued += 1;
       addressed.push({ personalityId, trigger, admission });
       if (admission.outcome === 'refused' && admission.notify) {
-        notices.push(buildLimitNotice(admission.reason, admission.retryAfterMs));
+        notices.push(buildLimitNotice(admission.reason, admission.retryAfterMs, admission.limit));
       }
       this.deps.logger.debug(
         {

@@ -377,6 +377,21 @@ describe('MessageRouter', () => {
       expect(await events.fetchEdit(AUTHOR, message.id)).toBe('final wording');
     });
 
+    it('admits under the server’s stricter limits read with the lookups, naming them in the notice', async () => {
+      await settle({ userMaxPending: 1 });
+      const router = buildRouter();
+      const writes = spyOnSocketWrites(redis);
+      expect((await router.route(buildMessage('@Alice hi'))).addressed).toMatchObject([
+        { admission: { outcome: 'enqueued' } },
+      ]);
+      expect(writes()).toBe(3);
+      const refused = await router.route(buildMessage('@Bob hi'));
+      expect(refused.addressed).toMatchObject([
+        { admission: { outcome: 'refused', reason: 'server-pending', limit: 1 } },
+      ]);
+      expect(refused.notices).toEqual([expect.stringContaining('at most 1 reply on the way')]);
+    });
+
     it('lets an NSFW personality answer only in an age-restricted channel of a server allowing it', async () => {
       await createPersonality('Velvet', { nsfw: true });
       const router = buildRouter();
