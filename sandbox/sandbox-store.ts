@@ -295,11 +295,11 @@ export class SandboxStore {
       position,
       recipientIds: input.recipientIds ?? [],
       ownerId: input.ownerId ?? null,
+      nsfw: input.nsfw ?? false,
       createdAt: this.now(),
       lastMessageId: null,
       messageCount: 0,
       archived: false,
-      nsfw: input.nsfw ?? false,
     };
     this.channels.set(channel.id, channel);
     return channel;

@@ -1,4 +1,5 @@
 import type { Trigger } from '../queue/reply-job.js';
+import { isPersonalityUsableBy, type Personality } from '../state/index.js';
 
 /** Everything {@link decideAddressees} weighs, already fetched by the caller. */
 export interface AddressingInput {
@@ -75,4 +76,43 @@ export function decideAddressees(input: AddressingInput): AddressingDecision {
     newDmSticky,
     truncated: addressed.length - kept.length,
   };
+}
+
+/**
+ * The mention names a server alias takes over: each looked-up name that is one of the server's aliases and not
+ * one of the speaker's own names (their own personalities come first, then the server's aliases, then public
+ * names). Returns name → aliased personality id.
+ */
+export function findAliasedNames(
+  keys: readonly string[],
+  resolved: ReadonlyMap<string, { readonly ownerId: string }>,
+  aliases: Readonly<Record<string, string>>,
+  speakerId: string,
+): Map<string, string> {
+  const aliased = new Map<string, string>();
+  for (const key of keys) {
+    const target = Object.hasOwn(aliases, key) ? aliases[key] : undefined;
+    if (target !== undefined && resolved.get(key)?.ownerId !== speakerId) aliased.set(key, target);
+  }
+  return aliased;
+}
+
+/**
+ * The name lookup mentions resolve against: `resolved` (the speaker's own, else public) with each of `aliased`
+ * replaced by its personality when it exists and the speaker may use it; otherwise the name keeps its global
+ * meaning.
+ */
+export function applyAliases<T extends Pick<Personality, 'ownerId' | 'visibility'>>(
+  resolved: ReadonlyMap<string, T>,
+  aliased: ReadonlyMap<string, string>,
+  byId: ReadonlyMap<string, T>,
+  speakerId: string,
+): ReadonlyMap<string, T> {
+  if (aliased.size === 0) return resolved;
+  const lookup = new Map(resolved);
+  for (const [key, id] of aliased) {
+    const personality = byId.get(id);
+    if (personality && isPersonalityUsableBy(personality, speakerId)) lookup.set(key, personality);
+  }
+  return lookup;
 }

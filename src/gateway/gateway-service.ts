@@ -16,6 +16,7 @@ import type { ChannelActivityRepository } from '../state/index.js';
 import type { ChannelCleanup } from './channel-cleanup.js';
 import { buildInboundMessage, findIgnoreReason } from './inbound-message.js';
 import type { MessageRouter, RoutingOutcome } from './message-router.js';
+import { buildPolicyNotice } from './messages.js';
 
 /** Handles slash commands, autocomplete, buttons and context menus (the commands area implements it). */
 export interface InteractionHandler {
@@ -135,11 +136,23 @@ export class GatewayService {
       for (const notice of outcome.notices) {
         await message.reply({ content: notice, allowedMentions: { parse: [], repliedUser: false } });
       }
+      if (outcome.policyNotice !== null) {
+        await this.sendDm(message, buildPolicyNotice(outcome.policyNotice, message.guild?.name ?? null));
+      }
     } catch (error) {
       this.log.error(
         { err: error, messageId: message.id, channelId: message.channelId, userId: message.author.id },
         'routing a message failed',
       );
+    }
+  }
+
+  /** Tells the author privately; a user who closed their DMs is simply not told. */
+  private async sendDm(message: Message, content: string): Promise<void> {
+    try {
+      await message.author.send({ content, allowedMentions: { parse: [] } });
+    } catch (error) {
+      this.log.debug({ err: error, userId: message.author.id }, 'sending a DM failed');
     }
   }
 

@@ -13,6 +13,10 @@ export interface InboundMessage {
   /** The message this one replies to, if any. */
   readonly replyToMessageId: string | null;
   readonly createdAt: number;
+  /** The author's roles in the server (the server's rules may require one); empty in DMs. */
+  readonly memberRoleIds: readonly string[];
+  /** Whether the channel is age-restricted; a thread's is its parent's. False in DMs. */
+  readonly channelNsfw: boolean;
 }
 
 /** Why a message is not routed at all; `null` means it is routable. */
@@ -47,7 +51,15 @@ export function buildInboundMessage(message: Message): InboundMessage {
     content: appendAttachments(message.content, message),
     replyToMessageId: message.reference?.messageId ?? null,
     createdAt: message.createdTimestamp,
+    memberRoleIds: message.member ? [...message.member.roles.cache.keys()] : [],
+    channelNsfw: isAgeRestricted(channel),
   };
+}
+
+/** A text-like channel's `nsfw` flag; a thread has none of its own and follows its parent. */
+function isAgeRestricted(channel: Message['channel']): boolean {
+  const holder = channel.isThread() ? channel.parent : channel;
+  return holder !== null && 'nsfw' in holder && holder.nsfw === true;
 }
 
 /** The AI cannot see attachments; it is told they exist so it can say so rather than ignore them. */

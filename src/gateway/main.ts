@@ -4,7 +4,7 @@
  */
 import { createCommandHandler } from '../commands/index.js';
 import { loadConfigOrExit } from '../config/index.js';
-import { GuildSettingsRepository } from '../guilds/index.js';
+import { GuildSettingsRepository, PolicyNoticeRepository } from '../guilds/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
 import { createLogger, exitWithFatalError, newCorrelationId } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const activations = new ActivationRepository(redis, { prefix });
   const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits });
   const tasks = createTaskQueue(redis, { prefix, logger });
+  const guildSettings = new GuildSettingsRepository(redis, { prefix, logger });
   const router = new MessageRouter(
     {
       personalities,
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
       dmSticky: new DmStickyRepository(redis, { prefix }),
       messageEvents: new MessageEventRepository(redis, { prefix }),
       admission,
+      guildSettings,
+      policyNotices: new PolicyNoticeRepository(redis, { prefix }),
       logger,
     },
     { maxPersonalitiesPerMessage: config.limits.maxPersonalitiesPerMessage, now: Date.now, newCorrelationId },
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
     channelCleanup: new ChannelCleanup({
       activations,
       channelActivity,
-      guildSettings: new GuildSettingsRepository(redis, { prefix, logger }),
+      guildSettings,
       tasks,
       newCorrelationId,
       logger,

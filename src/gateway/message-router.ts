@@ -1,3 +1,11 @@
+import {
+  createPolicyLookup,
+  type GuildSettings,
+  type GuildSettingsRepository,
+  type PolicyNoticeRepository,
+  type PolicyRefusal,
+  type PolicyVerdict,
+} from '../guilds/index.js';
 import type { Logger } from '../log/index.js';
 import { type AdmissionResult, buildLimitNotice, type ReplyAdmission } from '../queue/index.js';
 import { buildReplyJobId, type ReplyJob, type Trigger } from '../queue/reply-job.js';
@@ -10,7 +18,7 @@ import type {
   Personality,
   PersonalityRepository,
 } from '../state/index.js';
-import { decideAddressees } from './addressing.js';
+import { applyAliases, decideAddressees, findAliasedNames } from './addressing.js';
 import type { InboundMessage } from './inbound-message.js';
 import {
   collectCandidateKeys,
@@ -27,6 +35,9 @@ export interface MessageRouterDependencies {
   readonly dmSticky: DmStickyRepository;
   readonly messageEvents: MessageEventRepository;
   readonly admission: ReplyAdmission;
+  readonly guildSettings: GuildSettingsRepository;
+  /** Claims the one DM per user per window telling why a personality stayed silent. */
+  readonly policyNotices: PolicyNoticeRepository;
   readonly logger: Logger;
 }
 
@@ -47,10 +58,22 @@ export interface RoutingOutcome {
   readonly addressed: ReadonlyArray<{ personalityId: string; trigger: Trigger; admission: AdmissionResult }>;
   /** Limit notices to post as the bot (at most one per user per limit window, decided in Redis). */
   readonly notices: readonly string[];
+  /**
+   * A personality the message addressed (by mention or reply) that the server's settings keep silent, when the
+   * sender is to be told by DM (claimed in Redis: at most once per user per window); null otherwise.
+   */
+  readonly policyNotice: PolicyNotice | null;
 }
 
-const NOTHING: RoutingOutcome = { addressed: [], notices: [] };
+/** Why a personality the sender addressed did not answer. */
+export interface PolicyNotice {
+  readonly personalityName: string;
+  readonly reason: PolicyRefusal;
+}
+
+const NOTHING: RoutingOutcome = { addressed: [], notices: [], policyNotice: null };
 const NO_PERSONALITIES: ReadonlyMap<string, Personality> = new Map();
+const NO_ALIASES: ReadonlyMap<string, string> = new Map();
 
 /** What routing reads before deciding. */
 interface Lookups {
@@ -60,14 +83,17 @@ interface Lookups {
   readonly stickyId: string | null;
   /** The queue depth admission needs, when it was read with the lookups. */
   readonly queueDepth: number | null;
+  /** The server's settings; null in DMs. */
+  readonly settings: GuildSettings | null;
 }
 
 /**
  * Decides who a message addresses and admits one job per personality. Never calls the AI.
  * Redis round trips for a mention: one for every lookup (reply target, names, activation, DM sticky, queue
- * depth, and whatever the caller adds to the batch), then admission's script, then BullMQ's add. Reply,
- * activation and sticky paths add one to load the personalities they name by id; a DM's sticky pointer one
- * more (its repository checks the personality still exists), a reply not indexed yet its re-checks.
+ * depth, the server's settings, and whatever the caller adds to the batch), then admission's script, then
+ * BullMQ's add. Reply, activation and sticky paths, and a server alias used, add one to load the personalities
+ * they name by id; a DM's sticky pointer one more (its repository checks the personality still exists), a
+ * reply not indexed yet its re-checks; a refusal by the server's settings one to claim its notice.
  */
 export class MessageRouter {
   private readonly options: MessageRouterOptions;
@@ -104,14 +130,20 @@ export class MessageRouter {
     const isDm = message.guildId === null;
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
     const candidateKeys = this.collectKeys(message, candidates);
-    const { replyTarget, named, activatedId, stickyId, queueDepth } = await (batch === undefined
+    const { replyTarget, named, activatedId, stickyId, queueDepth, settings } = await (batch === undefined
       ? RedisBatch.together((own) => this.lookUp(message, candidateKeys, own))
       : this.lookUp(message, candidateKeys, batch));
-    const { mentioned, strippedText } = resolveMentions(message.content, candidates, named);
+    const aliased =
+      settings === null
+        ? NO_ALIASES
+        : findAliasedNames(candidateKeys, named, settings.aliases, message.authorId);
 
-    // Reply, activation and sticky paths name personalities by id: load them to enforce visibility.
-    const byId = new Map<string, Personality>(mentioned.map((personality) => [personality.id, personality]));
-    const idsToLoad = [replyTarget?.personalityId, activatedId, stickyId].filter(
+    // Reply, activation and sticky paths, and server aliases, name personalities by id: load them to enforce
+    // visibility and the server's rules.
+    const byId = new Map<string, Personality>(
+      [...named.values()].map((personality) => [personality.id, personality]),
+    );
+    const idsToLoad = [replyTarget?.personalityId, activatedId, stickyId, ...aliased.values()].filter(
       (id): id is string => typeof id === 'string' && !byId.has(id),
     );
     let depth = queueDepth;
@@ -125,13 +157,20 @@ export class MessageRouter {
       for (const [id, personality] of loaded) byId.set(id, personality);
       depth = loadedDepth;
     }
-    const canUse = (id: string) => {
-      const personality = byId.get(id);
-      return (
-        personality !== undefined &&
-        (personality.visibility === 'public' || personality.ownerId === message.authorId)
-      );
-    };
+    const { mentioned, strippedText } = resolveMentions(
+      message.content,
+      candidates,
+      applyAliases(named, aliased, byId, message.authorId),
+    );
+    const policy = createPolicyLookup(byId, {
+      settings,
+      speakerId: message.authorId,
+      channelId: message.channelId,
+      parentChannelId: message.parentChannelId,
+      channelNsfw: message.channelNsfw,
+      memberRoleIds: message.memberRoleIds,
+    });
+    const canUse = (id: string) => policy(id)?.allowed === true;
 
     const decision = decideAddressees({
       replyToPersonalityId: replyTarget?.personalityId ?? null,
@@ -142,7 +181,14 @@ export class MessageRouter {
       maxPersonalities: this.options.maxPersonalitiesPerMessage,
       canUse,
     });
-    if (decision.personalityIds.length === 0) return NOTHING;
+    // Only a personality addressed on purpose earns a notice: an activated one stays silent.
+    const refusedId = [replyTarget?.personalityId, ...mentioned.map(({ id }) => id)].find(
+      (id) => id !== undefined && policy(id)?.allowed === false,
+    );
+    const policyNotice =
+      refusedId === undefined ? null : await this.claimPolicyNotice(message, refusedId, byId, policy);
+    if (decision.personalityIds.length === 0)
+      return policyNotice === null ? NOTHING : { ...NOTHING, policyNotice };
     if (decision.newDmSticky !== null) await this.deps.dmSticky.set(message.authorId, decision.newDmSticky);
 
     const addressed: Array<RoutingOutcome['addressed'][number]> = [];
@@ -167,12 +213,17 @@ export class MessageRouter {
         messageCreatedAt: message.createdAt,
         enqueuedAt: now,
       };
-      // The depth read once for the message, plus the jobs it has added since.
-      const admission = await this.deps.admission.admit(job, depth === null ? undefined : depth + enqueued);
+      // The depth read once for the message, plus the jobs it has added since; the server's stricter limits
+      // as read with the lookups.
+      const admission = await this.deps.admission.admit(
+        job,
+        depth === null ? undefined : depth + enqueued,
+        settings,
+      );
       if (admission.outcome === 'enqueued') enqueued += 1;
       addressed.push({ personalityId, trigger, admission });
       if (admission.outcome === 'refused' && admission.notify) {
-        notices.push(buildLimitNotice(admission.reason, admission.retryAfterMs));
+        notices.push(buildLimitNotice(admission.reason, admission.retryAfterMs, admission.limit));
       }
       this.deps.logger.debug(
         {
@@ -186,7 +237,25 @@ export class MessageRouter {
         'message routed',
       );
     }
-    return { addressed, notices };
+    return { addressed, notices, policyNotice };
+  }
+
+  /** The notice for a refused personality, when this user has not been told in the current window. */
+  private async claimPolicyNotice(
+    message: InboundMessage,
+    personalityId: string,
+    byId: ReadonlyMap<string, Personality>,
+    policy: (id: string) => PolicyVerdict | undefined,
+  ): Promise<PolicyNotice | null> {
+    const verdict = policy(personalityId);
+    const personality = byId.get(personalityId);
+    if (verdict === undefined || verdict.allowed || personality === undefined) return null;
+    this.deps.logger.debug(
+      { messageId: message.id, guildId: message.guildId, personalityId, reason: verdict.reason },
+      'personality kept silent by the server’s settings',
+    );
+    if (!(await this.deps.policyNotices.claim(message.authorId))) return null;
+    return { personalityName: personality.name, reason: verdict.reason };
   }
 
   /**
@@ -206,9 +275,25 @@ export class MessageRouter {
     await this.routing.get(message.id)?.catch(() => undefined);
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
     const keys = this.collectKeys(message, candidates);
-    const named =
-      keys.length > 0 ? await this.deps.personalities.resolveNames(message.authorId, keys) : new Map();
-    const { strippedText } = resolveMentions(message.content, candidates, named);
+    const { guildId } = message;
+    const [named, settings] =
+      keys.length > 0
+        ? await RedisBatch.together((batch) =>
+            Promise.all([
+              this.deps.personalities.resolveNames(message.authorId, keys, batch),
+              guildId === null ? null : this.deps.guildSettings.fetch(guildId, batch),
+            ]),
+          )
+        : [NO_PERSONALITIES, null];
+    const aliased =
+      settings === null ? NO_ALIASES : findAliasedNames(keys, named, settings.aliases, message.authorId);
+    const byId =
+      aliased.size > 0 ? await this.deps.personalities.fetchManyByIds([...aliased.values()]) : new Map();
+    const { strippedText } = resolveMentions(
+      message.content,
+      candidates,
+      applyAliases(named, aliased, byId, message.authorId),
+    );
     return this.deps.messageEvents.recordEdit(message.authorId, message.id, strippedText.slice(0, 4000));
   }
 
@@ -247,12 +332,14 @@ export class MessageRouter {
       isDm ? null : this.fetchActivation(message, batch),
       isDm ? this.deps.dmSticky.fetch(message.authorId, batch) : null,
       likelyAddressed ? this.deps.admission.readQueueDepth(batch) : null,
-    ]).then(([replyTarget, named, activatedId, stickyId, queueDepth]) => ({
+      message.guildId === null ? null : this.deps.guildSettings.fetch(message.guildId, batch),
+    ]).then(([replyTarget, named, activatedId, stickyId, queueDepth, settings]) => ({
       replyTarget,
       named,
       activatedId,
       stickyId,
       queueDepth,
+      settings,
     }));
   }
 

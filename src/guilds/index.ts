@@ -1,4 +1,12 @@
 export {
+  checkPersonalityPolicy,
+  createPolicyLookup,
+  type PolicyContext,
+  type PolicyPersonality,
+  type PolicyRefusal,
+  type PolicyVerdict,
+} from './guild-policy.js';
+export {
   ChannelMode,
   DefaultGuildSettings,
   type GuildSettings,
@@ -12,4 +20,5 @@ export {
   GuildSettingsRepository,
   type GuildSettingsRepositoryOptions,
 } from './guild-settings-repository.js';
-export { buildGuildSettingsKey, buildGuildTag } from './keys.js';
+export { buildGuildSettingsKey, buildGuildTag, buildPolicyNoticeKey } from './keys.js';
+export { PolicyNoticeRepository, type PolicyNoticeRepositoryOptions } from './policy-notice-repository.js';

@@ -14,7 +14,11 @@ import { ChannelCleanup } from '../../../src/gateway/channel-cleanup.js';
 import { createDiscordClient } from '../../../src/gateway/discord-client.js';
 import { GatewayService } from '../../../src/gateway/gateway-service.js';
 import { MessageRouter } from '../../../src/gateway/message-router.js';
-import { DefaultGuildSettings, GuildSettingsRepository } from '../../../src/guilds/index.js';
+import {
+  DefaultGuildSettings,
+  GuildSettingsRepository,
+  PolicyNoticeRepository,
+} from '../../../src/guilds/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import { ReplyAdmission } from '../../../src/queue/index.js';
 import {
@@ -56,6 +60,8 @@ describe('the gateway, when channels and guilds go', () => {
         messageIndex: new MessageIndexRepository(redis, { prefix }),
         dmSticky: new DmStickyRepository(redis, { prefix }),
         messageEvents: new MessageEventRepository(redis, { prefix }),
+        guildSettings: new GuildSettingsRepository(redis, { prefix, logger }),
+        policyNotices: new PolicyNoticeRepository(redis, { prefix }),
         admission,
         logger,
       },

@@ -6,6 +6,11 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InboundMessage } from '../../../src/gateway/inbound-message.js';
 import { MessageRouter } from '../../../src/gateway/message-router.js';
+import {
+  type GuildSettings,
+  GuildSettingsRepository,
+  PolicyNoticeRepository,
+} from '../../../src/guilds/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import { type AdmissionLimits, ReplyAdmission } from '../../../src/queue/index.js';
 import { RedisBatch } from '../../../src/redis/index.js';
@@ -16,6 +21,7 @@ import {
   MessageEventRepository,
   MessageIndexRepository,
   type Personality,
+  type PersonalityDraft,
   PersonalityRepository,
 } from '../../../src/state/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
@@ -47,19 +53,8 @@ beforeEach(async () => {
   activations = new ActivationRepository(redis, { prefix });
   messageIndex = new MessageIndexRepository(redis, { prefix });
   dmSticky = new DmStickyRepository(redis, { prefix });
-  const create = (name: string) =>
-    personalities.create({
-      ownerId: OWNER,
-      name,
-      visibility: 'public',
-      systemPrompt: '',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-model',
-      temperature: null,
-    });
-  alice = await create('Alice');
-  bob = await create('Bob');
+  alice = await createPersonality('Alice');
+  bob = await createPersonality('Bob');
   admission = routerAdmission(ROOMY_LIMITS);
   // BullMQ readies its client on first use: what follows measures routing only.
   await admission.queue.count();
@@ -75,6 +70,20 @@ afterAll(async () => {
   await redis.quit();
 });
 
+function createPersonality(name: string, draft: Partial<PersonalityDraft> = {}): Promise<Personality> {
+  return personalities.create({
+    ownerId: OWNER,
+    name,
+    visibility: 'public',
+    systemPrompt: '',
+    avatarUrl: null,
+    provider: 'default',
+    model: 'stub-model',
+    temperature: null,
+    ...draft,
+  });
+}
+
 function routerAdmission(limits: AdmissionLimits): ReplyAdmission {
   return new ReplyAdmission(redis, { prefix, logger, limits });
 }
@@ -88,6 +97,8 @@ function buildRouter(): MessageRouter {
       dmSticky,
       messageEvents: new MessageEventRepository(redis, { prefix }),
       admission,
+      guildSettings: new GuildSettingsRepository(redis, { prefix, logger }),
+      policyNotices: new PolicyNoticeRepository(redis, { prefix }),
       logger: createLogger({ level: 'silent', service: 'test' }),
     },
     { maxPersonalitiesPerMessage: 3, now: Date.now, newCorrelationId: () => 'corr-1' },
@@ -106,6 +117,8 @@ function buildMessage(content: string, overrides: Partial<InboundMessage> = {}):
     content,
     replyToMessageId: null,
     createdAt: Date.now(),
+    memberRoleIds: [],
+    channelNsfw: false,
     ...overrides,
   };
 }
@@ -180,6 +193,7 @@ describe('MessageRouter', () => {
       expect(await buildRouter().route(buildMessage('no mention at all'))).toEqual({
         addressed: [],
         notices: [],
+        policyNotice: null,
       });
       expect(writes()).toBe(1);
       expect(depthReads).not.toHaveBeenCalled();
@@ -188,7 +202,11 @@ describe('MessageRouter', () => {
     it('costs one write too when it looked like a mention, the depth read in it', async () => {
       const depthReads = vi.spyOn(admission, 'readQueueDepth');
       const writes = spyOnSocketWrites(redis);
-      expect(await buildRouter().route(buildMessage('mail @nobody'))).toEqual({ addressed: [], notices: [] });
+      expect(await buildRouter().route(buildMessage('mail @nobody'))).toEqual({
+        addressed: [],
+        notices: [],
+        policyNotice: null,
+      });
       expect(writes()).toBe(1);
       expect(depthReads).toHaveBeenCalledTimes(1);
     });
@@ -252,6 +270,152 @@ describe('MessageRouter', () => {
         { personalityId: bob.id, admission: { outcome: 'refused', reason: 'queue-full', notify: true } },
       ]);
       expect(outcome.notices).toHaveLength(1);
+    });
+  });
+
+  describe('with the server’s settings', () => {
+    const OTHER_GUILD = '300000000000000002';
+    const settle = (change: Partial<GuildSettings>, guildId = GUILD) =>
+      new GuildSettingsRepository(redis, { prefix, logger }).update(guildId, (current) => ({
+        ...current,
+        ...change,
+      }));
+
+    it('reads them in the lookups’ round trip and answers a personality they allow', async () => {
+      await settle({ blockedNames: ['bob'] });
+      const writes = spyOnSocketWrites(redis);
+      const outcome = await buildRouter().route(buildMessage('@Alice hi'));
+      expect(writes()).toBe(3);
+      expect(outcome.addressed).toMatchObject([
+        { personalityId: alice.id, admission: { outcome: 'enqueued' } },
+      ]);
+    });
+
+    it('keeps a blocked personality silent and claims one notice per window', async () => {
+      await settle({ blockedPersonalityIds: [bob.id] });
+      const router = buildRouter();
+      const writes = spyOnSocketWrites(redis);
+      const first = await router.route(buildMessage('@Bob hi'));
+      expect(writes()).toBe(2);
+      expect(first).toEqual({
+        addressed: [],
+        notices: [],
+        policyNotice: { personalityName: 'Bob', reason: 'blocked' },
+      });
+      expect((await router.route(buildMessage('@Bob hello?'))).policyNotice).toBeNull();
+      const elsewhere = await router.route(buildMessage('@Bob hi', { guildId: OTHER_GUILD }));
+      expect(elsewhere.addressed).toMatchObject([{ personalityId: bob.id }]);
+    });
+
+    it('answers the allowed one of two mentioned and tells about the other', async () => {
+      await settle({ personalityMode: 'allowlist', allowedPersonalityIds: [alice.id] });
+      const outcome = await buildRouter().route(buildMessage('@Alice @Bob hi'));
+      expect(outcome.addressed).toMatchObject([{ personalityId: alice.id }]);
+      expect(outcome.policyNotice).toEqual({ personalityName: 'Bob', reason: 'not-allowed' });
+    });
+
+    it('keeps a refused personality replied to silent too', async () => {
+      await settle({ requiredRoleId: '500000000000000001' });
+      await messageIndex.indexPosted({
+        personalityId: bob.id,
+        userId: AUTHOR,
+        channelId: CHANNEL,
+        messageIds: ['400000000000009998'],
+      });
+      const router = buildRouter();
+      const reply = { replyToMessageId: '400000000000009998' };
+      const refused = await router.route(buildMessage('and then?', reply));
+      expect(refused.addressed).toEqual([]);
+      expect(refused.policyNotice).toEqual({ personalityName: 'Bob', reason: 'role' });
+      const withRole = await router.route(
+        buildMessage('and then?', { ...reply, memberRoleIds: ['500000000000000001'] }),
+      );
+      expect(withRole.addressed).toMatchObject([{ personalityId: bob.id, trigger: 'reply' }]);
+    });
+
+    it('keeps a blocked activated personality silent without a notice', async () => {
+      await settle({ channelMode: 'except', channelIds: [CHANNEL] });
+      await activations.activate({
+        guildId: GUILD,
+        channelId: CHANNEL,
+        personalityId: alice.id,
+        activatedBy: OWNER,
+      });
+      const thread = { channelId: '200000000000000005', parentChannelId: CHANNEL };
+      expect(await buildRouter().route(buildMessage('anyone there?', thread))).toEqual({
+        addressed: [],
+        notices: [],
+        policyNotice: null,
+      });
+    });
+
+    it('resolves a server alias in its server only, after the speaker’s own names', async () => {
+      await settle({ aliases: { guide: bob.id } });
+      const router = buildRouter();
+      const writes = spyOnSocketWrites(redis);
+      const aliased = buildMessage('@Guide hi');
+      const outcome = await router.route(aliased);
+      // The alias's personality is loaded by id: one round trip more than a global name.
+      expect(writes()).toBe(4);
+      expect(outcome.addressed).toMatchObject([{ personalityId: bob.id, trigger: 'mention' }]);
+      expect(await jobsOf(aliased)).toEqual([{ personalityId: bob.id, trigger: 'mention', content: 'hi' }]);
+      expect((await router.route(buildMessage('@Guide hi', { guildId: OTHER_GUILD }))).addressed).toEqual([]);
+      const own = await createPersonality('Guide', { ownerId: AUTHOR });
+      expect((await router.route(buildMessage('@Guide hi'))).addressed).toMatchObject([
+        { personalityId: own.id },
+      ]);
+    });
+
+    it('wins over a public personality of the alias’s name, and strips it from an edit', async () => {
+      await createPersonality('Guide', { ownerId: '100000000000000003' });
+      await settle({ aliases: { guide: alice.id } });
+      const router = buildRouter();
+      const message = buildMessage('@Guide first draft');
+      expect((await router.route(message)).addressed).toMatchObject([{ personalityId: alice.id }]);
+      expect(await router.recordEdit({ ...message, content: '@Guide final wording' })).toBe(true);
+      const events = new MessageEventRepository(redis, { prefix });
+      expect(await events.fetchEdit(AUTHOR, message.id)).toBe('final wording');
+    });
+
+    it('admits under the server’s stricter limits read with the lookups, naming them in the notice', async () => {
+      await settle({ userMaxPending: 1 });
+      const router = buildRouter();
+      const writes = spyOnSocketWrites(redis);
+      expect((await router.route(buildMessage('@Alice hi'))).addressed).toMatchObject([
+        { admission: { outcome: 'enqueued' } },
+      ]);
+      expect(writes()).toBe(3);
+      const refused = await router.route(buildMessage('@Bob hi'));
+      expect(refused.addressed).toMatchObject([
+        { admission: { outcome: 'refused', reason: 'server-pending', limit: 1 } },
+      ]);
+      expect(refused.notices).toEqual([expect.stringContaining('at most 1 reply on the way')]);
+    });
+
+    it('lets an NSFW personality answer only in an age-restricted channel of a server allowing it', async () => {
+      await createPersonality('Velvet', { nsfw: true });
+      const router = buildRouter();
+      expect((await router.route(buildMessage('@Velvet hi', { channelNsfw: true }))).policyNotice).toEqual({
+        personalityName: 'Velvet',
+        reason: 'nsfw',
+      });
+      await settle({ allowNsfw: true });
+      expect((await router.route(buildMessage('@Velvet hi'))).addressed).toEqual([]);
+      expect((await router.route(buildMessage('@Velvet hi', { channelNsfw: true }))).addressed).toHaveLength(
+        1,
+      );
+    });
+
+    it('lets an NSFW personality answer only its owner in a DM, sticky or not', async () => {
+      const velvet = await createPersonality('Velvet', { nsfw: true, ownerId: AUTHOR });
+      const router = buildRouter();
+      const dm = (content: string, authorId = AUTHOR) =>
+        buildMessage(content, { guildId: null, channelId: '200000000000000077', authorId });
+      expect((await router.route(dm('@Velvet hi'))).addressed).toMatchObject([{ personalityId: velvet.id }]);
+      expect((await router.route(dm('still there?'))).addressed).toMatchObject([{ trigger: 'dm' }]);
+      const stranger = await router.route(dm('@Velvet hi', '100000000000000009'));
+      expect(stranger.addressed).toEqual([]);
+      expect(stranger.policyNotice).toEqual({ personalityName: 'Velvet', reason: 'nsfw' });
     });
   });
 });

@@ -19,6 +19,9 @@ function personality(id: string, name: string, ownerId: string): Personality {
     model: 'm',
     temperature: null,
     createdAt: 1,
+    nsfw: false,
+    editorIds: [],
+    version: 1,
   };
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type AddressingInput, decideAddressees } from '../../../src/gateway/addressing.js';
+import {
+  type AddressingInput,
+  applyAliases,
+  decideAddressees,
+  findAliasedNames,
+} from '../../../src/gateway/addressing.js';
 
 const base: AddressingInput = {
   replyToPersonalityId: null,
@@ -153,6 +158,60 @@ describe('decideAddressees', () => {
   describe('when maxPersonalities is not a positive integer', () => {
     it.each([0, -1, 1.5, Number.NaN])('throws for %d', (maxPersonalities) => {
       expect(() => decideAddressees({ ...base, maxPersonalities })).toThrow(RangeError);
+    });
+  });
+});
+
+describe('server aliases', () => {
+  const SPEAKER = '1';
+  const mine = { id: 'mine', ownerId: SPEAKER, visibility: 'private' as const };
+  const publicGuide = { id: 'public', ownerId: '2', visibility: 'public' as const };
+  const alice = { id: 'alice', ownerId: '3', visibility: 'public' as const };
+  const secret = { id: 'secret', ownerId: '3', visibility: 'private' as const };
+  const byId = new Map([alice, secret].map((personality) => [personality.id, personality]));
+
+  describe('findAliasedNames', () => {
+    it.each<[string, Map<string, { ownerId: string }>, Array<[string, string]>]>([
+      ['an alias no global name shares', new Map(), [['guide', 'alice']]],
+      [
+        'an alias over a public personality of that name',
+        new Map([['guide', publicGuide]]),
+        [['guide', 'alice']],
+      ],
+      ['not an alias the speaker’s own personality is named', new Map([['guide', mine]]), []],
+    ])('takes %s', (_, resolved, expected) => {
+      expect([...findAliasedNames(['guide', 'bob'], resolved, { guide: 'alice' }, SPEAKER)]).toEqual(
+        expected,
+      );
+    });
+
+    it('ignores names that are no alias, inherited object keys included', () => {
+      expect(findAliasedNames(['constructor', 'bob'], new Map(), { guide: 'alice' }, SPEAKER).size).toBe(0);
+    });
+  });
+
+  describe('applyAliases', () => {
+    it('replaces the public meaning of an aliased name', () => {
+      const lookup = applyAliases(
+        new Map([['guide', publicGuide]]),
+        new Map([['guide', 'alice']]),
+        byId,
+        SPEAKER,
+      );
+      expect(lookup.get('guide')).toBe(alice);
+    });
+
+    it.each([
+      ['a deleted personality', 'gone'],
+      ['a private personality of someone else', 'secret'],
+    ])('keeps the global meaning when the alias names %s', (_, target) => {
+      const lookup = applyAliases(
+        new Map([['guide', publicGuide]]),
+        new Map([['guide', target]]),
+        byId,
+        SPEAKER,
+      );
+      expect(lookup.get('guide')).toBe(publicGuide);
     });
   });
 });
