@@ -1,14 +1,10 @@
-import {
-  type APIInteractionGuildMember,
-  type ChatInputCommandInteraction,
-  type GuildMember,
-  PermissionFlagsBits,
-} from 'discord.js';
+import { type ChatInputCommandInteraction, PermissionFlagsBits } from 'discord.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
 import { OptionName } from './definitions.js';
 import { respond } from './interaction-response.js';
+import { memberHasRole } from './member-roles.js';
 import { resolvePersonality } from './personality-lookup.js';
 import { ServerReplies } from './server-replies.js';
 
@@ -26,15 +22,6 @@ function requireGuildChannel(interaction: ChatInputCommandInteraction): CommandC
   const channel = interaction.channel;
   const parentId = channel?.isThread() ? channel.parentId : null;
   return { guildId: interaction.guildId, channelId: interaction.channelId, parentId };
-}
-
-/** Whether a member holds a role (a cached GuildMember, or the raw member of an uncached guild). */
-export function memberHasRole(
-  member: GuildMember | APIInteractionGuildMember | null,
-  roleId: string,
-): boolean {
-  if (member === null) return false;
-  return Array.isArray(member.roles) ? member.roles.includes(roleId) : member.roles.cache.has(roleId);
 }
 
 /**

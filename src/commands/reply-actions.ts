@@ -7,12 +7,14 @@ import {
 } from 'discord.js';
 import { DiscordErrorCode } from '../discord/index.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
+import { checkPersonalityPolicy, describePolicyRefusal, isAgeRestrictedChannel } from '../guilds/index.js';
 import { buildLimitNotice, type ReplyJob } from '../queue/index.js';
 import { isPersonalityUsableBy, type PostedMessage, tryParsePersonalityOwner } from '../state/index.js';
 import { enqueueTask } from '../tasks/index.js';
 import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
 import { respond } from './interaction-response.js';
+import { listMemberRoleIds } from './member-roles.js';
 import { findAnsweredMessageId, stripPersonalityMentions } from './reply-source.js';
 
 const THREAD_TYPES = new Set<ChannelType>([
@@ -148,6 +150,28 @@ export async function runRegenerateCommand(
     await respond(interaction, { content: CommandReplies.sourceGone(), ephemeral: true });
     return;
   }
+  const parentChannelId =
+    channel !== null && THREAD_TYPES.has(channel.type) && 'parentId' in channel
+      ? (channel.parentId ?? null)
+      : null;
+  // The server's rules and limits hold for a regeneration as for the message it answers again.
+  const settings =
+    interaction.guildId === null ? null : await ctx.deps.guildSettings.fetch(interaction.guildId);
+  const verdict = checkPersonalityPolicy(personality, {
+    settings,
+    speakerId: interaction.user.id,
+    channelId: posted.channelId,
+    parentChannelId,
+    channelNsfw: channel !== null && isAgeRestrictedChannel(channel),
+    memberRoleIds: listMemberRoleIds(interaction.member),
+  });
+  if (!verdict.allowed) {
+    await respond(interaction, {
+      content: describePolicyRefusal(personality.name, verdict.reason, interaction.guild?.name ?? null),
+      ephemeral: true,
+    });
+    return;
+  }
   await regenerations.record(interaction.id, source.id);
   const job: ReplyJob = {
     kind: 'reply',
@@ -155,10 +179,7 @@ export async function runRegenerateCommand(
     correlationId: ctx.correlationId,
     messageId: interaction.id,
     channelId: posted.channelId,
-    parentChannelId:
-      channel !== null && THREAD_TYPES.has(channel.type) && 'parentId' in channel
-        ? (channel.parentId ?? null)
-        : null,
+    parentChannelId,
     guildId: interaction.guildId,
     authorId: interaction.user.id,
     authorName: (source.member?.displayName ?? source.author.globalName ?? source.author.username).slice(
@@ -172,7 +193,7 @@ export async function runRegenerateCommand(
     enqueuedAt: ctx.deps.now(),
     answersMessageId: source.id,
   };
-  const admitted = await admission.admit(job);
+  const admitted = await admission.admit(job, undefined, settings);
   ctx.log.info(
     {
       userId: interaction.user.id,
@@ -185,7 +206,7 @@ export async function runRegenerateCommand(
   let content: string;
   if (admitted.outcome === 'enqueued') content = CommandReplies.regenerating(personality.name);
   else if (admitted.outcome === 'duplicate') content = CommandReplies.alreadyRegenerating(personality.name);
-  else content = buildLimitNotice(admitted.reason, admitted.retryAfterMs);
+  else content = buildLimitNotice(admitted.reason, admitted.retryAfterMs, admitted.limit);
   await respond(interaction, { content, ephemeral: true });
 }
 

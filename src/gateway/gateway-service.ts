@@ -10,13 +10,13 @@ import {
   type NonThreadGuildBasedChannel,
   type PartialMessage,
 } from 'discord.js';
+import { describePolicyRefusal } from '../guilds/index.js';
 import type { Logger } from '../log/index.js';
 import { RedisBatch } from '../redis/index.js';
 import type { ChannelActivityRepository } from '../state/index.js';
 import type { ChannelCleanup } from './channel-cleanup.js';
 import { buildInboundMessage, findIgnoreReason } from './inbound-message.js';
 import type { MessageRouter, RoutingOutcome } from './message-router.js';
-import { buildPolicyNotice } from './messages.js';
 
 /** Handles slash commands, autocomplete, buttons and context menus (the commands area implements it). */
 export interface InteractionHandler {
@@ -137,7 +137,14 @@ export class GatewayService {
         await message.reply({ content: notice, allowedMentions: { parse: [], repliedUser: false } });
       }
       if (outcome.policyNotice !== null) {
-        await this.sendDm(message, buildPolicyNotice(outcome.policyNotice, message.guild?.name ?? null));
+        await this.sendDm(
+          message,
+          describePolicyRefusal(
+            outcome.policyNotice.personalityName,
+            outcome.policyNotice.reason,
+            message.guild?.name ?? null,
+          ),
+        );
       }
     } catch (error) {
       this.log.error(

@@ -1,4 +1,5 @@
 import { ChannelType, type Message, type PartialMessage } from 'discord.js';
+import { isAgeRestrictedChannel } from '../guilds/index.js';
 
 /** A Discord message reduced to what routing needs; built from discord.js objects at the edge. */
 export interface InboundMessage {
@@ -52,14 +53,8 @@ export function buildInboundMessage(message: Message): InboundMessage {
     replyToMessageId: message.reference?.messageId ?? null,
     createdAt: message.createdTimestamp,
     memberRoleIds: message.member ? [...message.member.roles.cache.keys()] : [],
-    channelNsfw: isAgeRestricted(channel),
+    channelNsfw: isAgeRestrictedChannel(channel),
   };
-}
-
-/** A text-like channel's `nsfw` flag; a thread has none of its own and follows its parent. */
-function isAgeRestricted(channel: Message['channel']): boolean {
-  const holder = channel.isThread() ? channel.parent : channel;
-  return holder !== null && 'nsfw' in holder && holder.nsfw === true;
 }
 
 /** The AI cannot see attachments; it is told they exist so it can say so rather than ignore them. */

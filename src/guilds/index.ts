@@ -1,3 +1,4 @@
+export { isAgeRestrictedChannel } from './channel-age.js';
 export {
   checkPersonalityPolicy,
   createPolicyLookup,
@@ -21,4 +22,5 @@ export {
   type GuildSettingsRepositoryOptions,
 } from './guild-settings-repository.js';
 export { buildGuildSettingsKey, buildGuildTag, buildPolicyNoticeKey } from './keys.js';
+export { describePolicyRefusal } from './policy-messages.js';
 export { PolicyNoticeRepository, type PolicyNoticeRepositoryOptions } from './policy-notice-repository.js';

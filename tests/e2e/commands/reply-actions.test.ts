@@ -5,6 +5,8 @@
  */
 import { PermissionFlagsBits } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GuildSettingsRepository } from '../../../src/guilds/index.js';
+import { createLogger } from '../../../src/log/index.js';
 import { buildReplyJobId, type ReplyJob } from '../../../src/queue/index.js';
 import {
   ConversationRepository,
@@ -14,6 +16,8 @@ import {
 } from '../../../src/state/index.js';
 import type { WebhookManager } from '../../../src/webhooks/index.js';
 import { CommandHarness, isEphemeral } from './command-harness.js';
+
+const silent = createLogger({ level: 'silent', service: 'test' });
 
 describe('reply actions', () => {
   let harness: CommandHarness;
@@ -269,6 +273,39 @@ describe('reply actions', () => {
       );
       const job = await harness.admission.queue.getJob(buildReplyJobId(own.id, secret.id));
       expect(job?.data).toMatchObject({ authorId: creator, personalityId: secret.id });
+    });
+
+    it('refuses a personality the server has blocked since, and admits it again once unblocked', async () => {
+      const blocked = await personalities.create({
+        ownerId: creator,
+        name: 'Banned',
+        visibility: 'public',
+        systemPrompt: 'p',
+        avatarUrl: null,
+        provider: 'default',
+        model: 'stub-model',
+        temperature: null,
+      });
+      // A user of their own: the others' limits are spent by the tests before.
+      const fan = harness.addUser('fan');
+      const question = harness.sandbox.userSays(fan, channel, '@Banned hello');
+      const reply = await postReply(question.id, 'Hello from Banned.', fan, { personality: blocked });
+      const settings = new GuildSettingsRepository(harness.redis, { prefix: harness.prefix, logger: silent });
+      await settings.update(harness.guildId, (current) => ({
+        ...current,
+        blockedPersonalityIds: [blocked.id],
+      }));
+      const handle = runMessageCommand(fan, 'Regenerate', reply);
+      const answer = await handle.waitForResponse((response) => response.kind === 'edit');
+      expect(isEphemeral(answer)).toBe(true);
+      expect(answer.content).toContain('Banned did not answer: the admins of');
+      expect(await harness.admission.queue.getJob(buildReplyJobId(handle.id, blocked.id))).toBeUndefined();
+
+      await settings.update(harness.guildId, (current) => ({ ...current, blockedPersonalityIds: [] }));
+      const again = runMessageCommand(fan, 'Regenerate', reply);
+      expect((await again.waitForResponse((response) => response.kind === 'edit')).content).toBe(
+        'Asking **Banned** again…',
+      );
     });
 
     it('says when the original message was deleted', async () => {

@@ -1,13 +1,16 @@
-import type { PolicyNotice } from './message-router.js';
+import type { PolicyRefusal } from './guild-policy.js';
 
 /**
- * The DM telling a user why a personality they addressed stayed silent (sent at most once per user per
- * window). `serverName` is null when the message was a DM to the bot.
+ * Why a server's rules keep `name` silent: the DM the gateway sends a user who addressed it (at most once per
+ * user per window), and the refusal of a Regenerate. `serverName` is null in a DM to the bot.
  */
-export function buildPolicyNotice(notice: PolicyNotice, serverName: string | null): string {
-  const name = notice.personalityName;
+export function describePolicyRefusal(
+  name: string,
+  reason: PolicyRefusal,
+  serverName: string | null,
+): string {
   const server = serverName ?? 'this server';
-  switch (notice.reason) {
+  switch (reason) {
     case 'blocked':
       return `${name} did not answer: the admins of ${server} have blocked it there.`;
     case 'not-allowed':
