@@ -74,15 +74,18 @@ export class PriorityAging implements AsyncDisposable {
   /**
    * Up to `batchSize` jobs waiting at a priority above 1 that were added at or before `cutoff`, lowest priority
    * number first. Within a priority it goes on only while jobs are old enough (the rest were added later
-   * still) and then jumps to the next priority: one page read per priority in use plus one per job collected,
-   * each page with its jobs' `timestamp` in one more round trip. Not a Lua script: a script must declare every
-   * key it touches, and the job hashes are known only once the set is read.
+   * still) and then jumps to the next priority. Each priority is probed with its first job alone, and the page
+   * doubles while every job read was old enough, so a priority with nothing to promote costs two commands
+   * however many jobs wait in it; each page's `timestamp`s come in one more round trip. Not a Lua script: a
+   * script must declare every key it touches, and the job hashes are known only once the set is read.
    */
   private async collectAged(cutoff: number): Promise<string[]> {
     const prioritized = this.queue.toKey('prioritized');
     const aged: string[] = [];
     let from = 2 * PRIORITY_BAND;
+    let pageSize = 1;
     while (aged.length < this.options.batchSize) {
+      const band = Math.floor(from / PRIORITY_BAND);
       const page = await this.redis.zrangebyscore(
         prioritized,
         from,
@@ -90,7 +93,7 @@ export class PriorityAging implements AsyncDisposable {
         'WITHSCORES',
         'LIMIT',
         0,
-        this.options.batchSize - aged.length,
+        Math.min(pageSize, this.options.batchSize - aged.length),
       );
       if (page.length === 0) break;
       const jobIds = page.filter((_, index) => index % 2 === 0);
@@ -117,6 +120,8 @@ export class PriorityAging implements AsyncDisposable {
         if (addedAt != null) aged.push(jobId);
         from = score + 1;
       }
+      // Still in the band it started in, every job old enough: read more of it at once; a new band is probed.
+      pageSize = Math.floor(from / PRIORITY_BAND) === band ? pageSize * 2 : 1;
     }
     return aged;
   }

@@ -2,7 +2,7 @@
  * Aging against real Redis and BullMQ: jobs waiting at a priority above 1 past the threshold are raised to
  * priority 1, once; later jobs of the same priority wait their turn.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/log/index.js';
 import {
   buildReplyJobId,
@@ -78,6 +78,37 @@ describe('PriorityAging', () => {
       );
       expect(priorities).toEqual([1, 1, 1, 1]);
       expect(await aging.sweep()).toBe(0);
+    });
+  });
+
+  describe('when a priority holds many jobs none of which waited long enough', () => {
+    it('reads only its first job, however many wait', async () => {
+      const admission = new ReplyAdmission(redis, {
+        prefix,
+        logger,
+        limits: ROOMY_LIMITS,
+        queue,
+        now: () => now,
+      });
+      const aging = new PriorityAging(redis, queue, { ageAfterMs: 30_000, now: () => now });
+      // 60 users with two jobs each: their first at priority 1, their second at priority 2.
+      for (let user = 1; user <= 60; user += 1)
+        for (const channel of [1, 2])
+          await admission.admit(
+            buildTestJob({ authorId: buildTestUserId(user), channelId: buildTestChannelId(channel) }),
+          );
+      now += 1_000;
+      const reads = vi.spyOn(redis, 'zrangebyscore');
+      const hashReads = vi.spyOn(redis, 'hget');
+      try {
+        expect(await aging.sweep()).toBe(0);
+        // Priority 2 probed with its first job (too young: the band is skipped), then nothing above it.
+        expect(reads.mock.calls.map((call) => call.at(-1))).toEqual([1, 1]);
+        expect(hashReads).toHaveBeenCalledTimes(1);
+      } finally {
+        reads.mockRestore();
+        hashReads.mockRestore();
+      }
     });
   });
 
