@@ -1,6 +1,6 @@
 import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
-import { normalizePersonalityName, type PersonalityPatch } from '../state/index.js';
+import { normalizePersonalityName, type Personality, type PersonalityPatch } from '../state/index.js';
 import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
 import { buildConfirmButtons } from './confirm-buttons.js';
@@ -198,11 +198,7 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
 
 async function askToRemove(ctx: CommandContext, interaction: ChatInputCommandInteraction): Promise<void> {
   const userId = interaction.user.id;
-  const target = await resolveOwnedPersonality(
-    ctx.deps.personalities,
-    userId,
-    interaction.options.getString(OptionName.Name, true),
-  );
+  const target = await resolveNamedOwnPersonality(ctx, interaction);
   await respond(interaction, {
     content: CommandReplies.confirmRemove(target.name),
     components: [
@@ -294,11 +290,7 @@ async function changeEditors(
 ): Promise<void> {
   const { personalities } = ctx.deps;
   const ownerId = interaction.user.id;
-  const target = await resolveOwnedPersonality(
-    personalities,
-    ownerId,
-    interaction.options.getString(OptionName.Name, true),
-  );
+  const target = await resolveNamedOwnPersonality(ctx, interaction);
   const user = interaction.options.getUser(OptionName.User, true);
   if (action === 'share' && user.bot) {
     throw new UserFacingError(ChorusErrorCode.InvalidInput, CommandReplies.shareWithBot(), {
@@ -329,11 +321,7 @@ async function runAliasCommand(
 ): Promise<void> {
   const { personalities } = ctx.deps;
   const ownerId = interaction.user.id;
-  const target = await resolveOwnedPersonality(
-    personalities,
-    ownerId,
-    interaction.options.getString(OptionName.Name, true),
-  );
+  const target = await resolveNamedOwnPersonality(ctx, interaction);
   const alias = interaction.options.getString(OptionName.Alias, true);
   if (action === 'remove') {
     const updated = await personalities.removeAlias(target.id, ownerId, alias);
@@ -353,4 +341,16 @@ async function runAliasCommand(
     content: CommandReplies.aliasAdded(updated.name, result.value),
     ephemeral: true,
   });
+}
+
+/** The caller's own personality named by the command's `name` option (a clear error when they own none such). */
+function resolveNamedOwnPersonality(
+  ctx: CommandContext,
+  interaction: ChatInputCommandInteraction,
+): Promise<Personality> {
+  return resolveOwnedPersonality(
+    ctx.deps.personalities,
+    interaction.user.id,
+    interaction.options.getString(OptionName.Name, true),
+  );
 }
