@@ -12,14 +12,11 @@
 
   Returns 1 when the claim was this owner's and was moved, 0 otherwise.
 ]]
-local field = 'intent:' .. ARGV[1]
-local intent = redis.call('HGET', KEYS[1], field)
-if not intent then
+--- @include "includes/ownClaimStart"
+
+local startedAt = ownClaimStart(KEYS[1], ARGV[1], ARGV[2])
+if not startedAt then
   return 0
 end
-local startedAt, _, holder = string.match(intent, '^(%d+):(%d+):(.*)$')
-if startedAt == nil or holder ~= ARGV[2] then
-  return 0
-end
-redis.call('HSET', KEYS[1], field, startedAt .. ':' .. ARGV[3] .. ':' .. holder)
+redis.call('HSET', KEYS[1], 'intent:' .. ARGV[1], startedAt .. ':' .. ARGV[3] .. ':' .. ARGV[2])
 return 1

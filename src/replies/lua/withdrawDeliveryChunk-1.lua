@@ -10,14 +10,10 @@
 
   Returns 1 when the claim was this owner's and was withdrawn, 0 otherwise.
 ]]
-local field = 'intent:' .. ARGV[1]
-local intent = redis.call('HGET', KEYS[1], field)
-if not intent then
+--- @include "includes/ownClaimStart"
+
+if not ownClaimStart(KEYS[1], ARGV[1], ARGV[2]) then
   return 0
 end
-local holder = string.match(intent, '^%d+:%d+:(.*)$')
-if holder ~= ARGV[2] then
-  return 0
-end
-redis.call('HDEL', KEYS[1], field)
+redis.call('HDEL', KEYS[1], 'intent:' .. ARGV[1])
 return 1
