@@ -7,6 +7,10 @@ import { z } from 'zod';
 
 const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
 
+/** The public application ids of the two common proxy bots (their bot user ids). */
+export const PLURALKIT_APPLICATION_ID = '466378653216014359';
+export const TUPPERBOX_APPLICATION_ID = '431544605209788416';
+
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
   .string()
@@ -26,6 +30,13 @@ export const ProviderEntrySchema = z.object({
   apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable'),
   models: z.array(z.string().min(1)).min(1, 'must list at least one model'),
   defaultModel: z.string().min(1).optional(),
+  /** Context length in tokens: one number for every model, or model → tokens (unlisted models: 32768). */
+  contextTokens: z
+    .union([
+      z.number().int().min(1024).max(10_000_000),
+      z.record(z.string().min(1), z.number().int().min(1024).max(10_000_000)),
+    ])
+    .optional(),
 });
 
 export const EnvSchema = z.object({
@@ -58,6 +69,7 @@ export const EnvSchema = z.object({
   AI_TIMEOUT_MS: integer(100, 600_000).default(60_000),
   AI_PROVIDERS: optionalString,
   AI_MAX_RETRIES: integer(0, 5).default(2),
+  AI_CONTEXT_TOKENS: integer(1024, 10_000_000).default(32_768),
   BREAKER_ERROR_THRESHOLD_PERCENT: integer(1, 100).default(50),
   BREAKER_VOLUME_THRESHOLD: integer(1, 1000).default(5),
   BREAKER_RESET_TIMEOUT_MS: integer(100, 600_000).default(30_000),
@@ -89,6 +101,17 @@ export const EnvSchema = z.object({
   CONVERSATION_MAX_TURNS: integer(2, 1000).default(40),
   CONVERSATION_MAX_CHARS: integer(1000, 1_000_000).default(24_000),
   CONVERSATION_TTL_SECONDS: integer(60, 31_536_000).default(7 * 24 * 3600),
+  CHANNEL_CONTEXT_MESSAGES: integer(0, 100).default(30),
+  CHANNEL_CONTEXT_CHARS: integer(500, 200_000).default(12_000),
+  CHANNEL_CONTEXT_MAX_AGE_SECONDS: integer(60, 7 * 24 * 3600).default(6 * 3600),
+  PERSONALITY_CHAIN_DEPTH: integer(0, 10).default(3),
+  PERSONALITY_CHAIN_PER_MINUTE: integer(0, 1000).default(10),
+  COALESCE_WINDOW_MS: integer(0, 10_000).default(1500),
+  PROXY_BOT_APPLICATION_IDS: z
+    .string()
+    .trim()
+    .regex(/^(\d{17,20}(,\d{17,20})*)?$/, 'must be a comma-separated list of Discord application ids')
+    .default(`${PLURALKIT_APPLICATION_ID},${TUPPERBOX_APPLICATION_ID}`),
 
   WEBHOOKS_PER_CHANNEL: integer(1, 10).default(2),
   WEBHOOK_GLOBAL_RATE_PER_SECOND: integer(1, 100_000).default(50),

@@ -10,6 +10,10 @@ export interface ProviderConfig {
   readonly apiKey: string | undefined;
   readonly models: readonly string[];
   readonly defaultModel: string;
+  /** Context length in tokens of each model (`contextTokens` in `AI_PROVIDERS`, else `AI_CONTEXT_TOKENS`). */
+  readonly contextTokens: ReadonlyMap<string, number>;
+  /** Context length of a model not in {@link ProviderConfig.contextTokens}. */
+  readonly defaultContextTokens: number;
 }
 
 /** The one typed configuration object every process is built from. */
@@ -23,6 +27,8 @@ export interface Config {
     readonly botRatePerSecond: number;
     readonly shardCount: number | undefined;
     readonly shardIds: readonly number[] | undefined;
+    /** Application ids of proxy bots (PluralKit, Tupperbox) whose webhook copies stand for a user's message. */
+    readonly proxyBotApplicationIds: ReadonlySet<string>;
   };
   readonly redis: {
     readonly url: string;
@@ -76,6 +82,23 @@ export interface Config {
     readonly maxTurns: number;
     readonly maxChars: number;
     readonly ttlSeconds: number;
+  };
+  /** How personalities take part in a channel's conversation (docs/context.md). */
+  readonly group: {
+    /** A user's messages in one channel arriving within this of the first (before its reply starts) get one reply, ms. */
+    readonly coalesceWindowMs: number;
+    /** Personality-to-personality links one human message may start (0 = personalities never answer each other). */
+    readonly chainDepth: number;
+    /** Personality-to-personality links one channel may run per minute. */
+    readonly chainPerChannelPerMinute: number;
+  };
+  /** The recent conversation of a channel, shown to personalities in `room` mode. */
+  readonly channelContext: {
+    /** Lines of the window a prompt may hold (0 = no channel context). */
+    readonly messages: number;
+    readonly chars: number;
+    /** How long a line, and a channel's liveness after a personality was addressed there, lasts, seconds. */
+    readonly maxAgeSeconds: number;
   };
   readonly webhooks: {
     readonly perChannel: number;
@@ -140,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       botRatePerSecond: data.DISCORD_BOT_RATE_PER_SECOND,
       shardCount: data.SHARD_COUNT,
       shardIds,
+      proxyBotApplicationIds: new Set(data.PROXY_BOT_APPLICATION_IDS.split(',').filter((id) => id !== '')),
     },
     redis: {
       url: data.REDIS_URL,
@@ -188,6 +212,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxChars: data.CONVERSATION_MAX_CHARS,
       ttlSeconds: data.CONVERSATION_TTL_SECONDS,
     },
+    group: {
+      coalesceWindowMs: data.COALESCE_WINDOW_MS,
+      chainDepth: data.PERSONALITY_CHAIN_DEPTH,
+      chainPerChannelPerMinute: data.PERSONALITY_CHAIN_PER_MINUTE,
+    },
+    channelContext: {
+      messages: data.CHANNEL_CONTEXT_MESSAGES,
+      chars: data.CHANNEL_CONTEXT_CHARS,
+      maxAgeSeconds: data.CHANNEL_CONTEXT_MAX_AGE_SECONDS,
+    },
     webhooks: {
       perChannel: data.WEBHOOKS_PER_CHANNEL,
       globalRatePerSecond: data.WEBHOOK_GLOBAL_RATE_PER_SECOND,
@@ -218,6 +252,8 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
       apiKey: data.AI_API_KEY,
       models: [data.AI_MODEL],
       defaultModel: data.AI_MODEL,
+      contextTokens: new Map(),
+      defaultContextTokens: data.AI_CONTEXT_TOKENS,
     });
   }
   if (data.AI_PROVIDERS) {
@@ -253,6 +289,11 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
         apiKey: apiKey === '' ? undefined : apiKey,
         models: entry.models,
         defaultModel,
+        contextTokens: new Map(
+          typeof entry.contextTokens === 'object' ? Object.entries(entry.contextTokens) : [],
+        ),
+        defaultContextTokens:
+          typeof entry.contextTokens === 'number' ? entry.contextTokens : data.AI_CONTEXT_TOKENS,
       });
     }
   }

@@ -39,6 +39,27 @@ export const ReplyJobSchema = z.object({
    * taken); this is the user's message it answers again, for the quote line, the message index and deletion.
    */
   answersMessageId: snowflake.optional(),
+  /** The message the user's message replies to (any author's): its reply chain goes into the prompt. */
+  replyToMessageId: snowflake.nullable().optional(),
+  /**
+   * Set when a personality's message is what is answered (personalities talking to each other): the speaking
+   * personality, and how many links deep this is after the human message that started it (1 = the first
+   * answer to a personality). `authorId` is then that human, the requester for limits, fairness and keys, and
+   * `authorName` the speaking personality's name.
+   */
+  chain: z
+    .object({
+      depth: z.number().int().min(1).max(10),
+      speakerPersonalityId: z.string().regex(/^[a-z0-9]{8,32}$/),
+      /** The human message that started the chain. */
+      rootMessageId: snowflake,
+    })
+    .optional(),
+  /**
+   * Set when a proxy bot (PluralKit, Tupperbox) reposted the user's message: `messageId` is the proxied copy
+   * (answered), `authorName` the proxied member's name, and this the original message the user wrote.
+   */
+  proxiedFromMessageId: snowflake.optional(),
 });
 export type ReplyJob = z.infer<typeof ReplyJobSchema>;
 

@@ -51,6 +51,8 @@ function provider(name: string, stub: AiStub, apiKey: string | null = OPERATOR_K
     apiKey: apiKey ?? undefined,
     models: ['stub-small', 'stub-large'],
     defaultModel: 'stub-small',
+    contextTokens: new Map(),
+    defaultContextTokens: 32_768,
   };
 }
 

@@ -69,6 +69,8 @@ async function startWorker(resetTimeoutMs: number): Promise<Worker> {
           apiKey: 'sk-operator',
           models: ['stub-small'],
           defaultModel: 'stub-small',
+          contextTokens: new Map(),
+          defaultContextTokens: 32_768,
         },
       ],
     ]),
