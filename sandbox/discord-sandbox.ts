@@ -11,6 +11,7 @@ import { GatewayServer, type GatewaySessionView, type GatewayWorld } from './gat
 import type { InteractionHandle } from './interaction-handle.js';
 import { InteractionService, InteractionType } from './interaction-service.js';
 import { MessageService } from './message-service.js';
+import { type PlayProxyBotOptions, ProxyBotPlayer } from './proxy-bot.js';
 import { RateLimitEngine, type RateLimitSettings } from './rate-limits.js';
 import { RestRouter, type UploadedFile } from './rest-router.js';
 import type { RequestLogEntry } from './rest-server.js';
@@ -130,6 +131,7 @@ export class DiscordSandbox implements AsyncDisposable {
   readonly #gateway: GatewayServer;
   readonly #messages: MessageService;
   readonly #interactions: InteractionService;
+  readonly #proxyBots: ProxyBotPlayer;
   readonly #rateLimits: RateLimitEngine;
   readonly #routeFaults = new RouteFaults();
   readonly #rest: RestServer;
@@ -191,6 +193,12 @@ export class DiscordSandbox implements AsyncDisposable {
       now,
       ackMs: options.interactionAckMs,
       tokenTtlMs: options.interactionTokenTtlMs,
+    });
+    this.#proxyBots = new ProxyBotPlayer({
+      store: this.#store,
+      serializer: this.#serializer,
+      gateway: this.#gateway,
+      messages: this.#messages,
     });
     this.#rateLimits = new RateLimitEngine(options.rateLimits, now);
     const router = new RestRouter();
@@ -505,6 +513,15 @@ export class DiscordSandbox implements AsyncDisposable {
   /** Deletes a message (as its author or a moderator); dispatches MESSAGE_DELETE. */
   deleteMessage(messageId: string): void {
     this.#messages.delete(this.#store.requireMessage(messageId));
+  }
+
+  /**
+   * A proxy bot (PluralKit by default) reposts a person's message through its own webhook under a member's name
+   * and deletes the original, in PluralKit's order (copy first) or the reverse; resolves with the copy. The bot
+   * joins the server and makes its webhook on first use. See `proxy-bot.ts`.
+   */
+  playProxyBot(input: PlayProxyBotOptions): Promise<TranscriptEntry> {
+    return this.#proxyBots.play(input);
   }
 
   /** A user runs a registered slash command; dispatches INTERACTION_CREATE. */

@@ -13,6 +13,7 @@ export {
 } from './discord-sandbox.js';
 export { GatewayIntents } from './gateway-intents.js';
 export { InteractionHandle, type InteractionResponse } from './interaction-handle.js';
+export { PLURALKIT_APPLICATION_ID, type PlayProxyBotOptions, PROXY_BOT_PERMISSIONS } from './proxy-bot.js';
 export { DefaultRateLimitSettings, type RateLimitSettings } from './rate-limits.js';
 export type { RequestLogEntry } from './rest-server.js';
 export type { RouteFault, RouteFaultHandle } from './route-faults.js';

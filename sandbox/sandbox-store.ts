@@ -204,9 +204,17 @@ export class SandboxStore {
     return this.#ids.next();
   }
 
-  createUser(input: { username: string; globalName?: string | null; bot?: boolean }): UserRecord {
+  /** Creates a user; `id` gives a known one (a bot whose application id is public, such as PluralKit's). */
+  createUser(input: {
+    id?: string;
+    username: string;
+    globalName?: string | null;
+    bot?: boolean;
+  }): UserRecord {
+    if (input.id !== undefined && this.users.has(input.id))
+      throw new Error(`sandbox: user ${input.id} exists`);
     const user: UserRecord = {
-      id: this.nextId(),
+      id: input.id ?? this.nextId(),
       username: input.username,
       globalName: input.globalName ?? null,
       avatar: null,

@@ -19,7 +19,7 @@ import {
 } from './openai-wire.js';
 import { createSeededRandom, hashSeed, type RandomSource } from './seeded-random.js';
 import { DefaultStubBehaviour, decideStubOutcome, type StubBehaviour } from './stub-behaviour.js';
-import { buildStubReply, type StubMessage } from './stub-reply.js';
+import { buildStubReply, readWaitDirective, type StubMessage } from './stub-reply.js';
 
 /** Options for {@link AiStub.start}. */
 export interface AiStubOptions {
@@ -337,7 +337,7 @@ export class AiStub implements AsyncDisposable {
       await waitForAbort(controller.signal);
       return;
     }
-    if (!(await pause(decision.latencyMs, controller.signal))) return;
+    if (!(await pause(decision.latencyMs + readWaitDirective(messages), controller.signal))) return;
     if (decision.kind === 'error') {
       const headers: Record<string, string> =
         decision.status === 429 && behaviour.retryAfterSeconds !== null
@@ -355,7 +355,7 @@ export class AiStub implements AsyncDisposable {
       return;
     }
 
-    const content = buildStubReply(body.model, messages);
+    const content = buildStubReply(body.model, messages, behaviour.script);
     const id = `chatcmpl-stub-${record.id}`;
     const created = Math.floor(Date.now() / 1000);
     const usage = buildUsage(charCount, content.length);

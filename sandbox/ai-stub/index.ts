@@ -6,5 +6,10 @@ export {
   type StubRequestRecord,
 } from './ai-stub.js';
 export type { LatencyDistribution, LatencySetting } from './seeded-random.js';
-export { type ContextLimit, DefaultStubBehaviour, type StubBehaviour } from './stub-behaviour.js';
+export {
+  type ContextLimit,
+  DefaultStubBehaviour,
+  type StubBehaviour,
+  type StubScriptRule,
+} from './stub-behaviour.js';
 export { buildLongReply, buildStubReply, MAX_LONG_REPLY_CHARS, type StubMessage } from './stub-reply.js';

@@ -6,6 +6,15 @@ export type ContextLimit =
   /** Refused when the request has more than `maxMessages` messages or more than `maxChars` characters. */
   | { readonly maxMessages?: number; readonly maxChars?: number };
 
+/**
+ * A scripted answer: a request whose system prompt contains `systemIncludes` is answered `reply` (unless its
+ * last user message holds a `!say`/`!long` directive). Lets a test make one personality name another.
+ */
+export interface StubScriptRule {
+  readonly systemIncludes: string;
+  readonly reply: string;
+}
+
 /** How the stub answers; set globally and per API key (per-key fields override global ones). */
 export interface StubBehaviour {
   /** Delay before answering (before the first chunk when streaming). @defaultValue 0 */
@@ -24,6 +33,8 @@ export interface StubBehaviour {
   rejectKey: boolean;
   /** Delay between streamed chunks, in ms. @defaultValue 0 */
   chunkDelayMs: number;
+  /** Scripted answers, the first matching rule winning; see {@link StubScriptRule}. @defaultValue [] */
+  script: readonly StubScriptRule[];
 }
 
 export const DefaultStubBehaviour = {
@@ -35,6 +46,7 @@ export const DefaultStubBehaviour = {
   hangRate: 0,
   rejectKey: false,
   chunkDelayMs: 0,
+  script: [],
 } as const satisfies StubBehaviour;
 
 /** What the stub does with one request. */

@@ -1,4 +1,5 @@
 import { createSeededRandom, type RandomSource } from './seeded-random.js';
+import type { StubScriptRule } from './stub-behaviour.js';
 
 /** A chat message as the stub received it (content parts already joined into text). */
 export interface StubMessage {
@@ -11,22 +12,46 @@ export const MAX_LONG_REPLY_CHARS = 50_000;
 const LAST_MESSAGE_CHARS = 200;
 const SYSTEM_WORDS = 5;
 
+/** Longest `!wait`, so a typo cannot hang a test. */
+export const MAX_WAIT_MS = 60_000;
+
 const SAY_DIRECTIVE = /(?:^|\s)!say\s+([\s\S]+)$/;
 const LONG_DIRECTIVE = /(?:^|\s)!long\s+(\d+)/;
+const WAIT_DIRECTIVE = /(?:^|\s)!wait\s+(\d+)/;
+
+/**
+ * The extra delay, in ms, a `!wait <ms>` directive in the last user message asks for (before any `!say`,
+ * whose text runs to the end): 0 without one, at most {@link MAX_WAIT_MS}. Lets a test hold one request while
+ * others are answered.
+ */
+export function readWaitDirective(messages: readonly StubMessage[]): number {
+  const lastUser = messages.findLast((message) => message.role === 'user')?.content ?? '';
+  const beforeSay = lastUser.split(SAY_DIRECTIVE)[0] ?? '';
+  const wait = WAIT_DIRECTIVE.exec(beforeSay);
+  return wait ? Math.min(Number(wait[1]), MAX_WAIT_MS) : 0;
+}
 
 /**
  * The stub's deterministic answer. Normally it echoes what it saw:
  * `[stub:<model>] system="<first 5 words of the system prompt>" turns=<messages> last="<last user message>"`.
  * Directives in the last user message: `!say <text>` answers exactly `<text>`; `!long <n>` answers about `n`
- * characters of paragraphs with a fenced `ts` code block in the middle (to exercise message splitting).
+ * characters of paragraphs with a fenced `ts` code block in the middle (to exercise message splitting);
+ * `!wait <ms>` (see {@link readWaitDirective}) delays the answer and is not part of it. Without a directive, the
+ * first of `script`'s rules matching the system prompt gives the answer.
  */
-export function buildStubReply(model: string, messages: readonly StubMessage[]): string {
+export function buildStubReply(
+  model: string,
+  messages: readonly StubMessage[],
+  script: readonly StubScriptRule[] = [],
+): string {
   const lastUser = messages.findLast((message) => message.role === 'user')?.content ?? '';
   const say = SAY_DIRECTIVE.exec(lastUser);
   if (say) return say[1]!;
   const long = LONG_DIRECTIVE.exec(lastUser);
   if (long) return buildLongReply(Number(long[1]));
   const system = messages.find((message) => message.role === 'system' || message.role === 'developer');
+  const scripted = script.find((rule) => (system?.content ?? '').includes(rule.systemIncludes));
+  if (scripted) return scripted.reply;
   const systemWords = (system?.content ?? '').split(/\s+/).filter(Boolean).slice(0, SYSTEM_WORDS).join(' ');
   const last = Array.from(lastUser).slice(0, LAST_MESSAGE_CHARS).join('');
   return `[stub:${model}] system="${systemWords}" turns=${messages.length} last="${last}"`;

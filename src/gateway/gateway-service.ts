@@ -15,8 +15,10 @@ import type { Logger } from '../log/index.js';
 import { RedisBatch } from '../redis/index.js';
 import type { ChannelActivityRepository } from '../state/index.js';
 import type { ChannelCleanup } from './channel-cleanup.js';
-import { buildInboundMessage, findIgnoreReason } from './inbound-message.js';
+import { buildInboundMessage, findIgnoreReason, type InboundMessage } from './inbound-message.js';
 import type { MessageRouter, RoutingOutcome } from './message-router.js';
+import type { PersonalityChain } from './personality-chain.js';
+import type { ProxyMatcher } from './proxy-matcher.js';
 
 /** Handles slash commands, autocomplete, buttons and context menus (the commands area implements it). */
 export interface InteractionHandler {
@@ -30,6 +32,10 @@ export interface GatewayServiceDependencies {
   /** Forgets deleted channels and guilds the bot left. */
   readonly channelCleanup: ChannelCleanup;
   readonly interactions: InteractionHandler | null;
+  /** Routes our personalities' messages naming others (personalities answering each other); null = never. */
+  readonly personalityChain?: PersonalityChain | null;
+  /** Matches proxy bots' copies (PluralKit, Tupperbox) to the messages they repost; null = no proxy bots. */
+  readonly proxies?: ProxyMatcher | null;
   readonly logger: Logger;
   /** Called once per routed or ignored message (metrics). */
   readonly onMessageSeen?: (kind: string) => void;
@@ -124,28 +130,19 @@ export class GatewayService {
     this.deps.onMessageSeen?.(ignored ?? 'routed');
     if (ignored) {
       this.recordActivity(message);
+      if (ignored === 'webhook') await this.onWebhookMessage(message);
       return;
     }
     try {
+      const inbound = buildInboundMessage(message);
       // The activity record shares the round trip of the routing lookups.
       const outcome = await RedisBatch.together((batch) => {
-        this.recordActivity(message, batch);
-        return this.deps.router.route(buildInboundMessage(message), batch);
+        this.recordActivity(message, batch, true);
+        const routing = this.deps.router.route(inbound, batch);
+        this.deps.proxies?.remember(inbound, message.content, routing);
+        return routing;
       });
-      this.deps.onRouted?.(outcome);
-      for (const notice of outcome.notices) {
-        await message.reply({ content: notice, allowedMentions: { parse: [], repliedUser: false } });
-      }
-      if (outcome.policyNotice !== null) {
-        await this.sendDm(
-          message,
-          describePolicyRefusal(
-            outcome.policyNotice.personalityName,
-            outcome.policyNotice.reason,
-            message.guild?.name ?? null,
-          ),
-        );
-      }
+      await this.handleOutcome(outcome, message, message.author.id);
     } catch (error) {
       this.log.error(
         { err: error, messageId: message.id, channelId: message.channelId, userId: message.author.id },
@@ -154,23 +151,114 @@ export class GatewayService {
     }
   }
 
-  /** Tells the author privately; a user who closed their DMs is simply not told. */
-  private async sendDm(message: Message, content: string): Promise<void> {
+  /**
+   * A webhook's message: one of our personalities' (it may name others: a chain), or a proxy bot's copy of a
+   * person's message (answered for that person); any other webhook is ignored.
+   */
+  private async onWebhookMessage(message: Message): Promise<void> {
+    const { applicationId } = message;
+    const ours = applicationId !== null && applicationId === this.deps.client.application?.id;
     try {
-      await message.author.send({ content, allowedMentions: { parse: [] } });
+      // A command's response comes through the application's own webhook (its id is the application's):
+      // only a personality's webhook posts what a personality says.
+      if (ours && message.webhookId !== applicationId && this.deps.personalityChain) {
+        const outcome = await this.deps.personalityChain.route(buildInboundMessage(message), (userId) =>
+          this.fetchMemberRoleIds(message.guildId, userId),
+        );
+        if (outcome !== null) this.deps.onRouted?.(outcome);
+      } else if (!ours && this.deps.proxies?.isProxyBot(applicationId)) {
+        await this.onProxyCopy(message, this.deps.proxies);
+      }
     } catch (error) {
-      this.log.debug({ err: error, userId: message.author.id }, 'sending a DM failed');
+      this.log.error(
+        { err: error, messageId: message.id, channelId: message.channelId, webhookId: message.webhookId },
+        'routing a webhook message failed',
+      );
     }
   }
 
-  /** Every message counts as channel activity, ours and other bots' included. A failure is logged, not fatal. */
-  private recordActivity(message: Message, batch?: RedisBatch): void {
-    this.deps.channelActivity.recordLatest(message.channelId, message.id, batch).catch((error: unknown) => {
-      this.log.warn({ err: error, channelId: message.channelId }, 'recording channel activity failed');
-    });
+  /**
+   * A proxy bot reposted a person's message under a member's name: the copy is answered, for the person who
+   * wrote the original, and the original's replies are cancelled (the bot deletes it too, before or after).
+   */
+  private async onProxyCopy(message: Message, proxies: ProxyMatcher): Promise<void> {
+    const original = proxies.match({ channelId: message.channelId, content: message.content });
+    if (original === null) return;
+    const copy = buildInboundMessage(message);
+    const inbound: InboundMessage = {
+      ...copy,
+      authorId: original.authorId,
+      // The member's name, as the proxy bot's webhook shows it.
+      authorName: message.author.username,
+      replyToMessageId: original.replyToMessageId,
+      memberRoleIds: original.memberRoleIds,
+      proxiedFromMessageId: original.id,
+    };
+    this.log.debug(
+      { messageId: message.id, channelId: message.channelId, userId: original.authorId },
+      'proxy bot copy matched its original',
+    );
+    await this.deps.router.cancel(original.id);
+    const outcome = await this.deps.router.route(inbound);
+    await this.handleOutcome(outcome, message, original.authorId);
+  }
+
+  /** Reports what routing produced and tells `userId` about refusals: limit notices in reply to `message`. */
+  private async handleOutcome(outcome: RoutingOutcome, message: Message, userId: string): Promise<void> {
+    this.deps.onRouted?.(outcome);
+    for (const notice of outcome.notices) {
+      await message.reply({ content: notice, allowedMentions: { parse: [], repliedUser: false } });
+    }
+    if (outcome.policyNotice !== null) {
+      await this.sendDm(
+        userId,
+        describePolicyRefusal(
+          outcome.policyNotice.personalityName,
+          outcome.policyNotice.reason,
+          message.guild?.name ?? null,
+        ),
+      );
+    }
+  }
+
+  /** The roles of a server member (its rules may require one): from the cache, else fetched; none when gone. */
+  private async fetchMemberRoleIds(guildId: string | null, userId: string): Promise<readonly string[]> {
+    const guild = guildId === null ? undefined : this.deps.client.guilds.cache.get(guildId);
+    if (!guild) return [];
+    try {
+      const member = guild.members.cache.get(userId) ?? (await guild.members.fetch(userId));
+      return [...member.roles.cache.keys()];
+    } catch (error) {
+      this.log.debug({ err: error, guildId: guild.id, userId }, 'fetching a member’s roles failed');
+      return [];
+    }
+  }
+
+  /** Tells a user privately; a user who closed their DMs is simply not told. */
+  private async sendDm(userId: string, content: string): Promise<void> {
+    try {
+      await this.deps.client.users.send(userId, { content, allowedMentions: { parse: [] } });
+    } catch (error) {
+      this.log.debug({ err: error, userId }, 'sending a DM failed');
+    }
+  }
+
+  /**
+   * Every message counts as channel activity, ours and other bots' included; a person's (`human`) is also the
+   * channel's newest human message, which stops personality-chain links not started yet. A failure is logged,
+   * not fatal.
+   */
+  private recordActivity(message: Message, batch?: RedisBatch, human = false): void {
+    this.deps.channelActivity
+      .recordLatest(message.channelId, message.id, batch, { human })
+      .catch((error: unknown) => {
+        this.log.warn({ err: error, channelId: message.channelId }, 'recording channel activity failed');
+      });
   }
 
   private async onDelete(message: Message | PartialMessage): Promise<void> {
+    // A proxy bot deleting the original it reposted: its copy may still be on its way.
+    this.deps.proxies?.markDeleted(message.id);
     if (message.webhookId) return;
     try {
       await this.deps.router.cancel(message.id);

@@ -18,6 +18,12 @@ export interface InboundMessage {
   readonly memberRoleIds: readonly string[];
   /** Whether the channel is age-restricted; a thread's is its parent's. False in DMs. */
   readonly channelNsfw: boolean;
+  /**
+   * For a proxy bot's copy of a person's message (PluralKit, Tupperbox; see `proxy-matcher.ts`): the original
+   * the person wrote. The copy is then what is answered, for that person (`authorId`), under the proxied
+   * member's name (`authorName`).
+   */
+  readonly proxiedFromMessageId?: string;
 }
 
 /** Why a message is not routed at all; `null` means it is routable. */

@@ -8,7 +8,7 @@ import { GuildSettingsRepository, PolicyNoticeRepository } from '../guilds/index
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
 import { createLogger, exitWithFatalError, newCorrelationId } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
-import { ReplyAdmission } from '../queue/index.js';
+import { ChainLinkRepository, ReplyAdmission } from '../queue/index.js';
 import { createRedis } from '../redis/index.js';
 import {
   ActivationRepository,
@@ -23,6 +23,8 @@ import { ChannelCleanup } from './channel-cleanup.js';
 import { createDiscordClient } from './discord-client.js';
 import { GatewayService } from './gateway-service.js';
 import { MessageRouter } from './message-router.js';
+import { PersonalityChain } from './personality-chain.js';
+import { ProxyMatcher } from './proxy-matcher.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -42,11 +44,12 @@ async function main(): Promise<void> {
   const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits });
   const tasks = createTaskQueue(redis, { prefix, logger });
   const guildSettings = new GuildSettingsRepository(redis, { prefix, logger });
+  const messageIndex = new MessageIndexRepository(redis, { prefix });
   const router = new MessageRouter(
     {
       personalities,
       activations,
-      messageIndex: new MessageIndexRepository(redis, { prefix }),
+      messageIndex,
       dmSticky: new DmStickyRepository(redis, { prefix }),
       messageEvents: new MessageEventRepository(redis, { prefix }),
       admission,
@@ -74,6 +77,19 @@ async function main(): Promise<void> {
       logger,
     }),
     interactions: createCommandHandler({ redis, config, admission, tasks, logger }),
+    personalityChain: new PersonalityChain(
+      {
+        router,
+        messageIndex,
+        chainLinks: new ChainLinkRepository(redis, {
+          prefix,
+          perWindow: config.group.chainPerChannelPerMinute,
+        }),
+        logger,
+      },
+      { maxDepth: config.group.chainDepth },
+    ),
+    proxies: new ProxyMatcher({ applicationIds: config.discord.proxyBotApplicationIds }),
     logger,
     onMessageSeen: (kind) => metrics.messagesSeen.inc({ reason: kind }),
     onRouted: (outcome) => {

@@ -65,6 +65,21 @@ export interface RoutingOutcome {
   readonly policyNotice: PolicyNotice | null;
 }
 
+/**
+ * A personality's message naming other personalities: one link of a chain (see `personality-chain.ts`). Its
+ * {@link InboundMessage} is written for the human requester: `authorId` the human, `authorName` the speaking
+ * personality.
+ */
+export interface ChainLink {
+  /** Who speaks, how deep this link is and the human message that started the chain: put on each job. */
+  readonly chain: NonNullable<ReplyJob['chain']>;
+  /**
+   * Decides, just before admission, whether the link to `personalityId` starts (once per reply and personality,
+   * within the channel's budget); false skips it. The caller logs why.
+   */
+  readonly claim: (personalityId: string) => Promise<boolean>;
+}
+
 /** Why a personality the sender addressed did not answer. */
 export interface PolicyNotice {
   readonly personalityName: string;
@@ -126,13 +141,28 @@ export class MessageRouter {
     return routing;
   }
 
-  private async routeNow(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
+  /**
+   * Routes a personality's message that names others, as `link`: only its `@` mentions address (never a reply
+   * target, an activation or a DM's sticky personality), the speaking personality never answers itself, and the
+   * names resolve, and the server's rules apply, for the human requester (`message.authorId`). Refusals (the
+   * server's rules, limits, a link not claimed) are logged, never told: the human did not ask.
+   */
+  routeChainLink(message: InboundMessage, link: ChainLink): Promise<RoutingOutcome> {
+    return this.routeNow(message, undefined, link);
+  }
+
+  private async routeNow(
+    message: InboundMessage,
+    batch?: RedisBatch,
+    link: ChainLink | null = null,
+  ): Promise<RoutingOutcome> {
     const isDm = message.guildId === null;
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
     const candidateKeys = this.collectKeys(message, candidates);
+    const mentionsOnly = link !== null;
     const { replyTarget, named, activatedId, stickyId, queueDepth, settings } = await (batch === undefined
-      ? RedisBatch.together((own) => this.lookUp(message, candidateKeys, own))
-      : this.lookUp(message, candidateKeys, batch));
+      ? RedisBatch.together((own) => this.lookUp(message, candidateKeys, own, mentionsOnly))
+      : this.lookUp(message, candidateKeys, batch, mentionsOnly));
     const aliased =
       settings === null
         ? NO_ALIASES
@@ -157,11 +187,17 @@ export class MessageRouter {
       for (const [id, personality] of loaded) byId.set(id, personality);
       depth = loadedDepth;
     }
-    const { mentioned, strippedText } = resolveMentions(
+    const resolved = resolveMentions(
       message.content,
       candidates,
       applyAliases(named, aliased, byId, message.authorId),
     );
+    const { strippedText } = resolved;
+    // A personality never answers itself: that would loop.
+    const mentioned =
+      link === null
+        ? resolved.mentioned
+        : resolved.mentioned.filter(({ id }) => id !== link.chain.speakerPersonalityId);
     const policy = createPolicyLookup(byId, {
       settings,
       speakerId: message.authorId,
@@ -186,7 +222,9 @@ export class MessageRouter {
       (id) => id !== undefined && policy(id)?.allowed === false,
     );
     const policyNotice =
-      refusedId === undefined ? null : await this.claimPolicyNotice(message, refusedId, byId, policy);
+      refusedId === undefined
+        ? null
+        : await this.claimPolicyNotice(message, refusedId, byId, policy, link === null);
     if (decision.personalityIds.length === 0)
       return policyNotice === null ? NOTHING : { ...NOTHING, policyNotice };
     if (decision.newDmSticky !== null) await this.deps.dmSticky.set(message.authorId, decision.newDmSticky);
@@ -196,6 +234,7 @@ export class MessageRouter {
     const now = this.options.now();
     let enqueued = 0;
     for (const personalityId of decision.personalityIds) {
+      if (link !== null && !(await link.claim(personalityId))) continue;
       const trigger = decision.triggers[personalityId] ?? 'mention';
       const job: ReplyJob = {
         kind: 'reply',
@@ -212,6 +251,10 @@ export class MessageRouter {
         personalityId,
         messageCreatedAt: message.createdAt,
         enqueuedAt: now,
+        ...(link === null ? {} : { chain: link.chain }),
+        ...(message.proxiedFromMessageId === undefined
+          ? {}
+          : { proxiedFromMessageId: message.proxiedFromMessageId }),
       };
       // The depth read once for the message, plus the jobs it has added since; the server's stricter limits
       // as read with the lookups.
@@ -222,7 +265,7 @@ export class MessageRouter {
       );
       if (admission.outcome === 'enqueued') enqueued += 1;
       addressed.push({ personalityId, trigger, admission });
-      if (admission.outcome === 'refused' && admission.notify) {
+      if (admission.outcome === 'refused' && admission.notify && link === null) {
         notices.push(buildLimitNotice(admission.reason, admission.retryAfterMs, admission.limit));
       }
       this.deps.logger.debug(
@@ -233,6 +276,8 @@ export class MessageRouter {
           // Each addressed personality's job has its own correlation id; its worker logs the same one.
           correlationId: job.correlationId,
           outcome: admission.outcome,
+          ...(admission.outcome === 'refused' ? { reason: admission.reason } : {}),
+          ...(link === null ? {} : { chainDepth: link.chain.depth }),
         },
         'message routed',
       );
@@ -240,12 +285,16 @@ export class MessageRouter {
     return { addressed, notices, policyNotice };
   }
 
-  /** The notice for a refused personality, when this user has not been told in the current window. */
+  /**
+   * The notice for a refused personality, when this user has not been told in the current window and is to be
+   * told at all (`notify`: a chain link's refusal is only logged).
+   */
   private async claimPolicyNotice(
     message: InboundMessage,
     personalityId: string,
     byId: ReadonlyMap<string, Personality>,
     policy: (id: string) => PolicyVerdict | undefined,
+    notify: boolean,
   ): Promise<PolicyNotice | null> {
     const verdict = policy(personalityId);
     const personality = byId.get(personalityId);
@@ -254,7 +303,7 @@ export class MessageRouter {
       { messageId: message.id, guildId: message.guildId, personalityId, reason: verdict.reason },
       'personality kept silent by the server’s settings',
     );
-    if (!(await this.deps.policyNotices.claim(message.authorId))) return null;
+    if (!notify || !(await this.deps.policyNotices.claim(message.authorId))) return null;
     return { personalityName: personality.name, reason: verdict.reason };
   }
 
@@ -313,24 +362,25 @@ export class MessageRouter {
    * Starts every read routing needs before deciding, in `batch` (one round trip). The queue depth is read
    * with them when the message is likely to address someone (a mention, a reply, a DM); a message only an
    * activation could address reads it with the activated personality instead, and one addressing nobody
-   * never.
+   * never. With `mentionsOnly` (a chain link) only the names are looked up, with the depth and the settings.
    */
   private lookUp(
     message: InboundMessage,
     candidateKeys: readonly string[],
     batch: RedisBatch,
+    mentionsOnly: boolean,
   ): Promise<Lookups> {
     const isDm = message.guildId === null;
     const likelyAddressed = candidateKeys.length > 0 || message.replyToMessageId !== null || isDm;
     return Promise.all([
-      message.replyToMessageId
+      message.replyToMessageId && !mentionsOnly
         ? this.fetchReplyTarget(message.replyToMessageId, candidateKeys.length > 0, batch)
         : null,
       candidateKeys.length > 0
         ? this.deps.personalities.resolveNames(message.authorId, candidateKeys, batch)
         : NO_PERSONALITIES,
-      isDm ? null : this.fetchActivation(message, batch),
-      isDm ? this.deps.dmSticky.fetch(message.authorId, batch) : null,
+      isDm || mentionsOnly ? null : this.fetchActivation(message, batch),
+      isDm && !mentionsOnly ? this.deps.dmSticky.fetch(message.authorId, batch) : null,
       likelyAddressed ? this.deps.admission.readQueueDepth(batch) : null,
       message.guildId === null ? null : this.deps.guildSettings.fetch(message.guildId, batch),
     ]).then(([replyTarget, named, activatedId, stickyId, queueDepth, settings]) => ({

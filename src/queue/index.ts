@@ -1,4 +1,11 @@
 export {
+  type ChainLinkClaim,
+  type ChainLinkClaimInput,
+  ChainLinkRepository,
+  type ChainLinkRepositoryOptions,
+  DefaultChainLinkRepositoryOptions,
+} from './chain-link-repository.js';
+export {
   ConversationGate,
   type ConversationGateOptions,
   DefaultConversationGateOptions,

@@ -1,9 +1,9 @@
-import { buildKey, buildUserTag } from '../redis/index.js';
+import { buildChannelTag, buildKey, buildUserTag } from '../redis/index.js';
 
 /**
  * Redis keys of the queue area, one pure builder per key. A user's admission state sits under
  * `{u:<userId>}` (one slot, so one script updates it atomically); BullMQ's keys sit under the `{<prefix>}`
- * hash tag (one slot for the whole queue).
+ * hash tag (one slot for the whole queue); a channel's personality-chain keys under `{c:<channelId>}`.
  */
 const AREA = 'queue';
 
@@ -131,4 +131,32 @@ export function buildUserQueueKeys(prefix: string, userId: string): string[] {
     buildServerAdmittedKey(prefix, userId),
     ...REFUSAL_REASONS.map((reason) => buildNotifiedKey(prefix, userId, reason)),
   ];
+}
+
+/**
+ * STRING (expiring): a personality chain's link was decided: the job that answered `sourceMessageId` as
+ * `speakerId` named `targetId` (once per reply, however many of its chunks name it, and whichever gateway
+ * replica saw them).
+ */
+export function buildChainLinkKey(
+  prefix: string,
+  channelId: string,
+  sourceMessageId: string,
+  speakerId: string,
+  targetId: string,
+): string {
+  return buildKey(
+    prefix,
+    AREA,
+    buildChannelTag(channelId),
+    'chain-link',
+    sourceMessageId,
+    speakerId,
+    targetId,
+  );
+}
+
+/** STRING counter (expiring one minute after its first link): the channel's personality-chain links this minute. */
+export function buildChainBudgetKey(prefix: string, channelId: string): string {
+  return buildKey(prefix, AREA, buildChannelTag(channelId), 'chain-budget');
 }

@@ -21,6 +21,7 @@ export const QueueScript = {
   settleReply: 'settleReply',
   checkReplyTurn: 'checkReplyTurn',
   countQueuedReplies: 'countQueuedReplies',
+  claimChainLink: 'claimChainLink',
 } as const;
 
 /** Runs one of this area's scripts (in `batch` when given), registering them on first use. */

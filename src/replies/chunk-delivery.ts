@@ -121,6 +121,10 @@ export class ChunkDelivery {
                   channelId: job.channelId,
                   sourceMessageId: findAnsweredMessageIdOf(job),
                   ...(replyMessageIds === undefined ? {} : { replyMessageIds }),
+                  // The gateway reads it when this message names another personality: the next link's depth.
+                  ...(job.chain === undefined
+                    ? {}
+                    : { chain: { depth: job.chain.depth, rootMessageId: job.chain.rootMessageId } }),
                 },
                 batch,
               ),

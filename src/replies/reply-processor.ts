@@ -233,8 +233,8 @@ export class ReplyProcessor {
     if (!firstTry && !(await this.deps.gate.isTurn(job))) return NOT_YET_ITS_TURN;
     // The conversation's turn (first try) and everything the attempt may need before the AI call, in one round
     // trip (a retry that finds a decision uses only the first three reads; a job whose turn it is not, none).
-    const [isTurn, record, personality, deleted, edited, history, keyring] = await RedisBatch.together(
-      (batch) =>
+    const [isTurn, record, personality, deleted, edited, history, keyring, latestHuman] =
+      await RedisBatch.together((batch) =>
         Promise.all([
           firstTry ? this.deps.gate.isTurn(job, batch) : true,
           this.deps.ledger.fetch(job.authorId, jobId, batch),
@@ -243,12 +243,22 @@ export class ReplyProcessor {
           this.deps.messageEvents.fetchEdit(job.authorId, findAnsweredMessageIdOf(job), batch),
           this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId, batch),
           this.deps.apiKeys.fetchKeyring(job.authorId, batch),
+          job.chain === undefined ? null : this.deps.channelActivity.fetchLatestHuman(job.channelId, batch),
         ]),
-    );
+      );
     if (!isTurn) return NOT_YET_ITS_TURN;
     let delivery: Delivery;
     if (record.decision === null) {
       if (deleted) return 'cancelled';
+      if (job.chain !== undefined && latestHuman !== null && BigInt(latestHuman) > BigInt(job.messageId)) {
+        // A person spoke after the personality's message this link answers: the room moved on, and the chain
+        // stops here (links already started finish).
+        this.log.info(
+          { channelId: job.channelId, personalityId: job.personalityId, chainDepth: job.chain.depth },
+          'personality chain link cancelled: a person spoke since',
+        );
+        return 'cancelled';
+      }
       // Checked here, at run time, whatever queued the job: a forged job, or one queued before the
       // personality went private, ends with a notice, before any key is opened or the AI is called.
       const answer =

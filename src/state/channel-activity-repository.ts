@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis/index.js';
 import { RedisBatch } from '../redis/index.js';
-import { buildChannelLatestKey } from './keys.js';
+import { buildChannelLatestHumanKey, buildChannelLatestKey } from './keys.js';
 import { runStateScript, StateScript } from './state-scripts.js';
 
 /** Options for {@link ChannelActivityRepository}. */
@@ -12,8 +12,9 @@ export interface ChannelActivityRepositoryOptions {
 }
 
 /**
- * The newest message of each channel, as the gateway saw it. An answer posted after other messages came in
- * opens with a quote of its question (webhooks cannot make native replies).
+ * The newest message of each channel, as the gateway saw it: an answer posted after other messages came in
+ * opens with a quote of its question (webhooks cannot make native replies). And the newest a person wrote: a
+ * personality chain's link not started yet stops when someone spoke after the message it would answer.
  */
 export class ChannelActivityRepository {
   readonly options: Readonly<ChannelActivityRepositoryOptions>;
@@ -27,28 +28,38 @@ export class ChannelActivityRepository {
 
   /**
    * Records `messageId` as the channel's newest unless a newer one is already there (two gateway replicas,
-   * or events of one channel handled out of order, should not move it back). One script, so one round trip:
+   * or events of one channel handled out of order, should not move it back), and, when a person wrote it
+   * (`human`), as the channel's newest human message under the same rule. One script, so one round trip:
    * the gateway calls this for every message, and a read-then-write pair was two of its ~10 per reply. With a
    * batch, a share of its round trip (the gateway's routing lookups).
    */
-  async recordLatest(channelId: string, messageId: string, batch?: RedisBatch): Promise<void> {
+  async recordLatest(
+    channelId: string,
+    messageId: string,
+    batch?: RedisBatch,
+    options: { readonly human: boolean } = { human: false },
+  ): Promise<void> {
+    const { prefix, ttlSeconds } = this.options;
     await runStateScript<number>(
       this.redis,
       StateScript.recordChannelLatest,
-      [buildChannelLatestKey(this.options.prefix, channelId)],
-      [messageId, this.options.ttlSeconds],
+      [buildChannelLatestKey(prefix, channelId), buildChannelLatestHumanKey(prefix, channelId)],
+      [messageId, ttlSeconds, options.human ? 1 : 0],
       batch,
     );
   }
 
-  /** Forgets the newest message of channels that were deleted, in one round trip. */
+  /** Forgets the activity records of channels that were deleted, in one round trip. */
   async forgetChannels(channelIds: readonly string[]): Promise<void> {
-    // Each key stands alone (its own slot on a Cluster): one command per key, sent together.
+    // Each channel's keys share its slot (a Cluster routes one UNLINK of them): one command per channel.
     await RedisBatch.together((batch) =>
       Promise.all(
         channelIds.map((channelId) => {
-          const key = buildChannelLatestKey(this.options.prefix, channelId);
-          return RedisBatch.send(this.redis, batch, key, (commands) => commands.unlink(key));
+          const keys = [
+            buildChannelLatestKey(this.options.prefix, channelId),
+            buildChannelLatestHumanKey(this.options.prefix, channelId),
+          ];
+          return RedisBatch.send(this.redis, batch, keys[0]!, (commands) => commands.unlink(...keys));
         }),
       ),
     );
@@ -56,6 +67,12 @@ export class ChannelActivityRepository {
 
   async fetchLatest(channelId: string, batch?: RedisBatch): Promise<string | null> {
     const key = buildChannelLatestKey(this.options.prefix, channelId);
+    return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.get(key));
+  }
+
+  /** The newest message a person wrote in the channel (as the gateway saw it), or null. */
+  async fetchLatestHuman(channelId: string, batch?: RedisBatch): Promise<string | null> {
+    const key = buildChannelLatestHumanKey(this.options.prefix, channelId);
     return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.get(key));
   }
 }

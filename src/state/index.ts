@@ -33,6 +33,7 @@ export {
   DefaultMessageIndexRepositoryOptions,
   MessageIndexRepository,
   type MessageIndexRepositoryOptions,
+  type PostedChain,
   type PostedMessage,
 } from './message-index-repository.js';
 export { StateMessages } from './messages.js';

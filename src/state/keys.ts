@@ -1,9 +1,10 @@
-import { buildKey, buildUserTag } from '../redis/index.js';
+import { buildChannelTag, buildKey, buildUserTag } from '../redis/index.js';
 
 /**
  * Redis keys of the state area, one pure builder per key. Per-user keys carry `{u:<userId>}` so one
- * user's keys share a Cluster slot; the public catalog shares the `{catalog}` slot; per-channel and
- * per-message keys stand alone (single-key operations need no shared slot).
+ * user's keys share a Cluster slot; the public catalog shares the `{catalog}` slot; a channel's activity
+ * records share `{c:<channelId>}`; other per-channel and per-message keys stand alone (single-key operations
+ * need no shared slot).
  */
 const AREA = 'state';
 
@@ -140,5 +141,13 @@ export function buildCancelChannel(prefix: string): string {
 
 /** STRING (expiring): the newest message id seen in a channel, so a late answer knows to quote its question. */
 export function buildChannelLatestKey(prefix: string, channelId: string): string {
-  return buildKey(prefix, AREA, 'channel-latest', channelId);
+  return buildKey(prefix, AREA, 'channel-latest', buildChannelTag(channelId));
+}
+
+/**
+ * STRING (expiring): the newest message id a person (not a bot or webhook) wrote in a channel, so a personality
+ * chain's link that has not started yet stops when someone spoke since.
+ */
+export function buildChannelLatestHumanKey(prefix: string, channelId: string): string {
+  return buildKey(prefix, AREA, 'channel-latest', buildChannelTag(channelId), 'human');
 }

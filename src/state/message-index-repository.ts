@@ -17,6 +17,20 @@ export interface PostedMessage {
   readonly sourceMessageId?: string;
   /** Every message of the reply, in order, once a reply split into several is all posted. */
   readonly replyMessageIds?: readonly string[];
+  /**
+   * Set when the job that posted it was a link of a personality chain (it answered another personality): how
+   * deep, and the human message that started the chain. Absent for an answer to a person (depth 0, its root
+   * the answered message).
+   */
+  readonly chain?: PostedChain;
+}
+
+/** Where in a personality chain a posted message stands. */
+export interface PostedChain {
+  /** 1 = the answer to a personality that answered a person, and so on. */
+  readonly depth: number;
+  /** The human message that started the chain. */
+  readonly rootMessageId: string;
 }
 
 const PostedMessageSchema = z.object({
@@ -25,6 +39,7 @@ const PostedMessageSchema = z.object({
   channelId: z.string(),
   sourceMessageId: z.string().optional(),
   replyMessageIds: z.array(z.string()).optional(),
+  chain: z.object({ depth: z.number().int().min(1), rootMessageId: z.string() }).optional(),
 });
 
 /** Options for {@link MessageIndexRepository}. */
@@ -78,6 +93,7 @@ export class MessageIndexRepository {
       channelId: input.channelId,
       sourceMessageId: input.sourceMessageId,
       replyMessageIds: input.replyMessageIds,
+      chain: input.chain,
     });
     const write = (target: RedisBatch) =>
       Promise.all([

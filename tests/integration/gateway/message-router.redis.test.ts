@@ -165,6 +165,23 @@ describe('MessageRouter', () => {
     });
   });
 
+  describe('when the message is a proxy bot’s copy of a person’s message', () => {
+    it('puts the original on the job, which answers the copy for the person', async () => {
+      const copy = buildMessage('@Alice hi', {
+        authorName: 'Aster',
+        proxiedFromMessageId: '400000000000008888',
+      });
+      await buildRouter().route(copy);
+      const [job] = await admission.queue.getJobs(['prioritized']);
+      expect(job?.data).toMatchObject({
+        messageId: copy.id,
+        authorId: AUTHOR,
+        authorName: 'Aster',
+        proxiedFromMessageId: '400000000000008888',
+      });
+    });
+  });
+
   describe('when a message is edited', () => {
     it('stores the edit of a message that produced a job, even while it is still being routed', async () => {
       const router = buildRouter();

@@ -1,7 +1,11 @@
-/** ChannelActivityRepository against real Redis: the newest id only moves forward, and expires. */
+/**
+ * ChannelActivityRepository against real Redis: the newest id, and the newest a person wrote, only move
+ * forward, and expire.
+ */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisBatch } from '../../../src/redis/index.js';
 import { ChannelActivityRepository } from '../../../src/state/index.js';
-import { buildChannelLatestKey } from '../../../src/state/keys.js';
+import { buildChannelLatestHumanKey, buildChannelLatestKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const redis = createTestRedis();
@@ -63,17 +67,55 @@ describe('ChannelActivityRepository', () => {
     });
   });
 
+  describe('the newest human message', () => {
+    it('is recorded only for a person’s message, with the TTL', async () => {
+      const activity = new ChannelActivityRepository(redis, { prefix, ttlSeconds: 120 });
+      await activity.recordLatest(CHANNEL, '1574419278348681217', undefined, { human: true });
+      await activity.recordLatest(CHANNEL, '1574419278348681300');
+      expect(await activity.fetchLatestHuman(CHANNEL)).toBe('1574419278348681217');
+      expect(await activity.fetchLatest(CHANNEL)).toBe('1574419278348681300');
+      const ttl = await redis.ttl(buildChannelLatestHumanKey(prefix, CHANNEL));
+      expect(ttl).toBeGreaterThan(100);
+      expect(ttl).toBeLessThanOrEqual(120);
+    });
+
+    it('only moves forward, whatever the order of two replicas', async () => {
+      const activity = new ChannelActivityRepository(redis, { prefix });
+      const ids = Array.from({ length: 10 }, (_, index) => String(1574419278348681200n + BigInt(index)));
+      await Promise.all(
+        [...ids].reverse().map((id) => activity.recordLatest(CHANNEL, id, undefined, { human: true })),
+      );
+      expect(await activity.fetchLatestHuman(CHANNEL)).toBe(ids.at(-1));
+    });
+
+    it('is recorded in a batch’s round trip', async () => {
+      const activity = new ChannelActivityRepository(redis, { prefix });
+      await RedisBatch.together((batch) =>
+        activity.recordLatest(CHANNEL, '1574419278348681217', batch, { human: true }),
+      );
+      expect(await activity.fetchLatestHuman(CHANNEL)).toBe('1574419278348681217');
+    });
+
+    it('is null when no person spoke', async () => {
+      const activity = new ChannelActivityRepository(redis, { prefix });
+      await activity.recordLatest(CHANNEL, '1574419278348681217');
+      expect(await activity.fetchLatestHuman(CHANNEL)).toBeNull();
+    });
+  });
+
   describe('forgetChannels', () => {
-    it('deletes the record of each deleted channel only', async () => {
+    it('deletes the records of each deleted channel only', async () => {
       const activity = new ChannelActivityRepository(redis, { prefix });
       const OTHER = '100000000000000002';
       const KEPT = '100000000000000003';
       for (const channelId of [CHANNEL, OTHER, KEPT])
-        await activity.recordLatest(channelId, '1574419278348681217');
+        await activity.recordLatest(channelId, '1574419278348681217', undefined, { human: true });
       await activity.forgetChannels([CHANNEL, OTHER]);
       expect(await activity.fetchLatest(CHANNEL)).toBeNull();
+      expect(await activity.fetchLatestHuman(CHANNEL)).toBeNull();
       expect(await activity.fetchLatest(OTHER)).toBeNull();
       expect(await activity.fetchLatest(KEPT)).toBe('1574419278348681217');
+      expect(await activity.fetchLatestHuman(KEPT)).toBe('1574419278348681217');
     });
   });
 });

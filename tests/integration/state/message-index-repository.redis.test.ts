@@ -47,6 +47,21 @@ describe('MessageIndexRepository', () => {
     expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600 * 1000);
   });
 
+  describe('when a personality chain’s link posted the message', () => {
+    it('keeps its depth and the human message that started the chain', async () => {
+      const repository = new MessageIndexRepository(redis, { prefix });
+      const posted = {
+        personalityId: 'bobpersona01',
+        userId: '100000000000000001',
+        channelId: '200000000000000001',
+        sourceMessageId: '400000000000000005',
+        chain: { depth: 2, rootMessageId: '400000000000000001' },
+      };
+      await repository.indexPosted({ ...posted, messageIds: ['400000000000000006'] });
+      expect(await repository.fetchPersonalityForMessage('400000000000000006')).toEqual(posted);
+    });
+  });
+
   describe('when the entry expired', () => {
     it('answers null', async () => {
       const repository = new MessageIndexRepository(redis, { prefix, ttlMs: 20 });

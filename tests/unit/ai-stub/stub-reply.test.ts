@@ -5,7 +5,13 @@ import {
   decideStubOutcome,
   type StubBehaviour,
 } from '../../../sandbox/ai-stub/stub-behaviour.js';
-import { buildLongReply, buildStubReply, MAX_LONG_REPLY_CHARS } from '../../../sandbox/ai-stub/stub-reply.js';
+import {
+  buildLongReply,
+  buildStubReply,
+  MAX_LONG_REPLY_CHARS,
+  MAX_WAIT_MS,
+  readWaitDirective,
+} from '../../../sandbox/ai-stub/stub-reply.js';
 
 describe('buildStubReply', () => {
   it.each([
@@ -138,5 +144,53 @@ describe('decideStubOutcome', () => {
     const errors = kinds.filter((kind) => kind === 'error').length;
     expect(errors).toBeGreaterThan(240);
     expect(errors).toBeLessThan(360);
+  });
+});
+
+describe('readWaitDirective', () => {
+  it.each([
+    ['no directive', 'Bob: hello', 0],
+    ['a wait before !say', 'Bob: !wait 1500 !say first', 1500],
+    ['a wait inside the !say text (said, not obeyed)', 'Bob: !say !wait 1500', 0],
+    ['a wait past the cap', '!wait 99999999', MAX_WAIT_MS],
+  ])('%s → %i ms', (_case, content, expected) => {
+    expect(readWaitDirective([{ role: 'user', content }])).toBe(expected);
+  });
+
+  it('leaves the directive out of the !say answer', () => {
+    expect(buildStubReply('m', [{ role: 'user', content: 'Bob: !wait 10 !say first' }])).toBe('first');
+  });
+});
+
+describe('a scripted answer', () => {
+  const script = [
+    { systemIncludes: 'You are Alice', reply: '@Bob over to you' },
+    { systemIncludes: 'You are', reply: 'anyone else' },
+  ];
+
+  it('answers the first rule matching the system prompt', () => {
+    const messages = [
+      { role: 'system', content: 'You are Alice the librarian.' },
+      { role: 'user', content: 'Olive: hi' },
+    ];
+    expect(buildStubReply('m', messages, script)).toBe('@Bob over to you');
+    expect(buildStubReply('m', [{ ...messages[0]!, content: 'You are Bob.' }, messages[1]!], script)).toBe(
+      'anyone else',
+    );
+  });
+
+  it('gives way to a directive, and to the echo when no rule matches', () => {
+    const system = { role: 'system', content: 'You are Alice.' };
+    expect(buildStubReply('m', [system, { role: 'user', content: 'Olive: !say this' }], script)).toBe('this');
+    expect(
+      buildStubReply(
+        'm',
+        [
+          { role: 'system', content: 'Bot.' },
+          { role: 'user', content: 'hi' },
+        ],
+        script,
+      ),
+    ).toContain('[stub:m]');
   });
 });

@@ -7,6 +7,8 @@ import {
   buildCatalogEntryNamesKey,
   buildCatalogListingKey,
   buildCatalogNamesKey,
+  buildChannelLatestHumanKey,
+  buildChannelLatestKey,
   buildConversationIndexKey,
   buildConversationKey,
   buildConversationKeyPrefix,
@@ -45,6 +47,12 @@ describe('state keys', () => {
     ];
     expect(new Set(keys).size).toBe(4);
     expect(keys.map(hashTag)).toEqual(['catalog', 'catalog', 'catalog', 'catalog']);
+  });
+
+  it('puts a channel’s activity records in the channel’s slot (one script updates both)', () => {
+    const keys = [buildChannelLatestKey('chorus', '42'), buildChannelLatestHumanKey('chorus', '42')];
+    expect(new Set(keys).size).toBe(2);
+    expect(keys.map(hashTag)).toEqual(['c:42', 'c:42']);
   });
 
   it('builds a conversation key from its prefix and suffix, as the reset script does', () => {
