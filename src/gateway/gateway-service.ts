@@ -17,6 +17,7 @@ import type { ChannelActivityRepository } from '../state/index.js';
 import type { ChannelCleanup } from './channel-cleanup.js';
 import { buildInboundMessage, findIgnoreReason } from './inbound-message.js';
 import type { MessageRouter, RoutingOutcome } from './message-router.js';
+import type { WindowRecorder } from './window-recorder.js';
 
 /** Handles slash commands, autocomplete, buttons and context menus (the commands area implements it). */
 export interface InteractionHandler {
@@ -29,6 +30,8 @@ export interface GatewayServiceDependencies {
   readonly channelActivity: ChannelActivityRepository;
   /** Forgets deleted channels and guilds the bot left. */
   readonly channelCleanup: ChannelCleanup;
+  /** Keeps the recent conversation of channels where a personality takes part. */
+  readonly window: WindowRecorder;
   readonly interactions: InteractionHandler | null;
   readonly logger: Logger;
   /** Called once per routed or ignored message (metrics). */
@@ -66,6 +69,8 @@ export class GatewayService {
       this.track(this.onEdit(message));
     const onRaw = (packet: { t?: unknown; d?: unknown }) => {
       if (packet.t === 'GUILD_DELETE') this.rememberLeavingGuild(packet.d);
+      // Read raw: discord.js drops a bulk delete whose channel is not in its cache (a thread it never saw).
+      else if (packet.t === 'MESSAGE_DELETE_BULK') this.track(this.onBulkDelete(packet.d));
     };
     // discord.js raises guildDelete only for a real removal; an outage raises guildUnavailable instead.
     const onGuildDelete = (guild: Guild) => this.track(this.onGuildDelete(guild));
@@ -123,16 +128,26 @@ export class GatewayService {
     const ignored = findIgnoreReason(message);
     this.deps.onMessageSeen?.(ignored ?? 'routed');
     if (ignored) {
-      this.recordActivity(message);
+      // Bots and webhooks address nobody, but take part in the channel's conversation.
+      const pending = await RedisBatch.together(async (batch) => {
+        this.recordActivity(message, batch);
+        return this.deps.window.append(message, batch);
+      });
+      await pending?.appended;
       return;
     }
     try {
-      // The activity record shares the round trip of the routing lookups.
-      const outcome = await RedisBatch.together((batch) => {
+      // The activity record and the window append share the round trip of the routing lookups.
+      const { outcome, pending } = await RedisBatch.together((batch) => {
         this.recordActivity(message, batch);
-        return this.deps.router.route(buildInboundMessage(message), batch);
+        const appending = this.deps.window.append(message, batch);
+        return this.deps.router
+          .route(buildInboundMessage(message), batch)
+          .then((routed) => ({ outcome: routed, pending: appending }));
       });
       this.deps.onRouted?.(outcome);
+      // A message that addressed a personality (or went to the activated one) opens a quiet channel's window.
+      const windowed = this.deps.window.afterRouting(pending, outcome.addressed.length > 0);
       for (const notice of outcome.notices) {
         await message.reply({ content: notice, allowedMentions: { parse: [], repliedUser: false } });
       }
@@ -146,6 +161,7 @@ export class GatewayService {
           ),
         );
       }
+      await windowed;
     } catch (error) {
       this.log.error(
         { err: error, messageId: message.id, channelId: message.channelId, userId: message.author.id },
@@ -171,22 +187,50 @@ export class GatewayService {
   }
 
   private async onDelete(message: Message | PartialMessage): Promise<void> {
-    if (message.webhookId) return;
+    // Whoever posted it (our personalities' replies too), a deleted message leaves the window.
+    const removed = this.deps.window.removeMessages(message.guildId, message.channelId, [message.id]);
+    if (message.webhookId) {
+      await removed;
+      return;
+    }
     try {
       await this.deps.router.cancel(message.id);
     } catch (error) {
       this.log.error({ err: error, messageId: message.id }, 'recording a deletion failed');
     }
+    await removed;
+  }
+
+  /** MESSAGE_DELETE_BULK (a moderator's purge): the messages leave the window. */
+  private async onBulkDelete(data: unknown): Promise<void> {
+    const { ids, channel_id, guild_id } = (data ?? {}) as {
+      ids?: unknown;
+      channel_id?: unknown;
+      guild_id?: unknown;
+    };
+    if (!Array.isArray(ids) || typeof channel_id !== 'string') return;
+    const messageIds = ids.filter((id): id is string => typeof id === 'string');
+    await this.deps.window.removeMessages(
+      typeof guild_id === 'string' ? guild_id : null,
+      channel_id,
+      messageIds,
+    );
   }
 
   private async onEdit(message: Message | PartialMessage): Promise<void> {
+    // Bots' and webhooks' edits change the window too; only people's reach routing.
+    const windowed = this.deps.window.recordEdit(message);
     // A partial edit without content (an embed unfurl, say) changes nothing the AI would see.
-    if (message.partial || findIgnoreReason(message) !== null) return;
+    if (message.partial || findIgnoreReason(message) !== null) {
+      await windowed;
+      return;
+    }
     try {
       await this.deps.router.recordEdit(buildInboundMessage(message));
     } catch (error) {
       this.log.error({ err: error, messageId: message.id }, 'recording an edit failed');
     }
+    await windowed;
   }
 
   /** Keeps the channels and active threads of a guild the bot is leaving (not one going unavailable). */
