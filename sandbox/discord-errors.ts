@@ -93,6 +93,15 @@ export const DiscordFieldErrors = {
     code: 'BASE_TYPE_MAX_LENGTH',
     message: `Must be ${max} or fewer in length.`,
   }),
+  minLength: (min: number): DiscordFieldError => ({
+    code: 'BASE_TYPE_MIN_LENGTH',
+    message: `Must be ${min} or more in length.`,
+  }),
+  /** A list Discord treats as a set (bulk-delete ids) holds a value twice. */
+  setContainsValue: (): DiscordFieldError => ({
+    code: 'SET_TYPE_ALREADY_CONTAINS_VALUE',
+    message: 'The set already contains this value',
+  }),
   badLength: (min: number, max: number): DiscordFieldError => ({
     code: 'BASE_TYPE_BAD_LENGTH',
     message: `Must be between ${min} and ${max} in length.`,
@@ -182,5 +191,12 @@ export const DiscordErrors = {
     new DiscordHttpError(400, { message: 'Invalid Form Body', code: 50035, errors: errorsTree }),
   cannotSendEmptyMessage: () =>
     new DiscordHttpError(400, { message: 'Cannot send an empty message', code: 50006 }),
+  cannotExecuteOnDm: () =>
+    new DiscordHttpError(403, { message: 'Cannot execute action on a DM channel', code: 50003 }),
+  bulkDeleteTooOld: () =>
+    new DiscordHttpError(400, {
+      message: 'You can only bulk delete messages that are under 14 days old.',
+      code: 50034,
+    }),
   methodNotAllowed: () => new DiscordHttpError(405, { message: '405: Method Not Allowed', code: 0 }),
 } as const;

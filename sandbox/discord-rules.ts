@@ -7,6 +7,7 @@
  * @see https://discord.com/developers/docs/resources/message#create-message
  * @see https://discord.com/developers/docs/resources/webhook#execute-webhook
  */
+import { parseSnowflakeTimestamp } from '../src/discord/index.js';
 import {
   addFieldError,
   DiscordErrors,
@@ -37,6 +38,10 @@ export const DiscordPayloadLimits = {
   webhookNameMin: 1,
   webhookNameMax: 80,
   allowedMentionIds: 100,
+  bulkDeleteMin: 2,
+  bulkDeleteMax: 100,
+  /** Bulk delete refuses messages older than this (ms), judged by their id's timestamp. */
+  bulkDeleteMaxAgeMs: 14 * 24 * 3600 * 1000,
 } as const;
 
 /** Words Discord refuses anywhere in a webhook name or username override, compared case-insensitively. */
@@ -588,4 +593,52 @@ export function computeWouldPing(
     .filter((id) => canMentionEveryone || ctx.mentionableRoleIds.has(id));
   const everyone = /@(?:everyone|here)/.test(text) && allowed.parse.has('everyone') && canMentionEveryone;
   return { users: unique(users), roles: unique(roles), everyone };
+}
+
+/**
+ * Validates a bulk-delete body at `now`: `messages` holds 2–100 distinct snowflakes (ids of messages that do not
+ * exist count, and are skipped), none older than 14 days by its timestamp. Returns Discord's 50035 answer for a
+ * malformed list, 50034 for an old id, or `null` with the ids to delete.
+ * @see https://discord.com/developers/docs/resources/message#bulk-delete-messages
+ */
+export function validateBulkDelete(
+  body: unknown,
+  now: number,
+): { readonly error: DiscordHttpError } | { readonly error: null; readonly ids: readonly string[] } {
+  const errors = new FieldErrorCollector();
+  const messages = isObject(body) ? body['messages'] : undefined;
+  if (messages === undefined || messages === null) {
+    errors.add(['messages'], DiscordFieldErrors.required());
+    return { error: errors.toError()! };
+  }
+  if (!Array.isArray(messages)) {
+    errors.add(['messages'], DiscordFieldErrors.notArray());
+    return { error: errors.toError()! };
+  }
+  if (messages.length < DiscordPayloadLimits.bulkDeleteMin) {
+    errors.add(['messages'], DiscordFieldErrors.minLength(DiscordPayloadLimits.bulkDeleteMin));
+  } else if (messages.length > DiscordPayloadLimits.bulkDeleteMax) {
+    errors.add(['messages'], DiscordFieldErrors.maxLength(DiscordPayloadLimits.bulkDeleteMax));
+  }
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  messages.forEach((value: unknown, index) => {
+    const id = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+    if (typeof id !== 'string' || !snowflakePattern.test(id)) {
+      errors.add(['messages', index], DiscordFieldErrors.notSnowflake(value));
+      return;
+    }
+    if (seen.has(id)) {
+      errors.add(['messages', index], DiscordFieldErrors.setContainsValue());
+      return;
+    }
+    seen.add(id);
+    ids.push(id);
+  });
+  const invalid = errors.toError();
+  if (invalid) return { error: invalid };
+  const oldest = now - DiscordPayloadLimits.bulkDeleteMaxAgeMs;
+  if (ids.some((id) => parseSnowflakeTimestamp(id) < oldest))
+    return { error: DiscordErrors.bulkDeleteTooOld() };
+  return { error: null, ids };
 }

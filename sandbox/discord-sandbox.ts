@@ -6,6 +6,7 @@ import {
   type CommandPath,
 } from './build-interaction-options.js';
 import { hasPermissions, PermissionFlags, type PermissionOverwrite } from './channel-permissions.js';
+import { validateBulkDelete } from './discord-rules.js';
 import { GatewayIntents } from './gateway-intents.js';
 import { GatewayServer, type GatewaySessionView, type GatewayWorld } from './gateway-server.js';
 import type { InteractionHandle } from './interaction-handle.js';
@@ -524,6 +525,24 @@ export class DiscordSandbox implements AsyncDisposable {
     return this.#proxyBots.play(input);
   }
 
+  /**
+   * A moderator purges messages of a guild channel at once (a moderation bot's bulk delete); dispatches one
+   * MESSAGE_DELETE_BULK with the ids deleted. Throws, with Discord's message, what Discord would refuse: fewer
+   * than 2 or more than 100 ids, duplicates, an id older than 14 days. Returns the ids deleted.
+   */
+  bulkDeleteMessages(channelId: string, messageIds: readonly string[]): string[] {
+    const channel = this.#store.requireChannel(channelId);
+    if (channel.guildId === null) throw new Error('sandbox: bulk delete is for guild channels only');
+    const checked = validateBulkDelete({ messages: messageIds }, this.#store.now());
+    if (checked.error) {
+      const { code, message, errors } = checked.error.body;
+      throw new Error(
+        `sandbox: ${code} ${message}${errors === undefined ? '' : ` ${JSON.stringify(errors)}`}`,
+      );
+    }
+    return this.#messages.bulkDelete(channel, checked.ids);
+  }
+
   /** A user runs a registered slash command; dispatches INTERACTION_CREATE. */
   runSlashCommand(
     userId: string,
@@ -673,7 +692,8 @@ export class DiscordSandbox implements AsyncDisposable {
         resolve(result);
       };
       const onDispatch = ({ type }: { type: string }): void => {
-        if (type === 'MESSAGE_UPDATE' || type === 'MESSAGE_DELETE') onChange();
+        if (type === 'MESSAGE_UPDATE' || type === 'MESSAGE_DELETE' || type === 'MESSAGE_DELETE_BULK')
+          onChange();
       };
       const cleanup = (): void => {
         clearTimeout(timer);

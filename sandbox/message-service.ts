@@ -223,6 +223,30 @@ export class MessageService {
     );
   }
 
+  /**
+   * Deletes the messages of one guild channel at once, as a bulk delete does: one MESSAGE_DELETE_BULK with the
+   * ids deleted (ids that are unknown, gone, ephemeral or of another channel are skipped). Nothing is dispatched
+   * when nothing was deleted.
+   */
+  bulkDelete(channel: ChannelRecord, messageIds: readonly string[]): string[] {
+    const deleted: string[] = [];
+    for (const id of messageIds) {
+      const message = this.deps.store.messages.get(id);
+      if (!message || message.deleted || message.channelId !== channel.id) continue;
+      if ((message.flags & EPHEMERAL_FLAG) !== 0) continue;
+      message.deleted = true;
+      deleted.push(id);
+    }
+    if (deleted.length > 0 && channel.guildId !== null) {
+      this.deps.gateway.dispatch(
+        'MESSAGE_DELETE_BULK',
+        { ids: deleted, channel_id: channel.id, guild_id: channel.guildId },
+        { guildId: channel.guildId, intent: GatewayIntents.GuildMessages },
+      );
+    }
+    return deleted;
+  }
+
   /** A message as REST returns it to the bot, content-gated by the application's MESSAGE_CONTENT setting. */
   forRest(message: MessageRecord): ApiObject {
     const payload = this.deps.serializer.message(message);

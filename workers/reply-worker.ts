@@ -8,6 +8,7 @@ import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord-api-types/v10';
 import { AiService, BreakerFleet, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
+import { ChannelWindowRepository } from '../src/context/index.js';
 import { createBotRest } from '../src/discord-rest/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, exitWithFatalError, type Logger, runWithCorrelation } from '../src/log/index.js';
@@ -144,6 +145,11 @@ async function main(): Promise<void> {
       maxEntriesPerUser: config.retention.userIndexMaxEntries,
     }),
     channelActivity: new ChannelActivityRepository(redis, { prefix }),
+    channelWindows: new ChannelWindowRepository(redis, {
+      prefix,
+      maxAgeSeconds: config.channelContext.maxAgeSeconds,
+      maxIndexedChannels: config.retention.userIndexMaxEntries,
+    }),
     admission,
     gate: new ConversationGate(redis, { prefix }),
     ai,

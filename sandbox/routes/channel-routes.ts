@@ -1,6 +1,6 @@
 import { hasPermissions, PermissionFlags } from '../channel-permissions.js';
 import { buildErrorsTree, DiscordErrors, DiscordFieldErrors, DiscordHttpError } from '../discord-errors.js';
-import { validateMessagePayload } from '../discord-rules.js';
+import { validateBulkDelete, validateMessagePayload } from '../discord-rules.js';
 import { GatewayIntents } from '../gateway-intents.js';
 import type { RestRequest, RestRouter } from '../rest-router.js';
 import {
@@ -252,12 +252,25 @@ export function registerChannelRoutes(router: RestRouter, context: RouteContext)
       const channel = requireVisibleChannel(context, params['channelId'] ?? '');
       const message = requireChannelMessage(channel.id, params['messageId'] ?? '');
       if (message.authorId !== context.botUserId) {
-        if (channel.guildId === null) {
-          throw new DiscordHttpError(403, { message: 'Cannot execute action on a DM channel', code: 50003 });
-        }
+        if (channel.guildId === null) throw DiscordErrors.cannotExecuteOnDm();
         requireBotPermissions(context, channel, PermissionFlags.ManageMessages);
       }
       context.messages.delete(message);
+      return { status: 204 };
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    template: '/channels/:channelId/messages/bulk-delete',
+    auth: 'bot',
+    handler: ({ params, body }) => {
+      const channel = requireVisibleChannel(context, params['channelId'] ?? '');
+      if (channel.guildId === null) throw DiscordErrors.cannotExecuteOnDm();
+      requireBotPermissions(context, channel, PermissionFlags.ManageMessages);
+      const checked = validateBulkDelete(body, context.store.now());
+      if (checked.error) throw checked.error;
+      context.messages.bulkDelete(channel, checked.ids);
       return { status: 204 };
     },
   });

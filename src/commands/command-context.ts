@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js';
+import type { ChannelWindowRepository } from '../context/index.js';
 import type { GuildSettingsRepository } from '../guilds/index.js';
 import type { Logger } from '../log/index.js';
 import type { ReplyAdmission } from '../queue/index.js';
@@ -32,6 +33,8 @@ export interface CommandDependencies {
   readonly eraser: UserDataEraser;
   /** The reply worker's per-job delivery records, which carry the user's tag and go with /forget-me. */
   readonly deliveries: DeliveryLedger;
+  /** The channels' kept conversation: the user's lines leave every window with /forget-me. */
+  readonly channelWindows: Pick<ChannelWindowRepository, 'forgetUser'>;
   readonly regenerations: RegenerationRepository;
   /** Each server's `/server` settings. */
   readonly guildSettings: GuildSettingsRepository;

@@ -8,6 +8,7 @@ import type {
   RepliableInteraction,
 } from 'discord.js';
 import type { Config } from '../config/index.js';
+import { ChannelWindowRepository } from '../context/index.js';
 import { UserFacingError } from '../errors/index.js';
 import { GuildSettingsRepository } from '../guilds/index.js';
 import { type Logger, newCorrelationId, runWithCorrelation } from '../log/index.js';
@@ -224,7 +225,7 @@ function discordCodeOf(error: unknown): unknown {
 /** What {@link createCommandHandler} builds the handler from: the gateway's shared clients and queues. */
 export interface CommandHandlerSettings {
   readonly redis: RedisClient;
-  readonly config: CommandConfig & Pick<Config, 'encryptionKey' | 'redis'>;
+  readonly config: CommandConfig & Pick<Config, 'encryptionKey' | 'redis' | 'channelContext'>;
   /** The gateway's reply admission (regenerated replies; its queue's depth for /status). */
   readonly admission: ReplyAdmission;
   /** The task queue (`createTaskQueue`). */
@@ -254,6 +255,10 @@ export function createCommandHandler(settings: CommandHandlerSettings): CommandH
       messageIndex: new MessageIndexRepository(redis, { prefix }),
       eraser: new UserDataEraser(redis, { prefix }),
       deliveries: new DeliveryLedger(redis, { prefix }),
+      channelWindows: new ChannelWindowRepository(redis, {
+        prefix,
+        maxAgeSeconds: config.channelContext.maxAgeSeconds,
+      }),
       regenerations: new RegenerationRepository(redis, { prefix }),
       guildSettings: new GuildSettingsRepository(redis, { prefix, logger: settings.logger }),
       admission: settings.admission,

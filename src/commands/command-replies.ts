@@ -149,12 +149,15 @@ export const CommandReplies = {
     dmSticky: number;
     queueKeys: number;
     coEdited: number;
+    /** Lines of channel windows: the user's messages and the replies to them. */
+    windowLines?: number;
   }) => {
     const parts = [
       plural(erased.conversations, 'conversation'),
       plural(erased.apiKeys, 'API key'),
       erased.dmSticky > 0 ? 'your DM personality choice' : null,
       plural(erased.queueKeys, 'queue and rate-limit record'),
+      (erased.windowLines ?? 0) > 0 ? plural(erased.windowLines ?? 0, 'channel message') : null,
       erased.coEdited > 0
         ? `your co-editing of ${plural(erased.coEdited, 'personality', 'personalities')}`
         : null,

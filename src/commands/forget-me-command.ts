@@ -8,22 +8,24 @@ import { removeRetainedJobsOf } from './retained-job-eraser.js';
 
 /**
  * Erases what is stored about `userId`: the state and queue records (personalities only with
- * `includePersonalities`), the worker's delivery records, and the finished jobs BullMQ retains.
+ * `includePersonalities`), the worker's delivery records, their lines in every channel window (their messages
+ * and the replies to them), and the finished jobs BullMQ retains.
  */
 async function eraseUser(ctx: CommandContext, userId: string, includePersonalities: boolean) {
   const erased = await ctx.deps.eraser.forgetUser(userId, { includePersonalities });
   const deliveryRecords = await ctx.deps.deliveries.forgetUser(userId);
+  const windowLines = await ctx.deps.channelWindows.forgetUser(userId);
   const retainedJobs = await removeRetainedJobsOf(
     ctx.deps.redis,
     [ctx.deps.admission.queue, ctx.deps.tasks],
     userId,
   );
-  return { erased, deliveryRecords, retainedJobs };
+  return { erased: { ...erased, windowLines }, deliveryRecords, retainedJobs };
 }
 
 /**
  * `/forget-me`: deletes the caller's conversations, API keys, DM choice, edits, queue state, the index
- * entries of replies to them and the finished jobs kept with their text at once, takes their id off the
+ * entries of replies to them, their lines in channel windows and the finished jobs kept with their text at once, takes their id off the
  * activations they made, and says what went. Their personalities are other people's conversation partners too, so those go only after a
  * confirm button.
  */

@@ -1,3 +1,4 @@
+import type { ChannelWindowRepository } from '../context/index.js';
 import type { GuildSettingsRepository } from '../guilds/index.js';
 import type { Logger } from '../log/index.js';
 import type { ActivationRepository, ChannelActivityRepository } from '../state/index.js';
@@ -7,6 +8,8 @@ import { buildForgetChannelsTasks, enqueueTask, type TaskQueue } from '../tasks/
 export interface ChannelCleanupDependencies {
   readonly activations: Pick<ActivationRepository, 'deactivateChannels' | 'removeGuild'>;
   readonly channelActivity: Pick<ChannelActivityRepository, 'forgetChannels'>;
+  /** The channels' windows (their kept conversation) go at once. */
+  readonly channelWindows: Pick<ChannelWindowRepository, 'forgetChannels'>;
   /** A server's `/server` settings go when the bot leaves it. */
   readonly guildSettings: Pick<GuildSettingsRepository, 'delete'>;
   /** The worker forgets the channels' webhook pools (the gateway never talks to webhooks). */
@@ -16,8 +19,8 @@ export interface ChannelCleanupDependencies {
 }
 
 /**
- * Forgets channels that no longer exist: what the gateway owns (activations, the newest-message record, a
- * left server's settings) it deletes itself; the webhook state goes through a `forget-channels` task the worker runs. Records keyed by
+ * Forgets channels that no longer exist: what the gateway owns (activations, the newest-message record, the
+ * channel window, a left server's settings) it deletes itself; the webhook state goes through a `forget-channels` task the worker runs. Records keyed by
  * message (posted, deleted, edited) are left to expire: nothing indexes them by channel.
  */
 export class ChannelCleanup {
@@ -32,6 +35,7 @@ export class ChannelCleanup {
     const [activations] = await Promise.all([
       this.deps.activations.deactivateChannels(channelIds),
       this.deps.channelActivity.forgetChannels(channelIds),
+      this.deps.channelWindows.forgetChannels(channelIds),
       this.enqueue(sourceId, channelIds),
     ]);
     this.log.info(
@@ -46,6 +50,7 @@ export class ChannelCleanup {
       this.deps.activations.removeGuild(guildId),
       this.deps.guildSettings.delete([guildId]),
       this.deps.channelActivity.forgetChannels(channelIds),
+      this.deps.channelWindows.forgetChannels(channelIds),
       this.enqueue(guildId, channelIds),
     ]);
     this.log.info(

@@ -19,6 +19,7 @@ import { buildInboundMessage, findIgnoreReason, type InboundMessage } from './in
 import type { MessageRouter, RoutingOutcome } from './message-router.js';
 import type { PersonalityChain } from './personality-chain.js';
 import type { ProxyMatcher } from './proxy-matcher.js';
+import type { WindowRecorder } from './window-recorder.js';
 
 /** Handles slash commands, autocomplete, buttons and context menus (the commands area implements it). */
 export interface InteractionHandler {
@@ -31,6 +32,8 @@ export interface GatewayServiceDependencies {
   readonly channelActivity: ChannelActivityRepository;
   /** Forgets deleted channels and guilds the bot left. */
   readonly channelCleanup: ChannelCleanup;
+  /** Keeps the recent conversation of channels where a personality takes part. */
+  readonly window: WindowRecorder;
   readonly interactions: InteractionHandler | null;
   /** Routes our personalities' messages naming others (personalities answering each other); null = never. */
   readonly personalityChain?: PersonalityChain | null;
@@ -72,6 +75,8 @@ export class GatewayService {
       this.track(this.onEdit(message));
     const onRaw = (packet: { t?: unknown; d?: unknown }) => {
       if (packet.t === 'GUILD_DELETE') this.rememberLeavingGuild(packet.d);
+      // Read raw: discord.js drops a bulk delete whose channel is not in its cache (a thread it never saw).
+      else if (packet.t === 'MESSAGE_DELETE_BULK') this.track(this.onBulkDelete(packet.d));
     };
     // discord.js raises guildDelete only for a real removal; an outage raises guildUnavailable instead.
     const onGuildDelete = (guild: Guild) => this.track(this.onGuildDelete(guild));
@@ -129,20 +134,31 @@ export class GatewayService {
     const ignored = findIgnoreReason(message);
     this.deps.onMessageSeen?.(ignored ?? 'routed');
     if (ignored) {
-      this.recordActivity(message);
-      if (ignored === 'webhook') await this.onWebhookMessage(message);
+      // A proxy bot's copy of a person's message is that person's (their line, their reply).
+      const proxied = ignored === 'webhook' ? this.matchProxyCopy(message) : null;
+      // Bots and webhooks take part in the channel's conversation: the window keeps their messages.
+      const pending = await RedisBatch.together(async (batch) => {
+        this.recordActivity(message, batch);
+        return this.deps.window.append(message, batch, proxied?.authorId);
+      });
+      if (ignored === 'webhook') await this.onWebhookMessage(message, proxied);
+      await pending?.appended;
       return;
     }
     try {
       const inbound = buildInboundMessage(message);
-      // The activity record shares the round trip of the routing lookups.
-      const outcome = await RedisBatch.together((batch) => {
+      // The activity record and the window append share the round trip of the routing lookups.
+      const { outcome, pending } = await RedisBatch.together((batch) => {
         this.recordActivity(message, batch, true);
+        const appending = this.deps.window.append(message, batch);
         const routing = this.deps.router.route(inbound, batch);
         this.deps.proxies?.remember(inbound, message.content, routing);
-        return routing;
+        return routing.then((routed) => ({ outcome: routed, pending: appending }));
       });
+      // A message that addressed a personality (or went to the activated one) opens a quiet channel's window.
+      const windowed = this.deps.window.afterRouting(pending, outcome.addressed.length > 0);
       await this.handleOutcome(outcome, message, message.author.id);
+      await windowed;
     } catch (error) {
       this.log.error(
         { err: error, messageId: message.id, channelId: message.channelId, userId: message.author.id },
@@ -155,7 +171,7 @@ export class GatewayService {
    * A webhook's message: one of our personalities' (it may name others: a chain), or a proxy bot's copy of a
    * person's message (answered for that person); any other webhook is ignored.
    */
-  private async onWebhookMessage(message: Message): Promise<void> {
+  private async onWebhookMessage(message: Message, proxied: InboundMessage | null): Promise<void> {
     const { applicationId } = message;
     const ours = applicationId !== null && applicationId === this.deps.client.application?.id;
     try {
@@ -166,8 +182,8 @@ export class GatewayService {
           this.fetchMemberRoleIds(message.guildId, userId),
         );
         if (outcome !== null) this.deps.onRouted?.(outcome);
-      } else if (!ours && this.deps.proxies?.isProxyBot(applicationId)) {
-        await this.onProxyCopy(message, this.deps.proxies);
+      } else if (proxied !== null) {
+        await this.onProxyCopy(message, proxied);
       }
     } catch (error) {
       this.log.error(
@@ -181,9 +197,7 @@ export class GatewayService {
    * A proxy bot reposted a person's message under a member's name: the copy is answered, for the person who
    * wrote the original, and the original's replies are cancelled (the bot deletes it too, before or after).
    */
-  private async onProxyCopy(message: Message, proxies: ProxyMatcher): Promise<void> {
-    const original = proxies.match({ channelId: message.channelId, content: message.content });
-    if (original === null) return;
+  private async onProxyCopy(message: Message, original: InboundMessage): Promise<void> {
     const copy = buildInboundMessage(message);
     const inbound: InboundMessage = {
       ...copy,
@@ -201,6 +215,15 @@ export class GatewayService {
     await this.deps.router.cancel(original.id);
     const outcome = await this.deps.router.route(inbound);
     await this.handleOutcome(outcome, message, original.authorId);
+  }
+
+  /** The person's message a proxy bot's webhook message reposts, or null (not a proxy bot's, or no match). */
+  private matchProxyCopy(message: Message): InboundMessage | null {
+    const { proxies } = this.deps;
+    const { applicationId } = message;
+    if (!proxies?.isProxyBot(applicationId) || applicationId === this.deps.client.application?.id)
+      return null;
+    return proxies.match({ channelId: message.channelId, content: message.content });
   }
 
   /** Reports what routing produced and tells `userId` about refusals: limit notices in reply to `message`. */
@@ -259,22 +282,50 @@ export class GatewayService {
   private async onDelete(message: Message | PartialMessage): Promise<void> {
     // A proxy bot deleting the original it reposted: its copy may still be on its way.
     this.deps.proxies?.markDeleted(message.id);
-    if (message.webhookId) return;
+    // Whoever posted it (our personalities' replies too), a deleted message leaves the window.
+    const removed = this.deps.window.removeMessages(message.guildId, message.channelId, [message.id]);
+    if (message.webhookId) {
+      await removed;
+      return;
+    }
     try {
       await this.deps.router.cancel(message.id);
     } catch (error) {
       this.log.error({ err: error, messageId: message.id }, 'recording a deletion failed');
     }
+    await removed;
+  }
+
+  /** MESSAGE_DELETE_BULK (a moderator's purge): the messages leave the window. */
+  private async onBulkDelete(data: unknown): Promise<void> {
+    const { ids, channel_id, guild_id } = (data ?? {}) as {
+      ids?: unknown;
+      channel_id?: unknown;
+      guild_id?: unknown;
+    };
+    if (!Array.isArray(ids) || typeof channel_id !== 'string') return;
+    const messageIds = ids.filter((id): id is string => typeof id === 'string');
+    await this.deps.window.removeMessages(
+      typeof guild_id === 'string' ? guild_id : null,
+      channel_id,
+      messageIds,
+    );
   }
 
   private async onEdit(message: Message | PartialMessage): Promise<void> {
+    // Bots' and webhooks' edits change the window too; only people's reach routing.
+    const windowed = this.deps.window.recordEdit(message);
     // A partial edit without content (an embed unfurl, say) changes nothing the AI would see.
-    if (message.partial || findIgnoreReason(message) !== null) return;
+    if (message.partial || findIgnoreReason(message) !== null) {
+      await windowed;
+      return;
+    }
     try {
       await this.deps.router.recordEdit(buildInboundMessage(message));
     } catch (error) {
       this.log.error({ err: error, messageId: message.id }, 'recording an edit failed');
     }
+    await windowed;
   }
 
   /** Keeps the channels and active threads of a guild the bot is leaving (not one going unavailable). */

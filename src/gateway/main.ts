@@ -4,6 +4,7 @@
  */
 import { createCommandHandler } from '../commands/index.js';
 import { loadConfigOrExit } from '../config/index.js';
+import { ChannelWindowRepository } from '../context/index.js';
 import { GuildSettingsRepository, PolicyNoticeRepository } from '../guilds/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
 import { createLogger, exitWithFatalError, newCorrelationId } from '../log/index.js';
@@ -25,6 +26,7 @@ import { GatewayService } from './gateway-service.js';
 import { MessageRouter } from './message-router.js';
 import { PersonalityChain } from './personality-chain.js';
 import { ProxyMatcher } from './proxy-matcher.js';
+import { WindowRecorder } from './window-recorder.js';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -64,6 +66,11 @@ async function main(): Promise<void> {
   );
   const client = createDiscordClient(config);
   const channelActivity = new ChannelActivityRepository(redis, { prefix });
+  const channelWindows = new ChannelWindowRepository(redis, {
+    prefix,
+    maxAgeSeconds: config.channelContext.maxAgeSeconds,
+    maxIndexedChannels: config.retention.userIndexMaxEntries,
+  });
   const service = new GatewayService({
     client,
     router,
@@ -71,9 +78,18 @@ async function main(): Promise<void> {
     channelCleanup: new ChannelCleanup({
       activations,
       channelActivity,
+      channelWindows,
       guildSettings,
       tasks,
       newCorrelationId,
+      logger,
+    }),
+    window: new WindowRecorder({
+      windows: channelWindows,
+      ownIdentity: () => ({
+        applicationId: client.application?.id ?? null,
+        botUserId: client.user?.id ?? null,
+      }),
       logger,
     }),
     interactions: createCommandHandler({ redis, config, admission, tasks, logger }),

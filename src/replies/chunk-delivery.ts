@@ -52,6 +52,8 @@ export interface Delivered {
    * record the last chunk (an earlier attempt had) or was not asked to.
    */
   readonly historyClaimed: boolean | null;
+  /** Every chunk's message id, in order (posted by this attempt or an earlier one). */
+  readonly messageIds: readonly string[];
 }
 
 /** One posting of a decided reply, as {@link ChunkDelivery.post} takes it. */
@@ -141,7 +143,10 @@ export class ChunkDelivery {
         chunkIndex === 0 && delivery.firstChunk !== null
           ? delivery.firstChunk
           : await this.deps.ledger.claimChunk(job.authorId, jobId, chunkIndex, owner, this.deps.now());
-      if (claim.kind === 'posted') continue;
+      if (claim.kind === 'posted') {
+        postedIds.set(chunkIndex, claim.messageId);
+        continue;
+      }
       if (claim.kind === 'busy') return { busyUntil: claim.leaseUntil };
       if (claim.previousClaimAt !== null) {
         // A previous attempt may have posted this chunk and died before recording it.
@@ -190,7 +195,10 @@ export class ChunkDelivery {
       }
     }
     this.log.debug({ channelId: job.channelId, chunks: decision.chunks.length }, 'reply delivered');
-    return { historyClaimed };
+    return {
+      historyClaimed,
+      messageIds: decision.chunks.flatMap((_, index) => postedIds.get(index) ?? []),
+    };
   }
 
   /**

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
 import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
-import { DiscordLimits } from '../discord/index.js';
+import type { ChannelWindowRepository, WindowLine } from '../context/index.js';
+import { DiscordLimits, parseSnowflakeTimestamp } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
@@ -29,6 +30,7 @@ import {
   ChannelBusyError,
   needsReplyQuote,
   splitMessage,
+  stripReplyQuote,
   WebhookUnavailableError,
   WebhookUnavailableReason,
 } from '../webhooks/index.js';
@@ -63,6 +65,8 @@ export interface ReplyProcessorDependencies {
   readonly messageEvents: MessageEventRepository;
   readonly messageIndex: MessageIndexRepository;
   readonly channelActivity: ChannelActivityRepository;
+  /** The channels' kept conversation: a personality's posted reply joins it. */
+  readonly channelWindows: Pick<ChannelWindowRepository, 'appendOwnLines'>;
   readonly admission: ReplyAdmission;
   readonly gate: ConversationGate;
   readonly ai: AiService;
@@ -285,21 +289,68 @@ export class ReplyProcessor {
     });
     if ('busyUntil' in posted) return posted;
 
-    if (
-      remember &&
-      (posted.historyClaimed ?? (await this.deps.ledger.claimHistoryAppend(job.authorId, jobId)))
-    ) {
-      await this.deps.conversations.appendTurns(job.authorId, job.channelId, job.personalityId, [
-        {
-          role: 'user',
-          content: buildUserTurn(job.authorName, job.content),
-          messageId: job.messageId,
-          at: job.messageCreatedAt,
-        },
-        { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
-      ]);
-    }
+    const appendHistory =
+      remember && (posted.historyClaimed ?? (await this.deps.ledger.claimHistoryAppend(job.authorId, jobId)));
+    // The reply joins its channel's window on every attempt that gets here (lines are kept once by message id),
+    // in the history append's round trip.
+    const ownLines = this.buildOwnLines(job, decision, personality, posted.messageIds);
+    await RedisBatch.together((batch) =>
+      Promise.all([
+        appendHistory
+          ? this.deps.conversations.appendTurns(
+              job.authorId,
+              job.channelId,
+              job.personalityId,
+              [
+                {
+                  role: 'user',
+                  content: buildUserTurn(job.authorName, job.content),
+                  messageId: job.messageId,
+                  at: job.messageCreatedAt,
+                },
+                { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
+              ],
+              batch,
+            )
+          : null,
+        ownLines.length > 0 ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch) : null,
+      ]),
+    );
     return decision.isNotice ? 'notice' : 'replied';
+  }
+
+  /**
+   * A posted reply's lines in its channel's window: one per message, its text as posted without the quote line,
+   * answering the job's message, in the personality's name, and the data of the person it answered (for
+   * /forget-me). None for a notice or in a DM (DMs stay personal).
+   */
+  private buildOwnLines(
+    job: ReplyJob,
+    decision: ReplyDecision,
+    personality: Personality | null,
+    messageIds: readonly string[],
+  ): WindowLine[] {
+    if (decision.isNotice || decision.asBot || personality === null || job.guildId === null) return [];
+    const answeredId = findAnsweredMessageIdOf(job);
+    // Delivered: every chunk is posted, so the ids line up with the chunks.
+    return messageIds.map((messageId, index) => ({
+      id: messageId,
+      // When Discord created it, like every other line: the window is in the channel's order, and people may
+      // have spoken between the post and now.
+      at: parseSnowflakeTimestamp(messageId),
+      name: personality.name,
+      content:
+        index === 0
+          ? stripReplyQuote(decision.chunks[0] ?? '', {
+              guildId: job.guildId,
+              channelId: job.channelId,
+              messageId: answeredId,
+            })
+          : (decision.chunks[index] ?? ''),
+      replyToId: answeredId,
+      personalityId: personality.id,
+      userId: job.authorId,
+    }));
   }
 
   private async answer(

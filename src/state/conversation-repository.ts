@@ -93,12 +93,14 @@ export class ConversationRepository {
    * Appends turns atomically, then drops the oldest while the conversation holds more than `maxTurns` turns
    * or `maxChars` characters (the newest turn is always kept), and refreshes its TTL. Conversations the
    * index drops (idle past the TTL, or beyond `maxIndexed`) are deleted. Returns how many turns it now holds.
+   * With a batch, a share of its round trip (one more, rarely, to delete what the index dropped).
    */
   async appendTurns(
     userId: string,
     channelId: string,
     personalityId: string,
     turns: readonly ConversationTurn[],
+    batch?: RedisBatch,
   ): Promise<number> {
     const { prefix, maxTurns, maxChars, ttlSeconds, maxIndexed, now } = this.options;
     const entries = turns.map((turn) => {
@@ -121,6 +123,7 @@ export class ConversationRepository {
         maxIndexed,
         ...entries,
       ],
+      batch,
     );
     // Same slot as the index; the script names no keys it was not given, so the deletes happen here.
     if (dropped.length > 0) {

@@ -32,6 +32,7 @@ export {
   needsReplyQuote,
   REPLY_QUOTE_EXCERPT_LENGTH,
   type ReplyQuoteInput,
+  stripReplyQuote,
 } from './reply-quote.js';
 export type { WebhookCacheStats } from './webhook-cache-service.js';
 export { type RecentMessagesQuery, WebhookManager, type WebhookManagerStats } from './webhook-manager.js';

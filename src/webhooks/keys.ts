@@ -1,15 +1,10 @@
-import { buildKey } from '../redis/index.js';
+import { buildChannelTag, buildKey } from '../redis/index.js';
 
 /**
  * Redis keys of the webhook manager. A channel's keys share the `{c:<channelId>}` hash tag, so its pool, lock and
  * notices live in one Cluster slot. The rate-limit state has its own keys (`rate-limiter/keys.ts`).
  * Webhook tokens are values only: never part of a key name.
  */
-
-/** `{c:<channelId>}`: the hash tag of one channel's keys. */
-export function buildChannelTag(channelId: string): string {
-  return `{c:${channelId}}`;
-}
 
 /** Hash `webhookId → token`: the channel's webhook pool, shared by every worker. */
 export function buildWebhookPoolKey(prefix: string, channelId: string): string {

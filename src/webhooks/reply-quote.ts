@@ -42,6 +42,21 @@ export function buildReplyQuote(input: ReplyQuoteInput): string {
 }
 
 /**
+ * The text of a reply's first chunk without the quote line {@link buildReplyQuote} put before it for this
+ * message (any other text, a quote the answer itself opens with included, is returned as it is).
+ */
+export function stripReplyQuote(
+  chunk: string,
+  quoted: Omit<ReplyQuoteInput, 'askerName' | 'excerpt'>,
+): string {
+  if (!chunk.startsWith('> ')) return chunk;
+  const lineEnd = chunk.indexOf('\n');
+  if (lineEnd < 0) return chunk;
+  const link = `https://discord.com/channels/${quoted.guildId ?? '@me'}/${quoted.channelId}/${quoted.messageId}`;
+  return chunk.slice(0, lineEnd).endsWith(` · [jump](${link})`) ? chunk.slice(lineEnd + 1) : chunk;
+}
+
+/**
  * Whether an answer needs a quote line: when the channel's latest message is newer than the user's message
  * (snowflakes grow with time), a plain answer would look like it replies to that one.
  * `lastMessageIdInChannel` null (unknown) → false.

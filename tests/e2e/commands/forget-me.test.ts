@@ -4,6 +4,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChannelWindowRepository } from '../../../src/context/index.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import {
   ApiKeyRepository,
@@ -74,6 +75,16 @@ describe('/forget-me', () => {
       'sk-forget-me-key',
     );
     await new DmStickyRepository(redis, { prefix }).set(userId, personality.id);
+    // A line of theirs in a channel's window (what the gateway keeps once a personality was addressed there).
+    await new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 }).markLiveAndAppend(channel, {
+      id: '1400000000000000002',
+      at: Date.now(),
+      name: 'someone',
+      content: `@${personality.name} hello`,
+      replyToId: null,
+      personalityId: null,
+      userId,
+    });
     // What the reply worker records while delivering a reply to this user.
     await new DeliveryLedger(redis, { prefix }).decideReply(
       userId,
@@ -111,7 +122,7 @@ describe('/forget-me', () => {
       const summary = await handle.waitForResponse((response) => response.kind === 'edit');
       expect(isEphemeral(summary)).toBe(true);
       expect(summary.content).toMatch(
-        /^Deleted everything stored about you: 1 conversation, 1 API key, your DM personality choice, \d+ queue and rate-limit records\.\n\nYou also own 1 personality\. Delete it too\?/u,
+        /^Deleted everything stored about you: 1 conversation, 1 API key, your DM personality choice, \d+ queue and rate-limit records, 1 channel message\.\n\nYou also own 1 personality\. Delete it too\?/u,
       );
       const [confirm] = buttonIds(summary.components);
       expect(await personalities.countByOwner(user)).toBe(1);

@@ -10,10 +10,12 @@ import type { Client } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DiscordSandbox } from '../../../sandbox/index.js';
 import { loadConfig } from '../../../src/config/index.js';
+import { ChannelWindowRepository } from '../../../src/context/index.js';
 import { ChannelCleanup } from '../../../src/gateway/channel-cleanup.js';
 import { createDiscordClient } from '../../../src/gateway/discord-client.js';
 import { GatewayService } from '../../../src/gateway/gateway-service.js';
 import { MessageRouter } from '../../../src/gateway/message-router.js';
+import { WindowRecorder } from '../../../src/gateway/window-recorder.js';
 import {
   DefaultGuildSettings,
   GuildSettingsRepository,
@@ -42,6 +44,7 @@ describe('the gateway, when channels and guilds go', () => {
   const activations = new ActivationRepository(redis, { prefix });
   const channelActivity = new ChannelActivityRepository(redis, { prefix });
   const guildSettings = new GuildSettingsRepository(redis, { prefix, logger });
+  const channelWindows = new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 });
   let sandbox: DiscordSandbox;
   let admission: ReplyAdmission;
   let tasks: TaskQueue;
@@ -75,9 +78,15 @@ describe('the gateway, when channels and guilds go', () => {
       channelCleanup: new ChannelCleanup({
         activations,
         channelActivity,
+        channelWindows,
         guildSettings,
         tasks,
         newCorrelationId: () => `corr-${++correlation}`,
+        logger,
+      }),
+      window: new WindowRecorder({
+        windows: channelWindows,
+        ownIdentity: () => ({ applicationId: sandbox.bot.applicationId, botUserId: sandbox.bot.userId }),
         logger,
       }),
       interactions: null,
@@ -99,7 +108,7 @@ describe('the gateway, when channels and guilds go', () => {
     redis.disconnect();
   });
 
-  /** A guild with two channels, a thread under the first, each activated and with a latest message. */
+  /** A guild with two channels, a thread under the first, each activated, with a latest message and a window. */
   async function buildGuild(name: string) {
     const guild = sandbox.createGuild({ name });
     const first = sandbox.createChannel(guild.id, { name: 'first' });
@@ -115,6 +124,15 @@ describe('the gateway, when channels and guilds go', () => {
         activatedBy: '100000000000000001',
       });
       await channelActivity.recordLatest(channelId, LATEST);
+      await channelWindows.markLiveAndAppend(channelId, {
+        id: LATEST,
+        at: Date.now(),
+        name: 'Alice',
+        content: 'hello',
+        replyToId: null,
+        personalityId: null,
+        userId: '100000000000000001',
+      });
     }
     await guildSettings.update(guild.id, (current) => ({ ...current, blockedNames: ['mods'] }));
     return { guildId: guild.id, first: first.id, second: second.id, thread: thread.id };
@@ -123,7 +141,8 @@ describe('the gateway, when channels and guilds go', () => {
   async function isForgotten(channelId: string): Promise<boolean> {
     return (
       (await activations.fetchForChannel(channelId)) === null &&
-      (await channelActivity.fetchLatest(channelId)) === null
+      (await channelActivity.fetchLatest(channelId)) === null &&
+      (await channelWindows.fetchRecent(channelId, { limit: 100, sinceMs: 0 })).length === 0
     );
   }
 

@@ -10,6 +10,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { deployCommands } from '../../../src/commands/index.js';
+import { buildWindowLinesKey } from '../../../src/context/keys.js';
 import { buildBullPrefix, QUEUE_NAME } from '../../../src/queue/index.js';
 import { PersonalityRepository } from '../../../src/state/index.js';
 import { buildWebhookPoolKey } from '../../../src/webhooks/keys.js';
@@ -55,6 +56,7 @@ describe('a busy period', () => {
   const gone: string[] = [];
   let steady: string;
   let doomedHadPool = false;
+  let doomedHadWindow = false;
   let busy: string;
 
   /** Waits until no reply job is queued or running. */
@@ -182,6 +184,7 @@ describe('a busy period', () => {
 
     // Then a channel and a thread are deleted, and the bot leaves a guild.
     doomedHadPool = (await redis.exists(buildWebhookPoolKey(prefix, doomed))) === 1;
+    doomedHadWindow = (await redis.exists(buildWindowLinesKey(prefix, doomed))) === 1;
     sandbox.deleteChannel(thread);
     sandbox.deleteChannel(doomed);
     sandbox.removeBotFromGuild(left.id);
@@ -215,18 +218,20 @@ describe('a busy period', () => {
     expect(keys.length).toBeGreaterThan(USERS);
   });
 
-  it('keeps nothing permanent, nor channel records, of the channels, thread and guild that went', () => {
+  it('keeps nothing permanent, nor channel records or windows, of the channels, thread and guild that went', () => {
     // Conversations in them are per user and expire with their TTL (nothing lists them by channel).
     const channelKeys = keys.filter(
       (info) =>
-        (info.key.startsWith(`${prefix}:state:`) || info.key.startsWith(`${prefix}:webhooks:`)) &&
-        (info.ttlMs === -1 || info.key.includes(':channel-latest:')),
+        ((info.key.startsWith(`${prefix}:state:`) || info.key.startsWith(`${prefix}:webhooks:`)) &&
+          (info.ttlMs === -1 || info.key.includes(':channel-latest:'))) ||
+        info.key.startsWith(`${prefix}:context:{c:`),
     );
     expect(
       channelKeys.filter((info) => gone.some((id) => info.key.includes(id))).map((info) => info.key),
     ).toEqual([]);
-    // The deleted channel did have a webhook pool: the check above is not vacuous.
+    // The deleted channel did have a webhook pool and a window: the check above is not vacuous.
     expect(doomedHadPool).toBe(true);
+    expect(doomedHadWindow).toBe(true);
   });
 
   it('keeps BullMQ job hashes only for jobs BullMQ still lists (its retention bounds them)', async () => {

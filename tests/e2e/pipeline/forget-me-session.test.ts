@@ -4,7 +4,8 @@
  * public personality, talks to it in DMs, sets and tests an API key, resets, regenerates and deletes a reply,
  * and edits a message that produced a job and one that did not, writing a unique marker everywhere.
  * Afterwards no key under the prefix (names and values of every type, BullMQ's own keys included) holds the
- * user's id or any marker; another user's data survives, and so does the activation of their personality.
+ * user's id or any marker, and none of the user's lines is left in any channel window; another user's data
+ * (their lines in the same window included) survives, and so does the activation of their personality.
  */
 import { randomUUID } from 'node:crypto';
 import { REST } from '@discordjs/rest';
@@ -13,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InteractionResponse } from '../../../sandbox/index.js';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { deployCommands } from '../../../src/commands/index.js';
+import { ChannelWindowRepository, type WindowLine } from '../../../src/context/index.js';
 import type { RedisClient } from '../../../src/redis/index.js';
+import { buildKey } from '../../../src/redis/index.js';
 import {
   ActivationRepository,
   MessageIndexRepository,
@@ -212,7 +215,21 @@ describe('/forget-me after a session touching every feature', () => {
     await settle(1000);
 
     const before = await dumpKeys(redis, prefix);
-    expect(findAll(before, [markers.noJob, markers.editedNoJob])).toEqual([]);
+    // A message that addressed nobody is kept only as a line of its (live) channel's window, with its edit.
+    const windowPrefix = buildKey(prefix, 'context');
+    const outsideWindows = new Map([...before].filter(([key]) => !key.startsWith(windowPrefix)));
+    expect(findAll(outsideWindows, [markers.noJob, markers.editedNoJob])).toEqual([]);
+    const windows = new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 });
+    const windowLines = async (): Promise<WindowLine[]> =>
+      (
+        await Promise.all(
+          [channelId, activatedId].map((channel) => windows.fetchRecent(channel, { limit: 100, sinceMs: 0 })),
+        )
+      ).flat();
+    const theirs = (lines: readonly WindowLine[]) => lines.filter((line) => line.userId === userId);
+    const linesBefore = await windowLines();
+    expect(theirs(linesBefore).map((line) => line.content)).toContain(markers.editedNoJob);
+    expect(theirs(linesBefore).some((line) => line.personalityId !== null)).toBe(true);
     expect(findAll(before, [markers.editedJob]).length).toBeGreaterThan(0);
     expect(findAll(before, [userId]).length).toBeGreaterThan(0);
 
@@ -225,6 +242,12 @@ describe('/forget-me after a session touching every feature', () => {
 
     const after = await dumpKeys(redis, prefix);
     expect(findAll(after, [userId, ...Object.values(markers)])).toEqual([]);
+    // No line of theirs (their messages, the replies to them) in any window; the other user's stay.
+    const linesAfter = await windowLines();
+    expect(theirs(linesAfter)).toEqual([]);
+    expect(linesAfter.some((line) => line.userId === otherId && line.content.includes(otherMarker))).toBe(
+      true,
+    );
     expect(findAll(after, [otherMarker]).length).toBeGreaterThan(0);
     expect(findAll(after, [otherId]).length).toBeGreaterThan(0);
     // The other user's personality still answers in the channel the user activated it in, activated by nobody.

@@ -2,7 +2,8 @@ import { DiscordAPIError, REST, type RequestData } from '@discordjs/rest';
 import { type Client, type ForumChannel, type TextChannel, WebhookClient } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordSandbox, PermissionFlags } from '../../../sandbox/index.js';
-import { loginClient } from './discord-client.js';
+import { buildSnowflake } from '../../../src/discord/index.js';
+import { loginClient, nextEvent } from './discord-client.js';
 
 /**
  * Discord's numeric code of a rejected REST call. discord.js loads the CommonJS build of @discordjs/rest while
@@ -306,6 +307,109 @@ describe('DiscordSandbox REST', () => {
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({ message: '404: Not Found', code: 0 });
       expect(sandbox.stats().invalidRequests).toBeGreaterThan(0);
+    });
+  });
+
+  describe('when the bot bulk-deletes messages', () => {
+    let purged: string;
+    beforeAll(() => {
+      purged = sandbox.createChannel(guildId, {
+        name: 'purged',
+        botPermissions: { allow: PermissionFlags.ManageMessages },
+      }).id;
+    });
+    const say = (content: string) => sandbox.userSays(aliceId, purged, content).id;
+    const bulkDelete = (channel: string, messages: unknown) =>
+      post(`/channels/${channel}/messages/bulk-delete`, { messages });
+    /** The rejected call's Discord error body, as discord.js keeps it. */
+    async function errorOf(promise: Promise<unknown>): Promise<{ code: number; errors?: unknown }> {
+      try {
+        await promise;
+      } catch (error) {
+        const raw = (error as { rawError?: { code: number; errors?: unknown } }).rawError;
+        if (raw !== undefined) return raw;
+        throw error;
+      }
+      throw new Error('expected Discord to reject the request');
+    }
+
+    it('deletes them and dispatches one MESSAGE_DELETE_BULK; unknown ids count and are skipped', async () => {
+      const ids = [say('one'), say('two'), say('three')];
+      const kept = say('kept');
+      const channel = (await client.channels.fetch(purged)) as TextChannel;
+      const event = nextEvent(client, 'messageDeleteBulk');
+      const dispatched = new Promise<unknown>((resolve) => {
+        const onRaw = (packet: { t?: string; d?: unknown }) => {
+          if (packet.t !== 'MESSAGE_DELETE_BULK') return;
+          client.off('raw', onRaw);
+          resolve(packet.d);
+        };
+        client.on('raw', onRaw);
+      });
+      const unknown = String(BigInt(ids[2]!) + 1000n);
+      await channel.bulkDelete([...ids, unknown]);
+      expect(await dispatched).toEqual({ ids, channel_id: purged, guild_id: guildId });
+      const [messages] = await event;
+      expect([...messages.keys()].sort()).toEqual([...ids].sort());
+      expect(sandbox.transcript(purged).map((message) => message.id)).toEqual([kept]);
+    });
+
+    it.each([
+      ['one id', 1, 'BASE_TYPE_MIN_LENGTH'],
+      ['101 ids', 101, 'BASE_TYPE_MAX_LENGTH'],
+    ])('refuses %s with 50035', async (_case, count, fieldCode) => {
+      const ids = Array.from({ length: count }, (_, index) =>
+        String(1_300_000_000_000_000_000n + BigInt(index)),
+      );
+      const error = await errorOf(bulkDelete(purged, ids));
+      expect(error).toMatchObject({ code: 50035, errors: { messages: { _errors: [{ code: fieldCode }] } } });
+    });
+
+    it('refuses duplicate ids and ids that are not snowflakes with 50035', async () => {
+      const id = say('dup');
+      expect(await errorOf(bulkDelete(purged, [id, id]))).toMatchObject({
+        code: 50035,
+        errors: { messages: { '1': { _errors: [{ code: 'SET_TYPE_ALREADY_CONTAINS_VALUE' }] } } },
+      });
+      expect(await errorOf(bulkDelete(purged, [id, 'nope']))).toMatchObject({
+        code: 50035,
+        errors: { messages: { '1': { _errors: [{ code: 'NUMBER_TYPE_COERCE' }] } } },
+      });
+      expect(await errorOf(post(`/channels/${purged}/messages/bulk-delete`, {}))).toMatchObject({
+        code: 50035,
+        errors: { messages: { _errors: [{ code: 'BASE_TYPE_REQUIRED' }] } },
+      });
+      expect(sandbox.transcript(purged).some((message) => message.id === id)).toBe(true);
+    });
+
+    it('refuses an id older than 14 days with 50034, deleting nothing', async () => {
+      const fresh = say('fresh');
+      const old = buildSnowflake(Date.now() - 15 * 24 * 3600 * 1000);
+      expect(await codeOf(bulkDelete(purged, [fresh, old]))).toBe(50034);
+      expect(sandbox.transcript(purged).some((message) => message.id === fresh)).toBe(true);
+    });
+
+    it('needs Manage Messages (50013) and a guild channel (50003)', async () => {
+      const ids = [
+        sandbox.userSays(aliceId, channelId, 'a').id,
+        sandbox.userSays(aliceId, channelId, 'b').id,
+      ];
+      expect(await codeOf(bulkDelete(channelId, ids))).toBe(50013);
+      const dm = sandbox.openDm(aliceId).id;
+      const dmIds = [sandbox.userSays(aliceId, dm, 'a').id, sandbox.userSays(aliceId, dm, 'b').id];
+      expect(await codeOf(bulkDelete(dm, dmIds))).toBe(50003);
+    });
+
+    it('plays a moderator’s purge from the control API, with the same rules', async () => {
+      const ids = [say('x'), say('y')];
+      const event = nextEvent(client, 'messageDeleteBulk');
+      expect(sandbox.bulkDeleteMessages(purged, ids)).toEqual(ids);
+      const [messages] = await event;
+      expect(messages.size).toBe(2);
+      expect(() => sandbox.bulkDeleteMessages(purged, [say('z')])).toThrow(/50035/u);
+      expect(() =>
+        sandbox.bulkDeleteMessages(purged, [say('w'), buildSnowflake(Date.now() - 15 * 24 * 3600 * 1000)]),
+      ).toThrow(/50034/u);
     });
   });
 

@@ -51,6 +51,18 @@ describe('CommandReplies', () => {
       ).toBe(
         'Deleted everything stored about you: 0 conversations, 0 API keys, 1 queue and rate-limit record, your co-editing of 2 personalities.',
       );
+      expect(
+        CommandReplies.forgotten({
+          conversations: 1,
+          apiKeys: 0,
+          dmSticky: 0,
+          queueKeys: 0,
+          coEdited: 0,
+          windowLines: 3,
+        }),
+      ).toBe(
+        'Deleted everything stored about you: 1 conversation, 0 API keys, 0 queue and rate-limit records, 3 channel messages.',
+      );
     });
   });
 });

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { buildErrorsTree, DiscordErrors, DiscordHttpError } from '../../../sandbox/discord-errors.js';
 import {
   computeWouldPing,
+  validateBulkDelete,
   validateMessagePayload,
   validateWebhookName,
 } from '../../../sandbox/discord-rules.js';
+import { buildSnowflake } from '../../../src/discord/index.js';
 
 const webhook = { isWebhook: true } as const;
 const bot = { isWebhook: false } as const;
@@ -639,5 +641,57 @@ describe('computeWouldPing', () => {
       computeWouldPing('@here', { parse: ['everyone'] }, { isWebhook: true, mentionableRoleIds: roles })
         .everyone,
     ).toBe(true);
+  });
+});
+
+describe('validateBulkDelete', () => {
+  const NOW = 1_750_000_000_000;
+  const DAY = 24 * 3600 * 1000;
+  const id = (ageMs: number, low = 0n) => buildSnowflake(NOW - ageMs, low);
+  const formError = (path: Array<string | number>, code: string, message: string) =>
+    DiscordErrors.invalidFormBody(buildErrorsTree(path, { code, message }));
+
+  it('accepts 2 to 100 distinct ids under 14 days old', () => {
+    const ids = Array.from({ length: 100 }, (_, index) => id(DAY, BigInt(index)));
+    expect(validateBulkDelete({ messages: ids }, NOW)).toEqual({ error: null, ids });
+    expect(validateBulkDelete({ messages: [id(0, 1n), id(14 * DAY - 1)] }, NOW).error).toBeNull();
+  });
+
+  it.each<[string, unknown, DiscordHttpError]>([
+    ['no list', {}, formError(['messages'], 'BASE_TYPE_REQUIRED', 'This field is required')],
+    [
+      'a list of one',
+      { messages: ['1'] },
+      formError(['messages'], 'BASE_TYPE_MIN_LENGTH', 'Must be 2 or more in length.'),
+    ],
+    [
+      'a list of 101',
+      { messages: Array.from({ length: 101 }, (_, index) => String(index + 1)) },
+      formError(['messages'], 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.'),
+    ],
+    [
+      'a duplicate',
+      { messages: ['5', '6', '5'] },
+      formError(['messages', 2], 'SET_TYPE_ALREADY_CONTAINS_VALUE', 'The set already contains this value'),
+    ],
+    [
+      'a non-snowflake',
+      { messages: ['5', 'x'] },
+      formError(['messages', 1], 'NUMBER_TYPE_COERCE', 'Value "x" is not snowflake.'),
+    ],
+    [
+      'not a list',
+      { messages: 'x' },
+      formError(['messages'], 'LIST_TYPE_CONVERT', 'Only iterables may be used in a ListType'),
+    ],
+  ])('refuses %s with 50035', (_case, body, expected) => {
+    const { error } = validateBulkDelete(body, NOW);
+    expect(error?.status).toBe(400);
+    expect(error?.body).toEqual(expected.body);
+  });
+
+  it('refuses an id older than 14 days with 50034', () => {
+    const { error } = validateBulkDelete({ messages: [id(DAY), id(14 * DAY + 1)] }, NOW);
+    expect(error?.body).toEqual(DiscordErrors.bulkDeleteTooOld().body);
   });
 });

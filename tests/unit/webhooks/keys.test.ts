@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { buildChannelTag } from '../../../src/redis/index.js';
 import {
-  buildChannelTag,
   buildNoticeKey,
   buildPoolGrowthBlockedKey,
   buildUnavailableKey,

@@ -3,6 +3,7 @@ import {
   buildReplyQuote,
   needsReplyQuote,
   REPLY_QUOTE_EXCERPT_LENGTH,
+  stripReplyQuote,
 } from '../../../src/webhooks/reply-quote.js';
 
 const GUILD = '111111111111111111';
@@ -108,5 +109,30 @@ describe('needsReplyQuote', () => {
 
   it('throws for an id that is not a snowflake', () => {
     expect(() => needsReplyQuote('x', '1')).toThrow(RangeError);
+  });
+});
+
+describe('stripReplyQuote', () => {
+  it.each<[string, string, string]>([
+    [
+      'the quote of this message',
+      `${buildReplyQuote({ askerName: 'Bob', excerpt: 'hi?', ...where })}Hello!`,
+      'Hello!',
+    ],
+    ['a chunk without a quote', 'Hello!\nBye.', 'Hello!\nBye.'],
+    ['a quote the answer opens with', '> a famous line\nIndeed.', '> a famous line\nIndeed.'],
+    [
+      'the quote of another message',
+      `${buildReplyQuote({ askerName: 'Bob', ...where, messageId: '444444444444444444' })}Hello!`,
+      `${buildReplyQuote({ askerName: 'Bob', ...where, messageId: '444444444444444444' })}Hello!`,
+    ],
+    ['a lone quote line', '> **Bob** · [jump](x)', '> **Bob** · [jump](x)'],
+  ])('with %s', (_case, chunk, expected) => {
+    expect(stripReplyQuote(chunk, where)).toBe(expected);
+  });
+
+  it('strips a DM quote linked through @me', () => {
+    const quote = buildReplyQuote({ askerName: 'Bob', ...where, guildId: null });
+    expect(stripReplyQuote(`${quote}Hi`, { ...where, guildId: null })).toBe('Hi');
   });
 });

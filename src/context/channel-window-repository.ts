@@ -1,0 +1,396 @@
+import { fetchIndexMembers, RedisBatch, type RedisClient } from '../redis/index.js';
+import { ContextScript, runContextScript } from './context-scripts.js';
+import {
+  buildFetchedLinesKey,
+  buildFetchedOrderKey,
+  buildUserWindowsKey,
+  buildWindowKeys,
+  buildWindowLinesKey,
+  buildWindowLiveKey,
+  buildWindowOrderKey,
+  buildWindowRemovedKey,
+} from './keys.js';
+import { type WindowLine, WindowLineSchema } from './window-line.js';
+
+/** Options for {@link ChannelWindowRepository}. */
+export interface ChannelWindowRepositoryOptions {
+  /** `REDIS_PREFIX`. */
+  prefix: string;
+  /**
+   * Lines a channel's window keeps, newest first; older ones go on the next append. The most a prompt may show
+   * (`CHANNEL_CONTEXT_MESSAGES` at most 100), so changing that setting never finds the window short.
+   * @defaultValue 100
+   */
+  maxLines: number;
+  /**
+   * How long a line is kept, and a channel stays live after a personality was addressed or answered there, in
+   * seconds (`CHANNEL_CONTEXT_MAX_AGE_SECONDS`). Every key of a window expires this long after its last write.
+   */
+  maxAgeSeconds: number;
+  /** Reply-chain ancestors a channel's cache keeps (newest fetched first). @defaultValue 100 */
+  maxFetchedLines: number;
+  /**
+   * Channels a user's index of windows holding their lines keeps (`USER_INDEX_MAX_ENTRIES`); beyond it their
+   * lines leave the oldest windows. @defaultValue 500
+   */
+  maxIndexedChannels: number;
+  /** Clock (Unix ms). @defaultValue Date.now */
+  now: () => number;
+}
+
+export const DefaultChannelWindowRepositoryOptions = {
+  maxLines: 100,
+  maxFetchedLines: 100,
+  maxIndexedChannels: 500,
+  now: Date.now,
+} as const satisfies Omit<Required<ChannelWindowRepositoryOptions>, 'prefix' | 'maxAgeSeconds'>;
+
+/** Which lines {@link ChannelWindowRepository.fetchRecent} reads. */
+export interface RecentLinesQuery {
+  /** Most lines returned (the newest of the range). */
+  readonly limit: number;
+  /** Lines sent before this (Unix ms) are left out. */
+  readonly sinceMs: number;
+  /** Only lines sent before this (Unix ms), e.g. before the message being answered. */
+  readonly beforeMs?: number;
+}
+
+/** The longest text a line keeps (characters), as {@link WindowLineSchema} allows. */
+const MAX_CONTENT = 4000;
+/** The longest name a line keeps. */
+const MAX_NAME = 100;
+/**
+ * How long a deleted message's id is remembered, so a second gateway appending it late does not bring it back
+ * (gateways see an event within seconds of each other; minutes leave room for a reconnect's replay).
+ */
+const REMOVED_MEMORY_MS = 10 * 60_000;
+/** Most deleted ids a channel remembers (a bulk delete is 100 at most). */
+const REMOVED_MEMORY_MAX = 1000;
+
+/**
+ * The kept recent conversation of each channel where a personality takes part: one line per message, written as
+ * events arrive (the gateway: people, other bots and webhooks; the worker: the personalities' own replies), so
+ * a prompt reads it without asking Discord.
+ *
+ * Per channel, under the hash tag `{c:<channelId>}`: a live marker, which expires `maxAgeSeconds` after a
+ * personality was last addressed or answered there (only a live channel's messages are kept); the lines (a HASH
+ * by message id and a ZSET by time, trimmed to `maxLines` and `maxAgeSeconds` on every append, expiring
+ * `maxAgeSeconds` after the last write); reply-chain ancestors fetched from Discord, bounded and expiring alike.
+ * A user's lines are listed per user (`{u:<userId>}`, bounded by age and count), so `/forget-me` finds every
+ * window holding them without SCAN.
+ */
+export class ChannelWindowRepository {
+  readonly options: Readonly<ChannelWindowRepositoryOptions>;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: Pick<ChannelWindowRepositoryOptions, 'prefix' | 'maxAgeSeconds'> &
+      Partial<ChannelWindowRepositoryOptions>,
+  ) {
+    this.options = { ...DefaultChannelWindowRepositoryOptions, ...options };
+  }
+
+  /**
+   * Gateway, every message: appends the line only when the channel is live (a personality was addressed or
+   * answered there recently). Resolves true when the channel is live (the line is in the window: now, or
+   * already by another gateway), false when nothing was written. Idempotent by `line.id`. With a batch, a share
+   * of its round trip; a new line of a person then indexes them, one command more.
+   */
+  async appendIfLive(channelId: string, line: WindowLine, batch?: RedisBatch): Promise<boolean> {
+    const stored = buildStoredLine(line);
+    const added = await this.runAppend(channelId, 'if-live', [stored], batch);
+    if (added > 0 && stored.userId !== null) await this.indexUsers(channelId, [stored.userId]);
+    return added >= 0;
+  }
+
+  /**
+   * Gateway, after routing addressed a personality: marks the channel live for `maxAgeSeconds` and appends the
+   * line (idempotent by `line.id`). One round trip, or a share of `batch`'s.
+   */
+  async markLiveAndAppend(channelId: string, line: WindowLine, batch?: RedisBatch): Promise<void> {
+    await this.appendLive(channelId, [buildStoredLine(line)], batch);
+  }
+
+  /**
+   * Worker, after posting a reply: the personality's own lines (one per posted message), which also mark the
+   * channel live. Idempotent by message id, so a retried job may call it again.
+   */
+  async appendOwnLines(channelId: string, lines: readonly WindowLine[], batch?: RedisBatch): Promise<void> {
+    if (lines.length === 0) return;
+    await this.appendLive(channelId, lines.map(buildStoredLine), batch);
+  }
+
+  /** Replaces the text of a message's line, where one is kept; adds nothing. */
+  async recordEdit(channelId: string, messageId: string, content: string, batch?: RedisBatch): Promise<void> {
+    const { prefix } = this.options;
+    await runContextScript<number>(
+      this.redis,
+      ContextScript.recordLineEdit,
+      [buildWindowLinesKey(prefix, channelId), buildFetchedLinesKey(prefix, channelId)],
+      [messageId, content.slice(0, MAX_CONTENT)],
+      batch,
+    );
+  }
+
+  /** Removes deleted messages (one, or a bulk delete's) from the window and the fetched-ancestor cache. */
+  async removeMessages(channelId: string, messageIds: readonly string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    const { prefix } = this.options;
+    await runContextScript<number>(
+      this.redis,
+      ContextScript.removeLines,
+      [
+        buildWindowLinesKey(prefix, channelId),
+        buildWindowOrderKey(prefix, channelId),
+        buildFetchedLinesKey(prefix, channelId),
+        buildFetchedOrderKey(prefix, channelId),
+        buildWindowRemovedKey(prefix, channelId),
+      ],
+      [this.options.now(), REMOVED_MEMORY_MS, REMOVED_MEMORY_MAX, ...messageIds],
+    );
+  }
+
+  /**
+   * Oldest → newest, at most `limit` lines sent no earlier than `sinceMs` (and before `beforeMs` when given): the
+   * newest such lines. One round trip, or a share of `batch`'s.
+   */
+  async fetchRecent(channelId: string, query: RecentLinesQuery, batch?: RedisBatch): Promise<WindowLine[]> {
+    if (query.limit <= 0) return [];
+    const { prefix } = this.options;
+    const raw = await runContextScript<string[]>(
+      this.redis,
+      ContextScript.fetchRecentLines,
+      [buildWindowLinesKey(prefix, channelId), buildWindowOrderKey(prefix, channelId)],
+      [
+        Math.floor(query.sinceMs),
+        query.beforeMs === undefined ? '+inf' : Math.floor(query.beforeMs),
+        query.limit,
+      ],
+      batch,
+    );
+    return raw.flatMap((entry) => parseLine(entry) ?? []);
+  }
+
+  /**
+   * Lines by message id, from the window or else from the fetched-ancestor cache; ids found in neither are
+   * absent from the map. One round trip, or a share of `batch`'s.
+   */
+  async fetchLines(
+    channelId: string,
+    messageIds: readonly string[],
+    batch?: RedisBatch,
+  ): Promise<Map<string, WindowLine>> {
+    const found = new Map<string, WindowLine>();
+    if (messageIds.length === 0) return found;
+    const { prefix } = this.options;
+    const read = (key: string, target?: RedisBatch) =>
+      RedisBatch.send<Array<string | null>>(this.redis, target, key, (commands) =>
+        commands.hmget(key, ...messageIds),
+      );
+    const both = (target: RedisBatch) =>
+      Promise.all([
+        read(buildWindowLinesKey(prefix, channelId), target),
+        read(buildFetchedLinesKey(prefix, channelId), target),
+      ]);
+    const [window, fetched] = await (batch === undefined ? RedisBatch.together(both) : both(batch));
+    messageIds.forEach((messageId, index) => {
+      const line = parseLine(window[index] ?? null) ?? parseLine(fetched[index] ?? null);
+      if (line !== null) found.set(messageId, line);
+    });
+    return found;
+  }
+
+  /**
+   * Caches reply-chain ancestors fetched from Discord's REST, so a chain costs REST once: kept `maxAgeSeconds`
+   * after they were fetched, at most `maxFetchedLines` per channel. Their people are indexed for `/forget-me`.
+   */
+  async cacheFetchedLines(
+    channelId: string,
+    lines: readonly WindowLine[],
+    batch?: RedisBatch,
+  ): Promise<void> {
+    if (lines.length === 0) return;
+    const { prefix, maxFetchedLines, now } = this.options;
+    const stored = lines.map(buildStoredLine);
+    const write = (target: RedisBatch) =>
+      Promise.all([
+        runContextScript<number>(
+          this.redis,
+          ContextScript.cacheFetchedLines,
+          [buildFetchedLinesKey(prefix, channelId), buildFetchedOrderKey(prefix, channelId)],
+          [
+            now(),
+            this.maxAgeMs,
+            maxFetchedLines,
+            ...stored.flatMap((line) => [line.id, JSON.stringify(line)]),
+          ],
+          target,
+        ),
+        this.indexUsersIn(channelId, stored, target),
+      ]);
+    const [, dropped] = await (batch === undefined ? RedisBatch.together(write) : write(batch));
+    await this.forgetDropped(dropped);
+  }
+
+  /**
+   * `/forget-me`: removes every line whose `userId` is theirs (their messages, and the personalities' replies to
+   * them) from every window and fetched-ancestor cache their index lists, then the index. Returns how many lines
+   * were removed.
+   */
+  async forgetUser(userId: string): Promise<number> {
+    const indexKey = buildUserWindowsKey(this.options.prefix, userId);
+    const channelIds = await fetchIndexMembers(this.redis, indexKey);
+    const removed = await this.removeUserLines(channelIds.map((channelId) => ({ channelId, userId })));
+    await this.redis.unlink(indexKey);
+    return removed;
+  }
+
+  /** A channel, thread or guild was deleted: every key of those channels' windows goes. */
+  async forgetChannels(channelIds: readonly string[]): Promise<void> {
+    if (channelIds.length === 0) return;
+    // One slot per channel (its tag): one UNLINK each, sent together.
+    await RedisBatch.together((batch) =>
+      Promise.all(
+        channelIds.map((channelId) => {
+          const keys = buildWindowKeys(this.options.prefix, channelId);
+          return RedisBatch.send(this.redis, batch, keys[0]!, (commands) => commands.unlink(...keys));
+        }),
+      ),
+    );
+  }
+
+  private get maxAgeMs(): number {
+    return this.options.maxAgeSeconds * 1000;
+  }
+
+  /** Appends with the live marker set, and indexes the lines' people, in one round trip (or `batch`'s). */
+  private async appendLive(
+    channelId: string,
+    lines: readonly WindowLine[],
+    batch?: RedisBatch,
+  ): Promise<void> {
+    const write = (target: RedisBatch) =>
+      Promise.all([
+        this.runAppend(channelId, 'mark-live', lines, target),
+        this.indexUsersIn(channelId, lines, target),
+      ]);
+    const [, dropped] = await (batch === undefined ? RedisBatch.together(write) : write(batch));
+    await this.forgetDropped(dropped);
+  }
+
+  private runAppend(
+    channelId: string,
+    mode: 'if-live' | 'mark-live',
+    lines: readonly WindowLine[],
+    batch?: RedisBatch,
+  ): Promise<number> {
+    const { prefix, maxLines, now } = this.options;
+    return runContextScript<number>(
+      this.redis,
+      ContextScript.appendLines,
+      [
+        buildWindowLiveKey(prefix, channelId),
+        buildWindowLinesKey(prefix, channelId),
+        buildWindowOrderKey(prefix, channelId),
+        buildWindowRemovedKey(prefix, channelId),
+      ],
+      [
+        mode,
+        now(),
+        this.maxAgeMs,
+        maxLines,
+        ...lines.flatMap((line) => [line.id, line.at, JSON.stringify(line)]),
+      ],
+      batch,
+    );
+  }
+
+  /** Indexes the people of `lines` (in `batch`); resolves with what their indexes dropped. */
+  private async indexUsersIn(
+    channelId: string,
+    lines: readonly WindowLine[],
+    batch: RedisBatch,
+  ): Promise<Array<{ channelId: string; userId: string }>> {
+    const userIds = [...new Set(lines.flatMap((line) => (line.userId === null ? [] : [line.userId])))];
+    const dropped = await Promise.all(
+      userIds.map(async (userId) =>
+        (await this.indexUser(channelId, userId, batch)).map((channel) => ({ channelId: channel, userId })),
+      ),
+    );
+    return dropped.flat();
+  }
+
+  /** Indexes people on their own (one round trip) and forgets what their indexes dropped. */
+  private async indexUsers(channelId: string, userIds: readonly string[]): Promise<void> {
+    const dropped = await RedisBatch.together((batch) =>
+      Promise.all(
+        userIds.map(async (userId) =>
+          (await this.indexUser(channelId, userId, batch)).map((channel) => ({ channelId: channel, userId })),
+        ),
+      ),
+    );
+    await this.forgetDropped(dropped.flat());
+  }
+
+  private indexUser(channelId: string, userId: string, batch: RedisBatch): Promise<string[]> {
+    const { prefix, maxIndexedChannels, now } = this.options;
+    // A line lives at most twice the window's age after it was written (see indexUserWindow).
+    return runContextScript<string[]>(
+      this.redis,
+      ContextScript.indexUserWindow,
+      [buildUserWindowsKey(prefix, userId)],
+      [now(), 2 * this.maxAgeMs, maxIndexedChannels, channelId],
+      batch,
+    );
+  }
+
+  /** A user's index dropped these windows (over its cap): their lines leave them, so none outlives its entry. */
+  private async forgetDropped(dropped: ReadonlyArray<{ channelId: string; userId: string }>): Promise<void> {
+    if (dropped.length > 0) await this.removeUserLines(dropped);
+  }
+
+  private async removeUserLines(
+    targets: ReadonlyArray<{ channelId: string; userId: string }>,
+  ): Promise<number> {
+    if (targets.length === 0) return 0;
+    const { prefix } = this.options;
+    const counts = await RedisBatch.together((batch) =>
+      Promise.all(
+        targets.map(({ channelId, userId }) =>
+          runContextScript<number>(
+            this.redis,
+            ContextScript.forgetUserLines,
+            [
+              buildWindowLinesKey(prefix, channelId),
+              buildWindowOrderKey(prefix, channelId),
+              buildFetchedLinesKey(prefix, channelId),
+              buildFetchedOrderKey(prefix, channelId),
+            ],
+            [userId],
+            batch,
+          ),
+        ),
+      ),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+}
+
+/** The line as stored: text and name capped to what {@link WindowLineSchema} allows, then checked. */
+function buildStoredLine(line: WindowLine): WindowLine {
+  return WindowLineSchema.parse({
+    ...line,
+    name: line.name.slice(0, MAX_NAME),
+    content: line.content.slice(0, MAX_CONTENT),
+  });
+}
+
+function parseLine(raw: string | null): WindowLine | null {
+  if (raw === null) return null;
+  try {
+    const parsed = WindowLineSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,28 @@
+--[[
+  Removes every line of one user from a channel's window and fetched-ancestor cache (`/forget-me`): the lines
+  whose `userId` is theirs, i.e. their messages and the personalities' replies to them.
+
+  KEYS[1] lines           HASH message id -> line JSON
+  KEYS[2] order           ZSET message id -> sent at
+  KEYS[3] fetched         HASH message id -> line JSON
+  KEYS[4] fetched order   ZSET message id -> fetched at
+
+  ARGV[1] user id
+
+  Returns how many lines were removed.
+]]
+local removed = 0
+for pair = 0, 1 do
+  local linesKey, orderKey = KEYS[pair * 2 + 1], KEYS[pair * 2 + 2]
+  local entries = redis.call('HGETALL', linesKey)
+  for index = 1, #entries, 2 do
+    local ok, line = pcall(cjson.decode, entries[index + 1])
+    -- A line that cannot be read cannot be shown either; it goes too, rather than risk keeping theirs.
+    if not ok or type(line) ~= 'table' or line.userId == ARGV[1] then
+      redis.call('HDEL', linesKey, entries[index])
+      redis.call('ZREM', orderKey, entries[index])
+      removed = removed + 1
+    end
+  end
+end
+return removed

@@ -1,0 +1,348 @@
+/**
+ * ChannelWindowRepository against real Redis: live gating, appends once per message id, trims by count and age,
+ * edits and deletes, the fetched-ancestor cache, /forget-me through the per-user index, deleted channels, and
+ * a TTL on every key it writes.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChannelWindowRepository, type WindowLine } from '../../../src/context/index.js';
+import {
+  buildFetchedLinesKey,
+  buildUserWindowsKey,
+  buildWindowLinesKey,
+  buildWindowLiveKey,
+  buildWindowOrderKey,
+} from '../../../src/context/keys.js';
+import { RedisBatch } from '../../../src/redis/index.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix, scanKeys } from '../../support/redis.js';
+
+const redis = createTestRedis();
+const CHANNEL = '200000000000000001';
+const OTHER_CHANNEL = '200000000000000002';
+const ALICE = '100000000000000001';
+const SAM = '100000000000000002';
+const MAX_AGE_SECONDS = 3600;
+const START = 1_750_000_000_000;
+let prefix: string;
+let clock: number;
+
+beforeEach(() => {
+  prefix = createTestPrefix();
+  clock = START;
+});
+
+afterEach(async () => {
+  await deleteKeysWithPrefix(redis, prefix);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+function createRepository(options: Partial<ConstructorParameters<typeof ChannelWindowRepository>[1]> = {}) {
+  return new ChannelWindowRepository(redis, {
+    prefix,
+    maxAgeSeconds: MAX_AGE_SECONDS,
+    now: () => clock,
+    ...options,
+  });
+}
+
+let nextId = 300000000000000000n;
+/** A person's line sent `offsetMs` after the start, with a fresh id. */
+function line(overrides: Partial<WindowLine> = {}): WindowLine {
+  nextId += 1n;
+  return {
+    id: String(nextId),
+    at: START,
+    name: 'Alice',
+    content: 'hello',
+    replyToId: null,
+    personalityId: null,
+    userId: ALICE,
+    ...overrides,
+  };
+}
+
+const everything = { limit: 100, sinceMs: 0 };
+
+describe('ChannelWindowRepository', () => {
+  describe('when no personality was addressed in the channel', () => {
+    it('stores nothing and says so', async () => {
+      const windows = createRepository();
+      expect(await windows.appendIfLive(CHANNEL, line({ content: 'not for you' }))).toBe(false);
+      expect(await scanKeys(redis, [`${prefix}*`])).toEqual([]);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([]);
+    });
+  });
+
+  describe('when a personality was addressed', () => {
+    it('marks the channel live, keeps the line, then keeps what follows', async () => {
+      const windows = createRepository();
+      const addressed = line({ content: '@Dr Who hi' });
+      await windows.markLiveAndAppend(CHANNEL, addressed);
+      const next = line({ at: START + 1000, name: 'Sam', userId: SAM, content: 'me too' });
+      expect(await windows.appendIfLive(CHANNEL, next)).toBe(true);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([addressed, next]);
+    });
+
+    it('gives the live marker and the lines the window’s age as TTL', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line());
+      for (const key of [
+        buildWindowLiveKey(prefix, CHANNEL),
+        buildWindowLinesKey(prefix, CHANNEL),
+        buildWindowOrderKey(prefix, CHANNEL),
+      ]) {
+        const ttl = await redis.pttl(key);
+        expect(ttl).toBeGreaterThan(MAX_AGE_SECONDS * 1000 - 60_000);
+        expect(ttl).toBeLessThanOrEqual(MAX_AGE_SECONDS * 1000);
+      }
+    });
+
+    it('stops keeping lines once the live marker expired', async () => {
+      const windows = createRepository({ maxAgeSeconds: 1 });
+      await windows.markLiveAndAppend(CHANNEL, line());
+      await redis.pexpire(buildWindowLiveKey(prefix, CHANNEL), 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await windows.appendIfLive(CHANNEL, line({ content: 'later' }))).toBe(false);
+    });
+  });
+
+  describe('when two gateways append one message', () => {
+    it('keeps it once, with the text an edit gave it meanwhile', async () => {
+      const windows = createRepository();
+      const message = line();
+      await windows.markLiveAndAppend(CHANNEL, message);
+      await windows.recordEdit(CHANNEL, message.id, 'hello, edited');
+      const results = await Promise.all([
+        windows.appendIfLive(CHANNEL, message),
+        windows.appendIfLive(CHANNEL, message),
+        windows.markLiveAndAppend(CHANNEL, message),
+      ]);
+      expect(results.slice(0, 2)).toEqual([true, true]);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([
+        { ...message, content: 'hello, edited' },
+      ]);
+    });
+
+    it('does not bring back a message deleted before the late append', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line());
+      const deleted = line({ at: START + 1 });
+      await windows.appendIfLive(CHANNEL, deleted);
+      await windows.removeMessages(CHANNEL, [deleted.id]);
+      expect(await windows.appendIfLive(CHANNEL, deleted)).toBe(true);
+      expect((await windows.fetchRecent(CHANNEL, everything)).map((kept) => kept.id)).not.toContain(
+        deleted.id,
+      );
+    });
+  });
+
+  describe('when the window is full', () => {
+    it('keeps the newest maxLines lines', async () => {
+      const windows = createRepository({ maxLines: 3 });
+      const lines = Array.from({ length: 5 }, (_, index) =>
+        line({ at: START + index, content: `m${index}` }),
+      );
+      await windows.markLiveAndAppend(CHANNEL, lines[0]!);
+      for (const next of lines.slice(1)) await windows.appendIfLive(CHANNEL, next);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual(lines.slice(2));
+      expect(await redis.hlen(buildWindowLinesKey(prefix, CHANNEL))).toBe(3);
+    });
+  });
+
+  describe('when lines grow older than the window’s age', () => {
+    it('drops them on the next append', async () => {
+      const windows = createRepository();
+      const old = line({ at: START });
+      await windows.markLiveAndAppend(CHANNEL, old);
+      clock = START + MAX_AGE_SECONDS * 1000 + 1;
+      const fresh = line({ at: clock });
+      await windows.markLiveAndAppend(CHANNEL, fresh);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([fresh]);
+      expect(await redis.hexists(buildWindowLinesKey(prefix, CHANNEL), old.id)).toBe(0);
+    });
+  });
+
+  describe('fetchRecent', () => {
+    it('answers the newest lines of the range, oldest first', async () => {
+      const windows = createRepository();
+      const lines = Array.from({ length: 6 }, (_, index) => line({ at: START + index * 1000 }));
+      await windows.appendOwnLines(CHANNEL, lines);
+      const ids = async (query: { limit: number; sinceMs: number; beforeMs?: number }) =>
+        (await windows.fetchRecent(CHANNEL, query)).map((kept) => kept.id);
+      const all = lines.map((kept) => kept.id);
+      expect(await ids({ limit: 3, sinceMs: 0 })).toEqual(all.slice(3));
+      expect(await ids({ limit: 10, sinceMs: START + 2000 })).toEqual(all.slice(2));
+      expect(await ids({ limit: 2, sinceMs: 0, beforeMs: START + 4000 })).toEqual(all.slice(2, 4));
+      expect(await ids({ limit: 0, sinceMs: 0 })).toEqual([]);
+      const [batched] = await RedisBatch.together((batch) =>
+        Promise.all([windows.fetchRecent(CHANNEL, { limit: 1, sinceMs: 0 }, batch)]),
+      );
+      expect(batched).toEqual([lines[5]]);
+    });
+  });
+
+  describe('recordEdit', () => {
+    it('changes the text of a kept line and nothing else', async () => {
+      const windows = createRepository();
+      const kept = line({ replyToId: '300000000000000001', content: 'typo' });
+      await windows.markLiveAndAppend(CHANNEL, kept);
+      await windows.recordEdit(CHANNEL, kept.id, 'fixed ünïcode 🎉 "quoted" / slash');
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([
+        { ...kept, content: 'fixed ünïcode 🎉 "quoted" / slash' },
+      ]);
+    });
+
+    it('stores nothing for a message it does not keep', async () => {
+      const windows = createRepository();
+      await windows.recordEdit(CHANNEL, '300000000000000001', 'new text');
+      expect(await scanKeys(redis, [`${prefix}*`])).toEqual([]);
+    });
+
+    it('caps the text at 4000 characters', async () => {
+      const windows = createRepository();
+      const kept = line();
+      await windows.markLiveAndAppend(CHANNEL, kept);
+      await windows.recordEdit(CHANNEL, kept.id, 'x'.repeat(5000));
+      const [edited] = await windows.fetchRecent(CHANNEL, everything);
+      expect(edited?.content).toHaveLength(4000);
+    });
+  });
+
+  describe('removeMessages', () => {
+    it('removes one message, or a bulk delete’s, from the window and the fetched cache', async () => {
+      const windows = createRepository();
+      const lines = Array.from({ length: 4 }, (_, index) => line({ at: START + index }));
+      await windows.appendOwnLines(CHANNEL, lines);
+      const ancestor = line({ at: START - 1 });
+      await windows.cacheFetchedLines(CHANNEL, [ancestor]);
+      await windows.removeMessages(CHANNEL, [lines[1]!.id]);
+      await windows.removeMessages(CHANNEL, [lines[2]!.id, lines[3]!.id, ancestor.id, '399999999999999999']);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([lines[0]]);
+      expect(await windows.fetchLines(CHANNEL, [ancestor.id])).toEqual(new Map());
+    });
+  });
+
+  describe('fetchLines', () => {
+    it('finds lines in the window, else in the fetched cache', async () => {
+      const windows = createRepository();
+      const inWindow = line();
+      const ancestor = line({ at: START - 86_400_000, name: 'Old', userId: SAM });
+      await windows.markLiveAndAppend(CHANNEL, inWindow);
+      await windows.cacheFetchedLines(CHANNEL, [ancestor, { ...inWindow, content: 'stale copy' }]);
+      const found = await windows.fetchLines(CHANNEL, [inWindow.id, ancestor.id, '399999999999999999']);
+      expect(found).toEqual(
+        new Map([
+          [inWindow.id, inWindow],
+          [ancestor.id, ancestor],
+        ]),
+      );
+      const [batched] = await RedisBatch.together((batch) =>
+        Promise.all([windows.fetchLines(CHANNEL, [ancestor.id], batch)]),
+      );
+      expect(batched.get(ancestor.id)).toEqual(ancestor);
+    });
+  });
+
+  describe('cacheFetchedLines', () => {
+    it('keeps at most maxFetchedLines, expiring with the window’s age', async () => {
+      const windows = createRepository({ maxFetchedLines: 2 });
+      const ancestors = [line(), line(), line()];
+      for (const ancestor of ancestors) {
+        clock += 1;
+        await windows.cacheFetchedLines(CHANNEL, [ancestor]);
+      }
+      const found = await windows.fetchLines(
+        CHANNEL,
+        ancestors.map((ancestor) => ancestor.id),
+      );
+      expect([...found.keys()]).toEqual([ancestors[1]!.id, ancestors[2]!.id]);
+      const ttl = await redis.pttl(buildFetchedLinesKey(prefix, CHANNEL));
+      expect(ttl).toBeGreaterThan(MAX_AGE_SECONDS * 1000 - 60_000);
+      expect(ttl).toBeLessThanOrEqual(MAX_AGE_SECONDS * 1000);
+    });
+  });
+
+  describe('forgetUser', () => {
+    it('removes their lines and the replies to them from every window and cache, and their index', async () => {
+      const windows = createRepository();
+      const theirs = line({ content: 'alice speaks' });
+      const reply = line({ name: 'Dr Who', personalityId: 'drwho', content: 'to alice', at: START + 1 });
+      const sams = line({ name: 'Sam', userId: SAM, content: 'sam speaks', at: START + 2 });
+      const bot = line({ name: 'SomeBot', userId: null, content: 'beep', at: START + 3 });
+      await windows.markLiveAndAppend(CHANNEL, theirs);
+      await windows.appendOwnLines(CHANNEL, [reply]);
+      await windows.appendIfLive(CHANNEL, sams);
+      await windows.appendIfLive(CHANNEL, bot);
+      const elsewhere = line({ content: 'alice elsewhere' });
+      await windows.markLiveAndAppend(OTHER_CHANNEL, elsewhere);
+      const ancestor = line({ content: 'alice long ago', at: START - 86_400_000 });
+      await windows.cacheFetchedLines(OTHER_CHANNEL, [ancestor]);
+
+      expect(await windows.forgetUser(ALICE)).toBe(4);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([sams, bot]);
+      expect(await windows.fetchRecent(OTHER_CHANNEL, everything)).toEqual([]);
+      expect(await windows.fetchLines(OTHER_CHANNEL, [ancestor.id])).toEqual(new Map());
+      expect(await redis.exists(buildUserWindowsKey(prefix, ALICE))).toBe(0);
+      expect(await windows.forgetUser(ALICE)).toBe(0);
+    });
+
+    it('indexes a person’s line appended to a live channel', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
+      await windows.appendIfLive(CHANNEL, line({ content: 'alice later' }));
+      expect(await windows.forgetUser(ALICE)).toBe(1);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toHaveLength(1);
+    });
+  });
+
+  describe('when a user’s index is over its cap', () => {
+    it('removes their lines from the window it drops', async () => {
+      const windows = createRepository({ maxIndexedChannels: 2 });
+      const channels = ['200000000000000011', '200000000000000012', '200000000000000013'];
+      for (const channel of channels) {
+        clock += 1000;
+        await windows.markLiveAndAppend(channel, line({ at: clock }));
+      }
+      expect(await windows.fetchRecent(channels[0]!, everything)).toEqual([]);
+      expect(await windows.fetchRecent(channels[2]!, everything)).toHaveLength(1);
+      expect(await redis.zrange(buildUserWindowsKey(prefix, ALICE), '0', '-1')).toEqual(channels.slice(1));
+    });
+  });
+
+  describe('forgetChannels', () => {
+    it('deletes every key of those channels’ windows', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line());
+      await windows.cacheFetchedLines(CHANNEL, [line()]);
+      await windows.removeMessages(CHANNEL, ['399999999999999999']);
+      await windows.markLiveAndAppend(OTHER_CHANNEL, line());
+      await windows.forgetChannels([CHANNEL]);
+      const left = await scanKeys(redis, [`${prefix}*`]);
+      expect(left.filter((key) => key.includes(`{c:${CHANNEL}}`))).toEqual([]);
+      expect(left.some((key) => key.includes(`{c:${OTHER_CHANNEL}}`))).toBe(true);
+    });
+  });
+
+  it('gives every key it writes a TTL', async () => {
+    const windows = createRepository();
+    await windows.markLiveAndAppend(CHANNEL, line());
+    await windows.appendOwnLines(CHANNEL, [line({ personalityId: 'drwho', name: 'Dr Who' })]);
+    await windows.cacheFetchedLines(CHANNEL, [line({ userId: SAM })]);
+    await windows.removeMessages(OTHER_CHANNEL, ['399999999999999999']);
+    const keys = await scanKeys(redis, [`${prefix}*`]);
+    expect(keys.length).toBeGreaterThanOrEqual(7);
+    for (const key of keys) expect(await redis.pttl(key), key).toBeGreaterThan(0);
+  });
+
+  describe('when a line is longer than a line may be', () => {
+    it('keeps the first 4000 characters', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line({ content: 'y'.repeat(4500), name: 'n'.repeat(150) }));
+      const [kept] = await windows.fetchRecent(CHANNEL, everything);
+      expect(kept?.content).toHaveLength(4000);
+      expect(kept?.name).toHaveLength(100);
+    });
+  });
+});
