@@ -12,13 +12,13 @@
   Returns how many lines were changed (0, 1 or 2).
 ]]
 local changed = 0
-for _, key in ipairs(KEYS) do
-  local raw = redis.call('HGET', key, ARGV[1])
+for index = 1, 2 do
+  local raw = redis.call('HGET', KEYS[index], ARGV[1])
   if raw then
     local ok, line = pcall(cjson.decode, raw)
     if ok and type(line) == 'table' then
       line.content = ARGV[2]
-      redis.call('HSET', key, ARGV[1], cjson.encode(line))
+      redis.call('HSET', KEYS[index], ARGV[1], cjson.encode(line))
       changed = changed + 1
     end
   end
