@@ -8,6 +8,8 @@ import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord-api-types/v10';
 import { AiService, BreakerFleet, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
+import { ReplyChainWalker } from '../src/context/reply-chain.js';
+import type { ChannelWindowReader } from '../src/context/window-reader.js';
 import { createBotRest } from '../src/discord-rest/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, exitWithFatalError, type Logger, runWithCorrelation } from '../src/log/index.js';
@@ -130,6 +132,18 @@ async function main(): Promise<void> {
     encryptionKey: config.encryptionKey,
     previousEncryptionKey: config.previousEncryptionKey,
   });
+  const messageIndex = new MessageIndexRepository(redis, {
+    prefix,
+    maxEntriesPerUser: config.retention.userIndexMaxEntries,
+  });
+  // LEAD: swap for the real window at merge: `new ChannelWindowRepository(redis, { prefix, maxAgeSeconds:
+  // config.channelContext.maxAgeSeconds })` from '../src/context/index.js'. Until then no channel lines are
+  // shown and reply chains come from Discord alone, uncached.
+  const unmergedChannelWindow: ChannelWindowReader = {
+    fetchRecent: async () => [],
+    fetchLines: async () => new Map(),
+    cacheFetchedLines: async () => {},
+  };
   const processor = new ReplyProcessor({
     personalities: new PersonalityRepository(redis, { prefix }),
     conversations: new ConversationRepository(redis, {
@@ -139,10 +153,7 @@ async function main(): Promise<void> {
     }),
     apiKeys,
     messageEvents: new MessageEventRepository(redis, { prefix }),
-    messageIndex: new MessageIndexRepository(redis, {
-      prefix,
-      maxEntriesPerUser: config.retention.userIndexMaxEntries,
-    }),
+    messageIndex,
     channelActivity: new ChannelActivityRepository(redis, { prefix }),
     admission,
     gate: new ConversationGate(redis, { prefix }),
@@ -164,6 +175,15 @@ async function main(): Promise<void> {
     }),
     typing,
     cancellations,
+    channelWindow: unmergedChannelWindow,
+    // Ancestors missing from the window come from Discord through the bot's fleet-limited REST client.
+    replyChains: new ReplyChainWalker({
+      window: unmergedChannelWindow,
+      rest,
+      postedMessages: messageIndex,
+      logger,
+    }),
+    prompt: { channelContext: config.channelContext, providers: config.ai.providers },
     logger,
     now: Date.now,
   });
