@@ -8,7 +8,7 @@ import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord-api-types/v10';
 import { AiService, BreakerFleet, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
-import { ChannelWindowRepository } from '../src/context/index.js';
+import { ChannelWindowRepository, ReplyChainWalker } from '../src/context/index.js';
 import { createBotRest } from '../src/discord-rest/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, exitWithFatalError, type Logger, runWithCorrelation } from '../src/log/index.js';
@@ -131,6 +131,15 @@ async function main(): Promise<void> {
     encryptionKey: config.encryptionKey,
     previousEncryptionKey: config.previousEncryptionKey,
   });
+  const messageIndex = new MessageIndexRepository(redis, {
+    prefix,
+    maxEntriesPerUser: config.retention.userIndexMaxEntries,
+  });
+  const channelWindows = new ChannelWindowRepository(redis, {
+    prefix,
+    maxAgeSeconds: config.channelContext.maxAgeSeconds,
+    maxIndexedChannels: config.retention.userIndexMaxEntries,
+  });
   const processor = new ReplyProcessor({
     personalities: new PersonalityRepository(redis, { prefix }),
     conversations: new ConversationRepository(redis, {
@@ -140,16 +149,9 @@ async function main(): Promise<void> {
     }),
     apiKeys,
     messageEvents: new MessageEventRepository(redis, { prefix }),
-    messageIndex: new MessageIndexRepository(redis, {
-      prefix,
-      maxEntriesPerUser: config.retention.userIndexMaxEntries,
-    }),
+    messageIndex,
     channelActivity: new ChannelActivityRepository(redis, { prefix }),
-    channelWindows: new ChannelWindowRepository(redis, {
-      prefix,
-      maxAgeSeconds: config.channelContext.maxAgeSeconds,
-      maxIndexedChannels: config.retention.userIndexMaxEntries,
-    }),
+    channelWindows,
     admission,
     gate: new ConversationGate(redis, { prefix }),
     ai,
@@ -170,6 +172,14 @@ async function main(): Promise<void> {
     }),
     typing,
     cancellations,
+    // Ancestors missing from the window come from Discord through the bot's fleet-limited REST client.
+    replyChains: new ReplyChainWalker({
+      window: channelWindows,
+      rest,
+      postedMessages: messageIndex,
+      logger,
+    }),
+    prompt: { channelContext: config.channelContext, providers: config.ai.providers },
     logger,
     now: Date.now,
   });

@@ -14,7 +14,6 @@ import {
 } from './breaker-registry.js';
 import { type CallOutcome, CallStatsWindow, type ProviderCallStats } from './call-stats-window.js';
 import type { ChatCompletionRequest, ChatCompletionResult, ChatMessage } from './chat-completion.js';
-import { trimOldestHistory } from './context-trim.js';
 import { describeKeyTestFailure } from './messages.js';
 import { ProviderCallError, ProviderClient } from './provider-client.js';
 import {
@@ -128,8 +127,8 @@ const KEY_TEST_PROMPT: readonly ChatMessage[] = [{ role: 'user', content: 'Reply
  * key): a failing provider, model or key fails fast with a {@link ProviderUnavailableError} instead of holding
  * jobs, and only its own breaker opens (on every worker, with a {@link BreakerFleet}); a call whose breaker
  * probes within `probeWaitMs` waits for that probe rather than fail. Transient faults are retried with
- * backoff; a context-length error drops the oldest history once; a refused key or request becomes a
- * {@link ProviderRejectedError}.
+ * backoff; a refused key or request becomes a {@link ProviderRejectedError}, a prompt too long for the model
+ * too (reason `context-length`), at once: the caller owns the prompt's budget and may assemble a shorter one.
  */
 export class AiService implements AsyncDisposable {
   readonly options: Readonly<RequiredAiServiceOptions & OptionalAiServiceOptions>;
@@ -191,10 +190,6 @@ export class AiService implements AsyncDisposable {
     using cancel = new ScopedAbort([request.signal, this.closing.signal]);
     const cancelSignal = cancel.signal;
 
-    let messages = request.messages;
-    let trimmedMessages = 0;
-    /** Context-length errors get one trimmed retry; a second one means the recent turns alone are too long. */
-    let hasTrimmed = false;
     let retries = 0;
     /** Set when this call first meets an open breaker whose probe is due soon: it waits for that probe only. */
     let probeWait: ProbeWait | null = null;
@@ -206,10 +201,8 @@ export class AiService implements AsyncDisposable {
         if (cancelSignal.aborted) throw cancelled();
         // Acquired per attempt: a breaker evicted during a backoff wait is simply created again.
         const entry = this.breakers.acquire({ provider, model: request.model, keyFingerprint, apiKey });
-        const attempt = await this.attempt(entry, request, messages, cancelSignal);
-        if ('content' in attempt) {
-          return { content: attempt.content, latencyMs: now() - startedAt, trimmedMessages };
-        }
+        const attempt = await this.attempt(entry, request, cancelSignal);
+        if ('content' in attempt) return { content: attempt.content, latencyMs: now() - startedAt };
         const { failure, error } = attempt;
         if (failure === 'circuit-open') {
           if (probeWait === null && mayWaitForProbe) {
@@ -231,20 +224,8 @@ export class AiService implements AsyncDisposable {
             throw this.rejected(request, keyOwner, 'quota-exceeded', 429, error);
           case 'rejected':
             throw this.rejected(request, keyOwner, 'rejected', failure.status, error);
-          case 'context-length': {
-            const trimmed = hasTrimmed ? null : trimOldestHistory(messages);
-            if (!trimmed || trimmed.dropped === 0) {
-              throw this.rejected(request, keyOwner, 'context-length', null, error);
-            }
-            this.log.info(
-              { provider: request.provider, model: request.model, droppedMessages: trimmed.dropped },
-              'ai context too long; retrying without the oldest history',
-            );
-            messages = trimmed.messages;
-            trimmedMessages = trimmed.dropped;
-            hasTrimmed = true;
-            continue;
-          }
+          case 'context-length':
+            throw this.rejected(request, keyOwner, 'context-length', null, error);
         }
         mayWaitForProbe = false;
         const decision = planRetry(failure, retries, this.retryPolicy, this.options.random);
@@ -336,7 +317,6 @@ export class AiService implements AsyncDisposable {
   private async attempt(
     entry: BreakerEntry,
     request: ChatCompletionRequest,
-    messages: readonly ChatMessage[],
     cancelSignal: AbortSignal,
   ): Promise<{ content: string } | { failure: ProviderFailure | 'circuit-open'; error: unknown }> {
     if (!(await this.breakers.admit(entry))) {
@@ -348,7 +328,7 @@ export class AiService implements AsyncDisposable {
     try {
       const content = await entry.breaker.fire({
         model: request.model,
-        messages,
+        messages: request.messages,
         temperature: request.temperature,
         signal: deadline.signal,
         cancelSignal,

@@ -25,6 +25,4 @@ export interface ChatCompletionRequest {
 export interface ChatCompletionResult {
   readonly content: string;
   readonly latencyMs: number;
-  /** How many oldest history messages were dropped after a context-length error (0 normally). */
-  readonly trimmedMessages: number;
 }

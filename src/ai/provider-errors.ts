@@ -12,7 +12,7 @@ export type ProviderRejectedReason =
   | 'invalid-key'
   /** 429 `insufficient_quota`: the key's account is out of credit. */
   | 'quota-exceeded'
-  /** Still too long for the model after dropping older history once. */
+  /** The prompt is too long for the model (the caller may assemble a shorter one and call again). */
   | 'context-length'
   /** Any other 4xx (unknown model, bad parameter…). */
   | 'rejected'

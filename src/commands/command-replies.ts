@@ -2,6 +2,7 @@
  * Every sentence the slash commands, buttons and context-menu commands say to users, in one place. The
  * personality input rules word their own errors (`messages.ts`); the repositories word theirs (`StateMessages`).
  */
+import type { ContextMode } from '../state/index.js';
 
 /** A name as shown in a reply: bold, and unable to ping anyone (a zero-width space follows every `@`). */
 function bold(name: string): string {
@@ -42,7 +43,7 @@ export const CommandReplies = {
   created: (name: string, provider: string, model: string, visibility: string) =>
     `Created ${bold(name)} (${provider}/${model}, ${visibility}). Talk to it by writing @${name.replace(/@/gu, '@\u200B')} in a message, or by replying to its messages.`,
   nothingToEdit: () =>
-    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility or nsfw).',
+    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility, nsfw or context).',
   edited: (name: string, fields: readonly string[]) => `Updated ${bold(name)}: ${fields.join(', ')}.`,
   confirmRemove: (name: string) =>
     `Delete ${bold(name)}? Its aliases and channel activations go with it. This cannot be undone.`,
@@ -72,6 +73,11 @@ export const CommandReplies = {
   infoNoAliases: () => 'none',
   infoNsfw: () => 'NSFW',
   infoNsfwValue: (nsfw: boolean) => (nsfw ? 'yes: answers only in age-restricted channels' : 'no'),
+  infoContext: () => 'Context in servers',
+  infoContextValue: (mode: ContextMode) =>
+    mode === 'room'
+      ? 'room: follows the conversation of the channel it answers in'
+      : 'personal: sees only its own conversation with each person',
   infoEditors: () => 'Co-editors',
   infoPrompt: () => 'Prompt (only you see this)',
   listMineTitle: (total: number) => `Your personalities (${total})`,

@@ -51,6 +51,7 @@ export const OptionName = {
   Temperature: 'temperature',
   Visibility: 'visibility',
   Nsfw: 'nsfw',
+  Context: 'context',
   User: 'user',
   Scope: 'scope',
   Alias: 'alias',
@@ -136,6 +137,16 @@ function buildPersonalityCommand(): SlashCommandBuilder {
         .addStringOption((option) => personalityOption(option, 'The personality to change'))
         .addStringOption((option) => option.setName(OptionName.NewName).setDescription('A new name')),
       false,
+    ).addStringOption((option) =>
+      option
+        .setName(OptionName.Context)
+        .setDescription(
+          'What it sees in a server: the whole conversation there, or only its talks with each person',
+        )
+        .addChoices(
+          { name: 'room: follows the channel’s conversation', value: 'room' },
+          { name: 'personal: sees only its own talk with each person', value: 'personal' },
+        ),
     ),
   );
   command.addSubcommand((subcommand) =>

@@ -63,6 +63,7 @@ export const PersonalityRuleMessages = {
     `Model ${quoted(model)} is not available from provider ${quoted(provider)}. Choose one of: ${choices(available)}.`,
 
   visibilityInvalid: () => 'Visibility must be “public” or “private”.',
+  contextModeInvalid: () => 'Context must be “room” or “personal”.',
 
   invalidInput: (problems: readonly string[]) =>
     problems.length === 1

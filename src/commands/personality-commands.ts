@@ -20,6 +20,7 @@ import {
   type ValidationResult,
   validateAlias,
   validateAvatarUrl,
+  validateContextMode,
   validatePersonalityInput,
   validatePersonalityName,
   validateProviderModel,
@@ -126,6 +127,7 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
   const temperature = options.getNumber(OptionName.Temperature);
   const visibility = options.getString(OptionName.Visibility);
   const nsfw = options.getBoolean(OptionName.Nsfw);
+  const contextMode = options.getString(OptionName.Context);
 
   const patch: PersonalityPatch = {};
   const changed: string[] = [];
@@ -186,6 +188,10 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
     patch.nsfw = nsfw;
     changed.push(OptionName.Nsfw);
   }
+  if (contextMode !== null)
+    check(OptionName.Context, validateContextMode(contextMode), (value) => {
+      patch.contextMode = value;
+    });
   if (errors.length > 0) throw buildInvalidInputError(errors);
   if (changed.length === 0) {
     await respond(interaction, { content: CommandReplies.nothingToEdit(), ephemeral: true });

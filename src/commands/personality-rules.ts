@@ -1,6 +1,8 @@
 import { DiscordLimits } from '../discord/discord-limits.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/chorus-error.js';
 import {
+  type ContextMode,
+  ContextModeSchema,
   normalizePersonalityName,
   type PersonalityDraft,
   type Visibility,
@@ -17,7 +19,8 @@ export type PersonalityField =
   | 'temperature'
   | 'provider'
   | 'model'
-  | 'visibility';
+  | 'visibility'
+  | 'contextMode';
 
 /** One broken rule: which field, and a sentence for the user saying which rule. */
 export interface FieldError {
@@ -183,6 +186,14 @@ export function validateVisibility(visibility: string | null | undefined): Valid
     return { ok: true, value: 'public' };
   const parsed = VisibilitySchema.safeParse(visibility.trim().toLowerCase());
   return parsed.success ? { ok: true, value: parsed.data } : fail('visibility', Messages.visibilityInvalid());
+}
+
+/** A `/personality edit context:` value: `room` or `personal`. */
+export function validateContextMode(value: string): ValidationResult<ContextMode> {
+  const parsed = ContextModeSchema.safeParse(value.trim().toLowerCase());
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : fail('contextMode', Messages.contextModeInvalid());
 }
 
 /**

@@ -66,6 +66,11 @@ export function buildPersonalityInfoEmbed(personality: Personality, viewerId: st
         value: CommandReplies.infoNsfwValue(personality.nsfw),
         inline: true,
       },
+      {
+        name: CommandReplies.infoContext(),
+        value: CommandReplies.infoContextValue(personality.contextMode),
+        inline: false,
+      },
       ...(personality.editorIds.length === 0
         ? []
         : [

@@ -4,4 +4,19 @@ export {
   DefaultChannelWindowRepositoryOptions,
   type RecentLinesQuery,
 } from './channel-window-repository.js';
+export {
+  type AssembledPrompt,
+  assemblePrompt,
+  buildMessageLines,
+  type CurrentMessage,
+  computePromptBudget,
+  estimatePromptTokens,
+  findContextTokens,
+  hasPromptDrops,
+  type PromptDrops,
+  type PromptInput,
+  type PromptSettings,
+} from './prompt-assembler.js';
+export { type ReplyChain, ReplyChainWalker } from './reply-chain.js';
 export { type WindowLine, WindowLineSchema } from './window-line.js';
+export type { ChannelWindowReader } from './window-reader.js';

@@ -255,6 +255,8 @@ export class MessageRouter {
         ...(message.proxiedFromMessageId === undefined
           ? {}
           : { proxiedFromMessageId: message.proxiedFromMessageId }),
+        // The worker puts the replied-to message and its ancestors into the prompt.
+        ...(message.replyToMessageId === null ? {} : { replyToMessageId: message.replyToMessageId }),
       };
       // The depth read once for the message, plus the jobs it has added since; the server's stricter limits
       // as read with the lookups.

@@ -3,7 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
 import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
-import type { ChannelWindowRepository, WindowLine } from '../context/index.js';
+import {
+  buildMessageLines,
+  type ChannelWindowReader,
+  type ChannelWindowRepository,
+  type PromptSettings,
+  type ReplyChainWalker,
+  type WindowLine,
+} from '../context/index.js';
 import { DiscordLimits, parseSnowflakeTimestamp } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -16,7 +23,6 @@ import {
   type ApiKeyring,
   type ChannelActivityRepository,
   type ConversationRepository,
-  type ConversationTurn,
   isPersonalityUsableBy,
   type MessageEventRepository,
   type MessageIndexRepository,
@@ -35,13 +41,13 @@ import {
   WebhookUnavailableReason,
 } from '../webhooks/index.js';
 import type { CancellationListener } from './cancellation-listener.js';
-import { buildChatMessages, buildUserTurn } from './chat-messages.js';
 import {
   ChunkDelivery,
   type ChunkDeliveryOptions,
   type Delivery,
   type DeliveryBusy,
 } from './chunk-delivery.js';
+import { ContextualCompletion, type ReadContext } from './contextual-completion.js';
 import type { DeliveryLedger, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
 import type { TypingIndicator } from './typing-indicator.js';
@@ -65,8 +71,8 @@ export interface ReplyProcessorDependencies {
   readonly messageEvents: MessageEventRepository;
   readonly messageIndex: MessageIndexRepository;
   readonly channelActivity: ChannelActivityRepository;
-  /** The channels' kept conversation: a personality's posted reply joins it. */
-  readonly channelWindows: Pick<ChannelWindowRepository, 'appendOwnLines'>;
+  /** The channels' kept conversation: read for the prompt and reply chains; a personality's posted reply joins it. */
+  readonly channelWindows: ChannelWindowReader & Pick<ChannelWindowRepository, 'appendOwnLines'>;
   readonly admission: ReplyAdmission;
   readonly gate: ConversationGate;
   readonly ai: AiService;
@@ -74,6 +80,9 @@ export interface ReplyProcessorDependencies {
   readonly ledger: DeliveryLedger;
   readonly typing: TypingIndicator;
   readonly cancellations: CancellationListener;
+  readonly replyChains: ReplyChainWalker;
+  /** How much channel context a prompt shows, and each model's context length. */
+  readonly prompt: PromptSettings;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -90,10 +99,9 @@ export interface ReplyProcessorOptions extends ChunkDeliveryOptions {
 const NOT_YET_ITS_TURN = 'not-yet-its-turn';
 
 /** What the AI call needs besides the personality, read with the delivery record. */
-interface AnswerContext {
+interface AnswerContext extends ReadContext {
   /** The message's latest text when it was edited. */
   readonly edited: string | null;
-  readonly history: readonly ConversationTurn[];
   readonly keyring: ApiKeyring;
 }
 
@@ -108,6 +116,7 @@ export class ReplyProcessor {
   private readonly options: ReplyProcessorOptions;
   private readonly log: Logger;
   private readonly chunks: ChunkDelivery;
+  private readonly completion: ContextualCompletion;
 
   constructor(
     private readonly deps: ReplyProcessorDependencies,
@@ -121,6 +130,7 @@ export class ReplyProcessor {
     };
     this.log = deps.logger.child({ module: 'reply-processor' });
     this.chunks = new ChunkDelivery(deps, this.options);
+    this.completion = new ContextualCompletion(deps);
   }
 
   /** The BullMQ processor function. */
@@ -237,19 +247,47 @@ export class ReplyProcessor {
     if (!firstTry && !(await this.deps.gate.isTurn(job))) return NOT_YET_ITS_TURN;
     // The conversation's turn (first try) and everything the attempt may need before the AI call, in one round
     // trip (a retry that finds a decision uses only the first three reads; a job whose turn it is not, none).
-    const [isTurn, record, personality, deleted, edited, history, keyring, latestHuman] =
-      await RedisBatch.together((batch) =>
-        Promise.all([
-          firstTry ? this.deps.gate.isTurn(job, batch) : true,
-          this.deps.ledger.fetch(job.authorId, jobId, batch),
-          this.deps.personalities.fetchById(job.personalityId, batch),
-          this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
-          this.deps.messageEvents.fetchEdit(job.authorId, findAnsweredMessageIdOf(job), batch),
-          this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId, batch),
-          this.deps.apiKeys.fetchKeyring(job.authorId, batch),
-          job.chain === undefined ? null : this.deps.channelActivity.fetchLatestHuman(job.channelId, batch),
-        ]),
-      );
+    // The channel's window is read in every guild channel: the personality, read here too, decides its mode.
+    const { channelContext } = this.deps.prompt;
+    const readsWindow = job.guildId !== null && channelContext.messages > 0;
+    const repliedToId = job.guildId === null ? null : (job.replyToMessageId ?? null);
+    const [
+      isTurn,
+      record,
+      personality,
+      deleted,
+      edited,
+      history,
+      keyring,
+      latestHuman,
+      windowLines,
+      repliedTo,
+    ] = await RedisBatch.together((batch) =>
+      Promise.all([
+        firstTry ? this.deps.gate.isTurn(job, batch) : true,
+        this.deps.ledger.fetch(job.authorId, jobId, batch),
+        this.deps.personalities.fetchById(job.personalityId, batch),
+        this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
+        this.deps.messageEvents.fetchEdit(job.authorId, findAnsweredMessageIdOf(job), batch),
+        this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId, batch),
+        this.deps.apiKeys.fetchKeyring(job.authorId, batch),
+        job.chain === undefined ? null : this.deps.channelActivity.fetchLatestHuman(job.channelId, batch),
+        readsWindow
+          ? this.deps.channelWindows.fetchRecent(
+              job.channelId,
+              {
+                limit: channelContext.messages,
+                sinceMs: job.messageCreatedAt - channelContext.maxAgeSeconds * 1000,
+                beforeMs: job.messageCreatedAt,
+              },
+              batch,
+            )
+          : [],
+        repliedToId === null
+          ? new Map<string, WindowLine>()
+          : this.deps.channelWindows.fetchLines(job.channelId, [repliedToId], batch),
+      ]),
+    );
     if (!isTurn) return NOT_YET_ITS_TURN;
     let delivery: Delivery;
     if (record.decision === null) {
@@ -267,7 +305,7 @@ export class ReplyProcessor {
       // personality went private, ends with a notice, before any key is opened or the AI is called.
       const answer =
         personality !== null && isPersonalityUsableBy(personality, job.authorId)
-          ? await this.answer(job, personality, { edited, history, keyring })
+          ? await this.answer(job, personality, { edited, history, keyring, windowLines, repliedTo })
           : this.cannotAnswer(job, personality);
       if (answer === 'cancelled') return 'cancelled';
       delivery = await this.deps.ledger.decideReply(job.authorId, jobId, answer, owner, this.deps.now());
@@ -304,7 +342,7 @@ export class ReplyProcessor {
               [
                 {
                   role: 'user',
-                  content: buildUserTurn(job.authorName, job.content),
+                  content: buildMessageLines(job.authorName, [job.content]),
                   messageId: job.messageId,
                   at: job.messageCreatedAt,
                 },
@@ -359,26 +397,13 @@ export class ReplyProcessor {
     context: AnswerContext,
   ): Promise<ReplyDecision | 'cancelled'> {
     const content = context.edited ?? job.content;
-    const messages = buildChatMessages({
-      systemPrompt: personality.systemPrompt,
-      personalityName: personality.name,
-      history: context.history,
-      authorName: job.authorName,
-      content,
-    });
     const userKey = context.keyring.open(personality.provider);
     const watch = this.deps.cancellations.watch(findAnsweredMessageIdOf(job));
     const endTyping = this.deps.typing.begin(job.channelId);
     let answer: { readonly text: string; readonly isNotice: boolean };
     try {
-      const result = await this.deps.ai.complete({
-        provider: personality.provider,
-        model: personality.model,
-        messages,
-        temperature: personality.temperature,
-        userKey,
-        signal: watch.signal,
-      });
+      const input = await this.completion.buildInput(job, personality, context, content);
+      const result = await this.completion.complete(job, personality, input, userKey, watch.signal);
       const text =
         result.content.trim().length > 0 ? result.content : ReplyMessages.emptyAnswer(personality.name);
       answer = { text, isNotice: false };

@@ -38,6 +38,8 @@ export {
 } from './message-index-repository.js';
 export { StateMessages } from './messages.js';
 export {
+  type ContextMode,
+  ContextModeSchema,
   isPersonalityEditableBy,
   isPersonalityUsableBy,
   listPersonalityNameKeys,

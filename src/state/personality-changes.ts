@@ -13,6 +13,7 @@ const DESCRIBED_FIELDS = [
   ['temperature', 'temperature'],
   ['visibility', 'visibility'],
   ['nsfw', 'nsfw'],
+  ['contextMode', 'context'],
   ['editorIds', 'co-editors'],
 ] as const satisfies ReadonlyArray<readonly [keyof Personality, string]>;
 

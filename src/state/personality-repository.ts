@@ -34,7 +34,15 @@ import { fromScriptCode, runStateScript, StateScript, StateScriptCode } from './
 export type PersonalityPatch = Partial<
   Pick<
     Personality,
-    'name' | 'visibility' | 'systemPrompt' | 'avatarUrl' | 'provider' | 'model' | 'temperature' | 'nsfw'
+    | 'name'
+    | 'visibility'
+    | 'systemPrompt'
+    | 'avatarUrl'
+    | 'provider'
+    | 'model'
+    | 'temperature'
+    | 'nsfw'
+    | 'contextMode'
   >
 >;
 
@@ -56,6 +64,7 @@ const PATCHABLE_FIELDS = [
   'model',
   'temperature',
   'nsfw',
+  'contextMode',
 ] as const satisfies ReadonlyArray<keyof PersonalityPatch>;
 
 /** Options for {@link PersonalityRepository}. */
@@ -130,6 +139,7 @@ export class PersonalityRepository {
         ...draft,
         aliases: draft.aliases ?? [],
         nsfw: draft.nsfw ?? false,
+        contextMode: draft.contextMode ?? 'room',
         editorIds: [],
         version: 1,
         id,

@@ -4,6 +4,13 @@ import { z } from 'zod';
 export const VisibilitySchema = z.enum(['public', 'private']);
 export type Visibility = z.infer<typeof VisibilitySchema>;
 
+/**
+ * What a personality sees when it answers in a server: `room` = the channel's recent conversation besides its
+ * own history with the person (docs/context.md); `personal` = only that history. DMs are always personal.
+ */
+export const ContextModeSchema = z.enum(['room', 'personal']);
+export type ContextMode = z.infer<typeof ContextModeSchema>;
+
 /** Co-editors one personality may have. */
 export const MAX_PERSONALITY_EDITORS = 10;
 
@@ -31,6 +38,8 @@ export const PersonalitySchema = z.object({
   nsfw: z.boolean().default(false),
   /** Co-editors: they may change what `/personality edit` changes except visibility; never remove or share it. */
   editorIds: z.array(DiscordIdSchema).max(MAX_PERSONALITY_EDITORS).default([]),
+  /** What it sees of a server channel (records older than the field read `room`). */
+  contextMode: ContextModeSchema.default('room'),
   /** Counts writes (records older than the field read 0): an edit based on an older version is refused. */
   version: z.number().int().nonnegative().default(0),
 });
@@ -39,8 +48,8 @@ export type Personality = z.infer<typeof PersonalitySchema>;
 /** The fields a user supplies when creating one (id, createdAt, editors and version are assigned). */
 export type PersonalityDraft = Omit<
   Personality,
-  'id' | 'createdAt' | 'aliases' | 'nsfw' | 'editorIds' | 'version'
-> & { aliases?: string[]; nsfw?: boolean };
+  'id' | 'createdAt' | 'aliases' | 'nsfw' | 'editorIds' | 'version' | 'contextMode'
+> & { aliases?: string[]; nsfw?: boolean; contextMode?: ContextMode };
 
 /**
  * The lookup key for personality names and aliases: NFKC, case-folded, inner whitespace collapsed.

@@ -219,6 +219,28 @@ describe('/personality', () => {
       });
     });
 
+    describe('when the owner changes the context', () => {
+      it('keeps the personality to personal conversations, says so in info, and back', async () => {
+        const edit = (context: string) =>
+          harness.run(owner, channel, 'personality', { name: 'Alice', context }, { subcommand: 'edit' });
+        expect((await personalities.listByOwner(owner))[0]?.contextMode).toBe('room');
+        const response = await edit('personal');
+        expect(isEphemeral(response)).toBe(true);
+        expect(response.content).toBe('Updated **Alice**: context.');
+        expect((await personalities.listByOwner(owner))[0]?.contextMode).toBe('personal');
+        const info = await harness.run(
+          owner,
+          channel,
+          'personality',
+          { name: 'Alice' },
+          { subcommand: 'info' },
+        );
+        expect(shownText(info)).toContain('personal: sees only its own conversation with each person');
+        await edit('room');
+        expect((await personalities.listByOwner(owner))[0]?.contextMode).toBe('room');
+      });
+    });
+
     describe('when the change is invalid or empty', () => {
       it('names the broken field and changes nothing', async () => {
         const before = await personalities.listByOwner(owner);

@@ -133,7 +133,6 @@ describe('AiService', () => {
       expect(result).toEqual({
         content: '[stub:stub-small] system="You are Alice, a cheerful" turns=2 last="Bob: hello"',
         latencyMs: expect.any(Number),
-        trimmedMessages: 0,
       });
       expect(primary.requests).toEqual([
         expect.objectContaining({
@@ -208,7 +207,7 @@ describe('AiService', () => {
       await openBreaker(service);
       primary.setBehaviour({ errorRate: 0 });
       await vi.waitFor(() => expect(breakerOf(service, 'main/stub-small/operator')?.state).toBe('half-open'));
-      await expect(service.complete(request())).resolves.toMatchObject({ trimmedMessages: 0 });
+      await expect(service.complete(request())).resolves.toMatchObject({ content: expect.any(String) });
       expect(breakerOf(service, 'main/stub-small/operator')?.state).toBe('closed');
     });
 
@@ -358,31 +357,15 @@ describe('AiService', () => {
       { role: 'user', content: 'Bob: the latest message' },
     ];
 
-    it('drops the oldest half of the history and retries once', async () => {
-      const service = createService();
-      primary.setBehaviour({ contextLimit: { maxMessages: 6 } });
-      const result = await service.complete(request({ messages: history }));
-      expect(result).toMatchObject({ trimmedMessages: 4 });
-      expect(result.content).toContain('turns=6 last="Bob: the latest message"');
-      expect(primary.requests.map((record) => record.status)).toEqual([400, 200]);
-      expect(primary.requests[1]?.messages.map((message) => message.content)).toEqual([
-        'You are Alice.',
-        'turn 5',
-        'turn 6',
-        'turn 7',
-        'turn 8',
-        'Bob: the latest message',
-      ]);
-      expect(breakerOf(service, 'main/stub-small/operator')).toMatchObject({ failures: 0 });
-    });
-
-    it('gives up after one trim', async () => {
+    it('rejects at once with a context-length error, trimming nothing', async () => {
       const service = createService({ maxRetries: 2 });
-      primary.setBehaviour({ contextLimit: 'always' });
+      primary.setBehaviour({ contextLimit: { maxMessages: 6 } });
       const error = await failureOf(service.complete(request({ messages: history })));
       expect(error).toBeInstanceOf(ProviderRejectedError);
       expect(error).toMatchObject({ reason: 'context-length' });
-      expect(primary.requests).toHaveLength(2);
+      expect(primary.requests).toHaveLength(1);
+      expect(primary.requests[0]?.messages).toHaveLength(history.length);
+      expect(breakerOf(service, 'main/stub-small/operator')).toMatchObject({ failures: 0 });
     });
   });
 

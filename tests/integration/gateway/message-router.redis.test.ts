@@ -264,6 +264,16 @@ describe('MessageRouter', () => {
     });
   });
 
+  describe('when a message replies to a person’s message', () => {
+    it('names the replied-to message on the job, for the reply chain', async () => {
+      const message = buildMessage('@Alice is that so?', { replyToMessageId: '400000000000009997' });
+      await buildRouter().route(message);
+      const jobs = await admission.queue.getJobs(['prioritized']);
+      const job = jobs.find((candidate) => candidate.data.messageId === message.id);
+      expect(job?.data).toMatchObject({ personalityId: alice.id, replyToMessageId: '400000000000009997' });
+    });
+  });
+
   describe('in a DM', () => {
     it('answers with the sticky personality until another is mentioned', async () => {
       const router = buildRouter();

@@ -381,6 +381,20 @@ describe('PersonalityRepository', () => {
     });
   });
 
+  describe('context mode', () => {
+    it('defaults to room, reads room from records stored without it, and a co-editor may change it', async () => {
+      const alice = await repository.create(draft());
+      expect(alice.contextMode).toBe('room');
+      const { contextMode: _contextMode, ...legacy } = alice;
+      await redis.hset(buildPersonalitiesKey(prefix, ALICE_OWNER), alice.id, JSON.stringify(legacy));
+      expect((await repository.fetchById(alice.id))?.contextMode).toBe('room');
+      await repository.share(alice.id, ALICE_OWNER, BOB_OWNER);
+      const personal = await repository.update(alice.id, BOB_OWNER, { contextMode: 'personal' });
+      expect(personal.contextMode).toBe('personal');
+      expect((await repository.fetchById(alice.id))?.contextMode).toBe('personal');
+    });
+  });
+
   describe('sharing', () => {
     it('lets a co-editor edit, but not remove, share, unshare, alias or change visibility', async () => {
       const alice = await repository.create(draft());

@@ -15,6 +15,7 @@ const base: Personality = {
   temperature: null,
   createdAt: 0,
   nsfw: false,
+  contextMode: 'room',
   editorIds: [],
   version: 1,
 };

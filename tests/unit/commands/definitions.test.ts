@@ -10,7 +10,9 @@ import { buildCommandDefinitions, PERSONALITY_OPTIONS } from '../../../src/comma
 interface OptionJson {
   readonly name: string;
   readonly type: number;
+  readonly description?: string;
   readonly autocomplete?: boolean;
+  readonly choices?: readonly { readonly name: string; readonly value: string }[];
   readonly options?: readonly OptionJson[];
 }
 
@@ -90,6 +92,21 @@ describe('buildCommandDefinitions', () => {
       };
       expect(server.default_member_permissions).toBe(String(PermissionFlagsBits.ManageGuild));
       expect(server.contexts).toEqual([InteractionContextType.Guild]);
+    });
+
+    it('lets /personality edit choose the context, room or personal, in words that are not visibility’s', () => {
+      const options = definitions.flatMap((command) =>
+        leafOptions((command as { options?: OptionJson[] }).options, [command.name]),
+      );
+      const context = options.filter(({ option }) => option.name === 'context');
+      expect(context.map(({ path }) => path)).toEqual(['personality edit']);
+      const option = context[0]!.option;
+      expect(option.type).toBe(ApplicationCommandOptionType.String);
+      expect(option.choices?.map((choice) => choice.value)).toEqual(['room', 'personal']);
+      const words = [option.description, ...(option.choices ?? []).map((choice) => choice.name)].join(' ');
+      expect(words).not.toMatch(/public|private/i);
+      for (const choice of option.choices ?? []) expect(choice.name.length).toBeLessThanOrEqual(100);
+      expect(option.description?.length).toBeLessThanOrEqual(100);
     });
 
     it('does not autocomplete the name of a personality being created', () => {

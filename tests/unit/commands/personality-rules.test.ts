@@ -6,6 +6,7 @@ import {
   type PersonalityRulesContext,
   validateAlias,
   validateAvatarUrl,
+  validateContextMode,
   validatePersonalityInput,
   validatePersonalityName,
   validateProviderModel,
@@ -348,5 +349,41 @@ describe('buildInvalidInputError', () => {
       { field: 'temperature', message: 'B.' },
     ]);
     expect(error.message).toBe('Please fix these:\n• A.\n• B.');
+  });
+});
+
+describe('validateContextMode', () => {
+  it.each([
+    ['room', 'room'],
+    ['personal', 'personal'],
+    [' Personal ', 'personal'],
+  ] as const)('accepts %j', (value, expected) => {
+    expect(validateContextMode(value)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(['private', 'public', ''])('rejects %j, naming the choices', (value) => {
+    expect(validateContextMode(value)).toEqual({
+      ok: false,
+      errors: [{ field: 'contextMode', message: PersonalityRuleMessages.contextModeInvalid() }],
+    });
+  });
+});
+
+describe('PersonalitySchema', () => {
+  it('reads a record stored before the context mode existed as room', () => {
+    const stored = PersonalitySchema.parse({
+      id: 'abcdefgh1234',
+      ownerId: '1',
+      name: 'Alice',
+      aliases: [],
+      visibility: 'public',
+      systemPrompt: '',
+      avatarUrl: null,
+      provider: 'default',
+      model: 'small',
+      temperature: null,
+      createdAt: 0,
+    });
+    expect(stored.contextMode).toBe('room');
   });
 });

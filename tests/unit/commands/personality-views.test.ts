@@ -27,6 +27,7 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     temperature: null,
     createdAt: Date.UTC(2026, 0, 2),
     nsfw: false,
+    contextMode: 'room',
     editorIds: [],
     version: 1,
     ...overrides,
@@ -45,6 +46,7 @@ describe('buildPersonalityInfoEmbed', () => {
         ['Temperature', 'provider default'],
         ['Visibility', 'public'],
         ['NSFW', 'no'],
+        ['Context in servers', 'room: follows the conversation of the channel it answers in'],
         ['Aliases', 'Ally'],
         ['Prompt (only you see this)', 'You are Alice the librarian.'],
       ]);
@@ -59,6 +61,16 @@ describe('buildPersonalityInfoEmbed', () => {
       expect(fields.get('NSFW')).toBe('yes: answers only in age-restricted channels');
       expect(fields.get('Co-editors')).toBe(`<@${VIEWER}>`);
       expect(fields.get('Prompt (only you see this)')).toBe('You are Alice the librarian.');
+    });
+  });
+
+  describe('when the personality keeps to personal conversations', () => {
+    it('says what it sees', () => {
+      const embed = buildPersonalityInfoEmbed(personality({ contextMode: 'personal' }), VIEWER);
+      const fields = new Map(embed.fields?.map((field) => [field.name, field.value]));
+      expect(fields.get('Context in servers')).toBe(
+        'personal: sees only its own conversation with each person',
+      );
     });
   });
 

@@ -20,6 +20,7 @@ function personality(id: string, name: string, ownerId: string): Personality {
     temperature: null,
     createdAt: 1,
     nsfw: false,
+    contextMode: 'room',
     editorIds: [],
     version: 1,
   };

@@ -14,6 +14,7 @@ const before: Personality = {
   temperature: null,
   createdAt: 0,
   nsfw: false,
+  contextMode: 'room',
   editorIds: [],
   version: 3,
 };
@@ -34,6 +35,7 @@ describe('describePersonalityChanges', () => {
         temperature: 0.5,
         aliases: [],
         nsfw: true,
+        contextMode: 'personal' as const,
         editorIds: ['2'],
       };
       expect(describePersonalityChanges(before, after)).toEqual([
@@ -42,6 +44,7 @@ describe('describePersonalityChanges', () => {
         'model: "small" → "large"',
         'temperature: none → "0.5"',
         'nsfw: "false" → "true"',
+        'context: "room" → "personal"',
         'co-editors changed',
       ]);
     });
