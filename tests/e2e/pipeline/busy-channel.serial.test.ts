@@ -61,6 +61,8 @@ describe('a busy channel under Discord’s per-channel webhook limit', () => {
       name: 'Echo',
       visibility: 'public',
       systemPrompt: 'You echo.',
+      // The test maps each reply to its message through the stub's echo of the last user turn.
+      contextMode: 'personal',
       avatarUrl: null,
       provider: 'default',
       model: 'stub-small',

@@ -56,6 +56,8 @@ describe('many users at once under Discord limits', () => {
       name: 'Echo',
       visibility: 'public',
       systemPrompt: 'You echo.',
+      // The test maps each reply to its message through the stub's echo of the last user turn.
+      contextMode: 'personal',
       avatarUrl: null,
       provider: 'default',
       model: 'stub-small',
