@@ -18,6 +18,7 @@ import {
   PriorityAging,
   QUEUE_NAME,
   ReplyAdmission,
+  ReplyCoalescer,
 } from '../src/queue/index.js';
 import { createRedis } from '../src/redis/index.js';
 import { CancellationListener } from '../src/replies/cancellation-listener.js';
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
     channelActivity: new ChannelActivityRepository(redis, { prefix }),
     admission,
     gate: new ConversationGate(redis, { prefix }),
+    coalescer: new ReplyCoalescer(redis, { prefix, windowMs: config.group.coalesceWindowMs }),
     ai,
     webhooks,
     ledger: new DeliveryLedger(redis, {

@@ -21,6 +21,10 @@ export const QueueScript = {
   settleReply: 'settleReply',
   checkReplyTurn: 'checkReplyTurn',
   countQueuedReplies: 'countQueuedReplies',
+  joinCoalesced: 'joinCoalesced',
+  claimCoalesced: 'claimCoalesced',
+  dropJoinedPart: 'dropJoinedPart',
+  editJoinedPart: 'editJoinedPart',
 } as const;
 
 /** Runs one of this area's scripts (in `batch` when given), registering them on first use. */

@@ -12,7 +12,7 @@ describe('buildChatMessages', () => {
           { role: 'assistant', content: 'hello Bob' },
         ],
         authorName: 'Bob',
-        content: 'how are you?',
+        parts: ['how are you?'],
       }),
     ).toEqual([
       { role: 'system', content: 'You are Alice.' },
@@ -25,10 +25,29 @@ describe('buildChatMessages', () => {
 
 describe('buildUserTurn', () => {
   it.each([
-    ['Bob', 'hi', 'Bob: hi'],
-    ['Bob', '', 'Bob: (no text)'],
-    ['Bob', '   \n', 'Bob: (no text)'],
-  ])('%s + %j → %j', (author, content, expected) => {
-    expect(buildUserTurn(author, content)).toBe(expected);
+    ['Bob', ['hi'], 'Bob: hi'],
+    ['Bob', [''], 'Bob: (no text)'],
+    ['Bob', ['   \n'], 'Bob: (no text)'],
+    ['Bob', ['first', 'second', ''], 'Bob: first\nBob: second\nBob: (no text)'],
+  ])('%s + %j → %j', (author, parts, expected) => {
+    expect(buildUserTurn(author, parts)).toBe(expected);
+  });
+});
+
+describe('buildChatMessages', () => {
+  describe('when back-to-back messages were coalesced', () => {
+    it('sends them as one user turn, a line each, every line attributed', () => {
+      const messages = buildChatMessages({
+        systemPrompt: 'You are Alice.',
+        personalityName: 'Alice',
+        history: [],
+        authorName: 'Bob',
+        parts: ['so here is the thing', 'it is long', 'what do you think?'],
+      });
+      expect(messages.at(-1)).toEqual({
+        role: 'user',
+        content: 'Bob: so here is the thing\nBob: it is long\nBob: what do you think?',
+      });
+    });
   });
 });
