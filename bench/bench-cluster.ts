@@ -117,7 +117,8 @@ export class BenchCluster implements AsyncDisposable {
       cluster = await LocalCluster.start({
         redisUrl: options.redisUrl,
         prefix,
-        env: options.env,
+        // The plain reply path: its latency figures are the pipeline's own, not a coalesce window's wait.
+        env: { COALESCE_WINDOW_MS: '0', ...options.env },
         sandbox: options.sandbox,
         aiStub: options.aiStub,
         startTimeoutMs: START_TIMEOUT_MS,

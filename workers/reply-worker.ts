@@ -19,6 +19,7 @@ import {
   PriorityAging,
   QUEUE_NAME,
   ReplyAdmission,
+  ReplyCoalescer,
 } from '../src/queue/index.js';
 import { createRedis } from '../src/redis/index.js';
 import { CancellationListener } from '../src/replies/cancellation-listener.js';
@@ -154,6 +155,7 @@ async function main(): Promise<void> {
     channelWindows,
     admission,
     gate: new ConversationGate(redis, { prefix }),
+    coalescer: new ReplyCoalescer(redis, { prefix, windowMs: config.group.coalesceWindowMs }),
     ai,
     webhooks,
     ledger: new DeliveryLedger(redis, {

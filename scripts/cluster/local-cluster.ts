@@ -120,6 +120,10 @@ export class LocalCluster implements AsyncDisposable {
       ENCRYPTION_KEY: 'a'.repeat(64),
       LOG_LEVEL: 'info',
       HTTP_PORT: '0',
+      // Off unless a test or the demo turns it on: with it, each user's first message waits the window (1.5 s by
+      // default) and back-to-back messages to one personality get one reply, which tests sending several
+      // messages in a row do not expect. tests/e2e/pipeline/coalesce.test.ts sets it.
+      COALESCE_WINDOW_MS: '0',
       ...this.options.env,
       ...extra,
     };

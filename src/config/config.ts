@@ -85,7 +85,7 @@ export interface Config {
   };
   /** How personalities take part in a channel's conversation (docs/context.md). */
   readonly group: {
-    /** A user's messages in one channel arriving within this of the first (before its reply starts) get one reply, ms. */
+    /** A user's messages in one channel arriving within this of each other (before the reply starts) get one reply, ms. */
     readonly coalesceWindowMs: number;
     /** Personality-to-personality links one human message may start (0 = personalities never answer each other). */
     readonly chainDepth: number;

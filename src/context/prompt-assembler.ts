@@ -237,7 +237,7 @@ function buildTimeline(input: PromptInput): TimelineItem[] {
   }));
   if (input.mode !== 'room' || input.channelContext.messages === 0) return history;
   const { current } = input;
-  const historyIds = new Set(input.history.map((turn) => turn.messageId));
+  const historyIds = new Set(input.history.flatMap((turn) => [turn.messageId, ...(turn.joinedIds ?? [])]));
   const oldest = current.at - input.channelContext.maxAgeSeconds * 1000;
   const eligible = input.windowLines.filter((line) => {
     if (line.id === current.messageId || line.at >= current.at || line.at < oldest) return false;

@@ -9,7 +9,7 @@ import { GuildSettingsRepository, PolicyNoticeRepository } from '../guilds/index
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../http/index.js';
 import { createLogger, exitWithFatalError, newCorrelationId } from '../log/index.js';
 import { createMetrics } from '../metrics/index.js';
-import { ChainLinkRepository, ReplyAdmission } from '../queue/index.js';
+import { ChainLinkRepository, ReplyAdmission, ReplyCoalescer } from '../queue/index.js';
 import { createRedis } from '../redis/index.js';
 import {
   ActivationRepository,
@@ -43,7 +43,8 @@ async function main(): Promise<void> {
 
   const personalities = new PersonalityRepository(redis, { prefix });
   const activations = new ActivationRepository(redis, { prefix });
-  const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits });
+  const coalesceWindowMs = config.group.coalesceWindowMs;
+  const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits, coalesceWindowMs });
   const tasks = createTaskQueue(redis, { prefix, logger });
   const guildSettings = new GuildSettingsRepository(redis, { prefix, logger });
   const messageIndex = new MessageIndexRepository(redis, { prefix });
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       dmSticky: new DmStickyRepository(redis, { prefix }),
       messageEvents: new MessageEventRepository(redis, { prefix }),
       admission,
+      coalescer: new ReplyCoalescer(redis, { prefix, windowMs: coalesceWindowMs }),
       guildSettings,
       policyNotices: new PolicyNoticeRepository(redis, { prefix }),
       logger,

@@ -7,7 +7,15 @@ import {
   type PolicyVerdict,
 } from '../guilds/index.js';
 import type { Logger } from '../log/index.js';
-import { type AdmissionResult, buildLimitNotice, type ReplyAdmission } from '../queue/index.js';
+import {
+  type AdmissionResult,
+  applyJoinOutcomes,
+  buildLimitNotice,
+  type CoalesceSlot,
+  decideCoalescing,
+  type ReplyAdmission,
+  type ReplyCoalescer,
+} from '../queue/index.js';
 import { buildReplyJobId, type ReplyJob, type Trigger } from '../queue/reply-job.js';
 import { RedisBatch } from '../redis/index.js';
 import type {
@@ -35,6 +43,11 @@ export interface MessageRouterDependencies {
   readonly dmSticky: DmStickyRepository;
   readonly messageEvents: MessageEventRepository;
   readonly admission: ReplyAdmission;
+  /**
+   * Lets a user's back-to-back follow-up join the reply to their previous message instead of getting its own
+   * (docs/fair-queue.md, Coalescing); absent or with a 0 window, every message is admitted on its own.
+   */
+  readonly coalescer?: ReplyCoalescer;
   readonly guildSettings: GuildSettingsRepository;
   /** Claims the one DM per user per window telling why a personality stayed silent. */
   readonly policyNotices: PolicyNoticeRepository;
@@ -53,9 +66,20 @@ export interface MessageRouterOptions {
   readonly replyIndexRetryDelaysMs: readonly number[];
 }
 
+/** A message that joined the reply to the same user's previous message (`jobId`) instead of being admitted. */
+export interface JoinedResult {
+  readonly outcome: 'joined';
+  /** The reply job that answers the group. */
+  readonly jobId: string;
+}
+
 /** What routing one message produced, for the caller to act on (notices) and for tests/metrics. */
 export interface RoutingOutcome {
-  readonly addressed: ReadonlyArray<{ personalityId: string; trigger: Trigger; admission: AdmissionResult }>;
+  readonly addressed: ReadonlyArray<{
+    personalityId: string;
+    trigger: Trigger;
+    admission: AdmissionResult | JoinedResult;
+  }>;
   /** Limit notices to post as the bot (at most one per user per limit window, decided in Redis). */
   readonly notices: readonly string[];
   /**
@@ -89,6 +113,7 @@ export interface PolicyNotice {
 const NOTHING: RoutingOutcome = { addressed: [], notices: [], policyNotice: null };
 const NO_PERSONALITIES: ReadonlyMap<string, Personality> = new Map();
 const NO_ALIASES: ReadonlyMap<string, string> = new Map();
+const NO_SLOTS: ReadonlyMap<string, CoalesceSlot> = new Map();
 
 /** What routing reads before deciding. */
 interface Lookups {
@@ -100,6 +125,8 @@ interface Lookups {
   readonly queueDepth: number | null;
   /** The server's settings; null in DMs. */
   readonly settings: GuildSettings | null;
+  /** The author's replies in this channel that have not started (coalescing), by personality id. */
+  readonly openSlots: ReadonlyMap<string, CoalesceSlot>;
 }
 
 /**
@@ -108,7 +135,9 @@ interface Lookups {
  * depth, the server's settings, and whatever the caller adds to the batch), then admission's script, then
  * BullMQ's add. Reply, activation and sticky paths, and a server alias used, add one to load the personalities
  * they name by id; a DM's sticky pointer one more (its repository checks the personality still exists), a
- * reply not indexed yet its re-checks; a refusal by the server's settings one to claim its notice.
+ * reply not indexed yet its re-checks; a refusal by the server's settings one to claim its notice. With
+ * coalescing on, the author's open replies in the channel are read with the lookups, and a follow-up that joins
+ * one costs one round trip (its join) instead of admission and the add.
  */
 export class MessageRouter {
   private readonly options: MessageRouterOptions;
@@ -118,6 +147,12 @@ export class MessageRouter {
    * one gateway (its shard's), so a per-process map sees both.
    */
   private readonly routing = new Map<string, Promise<RoutingOutcome>>();
+  /**
+   * With coalescing on, the last routing under way per author and channel: the next message of that author there
+   * is routed after it, so a follow-up sees the slot its predecessor opened (Discord delivers them in order, but
+   * handlers run side by side). Per process, like {@link routing}; other users' messages never wait.
+   */
+  private readonly authorChannelTails = new Map<string, Promise<RoutingOutcome>>();
 
   constructor(
     private readonly deps: MessageRouterDependencies,
@@ -132,10 +167,18 @@ export class MessageRouter {
    * the lookups are a batch of their own.
    */
   route(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
-    const routing = this.routeNow(message, batch);
+    const tailKey = `${message.authorId}:${message.channelId}`;
+    const serial = this.deps.coalescer?.enabled === true;
+    const previous = serial ? this.authorChannelTails.get(tailKey) : undefined;
+    // Behind a predecessor the caller's batch has been sent by the time this routes: it gets its own.
+    const routeAfter = () => this.routeNow(message);
+    const routing =
+      previous === undefined ? this.routeNow(message, batch) : previous.then(routeAfter, routeAfter);
     this.routing.set(message.id, routing);
+    if (serial) this.authorChannelTails.set(tailKey, routing);
     const done = () => {
       if (this.routing.get(message.id) === routing) this.routing.delete(message.id);
+      if (this.authorChannelTails.get(tailKey) === routing) this.authorChannelTails.delete(tailKey);
     };
     routing.then(done, done);
     return routing;
@@ -160,9 +203,13 @@ export class MessageRouter {
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
     const candidateKeys = this.collectKeys(message, candidates);
     const mentionsOnly = link !== null;
-    const { replyTarget, named, activatedId, stickyId, queueDepth, settings } = await (batch === undefined
-      ? RedisBatch.together((own) => this.lookUp(message, candidateKeys, own, mentionsOnly))
-      : this.lookUp(message, candidateKeys, batch, mentionsOnly));
+    // A chain link or a proxy bot's copy is no follow-up of its requester's: it never joins their open replies.
+    const coalesces = link === null && message.proxiedFromMessageId === undefined;
+    const lookups =
+      batch === undefined
+        ? RedisBatch.together((own) => this.lookUp(message, candidateKeys, own, mentionsOnly, coalesces))
+        : this.lookUp(message, candidateKeys, batch, mentionsOnly, coalesces);
+    const { replyTarget, named, activatedId, stickyId, queueDepth, settings, openSlots } = await lookups;
     const aliased =
       settings === null
         ? NO_ALIASES
@@ -225,17 +272,41 @@ export class MessageRouter {
       refusedId === undefined
         ? null
         : await this.claimPolicyNotice(message, refusedId, byId, policy, link === null);
-    if (decision.personalityIds.length === 0)
+    const plan = decideCoalescing({
+      addressed: decision.personalityIds.map((personalityId) => ({
+        personalityId,
+        trigger: decision.triggers[personalityId] ?? 'mention',
+      })),
+      namesSomeone: mentioned.length > 0 || replyTarget !== null,
+      openSlots,
+      createdAt: message.createdAt,
+      windowMs: coalesces ? (this.deps.coalescer?.options.windowMs ?? 0) : 0,
+    });
+    if (plan.join.length === 0 && plan.admit.length === 0)
       return policyNotice === null ? NOTHING : { ...NOTHING, policyNotice };
     if (decision.newDmSticky !== null) await this.deps.dmSticky.set(message.authorId, decision.newDmSticky);
 
-    const addressed: Array<RoutingOutcome['addressed'][number]> = [];
+    const part = { messageId: message.id, content: strippedText, at: message.createdAt };
+    const joinOutcomes =
+      (await this.deps.coalescer?.joinAll(
+        { authorId: message.authorId, channelId: message.channelId, part },
+        plan.join,
+      )) ?? [];
+    const { joined, admit } = applyJoinOutcomes(plan, joinOutcomes, decision.personalityIds);
+    const addressed: Array<RoutingOutcome['addressed'][number]> = joined.map(
+      ({ personalityId, trigger, jobId, outcome }) => ({
+        personalityId,
+        trigger,
+        admission: { outcome, jobId },
+      }),
+    );
+    if (joined.length > 0)
+      this.deps.logger.debug({ messageId: message.id, joined }, 'follow-up message joined replies');
     const notices: string[] = [];
     const now = this.options.now();
     let enqueued = 0;
-    for (const personalityId of decision.personalityIds) {
+    for (const { personalityId, trigger } of admit) {
       if (link !== null && !(await link.claim(personalityId))) continue;
-      const trigger = decision.triggers[personalityId] ?? 'mention';
       const job: ReplyJob = {
         kind: 'reply',
         version: 1,
@@ -314,8 +385,21 @@ export class MessageRouter {
    * and check the mark before posting, so a worker restart does not lose the cancel).
    */
   async cancel(messageId: string): Promise<void> {
-    await this.deps.messageEvents.markDeleted(messageId);
-    await this.deps.messageEvents.publishDeleted(messageId);
+    const { messageEvents, coalescer } = this.deps;
+    await Promise.all([
+      messageEvents.markDeleted(messageId).then(() => messageEvents.publishDeleted(messageId)),
+      this.leaveGroups(messageId, coalescer),
+    ]);
+  }
+
+  /**
+   * A deleted follow-up leaves the groups it joined while their replies have not started (after its routing,
+   * when still under way, so its join is done). A deleted first message cancels its reply, above.
+   */
+  private async leaveGroups(messageId: string, coalescer: ReplyCoalescer | undefined): Promise<void> {
+    if (coalescer?.enabled !== true) return;
+    await this.routing.get(messageId)?.catch(() => undefined);
+    await coalescer.forgetMessage(messageId);
   }
 
   /**
@@ -345,7 +429,12 @@ export class MessageRouter {
       candidates,
       applyAliases(named, aliased, byId, message.authorId),
     );
-    return this.deps.messageEvents.recordEdit(message.authorId, message.id, strippedText.slice(0, 4000));
+    const text = strippedText.slice(0, 4000);
+    const kept = await this.deps.messageEvents.recordEdit(message.authorId, message.id, text);
+    // A joined follow-up is recorded as admitted, so its edit is kept: its part takes it too, until the reply starts.
+    if (kept && this.deps.coalescer?.enabled === true)
+      await this.deps.coalescer.recordEdit(message.authorId, message.id, text);
+    return kept;
   }
 
   /** The names to look up for `candidates`, capped in total (`MAX_NAME_LOOKUPS`); a cut is logged. */
@@ -371,6 +460,7 @@ export class MessageRouter {
     candidateKeys: readonly string[],
     batch: RedisBatch,
     mentionsOnly: boolean,
+    coalesces: boolean,
   ): Promise<Lookups> {
     const isDm = message.guildId === null;
     const likelyAddressed = candidateKeys.length > 0 || message.replyToMessageId !== null || isDm;
@@ -385,13 +475,17 @@ export class MessageRouter {
       isDm && !mentionsOnly ? this.deps.dmSticky.fetch(message.authorId, batch) : null,
       likelyAddressed ? this.deps.admission.readQueueDepth(batch) : null,
       message.guildId === null ? null : this.deps.guildSettings.fetch(message.guildId, batch),
-    ]).then(([replyTarget, named, activatedId, stickyId, queueDepth, settings]) => ({
+      coalesces && this.deps.coalescer?.enabled === true
+        ? this.deps.coalescer.fetchOpenSlots(message.authorId, message.channelId, batch)
+        : NO_SLOTS,
+    ]).then(([replyTarget, named, activatedId, stickyId, queueDepth, settings, openSlots]) => ({
       replyTarget,
       named,
       activatedId,
       stickyId,
       queueDepth,
       settings,
+      openSlots,
     }));
   }
 

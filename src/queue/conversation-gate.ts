@@ -2,9 +2,11 @@ import type { Job } from 'bullmq';
 import type { RedisBatch, RedisClient } from '../redis/index.js';
 import {
   buildBullJobKey,
+  buildCoalesceSlotField,
   buildGateConversationPrefix,
   buildGateMember,
   buildGateScriptKeys,
+  buildSettleScriptKeys,
 } from './keys.js';
 import { QueueScript, runQueueScript } from './queue-scripts.js';
 import { DEFAULT_LEASE_MS, DEFAULT_WAKE_FALLBACK_MS } from './reply-admission.js';
@@ -100,12 +102,18 @@ export class ConversationGate {
       // Admitted, but its gateway died before Queue.add: it can never run, so it must not hold the
       // conversation until its lease expires.
       // A job it names to wake is not promoted here: it is this one, or one whose fallback delay brings it back.
-      await runQueueScript<number>(this.redis, QueueScript.settleReply, keys, [
-        blockerJobId,
-        blockerMember,
-        '0',
-        buildGateConversationPrefix(job.channelId, job.personalityId),
-      ]);
+      await runQueueScript<number>(
+        this.redis,
+        QueueScript.settleReply,
+        buildSettleScriptKeys(prefix, job.authorId),
+        [
+          blockerJobId,
+          blockerMember,
+          '0',
+          buildGateConversationPrefix(job.channelId, job.personalityId),
+          buildCoalesceSlotField(job.channelId, job.personalityId),
+        ],
+      );
     }
   }
 

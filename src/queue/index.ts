@@ -6,6 +6,17 @@ export {
   DefaultChainLinkRepositoryOptions,
 } from './chain-link-repository.js';
 export {
+  applyJoinOutcomes,
+  type CoalesceInput,
+  type CoalesceJoin,
+  type CoalesceJoined,
+  type CoalescePlan,
+  type CoalesceSlot,
+  canOpenCoalesceSlot,
+  decideCoalescing,
+  type JoinOutcome,
+} from './coalescing.js';
+export {
   ConversationGate,
   type ConversationGateOptions,
   DefaultConversationGateOptions,
@@ -35,6 +46,15 @@ export {
   SERVER_RATE_WINDOW_MS,
   type ServerLimits,
 } from './reply-admission.js';
+export {
+  type CoalescedPart,
+  type CoalesceFollowUp,
+  type CoalesceTarget,
+  DefaultReplyCoalescerOptions,
+  deleteJoinedMessageIndex,
+  ReplyCoalescer,
+  type ReplyCoalescerOptions,
+} from './reply-coalescer.js';
 export { buildReplyJobId, type ReplyJob, ReplyJobSchema, type Trigger, TriggerSchema } from './reply-job.js';
 export {
   createReplyQueue,

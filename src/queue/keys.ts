@@ -107,7 +107,7 @@ export function buildGateMember(
   return `${buildGateConversationPrefix(channelId, personalityId)}${messageId.padStart(20, '0')}:${jobId}`;
 }
 
-/** The keys of a user's conversation gate, in the order `checkReplyTurn` and `settleReply` take them. */
+/** The keys of a user's conversation gate, in the order `checkReplyTurn` takes them. */
 export function buildGateScriptKeys(prefix: string, userId: string): string[] {
   return [
     buildPendingKey(prefix, userId),
@@ -116,6 +116,45 @@ export function buildGateScriptKeys(prefix: string, userId: string): string[] {
     buildAdmittedKey(prefix, userId),
     buildGateWaitingKey(prefix, userId),
   ];
+}
+
+/** The keys `settleReply` takes: the gate's, then the coalesce slots and groups (a settled job's are dropped). */
+export function buildSettleScriptKeys(prefix: string, userId: string): string[] {
+  return [
+    ...buildGateScriptKeys(prefix, userId),
+    buildCoalesceSlotsKey(prefix, userId),
+    buildCoalesceGroupsKey(prefix, userId),
+  ];
+}
+
+/**
+ * HASH `<channelId>:<personalityId>` → slot JSON `{jobId, lastAt, named, trigger}`: the user's replies that have
+ * not started yet, which a back-to-back follow-up in the same channel may join (docs/fair-queue.md, Coalescing).
+ * A field leaves when its reply starts or settles.
+ */
+export function buildCoalesceSlotsKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'coalesce-slots');
+}
+
+/**
+ * HASH jobId → group JSON `{slot, open, parts: [{messageId, content, at}]}`: the follow-ups joined to a reply.
+ * Closed (`open` false) when the reply starts, so every attempt reads the same parts; dropped when it settles.
+ */
+export function buildCoalesceGroupsKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'coalesce-groups');
+}
+
+/** A field of {@link buildCoalesceSlotsKey}: one conversation (channel, personality) of the user. */
+export function buildCoalesceSlotField(channelId: string, personalityId: string): string {
+  return `${channelId}:${personalityId}`;
+}
+
+/**
+ * STRING (expiring) `<userId>:<jobId>`: the reply a follow-up message joined. A deletion carries no author, so
+ * this is how the gateway finds the group to take a deleted follow-up out of. Deleted when the reply starts.
+ */
+export function buildJoinedMessageKey(prefix: string, messageId: string): string {
+  return buildKey(prefix, AREA, 'joined', messageId);
 }
 
 /** Every per-user key of the queue area (for erasing a user's data without SCAN). */
@@ -129,6 +168,8 @@ export function buildUserQueueKeys(prefix: string, userId: string): string[] {
     buildGateWaitingKey(prefix, userId),
     buildServerPendingKey(prefix, userId),
     buildServerAdmittedKey(prefix, userId),
+    buildCoalesceSlotsKey(prefix, userId),
+    buildCoalesceGroupsKey(prefix, userId),
     ...REFUSAL_REASONS.map((reason) => buildNotifiedKey(prefix, userId, reason)),
   ];
 }

@@ -22,6 +22,10 @@ export const QueueScript = {
   checkReplyTurn: 'checkReplyTurn',
   countQueuedReplies: 'countQueuedReplies',
   claimChainLink: 'claimChainLink',
+  joinCoalesced: 'joinCoalesced',
+  claimCoalesced: 'claimCoalesced',
+  dropJoinedPart: 'dropJoinedPart',
+  editJoinedPart: 'editJoinedPart',
 } as const;
 
 /** Runs one of this area's scripts (in `batch` when given), registering them on first use. */

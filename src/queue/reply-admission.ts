@@ -1,19 +1,23 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { RedisBatch, RedisClient } from '../redis/index.js';
+import { buildCoalesceSlotValue, canOpenCoalesceSlot, computeCoalesceDelayMs } from './coalescing.js';
 import {
   buildAdmittedKey,
   buildBucketKey,
+  buildCoalesceGroupsKey,
+  buildCoalesceSlotField,
+  buildCoalesceSlotsKey,
   buildGateConversationPrefix,
   buildGateKey,
   buildGateMember,
-  buildGateScriptKeys,
   buildGateWaitingKey,
   buildNotifiedKey,
   buildPendingKey,
   buildPrioritiesKey,
   buildServerAdmittedKey,
   buildServerPendingKey,
+  buildSettleScriptKeys,
   REFUSAL_REASONS,
   type RefusalReason,
 } from './keys.js';
@@ -96,12 +100,19 @@ export interface ReplyAdmissionOptions {
    * promotes it, so this only bounds a lost wake-up, in ms. @defaultValue {@link DEFAULT_WAKE_FALLBACK_MS}
    */
   wakeFallbackMs: number;
+  /**
+   * `COALESCE_WINDOW_MS`: a person's job opens a coalesce slot (its user's back-to-back follow-ups join it; see
+   * `ReplyCoalescer`) and is added delayed until this long after its message was written; 0 = off, in ms.
+   * @defaultValue 0
+   */
+  coalesceWindowMs: number;
   /** Clock. @defaultValue Date.now */
   now: () => number;
 }
 
 export const DefaultReplyAdmissionOptions = {
   queue: null,
+  coalesceWindowMs: 0,
   leaseMs: DEFAULT_LEASE_MS,
   duplicateWindowMs: 10 * 60_000,
   noticeWindowMs: 60_000,
@@ -159,7 +170,9 @@ export class ReplyAdmission {
    * same event sees a pending duplicate and adds the job itself.
    *
    * A job admitted behind an earlier pending job of its conversation is added delayed (by the wake fallback):
-   * no worker takes it before the earlier job's settle promotes it, so its wait costs no try.
+   * no worker takes it before the earlier job's settle promotes it, so its wait costs no try. A person's job
+   * opens a coalesce slot in the same script when coalescing is on, and is added delayed until the window after
+   * its message ends (the same delayed add: a woken job may start sooner), so back-to-back follow-ups can join it.
    *
    * @param queueDepth The depth from {@link readQueueDepth}, read by the caller just before (the gateway reads
    * it with its routing lookups: one round trip fewer); read here when absent. The cap is approximate either
@@ -178,6 +191,8 @@ export class ReplyAdmission {
     const now = this.options.now();
     const depth = queueDepth ?? (await this.readQueueDepth());
     const server = data.guildId === null ? null : (serverLimits ?? null);
+    const { coalesceWindowMs } = this.options;
+    const opensSlot = coalesceWindowMs > 0 && canOpenCoalesceSlot(data);
     const [code, value, flag, limit] = await runQueueScript<AdmitReply>(
       this.redis,
       QueueScript.admitReply,
@@ -191,6 +206,8 @@ export class ReplyAdmission {
         buildGateWaitingKey(prefix, data.authorId),
         buildServerPendingKey(prefix, data.authorId),
         buildServerAdmittedKey(prefix, data.authorId),
+        buildCoalesceSlotsKey(prefix, data.authorId),
+        buildCoalesceGroupsKey(prefix, data.authorId),
       ],
       [
         jobId,
@@ -213,6 +230,8 @@ export class ReplyAdmission {
         server?.userMaxPending ?? 0,
         server?.userRatePerMinute ?? 0,
         SERVER_RATE_WINDOW_MS,
+        opensSlot ? buildCoalesceSlotField(data.channelId, data.personalityId) : '',
+        opensSlot ? buildCoalesceSlotValue(data, jobId) : '',
       ],
     );
     if (code < 0) {
@@ -226,6 +245,10 @@ export class ReplyAdmission {
     }
     // 3 = a duplicate whose job already finished: adding it again would answer the message twice.
     if (code === 3) return { outcome: 'duplicate', jobId };
+    const coalesceDelayMs = opensSlot
+      ? computeCoalesceDelayMs(data.messageCreatedAt, coalesceWindowMs, now)
+      : 0;
+    const delay = flag === 1 ? Math.max(this.options.wakeFallbackMs, coalesceDelayMs) : coalesceDelayMs;
     try {
       // For a pending duplicate this is a no-op when the first gateway added the job, and the repair when
       // it died before adding it: BullMQ keeps one job per id. Stamped with the admission time, which
@@ -234,7 +257,7 @@ export class ReplyAdmission {
         jobId,
         priority: value,
         timestamp: now,
-        ...(flag === 1 ? { delay: this.options.wakeFallbackMs } : {}),
+        ...(delay > 0 ? { delay } : {}),
       });
     } catch (error) {
       if (code === 1) await this.release(data, true).catch(() => undefined);
@@ -268,12 +291,13 @@ export class ReplyAdmission {
     const [, wakeJobId] = await runQueueScript<[removed: number, wakeJobId?: string]>(
       this.redis,
       QueueScript.settleReply,
-      buildGateScriptKeys(prefix, job.authorId),
+      buildSettleScriptKeys(prefix, job.authorId),
       [
         jobId,
         buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
         forgetAdmission ? '1' : '0',
         buildGateConversationPrefix(job.channelId, job.personalityId),
+        buildCoalesceSlotField(job.channelId, job.personalityId),
       ],
     );
     // Another slot (the queue's), so a second step. Lost if the process dies just before it: the woken job's

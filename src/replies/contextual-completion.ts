@@ -12,6 +12,7 @@ import {
   type PromptSettings,
 } from '../context/index.js';
 import type { Logger } from '../log/index.js';
+import type { CoalescedPart } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
 import type { ConversationTurn, Personality } from '../state/index.js';
 
@@ -22,6 +23,8 @@ export interface ReadContext {
   readonly windowLines: readonly WindowLine[];
   /** The message replied to, when the window or the fetched-message cache holds it. */
   readonly repliedTo: ReadonlyMap<string, WindowLine>;
+  /** Follow-ups the user sent right after the message, answered with it (oldest first). */
+  readonly joined: readonly CoalescedPart[];
 }
 
 /** What {@link ContextualCompletion} needs. */
@@ -74,7 +77,7 @@ export class ContextualCompletion {
       chain,
       current: {
         authorName: job.authorName,
-        parts: [content],
+        parts: [content, ...context.joined.map((part) => part.content)],
         messageId: findAnsweredMessageIdOf(job),
         at: job.messageCreatedAt,
       },

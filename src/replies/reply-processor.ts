@@ -15,7 +15,7 @@ import { DiscordLimits, parseSnowflakeTimestamp } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
-import type { ConversationGate, ReplyAdmission } from '../queue/index.js';
+import type { CoalescedPart, ConversationGate, ReplyAdmission, ReplyCoalescer } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
 import { RedisBatch } from '../redis/index.js';
 import {
@@ -75,6 +75,8 @@ export interface ReplyProcessorDependencies {
   readonly channelWindows: ChannelWindowReader & Pick<ChannelWindowRepository, 'appendOwnLines'>;
   readonly admission: ReplyAdmission;
   readonly gate: ConversationGate;
+  /** Reads the follow-ups joined to a reply as it starts (docs/fair-queue.md, Coalescing); absent = none. */
+  readonly coalescer?: ReplyCoalescer;
   readonly ai: AiService;
   readonly webhooks: WebhookManager;
   readonly ledger: DeliveryLedger;
@@ -104,6 +106,8 @@ interface AnswerContext extends ReadContext {
   readonly edited: string | null;
   readonly keyring: ApiKeyring;
 }
+
+const NO_PARTS: readonly CoalescedPart[] = [];
 
 /** How a job ended, returned as the BullMQ job's result. */
 export type ReplyOutcome = 'replied' | 'notice' | 'cancelled';
@@ -246,7 +250,9 @@ export class ReplyProcessor {
     // still waiting reads nothing else.
     if (!firstTry && !(await this.deps.gate.isTurn(job))) return NOT_YET_ITS_TURN;
     // The conversation's turn (first try) and everything the attempt may need before the AI call, in one round
-    // trip (a retry that finds a decision uses only the first three reads; a job whose turn it is not, none).
+    // trip (a retry that finds a decision uses only the first three reads and the joined parts; a job whose turn
+    // it is not, none). The claim of the joined parts comes after the turn check: it closes the job's coalesce
+    // group only when the job starts, and every attempt gets the same parts.
     // The channel's window is read in every guild channel: the personality, read here too, decides its mode.
     const { channelContext } = this.deps.prompt;
     const readsWindow = job.guildId !== null && channelContext.messages > 0;
@@ -262,6 +268,7 @@ export class ReplyProcessor {
       latestHuman,
       windowLines,
       repliedTo,
+      joined,
     ] = await RedisBatch.together((batch) =>
       Promise.all([
         firstTry ? this.deps.gate.isTurn(job, batch) : true,
@@ -286,9 +293,13 @@ export class ReplyProcessor {
         repliedToId === null
           ? new Map<string, WindowLine>()
           : this.deps.channelWindows.fetchLines(job.channelId, [repliedToId], batch),
+        this.deps.coalescer?.claim(job, batch) ?? NO_PARTS,
       ]),
     );
     if (!isTurn) return NOT_YET_ITS_TURN;
+    // The reply has started: a deletion of a joined follow-up no longer changes it, so its deletion index (which
+    // names the author) goes now, whatever this attempt ends with. Only for a coalesced group.
+    if (joined.length > 0) await this.deps.coalescer?.forgetJoinedMessages(joined);
     let delivery: Delivery;
     if (record.decision === null) {
       if (deleted) return 'cancelled';
@@ -305,7 +316,7 @@ export class ReplyProcessor {
       // personality went private, ends with a notice, before any key is opened or the AI is called.
       const answer =
         personality !== null && isPersonalityUsableBy(personality, job.authorId)
-          ? await this.answer(job, personality, { edited, history, keyring, windowLines, repliedTo })
+          ? await this.answer(job, personality, { edited, history, keyring, windowLines, repliedTo, joined })
           : this.cannotAnswer(job, personality);
       if (answer === 'cancelled') return 'cancelled';
       delivery = await this.deps.ledger.decideReply(job.authorId, jobId, answer, owner, this.deps.now());
@@ -340,10 +351,15 @@ export class ReplyProcessor {
               job.channelId,
               job.personalityId,
               [
+                // The whole group is one user turn, as the AI saw it.
                 {
                   role: 'user',
-                  content: buildMessageLines(job.authorName, [job.content]),
+                  content: buildMessageLines(job.authorName, [
+                    job.content,
+                    ...joined.map((part) => part.content),
+                  ]),
                   messageId: job.messageId,
+                  ...(joined.length === 0 ? {} : { joinedIds: joined.map((part) => part.messageId) }),
                   at: job.messageCreatedAt,
                 },
                 { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
@@ -430,7 +446,7 @@ export class ReplyProcessor {
     if (deleted) return 'cancelled';
     if (answer.isNotice) return { chunks: [answer.text], reply: answer.text, isNotice: true, asBot: false };
     const chunks = splitMessage(answer.text, {
-      prefix: this.buildQuote(job, latest, content),
+      prefix: this.buildQuote(job, latest, content, context.joined.at(-1)?.messageId),
       maxLength: this.chunkLength(job, personality),
     });
     return { chunks, reply: answer.text, isNotice: false, asBot: false };
@@ -439,11 +455,17 @@ export class ReplyProcessor {
   /**
    * Webhooks cannot reply natively: when other messages came after the user's (`latest` is the channel's
    * newest), the answer opens with a quote line naming the asker and linking to their message, so it is clear
-   * what it answers.
+   * what it answers. For a coalesced group "after" means after its last follow-up (`lastJoinedId`); the quote
+   * still names the first message.
    */
-  private buildQuote(job: ReplyJob, latest: string | null, content: string): string | undefined {
+  private buildQuote(
+    job: ReplyJob,
+    latest: string | null,
+    content: string,
+    lastJoinedId: string | undefined,
+  ): string | undefined {
     const answeredId = findAnsweredMessageIdOf(job);
-    if (!needsReplyQuote(latest, answeredId)) return undefined;
+    if (!needsReplyQuote(latest, lastJoinedId ?? answeredId)) return undefined;
     return buildReplyQuote({
       askerName: job.authorName,
       guildId: job.guildId,

@@ -16,6 +16,8 @@ export const ConversationTurnSchema = z.object({
   content: z.string(),
   /** The user's message this turn belongs to (for an assistant turn: the message it answered). */
   messageId: z.string(),
+  /** A user turn answering back-to-back messages at once: the follow-ups' ids, after `messageId`'s. */
+  joinedIds: z.array(z.string()).optional(),
   /** Unix ms. */
   at: z.number(),
 });

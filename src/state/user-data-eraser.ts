@@ -1,4 +1,4 @@
-import { buildUserQueueKeys } from '../queue/index.js';
+import { buildUserQueueKeys, deleteJoinedMessageIndex } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { ActivationRepository } from './activation-repository.js';
 import { deleteConversations } from './conversation-repository.js';
@@ -12,8 +12,10 @@ export interface ErasedUserData {
   readonly conversations: number;
   readonly apiKeys: number;
   readonly dmSticky: number;
-  /** Keys of the user's queue state (pending jobs, rate bucket, gate, notices). */
+  /** Keys of the user's queue state (pending jobs, rate bucket, gate, notices, coalesced messages). */
   readonly queueKeys: number;
+  /** Index entries of the user's follow-up messages joined to replies not settled yet (message id → user). */
+  readonly joinedMessages: number;
   /** Edited texts of the user's messages. */
   readonly edits: number;
   /** Entries of the posted-message index pointing at replies to the user. */
@@ -71,6 +73,8 @@ export class UserDataEraser {
       }
     }
     const conversations = await deleteConversations(this.redis, prefix, userId, {});
+    // Read from the user's coalesce groups, which the transaction below deletes.
+    const joinedMessages = await deleteJoinedMessageIndex(this.redis, prefix, userId);
     // Every key here carries the user's tag: one slot, so one transaction.
     const queueKeys = buildUserQueueKeys(prefix, userId);
     const replies =
@@ -94,6 +98,7 @@ export class UserDataEraser {
       apiKeys: count(0),
       dmSticky: count(2),
       queueKeys: count(4),
+      joinedMessages,
       edits: count(5),
       postedMessages,
       activations,

@@ -1,12 +1,20 @@
 /**
  * UserDataEraser against real Redis: after forgetUser, a raw SCAN finds no key under the user's hash tag
- * (state and queue alike, edits included), the posted-message entries of replies to them are gone, the
- * activations they made no longer name them, and nothing of other users is touched.
+ * (state and queue alike, edits and coalesced follow-ups included), the posted-message entries of replies to
+ * them and the deletion index of their joined follow-ups are gone, the activations they made no longer name
+ * them, and nothing of other users is touched.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
-import { createReplyQueue, ReplyAdmission, type ReplyJob } from '../../../src/queue/index.js';
+import {
+  buildReplyJobId,
+  createReplyQueue,
+  ReplyAdmission,
+  ReplyCoalescer,
+  type ReplyJob,
+} from '../../../src/queue/index.js';
+import { buildJoinedMessageKey } from '../../../src/queue/keys.js';
 import {
   ActivationRepository,
   ApiKeyRepository,
@@ -50,7 +58,15 @@ async function scanUserKeys(userId: string): Promise<string[]> {
   return found.sort();
 }
 
-/** Gives `userId` one of everything: personality, activation, conversation, API key, DM sticky, queue state. */
+/** The follow-up message `userId` joins to their first reply in {@link populate}. */
+function followUpOf(userId: string): string {
+  return `6000000000000000${userId.slice(-2)}`;
+}
+
+/**
+ * Gives `userId` one of everything: personality, activation, conversation, API key, DM sticky, queue state (a
+ * follow-up joined to their reply included).
+ */
 async function populate(userId: string): Promise<void> {
   const personalities = new PersonalityRepository(redis, { prefix });
   const alice = await personalities.create({
@@ -93,6 +109,7 @@ async function populate(userId: string): Promise<void> {
     logger,
     queue,
     limits: { userMaxPending: 1, userRatePerMinute: 6, userBurst: 3, queueMaxDepth: 100, fairQueue: true },
+    coalesceWindowMs: 1500,
   });
   const job = (index: number): ReplyJob => ({
     kind: 'reply',
@@ -113,6 +130,17 @@ async function populate(userId: string): Promise<void> {
   // With a server's limits too, so their keys are among those to erase.
   await admission.admit(job(1), undefined, { userMaxPending: 1, userRatePerMinute: 5 });
   await new MessageEventRepository(redis, { prefix }).recordEdit(userId, job(1).messageId, 'edited');
+  const joined = await new ReplyCoalescer(redis, { prefix, windowMs: 1500 }).join(
+    {
+      authorId: userId,
+      channelId: '200000000000000001',
+      personalityId: alice.id,
+      jobId: buildReplyJobId(job(1).messageId, alice.id),
+    },
+    { messageId: followUpOf(userId), content: 'and another thing', at: 1 },
+    false,
+  );
+  expect(joined).toBe('joined');
   await new MessageIndexRepository(redis, { prefix }).indexPosted({
     messageIds: [`5000000000000000${userId.slice(-2)}`],
     personalityId: alice.id,
@@ -146,7 +174,8 @@ describe('UserDataEraser', () => {
         conversations: 2,
         apiKeys: 1,
         dmSticky: 1,
-        queueKeys: 8,
+        queueKeys: 10,
+        joinedMessages: 1,
         edits: 1,
         postedMessages: 1,
         // Their own activation went with their personality.
@@ -156,6 +185,8 @@ describe('UserDataEraser', () => {
       const index = new MessageIndexRepository(redis, { prefix });
       expect(await index.fetchPersonalityForMessage(`5000000000000000${USER.slice(-2)}`)).toBeNull();
       expect(await index.fetchPersonalityForMessage(`5000000000000000${OTHER.slice(-2)}`)).not.toBeNull();
+      expect(await redis.exists(buildJoinedMessageKey(prefix, followUpOf(USER)))).toBe(0);
+      expect(await redis.exists(buildJoinedMessageKey(prefix, followUpOf(OTHER)))).toBe(1);
       expect(await scanUserKeys(USER)).toEqual([]);
       expect(await scanUserKeys(OTHER)).toEqual(before);
       expect((await personalities.resolveNames(OTHER, ['alice'])).get('alice')?.ownerId).toBe(OTHER);

@@ -4,8 +4,10 @@
   cap and the per-user token bucket, then a server's stricter per-user caps for a job in that server (pending
   jobs there, jobs admitted there in the last minute; skipped when the server has none), then records the job as pending with its fair priority and in the
   conversation gate. A job whose conversation already has an earlier pending job is marked waiting in the
-  same step, so the caller adds it delayed and the earlier job's settle wakes it. BullMQ's Queue.add happens
-  after this script, from the caller.
+  same step, so the caller adds it delayed and the earlier job's settle wakes it. A person's job may also open
+  a coalesce slot for its conversation (the caller then adds it delayed by the coalesce window), which the
+  user's back-to-back follow-ups join until the reply starts; slots and groups whose job is no longer pending
+  are dropped on the way. BullMQ's Queue.add happens after this script, from the caller.
 
   KEYS[1] pending              ZSET jobId -> lease expiry (ms)
   KEYS[2] priorities           HASH jobId -> priority
@@ -20,6 +22,8 @@
   KEYS[11] gate-waiting        SET of job ids waiting for an earlier job of their conversation
   KEYS[12] server-pending      SET of `<guildId>:<jobId>`: pending jobs in servers with a pending cap
   KEYS[13] server-admitted     ZSET `<guildId>:<jobId>` -> admission time (ms), in servers with a per-minute cap
+  KEYS[14] coalesce-slots      HASH `<channelId>:<personalityId>` -> slot JSON (replies not started yet)
+  KEYS[15] coalesce-groups     HASH jobId -> group JSON (the follow-ups joined to a reply)
 
   ARGV[1]  job id
   ARGV[2]  gate member
@@ -41,6 +45,8 @@
   ARGV[18] the server's max pending jobs per user there (0 = none)
   ARGV[19] the server's max jobs per user per minute there (0 = none)
   ARGV[20] the server's rate window (ms)
+  ARGV[21] the coalesce slot field the job opens ('' = none: not a person's message, or coalescing off)
+  ARGV[22] the slot's JSON `{jobId, lastAt, named, trigger}`
 
   Returns
     { 1, priority, waiting }        enqueued; waiting = 1 when an earlier job of its conversation is pending
@@ -61,6 +67,8 @@ local gateKey = KEYS[5]
 local waitingKey = KEYS[11]
 local serverPendingKey = KEYS[12]
 local serverAdmittedKey = KEYS[13]
+local slotsKey = KEYS[14]
+local groupsKey = KEYS[15]
 
 local jobId = ARGV[1]
 local member = ARGV[2]
@@ -82,6 +90,7 @@ local guildId = ARGV[17]
 local serverMaxPending = tonumber(ARGV[18])
 local serverPerMinute = tonumber(ARGV[19])
 local serverWindowMs = tonumber(ARGV[20])
+local slotField = ARGV[21]
 -- Server entries are `<guildId>:<jobId>`: a snowflake has no ':', so the job id follows the first one.
 local serverMember = guildId .. ':' .. jobId
 local guildPrefix = guildId .. ':'
@@ -208,6 +217,26 @@ end
 if serverPerMinute > 0 then
   redis.call('ZADD', serverAdmittedKey, now, serverMember)
   redis.call('PEXPIRE', serverAdmittedKey, serverWindowMs)
+end
+
+-- A slot or group whose job left the pending set (settled without its settle reaching here, or its lease
+-- lapsed) is dropped, so both hashes hold at most the user's pending jobs. Then the job's slot replaces any
+-- other of its conversation: a follow-up joins the newest reply not started.
+if slotField ~= '' then
+  local slots = redis.call('HGETALL', slotsKey)
+  for index = 1, #slots, 2 do
+    local ok, slot = pcall(cjson.decode, slots[index + 1])
+    if not ok or type(slot) ~= 'table' or not redis.call('ZSCORE', pendingKey, tostring(slot.jobId)) then
+      redis.call('HDEL', slotsKey, slots[index])
+    end
+  end
+  for _, groupJobId in ipairs(redis.call('HKEYS', groupsKey)) do
+    if not redis.call('ZSCORE', pendingKey, groupJobId) then
+      redis.call('HDEL', groupsKey, groupJobId)
+    end
+  end
+  redis.call('HSET', slotsKey, slotField, ARGV[22])
+  redis.call('PEXPIRE', slotsKey, keyTtlMs)
 end
 
 -- Behind an earlier job of its conversation, the job waits from the start: marked here, the settle that makes
