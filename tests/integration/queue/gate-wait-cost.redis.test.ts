@@ -99,6 +99,9 @@ describe('a job waiting for its turn', () => {
           // No lock renewal or stalled check inside the counted window.
           lockDuration: 60_000,
           stalledInterval: 60_000,
+          // Started once both jobs are admitted: a worker taking the later job before the earlier one is
+          // admitted would rightly answer it at once (the gate orders admitted jobs only).
+          autorun: false,
         },
       );
       // Commands sent (a script counts once) after each barrier: MONITOR reports in execution order, so every
@@ -111,6 +114,7 @@ describe('a job waiting for its turn', () => {
       });
       try {
         for (const job of admitLaterFirst ? [second, first] : [first, second]) await admission.admit(job);
+        void worker.run();
         // Delayed by its admission, the later job is parked once admitted; otherwise its worker parks it.
         if (!admitLaterFirst) parked.resolve();
         await Promise.all([parked.promise, firstStarted.promise]);
