@@ -126,6 +126,29 @@ async function main(): Promise<void> {
     await sandbox.userSays(maya.id, general.id, '@Alice !say @everyone the library is on fire!');
     await expectReplies(general.id, 1);
 
+    section('A group conversation: two people, two personalities, one answering the other');
+    // Personalities follow the room: Dr Who sees what Maya asked Alice and what she answered.
+    const bookClub = await sandbox.createChannel(guild.id, { name: 'book-club' });
+    await sandbox.userSays(maya.id, bookClub.id, '@Alice what should our book club read this month?');
+    await expectReplies(bookClub.id, 1);
+    // People take a moment to answer; the worker adds Alice's reply to the channel's window as it posts it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sandbox.userSays(sam.id, bookClub.id, '@Dr Who do you agree with her?');
+    await expectReplies(bookClub.id, 1);
+    const doctorPrompt = cluster.aiStub.requests.findLast((request) =>
+      request.messages[0]?.content.startsWith('You are the Doctor'),
+    );
+    console.log("Dr Who's prompt (what the AI received):");
+    for (const { role, content } of doctorPrompt?.messages ?? [])
+      console.log(`  ${role}: ${content.replace(/\n/g, '\n        ')}`);
+    // Alice names Dr Who in her answer, so he answers her, for Maya (her limits, her keys).
+    cluster.aiStub.setBehaviour({
+      script: [{ systemIncludes: 'You are Alice', reply: '@Dr Who, which century wrote the best books?' }],
+    });
+    await sandbox.userSays(maya.id, bookClub.id, '@Alice ask the Doctor something');
+    await expectReplies(bookClub.id, 2);
+    cluster.aiStub.resetBehaviour();
+
     section(
       `A user flooding: Kai sends 15 messages at once; the burst allows ${DEMO_BURST}, with one notice`,
     );
@@ -139,6 +162,7 @@ async function main(): Promise<void> {
     for (const [title, channelId] of [
       ['#general', general.id],
       ['#general › time travel (thread)', thread.id],
+      ['#book-club (a group conversation)', bookClub.id],
       ['#lounge (Alice activated; Kai floods)', lounge.id],
       ['DM with Maya', dm.id],
     ] as const) {
