@@ -55,7 +55,15 @@ describe('personality chains and proxy bots', () => {
     pat = sandbox.createUser({ username: 'pat', globalName: 'Pat' });
     for (const user of [olive, otto, pat]) sandbox.addMember(guildId, user.id);
     const personalities = new PersonalityRepository(redis, { prefix });
-    const base = { provider: 'default', model: 'stub-small', temperature: null, avatarUrl: null } as const;
+    // `personal` context: the stub's directives (`!wait`, `!say`) in a channel's earlier lines must not reach
+    // another personality's prompt.
+    const base = {
+      provider: 'default',
+      model: 'stub-small',
+      temperature: null,
+      avatarUrl: null,
+      contextMode: 'personal',
+    } as const;
     alice = await personalities.create({
       ...base,
       ownerId: olive.id,

@@ -78,6 +78,15 @@ describe('relay pipeline', () => {
       visibility: 'private',
       systemPrompt: 'You are a secret.',
     });
+    // `personal` context: it sees only its own history with the person it answers, never the channel.
+    await personalities.create({
+      ...base,
+      ownerId: owner.id,
+      name: 'Diary',
+      visibility: 'public',
+      systemPrompt: 'You are a diary.',
+      contextMode: 'personal',
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -131,9 +140,9 @@ describe('relay pipeline', () => {
 
   it('keeps each user’s history apart when two users talk to one personality', async () => {
     const channel = await newChannel('isolation');
-    await cluster.sandbox.userSays(owner.id, channel.id, '@Alice I am Olive');
+    await cluster.sandbox.userSays(owner.id, channel.id, '@Diary I am Olive');
     await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
-    await cluster.sandbox.userSays(other.id, channel.id, '@Alice I am Otto');
+    await cluster.sandbox.userSays(other.id, channel.id, '@Diary I am Otto');
     await cluster.sandbox.waitForMessages(channel.id, 4, WAIT_MS);
     const replies = personaMessages(channel.id);
     expect(replies.map((reply) => /turns=(\d+)/.exec(reply.content)?.[1])).toEqual(['2', '2']);
