@@ -57,6 +57,9 @@ describe('AI outage', () => {
         provider: 'b',
         model: 'stub-small',
         temperature: null,
+        // Like the scene's Alice: the stub's echo must hold only the message answered (in `room` mode it would
+        // repeat the channel's `@Alice` lines, and Alice would answer Bob).
+        contextMode: 'personal',
       });
       const toAlice: SentMessage[] = [];
       const toBob: SentMessage[] = [];

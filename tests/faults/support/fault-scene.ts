@@ -173,6 +173,9 @@ export class FaultScene implements AsyncDisposable {
         provider: 'default',
         model: 'stub-small',
         temperature: null,
+        // The scenes find each message's reply through the stub's echo of the last user turn, which in `room`
+        // mode also holds the channel's earlier lines.
+        contextMode: 'personal',
       });
       const scene = new FaultScene(cluster, redis, prefix, guild.id, channelIds, users, personality);
       const running = cluster;
