@@ -39,7 +39,15 @@ describe('back-to-back messages', () => {
     olive = sandbox.createUser({ username: 'olive', globalName: 'Olive' });
     sandbox.addMember(guildId, olive.id);
     const personalities = new PersonalityRepository(redis, { prefix });
-    const base = { provider: 'default', model: 'stub-small', temperature: null, avatarUrl: null } as const;
+    // `personal` context: in `room` mode Dr Who's echo would repeat Olive's `@Alice` line from the channel, and
+    // Alice would answer him (a personality chain), which is not what these tests are about.
+    const base = {
+      provider: 'default',
+      model: 'stub-small',
+      temperature: null,
+      avatarUrl: null,
+      contextMode: 'personal',
+    } as const;
     alice = await personalities.create({
       ...base,
       ownerId: olive.id,
