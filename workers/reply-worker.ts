@@ -95,6 +95,8 @@ async function main(): Promise<void> {
       if (change.state === 'evicted') metrics.breakerState.forget(labels, change.key);
       else metrics.breakerState.report(labels, change.key, change.state);
     },
+    onFallbackAnswer: (answer) =>
+      metrics.aiFallbackAnswers.inc({ provider: answer.provider, model: answer.model }),
   });
   const stats = new WorkerStatsPublisher({ redis, prefix, workerId, ai, logger });
   const webhooks = new WebhookManager({

@@ -13,8 +13,16 @@ import {
   type ProbeWait,
 } from './breaker-registry.js';
 import { type CallOutcome, CallStatsWindow, type ProviderCallStats } from './call-stats-window.js';
-import type { ChatCompletionRequest, ChatCompletionResult, ChatMessage } from './chat-completion.js';
+import type {
+  ChatCompletionRequest,
+  ChatCompletionResult,
+  ChatMessage,
+  FallbackCompletionRequest,
+  FallbackCompletionResult,
+  ModelChoice,
+} from './chat-completion.js';
 import { describeKeyTestFailure } from './messages.js';
+import { planModelChain, runModelChain } from './model-fallback.js';
 import { ProviderCallError, ProviderClient } from './provider-client.js';
 import {
   type KeyOwner,
@@ -33,6 +41,27 @@ export interface AiCallEvent {
   /** What failed; null on success. `circuit-open` when the breaker refused the call. */
   readonly failureKind: ProviderFailure['kind'] | 'circuit-open' | null;
   readonly latencyMs: number;
+}
+
+/** A fallback model answered, as reported to {@link OptionalAiServiceOptions.onFallbackAnswer} (e.g. metrics). */
+export interface FallbackAnswerEvent {
+  /** The model that answered. */
+  readonly provider: string;
+  readonly model: string;
+  /** Its place in the personality's fallback list (1 = first). */
+  readonly fallback: number;
+  /** The model it answered for. */
+  readonly primaryProvider: string;
+  readonly primaryModel: string;
+}
+
+/** How patiently {@link AiService.complete} tries its one model. */
+export interface CompleteOptions {
+  /**
+   * Give up at the first provider fault or open breaker, without retries or waiting for a probe due soon: the
+   * caller has another model ready to answer. @defaultValue false
+   */
+  readonly failFast: boolean;
 }
 
 /** The result of {@link AiService.testKey}. */
@@ -93,6 +122,8 @@ export interface OptionalAiServiceOptions {
   onBreakerStateChange: ((change: BreakerStateChange) => void) | null;
   /** Called after every provider call (e.g. metrics). @defaultValue null */
   onCallFinished: ((event: AiCallEvent) => void) | null;
+  /** Called when a fallback model answered in place of the request's own (e.g. metrics). @defaultValue null */
+  onFallbackAnswer: ((event: FallbackAnswerEvent) => void) | null;
 }
 
 export type AiServiceOptions = RequiredAiServiceOptions & Partial<OptionalAiServiceOptions>;
@@ -117,6 +148,7 @@ export const DefaultAiServiceOptions = {
   now: Date.now,
   onBreakerStateChange: null,
   onCallFinished: null,
+  onFallbackAnswer: null,
 } as const satisfies Required<OptionalAiServiceOptions>;
 
 /** The prompt of {@link AiService.testKey}: tiny, so a key test costs next to nothing. */
@@ -135,6 +167,8 @@ export class AiService implements AsyncDisposable {
   private readonly breakers: BreakerRegistry;
   private readonly stats: CallStatsWindow;
   private readonly retryPolicy: RetryPolicy;
+  /** The policy of a fail-fast call: no retries. */
+  private readonly failFastPolicy: RetryPolicy;
   /** Aborted by close(): cancels every call in flight. */
   private readonly closing = new AbortController();
   private readonly log: Logger;
@@ -150,6 +184,7 @@ export class AiService implements AsyncDisposable {
       backoffMaxMs: this.options.backoffMaxMs,
       maxRetryAfterMs: this.options.maxRetryAfterMs,
     };
+    this.failFastPolicy = { ...this.retryPolicy, maxRetries: 0 };
     this.stats = new CallStatsWindow(this.options.statsWindowMs, this.options.statsSliceMs);
     this.breakers = new BreakerRegistry({
       maxBreakers: this.options.maxBreakers,
@@ -176,9 +211,14 @@ export class AiService implements AsyncDisposable {
    * One chat completion. Rejects with {@link ProviderUnavailableError} (provider failing, breaker open — at
    * once, without calling it, unless its probe is due within `probeWaitMs`: then after that probe failed),
    * {@link ProviderRejectedError} (key or request refused), or a `ChorusError` with code `Cancelled` when
-   * `request.signal` fires or the service closes.
+   * `request.signal` fires or the service closes. With `failFast`, the first provider fault or open breaker
+   * rejects at once (see {@link CompleteOptions}).
    */
-  async complete(request: ChatCompletionRequest): Promise<ChatCompletionResult> {
+  async complete(
+    request: ChatCompletionRequest,
+    options: Partial<CompleteOptions> = {},
+  ): Promise<ChatCompletionResult> {
+    const failFast = options.failFast ?? false;
     const { now } = this.options;
     const startedAt = now();
     const keyOwner: KeyOwner = request.userKey ? 'user' : 'operator';
@@ -194,7 +234,7 @@ export class AiService implements AsyncDisposable {
     /** Set when this call first meets an open breaker whose probe is due soon: it waits for that probe only. */
     let probeWait: ProbeWait | null = null;
     /** A call that met a provider fault itself gives up at an open breaker rather than wait for a probe. */
-    let mayWaitForProbe = true;
+    let mayWaitForProbe = !failFast;
     this.inFlight += 1;
     try {
       for (;;) {
@@ -228,7 +268,8 @@ export class AiService implements AsyncDisposable {
             throw this.rejected(request, keyOwner, 'context-length', null, error);
         }
         mayWaitForProbe = false;
-        const decision = planRetry(failure, retries, this.retryPolicy, this.options.random);
+        const policy = failFast ? this.failFastPolicy : this.retryPolicy;
+        const decision = planRetry(failure, retries, policy, this.options.random);
         const logFields = {
           provider: request.provider,
           model: request.model,
@@ -248,6 +289,56 @@ export class AiService implements AsyncDisposable {
     } finally {
       this.inFlight -= 1;
     }
+  }
+
+  /**
+   * One chat completion from the request's own model or, while it is down, from `fallbacks` in order (see
+   * model-fallback.ts): a model whose breaker is open or whose call meets a provider fault (5xx, 429, timeout)
+   * passes to the next at once, and the last one is tried as {@link complete} tries a lone model (retries, and
+   * a wait for its breaker's probe when due within `probeWaitMs`). Each model is called with the user's key for
+   * its provider. Rejects as {@link complete}: a refusal of the request, or of the own model's key, at once;
+   * {@link ProviderUnavailableError} only when every model is down. Without fallbacks it is {@link complete}.
+   */
+  async completeWithFallbacks(
+    request: FallbackCompletionRequest,
+    fallbacks: readonly ModelChoice[],
+  ): Promise<FallbackCompletionResult> {
+    const startedAt = this.options.now();
+    const { keys, ...call } = request;
+    const primary = { primaryProvider: request.provider, primaryModel: request.model };
+    const { value, model } = await runModelChain(
+      planModelChain(request, fallbacks),
+      (next) =>
+        this.complete(
+          { ...call, provider: next.provider, model: next.model, userKey: keys.open(next.provider) },
+          { failFast: next.failFast },
+        ),
+      ({ model: passed, step, error }) => {
+        this.log.info(
+          {
+            provider: passed.provider,
+            model: passed.model,
+            fallback: passed.fallback,
+            ...primary,
+            reason: error.reason,
+          },
+          step === 'down' ? 'ai model down; trying its next fallback' : 'ai fallback model unusable; skipped',
+        );
+      },
+    );
+    if (model.fallback > 0) {
+      const answer = { provider: model.provider, model: model.model, fallback: model.fallback, ...primary };
+      this.log.info(answer, 'ai answered by a fallback model');
+      this.options.onFallbackAnswer?.(answer);
+    }
+    return {
+      ...value,
+      // The whole order's time: what the caller waited.
+      latencyMs: this.options.now() - startedAt,
+      provider: model.provider,
+      model: model.model,
+      fallback: model.fallback,
+    };
   }
 
   /**

@@ -26,3 +26,29 @@ export interface ChatCompletionResult {
   readonly content: string;
   readonly latencyMs: number;
 }
+
+/** A provider's model, as `AI_PROVIDERS` names them. */
+export interface ModelChoice {
+  readonly provider: string;
+  readonly model: string;
+}
+
+/** Where a call finds the user's own key for a provider (the worker's keyring): asked per provider tried. */
+export interface UserKeySource {
+  /** The user's key for `provider`, or null (the provider's configured key is used). */
+  open(provider: string): UserApiKey | null;
+}
+
+/** A completion that may fall back to other models: the request's own, then each fallback in order. */
+export interface FallbackCompletionRequest extends Omit<ChatCompletionRequest, 'userKey'> {
+  /** The user's own keys: each model tried uses the user's key for its provider, if any. */
+  readonly keys: UserKeySource;
+}
+
+export interface FallbackCompletionResult extends ChatCompletionResult {
+  /** The model that answered. */
+  readonly provider: string;
+  readonly model: string;
+  /** 0 when the request's own model answered, n when its n-th fallback did. */
+  readonly fallback: number;
+}

@@ -2,7 +2,9 @@ export {
   type AiCallEvent,
   AiService,
   type AiServiceOptions,
+  type CompleteOptions,
   DefaultAiServiceOptions,
+  type FallbackAnswerEvent,
   type KeyTestResult,
   type OptionalAiServiceOptions,
   type RequiredAiServiceOptions,
@@ -16,7 +18,11 @@ export type {
   ChatCompletionRequest,
   ChatCompletionResult,
   ChatMessage,
+  FallbackCompletionRequest,
+  FallbackCompletionResult,
+  ModelChoice,
   UserApiKey,
+  UserKeySource,
 } from './chat-completion.js';
 export { fetchFleetStats } from './fetch-fleet-stats.js';
 export {
@@ -26,6 +32,14 @@ export {
   buildWorkerStatsKey,
 } from './keys.js';
 export { buildProviderNotice, formatRetryAfter } from './messages.js';
+export {
+  buildAllDownError,
+  type ChainFallThrough,
+  type ChainModel,
+  decideAfterFailure,
+  planModelChain,
+  runModelChain,
+} from './model-fallback.js';
 export {
   type KeyOwner,
   ProviderRejectedError,

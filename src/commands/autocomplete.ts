@@ -5,6 +5,7 @@ import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
 import { CommandName, OptionName, PERSONALITY_OPTIONS, SubcommandName } from './definitions.js';
 import { tryResolvePersonality } from './personality-lookup.js';
+import { NO_FALLBACKS } from './personality-rules.js';
 import { truncateText } from './personality-views.js';
 
 /** Discord's limit on a choice's name and value. */
@@ -74,6 +75,8 @@ export async function answerAutocomplete(
       name: truncateText(model, CHOICE_TEXT_MAX),
       value: model,
     }));
+  } else if (focused.name === OptionName.Fallbacks) {
+    choices = buildFallbackChoices(query, config.ai.providers);
   } else if (focused.name === OptionName.Alias) {
     const edited = await findNamedPersonality(ctx, interaction);
     const aliases = edited?.ownerId === callerId ? edited.aliases : [];
@@ -83,6 +86,36 @@ export async function answerAutocomplete(
     }));
   }
   await interaction.respond(choices.slice(0, DiscordLimits.autocompleteChoices));
+}
+
+/**
+ * Choices for the `fallbacks` list: the entries typed so far, kept, followed by each configured
+ * `provider/model` matching the entry being typed (the text after the last comma); `none` when nothing is typed.
+ * A choice whose value would pass Discord's 100 characters is left out.
+ */
+export function buildFallbackChoices(
+  query: string,
+  providers: ReadonlyMap<string, { readonly models: readonly string[] }>,
+): Choice[] {
+  const comma = query.lastIndexOf(',');
+  const typed = query
+    .slice(0, comma + 1)
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const current = query.slice(comma + 1).trim();
+  const models = [...providers].flatMap(([provider, choice]) =>
+    choice.models.map((model) => `${provider}/${model}`),
+  );
+  const ranked = rankChoices(
+    models.filter((model) => !typed.includes(model)),
+    current,
+  ).map((model) => [...typed, model].join(', '));
+  const values = typed.length === 0 && current === '' ? [NO_FALLBACKS, ...ranked] : ranked;
+  return values
+    .filter((value) => value.length <= CHOICE_TEXT_MAX)
+    .slice(0, DiscordLimits.autocompleteChoices)
+    .map((value) => ({ name: value, value }));
 }
 
 /** The personality the command's `name` option holds so far (an id from autocomplete, or a typed name). */

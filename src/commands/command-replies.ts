@@ -43,7 +43,7 @@ export const CommandReplies = {
   created: (name: string, provider: string, model: string, visibility: string) =>
     `Created ${bold(name)} (${provider}/${model}, ${visibility}). Talk to it by writing @${name.replace(/@/gu, '@\u200B')} in a message, or by replying to its messages.`,
   nothingToEdit: () =>
-    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility, nsfw or context).',
+    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility, nsfw, context or fallbacks).',
   edited: (name: string, fields: readonly string[]) => `Updated ${bold(name)}: ${fields.join(', ')}.`,
   confirmRemove: (name: string) =>
     `Delete ${bold(name)}? Its aliases and channel activations go with it. This cannot be undone.`,
@@ -78,6 +78,11 @@ export const CommandReplies = {
     mode === 'room'
       ? 'room: follows the conversation of the channel it answers in'
       : 'personal: sees only its own conversation with each person',
+  infoFallbacks: () => 'Fallback models',
+  infoFallbacksValue: (models: readonly { provider: string; model: string }[]) =>
+    models.length === 0
+      ? 'none'
+      : `${models.map(({ provider, model }) => `${provider}/${model}`).join(', ')} (in this order, while its own model is down)`,
   infoEditors: () => 'Co-editors',
   infoPrompt: () => 'Prompt (only you see this)',
   listMineTitle: (total: number) => `Your personalities (${total})`,
@@ -143,8 +148,18 @@ export const CommandReplies = {
     `${provider}/${model}: ${state} · p50 ${p50} · p95 ${p95}`,
   statusYourBreakerLine: (provider: string, model: string, fingerprint: string, state: string) =>
     `Your key \`${fingerprint}\` on ${provider}/${model}: ${state}`,
-  breakerState: (state: 'closed' | 'half-open' | 'open') =>
-    ({ closed: 'working', 'half-open': 'recovering', open: 'failing (paused)' })[state],
+  /**
+   * A breaker's state in words, with the state's name; an open one says when it lets a trial call through
+   * (`probeAt`, Unix ms: a Discord timestamp, which every reader sees counting down in their own time).
+   */
+  breakerState: (state: 'closed' | 'half-open' | 'open', probeAt: number | null, now: number) => {
+    if (state === 'closed') return 'working (closed)';
+    if (state === 'half-open') return 'recovering (half-open: trying one call)';
+    if (probeAt === null) return 'failing (open)';
+    return probeAt <= now
+      ? 'failing (open; retrying now)'
+      : `failing (open; retries <t:${Math.ceil(probeAt / 1000)}:R>)`;
+  },
   latency: (ms: number | null) =>
     ms === null ? '–' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`,
 

@@ -52,6 +52,7 @@ export const OptionName = {
   Visibility: 'visibility',
   Nsfw: 'nsfw',
   Context: 'context',
+  Fallbacks: 'fallbacks',
   User: 'user',
   Scope: 'scope',
   Alias: 'alias',
@@ -137,17 +138,26 @@ function buildPersonalityCommand(): SlashCommandBuilder {
         .addStringOption((option) => personalityOption(option, 'The personality to change'))
         .addStringOption((option) => option.setName(OptionName.NewName).setDescription('A new name')),
       false,
-    ).addStringOption((option) =>
-      option
-        .setName(OptionName.Context)
-        .setDescription(
-          'What it sees in a server: the whole conversation there, or only its talks with each person',
-        )
-        .addChoices(
-          { name: 'room: follows the channel’s conversation', value: 'room' },
-          { name: 'personal: sees only its own talk with each person', value: 'personal' },
-        ),
-    ),
+    )
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Context)
+          .setDescription(
+            'What it sees in a server: the whole conversation there, or only its talks with each person',
+          )
+          .addChoices(
+            { name: 'room: follows the channel’s conversation', value: 'room' },
+            { name: 'personal: sees only its own talk with each person', value: 'personal' },
+          ),
+      )
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Fallbacks)
+          .setDescription(
+            'Models that answer while its own is down: provider/model, comma-separated (max 3), or none',
+          )
+          .setAutocomplete(true),
+      ),
   );
   command.addSubcommand((subcommand) =>
     subcommand

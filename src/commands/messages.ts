@@ -65,6 +65,16 @@ export const PersonalityRuleMessages = {
   visibilityInvalid: () => 'Visibility must be “public” or “private”.',
   contextModeInvalid: () => 'Context must be “room” or “personal”.',
 
+  tooManyFallbacks: (max: number, got: number) =>
+    `A personality can have at most ${max} fallback models (got ${got}).`,
+  fallbackNotModelRef: (entry: string, providers: readonly string[]) =>
+    `Fallback ${quoted(entry)} is not provider/model with a configured provider (${choices(providers)}).`,
+  fallbackModelUnknown: (entry: string, provider: string, available: readonly string[]) =>
+    `Fallback ${quoted(entry)}: that model is not available from provider ${quoted(provider)}. Choose one of: ${choices(available)}.`,
+  fallbackIsPrimary: (entry: string) =>
+    `Fallback ${quoted(entry)} is the personality's own model: list other models.`,
+  fallbackRepeated: (entry: string) => `Fallback ${quoted(entry)} is listed more than once.`,
+
   invalidInput: (problems: readonly string[]) =>
     problems.length === 1
       ? problems[0]!

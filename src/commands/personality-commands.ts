@@ -21,6 +21,7 @@ import {
   validateAlias,
   validateAvatarUrl,
   validateContextMode,
+  validateFallbackModels,
   validatePersonalityInput,
   validatePersonalityName,
   validateProviderModel,
@@ -128,6 +129,7 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
   const visibility = options.getString(OptionName.Visibility);
   const nsfw = options.getBoolean(OptionName.Nsfw);
   const contextMode = options.getString(OptionName.Context);
+  const fallbacks = options.getString(OptionName.Fallbacks);
 
   const patch: PersonalityPatch = {};
   const changed: string[] = [];
@@ -192,6 +194,17 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
     check(OptionName.Context, validateContextMode(contextMode), (value) => {
       patch.contextMode = value;
     });
+  if (fallbacks !== null) {
+    // Checked against the model the personality will have after this edit.
+    const primary = { provider: patch.provider ?? target.provider, model: patch.model ?? target.model };
+    check(
+      OptionName.Fallbacks,
+      validateFallbackModels(fallbacks, primary, { providers: ctx.deps.config.ai.providers }),
+      (value) => {
+        patch.fallbackModels = value;
+      },
+    );
+  }
   if (errors.length > 0) throw buildInvalidInputError(errors);
   if (changed.length === 0) {
     await respond(interaction, { content: CommandReplies.nothingToEdit(), ephemeral: true });

@@ -3,6 +3,8 @@ import { ChorusErrorCode, UserFacingError } from '../errors/chorus-error.js';
 import {
   type ContextMode,
   ContextModeSchema,
+  MAX_FALLBACK_MODELS,
+  type ModelRef,
   normalizePersonalityName,
   type PersonalityDraft,
   type Visibility,
@@ -20,7 +22,8 @@ export type PersonalityField =
   | 'provider'
   | 'model'
   | 'visibility'
-  | 'contextMode';
+  | 'contextMode'
+  | 'fallbackModels';
 
 /** One broken rule: which field, and a sentence for the user saying which rule. */
 export interface FieldError {
@@ -194,6 +197,66 @@ export function validateContextMode(value: string): ValidationResult<ContextMode
   return parsed.success
     ? { ok: true, value: parsed.data }
     : fail('contextMode', Messages.contextModeInvalid());
+}
+
+/** The `fallbacks:` value that clears the list (an option cannot be set to empty). */
+export const NO_FALLBACKS = 'none';
+
+/**
+ * A `/personality edit fallbacks:` value: up to {@link MAX_FALLBACK_MODELS} comma-separated `provider/model`
+ * entries, each a configured provider's listed model, none repeated and none the personality's own model
+ * (`primary`, as it will be after the edit); `none` (or blank) clears the list. A model's name may itself hold
+ * a `/` (OpenRouter's `meta-llama/…`): the provider is the configured name the entry starts with. Every broken
+ * entry is reported, each by name.
+ */
+export function validateFallbackModels(
+  value: string,
+  primary: ModelRef,
+  context: Pick<PersonalityRulesContext, 'providers'>,
+): ValidationResult<ModelRef[]> {
+  const text = value.trim();
+  if (text === '' || text.toLowerCase() === NO_FALLBACKS) return { ok: true, value: [] };
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (entries.length > MAX_FALLBACK_MODELS) {
+    return fail('fallbackModels', Messages.tooManyFallbacks(MAX_FALLBACK_MODELS, entries.length));
+  }
+  const errors: FieldError[] = [];
+  const values: ModelRef[] = [];
+  for (const entry of entries) {
+    const checked = checkFallbackEntry(entry, primary, context.providers, values);
+    if (typeof checked === 'string') errors.push({ field: 'fallbackModels', message: checked });
+    else values.push(checked);
+  }
+  return errors.length === 0 ? { ok: true, value: values } : { ok: false, errors };
+}
+
+/** One fallback entry as a model, or the first rule it broke (`accepted`: the entries before it that passed). */
+function checkFallbackEntry(
+  entry: string,
+  primary: ModelRef,
+  providers: ReadonlyMap<string, ProviderChoice>,
+  accepted: readonly ModelRef[],
+): ModelRef | string {
+  const available = [...providers.keys()];
+  const ref = parseModelRef(entry, available);
+  if (ref === null) return Messages.fallbackNotModelRef(entry, available);
+  const models = providers.get(ref.provider)?.models ?? [];
+  if (!models.includes(ref.model)) return Messages.fallbackModelUnknown(entry, ref.provider, models);
+  const same = (other: ModelRef) => other.provider === ref.provider && other.model === ref.model;
+  if (same(primary)) return Messages.fallbackIsPrimary(entry);
+  if (accepted.some(same)) return Messages.fallbackRepeated(entry);
+  return ref;
+}
+
+/** `provider/model` with `provider` one of `providers` (the longest that fits); null when none does. */
+function parseModelRef(entry: string, providers: readonly string[]): ModelRef | null {
+  const provider = providers
+    .filter((name) => entry.startsWith(`${name}/`) && entry.length > name.length + 1)
+    .sort((left, right) => right.length - left.length)[0];
+  return provider === undefined ? null : { provider, model: entry.slice(provider.length + 1).trim() };
 }
 
 /**

@@ -71,6 +71,14 @@ export function buildPersonalityInfoEmbed(personality: Personality, viewerId: st
         value: CommandReplies.infoContextValue(personality.contextMode),
         inline: false,
       },
+      {
+        name: CommandReplies.infoFallbacks(),
+        value: truncateText(
+          CommandReplies.infoFallbacksValue(personality.fallbackModels),
+          DiscordLimits.embedFieldValue,
+        ),
+        inline: false,
+      },
       ...(personality.editorIds.length === 0
         ? []
         : [

@@ -33,7 +33,7 @@ export function buildStatusEmbed(snapshot: StatusSnapshot): APIEmbed {
         breaker.provider,
         breaker.model,
         breaker.keyFingerprint,
-        CommandReplies.breakerState(breaker.state),
+        CommandReplies.breakerState(breaker.state, breaker.probeAt, fleet.generatedAt),
       ),
     );
   const you = [
@@ -66,7 +66,11 @@ export function buildStatusEmbed(snapshot: StatusSnapshot): APIEmbed {
   };
 }
 
-/** One line per provider/model the fleet used recently or holds an operator breaker for. */
+/**
+ * One line per provider/model the fleet used recently or holds an operator breaker for: its breaker's state
+ * across the workers (the worst of theirs; they open and close together, docs/guarantees.md), when an open one
+ * retries, and its latency.
+ */
 function describeProviders(fleet: FleetStats): string {
   const operatorBreakers = new Map(
     fleet.breakers
@@ -84,7 +88,14 @@ function describeProviders(fleet: FleetStats): string {
       const [provider = '', model = ''] = breaker
         ? [breaker.provider, breaker.model]
         : [stats?.provider, stats?.model];
-      return { name, provider, model, state: breaker?.state ?? 'closed', stats };
+      return {
+        name,
+        provider,
+        model,
+        state: breaker?.state ?? 'closed',
+        probeAt: breaker?.probeAt ?? null,
+        stats,
+      };
     })
     .sort((left, right) => order[left.state] - order[right.state] || left.name.localeCompare(right.name))
     .slice(0, MAX_PROVIDER_LINES)
@@ -92,7 +103,7 @@ function describeProviders(fleet: FleetStats): string {
       CommandReplies.statusBreakerLine(
         line.provider,
         line.model,
-        CommandReplies.breakerState(line.state),
+        CommandReplies.breakerState(line.state, line.probeAt, fleet.generatedAt),
         CommandReplies.latency(line.stats?.latencyP50Ms ?? null),
         CommandReplies.latency(line.stats?.latencyP95Ms ?? null),
       ),

@@ -97,6 +97,9 @@ export interface ChorusMetrics {
   readonly aiErrors: LabeledCounter<ModelLabels & { kind: string }>;
   /** `chorus_ai_breaker_state{provider,model}`: 0 closed, 1 half-open, 2 open (worst over the model's keys). */
   readonly breakerState: BreakerStateGauge;
+  /** `chorus_ai_fallback_answers_total{provider,model}`: replies a personality's fallback model gave while its
+   * own was down, by the fallback that answered. */
+  readonly aiFallbackAnswers: LabeledCounter<ModelLabels>;
   /** `chorus_webhook_posts_total{outcome}`: webhook executions by outcome (`posted`, `retried`, `failed`, …). */
   readonly webhookPosts: LabeledCounter<{ outcome: string }>;
   /** `chorus_discord_rate_limited_total{scope}`: 429s from Discord by `X-RateLimit-Scope` (`user`, `global`,
@@ -166,6 +169,12 @@ export function createMetrics(options: MetricsOptions): ChorusMetrics {
       registers,
     }),
     breakerState: createBreakerStateGauge(registers),
+    aiFallbackAnswers: new Counter({
+      name: 'chorus_ai_fallback_answers_total',
+      help: "Completions a fallback model answered while the personality's own model was down, by the fallback's provider and model.",
+      labelNames: ['provider', 'model'],
+      registers,
+    }),
     webhookPosts: new Counter({
       name: 'chorus_webhook_posts_total',
       help: 'Webhook executions, by outcome.',

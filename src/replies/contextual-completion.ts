@@ -1,4 +1,4 @@
-import type { AiService, ChatCompletionResult, UserApiKey } from '../ai/index.js';
+import type { AiService, FallbackCompletionResult, UserKeySource } from '../ai/index.js';
 import { ProviderRejectedError } from '../ai/index.js';
 import type { ReplyChainWalker, WindowLine } from '../context/index.js';
 import {
@@ -89,28 +89,32 @@ export class ContextualCompletion {
   }
 
   /**
-   * The AI call. When the provider says the prompt is too long for the model after all (the estimate is
-   * conservative for common tokenizers, not all), it is assembled again within half its estimated size and
-   * sent once more; a second refusal is thrown.
+   * The AI call: the personality's model, or while it is down its fallback models in order, each with the
+   * user's own key for its provider when they have one (`keys`). When the provider says the prompt is too long
+   * for the model after all (the estimate is conservative for common tokenizers, not all), it is assembled again
+   * within half its estimated size and sent once more; a second refusal is thrown.
    */
   async complete(
     job: ReplyJob,
     personality: Personality,
     input: PromptInput,
-    userKey: UserApiKey | null,
+    keys: UserKeySource,
     signal: AbortSignal,
-  ): Promise<ChatCompletionResult> {
+  ): Promise<FallbackCompletionResult> {
     let prompt = this.assemble(job, input);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.deps.ai.complete({
-          provider: personality.provider,
-          model: personality.model,
-          messages: prompt.messages,
-          temperature: personality.temperature,
-          userKey,
-          signal,
-        });
+        return await this.deps.ai.completeWithFallbacks(
+          {
+            provider: personality.provider,
+            model: personality.model,
+            messages: prompt.messages,
+            temperature: personality.temperature,
+            keys,
+            signal,
+          },
+          personality.fallbackModels,
+        );
       } catch (error) {
         if (!(error instanceof ProviderRejectedError && error.reason === 'context-length') || attempt > 1)
           throw error;
@@ -121,8 +125,9 @@ export class ContextualCompletion {
           {
             channelId: job.channelId,
             personalityId: personality.id,
-            provider: personality.provider,
-            model: personality.model,
+            // The model that refused: the personality's own, or the fallback answering for it.
+            provider: error.provider,
+            model: error.model,
             budgetTokens,
           },
           'prompt too long for the model; assembling it again with half the budget',

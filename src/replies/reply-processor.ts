@@ -413,13 +413,12 @@ export class ReplyProcessor {
     context: AnswerContext,
   ): Promise<ReplyDecision | 'cancelled'> {
     const content = context.edited ?? job.content;
-    const userKey = context.keyring.open(personality.provider);
     const watch = this.deps.cancellations.watch(findAnsweredMessageIdOf(job));
     const endTyping = this.deps.typing.begin(job.channelId);
     let answer: { readonly text: string; readonly isNotice: boolean };
     try {
       const input = await this.completion.buildInput(job, personality, context, content);
-      const result = await this.completion.complete(job, personality, input, userKey, watch.signal);
+      const result = await this.completion.complete(job, personality, input, context.keyring, watch.signal);
       const text =
         result.content.trim().length > 0 ? result.content : ReplyMessages.emptyAnswer(personality.name);
       answer = { text, isNotice: false };

@@ -6,6 +6,8 @@ export const StateMessages = {
     `You already have a personality named or nicknamed "${name}". Choose another name or alias.`,
   nameRepeated: (name: string) => `"${name}" is listed twice: names and aliases must all differ.`,
   tooManyAliases: (max: number) => `A personality can have at most ${max} aliases.`,
+  tooManyFallbacks: (max: number) => `A personality can have at most ${max} fallback models.`,
+  fallbackRepeated: (model: string) => `Fallback model ${model} is listed more than once.`,
   tooManyPersonalities: (max: number) =>
     `You already own ${max} personalities, the most one person can have. Delete one with /personality remove to make room.`,
   invalidName: () => 'Names and aliases must be 1–80 visible characters.',

@@ -14,6 +14,7 @@ const DESCRIBED_FIELDS = [
   ['visibility', 'visibility'],
   ['nsfw', 'nsfw'],
   ['contextMode', 'context'],
+  ['fallbackModels', 'fallbacks'],
   ['editorIds', 'co-editors'],
 ] as const satisfies ReadonlyArray<readonly [keyof Personality, string]>;
 
@@ -21,8 +22,16 @@ const DESCRIBED_FIELDS = [
 function show(value: unknown, field: keyof Personality): string {
   if (field === 'editorIds') return '';
   if (value === null || (Array.isArray(value) && value.length === 0)) return 'none';
-  const text = Array.isArray(value) ? value.join(', ') : String(value);
+  const text = Array.isArray(value) ? value.map(showItem).join(', ') : String(value);
   return text.length > QUOTED_MAX ? '' : `"${text}"`;
+}
+
+/** A list item: a fallback model as `provider/model`, anything else as itself. */
+function showItem(item: unknown): string {
+  if (typeof item === 'object' && item !== null && 'provider' in item && 'model' in item) {
+    return `${String(item.provider)}/${String(item.model)}`;
+  }
+  return String(item);
 }
 
 /**

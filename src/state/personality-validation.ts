@@ -3,6 +3,7 @@ import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import { StateMessages } from './messages.js';
 import {
   listPersonalityNameKeys,
+  MAX_FALLBACK_MODELS,
   normalizePersonalityName,
   type Personality,
   PersonalitySchema,
@@ -34,6 +35,12 @@ export function validatePersonalityRecord(input: Personality, maxAliases: number
       throw invalid(StateMessages.invalidName());
     }
   }
+  // Whether each fallback is configured is the command's check (the state layer knows no configuration).
+  if (candidate.fallbackModels.length > MAX_FALLBACK_MODELS)
+    throw invalid(StateMessages.tooManyFallbacks(MAX_FALLBACK_MODELS));
+  const fallbackNames = candidate.fallbackModels.map(({ provider, model }) => `${provider}/${model}`);
+  const repeatedFallback = fallbackNames.find((name, index) => fallbackNames.indexOf(name) !== index);
+  if (repeatedFallback !== undefined) throw invalid(StateMessages.fallbackRepeated(repeatedFallback));
   const keys = listPersonalityNameKeys(candidate);
   const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
   if (repeated !== undefined) throw invalid(StateMessages.nameRepeated(displayNameFor(candidate, repeated)));

@@ -11,6 +11,13 @@ export type Visibility = z.infer<typeof VisibilitySchema>;
 export const ContextModeSchema = z.enum(['room', 'personal']);
 export type ContextMode = z.infer<typeof ContextModeSchema>;
 
+/** A provider's model, as a personality names it (both as `AI_PROVIDERS` spells them). */
+export const ModelRefSchema = z.object({ provider: z.string().min(1), model: z.string().min(1) });
+export type ModelRef = z.infer<typeof ModelRefSchema>;
+
+/** Fallback models one personality may list. */
+export const MAX_FALLBACK_MODELS = 3;
+
 /** Co-editors one personality may have. */
 export const MAX_PERSONALITY_EDITORS = 10;
 
@@ -40,6 +47,11 @@ export const PersonalitySchema = z.object({
   editorIds: z.array(DiscordIdSchema).max(MAX_PERSONALITY_EDITORS).default([]),
   /** What it sees of a server channel (records older than the field read `room`). */
   contextMode: ContextModeSchema.default('room'),
+  /**
+   * Models that answer, in order, while its own is down (breaker open, 5xx, 429, timeout); records older than
+   * the field read none.
+   */
+  fallbackModels: z.array(ModelRefSchema).max(MAX_FALLBACK_MODELS).default([]),
   /** Counts writes (records older than the field read 0): an edit based on an older version is refused. */
   version: z.number().int().nonnegative().default(0),
 });
@@ -48,8 +60,8 @@ export type Personality = z.infer<typeof PersonalitySchema>;
 /** The fields a user supplies when creating one (id, createdAt, editors and version are assigned). */
 export type PersonalityDraft = Omit<
   Personality,
-  'id' | 'createdAt' | 'aliases' | 'nsfw' | 'editorIds' | 'version' | 'contextMode'
-> & { aliases?: string[]; nsfw?: boolean; contextMode?: ContextMode };
+  'id' | 'createdAt' | 'aliases' | 'nsfw' | 'editorIds' | 'version' | 'contextMode' | 'fallbackModels'
+> & { aliases?: string[]; nsfw?: boolean; contextMode?: ContextMode; fallbackModels?: ModelRef[] };
 
 /**
  * The lookup key for personality names and aliases: NFKC, case-folded, inner whitespace collapsed.

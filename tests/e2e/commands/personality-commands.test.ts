@@ -241,6 +241,60 @@ describe('/personality', () => {
       });
     });
 
+    describe('when the owner sets fallback models', () => {
+      it('stores them in order, shows them in info, names a bad entry, and clears them with none', async () => {
+        const edit = (fallbacks: string) =>
+          harness.run(owner, channel, 'personality', { name: 'Alice', fallbacks }, { subcommand: 'edit' });
+        const alice = (await personalities.listByOwner(owner))[0]!;
+        expect(`${alice.provider}/${alice.model}`).toBe('default/stub-model');
+        const response = await edit('other/other-large, other/other-small');
+        expect(isEphemeral(response)).toBe(true);
+        expect(response.content).toBe('Updated **Alice**: fallbacks.');
+        expect((await personalities.listByOwner(owner))[0]?.fallbackModels).toEqual([
+          { provider: 'other', model: 'other-large' },
+          { provider: 'other', model: 'other-small' },
+        ]);
+        const info = await harness.run(
+          owner,
+          channel,
+          'personality',
+          { name: 'Alice' },
+          { subcommand: 'info' },
+        );
+        expect(shownText(info)).toContain('other/other-large, other/other-small');
+
+        const before = await personalities.listByOwner(owner);
+        const refused = await edit('other/other-small, nowhere/gpt-9');
+        expect(refused.content).toBe(
+          'Fallback “nowhere/gpt-9” is not provider/model with a configured provider (default, other).',
+        );
+        const own = await edit('default/stub-model');
+        expect(own.content).toBe(
+          "Fallback “default/stub-model” is the personality's own model: list other models.",
+        );
+        expect(await personalities.listByOwner(owner)).toEqual(before);
+
+        await edit('none');
+        expect((await personalities.listByOwner(owner))[0]?.fallbackModels).toEqual([]);
+      });
+
+      it('completes the entry being typed after the ones already typed', async () => {
+        const response = await harness.sandbox
+          .autocomplete(
+            owner,
+            channel,
+            'personality',
+            'fallbacks',
+            { name: 'Alice', fallbacks: 'other/other-large, other-s' },
+            { subcommand: 'edit' },
+          )
+          .waitForResponse();
+        expect(response.choices).toEqual([
+          { name: 'other/other-large, other/other-small', value: 'other/other-large, other/other-small' },
+        ]);
+      });
+    });
+
     describe('when the change is invalid or empty', () => {
       it('names the broken field and changes nothing', async () => {
         const before = await personalities.listByOwner(owner);

@@ -395,6 +395,46 @@ describe('PersonalityRepository', () => {
     });
   });
 
+  describe('fallback models', () => {
+    it('default to none, read none from records stored without them, and a co-editor may set them', async () => {
+      const alice = await repository.create(draft());
+      expect(alice.fallbackModels).toEqual([]);
+      const { fallbackModels: _fallbackModels, ...legacy } = alice;
+      await redis.hset(buildPersonalitiesKey(prefix, ALICE_OWNER), alice.id, JSON.stringify(legacy));
+      expect((await repository.fetchById(alice.id))?.fallbackModels).toEqual([]);
+      await repository.share(alice.id, ALICE_OWNER, BOB_OWNER);
+      const models = [
+        { provider: 'backup', model: 'small' },
+        { provider: 'default', model: 'large' },
+      ];
+      const edited = await repository.update(alice.id, BOB_OWNER, { fallbackModels: models });
+      expect(edited.fallbackModels).toEqual(models);
+      expect((await repository.fetchById(alice.id))?.fallbackModels).toEqual(models);
+      // The public projection carries them too.
+      expect((await repository.resolveNames(CAROL, ['alice'])).get('alice')?.fallbackModels).toEqual(models);
+    });
+
+    it('refuses more than three, or one listed twice, naming the rule', async () => {
+      const alice = await repository.create(draft());
+      const model = { provider: 'backup', model: 'small' };
+      const other = (name: string) => ({ provider: 'backup', model: name });
+      await expect(
+        repository.update(alice.id, ALICE_OWNER, {
+          fallbackModels: [other('a'), other('b'), other('c'), other('d')],
+        }),
+      ).rejects.toMatchObject({
+        code: ChorusErrorCode.InvalidInput,
+        message: 'A personality can have at most 3 fallback models.',
+      });
+      await expect(
+        repository.update(alice.id, ALICE_OWNER, { fallbackModels: [model, model] }),
+      ).rejects.toMatchObject({
+        code: ChorusErrorCode.InvalidInput,
+        message: 'Fallback model backup/small is listed more than once.',
+      });
+    });
+  });
+
   describe('sharing', () => {
     it('lets a co-editor edit, but not remove, share, unshare, alias or change visibility', async () => {
       const alice = await repository.create(draft());

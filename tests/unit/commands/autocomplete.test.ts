@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildPersonalityChoice, rankChoices } from '../../../src/commands/autocomplete.js';
+import {
+  buildFallbackChoices,
+  buildPersonalityChoice,
+  rankChoices,
+} from '../../../src/commands/autocomplete.js';
 import type { Personality } from '../../../src/state/index.js';
 
 const base: Personality = {
@@ -16,6 +20,7 @@ const base: Personality = {
   createdAt: 0,
   nsfw: false,
   contextMode: 'room',
+  fallbackModels: [],
   editorIds: [],
   version: 1,
 };
@@ -53,5 +58,36 @@ describe('rankChoices', () => {
         'm',
       ),
     ).toHaveLength(25);
+  });
+});
+
+describe('buildFallbackChoices', () => {
+  const providers = new Map([
+    ['default', { models: ['small', 'large'] }],
+    ['backup', { models: ['small'] }],
+  ]);
+  const values = (query: string) => buildFallbackChoices(query, providers).map((choice) => choice.value);
+
+  describe('when nothing is typed yet', () => {
+    it('offers none, then every configured model', () => {
+      expect(values('')).toEqual(['none', 'default/small', 'default/large', 'backup/small']);
+    });
+  });
+
+  describe('when an entry is being typed', () => {
+    it('completes the entry after the last comma, keeping the ones before and leaving them out', () => {
+      expect(values('default/large, b')).toEqual(['default/large, backup/small']);
+      expect(values('default/large,')).toEqual([
+        'default/large, default/small',
+        'default/large, backup/small',
+      ]);
+    });
+  });
+
+  describe('when a choice would pass Discord’s 100 characters', () => {
+    it('leaves it out', () => {
+      const long = `default/${'x'.repeat(95)}`;
+      expect(values(`${long}, `)).toEqual([]);
+    });
   });
 });

@@ -109,6 +109,18 @@ describe('buildCommandDefinitions', () => {
       expect(option.description?.length).toBeLessThanOrEqual(100);
     });
 
+    it('lets /personality edit list fallback models, with autocomplete and a short description', () => {
+      const options = definitions.flatMap((command) =>
+        leafOptions((command as { options?: OptionJson[] }).options, [command.name]),
+      );
+      const fallbacks = options.filter(({ option }) => option.name === 'fallbacks');
+      expect(fallbacks.map(({ path }) => path)).toEqual(['personality edit']);
+      const option = fallbacks[0]!.option;
+      expect(option.type).toBe(ApplicationCommandOptionType.String);
+      expect(option.autocomplete).toBe(true);
+      expect(option.description?.length).toBeLessThanOrEqual(100);
+    });
+
     it('does not autocomplete the name of a personality being created', () => {
       const create = definitions
         .flatMap((command) => leafOptions((command as { options?: OptionJson[] }).options, [command.name]))

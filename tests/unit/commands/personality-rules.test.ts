@@ -7,6 +7,7 @@ import {
   validateAlias,
   validateAvatarUrl,
   validateContextMode,
+  validateFallbackModels,
   validatePersonalityInput,
   validatePersonalityName,
   validateProviderModel,
@@ -369,7 +370,103 @@ describe('validateContextMode', () => {
   });
 });
 
+describe('validateFallbackModels', () => {
+  const fallbackContext = {
+    providers: new Map([
+      ['default', { models: ['small', 'large'], defaultModel: 'small' }],
+      ['other', { models: ['o1', 'meta-llama/llama-3-70b'], defaultModel: 'o1' }],
+      ['other-eu', { models: ['o1'], defaultModel: 'o1' }],
+    ]),
+  };
+  const primary = { provider: 'default', model: 'small' };
+
+  describe('when every entry is a configured model', () => {
+    it.each([
+      ['other/o1', [{ provider: 'other', model: 'o1' }]],
+      [
+        ' default/large ,other/o1, ',
+        [
+          { provider: 'default', model: 'large' },
+          { provider: 'other', model: 'o1' },
+        ],
+      ],
+      // A model name holding a slash; a provider name that starts like another one.
+      ['other/meta-llama/llama-3-70b', [{ provider: 'other', model: 'meta-llama/llama-3-70b' }]],
+      ['other-eu/o1', [{ provider: 'other-eu', model: 'o1' }]],
+      ['none', []],
+      [' None ', []],
+      ['', []],
+    ])('accepts %j in its order', (value, expected) => {
+      expect(validateFallbackModels(value, primary, fallbackContext)).toEqual({ ok: true, value: expected });
+    });
+  });
+
+  describe('when entries break a rule', () => {
+    it('refuses more than three', () => {
+      expect(
+        messageOf(
+          validateFallbackModels(
+            'default/large, other/o1, other-eu/o1, other/meta-llama/llama-3-70b',
+            primary,
+            fallbackContext,
+          ),
+        ),
+      ).toBe(PersonalityRuleMessages.tooManyFallbacks(3, 4));
+    });
+
+    const providers = ['default', 'other', 'other-eu'];
+    it.each([
+      ['large', PersonalityRuleMessages.fallbackNotModelRef('large', providers)],
+      ['nowhere/o1', PersonalityRuleMessages.fallbackNotModelRef('nowhere/o1', providers)],
+      [
+        'other/o2',
+        PersonalityRuleMessages.fallbackModelUnknown('other/o2', 'other', ['o1', 'meta-llama/llama-3-70b']),
+      ],
+      ['default/small', PersonalityRuleMessages.fallbackIsPrimary('default/small')],
+      ['other/o1, other/o1', PersonalityRuleMessages.fallbackRepeated('other/o1')],
+    ])('refuses %j, naming the entry', (value, message) => {
+      expect(validateFallbackModels(value, primary, fallbackContext)).toEqual({
+        ok: false,
+        errors: [{ field: 'fallbackModels', message }],
+      });
+      expect(message).toContain(`“${value.split(',')[0]}”`);
+    });
+
+    it('names every bad entry at once', () => {
+      const result = validateFallbackModels('large, other/o1, other/o2', primary, fallbackContext);
+      expect(result.ok ? [] : result.errors.map((error) => error.message)).toEqual([
+        PersonalityRuleMessages.fallbackNotModelRef('large', providers),
+        PersonalityRuleMessages.fallbackModelUnknown('other/o2', 'other', ['o1', 'meta-llama/llama-3-70b']),
+      ]);
+    });
+  });
+});
+
 describe('PersonalitySchema', () => {
+  it('reads a record stored before fallback models existed as having none', () => {
+    const stored = PersonalitySchema.parse({
+      id: 'abcdefgh1234',
+      ownerId: '1',
+      name: 'Alice',
+      aliases: [],
+      visibility: 'public',
+      systemPrompt: '',
+      avatarUrl: null,
+      provider: 'default',
+      model: 'small',
+      temperature: null,
+      createdAt: 0,
+    });
+    expect(stored.fallbackModels).toEqual([]);
+  });
+
+  it('refuses more than three fallback models', () => {
+    const model = { provider: 'default', model: 'large' };
+    expect(PersonalitySchema.shape.fallbackModels.safeParse([model, model, model, model]).success).toBe(
+      false,
+    );
+  });
+
   it('reads a record stored before the context mode existed as room', () => {
     const stored = PersonalitySchema.parse({
       id: 'abcdefgh1234',

@@ -28,6 +28,7 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     createdAt: Date.UTC(2026, 0, 2),
     nsfw: false,
     contextMode: 'room',
+    fallbackModels: [],
     editorIds: [],
     version: 1,
     ...overrides,
@@ -47,6 +48,7 @@ describe('buildPersonalityInfoEmbed', () => {
         ['Visibility', 'public'],
         ['NSFW', 'no'],
         ['Context in servers', 'room: follows the conversation of the channel it answers in'],
+        ['Fallback models', 'none'],
         ['Aliases', 'Ally'],
         ['Prompt (only you see this)', 'You are Alice the librarian.'],
       ]);
@@ -70,6 +72,24 @@ describe('buildPersonalityInfoEmbed', () => {
       const fields = new Map(embed.fields?.map((field) => [field.name, field.value]));
       expect(fields.get('Context in servers')).toBe(
         'personal: sees only its own conversation with each person',
+      );
+    });
+  });
+
+  describe('when it has fallback models', () => {
+    it('lists them in their order', () => {
+      const embed = buildPersonalityInfoEmbed(
+        personality({
+          fallbackModels: [
+            { provider: 'backup', model: 'stub-large' },
+            { provider: 'default', model: 'stub-large' },
+          ],
+        }),
+        VIEWER,
+      );
+      const fields = new Map(embed.fields?.map((field) => [field.name, field.value]));
+      expect(fields.get('Fallback models')).toBe(
+        'backup/stub-large, default/stub-large (in this order, while its own model is down)',
       );
     });
   });

@@ -8,7 +8,12 @@ function fleet(overrides: Partial<FleetStats> = {}): FleetStats {
   return { generatedAt: NOW, workers: [], jobsInFlight: 0, breakers: [], providers: [], ...overrides };
 }
 
-const breaker = (keyFingerprint: string, state: 'closed' | 'half-open' | 'open', model = 'stub-small') => ({
+const breaker = (
+  keyFingerprint: string,
+  state: 'closed' | 'half-open' | 'open',
+  model = 'stub-small',
+  probeAt: number | null = null,
+) => ({
   key: `default:${model}:${keyFingerprint}`,
   provider: 'default',
   model,
@@ -21,7 +26,7 @@ const breaker = (keyFingerprint: string, state: 'closed' | 'half-open' | 'open',
   successes: 0,
   rejects: 0,
   latencyP95Ms: null,
-  probeAt: null,
+  probeAt,
 });
 
 const user = { pending: 1, maxPending: 5, available: 2, burst: 3, ratePerMinute: 6, retryAfterMs: 0 };
@@ -71,13 +76,37 @@ describe('buildStatusEmbed', () => {
       const [you, queue, providers] = embed.fields?.map((field) => field.value) ?? [];
       expect(you).toContain('Messages you can send now: 0 of 3 (refills at 6/min; next in 5 s)');
       expect(you).toContain('Your API keys: default `aaaa1111bbbb`');
-      expect(you).toContain('Your key `aaaa1111bbbb` on default/stub-small: recovering');
+      expect(you).toContain(
+        'Your key `aaaa1111bbbb` on default/stub-small: recovering (half-open: trying one call)',
+      );
       expect(you).not.toContain('ffff9999eeee');
       expect(queue).toBe('0 waiting, 0 being answered, 1 live worker');
       expect(providers).toBe(
-        'default/stub-small: failing (paused) · p50 420 ms · p95 2.6 s\ndefault/big: working · p50 – · p95 –',
+        'default/stub-small: failing (open) · p50 420 ms · p95 2.6 s\ndefault/big: working (closed) · p50 – · p95 –',
       );
       expect(JSON.stringify(embed)).not.toContain('ffff9999eeee');
+    });
+  });
+
+  describe('when an open breaker has a probe time', () => {
+    it('says when each open model retries, as a Discord timestamp, or that it is retrying now', () => {
+      const embed = buildStatusEmbed({
+        user,
+        keys: [],
+        queue: { waiting: 0, active: 0 },
+        fleet: fleet({
+          breakers: [
+            breaker('operator', 'open', 'stub-small', NOW + 20_500),
+            breaker('operator', 'open', 'stub-large', NOW - 100),
+            breaker('operator', 'half-open', 'stub-mid'),
+          ],
+        }),
+      });
+      expect(embed.fields?.[2]?.value.split('\n')).toEqual([
+        'default/stub-large: failing (open; retrying now) · p50 – · p95 –',
+        `default/stub-small: failing (open; retries <t:${Math.ceil((NOW + 20_500) / 1000)}:R>) · p50 – · p95 –`,
+        'default/stub-mid: recovering (half-open: trying one call) · p50 – · p95 –',
+      ]);
     });
   });
 });

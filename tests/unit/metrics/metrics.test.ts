@@ -62,6 +62,13 @@ describe('createMetrics', () => {
       1,
     ],
     [
+      'aiFallbackAnswers',
+      (m) => m.aiFallbackAnswers.inc({ provider: 'backup', model: 'gpt-mini' }),
+      'chorus_ai_fallback_answers_total',
+      { provider: 'backup', model: 'gpt-mini' },
+      1,
+    ],
+    [
       'webhookPosts',
       (m) => m.webhookPosts.inc({ outcome: 'posted' }),
       'chorus_webhook_posts_total',

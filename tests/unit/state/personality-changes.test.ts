@@ -15,6 +15,7 @@ const before: Personality = {
   createdAt: 0,
   nsfw: false,
   contextMode: 'room',
+  fallbackModels: [],
   editorIds: [],
   version: 3,
 };
@@ -36,6 +37,10 @@ describe('describePersonalityChanges', () => {
         aliases: [],
         nsfw: true,
         contextMode: 'personal' as const,
+        fallbackModels: [
+          { provider: 'backup', model: 'small' },
+          { provider: 'default', model: 'large' },
+        ],
         editorIds: ['2'],
       };
       expect(describePersonalityChanges(before, after)).toEqual([
@@ -45,6 +50,7 @@ describe('describePersonalityChanges', () => {
         'temperature: none → "0.5"',
         'nsfw: "false" → "true"',
         'context: "room" → "personal"',
+        'fallbacks: none → "backup/small, default/large"',
         'co-editors changed',
       ]);
     });
