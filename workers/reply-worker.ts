@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, Worker } from 'bullmq';
 import { type APIApplication, Routes } from 'discord-api-types/v10';
-import { AiService, BreakerFleet, WorkerStatsPublisher } from '../src/ai/index.js';
+import { AiService, AttachmentFetcher, BreakerFleet, WorkerStatsPublisher } from '../src/ai/index.js';
 import { loadConfigOrExit } from '../src/config/index.js';
 import { ChannelWindowRepository, ReplyChainWalker } from '../src/context/index.js';
 import { createBotRest } from '../src/discord-rest/index.js';
@@ -22,6 +22,7 @@ import {
   ReplyCoalescer,
 } from '../src/queue/index.js';
 import { createRedis } from '../src/redis/index.js';
+import { AttachmentReader } from '../src/replies/attachment-reader.js';
 import { CancellationListener } from '../src/replies/cancellation-listener.js';
 import { DeliveryLedger } from '../src/replies/delivery-ledger.js';
 import { ReplyProcessor } from '../src/replies/reply-processor.js';
@@ -184,6 +185,12 @@ async function main(): Promise<void> {
       logger,
     }),
     prompt: { channelContext: config.channelContext, providers: config.ai.providers },
+    // Downloads only from ATTACHMENT_HOSTS (Discord's CDN), capped and timed (docs/context.md, Attachments).
+    attachments: new AttachmentReader({
+      fetcher: new AttachmentFetcher({ allowedHosts: config.attachments.allowedHosts }),
+      providers: config.ai.providers,
+      logger,
+    }),
     logger,
     now: Date.now,
   });

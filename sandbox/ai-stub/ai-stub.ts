@@ -19,6 +19,7 @@ import {
 } from './openai-wire.js';
 import { createSeededRandom, hashSeed, type RandomSource } from './seeded-random.js';
 import { DefaultStubBehaviour, decideStubOutcome, type StubBehaviour } from './stub-behaviour.js';
+import { readStubImage, type StubImage } from './stub-images.js';
 import { buildStubReply, readWaitDirective, type StubMessage } from './stub-reply.js';
 
 /** Options for {@link AiStub.start}. */
@@ -93,9 +94,14 @@ const RECORDED_HEADERS = [
 ];
 /** The context window the stub claims in context-length errors when no character limit is set. */
 const NOMINAL_CONTEXT_TOKENS = 4096;
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Room for a few images inline (base64 is 4/3 of an image's bytes). */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-const ContentPartSchema = z.object({ type: z.string(), text: z.string().optional() });
+const ContentPartSchema = z.object({
+  type: z.string(),
+  text: z.string().optional(),
+  image_url: z.object({ url: z.string() }).optional(),
+});
 const ChatBodySchema = z.object({
   model: z.string().min(1),
   messages: z
@@ -284,10 +290,14 @@ export class AiStub implements AsyncDisposable {
     }
     const body = parsed.data;
     const apiKey = readApiKey(request);
-    const messages: StubMessage[] = body.messages.map((message) => ({
-      role: message.role,
-      content: joinContent(message.content),
-    }));
+    const messages: StubMessage[] = body.messages.map((message) => {
+      const images = readImages(message.content);
+      return {
+        role: message.role,
+        content: joinContent(message.content),
+        ...(images.length === 0 ? {} : { images }),
+      };
+    });
     const record: MutableRecord = {
       id: this.nextId++,
       model: body.model,
@@ -425,6 +435,14 @@ function joinContent(
   if (typeof content === 'string') return content;
   if (!content) return '';
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
+}
+
+/** The `image_url` parts of a message's content, read as far as the stub can. */
+function readImages(content: z.infer<typeof ChatBodySchema>['messages'][number]['content']): StubImage[] {
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((part) =>
+    part.type === 'image_url' && part.image_url !== undefined ? [readStubImage(part.image_url.url)] : [],
+  );
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

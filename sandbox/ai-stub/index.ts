@@ -12,4 +12,5 @@ export {
   type StubBehaviour,
   type StubScriptRule,
 } from './stub-behaviour.js';
+export { describeStubImage, readStubImage, type StubImage } from './stub-images.js';
 export { buildLongReply, buildStubReply, MAX_LONG_REPLY_CHARS, type StubMessage } from './stub-reply.js';

@@ -1,10 +1,13 @@
 import { createSeededRandom, type RandomSource } from './seeded-random.js';
 import type { StubScriptRule } from './stub-behaviour.js';
+import { describeStubImage, type StubImage } from './stub-images.js';
 
-/** A chat message as the stub received it (content parts already joined into text). */
+/** A chat message as the stub received it (text parts joined into text, image parts read apart). */
 export interface StubMessage {
   readonly role: string;
   readonly content: string;
+  /** Its `image_url` parts, in order; absent when it had none. */
+  readonly images?: readonly StubImage[];
 }
 
 /** Longest `!long` reply, so a typo cannot make the stub build megabytes. */
@@ -33,7 +36,8 @@ export function readWaitDirective(messages: readonly StubMessage[]): number {
 
 /**
  * The stub's deterministic answer. Normally it echoes what it saw:
- * `[stub:<model>] system="<first 5 words of the system prompt>" turns=<messages> last="<last user message>"`.
+ * `[stub:<model>] system="<first 5 words of the system prompt>" turns=<messages> last="<last user message>"`,
+ * followed by ` images=[image/png 64x64, cat.png (url)]` when the last user message had image parts.
  * Directives in the last user message: `!say <text>` answers exactly `<text>`; `!long <n>` answers about `n`
  * characters of paragraphs with a fenced `ts` code block in the middle (to exercise message splitting);
  * `!wait <ms>` (see {@link readWaitDirective}) delays the answer and is not part of it. Without a directive, the
@@ -44,7 +48,8 @@ export function buildStubReply(
   messages: readonly StubMessage[],
   script: readonly StubScriptRule[] = [],
 ): string {
-  const lastUser = messages.findLast((message) => message.role === 'user')?.content ?? '';
+  const lastUserMessage = messages.findLast((message) => message.role === 'user');
+  const lastUser = lastUserMessage?.content ?? '';
   const say = SAY_DIRECTIVE.exec(lastUser);
   if (say) return say[1]!;
   const long = LONG_DIRECTIVE.exec(lastUser);
@@ -54,7 +59,9 @@ export function buildStubReply(
   if (scripted) return scripted.reply;
   const systemWords = (system?.content ?? '').split(/\s+/).filter(Boolean).slice(0, SYSTEM_WORDS).join(' ');
   const last = Array.from(lastUser).slice(0, LAST_MESSAGE_CHARS).join('');
-  return `[stub:${model}] system="${systemWords}" turns=${messages.length} last="${last}"`;
+  const images = lastUserMessage?.images ?? [];
+  const seen = images.length === 0 ? '' : ` images=[${images.map(describeStubImage).join(', ')}]`;
+  return `[stub:${model}] system="${systemWords}" turns=${messages.length} last="${last}"${seen}`;
 }
 
 const WORDS = [

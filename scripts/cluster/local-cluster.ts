@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AiStub } from '../../sandbox/ai-stub/index.js';
 import { DiscordSandbox } from '../../sandbox/index.js';
+import { DISCORD_ATTACHMENT_HOSTS } from '../../src/config/index.js';
 import { buildDistOnce } from './build-dist.js';
 import { readNodeScriptArguments } from './production-command.js';
 
@@ -118,6 +119,8 @@ export class LocalCluster implements AsyncDisposable {
       AI_API_KEY: 'sk-operator-stub-key',
       AI_MODEL: 'stub-small',
       ENCRYPTION_KEY: 'a'.repeat(64),
+      // The sandbox serves attachments itself (its CDN route), over http: listed with its port, so allowed.
+      ATTACHMENT_HOSTS: `${DISCORD_ATTACHMENT_HOSTS},${new URL(this.sandbox.restUrl).host}`,
       LOG_LEVEL: 'info',
       HTTP_PORT: '0',
       // Off unless a test or the demo turns it on: with it, each user's first message waits the window (1.5 s by

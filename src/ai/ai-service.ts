@@ -21,6 +21,7 @@ import type {
   FallbackCompletionResult,
   ModelChoice,
 } from './chat-completion.js';
+import { dropImageParts } from './content-parts.js';
 import { describeKeyTestFailure } from './messages.js';
 import { planModelChain, runModelChain } from './model-fallback.js';
 import { ProviderCallError, ProviderClient } from './provider-client.js';
@@ -310,7 +311,14 @@ export class AiService implements AsyncDisposable {
       planModelChain(request, fallbacks),
       (next) =>
         this.complete(
-          { ...call, provider: next.provider, model: next.model, userKey: keys.open(next.provider) },
+          {
+            ...call,
+            provider: next.provider,
+            model: next.model,
+            // The prompt's images were prepared for the personality's own model; one without vision gets their names.
+            messages: this.takesImages(next) ? call.messages : dropImageParts(call.messages),
+            userKey: keys.open(next.provider),
+          },
           { failFast: next.failFast },
         ),
       ({ model: passed, step, error }) => {
@@ -339,6 +347,11 @@ export class AiService implements AsyncDisposable {
       model: model.model,
       fallback: model.fallback,
     };
+  }
+
+  /** Whether `choice`'s model is marked vision-capable in its provider's config. */
+  private takesImages(choice: ModelChoice): boolean {
+    return this.options.config.providers.get(choice.provider)?.visionModels.has(choice.model) ?? false;
   }
 
   /**

@@ -1,7 +1,16 @@
-/** One chat message in the OpenAI format. */
+/** One part of a message with images, in the OpenAI format. */
+export type ContentPart =
+  | { readonly type: 'text'; readonly text: string }
+  /** An image: an `https:` URL the provider fetches, or a `data:image/…;base64,…` URL. */
+  | { readonly type: 'image_url'; readonly image_url: { readonly url: string } };
+
+/**
+ * One chat message in the OpenAI format. `content` is plain text, except the user turn that shows images to a
+ * vision model: its text part first, then one part per image.
+ */
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant';
-  readonly content: string;
+  readonly content: string | readonly ContentPart[];
 }
 
 /** A user's own key for a provider, decrypted in the worker only. */

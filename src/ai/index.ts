@@ -9,6 +9,25 @@ export {
   type OptionalAiServiceOptions,
   type RequiredAiServiceOptions,
 } from './ai-service.js';
+export {
+  type AttachmentDownloadRefusal,
+  AttachmentFetcher,
+  type AttachmentFetcherOptions,
+  AttachmentLimits,
+  buildImageDataUrl,
+  DefaultAttachmentFetcherOptions,
+  type FetchedImage,
+  type FetchedText,
+  type RefusedDownload,
+  sniffImageType,
+} from './attachment-fetcher.js';
+export {
+  type AttachmentAction,
+  type AttachmentLeftOutReason,
+  type AttachmentSelectionInput,
+  type SelectedAttachment,
+  selectAttachments,
+} from './attachment-selection.js';
 export type { BreakerState } from './breaker-entry.js';
 export { BreakerFleet, type BreakerFleetOptions } from './breaker-fleet.js';
 export { buildBreakerKey, OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
@@ -18,12 +37,14 @@ export type {
   ChatCompletionRequest,
   ChatCompletionResult,
   ChatMessage,
+  ContentPart,
   FallbackCompletionRequest,
   FallbackCompletionResult,
   ModelChoice,
   UserApiKey,
   UserKeySource,
 } from './chat-completion.js';
+export { dropImageParts } from './content-parts.js';
 export { fetchFleetStats } from './fetch-fleet-stats.js';
 export {
   buildBreakerOpenKey,

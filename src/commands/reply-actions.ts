@@ -5,7 +5,7 @@ import {
   PermissionFlagsBits,
   type TextBasedChannel,
 } from 'discord.js';
-import { DiscordErrorCode } from '../discord/index.js';
+import { buildAttachmentRefs, DiscordErrorCode } from '../discord/index.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import { checkPersonalityPolicy, describePolicyRefusal, isAgeRestrictedChannel } from '../guilds/index.js';
 import { buildLimitNotice, type ReplyJob } from '../queue/index.js';
@@ -173,6 +173,7 @@ export async function runRegenerateCommand(
     return;
   }
   await regenerations.record(interaction.id, source.id);
+  const attachments = buildAttachmentRefs(source.attachments.values());
   const job: ReplyJob = {
     kind: 'reply',
     version: 1,
@@ -192,6 +193,9 @@ export async function runRegenerateCommand(
     messageCreatedAt: interaction.createdTimestamp,
     enqueuedAt: ctx.deps.now(),
     answersMessageId: source.id,
+    // The message as fetched now: its attachments' CDN links are fresh. The files of the message it replied to
+    // are not carried (discord.js does not keep `referenced_message`): a regeneration sees their names only.
+    ...(attachments.length === 0 ? {} : { attachments }),
   };
   const admitted = await admission.admit(job, undefined, settings);
   ctx.log.info(
@@ -221,14 +225,9 @@ async function fetchMessage(channel: TextBasedChannel, messageId: string): Promi
 }
 
 /**
- * The text the AI reads, as the gateway builds it for a new message: without the personality's own `@Name`,
- * and with a line per attachment (the AI cannot see them, it is told they exist).
+ * The text the AI reads, as the gateway builds it for a new message: without the personality's own `@Name`
+ * (attachments travel as data, beside it).
  */
 function buildContent(message: Message, names: readonly string[]): string {
-  const lines = [...message.attachments.values()].map(
-    (attachment) => `[attachment: ${attachment.name} ${attachment.url}]`,
-  );
-  return [stripPersonalityMentions(message.content, names), ...lines]
-    .filter((line) => line.length > 0)
-    .join('\n');
+  return stripPersonalityMentions(message.content, names);
 }

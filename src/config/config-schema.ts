@@ -37,7 +37,20 @@ export const ProviderEntrySchema = z.object({
       z.record(z.string().min(1), z.number().int().min(1024).max(10_000_000)),
     ])
     .optional(),
+  /** The models (among `models`) that take images: they are shown a message's images, the others told their names. */
+  visionModels: z.array(z.string().min(1)).optional(),
+  /**
+   * Whether the provider fetches image URLs itself: then it gets Discord's CDN link, else the worker downloads
+   * the image and sends it inline (base64). Default false: every OpenAI-compatible server takes inline images.
+   */
+  fetchesImageUrls: z.boolean().optional(),
 });
+
+/** `host` or `host:port`, lower case (a host with a port may be fetched over plain http: the sandbox in tests). */
+const ATTACHMENT_HOST = '[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\\d{1,5})?';
+
+/** Discord's CDN hosts, which serve every attachment's `url` and `proxy_url`. */
+export const DISCORD_ATTACHMENT_HOSTS = 'cdn.discordapp.com,media.discordapp.net';
 
 export const EnvSchema = z.object({
   DISCORD_TOKEN: z.string().min(1, 'is required (the bot token)'),
@@ -70,6 +83,22 @@ export const EnvSchema = z.object({
   AI_PROVIDERS: optionalString,
   AI_MAX_RETRIES: integer(0, 5).default(2),
   AI_CONTEXT_TOKENS: integer(1024, 10_000_000).default(32_768),
+  AI_VISION: booleanFlag.default(false),
+  AI_FETCHES_IMAGE_URLS: booleanFlag.default(false),
+  ATTACHMENT_HOSTS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .transform((value) => value.replace(/\s*,\s*/g, ','))
+    .pipe(
+      z
+        .string()
+        .regex(
+          new RegExp(`^(${ATTACHMENT_HOST}(,${ATTACHMENT_HOST})*)?$`),
+          'must be a comma-separated list of host names, each optionally with :port',
+        ),
+    )
+    .default(DISCORD_ATTACHMENT_HOSTS),
   BREAKER_ERROR_THRESHOLD_PERCENT: integer(1, 100).default(50),
   BREAKER_VOLUME_THRESHOLD: integer(1, 1000).default(5),
   BREAKER_RESET_TIMEOUT_MS: integer(100, 600_000).default(30_000),

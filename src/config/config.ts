@@ -14,6 +14,16 @@ export interface ProviderConfig {
   readonly contextTokens: ReadonlyMap<string, number>;
   /** Context length of a model not in {@link ProviderConfig.contextTokens}. */
   readonly defaultContextTokens: number;
+  /**
+   * The models shown images (`visionModels` in `AI_PROVIDERS`; the `default` provider's model with `AI_VISION`);
+   * the others are told images' names.
+   */
+  readonly visionModels: ReadonlySet<string>;
+  /**
+   * Whether the provider fetches image URLs itself (`fetchesImageUrls`; `AI_FETCHES_IMAGE_URLS` for `default`):
+   * it is sent Discord's CDN link instead of the image inline.
+   */
+  readonly fetchesImageUrls: boolean;
 }
 
 /** The one typed configuration object every process is built from. */
@@ -107,6 +117,14 @@ export interface Config {
     readonly rateLimitMarginMs: number;
     /** Webhook messages per 60 s one channel may take from the fleet (Discord's hidden channel limit); 0 = no budget. */
     readonly channelPerMinute: number;
+  };
+  /** Files attached to the messages answered (docs/context.md, Attachments). */
+  readonly attachments: {
+    /**
+     * Hosts the worker may download attachments from (`host`: https only; `host:port`: http too). Discord's CDN
+     * by default; the sandbox's host in tests.
+     */
+    readonly allowedHosts: readonly string[];
   };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly http: { readonly port: number };
@@ -228,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateLimitMarginMs: data.WEBHOOK_RATE_MARGIN_MS,
       channelPerMinute: data.WEBHOOK_CHANNEL_PER_MINUTE,
     },
+    attachments: { allowedHosts: data.ATTACHMENT_HOSTS.split(',').filter((host) => host !== '') },
     log: { level: data.LOG_LEVEL },
     http: { port: data.HTTP_PORT },
   };
@@ -254,6 +273,8 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
       defaultModel: data.AI_MODEL,
       contextTokens: new Map(),
       defaultContextTokens: data.AI_CONTEXT_TOKENS,
+      visionModels: new Set(data.AI_VISION ? [data.AI_MODEL] : []),
+      fetchesImageUrls: data.AI_FETCHES_IMAGE_URLS,
     });
   }
   if (data.AI_PROVIDERS) {
@@ -282,6 +303,10 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
       if (!entry.models.includes(defaultModel)) {
         problems.push(`AI_PROVIDERS.${name}.defaultModel: must be one of its models`);
       }
+      for (const model of entry.visionModels ?? []) {
+        if (!entry.models.includes(model))
+          problems.push(`AI_PROVIDERS.${name}.visionModels: ${model} must be one of its models`);
+      }
       const apiKey = env[entry.apiKeyEnv];
       providers.set(name, {
         name,
@@ -294,6 +319,8 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
         ),
         defaultContextTokens:
           typeof entry.contextTokens === 'number' ? entry.contextTokens : data.AI_CONTEXT_TOKENS,
+        visionModels: new Set(entry.visionModels ?? []),
+        fetchesImageUrls: entry.fetchesImageUrls ?? false,
       });
     }
   }

@@ -6,4 +6,4 @@ export {
   loadConfigOrExit,
   type ProviderConfig,
 } from './config.js';
-export { type Env, EnvSchema, SECRET_VARIABLES } from './config-schema.js';
+export { DISCORD_ATTACHMENT_HOSTS, type Env, EnvSchema, SECRET_VARIABLES } from './config-schema.js';

@@ -1,4 +1,11 @@
 export {
+  appendAttachmentLines,
+  buildAttachmentLabel,
+  buildAttachmentLines,
+  buildAttachmentNames,
+  type PromptAttachment,
+} from './attachment-labels.js';
+export {
   ChannelWindowRepository,
   type ChannelWindowRepositoryOptions,
   DefaultChannelWindowRepositoryOptions,
@@ -18,5 +25,6 @@ export {
   type PromptSettings,
 } from './prompt-assembler.js';
 export { type ReplyChain, ReplyChainWalker } from './reply-chain.js';
+export { IMAGE_TOKENS } from './token-estimate.js';
 export { type WindowLine, WindowLineSchema } from './window-line.js';
 export type { ChannelWindowReader } from './window-reader.js';

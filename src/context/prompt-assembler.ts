@@ -1,9 +1,11 @@
-import type { ChatMessage } from '../ai/index.js';
+import type { ChatMessage, ContentPart } from '../ai/index.js';
 import type { Config, ProviderConfig } from '../config/index.js';
 import type { ContextMode, ConversationTurn } from '../state/index.js';
+import { appendAttachmentLines, buildAttachmentLines, type PromptAttachment } from './attachment-labels.js';
 import {
   countUtf8Bytes,
   estimateTokens,
+  IMAGE_TOKENS,
   MESSAGE_OVERHEAD_TOKENS,
   REQUEST_OVERHEAD_TOKENS,
 } from './token-estimate.js';
@@ -18,6 +20,11 @@ export interface CurrentMessage {
   readonly messageId: string;
   /** When it was created, Unix ms: channel lines from then on are not shown. */
   readonly at: number;
+  /**
+   * Its attachments (of the first message), and the images of the message it replies to, as fetched for the
+   * model: named after the first part's text, a text file inlined, an image shown as an image part. Absent = none.
+   */
+  readonly attachments?: readonly PromptAttachment[];
 }
 
 /** Everything one reply's prompt is built from. */
@@ -85,12 +92,20 @@ export function findContextTokens(
   return provider.contextTokens.get(model) ?? provider.defaultContextTokens;
 }
 
-/** The estimated tokens of chat messages as sent, chat-template overhead included. */
+/**
+ * The estimated tokens of chat messages as sent, chat-template overhead included; an image part costs
+ * {@link IMAGE_TOKENS}.
+ */
 export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
   return messages.reduce(
-    (total, message) => total + estimateTokens(message.content) + MESSAGE_OVERHEAD_TOKENS,
+    (total, message) => total + estimateContentTokens(message.content) + MESSAGE_OVERHEAD_TOKENS,
     REQUEST_OVERHEAD_TOKENS,
   );
+}
+
+function estimateContentTokens(content: ChatMessage['content']): number {
+  if (typeof content === 'string') return estimateTokens(content);
+  return sum(content, (part) => (part.type === 'text' ? estimateTokens(part.text) : IMAGE_TOKENS));
 }
 
 /** Tokens kept for the answer, at least (small models). */
@@ -117,10 +132,19 @@ export function buildUserTurn(authorName: string, content: string): string {
   return `${authorName}: ${text}`;
 }
 
-/** The current message as the model reads it and the history keeps it: each part on its own attributed line. */
-export function buildMessageLines(authorName: string, parts: readonly string[]): string {
-  if (parts.length === 0) return buildUserTurn(authorName, '');
-  return parts.map((part) => buildUserTurn(authorName, part)).join('\n');
+/**
+ * The current message as the model reads it and the history keeps it: each part on its own attributed line,
+ * the first followed by `attachmentLines` (the names of its files, a text file's contents).
+ */
+export function buildMessageLines(
+  authorName: string,
+  parts: readonly string[],
+  attachmentLines: readonly string[] = [],
+): string {
+  const [first = '', ...rest] = parts;
+  return [appendAttachmentLines(first, attachmentLines), ...rest]
+    .map((part) => buildUserTurn(authorName, part))
+    .join('\n');
 }
 
 /** Marks the current message cut short by the budget. */
@@ -151,12 +175,23 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
   const timeline = buildTimeline(input);
   const chain = input.chain.map((line) => buildChainLine(line, input.personalityId));
   const system = input.systemPrompt;
-  let current = buildMessageLines(input.current.authorName, input.current.parts);
+  const attachments = input.current.attachments ?? [];
+  let current = buildMessageLines(
+    input.current.authorName,
+    input.current.parts,
+    buildAttachmentLines(attachments),
+  );
+  // Images are part of the message answered: never left out, counted at a fixed cost each.
+  const images = attachments.flatMap((attachment) =>
+    attachment.imageUrl === undefined ? [] : [attachment.imageUrl],
+  );
+  const imageTokens = images.length * IMAGE_TOKENS;
 
   const markers = chain.length === 0 ? 0 : estimateChainMarkers(input.current.authorName);
   const upperBound = (text: string) => countUtf8Bytes(text) + MESSAGE_OVERHEAD_TOKENS;
   const byBytes =
     REQUEST_OVERHEAD_TOKENS +
+    imageTokens +
     upperBound(system) +
     upperBound(current) +
     markers +
@@ -164,7 +199,7 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
     sum(timeline, (item) => upperBound(item.content));
   if (byBytes <= input.budgetTokens) {
     return {
-      messages: buildMessages(system, timeline, chain, current, input.current.authorName),
+      messages: buildMessages(system, timeline, chain, current, input.current.authorName, images),
       dropped: { channelLines: 0, historyTurns: 0, chainLines: 0, messageTruncated: false },
       estimatedTokens: byBytes,
     };
@@ -175,6 +210,7 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
   const chainCosts = chain.map(cost);
   let total =
     REQUEST_OVERHEAD_TOKENS +
+    imageTokens +
     cost(system) +
     cost(current) +
     markers +
@@ -207,7 +243,14 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
     messageTruncated = true;
   }
   return {
-    messages: buildMessages(system, timeline, chain.slice(chainLines), current, input.current.authorName),
+    messages: buildMessages(
+      system,
+      timeline,
+      chain.slice(chainLines),
+      current,
+      input.current.authorName,
+      images,
+    ),
     dropped: { channelLines, historyTurns, chainLines, messageTruncated },
     estimatedTokens: total,
   };
@@ -295,8 +338,9 @@ function buildMessages(
   chain: readonly string[],
   current: string,
   authorName: string,
+  images: readonly string[],
 ): ChatMessage[] {
-  const turns: ChatMessage[] = [];
+  const turns: Array<{ role: 'user' | 'assistant'; content: string }> = [];
   for (const item of timeline) {
     if (!item.kept) continue;
     // The conversation opens with a user turn: strict templates refuse an assistant turn after the system.
@@ -304,11 +348,27 @@ function buildMessages(
     pushMerged(turns, item.role, item.content);
   }
   pushMerged(turns, 'user', buildChainBlock(chain, authorName) + current);
-  return [{ role: 'system', content: system }, ...turns];
+  const last = turns.at(-1)!;
+  // Images go with the message answered: its turn's text first, then one part per image, in label order.
+  const final: ChatMessage =
+    images.length === 0
+      ? last
+      : {
+          role: 'user',
+          content: [
+            { type: 'text', text: last.content },
+            ...images.map((url): ContentPart => ({ type: 'image_url', image_url: { url } })),
+          ],
+        };
+  return [{ role: 'system', content: system }, ...turns.slice(0, -1), final];
 }
 
 /** Appends a turn, merged into the previous one when both have the same role (templates need alternation). */
-function pushMerged(turns: ChatMessage[], role: 'user' | 'assistant', content: string): void {
+function pushMerged(
+  turns: Array<{ role: 'user' | 'assistant'; content: string }>,
+  role: 'user' | 'assistant',
+  content: string,
+): void {
   const last = turns.at(-1);
   if (last?.role === role) turns[turns.length - 1] = { role, content: `${last.content}\n${content}` };
   else turns.push({ role, content });

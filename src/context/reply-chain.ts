@@ -222,11 +222,14 @@ export class ReplyChainWalker {
   }
 }
 
-/** Attachments named as the gateway names them (the AI sees no files, only that they exist). */
+/**
+ * Attachments named as the window names them, without their URLs: the line is cached with the window, and CDN
+ * links expire.
+ */
 function appendAttachments(
   content: string,
-  attachments: ReadonlyArray<{ readonly filename: string; readonly url: string }>,
+  attachments: ReadonlyArray<{ readonly filename: string }>,
 ): string {
-  const lines = attachments.map((attachment) => `[attachment: ${attachment.filename} ${attachment.url}]`);
+  const lines = attachments.map((attachment) => `[attachment: ${attachment.filename}]`);
   return [content, ...lines].filter((line) => line.length > 0).join('\n');
 }

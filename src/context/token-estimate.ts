@@ -13,6 +13,16 @@ export const MESSAGE_OVERHEAD_TOKENS = 8;
 /** Tokens a chat template adds once per request (the assistant turn's opening). */
 export const REQUEST_OVERHEAD_TOKENS = 8;
 
+/**
+ * Tokens one image shown to a vision model is counted as, whatever its size: a fixed upper estimate, since the
+ * cost depends on the provider and the image's dimensions, which are not read here. OpenAI's high detail costs
+ * at most 1,445 tokens for an image of the largest size it keeps (768 × 2048: 8 tiles of 170, plus 85), and
+ * Anthropic's models about 1,600 at most (about 1.15 megapixels, a token per 750 pixels); Gemini's cost 258. Models
+ * with dynamic resolution (Qwen-VL with a large `max_pixels`) can cost more: the provider's context-length error
+ * and the half-budget retry cover them.
+ */
+export const IMAGE_TOKENS = 1600;
+
 /** Character classes of the ASCII range, one byte per code unit below 128 (plain numbers: a hot loop reads them). */
 const OTHER = 0;
 const LOWER_VOWEL = 1;

@@ -22,6 +22,8 @@ export const DiscordLimits = {
   interactionAckMs: 3000,
   /** Messages `GET /channels/{id}/messages` returns at most per call. */
   messagesPerFetch: 100,
+  /** Files one message may carry. */
+  attachmentsPerMessage: 10,
 } as const;
 
 /** Discord JSON error codes Chorus reacts to. @see https://discord.com/developers/docs/topics/opcodes-and-status-codes#json */

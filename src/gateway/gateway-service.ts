@@ -19,6 +19,7 @@ import { buildInboundMessage, findIgnoreReason, type InboundMessage } from './in
 import type { MessageRouter, RoutingOutcome } from './message-router.js';
 import type { PersonalityChain } from './personality-chain.js';
 import type { ProxyMatcher } from './proxy-matcher.js';
+import { ReferencedAttachments } from './referenced-attachments.js';
 import type { WindowRecorder } from './window-recorder.js';
 
 /** Handles slash commands, autocomplete, buttons and context menus (the commands area implements it). */
@@ -61,6 +62,8 @@ export class GatewayService {
    * `guild.channels` before it emits `guildDelete` (GuildDeleteAction), and emits `raw` before that.
    */
   private readonly leavingGuildChannels = new Map<string, string[]>();
+  /** The files of the messages new messages reply to, from their raw packets, until their handler takes them. */
+  private readonly referencedAttachments = new ReferencedAttachments();
 
   constructor(private readonly deps: GatewayServiceDependencies) {
     this.log = deps.logger.child({ module: 'gateway' });
@@ -77,6 +80,8 @@ export class GatewayService {
       if (packet.t === 'GUILD_DELETE') this.rememberLeavingGuild(packet.d);
       // Read raw: discord.js drops a bulk delete whose channel is not in its cache (a thread it never saw).
       else if (packet.t === 'MESSAGE_DELETE_BULK') this.track(this.onBulkDelete(packet.d));
+      // Read raw: discord.js keeps a reply's `referenced_message` only in the message cache, which is off.
+      else if (packet.t === 'MESSAGE_CREATE') this.referencedAttachments.remember(packet.d);
     };
     // discord.js raises guildDelete only for a real removal; an outage raises guildUnavailable instead.
     const onGuildDelete = (guild: Guild) => this.track(this.onGuildDelete(guild));
@@ -131,6 +136,7 @@ export class GatewayService {
   }
 
   private async onMessage(message: Message): Promise<void> {
+    const repliedToAttachments = this.referencedAttachments.take(message.id);
     const ignored = findIgnoreReason(message);
     this.deps.onMessageSeen?.(ignored ?? 'routed');
     if (ignored) {
@@ -146,7 +152,7 @@ export class GatewayService {
       return;
     }
     try {
-      const inbound = buildInboundMessage(message);
+      const inbound = buildInboundMessage(message, repliedToAttachments);
       // The activity record and the window append share the round trip of the routing lookups.
       const { outcome, pending } = await RedisBatch.together((batch) => {
         this.recordActivity(message, batch, true);
@@ -205,6 +211,9 @@ export class GatewayService {
       // The member's name, as the proxy bot's webhook shows it.
       authorName: message.author.username,
       replyToMessageId: original.replyToMessageId,
+      ...(original.repliedToAttachments === undefined
+        ? {}
+        : { repliedToAttachments: original.repliedToAttachments }),
       memberRoleIds: original.memberRoleIds,
       proxiedFromMessageId: original.id,
     };

@@ -1,4 +1,5 @@
 import { ChannelType, type Message, type PartialMessage } from 'discord.js';
+import { type AttachmentRef, buildAttachmentRefs } from '../discord/index.js';
 import { isAgeRestrictedChannel } from '../guilds/index.js';
 
 /** A Discord message reduced to what routing needs; built from discord.js objects at the edge. */
@@ -10,6 +11,7 @@ export interface InboundMessage {
   readonly guildId: string | null;
   readonly authorId: string;
   readonly authorName: string;
+  /** The text as written; attachments are data ({@link InboundMessage.attachments}), not appended to it. */
   readonly content: string;
   /** The message this one replies to, if any. */
   readonly replyToMessageId: string | null;
@@ -24,6 +26,10 @@ export interface InboundMessage {
    * member's name (`authorName`).
    */
   readonly proxiedFromMessageId?: string;
+  /** The files attached (at most 10), with their CDN URLs for the worker; absent = none. */
+  readonly attachments?: readonly AttachmentRef[];
+  /** The files of the message this one replies to, when the gateway saw them (`referenced_message`). */
+  readonly repliedToAttachments?: readonly AttachmentRef[];
 }
 
 /** Why a message is not routed at all; `null` means it is routable. */
@@ -44,10 +50,17 @@ const THREAD_TYPES = new Set<ChannelType>([
   ChannelType.AnnouncementThread,
 ]);
 
-/** Converts a discord.js message (already checked with {@link findIgnoreReason}). */
-export function buildInboundMessage(message: Message): InboundMessage {
+/**
+ * Converts a discord.js message (already checked with {@link findIgnoreReason}). `repliedToAttachments`: the
+ * replied-to message's files, from the raw packet (see `referenced-attachments.ts`).
+ */
+export function buildInboundMessage(
+  message: Message,
+  repliedToAttachments: readonly AttachmentRef[] = [],
+): InboundMessage {
   const channel = message.channel;
   const isThread = THREAD_TYPES.has(channel.type);
+  const attachments = buildAttachmentRefs(message.attachments.values());
   return {
     id: message.id,
     channelId: message.channelId,
@@ -55,19 +68,12 @@ export function buildInboundMessage(message: Message): InboundMessage {
     guildId: message.guildId,
     authorId: message.author.id,
     authorName: message.member?.displayName ?? message.author.globalName ?? message.author.username,
-    content: appendAttachments(message.content, message),
+    content: message.content,
     replyToMessageId: message.reference?.messageId ?? null,
     createdAt: message.createdTimestamp,
     memberRoleIds: message.member ? [...message.member.roles.cache.keys()] : [],
     channelNsfw: isAgeRestrictedChannel(channel),
+    ...(attachments.length === 0 ? {} : { attachments }),
+    ...(repliedToAttachments.length === 0 ? {} : { repliedToAttachments }),
   };
-}
-
-/** The AI cannot see attachments; it is told they exist so it can say so rather than ignore them. */
-function appendAttachments(content: string, message: Message): string {
-  if (message.attachments.size === 0) return content;
-  const lines = [...message.attachments.values()].map(
-    (attachment) => `[attachment: ${attachment.name} ${attachment.url}]`,
-  );
-  return [content, ...lines].filter((line) => line.length > 0).join('\n');
 }

@@ -1,3 +1,4 @@
+import { appendAttachmentLines, buildAttachmentNames } from '../context/index.js';
 import {
   createPolicyLookup,
   type GuildSettings,
@@ -286,7 +287,15 @@ export class MessageRouter {
       return policyNotice === null ? NOTHING : { ...NOTHING, policyNotice };
     if (decision.newDmSticky !== null) await this.deps.dmSticky.set(message.authorId, decision.newDmSticky);
 
-    const part = { messageId: message.id, content: strippedText, at: message.createdAt };
+    // A follow-up joining a reply gets no attachments of its own in the job: its files are named in its text.
+    const part = {
+      messageId: message.id,
+      content: appendAttachmentLines(strippedText, buildAttachmentNames(message.attachments ?? [])).slice(
+        0,
+        4000,
+      ),
+      at: message.createdAt,
+    };
     const joinOutcomes =
       (await this.deps.coalescer?.joinAll(
         { authorId: message.authorId, channelId: message.channelId, part },
@@ -328,6 +337,13 @@ export class MessageRouter {
           : { proxiedFromMessageId: message.proxiedFromMessageId }),
         // The worker puts the replied-to message and its ancestors into the prompt.
         ...(message.replyToMessageId === null ? {} : { replyToMessageId: message.replyToMessageId }),
+        // As data, for the worker to show or read (its CDN URLs travel with the job only).
+        ...(message.attachments === undefined || message.attachments.length === 0
+          ? {}
+          : { attachments: [...message.attachments] }),
+        ...(message.repliedToAttachments === undefined || message.repliedToAttachments.length === 0
+          ? {}
+          : { repliedToAttachments: [...message.repliedToAttachments] }),
       };
       // The depth read once for the message, plus the jobs it has added since; the server's stricter limits
       // as read with the lookups.
@@ -433,7 +449,11 @@ export class MessageRouter {
     const kept = await this.deps.messageEvents.recordEdit(message.authorId, message.id, text);
     // A joined follow-up is recorded as admitted, so its edit is kept: its part takes it too, until the reply starts.
     if (kept && this.deps.coalescer?.enabled === true)
-      await this.deps.coalescer.recordEdit(message.authorId, message.id, text);
+      await this.deps.coalescer.recordEdit(
+        message.authorId,
+        message.id,
+        appendAttachmentLines(text, buildAttachmentNames(message.attachments ?? [])).slice(0, 4000),
+      );
     return kept;
   }
 

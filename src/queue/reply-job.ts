@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AttachmentRefListSchema } from '../discord/index.js';
 
 const snowflake = z.string().regex(/^\d{1,20}$/);
 
@@ -7,8 +8,8 @@ export const TriggerSchema = z.enum(['mention', 'reply', 'activation', 'dm']);
 export type Trigger = z.infer<typeof TriggerSchema>;
 
 /**
- * The contract between gateway and worker for one AI reply. Ids and text only: no secrets (a user's API key
- * is looked up by the worker, from `authorId`).
+ * The contract between gateway and worker for one AI reply. Ids, text and attachment metadata only: no secrets
+ * (a user's API key is looked up by the worker, from `authorId`).
  */
 export const ReplyJobSchema = z.object({
   kind: z.literal('reply'),
@@ -60,6 +61,13 @@ export const ReplyJobSchema = z.object({
    * (answered), `authorName` the proxied member's name, and this the original message the user wrote.
    */
   proxiedFromMessageId: snowflake.optional(),
+  /**
+   * The files attached to the user's message (at most 10), as data: the worker shows images to a vision model
+   * and inlines text files (docs/context.md, Attachments). Absent = none, as in jobs queued before attachments.
+   */
+  attachments: AttachmentRefListSchema.optional(),
+  /** The files of the message replied to, when the gateway saw them (`referenced_message`): its images count too. */
+  repliedToAttachments: AttachmentRefListSchema.optional(),
 });
 export type ReplyJob = z.infer<typeof ReplyJobSchema>;
 

@@ -15,6 +15,7 @@ import type { Logger } from '../log/index.js';
 import type { CoalescedPart } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
 import type { ConversationTurn, Personality } from '../state/index.js';
+import type { AttachmentReader } from './attachment-reader.js';
 
 /** What the reply processor read for the prompt in its first round trip. */
 export interface ReadContext {
@@ -32,6 +33,8 @@ export interface ContextualCompletionDependencies {
   readonly ai: AiService;
   readonly replyChains: ReplyChainWalker;
   readonly prompt: PromptSettings;
+  /** Fetches the message's attachments for the prompt (images for vision models, text files). */
+  readonly attachments: Pick<AttachmentReader, 'read'>;
   readonly logger: Logger;
 }
 
@@ -49,24 +52,24 @@ export class ContextualCompletion {
   /**
    * What the prompt is built from: in a guild channel the window read with the job and the reply chain (walked
    * from the message replied to, through the window, its cache and at most a few Discord fetches); in DMs only
-   * the history, as `personal`.
+   * the history, as `personal`. The message's attachments are fetched meanwhile (`signal` cancels that).
    */
   async buildInput(
     job: ReplyJob,
     personality: Personality,
     context: ReadContext,
     content: string,
+    signal?: AbortSignal,
   ): Promise<PromptInput> {
     const repliedToId = job.guildId === null ? null : (job.replyToMessageId ?? null);
-    const chain =
+    const [chain, attachments] = await Promise.all([
       repliedToId === null
         ? []
-        : (
-            await this.deps.replyChains.walk(job.channelId, repliedToId, [
-              ...context.windowLines,
-              ...context.repliedTo.values(),
-            ])
-          ).lines;
+        : this.deps.replyChains
+            .walk(job.channelId, repliedToId, [...context.windowLines, ...context.repliedTo.values()])
+            .then((walked) => walked.lines),
+      this.deps.attachments.read(job, personality, signal),
+    ]);
     return {
       systemPrompt: personality.systemPrompt,
       personalityId: personality.id,
@@ -80,6 +83,7 @@ export class ContextualCompletion {
         parts: [content, ...context.joined.map((part) => part.content)],
         messageId: findAnsweredMessageIdOf(job),
         at: job.messageCreatedAt,
+        ...(attachments.length === 0 ? {} : { attachments }),
       },
       channelContext: this.deps.prompt.channelContext,
       budgetTokens: computePromptBudget(

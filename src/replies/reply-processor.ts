@@ -4,6 +4,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
 import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
 import {
+  buildAttachmentNames,
   buildMessageLines,
   type ChannelWindowReader,
   type ChannelWindowRepository,
@@ -40,6 +41,7 @@ import {
   WebhookUnavailableError,
   WebhookUnavailableReason,
 } from '../webhooks/index.js';
+import type { AttachmentReader } from './attachment-reader.js';
 import type { CancellationListener } from './cancellation-listener.js';
 import {
   ChunkDelivery,
@@ -85,6 +87,8 @@ export interface ReplyProcessorDependencies {
   readonly replyChains: ReplyChainWalker;
   /** How much channel context a prompt shows, and each model's context length. */
   readonly prompt: PromptSettings;
+  /** Fetches a message's attachments for its prompt (docs/context.md, Attachments). */
+  readonly attachments: Pick<AttachmentReader, 'read'>;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -351,13 +355,15 @@ export class ReplyProcessor {
               job.channelId,
               job.personalityId,
               [
-                // The whole group is one user turn, as the AI saw it.
+                // The whole group is one user turn, as the AI saw it; attachments by name only, never a URL
+                // (CDN links expire) nor a file's contents: the answer holds what the model made of them.
                 {
                   role: 'user',
-                  content: buildMessageLines(job.authorName, [
-                    job.content,
-                    ...joined.map((part) => part.content),
-                  ]),
+                  content: buildMessageLines(
+                    job.authorName,
+                    [job.content, ...joined.map((part) => part.content)],
+                    buildAttachmentNames(job.attachments ?? []),
+                  ),
                   messageId: job.messageId,
                   ...(joined.length === 0 ? {} : { joinedIds: joined.map((part) => part.messageId) }),
                   at: job.messageCreatedAt,
@@ -415,13 +421,14 @@ export class ReplyProcessor {
     const content = context.edited ?? job.content;
     const watch = this.deps.cancellations.watch(findAnsweredMessageIdOf(job));
     const endTyping = this.deps.typing.begin(job.channelId);
-    let answer: { readonly text: string; readonly isNotice: boolean };
+    let answer: { readonly text: string; readonly isNotice: boolean; readonly note?: string };
     try {
-      const input = await this.completion.buildInput(job, personality, context, content);
+      const input = await this.completion.buildInput(job, personality, context, content, watch.signal);
       const result = await this.completion.complete(job, personality, input, context.keyring, watch.signal);
       const text =
         result.content.trim().length > 0 ? result.content : ReplyMessages.emptyAnswer(personality.name);
-      answer = { text, isNotice: false };
+      const note = ReplyMessages.attachmentsLeftOut(input.current.attachments ?? []);
+      answer = { text, isNotice: false, ...(note === null ? {} : { note }) };
     } catch (error) {
       if (!(error instanceof ProviderUnavailableError || error instanceof ProviderRejectedError)) {
         // Only the author's deletion cancels the reply; the service closing (shutdown) is rethrown for process().
@@ -444,10 +451,21 @@ export class ReplyProcessor {
     );
     if (deleted) return 'cancelled';
     if (answer.isNotice) return { chunks: [answer.text], reply: answer.text, isNotice: true, asBot: false };
-    const chunks = splitMessage(answer.text, {
-      prefix: this.buildQuote(job, latest, content, context.joined.at(-1)?.messageId),
-      maxLength: this.chunkLength(job, personality),
-    });
+    // The note on attachments left out is posted with the answer but is not the model's words: the history keeps
+    // the answer alone.
+    const chunks = splitMessage(
+      answer.note === undefined ? answer.text : `${answer.text}\n\n${answer.note}`,
+      {
+        // A message of attachments alone is quoted by their names.
+        prefix: this.buildQuote(
+          job,
+          latest,
+          content.trim() === '' ? buildAttachmentNames(job.attachments ?? []).join(' ') : content,
+          context.joined.at(-1)?.messageId,
+        ),
+        maxLength: this.chunkLength(job, personality),
+      },
+    );
     return { chunks, reply: answer.text, isNotice: false, asBot: false };
   }
 

@@ -53,6 +53,8 @@ function provider(name: string, stub: AiStub, apiKey: string | null = OPERATOR_K
     defaultModel: 'stub-small',
     contextTokens: new Map(),
     defaultContextTokens: 32_768,
+    visionModels: new Set(),
+    fetchesImageUrls: false,
   };
 }
 

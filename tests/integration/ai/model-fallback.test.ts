@@ -19,6 +19,9 @@ const OPERATOR_KEY = 'sk-operator-key-for-tests';
 const ALICE_BACKUP: UserApiKey = { key: 'sk-alice-backup-key-01', fingerprint: 'a11ceb000001' };
 
 const OWN = { provider: 'main', model: 'stub-large' };
+/** A 1×1 transparent PNG. */
+const TINY_PNG =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 const FALLBACK = { provider: 'backup', model: 'stub-small' };
 
 let main: AiStub;
@@ -50,6 +53,9 @@ function provider(name: string, stub: AiStub): ProviderConfig {
     defaultModel: 'stub-small',
     contextTokens: new Map(),
     defaultContextTokens: 32_768,
+    // The own model takes images; the fallback does not.
+    visionModels: new Set(name === 'main' ? ['stub-large'] : []),
+    fetchesImageUrls: false,
   };
 }
 
@@ -138,6 +144,34 @@ describe('AiService.completeWithFallbacks', () => {
           primaryProvider: 'main',
         }),
       );
+    });
+  });
+
+  describe('when the prompt holds an image and the fallback model takes none', () => {
+    it('sends the fallback the text alone (the prompt names the image)', async () => {
+      const { service } = createService();
+      main.setBehaviour({ errorRate: 1, errorStatus: 500 });
+      const withImage: FallbackCompletionRequest = {
+        ...request(),
+        messages: [
+          { role: 'system', content: 'You are Alice, a cheerful pirate.' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Bob: look [image: cat.png]' },
+              { type: 'image_url', image_url: { url: `data:image/png;base64,${TINY_PNG}` } },
+            ],
+          },
+        ],
+      };
+      await expect(service.completeWithFallbacks(withImage, [FALLBACK])).resolves.toMatchObject({
+        fallback: 1,
+      });
+      expect(main.requests[0]?.messages.at(-1)?.images).toHaveLength(1);
+      expect(backup.requests[0]?.messages.at(-1)).toEqual({
+        role: 'user',
+        content: 'Bob: look [image: cat.png]',
+      });
     });
   });
 

@@ -5,6 +5,7 @@
 import OpenAI, { AuthenticationError, BadRequestError, InternalServerError } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AiStub } from '../../../sandbox/ai-stub/index.js';
+import { buildPng } from '../../support/images.js';
 
 const KEY = 'sk-stub-test-key-one';
 const OTHER_KEY = 'sk-stub-test-key-two';
@@ -100,6 +101,35 @@ describe('AiStub', () => {
         },
         system_fingerprint: null,
       });
+    });
+
+    it('describes the image parts it received, inline or linked, and records them', async () => {
+      const png = buildPng(64, 48);
+      const response = await post({
+        model: 'stub-large',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Bob: what is this?\n[image: cat.png]' },
+              { type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } },
+              {
+                type: 'image_url',
+                image_url: { url: 'https://cdn.discordapp.com/attachments/1/2/dog%201.jpg?ex=1' },
+              },
+            ],
+          },
+        ],
+      });
+      const body = (await response.json()) as { choices: Array<{ message: { content: string } }> };
+      expect(body.choices[0]?.message.content).toBe(
+        '[stub:stub-large] system="" turns=1 last="Bob: what is this?\n[image: cat.png]" ' +
+          'images=[image/png 64x48, dog 1.jpg (url)]',
+      );
+      expect(stub.requests.at(-1)?.messages[0]?.images).toEqual([
+        { source: 'data', mediaType: 'image/png', bytes: png.length, width: 64, height: 48, name: null },
+        { source: 'url', mediaType: null, bytes: null, width: null, height: null, name: 'dog 1.jpg' },
+      ]);
     });
 
     it('records the request, with the key for assertions and its fingerprint', async () => {

@@ -158,5 +158,64 @@ describe('loadConfig', () => {
         expect.stringMatching(/^AI_PROVIDERS\.x\.models:/),
       ]);
     });
+
+    it('reads which models take images and whether the provider fetches image URLs, both off by default', () => {
+      const vision = { ...providers.openrouter, visionModels: ['b'], fetchesImageUrls: true };
+      const config = loadConfig(
+        buildTestEnv({ AI_PROVIDERS: JSON.stringify({ openrouter: vision, plain: providers.openrouter }) }),
+      );
+      expect(config.ai.providers.get('openrouter')).toMatchObject({
+        visionModels: new Set(['b']),
+        fetchesImageUrls: true,
+      });
+      expect(config.ai.providers.get('plain')).toMatchObject({
+        visionModels: new Set(),
+        fetchesImageUrls: false,
+      });
+    });
+
+    it('refuses a vision model the provider does not list', () => {
+      const bad = { x: { ...providers.openrouter, visionModels: ['c'] } };
+      expect(problemsOf(buildTestEnv({ AI_PROVIDERS: JSON.stringify(bad) }))).toEqual([
+        'AI_PROVIDERS.x.visionModels: c must be one of its models',
+      ]);
+    });
+  });
+
+  describe('attachments', () => {
+    it("allows Discord's CDN only, and marks no model of the default provider as taking images", () => {
+      const config = loadConfig(buildTestEnv());
+      expect(config.attachments.allowedHosts).toEqual(['cdn.discordapp.com', 'media.discordapp.net']);
+      expect(config.ai.providers.get('default')).toMatchObject({
+        visionModels: new Set(),
+        fetchesImageUrls: false,
+      });
+    });
+
+    it("marks the default provider's model with AI_VISION and AI_FETCHES_IMAGE_URLS", () => {
+      const config = loadConfig(
+        buildTestEnv({ AI_VISION: 'true', AI_FETCHES_IMAGE_URLS: 'true', AI_MODEL: 'gpt-4o' }),
+      );
+      expect(config.ai.providers.get('default')).toMatchObject({
+        visionModels: new Set(['gpt-4o']),
+        fetchesImageUrls: true,
+      });
+    });
+
+    it.each([
+      ['CDN.Example.com, 127.0.0.1:4000', ['cdn.example.com', '127.0.0.1:4000']],
+      ['', []],
+    ])('reads ATTACHMENT_HOSTS=%j', (value, hosts) => {
+      expect(loadConfig(buildTestEnv({ ATTACHMENT_HOSTS: value })).attachments.allowedHosts).toEqual(hosts);
+    });
+
+    it.each(['https://cdn.discordapp.com', 'cdn.discordapp.com/attachments', 'a,,b', '-bad.host'])(
+      'refuses ATTACHMENT_HOSTS=%j',
+      (value) => {
+        expect(problemsOf(buildTestEnv({ ATTACHMENT_HOSTS: value }))).toEqual([
+          expect.stringMatching(/^ATTACHMENT_HOSTS: must be a comma-separated list/),
+        ]);
+      },
+    );
   });
 });

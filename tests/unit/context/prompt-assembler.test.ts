@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../../src/ai/index.js';
+import type { PromptAttachment } from '../../../src/context/attachment-labels.js';
 import {
   assemblePrompt,
   buildMessageLines,
@@ -10,6 +12,7 @@ import {
   type PromptInput,
   TRUNCATION_MARKER,
 } from '../../../src/context/prompt-assembler.js';
+import { IMAGE_TOKENS } from '../../../src/context/token-estimate.js';
 import type { WindowLine } from '../../../src/context/window-line.js';
 import type { ConversationTurn } from '../../../src/state/index.js';
 
@@ -51,6 +54,17 @@ function own(minute: number, content: string, answers: number | null): WindowLin
 
 function turn(role: 'user' | 'assistant', content: string, minute: number, at = minute): ConversationTurn {
   return { role, content, messageId: id(minute), at: T0 + at * MINUTE };
+}
+
+/** A message's text: its content, or the text part of one with images. */
+function textOf(message: ChatMessage | undefined): string {
+  const content = message?.content ?? '';
+  if (typeof content === 'string') return content;
+  return content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
+}
+
+function words(count: number): string {
+  return Array.from({ length: count }, () => 'word').join(' ');
 }
 
 function input(overrides: Partial<PromptInput> = {}): PromptInput {
@@ -258,7 +272,6 @@ describe('assemblePrompt', () => {
   });
 
   describe('when the prompt exceeds the budget', () => {
-    const words = (count: number) => Array.from({ length: count }, () => 'word').join(' ');
     const crowded = (budgetTokens: number) =>
       assemblePrompt(
         input({
@@ -298,7 +311,7 @@ describe('assemblePrompt', () => {
       expect(text).not.toContain('line 1:');
       expect(text).toContain('line 4:');
       expect(prompt.messages[0]).toEqual({ role: 'system', content: 'You are Alice.' });
-      expect(prompt.messages.at(-1)?.content.endsWith('Kate: hello Alice')).toBe(true);
+      expect(textOf(prompt.messages.at(-1)).endsWith('Kate: hello Alice')).toBe(true);
     });
 
     it('drops the chain’s oldest ancestors before the message replied to', () => {
@@ -324,11 +337,112 @@ describe('assemblePrompt', () => {
         messageTruncated: true,
       });
       expect(prompt.messages).toHaveLength(2);
-      const content = prompt.messages[1]?.content ?? '';
+      const content = textOf(prompt.messages[1]);
       expect(content.startsWith('Kate: word word')).toBe(true);
       expect(content.endsWith(TRUNCATION_MARKER)).toBe(true);
       expect(estimatePromptTokens(prompt.messages)).toBeLessThanOrEqual(500);
     });
+  });
+});
+
+describe('assemblePrompt with attachments', () => {
+  const cat: PromptAttachment = {
+    kind: 'image',
+    filename: 'cat.png',
+    fromReply: false,
+    imageUrl: 'data:image/png;base64,AAAA',
+  };
+
+  it('names every attachment after the first part and sends the shown images as parts of the last turn', () => {
+    const prompt = assemblePrompt(
+      input({
+        history: [turn('user', 'Kate: hi', 10), turn('assistant', 'hello Kate', 10, 11)],
+        current: {
+          authorName: 'Kate',
+          parts: ['what is this?', 'and this?'],
+          messageId: id(100),
+          at: T0 + 100 * MINUTE,
+          attachments: [
+            cat,
+            { kind: 'image', filename: 'big.png', fromReply: false, leftOut: 'too-large' },
+            { kind: 'text', filename: 'notes.md', fromReply: false, text: 'uses ``` fences\n' },
+            { kind: 'other', filename: 'clip.mp4', fromReply: false, leftOut: 'unsupported-type' },
+            {
+              kind: 'image',
+              filename: 'dog.png',
+              fromReply: true,
+              imageUrl: 'https://cdn.discordapp.com/dog.png',
+            },
+          ],
+        },
+      }),
+    );
+    expect(prompt.messages.at(-1)).toEqual({
+      role: 'user',
+      content: [
+        {
+          type: 'text',
+          text: [
+            'Kate: what is this?',
+            '[image: cat.png]',
+            '[image: big.png (not shown)]',
+            '[file: notes.md]',
+            '````md',
+            'uses ``` fences',
+            '````',
+            '[attachment: clip.mp4]',
+            '[image from the message replied to: dog.png]',
+            'Kate: and this?',
+          ].join('\n'),
+        },
+        { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+        { type: 'image_url', image_url: { url: 'https://cdn.discordapp.com/dog.png' } },
+      ],
+    });
+    // Every earlier turn stays plain text.
+    expect(prompt.messages.slice(0, -1).every((message) => typeof message.content === 'string')).toBe(true);
+  });
+
+  it('names the images of a message with no text, and sends plain text when none is shown', () => {
+    const prompt = assemblePrompt(
+      input({
+        current: {
+          authorName: 'Kate',
+          parts: [''],
+          messageId: id(100),
+          at: T0 + 100 * MINUTE,
+          attachments: [{ kind: 'image', filename: 'cat.png', fromReply: false }],
+        },
+      }),
+    );
+    expect(prompt.messages.at(-1)).toEqual({ role: 'user', content: 'Kate: [image: cat.png]' });
+  });
+
+  it('counts each image at a fixed cost, and never drops it: older turns go first', () => {
+    const history = Array.from({ length: 20 }, (_, index) => [
+      turn('user', `Kate: question ${index} ${words(100)}`, index * 2),
+      turn('assistant', `answer ${index} ${words(100)}`, index * 2, index * 2 + 1),
+    ]).flat();
+    const withImages = (count: number) =>
+      input({
+        mode: 'personal',
+        history,
+        current: {
+          authorName: 'Kate',
+          parts: ['look'],
+          messageId: id(100),
+          at: T0 + 100 * MINUTE,
+          attachments: Array.from({ length: count }, () => cat),
+        },
+        budgetTokens: 4 * IMAGE_TOKENS,
+      });
+    const plain = assemblePrompt(withImages(0));
+    const two = assemblePrompt(withImages(2));
+    expect(two.estimatedTokens).toBeLessThanOrEqual(4 * IMAGE_TOKENS);
+    expect(two.dropped.historyTurns).toBeGreaterThan(plain.dropped.historyTurns);
+    expect(estimatePromptTokens(two.messages)).toBeGreaterThanOrEqual(2 * IMAGE_TOKENS);
+    const last = two.messages.at(-1)?.content;
+    expect(Array.isArray(last) && last.filter((part) => part.type === 'image_url')).toHaveLength(2);
   });
 });
 

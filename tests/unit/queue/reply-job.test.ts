@@ -25,6 +25,29 @@ describe('ReplyJobSchema', () => {
     expect(ReplyJobSchema.parse(regeneration)).toEqual(regeneration);
   });
 
+  it('carries attachments as data, at most 10, and parses a job queued before them', () => {
+    const attachment = {
+      id: '600000000000000001',
+      filename: 'cat.png',
+      contentType: 'image/png',
+      size: 1234,
+      url: 'https://cdn.discordapp.com/attachments/1/2/cat.png?ex=1',
+      width: 64,
+      height: 64,
+    };
+    const withFiles = {
+      ...job,
+      attachments: [attachment],
+      repliedToAttachments: [{ ...attachment, id: '7' }],
+    };
+    expect(ReplyJobSchema.parse(withFiles)).toEqual(withFiles);
+    expect(ReplyJobSchema.safeParse({ ...job, attachments: Array(11).fill(attachment) }).success).toBe(false);
+    expect(ReplyJobSchema.safeParse({ ...job, attachments: [{ ...attachment, size: -1 }] }).success).toBe(
+      false,
+    );
+    expect(ReplyJobSchema.parse(job)).not.toHaveProperty('attachments');
+  });
+
   it('refuses an answered message id that is not a snowflake', () => {
     expect(ReplyJobSchema.safeParse({ ...job, answersMessageId: 'not-an-id' }).success).toBe(false);
   });

@@ -1,0 +1,14 @@
+import type { ChatMessage } from './chat-completion.js';
+
+/**
+ * The messages with every image part removed (a turn with images becomes its text alone), for a model that takes
+ * none: the prompt's labels (`[image: cat.png]`) still name the images. The prompt's attachments are prepared for
+ * the personality's own model; a fallback model without vision answers from this.
+ */
+export function dropImageParts(messages: readonly ChatMessage[]): ChatMessage[] {
+  return messages.map((message) => {
+    if (typeof message.content === 'string') return message;
+    const text = message.content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
+    return { role: message.role, content: text };
+  });
+}
