@@ -13,6 +13,7 @@ import {
   type ProcessSample,
   resetPeakRss,
 } from './process-metrics.js';
+import { type PromptWindowSummary, summarizeChannelLines } from './prompt-window.js';
 import { ReplyTracker } from './reply-tracker.js';
 import type { QueueMode } from './scenario-result.js';
 
@@ -84,6 +85,11 @@ const PERSONALITY_NAMES = [
 const START_TIMEOUT_MS = 60_000;
 const WARM_UP_TIMEOUT_MS = 30_000;
 
+/** The display name of the bench's `index`-th user, as the gateway names them in a channel's window. */
+export function buildBenchUserName(index: number): string {
+  return `User ${index}`;
+}
+
 /**
  * One scenario's system: a {@link LocalCluster} (sandbox + stub here, gateway and workers as child processes
  * started as production starts them, from a dist/ the first cluster of the process builds) under a fresh
@@ -133,7 +139,7 @@ export class BenchCluster implements AsyncDisposable {
         (_, index) => sandbox.createChannel(guild.id, { name: `bench-${index}` }).id,
       );
       const userIds = Array.from({ length: options.users }, (_, index) => {
-        const user = sandbox.createUser({ username: `user${index}`, globalName: `User ${index}` });
+        const user = sandbox.createUser({ username: `user${index}`, globalName: buildBenchUserName(index) });
         sandbox.addMember(guild.id, user.id);
         return user.id;
       });
@@ -149,6 +155,9 @@ export class BenchCluster implements AsyncDisposable {
             name,
             visibility: 'public',
             systemPrompt: `You are ${name}, a patient benchmark partner.`,
+            // The plain reply path (issue 22's figures). Room context is measured on its own run, which switches
+            // it on; in room mode the stub's echo of the last user turn also holds the channel's earlier lines.
+            contextMode: 'personal',
             avatarUrl: `https://cdn.example.com/${name.toLowerCase()}.png`,
             provider: 'default',
             model: 'stub-small',
@@ -188,6 +197,19 @@ export class BenchCluster implements AsyncDisposable {
 
   get aiStub(): LocalCluster['aiStub'] {
     return this.cluster.aiStub;
+  }
+
+  /**
+   * The channel's lines in the prompts the AI stub received since its requests were last cleared, which it then
+   * forgets (it keeps every request, and prompts with room context are kilobytes each).
+   */
+  takePromptWindows(): PromptWindowSummary {
+    const summary = summarizeChannelLines(
+      this.aiStub.requests.map((request) => request.messages),
+      (seq) => this.tracker.messages.get(seq)?.userId,
+    );
+    this.aiStub.clearRequests();
+    return summary;
   }
 
   /** The running Chorus processes of a role. */

@@ -1,4 +1,4 @@
-import type { ReplyTracker } from './reply-tracker.js';
+import type { MessageBody, ReplyTracker } from './reply-tracker.js';
 
 /** Who sends the next message: the n-th message goes to `pick(n)`. */
 export type SenderPicker = (n: number) => { readonly userId: string; readonly channelId: string };
@@ -22,6 +22,8 @@ export class ClosedLoopDriver {
     private readonly pick: SenderPicker,
     /** Messages kept in flight. */
     private readonly window: number,
+    /** What each message says besides its mention and tag. */
+    private readonly body: MessageBody = 'tag',
   ) {}
 
   /** Messages sent so far. */
@@ -57,7 +59,7 @@ export class ClosedLoopDriver {
         this.#credits -= 1;
         const { userId, channelId } = this.pick(this.#sent);
         this.#sent += 1;
-        this.seqs.push(this.tracker.send(userId, channelId));
+        this.seqs.push(this.tracker.send(userId, channelId, undefined, this.body));
       }
     });
   }

@@ -3,23 +3,33 @@ import type { BenchContext } from './bench-context.js';
 import type { QueueMode } from './scenario-result.js';
 import { BENCH_ALLOWLIST_SIZE } from './server-settings.js';
 
+/** The variants of the plain cost and Redis-cost runs (see pipeline-variants.ts). */
+export type PipelineVariantId = 'settings' | 'room';
+
+/** The cost phase: the plain run, or one of its variants. */
+export type CostPhase = 'cost' | `cost-${PipelineVariantId}`;
+/** The Redis-cost phase: the plain run, or one of its variants. */
+export type RedisCostPhase = 'redis' | `redis-${PipelineVariantId}`;
+
+/** A phase run on the pipeline cluster, each with its own users. */
+export type PipelinePhase = CostPhase | RedisCostPhase | 'latency' | 'gate';
+
 /**
  * Users of each phase run on the shared pipeline cluster: every phase and queue mode talks to the system through
- * its own users, so none inherits another's conversation history (longer prompts) or pending jobs.
+ * its own users, so none inherits another's conversation history (longer prompts) or pending jobs. Each variant
+ * of the cost and Redis-cost phases has as many users as the plain phase.
  */
 const PHASE_USERS = {
   cost: { from: 0, to: 500 },
   latency: { from: 500, to: 900 },
   redis: { from: 900, to: 1100 },
   gate: { from: 1100, to: 1102 },
-  /** The cost and Redis-cost phases again, with the guild's server settings present. */
   'cost-settings': { from: 1102, to: 1602 },
   'redis-settings': { from: 1602, to: 1802 },
-} as const;
-const USERS_PER_MODE = PHASE_USERS['redis-settings'].to;
-
-/** A phase run on the pipeline cluster, each with its own users. */
-export type PipelinePhase = keyof typeof PHASE_USERS;
+  'cost-room': { from: 1802, to: 2302 },
+  'redis-room': { from: 2302, to: 2502 },
+} as const satisfies Record<PipelinePhase, { from: number; to: number }>;
+const USERS_PER_MODE = Math.max(...Object.values(PHASE_USERS).map((range) => range.to));
 
 /** The users of one phase in one queue mode. */
 export function selectPhaseUsers(

@@ -25,6 +25,34 @@ export interface BotNotice {
 const TAG_PATTERN = /#b(\d+)\b/;
 
 /**
+ * What a benchmark message says after its mention. `tag`: only its tag (`@Bench #b42`), which the stub's echo of
+ * the prompt's last user turn repeats. `chat`: a `!say` of its tag and one of {@link CHAT_SENTENCES}, about 120
+ * characters in all, and the stub answers exactly `#b42 <sentence>`. The echo cannot serve room context, whose
+ * last user turn starts with the channel's earlier lines; the `!say` answer is the same in either mode, so only
+ * the prompt differs between them.
+ */
+export type MessageBody = 'tag' | 'chat';
+
+/** Chat-length sentences (~100 characters) for `chat` messages: no `#`, no `!`, nothing the stub obeys. */
+const CHAT_SENTENCES = [
+  'Has anyone tried the new release on a Raspberry Pi yet? Mine keeps dropping the connection after an hour.',
+  'I pushed the fix for the login timeout, but the staging tests still fail about half the time for me.',
+  'We should move the weekly sync to Thursday, most of the team is out on Fridays until the end of March.',
+  'The map in the second chapter makes no sense to me, the river flows uphill if you follow the legend.',
+  'Can someone explain why the cache gets cleared on every deploy? It makes the first minute painfully slow.',
+  'Just finished the book you recommended, the ending was great but the middle part dragged on a little.',
+  'Does the raid start at eight or nine tonight? I can only make it if we are done before eleven or so.',
+  'My sourdough finally rose properly after I moved it next to the radiator, thanks for the tip everyone.',
+] as const;
+
+/** The text of benchmark message `seq`, addressed to `mention`. */
+export function buildMessageText(seq: number, mention: string, body: MessageBody): string {
+  return body === 'tag'
+    ? `@${mention} #b${seq}`
+    : `@${mention} !say #b${seq} ${CHAT_SENTENCES[seq % CHAT_SENTENCES.length]}`;
+}
+
+/**
  * Follows benchmark traffic through the sandbox's events: sends tagged messages, notes the moment each one's
  * MESSAGE_CREATE is dispatched, and the moment its reply is created (the stub echoes the tag). Everything runs
  * in this process, so both ends share one monotonic clock.
@@ -61,11 +89,11 @@ export class ReplyTracker implements Disposable {
     return this.replyTimes.length;
   }
 
-  /** `userId` says `@<mention> #b<seq>` in `channelId`; returns the message's sequence number. */
-  send(userId: string, channelId: string, mention = this.mention): number {
+  /** `userId` says `@<mention> #b<seq>` (and a `body`) in `channelId`; returns the message's sequence number. */
+  send(userId: string, channelId: string, mention = this.mention, body: MessageBody = 'tag'): number {
     const seq = this.#nextSeq;
     this.#nextSeq += 1;
-    this.sandbox.userSays(userId, channelId, `@${mention} #b${seq}`);
+    this.sandbox.userSays(userId, channelId, buildMessageText(seq, mention, body));
     // userSays dispatches synchronously, so the last MESSAGE_CREATE dispatch is this message's.
     this.messages.set(seq, { seq, userId, channelId, dispatchedAt: this.#lastDispatchAt, repliedAt: null });
     return seq;

@@ -20,8 +20,16 @@ function formatRatio(ratio: number | null): string {
   return `${ratio >= 100 ? ratio.toFixed(0) : ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
 }
 
-/** The printed table: one row per check, with FIFO's figure and the ratio where the scenario has a baseline. */
+/**
+ * The printed tables: one row per check, with FIFO's figure and the ratio where the scenario has a baseline; then,
+ * where scenarios have variants, their plain run beside each variant with the ratio to it.
+ */
 export function formatResultsTable(results: readonly ScenarioResult[]): string {
+  const variants = formatVariantsTable(results);
+  return variants === null ? formatChecksTable(results) : `${formatChecksTable(results)}\n\n${variants}`;
+}
+
+function formatChecksTable(results: readonly ScenarioResult[]): string {
   const header = ['Scenario', 'Figure', 'Chorus', 'FIFO', 'Chorus/FIFO', 'Target', 'Result'];
   const rows: string[][] = [];
   for (const result of results) {
@@ -41,6 +49,43 @@ export function formatResultsTable(results: readonly ScenarioResult[]): string {
       ]);
     });
   }
+  return formatTable(header, rows);
+}
+
+/**
+ * Each variant row: the plain run's figure (fair queue), then per variant its figure and its ratio to the plain
+ * one; null when no scenario has variants.
+ */
+function formatVariantsTable(results: readonly ScenarioResult[]): string | null {
+  const labels = [
+    ...new Set(
+      results.flatMap((result) => result.variantRows.flatMap((row) => row.variants.map((v) => v.variant))),
+    ),
+  ];
+  if (labels.length === 0) return null;
+  const header = [
+    'Scenario',
+    'Figure (fair queue)',
+    'Plain',
+    ...labels.flatMap((label) => [label, '÷ plain']),
+  ];
+  const rows = results.flatMap((result) =>
+    result.variantRows.map((row, index) => [
+      index === 0 ? result.id : '',
+      row.name,
+      formatFigure(row.plain, row.unit),
+      ...labels.flatMap((label) => {
+        const figure = row.variants.find((variant) => variant.variant === label);
+        return figure === undefined
+          ? ['', '']
+          : [formatFigure(figure.value, row.unit), formatRatio(figure.ratio)];
+      }),
+    ]),
+  );
+  return formatTable(header, rows);
+}
+
+function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length)),
   );

@@ -21,6 +21,57 @@ export interface Check {
   readonly pass: boolean | null;
 }
 
+/** A run of a scenario's variant (see pipeline-variants.ts): the plain run with one thing changed. */
+export interface VariantRun<T> {
+  /** What changed, as the table says it. */
+  readonly label: string;
+  readonly run: T;
+}
+
+/** One variant's figure beside the plain run's. */
+export interface VariantFigure {
+  readonly variant: string;
+  readonly value: number;
+  /** `value` ÷ the plain run's figure; null when that is 0 or was not measured. */
+  readonly ratio: number | null;
+}
+
+/** A figure of a scenario's plain run (fair queue) beside the same figure in each of its variants, same run. */
+export interface VariantRow {
+  readonly name: string;
+  readonly unit: string;
+  readonly plain: number;
+  readonly variants: readonly VariantFigure[];
+}
+
+/** Which figure of a run a {@link VariantRow} shows. */
+export interface VariantFigureSpec<T> {
+  readonly name: string;
+  readonly unit: string;
+  readonly pick: (run: T) => number;
+}
+
+/** One {@link VariantRow} per spec: the plain run's figure, then each variant's with its ratio to it. */
+export function buildVariantRows<T>(
+  plain: T,
+  variants: readonly VariantRun<T>[],
+  specs: readonly VariantFigureSpec<T>[],
+): VariantRow[] {
+  if (variants.length === 0) return [];
+  return specs.map(({ name, unit, pick }) => {
+    const base = pick(plain);
+    return {
+      name,
+      unit,
+      plain: base,
+      variants: variants.map(({ label, run }) => {
+        const value = pick(run);
+        return { variant: label, value, ratio: base === 0 || Number.isNaN(base) ? null : value / base };
+      }),
+    };
+  });
+}
+
 /** One scenario's outcome, as written to `bench/results.json`. */
 export interface ScenarioResult {
   readonly id: string;
@@ -30,6 +81,8 @@ export interface ScenarioResult {
   readonly checks: readonly Check[];
   /** Everything else measured (per mode, per configuration), for the record. */
   readonly figures: Record<string, unknown>;
+  /** The plain run beside its variants, where the scenario has some (see {@link VariantRow}). */
+  readonly variantRows: readonly VariantRow[];
   /** Every check with a target passed (and the scenario ran). */
   readonly pass: boolean;
   readonly durationMs: number;
@@ -78,10 +131,12 @@ export function buildScenarioResult(input: {
   target: string;
   checks: readonly Check[];
   figures: Record<string, unknown>;
+  variantRows?: readonly VariantRow[];
   durationMs: number;
 }): ScenarioResult {
   return {
     ...input,
+    variantRows: input.variantRows ?? [],
     pass: input.checks.every((check) => check.pass !== false),
     error: null,
   };
@@ -101,6 +156,7 @@ export function buildBrokenResult(
     target,
     checks: [],
     figures: {},
+    variantRows: [],
     pass: false,
     durationMs,
     error: error instanceof Error ? (error.stack ?? error.message) : String(error),

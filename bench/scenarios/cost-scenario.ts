@@ -7,9 +7,17 @@ import { deleteKeysWithPrefix } from '../../tests/support/redis.js';
 import type { BenchCluster } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { ClosedLoopDriver } from '../closed-loop-driver.js';
-import { type PipelinePhase, selectPhaseUsers } from '../pipeline-cluster.js';
+import { type CostPhase, selectPhaseUsers } from '../pipeline-cluster.js';
+import type { PromptWindowSummary } from '../prompt-window.js';
 import { fetchRedisCpuSeconds } from '../redis-info.js';
-import { buildCheck, buildScenarioResult, type QueueMode, type ScenarioResult } from '../scenario-result.js';
+import {
+  buildCheck,
+  buildScenarioResult,
+  buildVariantRows,
+  type QueueMode,
+  type ScenarioResult,
+  type VariantRun,
+} from '../scenario-result.js';
 
 /** Figures of one cost run (one queue mode). */
 export interface CostRun {
@@ -27,6 +35,8 @@ export interface CostRun {
   /** This process (Discord sandbox + AI stub) and Redis, per reply: where the rest of the two cores went. */
   readonly sandboxAndStubCpuMsPerReply: number;
   readonly redisCpuMsPerReply: number;
+  /** The channel's lines in the prompts of the window (none in personal context). */
+  readonly prompts: PromptWindowSummary;
 }
 
 /** Timing of {@link measureCost}. */
@@ -44,26 +54,29 @@ export function buildCostTiming(quick: boolean): CostTiming {
 }
 
 /**
- * Runs a closed-loop load against the pipeline cluster (1 gateway + 2 workers, AI 0 ms, sandbox limits off) and
- * measures CPU per reply over a window after a warm-up. `phase` picks the users: `cost-settings` for the run
- * with server settings present (the caller writes them first).
+ * Runs a closed-loop load of chat-length messages against the pipeline cluster (1 gateway + 2 workers, AI 0 ms,
+ * sandbox limits off) and measures CPU per reply over a window after a warm-up. `phase` picks the users:
+ * `cost-<variant>` for a variant's run (the caller applies it first).
  */
 export async function measureCost(
   context: BenchContext,
   bench: BenchCluster,
   mode: QueueMode,
   options: CostTiming,
-  phase: Extract<PipelinePhase, 'cost' | 'cost-settings'> = 'cost',
+  phase: CostPhase = 'cost',
 ): Promise<CostRun> {
-  const { tracker, channelIds } = bench;
+  const { tracker, channelIds, aiStub } = bench;
   const userIds = selectPhaseUsers(bench, phase, mode);
   const driver = new ClosedLoopDriver(
     tracker,
     (n) => ({ userId: userIds[n % userIds.length]!, channelId: channelIds[n % channelIds.length]! }),
     IN_FLIGHT,
+    'chat',
   );
   driver.start();
   await sleep(options.warmUpMs);
+  // From here on, the window's prompts only (see takePromptWindows).
+  aiStub.clearRequests();
   const before = await bench.sample();
   const redisBefore = await fetchRedisCpuSeconds(bench.redis);
   const ownBefore = process.cpuUsage();
@@ -75,6 +88,7 @@ export async function measureCost(
   const ownCpu = process.cpuUsage(ownBefore);
   const redisAfter = await fetchRedisCpuSeconds(bench.redis);
   const after = await bench.sample();
+  const prompts = bench.takePromptWindows();
   driver.stop();
   const replies = tracker.repliesBetween(from, to);
   await tracker
@@ -100,6 +114,7 @@ export async function measureCost(
     cpuMsPerReplyByProcess: byProcess,
     sandboxAndStubCpuMsPerReply: round((ownCpu.user + ownCpu.system) / 1000 / replies, 3),
     redisCpuMsPerReply: round(((redisAfter - redisBefore) * 1000) / replies, 3),
+    prompts,
   };
 }
 
@@ -161,13 +176,13 @@ export function buildNoopJobCount(quick: boolean): number {
 
 /**
  * Scenario 1's result: CPU per reply and sustained replies/s, ours vs FIFO, plus raw BullMQ no-op throughput,
- * and (fair queue) what server settings present in the guild add per reply.
+ * and (fair queue) each variant's figures beside the plain run's.
  */
 export function buildCostResult(
   fair: CostRun,
   fifo: CostRun,
   bullmq: { jobs: number; jobsPerSecond: number },
-  withSettings: CostRun,
+  variants: readonly VariantRun<CostRun>[],
   durationMs: number,
 ): ScenarioResult {
   return buildScenarioResult({
@@ -189,18 +204,28 @@ export function buildCostResult(
         fifo: fifo.repliesPerSecond,
       }),
       buildCheck({ name: 'raw BullMQ no-op jobs/s', value: bullmq.jobsPerSecond, unit: '/s' }),
-      buildCheck({
-        name: 'CPU per reply, server settings present',
-        value: withSettings.cpuMsPerReply,
-        unit: 'ms',
-      }),
-      buildCheck({
-        name: 'extra CPU per reply for server settings',
-        value: round(withSettings.cpuMsPerReply - fair.cpuMsPerReply, 3),
-        unit: 'ms',
-      }),
     ],
-    figures: { fair, fifo, fairWithServerSettings: withSettings, bullmqNoop: bullmq, inFlight: IN_FLIGHT },
+    figures: {
+      fair,
+      fifo,
+      fairVariants: Object.fromEntries(variants.map(({ label, run }) => [label, run])),
+      bullmqNoop: bullmq,
+      inFlight: IN_FLIGHT,
+    },
+    variantRows: buildVariantRows(fair, variants, [
+      { name: 'CPU per reply (gateway + workers)', unit: 'ms', pick: (run) => run.cpuMsPerReply },
+      // The same processes in every fair-queue run: the FIFO phase comes after, with its own gateway.
+      ...Object.keys(fair.cpuMsPerReplyByProcess).map((name) => ({
+        name: `CPU per reply, ${name}`,
+        unit: 'ms',
+        pick: (run: CostRun) => run.cpuMsPerReplyByProcess[name] ?? Number.NaN,
+      })),
+      { name: 'Redis CPU per reply', unit: 'ms', pick: (run) => run.redisCpuMsPerReply },
+      { name: 'sustained replies/s', unit: '/s', pick: (run) => run.repliesPerSecond },
+      { name: 'channel lines per prompt', unit: '', pick: (run) => run.prompts.meanChannelLines },
+      { name: 'channel lines per prompt, fewest', unit: '', pick: (run) => run.prompts.fewestChannelLines },
+      { name: 'characters per channel line', unit: '', pick: (run) => run.prompts.meanCharsPerChannelLine },
+    ]),
     durationMs,
   });
 }

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { type BenchCluster, buildGatewayEnv } from '../bench-cluster.js';
+import { buildGatewayEnv } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
-import { startPipelineCluster } from '../pipeline-cluster.js';
-import type { QueueMode, ScenarioResult } from '../scenario-result.js';
-import { applyBenchServerSettings, clearBenchServerSettings } from '../server-settings.js';
+import { selectPhaseUsers, startPipelineCluster } from '../pipeline-cluster.js';
+import { measureVariant, type PipelineVariant, selectPipelineVariants } from '../pipeline-variants.js';
+import type { QueueMode, ScenarioResult, VariantRun } from '../scenario-result.js';
 import {
   buildCostResult,
   buildCostTiming,
@@ -29,23 +29,26 @@ interface ModeRuns {
   latency?: { loaded: LatencyRun; light: LatencyRun };
   redis?: RedisCostRun;
   gate?: GateWaitRun;
-  /** The cost and Redis-cost runs again with server settings in the guild (fair queue only). */
-  costWithSettings?: CostRun;
-  redisWithSettings?: RedisCostRun;
+  /** The cost and Redis-cost runs again, once per variant (fair queue only). */
+  costVariants: VariantRun<CostRun>[];
+  redisVariants: VariantRun<RedisCostRun>[];
 }
 
 /**
  * Scenarios 1, 2 and 6 (and the conversation wait, fair mode only) on one system (they need the same one: 1 gateway + 2 workers, AI 0 ms, limits off), in
  * the order cost → latency → Redis cost, first with the fair queue, then, after swapping the gateway, with FIFO;
- * each phase and mode with its own users. With the fair queue, cost and Redis cost each run a second time just
- * after the plain case, with server settings in the guild (see {@link withServerSettings}). One system instead of one per scenario and mode keeps the quick run
- * within its budget, and both modes run on the same warm workers.
+ * each phase and mode with its own users. With the fair queue, cost and Redis cost each run again just after the
+ * plain case, once per variant (see pipeline-variants.ts). One system instead of one per scenario and mode keeps
+ * the quick run within its budget, and both modes run on the same warm workers.
  */
 export async function runPipelineScenarios(
   context: BenchContext,
   ids: ReadonlySet<PipelineScenarioId>,
 ): Promise<ScenarioResult[]> {
-  const runs: Record<QueueMode, ModeRuns> = { fair: {}, fifo: {} };
+  const runs: Record<QueueMode, ModeRuns> = {
+    fair: { costVariants: [], redisVariants: [] },
+    fifo: { costVariants: [], redisVariants: [] },
+  };
   const durations: Record<PipelineScenarioId, number> = { cost: 0, latency: 0, redis: 0, gate: 0 };
   const timed = async <T>(id: PipelineScenarioId, run: () => Promise<T>): Promise<T> => {
     const startedAt = performance.now();
@@ -55,8 +58,23 @@ export async function runPipelineScenarios(
       durations[id] += performance.now() - startedAt;
     }
   };
+  const variants = selectPipelineVariants(context.quick);
   {
     await using bench = await startPipelineCluster(context);
+    /** Each variant's run of `kind`, its users those of the phase `<kind>-<variant>`. */
+    const measureVariants = async <T>(
+      kind: 'cost' | 'redis',
+      measure: (variant: PipelineVariant) => Promise<T>,
+    ): Promise<VariantRun<T>[]> => {
+      const measured: VariantRun<T>[] = [];
+      for (const variant of variants) {
+        const userIds = selectPhaseUsers(bench, `${kind}-${variant.id}`, 'fair');
+        measured.push(
+          await timed(kind, () => measureVariant(context, bench, variant, userIds, () => measure(variant))),
+        );
+      }
+      return measured;
+    };
     for (const mode of ['fair', 'fifo'] as const) {
       context.progress(
         `pipeline (${[...ids].join(', ')}): ${mode === 'fair' ? 'fair queue' : 'FIFO baseline'}`,
@@ -65,14 +83,11 @@ export async function runPipelineScenarios(
       if (mode === 'fifo') await bench.replaceGateway(buildGatewayEnv('fifo'));
       const results = runs[mode];
       if (ids.has('cost')) {
-        results.cost = await timed('cost', () =>
-          measureCost(context, bench, mode, buildCostTiming(context.quick)),
-        );
+        const timing = buildCostTiming(context.quick);
+        results.cost = await timed('cost', () => measureCost(context, bench, mode, timing));
         if (mode === 'fair') {
-          results.costWithSettings = await timed('cost', () =>
-            withServerSettings(context, bench, () =>
-              measureCost(context, bench, mode, buildCostTiming(context.quick), 'cost-settings'),
-            ),
+          results.costVariants = await measureVariants('cost', (variant) =>
+            measureCost(context, bench, mode, timing, `cost-${variant.id}`),
           );
         }
       }
@@ -80,14 +95,11 @@ export async function runPipelineScenarios(
         results.latency = await timed('latency', () => measureLatencies(context, bench, mode, context.quick));
       }
       if (ids.has('redis')) {
-        results.redis = await timed('redis', () =>
-          measureRedisCost(context, bench, mode, buildRedisBatchSize(context.quick)),
-        );
+        const messages = buildRedisBatchSize(context.quick);
+        results.redis = await timed('redis', () => measureRedisCost(context, bench, mode, messages));
         if (mode === 'fair') {
-          results.redisWithSettings = await timed('redis', () =>
-            withServerSettings(context, bench, () =>
-              measureRedisCost(context, bench, mode, buildRedisBatchSize(context.quick), 'redis-settings'),
-            ),
+          results.redisVariants = await measureVariants('redis', (variant) =>
+            measureRedisCost(context, bench, mode, messages, `redis-${variant.id}`),
           );
         }
       }
@@ -98,37 +110,19 @@ export async function runPipelineScenarios(
     }
   }
   const output: ScenarioResult[] = [];
-  if (runs.fair.cost && runs.fifo.cost && runs.fair.costWithSettings) {
+  if (runs.fair.cost && runs.fifo.cost) {
     context.progress('cost: raw BullMQ no-op');
     const noop = await timed('cost', () => measureBullmqNoop(context, buildNoopJobCount(context.quick)));
     output.push(
-      buildCostResult(runs.fair.cost, runs.fifo.cost, noop, runs.fair.costWithSettings, durations.cost),
+      buildCostResult(runs.fair.cost, runs.fifo.cost, noop, runs.fair.costVariants, durations.cost),
     );
   }
   if (runs.fair.latency && runs.fifo.latency)
     output.push(buildLatencyResult(runs.fair.latency, runs.fifo.latency, durations.latency));
-  if (runs.fair.redis && runs.fifo.redis && runs.fair.redisWithSettings)
+  if (runs.fair.redis && runs.fifo.redis)
     output.push(
-      buildRedisCostResult(runs.fair.redis, runs.fifo.redis, runs.fair.redisWithSettings, durations.redis),
+      buildRedisCostResult(runs.fair.redis, runs.fifo.redis, runs.fair.redisVariants, durations.redis),
     );
   if (runs.fair.gate) output.push(buildGateWaitResult(runs.fair.gate, durations.gate));
   return output;
-}
-
-/**
- * Runs `measure` with the bench guild's server settings present (an allowlist of 20, 5 blocked names), then
- * removes them: the difference from the plain run beside it is what routing pays for a server's settings.
- */
-async function withServerSettings<T>(
-  context: BenchContext,
-  bench: BenchCluster,
-  measure: () => Promise<T>,
-): Promise<T> {
-  context.progress('pipeline: fair queue, server settings present');
-  await applyBenchServerSettings(bench);
-  try {
-    return await measure();
-  } finally {
-    await clearBenchServerSettings(bench);
-  }
 }

@@ -3,10 +3,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchCluster } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { ClosedLoopDriver } from '../closed-loop-driver.js';
-import { type PipelinePhase, selectPhaseUsers } from '../pipeline-cluster.js';
+import { type RedisCostPhase, selectPhaseUsers } from '../pipeline-cluster.js';
+import type { PromptWindowSummary } from '../prompt-window.js';
 import { fetchCommandCalls } from '../redis-info.js';
 import { type MonitoredCommand, RedisMonitor } from '../redis-monitor.js';
-import { buildCheck, buildScenarioResult, type QueueMode, type ScenarioResult } from '../scenario-result.js';
+import {
+  buildCheck,
+  buildScenarioResult,
+  buildVariantRows,
+  type QueueMode,
+  type ScenarioResult,
+  type VariantRun,
+} from '../scenario-result.js';
 
 /** Redis commands of one prefix, counted through MONITOR. */
 export interface CommandTally {
@@ -31,7 +39,10 @@ export interface RedisCostRun {
   readonly perReplyByCommand: Record<string, number>;
   /** Server-wide `INFO commandstats` delta per reply (includes anything else using this Redis). */
   readonly commandstatsPerReply: number;
-  readonly memory: ConversationMemory;
+  /** Measured in the plain run only: a variant changes what a reply reads, not what a conversation keeps. */
+  readonly memory: ConversationMemory | null;
+  /** The channel's lines in the batch's prompts (none in personal context). */
+  readonly prompts: PromptWindowSummary;
 }
 
 /** Redis memory a conversation holds, by `MEMORY USAGE`. */
@@ -84,16 +95,13 @@ export async function countCommands<T>(
   }
 }
 
-async function measureMemory(
-  bench: BenchCluster,
-  mode: QueueMode,
-  phase: RedisCostPhase,
-): Promise<ConversationMemory> {
+async function measureMemory(bench: BenchCluster, mode: QueueMode): Promise<ConversationMemory> {
   const { tracker, redis, prefix } = bench;
   // The last Redis-cost user is kept out of the batch: its only conversation is this one.
-  const userId = selectPhaseUsers(bench, phase, mode).at(-1)!;
+  const userId = selectPhaseUsers(bench, 'redis', mode).at(-1)!;
   const channelId = bench.channelIds[0]!;
-  // One message at a time, each answered before the next: a conversation as a person would have it.
+  // One message at a time, each answered before the next: a conversation as a person would have it. Tag-only
+  // messages, as the figure has always been measured.
   for (let turn = 0; turn < CONVERSATION_TURNS / 2; turn += 1) {
     const seq = tracker.send(userId, channelId);
     await tracker.waitUntil(
@@ -136,10 +144,10 @@ async function measureMemory(
   };
 }
 
-/** The users of a Redis-cost run: `redis-settings` for the run with server settings present. */
-type RedisCostPhase = Extract<PipelinePhase, 'redis' | 'redis-settings'>;
-
-/** Counts our Redis commands over a batch of replies (MONITOR), then the memory of a 20-turn conversation. */
+/**
+ * Counts our Redis commands over a batch of chat-length messages' replies (MONITOR), then, in the plain run, the
+ * memory of a 20-turn conversation. `phase` picks the users: `redis-<variant>` for a variant's run.
+ */
 export async function measureRedisCost(
   context: BenchContext,
   bench: BenchCluster,
@@ -159,11 +167,13 @@ export async function measureRedisCost(
     const idlePerMs = idle.counts.topLevel / idle.elapsedMs;
     const idleScriptsPerMs = idle.counts.inScripts / idle.elapsedMs;
     const statsBefore = await fetchCommandCalls(bench.redis);
+    bench.aiStub.clearRequests();
     const batch = await countCommands(listeners, prefix, async () => {
       const driver = new ClosedLoopDriver(
         tracker,
         (n) => ({ userId: userIds[n % userIds.length]!, channelId: channelIds[n % channelIds.length]! }),
         40,
+        'chat',
       );
       driver.start();
       await tracker.waitUntil(() => driver.sent >= messages, 60_000, 'the Redis-cost batch to be sent');
@@ -174,6 +184,7 @@ export async function measureRedisCost(
       return driver.sent;
     });
     const statsAfter = await fetchCommandCalls(bench.redis);
+    const prompts = bench.takePromptWindows();
     const replies = batch.result;
     const background = idlePerMs * batch.elapsedMs;
     const perReplyByCommand = Object.fromEntries(
@@ -195,7 +206,8 @@ export async function measureRedisCost(
       idleCommandsPerSecond: round(idlePerMs * 1000, 1),
       perReplyByCommand,
       commandstatsPerReply: round(serverWide / replies, 2),
-      memory: await measureMemory(bench, mode, phase),
+      memory: phase === 'redis' ? await measureMemory(bench, mode) : null,
+      prompts,
     };
   } finally {
     monitor.close();
@@ -209,12 +221,12 @@ export function buildRedisBatchSize(quick: boolean): number {
 
 /**
  * Scenario 6's result: Redis commands per reply and Redis memory per active conversation, ours vs FIFO, and
- * (fair queue) what server settings present in the guild add per reply.
+ * (fair queue) each variant's commands beside the plain run's.
  */
 export function buildRedisCostResult(
   fair: RedisCostRun,
   fifo: RedisCostRun,
-  withSettings: RedisCostRun,
+  variants: readonly VariantRun<RedisCostRun>[],
   durationMs: number,
 ): ScenarioResult {
   return buildScenarioResult({
@@ -237,27 +249,17 @@ export function buildRedisCostResult(
       }),
       buildCheck({
         name: 'bytes per 20-turn conversation',
-        value: fair.memory.conversationBytes,
+        value: fair.memory?.conversationBytes ?? Number.NaN,
         unit: 'B',
-        fifo: fifo.memory.conversationBytes,
-      }),
-      buildCheck({
-        name: 'commands sent per reply, server settings present',
-        value: withSettings.commandsPerReply,
-        unit: '',
-      }),
-      buildCheck({
-        name: 'extra commands sent per reply for server settings',
-        value: round(withSettings.commandsPerReply - fair.commandsPerReply, 2),
-        unit: '',
-      }),
-      buildCheck({
-        name: 'extra commands in Lua per reply for server settings',
-        value: round(withSettings.scriptCommandsPerReply - fair.scriptCommandsPerReply, 2),
-        unit: '',
+        fifo: fifo.memory?.conversationBytes ?? Number.NaN,
       }),
     ],
-    figures: { fair, fifo, fairWithServerSettings: withSettings },
+    figures: { fair, fifo, fairVariants: Object.fromEntries(variants.map(({ label, run }) => [label, run])) },
+    variantRows: buildVariantRows(fair, variants, [
+      { name: 'commands sent per reply', unit: '', pick: (run) => run.commandsPerReply },
+      { name: 'commands in Lua per reply', unit: '', pick: (run) => run.scriptCommandsPerReply },
+      { name: 'channel lines per prompt', unit: '', pick: (run) => run.prompts.meanChannelLines },
+    ]),
     durationMs,
   });
 }

@@ -18,7 +18,8 @@ const SYSTEM_WORDS = 5;
 /** Longest `!wait`, so a typo cannot hang a test. */
 export const MAX_WAIT_MS = 60_000;
 
-const SAY_DIRECTIVE = /(?:^|\s)!say\s+([\s\S]+)$/;
+/** `!say` and the blanks after it; the answer is what follows the last one. */
+const SAY_DIRECTIVE = /(?<=^|\s)!say\s+/g;
 const LONG_DIRECTIVE = /(?:^|\s)!long\s+(\d+)/;
 const WAIT_DIRECTIVE = /(?:^|\s)!wait\s+(\d+)/;
 
@@ -29,19 +30,34 @@ const WAIT_DIRECTIVE = /(?:^|\s)!wait\s+(\d+)/;
  */
 export function readWaitDirective(messages: readonly StubMessage[]): number {
   const lastUser = messages.findLast((message) => message.role === 'user')?.content ?? '';
-  const beforeSay = lastUser.split(SAY_DIRECTIVE)[0] ?? '';
+  const beforeSay = lastUser.slice(0, findSayDirectives(lastUser)[0]?.index ?? lastUser.length);
   const wait = WAIT_DIRECTIVE.exec(beforeSay);
   return wait ? Math.min(Number(wait[1]), MAX_WAIT_MS) : 0;
+}
+
+function findSayDirectives(text: string): RegExpExecArray[] {
+  return [...text.matchAll(SAY_DIRECTIVE)];
+}
+
+/**
+ * The text after the last `!say` of `text` to its end, or null without one (or with nothing after it). The last:
+ * in room context the last user turn holds the channel's earlier lines, then the message answered.
+ */
+function readSayDirective(text: string): string | null {
+  const last = findSayDirectives(text).at(-1);
+  if (last === undefined) return null;
+  const said = text.slice(last.index + last[0].length);
+  return said === '' ? null : said;
 }
 
 /**
  * The stub's deterministic answer. Normally it echoes what it saw:
  * `[stub:<model>] system="<first 5 words of the system prompt>" turns=<messages> last="<last user message>"`,
  * followed by ` images=[image/png 64x64, cat.png (url)]` when the last user message had image parts.
- * Directives in the last user message: `!say <text>` answers exactly `<text>`; `!long <n>` answers about `n`
- * characters of paragraphs with a fenced `ts` code block in the middle (to exercise message splitting);
- * `!wait <ms>` (see {@link readWaitDirective}) delays the answer and is not part of it. Without a directive, the
- * first of `script`'s rules matching the system prompt gives the answer.
+ * Directives in the last user message: `!say <text>` answers exactly `<text>` (that of the last `!say`);
+ * `!long <n>` answers about `n` characters of paragraphs with a fenced `ts` code block in the middle (to exercise
+ * message splitting); `!wait <ms>` (see {@link readWaitDirective}) delays the answer and is not part of it.
+ * Without a directive, the first of `script`'s rules matching the system prompt gives the answer.
  */
 export function buildStubReply(
   model: string,
@@ -50,8 +66,8 @@ export function buildStubReply(
 ): string {
   const lastUserMessage = messages.findLast((message) => message.role === 'user');
   const lastUser = lastUserMessage?.content ?? '';
-  const say = SAY_DIRECTIVE.exec(lastUser);
-  if (say) return say[1]!;
+  const say = readSayDirective(lastUser);
+  if (say !== null) return say;
   const long = LONG_DIRECTIVE.exec(lastUser);
   if (long) return buildLongReply(Number(long[1]));
   const system = messages.find((message) => message.role === 'system' || message.role === 'developer');

@@ -32,6 +32,11 @@ describe('buildStubReply', () => {
       [{ role: 'user', content: '!say line one\nline two' }],
       'line one\nline two',
     ],
+    [
+      "the last !say of a room turn (the channel's earlier lines, then the message answered)",
+      [{ role: 'user', content: 'Ann: !say first\nBob: hi\nCid: !say last, please' }],
+      'last, please',
+    ],
   ])('answers %s', (_name, messages, expected) => {
     expect(buildStubReply('stub-small', messages)).toBe(expected);
   });
