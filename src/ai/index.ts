@@ -13,9 +13,11 @@ export { buildBreakerKey, OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
 export type { BreakerSnapshot, BreakerStateChange } from './breaker-registry.js';
 export type { CallOutcome, ProviderCallStats } from './call-stats-window.js';
 export type {
+  AiStreamEvent,
   ChatCompletionRequest,
   ChatCompletionResult,
   ChatMessage,
+  TokenUsage,
   UserApiKey,
 } from './chat-completion.js';
 export { fetchFleetStats } from './fetch-fleet-stats.js';
@@ -30,6 +32,8 @@ export {
   type KeyOwner,
   ProviderRejectedError,
   type ProviderRejectedReason,
+  type ProviderStreamBrokenDetails,
+  ProviderStreamBrokenError,
   ProviderUnavailableError,
   type ProviderUnavailableReason,
 } from './provider-errors.js';

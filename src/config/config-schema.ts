@@ -37,6 +37,11 @@ export const ProviderEntrySchema = z.object({
       z.record(z.string().min(1), z.number().int().min(1024).max(10_000_000)),
     ])
     .optional(),
+  /**
+   * Ask for token usage at the end of a streamed reply (`stream_options.include_usage`). Off unless set: some
+   * providers refuse the field (Mistral 422, Groq 400).
+   */
+  streamUsage: z.boolean().optional(),
 });
 
 export const EnvSchema = z.object({
@@ -70,6 +75,7 @@ export const EnvSchema = z.object({
   AI_PROVIDERS: optionalString,
   AI_MAX_RETRIES: integer(0, 5).default(2),
   AI_CONTEXT_TOKENS: integer(1024, 10_000_000).default(32_768),
+  AI_STREAM_USAGE: booleanFlag.default(true),
   BREAKER_ERROR_THRESHOLD_PERCENT: integer(1, 100).default(50),
   BREAKER_VOLUME_THRESHOLD: integer(1, 1000).default(5),
   BREAKER_RESET_TIMEOUT_MS: integer(100, 600_000).default(30_000),

@@ -14,6 +14,11 @@ export interface ProviderConfig {
   readonly contextTokens: ReadonlyMap<string, number>;
   /** Context length of a model not in {@link ProviderConfig.contextTokens}. */
   readonly defaultContextTokens: number;
+  /**
+   * Send `stream_options: {include_usage: true}` with streamed calls (`streamUsage` in `AI_PROVIDERS`, default
+   * false; `AI_STREAM_USAGE` for the `AI_BASE_URL` provider, default true).
+   */
+  readonly streamUsage: boolean;
 }
 
 /** The one typed configuration object every process is built from. */
@@ -254,6 +259,7 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
       defaultModel: data.AI_MODEL,
       contextTokens: new Map(),
       defaultContextTokens: data.AI_CONTEXT_TOKENS,
+      streamUsage: data.AI_STREAM_USAGE,
     });
   }
   if (data.AI_PROVIDERS) {
@@ -294,6 +300,7 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
         ),
         defaultContextTokens:
           typeof entry.contextTokens === 'number' ? entry.contextTokens : data.AI_CONTEXT_TOKENS,
+        streamUsage: entry.streamUsage ?? false,
       });
     }
   }

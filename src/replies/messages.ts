@@ -5,4 +5,6 @@ export const ReplyMessages = {
   personalityPrivate: () =>
     'That personality is private: only its owner can talk to it, so nobody will answer this message.',
   emptyAnswer: (name: string) => `${name} had nothing to say.`,
+  /** The model only reasoned (a `<think>` block or reasoning fields, no text): its thinking is never shown. */
+  reasoningOnly: (name: string) => `${name} thought it over but wrote no answer.`,
 } as const;

@@ -421,7 +421,9 @@ export class ReplyProcessor {
       const input = await this.completion.buildInput(job, personality, context, content);
       const result = await this.completion.complete(job, personality, input, userKey, watch.signal);
       const text =
-        result.content.trim().length > 0 ? result.content : ReplyMessages.emptyAnswer(personality.name);
+        result.content.trim().length > 0
+          ? result.content
+          : ReplyMessages[result.reasoningOnly ? 'reasoningOnly' : 'emptyAnswer'](personality.name);
       answer = { text, isNotice: false };
     } catch (error) {
       if (!(error instanceof ProviderUnavailableError || error instanceof ProviderRejectedError)) {

@@ -71,6 +71,7 @@ async function startWorker(resetTimeoutMs: number): Promise<Worker> {
           defaultModel: 'stub-small',
           contextTokens: new Map(),
           defaultContextTokens: 32_768,
+          streamUsage: false,
         },
       ],
     ]),
