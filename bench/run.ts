@@ -19,6 +19,7 @@ import { runDiscordLimitsScenario } from './scenarios/discord-limits-scenario.js
 import { runFairnessScenario } from './scenarios/fairness-scenario.js';
 import { type PipelineScenarioId, runPipelineScenarios } from './scenarios/pipeline-scenarios.js';
 import { runRecoveryScenario } from './scenarios/recovery-scenario.js';
+import { runTransportScenario } from './scenarios/transport-scenario.js';
 
 /** One scenario: its id (for `--only`), and what the table shows if it breaks. */
 interface ScenarioInfo {
@@ -69,6 +70,7 @@ const GROUPS: readonly ScenarioGroup[] = [
     { id: 'recovery', title: 'Recovery', target: 'lock + 2 stalled checks + AI call; breaker reset' },
     runRecoveryScenario,
   ),
+  single({ id: 'transport', title: 'HTTP transport', target: 'reported' }, runTransportScenario),
 ];
 
 const ALL_IDS = GROUPS.flatMap((group) => group.scenarios.map((scenario) => scenario.id));

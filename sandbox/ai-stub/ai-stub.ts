@@ -11,16 +11,30 @@ import {
   buildInvalidKeyError,
   buildInvalidRequestError,
   buildStatusError,
+  buildStreamErrorChunk,
   buildUsage,
   buildUsageChunk,
   estimateTokens,
   formatSseData,
   splitIntoDeltas,
+  splitIntoPieces,
+  type Usage,
 } from './openai-wire.js';
 import { createSeededRandom, hashSeed, type RandomSource } from './seeded-random.js';
-import { DefaultStubBehaviour, decideStubOutcome, type StubBehaviour } from './stub-behaviour.js';
+import {
+  DefaultStubBehaviour,
+  decideStubOutcome,
+  type ReasoningStyle,
+  type StubBehaviour,
+} from './stub-behaviour.js';
 import { readStubImage, type StubImage } from './stub-images.js';
-import { buildStubReply, readWaitDirective, type StubMessage } from './stub-reply.js';
+import {
+  buildStubReply,
+  type DeliveryDirectives,
+  readDeliveryDirectives,
+  readWaitDirective,
+  type StubMessage,
+} from './stub-reply.js';
 
 /** Options for {@link AiStub.start}. */
 export interface AiStubOptions {
@@ -58,7 +72,9 @@ export type StubRequestOutcome =
   /** The client closed the connection before the answer was complete (abort, timeout). */
   | 'client-closed'
   /** The stub was closed while the request waited. */
-  | 'stub-closed';
+  | 'stub-closed'
+  /** The stub dropped the connection on purpose (`!break`), mid-stream or before answering. */
+  | 'broken';
 
 /** One request as the stub saw it. Keeps the raw key for test assertions; logs only the fingerprint. */
 export interface StubRequestRecord {
@@ -72,6 +88,8 @@ export interface StubRequestRecord {
   readonly keyFingerprint: string | null;
   readonly temperature: number | null;
   readonly stream: boolean;
+  /** The request asked for a usage chunk at the end of the stream (`stream_options.include_usage`). */
+  readonly includeUsage: boolean;
   /** A few diagnostic headers (never `authorization`). */
   readonly headers: Readonly<Record<string, string>>;
   /** Unix ms. */
@@ -121,7 +139,9 @@ const ChatBodySchema = z.object({
  * An OpenAI-compatible AI server for tests, demos and benchmarks: `POST /v1/chat/completions` (JSON or SSE
  * stream) and `GET /v1/models` on 127.0.0.1. Its answers are deterministic and show what it received; its
  * faults (latency, errors, 429 + retry-after, context-length 400s, hangs, 401 per key) are set globally and per
- * API key, at start or while running.
+ * API key, at start or while running. Directives in the last user message shape one answer: `!say`, `!long`,
+ * `!wait` (stub-reply.ts), reasoning (`!think`, `!think-only`, sent as {@link StubBehaviour.reasoningStyle}
+ * says) and stream faults (`!break`, `!stream-error`, `!no-finish`, `!no-done`; {@link DeliveryDirectives}).
  */
 export class AiStub implements AsyncDisposable {
   /** `http://127.0.0.1:<port>/v1`: what an OpenAI client takes as its base URL. */
@@ -306,6 +326,7 @@ export class AiStub implements AsyncDisposable {
       keyFingerprint: apiKey === null ? null : fingerprint(apiKey),
       temperature: body.temperature ?? null,
       stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
       headers: pickHeaders(request),
       receivedAt: Date.now(),
       answeredAt: null,
@@ -365,32 +386,96 @@ export class AiStub implements AsyncDisposable {
       return;
     }
 
-    const content = buildStubReply(body.model, messages, behaviour.script);
+    const directives = readDeliveryDirectives(messages);
+    const reply = directives.thinkOnly ? '' : buildStubReply(body.model, messages, behaviour.script);
+    const answer = buildAnswer(reply, directives.think, behaviour.reasoningStyle);
     const id = `chatcmpl-stub-${record.id}`;
     const created = Math.floor(Date.now() / 1000);
-    const usage = buildUsage(charCount, content.length);
+    const usage = buildUsage(charCount, answer.content.length + (answer.reasoning?.length ?? 0));
     if (!record.stream) {
-      this.finish(record, response, 200, buildCompletionBody(id, created, body.model, content, usage));
+      if (directives.breakAfterChars !== null) {
+        record.outcome = 'broken';
+        response.destroy();
+        return;
+      }
+      const reasoning = answer.reasoning === null ? {} : { [answer.reasoningField]: answer.reasoning };
+      this.finish(
+        record,
+        response,
+        200,
+        buildCompletionBody(id, created, body.model, answer.content, usage, reasoning),
+      );
       return;
     }
+    await this.stream(record, response, controller.signal, {
+      id,
+      created,
+      model: body.model,
+      answer,
+      usage: body.stream_options?.include_usage ? usage : null,
+      directives,
+      chunkDelayMs: behaviour.chunkDelayMs,
+    });
+  }
+
+  /** Writes a streamed answer as OpenAI does, with the faults its directives ask for. */
+  private async stream(
+    record: MutableRecord,
+    response: ServerResponse,
+    signal: AbortSignal,
+    stream: {
+      readonly id: string;
+      readonly created: number;
+      readonly model: string;
+      readonly answer: StubAnswer;
+      /** Sent in a last chunk of its own when the request asked for it; else null. */
+      readonly usage: Usage | null;
+      readonly directives: DeliveryDirectives;
+      readonly chunkDelayMs: number;
+    },
+  ): Promise<void> {
+    const { id, created, model, answer, directives } = stream;
+    const chunk = (delta: Parameters<typeof buildChunk>[3], finishReason: 'stop' | null = null) =>
+      formatSseData(buildChunk(id, created, model, delta, finishReason));
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
-    response.write(
-      formatSseData(buildChunk(id, created, body.model, { role: 'assistant', content: '' }, null)),
-    );
-    for (const delta of splitIntoDeltas(content)) {
-      if (!(await pause(behaviour.chunkDelayMs, controller.signal))) return;
-      response.write(formatSseData(buildChunk(id, created, body.model, { content: delta }, null)));
-    }
-    response.write(formatSseData(buildChunk(id, created, body.model, {}, 'stop')));
-    if (body.stream_options?.include_usage) {
-      response.write(formatSseData(buildUsageChunk(id, created, body.model, usage)));
-    }
-    response.write(formatSseData('[DONE]'));
     record.status = 200;
+    response.write(chunk({ role: 'assistant', content: '' }));
+    const deltas: Array<Parameters<typeof buildChunk>[3]> = [
+      ...(answer.reasoning === null
+        ? []
+        : splitIntoDeltas(answer.reasoning).map((piece) => ({ [answer.reasoningField]: piece }))),
+      // Small pieces, so `<think>` tags end up split across chunks.
+      ...splitIntoPieces(answer.content.slice(0, answer.thinkChars), 5).map((piece) => ({ content: piece })),
+      ...splitIntoDeltas(answer.content.slice(answer.thinkChars)).map((piece) => ({ content: piece })),
+    ];
+    let sentChars = 0;
+    let written: Promise<void> = Promise.resolve();
+    for (const delta of deltas) {
+      if (directives.streamErrorAfterChars !== null && sentChars >= directives.streamErrorAfterChars) break;
+      if (directives.breakAfterChars !== null && sentChars >= directives.breakAfterChars) break;
+      if (!(await pause(stream.chunkDelayMs, signal))) return;
+      written = new Promise((resolve) => response.write(chunk(delta), () => resolve()));
+      sentChars += delta.content?.length ?? 0;
+    }
+    if (directives.breakAfterChars !== null) {
+      // Destroying the socket drops what is not flushed yet: the text goes out first, then the connection.
+      await written;
+      record.outcome = 'broken';
+      response.destroy();
+      return;
+    }
+    if (directives.streamErrorAfterChars !== null) {
+      response.write(formatSseData(buildStreamErrorChunk(id, created, model)));
+    } else {
+      if (!directives.noFinish) response.write(chunk({}, 'stop'));
+      if (stream.usage !== null)
+        response.write(formatSseData(buildUsageChunk(id, created, model, stream.usage)));
+      if (!directives.noDone) response.write(formatSseData('[DONE]'));
+    }
     record.answeredAt = Date.now();
     record.outcome = 'answered';
     response.end();
@@ -408,6 +493,24 @@ export class AiStub implements AsyncDisposable {
     record.outcome = 'answered';
     sendJson(response, status, body, headers);
   }
+}
+
+/** What the stub answers: the text (with `<think>` tags, in that style) and reasoning sent beside it. */
+interface StubAnswer {
+  readonly content: string;
+  /** How many characters at the start of `content` are the `<think>` block (0 unless `think-tags`). */
+  readonly thinkChars: number;
+  /** Reasoning sent in `reasoningField`; null when none (or when it is inside `content`). */
+  readonly reasoning: string | null;
+  readonly reasoningField: 'reasoning_content' | 'reasoning';
+}
+
+function buildAnswer(reply: string, think: string | null, style: ReasoningStyle): StubAnswer {
+  if (think === null || style === 'think-tags') {
+    const block = think === null ? '' : `<think>${think}</think>${reply === '' ? '' : '\n\n'}`;
+    return { content: block + reply, thinkChars: block.length, reasoning: null, reasoningField: 'reasoning' };
+  }
+  return { content: reply, thinkChars: 0, reasoning: think, reasoningField: style };
 }
 
 /** First 12 hex characters of SHA-256: identifies a key in records and logs without revealing it. */

@@ -9,8 +9,16 @@ export type { LatencyDistribution, LatencySetting } from './seeded-random.js';
 export {
   type ContextLimit,
   DefaultStubBehaviour,
+  type ReasoningStyle,
   type StubBehaviour,
   type StubScriptRule,
 } from './stub-behaviour.js';
 export { describeStubImage, readStubImage, type StubImage } from './stub-images.js';
-export { buildLongReply, buildStubReply, MAX_LONG_REPLY_CHARS, type StubMessage } from './stub-reply.js';
+export {
+  buildLongReply,
+  buildStubReply,
+  type DeliveryDirectives,
+  MAX_LONG_REPLY_CHARS,
+  readDeliveryDirectives,
+  type StubMessage,
+} from './stub-reply.js';

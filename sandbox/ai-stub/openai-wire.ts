@@ -31,6 +31,9 @@ export function buildUsage(promptChars: number, completionChars: number): Usage 
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
+/** Reasoning sent beside the text: DeepSeek's (and vLLM's) `reasoning_content`, or OpenRouter's `reasoning`. */
+export type ReasoningField = { readonly reasoning_content?: string; readonly reasoning?: string };
+
 /** A non-streamed `chat.completion` body. */
 export function buildCompletionBody(
   id: string,
@@ -38,6 +41,7 @@ export function buildCompletionBody(
   model: string,
   content: string,
   usage: Usage,
+  reasoning: ReasoningField = {},
 ) {
   return {
     id,
@@ -47,7 +51,7 @@ export function buildCompletionBody(
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content, refusal: null, annotations: [] },
+        message: { role: 'assistant', content, refusal: null, annotations: [], ...reasoning },
         logprobs: null,
         finish_reason: 'stop',
       },
@@ -62,7 +66,7 @@ export function buildChunk(
   id: string,
   created: number,
   model: string,
-  delta: { role?: 'assistant'; content?: string },
+  delta: { role?: 'assistant'; content?: string; reasoning_content?: string; reasoning?: string },
   finishReason: 'stop' | null,
 ) {
   return {
@@ -86,6 +90,28 @@ export function buildUsageChunk(id: string, created: number, model: string, usag
     choices: [],
     usage,
   };
+}
+
+/**
+ * OpenRouter's mid-stream error: a chunk with a top-level `error` (numeric code) and `finish_reason: "error"`,
+ * sent inside a 200 stream once the headers are out.
+ */
+export function buildStreamErrorChunk(id: string, created: number, model: string) {
+  return {
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    error: { code: 502, message: 'Upstream provider returned an error mid-stream.' },
+    choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
+  };
+}
+
+/** Splits text into pieces of `size` characters (so a `<think>` tag ends up split across chunks). */
+export function splitIntoPieces(text: string, size: number): string[] {
+  const pieces: string[] = [];
+  for (let index = 0; index < text.length; index += size) pieces.push(text.slice(index, index + size));
+  return pieces;
 }
 
 /** Splits a reply into stream deltas of a few words each (whitespace kept, so the deltas join back exactly). */

@@ -15,6 +15,13 @@ export interface StubScriptRule {
   readonly reply: string;
 }
 
+/**
+ * How a `!think` directive's reasoning is sent: inside the text as `<think>…</think>` (DeepSeek R1 or Qwen
+ * through vLLM, llama.cpp, Ollama), in `reasoning_content` (DeepSeek's API, vLLM's reasoning parser), or in
+ * `reasoning` (OpenRouter).
+ */
+export type ReasoningStyle = 'think-tags' | 'reasoning_content' | 'reasoning';
+
 /** How the stub answers; set globally and per API key (per-key fields override global ones). */
 export interface StubBehaviour {
   /** Delay before answering (before the first chunk when streaming). @defaultValue 0 */
@@ -35,6 +42,8 @@ export interface StubBehaviour {
   chunkDelayMs: number;
   /** Scripted answers, the first matching rule winning; see {@link StubScriptRule}. @defaultValue [] */
   script: readonly StubScriptRule[];
+  /** How `!think` reasoning is sent; see {@link ReasoningStyle}. @defaultValue 'think-tags' */
+  reasoningStyle: ReasoningStyle;
 }
 
 export const DefaultStubBehaviour = {
@@ -47,6 +56,7 @@ export const DefaultStubBehaviour = {
   rejectKey: false,
   chunkDelayMs: 0,
   script: [],
+  reasoningStyle: 'think-tags',
 } as const satisfies StubBehaviour;
 
 /** What the stub does with one request. */

@@ -30,13 +30,17 @@ const WAIT_DIRECTIVE = /(?:^|\s)!wait\s+(\d+)/;
  */
 export function readWaitDirective(messages: readonly StubMessage[]): number {
   const lastUser = messages.findLast((message) => message.role === 'user')?.content ?? '';
-  const beforeSay = lastUser.slice(0, findSayDirectives(lastUser)[0]?.index ?? lastUser.length);
-  const wait = WAIT_DIRECTIVE.exec(beforeSay);
+  const wait = WAIT_DIRECTIVE.exec(readTextBeforeSay(lastUser));
   return wait ? Math.min(Number(wait[1]), MAX_WAIT_MS) : 0;
 }
 
 function findSayDirectives(text: string): RegExpExecArray[] {
   return [...text.matchAll(SAY_DIRECTIVE)];
+}
+
+/** `text` up to its first `!say` (whose text runs to the end), where the other directives are read. */
+function readTextBeforeSay(text: string): string {
+  return text.slice(0, findSayDirectives(text)[0]?.index ?? text.length);
 }
 
 /**
@@ -50,14 +54,57 @@ function readSayDirective(text: string): string | null {
   return said === '' ? null : said;
 }
 
+/** How the answer is delivered, from directives in the last user message (before any `!say`). */
+export interface DeliveryDirectives {
+  /** `!think <text>` (up to the next directive): reasoning before the answer, sent per `reasoningStyle`. */
+  readonly think: string | null;
+  /** `!think-only <text>`: reasoning and no answer at all. */
+  readonly thinkOnly: boolean;
+  /**
+   * `!break <chars>`: the connection is destroyed once about that many characters of text were streamed (no
+   * `[DONE]`, no `finish_reason`); a non-streamed request gets no answer at all.
+   */
+  readonly breakAfterChars: number | null;
+  /** `!stream-error [chars]`: an error event inside the 200 stream after that many characters (default 0). */
+  readonly streamErrorAfterChars: number | null;
+  /** `!no-finish`: the stream carries no `finish_reason` (its `[DONE]` still ends it). */
+  readonly noFinish: boolean;
+  /** `!no-done`: the stream ends after its `finish_reason` without `[DONE]`. */
+  readonly noDone: boolean;
+}
+
+const THINK_DIRECTIVE = /(?:^|\s)!think(-only)?\s+([\s\S]*?)(?=\s+!\w|$)/;
+const BREAK_DIRECTIVE = /(?:^|\s)!break\s+(\d+)/;
+const STREAM_ERROR_DIRECTIVE = /(?:^|\s)!stream-error(?:\s+(\d+))?(?=\s|$)/;
+const NO_FINISH_DIRECTIVE = /(?:^|\s)!no-finish(?=\s|$)/;
+const NO_DONE_DIRECTIVE = /(?:^|\s)!no-done(?=\s|$)/;
+
+/** The delivery directives of the last user message (see {@link DeliveryDirectives}). */
+export function readDeliveryDirectives(messages: readonly StubMessage[]): DeliveryDirectives {
+  const lastUser = messages.findLast((message) => message.role === 'user')?.content ?? '';
+  const beforeSay = readTextBeforeSay(lastUser);
+  const think = THINK_DIRECTIVE.exec(beforeSay);
+  const breakAt = BREAK_DIRECTIVE.exec(beforeSay);
+  const streamError = STREAM_ERROR_DIRECTIVE.exec(beforeSay);
+  return {
+    think: think ? think[2]!.trim() : null,
+    thinkOnly: think?.[1] !== undefined,
+    breakAfterChars: breakAt ? Number(breakAt[1]) : null,
+    streamErrorAfterChars: streamError ? Number(streamError[1] ?? 0) : null,
+    noFinish: NO_FINISH_DIRECTIVE.test(beforeSay),
+    noDone: NO_DONE_DIRECTIVE.test(beforeSay),
+  };
+}
+
 /**
  * The stub's deterministic answer. Normally it echoes what it saw:
  * `[stub:<model>] system="<first 5 words of the system prompt>" turns=<messages> last="<last user message>"`,
  * followed by ` images=[image/png 64x64, cat.png (url)]` when the last user message had image parts.
  * Directives in the last user message: `!say <text>` answers exactly `<text>` (that of the last `!say`);
  * `!long <n>` answers about `n` characters of paragraphs with a fenced `ts` code block in the middle (to exercise
- * message splitting); `!wait <ms>` (see {@link readWaitDirective}) delays the answer and is not part of it.
- * Without a directive, the first of `script`'s rules matching the system prompt gives the answer.
+ * message splitting); `!wait <ms>` (see {@link readWaitDirective}) delays the answer and is not part of it; so are
+ * the delivery directives ({@link readDeliveryDirectives}). Without a directive, the first of `script`'s rules
+ * matching the system prompt gives the answer.
  */
 export function buildStubReply(
   model: string,

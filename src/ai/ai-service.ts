@@ -10,10 +10,12 @@ import {
   BreakerRegistry,
   type BreakerSnapshot,
   type BreakerStateChange,
+  type BreakerTarget,
   type ProbeWait,
 } from './breaker-registry.js';
 import { type CallOutcome, CallStatsWindow, type ProviderCallStats } from './call-stats-window.js';
 import type {
+  AiStreamEvent,
   ChatCompletionRequest,
   ChatCompletionResult,
   ChatMessage,
@@ -24,15 +26,18 @@ import type {
 import { dropImageParts } from './content-parts.js';
 import { describeKeyTestFailure } from './messages.js';
 import { planModelChain, runModelChain } from './model-fallback.js';
-import { ProviderCallError, ProviderClient } from './provider-client.js';
+import { ProviderCallError, ProviderClient, type ProviderReply } from './provider-client.js';
 import {
   type KeyOwner,
   ProviderRejectedError,
+  ProviderStreamBrokenError,
   ProviderUnavailableError,
   type ProviderUnavailableReason,
 } from './provider-errors.js';
 import { isProviderFault, type ProviderFailure } from './provider-failure.js';
+import { ProviderPools } from './provider-pools.js';
 import { planRetry, type RetryPolicy } from './retry-policy.js';
+import { TextQueue } from './text-queue.js';
 
 /** One provider call as reported to {@link OptionalAiServiceOptions.onCallFinished} (e.g. for metrics). */
 export interface AiCallEvent {
@@ -93,6 +98,11 @@ export interface OptionalAiServiceOptions {
   backoffMaxMs: number;
   /** Longest `retry-after` waited out, ms; a longer one fails the call at once. @defaultValue 20_000 */
   maxRetryAfterMs: number;
+  /**
+   * Longest silence between a streamed reply's chunks once the model answers, ms; longer, the stream counts as
+   * broken (a timeout). Before the model answers, `AI_TIMEOUT_MS` applies. @defaultValue 30_000
+   */
+  streamIdleTimeoutMs: number;
   /** Least `retryAfterMs` put on a circuit-open error (its probe may already be running). @defaultValue 1_000 */
   minRetryHintMs: number;
   /**
@@ -135,6 +145,7 @@ export const DefaultAiServiceOptions = {
   backoffBaseMs: 500,
   backoffMaxMs: 5_000,
   maxRetryAfterMs: 20_000,
+  streamIdleTimeoutMs: 30_000,
   minRetryHintMs: 1_000,
   probeWaitMs: 3_000,
   fleet: null,
@@ -152,20 +163,45 @@ export const DefaultAiServiceOptions = {
   onFallbackAnswer: null,
 } as const satisfies Required<OptionalAiServiceOptions>;
 
+/** One call's provider, key and retry state, across its attempts. */
+interface CallState {
+  readonly request: ChatCompletionRequest;
+  readonly keyOwner: KeyOwner;
+  readonly target: BreakerTarget;
+  /** No retries, no wait for a probe: another model is ready to answer (see {@link CompleteOptions}). */
+  readonly failFast: boolean;
+  retries: number;
+  /** Set when this call first meets an open breaker whose probe is due soon: it waits for that probe only. */
+  probeWait: ProbeWait | null;
+  /** A call that met a provider fault itself gives up at an open breaker rather than wait for a probe. */
+  mayWaitForProbe: boolean;
+}
+
+/** A failed attempt: what failed, and the error that said so. */
+interface AttemptFailure {
+  readonly failure: ProviderFailure | 'circuit-open';
+  readonly error: unknown;
+}
+
+type AttemptOutcome = { readonly reply: ProviderReply } | AttemptFailure;
+
 /** The prompt of {@link AiService.testKey}: tiny, so a key test costs next to nothing. */
 const KEY_TEST_PROMPT: readonly ChatMessage[] = [{ role: 'user', content: 'Reply with the single word OK.' }];
 
 /**
- * Chat completions from any OpenAI-compatible provider, through a circuit breaker per (provider, model, API
- * key): a failing provider, model or key fails fast with a {@link ProviderUnavailableError} instead of holding
+ * Chat completions from any OpenAI-compatible provider, whole ({@link AiService.complete}) or streamed
+ * ({@link AiService.stream}), through a circuit breaker per (provider, model, API key): a failing provider, model or key fails fast with a {@link ProviderUnavailableError} instead of holding
  * jobs, and only its own breaker opens (on every worker, with a {@link BreakerFleet}); a call whose breaker
  * probes within `probeWaitMs` waits for that probe rather than fail. Transient faults are retried with
  * backoff; a refused key or request becomes a {@link ProviderRejectedError}, a prompt too long for the model
  * too (reason `context-length`), at once: the caller owns the prompt's budget and may assemble a shorter one.
+ * A model's reasoning never reaches the text.
  */
 export class AiService implements AsyncDisposable {
   readonly options: Readonly<RequiredAiServiceOptions & OptionalAiServiceOptions>;
   private readonly breakers: BreakerRegistry;
+  /** The undici pools of the provider calls, one per provider origin. */
+  private readonly pools: ProviderPools;
   private readonly stats: CallStatsWindow;
   private readonly retryPolicy: RetryPolicy;
   /** The policy of a fail-fast call: no retries. */
@@ -186,6 +222,7 @@ export class AiService implements AsyncDisposable {
       maxRetryAfterMs: this.options.maxRetryAfterMs,
     };
     this.failFastPolicy = { ...this.retryPolicy, maxRetries: 0 };
+    this.pools = new ProviderPools(config.timeoutMs);
     this.stats = new CallStatsWindow(this.options.statsWindowMs, this.options.statsSliceMs);
     this.breakers = new BreakerRegistry({
       maxBreakers: this.options.maxBreakers,
@@ -196,6 +233,8 @@ export class AiService implements AsyncDisposable {
       rollingWindowMs: this.options.rollingWindowMs,
       rollingWindowBuckets: this.options.rollingWindowBuckets,
       timeoutMs: config.timeoutMs,
+      streamIdleTimeoutMs: this.options.streamIdleTimeoutMs,
+      pools: this.pools,
       now: this.options.now,
       logger: this.options.logger,
       onStateChange: this.options.onBreakerStateChange,
@@ -212,84 +251,53 @@ export class AiService implements AsyncDisposable {
    * One chat completion. Rejects with {@link ProviderUnavailableError} (provider failing, breaker open — at
    * once, without calling it, unless its probe is due within `probeWaitMs`: then after that probe failed),
    * {@link ProviderRejectedError} (key or request refused), or a `ChorusError` with code `Cancelled` when
-   * `request.signal` fires or the service closes. With `failFast`, the first provider fault or open breaker
-   * rejects at once (see {@link CompleteOptions}).
+   * `request.signal` fires or the service closes. Reasoning never reaches `content`; a reply that is only
+   * reasoning has `reasoningOnly`. With `failFast`, the first provider fault or open breaker rejects at once
+   * (see {@link CompleteOptions}).
    */
   async complete(
     request: ChatCompletionRequest,
     options: Partial<CompleteOptions> = {},
   ): Promise<ChatCompletionResult> {
-    const failFast = options.failFast ?? false;
     const { now } = this.options;
     const startedAt = now();
-    const keyOwner: KeyOwner = request.userKey ? 'user' : 'operator';
-    const provider = this.options.config.providers.get(request.provider);
-    if (!provider) throw this.rejected(request, keyOwner, 'unknown-provider', null);
-    const apiKey = request.userKey?.key ?? provider.apiKey;
-    if (apiKey === undefined) throw this.rejected(request, keyOwner, 'missing-key', null);
-    const keyFingerprint = request.userKey?.fingerprint ?? OPERATOR_KEY_FINGERPRINT;
+    const call = this.beginCall(request, options.failFast ?? false);
     using cancel = new ScopedAbort([request.signal, this.closing.signal]);
-    const cancelSignal = cancel.signal;
-
-    let retries = 0;
-    /** Set when this call first meets an open breaker whose probe is due soon: it waits for that probe only. */
-    let probeWait: ProbeWait | null = null;
-    /** A call that met a provider fault itself gives up at an open breaker rather than wait for a probe. */
-    let mayWaitForProbe = !failFast;
     this.inFlight += 1;
     try {
       for (;;) {
-        if (cancelSignal.aborted) throw cancelled();
+        if (cancel.signal.aborted) throw cancelled();
         // Acquired per attempt: a breaker evicted during a backoff wait is simply created again.
-        const entry = this.breakers.acquire({ provider, model: request.model, keyFingerprint, apiKey });
-        const attempt = await this.attempt(entry, request, cancelSignal);
-        if ('content' in attempt) return { content: attempt.content, latencyMs: now() - startedAt };
-        const { failure, error } = attempt;
-        if (failure === 'circuit-open') {
-          if (probeWait === null && mayWaitForProbe) {
-            probeWait = this.breakers.planProbeWait(entry, this.options.probeWaitMs);
-          }
-          // Waits through the half-open and that one probe; when it failed, the call is refused below.
-          if (probeWait !== null && (await this.breakers.waitForProbe(probeWait, entry, cancelSignal))) {
-            continue;
-          }
-          const retryAfterMs = Math.max(this.breakers.msUntilProbe(entry) ?? 0, this.options.minRetryHintMs);
-          throw this.unavailable(request, 'circuit-open', retryAfterMs, error);
+        const entry = this.breakers.acquire(call.target);
+        const attempt = await this.attempt(entry, request, cancel.signal, null);
+        if ('reply' in attempt) {
+          const { reply } = attempt;
+          return {
+            content: reply.content,
+            latencyMs: now() - startedAt,
+            reasoningOnly: reply.reasoningOnly,
+            usage: reply.usage,
+          };
         }
-        switch (failure.kind) {
-          case 'cancelled':
-            throw cancelled(error);
-          case 'invalid-key':
-            throw this.rejected(request, keyOwner, 'invalid-key', failure.status, error);
-          case 'quota-exceeded':
-            throw this.rejected(request, keyOwner, 'quota-exceeded', 429, error);
-          case 'rejected':
-            throw this.rejected(request, keyOwner, 'rejected', failure.status, error);
-          case 'context-length':
-            throw this.rejected(request, keyOwner, 'context-length', null, error);
-        }
-        mayWaitForProbe = false;
-        const policy = failFast ? this.failFastPolicy : this.retryPolicy;
-        const decision = planRetry(failure, retries, policy, this.options.random);
-        const logFields = {
-          provider: request.provider,
-          model: request.model,
-          keyFingerprint,
-          failure: failure.kind,
-          attempt: retries + 1,
-        };
-        if (decision.action === 'give-up') {
-          this.log.warn(logFields, 'ai call failed');
-          const retryAfterMs = decision.retryAfterMs ?? this.breakers.msUntilProbe(entry);
-          throw this.unavailable(request, failure.kind, retryAfterMs, error);
-        }
-        this.log.debug({ ...logFields, retryAfterMs: decision.delayMs }, 'ai call failed; retrying');
-        await this.wait(decision.delayMs, cancelSignal);
-        retries += 1;
+        await this.recover(call, entry, attempt, cancel.signal);
       }
     } finally {
       this.inFlight -= 1;
     }
+  }
+
+  /**
+   * One chat completion, streamed: `text` events as the model writes (visible text only, never reasoning),
+   * then one `end`. The call goes through the same provider selection, keys, breakers and timeouts as
+   * {@link AiService.complete}, and fails before its first text as `complete` does (retried the same way).
+   * Once text was yielded nothing is retried: a stream that breaks then throws
+   * {@link ProviderStreamBrokenError} (it counted against the breaker). Deadlines: `AI_TIMEOUT_MS` until the
+   * model answers (its first text or reasoning), then {@link OptionalAiServiceOptions.streamIdleTimeoutMs}
+   * between chunks. `request.signal`, the service closing, or the consumer leaving the loop aborts the HTTP
+   * request, so the provider stops generating; the first two throw `Cancelled`.
+   */
+  stream(request: ChatCompletionRequest & { onEvent?: never }): AsyncIterable<AiStreamEvent> {
+    return this.streamEvents(request);
   }
 
   /**
@@ -362,11 +370,13 @@ export class AiService implements AsyncDisposable {
     const provider = this.options.config.providers.get(providerName);
     if (!provider) return { ok: false, reason: 'rejected', detail: `unknown provider "${providerName}"` };
     const chosenModel = model ?? provider.defaultModel;
+    if (this.closing.signal.aborted) throw cancelled();
     const client = new ProviderClient({
       baseUrl: provider.baseUrl,
       apiKey: key,
       timeoutMs: this.options.config.timeoutMs,
       now: this.options.now,
+      pool: this.pools.get(provider.baseUrl),
     });
     const cancelSignal = this.closing.signal;
     const startedAt = this.options.now();
@@ -411,34 +421,190 @@ export class AiService implements AsyncDisposable {
     if (this.closing.signal.aborted) return;
     this.closing.abort();
     this.breakers.close();
+    await this.pools.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
-  /** One call through the breaker, with its own timeout; records the outcome. Never throws provider failures. */
+  private async *streamEvents(
+    request: ChatCompletionRequest,
+  ): AsyncGenerator<AiStreamEvent, void, undefined> {
+    const call = this.beginCall(request);
+    /** Aborted when the consumer leaves the loop early: the HTTP request stops with it. */
+    const left = new AbortController();
+    using cancel = new ScopedAbort([request.signal, this.closing.signal, left.signal]);
+    let running: Promise<AttemptOutcome> | null = null;
+    let yieldedText = false;
+    this.inFlight += 1;
+    try {
+      for (;;) {
+        if (cancel.signal.aborted) throw cancelled();
+        const entry = this.breakers.acquire(call.target);
+        const texts = new TextQueue();
+        running = this.attempt(entry, request, cancel.signal, (text) => texts.push(text));
+        const closeTexts = (): void => texts.close();
+        running.then(closeTexts, closeTexts);
+        for await (const text of texts) {
+          yieldedText = true;
+          yield { type: 'text', text };
+        }
+        const attempt = await running;
+        running = null;
+        if ('reply' in attempt) {
+          const { reply } = attempt;
+          yield {
+            type: 'end',
+            finishReason: reply.finishReason,
+            usage: reply.usage,
+            reasoningOnly: reply.reasoningOnly,
+          };
+          return;
+        }
+        if (yieldedText) throw this.broken(call, attempt);
+        await this.recover(call, entry, attempt, cancel.signal);
+      }
+    } finally {
+      if (running !== null) {
+        // The consumer left mid-stream (or a bug threw): stop the request and let its outcome be recorded.
+        left.abort();
+        await running.then(
+          () => undefined,
+          () => undefined,
+        );
+      }
+      this.inFlight -= 1;
+    }
+  }
+
+  /** Resolves the provider and key of a call (throws when there is none) and starts its retry state. */
+  private beginCall(request: ChatCompletionRequest, failFast = false): CallState {
+    const keyOwner: KeyOwner = request.userKey ? 'user' : 'operator';
+    const provider = this.options.config.providers.get(request.provider);
+    if (!provider) throw this.rejected(request, keyOwner, 'unknown-provider', null);
+    const apiKey = request.userKey?.key ?? provider.apiKey;
+    if (apiKey === undefined) throw this.rejected(request, keyOwner, 'missing-key', null);
+    const keyFingerprint = request.userKey?.fingerprint ?? OPERATOR_KEY_FINGERPRINT;
+    return {
+      request,
+      keyOwner,
+      target: { provider, model: request.model, keyFingerprint, apiKey },
+      failFast,
+      retries: 0,
+      probeWait: null,
+      mayWaitForProbe: !failFast,
+    };
+  }
+
+  /**
+   * After a failed attempt: resolves when the call should try again (after waiting out a backoff, a
+   * `retry-after` or a probe), throws what the caller gets otherwise.
+   */
+  private async recover(
+    call: CallState,
+    entry: BreakerEntry,
+    attempt: AttemptFailure,
+    cancelSignal: AbortSignal,
+  ): Promise<void> {
+    const { request, keyOwner } = call;
+    const { failure, error } = attempt;
+    if (failure === 'circuit-open') {
+      if (call.probeWait === null && call.mayWaitForProbe) {
+        call.probeWait = this.breakers.planProbeWait(entry, this.options.probeWaitMs);
+      }
+      // Waits through the half-open and that one probe; when it failed, the call is refused below.
+      if (
+        call.probeWait !== null &&
+        (await this.breakers.waitForProbe(call.probeWait, entry, cancelSignal))
+      ) {
+        return;
+      }
+      const retryAfterMs = Math.max(this.breakers.msUntilProbe(entry) ?? 0, this.options.minRetryHintMs);
+      throw this.unavailable(request, 'circuit-open', retryAfterMs, error);
+    }
+    switch (failure.kind) {
+      case 'cancelled':
+        throw cancelled(error);
+      case 'invalid-key':
+        throw this.rejected(request, keyOwner, 'invalid-key', failure.status, error);
+      case 'quota-exceeded':
+        throw this.rejected(request, keyOwner, 'quota-exceeded', 429, error);
+      case 'rejected':
+        throw this.rejected(request, keyOwner, 'rejected', failure.status, error);
+      case 'context-length':
+        throw this.rejected(request, keyOwner, 'context-length', null, error);
+    }
+    call.mayWaitForProbe = false;
+    const policy = call.failFast ? this.failFastPolicy : this.retryPolicy;
+    const decision = planRetry(failure, call.retries, policy, this.options.random);
+    const logFields = {
+      provider: request.provider,
+      model: request.model,
+      keyFingerprint: call.target.keyFingerprint,
+      failure: failure.kind,
+      attempt: call.retries + 1,
+    };
+    if (decision.action === 'give-up') {
+      this.log.warn(logFields, 'ai call failed');
+      const retryAfterMs = decision.retryAfterMs ?? this.breakers.msUntilProbe(entry);
+      throw this.unavailable(request, failure.kind, retryAfterMs, error);
+    }
+    this.log.debug({ ...logFields, retryAfterMs: decision.delayMs }, 'ai call failed; retrying');
+    await this.wait(decision.delayMs, cancelSignal);
+    call.retries += 1;
+  }
+
+  /** What a stream that failed after its first text throws: a cancellation, or a broken stream. */
+  private broken(call: CallState, attempt: AttemptFailure): ChorusError {
+    const { failure, error } = attempt;
+    // A stream that yielded text went through its breaker: it cannot have met an open one.
+    if (failure === 'circuit-open' || failure.kind === 'cancelled') return cancelled(error);
+    const { request } = call;
+    this.log.warn(
+      {
+        provider: request.provider,
+        model: request.model,
+        keyFingerprint: call.target.keyFingerprint,
+        failure: failure.kind,
+      },
+      'ai stream broke after its first text',
+    );
+    return new ProviderStreamBrokenError({
+      provider: request.provider,
+      model: request.model,
+      failure,
+      cause: error,
+    });
+  }
+
+  /**
+   * One call through the breaker; records the outcome. Never throws provider failures. A whole call has the
+   * call timeout; a streamed one (`onText`) its client's deadlines (first content, then idle).
+   */
   private async attempt(
     entry: BreakerEntry,
     request: ChatCompletionRequest,
     cancelSignal: AbortSignal,
-  ): Promise<{ content: string } | { failure: ProviderFailure | 'circuit-open'; error: unknown }> {
+    onText: ((text: string) => void) | null,
+  ): Promise<AttemptOutcome> {
     if (!(await this.breakers.admit(entry))) {
       this.recordCall(request, 'short-circuited', 'circuit-open', 0);
       return { failure: 'circuit-open', error: new Error('another worker is probing the half-open breaker') };
     }
     const startedAt = this.options.now();
-    using deadline = new ScopedAbort([cancelSignal], this.options.config.timeoutMs);
+    using deadline = onText === null ? new ScopedAbort([cancelSignal], this.options.config.timeoutMs) : null;
     try {
-      const content = await entry.breaker.fire({
+      const reply = await entry.breaker.fire({
         model: request.model,
         messages: request.messages,
         temperature: request.temperature,
-        signal: deadline.signal,
+        signal: deadline?.signal ?? cancelSignal,
         cancelSignal,
+        onText,
       });
       this.recordCall(request, 'success', null, this.options.now() - startedAt);
-      return { content };
+      return { reply };
     } catch (error) {
       const failure = toFailure(error, cancelSignal);
       const failureKind = failure === 'circuit-open' ? failure : failure.kind;

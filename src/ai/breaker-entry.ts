@@ -1,5 +1,5 @@
 import type CircuitBreaker from 'opossum';
-import type { ProviderCallInput, ProviderClient } from './provider-client.js';
+import type { ProviderCallInput, ProviderClient, ProviderReply } from './provider-client.js';
 
 /** A breaker's state, as reported outside. */
 export type BreakerState = 'closed' | 'half-open' | 'open';
@@ -10,7 +10,7 @@ export interface BreakerEntry {
   readonly provider: string;
   readonly model: string;
   readonly keyFingerprint: string;
-  readonly breaker: CircuitBreaker<[ProviderCallInput], string>;
+  readonly breaker: CircuitBreaker<[ProviderCallInput], ProviderReply>;
   /** The options object opossum keeps and reads `resetTimeout` from each time the breaker opens. */
   readonly breakerOptions: CircuitBreaker.Options<[ProviderCallInput]>;
   /** Closed with the breaker, so its kept-alive connections go with it. */

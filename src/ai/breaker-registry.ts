@@ -6,8 +6,14 @@ import type { BreakerEntry, BreakerState } from './breaker-entry.js';
 import type { BreakerFleet } from './breaker-fleet.js';
 import { buildBreakerKey } from './breaker-key.js';
 import { FleetBreakerSync } from './fleet-breaker-sync.js';
-import { ProviderCallError, type ProviderCallInput, ProviderClient } from './provider-client.js';
+import {
+  ProviderCallError,
+  type ProviderCallInput,
+  ProviderClient,
+  type ProviderReply,
+} from './provider-client.js';
 import { isProviderFault } from './provider-failure.js';
+import type { ProviderPools } from './provider-pools.js';
 
 /** One breaker, for /status and the stats publisher. Counts cover opossum's rolling window (seconds). */
 export interface BreakerSnapshot {
@@ -56,6 +62,10 @@ export interface BreakerRegistryOptions {
   rollingWindowMs: number;
   rollingWindowBuckets: number;
   timeoutMs: number;
+  /** Longest silence between a stream's chunks once the model answers, ms. */
+  streamIdleTimeoutMs: number;
+  /** The connections of streamed calls, one pool per provider origin. */
+  pools: ProviderPools;
   now: () => number;
   logger: Logger;
   onStateChange: ((change: BreakerStateChange) => void) | null;
@@ -215,6 +225,9 @@ export class BreakerRegistry {
       apiKey: target.apiKey,
       timeoutMs: this.options.timeoutMs,
       now: this.options.now,
+      streamUsage: target.provider.streamUsage,
+      streamIdleTimeoutMs: this.options.streamIdleTimeoutMs,
+      pool: this.options.pools.get(target.provider.baseUrl),
     });
     const breakerOptions: CircuitBreaker.Options<[ProviderCallInput]> = {
       name: key,
@@ -233,8 +246,10 @@ export class BreakerRegistry {
       // Filtered errors still reject the call; they just do not count as failures.
       errorFilter: (error: unknown) => !countsAsFault(error, breaker),
     };
-    const breaker: CircuitBreaker<[ProviderCallInput], string> = new CircuitBreaker(
-      (input: ProviderCallInput) => client.complete(input),
+    // A streamed call goes through the breaker whole: a stream broken after its first text counts as a failure.
+    const breaker: CircuitBreaker<[ProviderCallInput], ProviderReply> = new CircuitBreaker(
+      (input: ProviderCallInput) =>
+        input.onText ? client.stream(input, input.onText) : client.complete(input),
       breakerOptions,
     );
     const entry: BreakerEntry = {
@@ -318,7 +333,7 @@ export class BreakerRegistry {
   }
 }
 
-function stateOf(breaker: CircuitBreaker<[ProviderCallInput], string>): BreakerState {
+function stateOf(breaker: CircuitBreaker<[ProviderCallInput], ProviderReply>): BreakerState {
   if (breaker.opened) return 'open';
   if (breaker.halfOpen) return 'half-open';
   return 'closed';
@@ -329,7 +344,7 @@ function stateOf(breaker: CircuitBreaker<[ProviderCallInput], string>): BreakerS
  * probe: opossum knows no neutral outcome, a filtered error counts as a success, and a cancelled probe proves
  * nothing, so it counts as a failure and the breaker waits another reset period rather than closing blind.
  */
-function countsAsFault(error: unknown, breaker: CircuitBreaker<[ProviderCallInput], string>): boolean {
+function countsAsFault(error: unknown, breaker: CircuitBreaker<[ProviderCallInput], ProviderReply>): boolean {
   if (!(error instanceof ProviderCallError)) return true;
   if (error.failure.kind === 'cancelled') return breaker.halfOpen;
   return isProviderFault(error.failure);

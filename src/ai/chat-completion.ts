@@ -31,9 +31,21 @@ export interface ChatCompletionRequest {
   readonly signal?: AbortSignal;
 }
 
+/** Tokens a call used, as the provider counted them. */
+export interface TokenUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly totalTokens: number;
+}
+
 export interface ChatCompletionResult {
+  /** The visible reply: `<think>` blocks and reasoning fields are never part of it. */
   readonly content: string;
   readonly latencyMs: number;
+  /** The model only reasoned: `content` is empty but there was reasoning (the caller shows a notice). */
+  readonly reasoningOnly: boolean;
+  /** The provider's count, when its answer had one. */
+  readonly usage: TokenUsage | null;
 }
 
 /** A provider's model, as `AI_PROVIDERS` names them. */
@@ -61,3 +73,17 @@ export interface FallbackCompletionResult extends ChatCompletionResult {
   /** 0 when the request's own model answered, n when its n-th fallback did. */
   readonly fallback: number;
 }
+/** One event of {@link AiService.stream}. */
+export type AiStreamEvent =
+  /** More of the reply: visible text only, never reasoning. Never empty. */
+  | { readonly type: 'text'; readonly text: string }
+  /**
+   * The stream ended cleanly (`[DONE]`, a `finish_reason`, or both). `usage` when the provider sent it (see
+   * `streamUsage`); `reasoningOnly` when no text came but reasoning did.
+   */
+  | {
+      readonly type: 'end';
+      readonly finishReason: string | null;
+      readonly usage: TokenUsage | null;
+      readonly reasoningOnly: boolean;
+    };

@@ -34,6 +34,7 @@ export { buildBreakerKey, OPERATOR_KEY_FINGERPRINT } from './breaker-key.js';
 export type { BreakerSnapshot, BreakerStateChange } from './breaker-registry.js';
 export type { CallOutcome, ProviderCallStats } from './call-stats-window.js';
 export type {
+  AiStreamEvent,
   ChatCompletionRequest,
   ChatCompletionResult,
   ChatMessage,
@@ -41,6 +42,7 @@ export type {
   FallbackCompletionRequest,
   FallbackCompletionResult,
   ModelChoice,
+  TokenUsage,
   UserApiKey,
   UserKeySource,
 } from './chat-completion.js';
@@ -65,6 +67,8 @@ export {
   type KeyOwner,
   ProviderRejectedError,
   type ProviderRejectedReason,
+  type ProviderStreamBrokenDetails,
+  ProviderStreamBrokenError,
   ProviderUnavailableError,
   type ProviderUnavailableReason,
 } from './provider-errors.js';

@@ -1,5 +1,6 @@
-import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
+import { ChorusError, ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import { buildProviderRejectedText, buildProviderUnavailableText } from './messages.js';
+import type { ProviderFailure } from './provider-failure.js';
 
 /** Why a provider could not be used right now (its fault; trying later may work). */
 export type ProviderUnavailableReason =
@@ -84,5 +85,37 @@ export class ProviderRejectedError extends UserFacingError {
     this.reason = details.reason;
     this.keyOwner = details.keyOwner;
     this.status = details.status;
+  }
+}
+
+/** Fields of {@link ProviderStreamBrokenError}. */
+export interface ProviderStreamBrokenDetails {
+  readonly provider: string;
+  readonly model: string;
+  /** What broke it: the connection (`network`), a silence (`timeout`), an error the provider streamed… */
+  readonly failure: ProviderFailure;
+  readonly cause?: unknown;
+}
+
+/**
+ * A streamed reply broke after some of its text was yielded: the connection ended or failed before `[DONE]`
+ * and without a `finish_reason`, the stream went silent, or the provider sent an error inside it. Not retried
+ * (the caller has shown the text); it counted against the provider's breaker. Not user-facing: the caller
+ * decides how to mark the text it showed.
+ */
+export class ProviderStreamBrokenError extends ChorusError {
+  readonly provider: string;
+  readonly model: string;
+  readonly failure: ProviderFailure;
+
+  constructor(details: ProviderStreamBrokenDetails) {
+    super(
+      ChorusErrorCode.ProviderStreamBroken,
+      `the reply stream of ${details.provider}/${details.model} broke after its first text (${details.failure.kind})`,
+      details.cause === undefined ? {} : { cause: details.cause },
+    );
+    this.provider = details.provider;
+    this.model = details.model;
+    this.failure = details.failure;
   }
 }

@@ -25,6 +25,17 @@ export type ProviderFailure =
   /** The caller cancelled (deleted message, shutdown). */
   | { readonly kind: 'cancelled' };
 
+/** A failed provider call with its classification; the breaker's error filter reads `failure`. */
+export class ProviderCallError extends Error {
+  override readonly name = 'ProviderCallError';
+  constructor(
+    readonly failure: ProviderFailure,
+    options?: { cause?: unknown },
+  ) {
+    super(`provider call failed: ${failure.kind}`, options);
+  }
+}
+
 /** The failures that are the provider's fault: they are retried and they count against its breaker. */
 export type ProviderFault = Extract<
   ProviderFailure,
@@ -72,6 +83,27 @@ export function classifyHttpError(answer: HttpErrorAnswer, now: number): Provide
   if (isContextLengthError(answer.code, answer.message))
     return { kind: 'context-length', detail: answer.message };
   return { kind: 'rejected', status, detail: answer.message };
+}
+
+/**
+ * Classifies an error a provider sent inside a 200 stream (an `error` event or object). Its numeric code, when
+ * it is an HTTP status, classifies it as that status would; a context-length message stays a context-length
+ * failure; anything else is a fault of the provider (a bad response: retried, counted by its breaker).
+ */
+export function classifyStreamError(
+  error: { readonly status: number | null; readonly code: string | null; readonly message: string },
+  now: number,
+): ProviderFailure {
+  if (error.status !== null) {
+    return classifyHttpError(
+      { ...error, status: error.status, retryAfterMsHeader: null, retryAfterHeader: null },
+      now,
+    );
+  }
+  if (isContextLengthError(error.code, error.message))
+    return { kind: 'context-length', detail: error.message };
+  if (error.code === 'rate_limit_exceeded') return { kind: 'rate-limited', retryAfterMs: null };
+  return { kind: 'bad-response', detail: `the stream carried an error: ${error.message}` };
 }
 
 /** Error codes OpenAI-compatible servers use for "too long for the context window". */

@@ -44,6 +44,11 @@ export const ProviderEntrySchema = z.object({
    * the image and sends it inline (base64). Default false: every OpenAI-compatible server takes inline images.
    */
   fetchesImageUrls: z.boolean().optional(),
+  /**
+   * Ask for token usage at the end of a streamed reply (`stream_options.include_usage`). Off unless set: some
+   * providers refuse the field (Mistral 422, Groq 400).
+   */
+  streamUsage: z.boolean().optional(),
 });
 
 /** `host` or `host:port`, lower case (a host with a port may be fetched over plain http: the sandbox in tests). */
@@ -99,6 +104,7 @@ export const EnvSchema = z.object({
         ),
     )
     .default(DISCORD_ATTACHMENT_HOSTS),
+  AI_STREAM_USAGE: booleanFlag.default(true),
   BREAKER_ERROR_THRESHOLD_PERCENT: integer(1, 100).default(50),
   BREAKER_VOLUME_THRESHOLD: integer(1, 1000).default(5),
   BREAKER_RESET_TIMEOUT_MS: integer(100, 600_000).default(30_000),

@@ -24,6 +24,11 @@ export interface ProviderConfig {
    * it is sent Discord's CDN link instead of the image inline.
    */
   readonly fetchesImageUrls: boolean;
+  /**
+   * Send `stream_options: {include_usage: true}` with streamed calls (`streamUsage` in `AI_PROVIDERS`, default
+   * false; `AI_STREAM_USAGE` for the `AI_BASE_URL` provider, default true).
+   */
+  readonly streamUsage: boolean;
 }
 
 /** The one typed configuration object every process is built from. */
@@ -275,6 +280,7 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
       defaultContextTokens: data.AI_CONTEXT_TOKENS,
       visionModels: new Set(data.AI_VISION ? [data.AI_MODEL] : []),
       fetchesImageUrls: data.AI_FETCHES_IMAGE_URLS,
+      streamUsage: data.AI_STREAM_USAGE,
     });
   }
   if (data.AI_PROVIDERS) {
@@ -321,6 +327,7 @@ function parseProviders(data: Env, env: NodeJS.ProcessEnv, problems: string[]): 
           typeof entry.contextTokens === 'number' ? entry.contextTokens : data.AI_CONTEXT_TOKENS,
         visionModels: new Set(entry.visionModels ?? []),
         fetchesImageUrls: entry.fetchesImageUrls ?? false,
+        streamUsage: entry.streamUsage ?? false,
       });
     }
   }

@@ -7,6 +7,8 @@ export enum ChorusErrorCode {
   RateLimited = 'RateLimited',
   ProviderUnavailable = 'ProviderUnavailable',
   ProviderRejected = 'ProviderRejected',
+  /** A streamed AI reply broke after part of it was shown (not retried). */
+  ProviderStreamBroken = 'ProviderStreamBroken',
   DiscordRejected = 'DiscordRejected',
   WebhookUnavailable = 'WebhookUnavailable',
   Cancelled = 'Cancelled',

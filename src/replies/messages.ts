@@ -39,6 +39,8 @@ export const ReplyMessages = {
     if (clauses.length === 0) return null;
     return `-# I ${joinWith(clauses, 'and')}.`;
   },
+  /** The model only reasoned (a `<think>` block or reasoning fields, no text): its thinking is never shown. */
+  reasoningOnly: (name: string) => `${name} thought it over but wrote no answer.`,
 } as const;
 
 function describeReason(reason: AttachmentLeftOutReason, kind: PromptAttachment['kind']): string {

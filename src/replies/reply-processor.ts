@@ -426,7 +426,9 @@ export class ReplyProcessor {
       const input = await this.completion.buildInput(job, personality, context, content, watch.signal);
       const result = await this.completion.complete(job, personality, input, context.keyring, watch.signal);
       const text =
-        result.content.trim().length > 0 ? result.content : ReplyMessages.emptyAnswer(personality.name);
+        result.content.trim().length > 0
+          ? result.content
+          : ReplyMessages[result.reasoningOnly ? 'reasoningOnly' : 'emptyAnswer'](personality.name);
       const note = ReplyMessages.attachmentsLeftOut(input.current.attachments ?? []);
       answer = { text, isNotice: false, ...(note === null ? {} : { note }) };
     } catch (error) {

@@ -55,6 +55,7 @@ function provider(name: string, stub: AiStub, apiKey: string | null = OPERATOR_K
     defaultContextTokens: 32_768,
     visionModels: new Set(),
     fetchesImageUrls: false,
+    streamUsage: false,
   };
 }
 
@@ -135,6 +136,8 @@ describe('AiService', () => {
       expect(result).toEqual({
         content: '[stub:stub-small] system="You are Alice, a cheerful" turns=2 last="Bob: hello"',
         latencyMs: expect.any(Number),
+        reasoningOnly: false,
+        usage: { promptTokens: 11, completionTokens: 20, totalTokens: 31 },
       });
       expect(primary.requests).toEqual([
         expect.objectContaining({

@@ -73,6 +73,7 @@ async function startWorker(resetTimeoutMs: number): Promise<Worker> {
           defaultContextTokens: 32_768,
           visionModels: new Set(),
           fetchesImageUrls: false,
+          streamUsage: false,
         },
       ],
     ]),

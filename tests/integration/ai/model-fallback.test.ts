@@ -56,6 +56,7 @@ function provider(name: string, stub: AiStub): ProviderConfig {
     // The own model takes images; the fallback does not.
     visionModels: new Set(name === 'main' ? ['stub-large'] : []),
     fetchesImageUrls: false,
+    streamUsage: false,
   };
 }
 

@@ -228,6 +228,130 @@ describe('AiStub', () => {
     });
   });
 
+  describe('stream directives and reasoning', () => {
+    /** The body read until it ends or breaks; its `data:` events, JSON-parsed except `[DONE]`. */
+    async function readStream(
+      response: Response,
+    ): Promise<{ events: unknown[]; broke: boolean; raw: string }> {
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let raw = '';
+      let broke = false;
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          raw += decoder.decode(value, { stream: true });
+        }
+      } catch {
+        broke = true;
+      }
+      const events = raw
+        .split('\n\n')
+        .filter(Boolean)
+        .map((event) => event.slice('data: '.length))
+        .map((data) => (data === '[DONE]' ? data : JSON.parse(data)));
+      return { events, broke, raw };
+    }
+
+    type Completion = { choices: Array<{ message: Record<string, unknown> }> };
+    type Chunk = { choices: Array<{ delta: Record<string, string>; finish_reason: string | null }> };
+    const chunksOf = (events: unknown[]) =>
+      events.filter((event): event is Chunk => typeof event === 'object' && 'choices' in (event as object));
+    const field = (events: unknown[], name: string) =>
+      chunksOf(events)
+        .map((chunk) => chunk.choices[0]?.delta[name] ?? '')
+        .join('');
+    const streamOf = (content: string, extra = {}) =>
+      post({ ...hello, stream: true, messages: [{ role: 'user', content }], ...extra });
+
+    it('records whether the stream asked for usage', async () => {
+      await readStream(await streamOf('!say a', { stream_options: { include_usage: true } }));
+      await readStream(await streamOf('!say a'));
+      expect(stub.requests.map((record) => record.includeUsage)).toEqual([true, false]);
+    });
+
+    it('!break <chars> sends some text, then drops the connection without [DONE] or finish_reason', async () => {
+      const { events, broke } = await readStream(
+        await streamOf('!break 12 !say one two three four five six seven eight nine ten'),
+      );
+      expect(broke).toBe(true);
+      const text = field(events, 'content');
+      expect(text.length).toBeGreaterThanOrEqual(12);
+      expect('one two three four five six seven eight nine ten'.startsWith(text)).toBe(true);
+      expect(text.length).toBeLessThan(40);
+      expect(events).not.toContain('[DONE]');
+      expect(chunksOf(events).every((chunk) => chunk.choices[0]?.finish_reason === null)).toBe(true);
+      await vi.waitFor(() => expect(stub.requests[0]?.outcome).toBe('broken'));
+    });
+
+    it('!break on a non-streamed request answers nothing', async () => {
+      await expect(
+        post({ ...hello, messages: [{ role: 'user', content: '!break 5 !say hi' }] }),
+      ).rejects.toThrow();
+      expect(stub.requests[0]?.outcome).toBe('broken');
+    });
+
+    it('!stream-error [chars] sends an error event inside the 200 stream', async () => {
+      const response = await streamOf('!stream-error 3 !say abc def ghi jkl mno pqr');
+      expect(response.status).toBe(200);
+      const { events, broke } = await readStream(response);
+      expect(broke).toBe(false);
+      // Deltas are three words each: the error follows the first.
+      expect(field(events, 'content')).toBe('abc def ghi');
+      expect(events.at(-1)).toMatchObject({
+        error: { code: 502, message: expect.any(String) },
+        choices: [{ finish_reason: 'error' }],
+      });
+      expect(events).not.toContain('[DONE]');
+    });
+
+    it('!no-finish ends with [DONE] and no finish_reason; !no-done with a finish_reason and no [DONE]', async () => {
+      const noFinish = await readStream(await streamOf('!no-finish !say hi there'));
+      expect(noFinish.events.at(-1)).toBe('[DONE]');
+      expect(chunksOf(noFinish.events).some((chunk) => chunk.choices[0]?.finish_reason !== null)).toBe(false);
+      const noDone = await readStream(await streamOf('!no-done !say hi there'));
+      expect(noDone.broke).toBe(false);
+      expect(noDone.events).not.toContain('[DONE]');
+      expect(chunksOf(noDone.events).at(-1)?.choices[0]?.finish_reason).toBe('stop');
+      expect(field(noDone.events, 'content')).toBe('hi there');
+    });
+
+    it('!think sends <think> tags in the text, split across chunks', async () => {
+      const { events } = await readStream(await streamOf('!think pondering the sea !say Ahoy'));
+      expect(field(events, 'content')).toBe('<think>pondering the sea</think>\n\nAhoy');
+      const pieces = chunksOf(events).map((chunk) => chunk.choices[0]?.delta['content'] ?? '');
+      expect(pieces).not.toContain('<think>');
+      const plain = (await (
+        await post({ ...hello, messages: [{ role: 'user', content: '!think hmm !say Ahoy' }] })
+      ).json()) as Completion;
+      expect(plain.choices[0]?.message['content']).toBe('<think>hmm</think>\n\nAhoy');
+    });
+
+    it.each(['reasoning_content', 'reasoning'] as const)(
+      '!think sends %s when that is the style',
+      async (style) => {
+        stub.setBehaviour({ reasoningStyle: style });
+        const { events } = await readStream(await streamOf('!think pondering the sea !say Ahoy'));
+        expect(field(events, style)).toBe('pondering the sea');
+        expect(field(events, 'content')).toBe('Ahoy');
+        const plain = (await (
+          await post({ ...hello, messages: [{ role: 'user', content: '!think hmm !say Ahoy' }] })
+        ).json()) as Completion;
+        expect(plain.choices[0]?.message).toMatchObject({ content: 'Ahoy', [style]: 'hmm' });
+      },
+    );
+
+    it('!think-only answers reasoning and no text', async () => {
+      const { events } = await readStream(await streamOf('!think-only just thoughts'));
+      expect(field(events, 'content')).toBe('<think>just thoughts</think>');
+      stub.setBehaviour({ reasoningStyle: 'reasoning' });
+      const { events: separate } = await readStream(await streamOf('!think-only just thoughts'));
+      expect(field(separate, 'content')).toBe('');
+      expect(field(separate, 'reasoning')).toBe('just thoughts');
+    });
+  });
+
   describe('when errors are injected', () => {
     it('answers 503 to the SDK as an InternalServerError', async () => {
       stub.setBehaviour({ errorRate: 1, errorStatus: 503 });

@@ -10,6 +10,7 @@ import {
   buildStubReply,
   MAX_LONG_REPLY_CHARS,
   MAX_WAIT_MS,
+  readDeliveryDirectives,
   readWaitDirective,
 } from '../../../sandbox/ai-stub/stub-reply.js';
 
@@ -197,5 +198,31 @@ describe('a scripted answer', () => {
         script,
       ),
     ).toContain('[stub:m]');
+  });
+});
+
+describe('readDeliveryDirectives', () => {
+  const user = (content: string) => [{ role: 'user', content }];
+  const none = {
+    think: null,
+    thinkOnly: false,
+    breakAfterChars: null,
+    streamErrorAfterChars: null,
+    noFinish: false,
+    noDone: false,
+  };
+
+  it.each([
+    ['no directive', 'hello', none],
+    ['!think up to the next directive', '!think deep thoughts !say Hi', { ...none, think: 'deep thoughts' }],
+    ['!think to the end', 'well !think deep thoughts', { ...none, think: 'deep thoughts' }],
+    ['!think-only', '!think-only just this', { ...none, think: 'just this', thinkOnly: true }],
+    ['!break', '!break 40 !say Hi', { ...none, breakAfterChars: 40 }],
+    ['!stream-error', '!stream-error !say Hi', { ...none, streamErrorAfterChars: 0 }],
+    ['!stream-error with chars', '!stream-error 12 !say Hi', { ...none, streamErrorAfterChars: 12 }],
+    ['!no-finish and !no-done', '!no-finish !no-done', { ...none, noFinish: true, noDone: true }],
+    ['directives inside !say text', '!say please !break 3 and !think', none],
+  ])('reads %s', (_name, content, expected) => {
+    expect(readDeliveryDirectives(user(content))).toEqual(expected);
   });
 });

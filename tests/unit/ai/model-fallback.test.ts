@@ -201,7 +201,7 @@ describe('AiService.completeWithFallbacks', () => {
     const complete = vi
       .spyOn(service, 'complete')
       .mockRejectedValueOnce(unavailable(MAIN, 'circuit-open'))
-      .mockResolvedValueOnce({ content: 'from backup', latencyMs: 5 });
+      .mockResolvedValueOnce({ content: 'from backup', latencyMs: 5, reasoningOnly: false, usage: null });
     const open = vi.fn((provider: string) => KEYS[provider] ?? null);
     const result = await service.completeWithFallbacks(
       { ...MAIN, messages: [{ role: 'user', content: 'hi' }], temperature: null, keys: { open } },
@@ -224,7 +224,12 @@ describe('AiService.completeWithFallbacks', () => {
 
   it('opens no fallback key while its own model answers', async () => {
     const { service, onFallbackAnswer } = createService();
-    vi.spyOn(service, 'complete').mockResolvedValueOnce({ content: 'hi', latencyMs: 5 });
+    vi.spyOn(service, 'complete').mockResolvedValueOnce({
+      content: 'hi',
+      latencyMs: 5,
+      reasoningOnly: false,
+      usage: null,
+    });
     const open = vi.fn(() => null);
     await service.completeWithFallbacks(
       { ...MAIN, messages: [{ role: 'user', content: 'hi' }], temperature: null, keys: { open } },

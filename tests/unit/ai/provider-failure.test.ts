@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   classifyHttpError,
+  classifyStreamError,
   type HttpErrorAnswer,
   isContextLengthError,
   isProviderFault,
@@ -130,5 +131,38 @@ describe('isProviderFault', () => {
     [{ kind: 'cancelled' } as const, false],
   ])('%o → %s', (failure, expected) => {
     expect(isProviderFault(failure)).toBe(expected);
+  });
+});
+
+describe('classifyStreamError', () => {
+  it.each([
+    [
+      'a 502 code',
+      { status: 502, code: null, message: 'gone' },
+      { kind: 'server-error', status: 502, retryAfterMs: null },
+    ],
+    [
+      'a 429 code',
+      { status: 429, code: null, message: 'slow' },
+      { kind: 'rate-limited', retryAfterMs: null },
+    ],
+    ['a 401 code', { status: 401, code: null, message: 'no' }, { kind: 'invalid-key', status: 401 }],
+    [
+      'a context-length code',
+      { status: null, code: 'context_length_exceeded', message: 'too long' },
+      { kind: 'context-length', detail: 'too long' },
+    ],
+    [
+      'a rate-limit code',
+      { status: null, code: 'rate_limit_exceeded', message: 'slow' },
+      { kind: 'rate-limited', retryAfterMs: null },
+    ],
+    [
+      'anything else',
+      { status: null, code: 'server_error', message: 'Overloaded' },
+      { kind: 'bad-response', detail: 'the stream carried an error: Overloaded' },
+    ],
+  ])('classifies %s', (_name, error, failure) => {
+    expect(classifyStreamError(error, NOW)).toEqual(failure);
   });
 });

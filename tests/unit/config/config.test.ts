@@ -145,6 +145,22 @@ describe('loadConfig', () => {
       expect([...config.ai.providers.keys()]).toEqual(['default', 'openrouter']);
     });
 
+    it('asks for stream usage only where an entry says so, and by default for the AI_BASE_URL provider', () => {
+      const withUsage = {
+        ...providers,
+        mistral: { ...providers.openrouter, streamUsage: false },
+        groq: { ...providers.openrouter, streamUsage: true },
+      };
+      const config = loadConfig(buildTestEnv({ AI_PROVIDERS: JSON.stringify(withUsage) }));
+      expect(config.ai.providers.get('default')?.streamUsage).toBe(true);
+      expect(config.ai.providers.get('openrouter')?.streamUsage).toBe(false);
+      expect(config.ai.providers.get('mistral')?.streamUsage).toBe(false);
+      expect(config.ai.providers.get('groq')?.streamUsage).toBe(true);
+      expect(
+        loadConfig(buildTestEnv({ AI_STREAM_USAGE: 'false' })).ai.providers.get('default')?.streamUsage,
+      ).toBe(false);
+    });
+
     it('reads a JSON file', () => {
       const file = join(tmpdir(), `chorus-providers-${process.pid}.json`);
       writeFileSync(file, JSON.stringify(providers));
