@@ -43,7 +43,7 @@ export const CommandReplies = {
   created: (name: string, provider: string, model: string, visibility: string) =>
     `Created ${bold(name)} (${provider}/${model}, ${visibility}). Talk to it by writing @${name.replace(/@/gu, '@\u200B')} in a message, or by replying to its messages.`,
   nothingToEdit: () =>
-    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility, nsfw or context).',
+    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility, nsfw, context or stream).',
   edited: (name: string, fields: readonly string[]) => `Updated ${bold(name)}: ${fields.join(', ')}.`,
   confirmRemove: (name: string) =>
     `Delete ${bold(name)}? Its aliases and channel activations go with it. This cannot be undone.`,
@@ -78,6 +78,13 @@ export const CommandReplies = {
     mode === 'room'
       ? 'room: follows the conversation of the channel it answers in'
       : 'personal: sees only its own conversation with each person',
+  infoStream: () => 'Streamed replies',
+  infoStreamValue: (stream: boolean | null) =>
+    stream === null
+      ? 'default: follows the bot’s setting'
+      : stream
+        ? 'on: replies in servers appear as they are written'
+        : 'off: replies appear once complete',
   infoEditors: () => 'Co-editors',
   infoPrompt: () => 'Prompt (only you see this)',
   listMineTitle: (total: number) => `Your personalities (${total})`,

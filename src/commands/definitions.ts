@@ -52,6 +52,7 @@ export const OptionName = {
   Visibility: 'visibility',
   Nsfw: 'nsfw',
   Context: 'context',
+  Stream: 'stream',
   User: 'user',
   Scope: 'scope',
   Alias: 'alias',
@@ -137,17 +138,28 @@ function buildPersonalityCommand(): SlashCommandBuilder {
         .addStringOption((option) => personalityOption(option, 'The personality to change'))
         .addStringOption((option) => option.setName(OptionName.NewName).setDescription('A new name')),
       false,
-    ).addStringOption((option) =>
-      option
-        .setName(OptionName.Context)
-        .setDescription(
-          'What it sees in a server: the whole conversation there, or only its talks with each person',
-        )
-        .addChoices(
-          { name: 'room: follows the channel’s conversation', value: 'room' },
-          { name: 'personal: sees only its own talk with each person', value: 'personal' },
-        ),
-    ),
+    )
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Context)
+          .setDescription(
+            'What it sees in a server: the whole conversation there, or only its talks with each person',
+          )
+          .addChoices(
+            { name: 'room: follows the channel’s conversation', value: 'room' },
+            { name: 'personal: sees only its own talk with each person', value: 'personal' },
+          ),
+      )
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Stream)
+          .setDescription('Whether its replies in servers appear as they are written')
+          .addChoices(
+            { name: 'on: replies appear as they are written', value: 'on' },
+            { name: 'off: replies appear once complete', value: 'off' },
+            { name: 'default: follow the bot’s setting', value: 'default' },
+          ),
+      ),
   );
   command.addSubcommand((subcommand) =>
     subcommand

@@ -24,6 +24,7 @@ import {
   validatePersonalityInput,
   validatePersonalityName,
   validateProviderModel,
+  validateStreamReplies,
   validateSystemPrompt,
   validateTemperature,
   validateVisibility,
@@ -128,6 +129,7 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
   const visibility = options.getString(OptionName.Visibility);
   const nsfw = options.getBoolean(OptionName.Nsfw);
   const contextMode = options.getString(OptionName.Context);
+  const streamReplies = options.getString(OptionName.Stream);
 
   const patch: PersonalityPatch = {};
   const changed: string[] = [];
@@ -191,6 +193,10 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
   if (contextMode !== null)
     check(OptionName.Context, validateContextMode(contextMode), (value) => {
       patch.contextMode = value;
+    });
+  if (streamReplies !== null)
+    check(OptionName.Stream, validateStreamReplies(streamReplies), (value) => {
+      patch.streamReplies = value;
     });
   if (errors.length > 0) throw buildInvalidInputError(errors);
   if (changed.length === 0) {

@@ -20,7 +20,8 @@ export type PersonalityField =
   | 'provider'
   | 'model'
   | 'visibility'
-  | 'contextMode';
+  | 'contextMode'
+  | 'streamReplies';
 
 /** One broken rule: which field, and a sentence for the user saying which rule. */
 export interface FieldError {
@@ -194,6 +195,20 @@ export function validateContextMode(value: string): ValidationResult<ContextMode
   return parsed.success
     ? { ok: true, value: parsed.data }
     : fail('contextMode', Messages.contextModeInvalid());
+}
+
+/** A `/personality edit stream:` value: `on`, `off`, or `default` (null: follow the operator's setting). */
+export function validateStreamReplies(value: string): ValidationResult<boolean | null> {
+  switch (value.trim().toLowerCase()) {
+    case 'on':
+      return { ok: true, value: true };
+    case 'off':
+      return { ok: true, value: false };
+    case 'default':
+      return { ok: true, value: null };
+    default:
+      return fail('streamReplies', Messages.streamRepliesInvalid());
+  }
 }
 
 /**

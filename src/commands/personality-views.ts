@@ -71,6 +71,11 @@ export function buildPersonalityInfoEmbed(personality: Personality, viewerId: st
         value: CommandReplies.infoContextValue(personality.contextMode),
         inline: false,
       },
+      {
+        name: CommandReplies.infoStream(),
+        value: CommandReplies.infoStreamValue(personality.streamReplies),
+        inline: false,
+      },
       ...(personality.editorIds.length === 0
         ? []
         : [

@@ -108,6 +108,13 @@ export interface Config {
     /** Webhook messages per 60 s one channel may take from the fleet (Discord's hidden channel limit); 0 = no budget. */
     readonly channelPerMinute: number;
   };
+  /** Replies that appear as they are written (docs/streaming.md). */
+  readonly streaming: {
+    /** Server-channel replies stream unless their personality says otherwise; DMs never do. */
+    readonly enabled: boolean;
+    /** Shortest time between two edits of one streamed message, ms. */
+    readonly editIntervalMs: number;
+  };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly http: { readonly port: number };
 }
@@ -228,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateLimitMarginMs: data.WEBHOOK_RATE_MARGIN_MS,
       channelPerMinute: data.WEBHOOK_CHANNEL_PER_MINUTE,
     },
+    streaming: { enabled: data.STREAM_REPLIES, editIntervalMs: data.STREAM_EDIT_INTERVAL_MS },
     log: { level: data.LOG_LEVEL },
     http: { port: data.HTTP_PORT },
   };

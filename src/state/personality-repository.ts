@@ -43,6 +43,7 @@ export type PersonalityPatch = Partial<
     | 'temperature'
     | 'nsfw'
     | 'contextMode'
+    | 'streamReplies'
   >
 >;
 
@@ -65,6 +66,7 @@ const PATCHABLE_FIELDS = [
   'temperature',
   'nsfw',
   'contextMode',
+  'streamReplies',
 ] as const satisfies ReadonlyArray<keyof PersonalityPatch>;
 
 /** Options for {@link PersonalityRepository}. */
@@ -140,6 +142,7 @@ export class PersonalityRepository {
         aliases: draft.aliases ?? [],
         nsfw: draft.nsfw ?? false,
         contextMode: draft.contextMode ?? 'room',
+        streamReplies: draft.streamReplies ?? null,
         editorIds: [],
         version: 1,
         id,

@@ -40,6 +40,11 @@ export const PersonalitySchema = z.object({
   editorIds: z.array(DiscordIdSchema).max(MAX_PERSONALITY_EDITORS).default([]),
   /** What it sees of a server channel (records older than the field read `room`). */
   contextMode: ContextModeSchema.default('room'),
+  /**
+   * Whether its replies in server channels appear as they are written (streamed): `null` follows the operator's
+   * `STREAM_REPLIES` (records older than the field read `null`). DMs are never streamed.
+   */
+  streamReplies: z.boolean().nullable().default(null),
   /** Counts writes (records older than the field read 0): an edit based on an older version is refused. */
   version: z.number().int().nonnegative().default(0),
 });
@@ -48,8 +53,8 @@ export type Personality = z.infer<typeof PersonalitySchema>;
 /** The fields a user supplies when creating one (id, createdAt, editors and version are assigned). */
 export type PersonalityDraft = Omit<
   Personality,
-  'id' | 'createdAt' | 'aliases' | 'nsfw' | 'editorIds' | 'version' | 'contextMode'
-> & { aliases?: string[]; nsfw?: boolean; contextMode?: ContextMode };
+  'id' | 'createdAt' | 'aliases' | 'nsfw' | 'editorIds' | 'version' | 'contextMode' | 'streamReplies'
+> & { aliases?: string[]; nsfw?: boolean; contextMode?: ContextMode; streamReplies?: boolean | null };
 
 /**
  * The lookup key for personality names and aliases: NFKC, case-folded, inner whitespace collapsed.

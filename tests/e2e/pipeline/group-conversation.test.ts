@@ -4,8 +4,8 @@
  * discord.js, the AI stub recording what it was sent, real Redis.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import type { StubRequestRecord } from '../../../sandbox/ai-stub/index.js';
+import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { ChannelWindowRepository } from '../../../src/context/index.js';
 import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
 import {

@@ -16,6 +16,7 @@ const base: Personality = {
   createdAt: 0,
   nsfw: false,
   contextMode: 'room',
+  streamReplies: null,
   editorIds: [],
   version: 1,
 };

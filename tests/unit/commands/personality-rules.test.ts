@@ -10,6 +10,7 @@ import {
   validatePersonalityInput,
   validatePersonalityName,
   validateProviderModel,
+  validateStreamReplies,
   validateSystemPrompt,
   validateTemperature,
   validateVisibility,
@@ -369,6 +370,23 @@ describe('validateContextMode', () => {
   });
 });
 
+describe('validateStreamReplies', () => {
+  it.each([
+    ['on', true],
+    ['off', false],
+    [' Default ', null],
+  ] as const)('accepts %j', (value, expected) => {
+    expect(validateStreamReplies(value)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(['yes', 'true', ''])('rejects %j, naming the choices', (value) => {
+    expect(validateStreamReplies(value)).toEqual({
+      ok: false,
+      errors: [{ field: 'streamReplies', message: PersonalityRuleMessages.streamRepliesInvalid() }],
+    });
+  });
+});
+
 describe('PersonalitySchema', () => {
   it('reads a record stored before the context mode existed as room', () => {
     const stored = PersonalitySchema.parse({
@@ -385,5 +403,6 @@ describe('PersonalitySchema', () => {
       createdAt: 0,
     });
     expect(stored.contextMode).toBe('room');
+    expect(stored.streamReplies).toBeNull();
   });
 });

@@ -28,6 +28,7 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     createdAt: Date.UTC(2026, 0, 2),
     nsfw: false,
     contextMode: 'room',
+    streamReplies: null,
     editorIds: [],
     version: 1,
     ...overrides,
@@ -47,6 +48,7 @@ describe('buildPersonalityInfoEmbed', () => {
         ['Visibility', 'public'],
         ['NSFW', 'no'],
         ['Context in servers', 'room: follows the conversation of the channel it answers in'],
+        ['Streamed replies', 'default: follows the bot’s setting'],
         ['Aliases', 'Ally'],
         ['Prompt (only you see this)', 'You are Alice the librarian.'],
       ]);
@@ -71,6 +73,17 @@ describe('buildPersonalityInfoEmbed', () => {
       expect(fields.get('Context in servers')).toBe(
         'personal: sees only its own conversation with each person',
       );
+    });
+  });
+
+  describe('when the personality overrides streaming', () => {
+    it.each([
+      [true, 'on: replies in servers appear as they are written'],
+      [false, 'off: replies appear once complete'],
+    ])('says %j in words', (streamReplies, shown) => {
+      const embed = buildPersonalityInfoEmbed(personality({ streamReplies }), VIEWER);
+      const fields = new Map(embed.fields?.map((field) => [field.name, field.value]));
+      expect(fields.get('Streamed replies')).toBe(shown);
     });
   });
 

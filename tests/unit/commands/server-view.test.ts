@@ -21,6 +21,7 @@ function personality(id: string, name: string, ownerId: string): Personality {
     createdAt: 1,
     nsfw: false,
     contextMode: 'room',
+    streamReplies: null,
     editorIds: [],
     version: 1,
   };

@@ -15,6 +15,7 @@ const before: Personality = {
   createdAt: 0,
   nsfw: false,
   contextMode: 'room',
+  streamReplies: null,
   editorIds: [],
   version: 3,
 };
@@ -36,6 +37,7 @@ describe('describePersonalityChanges', () => {
         aliases: [],
         nsfw: true,
         contextMode: 'personal' as const,
+        streamReplies: false,
         editorIds: ['2'],
       };
       expect(describePersonalityChanges(before, after)).toEqual([
@@ -45,7 +47,17 @@ describe('describePersonalityChanges', () => {
         'temperature: none → "0.5"',
         'nsfw: "false" → "true"',
         'context: "room" → "personal"',
+        'stream: "default" → "off"',
         'co-editors changed',
+      ]);
+    });
+
+    it('names the stream choice as /personality edit does', () => {
+      expect(describePersonalityChanges({ ...before, streamReplies: false }, before)).toEqual([
+        'stream: "off" → "default"',
+      ]);
+      expect(describePersonalityChanges(before, { ...before, streamReplies: true })).toEqual([
+        'stream: "default" → "on"',
       ]);
     });
   });
