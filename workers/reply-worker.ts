@@ -25,6 +25,7 @@ import { createRedis } from '../src/redis/index.js';
 import { CancellationListener } from '../src/replies/cancellation-listener.js';
 import { DeliveryLedger } from '../src/replies/delivery-ledger.js';
 import { ReplyProcessor } from '../src/replies/reply-processor.js';
+import { DefaultStreamPacing } from '../src/replies/stream-pacing.js';
 import { TypingIndicator } from '../src/replies/typing-indicator.js';
 import {
   ApiKeyRepository,
@@ -141,50 +142,56 @@ async function main(): Promise<void> {
     maxAgeSeconds: config.channelContext.maxAgeSeconds,
     maxIndexedChannels: config.retention.userIndexMaxEntries,
   });
-  const processor = new ReplyProcessor({
-    personalities: new PersonalityRepository(redis, { prefix }),
-    conversations: new ConversationRepository(redis, {
-      prefix,
-      ...config.conversation,
-      maxIndexed: config.retention.userIndexMaxEntries,
-    }),
-    apiKeys,
-    messageEvents: new MessageEventRepository(redis, { prefix }),
-    messageIndex,
-    channelActivity: new ChannelActivityRepository(redis, { prefix }),
-    channelWindows,
-    admission,
-    gate: new ConversationGate(redis, { prefix }),
-    coalescer: new ReplyCoalescer(redis, { prefix, windowMs: config.group.coalesceWindowMs }),
-    ai,
-    webhooks,
-    ledger: new DeliveryLedger(redis, {
-      prefix,
-      maxIndexed: config.retention.userIndexMaxEntries,
-      durableClaims:
-        claimsRedis === null
-          ? null
-          : {
-              redis: claimsRedis,
-              replicas: config.redis.waitReplicas,
-              timeoutMs: config.redis.waitTimeoutMs,
-              onShortfall: (acknowledged) =>
-                logger.warn({ acknowledged }, 'delivery claim not replicated in time; posting anyway'),
-            },
-    }),
-    typing,
-    cancellations,
-    // Ancestors missing from the window come from Discord through the bot's fleet-limited REST client.
-    replyChains: new ReplyChainWalker({
-      window: channelWindows,
-      rest,
-      postedMessages: messageIndex,
+  const processor = new ReplyProcessor(
+    {
+      personalities: new PersonalityRepository(redis, { prefix }),
+      conversations: new ConversationRepository(redis, {
+        prefix,
+        ...config.conversation,
+        maxIndexed: config.retention.userIndexMaxEntries,
+      }),
+      apiKeys,
+      messageEvents: new MessageEventRepository(redis, { prefix }),
+      messageIndex,
+      channelActivity: new ChannelActivityRepository(redis, { prefix }),
+      channelWindows,
+      admission,
+      gate: new ConversationGate(redis, { prefix }),
+      coalescer: new ReplyCoalescer(redis, { prefix, windowMs: config.group.coalesceWindowMs }),
+      ai,
+      webhooks,
+      ledger: new DeliveryLedger(redis, {
+        prefix,
+        maxIndexed: config.retention.userIndexMaxEntries,
+        durableClaims:
+          claimsRedis === null
+            ? null
+            : {
+                redis: claimsRedis,
+                replicas: config.redis.waitReplicas,
+                timeoutMs: config.redis.waitTimeoutMs,
+                onShortfall: (acknowledged) =>
+                  logger.warn({ acknowledged }, 'delivery claim not replicated in time; posting anyway'),
+              },
+      }),
+      typing,
+      cancellations,
+      // Ancestors missing from the window come from Discord through the bot's fleet-limited REST client.
+      replyChains: new ReplyChainWalker({
+        window: channelWindows,
+        rest,
+        postedMessages: messageIndex,
+        logger,
+      }),
+      prompt: { channelContext: config.channelContext, providers: config.ai.providers },
       logger,
-    }),
-    prompt: { channelContext: config.channelContext, providers: config.ai.providers },
-    logger,
-    now: Date.now,
-  });
+      now: Date.now,
+    },
+    {
+      streamReplies: config.streaming.enabled,
+      streamPacing: { ...DefaultStreamPacing, editIntervalMs: config.streaming.editIntervalMs },
+    },
+  );
 
   const worker = new Worker(QUEUE_NAME, (job: Job, token?: string) => processor.process(job, token), {
     connection: bullConnection,

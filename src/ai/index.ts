@@ -34,6 +34,12 @@ export {
   type ProviderUnavailableReason,
 } from './provider-errors.js';
 export type { ProviderFailure } from './provider-failure.js';
+export {
+  type AiStreamEvent,
+  type AiStreamSource,
+  ProviderStreamBrokenError,
+  type TokenUsage,
+} from './stream-events.js';
 export type { FleetBreaker, FleetStats, FleetWorker, WorkerStats } from './worker-stats.js';
 export {
   DefaultWorkerStatsPublisherOptions,

@@ -1,4 +1,11 @@
-import type { AiService, ChatCompletionResult, UserApiKey } from '../ai/index.js';
+import type {
+  AiService,
+  AiStreamEvent,
+  AiStreamSource,
+  ChatCompletionRequest,
+  ChatCompletionResult,
+  UserApiKey,
+} from '../ai/index.js';
 import { ProviderRejectedError } from '../ai/index.js';
 import type { ReplyChainWalker, WindowLine } from '../context/index.js';
 import {
@@ -29,7 +36,8 @@ export interface ReadContext {
 
 /** What {@link ContextualCompletion} needs. */
 export interface ContextualCompletionDependencies {
-  readonly ai: AiService;
+  /** The AI service; streamed replies need its `stream` (absent: every reply is a whole one). */
+  readonly ai: Pick<AiService, 'complete'> & Partial<AiStreamSource>;
   readonly replyChains: ReplyChainWalker;
   readonly prompt: PromptSettings;
   readonly logger: Logger;
@@ -103,33 +111,79 @@ export class ContextualCompletion {
     let prompt = this.assemble(job, input);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.deps.ai.complete({
-          provider: personality.provider,
-          model: personality.model,
-          messages: prompt.messages,
-          temperature: personality.temperature,
-          userKey,
-          signal,
-        });
+        return await this.deps.ai.complete(this.buildRequest(personality, prompt, userKey, signal));
       } catch (error) {
-        if (!(error instanceof ProviderRejectedError && error.reason === 'context-length') || attempt > 1)
-          throw error;
-        const budgetTokens = Math.floor(
-          Math.min(input.budgetTokens, estimatePromptTokens(prompt.messages)) / 2,
-        );
-        this.log.info(
-          {
-            channelId: job.channelId,
-            personalityId: personality.id,
-            provider: personality.provider,
-            model: personality.model,
-            budgetTokens,
-          },
-          'prompt too long for the model; assembling it again with half the budget',
-        );
-        prompt = this.assemble(job, { ...input, budgetTokens });
+        if (!isContextLengthRefusal(error) || attempt > 1) throw error;
+        prompt = this.reassemble(job, personality, input, prompt);
       }
     }
+  }
+
+  /**
+   * The AI call, streamed ({@link AiStreamSource.stream}): the same prompt, sent again once with half the budget
+   * when the provider finds it too long before any text came.
+   * @throws Error when the AI service cannot stream.
+   */
+  async *stream(
+    job: ReplyJob,
+    personality: Personality,
+    input: PromptInput,
+    userKey: UserApiKey | null,
+    signal: AbortSignal,
+  ): AsyncGenerator<AiStreamEvent> {
+    const source = this.deps.ai.stream?.bind(this.deps.ai);
+    if (source === undefined) throw new Error('the AI service cannot stream');
+    let prompt = this.assemble(job, input);
+    for (let attempt = 1; ; attempt += 1) {
+      let yielded = false;
+      try {
+        for await (const event of source(this.buildRequest(personality, prompt, userKey, signal))) {
+          yielded = true;
+          yield event;
+        }
+        return;
+      } catch (error) {
+        if (yielded || !isContextLengthRefusal(error) || attempt > 1) throw error;
+        prompt = this.reassemble(job, personality, input, prompt);
+      }
+    }
+  }
+
+  private buildRequest(
+    personality: Personality,
+    prompt: AssembledPrompt,
+    userKey: UserApiKey | null,
+    signal: AbortSignal,
+  ): ChatCompletionRequest {
+    return {
+      provider: personality.provider,
+      model: personality.model,
+      messages: prompt.messages,
+      temperature: personality.temperature,
+      userKey,
+      signal,
+    };
+  }
+
+  /** The prompt again within half its estimated size, after the provider refused it as too long. */
+  private reassemble(
+    job: ReplyJob,
+    personality: Personality,
+    input: PromptInput,
+    prompt: AssembledPrompt,
+  ): AssembledPrompt {
+    const budgetTokens = Math.floor(Math.min(input.budgetTokens, estimatePromptTokens(prompt.messages)) / 2);
+    this.log.info(
+      {
+        channelId: job.channelId,
+        personalityId: personality.id,
+        provider: personality.provider,
+        model: personality.model,
+        budgetTokens,
+      },
+      'prompt too long for the model; assembling it again with half the budget',
+    );
+    return this.assemble(job, { ...input, budgetTokens });
   }
 
   /** Assembles the prompt, logging what the budget left out. */
@@ -152,4 +206,8 @@ export class ContextualCompletion {
     }
     return prompt;
   }
+}
+
+function isContextLengthRefusal(error: unknown): boolean {
+  return error instanceof ProviderRejectedError && error.reason === 'context-length';
 }

@@ -5,4 +5,6 @@ export const ReplyMessages = {
   personalityPrivate: () =>
     'That personality is private: only its owner can talk to it, so nobody will answer this message.',
   emptyAnswer: (name: string) => `${name} had nothing to say.`,
+  /** Ends a streamed reply whose AI stream broke after part of it was shown. */
+  streamInterrupted: () => ' … (interrupted)',
 } as const;
