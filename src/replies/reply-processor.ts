@@ -51,7 +51,6 @@ import { ContextualCompletion, type ReadContext } from './contextual-completion.
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
 import { StreamDelivery, type StreamOutcome } from './stream-delivery.js';
-import { StreamLeaseHolder } from './stream-lease.js';
 import { DefaultStreamPacing, type StreamPacing } from './stream-pacing.js';
 import { StreamRecovery } from './stream-recovery.js';
 import type { TypingIndicator } from './typing-indicator.js';
@@ -246,7 +245,7 @@ export class ReplyProcessor {
       if (record.decision === null && record.drafts.size > 0) {
         // A reply streamed part-way and never finished: take it down, so the notice is all that remains.
         const owner = `notice-${randomUUID()}`;
-        record = await this.withdrawStreamed(data, jobId, owner, record);
+        record = await this.recovery.withdrawWhenFree({ job: data, jobId, owner, record });
       }
       const alreadyTold =
         record.posted.size > 0 ||
@@ -272,39 +271,6 @@ export class ReplyProcessor {
     } finally {
       await this.deps.admission.settle(data);
     }
-  }
-
-  /**
-   * Takes a streamed reply's messages down for a job that failed for good (waiting out another attempt's lease on
-   * them); returns the record without them.
-   */
-  private async withdrawStreamed(
-    job: ReplyJob,
-    jobId: string,
-    owner: string,
-    record: DeliveryRecord,
-  ): Promise<DeliveryRecord> {
-    for (let round = 1; ; round += 1) {
-      const lease = this.holdStream(job, jobId, owner);
-      try {
-        if (await lease.take()) {
-          const busy = await this.recovery.withdraw({ job, jobId, owner, record });
-          if (busy === null) return { ...record, posted: new Map() };
-          if (round > 1) throw new Error('streamed reply still being written by another attempt');
-          await sleep(Math.max(0, busy.busyUntil - this.deps.now()));
-          continue;
-        }
-        if (round > 1) throw new Error('streamed reply still being written by another attempt');
-        await sleep(Math.max(0, (lease.lostUntil ?? 0) - this.deps.now()));
-      } finally {
-        await lease.release();
-      }
-    }
-  }
-
-  private holdStream(job: ReplyJob, jobId: string, owner: string): StreamLeaseHolder {
-    const scope = { userId: job.authorId, jobId, owner, channelId: job.channelId };
-    return new StreamLeaseHolder(this.deps.ledger, scope, this.deps.now, this.log);
   }
 
   private async deliver(
@@ -368,7 +334,7 @@ export class ReplyProcessor {
     // names the author) goes now, whatever this attempt ends with. Only for a coalesced group.
     if (joined.length > 0) await this.deps.coalescer?.forgetJoinedMessages(joined);
     // An earlier attempt streamed part of the reply: this one takes over its messages, under their lease.
-    const streamLease = record.drafts.size > 0 ? this.holdStream(job, jobId, owner) : null;
+    const streamLease = record.drafts.size > 0 ? this.recovery.hold(job, jobId, owner) : null;
     if (streamLease !== null && !(await streamLease.take())) {
       await streamLease.release();
       return { busyUntil: streamLease.lostUntil ?? this.deps.now() };

@@ -340,6 +340,8 @@ class StreamAttempt {
    */
   private async finish(): Promise<StreamOutcome> {
     const { job, jobId, owner, personality } = this.run_;
+    if (!(await this.lease.ensure()))
+      return { kind: 'busy', busyUntil: this.lease.lostUntil ?? this.deps.now() };
     const layout = this.layout!;
     const reply: ReplyDecision = {
       chunks: layout.messages(),

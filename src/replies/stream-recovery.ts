@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DiscordErrorCode } from '../discord/index.js';
 import type { Logger } from '../log/index.js';
 import type { ReplyJob } from '../queue/reply-job.js';
 import type { WebhookManager } from '../webhooks/index.js';
 import type { ChunkDelivery, DeliveryBusy } from './chunk-delivery.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
+import { StreamLeaseHolder } from './stream-lease.js';
 
 /** What {@link StreamRecovery} needs. */
 export interface StreamRecoveryDependencies {
@@ -79,6 +81,34 @@ export class StreamRecovery {
         'streamed reply withdrawn',
       );
     return null;
+  }
+
+  /** A hold on the stream's lease for `owner`, not taken yet. */
+  hold(job: ReplyJob, jobId: string, owner: string): StreamLeaseHolder {
+    const scope = { userId: job.authorId, jobId, owner, channelId: job.channelId };
+    return new StreamLeaseHolder(this.deps.ledger, scope, this.deps.now, this.log);
+  }
+
+  /**
+   * Takes the stream's lease (waiting out another attempt's once) and deletes its messages: a job that failed for
+   * good, before its one notice. Returns the record without them.
+   * @throws Error when another attempt still holds the messages after that wait.
+   */
+  async withdrawWhenFree(takeover: StreamTakeover): Promise<DeliveryRecord> {
+    const { job, jobId, owner, record } = takeover;
+    for (let round = 1; round <= 2; round += 1) {
+      const lease = this.hold(job, jobId, owner);
+      try {
+        const busyUntil = (await lease.take())
+          ? ((await this.withdraw(takeover))?.busyUntil ?? null)
+          : (lease.lostUntil ?? this.deps.now());
+        if (busyUntil === null) return { ...record, posted: new Map() };
+        if (round === 1) await sleep(Math.max(0, busyUntil - this.deps.now()));
+      } finally {
+        await lease.release();
+      }
+    }
+    throw new Error('a streamed reply is still being written by another attempt');
   }
 
   /** Deletes the stream's messages whose index `select` picks: posted, and maybe posted. */

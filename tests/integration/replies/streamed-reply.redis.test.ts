@@ -12,6 +12,7 @@ import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
+import { ReplyMessages } from '../../../src/replies/messages.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
 import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
 import type { ConversationTurn, Personality } from '../../../src/state/index.js';
@@ -269,7 +270,10 @@ describe('ReplyProcessor with a streamed reply', () => {
   }
 
   let messageSequence = 0n;
-  const newMessageId = () => buildSnowflake(Date.now() - 1000, (messageSequence += 1n));
+  const newMessageId = () => {
+    messageSequence += 1n;
+    return buildSnowflake(Date.now() - 1000, messageSequence);
+  };
 
   afterEach(async () => {
     history = [];
@@ -396,6 +400,28 @@ describe('ReplyProcessor with a streamed reply', () => {
       watchers.get(messageId)?.abort(new Error('message deleted'));
       deletedMessages.add(messageId);
       expect(await first).toBe('cancelled');
+    });
+  });
+
+  describe('when a job whose stream never finished fails for good', () => {
+    it('deletes the half-written reply, then posts the one failure notice', async () => {
+      const channel = new FakeChannel();
+      const ai = new FakeAi();
+      ai.streams.push(streamThenHang('A story that will never end, '.repeat(5)));
+      const messageId = newMessageId();
+      const redisA = createTestRedis();
+      redisClients.push(redisA);
+      void buildProcessor(channel, ai, { redis: redisA })
+        .process(buildJob(messageId), 'attempt-a')
+        .catch(() => undefined);
+      await waitUntil(() => channel.live().length === 1);
+      redisA.disconnect();
+
+      await buildProcessor(channel, ai, { clockOffsetMs: 30_000 }).notifyFailure(
+        buildJob(messageId, 4),
+        new Error('job stalled more than allowable limit'),
+      );
+      expect(channel.live()).toEqual([ReplyMessages.failed()]);
     });
   });
 
