@@ -131,6 +131,7 @@ export class MessageService {
       interaction: author.kind === 'interaction' ? author.interaction : null,
       createdAt: this.deps.now(),
       editedAt: null,
+      edits: [],
       deleted: false,
     };
     store.addMessage(message);
@@ -205,6 +206,7 @@ export class MessageService {
     // An edit completes a deferred response.
     message.flags &= ~LOADING_FLAG;
     message.editedAt = this.deps.now();
+    message.edits.push({ at: message.editedAt, content: message.content });
     if ((message.flags & EPHEMERAL_FLAG) === 0) this.#dispatchMessage('MESSAGE_UPDATE', message);
     return message;
   }
@@ -287,6 +289,7 @@ export class MessageService {
       referencedMessageId: message.reference?.messageId ?? null,
       createdAt: message.createdAt,
       editedAt: message.editedAt,
+      edits: [...message.edits],
     };
   }
 

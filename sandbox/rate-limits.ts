@@ -29,6 +29,18 @@ export interface RateLimitSettings {
    */
   webhookWindowMs: number;
   /**
+   * Edits (`PATCH`) of one webhook's messages accepted per window, and likewise deletes (`DELETE`): each route its
+   * own bucket per webhook (its own `X-RateLimit-Bucket` hash), apart from executes. Discord publishes no figure;
+   * its headers on these routes describe a bucket of the execute bucket's shape.
+   * @defaultValue `5`
+   */
+  webhookMessagePerWindow: number;
+  /**
+   * Length of a webhook-message edit (or delete) window, in ms.
+   * @defaultValue `2000`
+   */
+  webhookMessageWindowMs: number;
+  /**
    * Requests per second shared by all unauthenticated callers (webhook executes carrying their token in the URL
    * and no Authorization header). Discord counts these per IP; the sandbox has one counter.
    * @defaultValue `50`
@@ -71,6 +83,8 @@ export const DefaultRateLimitSettings = {
   timeScale: 1,
   webhookPerWindow: 5,
   webhookWindowMs: 2000,
+  webhookMessagePerWindow: 5,
+  webhookMessageWindowMs: 2000,
   unauthenticatedGlobalPerSecond: 50,
   botGlobalPerSecond: 50,
   channelMessagesPerMinute: null,
@@ -114,6 +128,12 @@ const channelWriteLimitCode = 20028;
 
 /** Webhook executes, with and without a thread or `?wait`; they share one bucket per webhook. */
 const webhookExecuteRoute = /^POST \/webhooks\/:[^/]+\/:[^/]+(?:\/(?:slack|github))?$/;
+/**
+ * Edits and deletes of messages on a webhook's token route (an interaction's token is a webhook's here, and its
+ * own major parameter): each method its own bucket per webhook. They post nothing, so no channel limit counts
+ * them.
+ */
+const webhookMessageRoute = /^(?:PATCH|DELETE) \/webhooks\/:[^/]+\/:[^/]+\/messages\/:[^/]+$/;
 /** Interaction endpoints are not bound to the global limit. */
 const interactionRoute = /^POST \/interactions\//;
 
@@ -265,6 +285,12 @@ export class RateLimitEngine {
   #routeLimit(route: string): { limit: number; windowMs: number } | null {
     if (webhookExecuteRoute.test(route)) {
       return { limit: this.#settings.webhookPerWindow, windowMs: this.#settings.webhookWindowMs };
+    }
+    if (webhookMessageRoute.test(route)) {
+      return {
+        limit: this.#settings.webhookMessagePerWindow,
+        windowMs: this.#settings.webhookMessageWindowMs,
+      };
     }
     return null;
   }

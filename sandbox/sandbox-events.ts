@@ -28,6 +28,8 @@ export interface TranscriptEntry {
   /** Unix ms. */
   readonly createdAt: number;
   readonly editedAt: number | null;
+  /** Every edit, oldest first: when (Unix ms) and the content it left. */
+  readonly edits: readonly { readonly at: number; readonly content: string }[];
 }
 
 /** Payloads of the sandbox's events, by name. */

@@ -118,6 +118,14 @@ export interface MessageInteractionRecord {
   readonly name: string | null;
 }
 
+/** One edit of a message. */
+export interface MessageEdit {
+  /** Unix ms. */
+  readonly at: number;
+  /** The message's content after the edit. */
+  readonly content: string;
+}
+
 /** One message in one channel. */
 export interface MessageRecord {
   readonly id: string;
@@ -144,6 +152,8 @@ export interface MessageRecord {
   readonly interaction: MessageInteractionRecord | null;
   readonly createdAt: number;
   editedAt: number | null;
+  /** Every edit, oldest first: when (Unix ms) and the content it left (tests check a streamed reply's pace). */
+  edits: MessageEdit[];
   deleted: boolean;
 }
 

@@ -26,6 +26,7 @@ import { AttachmentReader } from '../src/replies/attachment-reader.js';
 import { CancellationListener } from '../src/replies/cancellation-listener.js';
 import { DeliveryLedger } from '../src/replies/delivery-ledger.js';
 import { ReplyProcessor } from '../src/replies/reply-processor.js';
+import { DefaultStreamPacing } from '../src/replies/stream-pacing.js';
 import { TypingIndicator } from '../src/replies/typing-indicator.js';
 import {
   ApiKeyRepository,
@@ -144,56 +145,62 @@ async function main(): Promise<void> {
     maxAgeSeconds: config.channelContext.maxAgeSeconds,
     maxIndexedChannels: config.retention.userIndexMaxEntries,
   });
-  const processor = new ReplyProcessor({
-    personalities: new PersonalityRepository(redis, { prefix }),
-    conversations: new ConversationRepository(redis, {
-      prefix,
-      ...config.conversation,
-      maxIndexed: config.retention.userIndexMaxEntries,
-    }),
-    apiKeys,
-    messageEvents: new MessageEventRepository(redis, { prefix }),
-    messageIndex,
-    channelActivity: new ChannelActivityRepository(redis, { prefix }),
-    channelWindows,
-    admission,
-    gate: new ConversationGate(redis, { prefix }),
-    coalescer: new ReplyCoalescer(redis, { prefix, windowMs: config.group.coalesceWindowMs }),
-    ai,
-    webhooks,
-    ledger: new DeliveryLedger(redis, {
-      prefix,
-      maxIndexed: config.retention.userIndexMaxEntries,
-      durableClaims:
-        claimsRedis === null
-          ? null
-          : {
-              redis: claimsRedis,
-              replicas: config.redis.waitReplicas,
-              timeoutMs: config.redis.waitTimeoutMs,
-              onShortfall: (acknowledged) =>
-                logger.warn({ acknowledged }, 'delivery claim not replicated in time; posting anyway'),
-            },
-    }),
-    typing,
-    cancellations,
-    // Ancestors missing from the window come from Discord through the bot's fleet-limited REST client.
-    replyChains: new ReplyChainWalker({
-      window: channelWindows,
-      rest,
-      postedMessages: messageIndex,
+  const processor = new ReplyProcessor(
+    {
+      personalities: new PersonalityRepository(redis, { prefix }),
+      conversations: new ConversationRepository(redis, {
+        prefix,
+        ...config.conversation,
+        maxIndexed: config.retention.userIndexMaxEntries,
+      }),
+      apiKeys,
+      messageEvents: new MessageEventRepository(redis, { prefix }),
+      messageIndex,
+      channelActivity: new ChannelActivityRepository(redis, { prefix }),
+      channelWindows,
+      admission,
+      gate: new ConversationGate(redis, { prefix }),
+      coalescer: new ReplyCoalescer(redis, { prefix, windowMs: config.group.coalesceWindowMs }),
+      ai,
+      webhooks,
+      ledger: new DeliveryLedger(redis, {
+        prefix,
+        maxIndexed: config.retention.userIndexMaxEntries,
+        durableClaims:
+          claimsRedis === null
+            ? null
+            : {
+                redis: claimsRedis,
+                replicas: config.redis.waitReplicas,
+                timeoutMs: config.redis.waitTimeoutMs,
+                onShortfall: (acknowledged) =>
+                  logger.warn({ acknowledged }, 'delivery claim not replicated in time; posting anyway'),
+              },
+      }),
+      typing,
+      cancellations,
+      // Ancestors missing from the window come from Discord through the bot's fleet-limited REST client.
+      replyChains: new ReplyChainWalker({
+        window: channelWindows,
+        rest,
+        postedMessages: messageIndex,
+        logger,
+      }),
+      prompt: { channelContext: config.channelContext, providers: config.ai.providers },
+      // Downloads only from ATTACHMENT_HOSTS (Discord's CDN), capped and timed (docs/context.md, Attachments).
+      attachments: new AttachmentReader({
+        fetcher: new AttachmentFetcher({ allowedHosts: config.attachments.allowedHosts }),
+        providers: config.ai.providers,
+        logger,
+      }),
       logger,
-    }),
-    prompt: { channelContext: config.channelContext, providers: config.ai.providers },
-    // Downloads only from ATTACHMENT_HOSTS (Discord's CDN), capped and timed (docs/context.md, Attachments).
-    attachments: new AttachmentReader({
-      fetcher: new AttachmentFetcher({ allowedHosts: config.attachments.allowedHosts }),
-      providers: config.ai.providers,
-      logger,
-    }),
-    logger,
-    now: Date.now,
-  });
+      now: Date.now,
+    },
+    {
+      streamReplies: config.streaming.enabled,
+      streamPacing: { ...DefaultStreamPacing, editIntervalMs: config.streaming.editIntervalMs },
+    },
+  );
 
   const worker = new Worker(QUEUE_NAME, (job: Job, token?: string) => processor.process(job, token), {
     connection: bullConnection,

@@ -296,8 +296,11 @@ export class AiService implements AsyncDisposable {
    * between chunks. `request.signal`, the service closing, or the consumer leaving the loop aborts the HTTP
    * request, so the provider stops generating; the first two throw `Cancelled`.
    */
-  stream(request: ChatCompletionRequest & { onEvent?: never }): AsyncIterable<AiStreamEvent> {
-    return this.streamEvents(request);
+  stream(
+    request: ChatCompletionRequest & { onEvent?: never },
+    options: Partial<CompleteOptions> = {},
+  ): AsyncIterable<AiStreamEvent> {
+    return this.streamEvents(request, options.failFast ?? false);
   }
 
   /**
@@ -430,8 +433,9 @@ export class AiService implements AsyncDisposable {
 
   private async *streamEvents(
     request: ChatCompletionRequest,
+    failFast: boolean,
   ): AsyncGenerator<AiStreamEvent, void, undefined> {
-    const call = this.beginCall(request);
+    const call = this.beginCall(request, failFast);
     /** Aborted when the consumer leaves the loop early: the HTTP request stops with it. */
     const left = new AbortController();
     using cancel = new ScopedAbort([request.signal, this.closing.signal, left.signal]);

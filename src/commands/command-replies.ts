@@ -43,7 +43,7 @@ export const CommandReplies = {
   created: (name: string, provider: string, model: string, visibility: string) =>
     `Created ${bold(name)} (${provider}/${model}, ${visibility}). Talk to it by writing @${name.replace(/@/gu, '@\u200B')} in a message, or by replying to its messages.`,
   nothingToEdit: () =>
-    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility, nsfw, context or fallbacks).',
+    'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility, nsfw, context, stream or fallbacks).',
   edited: (name: string, fields: readonly string[]) => `Updated ${bold(name)}: ${fields.join(', ')}.`,
   confirmRemove: (name: string) =>
     `Delete ${bold(name)}? Its aliases and channel activations go with it. This cannot be undone.`,
@@ -83,6 +83,13 @@ export const CommandReplies = {
     models.length === 0
       ? 'none'
       : `${models.map(({ provider, model }) => `${provider}/${model}`).join(', ')} (in this order, while its own model is down)`,
+  infoStream: () => 'Streamed replies',
+  infoStreamValue: (stream: boolean | null) =>
+    stream === null
+      ? 'default: follows the bot’s setting'
+      : stream
+        ? 'on: replies in servers appear as they are written'
+        : 'off: replies appear once complete',
   infoEditors: () => 'Co-editors',
   infoPrompt: () => 'Prompt (only you see this)',
   listMineTitle: (total: number) => `Your personalities (${total})`,

@@ -53,6 +53,7 @@ export const OptionName = {
   Nsfw: 'nsfw',
   Context: 'context',
   Fallbacks: 'fallbacks',
+  Stream: 'stream',
   User: 'user',
   Scope: 'scope',
   Alias: 'alias',
@@ -157,6 +158,16 @@ function buildPersonalityCommand(): SlashCommandBuilder {
             'Models that answer while its own is down: provider/model, comma-separated (max 3), or none',
           )
           .setAutocomplete(true),
+      )
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Stream)
+          .setDescription('Whether its replies in servers appear as they are written')
+          .addChoices(
+            { name: 'on: replies appear as they are written', value: 'on' },
+            { name: 'off: replies appear once complete', value: 'off' },
+            { name: 'default: follow the bot’s setting', value: 'default' },
+          ),
       ),
   );
   command.addSubcommand((subcommand) =>

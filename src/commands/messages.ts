@@ -64,6 +64,7 @@ export const PersonalityRuleMessages = {
 
   visibilityInvalid: () => 'Visibility must be “public” or “private”.',
   contextModeInvalid: () => 'Context must be “room” or “personal”.',
+  streamRepliesInvalid: () => 'Stream must be “on”, “off” or “default”.',
 
   tooManyFallbacks: (max: number, got: number) =>
     `A personality can have at most ${max} fallback models (got ${got}).`,

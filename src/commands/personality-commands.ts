@@ -25,6 +25,7 @@ import {
   validatePersonalityInput,
   validatePersonalityName,
   validateProviderModel,
+  validateStreamReplies,
   validateSystemPrompt,
   validateTemperature,
   validateVisibility,
@@ -130,6 +131,7 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
   const nsfw = options.getBoolean(OptionName.Nsfw);
   const contextMode = options.getString(OptionName.Context);
   const fallbacks = options.getString(OptionName.Fallbacks);
+  const streamReplies = options.getString(OptionName.Stream);
 
   const patch: PersonalityPatch = {};
   const changed: string[] = [];
@@ -205,6 +207,10 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
       },
     );
   }
+  if (streamReplies !== null)
+    check(OptionName.Stream, validateStreamReplies(streamReplies), (value) => {
+      patch.streamReplies = value;
+    });
   if (errors.length > 0) throw buildInvalidInputError(errors);
   if (changed.length === 0) {
     await respond(interaction, { content: CommandReplies.nothingToEdit(), ephemeral: true });

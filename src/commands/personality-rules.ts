@@ -23,7 +23,8 @@ export type PersonalityField =
   | 'model'
   | 'visibility'
   | 'contextMode'
-  | 'fallbackModels';
+  | 'fallbackModels'
+  | 'streamReplies';
 
 /** One broken rule: which field, and a sentence for the user saying which rule. */
 export interface FieldError {
@@ -257,6 +258,19 @@ function parseModelRef(entry: string, providers: readonly string[]): ModelRef | 
     .filter((name) => entry.startsWith(`${name}/`) && entry.length > name.length + 1)
     .sort((left, right) => right.length - left.length)[0];
   return provider === undefined ? null : { provider, model: entry.slice(provider.length + 1).trim() };
+}
+/** A `/personality edit stream:` value: `on`, `off`, or `default` (null: follow the operator's setting). */
+export function validateStreamReplies(value: string): ValidationResult<boolean | null> {
+  switch (value.trim().toLowerCase()) {
+    case 'on':
+      return { ok: true, value: true };
+    case 'off':
+      return { ok: true, value: false };
+    case 'default':
+      return { ok: true, value: null };
+    default:
+      return fail('streamReplies', Messages.streamRepliesInvalid());
+  }
 }
 
 /**

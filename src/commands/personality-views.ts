@@ -79,6 +79,11 @@ export function buildPersonalityInfoEmbed(personality: Personality, viewerId: st
         ),
         inline: false,
       },
+      {
+        name: CommandReplies.infoStream(),
+        value: CommandReplies.infoStreamValue(personality.streamReplies),
+        inline: false,
+      },
       ...(personality.editorIds.length === 0
         ? []
         : [

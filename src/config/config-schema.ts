@@ -153,6 +153,9 @@ export const EnvSchema = z.object({
   WEBHOOK_RATE_MARGIN_MS: integer(0, 1000).default(30),
   WEBHOOK_CHANNEL_PER_MINUTE: integer(0, 10_000).default(30),
 
+  STREAM_REPLIES: booleanFlag.default(true),
+  STREAM_EDIT_INTERVAL_MS: integer(200, 60_000).default(1200),
+
   SHARD_COUNT: z
     .literal('')
     .transform(() => undefined)

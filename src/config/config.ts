@@ -131,6 +131,13 @@ export interface Config {
      */
     readonly allowedHosts: readonly string[];
   };
+  /** Replies that appear as they are written (docs/streaming.md). */
+  readonly streaming: {
+    /** Server-channel replies stream unless their personality says otherwise; DMs never do. */
+    readonly enabled: boolean;
+    /** Shortest time between two edits of one streamed message, ms. */
+    readonly editIntervalMs: number;
+  };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly http: { readonly port: number };
 }
@@ -252,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       channelPerMinute: data.WEBHOOK_CHANNEL_PER_MINUTE,
     },
     attachments: { allowedHosts: data.ATTACHMENT_HOSTS.split(',').filter((host) => host !== '') },
+    streaming: { enabled: data.STREAM_REPLIES, editIntervalMs: data.STREAM_EDIT_INTERVAL_MS },
     log: { level: data.LOG_LEVEL },
     http: { port: data.HTTP_PORT },
   };

@@ -72,6 +72,33 @@ export interface ChunkPosting {
 }
 
 /**
+ * A posted message's entry in the message index: who it answered, in which personality's name (and, for a chain
+ * link, the chain), and with `replyMessageIds` every message of a reply in several.
+ */
+export function buildPostedEntry(
+  job: ReplyJob,
+  personality: Personality,
+  messageIds: readonly string[],
+  replyMessageIds?: readonly string[],
+): PostedEntry {
+  return {
+    messageIds,
+    personalityId: personality.id,
+    userId: job.authorId,
+    channelId: job.channelId,
+    sourceMessageId: findAnsweredMessageIdOf(job),
+    ...(replyMessageIds === undefined ? {} : { replyMessageIds }),
+    // The gateway reads it when this message names another personality: the next link's depth.
+    ...(job.chain === undefined
+      ? {}
+      : { chain: { depth: job.chain.depth, rootMessageId: job.chain.rootMessageId } }),
+  };
+}
+
+/** What {@link MessageIndexRepository.indexPosted} takes. */
+type PostedEntry = Parameters<MessageIndexRepository['indexPosted']>[0];
+
+/**
  * Posts a decided reply's chunks so that no retry posts one twice: each chunk is claimed in the delivery
  * ledger first, its lease renewed while the post runs, and a chunk an earlier attempt claimed but never
  * recorded is looked for in the channel before it is posted again.
@@ -116,18 +143,7 @@ export class ChunkDelivery {
           personality === null || decision.asBot
             ? undefined
             : this.deps.messageIndex.indexPosted(
-                {
-                  messageIds: replyMessageIds ?? [messageId],
-                  personalityId: personality.id,
-                  userId: job.authorId,
-                  channelId: job.channelId,
-                  sourceMessageId: findAnsweredMessageIdOf(job),
-                  ...(replyMessageIds === undefined ? {} : { replyMessageIds }),
-                  // The gateway reads it when this message names another personality: the next link's depth.
-                  ...(job.chain === undefined
-                    ? {}
-                    : { chain: { depth: job.chain.depth, rootMessageId: job.chain.rootMessageId } }),
-                },
+                buildPostedEntry(job, personality, replyMessageIds ?? [messageId], replyMessageIds),
                 batch,
               ),
           last && claimHistory ? this.deps.ledger.claimHistoryAppend(job.authorId, jobId, batch) : null,
@@ -149,9 +165,13 @@ export class ChunkDelivery {
       }
       if (claim.kind === 'busy') return { busyUntil: claim.leaseUntil };
       if (claim.previousClaimAt !== null) {
-        // A previous attempt may have posted this chunk and died before recording it.
-        const found = await this.findPosted(job, chunk, claim.previousClaimAt);
+        // A previous attempt may have posted this chunk and died before recording it. A streamed reply's message
+        // shows what it was first posted with (its draft) until its id is recorded: look for that.
+        const draft = record.drafts.get(chunkIndex);
+        const found = await this.findPosted(job, draft ?? chunk, claim.previousClaimAt);
         if (found) {
+          if (draft !== undefined && draft !== chunk)
+            await this.deps.webhooks.editPosted(job.channelId, found, chunk);
           await recordPosted(chunkIndex, found);
           continue;
         }
@@ -206,7 +226,7 @@ export class ChunkDelivery {
    * the clock skew, never before the user's message), page by page: Discord's `after` returns the oldest
    * messages past the id, so one page of a busy channel may end before the chunk.
    */
-  private async findPosted(job: ReplyJob, content: string, intentAt: number): Promise<string | null> {
+  async findPosted(job: ReplyJob, content: string, intentAt: number): Promise<string | null> {
     const ours = new Set(await this.deps.webhooks.fetchOwnWebhookIds(job.parentChannelId ?? job.channelId));
     const scanFrom = BigInt(buildSnowflake(intentAt - this.options.clockSkewMs));
     let after = scanFrom > BigInt(job.messageId) ? scanFrom.toString() : job.messageId;

@@ -1,5 +1,11 @@
-import type { AiService, FallbackCompletionResult, UserKeySource } from '../ai/index.js';
-import { ProviderRejectedError } from '../ai/index.js';
+import type {
+  AiService,
+  AiStreamEvent,
+  ChatCompletionRequest,
+  FallbackCompletionResult,
+  UserKeySource,
+} from '../ai/index.js';
+import { ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
 import type { ReplyChainWalker, WindowLine } from '../context/index.js';
 import {
   type AssembledPrompt,
@@ -30,7 +36,7 @@ export interface ReadContext {
 
 /** What {@link ContextualCompletion} needs. */
 export interface ContextualCompletionDependencies {
-  readonly ai: AiService;
+  readonly ai: Pick<AiService, 'completeWithFallbacks' | 'stream'>;
   readonly replyChains: ReplyChainWalker;
   readonly prompt: PromptSettings;
   /** Fetches the message's attachments for the prompt (images for vision models, text files). */
@@ -120,25 +126,100 @@ export class ContextualCompletion {
           personality.fallbackModels,
         );
       } catch (error) {
-        if (!(error instanceof ProviderRejectedError && error.reason === 'context-length') || attempt > 1)
-          throw error;
-        const budgetTokens = Math.floor(
-          Math.min(input.budgetTokens, estimatePromptTokens(prompt.messages)) / 2,
-        );
-        this.log.info(
-          {
-            channelId: job.channelId,
-            personalityId: personality.id,
-            // The model that refused: the personality's own, or the fallback answering for it.
-            provider: error.provider,
-            model: error.model,
-            budgetTokens,
-          },
-          'prompt too long for the model; assembling it again with half the budget',
-        );
-        prompt = this.assemble(job, { ...input, budgetTokens });
+        if (!isContextLengthRefusal(error) || attempt > 1) throw error;
+        prompt = this.reassemble(job, personality, input, prompt, error as ProviderRejectedError);
       }
     }
+  }
+
+  /**
+   * The AI call, streamed: the same prompt, sent again once with half the budget when the provider finds it too
+   * long before any text came. The personality's own model streams; when it is down before any text came and
+   * the personality has fallback models, they answer (whole, as {@link complete} asks them), as one text event.
+   */
+  async *stream(
+    job: ReplyJob,
+    personality: Personality,
+    input: PromptInput,
+    keys: UserKeySource,
+    signal: AbortSignal,
+  ): AsyncGenerator<AiStreamEvent> {
+    let prompt = this.assemble(job, input);
+    const [firstFallback, ...laterFallbacks] = personality.fallbackModels;
+    for (let attempt = 1; ; attempt += 1) {
+      let yielded = false;
+      try {
+        const request = this.buildRequest(personality, prompt, keys, signal);
+        for await (const event of this.deps.ai.stream(request, { failFast: firstFallback !== undefined })) {
+          yielded = true;
+          yield event;
+        }
+        return;
+      } catch (error) {
+        if (yielded) throw error;
+        if (error instanceof ProviderUnavailableError && firstFallback !== undefined) {
+          const answer = await this.deps.ai.completeWithFallbacks(
+            {
+              ...firstFallback,
+              messages: prompt.messages,
+              temperature: personality.temperature,
+              keys,
+              signal,
+            },
+            laterFallbacks,
+          );
+          if (answer.content !== '') yield { type: 'text', text: answer.content };
+          yield {
+            type: 'end',
+            finishReason: 'stop',
+            usage: answer.usage,
+            reasoningOnly: answer.reasoningOnly,
+          };
+          return;
+        }
+        if (!isContextLengthRefusal(error) || attempt > 1) throw error;
+        prompt = this.reassemble(job, personality, input, prompt, error as ProviderRejectedError);
+      }
+    }
+  }
+
+  private buildRequest(
+    personality: Personality,
+    prompt: AssembledPrompt,
+    keys: UserKeySource,
+    signal: AbortSignal,
+  ): ChatCompletionRequest {
+    return {
+      provider: personality.provider,
+      model: personality.model,
+      messages: prompt.messages,
+      temperature: personality.temperature,
+      userKey: keys.open(personality.provider),
+      signal,
+    };
+  }
+
+  /** The prompt again within half its estimated size, after `refusal` found it too long. */
+  private reassemble(
+    job: ReplyJob,
+    personality: Personality,
+    input: PromptInput,
+    prompt: AssembledPrompt,
+    refusal: ProviderRejectedError,
+  ): AssembledPrompt {
+    const budgetTokens = Math.floor(Math.min(input.budgetTokens, estimatePromptTokens(prompt.messages)) / 2);
+    this.log.info(
+      {
+        channelId: job.channelId,
+        personalityId: personality.id,
+        // The model that refused: the personality's own, or the fallback answering for it.
+        provider: refusal.provider,
+        model: refusal.model,
+        budgetTokens,
+      },
+      'prompt too long for the model; assembling it again with half the budget',
+    );
+    return this.assemble(job, { ...input, budgetTokens });
   }
 
   /** Assembles the prompt, logging what the budget left out. */
@@ -161,4 +242,8 @@ export class ContextualCompletion {
     }
     return prompt;
   }
+}
+
+function isContextLengthRefusal(error: unknown): boolean {
+  return error instanceof ProviderRejectedError && error.reason === 'context-length';
 }

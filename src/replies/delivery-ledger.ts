@@ -35,6 +35,11 @@ export interface DeliveryRecord {
    * search for a maybe-posted chunk: it cannot be older than its claim.
    */
   readonly intents: ReadonlyMap<number, number>;
+  /**
+   * message index → the content an attempt first posted it with, for the messages of a streamed reply (the
+   * final text is decided only when the stream ends). Empty for a reply that was never streamed.
+   */
+  readonly drafts: ReadonlyMap<number, string>;
   readonly historyAppended: boolean;
 }
 
@@ -88,6 +93,13 @@ export type ChunkClaim =
    */
   | { readonly kind: 'claimed'; readonly previousClaimAt: number | null };
 
+/** What {@link DeliveryLedger.leaseStream} found. */
+export type StreamLease =
+  /** This attempt holds the lease on the stream's messages until then. */
+  | { readonly kind: 'held'; readonly leaseUntil: number }
+  /** Another attempt does: it may be writing them right now, so this one must not. */
+  | { readonly kind: 'busy'; readonly leaseUntil: number };
+
 /** What {@link DeliveryLedger.decideReply} recorded and claimed. */
 export interface DecidedReply {
   /** The recorded answer: this attempt's, or an earlier attempt's when there was one. */
@@ -132,13 +144,15 @@ export class DeliveryLedger {
     );
     const posted = new Map<number, string>();
     const intents = new Map<number, number>();
+    const drafts = new Map<number, string>();
     for (const [field, value] of Object.entries(fields)) {
       if (field.startsWith('posted:')) posted.set(Number(field.slice(7)), value);
+      else if (field.startsWith('draft:')) drafts.set(Number(field.slice(6)), value);
       // `<claimedAt>:<leaseUntil>:<owner>` (a bare time from older versions): the leading number is the claim time.
       else if (field.startsWith('intent:')) intents.set(Number(field.slice(7)), Number.parseInt(value, 10));
     }
     const decision = fields['decision'] ? (JSON.parse(fields['decision']) as ReplyDecision) : null;
-    return { decision, posted, intents, historyAppended: fields['history'] === '1' };
+    return { decision, posted, intents, drafts, historyAppended: fields['history'] === '1' };
   }
 
   /**
@@ -203,6 +217,71 @@ export class DeliveryLedger {
     );
     await this.replicateClaim(key, claim);
     return claim;
+  }
+
+  /**
+   * Claims message `index` of a streamed reply for `owner`, who posts it next with `draft` as its content: like
+   * {@link DeliveryLedger.claimChunk}, but under the stream's lease (taken or renewed by the same script; busy
+   * while another attempt holds it), keeping `draft` so a retry can find the message before its id is recorded,
+   * and indexing the record for /forget-me (a streamed reply has no decision until it ends).
+   */
+  async claimStreamMessage(
+    userId: string,
+    jobId: string,
+    index: number,
+    owner: string,
+    now: number,
+    draft: string,
+  ): Promise<ChunkClaim> {
+    const { prefix, ttlSeconds, claimLeaseMs, maxIndexed } = this.options;
+    const key = this.key(userId, jobId);
+    const [dropped, ...reply] = await runScript<[string[], ...ClaimReply]>(
+      this.claimClient(),
+      'claimStreamMessage',
+      [key, buildDeliveryIndexKey(prefix, userId)],
+      [index, owner, now, claimLeaseMs, ttlSeconds, draft, jobId, maxIndexed],
+    );
+    const claim = toChunkClaim(reply);
+    await this.replicateClaim(key, claim);
+    if (dropped.length > 0) await this.redis.del(...dropped.map((id) => this.key(userId, id)));
+    return claim;
+  }
+
+  /**
+   * Takes or renews, for one lease from `now`, the lease on a streamed reply's messages: an attempt holds it
+   * while it posts, edits or deletes them, so two attempts of one job never write them at once.
+   */
+  async leaseStream(userId: string, jobId: string, owner: string, now: number): Promise<StreamLease> {
+    return this.moveStreamLease(userId, jobId, owner, now, now + this.options.claimLeaseMs);
+  }
+
+  /** Gives up `owner`'s lease on a streamed reply's messages, so the next attempt need not wait it out. */
+  async releaseStream(userId: string, jobId: string, owner: string, now: number): Promise<void> {
+    await this.moveStreamLease(userId, jobId, owner, now, now);
+  }
+
+  /**
+   * Forgets message `index` of a streamed reply once it was deleted from the channel (a withdrawn reply, or one
+   * a retry's shorter answer no longer needs): its id, claim and draft.
+   */
+  async forgetMessage(userId: string, jobId: string, index: number): Promise<void> {
+    await this.redis.hdel(this.key(userId, jobId), `posted:${index}`, `intent:${index}`, `draft:${index}`);
+  }
+
+  private async moveStreamLease(
+    userId: string,
+    jobId: string,
+    owner: string,
+    now: number,
+    leaseUntil: number,
+  ): Promise<StreamLease> {
+    const [code, until] = await runScript<[number, number]>(
+      this.claimClient(),
+      'leaseDeliveryStream',
+      [this.key(userId, jobId)],
+      [owner, now, leaseUntil, this.options.ttlSeconds],
+    );
+    return { kind: code === 1 ? 'held' : 'busy', leaseUntil: Number(until) };
   }
 
   /** The client claim scripts run on (registered there first): the durable-claims one when configured. */

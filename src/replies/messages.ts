@@ -41,6 +41,8 @@ export const ReplyMessages = {
   },
   /** The model only reasoned (a `<think>` block or reasoning fields, no text): its thinking is never shown. */
   reasoningOnly: (name: string) => `${name} thought it over but wrote no answer.`,
+  /** Ends a streamed reply whose AI stream broke after part of it was shown. */
+  streamInterrupted: () => ' … (interrupted)',
 } as const;
 
 function describeReason(reason: AttachmentLeftOutReason, kind: PromptAttachment['kind']): string {

@@ -50,8 +50,11 @@ import {
   type DeliveryBusy,
 } from './chunk-delivery.js';
 import { ContextualCompletion, type ReadContext } from './contextual-completion.js';
-import type { DeliveryLedger, ReplyDecision } from './delivery-ledger.js';
+import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
+import { StreamDelivery, type StreamOutcome } from './stream-delivery.js';
+import { DefaultStreamPacing, type StreamPacing } from './stream-pacing.js';
+import { StreamRecovery } from './stream-recovery.js';
 import type { TypingIndicator } from './typing-indicator.js';
 
 /**
@@ -79,6 +82,7 @@ export interface ReplyProcessorDependencies {
   readonly gate: ConversationGate;
   /** Reads the follow-ups joined to a reply as it starts (docs/fair-queue.md, Coalescing); absent = none. */
   readonly coalescer?: ReplyCoalescer;
+  /** The AI service; replies stream when it can (`stream`) and the personality or operator wants it. */
   readonly ai: AiService;
   readonly webhooks: WebhookManager;
   readonly ledger: DeliveryLedger;
@@ -99,6 +103,13 @@ export interface ReplyProcessorOptions extends ChunkDeliveryOptions {
    * still runs), in ms: it finishes then, or its claim lapses. @defaultValue 1000
    */
   readonly busyRecheckMs: number;
+  /**
+   * Server-channel replies stream (`STREAM_REPLIES`) unless their personality says otherwise; DMs never do.
+   * @defaultValue true
+   */
+  readonly streamReplies: boolean;
+  /** How a streamed reply paces its posts and edits (`STREAM_EDIT_INTERVAL_MS`). @defaultValue DefaultStreamPacing */
+  readonly streamPacing: StreamPacing;
 }
 
 /** An earlier message of the job's conversation is still being answered. */
@@ -113,6 +124,17 @@ interface AnswerContext extends ReadContext {
 
 const NO_PARTS: readonly CoalescedPart[] = [];
 
+/** One attempt at a job, as the answer needs it. */
+interface Attempt {
+  readonly jobId: string;
+  readonly owner: string;
+  /** The job's delivery record, read at the start of the attempt. */
+  readonly record: DeliveryRecord;
+}
+
+/** A streamed reply, decided and shown: its delivery and the record as it now stands. */
+type StreamedAnswer = Extract<StreamOutcome, { kind: 'posted' }>;
+
 /** How a job ended, returned as the BullMQ job's result. */
 export type ReplyOutcome = 'replied' | 'notice' | 'cancelled';
 
@@ -125,6 +147,8 @@ export class ReplyProcessor {
   private readonly log: Logger;
   private readonly chunks: ChunkDelivery;
   private readonly completion: ContextualCompletion;
+  private readonly streams: StreamDelivery;
+  private readonly recovery: StreamRecovery;
 
   constructor(
     private readonly deps: ReplyProcessorDependencies,
@@ -134,11 +158,15 @@ export class ReplyProcessor {
       recoveryScanLimit: 1000,
       clockSkewMs: 30_000,
       busyRecheckMs: 1000,
+      streamReplies: true,
+      streamPacing: DefaultStreamPacing,
       ...options,
     };
     this.log = deps.logger.child({ module: 'reply-processor' });
     this.chunks = new ChunkDelivery(deps, this.options);
     this.completion = new ContextualCompletion(deps);
+    this.recovery = new StreamRecovery(deps, this.chunks);
+    this.streams = new StreamDelivery({ ...deps, recovery: this.recovery }, this.options.streamPacing);
   }
 
   /** The BullMQ processor function. */
@@ -217,7 +245,12 @@ export class ReplyProcessor {
     const data = parsed.data;
     const jobId = job.id ?? 'unknown';
     try {
-      const record = await this.deps.ledger.fetch(data.authorId, jobId);
+      let record = await this.deps.ledger.fetch(data.authorId, jobId);
+      if (record.decision === null && record.drafts.size > 0) {
+        // A reply streamed part-way and never finished: take it down, so the notice is all that remains.
+        const owner = `notice-${randomUUID()}`;
+        record = await this.recovery.withdrawWhenFree({ job: data, jobId, owner, record });
+      }
       const alreadyTold =
         record.posted.size > 0 ||
         (error instanceof WebhookUnavailableError && TOLD_OR_UNREACHABLE.has(error.reason));
@@ -304,31 +337,74 @@ export class ReplyProcessor {
     // The reply has started: a deletion of a joined follow-up no longer changes it, so its deletion index (which
     // names the author) goes now, whatever this attempt ends with. Only for a coalesced group.
     if (joined.length > 0) await this.deps.coalescer?.forgetJoinedMessages(joined);
-    let delivery: Delivery;
-    if (record.decision === null) {
-      if (deleted) return 'cancelled';
-      if (job.chain !== undefined && latestHuman !== null && BigInt(latestHuman) > BigInt(job.messageId)) {
-        // A person spoke after the personality's message this link answers: the room moved on, and the chain
-        // stops here (links already started finish).
-        this.log.info(
-          { channelId: job.channelId, personalityId: job.personalityId, chainDepth: job.chain.depth },
-          'personality chain link cancelled: a person spoke since',
-        );
-        return 'cancelled';
-      }
-      // Checked here, at run time, whatever queued the job: a forged job, or one queued before the
-      // personality went private, ends with a notice, before any key is opened or the AI is called.
-      const answer =
-        personality !== null && isPersonalityUsableBy(personality, job.authorId)
-          ? await this.answer(job, personality, { edited, history, keyring, windowLines, repliedTo, joined })
-          : this.cannotAnswer(job, personality);
-      if (answer === 'cancelled') return 'cancelled';
-      delivery = await this.deps.ledger.decideReply(job.authorId, jobId, answer, owner, this.deps.now());
-    } else {
-      // A deletion before anything was posted still cancels; after the first chunk the reply is completed.
-      if (record.posted.size === 0 && deleted) return 'cancelled';
-      delivery = { decision: record.decision, firstChunk: null };
+    // An earlier attempt streamed part of the reply: this one takes over its messages, under their lease.
+    const streamLease = record.drafts.size > 0 ? this.recovery.hold(job, jobId, owner) : null;
+    if (streamLease !== null && !(await streamLease.take())) {
+      await streamLease.release();
+      return { busyUntil: streamLease.lostUntil ?? this.deps.now() };
     }
+    const takeover = { job, jobId, owner, record };
+    try {
+      let delivery: Delivery;
+      let current = record;
+      if (record.decision === null) {
+        const cancelled = async () => (await this.recovery.withdraw(takeover)) ?? ('cancelled' as const);
+        if (deleted) return streamLease === null ? 'cancelled' : await cancelled();
+        if (job.chain !== undefined && latestHuman !== null && BigInt(latestHuman) > BigInt(job.messageId)) {
+          // A person spoke after the personality's message this link answers: the room moved on, and the chain
+          // stops here (links already started finish).
+          this.log.info(
+            { channelId: job.channelId, personalityId: job.personalityId, chainDepth: job.chain.depth },
+            'personality chain link cancelled: a person spoke since',
+          );
+          return streamLease === null ? 'cancelled' : await cancelled();
+        }
+        // Checked here, at run time, whatever queued the job: a forged job, or one queued before the
+        // personality went private, ends with a notice, before any key is opened or the AI is called.
+        const answer =
+          personality !== null && isPersonalityUsableBy(personality, job.authorId)
+            ? await this.answer(
+                job,
+                personality,
+                { edited, history, keyring, windowLines, repliedTo, joined },
+                { jobId, owner, record },
+              )
+            : this.cannotAnswer(job, personality);
+        if (answer === 'cancelled') return streamLease === null ? 'cancelled' : await cancelled();
+        if ('busyUntil' in answer) return answer;
+        if ('kind' in answer) {
+          delivery = answer.delivery;
+          current = answer.record;
+        } else {
+          delivery = await this.deps.ledger.decideReply(job.authorId, jobId, answer, owner, this.deps.now());
+        }
+      } else {
+        // A deletion before anything was posted still cancels; after the first chunk the reply is completed.
+        if (record.posted.size === 0 && deleted) return 'cancelled';
+        delivery = { decision: record.decision, firstChunk: null };
+      }
+      if (streamLease !== null) {
+        // The earlier attempt's messages become the decided reply's: edited to it, the surplus deleted.
+        const reconciled = await this.recovery.reconcile(takeover, delivery.decision);
+        if ('busyUntil' in reconciled) return reconciled;
+        current = reconciled;
+      }
+      return await this.complete(job, jobId, owner, delivery, current, personality, joined);
+    } finally {
+      await streamLease?.release();
+    }
+  }
+
+  /** Posts what of the decided reply is not posted yet, then remembers it: history, and the channel's window. */
+  private async complete(
+    job: ReplyJob,
+    jobId: string,
+    owner: string,
+    delivery: Delivery,
+    record: DeliveryRecord,
+    personality: Personality | null,
+    joined: readonly CoalescedPart[],
+  ): Promise<ReplyOutcome | DeliveryBusy> {
     const { decision } = delivery;
     const remember = !decision.isNotice && personality !== null && !record.historyAppended;
     const posted = await this.chunks.post({
@@ -413,24 +489,57 @@ export class ReplyProcessor {
     }));
   }
 
+  /**
+   * The AI call and the answer it makes. Streamed (the personality or the operator wants it, in a server channel,
+   * on the first attempt to write the reply) it is shown as it is written and decided by the stream; otherwise
+   * the answer is the decision to record, split into chunks.
+   */
   private async answer(
     job: ReplyJob,
     personality: Personality,
     context: AnswerContext,
-  ): Promise<ReplyDecision | 'cancelled'> {
+    attempt: Attempt,
+  ): Promise<ReplyDecision | StreamedAnswer | DeliveryBusy | 'cancelled'> {
     const content = context.edited ?? job.content;
+    const lastJoinedId = context.joined.at(-1)?.messageId;
     const watch = this.deps.cancellations.watch(findAnsweredMessageIdOf(job));
     const endTyping = this.deps.typing.begin(job.channelId);
     let answer: { readonly text: string; readonly isNotice: boolean; readonly note?: string };
     try {
       const input = await this.completion.buildInput(job, personality, context, content, watch.signal);
-      const result = await this.completion.complete(job, personality, input, context.keyring, watch.signal);
-      const text =
-        result.content.trim().length > 0
-          ? result.content
-          : ReplyMessages[result.reasoningOnly ? 'reasoningOnly' : 'emptyAnswer'](personality.name);
       const note = ReplyMessages.attachmentsLeftOut(input.current.attachments ?? []);
-      answer = { text, isNotice: false, ...(note === null ? {} : { note }) };
+      let text: string;
+      let reasoningOnly = false;
+      // A reply with a note on attachments left out is posted whole: the note ends its last message.
+      if (note === null && this.shouldStream(job, personality, attempt.record)) {
+        const outcome = await this.streams.run({
+          job,
+          jobId: attempt.jobId,
+          owner: attempt.owner,
+          record: attempt.record,
+          personality,
+          open: (signal) => this.completion.stream(job, personality, input, context.keyring, signal),
+          deletion: watch.signal,
+          buildPrefix: (latest) => this.buildQuote(job, latest, content, lastJoinedId) ?? '',
+          endTyping,
+        });
+        if (outcome.kind === 'cancelled') return 'cancelled';
+        if (outcome.kind === 'busy') return { busyUntil: outcome.busyUntil };
+        if (outcome.kind === 'posted') return outcome;
+        text = outcome.text;
+      } else {
+        const result = await this.completion.complete(job, personality, input, context.keyring, watch.signal);
+        text = result.content;
+        reasoningOnly = result.reasoningOnly;
+      }
+      answer = {
+        text:
+          text.trim().length > 0
+            ? text
+            : ReplyMessages[reasoningOnly ? 'reasoningOnly' : 'emptyAnswer'](personality.name),
+        isNotice: false,
+        ...(note === null ? {} : { note }),
+      };
     } catch (error) {
       if (!(error instanceof ProviderUnavailableError || error instanceof ProviderRejectedError)) {
         // Only the author's deletion cancels the reply; the service closing (shutdown) is rethrown for process().
@@ -453,22 +562,47 @@ export class ReplyProcessor {
     );
     if (deleted) return 'cancelled';
     if (answer.isNotice) return { chunks: [answer.text], reply: answer.text, isNotice: true, asBot: false };
+    // Taking over a streamed reply: its first message keeps the quote line it was posted with (or none).
+    const draft = attempt.record.drafts.get(0);
+    const prefix =
+      draft === undefined
+        ? // A message of attachments alone is quoted by their names.
+          this.buildQuote(
+            job,
+            latest,
+            content.trim() === '' ? buildAttachmentNames(job.attachments ?? []).join(' ') : content,
+            lastJoinedId,
+          )
+        : draft.slice(
+            0,
+            draft.length -
+              stripReplyQuote(draft, {
+                guildId: job.guildId,
+                channelId: job.channelId,
+                messageId: findAnsweredMessageIdOf(job),
+              }).length,
+          );
     // The note on attachments left out is posted with the answer but is not the model's words: the history keeps
     // the answer alone.
     const chunks = splitMessage(
       answer.note === undefined ? answer.text : `${answer.text}\n\n${answer.note}`,
-      {
-        // A message of attachments alone is quoted by their names.
-        prefix: this.buildQuote(
-          job,
-          latest,
-          content.trim() === '' ? buildAttachmentNames(job.attachments ?? []).join(' ') : content,
-          context.joined.at(-1)?.messageId,
-        ),
-        maxLength: this.chunkLength(job, personality),
-      },
+      { prefix, maxLength: this.chunkLength(job, personality) },
     );
     return { chunks, reply: answer.text, isNotice: false, asBot: false };
+  }
+
+  /**
+   * Whether this attempt streams its reply: in a server channel (DMs are answered whole), when the personality
+   * (or, when it leaves it to them, the operator) wants it and the AI service can. An attempt taking over a reply
+   * an earlier attempt streamed answers whole, then edits those messages.
+   */
+  private shouldStream(job: ReplyJob, personality: Personality, record: DeliveryRecord): boolean {
+    return (
+      job.guildId !== null &&
+      record.drafts.size === 0 &&
+      (personality.streamReplies ?? this.options.streamReplies) &&
+      typeof this.deps.ai.stream === 'function'
+    );
   }
 
   /**

@@ -15,12 +15,15 @@ const DESCRIBED_FIELDS = [
   ['nsfw', 'nsfw'],
   ['contextMode', 'context'],
   ['fallbackModels', 'fallbacks'],
+  ['streamReplies', 'stream'],
   ['editorIds', 'co-editors'],
 ] as const satisfies ReadonlyArray<readonly [keyof Personality, string]>;
 
 /** A value as a change line quotes it; '' when it is too long to quote (or ids, which say nothing to a user). */
 function show(value: unknown, field: keyof Personality): string {
   if (field === 'editorIds') return '';
+  // As `/personality edit stream:` names the choices.
+  if (field === 'streamReplies') return value === null ? '"default"' : value === true ? '"on"' : '"off"';
   if (value === null || (Array.isArray(value) && value.length === 0)) return 'none';
   const text = Array.isArray(value) ? value.map(showItem).join(', ') : String(value);
   return text.length > QUOTED_MAX ? '' : `"${text}"`;

@@ -44,6 +44,7 @@ export type PersonalityPatch = Partial<
     | 'nsfw'
     | 'contextMode'
     | 'fallbackModels'
+    | 'streamReplies'
   >
 >;
 
@@ -67,6 +68,7 @@ const PATCHABLE_FIELDS = [
   'nsfw',
   'contextMode',
   'fallbackModels',
+  'streamReplies',
 ] as const satisfies ReadonlyArray<keyof PersonalityPatch>;
 
 /** Options for {@link PersonalityRepository}. */
@@ -143,6 +145,7 @@ export class PersonalityRepository {
         nsfw: draft.nsfw ?? false,
         contextMode: draft.contextMode ?? 'room',
         fallbackModels: draft.fallbackModels ?? [],
+        streamReplies: draft.streamReplies ?? null,
         editorIds: [],
         version: 1,
         id,

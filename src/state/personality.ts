@@ -52,6 +52,11 @@ export const PersonalitySchema = z.object({
    * the field read none.
    */
   fallbackModels: z.array(ModelRefSchema).max(MAX_FALLBACK_MODELS).default([]),
+  /**
+   * Whether its replies in server channels appear as they are written (streamed): `null` follows the operator's
+   * `STREAM_REPLIES` (records older than the field read `null`). DMs are never streamed.
+   */
+  streamReplies: z.boolean().nullable().default(null),
   /** Counts writes (records older than the field read 0): an edit based on an older version is refused. */
   version: z.number().int().nonnegative().default(0),
 });
@@ -60,8 +65,22 @@ export type Personality = z.infer<typeof PersonalitySchema>;
 /** The fields a user supplies when creating one (id, createdAt, editors and version are assigned). */
 export type PersonalityDraft = Omit<
   Personality,
-  'id' | 'createdAt' | 'aliases' | 'nsfw' | 'editorIds' | 'version' | 'contextMode' | 'fallbackModels'
-> & { aliases?: string[]; nsfw?: boolean; contextMode?: ContextMode; fallbackModels?: ModelRef[] };
+  | 'id'
+  | 'createdAt'
+  | 'aliases'
+  | 'nsfw'
+  | 'editorIds'
+  | 'version'
+  | 'contextMode'
+  | 'fallbackModels'
+  | 'streamReplies'
+> & {
+  aliases?: string[];
+  nsfw?: boolean;
+  contextMode?: ContextMode;
+  fallbackModels?: ModelRef[];
+  streamReplies?: boolean | null;
+};
 
 /**
  * The lookup key for personality names and aliases: NFKC, case-folded, inner whitespace collapsed.

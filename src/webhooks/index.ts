@@ -1,5 +1,11 @@
 export type { RecentMessage } from './discord-webhook-client.js';
-export { DefaultSplitMessageOptions, type SplitMessageOptions, splitMessage } from './message-splitter.js';
+export {
+  cutFirstMessage,
+  DefaultSplitMessageOptions,
+  type FirstMessageCut,
+  type SplitMessageOptions,
+  splitMessage,
+} from './message-splitter.js';
 export { WebhookMessages } from './messages.js';
 export {
   buildDmPrefixedContent,

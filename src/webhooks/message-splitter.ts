@@ -57,10 +57,49 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * @throws RangeError when `maxLength` leaves no room for text after the prefix and fence lines.
  */
 export function splitMessage(text: string, options: Partial<SplitMessageOptions> = {}): string[] {
+  return Array.from(cutMessages(text, options), (cut) => cut.chunk);
+}
+
+/** The first message of a text too long for one, and the text that goes on after it. */
+export interface FirstMessageCut {
+  /** The first message as {@link splitMessage} makes it (the prefix; a closing fence when cut in a block). */
+  readonly first: string;
+  /**
+   * The text after the cut, as the next message starts it: a block the cut left open is reopened with its
+   * language on the first line, so splitting (or cutting) `rest` again continues the code block. Never blank.
+   */
+  readonly rest: string;
+}
+
+/**
+ * Cuts the first message off a text that needs more than one, exactly where {@link splitMessage} would; null
+ * when the text fits one message (or is blank). A streamed reply uses it to close a full message and go on in
+ * the next (whose text is `rest` and what streams after it).
+ * @throws RangeError as {@link splitMessage} does.
+ */
+export function cutFirstMessage(
+  text: string,
+  options: Partial<SplitMessageOptions> = {},
+): FirstMessageCut | null {
+  for (const cut of cutMessages(text, options)) {
+    if (cut.rest === null) return null;
+    return { first: cut.chunk, rest: cut.rest };
+  }
+  return null;
+}
+
+/** One message of a split, and the text after it (null for the last message). */
+interface MessageCut {
+  readonly chunk: string;
+  readonly rest: string | null;
+}
+
+/** The splitter itself: each message in turn, with what follows it. */
+function* cutMessages(text: string, options: Partial<SplitMessageOptions>): Generator<MessageCut> {
   // `?? default` per field: an option passed as `undefined` means "not given", not "no value".
   const maxLength = options.maxLength ?? DefaultSplitMessageOptions.maxLength;
   const prefix = options.prefix ?? DefaultSplitMessageOptions.prefix;
-  if (text.trim() === '') return [];
+  if (text.trim() === '') return;
   const blocks = findSplitterBlocks(text);
   const closeReserve = blocks.length === 0 ? 0 : 1 + Math.max(...blocks.map((block) => block.marker.length));
   const reopenRoom = Math.max(0, ...blocks.map((block) => reopenLine(block).length));
@@ -70,16 +109,24 @@ export function splitMessage(text: string, options: Partial<SplitMessageOptions>
 
   const last = blocks.at(-1);
   const endsOpen = last !== undefined && last.closeStart === null ? last : null;
-  const chunks: string[] = [];
   const blockAt = (position: number) => findBlockAt(blocks, position);
+  // The rest of the text from `from` on, as the next message would start it.
+  const restFrom = (from: number): string | null => {
+    if (from >= text.length || text.slice(from).trim() === '') return null;
+    const open = blockAt(from);
+    return (open === null ? '' : reopenLine(open)) + text.slice(from);
+  };
+  let first = true;
+  let pending: string | null = null;
   let position = skipWhitespace(text, 0);
   while (position < text.length) {
     const open = blockAt(position);
-    const head = (chunks.length === 0 ? prefix : '') + (open === null ? '' : reopenLine(open));
+    const head = (first ? prefix : '') + (open === null ? '' : reopenLine(open));
     const room = maxLength - head.length - closeReserve;
     const rest = text.slice(position).trimEnd();
     if (rest.length <= (endsOpen === null ? room + closeReserve : room)) {
-      chunks.push(head + rest + (endsOpen === null ? '' : `\n${endsOpen.marker}`));
+      if (pending !== null) yield { chunk: pending, rest: restFrom(position) };
+      pending = head + rest + (endsOpen === null ? '' : `\n${endsOpen.marker}`);
       break;
     }
 
@@ -93,7 +140,11 @@ export function splitMessage(text: string, options: Partial<SplitMessageOptions>
     }
     const body = text.slice(position, cut).trimEnd();
     const openAtCut = blockAt(cut);
-    if (body.trim() !== '') chunks.push(head + body + (openAtCut === null ? '' : `\n${openAtCut.marker}`));
+    if (body.trim() !== '') {
+      if (pending !== null) yield { chunk: pending, rest: restFrom(position) };
+      pending = head + body + (openAtCut === null ? '' : `\n${openAtCut.marker}`);
+      first = false;
+    }
     position = cut;
     if (openAtCut === null) {
       position = skipWhitespace(text, position);
@@ -107,7 +158,7 @@ export function splitMessage(text: string, options: Partial<SplitMessageOptions>
       position = skipWhitespace(text, openAtCut.closeEnd);
     }
   }
-  return chunks;
+  if (pending !== null) yield { chunk: pending, rest: null };
 }
 
 /** The block a cut at `position` leaves open (past its opening marker, not past its closing line start), or null. */

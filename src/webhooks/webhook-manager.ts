@@ -8,7 +8,6 @@ import {
   DiscordWebhookClient,
   NO_MENTIONS,
   type RecentMessage,
-  type WebhookTokenRequest,
   type WebhookTokenResponse,
 } from './discord-webhook-client.js';
 import {
@@ -37,6 +36,7 @@ import {
   type WebhookManagerOptions,
   type WebhookManagerRequiredOptions,
 } from './webhook-manager-options.js';
+import { type WebhookMessageLocation, WebhookMessageSender } from './webhook-message-sender.js';
 import { type WebhookCredentials, WebhookRepository } from './webhook-repository.js';
 import { WebhookUnavailableError, type WebhookUnavailableReason } from './webhook-unavailable-error.js';
 
@@ -64,12 +64,6 @@ export interface RecentMessagesQuery {
  */
 const EXECUTE_BUCKET = 'execute';
 
-/**
- * The bucket of edits and deletes of a webhook's messages (`/webhooks/:id/:token/messages/:id`): Discord limits
- * them per webhook apart from executes.
- */
-const MESSAGE_BUCKET = 'message';
-
 /** The fleet rate limiter's keyspace for webhook requests (Discord counts them per IP, apart from the bot's). */
 const WEBHOOK_LIMITER_KEYSPACE = DefaultFleetRateLimiterOptions.keyspace;
 
@@ -81,13 +75,7 @@ interface ReservedSlot {
 }
 
 type PostedLocation =
-  | {
-      readonly kind: 'our-webhook';
-      readonly webhook: WebhookCredentials;
-      /** The channel that owns the webhook (the thread's parent for a thread). */
-      readonly ownerChannelId: string;
-      readonly threadId: string | null;
-    }
+  | ({ readonly kind: 'our-webhook' } & WebhookMessageLocation)
   | { readonly kind: 'other-webhook' }
   | { readonly kind: 'bot-or-user' };
 
@@ -104,6 +92,7 @@ export class WebhookManager implements ReplyPoster {
   readonly #webhooks: WebhookRepository;
   readonly #limiter: FleetRateLimiter;
   readonly #cache: WebhookCacheService;
+  readonly #messages: WebhookMessageSender;
   readonly #stats = { posted: 0, serverRetries: 0, noticesPosted: 0 };
 
   constructor(options: WebhookManagerRequiredOptions & Partial<WebhookManagerOptionalOptions>) {
@@ -142,6 +131,7 @@ export class WebhookManager implements ReplyPoster {
       now,
       logger: this.#log,
     });
+    this.#messages = new WebhookMessageSender(this.#client, this.#limiter, this.options.maxRateLimitRetries);
   }
 
   /** A copy of the counters, for metrics. */
@@ -255,13 +245,7 @@ export class WebhookManager implements ReplyPoster {
       await this.#client.editMessage(channelId, messageId, content);
       return;
     }
-    await this.#sendOnWebhook(location, {
-      method: 'PATCH',
-      webhook: location.webhook,
-      path: `/messages/${messageId}`,
-      query: buildThreadQuery(location.threadId),
-      body: { content, allowed_mentions: NO_MENTIONS },
-    });
+    await this.#messages.edit(location, content);
   }
 
   /**
@@ -271,20 +255,64 @@ export class WebhookManager implements ReplyPoster {
   async deletePosted(channelId: string, messageId: string): Promise<void> {
     try {
       const location = await this.#locatePosted(channelId, messageId);
-      if (location.kind === 'our-webhook') {
-        await this.#sendOnWebhook(location, {
-          method: 'DELETE',
-          webhook: location.webhook,
-          path: `/messages/${messageId}`,
-          query: buildThreadQuery(location.threadId),
-        });
-      } else {
-        await this.#client.deleteMessage(channelId, messageId);
-      }
+      if (location.kind === 'our-webhook') await this.#messages.delete(location);
+      else await this.#client.deleteMessage(channelId, messageId);
     } catch (error) {
       if (findDiscordCode(error) === DiscordErrorCode.UnknownMessage) return;
       throw error;
     }
+  }
+
+  /**
+   * Replaces the content of a message {@link WebhookManager.postAsPersona} posted, through the webhook that posted
+   * it (known from `posted`, so unlike {@link WebhookManager.editPosted} nothing is looked up on Discord): a
+   * streamed reply's edits. Waits for the webhook's message bucket and the fleet-wide limiter; it takes no slot of
+   * the channel's message budget. Pings nobody. Throws Discord's error when the edit is refused (10008 when the
+   * message was deleted; 10015 when its webhook was).
+   */
+  async editPersonaMessage(target: PostTarget, posted: PostedMessage, content: string): Promise<void> {
+    assertContentFits(content);
+    await this.#messages.edit(await this.#locatePersonaMessage(target, posted), content);
+  }
+
+  /**
+   * Deletes a message {@link WebhookManager.postAsPersona} posted, through the webhook that posted it (a streamed
+   * reply withdrawn mid-way), on the same limits as {@link WebhookManager.editPersonaMessage}. A message already
+   * gone counts as deleted; one whose webhook is gone is deleted as {@link WebhookManager.deletePosted} does.
+   */
+  async deletePersonaMessage(target: PostTarget, posted: PostedMessage): Promise<void> {
+    let location: WebhookMessageLocation;
+    try {
+      location = await this.#locatePersonaMessage(target, posted);
+    } catch (error) {
+      if (!(error instanceof ChorusError && error.code === ChorusErrorCode.NotFound)) throw error;
+      await this.deletePosted(target.channelId, posted.messageId);
+      return;
+    }
+    try {
+      await this.#messages.delete(location);
+    } catch (error) {
+      if (findDiscordCode(error) !== DiscordErrorCode.UnknownWebhook) throw error;
+      await this.deletePosted(target.channelId, posted.messageId);
+    }
+  }
+
+  /** Where a persona message's edits go: the pool's webhook that posted it (memory first, then Redis). */
+  async #locatePersonaMessage(target: PostTarget, posted: PostedMessage): Promise<WebhookMessageLocation> {
+    const ownerChannelId = target.parentChannelId ?? target.channelId;
+    const threadId = target.parentChannelId === null ? null : target.channelId;
+    const { webhookId, messageId } = posted;
+    const pool = webhookId === null ? [] : await this.#cache.fetchPool(ownerChannelId).catch(() => []);
+    const webhook =
+      pool.find((candidate) => candidate.id === webhookId) ??
+      (webhookId === null ? null : await this.#webhooks.fetchWebhook(ownerChannelId, webhookId));
+    if (webhook === null) {
+      throw new ChorusError(ChorusErrorCode.NotFound, 'The webhook that posted the message is gone', {
+        channelId: target.channelId,
+        discordCode: DiscordErrorCode.UnknownWebhook,
+      });
+    }
+    return { webhook, ownerChannelId, threadId, messageId };
   }
 
   async #execute(
@@ -406,39 +434,6 @@ export class WebhookManager implements ReplyPoster {
     });
   }
 
-  /**
-   * Edits and deletes of our webhook's messages: through their bucket and the fleet-wide limiter, 429s retried
-   * a bounded number of times (each waits out the state it recorded).
-   */
-  async #sendOnWebhook(
-    location: Extract<PostedLocation, { kind: 'our-webhook' }>,
-    request: WebhookTokenRequest,
-  ): Promise<void> {
-    const { ownerChannelId, threadId, webhook } = location;
-    const slot: ReservedSlot = { webhook, poolIds: [webhook.id] };
-    for (let attempt = 0; ; attempt += 1) {
-      await this.#limiter.waitForSendSlot({
-        channelId: ownerChannelId,
-        threadId,
-        bucket: MESSAGE_BUCKET,
-        candidateIds: [webhook.id],
-        mayGrow: false,
-      });
-      const response = await this.#client.requestWithWebhookToken(request);
-      await this.#recordResponse(ownerChannelId, threadId, MESSAGE_BUCKET, slot, response);
-      if (response.kind === 'ok') return;
-      if (attempt >= this.options.maxRateLimitRetries) {
-        throw new ChorusError(
-          ChorusErrorCode.RateLimited,
-          'Discord kept rate limiting a webhook message edit',
-          {
-            channelId: ownerChannelId,
-          },
-        );
-      }
-    }
-  }
-
   async #locatePosted(channelId: string, messageId: string): Promise<PostedLocation> {
     const message = await this.#client.fetchMessage(channelId, messageId);
     if (message.webhookId === null) return { kind: 'bot-or-user' };
@@ -451,6 +446,7 @@ export class WebhookManager implements ReplyPoster {
       webhook,
       ownerChannelId,
       threadId: ownerChannelId === channelId ? null : channelId,
+      messageId,
     };
   }
 

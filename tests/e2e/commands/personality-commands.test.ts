@@ -294,6 +294,22 @@ describe('/personality', () => {
         ]);
       });
     });
+    describe('when the owner changes streaming', () => {
+      it('stores on, off or the default, and says so in info', async () => {
+        const edit = (stream: string) =>
+          harness.run(owner, channel, 'personality', { name: 'Alice', stream }, { subcommand: 'edit' });
+        const info = () =>
+          harness.run(owner, channel, 'personality', { name: 'Alice' }, { subcommand: 'info' });
+        expect((await personalities.listByOwner(owner))[0]?.streamReplies).toBeNull();
+        const response = await edit('off');
+        expect(response.content).toBe('Updated **Alice**: stream.');
+        expect((await personalities.listByOwner(owner))[0]?.streamReplies).toBe(false);
+        expect(shownText(await info())).toContain('off: replies appear once complete');
+        await edit('default');
+        expect((await personalities.listByOwner(owner))[0]?.streamReplies).toBeNull();
+        expect(shownText(await info())).toContain('default: follows the bot’s setting');
+      });
+    });
 
     describe('when the change is invalid or empty', () => {
       it('names the broken field and changes nothing', async () => {

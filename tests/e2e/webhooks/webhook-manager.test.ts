@@ -271,6 +271,43 @@ describe('WebhookManager (sandbox)', () => {
     });
   });
 
+  describe('when a streamed reply edits its own message', () => {
+    it('edits through the webhook that posted it, spaced by the message bucket, never drawing a 429', async () => {
+      const { channelId, target } = newChannel('stream-edits');
+      const posted = await managerA.postAsPersona(target, say('draft'));
+      const before = sandbox.stats().rateLimited;
+      // Twelve edits from two workers at once: the bucket allows 5 per 2 s per webhook, so they take > 2 s.
+      const started = Date.now();
+      await Promise.all(
+        Array.from({ length: 12 }, (_, index) =>
+          (index % 2 === 0 ? managerA : managerB).editPersonaMessage(target, posted, `edit ${index} @here`),
+        ),
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+      expect(sandbox.stats().rateLimited).toBe(before);
+      const [message] = sandbox.transcript(channelId);
+      expect(message?.edits).toHaveLength(12);
+      expect(message?.wouldPing).toEqual({ users: [], roles: [], everyone: false });
+      // Edits took no slot of the channel's message budget, and no bot-token lookup was needed.
+      const routes = sandbox.requestLog
+        .filter((entry) => entry.path.includes(posted.messageId))
+        .map((entry) => entry.route);
+      expect(new Set(routes)).toEqual(new Set(['PATCH /webhooks/:id/:token/messages/:id']));
+    });
+
+    it('deletes it through its webhook, in a thread too, and a second delete is no error', async () => {
+      const { channelId } = newChannel('stream-deletes');
+      const threadId = sandbox.createThread(channelId, { name: 'topic' }).id;
+      const target = { channelId: threadId, parentChannelId: channelId, guildId };
+      const posted = await managerA.postAsPersona(target, say('partial'));
+      await managerB.editPersonaMessage(target, posted, 'partial, longer');
+      expect(sandbox.transcript(threadId)[0]?.content).toBe('partial, longer');
+      await managerB.deletePersonaMessage(target, posted);
+      expect(sandbox.transcript(threadId)).toEqual([]);
+      await managerA.deletePersonaMessage(target, posted);
+    });
+  });
+
   describe('when a personality answers in a DM', () => {
     it('posts as the bot with a **Name:** prefix', async () => {
       const user = sandbox.createUser({ username: 'dm-user' });

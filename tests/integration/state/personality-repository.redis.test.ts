@@ -434,6 +434,20 @@ describe('PersonalityRepository', () => {
       });
     });
   });
+  describe('streamed replies', () => {
+    it('defaults to null (the operator decides), reads null from records stored without it, and may be set', async () => {
+      const alice = await repository.create(draft());
+      expect(alice.streamReplies).toBeNull();
+      const { streamReplies: _streamReplies, ...legacy } = alice;
+      await redis.hset(buildPersonalitiesKey(prefix, ALICE_OWNER), alice.id, JSON.stringify(legacy));
+      expect((await repository.fetchById(alice.id))?.streamReplies).toBeNull();
+      const off = await repository.update(alice.id, ALICE_OWNER, { streamReplies: false });
+      expect(off.streamReplies).toBe(false);
+      const back = await repository.update(alice.id, ALICE_OWNER, { streamReplies: null });
+      expect(back.streamReplies).toBeNull();
+      expect((await repository.fetchById(alice.id))?.streamReplies).toBeNull();
+    });
+  });
 
   describe('sharing', () => {
     it('lets a co-editor edit, but not remove, share, unshare, alias or change visibility', async () => {

@@ -21,6 +21,7 @@ const base: Personality = {
   nsfw: false,
   contextMode: 'room',
   fallbackModels: [],
+  streamReplies: null,
   editorIds: [],
   version: 1,
 };

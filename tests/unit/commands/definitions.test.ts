@@ -120,6 +120,18 @@ describe('buildCommandDefinitions', () => {
       expect(option.autocomplete).toBe(true);
       expect(option.description?.length).toBeLessThanOrEqual(100);
     });
+    it('lets /personality edit choose streaming: on, off or the bot’s default', () => {
+      const options = definitions.flatMap((command) =>
+        leafOptions((command as { options?: OptionJson[] }).options, [command.name]),
+      );
+      const stream = options.filter(({ option }) => option.name === 'stream');
+      expect(stream.map(({ path }) => path)).toEqual(['personality edit']);
+      const option = stream[0]!.option;
+      expect(option.type).toBe(ApplicationCommandOptionType.String);
+      expect(option.choices?.map((choice) => choice.value)).toEqual(['on', 'off', 'default']);
+      for (const choice of option.choices ?? []) expect(choice.name.length).toBeLessThanOrEqual(100);
+      expect(option.description?.length).toBeLessThanOrEqual(100);
+    });
 
     it('does not autocomplete the name of a personality being created', () => {
       const create = definitions

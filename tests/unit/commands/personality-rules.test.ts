@@ -11,6 +11,7 @@ import {
   validatePersonalityInput,
   validatePersonalityName,
   validateProviderModel,
+  validateStreamReplies,
   validateSystemPrompt,
   validateTemperature,
   validateVisibility,
@@ -441,6 +442,22 @@ describe('validateFallbackModels', () => {
     });
   });
 });
+describe('validateStreamReplies', () => {
+  it.each([
+    ['on', true],
+    ['off', false],
+    [' Default ', null],
+  ] as const)('accepts %j', (value, expected) => {
+    expect(validateStreamReplies(value)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(['yes', 'true', ''])('rejects %j, naming the choices', (value) => {
+    expect(validateStreamReplies(value)).toEqual({
+      ok: false,
+      errors: [{ field: 'streamReplies', message: PersonalityRuleMessages.streamRepliesInvalid() }],
+    });
+  });
+});
 
 describe('PersonalitySchema', () => {
   it('reads a record stored before fallback models existed as having none', () => {
@@ -482,5 +499,6 @@ describe('PersonalitySchema', () => {
       createdAt: 0,
     });
     expect(stored.contextMode).toBe('room');
+    expect(stored.streamReplies).toBeNull();
   });
 });

@@ -29,6 +29,7 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     nsfw: false,
     contextMode: 'room',
     fallbackModels: [],
+    streamReplies: null,
     editorIds: [],
     version: 1,
     ...overrides,
@@ -49,6 +50,7 @@ describe('buildPersonalityInfoEmbed', () => {
         ['NSFW', 'no'],
         ['Context in servers', 'room: follows the conversation of the channel it answers in'],
         ['Fallback models', 'none'],
+        ['Streamed replies', 'default: follows the bot’s setting'],
         ['Aliases', 'Ally'],
         ['Prompt (only you see this)', 'You are Alice the librarian.'],
       ]);
@@ -91,6 +93,16 @@ describe('buildPersonalityInfoEmbed', () => {
       expect(fields.get('Fallback models')).toBe(
         'backup/stub-large, default/stub-large (in this order, while its own model is down)',
       );
+    });
+  });
+  describe('when the personality overrides streaming', () => {
+    it.each([
+      [true, 'on: replies in servers appear as they are written'],
+      [false, 'off: replies appear once complete'],
+    ])('says %j in words', (streamReplies, shown) => {
+      const embed = buildPersonalityInfoEmbed(personality({ streamReplies }), VIEWER);
+      const fields = new Map(embed.fields?.map((field) => [field.name, field.value]));
+      expect(fields.get('Streamed replies')).toBe(shown);
     });
   });
 

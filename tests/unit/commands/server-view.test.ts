@@ -22,6 +22,7 @@ function personality(id: string, name: string, ownerId: string): Personality {
     nsfw: false,
     contextMode: 'room',
     fallbackModels: [],
+    streamReplies: null,
     editorIds: [],
     version: 1,
   };

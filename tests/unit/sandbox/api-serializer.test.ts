@@ -38,6 +38,7 @@ function world() {
     interaction: null,
     createdAt: 1_750_000_000_000,
     editedAt: null,
+    edits: [],
     deleted: false,
     ...overrides,
   });

@@ -267,6 +267,44 @@ describe('RateLimitEngine', () => {
     });
   });
 
+  describe('when one webhook edits its messages repeatedly', () => {
+    const editRoute = 'PATCH /webhooks/:id/:token/messages/:id';
+    const deleteRoute = 'DELETE /webhooks/:id/:token/messages/:id';
+    const edit = (webhookId: string) => ({ route: editRoute, majorId: webhookId, authenticated: false });
+
+    it('admits 5 per 2 s per webhook in a bucket of its own, then 429s', () => {
+      const { engine, clock } = setup();
+      const admitted = Array.from({ length: 5 }, () => engine.take(edit('w1')));
+      expect(admitted.map((decision) => decision.headers['X-RateLimit-Remaining'])).toEqual([
+        '4',
+        '3',
+        '2',
+        '1',
+        '0',
+      ]);
+      expect(admitted[0]?.headers['X-RateLimit-Bucket']).toBe(bucketHash(editRoute));
+      expect(bucketHash(editRoute)).not.toBe(bucketHash(executeRoute));
+      const refusal = refused(engine.take(edit('w1')));
+      expect(refusal.body).toMatchObject({ global: false, retry_after: 2 });
+      expect(refusal.headers['X-RateLimit-Scope']).toBe('user');
+      // Another webhook, the same webhook's executes and its deletes each have room of their own.
+      expect(engine.take(edit('w2')).allowed).toBe(true);
+      expect(engine.take(execute('w1')).allowed).toBe(true);
+      expect(engine.take({ route: deleteRoute, majorId: 'w1', authenticated: false }).allowed).toBe(true);
+      clock.advance(2000);
+      expect(engine.take(edit('w1')).allowed).toBe(true);
+    });
+
+    it("counts toward the global limit but not the channel's webhook limit", () => {
+      const { engine } = setup({ webhookChannelPerWindow: 1, unauthenticatedGlobalPerSecond: 3 });
+      const inChannel = { channelId: 'c1' };
+      expect(engine.take({ ...execute('w1'), ...inChannel }).allowed).toBe(true);
+      expect(engine.take({ ...edit('w1'), ...inChannel }).allowed).toBe(true);
+      expect(engine.take({ ...edit('w1'), ...inChannel }).allowed).toBe(true);
+      expect(refused(engine.take({ ...edit('w1'), ...inChannel })).body.global).toBe(true);
+    });
+  });
+
   describe('when timeScale shortens windows', () => {
     it('resets a webhook bucket after a tenth of the window', () => {
       const { engine, clock } = setup({ timeScale: 0.1 });

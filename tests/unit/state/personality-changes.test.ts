@@ -16,6 +16,7 @@ const before: Personality = {
   nsfw: false,
   contextMode: 'room',
   fallbackModels: [],
+  streamReplies: null,
   editorIds: [],
   version: 3,
 };
@@ -41,6 +42,7 @@ describe('describePersonalityChanges', () => {
           { provider: 'backup', model: 'small' },
           { provider: 'default', model: 'large' },
         ],
+        streamReplies: false,
         editorIds: ['2'],
       };
       expect(describePersonalityChanges(before, after)).toEqual([
@@ -51,7 +53,17 @@ describe('describePersonalityChanges', () => {
         'nsfw: "false" → "true"',
         'context: "room" → "personal"',
         'fallbacks: none → "backup/small, default/large"',
+        'stream: "default" → "off"',
         'co-editors changed',
+      ]);
+    });
+
+    it('names the stream choice as /personality edit does', () => {
+      expect(describePersonalityChanges({ ...before, streamReplies: false }, before)).toEqual([
+        'stream: "off" → "default"',
+      ]);
+      expect(describePersonalityChanges(before, { ...before, streamReplies: true })).toEqual([
+        'stream: "default" → "on"',
       ]);
     });
   });

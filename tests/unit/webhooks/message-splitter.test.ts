@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitMessage } from '../../../src/webhooks/message-splitter.js';
+import { cutFirstMessage, splitMessage } from '../../../src/webhooks/message-splitter.js';
 import { contentOf, isBalanced } from '../../support/markdown-oracle.js';
 
 function expectWellFormed(text: string, chunks: readonly string[], maxLength = 2000): void {
@@ -185,6 +185,39 @@ describe('splitMessage', () => {
 
     it('throws when the prefix leaves no room', () => {
       expect(() => splitMessage('hello', { prefix: 'p'.repeat(1999) })).toThrow(RangeError);
+    });
+  });
+});
+
+describe('cutFirstMessage', () => {
+  describe('when the text fits one message', () => {
+    it.each([
+      ['a short reply', 'Hello there!'],
+      ['blank', '  \n '],
+      ['exactly the limit', 'x'.repeat(2000)],
+    ])('cuts nothing: %s', (_, text) => {
+      expect(cutFirstMessage(text)).toBeNull();
+    });
+  });
+
+  describe('when the text needs more than one message', () => {
+    it('cuts the first message exactly where splitMessage does, and keeps the rest', () => {
+      const text = `${'First paragraph. '.repeat(80)}\n\n${'Second one. '.repeat(120)}`;
+      const cut = cutFirstMessage(text, { prefix: '> quote\n' });
+      expect(cut?.first).toBe(splitMessage(text, { prefix: '> quote\n' })[0]);
+      expect(contentOf(cut!.first + cut!.rest)).toBe(contentOf(`> quote\n${text}`));
+      expect(cut?.rest.startsWith('Second one.')).toBe(true);
+    });
+
+    it('reopens the code block it cut, so the rest renders and splits on its own', () => {
+      const lines = Array.from({ length: 150 }, (_, index) => `  total += ${index};`);
+      const text = `Code:\n\n\`\`\`ts\n${lines.join('\n')}\n\`\`\`\n\nThat is all.`;
+      const cut = cutFirstMessage(text)!;
+      expect(cut.first).toBe(splitMessage(text)[0]);
+      expect(cut.first.endsWith('\n```')).toBe(true);
+      expect(cut.rest.startsWith('```ts\n')).toBe(true);
+      expectWellFormed(cut.rest, splitMessage(cut.rest));
+      expect(contentOf(cut.first) + contentOf(cut.rest)).toBe(contentOf(text) + contentOf('```'));
     });
   });
 });

@@ -1,0 +1,461 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type AiStreamEvent,
+  ProviderRejectedError,
+  ProviderStreamBrokenError,
+  ProviderUnavailableError,
+} from '../ai/index.js';
+import { DiscordErrorCode, DiscordLimits } from '../discord/index.js';
+import type { Logger } from '../log/index.js';
+import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
+import { RedisBatch } from '../redis/index.js';
+import type {
+  ChannelActivityRepository,
+  MessageEventRepository,
+  MessageIndexRepository,
+  Personality,
+} from '../state/index.js';
+import {
+  ChannelBusyError,
+  type PostedMessage,
+  type PostTarget,
+  type WebhookManager,
+} from '../webhooks/index.js';
+import { buildPostedEntry, type Delivery, type DeliveryBusy } from './chunk-delivery.js';
+import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
+import { ReplyMessages } from './messages.js';
+import { StreamLayout } from './stream-layout.js';
+import { StreamLeaseHolder } from './stream-lease.js';
+import { DefaultStreamPacing, planStreamWrite, type StreamPacing } from './stream-pacing.js';
+import type { StreamRecovery } from './stream-recovery.js';
+
+/** What {@link StreamDelivery} needs. */
+export interface StreamDeliveryDependencies {
+  readonly ledger: DeliveryLedger;
+  readonly messageIndex: MessageIndexRepository;
+  readonly messageEvents: Pick<MessageEventRepository, 'isDeleted'>;
+  readonly channelActivity: Pick<ChannelActivityRepository, 'fetchLatest'>;
+  readonly webhooks: Pick<WebhookManager, 'postAsPersona' | 'editPersonaMessage' | 'deletePersonaMessage'>;
+  /** Takes down or brings up to date messages whose post may have gone through unrecorded. */
+  readonly recovery: Pick<StreamRecovery, 'reconcile' | 'withdraw'>;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/** One streamed reply, as {@link StreamDelivery.run} takes it. */
+export interface StreamRun {
+  readonly job: ReplyJob;
+  readonly jobId: string;
+  /** The attempt's name in the ledger's claims. */
+  readonly owner: string;
+  /** The job's delivery record, read at the start of the attempt (a first attempt: nothing posted). */
+  readonly record: DeliveryRecord;
+  readonly personality: Personality;
+  /** Starts the AI call; `signal` stops it (the user deleted the message, or the delivery gave up). */
+  readonly open: (signal: AbortSignal) => AsyncIterable<AiStreamEvent>;
+  /** Aborts when the author deletes the message answered. */
+  readonly deletion: AbortSignal;
+  /** The reply-quote line of the first message, given the channel's newest message when it is posted; or ''. */
+  readonly buildPrefix: (latestMessageId: string | null) => string;
+  /** Ends the typing indicator (the first text shows). */
+  readonly endTyping: () => void;
+}
+
+/** How a streamed reply ended. */
+export type StreamOutcome =
+  /** Nothing was posted (a short answer, or the channel put the first post off): post the text as a whole. */
+  | { readonly kind: 'unposted'; readonly text: string }
+  /**
+   * Decided and shown: the messages posted show their final text. The chunks not posted yet (the channel put a
+   * post off) are the caller's to post, from `record`.
+   */
+  | { readonly kind: 'posted'; readonly delivery: Delivery; readonly record: DeliveryRecord }
+  /** The author deleted the message: the AI call was stopped and what was posted is deleted. */
+  | { readonly kind: 'cancelled' }
+  /** Another attempt of the job took the stream over (this one stalled): write nothing more. */
+  | ({ readonly kind: 'busy' } & DeliveryBusy);
+
+/** A message of the stream in the channel. */
+interface LiveMessage {
+  readonly posted: PostedMessage;
+  shown: string;
+  /** When its last write was answered (Unix ms). */
+  writtenAt: number;
+  /** Deleted by someone else: no more edits. */
+  gone: boolean;
+}
+
+/** How the AI side of a stream finished. */
+type StreamEnd = { readonly kind: 'ended' } | { readonly kind: 'failed'; readonly error: unknown };
+
+/**
+ * Shows a reply as the AI writes it (docs/streaming.md): typing until the first text, the first message once
+ * `firstPostChars` or `firstPostAfterMs` of text exist, then edits at most once per `editIntervalMs` per message;
+ * a full message is closed where the splitter would cut it and the text goes on in a new one. Posts count in the
+ * channel's message budget (one the budget puts off ends the posting: the rest waits for the end); edits take only
+ * the webhook's edit bucket and the global limit. Each message is claimed in the delivery ledger before it is
+ * posted (with the content it is posted with) and its id recorded after, under the stream's lease.
+ */
+export class StreamDelivery {
+  private readonly log: Logger;
+  private readonly pacing: StreamPacing;
+
+  constructor(
+    private readonly deps: StreamDeliveryDependencies,
+    pacing: Partial<StreamPacing> = {},
+  ) {
+    this.log = deps.logger.child({ module: 'stream-delivery' });
+    this.pacing = { ...DefaultStreamPacing, ...pacing };
+  }
+
+  /**
+   * Streams one reply. Throws the AI call's error when nothing was posted (the caller handles it as it does a
+   * non-streamed call's: a notice, or the job's retry); once text is shown, a broken stream ends the reply with
+   * {@link ReplyMessages.streamInterrupted} and is not retried. Throws a Discord failure of a post or of a final
+   * edit (the job's retry brings the messages to the decided reply).
+   */
+  async run(run: StreamRun): Promise<StreamOutcome> {
+    return new StreamAttempt(this.deps, this.pacing, this.log, run).run();
+  }
+}
+
+/** The state of one {@link StreamDelivery.run}. */
+class StreamAttempt {
+  private readonly stopper = new AbortController();
+  private readonly lease: StreamLeaseHolder;
+  private readonly target: PostTarget;
+  private readonly live: LiveMessage[] = [];
+  private readonly drafts = new Map<number, string>();
+  private layout: StreamLayout | null = null;
+  private text = '';
+  private firstTextAt: number | null = null;
+  private mayPost = true;
+  /** Messages whose post failed ambiguously (a 5xx, then the channel's budget): maybe in the channel. */
+  private readonly maybePosted = new Set<number>();
+  /** The answered message was found deleted before the first post. */
+  private deleted = false;
+  /** Another attempt holds the stream until then (Unix ms); null while this one does. */
+  private takenOverUntil: number | null = null;
+  private end: StreamEnd | null = null;
+  private wake: (() => void) | null = null;
+  /** Whether new text should end the current wait (it can change the plan). */
+  private wakeOnText: () => boolean = () => true;
+
+  constructor(
+    private readonly deps: StreamDeliveryDependencies,
+    private readonly pacing: StreamPacing,
+    private readonly log: Logger,
+    private readonly run_: StreamRun,
+  ) {
+    const { job, jobId, owner } = run_;
+    this.target = { channelId: job.channelId, parentChannelId: job.parentChannelId, guildId: job.guildId };
+    const scope = { userId: job.authorId, jobId, owner, channelId: job.channelId };
+    this.lease = new StreamLeaseHolder(deps.ledger, scope, deps.now, this.log, () => this.stop());
+  }
+
+  async run(): Promise<StreamOutcome> {
+    const { deletion } = this.run_;
+    const pulling = this.pull(this.run_.open(AbortSignal.any([deletion, this.stopper.signal])));
+    const onDeletion = () => this.notify();
+    deletion.addEventListener('abort', onDeletion);
+    try {
+      try {
+        await this.publish();
+      } catch (error) {
+        this.stop();
+        await pulling;
+        throw error;
+      }
+      await pulling;
+      const takenOver = this.takenOverUntil ?? this.lease.lostUntil;
+      if (takenOver !== null) return { kind: 'busy', busyUntil: takenOver };
+      if (deletion.aborted || this.deleted || (this.live.length > 0 && (await this.isDeleted())))
+        return await this.withdraw();
+      const end = this.end ?? { kind: 'ended' };
+      if (end.kind === 'failed') {
+        if (this.live.length === 0 || !isBrokenStream(end.error)) throw end.error;
+        this.log.warn(
+          { channelId: this.target.channelId, err: end.error },
+          'reply stream broke; shown as interrupted',
+        );
+        this.layout?.end(ReplyMessages.streamInterrupted());
+      }
+      if (this.live.length === 0 && this.maybePosted.size === 0) return { kind: 'unposted', text: this.text };
+      return await this.finish();
+    } finally {
+      deletion.removeEventListener('abort', onDeletion);
+      this.run_.endTyping();
+      await this.lease.release();
+    }
+  }
+
+  /** Reads the AI's events into the text; records how the stream ended. Never throws. */
+  private async pull(events: AsyncIterable<AiStreamEvent>): Promise<void> {
+    try {
+      for await (const event of events) {
+        if (event.type !== 'text' || event.text === '') continue;
+        this.text += event.text;
+        this.firstTextAt ??= this.deps.now();
+        this.layout?.append(event.text);
+        if (this.wakeOnText()) this.notify();
+      }
+      this.end = { kind: 'ended' };
+    } catch (error) {
+      this.end = { kind: 'failed', error };
+    }
+    this.notify();
+  }
+
+  /** Writes to Discord while the stream runs: one write at a time, each when it is due. */
+  private async publish(): Promise<void> {
+    while (this.end === null && !this.stopper.signal.aborted && !this.run_.deletion.aborted) {
+      const now = this.deps.now();
+      const wanted = this.layout?.messages() ?? (this.text.trim() === '' ? [] : [this.text]);
+      const plan = planStreamWrite(
+        {
+          wanted,
+          // A message deleted by someone else wants nothing more.
+          shown: this.live.map((message, index) => ({
+            shown: message.gone ? (wanted[index] ?? message.shown) : message.shown,
+            writtenAt: message.writtenAt,
+          })),
+          mayPost: this.mayPost,
+          textChars: this.text.length,
+          firstTextAt: this.firstTextAt,
+        },
+        now,
+        this.pacing,
+      );
+      if (plan.kind === 'wait') await this.waitFor(plan.until);
+      else if (plan.kind === 'post') await this.post(plan.index);
+      else await this.edit(plan.index);
+    }
+  }
+
+  /** Posts message `index` (the first one decides the quote line and ends typing). */
+  private async post(index: number): Promise<void> {
+    const { job, jobId, owner, personality } = this.run_;
+    if (this.layout === null) {
+      const [deleted, latest] = await RedisBatch.together((batch) =>
+        Promise.all([
+          this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
+          this.deps.channelActivity.fetchLatest(job.channelId, batch),
+        ]),
+      );
+      if (deleted) {
+        this.deleted = true;
+        this.stop();
+        return;
+      }
+      this.layout = new StreamLayout({
+        prefix: this.run_.buildPrefix(latest),
+        maxLength: DiscordLimits.messageContent,
+      });
+      this.layout.append(this.text);
+    }
+    const content = this.layout.messages()[index];
+    if (content === undefined) {
+      this.mayPost = false;
+      return;
+    }
+    const { ledger } = this.deps;
+    const claim = await ledger.claimStreamMessage(
+      job.authorId,
+      jobId,
+      index,
+      owner,
+      this.deps.now(),
+      content,
+    );
+    if (claim.kind !== 'claimed') {
+      // Another attempt holds the stream (or posted this message): it took over from this one.
+      this.takenOverUntil = claim.kind === 'busy' ? claim.leaseUntil : this.deps.now();
+      this.stop();
+      return;
+    }
+    this.lease.start(this.deps.now() + ledger.claimRenewalMs * 3);
+    this.drafts.set(index, content);
+    let posted: PostedMessage;
+    try {
+      posted = await this.deps.webhooks.postAsPersona(
+        this.target,
+        { username: personality.name, avatarUrl: personality.avatarUrl, content },
+        { userId: job.authorId, requestId: `${jobId}:${index}` },
+      );
+    } catch (error) {
+      const unsent = error instanceof ChannelBusyError && !error.maybeSent;
+      await (unsent
+        ? ledger.withdrawChunk(job.authorId, jobId, index, owner)
+        : ledger.releaseChunk(job.authorId, jobId, index, owner, this.deps.now())
+      ).catch((settleError: unknown) =>
+        this.log.warn({ err: settleError, channelId: job.channelId }, 'stream message claim not released'),
+      );
+      if (!(error instanceof ChannelBusyError)) throw error;
+      // The channel's budget is spent: the text goes on growing, and the messages not posted wait for the end.
+      this.log.info(
+        { channelId: job.channelId, retryAfterMs: error.retryAt - this.deps.now() },
+        'streamed post put off',
+      );
+      this.mayPost = false;
+      if (!unsent) this.maybePosted.add(index);
+      return;
+    }
+    await RedisBatch.together((batch) =>
+      Promise.all([
+        ledger.recordPosted(job.authorId, jobId, index, posted.messageId, batch),
+        // Indexed at once: a user may reply to (or delete) a message of the reply before it is complete.
+        this.deps.messageIndex.indexPosted(buildPostedEntry(job, personality, [posted.messageId]), batch),
+      ]),
+    );
+    this.live.push({ posted, shown: content, writtenAt: this.deps.now(), gone: false });
+    if (index === 0) this.run_.endTyping();
+  }
+
+  /**
+   * Edits message `index` to what the text makes of it now. A failed edit is logged and left to the next one (a
+   * message deleted by someone else gets none).
+   */
+  private async edit(index: number): Promise<void> {
+    const message = this.live[index];
+    const content = this.layout?.messages()[index];
+    if (message === undefined || content === undefined) return;
+    if (!(await this.lease.ensure())) {
+      this.stop();
+      return;
+    }
+    try {
+      await this.deps.webhooks.editPersonaMessage(this.target, message.posted, content);
+      message.shown = content;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === DiscordErrorCode.UnknownMessage) message.gone = true;
+      else this.log.warn({ err: error, channelId: this.target.channelId }, 'streamed message not edited');
+    } finally {
+      message.writtenAt = this.deps.now();
+    }
+  }
+
+  /**
+   * Decides the reply (its final text, as the messages will show it) and gives each posted message its final text,
+   * each when its interval allows. A decision an earlier attempt recorded wins: messages it does not need go.
+   */
+  private async finish(): Promise<StreamOutcome> {
+    const { job, jobId, owner, personality } = this.run_;
+    if (!(await this.lease.ensure()))
+      return { kind: 'busy', busyUntil: this.lease.lostUntil ?? this.deps.now() };
+    const layout = this.layout!;
+    const reply: ReplyDecision = {
+      chunks: layout.messages(),
+      reply: this.text,
+      isNotice: false,
+      asBot: false,
+    };
+    const decided = await this.deps.ledger.decideReply(job.authorId, jobId, reply, owner, this.deps.now());
+    const { decision } = decided;
+    const posted = new Map<number, string>();
+    for (const [index, message] of this.live.entries()) {
+      if (index >= decision.chunks.length) {
+        await this.deps.webhooks.deletePersonaMessage(this.target, message.posted);
+        await this.deps.ledger.forgetMessage(job.authorId, jobId, index);
+        continue;
+      }
+      posted.set(index, message.posted.messageId);
+      const wanted = decision.chunks[index]!;
+      if (message.gone || message.shown === wanted) continue;
+      const waitMs = message.writtenAt + this.pacing.editIntervalMs - this.deps.now();
+      if (waitMs > 0) await sleep(waitMs);
+      await this.editTo(message, wanted);
+    }
+    if (this.lease.lostUntil !== null) return { kind: 'busy', busyUntil: this.lease.lostUntil };
+    let record: DeliveryRecord = { ...this.run_.record, posted, drafts: this.drafts };
+    if (this.maybePosted.size > 0) {
+      // A post that failed ambiguously may be in the channel: look for it (the rare path reads what was recorded).
+      const fresh = await this.deps.ledger.fetch(job.authorId, jobId);
+      const reconciled = await this.deps.recovery.reconcile({ job, jobId, owner, record: fresh }, decision);
+      if ('busyUntil' in reconciled) return { kind: 'busy', busyUntil: reconciled.busyUntil };
+      record = reconciled;
+    } else if (posted.size > 1 && posted.size === decision.chunks.length) {
+      // Every message of the reply learns them all ("Delete reply" on any removes the whole reply).
+      const ids = [...posted.values()];
+      await this.deps.messageIndex.indexPosted(buildPostedEntry(job, personality, ids, ids));
+    }
+    this.log.debug(
+      { channelId: job.channelId, messages: decision.chunks.length, posted: posted.size },
+      'streamed reply decided',
+    );
+    return { kind: 'posted', delivery: { decision, firstChunk: decided.firstChunk }, record };
+  }
+
+  /** The final edit of a message (a deletion by someone else meanwhile is no error). */
+  private async editTo(message: LiveMessage, content: string): Promise<void> {
+    if (!(await this.lease.ensure())) return;
+    try {
+      await this.deps.webhooks.editPersonaMessage(this.target, message.posted, content);
+      message.shown = content;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== DiscordErrorCode.UnknownMessage) throw error;
+    } finally {
+      message.writtenAt = this.deps.now();
+    }
+  }
+
+  /** The author deleted the message: takes down what was posted, and forgets it. */
+  private async withdraw(): Promise<StreamOutcome> {
+    const { job, jobId } = this.run_;
+    for (const [index, message] of this.live.entries()) {
+      await this.deps.webhooks.deletePersonaMessage(this.target, message.posted);
+      await this.deps.ledger.forgetMessage(job.authorId, jobId, index);
+    }
+    if (this.maybePosted.size > 0) {
+      const fresh = await this.deps.ledger.fetch(job.authorId, jobId);
+      const busy = await this.deps.recovery.withdraw({ job, jobId, owner: this.run_.owner, record: fresh });
+      if (busy !== null) return { kind: 'busy', busyUntil: busy.busyUntil };
+    }
+    if (this.live.length > 0)
+      this.log.info({ channelId: job.channelId, deleted: this.live.length }, 'streamed reply withdrawn');
+    return { kind: 'cancelled' };
+  }
+
+  private isDeleted(): Promise<boolean> {
+    return this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(this.run_.job));
+  }
+
+  /** Stops the AI call and the writes (the stream was taken over, or the message was deleted before its post). */
+  private stop(): void {
+    this.stopper.abort(new Error('stream stopped'));
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /**
+   * Resolves at `until` (Unix ms), or when the stream ends or is stopped, or when new text can change the plan:
+   * any text before the first post or with nothing else to wait for, else only text that fills a message (a post
+   * is due). Text meanwhile waits for the edit that is due anyway.
+   */
+  private async waitFor(until: number | null): Promise<void> {
+    const frozen = this.layout?.frozenCount ?? 0;
+    const anyText = until === null || this.live.length === 0;
+    this.wakeOnText = () => anyText || (this.layout?.frozenCount ?? 0) !== frozen;
+    await new Promise<void>((resolve) => {
+      const timer = until === null ? null : setTimeout(resolve, Math.max(0, until - this.deps.now()));
+      timer?.unref();
+      this.wake = () => {
+        if (timer !== null) clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** Errors that mean the provider's stream broke after text was shown: the reply ends there, marked. */
+function isBrokenStream(error: unknown): boolean {
+  return (
+    error instanceof ProviderStreamBrokenError ||
+    error instanceof ProviderUnavailableError ||
+    error instanceof ProviderRejectedError
+  );
+}
