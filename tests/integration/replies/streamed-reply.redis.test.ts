@@ -137,8 +137,9 @@ class FakeAi {
   readonly answers: string[] = [];
   readonly aborted: boolean[] = [];
 
-  async complete(): Promise<{ content: string; latencyMs: number }> {
-    return { content: this.answers.shift() ?? 'no answer scripted', latencyMs: 1 };
+  async completeWithFallbacks(request: { provider: string; model: string }) {
+    const content = this.answers.shift() ?? 'no answer scripted';
+    return { content, latencyMs: 1, reasoningOnly: false, usage: null, ...request, fallback: 0 };
   }
 
   stream(request: { signal?: AbortSignal }): AsyncIterable<AiStreamEvent> {
@@ -233,6 +234,7 @@ describe('ReplyProcessor with a streamed reply', () => {
         },
       },
       replyChains: { walk: async () => ({ lines: [] }) },
+      attachments: { read: async () => [] },
       prompt: {
         channelContext: { messages: 0, chars: 12_000, maxAgeSeconds: 3600 },
         providers: new Map(),
