@@ -25,7 +25,7 @@ import type {
 } from './chat-completion.js';
 import { dropImageParts } from './content-parts.js';
 import { describeKeyTestFailure } from './messages.js';
-import { planModelChain, runModelChain } from './model-fallback.js';
+import { type ChainModel, planModelChain, runModelChain } from './model-fallback.js';
 import { ProviderCallError, ProviderClient, type ProviderReply } from './provider-client.js';
 import {
   type KeyOwner,
@@ -316,12 +316,56 @@ export class AiService implements AsyncDisposable {
     fallbacks: readonly ModelChoice[],
   ): Promise<FallbackCompletionResult> {
     const startedAt = this.options.now();
+    const { value, model } = await this.runWithFallbacks(request, fallbacks, (next, options) =>
+      this.complete(next, options),
+    );
+    return {
+      ...value,
+      // The whole order's time: what the caller waited.
+      latencyMs: this.options.now() - startedAt,
+      provider: model.provider,
+      model: model.model,
+      fallback: model.fallback,
+    };
+  }
+
+  /**
+   * {@link stream} from the request's own model or, while it is down, from `fallbacks` in order, as
+   * {@link completeWithFallbacks} chooses: a model falls through only before its first event (once text was
+   * shown, a broken stream throws {@link ProviderStreamBrokenError} as {@link stream} does).
+   */
+  async *streamWithFallbacks(
+    request: FallbackCompletionRequest,
+    fallbacks: readonly ModelChoice[],
+  ): AsyncGenerator<AiStreamEvent, void, undefined> {
+    const { value } = await this.runWithFallbacks(request, fallbacks, async (next, options) => {
+      const events = this.stream(next, options)[Symbol.asyncIterator]();
+      // Its first event (or its failure before any) decides whether this model answers.
+      return { events, first: await events.next() };
+    });
+    const { events, first } = value;
+    try {
+      for (let result = first; !result.done; result = await events.next()) yield result.value;
+    } finally {
+      await events.return?.();
+    }
+  }
+
+  /**
+   * Runs `attempt` on the request's own model, then on each fallback while the previous is down (see
+   * model-fallback.ts), with the user's key for each model's provider; logs and reports a fallback answering.
+   */
+  private async runWithFallbacks<T>(
+    request: FallbackCompletionRequest,
+    fallbacks: readonly ModelChoice[],
+    attempt: (request: ChatCompletionRequest, options: Partial<CompleteOptions>) => Promise<T>,
+  ): Promise<{ readonly value: T; readonly model: ChainModel }> {
     const { keys, ...call } = request;
     const primary = { primaryProvider: request.provider, primaryModel: request.model };
-    const { value, model } = await runModelChain(
+    const outcome = await runModelChain(
       planModelChain(request, fallbacks),
       (next) =>
-        this.complete(
+        attempt(
           {
             ...call,
             provider: next.provider,
@@ -345,19 +389,13 @@ export class AiService implements AsyncDisposable {
         );
       },
     );
+    const { model } = outcome;
     if (model.fallback > 0) {
       const answer = { provider: model.provider, model: model.model, fallback: model.fallback, ...primary };
       this.log.info(answer, 'ai answered by a fallback model');
       this.options.onFallbackAnswer?.(answer);
     }
-    return {
-      ...value,
-      // The whole order's time: what the caller waited.
-      latencyMs: this.options.now() - startedAt,
-      provider: model.provider,
-      model: model.model,
-      fallback: model.fallback,
-    };
+    return outcome;
   }
 
   /** Whether `choice`'s model is marked vision-capable in its provider's config. */

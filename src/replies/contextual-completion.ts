@@ -1,11 +1,11 @@
 import type {
   AiService,
   AiStreamEvent,
-  ChatCompletionRequest,
+  FallbackCompletionRequest,
   FallbackCompletionResult,
   UserKeySource,
 } from '../ai/index.js';
-import { ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
+import { ProviderRejectedError } from '../ai/index.js';
 import type { ReplyChainWalker, WindowLine } from '../context/index.js';
 import {
   type AssembledPrompt,
@@ -36,7 +36,7 @@ export interface ReadContext {
 
 /** What {@link ContextualCompletion} needs. */
 export interface ContextualCompletionDependencies {
-  readonly ai: Pick<AiService, 'completeWithFallbacks' | 'stream'>;
+  readonly ai: Pick<AiService, 'completeWithFallbacks' | 'streamWithFallbacks'>;
   readonly replyChains: ReplyChainWalker;
   readonly prompt: PromptSettings;
   /** Fetches the message's attachments for the prompt (images for vision models, text files). */
@@ -115,14 +115,7 @@ export class ContextualCompletion {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await this.deps.ai.completeWithFallbacks(
-          {
-            provider: personality.provider,
-            model: personality.model,
-            messages: prompt.messages,
-            temperature: personality.temperature,
-            keys,
-            signal,
-          },
+          this.buildRequest(personality, prompt, keys, signal),
           personality.fallbackModels,
         );
       } catch (error) {
@@ -133,9 +126,9 @@ export class ContextualCompletion {
   }
 
   /**
-   * The AI call, streamed: the same prompt, sent again once with half the budget when the provider finds it too
-   * long before any text came. The personality's own model streams; when it is down before any text came and
-   * the personality has fallback models, they answer (whole, as {@link complete} asks them), as one text event.
+   * The AI call, streamed: the personality's model, or while it is down before any text came its fallback
+   * models in order. Sent again once with half the budget when the provider finds the prompt too long before
+   * any text came.
    */
   async *stream(
     job: ReplyJob,
@@ -145,39 +138,19 @@ export class ContextualCompletion {
     signal: AbortSignal,
   ): AsyncGenerator<AiStreamEvent> {
     let prompt = this.assemble(job, input);
-    const [firstFallback, ...laterFallbacks] = personality.fallbackModels;
     for (let attempt = 1; ; attempt += 1) {
       let yielded = false;
       try {
-        const request = this.buildRequest(personality, prompt, keys, signal);
-        for await (const event of this.deps.ai.stream(request, { failFast: firstFallback !== undefined })) {
+        for await (const event of this.deps.ai.streamWithFallbacks(
+          this.buildRequest(personality, prompt, keys, signal),
+          personality.fallbackModels,
+        )) {
           yielded = true;
           yield event;
         }
         return;
       } catch (error) {
-        if (yielded) throw error;
-        if (error instanceof ProviderUnavailableError && firstFallback !== undefined) {
-          const answer = await this.deps.ai.completeWithFallbacks(
-            {
-              ...firstFallback,
-              messages: prompt.messages,
-              temperature: personality.temperature,
-              keys,
-              signal,
-            },
-            laterFallbacks,
-          );
-          if (answer.content !== '') yield { type: 'text', text: answer.content };
-          yield {
-            type: 'end',
-            finishReason: 'stop',
-            usage: answer.usage,
-            reasoningOnly: answer.reasoningOnly,
-          };
-          return;
-        }
-        if (!isContextLengthRefusal(error) || attempt > 1) throw error;
+        if (yielded || !isContextLengthRefusal(error) || attempt > 1) throw error;
         prompt = this.reassemble(job, personality, input, prompt, error as ProviderRejectedError);
       }
     }
@@ -188,13 +161,13 @@ export class ContextualCompletion {
     prompt: AssembledPrompt,
     keys: UserKeySource,
     signal: AbortSignal,
-  ): ChatCompletionRequest {
+  ): FallbackCompletionRequest {
     return {
       provider: personality.provider,
       model: personality.model,
       messages: prompt.messages,
       temperature: personality.temperature,
-      userKey: keys.open(personality.provider),
+      keys,
       signal,
     };
   }

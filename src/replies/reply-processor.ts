@@ -527,6 +527,7 @@ export class ReplyProcessor {
         if (outcome.kind === 'busy') return { busyUntil: outcome.busyUntil };
         if (outcome.kind === 'posted') return outcome;
         text = outcome.text;
+        reasoningOnly = outcome.reasoningOnly;
       } else {
         const result = await this.completion.complete(job, personality, input, context.keyring, watch.signal);
         text = result.content;
@@ -593,15 +594,14 @@ export class ReplyProcessor {
 
   /**
    * Whether this attempt streams its reply: in a server channel (DMs are answered whole), when the personality
-   * (or, when it leaves it to them, the operator) wants it and the AI service can. An attempt taking over a reply
+   * (or, when it leaves it to them, the operator) wants it. An attempt taking over a reply
    * an earlier attempt streamed answers whole, then edits those messages.
    */
   private shouldStream(job: ReplyJob, personality: Personality, record: DeliveryRecord): boolean {
     return (
       job.guildId !== null &&
       record.drafts.size === 0 &&
-      (personality.streamReplies ?? this.options.streamReplies) &&
-      typeof this.deps.ai.stream === 'function'
+      (personality.streamReplies ?? this.options.streamReplies)
     );
   }
 

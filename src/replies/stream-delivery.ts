@@ -64,7 +64,7 @@ export interface StreamRun {
 /** How a streamed reply ended. */
 export type StreamOutcome =
   /** Nothing was posted (a short answer, or the channel put the first post off): post the text as a whole. */
-  | { readonly kind: 'unposted'; readonly text: string }
+  | { readonly kind: 'unposted'; readonly text: string; readonly reasoningOnly: boolean }
   /**
    * Decided and shown: the messages posted show their final text. The chunks not posted yet (the channel put a
    * post off) are the caller's to post, from `record`.
@@ -128,6 +128,8 @@ class StreamAttempt {
   private readonly drafts = new Map<number, string>();
   private layout: StreamLayout | null = null;
   private text = '';
+  /** The stream's end said the model only reasoned (no text came). */
+  private reasoningOnly = false;
   private firstTextAt: number | null = null;
   private mayPost = true;
   /** Messages whose post failed ambiguously (a 5xx, then the channel's budget): maybe in the channel. */
@@ -180,7 +182,8 @@ class StreamAttempt {
         );
         this.layout?.end(ReplyMessages.streamInterrupted());
       }
-      if (this.live.length === 0 && this.maybePosted.size === 0) return { kind: 'unposted', text: this.text };
+      if (this.live.length === 0 && this.maybePosted.size === 0)
+        return { kind: 'unposted', text: this.text, reasoningOnly: this.reasoningOnly };
       return await this.finish();
     } finally {
       deletion.removeEventListener('abort', onDeletion);
@@ -193,6 +196,7 @@ class StreamAttempt {
   private async pull(events: AsyncIterable<AiStreamEvent>): Promise<void> {
     try {
       for await (const event of events) {
+        if (event.type === 'end') this.reasoningOnly = event.reasoningOnly;
         if (event.type !== 'text' || event.text === '') continue;
         this.text += event.text;
         this.firstTextAt ??= this.deps.now();

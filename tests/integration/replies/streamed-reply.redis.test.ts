@@ -142,7 +142,7 @@ class FakeAi {
     return { content, latencyMs: 1, reasoningOnly: false, usage: null, ...request, fallback: 0 };
   }
 
-  stream(request: { signal?: AbortSignal }): AsyncIterable<AiStreamEvent> {
+  streamWithFallbacks(request: { signal?: AbortSignal }): AsyncIterable<AiStreamEvent> {
     const next = this.streams.shift();
     if (next === undefined) throw new Error('no stream scripted');
     const signal = request.signal ?? new AbortController().signal;
