@@ -3,6 +3,7 @@
  * two worker processes, plays a short scene, prints each channel as Discord would show it, then stops.
  */
 import { Redis } from 'ioredis';
+import { buildPng } from '../sandbox/sample-images.js';
 import { loadConfig } from '../src/config/index.js';
 import { PersonalityRepository } from '../src/state/index.js';
 import { LocalCluster } from './cluster/local-cluster.js';
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
   await using cluster = await LocalCluster.start({
     redisUrl: REDIS_URL,
     prefix,
-    env: { USER_BURST: String(DEMO_BURST), USER_RATE_PER_MINUTE: '30' },
+    // The stub's model takes images, so Alice can look at one.
+    env: { USER_BURST: String(DEMO_BURST), USER_RATE_PER_MINUTE: '30', AI_VISION: 'true' },
   });
   const { sandbox } = cluster;
   const redis = new Redis(REDIS_URL);
@@ -149,6 +151,30 @@ async function main(): Promise<void> {
     await expectReplies(bookClub.id, 2);
     cluster.aiStub.resetBehaviour();
 
+    section('A streamed reply: posted once the first words exist, then edited as the AI writes');
+    const studio = await sandbox.createChannel(guild.id, { name: 'studio' });
+    const lee = await sandbox.createUser({ username: 'lee', globalName: 'Lee' });
+    await sandbox.addMember(guild.id, lee.id);
+    // The stub writes slowly here, a few words every 40 ms, as a real model streams.
+    cluster.aiStub.setBehaviour({ chunkDelayMs: 40 });
+    await sandbox.userSays(lee.id, studio.id, '@Alice !long 1500');
+    await waitForQuiet(sandbox, studio.id, 2500);
+    cluster.aiStub.resetBehaviour();
+    for (const message of sandbox.transcript(studio.id).filter((entry) => entry.webhookId)) {
+      const sizes = message.edits.map((edit) => edit.content.length);
+      console.log(
+        `Alice's message was posted with the first words, then edited ${message.edits.length} times as the text ` +
+          `grew (${sizes.join(' → ')} characters)`,
+      );
+    }
+
+    section('An image: Alice is shown it (the stub says what it received)');
+    const gallery = await sandbox.createChannel(guild.id, { name: 'gallery' });
+    await sandbox.userSays(lee.id, gallery.id, '@Alice what do you think of my cat?', {
+      attachments: [{ filename: 'cat.png', data: buildPng(64, 64), contentType: 'image/png' }],
+    });
+    await expectReplies(gallery.id, 1);
+
     section(
       `A user flooding: Kai sends 15 messages at once; the burst allows ${DEMO_BURST}, with one notice`,
     );
@@ -163,6 +189,8 @@ async function main(): Promise<void> {
       ['#general', general.id],
       ['#general › time travel (thread)', thread.id],
       ['#book-club (a group conversation)', bookClub.id],
+      ['#studio (a streamed reply)', studio.id],
+      ['#gallery (an image)', gallery.id],
       ['#lounge (Alice activated; Kai floods)', lounge.id],
       ['DM with Maya', dm.id],
     ] as const) {

@@ -5,7 +5,7 @@
 import OpenAI, { AuthenticationError, BadRequestError, InternalServerError } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AiStub } from '../../../sandbox/ai-stub/index.js';
-import { buildPng } from '../../support/images.js';
+import { buildPng } from '../../../sandbox/sample-images.js';
 
 const KEY = 'sk-stub-test-key-one';
 const OTHER_KEY = 'sk-stub-test-key-two';

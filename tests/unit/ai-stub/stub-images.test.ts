@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeStubImage, readStubImage } from '../../../sandbox/ai-stub/stub-images.js';
-import { buildGifHeader, buildPng } from '../../support/images.js';
+import { buildGifHeader, buildPng } from '../../../sandbox/sample-images.js';
 
 const dataUrl = (type: string, bytes: Buffer) => `data:${type};base64,${bytes.toString('base64')}`;
 

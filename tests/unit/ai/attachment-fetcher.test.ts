@@ -6,7 +6,7 @@ import {
   buildImageDataUrl,
   sniffImageType,
 } from '../../../src/ai/attachment-fetcher.js';
-import { buildGifHeader, buildPng } from '../../support/images.js';
+import { buildGifHeader, buildPng } from '../../../sandbox/sample-images.js';
 
 const CDN = 'https://cdn.discordapp.com';
 const HOSTS = ['cdn.discordapp.com', 'media.discordapp.net', '127.0.0.1:4000'];

@@ -1,4 +1,4 @@
-// Small real images for attachment tests: a valid PNG of any size (one grey colour), and a GIF header.
+// Small real images for the sandbox, tests and the demo: a valid PNG of any size (one grey colour), and a GIF header.
 import { crc32, deflateSync } from 'node:zlib';
 
 function chunk(type: string, data: Buffer): Buffer {
