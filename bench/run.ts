@@ -19,6 +19,7 @@ import { runDiscordLimitsScenario } from './scenarios/discord-limits-scenario.js
 import { runFairnessScenario } from './scenarios/fairness-scenario.js';
 import { type PipelineScenarioId, runPipelineScenarios } from './scenarios/pipeline-scenarios.js';
 import { runRecoveryScenario } from './scenarios/recovery-scenario.js';
+import { runStreamingScenario } from './scenarios/streaming-scenario.js';
 import { runTransportScenario } from './scenarios/transport-scenario.js';
 
 /** One scenario: its id (for `--only`), and what the table shows if it breaks. */
@@ -69,6 +70,10 @@ const GROUPS: readonly ScenarioGroup[] = [
   single(
     { id: 'recovery', title: 'Recovery', target: 'lock + 2 stalled checks + AI call; breaker reset' },
     runRecoveryScenario,
+  ),
+  single(
+    { id: 'streaming', title: 'Streamed replies', target: 'first text ≤ 1.5 s after first token, 0 × 429' },
+    runStreamingScenario,
   ),
   single({ id: 'transport', title: 'HTTP transport', target: 'reported' }, runTransportScenario),
 ];

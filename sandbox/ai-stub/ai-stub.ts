@@ -96,6 +96,8 @@ export interface StubRequestRecord {
   readonly receivedAt: number;
   /** Unix ms when the answer (or error) was complete; null while pending or when never answered. */
   readonly answeredAt: number | null;
+  /** Unix ms when the first chunk carrying text (`content`) was written; null until then, and when not streamed. */
+  readonly firstChunkAt: number | null;
   /** HTTP status sent; null when none was. */
   readonly status: number | null;
   readonly outcome: StubRequestOutcome;
@@ -330,6 +332,7 @@ export class AiStub implements AsyncDisposable {
       headers: pickHeaders(request),
       receivedAt: Date.now(),
       answeredAt: null,
+      firstChunkAt: null,
       status: null,
       outcome: 'pending',
     };
@@ -415,6 +418,7 @@ export class AiStub implements AsyncDisposable {
       usage: body.stream_options?.include_usage ? usage : null,
       directives,
       chunkDelayMs: behaviour.chunkDelayMs,
+      streamChunkChars: behaviour.streamChunkChars,
     });
   }
 
@@ -432,6 +436,7 @@ export class AiStub implements AsyncDisposable {
       readonly usage: Usage | null;
       readonly directives: DeliveryDirectives;
       readonly chunkDelayMs: number;
+      readonly streamChunkChars: number | null;
     },
   ): Promise<void> {
     const { id, created, model, answer, directives } = stream;
@@ -450,7 +455,10 @@ export class AiStub implements AsyncDisposable {
         : splitIntoDeltas(answer.reasoning).map((piece) => ({ [answer.reasoningField]: piece }))),
       // Small pieces, so `<think>` tags end up split across chunks.
       ...splitIntoPieces(answer.content.slice(0, answer.thinkChars), 5).map((piece) => ({ content: piece })),
-      ...splitIntoDeltas(answer.content.slice(answer.thinkChars)).map((piece) => ({ content: piece })),
+      ...(stream.streamChunkChars === null
+        ? splitIntoDeltas(answer.content.slice(answer.thinkChars))
+        : splitIntoPieces(answer.content.slice(answer.thinkChars), Math.max(1, stream.streamChunkChars))
+      ).map((piece) => ({ content: piece })),
     ];
     let sentChars = 0;
     let written: Promise<void> = Promise.resolve();
@@ -459,6 +467,7 @@ export class AiStub implements AsyncDisposable {
       if (directives.breakAfterChars !== null && sentChars >= directives.breakAfterChars) break;
       if (!(await pause(stream.chunkDelayMs, signal))) return;
       written = new Promise((resolve) => response.write(chunk(delta), () => resolve()));
+      if (record.firstChunkAt === null && (delta.content ?? '') !== '') record.firstChunkAt = Date.now();
       sentChars += delta.content?.length ?? 0;
     }
     if (directives.breakAfterChars !== null) {

@@ -40,6 +40,12 @@ export interface StubBehaviour {
   rejectKey: boolean;
   /** Delay between streamed chunks, in ms. @defaultValue 0 */
   chunkDelayMs: number;
+  /**
+   * Characters of text per streamed chunk (a model's token is ~4), instead of a few words each; null keeps the
+   * word-sized deltas. With {@link StubBehaviour.chunkDelayMs} it sets the stream's pace (4 chars every 50 ms:
+   * 20 tokens a second). @defaultValue null
+   */
+  streamChunkChars: number | null;
   /** Scripted answers, the first matching rule winning; see {@link StubScriptRule}. @defaultValue [] */
   script: readonly StubScriptRule[];
   /** How `!think` reasoning is sent; see {@link ReasoningStyle}. @defaultValue 'think-tags' */
@@ -55,6 +61,7 @@ export const DefaultStubBehaviour = {
   hangRate: 0,
   rejectKey: false,
   chunkDelayMs: 0,
+  streamChunkChars: null,
   script: [],
   reasoningStyle: 'think-tags',
 } as const satisfies StubBehaviour;

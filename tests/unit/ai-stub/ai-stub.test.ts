@@ -317,6 +317,21 @@ describe('AiStub', () => {
       expect(field(noDone.events, 'content')).toBe('hi there');
     });
 
+    it('streams chunks of streamChunkChars characters, chunkDelayMs apart, and records the first one', async () => {
+      stub.setBehaviour({ streamChunkChars: 4, chunkDelayMs: 5 });
+      const { events } = await readStream(await streamOf('!say abcdefghij'));
+      const pieces = chunksOf(events)
+        .map((chunk) => chunk.choices[0]?.delta['content'] ?? '')
+        .filter((piece) => piece !== '');
+      expect(pieces).toEqual(['abcd', 'efgh', 'ij']);
+      const record = stub.requests[0]!;
+      // The role chunk carries no text: the first chunk counted is `abcd`, after one chunkDelayMs.
+      expect(record.firstChunkAt).toBeGreaterThanOrEqual(record.receivedAt + 5);
+      expect(record.firstChunkAt).toBeLessThanOrEqual(record.answeredAt!);
+      await (await post({ ...hello, messages: [{ role: 'user', content: '!say abcdefghij' }] })).json();
+      expect(stub.requests[1]?.firstChunkAt).toBeNull();
+    });
+
     it('!think sends <think> tags in the text, split across chunks', async () => {
       const { events } = await readStream(await streamOf('!think pondering the sea !say Ahoy'));
       expect(field(events, 'content')).toBe('<think>pondering the sea</think>\n\nAhoy');
