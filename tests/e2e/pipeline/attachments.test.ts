@@ -8,9 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StubRequestRecord } from '../../../sandbox/ai-stub/index.js';
 import type { UserAttachment } from '../../../sandbox/index.js';
+import { buildPng } from '../../../sandbox/sample-images.js';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
-import { buildPng } from '../../../sandbox/sample-images.js';
 import {
   connectTestRedis,
   createTestPrefix,

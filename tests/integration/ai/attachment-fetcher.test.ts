@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordSandbox } from '../../../sandbox/index.js';
+import { buildPng } from '../../../sandbox/sample-images.js';
 import { AttachmentFetcher } from '../../../src/ai/index.js';
 import { DISCORD_ATTACHMENT_HOSTS } from '../../../src/config/index.js';
-import { buildPng } from '../../../sandbox/sample-images.js';
 
 const PNG = buildPng(32, 16);
 

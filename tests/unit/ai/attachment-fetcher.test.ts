@@ -1,12 +1,12 @@
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildGifHeader, buildPng } from '../../../sandbox/sample-images.js';
 import {
   AttachmentFetcher,
   AttachmentLimits,
   buildImageDataUrl,
   sniffImageType,
 } from '../../../src/ai/attachment-fetcher.js';
-import { buildGifHeader, buildPng } from '../../../sandbox/sample-images.js';
 
 const CDN = 'https://cdn.discordapp.com';
 const HOSTS = ['cdn.discordapp.com', 'media.discordapp.net', '127.0.0.1:4000'];

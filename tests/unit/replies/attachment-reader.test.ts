@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
+import { buildPng } from '../../../sandbox/sample-images.js';
 import type { AttachmentFetcher, FetchedImage, FetchedText, RefusedDownload } from '../../../src/ai/index.js';
 import type { AttachmentRef } from '../../../src/discord/index.js';
 import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { AttachmentReader } from '../../../src/replies/attachment-reader.js';
 import { createCapturedLogger } from '../../support/captured-logger.js';
-import { buildPng } from '../../../sandbox/sample-images.js';
 
 const PNG = buildPng(2, 2);
 const CDN = 'https://cdn.discordapp.com/attachments/1';
