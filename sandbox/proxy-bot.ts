@@ -2,18 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiSerializer } from './api-serializer.js';
 import { hasPermissions, PermissionFlags } from './channel-permissions.js';
 import { DiscordErrors } from './discord-errors.js';
-import { validateMessagePayload, validateWebhookName } from './discord-rules.js';
+import { validateMessagePayload } from './discord-rules.js';
 import { GatewayIntents } from './gateway-intents.js';
 import type { GatewayServer } from './gateway-server.js';
 import type { MessageService } from './message-service.js';
 import type { TranscriptEntry } from './sandbox-events.js';
-import {
-  type ChannelRecord,
-  ChannelType,
-  generateSecretToken,
-  type SandboxStore,
-  type WebhookRecord,
-} from './sandbox-store.js';
+import { type ChannelRecord, ChannelType, type SandboxStore, type WebhookRecord } from './sandbox-store.js';
+import { createWebhook } from './webhook-creation.js';
 
 /** PluralKit's public application id (its bot user's id too). */
 export const PLURALKIT_APPLICATION_ID = '466378653216014359';
@@ -156,21 +151,13 @@ export class ProxyBotPlayer {
     const existing = [...store.webhooks.values()].filter((webhook) => webhook.channelId === channel.id);
     const own = existing.find((webhook) => webhook.applicationId === applicationId);
     if (own) return own;
-    const name = `${botName} Proxy Webhook`;
-    const invalid = validateWebhookName(name);
-    if (invalid) throw invalid;
-    if (existing.length >= 15) throw DiscordErrors.maxWebhooks();
-    const webhook: WebhookRecord = {
-      id: store.nextId(),
-      token: generateSecretToken(),
-      channelId: channel.id,
-      guildId: channel.guildId ?? '',
-      name,
+    const webhook = createWebhook(store, {
+      channel,
+      name: `${botName} Proxy Webhook`,
       avatar: null,
       creatorId: applicationId,
       applicationId,
-    };
-    store.webhooks.set(webhook.id, webhook);
+    });
     gateway.dispatch(
       'WEBHOOKS_UPDATE',
       { guild_id: webhook.guildId, channel_id: webhook.channelId },

@@ -4,13 +4,8 @@ import { buildErrorsTree, DiscordErrors, DiscordFieldErrors, DiscordHttpError } 
 import { validateMessagePayload, validateWebhookName } from '../discord-rules.js';
 import { GatewayIntents } from '../gateway-intents.js';
 import type { RestRequest, RestRouter } from '../rest-router.js';
-import {
-  type ChannelRecord,
-  ChannelType,
-  generateSecretToken,
-  type MessageRecord,
-  type WebhookRecord,
-} from '../sandbox-store.js';
+import { type ChannelRecord, ChannelType, type MessageRecord, type WebhookRecord } from '../sandbox-store.js';
+import { createWebhook } from '../webhook-creation.js';
 import {
   cannotExecuteOnChannelType,
   isObject,
@@ -113,22 +108,13 @@ export function registerWebhookRoutes(router: RestRouter, context: RouteContext)
       requireWebhookChannel(channel);
       requireBotPermissions(context, channel, PermissionFlags.ManageWebhooks);
       const payload = isObject(body) ? body : {};
-      const invalid = validateWebhookName(payload['name']);
-      if (invalid) throw invalid;
-      const avatar = parseAvatar(payload['avatar']) ?? null;
-      const existing = [...store.webhooks.values()].filter((webhook) => webhook.channelId === channel.id);
-      if (existing.length >= 15) throw DiscordErrors.maxWebhooks();
-      const webhook: WebhookRecord = {
-        id: store.nextId(),
-        token: generateSecretToken(),
-        channelId: channel.id,
-        guildId: channel.guildId ?? '',
-        name: String(payload['name']).trim(),
-        avatar,
+      const webhook = createWebhook(store, {
+        channel,
+        name: payload['name'],
+        avatar: parseAvatar(payload['avatar']) ?? null,
         creatorId: context.botUserId,
         applicationId: context.applicationId,
-      };
-      store.webhooks.set(webhook.id, webhook);
+      });
       dispatchWebhooksUpdate(webhook);
       return { status: 200, body: serializer.webhook(webhook, { withToken: true, withUser: true }) };
     },
