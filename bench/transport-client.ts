@@ -1,14 +1,15 @@
 /**
  * The client side of the HTTP transport scenario, in a process of its own so its CPU time is only the client's:
- * `node --import tsx bench/transport-client.ts '<json TransportClientPlan>'`. Runs the same calls, at the same
- * concurrency, through each transport in turn (the order rotating per round), and prints one JSON line per
- * (kind, transport, round) with the CPU time (user + system, `process.cpuUsage`) the calls took.
+ * `node --import tsx bench/transport-client.ts '<json TransportClientPlan>'`. Runs the calls, at the given
+ * concurrency, through the clients Chorus uses (both over undici pools), and prints one JSON line per
+ * (kind, round) with the CPU time (user + system, `process.cpuUsage`) the calls took.
  */
-import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
+import { REST } from '@discordjs/rest';
+import type { ChatMessage } from '../src/ai/chat-completion.js';
 import { ProviderClient } from '../src/ai/provider-client.js';
-import { createProviderPool } from '../src/ai/provider-pools.js';
-import { KeepAliveTransport } from '../src/http/keep-alive-transport.js';
+import { ProviderPools } from '../src/ai/provider-pools.js';
 import { ScopedAbort } from '../src/http/scoped-abort.js';
+import { DiscordWebhookClient } from '../src/webhooks/discord-webhook-client.js';
 
 /** What the parent asks for. */
 export interface TransportClientPlan {
@@ -26,130 +27,80 @@ export interface TransportClientPlan {
 /** One measured round. */
 export interface TransportRound {
   readonly kind: TransportKind;
-  readonly transport: string;
   readonly round: number;
   readonly calls: number;
   readonly cpuMicros: number;
   readonly wallMs: number;
 }
 
-export type TransportKind = 'ai-call' | 'webhook-post' | 'ai-stream';
+export type TransportKind = 'ai-call' | 'webhook-post';
 
-const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const TIMEOUT_MS = 60_000;
-const USER_AGENT = 'chorus-bench/1';
 
-/** One call: sends, reads the whole answer, parses it as JSON. Rejects on a non-2xx. */
+/** One call through the client as Chorus makes it. Rejects on any failure. */
 type Call = () => Promise<void>;
 
 /** A prompt of a realistic size: a system prompt and a few turns of history, ~2 KB of JSON. */
-function buildAiBody(): string {
+function buildMessages(): ChatMessage[] {
   const history = Array.from({ length: 8 }, (_, index) => ({
-    role: index % 2 === 0 ? 'user' : 'assistant',
+    role: index % 2 === 0 ? ('user' as const) : ('assistant' as const),
     content: `Turn ${index}: ${'the relay carries every message through the queue and back. '.repeat(3)}`,
   }));
-  return JSON.stringify({
-    model: 'stub-small',
-    messages: [
-      { role: 'system', content: `You are Alice, a cheerful pirate. ${'Stay in character. '.repeat(10)}` },
-      ...history,
-      { role: 'user', content: 'Bob: what is the weather like at sea?' },
-    ],
-    temperature: 0.7,
-  });
+  return [
+    { role: 'system', content: `You are Alice, a cheerful pirate. ${'Stay in character. '.repeat(10)}` },
+    ...history,
+    { role: 'user', content: 'Bob: what is the weather like at sea?' },
+  ];
 }
 
-/** An execute-webhook body as the webhook client sends it. */
-function buildWebhookBody(): string {
-  return JSON.stringify({
+/** An execute-webhook body as the webhook manager sends it. */
+function buildWebhookBody(): object {
+  return {
     content: `Ahoy! ${'The sea is calm and the wind is fair today. '.repeat(6)}`,
     username: 'Alice',
     avatar_url: 'https://cdn.example/avatars/alice.png',
     allowed_mentions: { parse: [] },
-  });
+  };
 }
 
-function keepAliveCall(origin: URL, path: string, headers: Record<string, string>, body: string): Call {
-  const transport = new KeepAliveTransport({
-    origin,
+/** `ProviderClient.complete` on a shared pool, as the AI service calls it (its per-call deadline included). */
+function aiCall(baseUrl: string): Call {
+  const client = new ProviderClient({
+    baseUrl,
+    apiKey: 'sk-bench',
     timeoutMs: TIMEOUT_MS,
-    maxResponseBytes: MAX_RESPONSE_BYTES,
-    resendOnStaleConnection: true,
+    now: Date.now,
+    pool: new ProviderPools(TIMEOUT_MS).get(baseUrl),
   });
+  const messages = buildMessages();
+  const cancel = new AbortController();
   return async () => {
-    using deadline = new ScopedAbort([], TIMEOUT_MS);
-    const answer = await transport.send({ method: 'POST', path, headers, body }, deadline.signal);
-    if (answer.status < 200 || answer.status > 299 || answer.body === null) {
-      throw new Error(`HTTP ${answer.status}`);
-    }
-    JSON.parse(answer.body.toString('utf8'));
+    using deadline = new ScopedAbort([cancel.signal], TIMEOUT_MS);
+    const reply = await client.complete({
+      model: 'stub-small',
+      messages,
+      temperature: 0.7,
+      signal: deadline.signal,
+      cancelSignal: cancel.signal,
+    });
+    if (reply.content === '') throw new Error('empty reply');
   };
 }
 
-/** Through a dispatcher: a per-origin Pool (path only), or an Agent (full URL) as `request()` uses. */
-function undiciCall(
-  dispatcher: Dispatcher,
-  origin: string,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-  withAgent: boolean,
-): Call {
+/** `DiscordWebhookClient.requestWithWebhookToken`: an execute with `wait=true`, as the webhook manager sends it. */
+function webhookCall(origin: string): Call {
+  const client = new DiscordWebhookClient(new REST({ api: `${origin}/api`, timeout: TIMEOUT_MS }));
+  const webhook = { id: '1234567890123456789', token: 'bench-token' };
+  const body = buildWebhookBody();
   return async () => {
-    using deadline = new ScopedAbort([], TIMEOUT_MS);
-    const response = withAgent
-      ? await undiciRequest(`${origin}${path}`, {
-          method: 'POST',
-          headers,
-          body,
-          signal: deadline.signal,
-          dispatcher,
-          headersTimeout: TIMEOUT_MS,
-          bodyTimeout: TIMEOUT_MS,
-        })
-      : await dispatcher.request({
-          method: 'POST',
-          path,
-          headers,
-          body,
-          signal: deadline.signal,
-          // As ProviderClient.complete sends it: undici's own timeouts as the backstop.
-          headersTimeout: TIMEOUT_MS,
-          bodyTimeout: TIMEOUT_MS,
-        });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_RESPONSE_BYTES) throw new Error('too large');
-      chunks.push(chunk);
-    }
-    if (response.statusCode < 200 || response.statusCode > 299)
-      throw new Error(`HTTP ${response.statusCode}`);
-    JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
-  };
-}
-
-/** `ProviderClient.stream` as the AI service calls it: ~600 characters in ~40 chunks. */
-function streamCall(baseUrl: string): Call {
-  const client = new ProviderClient({ baseUrl, apiKey: 'sk-bench', timeoutMs: TIMEOUT_MS, now: Date.now });
-  const messages = JSON.parse(buildAiBody()).messages.slice(0, -1);
-  return async () => {
-    const controller = new AbortController();
-    let chars = 0;
-    await client.stream(
-      {
-        model: 'stub-small',
-        messages: [...messages, { role: 'user', content: '!long 600' }],
-        temperature: 0.7,
-        signal: controller.signal,
-        cancelSignal: controller.signal,
-      },
-      (text) => {
-        chars += text.length;
-      },
-    );
-    if (chars === 0) throw new Error('empty stream');
+    const response = await client.requestWithWebhookToken({
+      method: 'POST',
+      webhook,
+      path: '',
+      query: new URLSearchParams({ wait: 'true' }),
+      body,
+    });
+    if (response.kind !== 'ok' || response.body === null) throw new Error(`webhook post: ${response.kind}`);
   };
 }
 
@@ -166,72 +117,26 @@ async function runCalls(call: Call, calls: number, concurrency: number): Promise
 }
 
 async function main(plan: TransportClientPlan): Promise<void> {
-  const ai = new URL(`${plan.aiBaseUrl.replace(/\/+$/, '')}/chat/completions`);
-  const aiPath = `${ai.pathname}${ai.search}`;
-  const aiHeaders = {
-    authorization: 'Bearer sk-bench',
-    'content-type': 'application/json',
-    accept: 'application/json',
-    'accept-encoding': 'identity',
-    'user-agent': USER_AGENT,
+  const calls: Record<TransportKind, Call> = {
+    'ai-call': aiCall(plan.aiBaseUrl),
+    'webhook-post': webhookCall(plan.webhookOrigin),
   };
-  const webhook = new URL(plan.webhookOrigin);
-  const webhookPath = '/api/v10/webhooks/1234567890123456789/bench-token?wait=true';
-  const webhookHeaders = { 'content-type': 'application/json', 'user-agent': USER_AGENT };
-  const aiBody = buildAiBody();
-  const webhookBody = buildWebhookBody();
-  const agent = new Agent({ keepAliveTimeout: 4_000, headersTimeout: 0, bodyTimeout: 0, allowH2: false });
-
-  const suites: Record<TransportKind, Record<string, Call>> = {
-    'ai-call': {
-      KeepAliveTransport: keepAliveCall(ai, aiPath, aiHeaders, aiBody),
-      'undici Pool': undiciCall(
-        createProviderPool(ai.origin, TIMEOUT_MS),
-        ai.origin,
-        aiPath,
-        aiHeaders,
-        aiBody,
-        false,
-      ),
-      'undici Agent': undiciCall(agent, ai.origin, aiPath, aiHeaders, aiBody, true),
-    },
-    'webhook-post': {
-      KeepAliveTransport: keepAliveCall(webhook, webhookPath, webhookHeaders, webhookBody),
-      'undici Pool': undiciCall(
-        createProviderPool(webhook.origin, TIMEOUT_MS),
-        webhook.origin,
-        webhookPath,
-        webhookHeaders,
-        webhookBody,
-        false,
-      ),
-    },
-    'ai-stream': { 'ProviderClient.stream': streamCall(plan.aiBaseUrl) },
-  };
-
-  for (const [kind, transports] of Object.entries(suites) as Array<[TransportKind, Record<string, Call>]>) {
-    const names = Object.keys(transports);
-    // Streams cost more per call: a fifth as many keep their share of the run about equal.
-    const calls = kind === 'ai-stream' ? Math.max(50, Math.round(plan.calls / 5)) : plan.calls;
-    for (const name of names) await runCalls(transports[name]!, plan.warmupCalls, plan.concurrency);
-    for (let round = 0; round < plan.rounds; round += 1) {
-      // Rotating the order spreads the machine's drift (other processes, GC) over every transport.
-      for (let offset = 0; offset < names.length; offset += 1) {
-        const name = names[(round + offset) % names.length]!;
-        const cpuBefore = process.cpuUsage();
-        const wallBefore = performance.now();
-        await runCalls(transports[name]!, calls, plan.concurrency);
-        const cpu = process.cpuUsage(cpuBefore);
-        const line: TransportRound = {
-          kind,
-          transport: name,
-          round,
-          calls,
-          cpuMicros: cpu.user + cpu.system,
-          wallMs: performance.now() - wallBefore,
-        };
-        process.stdout.write(`${JSON.stringify(line)}\n`);
-      }
+  const kinds = Object.keys(calls) as TransportKind[];
+  for (const kind of kinds) await runCalls(calls[kind], plan.warmupCalls, plan.concurrency);
+  for (let round = 0; round < plan.rounds; round += 1) {
+    for (const kind of kinds) {
+      const cpuBefore = process.cpuUsage();
+      const wallBefore = performance.now();
+      await runCalls(calls[kind], plan.calls, plan.concurrency);
+      const cpu = process.cpuUsage(cpuBefore);
+      const line: TransportRound = {
+        kind,
+        round,
+        calls: plan.calls,
+        cpuMicros: cpu.user + cpu.system,
+        wallMs: performance.now() - wallBefore,
+      };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
     }
   }
   process.exit(0);

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
+import { readCappedBody, readAnswerHeader as readHeader } from '../http/keep-alive-pool.js';
 import type { ChatMessage } from './chat-completion.js';
 import { type ProviderReply, parseCompletion, parseErrorBody } from './completion-body.js';
 import { CompletionStreamReader } from './completion-stream-reader.js';
@@ -317,33 +318,9 @@ function isStaleConnection(error: unknown): boolean {
   return failed?.code === 'UND_ERR_SOCKET' && Number(failed.socket?.bytesRead ?? 0) > 0;
 }
 
-/** A header of an answer (any case), or null; of a repeated one (undici gives a list), the first. */
-function readHeader(headers: IncomingHttpHeaders, name: string): string | null {
-  const value = headers[name];
-  return (Array.isArray(value) ? value[0] : value) ?? null;
-}
-
-/**
- * A whole body up to {@link MAX_RESPONSE_BYTES}; null (and the connection dropped) when it is larger, at once
- * when its `content-length` says so.
- */
-async function readCapped(response: Dispatcher.ResponseData): Promise<Buffer | null> {
-  const { body } = response;
-  if (Number(readHeader(response.headers, 'content-length')) > MAX_RESPONSE_BYTES) {
-    body.destroy();
-    return null;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+/** The whole body up to {@link MAX_RESPONSE_BYTES}; null (and the connection dropped) when it is larger. */
+function readCapped(response: Dispatcher.ResponseData): Promise<Buffer | null> {
+  return readCappedBody(response, MAX_RESPONSE_BYTES);
 }
 
 /** The reply of a whole completion read by {@link readCapped} (null: over the cap). */

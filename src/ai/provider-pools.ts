@@ -1,31 +1,13 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { createKeepAlivePool } from '../http/keep-alive-pool.js';
 
 /**
- * An idle connection is closed after this long: below the shortest idle timeout common among OpenAI-compatible
- * servers (uvicorn, under vLLM and others: 5 s), so we rarely reuse one the server is closing. A server's
- * `Keep-Alive: timeout=N` hint shortens it (undici takes N minus 2 s).
- */
-const KEEP_ALIVE_TIMEOUT_MS = 4_000;
-
-/**
- * An undici pool of kept-alive HTTP/1.1 connections to one provider's origin. Unlimited connections: calls are
- * bounded by the worker's job concurrency, and a cap would only queue calls while their deadline runs.
+ * An undici pool of kept-alive HTTP/1.1 connections to one provider's origin ({@link createKeepAlivePool}).
  * undici's headers and body timeouts are set per request by the client (a backstop for a whole completion,
- * off for a stream, which keeps its own deadlines), and its size cap is off (the client counts). undici
- * follows no redirects unless told to, so a redirect never carries the key elsewhere. HTTP/2 stays off: one
- * slow stream cannot hold up others on a shared session, and the calls behave on the wire as they were
- * measured (docs/performance.md, "HTTP transport").
+ * off for a stream, which keeps its own deadlines), and the client counts the size cap.
  */
 export function createProviderPool(origin: string, connectTimeoutMs: number): Pool {
-  return new Pool(origin, {
-    connections: null,
-    pipelining: 1,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connectTimeout: connectTimeoutMs,
-    allowH2: false,
-  });
+  return createKeepAlivePool(origin, connectTimeoutMs);
 }
 
 /**

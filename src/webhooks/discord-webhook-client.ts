@@ -1,7 +1,13 @@
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import { DefaultUserAgent, DiscordAPIError, HTTPError, type REST } from '@discordjs/rest';
+import type { Dispatcher, Pool } from 'undici';
 import { z } from 'zod';
-import { KeepAliveTransport, readAnswerHeader } from '../http/keep-alive-transport.js';
+import {
+  createKeepAlivePool,
+  readAnswerHeader,
+  readCappedBody,
+  TransportError,
+} from '../http/keep-alive-pool.js';
 import { type HeaderSource, parseRateLimitHeaders, type RateLimitObservation } from './rate-limiter/index.js';
 import type { WebhookCredentials } from './webhook-repository.js';
 
@@ -82,7 +88,10 @@ const CreatedMessageSchema = z.object({ id: z.string() });
  */
 export class DiscordWebhookClient implements ChannelWebhookApi {
   readonly #rest: REST;
-  readonly #webhookTransport: KeepAliveTransport;
+  /** Kept-alive connections to the API's origin, for webhook-token routes. */
+  readonly #webhookPool: Pool;
+  /** The deadline of a whole webhook-token exchange, connecting to the last byte of the answer (REST's), ms. */
+  readonly #timeoutMs: number;
   /** The API's path and version, e.g. `/api/v10`. */
   readonly #apiPath: string;
   readonly #webhookHeaders: Readonly<Record<string, string>>;
@@ -91,17 +100,17 @@ export class DiscordWebhookClient implements ChannelWebhookApi {
     this.#rest = rest;
     const { api, version, timeout, userAgentAppendix } = rest.options;
     const origin = new URL(api);
-    this.#webhookTransport = new KeepAliveTransport({
-      origin,
-      timeoutMs: timeout,
-      maxResponseBytes: MAX_WEBHOOK_RESPONSE_BYTES,
-      // An execute that may have reached Discord is never sent again here: the delivery ledger decides.
-      resendOnStaleConnection: false,
-    });
+    if (origin.protocol !== 'http:' && origin.protocol !== 'https:') {
+      throw new TypeError(`unsupported protocol ${origin.protocol} (http: or https: only)`);
+    }
+    // An execute that may have reached Discord is never sent again here (undici resends nothing that went out
+    // on a connection, and neither do we): the delivery ledger decides.
+    this.#webhookPool = createKeepAlivePool(origin.origin, timeout);
+    this.#timeoutMs = timeout;
     this.#apiPath = `${origin.pathname.replace(/\/$/, '')}/v${version}`;
     this.#webhookHeaders = {
       'user-agent': `${DefaultUserAgent} ${userAgentAppendix}`.trim(),
-      // Without the header any coding is acceptable (RFC 9110), and the transport does not decompress.
+      // Without the header any coding is acceptable (RFC 9110), and undici's request() does not decompress.
       'accept-encoding': 'identity',
     };
   }
@@ -167,16 +176,17 @@ export class DiscordWebhookClient implements ChannelWebhookApi {
    * process, so N workers could send N×50 while Discord allows 50 per IP), sleeps and resends on 429 by itself
    * without telling us (our fleet-wide state would never learn of it, and a resend bypasses our limiter), resends
    * 5xx at once with no backoff, and returns only the body, hiding the `X-RateLimit-*` headers we share through
-   * Redis. So this sends on a kept-alive `node:http(s)` transport to the REST instance's API base, version and
+   * Redis. So this sends on a kept-alive undici pool to the REST instance's API origin, base, version and
    * timeout (leaner per post than `fetch`), with our rate limiting in front, and hands back headers and 429s.
+   * Never follows redirects, never resends, reads at most 1 MiB of an answer (a larger one reads as no body).
    * Errors mirror REST's (`DiscordAPIError` for 4xx, `HTTPError` for 5xx) with the token cut out of their URL;
-   * a request that got no answer rejects with the transport's `TransportError`.
+   * a request that got no whole answer (connection lost, REST's timeout from connecting to the answer's last
+   * byte) rejects with `TransportError`, which carries no HTTP status: it may have reached Discord.
    */
   async requestWithWebhookToken(request: WebhookTokenRequest): Promise<WebhookTokenResponse> {
     const route = `/webhooks/${request.webhook.id}/${request.webhook.token}${request.path}`;
     const query = request.query.toString();
-    // No signal of ours: the transport's own deadline is REST's timeout, and it is cleared once the answer is in.
-    const answer = await this.#webhookTransport.send({
+    const answer = await this.#send({
       method: request.method,
       path: `${this.#apiPath}${route}${query === '' ? '' : `?${query}`}`,
       headers:
@@ -208,11 +218,70 @@ export class DiscordWebhookClient implements ChannelWebhookApi {
       body: undefined,
     });
   }
+
+  /** Closes idle connections now and busy ones as their requests end. */
+  async close(): Promise<void> {
+    if (!this.#webhookPool.closed) await this.#webhookPool.close();
+  }
+
+  /**
+   * One exchange on the pool, bounded as a whole by the deadline (no signal of the caller's: it is cleared once
+   * the answer is in). Resolves with any status; rejects with {@link TransportError} only, whose message is
+   * undici's (never the path, which holds the token, nor a header).
+   */
+  async #send(request: {
+    readonly method: Dispatcher.HttpMethod;
+    readonly path: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly body: string | null;
+  }): Promise<WebhookAnswer> {
+    const deadline = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      deadline.abort();
+    }, this.#timeoutMs);
+    try {
+      const response = await this.#webhookPool.request({
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        signal: deadline.signal,
+      });
+      const body = await readCappedBody(response, MAX_WEBHOOK_RESPONSE_BYTES);
+      return { status: response.statusCode, headers: response.headers, body };
+    } catch (error) {
+      throw toTransportError(error, timedOut, this.#timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
-/** Node's header object as the rate-limit parser reads headers. */
+/** An answer of any status; `body` null when it exceeded the size cap. */
+interface WebhookAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer | null;
+}
+
+/** Why an exchange got no whole answer: our deadline (or undici's connect timeout, the same), or the connection. */
+function toTransportError(error: unknown, timedOut: boolean, timeoutMs: number): TransportError {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (timedOut || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new TransportError('timed-out', `no complete answer within ${timeoutMs} ms`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  // undici reports a refused connection as an AggregateError of the addresses tried, with an empty message.
+  return new TransportError('connection', message === '' && typeof code === 'string' ? code : message, {
+    cause: error,
+  });
+}
+
+/** An answer's header object as the rate-limit parser reads headers. */
 function toHeaderSource(headers: IncomingHttpHeaders): HeaderSource {
-  return { get: (name) => readAnswerHeader(headers, name) };
+  return { get: (name) => readAnswerHeader(headers, name.toLowerCase()) };
 }
 
 function toRecentMessage(message: z.infer<typeof MessageSchema>): RecentMessage {
