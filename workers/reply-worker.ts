@@ -38,6 +38,7 @@ import {
   PersonalityRepository,
 } from '../src/state/index.js';
 import { TASK_QUEUE_NAME, TaskProcessor } from '../src/tasks/index.js';
+import { findPayer, UsageRepository } from '../src/usage/index.js';
 import { DiscordChannelBudget, WebhookManager } from '../src/webhooks/index.js';
 
 async function main(): Promise<void> {
@@ -179,6 +180,14 @@ async function main(): Promise<void> {
       }),
       typing,
       cancellations,
+      usage: new UsageRepository(redis, {
+        prefix,
+        onCounted: (usage) => {
+          const labels = { provider: usage.provider, model: usage.model, payer: findPayer(usage) };
+          metrics.aiTokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
+          metrics.aiTokens.inc({ ...labels, kind: 'completion' }, usage.completionTokens);
+        },
+      }),
       // Ancestors missing from the window come from Discord through the bot's fleet-limited REST client.
       replyChains: new ReplyChainWalker({
         window: channelWindows,

@@ -316,7 +316,7 @@ export class AiService implements AsyncDisposable {
     fallbacks: readonly ModelChoice[],
   ): Promise<FallbackCompletionResult> {
     const startedAt = this.options.now();
-    const { value, model } = await this.runWithFallbacks(request, fallbacks, (next, options) =>
+    const { value, model, ownKey } = await this.runWithFallbacks(request, fallbacks, (next, options) =>
       this.complete(next, options),
     );
     return {
@@ -326,6 +326,7 @@ export class AiService implements AsyncDisposable {
       provider: model.provider,
       model: model.model,
       fallback: model.fallback,
+      ownKey,
     };
   }
 
@@ -338,14 +339,20 @@ export class AiService implements AsyncDisposable {
     request: FallbackCompletionRequest,
     fallbacks: readonly ModelChoice[],
   ): AsyncGenerator<AiStreamEvent, void, undefined> {
-    const { value } = await this.runWithFallbacks(request, fallbacks, async (next, options) => {
-      const events = this.stream(next, options)[Symbol.asyncIterator]();
-      // Its first event (or its failure before any) decides whether this model answers.
-      return { events, first: await events.next() };
-    });
+    const { value, model, ownKey } = await this.runWithFallbacks(
+      request,
+      fallbacks,
+      async (next, options) => {
+        const events = this.stream(next, options)[Symbol.asyncIterator]();
+        // Its first event (or its failure before any) decides whether this model answers.
+        return { events, first: await events.next() };
+      },
+    );
     const { events, first } = value;
+    const answeredBy = { provider: model.provider, model: model.model, ownKey };
     try {
-      for (let result = first; !result.done; result = await events.next()) yield result.value;
+      for (let result = first; !result.done; result = await events.next())
+        yield result.value.type === 'end' ? { ...result.value, answeredBy } : result.value;
     } finally {
       await events.return?.();
     }
@@ -359,8 +366,15 @@ export class AiService implements AsyncDisposable {
     request: FallbackCompletionRequest,
     fallbacks: readonly ModelChoice[],
     attempt: (request: ChatCompletionRequest, options: Partial<CompleteOptions>) => Promise<T>,
-  ): Promise<{ readonly value: T; readonly model: ChainModel }> {
+  ): Promise<{ readonly value: T; readonly model: ChainModel; readonly ownKey: boolean }> {
     const { keys, ...call } = request;
+    // Whether each provider tried was called with the user's own key: says who paid for the answer.
+    const ownKeyByProvider = new Map<string, boolean>();
+    const openKey = (provider: string) => {
+      const userKey = keys.open(provider);
+      ownKeyByProvider.set(provider, userKey !== null);
+      return userKey;
+    };
     const primary = { primaryProvider: request.provider, primaryModel: request.model };
     const outcome = await runModelChain(
       planModelChain(request, fallbacks),
@@ -372,7 +386,7 @@ export class AiService implements AsyncDisposable {
             model: next.model,
             // The prompt's images were prepared for the personality's own model; one without vision gets their names.
             messages: this.takesImages(next) ? call.messages : dropImageParts(call.messages),
-            userKey: keys.open(next.provider),
+            userKey: openKey(next.provider),
           },
           { failFast: next.failFast },
         ),
@@ -395,7 +409,7 @@ export class AiService implements AsyncDisposable {
       this.log.info(answer, 'ai answered by a fallback model');
       this.options.onFallbackAnswer?.(answer);
     }
-    return outcome;
+    return { ...outcome, ownKey: ownKeyByProvider.get(outcome.model.provider) ?? false };
   }
 
   /** Whether `choice`'s model is marked vision-capable in its provider's config. */

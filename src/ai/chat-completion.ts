@@ -66,10 +66,13 @@ export interface FallbackCompletionRequest extends Omit<ChatCompletionRequest, '
   readonly keys: UserKeySource;
 }
 
-export interface FallbackCompletionResult extends ChatCompletionResult {
-  /** The model that answered. */
-  readonly provider: string;
-  readonly model: string;
+/** The model that answered a call that may fall back, and whether the user's own key paid for it. */
+export interface AnsweredBy extends ModelChoice {
+  /** true when the call used the user's own key for `provider`, false when the operator's. */
+  readonly ownKey: boolean;
+}
+
+export interface FallbackCompletionResult extends ChatCompletionResult, AnsweredBy {
   /** 0 when the request's own model answered, n when its n-th fallback did. */
   readonly fallback: number;
 }
@@ -86,4 +89,6 @@ export type AiStreamEvent =
       readonly finishReason: string | null;
       readonly usage: TokenUsage | null;
       readonly reasoningOnly: boolean;
+      /** The model that answered and who paid: set by `streamWithFallbacks`, absent from a lone `stream`. */
+      readonly answeredBy?: AnsweredBy;
     };

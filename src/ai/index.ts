@@ -35,6 +35,7 @@ export type { BreakerSnapshot, BreakerStateChange } from './breaker-registry.js'
 export type { CallOutcome, ProviderCallStats } from './call-stats-window.js';
 export type {
   AiStreamEvent,
+  AnsweredBy,
   ChatCompletionRequest,
   ChatCompletionResult,
   ChatMessage,

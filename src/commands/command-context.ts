@@ -14,10 +14,13 @@ import type {
   UserDataEraser,
 } from '../state/index.js';
 import type { TaskQueue } from '../tasks/index.js';
+import type { UsageRepository } from '../usage/index.js';
 import type { RegenerationRepository } from './regeneration-repository.js';
 
 /** The configuration the commands read: providers for validation, limits and history caps for /help. */
-export type CommandConfig = Pick<Config, 'ai' | 'limits' | 'conversation'>;
+export type CommandConfig = Pick<Config, 'ai' | 'limits' | 'conversation'> &
+  /** Quotas and the bot's operators (docs/usage.md); absent = no quotas, no operators. */
+  Partial<Pick<Config, 'usage'>>;
 
 /** Everything the command handlers use. Repositories and queues only: the gateway never calls the AI. */
 export interface CommandDependencies {
@@ -40,6 +43,8 @@ export interface CommandDependencies {
   readonly guildSettings: GuildSettingsRepository;
   /** Admits regenerated replies; its queue also gives /status the queue depth. */
   readonly admission: ReplyAdmission;
+  /** Token counters, for /usage and the operators' /status; absent = neither shows usage. */
+  readonly usage?: Pick<UsageRepository, 'fetchUserUsage' | 'fetchOperatorUsage'>;
   readonly tasks: TaskQueue;
   readonly logger: Logger;
   readonly now: () => number;

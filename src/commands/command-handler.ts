@@ -24,6 +24,7 @@ import {
   UserDataEraser,
 } from '../state/index.js';
 import type { TaskQueue } from '../tasks/index.js';
+import { UsageRepository } from '../usage/index.js';
 import { runActivateCommand, runActivationsCommand, runDeactivateCommand } from './activation-commands.js';
 import { runApiKeyCommand } from './apikey-commands.js';
 import { answerAutocomplete } from './autocomplete.js';
@@ -42,6 +43,7 @@ import { runResetCommand } from './reset-command.js';
 import { answerServerAutocomplete } from './server-autocomplete.js';
 import { runServerCommand } from './server-commands.js';
 import { runStatusCommand } from './status-command.js';
+import { runUsageCommand } from './usage-command.js';
 
 /** Options for {@link CommandHandler}. */
 export interface CommandHandlerOptions {
@@ -143,6 +145,8 @@ export class CommandHandler {
         return runApiKeyCommand(ctx, interaction);
       case CommandName.Status:
         return runStatusCommand(ctx, interaction);
+      case CommandName.Usage:
+        return runUsageCommand(ctx, interaction);
       case CommandName.ForgetMe:
         return runForgetMeCommand(ctx, interaction);
       case CommandName.Server:
@@ -261,6 +265,7 @@ export function createCommandHandler(settings: CommandHandlerSettings): CommandH
       }),
       regenerations: new RegenerationRepository(redis, { prefix }),
       guildSettings: new GuildSettingsRepository(redis, { prefix, logger: settings.logger }),
+      usage: new UsageRepository(redis, { prefix }),
       admission: settings.admission,
       tasks: settings.tasks,
       logger: settings.logger,

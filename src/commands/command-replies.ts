@@ -155,6 +155,33 @@ export const CommandReplies = {
     `${provider}/${model}: ${state} · p50 ${p50} · p95 ${p95}`,
   statusYourBreakerLine: (provider: string, model: string, fingerprint: string, state: string) =>
     `Your key \`${fingerprint}\` on ${provider}/${model}: ${state}`,
+  statusOperatorUsage: (period: 'today' | 'this month') =>
+    period === 'today' ? 'Tokens today (UTC, operator view)' : 'Tokens this month (UTC, operator view)',
+  statusOperatorTotals: (operator: number, own: number) =>
+    `Your keys paid ${formatTokens(operator)}; users' own keys ${formatTokens(own)}`,
+  statusModelLine: (
+    provider: string,
+    model: string,
+    payer: 'operator' | 'own',
+    prompt: number,
+    completion: number,
+  ) =>
+    `${provider}/${model}${payer === 'own' ? ' (own keys)' : ''}: ${formatTokens(prompt)} prompt · ${formatTokens(completion)} completion`,
+  statusGuildLine: (guildId: string, tokens: number) => `Server \`${guildId}\`: ${formatTokens(tokens)}`,
+  statusNoUsage: () => 'No tokens counted.',
+
+  // /usage.
+  usageTitle: () => 'Your token usage',
+  usagePeriod: (period: 'today' | 'this month') => (period === 'today' ? 'Today (UTC)' : 'This month (UTC)'),
+  usageTotals: (operator: number, own: number) =>
+    own > 0
+      ? `${formatTokens(operator + own)} in all: ${formatTokens(operator)} on the bot's keys, ${formatTokens(own)} on your own keys`
+      : `${formatTokens(operator)} in all, on the bot's keys`,
+  usagePersonalityLine: (name: string, tokens: number) => `${name}: ${formatTokens(tokens)}`,
+  usageDeletedPersonality: () => '(a personality since removed)',
+  usageNone: () => 'No tokens yet.',
+  usageQuota: (limit: number, used: number) =>
+    `The bot's daily allowance per person: ${formatTokens(limit)} (${formatTokens(Math.min(used, limit))} used today; your own keys don't count).`,
   /**
    * A breaker's state in words, with the state's name; an open one says when it lets a trial call through
    * (`probeAt`, Unix ms: a Discord timestamp, which every reader sees counting down in their own time).
@@ -232,6 +259,7 @@ export const CommandReplies = {
       '• **/reset**: make personalities forget your conversation here, or everywhere.',
       '• **/apikey** set, remove, test: use your own AI provider key (stored encrypted).',
       '• **/status**: your pending replies and limits, and the bot’s health.',
+      '• **/usage**: the tokens your conversations used today and this month, per personality.',
       '• **/forget-me**: delete everything stored about you.',
       '• **/server** (Manage Server): which personalities answer in this server, where, and for whom.',
       '• Right-click a personality’s reply → **Apps** → **Delete reply** or **Regenerate**.',
@@ -254,3 +282,8 @@ export const CommandReplies = {
   regenerating: (name: string) => `Asking ${bold(name)} again…`,
   alreadyRegenerating: (name: string) => `${bold(name)} is already answering that again.`,
 } as const;
+
+/** A token count for people: `1,234 tokens`. */
+function formatTokens(tokens: number): string {
+  return `${tokens.toLocaleString('en-US')} ${tokens === 1 ? 'token' : 'tokens'}`;
+}

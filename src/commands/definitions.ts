@@ -18,6 +18,7 @@ export const CommandName = {
   Reset: 'reset',
   ApiKey: 'apikey',
   Status: 'status',
+  Usage: 'usage',
   ForgetMe: 'forget-me',
   Help: 'help',
   Server: SERVER_COMMAND,
@@ -312,6 +313,10 @@ export function buildCommandDefinitions(): RESTPutAPIApplicationCommandsJSONBody
     new SlashCommandBuilder()
       .setName(CommandName.Status)
       .setDescription('Your pending replies and limits, and the health of the bot')
+      .setContexts(...ANYWHERE),
+    new SlashCommandBuilder()
+      .setName(CommandName.Usage)
+      .setDescription('The tokens your conversations used today and this month, per personality')
       .setContexts(...ANYWHERE),
     new SlashCommandBuilder()
       .setName(CommandName.ForgetMe)

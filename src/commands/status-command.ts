@@ -5,9 +5,13 @@ import { fetchUserLimitState } from './fetch-user-limit-state.js';
 import { respond } from './interaction-response.js';
 import { buildStatusEmbed } from './status-view.js';
 
+/** Servers the operators' /status lists per period, the costliest first. */
+const TOP_GUILDS = 5;
+
 /**
  * `/status`: the caller's pending replies and rate limit, then the fleet: queue depth, live workers, breaker
- * states and reply latency per provider/model (what workers publish; the gateway holds no breakers).
+ * states and reply latency per provider/model (what workers publish; the gateway holds no breakers). The bot's
+ * operators (`BOT_OWNER_IDS`) also see the operator's token totals, today and this month.
  */
 export async function runStatusCommand(
   ctx: CommandContext,
@@ -18,15 +22,25 @@ export async function runStatusCommand(
   await interaction.deferReply({ flags: 'Ephemeral' });
   const now = ctx.deps.now();
   const userId = interaction.user.id;
-  const [user, keys, counts, fleet] = await Promise.all([
+  const isOperator = config.usage?.botOwnerIds.has(userId) === true;
+  const [user, keys, counts, fleet, operatorUsage] = await Promise.all([
     fetchUserLimitState(redis, prefix, userId, config.limits, now),
     apiKeys.list(userId),
     admission.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'),
     fetchFleetStats(redis, prefix, now),
+    isOperator ? ctx.deps.usage?.fetchOperatorUsage(now, TOP_GUILDS) : undefined,
   ]);
   const waiting = (counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['delayed'] ?? 0);
   await respond(interaction, {
-    embeds: [buildStatusEmbed({ user, keys, queue: { waiting, active: counts['active'] ?? 0 }, fleet })],
+    embeds: [
+      buildStatusEmbed({
+        user,
+        keys,
+        queue: { waiting, active: counts['active'] ?? 0 },
+        fleet,
+        ...(operatorUsage === undefined ? {} : { operatorUsage }),
+      }),
+    ],
     ephemeral: true,
   });
 }

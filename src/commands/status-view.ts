@@ -2,6 +2,7 @@ import type { APIEmbed } from 'discord.js';
 import { type FleetStats, OPERATOR_KEY_FINGERPRINT } from '../ai/index.js';
 import { DiscordLimits } from '../discord/index.js';
 import type { ApiKeySummary } from '../state/index.js';
+import { type OperatorPeriodUsage, type OperatorUsage, sumTokens } from '../usage/index.js';
 import { CommandReplies } from './command-replies.js';
 import { truncateText } from './personality-views.js';
 import type { UserLimitState } from './user-limit-state.js';
@@ -13,7 +14,12 @@ export interface StatusSnapshot {
   readonly keys: readonly ApiKeySummary[];
   readonly queue: { readonly waiting: number; readonly active: number };
   readonly fleet: FleetStats;
+  /** The operator's token totals: only for the bot's operators (`BOT_OWNER_IDS`); absent for everyone else. */
+  readonly operatorUsage?: OperatorUsage;
 }
+
+/** Provider/model lines of the operator's usage shown per period at most; the largest come first. */
+const MAX_MODEL_USAGE_LINES = 10;
 
 /** Provider/model lines shown at most; the worst come first. */
 const MAX_PROVIDER_LINES = 15;
@@ -61,6 +67,24 @@ export function buildStatusEmbed(snapshot: StatusSnapshot): APIEmbed {
         name: CommandReplies.statusBreakers(),
         value: truncateText(describeProviders(fleet), DiscordLimits.embedFieldValue),
       },
+      ...(snapshot.operatorUsage === undefined
+        ? []
+        : [
+            {
+              name: CommandReplies.statusOperatorUsage('today'),
+              value: truncateText(
+                describeOperatorUsage(snapshot.operatorUsage.day),
+                DiscordLimits.embedFieldValue,
+              ),
+            },
+            {
+              name: CommandReplies.statusOperatorUsage('this month'),
+              value: truncateText(
+                describeOperatorUsage(snapshot.operatorUsage.month),
+                DiscordLimits.embedFieldValue,
+              ),
+            },
+          ]),
     ],
     timestamp: new Date(fleet.generatedAt).toISOString(),
   };
@@ -109,4 +133,28 @@ function describeProviders(fleet: FleetStats): string {
       ),
     )
     .join('\n');
+}
+
+/** The operator's tokens in one period: who paid, per provider/model, and the servers costing the most. */
+function describeOperatorUsage(usage: OperatorPeriodUsage): string {
+  if (usage.models.length === 0 && usage.topGuilds.length === 0) return CommandReplies.statusNoUsage();
+  const paidBy = (payer: 'operator' | 'own') =>
+    usage.models
+      .filter((model) => model.payer === payer)
+      .reduce((total, model) => total + sumTokens(model), 0);
+  return [
+    CommandReplies.statusOperatorTotals(paidBy('operator'), paidBy('own')),
+    ...usage.models
+      .slice(0, MAX_MODEL_USAGE_LINES)
+      .map((model) =>
+        CommandReplies.statusModelLine(
+          model.provider,
+          model.model,
+          model.payer,
+          model.promptTokens,
+          model.completionTokens,
+        ),
+      ),
+    ...usage.topGuilds.map((guild) => CommandReplies.statusGuildLine(guild.guildId, guild.tokens)),
+  ].join('\n');
 }

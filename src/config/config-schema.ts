@@ -131,6 +131,22 @@ export const EnvSchema = z.object({
   USER_BURST: integer(1, 100_000).default(3),
   QUEUE_MAX_DEPTH: integer(1, 10_000_000).default(10_000),
   FAIR_QUEUE: booleanFlag.default(true),
+  USER_DAILY_TOKENS: z
+    .literal('')
+    .transform(() => undefined)
+    .or(integer(1, 1_000_000_000_000))
+    .optional(),
+  GUILD_DAILY_TOKENS: z
+    .literal('')
+    .transform(() => undefined)
+    .or(integer(1, 1_000_000_000_000))
+    .optional(),
+  BOT_OWNER_IDS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{17,20}(\s*,\s*\d{17,20})*$/, 'must be a comma-separated list of Discord user ids')
+      .optional(),
+  ),
   USER_INDEX_MAX_ENTRIES: integer(10, 100_000).default(500),
 
   CONVERSATION_MAX_TURNS: integer(2, 1000).default(40),

@@ -89,6 +89,15 @@ export interface Config {
     /** false = plain FIFO (the benchmark's baseline). */
     readonly fairQueue: boolean;
   };
+  /** Operator token quotas and who sees the operator's totals (docs/usage.md). */
+  readonly usage: {
+    /** Operator-paid tokens one user may use per UTC day; null = unlimited. */
+    readonly userDailyTokens: number | null;
+    /** Operator-paid tokens one server may use per UTC day; null = unlimited. */
+    readonly guildDailyTokens: number | null;
+    /** Users who see the operator's totals in /status. */
+    readonly botOwnerIds: ReadonlySet<string>;
+  };
   readonly retention: {
     /** Entries a per-user index (conversations, delivery records) keeps; older ones go with their data. */
     readonly userIndexMaxEntries: number;
@@ -235,6 +244,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       userBurst: data.USER_BURST,
       queueMaxDepth: data.QUEUE_MAX_DEPTH,
       fairQueue: data.FAIR_QUEUE,
+    },
+    usage: {
+      userDailyTokens: data.USER_DAILY_TOKENS ?? null,
+      guildDailyTokens: data.GUILD_DAILY_TOKENS ?? null,
+      botOwnerIds: new Set(
+        (data.BOT_OWNER_IDS ?? '')
+          .split(',')
+          .map((id) => id.trim())
+          .filter((id) => id !== ''),
+      ),
     },
     retention: { userIndexMaxEntries: data.USER_INDEX_MAX_ENTRIES },
     conversation: {

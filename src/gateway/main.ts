@@ -13,6 +13,7 @@ import { ChainLinkRepository, ReplyAdmission, ReplyCoalescer } from '../queue/in
 import { createRedis } from '../redis/index.js';
 import {
   ActivationRepository,
+  ApiKeyRepository,
   ChannelActivityRepository,
   DmStickyRepository,
   MessageEventRepository,
@@ -20,6 +21,7 @@ import {
   PersonalityRepository,
 } from '../state/index.js';
 import { createTaskQueue } from '../tasks/index.js';
+import { UsageRepository } from '../usage/index.js';
 import { ChannelCleanup } from './channel-cleanup.js';
 import { createDiscordClient } from './discord-client.js';
 import { GatewayService } from './gateway-service.js';
@@ -59,6 +61,12 @@ async function main(): Promise<void> {
       coalescer: new ReplyCoalescer(redis, { prefix, windowMs: coalesceWindowMs }),
       guildSettings,
       policyNotices: new PolicyNoticeRepository(redis, { prefix }),
+      quotas: {
+        limits: config.usage,
+        usage: new UsageRepository(redis, { prefix }),
+        // Only which providers the user has a key for is read here: nothing is decrypted in the gateway.
+        apiKeys: new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey }),
+      },
       logger,
     },
     { maxPersonalitiesPerMessage: config.limits.maxPersonalitiesPerMessage, now: Date.now, newCorrelationId },

@@ -21,12 +21,21 @@ import { buildReplyJobId, type ReplyJob, type Trigger } from '../queue/reply-job
 import { RedisBatch } from '../redis/index.js';
 import type {
   ActivationRepository,
+  ApiKeyRepository,
   DmStickyRepository,
   MessageEventRepository,
   MessageIndexRepository,
   Personality,
   PersonalityRepository,
 } from '../state/index.js';
+import {
+  decideQuota,
+  hasQuotas,
+  type QuotaUsage,
+  type TokenQuotas,
+  UsageMessages,
+  type UsageRepository,
+} from '../usage/index.js';
 import { applyAliases, decideAddressees, findAliasedNames } from './addressing.js';
 import type { InboundMessage } from './inbound-message.js';
 import {
@@ -52,7 +61,28 @@ export interface MessageRouterDependencies {
   readonly guildSettings: GuildSettingsRepository;
   /** Claims the one DM per user per window telling why a personality stayed silent. */
   readonly policyNotices: PolicyNoticeRepository;
+  /**
+   * The operator's daily token quotas (docs/usage.md): today's counters and the providers the author has a key
+   * for are read with the lookups; absent, or with no quota set, nothing is read and every message may pass.
+   */
+  readonly quotas?: QuotaChecks;
   readonly logger: Logger;
+}
+
+/** What routing needs to apply the operator's token quotas. */
+export interface QuotaChecks {
+  readonly limits: TokenQuotas;
+  readonly usage: Pick<UsageRepository, 'fetchQuotaUsage' | 'claimQuotaNotice'>;
+  /** Whether the author has a key for a provider (read, never decrypted: the gateway holds no keys). */
+  readonly apiKeys: Pick<ApiKeyRepository, 'fetchProviders'>;
+}
+
+/** A message a personality would have answered, skipped because an operator quota is spent. */
+export interface OverQuotaResult {
+  readonly outcome: 'over-quota';
+  readonly scope: 'user' | 'guild';
+  /** When the quota resets, Unix ms. */
+  readonly resetsAt: number;
 }
 
 export interface MessageRouterOptions {
@@ -79,7 +109,7 @@ export interface RoutingOutcome {
   readonly addressed: ReadonlyArray<{
     personalityId: string;
     trigger: Trigger;
-    admission: AdmissionResult | JoinedResult;
+    admission: AdmissionResult | JoinedResult | OverQuotaResult;
   }>;
   /** Limit notices to post as the bot (at most one per user per limit window, decided in Redis). */
   readonly notices: readonly string[];
@@ -128,6 +158,14 @@ interface Lookups {
   readonly settings: GuildSettings | null;
   /** The author's replies in this channel that have not started (coalescing), by personality id. */
   readonly openSlots: ReadonlyMap<string, CoalesceSlot>;
+  /** Today's operator-paid tokens and the author's key providers; null when no quota is set. */
+  readonly quota: QuotaState | null;
+}
+
+/** What the quota check reads with the lookups. */
+interface QuotaState {
+  readonly usage: QuotaUsage;
+  readonly keyProviders: ReadonlySet<string>;
 }
 
 /**
@@ -210,7 +248,8 @@ export class MessageRouter {
       batch === undefined
         ? RedisBatch.together((own) => this.lookUp(message, candidateKeys, own, mentionsOnly, coalesces))
         : this.lookUp(message, candidateKeys, batch, mentionsOnly, coalesces);
-    const { replyTarget, named, activatedId, stickyId, queueDepth, settings, openSlots } = await lookups;
+    const { replyTarget, named, activatedId, stickyId, queueDepth, settings, openSlots, quota } =
+      await lookups;
     const aliased =
       settings === null
         ? NO_ALIASES
@@ -315,6 +354,18 @@ export class MessageRouter {
     const now = this.options.now();
     let enqueued = 0;
     for (const { personalityId, trigger } of admit) {
+      const overQuota = this.checkQuota(quota, byId.get(personalityId), now);
+      if (overQuota !== null) {
+        addressed.push({ personalityId, trigger, admission: overQuota });
+        this.deps.logger.info(
+          { messageId: message.id, guildId: message.guildId, personalityId, scope: overQuota.scope },
+          'message skipped: token quota spent',
+        );
+        // One notice per user per window, and none for a chain link (the human did not ask).
+        if (link === null && (await this.deps.quotas?.usage.claimQuotaNotice(message.authorId)) === true)
+          notices.push(UsageMessages.quotaReached(overQuota.scope, overQuota.resetsAt));
+        continue;
+      }
       if (link !== null && !(await link.claim(personalityId))) continue;
       const job: ReplyJob = {
         kind: 'reply',
@@ -372,6 +423,24 @@ export class MessageRouter {
       );
     }
     return { addressed, notices, policyNotice };
+  }
+
+  /**
+   * Whether a spent quota skips the message to `personality`: never when its provider would be paid by the
+   * author's own key. null = it may be admitted.
+   */
+  private checkQuota(
+    quota: QuotaState | null,
+    personality: Personality | undefined,
+    now: number,
+  ): OverQuotaResult | null {
+    const limits = this.deps.quotas?.limits;
+    if (quota === null || limits === undefined || personality === undefined) return null;
+    const ownKey = quota.keyProviders.has(personality.provider);
+    const decision = decideQuota(limits, quota.usage, ownKey, now);
+    return decision.allowed
+      ? null
+      : { outcome: 'over-quota', scope: decision.scope, resetsAt: decision.resetsAt };
   }
 
   /**
@@ -498,7 +567,8 @@ export class MessageRouter {
       coalesces && this.deps.coalescer?.enabled === true
         ? this.deps.coalescer.fetchOpenSlots(message.authorId, message.channelId, batch)
         : NO_SLOTS,
-    ]).then(([replyTarget, named, activatedId, stickyId, queueDepth, settings, openSlots]) => ({
+      this.fetchQuotaState(message, batch),
+    ]).then(([replyTarget, named, activatedId, stickyId, queueDepth, settings, openSlots, quota]) => ({
       replyTarget,
       named,
       activatedId,
@@ -506,7 +576,22 @@ export class MessageRouter {
       queueDepth,
       settings,
       openSlots,
+      quota,
     }));
+  }
+
+  /**
+   * Today's operator-paid tokens of the author and the server, and the providers the author has a key for, in
+   * `batch`; null (nothing read) when no quota is set.
+   */
+  private async fetchQuotaState(message: InboundMessage, batch: RedisBatch): Promise<QuotaState | null> {
+    const quotas = this.deps.quotas;
+    if (quotas === undefined || !hasQuotas(quotas.limits)) return null;
+    const [usage, keyProviders] = await Promise.all([
+      quotas.usage.fetchQuotaUsage(message.authorId, message.guildId, this.options.now(), batch),
+      quotas.apiKeys.fetchProviders(message.authorId, batch),
+    ]);
+    return { usage, keyProviders };
   }
 
   /**

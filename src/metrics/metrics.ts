@@ -100,6 +100,14 @@ export interface ChorusMetrics {
   /** `chorus_ai_fallback_answers_total{provider,model}`: replies a personality's fallback model gave while its
    * own was down, by the fallback that answered. */
   readonly aiFallbackAnswers: LabeledCounter<ModelLabels>;
+  /**
+   * `chorus_ai_tokens_total{provider,model,kind,payer}`: tokens of answered replies as providers counted them,
+   * `kind` `prompt` or `completion`, `payer` `operator` or `own` (a user's own key). Counted once per reply,
+   * with its usage counters (docs/usage.md); never a user id.
+   */
+  readonly aiTokens: LabeledCounter<
+    ModelLabels & { kind: 'prompt' | 'completion'; payer: 'operator' | 'own' }
+  >;
   /** `chorus_webhook_posts_total{outcome}`: webhook executions by outcome (`posted`, `retried`, `failed`, …). */
   readonly webhookPosts: LabeledCounter<{ outcome: string }>;
   /** `chorus_discord_rate_limited_total{scope}`: 429s from Discord by `X-RateLimit-Scope` (`user`, `global`,
@@ -173,6 +181,12 @@ export function createMetrics(options: MetricsOptions): ChorusMetrics {
       name: 'chorus_ai_fallback_answers_total',
       help: "Completions a fallback model answered while the personality's own model was down, by the fallback's provider and model.",
       labelNames: ['provider', 'model'],
+      registers,
+    }),
+    aiTokens: new Counter({
+      name: 'chorus_ai_tokens_total',
+      help: 'Tokens of answered replies as providers counted them, by provider, model, kind (prompt, completion) and payer (operator, own).',
+      labelNames: ['provider', 'model', 'kind', 'payer'],
       registers,
     }),
     webhookPosts: new Counter({

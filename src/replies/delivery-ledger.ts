@@ -7,6 +7,7 @@ import {
   runScript,
   waitForReplicas,
 } from '../redis/index.js';
+import type { AnswerUsage } from '../usage/index.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
 
 // Read once per process at import: the scripts are part of the code, like the modules beside them.
@@ -22,6 +23,11 @@ export interface ReplyDecision {
   readonly reply: string;
   /** Posted by the bot itself (a system notice) rather than in the personality's name. */
   readonly asBot: boolean;
+  /**
+   * What the AI call that wrote the answer cost, when the provider said: recorded with the decision, so the
+   * attempt that appends the history counts it, once, whichever attempt called the AI.
+   */
+  readonly usage?: AnswerUsage;
 }
 
 /** What a job has already done, read back on a retry. */

@@ -30,6 +30,7 @@ import {
   type Personality,
   type PersonalityRepository,
 } from '../state/index.js';
+import type { AnswerUsage, UsageRepository } from '../usage/index.js';
 import type { WebhookManager } from '../webhooks/index.js';
 import {
   buildDmPrefixedContent,
@@ -41,6 +42,7 @@ import {
   WebhookUnavailableError,
   WebhookUnavailableReason,
 } from '../webhooks/index.js';
+import { buildAnswerUsage } from './answer-usage.js';
 import type { AttachmentReader } from './attachment-reader.js';
 import type { CancellationListener } from './cancellation-listener.js';
 import {
@@ -93,6 +95,8 @@ export interface ReplyProcessorDependencies {
   readonly prompt: PromptSettings;
   /** Fetches a message's attachments for its prompt (docs/context.md, Attachments). */
   readonly attachments: Pick<AttachmentReader, 'read'>;
+  /** Token counters (docs/usage.md): a reply's answer is counted with its history; absent = not counted. */
+  readonly usage?: Pick<UsageRepository, 'count'>;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -421,8 +425,10 @@ export class ReplyProcessor {
     const appendHistory =
       remember && (posted.historyClaimed ?? (await this.deps.ledger.claimHistoryAppend(job.authorId, jobId)));
     // The reply joins its channel's window on every attempt that gets here (lines are kept once by message id),
-    // in the history append's round trip.
+    // in the history append's round trip; so do its token counters, counted by the attempt holding the history
+    // claim, so once per reply.
     const ownLines = this.buildOwnLines(job, decision, personality, posted.messageIds);
+    const usage = appendHistory ? (decision.usage ?? null) : null;
     await RedisBatch.together((batch) =>
       Promise.all([
         appendHistory
@@ -450,6 +456,18 @@ export class ReplyProcessor {
             )
           : null,
         ownLines.length > 0 ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch) : null,
+        usage === null || this.deps.usage === undefined
+          ? null
+          : this.deps.usage.count(
+              {
+                userId: job.authorId,
+                guildId: job.guildId,
+                personalityId: job.personalityId,
+                usage,
+                at: this.deps.now(),
+              },
+              batch,
+            ),
       ]),
     );
     return decision.isNotice ? 'notice' : 'replied';
@@ -504,12 +522,18 @@ export class ReplyProcessor {
     const lastJoinedId = context.joined.at(-1)?.messageId;
     const watch = this.deps.cancellations.watch(findAnsweredMessageIdOf(job));
     const endTyping = this.deps.typing.begin(job.channelId);
-    let answer: { readonly text: string; readonly isNotice: boolean; readonly note?: string };
+    let answer: {
+      readonly text: string;
+      readonly isNotice: boolean;
+      readonly note?: string;
+      readonly usage?: AnswerUsage | null;
+    };
     try {
       const input = await this.completion.buildInput(job, personality, context, content, watch.signal);
       const note = ReplyMessages.attachmentsLeftOut(input.current.attachments ?? []);
       let text: string;
       let reasoningOnly = false;
+      let usage: AnswerUsage | null;
       // A reply with a note on attachments left out is posted whole: the note ends its last message.
       if (note === null && this.shouldStream(job, personality, attempt.record)) {
         const outcome = await this.streams.run({
@@ -528,10 +552,12 @@ export class ReplyProcessor {
         if (outcome.kind === 'posted') return outcome;
         text = outcome.text;
         reasoningOnly = outcome.reasoningOnly;
+        usage = outcome.usage;
       } else {
         const result = await this.completion.complete(job, personality, input, context.keyring, watch.signal);
         text = result.content;
         reasoningOnly = result.reasoningOnly;
+        usage = buildAnswerUsage(result.usage, result);
       }
       answer = {
         text:
@@ -539,6 +565,7 @@ export class ReplyProcessor {
             ? text
             : ReplyMessages[reasoningOnly ? 'reasoningOnly' : 'emptyAnswer'](personality.name),
         isNotice: false,
+        usage,
         ...(note === null ? {} : { note }),
       };
     } catch (error) {
@@ -589,7 +616,13 @@ export class ReplyProcessor {
       answer.note === undefined ? answer.text : `${answer.text}\n\n${answer.note}`,
       { prefix, maxLength: this.chunkLength(job, personality) },
     );
-    return { chunks, reply: answer.text, isNotice: false, asBot: false };
+    return {
+      chunks,
+      reply: answer.text,
+      isNotice: false,
+      asBot: false,
+      ...(answer.usage === undefined || answer.usage === null ? {} : { usage: answer.usage }),
+    };
   }
 
   /**

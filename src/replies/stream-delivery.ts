@@ -15,12 +15,14 @@ import type {
   MessageIndexRepository,
   Personality,
 } from '../state/index.js';
+import type { AnswerUsage } from '../usage/index.js';
 import {
   ChannelBusyError,
   type PostedMessage,
   type PostTarget,
   type WebhookManager,
 } from '../webhooks/index.js';
+import { buildAnswerUsage } from './answer-usage.js';
 import { buildPostedEntry, type Delivery, type DeliveryBusy } from './chunk-delivery.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
@@ -64,7 +66,13 @@ export interface StreamRun {
 /** How a streamed reply ended. */
 export type StreamOutcome =
   /** Nothing was posted (a short answer, or the channel put the first post off): post the text as a whole. */
-  | { readonly kind: 'unposted'; readonly text: string; readonly reasoningOnly: boolean }
+  | {
+      readonly kind: 'unposted';
+      readonly text: string;
+      readonly reasoningOnly: boolean;
+      /** What the call cost, when the provider said. */
+      readonly usage: AnswerUsage | null;
+    }
   /**
    * Decided and shown: the messages posted show their final text. The chunks not posted yet (the channel put a
    * post off) are the caller's to post, from `record`.
@@ -130,6 +138,8 @@ class StreamAttempt {
   private text = '';
   /** The stream's end said the model only reasoned (no text came). */
   private reasoningOnly = false;
+  /** What the call cost, from its `end` event. */
+  private usage: AnswerUsage | null = null;
   private firstTextAt: number | null = null;
   private mayPost = true;
   /** Messages whose post failed ambiguously (a 5xx, then the channel's budget): maybe in the channel. */
@@ -183,7 +193,7 @@ class StreamAttempt {
         this.layout?.end(ReplyMessages.streamInterrupted());
       }
       if (this.live.length === 0 && this.maybePosted.size === 0)
-        return { kind: 'unposted', text: this.text, reasoningOnly: this.reasoningOnly };
+        return { kind: 'unposted', text: this.text, reasoningOnly: this.reasoningOnly, usage: this.usage };
       return await this.finish();
     } finally {
       deletion.removeEventListener('abort', onDeletion);
@@ -196,7 +206,10 @@ class StreamAttempt {
   private async pull(events: AsyncIterable<AiStreamEvent>): Promise<void> {
     try {
       for await (const event of events) {
-        if (event.type === 'end') this.reasoningOnly = event.reasoningOnly;
+        if (event.type === 'end') {
+          this.reasoningOnly = event.reasoningOnly;
+          this.usage = buildAnswerUsage(event.usage, event.answeredBy);
+        }
         if (event.type !== 'text' || event.text === '') continue;
         this.text += event.text;
         this.firstTextAt ??= this.deps.now();
@@ -352,6 +365,7 @@ class StreamAttempt {
       reply: this.text,
       isNotice: false,
       asBot: false,
+      ...(this.usage === null ? {} : { usage: this.usage }),
     };
     const decided = await this.deps.ledger.decideReply(job.authorId, jobId, reply, owner, this.deps.now());
     const { decision } = decided;

@@ -94,6 +94,18 @@ export class ApiKeyRepository {
     };
   }
 
+  /**
+   * The providers the user has a key for, never the keys (nothing is decrypted): what the gateway needs to tell
+   * whether a call would use the user's own key (docs/usage.md, quotas).
+   */
+  async fetchProviders(userId: string, batch?: RedisBatch): Promise<ReadonlySet<string>> {
+    const key = buildApiKeysKey(this.options.prefix, userId);
+    const providers = await RedisBatch.send<string[]>(this.redis, batch, key, (pipeline) =>
+      pipeline.hkeys(key),
+    );
+    return new Set(providers);
+  }
+
   private open(
     userId: string,
     provider: string,

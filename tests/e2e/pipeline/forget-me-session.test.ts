@@ -22,6 +22,7 @@ import {
   MessageIndexRepository,
   PersonalityRepository,
 } from '../../../src/state/index.js';
+import { buildUserUsageKey } from '../../../src/usage/index.js';
 import {
   connectTestRedis,
   createTestPrefix,
@@ -241,6 +242,17 @@ describe('/forget-me after a session touching every feature', () => {
       .waitForResponse((response) => response.kind === 'edit', WAIT_MS);
 
     const after = await dumpKeys(redis, prefix);
+    // The user's token counters stay, so forgetting does not reset a quota (docs/usage.md): numbers only, each
+    // expiring, and nothing else names them.
+    const counters = buildUserUsageKey(prefix, userId, '');
+    const usageKeys = [...after.keys()].filter((key) => key.startsWith(counters));
+    expect(usageKeys.length).toBeGreaterThan(0);
+    for (const key of usageKeys) {
+      for (const value of Object.values(JSON.parse(after.get(key)!) as Record<string, string>))
+        expect(value).toMatch(/^\d+$/);
+      expect(await redis.ttl(key)).toBeGreaterThan(0);
+      after.delete(key);
+    }
     expect(findAll(after, [userId, ...Object.values(markers)])).toEqual([]);
     // No line of theirs (their messages, the replies to them) in any window; the other user's stay.
     const linesAfter = await windowLines();

@@ -16,6 +16,7 @@ import { type AdmissionLimits, ReplyAdmission } from '../../../src/queue/index.j
 import { RedisBatch } from '../../../src/redis/index.js';
 import {
   ActivationRepository,
+  ApiKeyRepository,
   ChannelActivityRepository,
   DmStickyRepository,
   MessageEventRepository,
@@ -24,6 +25,7 @@ import {
   type PersonalityDraft,
   PersonalityRepository,
 } from '../../../src/state/index.js';
+import { type TokenQuotas, UsageRepository } from '../../../src/usage/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
 import { ROOMY_LIMITS } from '../queue/build-test-job.js';
@@ -88,7 +90,7 @@ function routerAdmission(limits: AdmissionLimits): ReplyAdmission {
   return new ReplyAdmission(redis, { prefix, logger, limits });
 }
 
-function buildRouter(): MessageRouter {
+function buildRouter(quotas?: TokenQuotas): MessageRouter {
   return new MessageRouter(
     {
       personalities,
@@ -99,6 +101,15 @@ function buildRouter(): MessageRouter {
       admission,
       guildSettings: new GuildSettingsRepository(redis, { prefix, logger }),
       policyNotices: new PolicyNoticeRepository(redis, { prefix }),
+      ...(quotas === undefined
+        ? {}
+        : {
+            quotas: {
+              limits: quotas,
+              usage: new UsageRepository(redis, { prefix }),
+              apiKeys: new ApiKeyRepository(redis, { prefix, encryptionKey: Buffer.alloc(32) }),
+            },
+          }),
       logger: createLogger({ level: 'silent', service: 'test' }),
     },
     { maxPersonalitiesPerMessage: 3, now: Date.now, newCorrelationId: () => 'corr-1' },
@@ -162,6 +173,53 @@ describe('MessageRouter', () => {
       expect(outcome.addressed).toMatchObject([
         { personalityId: bob.id, admission: { outcome: 'enqueued' } },
       ]);
+    });
+  });
+
+  describe('when token quotas are set', () => {
+    const quotas = { userDailyTokens: 100, guildDailyTokens: null };
+    const spend = (tokens: number) =>
+      new UsageRepository(redis, { prefix }).count({
+        userId: AUTHOR,
+        guildId: GUILD,
+        personalityId: alice.id,
+        usage: {
+          provider: 'default',
+          model: 'stub-model',
+          ownKey: false,
+          promptTokens: tokens,
+          completionTokens: 0,
+        },
+        at: Date.now(),
+      });
+
+    it('reads them with the lookups, in the same three writes', async () => {
+      await spend(99);
+      const message = buildMessage('@Alice hi');
+      const writes = spyOnSocketWrites(redis);
+      const outcome = await buildRouter(quotas).route(message);
+      expect(writes()).toBe(3);
+      expect(outcome.addressed).toMatchObject([{ admission: { outcome: 'enqueued' } }]);
+    });
+
+    it('skips a message past the quota with one notice per window, but admits one their own key pays for', async () => {
+      await spend(100);
+      const keyed = await createPersonality('Keyed', { provider: 'mine' });
+      await new ApiKeyRepository(redis, { prefix, encryptionKey: Buffer.alloc(32) }).set(
+        AUTHOR,
+        'mine',
+        'sk-own',
+      );
+      const router = buildRouter(quotas);
+      const first = await router.route(buildMessage('@Alice @Keyed hi'));
+      expect(first.addressed).toMatchObject([
+        { personalityId: alice.id, admission: { outcome: 'over-quota', scope: 'user' } },
+        { personalityId: keyed.id, admission: { outcome: 'enqueued' } },
+      ]);
+      expect(first.notices).toEqual([expect.stringMatching(/today's share .* It resets <t:\d+:R>/)]);
+      const second = await router.route(buildMessage('@Alice still there?'));
+      expect(second.addressed).toMatchObject([{ admission: { outcome: 'over-quota' } }]);
+      expect(second.notices).toEqual([]);
     });
   });
 

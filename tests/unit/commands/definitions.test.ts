@@ -43,6 +43,7 @@ describe('buildCommandDefinitions', () => {
         'apikey',
         'server',
         'status',
+        'usage',
         'forget-me',
         'help',
         'Delete reply',

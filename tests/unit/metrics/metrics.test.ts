@@ -69,6 +69,13 @@ describe('createMetrics', () => {
       1,
     ],
     [
+      'aiTokens',
+      (m) => m.aiTokens.inc({ provider: 'default', model: 'gpt', kind: 'prompt', payer: 'operator' }, 120),
+      'chorus_ai_tokens_total',
+      { provider: 'default', model: 'gpt', kind: 'prompt', payer: 'operator' },
+      120,
+    ],
+    [
       'webhookPosts',
       (m) => m.webhookPosts.inc({ outcome: 'posted' }),
       'chorus_webhook_posts_total',

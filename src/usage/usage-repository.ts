@@ -1,0 +1,248 @@
+import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
+import { type AnswerUsage, findPayer, type Payer, sumTokens } from './answer-usage.js';
+import {
+  buildGuildUsageKey,
+  buildModelUsageKey,
+  buildPeriodName,
+  buildPersonalityUsageKey,
+  buildQuotaNoticeKey,
+  buildUserUsageKey,
+} from './keys.js';
+import type { QuotaUsage } from './quota.js';
+import {
+  buildDayStamp,
+  buildMonthStamp,
+  DAY_COUNTER_TTL_SECONDS,
+  MONTH_COUNTER_TTL_SECONDS,
+} from './usage-period.js';
+
+/** Options for {@link UsageRepository}. */
+export interface UsageRepositoryOptions {
+  /** `REDIS_PREFIX`. */
+  readonly prefix: string;
+  /** At most one quota notice per user in this window, ms. @defaultValue 600_000 */
+  readonly noticeWindowMs: number;
+  /**
+   * Called once per answer counted, after its counters were written (the worker feeds Prometheus from it).
+   * @defaultValue a no-op
+   */
+  readonly onCounted: (usage: AnswerUsage) => void;
+}
+
+/** One reply's answer to count. */
+export interface UsageEntry {
+  readonly userId: string;
+  /** null in DMs. */
+  readonly guildId: string | null;
+  readonly personalityId: string;
+  readonly usage: AnswerUsage;
+  /** When the answer came (Unix ms): names its day and month. */
+  readonly at: number;
+}
+
+/** A user's tokens in one period. */
+export interface UserPeriodUsage {
+  readonly operator: number;
+  readonly own: number;
+  /** Personality id → tokens of its replies to the user, whoever paid; largest first. */
+  readonly byPersonality: ReadonlyArray<{ readonly personalityId: string; readonly tokens: number }>;
+}
+
+/** What `/usage` shows a user. */
+export interface UserUsage {
+  readonly day: UserPeriodUsage;
+  readonly month: UserPeriodUsage;
+}
+
+/** One provider/model's tokens in one period, by payer. */
+export interface ModelUsage {
+  readonly provider: string;
+  readonly model: string;
+  readonly payer: Payer;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+/** The operator's totals in one period. */
+export interface OperatorPeriodUsage {
+  /** Largest first. */
+  readonly models: readonly ModelUsage[];
+  /** The servers with the most operator-paid tokens, largest first. */
+  readonly topGuilds: ReadonlyArray<{ readonly guildId: string; readonly tokens: number }>;
+}
+
+/** What `/status` shows the bot's operators. */
+export interface OperatorUsage {
+  readonly day: OperatorPeriodUsage;
+  readonly month: OperatorPeriodUsage;
+}
+
+const PERSONALITY_FIELD = 'p:';
+
+/**
+ * Token counters per user, server, personality and provider/model, per UTC day and month (docs/usage.md).
+ * Every key expires; a reply's counters are written in the caller's batch, with its history.
+ */
+export class UsageRepository {
+  readonly options: Readonly<UsageRepositoryOptions>;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: Pick<UsageRepositoryOptions, 'prefix'> & Partial<UsageRepositoryOptions>,
+  ) {
+    this.options = { noticeWindowMs: 600_000, onCounted: () => {}, ...options };
+  }
+
+  /**
+   * Adds one answer's tokens to every counter of its day and month, in `batch` (the reply's post-answer round
+   * trip; on a cluster one pipeline per node). The caller counts each reply once (it holds the history claim).
+   */
+  async count(entry: UsageEntry, batch?: RedisBatch): Promise<void> {
+    const { userId, guildId, personalityId, usage, at } = entry;
+    const tokens = sumTokens(usage);
+    const payer = findPayer(usage);
+    const model = `${usage.provider}/${usage.model}`;
+    const periods = [
+      [buildPeriodName('day', buildDayStamp(at)), DAY_COUNTER_TTL_SECONDS],
+      [buildPeriodName('month', buildMonthStamp(at)), MONTH_COUNTER_TTL_SECONDS],
+    ] as const;
+    const writes: Promise<unknown>[] = [];
+    const send = (key: string, command: Parameters<typeof RedisBatch.send>[3]) =>
+      writes.push(RedisBatch.send(this.redis, batch, key, command));
+    const { prefix } = this.options;
+    for (const [period, ttl] of periods) {
+      const userKey = buildUserUsageKey(prefix, userId, period);
+      send(userKey, (p) => p.hincrby(userKey, payer, tokens));
+      send(userKey, (p) => p.hincrby(userKey, `${PERSONALITY_FIELD}${personalityId}`, tokens));
+      send(userKey, (p) => p.expire(userKey, ttl));
+      const personalitiesKey = buildPersonalityUsageKey(prefix, period);
+      send(personalitiesKey, (p) => p.zincrby(personalitiesKey, tokens, personalityId));
+      send(personalitiesKey, (p) => p.expire(personalitiesKey, ttl));
+      const modelsKey = buildModelUsageKey(prefix, period);
+      send(modelsKey, (p) => p.hincrby(modelsKey, `${payer}:${model}:prompt`, usage.promptTokens));
+      send(modelsKey, (p) => p.hincrby(modelsKey, `${payer}:${model}:completion`, usage.completionTokens));
+      send(modelsKey, (p) => p.expire(modelsKey, ttl));
+      // A server's counter is the operator's cost there: what its quota and the operators' top list weigh.
+      if (guildId !== null && payer === 'operator') {
+        const guildsKey = buildGuildUsageKey(prefix, period);
+        send(guildsKey, (p) => p.zincrby(guildsKey, tokens, guildId));
+        send(guildsKey, (p) => p.expire(guildsKey, ttl));
+      }
+    }
+    await Promise.all(writes);
+    this.options.onCounted(usage);
+  }
+
+  /** Today's operator-paid tokens of the user and of the server (null in DMs), in `batch`: what quotas weigh. */
+  async fetchQuotaUsage(
+    userId: string,
+    guildId: string | null,
+    now: number,
+    batch?: RedisBatch,
+  ): Promise<QuotaUsage> {
+    const day = buildPeriodName('day', buildDayStamp(now));
+    const userKey = buildUserUsageKey(this.options.prefix, userId, day);
+    const guildsKey = buildGuildUsageKey(this.options.prefix, day);
+    const [user, guild] = await Promise.all([
+      RedisBatch.send<string | null>(this.redis, batch, userKey, (p) => p.hget(userKey, 'operator')),
+      guildId === null
+        ? null
+        : RedisBatch.send<string | null>(this.redis, batch, guildsKey, (p) => p.zscore(guildsKey, guildId)),
+    ]);
+    return { userTokens: Number(user ?? 0), guildTokens: guildId === null ? null : Number(guild ?? 0) };
+  }
+
+  /** true when the user has not been told of a quota in the current window (and now counts as told). */
+  async claimQuotaNotice(userId: string): Promise<boolean> {
+    const key = buildQuotaNoticeKey(this.options.prefix, userId);
+    return (await this.redis.set(key, '1', 'PX', this.options.noticeWindowMs, 'NX')) === 'OK';
+  }
+
+  /** The user's tokens today and this month (UTC), in one round trip. */
+  async fetchUserUsage(userId: string, now: number): Promise<UserUsage> {
+    const { prefix } = this.options;
+    const dayKey = buildUserUsageKey(prefix, userId, buildPeriodName('day', buildDayStamp(now)));
+    const monthKey = buildUserUsageKey(prefix, userId, buildPeriodName('month', buildMonthStamp(now)));
+    const [day, month] = await RedisBatch.together((batch) =>
+      Promise.all([
+        RedisBatch.send<Record<string, string>>(this.redis, batch, dayKey, (p) => p.hgetall(dayKey)),
+        RedisBatch.send<Record<string, string>>(this.redis, batch, monthKey, (p) => p.hgetall(monthKey)),
+      ]),
+    );
+    return { day: readUserPeriod(day), month: readUserPeriod(month) };
+  }
+
+  /** The operator's totals today and this month (UTC): per provider/model, and the `topGuilds` largest servers. */
+  async fetchOperatorUsage(now: number, topGuilds: number): Promise<OperatorUsage> {
+    const { prefix } = this.options;
+    const periods = [
+      buildPeriodName('day', buildDayStamp(now)),
+      buildPeriodName('month', buildMonthStamp(now)),
+    ];
+    const [day, month] = await RedisBatch.together((batch) =>
+      Promise.all(
+        periods.map(async (period) => {
+          const modelsKey = buildModelUsageKey(prefix, period);
+          const guildsKey = buildGuildUsageKey(prefix, period);
+          const [models, guilds] = await Promise.all([
+            RedisBatch.send<Record<string, string>>(this.redis, batch, modelsKey, (p) =>
+              p.hgetall(modelsKey),
+            ),
+            RedisBatch.send<string[]>(this.redis, batch, guildsKey, (p) =>
+              p.zrevrange(guildsKey, 0, Math.max(0, topGuilds - 1), 'WITHSCORES'),
+            ),
+          ]);
+          return { models: readModels(models), topGuilds: topGuilds > 0 ? readScores(guilds) : [] };
+        }),
+      ),
+    );
+    return { day: day!, month: month! };
+  }
+}
+
+function readUserPeriod(fields: Record<string, string>): UserPeriodUsage {
+  const byPersonality = Object.entries(fields)
+    .filter(([field]) => field.startsWith(PERSONALITY_FIELD))
+    .map(([field, value]) => ({
+      personalityId: field.slice(PERSONALITY_FIELD.length),
+      tokens: Number(value),
+    }))
+    .sort((left, right) => right.tokens - left.tokens);
+  return { operator: Number(fields['operator'] ?? 0), own: Number(fields['own'] ?? 0), byPersonality };
+}
+
+/** `<payer>:<provider>/<model>:<kind>` fields, folded into one entry per payer and model. */
+function readModels(fields: Record<string, string>): ModelUsage[] {
+  const models = new Map<string, { -readonly [K in keyof ModelUsage]: ModelUsage[K] }>();
+  for (const [field, value] of Object.entries(fields)) {
+    const payerEnd = field.indexOf(':');
+    const kindStart = field.lastIndexOf(':');
+    const name = field.slice(payerEnd + 1, kindStart);
+    const slash = name.indexOf('/');
+    if (payerEnd < 0 || kindStart <= payerEnd || slash < 0) continue;
+    const payer: Payer = field.slice(0, payerEnd) === 'own' ? 'own' : 'operator';
+    const id = `${payer}:${name}`;
+    const entry = models.get(id) ?? {
+      provider: name.slice(0, slash),
+      model: name.slice(slash + 1),
+      payer,
+      promptTokens: 0,
+      completionTokens: 0,
+    };
+    if (field.endsWith(':prompt')) entry.promptTokens += Number(value);
+    else entry.completionTokens += Number(value);
+    models.set(id, entry);
+  }
+  return [...models.values()].sort(
+    (left, right) => sumTokens(right) - sumTokens(left) || left.provider.localeCompare(right.provider),
+  );
+}
+
+/** A `ZREVRANGE … WITHSCORES` reply as id and tokens. */
+function readScores(reply: readonly string[]): Array<{ guildId: string; tokens: number }> {
+  const scores: Array<{ guildId: string; tokens: number }> = [];
+  for (let index = 0; index + 1 < reply.length; index += 2)
+    scores.push({ guildId: reply[index]!, tokens: Number(reply[index + 1]) });
+  return scores;
+}
