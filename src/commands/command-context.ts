@@ -1,3 +1,4 @@
+import type { AttachmentFetcher } from '../ai/index.js';
 import type { Config } from '../config/index.js';
 import type { ChannelWindowRepository } from '../context/index.js';
 import type { GuildSettingsRepository } from '../guilds/index.js';
@@ -41,6 +42,8 @@ export interface CommandDependencies {
   /** Admits regenerated replies; its queue also gives /status the queue depth. */
   readonly admission: ReplyAdmission;
   readonly tasks: TaskQueue;
+  /** Downloads the files attached to commands (character cards), from `ATTACHMENT_HOSTS` only. */
+  readonly files: Pick<AttachmentFetcher, 'fetchFile'>;
   readonly logger: Logger;
   readonly now: () => number;
 }

@@ -7,6 +7,7 @@ import type {
   MessageContextMenuCommandInteraction,
   RepliableInteraction,
 } from 'discord.js';
+import { AttachmentFetcher } from '../ai/index.js';
 import type { Config } from '../config/index.js';
 import { ChannelWindowRepository } from '../context/index.js';
 import { UserFacingError } from '../errors/index.js';
@@ -225,7 +226,7 @@ function discordCodeOf(error: unknown): unknown {
 /** What {@link createCommandHandler} builds the handler from: the gateway's shared clients and queues. */
 export interface CommandHandlerSettings {
   readonly redis: RedisClient;
-  readonly config: CommandConfig & Pick<Config, 'encryptionKey' | 'redis' | 'channelContext'>;
+  readonly config: CommandConfig & Pick<Config, 'encryptionKey' | 'redis' | 'channelContext' | 'attachments'>;
   /** The gateway's reply admission (regenerated replies; its queue's depth for /status). */
   readonly admission: ReplyAdmission;
   /** The task queue (`createTaskQueue`). */
@@ -263,6 +264,7 @@ export function createCommandHandler(settings: CommandHandlerSettings): CommandH
       guildSettings: new GuildSettingsRepository(redis, { prefix, logger: settings.logger }),
       admission: settings.admission,
       tasks: settings.tasks,
+      files: new AttachmentFetcher({ allowedHosts: config.attachments.allowedHosts }),
       logger: settings.logger,
       now: settings.now ?? Date.now,
     },
