@@ -18,3 +18,12 @@ export function substituteCardMacros(text: string, values: CardMacroValues): str
     name.toLowerCase() === 'char' ? values.char : values.user,
   );
 }
+
+/**
+ * A greeting as posted: macros substituted, cut to `maxChars` (Discord's message length) with an ellipsis. The
+ * stored greeting stays whole, for export.
+ */
+export function buildGreetingText(greeting: string, values: CardMacroValues, maxChars: number): string {
+  const text = substituteCardMacros(greeting, values).trim();
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1).trimEnd()}…`;
+}

@@ -1,4 +1,4 @@
-export { type CardMacroValues, substituteCardMacros } from './card-macros.js';
+export { buildGreetingText, type CardMacroValues, substituteCardMacros } from './card-macros.js';
 export {
   buildCardExport,
   buildCardFileName,

@@ -10,6 +10,7 @@ import type {
   ActivationRepository,
   ApiKeyRepository,
   ConversationRepository,
+  GreetingRepository,
   MessageIndexRepository,
   PersonalityRepository,
   UserDataEraser,
@@ -42,6 +43,8 @@ export interface CommandDependencies {
   /** Admits regenerated replies; its queue also gives /status the queue depth. */
   readonly admission: ReplyAdmission;
   readonly tasks: TaskQueue;
+  /** Which channels a personality's greeting was posted in (once, on first activation). */
+  readonly greetings: Pick<GreetingRepository, 'markChannelGreeted'>;
   /** Downloads the files attached to commands (character cards), from `ATTACHMENT_HOSTS` only. */
   readonly files: Pick<AttachmentFetcher, 'fetchFile'>;
   readonly logger: Logger;

@@ -5,7 +5,7 @@
  */
 import { REST } from '@discordjs/rest';
 import { encode as encodeTextChunk } from 'png-chunk-text';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildPng } from '../../../sandbox/sample-images.js';
 import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { deployCommands } from '../../../src/commands/index.js';
@@ -20,6 +20,7 @@ import {
 
 const WAIT_MS = 15_000;
 const EPHEMERAL = 64;
+const MANAGE_CHANNELS = 1n << 4n;
 
 describe('character cards', () => {
   const prefix = createTestPrefix();
@@ -28,6 +29,7 @@ describe('character cards', () => {
   let cluster: LocalCluster;
   let channelId: string;
   let ann: string;
+  let guildId: string;
 
   beforeAll(async () => {
     cluster = await LocalCluster.start({
@@ -39,10 +41,10 @@ describe('character cards', () => {
     const { sandbox } = cluster;
     const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
     await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });
-    const guild = sandbox.createGuild({ name: 'cards' });
-    channelId = sandbox.createChannel(guild.id, { name: 'tavern' }).id;
+    guildId = sandbox.createGuild({ name: 'cards' }).id;
+    channelId = sandbox.createChannel(guildId, { name: 'tavern' }).id;
     ann = sandbox.createUser({ username: 'ann', globalName: 'Ann' }).id;
-    sandbox.addMember(guild.id, ann);
+    sandbox.addMember(guildId, ann, { permissions: MANAGE_CHANNELS });
   }, 60_000);
 
   afterAll(async () => {
@@ -103,6 +105,29 @@ describe('character cards', () => {
     expect(file?.filename).toBe('Seraphina.card.json');
     // The only normalisation a V2 card with every field meets is none: it comes back as it went in.
     expect(JSON.parse(String(file?.data))).toEqual(FULL_V2_CARD);
+  });
+
+  it('posts the greeting once, when the personality is first activated in a channel', async () => {
+    const { sandbox } = cluster;
+    const glade = sandbox.createChannel(guildId, { name: 'glade' }).id;
+    const activate = () =>
+      sandbox
+        .runSlashCommand(ann, glade, 'activate', { personality: 'Seraphina' })
+        .waitForResponse(undefined, WAIT_MS);
+    const greetings = () => sandbox.transcript(glade).filter((entry) => entry.authorName === 'Seraphina');
+    await activate();
+    await vi.waitFor(() => expect(greetings()).toHaveLength(1), { timeout: WAIT_MS });
+    expect(greetings()[0]?.content).toBe(
+      '*Seraphina kneels beside you, her hands glowing with a soft light.* Easy now, Ann. You are safe in my glade.',
+    );
+    expect(greetings()[0]?.webhookId).not.toBeNull();
+
+    // Activated again: no second greeting (a reply to a message shows the worker has caught up).
+    await sandbox.runSlashCommand(ann, glade, 'deactivate').waitForResponse(undefined, WAIT_MS);
+    await activate();
+    sandbox.userSays(ann, glade, 'are you still there?');
+    await vi.waitFor(() => expect(greetings()).toHaveLength(2), { timeout: WAIT_MS });
+    expect(greetings()[1]?.content).not.toContain('kneels beside you');
   });
 
   it('refuses a corrupt PNG with a clear message, creating nothing', async () => {
