@@ -130,6 +130,21 @@ describe('character cards', () => {
     expect(greetings()[1]?.content).not.toContain('kneels beside you');
   });
 
+  it('greets a user before its first DM reply, and only then', async () => {
+    const { sandbox } = cluster;
+    const dm = sandbox.openDm(ann).id;
+    sandbox.userSays(ann, dm, '@Seraphina hello in private');
+    const [, greeting, reply] = await sandbox.waitForMessages(dm, 3, WAIT_MS);
+    expect(greeting?.content).toBe(
+      '**Seraphina:** *Seraphina kneels beside you, her hands glowing with a soft light.* Easy now, Ann. You are safe in my glade.',
+    );
+    expect(reply?.content).toMatch(/^\*\*Seraphina:\*\*/u);
+    expect(reply?.content).not.toContain('kneels beside you');
+    sandbox.userSays(ann, dm, '@Seraphina and again');
+    const messages = await sandbox.waitForMessages(dm, 5, WAIT_MS);
+    expect(messages.filter((message) => message.content.includes('kneels beside you'))).toHaveLength(1);
+  });
+
   it('refuses a corrupt PNG with a clear message, creating nothing', async () => {
     const before = await personalities.countByOwner(ann);
     const png = buildPng(4, 4, [encodeTextChunk('chara', Buffer.from('{}').toString('base64'))]);
