@@ -71,6 +71,7 @@ describe('buildCommandDefinitions', () => {
         'personality alias add',
         'personality alias remove',
         'personality edit',
+        'personality export',
         'personality info',
         'personality remove',
         'personality share',
