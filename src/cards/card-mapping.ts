@@ -8,8 +8,11 @@ export const CardImportLimits = {
   promptChars: 32_000,
   /** Characters of the greeting (`first_mes`); it is cut to a message's length when posted. */
   greetingChars: 32_000,
-  /** Bytes of the kept fields' JSON (stored in the personality's record). */
-  keptBytes: 512 * 1024,
+  /**
+   * Bytes of the kept fields' JSON. They are stored in the personality's record, which every reply reads and the
+   * public catalog copies, so they are bounded well below the file's 2 MB.
+   */
+  keptBytes: 256 * 1024,
 } as const;
 
 /** The card fields a personality keeps for export: everything but `name` and `first_mes` (stored apart). */
@@ -68,8 +71,12 @@ export function mapCardToPersonality(parsed: ParsedCard): CardImport {
   if (greeting.length > CardImportLimits.greetingChars)
     throw invalid(CardMessages.fieldTooLong('first_mes', CardImportLimits.greetingChars, greeting.length));
   const keptBytes = Buffer.byteLength(JSON.stringify(card));
-  if (keptBytes > CardImportLimits.keptBytes)
-    throw invalid(CardMessages.keptTooLarge(CardImportLimits.keptBytes, keptBytes));
+  if (keptBytes > CardImportLimits.keptBytes) {
+    const [largest] = Object.entries(card)
+      .map(([field, value]) => [field, Buffer.byteLength(JSON.stringify(value ?? null))] as const)
+      .sort((a, b) => b[1] - a[1]);
+    throw invalid(CardMessages.keptTooLarge(largest?.[0] ?? 'card', CardImportLimits.keptBytes, keptBytes));
+  }
   const unusedFields = [
     card.alternate_greetings.length > 0 ? 'alternate_greetings' : null,
     card.character_book !== undefined ? 'character_book' : null,

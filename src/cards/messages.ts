@@ -20,8 +20,8 @@ export const CardMessages = {
     'The card has nothing to make a prompt from: description, personality, scenario and system_prompt are all empty.',
   fieldTooLong: (field: string, max: number, length: number) =>
     `The card's \`${field}\` is ${length.toLocaleString('en-US')} characters; at most ${max.toLocaleString('en-US')}.`,
-  keptTooLarge: (max: number, bytes: number) =>
-    `The card's kept fields (character_book, alternate_greetings, extensions…) take ${formatKb(bytes)}; at most ${formatKb(max)}.`,
+  keptTooLarge: (largestField: string, max: number, bytes: number) =>
+    `The card's fields take ${formatKb(bytes)} besides its name and greeting; at most ${formatKb(max)}. The largest is \`${largestField}\`.`,
 } as const;
 
 function formatKb(bytes: number): string {

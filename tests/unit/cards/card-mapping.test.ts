@@ -75,7 +75,7 @@ describe('mapCardToPersonality', () => {
         description: 'd',
         character_book: { entries: ['x'.repeat(CardImportLimits.keptBytes)] },
       },
-      /kept fields .* take 513 KB; at most 512 KB/,
+      /take 257 KB besides its name and greeting; at most 256 KB\. The largest is `character_book`/,
     ],
   ])('refuses %s, naming the field', (_, data, message) => {
     expect(() =>
