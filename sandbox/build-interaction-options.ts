@@ -10,7 +10,13 @@ export interface CommandPath {
 /** The options of an interaction, and which ids need `resolved` entries. */
 export interface BuiltOptions {
   readonly options: Record<string, unknown>[];
-  readonly resolve: { readonly users: string[]; readonly channels: string[]; readonly roles: string[] };
+  readonly resolve: {
+    readonly users: string[];
+    readonly channels: string[];
+    readonly roles: string[];
+    /** Ids of attachments uploaded for ATTACHMENT options (the caller registered them first). */
+    readonly attachments: string[];
+  };
 }
 
 /** Option types. @see https://discord.com/developers/docs/interactions/application-commands#application-command-object-application-command-option-type */
@@ -81,7 +87,12 @@ export function buildInteractionOptions(
   path: CommandPath = {},
   focusedOption: string | null = null,
 ): BuiltOptions {
-  const resolve = { users: [] as string[], channels: [] as string[], roles: [] as string[] };
+  const resolve = {
+    users: [] as string[],
+    channels: [] as string[],
+    roles: [] as string[],
+    attachments: [] as string[],
+  };
   let level = definitionsOf(definitions);
   const wrap: { type: number; name: string }[] = [];
   if (path.subcommandGroup !== undefined) {
@@ -120,6 +131,7 @@ export function buildInteractionOptions(
       if (definition.type === OptionType.User) resolve.users.push(String(coerced));
       if (definition.type === OptionType.Channel) resolve.channels.push(String(coerced));
       if (definition.type === OptionType.Role) resolve.roles.push(String(coerced));
+      if (definition.type === OptionType.Attachment) resolve.attachments.push(String(coerced));
     }
     leaves.push({ type: definition.type, name, value: coerced, ...(focused ? { focused: true } : {}) });
   }

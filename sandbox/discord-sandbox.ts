@@ -81,6 +81,18 @@ export interface UserAttachment {
   readonly contentType?: string;
 }
 
+/** A slash command option's value: what a user types, or a file for an ATTACHMENT option. */
+export type SlashCommandValue = CommandOptionValue | UserAttachment;
+
+/** A file uploaded with a slash command (Discord keeps it on its CDN under an ephemeral-attachments path). */
+interface InteractionAttachment {
+  readonly id: string;
+  readonly channelId: string;
+  readonly filename: string;
+  readonly contentType: string | null;
+  readonly data: Buffer;
+}
+
 /** Options of {@link DiscordSandbox.userSays}. */
 export interface UserSaysOptions {
   /** Message id to reply to (same channel). */
@@ -138,6 +150,8 @@ export class DiscordSandbox implements AsyncDisposable {
   readonly #rest: RestServer;
   readonly #ownerId: string;
   readonly #requestLog: RequestLogEntry[] = [];
+  /** Files uploaded with slash commands, by attachment id (served like message attachments). */
+  readonly #interactionAttachments = new Map<string, InteractionAttachment>();
   readonly #stats = {
     requests: 0,
     rateLimited: 0,
@@ -543,17 +557,37 @@ export class DiscordSandbox implements AsyncDisposable {
     return this.#messages.bulkDelete(channel, checked.ids);
   }
 
-  /** A user runs a registered slash command; dispatches INTERACTION_CREATE. */
+  /**
+   * A user runs a registered slash command; dispatches INTERACTION_CREATE. A file given for an ATTACHMENT option
+   * is uploaded first and arrives as Discord sends it: its id as the option's value, the attachment (with a URL
+   * the REST server serves) in `resolved.attachments`.
+   */
   runSlashCommand(
     userId: string,
     channelId: string,
     name: string,
-    options: Readonly<Record<string, CommandOptionValue>> = {},
+    options: Readonly<Record<string, SlashCommandValue>> = {},
     path: CommandPath = {},
   ): InteractionHandle {
     const channel = this.#commandChannel(userId, channelId);
     const command = this.#findCommand(channel, 1, name, userId);
-    const built = buildInteractionOptions(command.body['options'], options, path);
+    const values: Record<string, CommandOptionValue> = {};
+    for (const [option, value] of Object.entries(options)) {
+      if (typeof value !== 'object') {
+        values[option] = value;
+        continue;
+      }
+      const id = this.#store.nextId();
+      this.#interactionAttachments.set(id, {
+        id,
+        channelId: channel.id,
+        filename: value.filename,
+        contentType: value.contentType ?? null,
+        data: Buffer.isBuffer(value.data) ? value.data : Buffer.from(value.data ?? ''),
+      });
+      values[option] = id;
+    }
+    const built = buildInteractionOptions(command.body['options'], values, path);
     return this.#interactions.dispatch({
       type: InteractionType.ApplicationCommand,
       userId,
@@ -841,6 +875,8 @@ export class DiscordSandbox implements AsyncDisposable {
       const attachment = message.attachments.find((candidate) => candidate.id === attachmentId);
       if (attachment) return { data: attachment.data, contentType: attachment.contentType };
     }
+    const uploaded = this.#interactionAttachments.get(attachmentId);
+    if (uploaded?.channelId === channelId) return { data: uploaded.data, contentType: uploaded.contentType };
     return undefined;
   }
 
@@ -935,7 +971,7 @@ export class DiscordSandbox implements AsyncDisposable {
 
   #resolved(
     channel: ChannelRecord,
-    ids: { users: string[]; channels: string[]; roles: string[] },
+    ids: { users: string[]; channels: string[]; roles: string[]; attachments: string[] },
   ): ApiObject {
     const guild = channel.guildId ? this.#store.guilds.get(channel.guildId) : undefined;
     const resolved: Record<string, Record<string, unknown>> = {};
@@ -969,6 +1005,24 @@ export class DiscordSandbox implements AsyncDisposable {
     for (const roleId of ids.roles) {
       const role = guild?.roles.get(roleId);
       if (role) resolved['roles'] = { ...resolved['roles'], [roleId]: this.#serializer.role(role) };
+    }
+    for (const attachmentId of ids.attachments) {
+      const file = this.#interactionAttachments.get(attachmentId);
+      if (!file) continue;
+      // https://discord.com/developers/docs/resources/message#attachment-object
+      const url = `http://${this.options.host}:${this.#port}/attachments/${file.channelId}/${file.id}/${encodeURIComponent(file.filename)}`;
+      resolved['attachments'] = {
+        ...resolved['attachments'],
+        [file.id]: {
+          id: file.id,
+          filename: file.filename,
+          size: file.data.length,
+          url,
+          proxy_url: url,
+          ephemeral: true,
+          ...(file.contentType === null ? {} : { content_type: file.contentType }),
+        },
+      };
     }
     return Object.keys(resolved).length > 0 ? { resolved } : {};
   }

@@ -8,11 +8,16 @@ export {
   type OverwriteInput,
   type SandboxFaults,
   type SandboxStats,
+  type SlashCommandValue,
   type UserAttachment,
   type UserSaysOptions,
 } from './discord-sandbox.js';
 export { GatewayIntents } from './gateway-intents.js';
-export { InteractionHandle, type InteractionResponse } from './interaction-handle.js';
+export {
+  InteractionHandle,
+  type InteractionResponse,
+  type InteractionResponseFile,
+} from './interaction-handle.js';
 export { PLURALKIT_APPLICATION_ID, type PlayProxyBotOptions, PROXY_BOT_PERMISSIONS } from './proxy-bot.js';
 export { DefaultRateLimitSettings, type RateLimitSettings } from './rate-limits.js';
 export type { RequestLogEntry } from './rest-server.js';

@@ -12,12 +12,21 @@ export interface InteractionResponse {
   readonly embeds: readonly unknown[];
   readonly components: readonly unknown[];
   readonly flags: number;
+  /** Files the response's message carries (uploaded with it, multipart as discord.js sends them). */
+  readonly attachments: readonly InteractionResponseFile[];
   /** Autocomplete choices (callback type 8). */
   readonly choices: readonly unknown[] | null;
   /** The modal shown (callback type 9). */
   readonly modal: unknown;
   /** Unix ms. */
   readonly at: number;
+}
+
+/** A file on an interaction's response message. */
+export interface InteractionResponseFile {
+  readonly filename: string;
+  readonly contentType: string | null;
+  readonly data: Buffer;
 }
 
 /**

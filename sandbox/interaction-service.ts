@@ -431,6 +431,11 @@ export class InteractionService {
       embeds: message.embeds,
       components: message.components,
       flags: message.flags,
+      attachments: message.attachments.map(({ filename, contentType, data }) => ({
+        filename,
+        contentType,
+        data,
+      })),
       choices: null,
       modal: null,
     };
@@ -445,6 +450,7 @@ export class InteractionService {
       embeds: [],
       components: [],
       flags: 0,
+      attachments: [],
       choices: null,
       modal: null,
     };

@@ -10,8 +10,15 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
-/** A valid 8-bit greyscale PNG of `width` × `height`. */
-export function buildPng(width: number, height: number): Buffer {
+/**
+ * A valid 8-bit greyscale PNG of `width` × `height`, with `extraChunks` (text chunks of a character card, say)
+ * before its end.
+ */
+export function buildPng(
+  width: number,
+  height: number,
+  extraChunks: ReadonlyArray<{ readonly name: string; readonly data: Uint8Array }> = [],
+): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
@@ -23,6 +30,7 @@ export function buildPng(width: number, height: number): Buffer {
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
     chunk('IDAT', deflateSync(rows)),
+    ...extraChunks.map((extra) => chunk(extra.name, Buffer.from(extra.data))),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }

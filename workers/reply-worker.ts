@@ -33,6 +33,7 @@ import {
   buildCancelChannel,
   ChannelActivityRepository,
   ConversationRepository,
+  GreetingRepository,
   MessageEventRepository,
   MessageIndexRepository,
   PersonalityRepository,
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
       admission,
       gate: new ConversationGate(redis, { prefix }),
       coalescer: new ReplyCoalescer(redis, { prefix, windowMs: config.group.coalesceWindowMs }),
+      greetings: new GreetingRepository(redis, { prefix }),
       ai,
       webhooks,
       ledger: new DeliveryLedger(redis, {

@@ -139,6 +139,16 @@ export class AttachmentFetcher {
     return text === null ? { ok: false, refusal: 'wrong-type' } : { ok: true, text };
   }
 
+  /** Any file's bytes, at most `maxBytes` (a character card: its parser checks what they are). */
+  async fetchFile(
+    url: string,
+    maxBytes: number,
+    signal?: AbortSignal,
+  ): Promise<{ ok: true; bytes: Buffer } | RefusedDownload> {
+    const download = await this.download(url, maxBytes, signal);
+    return download.ok ? { ok: true, bytes: download.bytes } : download;
+  }
+
   private async download(
     url: string,
     maxBytes: number,

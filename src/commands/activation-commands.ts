@@ -1,5 +1,9 @@
 import { type ChatInputCommandInteraction, PermissionFlagsBits } from 'discord.js';
+import { buildGreetingText } from '../cards/index.js';
+import { DiscordLimits } from '../discord/index.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
+import type { Personality } from '../state/index.js';
+import { enqueueTask } from '../tasks/index.js';
 import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
 import { OptionName } from './definitions.js';
@@ -73,6 +77,39 @@ export async function runActivateCommand(
   await respond(interaction, {
     content: CommandReplies.activated(personality.name, where.channelId),
     ephemeral: false,
+  });
+  await greetChannel(ctx, interaction, where, personality);
+}
+
+/**
+ * The first activation of a personality with a greeting in a channel has the worker post it there, after the
+ * activation notice; the marker (atomic) makes it once per channel and personality.
+ */
+async function greetChannel(
+  ctx: CommandContext,
+  interaction: ChatInputCommandInteraction,
+  where: CommandChannel,
+  personality: Personality,
+): Promise<void> {
+  if (personality.greeting === null) return;
+  if (!(await ctx.deps.greetings.markChannelGreeted(where.channelId, personality.id))) return;
+  await enqueueTask(ctx.deps.tasks, {
+    kind: 'post-greeting',
+    version: 1,
+    correlationId: ctx.correlationId,
+    sourceId: interaction.id,
+    guildId: where.guildId,
+    channelId: where.channelId,
+    parentChannelId: where.parentId,
+    personalityId: personality.id,
+    username: personality.name,
+    avatarUrl: personality.avatarUrl,
+    // {{user}} is who activated it: the person the greeting answers.
+    content: buildGreetingText(
+      personality.greeting,
+      { char: personality.name, user: interaction.user.displayName },
+      DiscordLimits.messageContent,
+    ),
   });
 }
 

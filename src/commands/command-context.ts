@@ -1,3 +1,4 @@
+import type { AttachmentFetcher } from '../ai/index.js';
 import type { Config } from '../config/index.js';
 import type { ChannelWindowRepository } from '../context/index.js';
 import type { GuildSettingsRepository } from '../guilds/index.js';
@@ -9,6 +10,7 @@ import type {
   ActivationRepository,
   ApiKeyRepository,
   ConversationRepository,
+  GreetingRepository,
   MessageIndexRepository,
   PersonalityRepository,
   UserDataEraser,
@@ -46,6 +48,10 @@ export interface CommandDependencies {
   /** Token counters, for /usage and the operators' /status; absent = neither shows usage. */
   readonly usage?: Pick<UsageRepository, 'fetchUserUsage' | 'fetchOperatorUsage'>;
   readonly tasks: TaskQueue;
+  /** Which channels a personality's greeting was posted in (once, on first activation). */
+  readonly greetings: Pick<GreetingRepository, 'markChannelGreeted'>;
+  /** Downloads the files attached to commands (character cards), from `ATTACHMENT_HOSTS` only. */
+  readonly files: Pick<AttachmentFetcher, 'fetchFile'>;
   readonly logger: Logger;
   readonly now: () => number;
 }

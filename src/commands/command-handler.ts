@@ -7,6 +7,7 @@ import type {
   MessageContextMenuCommandInteraction,
   RepliableInteraction,
 } from 'discord.js';
+import { AttachmentFetcher } from '../ai/index.js';
 import type { Config } from '../config/index.js';
 import { ChannelWindowRepository } from '../context/index.js';
 import { UserFacingError } from '../errors/index.js';
@@ -19,6 +20,7 @@ import {
   ActivationRepository,
   ApiKeyRepository,
   ConversationRepository,
+  GreetingRepository,
   MessageIndexRepository,
   PersonalityRepository,
   UserDataEraser,
@@ -229,7 +231,7 @@ function discordCodeOf(error: unknown): unknown {
 /** What {@link createCommandHandler} builds the handler from: the gateway's shared clients and queues. */
 export interface CommandHandlerSettings {
   readonly redis: RedisClient;
-  readonly config: CommandConfig & Pick<Config, 'encryptionKey' | 'redis' | 'channelContext'>;
+  readonly config: CommandConfig & Pick<Config, 'encryptionKey' | 'redis' | 'channelContext' | 'attachments'>;
   /** The gateway's reply admission (regenerated replies; its queue's depth for /status). */
   readonly admission: ReplyAdmission;
   /** The task queue (`createTaskQueue`). */
@@ -268,6 +270,8 @@ export function createCommandHandler(settings: CommandHandlerSettings): CommandH
       usage: new UsageRepository(redis, { prefix }),
       admission: settings.admission,
       tasks: settings.tasks,
+      greetings: new GreetingRepository(redis, { prefix }),
+      files: new AttachmentFetcher({ allowedHosts: config.attachments.allowedHosts }),
       logger: settings.logger,
       now: settings.now ?? Date.now,
     },

@@ -42,6 +42,29 @@ export const CommandReplies = {
   // /personality create, edit, remove, alias.
   created: (name: string, provider: string, model: string, visibility: string) =>
     `Created ${bold(name)} (${provider}/${model}, ${visibility}). Talk to it by writing @${name.replace(/@/gu, '@\u200B')} in a message, or by replying to its messages.`,
+  imported: (
+    name: string,
+    provider: string,
+    model: string,
+    visibility: string,
+    greeting: boolean,
+    unusedFields: readonly string[],
+  ) =>
+    [
+      `Imported ${bold(name)} from its character card (${provider}/${model}, ${visibility}). Talk to it by writing @${name.replace(/@/gu, '@\u200B')} in a message.`,
+      greeting
+        ? 'Its greeting (first_mes) is posted when it is first activated in a channel and when someone first talks to it in DMs.'
+        : null,
+      unusedFields.length > 0
+        ? `Kept for /personality export but not used yet: ${unusedFields.join(', ')}.`
+        : null,
+    ]
+      .filter((line) => line !== null)
+      .join('\n'),
+  cardDownloadFailed: (reason: string) =>
+    `The card could not be downloaded (${reason}). Attach it again and retry.`,
+  exported: (name: string) =>
+    `${bold(name)} as a Character Card V2 (JSON). Import it elsewhere, or here with /personality import.`,
   nothingToEdit: () =>
     'Nothing to change: give at least one field to change besides the name (new-name, prompt, avatar, provider, model, temperature, visibility, nsfw, context, stream or fallbacks).',
   edited: (name: string, fields: readonly string[]) => `Updated ${bold(name)}: ${fields.join(', ')}.`,
@@ -92,6 +115,8 @@ export const CommandReplies = {
         : 'off: replies appear once complete',
   infoEditors: () => 'Co-editors',
   infoPrompt: () => 'Prompt (only you see this)',
+  infoCardPrompt: (length: number) =>
+    `Prompt, from a character card: ${length.toLocaleString('en-US')} characters, shortened (only you see this)`,
   listMineTitle: (total: number) => `Your personalities (${total})`,
   listPublicTitle: (total: number) => `Public personalities (${total})`,
   listMineEmpty: () => 'You have no personalities yet. Create one with /personality create.',

@@ -35,6 +35,8 @@ export const SubcommandName = {
   List: 'list',
   Share: 'share',
   Unshare: 'unshare',
+  Import: 'import',
+  Export: 'export',
   AliasGroup: 'alias',
   Add: 'add',
   Set: 'set',
@@ -61,6 +63,7 @@ export const OptionName = {
   Personality: 'personality',
   Everywhere: 'everywhere',
   Key: 'key',
+  File: 'file',
 } as const;
 
 /** Options whose value names a personality: they autocomplete from the caller's and public personalities. */
@@ -191,6 +194,31 @@ function buildPersonalityCommand(): SlashCommandBuilder {
         ),
     );
   }
+  command.addSubcommand((subcommand) =>
+    subcommand
+      .setName(SubcommandName.Import)
+      .setDescription('Create a personality from a character card (V2/V3, .json or .png)')
+      .addAttachmentOption((option) =>
+        option.setName(OptionName.File).setDescription('The card: a .json or .png file').setRequired(true),
+      )
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Avatar)
+          .setDescription('Avatar image URL (https); cards’ images are not used'),
+      )
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Visibility)
+          .setDescription('public: anyone can talk to it; private: only you')
+          .addChoices({ name: 'public', value: 'public' }, { name: 'private', value: 'private' }),
+      ),
+  );
+  command.addSubcommand((subcommand) =>
+    subcommand
+      .setName(SubcommandName.Export)
+      .setDescription('Download one of your personalities as a character card (V2 JSON)')
+      .addStringOption((option) => personalityOption(option, 'The personality to export')),
+  );
   command.addSubcommand((subcommand) =>
     subcommand
       .setName(SubcommandName.Info)

@@ -13,8 +13,16 @@ export interface ResponseMessage {
   readonly content?: string;
   readonly embeds?: APIEmbed[];
   readonly components?: APIActionRowComponent<APIButtonComponent>[];
+  /** Files to attach (sent as multipart, as Discord takes uploads). */
+  readonly files?: readonly ResponseFile[];
   /** Only the user sees it. Ignored when the interaction was already deferred (the deferral decided). */
   readonly ephemeral: boolean;
+}
+
+/** A file sent with a response. */
+export interface ResponseFile {
+  readonly name: string;
+  readonly data: Buffer;
 }
 
 function buildBody(message: ResponseMessage) {
@@ -23,6 +31,9 @@ function buildBody(message: ResponseMessage) {
     embeds: message.embeds ?? [],
     components: message.components ?? [],
     allowedMentions: { parse: [] },
+    ...(message.files === undefined
+      ? {}
+      : { files: message.files.map((file) => ({ attachment: file.data, name: file.name })) }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ButtonInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import { normalizePersonalityName, type Personality, type PersonalityPatch } from '../state/index.js';
+import { exportPersonalityCard, importPersonalityCard } from './card-commands.js';
 import type { CommandContext } from './command-context.js';
 import { CommandReplies } from './command-replies.js';
 import { buildConfirmButtons } from './confirm-buttons.js';
@@ -66,6 +67,10 @@ export async function runPersonalityCommand(
       return showInfo(ctx, interaction);
     case SubcommandName.List:
       return showList(ctx, interaction);
+    case SubcommandName.Import:
+      return importPersonalityCard(ctx, interaction);
+    case SubcommandName.Export:
+      return exportPersonalityCard(ctx, interaction);
     case SubcommandName.Share:
     case SubcommandName.Unshare:
       return changeEditors(ctx, interaction, subcommand === SubcommandName.Share ? 'share' : 'unshare');

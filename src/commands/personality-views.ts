@@ -101,7 +101,10 @@ export function buildPersonalityInfoEmbed(personality: Personality, viewerId: st
       ...(isEditor
         ? [
             {
-              name: CommandReplies.infoPrompt(),
+              name:
+                personality.card === null
+                  ? CommandReplies.infoPrompt()
+                  : CommandReplies.infoCardPrompt(personality.systemPrompt.length),
               value: truncateText(personality.systemPrompt, DiscordLimits.embedFieldValue),
               inline: false,
             },

@@ -6,6 +6,7 @@ import type {
   UserKeySource,
 } from '../ai/index.js';
 import { ProviderRejectedError } from '../ai/index.js';
+import { substituteCardMacros } from '../cards/index.js';
 import type { ReplyChainWalker, WindowLine } from '../context/index.js';
 import {
   type AssembledPrompt,
@@ -77,7 +78,11 @@ export class ContextualCompletion {
       this.deps.attachments.read(job, personality, signal),
     ]);
     return {
-      systemPrompt: personality.systemPrompt,
+      // {{char}}/{{user}} (character cards) name this personality and the person it answers now.
+      systemPrompt: substituteCardMacros(personality.systemPrompt, {
+        char: personality.name,
+        user: job.authorName,
+      }),
       personalityId: personality.id,
       personalityName: personality.name,
       mode: job.guildId === null ? 'personal' : personality.contextMode,

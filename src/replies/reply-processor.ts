@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
 import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
+import { buildGreetingText } from '../cards/index.js';
 import {
   buildAttachmentNames,
   buildMessageLines,
@@ -24,6 +25,7 @@ import {
   type ApiKeyring,
   type ChannelActivityRepository,
   type ConversationRepository,
+  type GreetingRepository,
   isPersonalityUsableBy,
   type MessageEventRepository,
   type MessageIndexRepository,
@@ -84,6 +86,8 @@ export interface ReplyProcessorDependencies {
   readonly gate: ConversationGate;
   /** Reads the follow-ups joined to a reply as it starts (docs/fair-queue.md, Coalescing); absent = none. */
   readonly coalescer?: ReplyCoalescer;
+  /** Who was greeted in DMs (a personality's greeting before its first DM reply); absent = no DM greetings. */
+  readonly greetings?: Pick<GreetingRepository, 'markUserGreeted'>;
   /** The AI service; replies stream when it can (`stream`) and the personality or operator wants it. */
   readonly ai: AiService;
   readonly webhooks: WebhookManager;
@@ -411,6 +415,8 @@ export class ReplyProcessor {
   ): Promise<ReplyOutcome | DeliveryBusy> {
     const { decision } = delivery;
     const remember = !decision.isNotice && personality !== null && !record.historyAppended;
+    if (!decision.isNotice && personality !== null && record.posted.size === 0)
+      await this.greetInDm(job, personality);
     const posted = await this.chunks.post({
       job,
       jobId,
@@ -659,6 +665,24 @@ export class ReplyProcessor {
       messageId: answeredId,
       excerpt: content,
     });
+  }
+
+  /**
+   * A personality with a greeting (a card's `first_mes`) posts it before its first DM reply to a user. The marker
+   * is set first (atomic): a crash between it and the post loses the greeting rather than posting it twice.
+   */
+  private async greetInDm(job: ReplyJob, personality: Personality): Promise<void> {
+    if (job.guildId !== null || personality.greeting === null || this.deps.greetings === undefined) return;
+    if (!(await this.deps.greetings.markUserGreeted(job.authorId, personality.id))) return;
+    const content = buildGreetingText(
+      personality.greeting,
+      { char: personality.name, user: job.authorName },
+      this.chunkLength(job, personality),
+    );
+    await this.deps.webhooks.postAsPersona(
+      { guildId: null, channelId: job.channelId, parentChannelId: null },
+      { username: personality.name, avatarUrl: personality.avatarUrl, content },
+    );
   }
 
   /** DMs carry a `**Name:**` prefix on every chunk (no webhooks there): leave room for it. */

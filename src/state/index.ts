@@ -23,6 +23,11 @@ export {
   DefaultConversationRepositoryOptions,
 } from './conversation-repository.js';
 export { DmStickyRepository, type DmStickyRepositoryOptions } from './dm-sticky-repository.js';
+export {
+  DefaultGreetingRepositoryOptions,
+  GreetingRepository,
+  type GreetingRepositoryOptions,
+} from './greeting-repository.js';
 export { buildCancelChannel } from './keys.js';
 export {
   DefaultMessageEventRepositoryOptions,

@@ -86,6 +86,21 @@ export function buildUserPostedKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'posted');
 }
 
+/**
+ * SET of personality ids that greeted the user in DMs (their card's `first_mes`), expiring
+ * ({@link GreetingRepository}): each personality greets a user once.
+ */
+export function buildUserGreetedKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'greeted');
+}
+
+/**
+ * SET of personality ids that greeted a channel when first activated there, expiring ({@link GreetingRepository}).
+ */
+export function buildChannelGreetedKey(prefix: string, channelId: string): string {
+  return buildKey(prefix, AREA, 'channel-greeted', buildChannelTag(channelId));
+}
+
 /** STRING: the personality a user's DMs go to. */
 export function buildDmStickyKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'dm-sticky');

@@ -146,6 +146,8 @@ export class PersonalityRepository {
         contextMode: draft.contextMode ?? 'room',
         fallbackModels: draft.fallbackModels ?? [],
         streamReplies: draft.streamReplies ?? null,
+        greeting: draft.greeting ?? null,
+        card: draft.card ?? null,
         editorIds: [],
         version: 1,
         id,

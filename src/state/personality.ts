@@ -24,6 +24,12 @@ export const MAX_PERSONALITY_EDITORS = 10;
 const DiscordIdSchema = z.string().regex(/^\d{1,20}$/);
 
 /**
+ * Characters of a stored prompt: an imported character card's (docs/character-cards.md). Prompts typed in
+ * `/personality create|edit` keep the slash-command option's 6,000 (the command's own check).
+ */
+export const MAX_STORED_PROMPT_LENGTH = 32_000;
+
+/**
  * An AI personality as stored. `id` is a short lowercase `[a-z0-9]` string (never all digits, never `:`,
  * so it can sit inside a BullMQ job id).
  */
@@ -33,7 +39,7 @@ export const PersonalitySchema = z.object({
   name: z.string().min(1).max(80),
   aliases: z.array(z.string().min(1).max(80)),
   visibility: VisibilitySchema,
-  systemPrompt: z.string().max(6000),
+  systemPrompt: z.string().max(MAX_STORED_PROMPT_LENGTH),
   avatarUrl: z.string().nullable(),
   provider: z.string().min(1),
   model: z.string().min(1),
@@ -57,6 +63,16 @@ export const PersonalitySchema = z.object({
    * `STREAM_REPLIES` (records older than the field read `null`). DMs are never streamed.
    */
   streamReplies: z.boolean().nullable().default(null),
+  /**
+   * Posted once when it is first activated in a channel and when a user first talks to it in DMs (a card's
+   * `first_mes`); null = none (records older than the field read none).
+   */
+  greeting: z.string().max(MAX_STORED_PROMPT_LENGTH).nullable().default(null),
+  /**
+   * The character card fields kept for export (src/cards `StoredCard`, opaque here); null = not imported from a
+   * card (records older than the field read null).
+   */
+  card: z.record(z.string(), z.unknown()).nullable().default(null),
   /** Counts writes (records older than the field read 0): an edit based on an older version is refused. */
   version: z.number().int().nonnegative().default(0),
 });
@@ -74,12 +90,16 @@ export type PersonalityDraft = Omit<
   | 'contextMode'
   | 'fallbackModels'
   | 'streamReplies'
+  | 'greeting'
+  | 'card'
 > & {
   aliases?: string[];
   nsfw?: boolean;
   contextMode?: ContextMode;
   fallbackModels?: ModelRef[];
   streamReplies?: boolean | null;
+  greeting?: string | null;
+  card?: Record<string, unknown> | null;
 };
 
 /**

@@ -2,7 +2,13 @@ import { buildUserQueueKeys, deleteJoinedMessageIndex } from '../queue/index.js'
 import type { RedisClient } from '../redis/index.js';
 import { ActivationRepository } from './activation-repository.js';
 import { deleteConversations } from './conversation-repository.js';
-import { buildApiKeysKey, buildConversationIndexKey, buildDmStickyKey, buildEditsKey } from './keys.js';
+import {
+  buildApiKeysKey,
+  buildConversationIndexKey,
+  buildDmStickyKey,
+  buildEditsKey,
+  buildUserGreetedKey,
+} from './keys.js';
 import { MessageIndexRepository } from './message-index-repository.js';
 import { PersonalityRepository } from './personality-repository.js';
 
@@ -87,6 +93,7 @@ export class UserDataEraser {
         .del(...queueKeys)
         .hlen(buildEditsKey(prefix, userId))
         .del(buildEditsKey(prefix, userId))
+        .del(buildUserGreetedKey(prefix, userId))
         .exec()) ?? [];
     const count = (index: number) => Number(replies[index]?.[1] ?? 0);
     const postedMessages = await this.messageIndex.forgetUser(userId);

@@ -62,6 +62,28 @@ export const ForgetChannelsTaskSchema = z.object({
 export type ForgetChannelsTask = z.infer<typeof ForgetChannelsTaskSchema>;
 
 /**
+ * A personality was first activated in a channel and has a greeting (its card's `first_mes`): the worker posts it
+ * there as the personality. The text is final (macros substituted, within Discord's limit).
+ */
+export const PostGreetingTaskSchema = z.object({
+  kind: z.literal('post-greeting'),
+  version: z.literal(1),
+  correlationId: z.string().min(1).max(64),
+  /** The activating interaction: names the job. */
+  sourceId: snowflake,
+  guildId: snowflake,
+  /** The channel or thread activated. */
+  channelId: snowflake,
+  /** A thread's parent (which owns the webhook); null for a channel. */
+  parentChannelId: snowflake.nullable(),
+  personalityId: z.string().min(1).max(32),
+  username: z.string().min(1).max(80),
+  avatarUrl: z.string().max(2048).nullable(),
+  content: z.string().min(1).max(2000),
+});
+export type PostGreetingTask = z.infer<typeof PostGreetingTaskSchema>;
+
+/**
  * The contract between the gateway and the worker for work that is not a reply. Ids and references only:
  * API keys stay in their repository, where only the worker decrypts them.
  */
@@ -69,6 +91,7 @@ export const TaskJobSchema = z.discriminatedUnion('kind', [
   ApiKeyTestTaskSchema,
   DeleteReplyTaskSchema,
   ForgetChannelsTaskSchema,
+  PostGreetingTaskSchema,
 ]);
 export type TaskJob = z.infer<typeof TaskJobSchema>;
 
@@ -77,9 +100,9 @@ export type TaskJob = z.infer<typeof TaskJobSchema>;
  * see the same event enqueue it once.
  */
 export function buildTaskJobId(task: TaskJob): string {
-  return task.kind === 'forget-channels'
-    ? `${task.kind}-${task.sourceId}-${task.part}`
-    : `${task.kind}-${task.interaction.id}`;
+  if (task.kind === 'forget-channels') return `${task.kind}-${task.sourceId}-${task.part}`;
+  if (task.kind === 'post-greeting') return `${task.kind}-${task.sourceId}`;
+  return `${task.kind}-${task.interaction.id}`;
 }
 
 /**

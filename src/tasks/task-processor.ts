@@ -13,6 +13,7 @@ import {
   type DeleteReplyTask,
   type ForgetChannelsTask,
   type InteractionRef,
+  type PostGreetingTask,
   type TaskJob,
   TaskJobSchema,
 } from './task-job.js';
@@ -29,6 +30,7 @@ export type TaskOutcome =
   | 'deleted'
   | 'delete-forbidden'
   | 'channels-forgotten'
+  | 'greeting-posted'
   | 'failed';
 
 /** Forgets everything kept about channels that no longer exist (the webhook manager's pools and markers). */
@@ -40,7 +42,7 @@ export interface ChannelWebhookForgetter {
 export interface TaskProcessorDependencies {
   readonly apiKeys: Pick<ApiKeyRepository, 'fetch'>;
   readonly ai: Pick<AiService, 'testKey'>;
-  readonly webhooks: Pick<WebhookManager, 'deletePosted'>;
+  readonly webhooks: Pick<WebhookManager, 'deletePosted' | 'postAsPersona'>;
   /** Webhook state of deleted channels. */
   readonly channelWebhooks: ChannelWebhookForgetter;
   /** Edits interaction replies (the bot token is not needed for that, but harmless when set). */
@@ -75,6 +77,10 @@ export class TaskProcessor {
       const context = { correlationId: task.correlationId, jobId: job.id ?? 'unknown' };
       return runWithCorrelation(context, () => this.forgetChannels(task));
     }
+    if (task.kind === 'post-greeting') {
+      const context = { correlationId: task.correlationId, jobId: job.id ?? 'unknown' };
+      return runWithCorrelation(context, () => this.postGreeting(task));
+    }
     const context = { correlationId: task.correlationId, jobId: job.id ?? 'unknown', userId: task.userId };
     return runWithCorrelation(context, async () => {
       try {
@@ -88,8 +94,23 @@ export class TaskProcessor {
     });
   }
 
-  private runInteractionTask(task: Exclude<TaskJob, ForgetChannelsTask>): Promise<TaskOutcome> {
+  private runInteractionTask(
+    task: Exclude<TaskJob, ForgetChannelsTask | PostGreetingTask>,
+  ): Promise<TaskOutcome> {
     return task.kind === 'apikey-test' ? this.testKey(task) : this.deleteReply(task);
+  }
+
+  /** A failure is retried, then left in the failed set: a greeting is a nicety nobody waits on. */
+  private async postGreeting(task: PostGreetingTask): Promise<TaskOutcome> {
+    await this.deps.webhooks.postAsPersona(
+      { guildId: task.guildId, channelId: task.channelId, parentChannelId: task.parentChannelId },
+      { username: task.username, avatarUrl: task.avatarUrl, content: task.content },
+    );
+    this.log.info(
+      { guildId: task.guildId, channelId: task.channelId, personalityId: task.personalityId },
+      'greeting posted',
+    );
+    return 'greeting-posted';
   }
 
   private async forgetChannels(task: ForgetChannelsTask): Promise<TaskOutcome> {

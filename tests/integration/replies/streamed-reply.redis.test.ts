@@ -46,6 +46,8 @@ const PERSONALITY: Personality = {
   contextMode: 'personal',
   fallbackModels: [],
   streamReplies: null,
+  greeting: null,
+  card: null,
   version: 1,
 };
 /** Quick edits keep the tests short; the pace itself is the unit tests' and e2e's. */

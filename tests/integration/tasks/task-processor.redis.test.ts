@@ -47,6 +47,7 @@ describe('TaskProcessor', () => {
   /** Outcomes of completed jobs (which are removed from Redis at once), by job id. */
   const outcomes = new Map<string, TaskOutcome>();
   const deletions: Array<[string, string]> = [];
+  const greetings: Array<{ target: unknown; message: unknown }> = [];
   const forgotten: string[][] = [];
   let forgetFailures: unknown[] = [];
   /** What the next deletions and edits do instead of succeeding. */
@@ -74,6 +75,10 @@ describe('TaskProcessor', () => {
           const failure = deleteFailures.shift();
           if (failure !== undefined) throw failure;
           deletions.push([channelId, messageId]);
+        },
+        postAsPersona: async (target, message) => {
+          greetings.push({ target, message });
+          return { messageId: '1', webhookId: null };
         },
       },
       channelWebhooks: {
@@ -282,6 +287,32 @@ describe('TaskProcessor', () => {
         expect((await run(forget('5004', ['5004']))).failedReason).toBe('boom 3');
         expect(edits).toEqual([]);
       });
+    });
+  });
+
+  describe('post-greeting', () => {
+    it('posts the greeting as the personality, and edits no interaction', async () => {
+      const task: TaskJob = {
+        kind: 'post-greeting',
+        version: 1,
+        correlationId: 'greet',
+        sourceId: '6001',
+        guildId: '6002',
+        channelId: '6003',
+        parentChannelId: null,
+        personalityId: 'abcdefgh1234',
+        username: 'Seraphina',
+        avatarUrl: null,
+        content: 'Welcome, travellers.',
+      };
+      expect((await run(task)).outcome).toBe('greeting-posted');
+      expect(greetings).toEqual([
+        {
+          target: { guildId: '6002', channelId: '6003', parentChannelId: null },
+          message: { username: 'Seraphina', avatarUrl: null, content: 'Welcome, travellers.' },
+        },
+      ]);
+      expect(edits).toEqual([]);
     });
   });
 

@@ -22,6 +22,8 @@ const base: Personality = {
   contextMode: 'room',
   fallbackModels: [],
   streamReplies: null,
+  greeting: null,
+  card: null,
   editorIds: [],
   version: 1,
 };

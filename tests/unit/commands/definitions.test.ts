@@ -72,6 +72,7 @@ describe('buildCommandDefinitions', () => {
         'personality alias add',
         'personality alias remove',
         'personality edit',
+        'personality export',
         'personality info',
         'personality remove',
         'personality share',

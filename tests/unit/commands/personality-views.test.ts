@@ -30,6 +30,8 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     contextMode: 'room',
     fallbackModels: [],
     streamReplies: null,
+    greeting: null,
+    card: null,
     editorIds: [],
     version: 1,
     ...overrides,

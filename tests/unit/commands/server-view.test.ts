@@ -23,6 +23,8 @@ function personality(id: string, name: string, ownerId: string): Personality {
     contextMode: 'room',
     fallbackModels: [],
     streamReplies: null,
+    greeting: null,
+    card: null,
     editorIds: [],
     version: 1,
   };

@@ -10,6 +10,7 @@ const persona = [
       { type: 3, name: 'name', description: 'Name', required: true, autocomplete: true },
       { type: 4, name: 'count', description: 'Count' },
       { type: 6, name: 'who', description: 'Who' },
+      { type: 11, name: 'file', description: 'File' },
     ],
   },
   {
@@ -47,6 +48,12 @@ describe('buildInteractionOptions', () => {
         },
       ]);
       expect(built.resolve.users).toEqual(['42']);
+    });
+
+    it('lists an attachment option’s id to resolve', () => {
+      const built = buildInteractionOptions(persona, { name: 'Alice', file: '77' }, { subcommand: 'show' });
+      expect(built.options[0]?.['options']).toContainEqual({ type: 11, name: 'file', value: '77' });
+      expect(built.resolve.attachments).toEqual(['77']);
     });
 
     it('nests a group, then its subcommand', () => {

@@ -17,6 +17,8 @@ const before: Personality = {
   contextMode: 'room',
   fallbackModels: [],
   streamReplies: null,
+  greeting: null,
+  card: null,
   editorIds: [],
   version: 3,
 };
