@@ -38,6 +38,8 @@ const PERSONALITY: Personality = {
   contextMode: 'personal',
   fallbackModels: [],
   streamReplies: false,
+  greeting: null,
+  card: null,
   version: 1,
 };
 const TOKENS = { promptTokens: 50, completionTokens: 7, totalTokens: 57 };
