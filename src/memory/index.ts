@@ -1,0 +1,20 @@
+export { buildMemorySuffix, type MemoryScope } from './keys.js';
+export {
+  buildTurnId,
+  DefaultMemoryRepositoryOptions,
+  type FoldResult,
+  MemoryRepository,
+  type MemoryRepositoryOptions,
+  type PendingTurn,
+} from './memory-repository.js';
+export {
+  buildSummaryMessages,
+  MAX_SUMMARY_CHARS,
+  MAX_TURNS_PER_FOLD,
+  MemorySummarizer,
+  type MemorySummarizerDependencies,
+  SUMMARY_INSTRUCTION_PREFIX,
+  type SummaryModel,
+  type SummaryOutcome,
+  type SummaryRequest,
+} from './summarizer.js';

@@ -1,0 +1,30 @@
+import { buildKey, buildUserTag } from '../redis/index.js';
+
+/**
+ * Redis keys of the memory area, one pure builder per key. All live in the user's slot (`{u:<userId>}`), beside
+ * the conversation they summarize, so the append script moves trimmed turns in one atomic step.
+ */
+const AREA = 'memory';
+
+/** Whose memory a summary is: one conversation (user × channel × personality) or the user with a personality. */
+export type MemoryScope = 'conversation' | 'user';
+
+/** The part of a summary's keys that names its scope: `c:<channelId>:<personalityId>` or `p:<personalityId>`. */
+export function buildMemorySuffix(scope: MemoryScope, channelId: string, personalityId: string): string {
+  return scope === 'user' ? `p:${personalityId}` : `c:${channelId}:${personalityId}`;
+}
+
+/** STRING, expiring with the conversation: the rolling summary. */
+export function buildSummaryKey(prefix: string, userId: string, suffix: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'summary', suffix);
+}
+
+/** LIST of `<chars>:<turn JSON>`, oldest first, expiring with the conversation: turns waiting for the summary. */
+export function buildPendingKey(prefix: string, userId: string, suffix: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'pending', suffix);
+}
+
+/** STRING (a token, expiring): the summarization of `suffix` in progress. */
+export function buildClaimKey(prefix: string, userId: string, suffix: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'claim', suffix);
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { RedisClient } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
+import { type ConversationTurn, ConversationTurnSchema, type TurnHandOver } from '../state/index.js';
+import { buildClaimKey, buildMemorySuffix, buildPendingKey, buildSummaryKey } from './keys.js';
+import { runMemoryScript } from './memory-scripts.js';
+
+/** Options for {@link MemoryRepository}. */
+export interface MemoryRepositoryOptions {
+  /** `REDIS_PREFIX`. */
+  prefix: string;
+  /** How long a summary and its pending turns live after the last append, in seconds (`CONVERSATION_TTL_SECONDS`). */
+  ttlSeconds: number;
+  /** Most turns waiting for the summary; beyond it the oldest are dropped (and logged). @defaultValue 200 */
+  maxPendingTurns: number;
+  /** Most characters waiting for the summary; beyond it the oldest turns are dropped. @defaultValue 100000 */
+  maxPendingChars: number;
+  /** How long a summarization claim holds when never released (a worker died), in ms. @defaultValue 600000 */
+  claimTtlMs: number;
+}
+
+export const DefaultMemoryRepositoryOptions = {
+  maxPendingTurns: 200,
+  maxPendingChars: 100_000,
+  claimTtlMs: 600_000,
+} as const satisfies Omit<Required<MemoryRepositoryOptions>, 'prefix' | 'ttlSeconds'>;
+
+/** A turn waiting for the summary. */
+export interface PendingTurn extends ConversationTurn {
+  /** `<role>:<messageId>:<at>`: what the fold script compares. */
+  readonly id: string;
+}
+
+/** What a fold did, or null when the claim was no longer the caller's (nothing written). */
+export interface FoldResult {
+  readonly removed: number;
+  readonly remaining: number;
+}
+
+const ENTRY = /^(\d+):/;
+
+/** The id the fold script computes for a turn. */
+export function buildTurnId(turn: Pick<ConversationTurn, 'role' | 'messageId' | 'at'>): string {
+  return `${turn.role}:${turn.messageId}:${Math.round(turn.at)}`;
+}
+
+/**
+ * The rolling summaries and their pending turns, in the user's slot. The reply path reads the summary and hands
+ * trimmed turns over (through the conversation append); the summarization task reads the pending turns, writes
+ * the summary and removes what it folded.
+ */
+export class MemoryRepository {
+  readonly options: Readonly<MemoryRepositoryOptions>;
+
+  constructor(
+    private readonly redis: RedisClient,
+    options: Pick<MemoryRepositoryOptions, 'prefix' | 'ttlSeconds'> & Partial<MemoryRepositoryOptions>,
+  ) {
+    this.options = { ...DefaultMemoryRepositoryOptions, ...options };
+  }
+
+  /** The keys and caps the conversation append hands trimmed turns over with, claiming with a fresh token. */
+  buildHandOver(userId: string, suffix: string): TurnHandOver {
+    const { prefix, maxPendingTurns, maxPendingChars, claimTtlMs } = this.options;
+    return {
+      pendingKey: buildPendingKey(prefix, userId, suffix),
+      summaryKey: buildSummaryKey(prefix, userId, suffix),
+      claimKey: buildClaimKey(prefix, userId, suffix),
+      maxPendingTurns,
+      maxPendingChars,
+      claimToken: randomUUID(),
+      claimTtlMs,
+    };
+  }
+
+  /** The rolling summary, or null when there is none (yet, or it expired). */
+  async fetchSummary(userId: string, suffix: string, batch?: RedisBatch): Promise<string | null> {
+    const key = buildSummaryKey(this.options.prefix, userId, suffix);
+    return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.get(key));
+  }
+
+  /** The turns waiting for the summary, oldest first. */
+  async fetchPending(userId: string, suffix: string): Promise<PendingTurn[]> {
+    const entries = await this.redis.lrange(buildPendingKey(this.options.prefix, userId, suffix), 0, -1);
+    return entries.flatMap((entry) => {
+      const match = ENTRY.exec(entry);
+      if (!match) return [];
+      try {
+        const parsed = ConversationTurnSchema.safeParse(JSON.parse(entry.slice(match[0].length)));
+        return parsed.success ? [{ ...parsed.data, id: buildTurnId(parsed.data) }] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /**
+   * Writes `summary` and removes exactly the `folded` turns from the pending list, then releases the claim,
+   * atomically and only while `claimToken` still holds it (else null).
+   */
+  async fold(
+    userId: string,
+    suffix: string,
+    claimToken: string,
+    summary: string,
+    folded: readonly Pick<PendingTurn, 'id'>[],
+  ): Promise<FoldResult | null> {
+    const { prefix, ttlSeconds } = this.options;
+    const result = await runMemoryScript<[number, number] | number>(
+      this.redis,
+      'foldSummary',
+      [
+        buildSummaryKey(prefix, userId, suffix),
+        buildPendingKey(prefix, userId, suffix),
+        buildClaimKey(prefix, userId, suffix),
+      ],
+      [claimToken, summary, ttlSeconds * 1000, ...folded.map((turn) => turn.id)],
+    );
+    return typeof result === 'number' ? null : { removed: result[0], remaining: result[1] };
+  }
+
+  /** Releases the claim when `claimToken` still holds it (a failed summarization, so the next append retries). */
+  async releaseClaim(userId: string, suffix: string, claimToken: string): Promise<boolean> {
+    const released = await runMemoryScript<number>(
+      this.redis,
+      'releaseClaim',
+      [buildClaimKey(this.options.prefix, userId, suffix)],
+      [claimToken],
+    );
+    return released === 1;
+  }
+
+  /**
+   * Deletes the summaries, pending turns and claims of the user with `personalityId` (in `channelId`, or every
+   * channel in `channelIds`), in both scopes. Returns how many keys went.
+   */
+  async clear(userId: string, personalityId: string, channelIds: readonly string[]): Promise<number> {
+    const { prefix } = this.options;
+    const suffixes = [
+      buildMemorySuffix('user', '', personalityId),
+      ...channelIds.map((channelId) => buildMemorySuffix('conversation', channelId, personalityId)),
+    ];
+    const keys = suffixes.flatMap((suffix) => [
+      buildSummaryKey(prefix, userId, suffix),
+      buildPendingKey(prefix, userId, suffix),
+      buildClaimKey(prefix, userId, suffix),
+    ]);
+    // One slot (the user's tag): one command.
+    return this.redis.del(...keys);
+  }
+}
