@@ -13,8 +13,11 @@ export {
   MAX_TURNS_PER_FOLD,
   MemorySummarizer,
   type MemorySummarizerDependencies,
+  parseSummaryModel,
+  resolveSummaryModel,
   SUMMARY_INSTRUCTION_PREFIX,
   type SummaryModel,
+  type SummaryModelSetting,
   type SummaryOutcome,
   type SummaryRequest,
 } from './summarizer.js';

@@ -113,3 +113,26 @@ export class MemorySummarizer {
     await this.deps.memory.releaseClaim(request.userId, request.suffix, request.claimToken);
   }
 }
+
+/** `SUMMARY_MODEL` as configured: a provider and model, or a model of each personality's own provider. */
+export interface SummaryModelSetting {
+  readonly provider: string | null;
+  readonly model: string;
+}
+
+/** Parses `SUMMARY_MODEL` (`provider/model` or `model`); the first `/` splits. */
+export function parseSummaryModel(value: string): SummaryModelSetting {
+  const separator = value.indexOf('/');
+  return separator > 0
+    ? { provider: value.slice(0, separator), model: value.slice(separator + 1) }
+    : { provider: null, model: value };
+}
+
+/** The model that summarizes a personality's memory: `SUMMARY_MODEL` when set, else the personality's own. */
+export function resolveSummaryModel(
+  setting: SummaryModelSetting | null,
+  personality: SummaryModel,
+): SummaryModel {
+  if (setting === null) return { provider: personality.provider, model: personality.model };
+  return { provider: setting.provider ?? personality.provider, model: setting.model };
+}

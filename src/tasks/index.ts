@@ -11,6 +11,8 @@ export {
   type InteractionRef,
   InteractionRefSchema,
   MAX_CHANNELS_PER_TASK,
+  type SummarizeMemoryTask,
+  SummarizeMemoryTaskSchema,
   type TaskJob,
   TaskJobSchema,
 } from './task-job.js';
