@@ -1,3 +1,11 @@
+export {
+  ConversationMemory,
+  type ConversationMemoryOptions,
+  DefaultConversationMemoryOptions,
+  type FetchedSummaries,
+  type MemoryHandOver,
+  type SummaryEnqueueRequest,
+} from './conversation-memory.js';
 export { buildMemorySuffix, type MemoryScope } from './keys.js';
 export {
   buildTurnId,

@@ -16,6 +16,7 @@ import { DiscordLimits, parseSnowflakeTimestamp } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
+import type { ConversationMemory } from '../memory/index.js';
 import type { CoalescedPart, ConversationGate, ReplyAdmission, ReplyCoalescer } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
 import { RedisBatch } from '../redis/index.js';
@@ -93,6 +94,8 @@ export interface ReplyProcessorDependencies {
   readonly prompt: PromptSettings;
   /** Fetches a message's attachments for its prompt (docs/context.md, Attachments). */
   readonly attachments: Pick<AttachmentReader, 'read'>;
+  /** Long-term memory (docs/memory.md): the summary in the prompt, trimmed turns handed over; absent = none. */
+  readonly memory?: ConversationMemory;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -111,6 +114,9 @@ export interface ReplyProcessorOptions extends ChunkDeliveryOptions {
   /** How a streamed reply paces its posts and edits (`STREAM_EDIT_INTERVAL_MS`). @defaultValue DefaultStreamPacing */
   readonly streamPacing: StreamPacing;
 }
+
+/** Whose memory a reply reads and feeds: one conversation (user × channel × personality). */
+const MEMORY_SCOPE = 'conversation';
 
 /** An earlier message of the job's conversation is still being answered. */
 const NOT_YET_ITS_TURN = 'not-yet-its-turn';
@@ -306,6 +312,7 @@ export class ReplyProcessor {
       windowLines,
       repliedTo,
       joined,
+      summaries,
     ] = await RedisBatch.together((batch) =>
       Promise.all([
         firstTry ? this.deps.gate.isTurn(job, batch) : true,
@@ -331,6 +338,7 @@ export class ReplyProcessor {
           ? new Map<string, WindowLine>()
           : this.deps.channelWindows.fetchLines(job.channelId, [repliedToId], batch),
         this.deps.coalescer?.claim(job, batch) ?? NO_PARTS,
+        this.deps.memory?.fetchSummaries(job.authorId, job.channelId, job.personalityId, batch) ?? null,
       ]),
     );
     if (!isTurn) return NOT_YET_ITS_TURN;
@@ -366,7 +374,17 @@ export class ReplyProcessor {
             ? await this.answer(
                 job,
                 personality,
-                { edited, history, keyring, windowLines, repliedTo, joined },
+                {
+                  edited,
+                  history,
+                  keyring,
+                  windowLines,
+                  repliedTo,
+                  joined,
+                  ...(summaries === null || this.deps.memory === undefined
+                    ? {}
+                    : { memory: this.deps.memory.buildPromptMemory(summaries, MEMORY_SCOPE) }),
+                },
                 { jobId, owner, record },
               )
             : this.cannotAnswer(job, personality);
@@ -423,7 +441,14 @@ export class ReplyProcessor {
     // The reply joins its channel's window on every attempt that gets here (lines are kept once by message id),
     // in the history append's round trip.
     const ownLines = this.buildOwnLines(job, decision, personality, posted.messageIds);
-    await RedisBatch.together((batch) =>
+    // Turns the caps trim go to the memory's pending list in the append's own script (docs/memory.md).
+    const handOver = this.deps.memory?.buildHandOver(
+      job.authorId,
+      job.channelId,
+      job.personalityId,
+      MEMORY_SCOPE,
+    );
+    const [appended] = await RedisBatch.together((batch) =>
       Promise.all([
         appendHistory
           ? this.deps.conversations.appendTurns(
@@ -447,11 +472,20 @@ export class ReplyProcessor {
                 { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
               ],
               batch,
+              handOver,
             )
           : null,
         ownLines.length > 0 ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch) : null,
       ]),
     );
+    if (appended && handOver !== undefined)
+      await this.deps.memory?.afterAppend(
+        job.authorId,
+        job.personalityId,
+        job.correlationId,
+        handOver,
+        appended,
+      );
     return decision.isNotice ? 'notice' : 'replied';
   }
 
