@@ -6,11 +6,12 @@ export {
   type MemoryHandOver,
   type SummaryEnqueueRequest,
 } from './conversation-memory.js';
-export { buildMemorySuffix, type MemoryScope } from './keys.js';
+export { buildMemorySuffix, type MemoryScope, parseMemorySuffix } from './keys.js';
 export {
   buildTurnId,
   DefaultMemoryRepositoryOptions,
   type FoldResult,
+  type MemoryForgetScope,
   MemoryRepository,
   type MemoryRepositoryOptions,
   type PendingTurn,

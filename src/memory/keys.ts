@@ -28,3 +28,20 @@ export function buildPendingKey(prefix: string, userId: string, suffix: string):
 export function buildClaimKey(prefix: string, userId: string, suffix: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'claim', suffix);
 }
+
+/**
+ * SET of the user's memory suffixes, expiring a claim's TTL after the last hand-over (so it outlives what it
+ * lists): how `/reset` and `/forget-me` find a user's summaries without SCAN.
+ */
+export function buildMemoryIndexKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'index');
+}
+
+/** A memory suffix's channel (null in `user` scope) and personality, or null when it is not one. */
+export function parseMemorySuffix(
+  suffix: string,
+): { readonly channelId: string | null; readonly personalityId: string } | null {
+  if (suffix.startsWith('p:')) return { channelId: null, personalityId: suffix.slice(2) };
+  const match = /^c:(\d+):(.+)$/.exec(suffix);
+  return match ? { channelId: match[1]!, personalityId: match[2]! } : null;
+}

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis/index.js';
 import { RedisBatch } from '../redis/index.js';
 import { type ConversationTurn, ConversationTurnSchema, type TurnHandOver } from '../state/index.js';
-import { buildClaimKey, buildMemorySuffix, buildPendingKey, buildSummaryKey } from './keys.js';
+import {
+  buildClaimKey,
+  buildMemoryIndexKey,
+  buildPendingKey,
+  buildSummaryKey,
+  parseMemorySuffix,
+} from './keys.js';
 import { runMemoryScript } from './memory-scripts.js';
 
 /** Options for {@link MemoryRepository}. */
@@ -66,6 +72,8 @@ export class MemoryRepository {
       pendingKey: buildPendingKey(prefix, userId, suffix),
       summaryKey: buildSummaryKey(prefix, userId, suffix),
       claimKey: buildClaimKey(prefix, userId, suffix),
+      indexKey: buildMemoryIndexKey(prefix, userId),
+      suffix,
       maxPendingTurns,
       maxPendingChars,
       claimToken: randomUUID(),
@@ -131,21 +139,37 @@ export class MemoryRepository {
   }
 
   /**
-   * Deletes the summaries, pending turns and claims of the user with `personalityId` (in `channelId`, or every
-   * channel in `channelIds`), in both scopes. Returns how many keys went.
+   * Deletes the user's summaries, pending turns and claims within `scope` (found through the user's memory index):
+   * with a channel, only that channel's `conversation`-scope memories (a `user`-scope memory spans channels);
+   * with a personality, only its; neither, all. Returns how many memories went.
    */
-  async clear(userId: string, personalityId: string, channelIds: readonly string[]): Promise<number> {
+  async forget(userId: string, scope: MemoryForgetScope): Promise<number> {
     const { prefix } = this.options;
-    const suffixes = [
-      buildMemorySuffix('user', '', personalityId),
-      ...channelIds.map((channelId) => buildMemorySuffix('conversation', channelId, personalityId)),
-    ];
-    const keys = suffixes.flatMap((suffix) => [
-      buildSummaryKey(prefix, userId, suffix),
-      buildPendingKey(prefix, userId, suffix),
-      buildClaimKey(prefix, userId, suffix),
-    ]);
-    // One slot (the user's tag): one command.
-    return this.redis.del(...keys);
+    const indexKey = buildMemoryIndexKey(prefix, userId);
+    const suffixes = (await this.redis.smembers(indexKey)).filter((suffix) => {
+      const parsed = parseMemorySuffix(suffix);
+      if (parsed === null) return true;
+      if (scope.personalityId !== undefined && parsed.personalityId !== scope.personalityId) return false;
+      return scope.channelId === undefined || parsed.channelId === scope.channelId;
+    });
+    if (suffixes.length === 0) return 0;
+    // One slot (the user's tag): one transaction.
+    const transaction = this.redis.multi();
+    for (const suffix of suffixes) {
+      transaction.del(
+        buildSummaryKey(prefix, userId, suffix),
+        buildPendingKey(prefix, userId, suffix),
+        buildClaimKey(prefix, userId, suffix),
+      );
+      transaction.srem(indexKey, suffix);
+    }
+    await transaction.exec();
+    return suffixes.length;
   }
+}
+
+/** Which of a user's memories to forget: in a channel and/or with a personality (neither: all). */
+export interface MemoryForgetScope {
+  readonly channelId?: string;
+  readonly personalityId?: string;
 }

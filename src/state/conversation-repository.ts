@@ -34,6 +34,10 @@ export interface TurnHandOver {
   readonly summaryKey: string;
   /** STRING: the token of the summarization in progress. */
   readonly claimKey: string;
+  /** SET of the user's memory suffixes (for erasure). */
+  readonly indexKey: string;
+  /** This memory's suffix, as the index lists it. */
+  readonly suffix: string;
   /** Most turns the pending list keeps; beyond it the oldest are dropped. */
   readonly maxPendingTurns: number;
   /** Most characters the pending list keeps; beyond it the oldest are dropped. */
@@ -157,12 +161,13 @@ export class ConversationRepository {
         handOver?.pendingKey ?? conversationKey,
         handOver?.summaryKey ?? conversationKey,
         handOver?.claimKey ?? conversationKey,
+        handOver?.indexKey ?? conversationKey,
       ],
       [
         ttlSeconds * 1000,
         maxTurns,
         maxChars,
-        buildConversationSuffix(channelId, personalityId),
+        `${buildConversationSuffix(channelId, personalityId)};${handOver?.suffix ?? ''}`,
         now(),
         maxIndexed,
         handOver?.maxPendingTurns ?? 0,

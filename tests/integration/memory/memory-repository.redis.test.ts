@@ -128,12 +128,18 @@ describe('MemoryRepository', () => {
     });
   });
 
-  describe('when memory is cleared', () => {
-    it('deletes summary, pending turns and claim in both scopes', async () => {
+  describe('when memory is forgotten', () => {
+    it('deletes summary, pending turns and claim within the scope, found through the index', async () => {
       const { memory, append } = setUp();
       await append([turn(0), turn(1), turn(2), turn(3), turn(4), turn(5)]);
-      expect(await memory.clear(USER, PERSONALITY, [CHANNEL])).toBeGreaterThanOrEqual(2);
+      expect(await memory.forget(USER, { channelId: '200000000000000009' })).toBe(0);
+      expect(await memory.forget(USER, { personalityId: 'bobpersona01' })).toBe(0);
+      expect(await memory.forget(USER, { channelId: CHANNEL, personalityId: PERSONALITY })).toBe(1);
       expect(await memory.fetchPending(USER, SUFFIX)).toEqual([]);
+      expect(await redis.keys(`${prefix}:memory:*`)).toEqual([]);
+      // Released with the rest: the next trim claims again.
+      await append([turn(6), turn(7)]);
+      expect(await memory.forget(USER, {})).toBe(1);
     });
   });
 });

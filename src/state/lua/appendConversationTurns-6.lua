@@ -13,11 +13,13 @@
   KEYS[3] pending        LIST of turns waiting for the summary, same entries (without a hand-over: unused)
   KEYS[4] summary        STRING, the rolling summary (its TTL is refreshed; without a hand-over: unused)
   KEYS[5] claim          STRING, the token of the summarization in progress (without a hand-over: unused)
+  KEYS[6] memory index   SET of the user's memory suffixes, so erasure finds them without SCAN; it outlives
+                         the summaries it lists by the claim's TTL (without a hand-over: unused)
 
   ARGV[1] TTL (ms)
   ARGV[2] max turns
   ARGV[3] max characters
-  ARGV[4] this conversation's suffix (`<channelId>:<personalityId>`)
+  ARGV[4] this conversation's suffix (`<channelId>:<personalityId>`) `;` this memory's suffix
   ARGV[5] now (Unix ms)
   ARGV[6] most conversations the index keeps
   ARGV[7] most turns the pending list keeps (0: no hand-over, trimmed turns are deleted)
@@ -41,6 +43,9 @@ local maxTurns = tonumber(ARGV[2])
 local maxChars = tonumber(ARGV[3])
 local maxPendingTurns = tonumber(ARGV[7])
 local maxPendingChars = tonumber(ARGV[8])
+local separator = string.find(ARGV[4], ';', 1, true)
+local conversationSuffix = string.sub(ARGV[4], 1, separator - 1)
+local memorySuffix = string.sub(ARGV[4], separator + 1)
 
 local function chars(entry)
   return tonumber(string.match(entry, '^(%d+):'))
@@ -89,6 +94,8 @@ if maxPendingTurns > 0 then
   end
   if #pending - pendingDropped > 0 then
     redis.call('PEXPIRE', pendingKey, ttl)
+    redis.call('SADD', KEYS[6], memorySuffix)
+    redis.call('PEXPIRE', KEYS[6], tonumber(ttl) + tonumber(ARGV[10]))
     if redis.call('SET', claimKey, ARGV[9], 'NX', 'PX', ARGV[10]) then
       claimed = 1
     end
@@ -96,5 +103,5 @@ if maxPendingTurns > 0 then
   redis.call('PEXPIRE', summaryKey, ttl)
 end
 
-local evicted = boundIndex(KEYS[2], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[1]), tonumber(ARGV[6]))
+local evicted = boundIndex(KEYS[2], conversationSuffix, tonumber(ARGV[5]), tonumber(ARGV[1]), tonumber(ARGV[6]))
 return { count - dropped, evicted, handedOver, pendingDropped, claimed }
