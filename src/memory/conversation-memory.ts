@@ -9,6 +9,8 @@ import type { MemoryRepository } from './memory-repository.js';
 export interface FetchedSummaries {
   readonly conversation: string | null;
   readonly user: string | null;
+  /** The user's notes for the personality (`/memory add`). */
+  readonly notes: readonly string[];
 }
 
 /** A summarization to enqueue: the reply path's append took the claim. */
@@ -48,7 +50,10 @@ export class ConversationMemory {
   private readonly log: Logger;
 
   constructor(
-    private readonly repository: Pick<MemoryRepository, 'fetchSummary' | 'buildHandOver' | 'releaseClaim'>,
+    private readonly repository: Pick<
+      MemoryRepository,
+      'fetchSummary' | 'fetchNotes' | 'buildHandOver' | 'releaseClaim'
+    >,
     private readonly enqueue: (request: SummaryEnqueueRequest) => Promise<void>,
     logger: Logger,
     options: Partial<ConversationMemoryOptions> = {},
@@ -57,29 +62,30 @@ export class ConversationMemory {
     this.log = logger.child({ module: 'conversation-memory' });
   }
 
-  /** Both scopes' summaries of the user with the personality (one slot, a share of `batch`'s round trip). */
+  /** Both scopes' summaries and the notes of the user with the personality (one slot, a share of `batch`'s round trip). */
   async fetchSummaries(
     userId: string,
     channelId: string,
     personalityId: string,
     batch?: RedisBatch,
   ): Promise<FetchedSummaries> {
-    const [conversation, user] = await Promise.all([
+    const [conversation, user, notes] = await Promise.all([
       this.repository.fetchSummary(
         userId,
         buildMemorySuffix('conversation', channelId, personalityId),
         batch,
       ),
       this.repository.fetchSummary(userId, buildMemorySuffix('user', channelId, personalityId), batch),
+      this.repository.fetchNotes(userId, personalityId, batch),
     ]);
-    return { conversation, user };
+    return { conversation, user, notes };
   }
 
   /** What the prompt shows of the memory in `scope`. */
   buildPromptMemory(summaries: FetchedSummaries, scope: MemoryScope): PromptMemory {
     return {
       summary: scope === 'user' ? summaries.user : summaries.conversation,
-      notes: [],
+      notes: summaries.notes,
       summaryShare: this.options.summaryShare,
       notesShare: this.options.notesShare,
     };

@@ -11,6 +11,8 @@ export {
   buildTurnId,
   DefaultMemoryRepositoryOptions,
   type FoldResult,
+  MAX_NOTE_CHARS,
+  MAX_NOTES,
   type MemoryForgetScope,
   MemoryRepository,
   type MemoryRepositoryOptions,

@@ -45,3 +45,11 @@ export function parseMemorySuffix(
   const match = /^c:(\d+):(.+)$/.exec(suffix);
   return match ? { channelId: match[1]!, personalityId: match[2]! } : null;
 }
+
+/**
+ * HASH personality id → JSON array of the user's notes for it (`/memory add`), kept until `/memory forget` or
+ * `/forget-me` (a permanent family, docs/guarantees.md).
+ */
+export function buildNotesKey(prefix: string, userId: string): string {
+  return buildKey(prefix, AREA, buildUserTag(userId), 'notes');
+}

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { RedisClient } from '../redis/index.js';
 import { RedisBatch } from '../redis/index.js';
 import { type ConversationTurn, ConversationTurnSchema, type TurnHandOver } from '../state/index.js';
 import {
   buildClaimKey,
   buildMemoryIndexKey,
+  buildNotesKey,
   buildPendingKey,
   buildSummaryKey,
   parseMemorySuffix,
@@ -30,6 +32,13 @@ export const DefaultMemoryRepositoryOptions = {
   maxPendingChars: 100_000,
   claimTtlMs: 600_000,
 } as const satisfies Omit<Required<MemoryRepositoryOptions>, 'prefix' | 'ttlSeconds'>;
+
+/** Most notes a user keeps per personality. */
+export const MAX_NOTES = 20;
+/** Longest note, in characters. */
+export const MAX_NOTE_CHARS = 500;
+
+const NotesSchema = z.array(z.string());
 
 /** A turn waiting for the summary. */
 export interface PendingTurn extends ConversationTurn {
@@ -136,6 +145,71 @@ export class MemoryRepository {
       [claimToken],
     );
     return released === 1;
+  }
+
+  /** The user's notes for the personality, oldest first. */
+  async fetchNotes(userId: string, personalityId: string, batch?: RedisBatch): Promise<string[]> {
+    const key = buildNotesKey(this.options.prefix, userId);
+    const raw = await RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) =>
+      pipeline.hget(key, personalityId),
+    );
+    if (raw === null) return [];
+    try {
+      const parsed = NotesSchema.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Adds a note (the caller checked its length against {@link MAX_NOTE_CHARS}); returns how many the personality
+   * keeps now, or null when it already keeps {@link MAX_NOTES}.
+   */
+  async addNote(userId: string, personalityId: string, note: string): Promise<number | null> {
+    const count = await runMemoryScript<number>(
+      this.redis,
+      'addNote',
+      [buildNotesKey(this.options.prefix, userId)],
+      [personalityId, note, MAX_NOTES],
+    );
+    return count < 0 ? null : count;
+  }
+
+  /** Deletes the user's notes for the personality (none given: all); returns how many personalities had some. */
+  async forgetNotes(userId: string, personalityId?: string): Promise<number> {
+    const key = buildNotesKey(this.options.prefix, userId);
+    if (personalityId !== undefined) return this.redis.hdel(key, personalityId);
+    const [[, count] = [null, 0]] = ((await this.redis.multi().hlen(key).del(key).exec()) ?? []) as Array<
+      [unknown, number]
+    >;
+    return count;
+  }
+
+  /** The user's memories (summaries and pending turns) the index lists, parsed. */
+  async listMemories(
+    userId: string,
+  ): Promise<Array<{ suffix: string; channelId: string | null; personalityId: string }>> {
+    const suffixes = await this.redis.smembers(buildMemoryIndexKey(this.options.prefix, userId));
+    return suffixes.sort().flatMap((suffix) => {
+      const parsed = parseMemorySuffix(suffix);
+      return parsed === null ? [] : [{ suffix, ...parsed }];
+    });
+  }
+
+  /** The personalities the user keeps notes for, with them. */
+  async fetchAllNotes(userId: string): Promise<Map<string, string[]>> {
+    const all = await this.redis.hgetall(buildNotesKey(this.options.prefix, userId));
+    const notes = new Map<string, string[]>();
+    for (const [personalityId, raw] of Object.entries(all)) {
+      try {
+        const parsed = NotesSchema.safeParse(JSON.parse(raw));
+        if (parsed.success && parsed.data.length > 0) notes.set(personalityId, parsed.data);
+      } catch {
+        // A record this version cannot read shows as no notes; /memory forget still deletes it.
+      }
+    }
+    return notes;
   }
 
   /**

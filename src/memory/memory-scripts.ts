@@ -6,7 +6,7 @@ const MEMORY_SCRIPTS = loadScripts(new URL('./lua/', import.meta.url));
 /** Runs one of this area's scripts, registering them on the client on first use. */
 export function runMemoryScript<T>(
   redis: RedisClient,
-  name: 'foldSummary' | 'releaseClaim',
+  name: 'foldSummary' | 'releaseClaim' | 'addNote',
   keys: readonly string[],
   args: ReadonlyArray<string | number>,
 ): Promise<T> {
