@@ -2,7 +2,7 @@
  * Every sentence the slash commands, buttons and context-menu commands say to users, in one place. The
  * personality input rules word their own errors (`messages.ts`); the repositories word theirs (`StateMessages`).
  */
-import type { ContextMode } from '../state/index.js';
+import type { ContextMode, MemoryScope } from '../state/index.js';
 
 /** A name as shown in a reply: bold, and unable to ping anyone (a zero-width space follows every `@`). */
 function bold(name: string): string {
@@ -73,6 +73,11 @@ export const CommandReplies = {
   infoNoAliases: () => 'none',
   infoNsfw: () => 'NSFW',
   infoNsfwValue: (nsfw: boolean) => (nsfw ? 'yes: answers only in age-restricted channels' : 'no'),
+  infoMemory: () => 'Memory',
+  infoMemoryValue: (scope: MemoryScope) =>
+    scope === 'conversation'
+      ? 'conversation: remembers each person’s talk in each channel apart'
+      : 'user: remembers each person across channels',
   infoContext: () => 'Context in servers',
   infoContextValue: (mode: ContextMode) =>
     mode === 'room'

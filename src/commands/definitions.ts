@@ -64,6 +64,7 @@ export const OptionName = {
   Everywhere: 'everywhere',
   Key: 'key',
   Text: 'text',
+  Memory: 'memory',
 } as const;
 
 /** Options whose value names a personality: they autocomplete from the caller's and public personalities. */
@@ -191,6 +192,15 @@ function buildPersonalityCommand(): SlashCommandBuilder {
           .addChoices(
             { name: 'room: follows the channel’s conversation', value: 'room' },
             { name: 'personal: sees only its own talk with each person', value: 'personal' },
+          ),
+      )
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Memory)
+          .setDescription('Whose memory it keeps: one per person and channel, or one per person everywhere')
+          .addChoices(
+            { name: 'conversation: remembers each channel’s talk apart', value: 'conversation' },
+            { name: 'user: remembers each person across channels', value: 'user' },
           ),
       )
       .addStringOption((option) =>

@@ -1,4 +1,5 @@
 import { buildKey, buildUserTag } from '../redis/index.js';
+import type { MemoryScope } from '../state/index.js';
 
 /**
  * Redis keys of the memory area, one pure builder per key. All live in the user's slot (`{u:<userId>}`), beside
@@ -7,7 +8,7 @@ import { buildKey, buildUserTag } from '../redis/index.js';
 const AREA = 'memory';
 
 /** Whose memory a summary is: one conversation (user × channel × personality) or the user with a personality. */
-export type MemoryScope = 'conversation' | 'user';
+export type { MemoryScope };
 
 /** The part of a summary's keys that names its scope: `c:<channelId>:<personalityId>` or `p:<personalityId>`. */
 export function buildMemorySuffix(scope: MemoryScope, channelId: string, personalityId: string): string {

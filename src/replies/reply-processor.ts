@@ -115,9 +115,6 @@ export interface ReplyProcessorOptions extends ChunkDeliveryOptions {
   readonly streamPacing: StreamPacing;
 }
 
-/** Whose memory a reply reads and feeds: one conversation (user × channel × personality). */
-const MEMORY_SCOPE = 'conversation';
-
 /** An earlier message of the job's conversation is still being answered. */
 const NOT_YET_ITS_TURN = 'not-yet-its-turn';
 
@@ -383,7 +380,7 @@ export class ReplyProcessor {
                   joined,
                   ...(summaries === null || this.deps.memory === undefined
                     ? {}
-                    : { memory: this.deps.memory.buildPromptMemory(summaries, MEMORY_SCOPE) }),
+                    : { memory: this.deps.memory.buildPromptMemory(summaries, personality.memoryScope) }),
                 },
                 { jobId, owner, record },
               )
@@ -442,12 +439,15 @@ export class ReplyProcessor {
     // in the history append's round trip.
     const ownLines = this.buildOwnLines(job, decision, personality, posted.messageIds);
     // Turns the caps trim go to the memory's pending list in the append's own script (docs/memory.md).
-    const handOver = this.deps.memory?.buildHandOver(
-      job.authorId,
-      job.channelId,
-      job.personalityId,
-      MEMORY_SCOPE,
-    );
+    const handOver =
+      personality === null
+        ? undefined
+        : this.deps.memory?.buildHandOver(
+            job.authorId,
+            job.channelId,
+            job.personalityId,
+            personality.memoryScope,
+          );
     const [appended] = await RedisBatch.together((batch) =>
       Promise.all([
         appendHistory

@@ -47,6 +47,8 @@ export {
   listPersonalityNameKeys,
   MAX_FALLBACK_MODELS,
   MAX_PERSONALITY_EDITORS,
+  type MemoryScope,
+  MemoryScopeSchema,
   type ModelRef,
   ModelRefSchema,
   normalizePersonalityName,

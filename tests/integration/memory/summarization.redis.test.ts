@@ -114,6 +114,42 @@ describe('MemorySummarizer', () => {
     });
   });
 
+  describe('in the user scope', () => {
+    it('carries the summary across channels', async () => {
+      const { summarizer, repository } = setUp();
+      const conversations = new ConversationRepository(redis, {
+        prefix,
+        maxTurns: 2,
+        maxChars: 24_000,
+        ttlSeconds: 3600,
+      });
+      const enqueued: SummaryEnqueueRequest[] = [];
+      const memory = new ConversationMemory(
+        repository,
+        async (request) => {
+          enqueued.push(request);
+        },
+        logger,
+      );
+      const handOver = memory.buildHandOver(USER, CHANNEL, PERSONALITY, 'user');
+      const result = await conversations.appendTurns(
+        USER,
+        CHANNEL,
+        PERSONALITY,
+        [turn(0, 'Kate: fact: I live in Lyon'), turn(1, 'ok'), turn(2, 'x'), turn(3, 'y')],
+        undefined,
+        handOver,
+      );
+      await memory.afterAppend(USER, PERSONALITY, 'corr-2', handOver, result);
+      expect(enqueued[0]?.suffix).toBe(`p:${PERSONALITY}`);
+      await summarizer.summarize(enqueued[0]!, { provider: 'default', model: 'stub-small' });
+
+      const elsewhere = await memory.fetchSummaries(USER, '200000000000000999', PERSONALITY);
+      expect(memory.buildPromptMemory(elsewhere, 'user').summary).toBe('fact: I live in Lyon');
+      expect(memory.buildPromptMemory(elsewhere, 'conversation').summary).toBeNull();
+    });
+  });
+
   describe('when the claim was lost meanwhile', () => {
     it('writes nothing and leaves the turns pending', async () => {
       const { repository, append, enqueued, summarizer } = setUp();
