@@ -12,6 +12,12 @@ import { ChannelWindowRepository, ReplyChainWalker } from '../src/context/index.
 import { createBotRest } from '../src/discord-rest/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
 import { createLogger, exitWithFatalError, type Logger, runWithCorrelation } from '../src/log/index.js';
+import {
+  ConversationMemory,
+  MemoryRepository,
+  MemorySummarizer,
+  parseSummaryModel,
+} from '../src/memory/index.js';
 import { type ChorusMetrics, createMetrics } from '../src/metrics/index.js';
 import {
   buildBullPrefix,
@@ -38,7 +44,7 @@ import {
   MessageIndexRepository,
   PersonalityRepository,
 } from '../src/state/index.js';
-import { TASK_QUEUE_NAME, TaskProcessor } from '../src/tasks/index.js';
+import { createTaskQueue, enqueueTask, TASK_QUEUE_NAME, TaskProcessor } from '../src/tasks/index.js';
 import { findPayer, UsageRepository } from '../src/usage/index.js';
 import { DiscordChannelBudget, WebhookManager } from '../src/webhooks/index.js';
 
@@ -147,9 +153,27 @@ async function main(): Promise<void> {
     maxAgeSeconds: config.channelContext.maxAgeSeconds,
     maxIndexedChannels: config.retention.userIndexMaxEntries,
   });
+  const personalities = new PersonalityRepository(redis, { prefix });
+  // Long-term memory (docs/memory.md): replies hand trimmed turns over and enqueue their summarization here.
+  const memoryRepository = new MemoryRepository(redis, {
+    prefix,
+    ttlSeconds: config.conversation.ttlSeconds,
+  });
+  const tasks = createTaskQueue(bullConnection, { prefix, logger });
+  const memory = new ConversationMemory(
+    memoryRepository,
+    async (request) => {
+      await enqueueTask(tasks, { kind: 'summarize-memory', version: 1, ...request });
+    },
+    logger,
+    {
+      summaryShare: config.memory.summarySharePercent / 100,
+      notesShare: config.memory.notesSharePercent / 100,
+    },
+  );
   const processor = new ReplyProcessor(
     {
-      personalities: new PersonalityRepository(redis, { prefix }),
+      personalities,
       conversations: new ConversationRepository(redis, {
         prefix,
         ...config.conversation,
@@ -204,6 +228,7 @@ async function main(): Promise<void> {
         providers: config.ai.providers,
         logger,
       }),
+      memory,
       logger,
       now: Date.now,
     },
@@ -255,6 +280,12 @@ async function main(): Promise<void> {
     webhooks,
     channelWebhooks: webhooks,
     rest,
+    memory: {
+      summarizer: new MemorySummarizer({ memory: memoryRepository, ai, logger }),
+      personalities,
+      summaryModel:
+        config.memory.summaryModel === null ? null : parseSummaryModel(config.memory.summaryModel),
+    },
     logger,
   });
   const taskWorker = new Worker(TASK_QUEUE_NAME, (job: Job) => taskProcessor.process(job), {
@@ -280,6 +311,7 @@ async function main(): Promise<void> {
     drain: async () => {
       await aging[Symbol.asyncDispose]();
       await Promise.all([worker.close(), taskWorker.close()]);
+      await tasks.close();
     },
     // A cancelled AI call makes ReplyProcessor put its job back in the queue for another worker.
     handBack: () => ai.close(),

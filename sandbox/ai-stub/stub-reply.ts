@@ -1,3 +1,4 @@
+import { SUMMARY_INSTRUCTION_PREFIX } from '../../src/memory/summarizer.js';
 import { createSeededRandom, type RandomSource } from './seeded-random.js';
 import type { StubScriptRule } from './stub-behaviour.js';
 import { describeStubImage, type StubImage } from './stub-images.js';
@@ -54,6 +55,37 @@ function readSayDirective(text: string): string | null {
   return said === '' ? null : said;
 }
 
+/** A `fact:` marker and the rest of its line. */
+const FACT_LINE = /fact:.*/g;
+
+/** `!recall`: answers with the `fact:` lines the system prompt holds (its memory block). */
+const RECALL_DIRECTIVE = /(?:^|\s)!recall(?:\s|$)/;
+
+/** Every `fact:` line of `text`, from the marker on, once each, in order. */
+function findFacts(text: string): string[] {
+  return [...new Set([...text.matchAll(FACT_LINE)].map((match) => match[0].trim()))];
+}
+
+/**
+ * A deterministic summary: every `fact:` line (from the marker on) of the request's non-system messages (the
+ * previous summary and the new turns), once each, in order; `(nothing to remember)` without any.
+ */
+export function buildStubSummary(messages: readonly StubMessage[]): string {
+  const facts = findFacts(
+    messages
+      .filter((message) => message.role !== 'system' && message.role !== 'developer')
+      .map((message) => message.content)
+      .join('\n'),
+  );
+  return facts.length === 0 ? '(nothing to remember)' : facts.join('\n');
+}
+
+/** `!recall`'s answer: `recalled: ` and the system prompt's `fact:` lines joined by ` | `, or `nothing`. */
+function buildRecall(system: string): string {
+  const facts = findFacts(system);
+  return `recalled: ${facts.length === 0 ? 'nothing' : facts.join(' | ')}`;
+}
+
 /** How the answer is delivered, from directives in the last user message (before any `!say`). */
 export interface DeliveryDirectives {
   /** `!think <text>` (up to the next directive): reasoning before the answer, sent per `reasoningStyle`. */
@@ -97,10 +129,12 @@ export function readDeliveryDirectives(messages: readonly StubMessage[]): Delive
 }
 
 /**
- * The stub's deterministic answer. Normally it echoes what it saw:
+ * The stub's deterministic answer. A summarization request (its system prompt opens with
+ * {@link SUMMARY_INSTRUCTION_PREFIX}) gets {@link buildStubSummary}. Normally it echoes what it saw:
  * `[stub:<model>] system="<first 5 words of the system prompt>" turns=<messages> last="<last user message>"`,
  * followed by ` images=[image/png 64x64, cat.png (url)]` when the last user message had image parts.
  * Directives in the last user message: `!say <text>` answers exactly `<text>` (that of the last `!say`);
+ * `!recall` answers with the system prompt's `fact:` lines (what the memory block holds);
  * `!long <n>` answers about `n` characters of paragraphs with a fenced `ts` code block in the middle (to exercise
  * message splitting); `!wait <ms>` (see {@link readWaitDirective}) delays the answer and is not part of it; so are
  * the delivery directives ({@link readDeliveryDirectives}). Without a directive, the first of `script`'s rules
@@ -111,13 +145,15 @@ export function buildStubReply(
   messages: readonly StubMessage[],
   script: readonly StubScriptRule[] = [],
 ): string {
+  const system = messages.find((message) => message.role === 'system' || message.role === 'developer');
+  if ((system?.content ?? '').startsWith(SUMMARY_INSTRUCTION_PREFIX)) return buildStubSummary(messages);
   const lastUserMessage = messages.findLast((message) => message.role === 'user');
   const lastUser = lastUserMessage?.content ?? '';
   const say = readSayDirective(lastUser);
   if (say !== null) return say;
+  if (RECALL_DIRECTIVE.test(readTextBeforeSay(lastUser))) return buildRecall(system?.content ?? '');
   const long = LONG_DIRECTIVE.exec(lastUser);
   if (long) return buildLongReply(Number(long[1]));
-  const system = messages.find((message) => message.role === 'system' || message.role === 'developer');
   const scripted = script.find((rule) => (system?.content ?? '').includes(rule.systemIncludes));
   if (scripted) return scripted.reply;
   const systemWords = (system?.content ?? '').split(/\s+/).filter(Boolean).slice(0, SYSTEM_WORDS).join(' ');

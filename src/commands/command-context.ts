@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import type { ChannelWindowRepository } from '../context/index.js';
 import type { GuildSettingsRepository } from '../guilds/index.js';
 import type { Logger } from '../log/index.js';
+import type { MemoryRepository } from '../memory/index.js';
 import type { ReplyAdmission } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
 import type { DeliveryLedger } from '../replies/delivery-ledger.js';
@@ -33,6 +34,8 @@ export interface CommandDependencies {
   readonly personalities: PersonalityRepository;
   readonly activations: ActivationRepository;
   readonly conversations: ConversationRepository;
+  /** Rolling summaries and notes (`/memory`); `/reset` and `/forget-me` clear them too. */
+  readonly memory: MemoryRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly messageIndex: MessageIndexRepository;
   readonly eraser: UserDataEraser;

@@ -13,6 +13,7 @@ import { ChannelWindowRepository } from '../context/index.js';
 import { UserFacingError } from '../errors/index.js';
 import { GuildSettingsRepository } from '../guilds/index.js';
 import { type Logger, newCorrelationId, runWithCorrelation } from '../log/index.js';
+import { MemoryRepository } from '../memory/index.js';
 import type { ReplyAdmission } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { DeliveryLedger } from '../replies/delivery-ledger.js';
@@ -38,6 +39,7 @@ import { answerForgetButton, runForgetMeCommand } from './forget-me-command.js';
 import { buildHelpEmbed } from './help-view.js';
 import { InteractionClaims } from './interaction-claims.js';
 import { isInteractionGone, respond } from './interaction-response.js';
+import { runMemoryCommand } from './memory-command.js';
 import { answerListPageButton, answerRemoveButton, runPersonalityCommand } from './personality-commands.js';
 import { RegenerationRepository } from './regeneration-repository.js';
 import { runDeleteReplyCommand, runRegenerateCommand } from './reply-actions.js';
@@ -143,6 +145,8 @@ export class CommandHandler {
         return runActivationsCommand(ctx, interaction);
       case CommandName.Reset:
         return runResetCommand(ctx, interaction);
+      case CommandName.Memory:
+        return runMemoryCommand(ctx, interaction);
       case CommandName.ApiKey:
         return runApiKeyCommand(ctx, interaction);
       case CommandName.Status:
@@ -257,6 +261,7 @@ export function createCommandHandler(settings: CommandHandlerSettings): CommandH
       }),
       activations: new ActivationRepository(redis, { prefix }),
       conversations: new ConversationRepository(redis, { prefix, ...config.conversation }),
+      memory: new MemoryRepository(redis, { prefix, ttlSeconds: config.conversation.ttlSeconds }),
       apiKeys: new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey }),
       messageIndex: new MessageIndexRepository(redis, { prefix }),
       eraser: new UserDataEraser(redis, { prefix }),

@@ -2,7 +2,7 @@
  * Every sentence the slash commands, buttons and context-menu commands say to users, in one place. The
  * personality input rules word their own errors (`messages.ts`); the repositories word theirs (`StateMessages`).
  */
-import type { ContextMode } from '../state/index.js';
+import type { ContextMode, MemoryScope } from '../state/index.js';
 
 /** A name as shown in a reply: bold, and unable to ping anyone (a zero-width space follows every `@`). */
 function bold(name: string): string {
@@ -96,6 +96,11 @@ export const CommandReplies = {
   infoNoAliases: () => 'none',
   infoNsfw: () => 'NSFW',
   infoNsfwValue: (nsfw: boolean) => (nsfw ? 'yes: answers only in age-restricted channels' : 'no'),
+  infoMemory: () => 'Memory',
+  infoMemoryValue: (scope: MemoryScope) =>
+    scope === 'conversation'
+      ? 'conversation: remembers each person’s talk in each channel apart'
+      : 'user: remembers each person across channels',
   infoContext: () => 'Context in servers',
   infoContextValue: (mode: ContextMode) =>
     mode === 'room'
@@ -150,6 +155,26 @@ export const CommandReplies = {
     count === 0
       ? 'There was nothing to forget.'
       : `Forgot ${plural(count, 'conversation')}${name === null ? '' : ` with ${bold(name)}`}${everywhere ? ' everywhere' : ' in this channel'}.`,
+
+  // /memory.
+  noteEmpty: () => 'Note: write the fact the personality should keep in mind.',
+  noteTooLong: (max: number, length: number) => `Note: at most ${max} characters (this one has ${length}).`,
+  notesFull: (name: string, max: number) =>
+    `${bold(name)} already keeps ${max} notes for you, the most it may. Forget some with /memory forget.`,
+  noteAdded: (name: string, count: number, max: number) =>
+    `${bold(name)} will keep that in mind (${count} of ${max} notes).`,
+  memoryEmpty: (name: string | null) =>
+    name === null ? 'Nothing is remembered about you.' : `${bold(name)} remembers nothing about you.`,
+  memoryHeading: (name: string) => `**What ${bold(name)} remembers**`,
+  memorySummaryHere: () => '__Summary of your conversation here__',
+  memorySummaryEverywhere: () => '__Summary across channels__',
+  memorySummaryIn: (channelId: string) => `__Summary of your conversation in <#${channelId}>__`,
+  memoryNotes: () => '__Your notes__',
+  memoryShortened: () => '… (shortened to fit)',
+  memoryForgotten: (memories: number, notes: number, name: string | null) =>
+    memories === 0 && notes === 0
+      ? 'There was nothing to forget.'
+      : `Forgot ${plural(memories, 'summary', 'summaries')} and the notes of ${plural(notes, 'personality', 'personalities')}${name === null ? '' : ` (${bold(name)})`}.`,
 
   // /apikey.
   keyInvalid: (max: number) => `Key: must be 1–${max} characters without spaces or line breaks.`,
@@ -282,6 +307,7 @@ export const CommandReplies = {
     [
       '• **/personality** create, edit, remove, info, list, alias, share, unshare: manage personalities (the owner, and co-editors they share one with, edit it).',
       '• **/reset**: make personalities forget your conversation here, or everywhere.',
+      '• **/memory** add, show, forget: notes a personality keeps in mind, and what it remembers of you.',
       '• **/apikey** set, remove, test: use your own AI provider key (stored encrypted).',
       '• **/status**: your pending replies and limits, and the bot’s health.',
       '• **/usage**: the tokens your conversations used today and this month, per personality.',

@@ -16,6 +16,7 @@ export const CommandName = {
   Deactivate: 'deactivate',
   Activations: 'activations',
   Reset: 'reset',
+  Memory: 'memory',
   ApiKey: 'apikey',
   Status: 'status',
   Usage: 'usage',
@@ -41,6 +42,8 @@ export const SubcommandName = {
   Add: 'add',
   Set: 'set',
   Test: 'test',
+  Show: 'show',
+  Forget: 'forget',
 } as const;
 
 /** Option names; one constant per name so definitions and handlers cannot drift apart. */
@@ -64,6 +67,8 @@ export const OptionName = {
   Everywhere: 'everywhere',
   Key: 'key',
   File: 'file',
+  Text: 'text',
+  Memory: 'memory',
 } as const;
 
 /** Options whose value names a personality: they autocomplete from the caller's and public personalities. */
@@ -81,6 +86,44 @@ const personalityOption = (option: SlashCommandStringOption, description: string
  * Default member permissions only hide a command (`/server`): server admins can override them, so each
  * handler's own check of `memberPermissions` is what enforces Manage Channels or Manage Server.
  */
+/** `/memory add|show|forget`: what personalities remember of the caller (docs/memory.md). */
+function buildMemoryCommand() {
+  const personality = (option: SlashCommandStringOption, required: boolean) =>
+    option
+      .setName(OptionName.Personality)
+      .setDescription(required ? 'The personality' : 'Only this personality (default: all)')
+      .setRequired(required)
+      .setAutocomplete(true);
+  return new SlashCommandBuilder()
+    .setName(CommandName.Memory)
+    .setDescription('What personalities remember about you')
+    .setContexts(...ANYWHERE)
+    .addSubcommand((subcommand) =>
+      subcommand
+        .setName(SubcommandName.Add)
+        .setDescription('Add a note the personality will always keep in mind')
+        .addStringOption((option) => personality(option, true))
+        .addStringOption((option) =>
+          option
+            .setName(OptionName.Text)
+            .setDescription('The note, e.g. "I am vegetarian"')
+            .setRequired(true),
+        ),
+    )
+    .addSubcommand((subcommand) =>
+      subcommand
+        .setName(SubcommandName.Show)
+        .setDescription('Show what is remembered: summaries and notes')
+        .addStringOption((option) => personality(option, false)),
+    )
+    .addSubcommand((subcommand) =>
+      subcommand
+        .setName(SubcommandName.Forget)
+        .setDescription('Forget summaries and notes')
+        .addStringOption((option) => personality(option, false)),
+    );
+}
+
 function addPersonalityFields(subcommand: SlashCommandSubcommandBuilder, required: boolean) {
   return subcommand
     .addStringOption((option) =>
@@ -153,6 +196,15 @@ function buildPersonalityCommand(): SlashCommandBuilder {
           .addChoices(
             { name: 'room: follows the channel’s conversation', value: 'room' },
             { name: 'personal: sees only its own talk with each person', value: 'personal' },
+          ),
+      )
+      .addStringOption((option) =>
+        option
+          .setName(OptionName.Memory)
+          .setDescription('Whose memory it keeps: one per person and channel, or one per person everywhere')
+          .addChoices(
+            { name: 'conversation: remembers each channel’s talk apart', value: 'conversation' },
+            { name: 'user: remembers each person across channels', value: 'user' },
           ),
       )
       .addStringOption((option) =>
@@ -336,6 +388,7 @@ export function buildCommandDefinitions(): RESTPutAPIApplicationCommandsJSONBody
       .addBooleanOption((option) =>
         option.setName(OptionName.Everywhere).setDescription('Forget in every channel, not just this one'),
       ),
+    buildMemoryCommand(),
     buildApiKeyCommand(),
     buildServerCommand(),
     new SlashCommandBuilder()

@@ -15,12 +15,15 @@ async function eraseUser(ctx: CommandContext, userId: string, includePersonaliti
   const erased = await ctx.deps.eraser.forgetUser(userId, { includePersonalities });
   const deliveryRecords = await ctx.deps.deliveries.forgetUser(userId);
   const windowLines = await ctx.deps.channelWindows.forgetUser(userId);
+  // Summaries, pending turns and notes (docs/memory.md).
+  const memories = await ctx.deps.memory.forget(userId, {});
+  const notes = await ctx.deps.memory.forgetNotes(userId);
   const retainedJobs = await removeRetainedJobsOf(
     ctx.deps.redis,
     [ctx.deps.admission.queue, ctx.deps.tasks],
     userId,
   );
-  return { erased: { ...erased, windowLines }, deliveryRecords, retainedJobs };
+  return { erased: { ...erased, windowLines }, deliveryRecords, retainedJobs, memories, notes };
 }
 
 /**
@@ -35,10 +38,10 @@ export async function runForgetMeCommand(
 ): Promise<void> {
   const userId = interaction.user.id;
   await interaction.deferReply({ flags: 'Ephemeral' });
-  const { erased, deliveryRecords, retainedJobs } = await eraseUser(ctx, userId, false);
+  const { erased, deliveryRecords, retainedJobs, memories, notes } = await eraseUser(ctx, userId, false);
   const owned = await ctx.deps.personalities.countByOwner(userId);
   ctx.log.info(
-    { userId, ...erased, deliveryRecords, retainedJobs, personalitiesKept: owned },
+    { userId, ...erased, deliveryRecords, retainedJobs, memories, notes, personalitiesKept: owned },
     'user data erased',
   );
   const summary = CommandReplies.forgotten(erased);

@@ -64,6 +64,7 @@ export const PersonalityRuleMessages = {
 
   visibilityInvalid: () => 'Visibility must be “public” or “private”.',
   contextModeInvalid: () => 'Context must be “room” or “personal”.',
+  memoryScopeInvalid: () => 'Memory must be “conversation” or “user”.',
   streamRepliesInvalid: () => 'Stream must be “on”, “off” or “default”.',
 
   tooManyFallbacks: (max: number, got: number) =>

@@ -23,6 +23,7 @@ import {
   validateAvatarUrl,
   validateContextMode,
   validateFallbackModels,
+  validateMemoryScope,
   validatePersonalityInput,
   validatePersonalityName,
   validateProviderModel,
@@ -135,6 +136,7 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
   const visibility = options.getString(OptionName.Visibility);
   const nsfw = options.getBoolean(OptionName.Nsfw);
   const contextMode = options.getString(OptionName.Context);
+  const memoryScope = options.getString(OptionName.Memory);
   const fallbacks = options.getString(OptionName.Fallbacks);
   const streamReplies = options.getString(OptionName.Stream);
 
@@ -200,6 +202,10 @@ async function editPersonality(ctx: CommandContext, interaction: ChatInputComman
   if (contextMode !== null)
     check(OptionName.Context, validateContextMode(contextMode), (value) => {
       patch.contextMode = value;
+    });
+  if (memoryScope !== null)
+    check(OptionName.Memory, validateMemoryScope(memoryScope), (value) => {
+      patch.memoryScope = value;
     });
   if (fallbacks !== null) {
     // Checked against the model the personality will have after this edit.

@@ -4,6 +4,8 @@ import {
   type ContextMode,
   ContextModeSchema,
   MAX_FALLBACK_MODELS,
+  type MemoryScope,
+  MemoryScopeSchema,
   type ModelRef,
   normalizePersonalityName,
   type PersonalityDraft,
@@ -23,6 +25,7 @@ export type PersonalityField =
   | 'model'
   | 'visibility'
   | 'contextMode'
+  | 'memoryScope'
   | 'fallbackModels'
   | 'streamReplies';
 
@@ -190,6 +193,14 @@ export function validateVisibility(visibility: string | null | undefined): Valid
     return { ok: true, value: 'public' };
   const parsed = VisibilitySchema.safeParse(visibility.trim().toLowerCase());
   return parsed.success ? { ok: true, value: parsed.data } : fail('visibility', Messages.visibilityInvalid());
+}
+
+/** A `/personality edit memory:` value: `conversation` or `user`. */
+export function validateMemoryScope(value: string): ValidationResult<MemoryScope> {
+  const parsed = MemoryScopeSchema.safeParse(value.trim().toLowerCase());
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : fail('memoryScope', Messages.memoryScopeInvalid());
 }
 
 /** A `/personality edit context:` value: `room` or `personal`. */

@@ -72,6 +72,11 @@ export function buildPersonalityInfoEmbed(personality: Personality, viewerId: st
         inline: false,
       },
       {
+        name: CommandReplies.infoMemory(),
+        value: CommandReplies.infoMemoryValue(personality.memoryScope),
+        inline: false,
+      },
+      {
         name: CommandReplies.infoFallbacks(),
         value: truncateText(
           CommandReplies.infoFallbacksValue(personality.fallbackModels),

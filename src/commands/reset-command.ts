@@ -7,7 +7,8 @@ import { resolvePersonality } from './personality-lookup.js';
 
 /**
  * `/reset [personality] [everywhere]`: forgets the caller's conversations in this channel (or thread), or
- * everywhere; with one personality or all. Idempotent: a second run finds nothing more to forget.
+ * everywhere; with one personality or all; and their rolling summaries (in this channel: that channel's; a
+ * summary across channels goes with `everywhere`). Idempotent: a second run finds nothing more to forget.
  */
 export async function runResetCommand(
   ctx: CommandContext,
@@ -20,16 +21,18 @@ export async function runResetCommand(
     personalityOption === null
       ? null
       : await resolvePersonality(ctx.deps.personalities, userId, personalityOption);
-  const { conversations } = ctx.deps;
+  const { conversations, memory } = ctx.deps;
+  const scope = {
+    ...(everywhere ? {} : { channelId: interaction.channelId }),
+    ...(personality === null ? {} : { personalityId: personality.id }),
+  };
+  // The summaries of what fell off those conversations go with them (docs/memory.md); notes stay (/memory forget).
+  const memories = await memory.forget(userId, scope);
   let count: number;
   if (everywhere && personality === null) count = await conversations.resetEverywhere(userId);
-  else
-    count = await conversations.reset(userId, {
-      ...(everywhere ? {} : { channelId: interaction.channelId }),
-      ...(personality === null ? {} : { personalityId: personality.id }),
-    });
+  else count = await conversations.reset(userId, scope);
   ctx.log.info(
-    { userId, channelId: interaction.channelId, everywhere, conversations: count },
+    { userId, channelId: interaction.channelId, everywhere, conversations: count, memories },
     'conversations reset',
   );
   await respond(interaction, {

@@ -152,6 +152,14 @@ export const EnvSchema = z.object({
   CONVERSATION_MAX_TURNS: integer(2, 1000).default(40),
   CONVERSATION_MAX_CHARS: integer(1000, 1_000_000).default(24_000),
   CONVERSATION_TTL_SECONDS: integer(60, 31_536_000).default(7 * 24 * 3600),
+  SUMMARY_MODEL: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  MEMORY_SUMMARY_SHARE: integer(0, 50).default(15),
+  MEMORY_NOTES_SHARE: integer(0, 50).default(10),
   CHANNEL_CONTEXT_MESSAGES: integer(0, 100).default(30),
   CHANNEL_CONTEXT_CHARS: integer(500, 200_000).default(12_000),
   CHANNEL_CONTEXT_MAX_AGE_SECONDS: integer(60, 7 * 24 * 3600).default(6 * 3600),

@@ -117,6 +117,15 @@ export interface Config {
     readonly chainPerChannelPerMinute: number;
   };
   /** The recent conversation of a channel, shown to personalities in `room` mode. */
+  /** Long-term memory (docs/memory.md). */
+  readonly memory: {
+    /** `SUMMARY_MODEL`: `provider/model` or a model of the personality's provider; null = the personality's own. */
+    readonly summaryModel: string | null;
+    /** Most of the prompt budget the rolling summary takes, percent. */
+    readonly summarySharePercent: number;
+    /** Most of the prompt budget the user's notes take, percent. */
+    readonly notesSharePercent: number;
+  };
   readonly channelContext: {
     /** Lines of the window a prompt may hold (0 = no channel context). */
     readonly messages: number;
@@ -265,6 +274,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       coalesceWindowMs: data.COALESCE_WINDOW_MS,
       chainDepth: data.PERSONALITY_CHAIN_DEPTH,
       chainPerChannelPerMinute: data.PERSONALITY_CHAIN_PER_MINUTE,
+    },
+    memory: {
+      summaryModel: data.SUMMARY_MODEL ?? null,
+      summarySharePercent: data.MEMORY_SUMMARY_SHARE,
+      notesSharePercent: data.MEMORY_NOTES_SHARE,
     },
     channelContext: {
       messages: data.CHANNEL_CONTEXT_MESSAGES,

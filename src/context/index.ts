@@ -12,6 +12,14 @@ export {
   type RecentLinesQuery,
 } from './channel-window-repository.js';
 export {
+  buildMemoryBlock,
+  type MemoryCut,
+  NOTES_HEADING,
+  type PromptMemory,
+  SUMMARY_CUT_MARKER,
+  SUMMARY_HEADING,
+} from './memory-block.js';
+export {
   type AssembledPrompt,
   assemblePrompt,
   buildMessageLines,

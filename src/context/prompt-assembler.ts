@@ -2,6 +2,7 @@ import type { ChatMessage, ContentPart } from '../ai/index.js';
 import type { Config, ProviderConfig } from '../config/index.js';
 import type { ContextMode, ConversationTurn } from '../state/index.js';
 import { appendAttachmentLines, buildAttachmentLines, type PromptAttachment } from './attachment-labels.js';
+import { buildMemoryBlock, type MemoryCut, type PromptMemory } from './memory-block.js';
 import {
   countUtf8Bytes,
   estimateTokens,
@@ -45,6 +46,8 @@ export interface PromptInput {
   readonly channelContext: Config['channelContext'];
   /** Estimated tokens the whole prompt may take ({@link computePromptBudget}). */
   readonly budgetTokens: number;
+  /** What the personality remembers of this person, after the system prompt; absent = nothing. */
+  readonly memory?: PromptMemory;
 }
 
 /** What the token budget left out. */
@@ -68,6 +71,8 @@ export interface AssembledPrompt {
    * the budget (then nothing was estimated), else the sum of the token estimates.
    */
   readonly estimatedTokens: number;
+  /** What the memory's shares of the budget cut (absent without memory). */
+  readonly memoryCut?: MemoryCut;
 }
 
 /** What the reply path builds prompts with, from the configuration. */
@@ -162,7 +167,8 @@ interface TimelineItem {
 }
 
 /**
- * Builds the chat messages of one reply (pure). The system prompt comes first; then, oldest first, this
+ * Builds the chat messages of one reply (pure). The system prompt comes first, with the memory block (summary and
+ * notes, each within its share of the budget) after it; then, oldest first, this
  * person's history with the personality and, in `room` mode, the channel's window (this personality's own
  * lines as `assistant`, everyone else's as `user` turns reading `Name: text`); then the current message,
  * after the reply chain it answers when there is one. Consecutive messages of one role are merged and the
@@ -174,7 +180,11 @@ interface TimelineItem {
 export function assemblePrompt(input: PromptInput): AssembledPrompt {
   const timeline = buildTimeline(input);
   const chain = input.chain.map((line) => buildChainLine(line, input.personalityId));
-  const system = input.systemPrompt;
+  // Memory sits in the system message, within its shares of the budget: never dropped like history.
+  const memory = input.memory === undefined ? null : buildMemoryBlock(input.memory, input.budgetTokens);
+  const system =
+    memory === null || memory.text === '' ? input.systemPrompt : `${input.systemPrompt}\n\n${memory.text}`;
+  const memoryCut = memory === null ? {} : { memoryCut: memory.cut };
   const attachments = input.current.attachments ?? [];
   let current = buildMessageLines(
     input.current.authorName,
@@ -202,6 +212,7 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
       messages: buildMessages(system, timeline, chain, current, input.current.authorName, images),
       dropped: { channelLines: 0, historyTurns: 0, chainLines: 0, messageTruncated: false },
       estimatedTokens: byBytes,
+      ...memoryCut,
     };
   }
 
@@ -253,6 +264,7 @@ export function assemblePrompt(input: PromptInput): AssembledPrompt {
     ),
     dropped: { channelLines, historyTurns, chainLines, messageTruncated },
     estimatedTokens: total,
+    ...memoryCut,
   };
 }
 

@@ -16,6 +16,7 @@ import {
   findContextTokens,
   hasPromptDrops,
   type PromptInput,
+  type PromptMemory,
   type PromptSettings,
 } from '../context/index.js';
 import type { Logger } from '../log/index.js';
@@ -33,6 +34,8 @@ export interface ReadContext {
   readonly repliedTo: ReadonlyMap<string, WindowLine>;
   /** Follow-ups the user sent right after the message, answered with it (oldest first). */
   readonly joined: readonly CoalescedPart[];
+  /** What the personality remembers of the user (summary, notes); absent = nothing. */
+  readonly memory?: PromptMemory;
 }
 
 /** What {@link ContextualCompletion} needs. */
@@ -100,6 +103,7 @@ export class ContextualCompletion {
       budgetTokens: computePromptBudget(
         findContextTokens(this.deps.prompt.providers, personality.provider, personality.model),
       ),
+      ...(context.memory === undefined ? {} : { memory: context.memory }),
     };
   }
 
@@ -216,6 +220,19 @@ export class ContextualCompletion {
           budgetTokens: input.budgetTokens,
         },
         'prompt trimmed to fit the model',
+      );
+    }
+    const cut = prompt.memoryCut;
+    if (cut !== undefined && (cut.summaryCut || cut.notesDropped > 0)) {
+      this.log.info(
+        {
+          channelId: job.channelId,
+          personalityId: input.personalityId,
+          summaryCut: cut.summaryCut,
+          notesDropped: cut.notesDropped,
+          budgetTokens: input.budgetTokens,
+        },
+        'memory cut to its share of the prompt',
       );
     }
     return prompt;

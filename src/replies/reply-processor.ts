@@ -17,6 +17,7 @@ import { DiscordLimits, parseSnowflakeTimestamp } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
+import type { ConversationMemory } from '../memory/index.js';
 import type { CoalescedPart, ConversationGate, ReplyAdmission, ReplyCoalescer } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
 import { RedisBatch } from '../redis/index.js';
@@ -101,6 +102,8 @@ export interface ReplyProcessorDependencies {
   readonly attachments: Pick<AttachmentReader, 'read'>;
   /** Token counters (docs/usage.md): a reply's answer is counted with its history; absent = not counted. */
   readonly usage?: Pick<UsageRepository, 'count'>;
+  /** Long-term memory (docs/memory.md): the summary in the prompt, trimmed turns handed over; absent = none. */
+  readonly memory?: ConversationMemory;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -314,6 +317,7 @@ export class ReplyProcessor {
       windowLines,
       repliedTo,
       joined,
+      summaries,
     ] = await RedisBatch.together((batch) =>
       Promise.all([
         firstTry ? this.deps.gate.isTurn(job, batch) : true,
@@ -339,6 +343,7 @@ export class ReplyProcessor {
           ? new Map<string, WindowLine>()
           : this.deps.channelWindows.fetchLines(job.channelId, [repliedToId], batch),
         this.deps.coalescer?.claim(job, batch) ?? NO_PARTS,
+        this.deps.memory?.fetchSummaries(job.authorId, job.channelId, job.personalityId, batch) ?? null,
       ]),
     );
     if (!isTurn) return NOT_YET_ITS_TURN;
@@ -374,7 +379,17 @@ export class ReplyProcessor {
             ? await this.answer(
                 job,
                 personality,
-                { edited, history, keyring, windowLines, repliedTo, joined },
+                {
+                  edited,
+                  history,
+                  keyring,
+                  windowLines,
+                  repliedTo,
+                  joined,
+                  ...(summaries === null || this.deps.memory === undefined
+                    ? {}
+                    : { memory: this.deps.memory.buildPromptMemory(summaries, personality.memoryScope) }),
+                },
                 { jobId, owner, record },
               )
             : this.cannotAnswer(job, personality);
@@ -435,7 +450,17 @@ export class ReplyProcessor {
     // claim, so once per reply.
     const ownLines = this.buildOwnLines(job, decision, personality, posted.messageIds);
     const usage = appendHistory ? (decision.usage ?? null) : null;
-    await RedisBatch.together((batch) =>
+    // Turns the caps trim go to the memory's pending list in the append's own script (docs/memory.md).
+    const handOver =
+      personality === null
+        ? undefined
+        : this.deps.memory?.buildHandOver(
+            job.authorId,
+            job.channelId,
+            job.personalityId,
+            personality.memoryScope,
+          );
+    const [appended] = await RedisBatch.together((batch) =>
       Promise.all([
         appendHistory
           ? this.deps.conversations.appendTurns(
@@ -459,6 +484,7 @@ export class ReplyProcessor {
                 { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
               ],
               batch,
+              handOver,
             )
           : null,
         ownLines.length > 0 ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch) : null,
@@ -476,6 +502,14 @@ export class ReplyProcessor {
             ),
       ]),
     );
+    if (appended && handOver !== undefined)
+      await this.deps.memory?.afterAppend(
+        job.authorId,
+        job.personalityId,
+        job.correlationId,
+        handOver,
+        appended,
+      );
     return decision.isNotice ? 'notice' : 'replied';
   }
 

@@ -23,6 +23,43 @@ export const ConversationTurnSchema = z.object({
 });
 export type ConversationTurn = z.infer<typeof ConversationTurnSchema>;
 
+/**
+ * Where the turns a trim removes go instead of being deleted: the memory's pending list, bounded, and the claim
+ * that makes one summarizer at a time (the memory area builds the keys; see `src/memory`).
+ */
+export interface TurnHandOver {
+  /** LIST of turns waiting for the summary. */
+  readonly pendingKey: string;
+  /** STRING: the rolling summary (its TTL is refreshed with the conversation's). */
+  readonly summaryKey: string;
+  /** STRING: the token of the summarization in progress. */
+  readonly claimKey: string;
+  /** SET of the user's memory suffixes (for erasure). */
+  readonly indexKey: string;
+  /** This memory's suffix, as the index lists it. */
+  readonly suffix: string;
+  /** Most turns the pending list keeps; beyond it the oldest are dropped. */
+  readonly maxPendingTurns: number;
+  /** Most characters the pending list keeps; beyond it the oldest are dropped. */
+  readonly maxPendingChars: number;
+  /** The claim taken when the pending list holds turns and nobody summarizes it. */
+  readonly claimToken: string;
+  /** How long an unreleased claim holds, in ms (a worker that died while summarizing). */
+  readonly claimTtlMs: number;
+}
+
+/** What an append did. */
+export interface AppendResult {
+  /** Turns the conversation holds. */
+  readonly held: number;
+  /** Turns the trim moved to the pending list. */
+  readonly handedOver: number;
+  /** Pending turns dropped by the pending list's cap. */
+  readonly pendingDropped: number;
+  /** The hand-over's claim was taken: the caller enqueues the summarization with its token. */
+  readonly claimed: boolean;
+}
+
 /** One conversation a user has, from the index. */
 export interface ConversationRef {
   readonly channelId: string;
@@ -92,10 +129,11 @@ export class ConversationRepository {
   }
 
   /**
-   * Appends turns atomically, then drops the oldest while the conversation holds more than `maxTurns` turns
-   * or `maxChars` characters (the newest turn is always kept), and refreshes its TTL. Conversations the
-   * index drops (idle past the TTL, or beyond `maxIndexed`) are deleted. Returns how many turns it now holds.
-   * With a batch, a share of its round trip (one more, rarely, to delete what the index dropped).
+   * Appends turns atomically, then trims the oldest while the conversation holds more than `maxTurns` turns
+   * or `maxChars` characters (the newest turn is always kept), and refreshes its TTL. Trimmed turns move to
+   * `handOver`'s pending list in the same script (without one they are deleted). Conversations the index
+   * drops (idle past the TTL, or beyond `maxIndexed`) are deleted. With a batch, a share of its round trip
+   * (one more, rarely, to delete what the index dropped).
    */
   async appendTurns(
     userId: string,
@@ -103,26 +141,39 @@ export class ConversationRepository {
     personalityId: string,
     turns: readonly ConversationTurn[],
     batch?: RedisBatch,
-  ): Promise<number> {
+    handOver?: TurnHandOver,
+  ): Promise<AppendResult> {
     const { prefix, maxTurns, maxChars, ttlSeconds, maxIndexed, now } = this.options;
     const entries = turns.map((turn) => {
       const clean = ConversationTurnSchema.parse(turn);
       return `${clean.content.length}:${JSON.stringify(clean)}`;
     });
-    const [held, dropped] = await runStateScript<[number, string[]]>(
+    const conversationKey = buildConversationKey(prefix, userId, channelId, personalityId);
+    const [held, dropped, handedOver, pendingDropped, claimed] = await runStateScript<
+      [number, string[], number, number, number]
+    >(
       this.redis,
       StateScript.appendConversationTurns,
       [
-        buildConversationKey(prefix, userId, channelId, personalityId),
+        conversationKey,
         buildConversationIndexKey(prefix, userId),
+        // Without a hand-over the script touches none of these: the conversation's key stands in (same slot).
+        handOver?.pendingKey ?? conversationKey,
+        handOver?.summaryKey ?? conversationKey,
+        handOver?.claimKey ?? conversationKey,
+        handOver?.indexKey ?? conversationKey,
       ],
       [
         ttlSeconds * 1000,
         maxTurns,
         maxChars,
-        buildConversationSuffix(channelId, personalityId),
+        `${buildConversationSuffix(channelId, personalityId)};${handOver?.suffix ?? ''}`,
         now(),
         maxIndexed,
+        handOver?.maxPendingTurns ?? 0,
+        handOver?.maxPendingChars ?? 0,
+        handOver?.claimToken ?? '',
+        handOver?.claimTtlMs ?? 0,
         ...entries,
       ],
       batch,
@@ -132,7 +183,7 @@ export class ConversationRepository {
       const keyPrefix = buildConversationKeyPrefix(prefix, userId);
       await this.redis.del(...dropped.map((suffix) => keyPrefix + suffix));
     }
-    return held;
+    return { held, handedOver, pendingDropped, claimed: claimed === 1 };
   }
 
   /** The user's conversations that still exist. */

@@ -15,12 +15,14 @@ export {
   type ChannelActivityRepositoryOptions,
 } from './channel-activity-repository.js';
 export {
+  type AppendResult,
   type ConversationRef,
   ConversationRepository,
   type ConversationRepositoryOptions,
   type ConversationTurn,
   ConversationTurnSchema,
   DefaultConversationRepositoryOptions,
+  type TurnHandOver,
 } from './conversation-repository.js';
 export { DmStickyRepository, type DmStickyRepositoryOptions } from './dm-sticky-repository.js';
 export {
@@ -50,6 +52,8 @@ export {
   listPersonalityNameKeys,
   MAX_FALLBACK_MODELS,
   MAX_PERSONALITY_EDITORS,
+  type MemoryScope,
+  MemoryScopeSchema,
   type ModelRef,
   ModelRefSchema,
   normalizePersonalityName,

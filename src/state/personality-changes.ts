@@ -14,6 +14,7 @@ const DESCRIBED_FIELDS = [
   ['visibility', 'visibility'],
   ['nsfw', 'nsfw'],
   ['contextMode', 'context'],
+  ['memoryScope', 'memory'],
   ['fallbackModels', 'fallbacks'],
   ['streamReplies', 'stream'],
   ['editorIds', 'co-editors'],

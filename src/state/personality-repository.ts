@@ -43,6 +43,7 @@ export type PersonalityPatch = Partial<
     | 'temperature'
     | 'nsfw'
     | 'contextMode'
+    | 'memoryScope'
     | 'fallbackModels'
     | 'streamReplies'
   >
@@ -67,6 +68,7 @@ const PATCHABLE_FIELDS = [
   'temperature',
   'nsfw',
   'contextMode',
+  'memoryScope',
   'fallbackModels',
   'streamReplies',
 ] as const satisfies ReadonlyArray<keyof PersonalityPatch>;
@@ -144,6 +146,7 @@ export class PersonalityRepository {
         aliases: draft.aliases ?? [],
         nsfw: draft.nsfw ?? false,
         contextMode: draft.contextMode ?? 'room',
+        memoryScope: draft.memoryScope ?? 'conversation',
         fallbackModels: draft.fallbackModels ?? [],
         streamReplies: draft.streamReplies ?? null,
         greeting: draft.greeting ?? null,

@@ -11,6 +11,13 @@ export type Visibility = z.infer<typeof VisibilitySchema>;
 export const ContextModeSchema = z.enum(['room', 'personal']);
 export type ContextMode = z.infer<typeof ContextModeSchema>;
 
+/**
+ * Whose memory a personality keeps (docs/memory.md): `conversation` = one summary per person and channel;
+ * `user` = one per person, across channels.
+ */
+export const MemoryScopeSchema = z.enum(['conversation', 'user']);
+export type MemoryScope = z.infer<typeof MemoryScopeSchema>;
+
 /** A provider's model, as a personality names it (both as `AI_PROVIDERS` spells them). */
 export const ModelRefSchema = z.object({ provider: z.string().min(1), model: z.string().min(1) });
 export type ModelRef = z.infer<typeof ModelRefSchema>;
@@ -53,6 +60,8 @@ export const PersonalitySchema = z.object({
   editorIds: z.array(DiscordIdSchema).max(MAX_PERSONALITY_EDITORS).default([]),
   /** What it sees of a server channel (records older than the field read `room`). */
   contextMode: ContextModeSchema.default('room'),
+  /** Whose memory it keeps (records older than the field read `conversation`). */
+  memoryScope: MemoryScopeSchema.default('conversation'),
   /**
    * Models that answer, in order, while its own is down (breaker open, 5xx, 429, timeout); records older than
    * the field read none.
@@ -88,6 +97,7 @@ export type PersonalityDraft = Omit<
   | 'editorIds'
   | 'version'
   | 'contextMode'
+  | 'memoryScope'
   | 'fallbackModels'
   | 'streamReplies'
   | 'greeting'
@@ -96,6 +106,7 @@ export type PersonalityDraft = Omit<
   aliases?: string[];
   nsfw?: boolean;
   contextMode?: ContextMode;
+  memoryScope?: MemoryScope;
   fallbackModels?: ModelRef[];
   streamReplies?: boolean | null;
   greeting?: string | null;

@@ -13,6 +13,8 @@ export {
   MAX_CHANNELS_PER_TASK,
   type PostGreetingTask,
   PostGreetingTaskSchema,
+  type SummarizeMemoryTask,
+  SummarizeMemoryTaskSchema,
   type TaskJob,
   TaskJobSchema,
 } from './task-job.js';

@@ -84,6 +84,23 @@ export const PostGreetingTaskSchema = z.object({
 export type PostGreetingTask = z.infer<typeof PostGreetingTaskSchema>;
 
 /**
+ * A conversation's trimmed turns wait for its rolling summary: a worker folds them in (docs/memory.md). Enqueued
+ * by the reply path when its append took the summarization claim; the claim's token names the job.
+ */
+export const SummarizeMemoryTaskSchema = z.object({
+  kind: z.literal('summarize-memory'),
+  version: z.literal(1),
+  correlationId: z.string().min(1).max(64),
+  userId: snowflake,
+  /** The personality whose memory it is: its model summarizes unless `SUMMARY_MODEL` is set. */
+  personalityId: z.string().min(1).max(64),
+  /** Which memory (`c:<channelId>:<personalityId>` or `p:<personalityId>`). */
+  suffix: z.string().min(1).max(200),
+  claimToken: z.string().uuid(),
+});
+export type SummarizeMemoryTask = z.infer<typeof SummarizeMemoryTaskSchema>;
+
+/**
  * The contract between the gateway and the worker for work that is not a reply. Ids and references only:
  * API keys stay in their repository, where only the worker decrypts them.
  */
@@ -92,16 +109,19 @@ export const TaskJobSchema = z.discriminatedUnion('kind', [
   DeleteReplyTaskSchema,
   ForgetChannelsTaskSchema,
   PostGreetingTaskSchema,
+  SummarizeMemoryTaskSchema,
 ]);
 export type TaskJob = z.infer<typeof TaskJobSchema>;
 
 /**
- * BullMQ job id of a task: one per interaction, or per deleted source and part, so gateway replicas that
- * see the same event enqueue it once.
+ * BullMQ job id of a task: one per interaction, per deleted source and part, or per summarization claim, so
+ * replicas that see the same event enqueue it once.
  */
 export function buildTaskJobId(task: TaskJob): string {
   if (task.kind === 'forget-channels') return `${task.kind}-${task.sourceId}-${task.part}`;
   if (task.kind === 'post-greeting') return `${task.kind}-${task.sourceId}`;
+  // One per claim: a later claim (after this job completed or failed for good) gets a job of its own.
+  if (task.kind === 'summarize-memory') return `${task.kind}-${task.claimToken}`;
   return `${task.kind}-${task.interaction.id}`;
 }
 

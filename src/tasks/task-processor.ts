@@ -5,7 +5,9 @@ import type { AiService } from '../ai/index.js';
 import { DiscordErrorCode } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import { type Logger, runWithCorrelation } from '../log/index.js';
-import type { ApiKeyRepository } from '../state/index.js';
+import type { MemorySummarizer, SummaryModelSetting } from '../memory/index.js';
+import { resolveSummaryModel } from '../memory/index.js';
+import type { ApiKeyRepository, PersonalityRepository } from '../state/index.js';
 import type { WebhookManager } from '../webhooks/index.js';
 import { TaskMessages } from './messages.js';
 import {
@@ -14,6 +16,7 @@ import {
   type ForgetChannelsTask,
   type InteractionRef,
   type PostGreetingTask,
+  type SummarizeMemoryTask,
   type TaskJob,
   TaskJobSchema,
 } from './task-job.js';
@@ -31,6 +34,8 @@ export type TaskOutcome =
   | 'delete-forbidden'
   | 'channels-forgotten'
   | 'greeting-posted'
+  | 'memory-summarized'
+  | 'memory-skipped'
   | 'failed';
 
 /** Forgets everything kept about channels that no longer exist (the webhook manager's pools and markers). */
@@ -47,6 +52,13 @@ export interface TaskProcessorDependencies {
   readonly channelWebhooks: ChannelWebhookForgetter;
   /** Edits interaction replies (the bot token is not needed for that, but harmless when set). */
   readonly rest: Pick<REST, 'patch'>;
+  /** Folds conversations' trimmed turns into their rolling summaries; absent = such tasks are skipped. */
+  readonly memory?: {
+    readonly summarizer: Pick<MemorySummarizer, 'summarize' | 'abandon'>;
+    readonly personalities: Pick<PersonalityRepository, 'fetchById'>;
+    /** `SUMMARY_MODEL`: null = each personality's own model. */
+    readonly summaryModel: SummaryModelSetting | null;
+  };
   readonly logger: Logger;
 }
 
@@ -72,6 +84,19 @@ export class TaskProcessor {
       );
     }
     const task = parsed.data;
+    if (task.kind === 'summarize-memory') {
+      const context = { correlationId: task.correlationId, jobId: job.id ?? 'unknown', userId: task.userId };
+      return runWithCorrelation(context, async () => {
+        try {
+          return await this.summarizeMemory(task);
+        } catch (error) {
+          // The turns stay pending; once out of retries the claim goes, so the next append enqueues again.
+          if (isFinalAttempt(job) || error instanceof UnrecoverableError)
+            await this.deps.memory?.summarizer.abandon(task);
+          throw error;
+        }
+      });
+    }
     if (task.kind === 'forget-channels') {
       // Nobody waits on an answer: a failure is retried, then left in the failed set.
       const context = { correlationId: task.correlationId, jobId: job.id ?? 'unknown' };
@@ -95,7 +120,7 @@ export class TaskProcessor {
   }
 
   private runInteractionTask(
-    task: Exclude<TaskJob, ForgetChannelsTask | PostGreetingTask>,
+    task: Exclude<TaskJob, ForgetChannelsTask | PostGreetingTask | SummarizeMemoryTask>,
   ): Promise<TaskOutcome> {
     return task.kind === 'apikey-test' ? this.testKey(task) : this.deleteReply(task);
   }
@@ -111,6 +136,21 @@ export class TaskProcessor {
       'greeting posted',
     );
     return 'greeting-posted';
+  }
+  private async summarizeMemory(task: SummarizeMemoryTask): Promise<TaskOutcome> {
+    const memory = this.deps.memory;
+    if (memory === undefined) return 'memory-skipped';
+    const personality = await memory.personalities.fetchById(task.personalityId);
+    if (personality === null) {
+      // Deleted meanwhile: nobody will read this memory; it expires with the conversation.
+      await memory.summarizer.abandon(task);
+      return 'memory-skipped';
+    }
+    const outcome = await memory.summarizer.summarize(
+      task,
+      resolveSummaryModel(memory.summaryModel, personality),
+    );
+    return outcome === 'summarized' ? 'memory-summarized' : 'memory-skipped';
   }
 
   private async forgetChannels(task: ForgetChannelsTask): Promise<TaskOutcome> {

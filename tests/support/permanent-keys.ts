@@ -4,6 +4,7 @@
  * checks they agree): change one, change both.
  */
 import { buildGuildSettingsKey } from '../../src/guilds/index.js';
+import { buildNotesKey } from '../../src/memory/keys.js';
 import { buildBullPrefix, QUEUE_NAME } from '../../src/queue/index.js';
 import {
   buildActivationKey,
@@ -61,6 +62,7 @@ export function buildPermanentKeyFamilies(prefix: string): PermanentKeyFamily[] 
     },
     { name: 'api-keys', globs: [buildApiKeysKey(prefix, any)] },
     { name: 'settings', globs: [buildDmStickyKey(prefix, any)] },
+    { name: 'memory-notes', globs: [buildNotesKey(prefix, any)] },
     { name: 'guild-settings', globs: [buildGuildSettingsKey(prefix, any)] },
     { name: 'webhook-pools', globs: [buildWebhookPoolKey(prefix, any)] },
     {

@@ -5,6 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelWindowRepository } from '../../../src/context/index.js';
+import { MemoryRepository } from '../../../src/memory/index.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import {
   ApiKeyRepository,
@@ -68,6 +69,27 @@ describe('/forget-me', () => {
       channel,
       personality.id,
       [{ role: 'user', content: 'hi', messageId: '1', at: 1 }],
+    );
+    // A note and a summary's pending turns (the memory, docs/memory.md).
+    const memory = new MemoryRepository(redis, { prefix, ttlSeconds: 3600 });
+    await memory.addNote(userId, personality.id, 'I am vegetarian');
+    await new ConversationRepository(redis, {
+      prefix,
+      maxTurns: 2,
+      maxChars: 1000,
+      ttlSeconds: 3600,
+    }).appendTurns(
+      userId,
+      channel,
+      personality.id,
+      [0, 1, 2].map((index) => ({
+        role: 'user' as const,
+        content: 'x',
+        messageId: `${index + 1}`,
+        at: index,
+      })),
+      undefined,
+      memory.buildHandOver(userId, `c:${channel}:${personality.id}`),
     );
     await new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey }).set(
       userId,

@@ -241,6 +241,28 @@ describe('/personality', () => {
       });
     });
 
+    describe('when the owner changes the memory scope', () => {
+      it('remembers people across channels, says so in info, and back', async () => {
+        const edit = (memory: string) =>
+          harness.run(owner, channel, 'personality', { name: 'Alice', memory }, { subcommand: 'edit' });
+        expect((await personalities.listByOwner(owner))[0]?.memoryScope).toBe('conversation');
+        const response = await edit('user');
+        expect(isEphemeral(response)).toBe(true);
+        expect(response.content).toBe('Updated **Alice**: memory.');
+        expect((await personalities.listByOwner(owner))[0]?.memoryScope).toBe('user');
+        const info = await harness.run(
+          owner,
+          channel,
+          'personality',
+          { name: 'Alice' },
+          { subcommand: 'info' },
+        );
+        expect(shownText(info)).toContain('user: remembers each person across channels');
+        await edit('conversation');
+        expect((await personalities.listByOwner(owner))[0]?.memoryScope).toBe('conversation');
+      });
+    });
+
     describe('when the owner sets fallback models', () => {
       it('stores them in order, shows them in info, names a bad entry, and clears them with none', async () => {
         const edit = (fallbacks: string) =>

@@ -40,6 +40,7 @@ const PERSONALITY: Personality = {
   streamReplies: false,
   greeting: null,
   card: null,
+  memoryScope: 'conversation',
   version: 1,
 };
 const TOKENS = { promptTokens: 50, completionTokens: 7, totalTokens: 57 };

@@ -44,6 +44,7 @@ const PERSONALITY: Personality = {
   nsfw: false,
   editorIds: [],
   contextMode: 'personal',
+  memoryScope: 'conversation',
   fallbackModels: [],
   streamReplies: null,
   greeting: null,

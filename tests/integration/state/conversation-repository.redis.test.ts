@@ -77,9 +77,9 @@ describe('ConversationRepository', () => {
         turn(0, 'a'.repeat(10)),
         turn(1, 'b'.repeat(10)),
       ]);
-      expect(await conversations.appendTurns(USER, CHANNEL, 'alicepersona', [turn(2, 'c'.repeat(10))])).toBe(
-        2,
-      );
+      expect(
+        (await conversations.appendTurns(USER, CHANNEL, 'alicepersona', [turn(2, 'c'.repeat(10))])).held,
+      ).toBe(2);
       expect(
         (await conversations.fetchHistory(USER, CHANNEL, 'alicepersona')).map((item) => item.at),
       ).toEqual([1, 2]);

@@ -10,8 +10,9 @@ import { AiStub } from '../../../sandbox/ai-stub/index.js';
 import { AiService } from '../../../src/ai/index.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { MemoryRepository, MemorySummarizer } from '../../../src/memory/index.js';
 import { buildBullPrefix } from '../../../src/queue/index.js';
-import { ApiKeyRepository } from '../../../src/state/index.js';
+import { ApiKeyRepository, ConversationRepository, type Personality } from '../../../src/state/index.js';
 import {
   createTaskQueue,
   enqueueTask,
@@ -40,6 +41,8 @@ describe('TaskProcessor', () => {
   let stub: AiStub;
   let ai: AiService;
   let apiKeys: ApiKeyRepository;
+  let memory: MemoryRepository;
+  let conversations: ConversationRepository;
   let queue: TaskQueue;
   let worker: Worker;
   const logLines: string[] = [];
@@ -67,6 +70,13 @@ describe('TaskProcessor', () => {
     );
     ai = new AiService({ config: config.ai, logger });
     apiKeys = new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey });
+    memory = new MemoryRepository(redis, { prefix, ttlSeconds: 3600 });
+    conversations = new ConversationRepository(redis, {
+      prefix,
+      maxTurns: 2,
+      maxChars: 24_000,
+      ttlSeconds: 3600,
+    });
     const processor = new TaskProcessor({
       apiKeys,
       ai,
@@ -95,6 +105,21 @@ describe('TaskProcessor', () => {
           edits.push({ route, content: (options?.body as { content?: string } | undefined)?.content ?? '' });
           return undefined;
         },
+      },
+      memory: {
+        summarizer: new MemorySummarizer({ memory, ai, logger }),
+        // `brokenpersona` names a provider nobody configured: its summarization fails every attempt.
+        personalities: {
+          fetchById: async (id) =>
+            id === 'alicepersona' || id === 'brokenpersona'
+              ? ({
+                  id,
+                  provider: id === 'alicepersona' ? 'default' : 'nowhere',
+                  model: 'stub-small',
+                } as Personality)
+              : null,
+        },
+        summaryModel: null,
       },
       logger,
     });
@@ -313,6 +338,54 @@ describe('TaskProcessor', () => {
         },
       ]);
       expect(edits).toEqual([]);
+    });
+  });
+  describe('summarize-memory', () => {
+    const USER = '100000000000000077';
+    /** Trims a conversation with `personalityId` past its caps; returns the task its claim asks for. */
+    async function trim(personalityId: string): Promise<TaskJob> {
+      const suffix = `c:2000:${personalityId}`;
+      const handOver = memory.buildHandOver(USER, suffix);
+      const turns = [0, 1, 2, 3].map((index) => ({
+        role: index % 2 === 0 ? ('user' as const) : ('assistant' as const),
+        content: index === 0 ? 'Kate: fact: owns a kayak' : 'more',
+        messageId: `16000000000000000${index}`,
+        at: 1_700_000_000_000 + index,
+      }));
+      const result = await conversations.appendTurns(USER, '2000', personalityId, turns, undefined, handOver);
+      expect(result.claimed).toBe(true);
+      return {
+        kind: 'summarize-memory',
+        version: 1,
+        correlationId: 'memory',
+        userId: USER,
+        personalityId,
+        suffix,
+        claimToken: handOver.claimToken,
+      };
+    }
+
+    describe('when the AI answers', () => {
+      it('writes the summary and empties the pending list', async () => {
+        expect((await run(await trim('alicepersona'))).outcome).toBe('memory-summarized');
+        expect(await memory.fetchSummary(USER, 'c:2000:alicepersona')).toBe('fact: owns a kayak');
+        expect(await memory.fetchPending(USER, 'c:2000:alicepersona')).toEqual([]);
+      });
+    });
+
+    describe('when every attempt fails', () => {
+      it('keeps the turns pending and releases the claim for the next append', async () => {
+        const task = await trim('brokenpersona');
+        expect((await run(task)).failedReason).not.toBeNull();
+        expect(await memory.fetchPending(USER, 'c:2000:brokenpersona')).toHaveLength(2);
+        expect(
+          await memory.releaseClaim(
+            USER,
+            'c:2000:brokenpersona',
+            (task as { claimToken: string }).claimToken,
+          ),
+        ).toBe(false);
+      });
     });
   });
 

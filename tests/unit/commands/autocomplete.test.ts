@@ -20,6 +20,7 @@ const base: Personality = {
   createdAt: 0,
   nsfw: false,
   contextMode: 'room',
+  memoryScope: 'conversation',
   fallbackModels: [],
   streamReplies: null,
   greeting: null,

@@ -40,6 +40,7 @@ describe('buildCommandDefinitions', () => {
         'deactivate',
         'activations',
         'reset',
+        'memory',
         'apikey',
         'server',
         'status',
@@ -69,6 +70,9 @@ describe('buildCommandDefinitions', () => {
         );
       expect(personalityOptions.map(({ path }) => path).sort()).toEqual([
         'activate',
+        'memory add',
+        'memory forget',
+        'memory show',
         'personality alias add',
         'personality alias remove',
         'personality edit',

@@ -28,6 +28,7 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     createdAt: Date.UTC(2026, 0, 2),
     nsfw: false,
     contextMode: 'room',
+    memoryScope: 'conversation',
     fallbackModels: [],
     streamReplies: null,
     greeting: null,
@@ -51,6 +52,7 @@ describe('buildPersonalityInfoEmbed', () => {
         ['Visibility', 'public'],
         ['NSFW', 'no'],
         ['Context in servers', 'room: follows the conversation of the channel it answers in'],
+        ['Memory', 'conversation: remembers each person’s talk in each channel apart'],
         ['Fallback models', 'none'],
         ['Streamed replies', 'default: follows the bot’s setting'],
         ['Aliases', 'Ally'],
@@ -77,6 +79,14 @@ describe('buildPersonalityInfoEmbed', () => {
       expect(fields.get('Context in servers')).toBe(
         'personal: sees only its own conversation with each person',
       );
+    });
+  });
+
+  describe('when the personality remembers people across channels', () => {
+    it('says so', () => {
+      const embed = buildPersonalityInfoEmbed(personality({ memoryScope: 'user' }), VIEWER);
+      const fields = new Map(embed.fields?.map((field) => [field.name, field.value]));
+      expect(fields.get('Memory')).toBe('user: remembers each person across channels');
     });
   });
 

@@ -21,6 +21,7 @@ function personality(id: string, name: string, ownerId: string): Personality {
     createdAt: 1,
     nsfw: false,
     contextMode: 'room',
+    memoryScope: 'conversation',
     fallbackModels: [],
     streamReplies: null,
     greeting: null,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../src/ai/index.js';
 import type { PromptAttachment } from '../../../src/context/attachment-labels.js';
+import { NOTES_HEADING, SUMMARY_HEADING } from '../../../src/context/memory-block.js';
 import {
   assemblePrompt,
   buildMessageLines,
@@ -84,6 +85,46 @@ function input(overrides: Partial<PromptInput> = {}): PromptInput {
 }
 
 describe('assemblePrompt', () => {
+  describe('with memory', () => {
+    it('puts the summary and notes after the system prompt, ahead of the history', () => {
+      const prompt = assemblePrompt(
+        input({
+          mode: 'personal',
+          history: [turn('user', 'Kate: hi', 10), turn('assistant', 'hello Kate', 10, 11)],
+          memory: {
+            summary: 'fact: Kate keeps bees.',
+            notes: ['I am vegetarian'],
+            summaryShare: 0.15,
+            notesShare: 0.1,
+          },
+        }),
+      );
+      expect(prompt.messages[0]).toEqual({
+        role: 'system',
+        content: `You are Alice.\n\n${SUMMARY_HEADING}\nfact: Kate keeps bees.\n${NOTES_HEADING}\n- I am vegetarian`,
+      });
+      expect(prompt.messages.slice(1).map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+      expect(prompt.memoryCut).toEqual({ summaryCut: false, notesDropped: 0 });
+    });
+
+    it('keeps the memory when the budget drops history', () => {
+      const history = Array.from({ length: 40 }, (_, index) =>
+        turn(index % 2 ? 'assistant' : 'user', words(100), index),
+      );
+      const prompt = assemblePrompt(
+        input({
+          mode: 'personal',
+          history,
+          budgetTokens: 2000,
+          memory: { summary: 'fact: Kate keeps bees.', notes: [], summaryShare: 0.15, notesShare: 0.1 },
+        }),
+      );
+      expect(prompt.dropped.historyTurns).toBeGreaterThan(0);
+      expect(textOf(prompt.messages[0])).toContain('fact: Kate keeps bees.');
+      expect(prompt.estimatedTokens).toBeLessThanOrEqual(2000);
+    });
+  });
+
   describe('in personal mode', () => {
     it('sends the system prompt, the history, then the message with its author, as before', () => {
       const prompt = assemblePrompt(

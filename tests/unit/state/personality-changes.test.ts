@@ -15,6 +15,7 @@ const before: Personality = {
   createdAt: 0,
   nsfw: false,
   contextMode: 'room',
+  memoryScope: 'conversation',
   fallbackModels: [],
   streamReplies: null,
   greeting: null,

@@ -50,6 +50,18 @@ describe('TaskJobSchema', () => {
           channelIds: ['4', '5'],
         },
       ],
+      [
+        'a memory summarization',
+        {
+          kind: 'summarize-memory',
+          version: 1,
+          correlationId: 'c4',
+          userId: '1',
+          personalityId: 'alicepersona',
+          suffix: 'c:2:alicepersona',
+          claimToken: '7d3f1c52-4a4e-4b7e-9a39-2f6f1c0b9a11',
+        },
+      ],
     ])('accepts %s', (_label, task) => {
       expect(TaskJobSchema.parse(task)).toEqual(task);
     });
@@ -121,6 +133,19 @@ describe('buildTaskJobId', () => {
       interaction,
     });
     expect(id).toBe('apikey-test-900000000000000001');
+  });
+
+  it('names a summarization after its claim, so each claim gets a job of its own', () => {
+    const id = buildTaskJobId({
+      kind: 'summarize-memory',
+      version: 1,
+      correlationId: 'c',
+      userId: '1',
+      personalityId: 'alicepersona',
+      suffix: 'p:alicepersona',
+      claimToken: '7d3f1c52-4a4e-4b7e-9a39-2f6f1c0b9a11',
+    });
+    expect(id).toBe('summarize-memory-7d3f1c52-4a4e-4b7e-9a39-2f6f1c0b9a11');
   });
 });
 
