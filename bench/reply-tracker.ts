@@ -29,9 +29,10 @@ const TAG_PATTERN = /#b(\d+)\b/;
  * the prompt's last user turn repeats. `chat`: a `!say` of its tag and one of {@link CHAT_SENTENCES}, about 120
  * characters in all, and the stub answers exactly `#b42 <sentence>`. The echo cannot serve room context, whose
  * last user turn starts with the channel's earlier lines; the `!say` answer is the same in either mode, so only
- * the prompt differs between them.
+ * the prompt differs between them. `fact`: a `chat` message that also says a `fact:` line (~40 characters), which
+ * the stub's summaries keep (docs/memory.md), so a long conversation's rolling summary grows as a real one would.
  */
-export type MessageBody = 'tag' | 'chat';
+export type MessageBody = 'tag' | 'chat' | 'fact';
 
 /** Chat-length sentences (~100 characters) for `chat` messages: no `#`, no `!`, nothing the stub obeys. */
 const CHAT_SENTENCES = [
@@ -47,9 +48,9 @@ const CHAT_SENTENCES = [
 
 /** The text of benchmark message `seq`, addressed to `mention`. */
 export function buildMessageText(seq: number, mention: string, body: MessageBody): string {
-  return body === 'tag'
-    ? `@${mention} #b${seq}`
-    : `@${mention} !say #b${seq} ${CHAT_SENTENCES[seq % CHAT_SENTENCES.length]}`;
+  if (body === 'tag') return `@${mention} #b${seq}`;
+  const chat = `@${mention} !say #b${seq} ${CHAT_SENTENCES[seq % CHAT_SENTENCES.length]}`;
+  return body === 'chat' ? chat : `${chat} fact: the user's item ${seq} is kept in box ${seq % 97}.`;
 }
 
 /**

@@ -17,6 +17,7 @@ import { runCapacityScenario } from './scenarios/capacity-scenario.js';
 import { runClusterWaitScenario } from './scenarios/cluster-wait-scenario.js';
 import { runDiscordLimitsScenario } from './scenarios/discord-limits-scenario.js';
 import { runFairnessScenario } from './scenarios/fairness-scenario.js';
+import { runMemoryScenario } from './scenarios/memory-scenario.js';
 import { type PipelineScenarioId, runPipelineScenarios } from './scenarios/pipeline-scenarios.js';
 import { runRecoveryScenario } from './scenarios/recovery-scenario.js';
 import { runStreamingScenario } from './scenarios/streaming-scenario.js';
@@ -76,6 +77,7 @@ const GROUPS: readonly ScenarioGroup[] = [
     runStreamingScenario,
   ),
   single({ id: 'transport', title: 'HTTP transport', target: 'reported' }, runTransportScenario),
+  single({ id: 'memory', title: 'Summarization', target: 'reported' }, runMemoryScenario),
 ];
 
 const ALL_IDS = GROUPS.flatMap((group) => group.scenarios.map((scenario) => scenario.id));

@@ -101,6 +101,11 @@ export interface StubRequestRecord {
   /** HTTP status sent; null when none was. */
   readonly status: number | null;
   readonly outcome: StubRequestOutcome;
+  /**
+   * The token counts of the stub's answer (4 characters a token), whether or not it sent them (a stream sends them
+   * only when asked); null until it answers, and when it answered with an error.
+   */
+  readonly usage: Usage | null;
 }
 
 type MutableRecord = { -readonly [K in keyof StubRequestRecord]: StubRequestRecord[K] };
@@ -335,6 +340,7 @@ export class AiStub implements AsyncDisposable {
       firstChunkAt: null,
       status: null,
       outcome: 'pending',
+      usage: null,
     };
     this.records.push(record);
 
@@ -395,6 +401,7 @@ export class AiStub implements AsyncDisposable {
     const id = `chatcmpl-stub-${record.id}`;
     const created = Math.floor(Date.now() / 1000);
     const usage = buildUsage(charCount, answer.content.length + (answer.reasoning?.length ?? 0));
+    record.usage = usage;
     if (!record.stream) {
       if (directives.breakAfterChars !== null) {
         record.outcome = 'broken';
