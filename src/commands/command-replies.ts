@@ -151,10 +151,10 @@ export const CommandReplies = {
     'No personality answers every message here. Address one with @Name, or run /activate to pick one.',
 
   // /reset.
-  reset: (count: number, name: string | null, everywhere: boolean) =>
-    count === 0
+  reset: (count: number, name: string | null, everywhere: boolean, notes = 0) =>
+    count === 0 && notes === 0
       ? 'There was nothing to forget.'
-      : `Forgot ${plural(count, 'conversation')}${name === null ? '' : ` with ${bold(name)}`}${everywhere ? ' everywhere' : ' in this channel'}.`,
+      : `Forgot ${plural(count, 'conversation')}${name === null ? '' : ` with ${bold(name)}`}${everywhere ? ' everywhere' : ' in this channel'}${notes === 0 ? '' : `, and your notes for ${plural(notes, 'personality', 'personalities')}`}.`,
 
   // /memory.
   noteEmpty: () => 'Note: write the fact the personality should keep in mind.',

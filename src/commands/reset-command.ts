@@ -26,17 +26,19 @@ export async function runResetCommand(
     ...(everywhere ? {} : { channelId: interaction.channelId }),
     ...(personality === null ? {} : { personalityId: personality.id }),
   };
-  // The summaries of what fell off those conversations go with them (docs/memory.md); notes stay (/memory forget).
+  // The summaries of what fell off those conversations go with them (docs/memory.md). Notes are the person's for
+  // the personality in every channel: a reset everywhere clears them too, a reset of one channel keeps them.
   const memories = await memory.forget(userId, scope);
+  const notes = everywhere ? await memory.forgetNotes(userId, personality?.id) : 0;
   let count: number;
   if (everywhere && personality === null) count = await conversations.resetEverywhere(userId);
   else count = await conversations.reset(userId, scope);
   ctx.log.info(
-    { userId, channelId: interaction.channelId, everywhere, conversations: count, memories },
+    { userId, channelId: interaction.channelId, everywhere, conversations: count, memories, notes },
     'conversations reset',
   );
   await respond(interaction, {
-    content: CommandReplies.reset(count, personality?.name ?? null, everywhere),
+    content: CommandReplies.reset(count, personality?.name ?? null, everywhere, notes),
     ephemeral: true,
   });
 }

@@ -99,4 +99,17 @@ describe('/memory', () => {
     expect(await memory.fetchSummary(member, `c:${channel}:${alice.id}`)).toBeNull();
     expect(await memory.fetchPending(member, `c:${channel}:${alice.id}`)).toEqual([]);
   });
+
+  it('keeps the notes on a reset of one channel, and clears them on a reset everywhere', async () => {
+    const channel = harness.channel('memory-reset-notes');
+    await run(channel, 'add', { personality: 'Alice', text: 'I am left-handed' });
+    await harness.run(member, channel, 'reset', { personality: 'Alice' });
+    expect(await memory.fetchNotes(member, alice.id)).toEqual(['I am left-handed']);
+    const everywhere = await harness.run(member, channel, 'reset', {
+      personality: 'Alice',
+      everywhere: true,
+    });
+    expect(everywhere.content).toContain('and your notes for 1 personality');
+    expect(await memory.fetchNotes(member, alice.id)).toEqual([]);
+  });
 });
