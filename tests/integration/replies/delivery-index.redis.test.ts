@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeliveryLedger, type ReplyDecision } from '../../../src/replies/delivery-ledger.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from '../../../src/replies/keys.js';
-import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix, scanKeys } from '../../support/redis.js';
 
 const USER = '100000000000000001';
 const T0 = 1_700_000_000_000;
@@ -22,9 +22,9 @@ function jobId(index: number): string {
   return `reply-${1000 + index}-alicepersona`;
 }
 
+/** Every record of the user: the whole scan, as one SCAN call sees only part of a large shared keyspace. */
 async function countRecords(): Promise<number> {
-  const [, keys] = await redis.scan('0', 'MATCH', `${buildDeliveryKey(prefix, USER, '')}*`, 'COUNT', 10_000);
-  return keys.length;
+  return (await scanKeys(redis, [`${buildDeliveryKey(prefix, USER, '')}*`])).length;
 }
 
 beforeEach(() => {
