@@ -15,13 +15,14 @@ import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
 import type { Personality } from '../../../src/state/index.js';
 import { type AnswerUsage, UsageRepository } from '../../../src/usage/index.js';
 import type { PersonaMessage, PostedMessage, PostTarget } from '../../../src/webhooks/index.js';
+import { buildTestPersonality } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const USER = '100000000000000001';
 const CHANNEL = '200000000000000002';
 const GUILD = '300000000000000003';
 const WEBHOOK = '400000000000000004';
-const PERSONALITY: Personality = {
+const PERSONALITY: Personality = buildTestPersonality({
   id: 'alicepersona',
   ownerId: USER,
   name: 'Alice',
@@ -33,16 +34,10 @@ const PERSONALITY: Personality = {
   model: 'stub-small',
   temperature: null,
   createdAt: 0,
-  nsfw: false,
-  editorIds: [],
   contextMode: 'personal',
-  fallbackModels: [],
   streamReplies: false,
-  greeting: null,
-  card: null,
-  memoryScope: 'conversation',
   version: 1,
-};
+});
 const TOKENS = { promptTokens: 50, completionTokens: 7, totalTokens: 57 };
 
 /** Our webhook's messages, as Discord would keep them. */

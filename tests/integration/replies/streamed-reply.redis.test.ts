@@ -23,13 +23,14 @@ import type {
   RecentMessage,
 } from '../../../src/webhooks/index.js';
 import { splitMessage } from '../../../src/webhooks/index.js';
+import { buildTestPersonality } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const USER = '100000000000000001';
 const CHANNEL = '200000000000000002';
 const GUILD = '300000000000000003';
 const WEBHOOK = '400000000000000004';
-const PERSONALITY: Personality = {
+const PERSONALITY: Personality = buildTestPersonality({
   id: 'alicepersona',
   ownerId: USER,
   name: 'Alice',
@@ -41,16 +42,9 @@ const PERSONALITY: Personality = {
   model: 'stub-small',
   temperature: null,
   createdAt: 0,
-  nsfw: false,
-  editorIds: [],
   contextMode: 'personal',
-  memoryScope: 'conversation',
-  fallbackModels: [],
-  streamReplies: null,
-  greeting: null,
-  card: null,
   version: 1,
-};
+});
 /** Quick edits keep the tests short; the pace itself is the unit tests' and e2e's. */
 const EDIT_INTERVAL_MS = 200;
 

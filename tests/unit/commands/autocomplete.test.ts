@@ -5,8 +5,9 @@ import {
   rankChoices,
 } from '../../../src/commands/autocomplete.js';
 import type { Personality } from '../../../src/state/index.js';
+import { buildTestPersonality } from '../../support/personality.js';
 
-const base: Personality = {
+const base: Personality = buildTestPersonality({
   id: 'abcdefgh1234',
   ownerId: '1',
   name: 'Alice',
@@ -18,16 +19,8 @@ const base: Personality = {
   model: 'm',
   temperature: null,
   createdAt: 0,
-  nsfw: false,
-  contextMode: 'room',
-  memoryScope: 'conversation',
-  fallbackModels: [],
-  streamReplies: null,
-  greeting: null,
-  card: null,
-  editorIds: [],
   version: 1,
-};
+});
 
 describe('buildPersonalityChoice', () => {
   describe('when the caller owns it', () => {

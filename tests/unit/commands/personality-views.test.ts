@@ -9,12 +9,13 @@ import {
   truncateText,
 } from '../../../src/commands/personality-views.js';
 import type { Personality } from '../../../src/state/index.js';
+import { buildTestPersonality } from '../../support/personality.js';
 
 const OWNER = '111111111111111111';
 const VIEWER = '222222222222222222';
 
 function personality(overrides: Partial<Personality> = {}): Personality {
-  return {
+  return buildTestPersonality({
     id: 'abcdefgh1234',
     ownerId: OWNER,
     name: 'Alice',
@@ -26,17 +27,9 @@ function personality(overrides: Partial<Personality> = {}): Personality {
     model: 'stub-small',
     temperature: null,
     createdAt: Date.UTC(2026, 0, 2),
-    nsfw: false,
-    contextMode: 'room',
-    memoryScope: 'conversation',
-    fallbackModels: [],
-    streamReplies: null,
-    greeting: null,
-    card: null,
-    editorIds: [],
     version: 1,
     ...overrides,
-  };
+  });
 }
 
 describe('buildPersonalityInfoEmbed', () => {

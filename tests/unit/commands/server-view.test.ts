@@ -3,11 +3,12 @@ import { buildServerSettingsEmbed, joinWithinLimit } from '../../../src/commands
 import { DiscordLimits } from '../../../src/discord/index.js';
 import { DefaultGuildSettings, GuildSettingsCaps } from '../../../src/guilds/index.js';
 import type { Personality } from '../../../src/state/index.js';
+import { buildTestPersonality } from '../../support/personality.js';
 
 const OPERATOR = { userMaxPending: 5, userRatePerMinute: 6 };
 
 function personality(id: string, name: string, ownerId: string): Personality {
-  return {
+  return buildTestPersonality({
     id,
     ownerId,
     name,
@@ -19,16 +20,8 @@ function personality(id: string, name: string, ownerId: string): Personality {
     model: 'm',
     temperature: null,
     createdAt: 1,
-    nsfw: false,
-    contextMode: 'room',
-    memoryScope: 'conversation',
-    fallbackModels: [],
-    streamReplies: null,
-    greeting: null,
-    card: null,
-    editorIds: [],
     version: 1,
-  };
+  });
 }
 
 describe('joinWithinLimit', () => {

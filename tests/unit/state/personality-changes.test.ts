@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describePersonalityChanges, type Personality } from '../../../src/state/index.js';
+import { buildTestPersonality } from '../../support/personality.js';
 
-const before: Personality = {
+const before: Personality = buildTestPersonality({
   id: 'abcdefgh1234',
   ownerId: '1',
   name: 'Alice',
@@ -13,16 +14,8 @@ const before: Personality = {
   model: 'small',
   temperature: null,
   createdAt: 0,
-  nsfw: false,
-  contextMode: 'room',
-  memoryScope: 'conversation',
-  fallbackModels: [],
-  streamReplies: null,
-  greeting: null,
-  card: null,
-  editorIds: [],
   version: 3,
-};
+});
 
 describe('describePersonalityChanges', () => {
   describe('when only the version differs', () => {

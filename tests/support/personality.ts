@@ -1,0 +1,25 @@
+import { type Personality, PersonalitySchema } from '../../src/state/index.js';
+
+/** The fields a stored personality has no default for. */
+type RequiredFields = Pick<
+  Personality,
+  | 'id'
+  | 'ownerId'
+  | 'name'
+  | 'aliases'
+  | 'visibility'
+  | 'systemPrompt'
+  | 'avatarUrl'
+  | 'provider'
+  | 'model'
+  | 'temperature'
+  | 'createdAt'
+>;
+
+/**
+ * A personality record for tests: `fields` as given, every other field at the default an old record reads (the
+ * schema's), so a field added to personalities needs no edit in every test.
+ */
+export function buildTestPersonality(fields: RequiredFields & Partial<Personality>): Personality {
+  return PersonalitySchema.parse(fields);
+}
