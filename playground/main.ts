@@ -1,0 +1,42 @@
+/**
+ * `npm run playground`: the whole system on this machine (Discord sandbox, AI stub or a real provider, gateway,
+ * worker) behind a local web page that looks like a Discord channel. A development tool: loopback only.
+ */
+import { startPlayground } from './server/start-playground.js';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const PORT = Number(process.env['PLAYGROUND_PORT'] ?? 3100);
+/** Variables that point the playground at a real AI provider instead of the stub. */
+const PROVIDER_VARIABLES = ['AI_BASE_URL', 'AI_API_KEY', 'AI_MODEL', 'AI_PROVIDERS'] as const;
+
+async function main(): Promise<void> {
+  const env = Object.fromEntries(
+    PROVIDER_VARIABLES.flatMap((name) => {
+      const value = process.env[name];
+      return value === undefined || value === '' ? [] : [[name, value]];
+    }),
+  );
+  const playground = await startPlayground({
+    redisUrl: REDIS_URL,
+    prefix: `playground-${process.pid}`,
+    server: { port: PORT },
+    env,
+    logs: process.env['PLAYGROUND_LOGS'] === 'inherit' ? 'inherit' : 'keep',
+  });
+  const ai = (env['AI_BASE_URL'] ?? env['AI_PROVIDERS']) ? 'your AI provider' : 'the AI stub';
+  console.log(`Chorus playground (sandboxed Discord, ${ai}): ${playground.url}`);
+  console.log('Development tool, served on loopback only. Ctrl+C stops it and deletes its Redis keys.');
+  const stop = () => {
+    playground.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error('playground failed:', error);
+  process.exit(1);
+});

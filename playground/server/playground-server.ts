@@ -1,0 +1,205 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import type { DiscordSandbox, SlashCommandValue } from '../../sandbox/index.js';
+import type { PromptInspectorRepository } from '../../src/inspector/index.js';
+import type { ClientBundle } from './client-bundle.js';
+import { EPHEMERAL_FLAG } from './message-view.js';
+import type { FeedEvent, PlaygroundFeed } from './playground-feed.js';
+import type { PlaygroundWorld } from './playground-world.js';
+
+/** Options of {@link startPlaygroundServer}. */
+export interface PlaygroundServerOptions {
+  /** TCP port; 0 picks a free one. @defaultValue 3100 */
+  readonly port: number;
+  /** Loopback only: the page can post as anyone and read every prompt. @defaultValue '127.0.0.1' */
+  readonly host: string;
+  /** Seconds between SSE keep-alive comments, so idle proxies and browsers keep the stream. @defaultValue 15 */
+  readonly keepAliveSeconds: number;
+}
+
+export const DefaultPlaygroundServerOptions = {
+  port: 3100,
+  host: '127.0.0.1',
+  keepAliveSeconds: 15,
+} as const satisfies Required<PlaygroundServerOptions>;
+
+/** What the server serves from. */
+export interface PlaygroundServerDeps {
+  readonly sandbox: DiscordSandbox;
+  readonly world: PlaygroundWorld;
+  readonly feed: PlaygroundFeed;
+  readonly bundle: ClientBundle;
+  /** The prompts `DEBUG_PROMPTS` recorded, for the inspector. */
+  readonly prompts: Pick<PromptInspectorRepository, 'findByMessageId'>;
+}
+
+/** A running playground page. */
+export interface PlaygroundServer extends AsyncDisposable {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** How long `POST /api/commands` waits for the bot's first answer, in ms. */
+const COMMAND_ANSWER_WAIT_MS = 5000;
+
+const ViewerQuery = z.object({ viewer: z.string().regex(/^\d+$/u) });
+
+const PostMessageBody = z.object({
+  viewerId: z.string().regex(/^\d+$/u),
+  channelId: z.string().regex(/^\d+$/u),
+  content: z.string().min(1).max(2000),
+  replyTo: z.string().regex(/^\d+$/u).nullish(),
+});
+
+const RunCommandBody = z.object({
+  viewerId: z.string().regex(/^\d+$/u),
+  channelId: z.string().regex(/^\d+$/u),
+  name: z.string().min(1).max(32),
+  subcommand: z.string().min(1).max(32).nullish(),
+  subcommandGroup: z.string().min(1).max(32).nullish(),
+  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+
+/** Builds the page's HTTP API: the page, its script, the world, messages, live events and the two actions. */
+export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds: number): Hono {
+  const { sandbox, world, feed, bundle } = deps;
+  const app = new Hono();
+  const isPerson = (id: string) => world.people.some((person) => person.id === id);
+
+  app.get('/', (context) => context.html(bundle.html));
+  app.get('/playground.js', (context) =>
+    context.body(bundle.script, 200, { 'content-type': 'text/javascript; charset=utf-8' }),
+  );
+  app.get('/playground.css', (context) =>
+    context.body(bundle.css, 200, { 'content-type': 'text/css; charset=utf-8' }),
+  );
+  app.get('/api/world', (context) => context.json(world));
+
+  app.get('/api/channels/:channelId/messages', (context) => {
+    const query = ViewerQuery.safeParse(context.req.query());
+    if (!query.success || !isPerson(query.data.viewer)) return context.json({ error: 'unknown viewer' }, 400);
+    return context.json(feed.messagesFor(context.req.param('channelId'), query.data.viewer));
+  });
+
+  app.get('/api/events', (context) => {
+    const query = ViewerQuery.safeParse(context.req.query());
+    if (!query.success || !isPerson(query.data.viewer)) return context.json({ error: 'unknown viewer' }, 400);
+    const viewer = query.data.viewer;
+    return streamSSE(context, async (stream) => {
+      const queue: FeedEvent[] = [];
+      let wake: (() => void) | null = null;
+      const unsubscribe = feed.subscribe(viewer, (event) => {
+        queue.push(event);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      await stream.writeSSE({ event: 'ready', data: '{}' });
+      while (!stream.aborted) {
+        const next = queue.shift();
+        if (next) {
+          await stream.writeSSE({ event: next.type, data: JSON.stringify(next) });
+          continue;
+        }
+        // Sleep until an event arrives or the keep-alive is due, whichever is first.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, keepAliveSeconds * 1000);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+        if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
+      }
+      unsubscribe();
+    });
+  });
+
+  app.post('/api/messages', async (context) => {
+    const body = PostMessageBody.safeParse(await context.req.json().catch(() => null));
+    if (!body.success || !isPerson(body.data.viewerId)) return context.json({ error: 'bad message' }, 400);
+    const { viewerId, channelId, content, replyTo } = body.data;
+    try {
+      const message = sandbox.userSays(viewerId, channelId, content, replyTo ? { replyTo } : {});
+      return context.json({ id: message.id });
+    } catch (error) {
+      // The sandbox refuses what Discord's client would (no permission, empty, too long): say why.
+      return context.json({ error: error instanceof Error ? error.message : String(error) }, 400);
+    }
+  });
+
+  app.post('/api/commands', async (context) => {
+    const body = RunCommandBody.safeParse(await context.req.json().catch(() => null));
+    if (!body.success || !isPerson(body.data.viewerId)) return context.json({ error: 'bad command' }, 400);
+    const { viewerId, channelId, name, subcommand, subcommandGroup, options } = body.data;
+    try {
+      const handle = sandbox.runSlashCommand(
+        viewerId,
+        channelId,
+        name,
+        options as Record<string, SlashCommandValue>,
+        {
+          ...(subcommand ? { subcommand } : {}),
+          ...(subcommandGroup ? { subcommandGroup } : {}),
+        },
+      );
+      // The answer also reaches the channel over the event stream; the caller gets the first one to show beside
+      // the form, unless the command takes longer (a deferred job), when the channel alone will show it.
+      const answer = await handle
+        .waitForResponse((response) => response.content !== null, COMMAND_ANSWER_WAIT_MS)
+        .catch(() => null);
+      return context.json({
+        interactionId: handle.id,
+        answer:
+          answer === null
+            ? null
+            : { content: answer.content ?? '', ephemeral: (answer.flags & EPHEMERAL_FLAG) !== 0 },
+      });
+    } catch (error) {
+      return context.json({ error: error instanceof Error ? error.message : String(error) }, 400);
+    }
+  });
+
+  app.get('/api/prompts/:messageId', async (context) => {
+    const message = feed.getMessage(context.req.param('messageId'));
+    if (!message) return context.json({ error: 'unknown message' }, 404);
+    const record = await deps.prompts.findByMessageId(
+      world.people.map((person) => person.id),
+      message.id,
+    );
+    return record ? context.json(record) : context.json({ error: 'no prompt recorded' }, 404);
+  });
+
+  return app;
+}
+
+/** Serves the playground page on `options.host` (loopback by default). */
+export async function startPlaygroundServer(
+  deps: PlaygroundServerDeps,
+  options: Partial<PlaygroundServerOptions> = {},
+): Promise<PlaygroundServer> {
+  const settings = { ...DefaultPlaygroundServerOptions, ...options };
+  const app = buildPlaygroundApp(deps, settings.keepAliveSeconds);
+  const server = createServer(getRequestListener(app.fetch));
+  server.listen({ port: settings.port, host: settings.host });
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()));
+      // Open event streams would otherwise hold close() forever.
+      server.closeAllConnections();
+    });
+    return closed;
+  };
+  return { url: `http://${settings.host}:${port}/`, close, [Symbol.asyncDispose]: close };
+}
