@@ -97,21 +97,21 @@ class PlaygroundPage {
     this.#viewer.value = viewerId;
     this.#stopListening();
     this.#connection.textContent = 'connecting…';
-    this.#stopListening = playgroundApi.listen(
-      viewerId,
-      (event) => this.#onEvent(event),
-      () => {
-        this.#connection.textContent = 'live';
-        document.body.dataset['live'] = 'true';
-      },
-    );
+    document.body.dataset['live'] = 'false';
     // A DM belongs to one person: switching to someone else leaves it for #general.
     const current = this.#world.channels.find((channel) => channel.id === this.#channelId);
     if (current?.kind === 'dm' && current.personId !== viewerId) {
       const general = this.#world.channels.find((channel) => channel.kind === 'text');
       if (general) this.#channelId = general.id;
     }
+    // Messages are loaded once the stream is up, so nothing posted in between is missed.
+    const ready = new Promise<void>((resolve) => {
+      this.#stopListening = playgroundApi.listen(viewerId, (event) => this.#onEvent(event), resolve);
+    });
+    await ready;
     await this.#openChannel(this.#channelId);
+    this.#connection.textContent = 'live';
+    document.body.dataset['live'] = 'true';
   }
 
   async #openChannel(channelId: string): Promise<void> {
@@ -122,9 +122,14 @@ class PlaygroundPage {
     this.#channelTitle.textContent = channel ? this.#channelLabel(channel) : '';
     this.#input.placeholder = channel ? `Message ${this.#channelLabel(channel)}` : '';
     this.#renderChannels();
-    const messages = await playgroundApi.messages(channelId, this.#viewerId);
     this.#messages.clear();
-    for (const message of messages) this.#messages.set(message.id, message);
+    const messages = await playgroundApi.messages(channelId, this.#viewerId);
+    if (this.#channelId !== channelId) return;
+    for (const message of messages) {
+      // An edit heard over the stream while the list was loading is newer than the list's copy.
+      const heard = this.#messages.get(message.id);
+      if (!heard || heard.editCount < message.editCount) this.#messages.set(message.id, message);
+    }
     this.#renderMessages();
     this.#renderTyping();
   }

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The browser tier: the playground page driven in the system Chromium (playwright-core, never a downloaded
+ * browser). Run by `npm run test:browser`; `npm test` leaves it out.
+ */
+export default defineConfig({
+  test: {
+    include: ['tests/browser/**/*.test.ts'],
+    pool: 'forks',
+    // One Chromium and one playground (gateway + worker processes) at a time on a 2-core machine.
+    maxWorkers: 1,
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 90_000,
+  },
+});
