@@ -8,6 +8,7 @@ import { startPlayground } from './server/start-playground.js';
 
 const OUTPUT = fileURLToPath(new URL('../docs/playground.png', import.meta.url));
 const REPLY_TIMEOUT_MS = 20_000;
+const STREAM_SETTLE_MS = 3000;
 
 async function main(): Promise<void> {
   await using playground = await startPlayground({
@@ -29,9 +30,11 @@ async function main(): Promise<void> {
   await page.click('article[data-author="Alice"] .reply-button');
   await say('Thanks! And something with `code` in it?\n```ts\nconst answer = 42;\n```');
   await page.locator('article[data-author="Alice"]').nth(1).waitFor({ timeout: REPLY_TIMEOUT_MS });
+  // Let the streamed answer finish writing before the picture.
+  await page.waitForTimeout(STREAM_SETTLE_MS);
   await page.check('#inspect-toggle');
   await page.click('article[data-author="Alice"] .inspect-button');
-  await page.waitForSelector('.inspector', { timeout: REPLY_TIMEOUT_MS });
+  await page.waitForSelector('.inspector .timings', { timeout: REPLY_TIMEOUT_MS });
   await page.mouse.move(0, 0);
   await page.screenshot({ path: OUTPUT });
   console.log(`wrote ${OUTPUT}`);
