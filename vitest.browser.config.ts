@@ -13,5 +13,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 90_000,
+    // Polls wait on real processes and an AI round trip, not just the page.
+    expect: { poll: { timeout: 15_000, interval: 100 } },
   },
 });

@@ -16,6 +16,10 @@ async function main(): Promise<void> {
       return value === undefined || value === '' ? [] : [[name, value]];
     }),
   );
+  if (env['AI_BASE_URL'] !== undefined && env['AI_MODEL'] === undefined) {
+    // The stub's model name would otherwise be sent to the real provider.
+    throw new Error('AI_BASE_URL is set: set AI_MODEL too, to a model your provider serves');
+  }
   const playground = await startPlayground({
     redisUrl: REDIS_URL,
     prefix: `playground-${process.pid}`,

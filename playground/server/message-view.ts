@@ -74,7 +74,7 @@ export function isVisibleTo(view: MessageView, viewerId: string): boolean {
 }
 
 /** The sandbox route the bot's typing indicator takes (`POST /channels/{id}/typing`). */
-const TYPING_ROUTE = 'POST /channels/:channelId/typing';
+const TYPING_ROUTE = 'POST /channels/:id/typing';
 
 /** The channel a successful typing request was for, or null when the request was something else. */
 export function tryParseTypingChannel(entry: RequestLogEntry): string | null {

@@ -47,6 +47,9 @@ export interface PlaygroundServer extends AsyncDisposable {
 /** How long `POST /api/commands` waits for the bot's first answer, in ms. */
 const COMMAND_ANSWER_WAIT_MS = 5000;
 
+/** Host names a request to the playground may carry. */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 const ViewerQuery = z.object({ viewer: z.string().regex(/^\d+$/u) });
 
 const PostMessageBody = z.object({
@@ -70,6 +73,22 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
   const { sandbox, world, feed, bundle } = deps;
   const app = new Hono();
   const isPerson = (id: string) => world.people.some((person) => person.id === id);
+
+  // Loopback is not enough on its own: any web page the developer opens can send requests to 127.0.0.1.
+  // A foreign Host header (DNS rebinding) is refused, and actions must be JSON, which a cross-site form cannot
+  // send without the CORS preflight this server never grants.
+  app.use('*', async (context, next) => {
+    const host = new URL(`http://${context.req.header('host') ?? ''}`).hostname;
+    if (!LOOPBACK_HOSTS.has(host))
+      return context.json({ error: 'the playground answers on loopback only' }, 403);
+    if (
+      context.req.method === 'POST' &&
+      !context.req.header('content-type')?.startsWith('application/json')
+    ) {
+      return context.json({ error: 'send JSON' }, 415);
+    }
+    await next();
+  });
 
   app.get('/', (context) => context.html(bundle.html));
   app.get('/playground.js', (context) =>

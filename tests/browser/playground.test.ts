@@ -67,6 +67,36 @@ describe('the playground page', () => {
     await expect.poll(() => reply.locator('.content').textContent()).toContain('You are Alice');
   });
 
+  it('replies to a message from the composer, quoting it', async () => {
+    const alice = page.locator('article[data-author="Alice"]').last();
+    await alice.hover();
+    await alice.locator('.reply-button').click();
+    expect(await page.locator('#reply-bar').textContent()).toContain('Replying to Alice');
+    await say(page, 'tell me more');
+    const mine = page.locator('article[data-author="Maya"]', { hasText: 'tell me more' });
+    await mine.waitFor();
+    expect(await mine.locator('.reply-quote .reply-author').textContent()).toBe('@Alice');
+    expect(await page.locator('#reply-bar').isHidden()).toBe(true);
+    // Replying to a personality's message is addressing it: Alice answers without a mention.
+    await page.locator('article[data-author="Alice"]').nth(1).waitFor({ timeout: REPLY_TIMEOUT_MS });
+  });
+
+  it('shows the bot typing while a slow answer is on its way, until it is posted', async () => {
+    await openChannel(page, 'book club');
+    playground.cluster.aiStub.setBehaviour({ latency: 3000 });
+    try {
+      await say(page, '@Dr Who are you there?');
+      // Chorus types only for answers that take more than a second.
+      await expect
+        .poll(() => page.locator('#typing').textContent(), { timeout: REPLY_TIMEOUT_MS })
+        .toBe('Chorus is typing…');
+      await page.locator('article[data-author="Dr Who"]').waitFor({ timeout: REPLY_TIMEOUT_MS });
+      await expect.poll(() => page.locator('#typing').textContent(), { timeout: REPLY_TIMEOUT_MS }).toBe('');
+    } finally {
+      playground.cluster.aiStub.resetBehaviour();
+    }
+  });
+
   it('grows a streamed reply in place', async () => {
     await openChannel(page, 'studio');
     playground.cluster.aiStub.setBehaviour({ chunkDelayMs: 60 });

@@ -38,7 +38,7 @@ function request(overrides: Partial<RequestLogEntry>): RequestLogEntry {
   return {
     method: 'POST',
     path: '/channels/300000000000000001/typing',
-    route: 'POST /channels/:channelId/typing',
+    route: 'POST /channels/:id/typing',
     status: 204,
     code: null,
     at: 5_000,
@@ -120,7 +120,7 @@ describe('tryParseTypingChannel', () => {
 
   it.each([
     ['a refused typing request', { status: 403 }],
-    ['another route', { route: 'POST /channels/:channelId/messages', path: '/channels/3/messages' }],
+    ['another route', { route: 'POST /channels/:id/messages', path: '/channels/3/messages' }],
     ['an unknown route', { route: null }],
   ])('ignores %s', (_, overrides: Partial<RequestLogEntry>) => {
     expect(tryParseTypingChannel(request(overrides))).toBeNull();
