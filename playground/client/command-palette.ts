@@ -1,6 +1,7 @@
 import type { CommandOptionView, CommandView } from '../server/playground-world.js';
 import { h } from './element.js';
-import type { CommandRequest } from './playground-api.js';
+import { attachSuggestions } from './option-suggestions.js';
+import type { CommandRequest, Suggest } from './playground-api.js';
 
 /** Discord's option types the palette draws. @see https://discord.com/developers/docs/interactions/application-commands#application-command-object-application-command-option-type */
 const OptionType = {
@@ -66,6 +67,7 @@ function readOptions(
 export function buildCommandPalette(
   commands: readonly CommandView[],
   run: (request: CommandRequest) => Promise<string | null>,
+  suggest: Suggest,
 ): HTMLElement {
   const panel = h('section', { class: 'panel command-palette' }, h('h2', {}, 'Slash commands'));
   const filter = h('input', { type: 'search', class: 'palette-filter', placeholder: 'Search commands' });
@@ -80,27 +82,34 @@ export function buildCommandPalette(
   const show = (entry: (typeof entries)[number]) => {
     const options = entry.subcommand ? entry.subcommand.options : entry.command.options;
     const label = `/${entry.command.name}${entry.subcommand ? ` ${entry.subcommand.name}` : ''}`;
+    const request = (values: Record<string, string | number | boolean>): CommandRequest => ({
+      name: entry.command.name,
+      subcommand: entry.subcommand?.name ?? null,
+      options: values,
+    });
     form.replaceChildren(
       h('h3', {}, label),
       h('p', { class: 'hint' }, entry.subcommand?.description ?? entry.command.description),
-      ...options.map((option) =>
-        h(
+      ...options.map((option) => {
+        const input = buildOptionInput(option);
+        const suggestions =
+          option.autocomplete && input instanceof HTMLInputElement
+            ? attachSuggestions(input, option.name, () => request(readOptions(form, options)), suggest)
+            : null;
+        return h(
           'label',
           {},
           h('span', {}, `${option.name}${option.required ? ' *' : ''}`),
-          buildOptionInput(option),
-        ),
-      ),
+          input,
+          suggestions,
+        );
+      }),
       h('button', { type: 'submit', class: 'primary' }, `Run ${label}`),
     );
     form.onsubmit = (event) => {
       event.preventDefault();
       status.textContent = 'Running…';
-      run({
-        name: entry.command.name,
-        subcommand: entry.subcommand?.name ?? null,
-        options: readOptions(form, options),
-      }).then(
+      run(request(readOptions(form, options))).then(
         (answer) => {
           status.textContent = answer ?? 'Sent; the answer appears in the channel.';
         },

@@ -7,7 +7,7 @@ import { buildInspectorPanel } from './inspector-panel.js';
 import type { MentionNames } from './markdown-html.js';
 import { buildMessageElement, type MessageElementContext } from './message-element.js';
 import { buildPersonalityEditor } from './personality-editor.js';
-import { type CommandRequest, playgroundApi } from './playground-api.js';
+import { type CommandRequest, playgroundApi, type Suggest } from './playground-api.js';
 
 /** Discord shows "… is typing" for about 10 s after each typing request. */
 const TYPING_SHOWN_MS = 10_000;
@@ -272,11 +272,18 @@ class PlaygroundPage {
     return result.answer?.content ?? null;
   }
 
+  readonly #suggest: Suggest = (command, focused) =>
+    playgroundApi.suggest(this.#viewerId, this.#channelId, command, focused);
+
   #togglePanel(panel: SidePanel, filter = ''): void {
     this.#panel = this.#panel === panel && filter === '' ? null : panel;
     document.body.dataset['panel'] = this.#panel ?? '';
     if (this.#panel === 'commands') {
-      const palette = buildCommandPalette(this.#world.commands, (request) => this.#runCommand(request));
+      const palette = buildCommandPalette(
+        this.#world.commands,
+        (request) => this.#runCommand(request),
+        this.#suggest,
+      );
       this.#side.replaceChildren(palette);
       const search = palette.querySelector<HTMLInputElement>('.palette-filter');
       if (search && filter !== '') {
@@ -285,7 +292,9 @@ class PlaygroundPage {
       }
       search?.focus();
     } else if (this.#panel === 'editor') {
-      this.#side.replaceChildren(buildPersonalityEditor((request) => this.#runCommand(request)));
+      this.#side.replaceChildren(
+        buildPersonalityEditor((request) => this.#runCommand(request), this.#suggest),
+      );
     } else if (this.#panel === 'inspector') {
       this.#side.replaceChildren(buildInspectorPanel(null, null));
     } else {

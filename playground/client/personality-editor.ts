@@ -1,5 +1,6 @@
 import { h } from './element.js';
-import type { CommandRequest } from './playground-api.js';
+import { attachSuggestions } from './option-suggestions.js';
+import type { CommandRequest, Suggest } from './playground-api.js';
 
 /** The fields the editor offers, in order, with the option each fills. */
 const FIELDS = [
@@ -15,6 +16,7 @@ const FIELDS = [
  */
 export function buildPersonalityEditor(
   run: (request: CommandRequest) => Promise<string | null>,
+  suggest: Suggest,
 ): HTMLElement {
   const mode = h(
     'select',
@@ -23,6 +25,13 @@ export function buildPersonalityEditor(
     h('option', { value: 'edit' }, 'Edit one of mine'),
   );
   const name = h('input', { name: 'name', required: true, placeholder: 'Name: people write @Name' });
+  // Editing names one of the person's personalities: the bot suggests them, as Discord's autocomplete does.
+  const nameSuggestions = attachSuggestions(
+    name,
+    'name',
+    () => ({ name: 'personality', subcommand: 'edit', options: { name: name.value } }),
+    (command, focused) => (mode.value === 'edit' ? suggest(command, focused) : Promise.resolve([])),
+  );
   const newName = h('input', { name: 'new-name', placeholder: 'New name (edit only)' });
   const visibility = h(
     'select',
@@ -43,7 +52,7 @@ export function buildPersonalityEditor(
     'form',
     { class: 'personality-form' },
     h('label', {}, h('span', {}, 'Action'), mode),
-    h('label', {}, h('span', {}, 'Name *'), name),
+    h('label', {}, h('span', {}, 'Name *'), name, nameSuggestions),
     h('label', { class: 'edit-only' }, h('span', {}, 'New name'), newName),
     ...inputs.map(({ field, input }) => h('label', {}, h('span', {}, field.label), input)),
     h('label', {}, h('span', {}, 'Visibility'), visibility),

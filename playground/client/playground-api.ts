@@ -9,6 +9,12 @@ export interface CommandResult {
   readonly answer: { readonly content: string; readonly ephemeral: boolean } | null;
 }
 
+/** Asks the bot for suggestions for the `focused` option of a command being filled in. */
+export type Suggest = (
+  command: CommandRequest,
+  focused: string,
+) => Promise<readonly { readonly name: string; readonly value: string | number }[]>;
+
 /** A command to run, as the palette and the editor build it. */
 export interface CommandRequest {
   readonly name: string;
@@ -40,6 +46,14 @@ export const playgroundApi = {
     post<{ id: string }>('/api/messages', { viewerId, channelId, content, replyTo }),
   runCommand: (viewerId: string, channelId: string, command: CommandRequest) =>
     post<CommandResult>('/api/commands', { viewerId, channelId, ...command }),
+  /** The bot's suggestions for the option being typed (an autocomplete interaction). */
+  suggest: (viewerId: string, channelId: string, command: CommandRequest, focused: string) =>
+    post<{ choices: { name: string; value: string | number }[] }>('/api/autocomplete', {
+      viewerId,
+      channelId,
+      ...command,
+      focused,
+    }).then((answer) => answer.choices),
   prompt: (messageId: string) => send<PromptRecord>(`/api/prompts/${messageId}`),
   /** Live events for one viewer over SSE; returns a function that closes the stream. */
   listen(viewerId: string, onEvent: (event: FeedEvent) => void, onReady: () => void): () => void {

@@ -47,6 +47,8 @@ export interface PlaygroundServer extends AsyncDisposable {
 /** How long `POST /api/commands` waits for the bot's first answer, in ms. */
 const COMMAND_ANSWER_WAIT_MS = 5000;
 
+/** How long `POST /api/autocomplete` waits for the bot's suggestions, in ms (Discord gives it 3 s). */
+const AUTOCOMPLETE_WAIT_MS = 3000;
 /** Host names a request to the playground may carry. */
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -67,6 +69,8 @@ const RunCommandBody = z.object({
   subcommandGroup: z.string().min(1).max(32).nullish(),
   options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
+
+const AutocompleteBody = RunCommandBody.extend({ focused: z.string().min(1).max(32) });
 
 /** Builds the page's HTTP API: the page, its script, the world, messages, live events and the two actions. */
 export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds: number): Hono {
@@ -182,6 +186,32 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
             ? null
             : { content: answer.content ?? '', ephemeral: (answer.flags & EPHEMERAL_FLAG) !== 0 },
       });
+    } catch (error) {
+      return context.json({ error: error instanceof Error ? error.message : String(error) }, 400);
+    }
+  });
+
+  app.post('/api/autocomplete', async (context) => {
+    const body = AutocompleteBody.safeParse(await context.req.json().catch(() => null));
+    if (!body.success || !isPerson(body.data.viewerId)) return context.json({ error: 'bad request' }, 400);
+    const { viewerId, channelId, name, subcommand, subcommandGroup, options, focused } = body.data;
+    try {
+      const handle = sandbox.autocomplete(
+        viewerId,
+        channelId,
+        name,
+        focused,
+        { ...options, [focused]: options[focused] ?? '' },
+        {
+          ...(subcommand ? { subcommand } : {}),
+          ...(subcommandGroup ? { subcommandGroup } : {}),
+        },
+      );
+      const answer = await handle.waitForResponse(
+        (response) => response.choices !== null,
+        AUTOCOMPLETE_WAIT_MS,
+      );
+      return context.json({ choices: answer.choices });
     } catch (error) {
       return context.json({ error: error instanceof Error ? error.message : String(error) }, 400);
     }

@@ -20,6 +20,8 @@ export interface CommandOptionView {
   readonly name: string;
   readonly description: string;
   readonly required: boolean;
+  /** The bot suggests values as the person types (Discord's autocomplete). */
+  readonly autocomplete: boolean;
   readonly choices: readonly { readonly name: string; readonly value: string | number }[];
   readonly options: readonly CommandOptionView[];
 }
@@ -86,6 +88,7 @@ function buildOptionView(option: unknown): CommandOptionView {
     name: String(record['name'] ?? ''),
     description: String(record['description'] ?? ''),
     required: record['required'] === true,
+    autocomplete: record['autocomplete'] === true,
     choices: choices.filter(isRecord).map((choice) => ({
       name: String(choice['name']),
       value: typeof choice['value'] === 'number' ? choice['value'] : String(choice['value']),

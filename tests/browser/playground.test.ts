@@ -145,6 +145,26 @@ describe('the playground page', () => {
     await page.click('#open-editor');
   });
 
+  it('edits a personality with /personality edit, picked from the bot’s suggestions', async () => {
+    await page.click('#open-editor');
+    await page.selectOption('.personality-form [name="mode"]', 'edit');
+    await page.fill('.personality-form [name="name"]', 'Ali');
+    // The bot's autocomplete answers with labels and the personality's id as the value, as on Discord.
+    const suggestion = page.locator('.personality-form datalist option', { hasText: 'Alice' });
+    await suggestion.waitFor({ state: 'attached' });
+    await page.fill('.personality-form [name="name"]', (await suggestion.getAttribute('value')) ?? '');
+    await page.fill('.personality-form [name="prompt"]', 'You are Pirate Alice.');
+    await page.click('.personality-form button[type="submit"]');
+    await expect
+      .poll(() => page.locator('.personality-editor .panel-status').textContent())
+      .toMatch(/^Updated/u);
+    await page.click('#open-editor');
+    await say(page, '@Alice ahoy?');
+    await page
+      .locator('article[data-author="Alice"]', { hasText: 'You are Pirate Alice.' })
+      .waitFor({ timeout: REPLY_TIMEOUT_MS });
+  });
+
   it('shows the prompt the AI received and each step’s timing in the inspector', async () => {
     await openChannel(page, 'general');
     await page.check('#inspect-toggle');
