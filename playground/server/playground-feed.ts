@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { DiscordSandbox } from '../../sandbox/index.js';
+import type { DiscordSandbox, RequestLogEntry, SandboxEventMap } from '../../sandbox/index.js';
 import { buildMessageView, isVisibleTo, type MessageView, tryParseTypingChannel } from './message-view.js';
 
 /** What the page hears live, in order. */
@@ -19,13 +19,7 @@ export class PlaygroundFeed implements Disposable {
   readonly #detach: () => void;
 
   constructor(sandbox: DiscordSandbox, botName: string) {
-    const onChanged = ({
-      kind,
-      message,
-    }: {
-      kind: string;
-      message: Parameters<typeof buildMessageView>[0];
-    }) => {
+    const onChanged = ({ kind, message }: SandboxEventMap['messageChanged'][0]) => {
       if (kind === 'deleted') {
         this.#messages.delete(message.id);
         this.#emitter.emit('event', { type: 'delete', id: message.id, channelId: message.channelId });
@@ -35,7 +29,7 @@ export class PlaygroundFeed implements Disposable {
       this.#messages.set(view.id, view);
       this.#emitter.emit('event', { type: 'message', message: view });
     };
-    const onRequest = (entry: Parameters<typeof tryParseTypingChannel>[0]) => {
+    const onRequest = (entry: RequestLogEntry) => {
       const channelId = tryParseTypingChannel(entry);
       if (channelId !== null)
         this.#emitter.emit('event', { type: 'typing', channelId, name: botName, at: entry.at });

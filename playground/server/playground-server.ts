@@ -3,13 +3,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import type { DiscordSandbox, SlashCommandValue } from '../../sandbox/index.js';
+import type { CommandPath, DiscordSandbox } from '../../sandbox/index.js';
 import type { PromptInspectorRepository } from '../../src/inspector/index.js';
 import type { ClientBundle } from './client-bundle.js';
+import { streamFeedEvents } from './feed-event-stream.js';
 import { EPHEMERAL_FLAG } from './message-view.js';
-import type { FeedEvent, PlaygroundFeed } from './playground-feed.js';
+import type { PlaygroundFeed } from './playground-feed.js';
 import type { PlaygroundWorld } from './playground-world.js';
 
 /** Options of {@link startPlaygroundServer}. */
@@ -72,6 +72,19 @@ const RunCommandBody = z.object({
 
 const AutocompleteBody = RunCommandBody.extend({ focused: z.string().min(1).max(32) });
 
+/** The subcommand (and group) a command body names, as the sandbox takes it. */
+function buildCommandPath(body: z.infer<typeof RunCommandBody>): CommandPath {
+  return {
+    ...(body.subcommand ? { subcommand: body.subcommand } : {}),
+    ...(body.subcommandGroup ? { subcommandGroup: body.subcommandGroup } : {}),
+  };
+}
+
+/** The sandbox refuses what Discord's client would (no permission, unknown command, empty message): say why. */
+function describeRefusal(error: unknown): { error: string } {
+  return { error: error instanceof Error ? error.message : String(error) };
+}
+
 /** Builds the page's HTTP API: the page, its script, the world, messages, live events and the two actions. */
 export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds: number): Hono {
   const { sandbox, world, feed, bundle } = deps;
@@ -112,38 +125,7 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
   app.get('/api/events', (context) => {
     const query = ViewerQuery.safeParse(context.req.query());
     if (!query.success || !isPerson(query.data.viewer)) return context.json({ error: 'unknown viewer' }, 400);
-    const viewer = query.data.viewer;
-    return streamSSE(context, async (stream) => {
-      const queue: FeedEvent[] = [];
-      let wake: (() => void) | null = null;
-      const unsubscribe = feed.subscribe(viewer, (event) => {
-        queue.push(event);
-        wake?.();
-      });
-      stream.onAbort(() => {
-        unsubscribe();
-        wake?.();
-      });
-      await stream.writeSSE({ event: 'ready', data: '{}' });
-      while (!stream.aborted) {
-        const next = queue.shift();
-        if (next) {
-          await stream.writeSSE({ event: next.type, data: JSON.stringify(next) });
-          continue;
-        }
-        // Sleep until an event arrives or the keep-alive is due, whichever is first.
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, keepAliveSeconds * 1000);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = null;
-        if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
-      }
-      unsubscribe();
-    });
+    return streamFeedEvents(context, feed, query.data.viewer, keepAliveSeconds);
   });
 
   app.post('/api/messages', async (context) => {
@@ -154,26 +136,16 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
       const message = sandbox.userSays(viewerId, channelId, content, replyTo ? { replyTo } : {});
       return context.json({ id: message.id });
     } catch (error) {
-      // The sandbox refuses what Discord's client would (no permission, empty, too long): say why.
-      return context.json({ error: error instanceof Error ? error.message : String(error) }, 400);
+      return context.json(describeRefusal(error), 400);
     }
   });
 
   app.post('/api/commands', async (context) => {
     const body = RunCommandBody.safeParse(await context.req.json().catch(() => null));
     if (!body.success || !isPerson(body.data.viewerId)) return context.json({ error: 'bad command' }, 400);
-    const { viewerId, channelId, name, subcommand, subcommandGroup, options } = body.data;
+    const { viewerId, channelId, name, options } = body.data;
     try {
-      const handle = sandbox.runSlashCommand(
-        viewerId,
-        channelId,
-        name,
-        options as Record<string, SlashCommandValue>,
-        {
-          ...(subcommand ? { subcommand } : {}),
-          ...(subcommandGroup ? { subcommandGroup } : {}),
-        },
-      );
+      const handle = sandbox.runSlashCommand(viewerId, channelId, name, options, buildCommandPath(body.data));
       // The answer also reaches the channel over the event stream; the caller gets the first one to show beside
       // the form, unless the command takes longer (a deferred job), when the channel alone will show it.
       const answer = await handle
@@ -187,14 +159,14 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
             : { content: answer.content ?? '', ephemeral: (answer.flags & EPHEMERAL_FLAG) !== 0 },
       });
     } catch (error) {
-      return context.json({ error: error instanceof Error ? error.message : String(error) }, 400);
+      return context.json(describeRefusal(error), 400);
     }
   });
 
   app.post('/api/autocomplete', async (context) => {
     const body = AutocompleteBody.safeParse(await context.req.json().catch(() => null));
     if (!body.success || !isPerson(body.data.viewerId)) return context.json({ error: 'bad request' }, 400);
-    const { viewerId, channelId, name, subcommand, subcommandGroup, options, focused } = body.data;
+    const { viewerId, channelId, name, options, focused } = body.data;
     try {
       const handle = sandbox.autocomplete(
         viewerId,
@@ -202,10 +174,7 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
         name,
         focused,
         { ...options, [focused]: options[focused] ?? '' },
-        {
-          ...(subcommand ? { subcommand } : {}),
-          ...(subcommandGroup ? { subcommandGroup } : {}),
-        },
+        buildCommandPath(body.data),
       );
       const answer = await handle.waitForResponse(
         (response) => response.choices !== null,
@@ -213,7 +182,7 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
       );
       return context.json({ choices: answer.choices });
     } catch (error) {
-      return context.json({ error: error instanceof Error ? error.message : String(error) }, 400);
+      return context.json(describeRefusal(error), 400);
     }
   });
 

@@ -23,6 +23,12 @@ export interface PlaygroundOptions {
   readonly logs: 'keep' | 'inherit';
 }
 
+export const DefaultPlaygroundOptions = {
+  server: {},
+  env: {},
+  logs: 'keep',
+} as const satisfies Omit<Required<PlaygroundOptions>, 'redisUrl' | 'prefix'>;
+
 /** A running playground: the whole system plus the page. */
 export interface Playground extends AsyncDisposable {
   readonly url: string;
@@ -50,15 +56,16 @@ const STUB_CHUNK_DELAY_MS = 30;
  * {@link LocalCluster}), lays out the playground's server, and serves the page.
  */
 export async function startPlayground(
-  options: Pick<PlaygroundOptions, 'redisUrl' | 'prefix'> & Partial<PlaygroundOptions>,
+  input: Pick<PlaygroundOptions, 'redisUrl' | 'prefix'> & Partial<PlaygroundOptions>,
 ): Promise<Playground> {
+  const options: PlaygroundOptions = { ...DefaultPlaygroundOptions, ...input };
   await ensureRedis(options.redisUrl);
   const cluster = await LocalCluster.start({
     redisUrl: options.redisUrl,
     prefix: options.prefix,
     env: { ...PLAYGROUND_ENV, ...options.env },
     aiStub: { behaviour: { chunkDelayMs: STUB_CHUNK_DELAY_MS } },
-    logs: options.logs ?? 'keep',
+    logs: options.logs,
   });
   const redis = new Redis(options.redisUrl);
   const feed = new PlaygroundFeed(cluster.sandbox, cluster.sandbox.options.botUsername);
