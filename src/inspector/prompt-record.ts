@@ -28,7 +28,7 @@ export interface PromptRecord {
   readonly guildId: string | null;
   readonly personalityId: string;
   readonly personalityName: string;
-  /** The model that answered, or the last one tried when none did. */
+  /** The model that answered; when none did, the one its error names (the own model when all were down). */
   readonly model: string;
   /** Exactly what the AI received (the last prompt sent, when it was assembled again). */
   readonly messages: readonly PromptMessage[];

@@ -1,13 +1,15 @@
 /**
  * The Inspector's records end to end (`DEBUG_PROMPTS`, docs/inspector.md): a real gateway and worker, the
- * Discord sandbox, the AI stub streaming with a pause between chunks, real Redis. A streamed reply and one
- * answered whole each leave a record holding the prompt the stub received (the system prompt and the user's
- * words), the model, the posted messages' ids and timings in order; `/forget-me` removes them; a worker without
- * `DEBUG_PROMPTS` records nothing.
+ * Discord sandbox, the AI stub streaming with a pause between chunks (and a second stub as a fallback provider),
+ * real Redis. A streamed reply and one answered whole each leave a record holding the prompt the stub received
+ * (the system prompt and the user's words), the model, the posted messages' ids and timings in order; a fallback's
+ * answer names the fallback model; a reply that failed names its error; `/forget-me` removes them; a worker
+ * without `DEBUG_PROMPTS` records nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { REST } from '@discordjs/rest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AiStub } from '../../../sandbox/ai-stub/index.js';
 import type { TranscriptEntry } from '../../../sandbox/index.js';
 import { type ChorusProcess, LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { deployCommands } from '../../../src/commands/index.js';
@@ -32,15 +34,28 @@ describe('the prompt inspector', () => {
   const redis = connectTestRedis();
   const inspector = new PromptInspectorRepository(redis, { prefix });
   let cluster: LocalCluster;
+  let backup: AiStub;
   let worker: ChorusProcess;
   let guildId: string;
   let userId: string;
 
   beforeAll(async () => {
+    backup = await AiStub.start();
     cluster = await LocalCluster.start({
       redisUrl: TEST_REDIS_URL,
       prefix,
-      env: { STREAM_REPLIES: 'true', USER_BURST: '20', USER_RATE_PER_MINUTE: '600' },
+      env: {
+        STREAM_REPLIES: 'true',
+        USER_BURST: '20',
+        USER_RATE_PER_MINUTE: '600',
+        // A failing stub fails fast and never opens a breaker: the later tests use the same provider.
+        AI_MAX_RETRIES: '0',
+        BREAKER_VOLUME_THRESHOLD: '1000',
+        BACKUP_AI_KEY: 'sk-backup-operator',
+        AI_PROVIDERS: JSON.stringify({
+          backup: { baseUrl: backup.baseUrl, apiKeyEnv: 'BACKUP_AI_KEY', models: ['stub-backup'] },
+        }),
+      },
       // Streamed text comes in over a second or so: the first token comes well before the reply is posted.
       aiStub: { behaviour: { chunkDelayMs: 20 } },
     });
@@ -66,13 +81,17 @@ describe('the prompt inspector', () => {
         model: 'stub-small',
         temperature: null,
         streamReplies,
+        fallbackModels: [{ provider: 'backup', model: 'stub-backup' }],
       });
     await create('Alice', 'You are Alice the librarian.', true);
     await create('Bruno', 'You are Bruno the baker.', false);
+    await create('Cleo', 'You are Cleo the clockmaker.', false);
+    await create('Dora', 'You are Dora the diver.', false);
   }, 60_000);
 
   afterAll(async () => {
     await cluster?.[Symbol.asyncDispose]();
+    await backup?.close();
     await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();
   });
@@ -135,6 +154,39 @@ describe('the prompt inspector', () => {
     const posted = personaMessages(channel.id);
     expect(posted[0]!.edits).toEqual([]);
     expect(record.postedMessageIds).toEqual(posted.map((message) => message.id));
+  });
+
+  describe('when the own model is down', () => {
+    afterAll(() => {
+      cluster.aiStub.setBehaviour({ errorRate: 0 });
+      backup.setBehaviour({ errorRate: 0 });
+    });
+
+    it('names the fallback model that answered', async () => {
+      cluster.aiStub.setBehaviour({ errorRate: 1, errorStatus: 503 });
+      const { sandbox } = cluster;
+      const channel = sandbox.createChannel(guildId, { name: 'fallback' });
+      const words = `what time is it ${randomUUID().slice(0, 8)}`;
+      sandbox.userSays(userId, channel.id, `@Cleo ${words}`);
+      const record = await waitForPostedRecord('Cleo');
+      expect(record.model).toBe('stub-backup');
+      expect(JSON.stringify(record.messages)).toContain(words);
+      expect(record.error).toBeNull();
+    });
+
+    it('records the error of a reply no model could answer, with the notice posted for it', async () => {
+      backup.setBehaviour({ errorRate: 1, errorStatus: 503 });
+      const { sandbox } = cluster;
+      const channel = sandbox.createChannel(guildId, { name: 'down' });
+      sandbox.userSays(userId, channel.id, '@Dora how deep');
+      const record = await waitForPostedRecord('Dora');
+      expect(record.error).toMatch(/^UserFacingError\[ProviderUnavailable\]/u);
+      // The error names the personality's own model when every model of its chain was down.
+      expect(record.model).toBe('stub-small');
+      expect(record.timings.firstTokenAt).toBeNull();
+      expect(record.postedMessageIds).toEqual(personaMessages(channel.id).map((message) => message.id));
+      expect(record.postedMessageIds).toHaveLength(1);
+    });
   });
 
   it('forgets the records with /forget-me', async () => {
