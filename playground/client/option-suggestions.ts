@@ -1,6 +1,7 @@
 import { h } from './element.js';
 import type { CommandRequest, Suggest } from './playground-api.js';
 
+/** Numbers the suggestion lists of this page (one page per module instance), so their ids never clash. */
 let datalistCounter = 0;
 
 /**
