@@ -20,7 +20,10 @@ export interface MessageView {
   readonly avatarUrl: string | null;
   /** Up to two letters shown when there is no avatar, or it does not load (offline). */
   readonly initials: string;
-  /** Discord's APP tag: webhook messages (personalities) and the bot's own interaction answers. */
+  /**
+   * Discord's APP tag: webhook messages (personalities in servers), the bot's own messages (personalities in
+   * DMs, where there are no webhooks) and its interaction answers.
+   */
   readonly isApp: boolean;
   readonly content: string;
   readonly embeds: readonly unknown[];
@@ -44,8 +47,8 @@ export function buildInitials(name: string): string {
   return letters.join('') || '?';
 }
 
-/** Maps a sandbox transcript entry to what the page draws. */
-export function buildMessageView(entry: TranscriptEntry): MessageView {
+/** Maps a sandbox transcript entry to what the page draws; `botUserId` is the app's bot user. */
+export function buildMessageView(entry: TranscriptEntry, botUserId: string): MessageView {
   const ephemeral = (entry.flags & EPHEMERAL_FLAG) !== 0;
   return {
     id: entry.id,
@@ -54,7 +57,7 @@ export function buildMessageView(entry: TranscriptEntry): MessageView {
     authorName: entry.authorName,
     avatarUrl: entry.avatarUrl,
     initials: buildInitials(entry.authorName),
-    isApp: entry.webhookId !== null,
+    isApp: entry.webhookId !== null || entry.authorId === botUserId,
     content: entry.content,
     embeds: entry.embeds,
     attachments: entry.attachments,

@@ -25,7 +25,7 @@ export class PlaygroundFeed implements Disposable {
         this.#emitter.emit('event', { type: 'delete', id: message.id, channelId: message.channelId });
         return;
       }
-      const view = buildMessageView(message);
+      const view = buildMessageView(message, sandbox.bot.userId);
       this.#messages.set(view.id, view);
       this.#emitter.emit('event', { type: 'message', message: view });
     };

@@ -52,6 +52,8 @@ describe('the playground page', () => {
   it('loads the server: channels, a thread and the DMs, people to type as', async () => {
     const channels = await page.locator('.channel').allTextContents();
     expect(channels).toEqual(expect.arrayContaining(['# general', '↳ book club', '# studio', '@ Chorus']));
+    // Only the viewer's own DM with the bot is listed.
+    expect(await page.locator('.channel.kind-dm').count()).toBe(1);
     expect(await page.locator('#viewer option').allTextContents()).toEqual(['Maya', 'Sam', 'Lee']);
     expect(playground.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/u);
   });
@@ -95,6 +97,14 @@ describe('the playground page', () => {
     } finally {
       playground.cluster.aiStub.resetBehaviour();
     }
+  });
+
+  it('talks with a personality in a DM, where the bot itself answers for it', async () => {
+    await openChannel(page, 'Chorus');
+    await say(page, '@Alice are we alone?');
+    const reply = page.locator('article[data-author="Chorus"]', { hasText: 'Alice:' });
+    await reply.waitFor({ timeout: REPLY_TIMEOUT_MS });
+    expect(await reply.locator('.app-tag').textContent()).toBe('APP');
   });
 
   it('grows a streamed reply in place', async () => {

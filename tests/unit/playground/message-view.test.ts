@@ -9,6 +9,7 @@ import type { RequestLogEntry, TranscriptEntry } from '../../../sandbox/index.js
 
 const MAYA = '100000000000000001';
 const SAM = '100000000000000002';
+const BOT = '100000000000000009';
 
 function entry(overrides: Partial<TranscriptEntry> = {}): TranscriptEntry {
   return {
@@ -62,7 +63,7 @@ describe('buildInitials', () => {
 describe('buildMessageView', () => {
   describe('when a person writes', () => {
     it('shows them without the APP tag, to everyone', () => {
-      const view = buildMessageView(entry());
+      const view = buildMessageView(entry(), BOT);
       expect(view).toMatchObject({ authorName: 'Maya', initials: 'M', isApp: false, visibleTo: null });
       expect(isVisibleTo(view, SAM)).toBe(true);
     });
@@ -82,6 +83,7 @@ describe('buildMessageView', () => {
             { at: 3_000, content: 'hello' },
           ],
         }),
+        BOT,
       );
       expect(view).toMatchObject({
         authorName: 'Alice',
@@ -93,9 +95,20 @@ describe('buildMessageView', () => {
     });
   });
 
+  describe('when a personality answers in a DM, as the bot itself', () => {
+    it('shows the APP tag on the bot user’s message', () => {
+      const view = buildMessageView(
+        entry({ authorId: BOT, authorName: 'Chorus', content: '**Alice:** hi' }),
+        BOT,
+      );
+      expect(view.isApp).toBe(true);
+    });
+  });
+
   describe('when the bot answers a slash command ephemerally', () => {
     const view = buildMessageView(
       entry({ authorName: 'Chorus', webhookId: '500', flags: 64, interactionUserId: MAYA }),
+      BOT,
     );
 
     it('shows it only to the person who ran the command', () => {
@@ -107,7 +120,7 @@ describe('buildMessageView', () => {
 
   describe('when a command answer is public or still loading', () => {
     it('shows it to everyone, marked loading while deferred', () => {
-      const view = buildMessageView(entry({ webhookId: '500', flags: 128, interactionUserId: MAYA }));
+      const view = buildMessageView(entry({ webhookId: '500', flags: 128, interactionUserId: MAYA }), BOT);
       expect(view).toMatchObject({ visibleTo: null, loading: true, interactionUserId: MAYA });
     });
   });
