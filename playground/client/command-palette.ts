@@ -1,7 +1,7 @@
 import type { CommandOptionView, CommandView } from '../server/playground-world.js';
 import { h } from './element.js';
 import { attachSuggestions } from './option-suggestions.js';
-import type { CommandRequest, Suggest } from './playground-api.js';
+import type { CommandFileInput, CommandRequest, Suggest } from './playground-api.js';
 
 /** Discord's option types the palette draws. @see https://discord.com/developers/docs/interactions/application-commands#application-command-object-application-command-option-type */
 const OptionType = {
@@ -11,6 +11,7 @@ const OptionType = {
   Integer: 4,
   Boolean: 5,
   Number: 10,
+  Attachment: 11,
 } as const;
 
 function buildOptionInput(option: CommandOptionView): HTMLElement {
@@ -32,6 +33,9 @@ function buildOptionInput(option: CommandOptionView): HTMLElement {
       h('option', { value: 'false' }, 'False'),
     );
   }
+  if (option.type === OptionType.Attachment) {
+    return h('input', { name, 'data-option': name, type: 'file', required: option.required });
+  }
   const numeric = option.type === OptionType.Integer || option.type === OptionType.Number;
   return h('input', {
     name,
@@ -50,6 +54,7 @@ function readOptions(
 ): Record<string, string | number | boolean> {
   const values: Record<string, string | number | boolean> = {};
   for (const option of options) {
+    if (option.type === OptionType.Attachment) continue;
     const input = form.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-option="${option.name}"]`);
     const raw = input?.value.trim() ?? '';
     if (raw === '') continue;
@@ -61,6 +66,24 @@ function readOptions(
     else values[option.name] = raw;
   }
   return values;
+}
+
+/** Reads the files chosen for ATTACHMENT options, base64-encoded for the JSON body. */
+async function readFiles(
+  form: HTMLElement,
+  options: readonly CommandOptionView[],
+): Promise<Record<string, CommandFileInput>> {
+  const files: Record<string, CommandFileInput> = {};
+  for (const option of options) {
+    if (option.type !== OptionType.Attachment) continue;
+    const file = form.querySelector<HTMLInputElement>(`[data-option="${option.name}"]`)?.files?.[0];
+    if (!file) continue;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let binary = '';
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    files[option.name] = { filename: file.name, contentType: file.type || null, dataBase64: btoa(binary) };
+  }
+  return files;
 }
 
 /** Slash command palette: pick a command (and subcommand), fill its options, run it. */
@@ -82,7 +105,7 @@ export function buildCommandPalette(
   const show = (entry: (typeof entries)[number]) => {
     const options = entry.subcommand ? entry.subcommand.options : entry.command.options;
     const label = `/${entry.command.name}${entry.subcommand ? ` ${entry.subcommand.name}` : ''}`;
-    const request = (values: Record<string, string | number | boolean>): CommandRequest => ({
+    const request = (values: CommandRequest['options']): CommandRequest => ({
       name: entry.command.name,
       subcommand: entry.subcommand?.name ?? null,
       options: values,
@@ -109,14 +132,16 @@ export function buildCommandPalette(
     form.onsubmit = (event) => {
       event.preventDefault();
       status.textContent = 'Running…';
-      run(request(readOptions(form, options))).then(
-        (answer) => {
-          status.textContent = answer ?? 'Sent; the answer appears in the channel.';
-        },
-        (error: unknown) => {
-          status.textContent = error instanceof Error ? error.message : String(error);
-        },
-      );
+      readFiles(form, options)
+        .then((files) => run(request({ ...readOptions(form, options), ...files })))
+        .then(
+          (answer) => {
+            status.textContent = answer ?? 'Sent; the answer appears in the channel.';
+          },
+          (error: unknown) => {
+            status.textContent = error instanceof Error ? error.message : String(error);
+          },
+        );
     };
   };
   const renderList = () => {

@@ -254,6 +254,7 @@ class PlaygroundPage {
     if (content === '') return;
     if (content.startsWith('/')) {
       // Slash commands go through the palette, as Discord's picker, not as text.
+      this.#input.value = '';
       this.#togglePanel('commands', content);
       return;
     }

@@ -15,11 +15,18 @@ export type Suggest = (
   focused: string,
 ) => Promise<readonly { readonly name: string; readonly value: string | number }[]>;
 
+/** A file given for an ATTACHMENT option, its bytes in base64 (JSON carries no bytes). */
+export interface CommandFileInput {
+  readonly filename: string;
+  readonly contentType: string | null;
+  readonly dataBase64: string;
+}
+
 /** A command to run, as the palette and the editor build it. */
 export interface CommandRequest {
   readonly name: string;
   readonly subcommand: string | null;
-  readonly options: Readonly<Record<string, string | number | boolean>>;
+  readonly options: Readonly<Record<string, string | number | boolean | CommandFileInput>>;
 }
 
 async function send<T>(path: string, init?: RequestInit): Promise<T> {

@@ -3,7 +3,7 @@ import type { RequestLogEntry, TranscriptEntry } from '../../sandbox/index.js';
 /** Discord's EPHEMERAL message flag: the message shows only to the user who ran the interaction. */
 export const EPHEMERAL_FLAG = 64;
 /** Discord's LOADING flag: a deferred interaction response ("Bot is thinking…"). */
-const LOADING_FLAG = 128;
+export const LOADING_FLAG = 128;
 
 /** Who a person in the playground is. */
 export interface PlaygroundPerson {

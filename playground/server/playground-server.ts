@@ -4,11 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { CommandPath, DiscordSandbox } from '../../sandbox/index.js';
+import type {
+  CommandOptionValue,
+  CommandPath,
+  DiscordSandbox,
+  InteractionResponse,
+  SlashCommandValue,
+} from '../../sandbox/index.js';
 import type { PromptInspectorRepository } from '../../src/inspector/index.js';
 import type { ClientBundle } from './client-bundle.js';
 import { streamFeedEvents } from './feed-event-stream.js';
-import { EPHEMERAL_FLAG } from './message-view.js';
+import { EPHEMERAL_FLAG, LOADING_FLAG } from './message-view.js';
 import type { PlaygroundFeed } from './playground-feed.js';
 import type { PlaygroundWorld } from './playground-world.js';
 
@@ -52,6 +58,9 @@ const AUTOCOMPLETE_WAIT_MS = 3000;
 /** Host names a request to the playground may carry. */
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/** Largest file a command may carry, base64 (Discord's default upload limit is 10 MiB). */
+const MAX_FILE_BASE64_CHARS = Math.ceil((10 * 1024 * 1024) / 3) * 4;
+
 const ViewerQuery = z.object({ viewer: z.string().regex(/^\d+$/u) });
 
 const PostMessageBody = z.object({
@@ -67,8 +76,48 @@ const RunCommandBody = z.object({
   name: z.string().min(1).max(32),
   subcommand: z.string().min(1).max(32).nullish(),
   subcommandGroup: z.string().min(1).max(32).nullish(),
-  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  options: z
+    .record(
+      z.string(),
+      z.union([
+        z.string(),
+        z.number(),
+        z.boolean(),
+        // A file for an ATTACHMENT option (a character card): its bytes base64-encoded.
+        z.object({
+          filename: z.string().min(1).max(256),
+          contentType: z.string().max(128).nullable(),
+          dataBase64: z.string().max(MAX_FILE_BASE64_CHARS),
+        }),
+      ]),
+    )
+    .default({}),
 });
+
+type CommandOptions = z.infer<typeof RunCommandBody>['options'];
+
+/** The options as the sandbox takes them: files become attachments a person uploads. */
+function buildSlashOptions(options: CommandOptions): Record<string, SlashCommandValue> {
+  return Object.fromEntries(
+    Object.entries(options).map(([name, value]) => [
+      name,
+      typeof value === 'object'
+        ? {
+            filename: value.filename,
+            data: Buffer.from(value.dataBase64, 'base64'),
+            ...(value.contentType === null ? {} : { contentType: value.contentType }),
+          }
+        : value,
+    ]),
+  );
+}
+
+/** The typed values of the options, for an autocomplete interaction (files are never autocompleted). */
+function buildAutocompleteOptions(options: CommandOptions): Record<string, CommandOptionValue> {
+  return Object.fromEntries(
+    Object.entries(options).flatMap(([name, value]) => (typeof value === 'object' ? [] : [[name, value]])),
+  );
+}
 
 const AutocompleteBody = RunCommandBody.extend({ focused: z.string().min(1).max(32) });
 
@@ -78,6 +127,15 @@ function buildCommandPath(body: z.infer<typeof RunCommandBody>): CommandPath {
     ...(body.subcommand ? { subcommand: body.subcommand } : {}),
     ...(body.subcommandGroup ? { subcommandGroup: body.subcommandGroup } : {}),
   };
+}
+
+/** An answer's text for the panel: its content, else its first embed's title and description. */
+function describeAnswer(answer: InteractionResponse): string {
+  if (answer.content) return answer.content;
+  const embed = answer.embeds[0];
+  if (typeof embed !== 'object' || embed === null) return '';
+  const { title, description } = embed as { title?: unknown; description?: unknown };
+  return [title, description].filter((part) => typeof part === 'string').join('\n');
 }
 
 /** The sandbox refuses what Discord's client would (no permission, unknown command, empty message): say why. */
@@ -114,6 +172,8 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
   app.get('/playground.css', (context) =>
     context.body(bundle.css, 200, { 'content-type': 'text/css; charset=utf-8' }),
   );
+  // Browsers ask for it unprompted; the page has none.
+  app.get('/favicon.ico', (context) => context.body(null, 204));
   app.get('/api/world', (context) => context.json(world));
 
   app.get('/api/channels/:channelId/messages', (context) => {
@@ -145,18 +205,28 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
     if (!body.success || !isPerson(body.data.viewerId)) return context.json({ error: 'bad command' }, 400);
     const { viewerId, channelId, name, options } = body.data;
     try {
-      const handle = sandbox.runSlashCommand(viewerId, channelId, name, options, buildCommandPath(body.data));
+      const handle = sandbox.runSlashCommand(
+        viewerId,
+        channelId,
+        name,
+        buildSlashOptions(options),
+        buildCommandPath(body.data),
+      );
       // The answer also reaches the channel over the event stream; the caller gets the first one to show beside
       // the form, unless the command takes longer (a deferred job), when the channel alone will show it.
       const answer = await handle
-        .waitForResponse((response) => response.content !== null, COMMAND_ANSWER_WAIT_MS)
+        .waitForResponse(
+          // A deferred reply ("is thinking…") is not the answer yet: its edit or follow-up is.
+          (response) => response.messageId !== null && (response.flags & LOADING_FLAG) === 0,
+          COMMAND_ANSWER_WAIT_MS,
+        )
         .catch(() => null);
       return context.json({
         interactionId: handle.id,
         answer:
           answer === null
             ? null
-            : { content: answer.content ?? '', ephemeral: (answer.flags & EPHEMERAL_FLAG) !== 0 },
+            : { content: describeAnswer(answer), ephemeral: (answer.flags & EPHEMERAL_FLAG) !== 0 },
       });
     } catch (error) {
       return context.json(describeRefusal(error), 400);
@@ -173,7 +243,7 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
         channelId,
         name,
         focused,
-        { ...options, [focused]: options[focused] ?? '' },
+        { [focused]: '', ...buildAutocompleteOptions(options) },
         buildCommandPath(body.data),
       );
       const answer = await handle.waitForResponse(

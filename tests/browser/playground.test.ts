@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChromiumSession, launchChromium } from '../../playground/chromium.js';
 import { type Playground, startPlayground } from '../../playground/server/start-playground.js';
+import { FULL_V2_CARD } from '../support/character-card.js';
 import { createTestPrefix, TEST_REDIS_URL } from '../support/redis.js';
 
 const REPLY_TIMEOUT_MS = 20_000;
@@ -173,6 +174,22 @@ describe('the playground page', () => {
     await page
       .locator('article[data-author="Alice"]', { hasText: 'You are Pirate Alice.' })
       .waitFor({ timeout: REPLY_TIMEOUT_MS });
+  });
+
+  it('imports a character card with /personality import, the file chosen in the palette', async () => {
+    await page.click('#open-commands');
+    await page.fill('.palette-filter', 'personality import');
+    await page.locator('.palette-entry', { hasText: '/personality import' }).click();
+    await page.setInputFiles('.palette-form input[type="file"]', {
+      name: 'seraphina.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(FULL_V2_CARD)),
+    });
+    await page.click('.palette-form button[type="submit"]');
+    await expect
+      .poll(() => page.locator('.command-palette .panel-status').textContent())
+      .toMatch(/^Imported \*\*Seraphina\*\*/u);
+    await page.click('#open-commands');
   });
 
   it('shows the prompt the AI received and each step’s timing in the inspector', async () => {
