@@ -172,6 +172,12 @@ class PlaygroundPage {
       inspecting: this.#inspecting,
       onReply: (message) => this.#setReplyTo(message),
       onInspect: (message) => void this.#inspect(message),
+      onButton: (message, customId) => {
+        this.#composerError.textContent = '';
+        playgroundApi.clickButton(this.#viewerId, message.id, customId).catch((error: unknown) => {
+          this.#composerError.textContent = error instanceof Error ? error.message : String(error);
+        });
+      },
     };
   }
 

@@ -14,6 +14,7 @@ export interface MessageElementContext {
   readonly inspecting: boolean;
   onReply(message: MessageView): void;
   onInspect(message: MessageView): void;
+  onButton(message: MessageView, customId: string): void;
 }
 
 const TIME_FORMAT = new Intl.DateTimeFormat('en', { timeStyle: 'short' });
@@ -126,6 +127,25 @@ export function buildMessageElement(message: MessageView, context: MessageElemen
           h('div', { class: 'attachment' }, `Attachment: ${file.filename} (${file.size} B)`),
         ),
         ...buildEmbeds(message, context),
+        message.buttons.length === 0
+          ? null
+          : h(
+              'div',
+              { class: 'buttons' },
+              ...message.buttons.map((button) =>
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: `component-button style-${button.style}`,
+                    'data-custom-id': button.customId,
+                    disabled: button.disabled,
+                    onclick: () => context.onButton(message, button.customId),
+                  },
+                  button.label,
+                ),
+              ),
+            ),
         message.visibleTo === null
           ? null
           : h('div', { class: 'ephemeral-note' }, 'Only you can see this message'),

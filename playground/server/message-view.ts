@@ -11,6 +11,15 @@ export interface PlaygroundPerson {
   readonly name: string;
 }
 
+/** A button the bot put on a message (Discord's button component, trimmed). */
+export interface ButtonView {
+  readonly customId: string;
+  readonly label: string;
+  /** 1 primary, 2 secondary, 3 success, 4 danger (5 link buttons are left out: they open a URL). */
+  readonly style: number;
+  readonly disabled: boolean;
+}
+
 /** What the page needs to draw one message as Discord would. */
 export interface MessageView {
   readonly id: string;
@@ -28,6 +37,8 @@ export interface MessageView {
   readonly content: string;
   readonly embeds: readonly unknown[];
   readonly attachments: readonly { readonly filename: string; readonly size: number }[];
+  /** The message's buttons, in order, wherever they sit in its component tree. */
+  readonly buttons: readonly ButtonView[];
   readonly referencedMessageId: string | null;
   /** The user who alone sees it (an ephemeral interaction answer); null when everyone does. */
   readonly visibleTo: string | null;
@@ -47,6 +58,32 @@ export function buildInitials(name: string): string {
   return letters.join('') || '?';
 }
 
+/** Discord's button component type. @see https://discord.com/developers/docs/components/reference#button */
+const BUTTON_COMPONENT = 2;
+
+/** The buttons anywhere in a component tree (action rows, sections, containers), in order. */
+export function buildButtonViews(components: readonly unknown[]): ButtonView[] {
+  return components.flatMap((component): ButtonView[] => {
+    if (typeof component !== 'object' || component === null) return [];
+    const record = component as Record<string, unknown>;
+    const nested = [record['components'], record['accessory']].flatMap((child) =>
+      Array.isArray(child) ? child : child === undefined ? [] : [child],
+    );
+    const own =
+      record['type'] === BUTTON_COMPONENT && typeof record['custom_id'] === 'string'
+        ? [
+            {
+              customId: record['custom_id'],
+              label: typeof record['label'] === 'string' ? record['label'] : '',
+              style: typeof record['style'] === 'number' ? record['style'] : 2,
+              disabled: record['disabled'] === true,
+            },
+          ]
+        : [];
+    return [...own, ...buildButtonViews(nested)];
+  });
+}
+
 /** Maps a sandbox transcript entry to what the page draws; `botUserId` is the app's bot user. */
 export function buildMessageView(entry: TranscriptEntry, botUserId: string): MessageView {
   const ephemeral = (entry.flags & EPHEMERAL_FLAG) !== 0;
@@ -61,6 +98,7 @@ export function buildMessageView(entry: TranscriptEntry, botUserId: string): Mes
     content: entry.content,
     embeds: entry.embeds,
     attachments: entry.attachments,
+    buttons: buildButtonViews(entry.components),
     referencedMessageId: entry.referencedMessageId,
     visibleTo: ephemeral ? entry.interactionUserId : null,
     loading: (entry.flags & LOADING_FLAG) !== 0,

@@ -119,6 +119,12 @@ function buildAutocompleteOptions(options: CommandOptions): Record<string, Comma
   );
 }
 
+const ClickButtonBody = z.object({
+  viewerId: z.string().regex(/^\d+$/u),
+  messageId: z.string().regex(/^\d+$/u),
+  customId: z.string().min(1).max(100),
+});
+
 const AutocompleteBody = RunCommandBody.extend({ focused: z.string().min(1).max(32) });
 
 /** The subcommand (and group) a command body names, as the sandbox takes it. */
@@ -228,6 +234,18 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
             ? null
             : { content: describeAnswer(answer), ephemeral: (answer.flags & EPHEMERAL_FLAG) !== 0 },
       });
+    } catch (error) {
+      return context.json(describeRefusal(error), 400);
+    }
+  });
+
+  app.post('/api/buttons', async (context) => {
+    const body = ClickButtonBody.safeParse(await context.req.json().catch(() => null));
+    if (!body.success || !isPerson(body.data.viewerId)) return context.json({ error: 'bad click' }, 400);
+    try {
+      // The bot's answer (an updated message, a reply) reaches the page over the event stream.
+      const handle = sandbox.clickButton(body.data.viewerId, body.data.messageId, body.data.customId);
+      return context.json({ interactionId: handle.id });
     } catch (error) {
       return context.json(describeRefusal(error), 400);
     }

@@ -192,6 +192,19 @@ describe('the playground page', () => {
     await page.click('#open-commands');
   });
 
+  it('removes a personality with /personality remove and its confirm button', async () => {
+    await page.click('#open-commands');
+    await page.fill('.palette-filter', 'personality remove');
+    await page.locator('.palette-entry', { hasText: '/personality remove' }).click();
+    await page.fill('.palette-form [name="name"]', 'Seraphina');
+    await page.click('.palette-form button[type="submit"]');
+    await page.click('#open-commands');
+    const confirm = page.locator('article.ephemeral .component-button.style-4').last();
+    await confirm.waitFor();
+    await confirm.click();
+    await page.locator('article.ephemeral', { hasText: 'Deleted Seraphina' }).waitFor();
+  });
+
   it('shows the prompt the AI received and each step’s timing in the inspector', async () => {
     await openChannel(page, 'general');
     await page.check('#inspect-toggle');

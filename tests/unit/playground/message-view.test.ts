@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildButtonViews,
   buildInitials,
   buildMessageView,
   isVisibleTo,
@@ -123,6 +124,27 @@ describe('buildMessageView', () => {
       const view = buildMessageView(entry({ webhookId: '500', flags: 128, interactionUserId: MAYA }), BOT);
       expect(view).toMatchObject({ visibleTo: null, loading: true, interactionUserId: MAYA });
     });
+  });
+});
+
+describe('buildButtonViews', () => {
+  it('finds buttons in action rows and section accessories, leaving out link buttons', () => {
+    const components = [
+      {
+        type: 1,
+        components: [
+          { type: 2, style: 4, custom_id: 'remove:1', label: 'Delete' },
+          { type: 2, style: 2, custom_id: 'cancel:1', label: 'Cancel', disabled: true },
+          { type: 2, style: 5, url: 'https://example.com', label: 'Docs' },
+        ],
+      },
+      { type: 9, components: [], accessory: { type: 2, style: 1, custom_id: 'more', label: 'More' } },
+    ];
+    expect(buildButtonViews(components)).toEqual([
+      { customId: 'remove:1', label: 'Delete', style: 4, disabled: false },
+      { customId: 'cancel:1', label: 'Cancel', style: 2, disabled: true },
+      { customId: 'more', label: 'More', style: 1, disabled: false },
+    ]);
   });
 });
 
