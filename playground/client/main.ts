@@ -172,13 +172,20 @@ class PlaygroundPage {
       inspecting: this.#inspecting,
       onReply: (message) => this.#setReplyTo(message),
       onInspect: (message) => void this.#inspect(message),
-      onButton: (message, customId) => {
-        this.#composerError.textContent = '';
-        playgroundApi.clickButton(this.#viewerId, message.id, customId).catch((error: unknown) => {
-          this.#composerError.textContent = error instanceof Error ? error.message : String(error);
-        });
-      },
+      onButton: (message, customId) =>
+        this.#reportRefusal(playgroundApi.clickButton(this.#viewerId, message.id, customId)),
+      messageCommands: this.#world.messageCommands,
+      onMessageCommand: (message, name) =>
+        this.#reportRefusal(playgroundApi.runMessageCommand(this.#viewerId, message.id, name)),
     };
+  }
+
+  /** Shows under the composer why the sandbox refused an action (the answer itself arrives as a message). */
+  #reportRefusal(action: Promise<unknown>): void {
+    this.#composerError.textContent = '';
+    action.catch((error: unknown) => {
+      this.#composerError.textContent = error instanceof Error ? error.message : String(error);
+    });
   }
 
   #renderMessages(): void {

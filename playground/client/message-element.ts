@@ -15,6 +15,9 @@ export interface MessageElementContext {
   onReply(message: MessageView): void;
   onInspect(message: MessageView): void;
   onButton(message: MessageView, customId: string): void;
+  /** Message context-menu commands (Discord's Apps menu), offered on personalities' replies. */
+  readonly messageCommands: readonly string[];
+  onMessageCommand(message: MessageView, name: string): void;
 }
 
 const TIME_FORMAT = new Intl.DateTimeFormat('en', { timeStyle: 'short' });
@@ -92,6 +95,21 @@ export function buildMessageElement(message: MessageView, context: MessageElemen
       { type: 'button', class: 'reply-button', title: 'Reply', onclick: () => context.onReply(message) },
       'Reply',
     ),
+    ...(message.isApp && message.interactionUserId === null
+      ? context.messageCommands.map((name) =>
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'app-command-button',
+              title: `Apps › ${name}`,
+              'data-command': name,
+              onclick: () => context.onMessageCommand(message, name),
+            },
+            name,
+          ),
+        )
+      : []),
     context.inspecting && message.isApp && message.interactionUserId === null
       ? h(
           'button',

@@ -53,6 +53,8 @@ export const playgroundApi = {
     post<{ id: string }>('/api/messages', { viewerId, channelId, content, replyTo }),
   runCommand: (viewerId: string, channelId: string, command: CommandRequest) =>
     post<CommandResult>('/api/commands', { viewerId, channelId, ...command }),
+  runMessageCommand: (viewerId: string, messageId: string, name: string) =>
+    post<{ interactionId: string }>('/api/message-commands', { viewerId, messageId, name }),
   clickButton: (viewerId: string, messageId: string, customId: string) =>
     post<{ interactionId: string }>('/api/buttons', { viewerId, messageId, customId }),
   /** The bot's suggestions for the option being typed (an autocomplete interaction). */

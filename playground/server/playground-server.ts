@@ -125,6 +125,12 @@ const ClickButtonBody = z.object({
   customId: z.string().min(1).max(100),
 });
 
+const MessageCommandBody = z.object({
+  viewerId: z.string().regex(/^\d+$/u),
+  messageId: z.string().regex(/^\d+$/u),
+  name: z.string().min(1).max(32),
+});
+
 const AutocompleteBody = RunCommandBody.extend({ focused: z.string().min(1).max(32) });
 
 /** The subcommand (and group) a command body names, as the sandbox takes it. */
@@ -245,6 +251,24 @@ export function buildPlaygroundApp(deps: PlaygroundServerDeps, keepAliveSeconds:
     try {
       // The bot's answer (an updated message, a reply) reaches the page over the event stream.
       const handle = sandbox.clickButton(body.data.viewerId, body.data.messageId, body.data.customId);
+      return context.json({ interactionId: handle.id });
+    } catch (error) {
+      return context.json(describeRefusal(error), 400);
+    }
+  });
+
+  app.post('/api/message-commands', async (context) => {
+    const body = MessageCommandBody.safeParse(await context.req.json().catch(() => null));
+    if (!body.success || !isPerson(body.data.viewerId)) return context.json({ error: 'bad command' }, 400);
+    const message = feed.getMessage(body.data.messageId);
+    if (!message) return context.json({ error: 'unknown message' }, 404);
+    try {
+      const handle = sandbox.runMessageCommand(
+        body.data.viewerId,
+        message.channelId,
+        body.data.name,
+        message.id,
+      );
       return context.json({ interactionId: handle.id });
     } catch (error) {
       return context.json(describeRefusal(error), 400);

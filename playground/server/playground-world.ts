@@ -40,6 +40,8 @@ export interface PlaygroundWorld {
   readonly people: readonly PlaygroundPerson[];
   readonly channels: readonly PlaygroundChannel[];
   readonly commands: readonly CommandView[];
+  /** Message context-menu commands (Discord's Apps menu on a message), by name. */
+  readonly messageCommands: readonly string[];
 }
 
 /** One personality made at start, through `/personality create` as a person would. */
@@ -70,6 +72,9 @@ const SEED_PERSONALITIES: readonly SeedPersonality[] = [
     avatar: 'https://cdn.example.com/avatars/doctor.png',
   },
 ];
+
+/** Discord's application command type of a message context-menu command. */
+const MESSAGE_COMMAND = 3;
 
 /** How long a start-up `/personality create` may take to be answered, in ms. */
 const SEED_ANSWER_TIMEOUT_MS = 15_000;
@@ -159,5 +164,8 @@ export async function seedPlaygroundWorld(sandbox: DiscordSandbox): Promise<Play
         description: command.description,
         options: (command.options ?? []).map(buildOptionView),
       })),
+    messageCommands: deployed
+      .filter((command) => command.type === MESSAGE_COMMAND)
+      .map((command) => command.name),
   };
 }

@@ -205,6 +205,14 @@ describe('the playground page', () => {
     await page.locator('article.ephemeral', { hasText: 'Deleted Seraphina' }).waitFor();
   });
 
+  it('deletes a reply with the Delete reply app command, live on the page', async () => {
+    await openChannel(page, 'studio');
+    const reply = page.locator('article[data-author="Alice"]');
+    await reply.hover();
+    await reply.locator('.app-command-button[data-command="Delete reply"]').click();
+    await reply.waitFor({ state: 'detached', timeout: REPLY_TIMEOUT_MS });
+  });
+
   it('shows the prompt the AI received and each step’s timing in the inspector', async () => {
     await openChannel(page, 'general');
     await page.check('#inspect-toggle');
