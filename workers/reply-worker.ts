@@ -11,6 +11,7 @@ import { loadConfigOrExit } from '../src/config/index.js';
 import { ChannelWindowRepository, ReplyChainWalker } from '../src/context/index.js';
 import { createBotRest } from '../src/discord-rest/index.js';
 import { createRedisReadinessCheck, runReadinessChecks, startHealthServer } from '../src/http/index.js';
+import { PromptInspectorRepository, PromptRecorder } from '../src/inspector/index.js';
 import { createLogger, exitWithFatalError, type Logger, runWithCorrelation } from '../src/log/index.js';
 import {
   ConversationMemory,
@@ -171,6 +172,8 @@ async function main(): Promise<void> {
       notesShare: config.memory.notesSharePercent / 100,
     },
   );
+  if (config.debugPrompts)
+    logger.warn("DEBUG_PROMPTS is on: every reply's prompt (user content) is kept in Redis for an hour");
   const processor = new ReplyProcessor(
     {
       personalities,
@@ -229,6 +232,15 @@ async function main(): Promise<void> {
         logger,
       }),
       memory,
+      ...(config.debugPrompts
+        ? {
+            prompts: new PromptRecorder({
+              repository: new PromptInspectorRepository(redis, { prefix }),
+              logger,
+              now: Date.now,
+            }),
+          }
+        : {}),
       logger,
       now: Date.now,
     },

@@ -191,6 +191,9 @@ export const EnvSchema = z.object({
     .or(z.string().regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of shard numbers'))
     .optional(),
 
+  /** Records each reply's prompt and step timings for the playground's Inspector (user content: never in production). */
+  DEBUG_PROMPTS: booleanFlag.default(false),
+
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_PORT: integer(0, 65_535).default(0),
 });

@@ -156,6 +156,11 @@ export interface Config {
     /** Shortest time between two edits of one streamed message, ms. */
     readonly editIntervalMs: number;
   };
+  /**
+   * Each reply's prompt and step timings recorded for an hour for the playground's Inspector (docs/inspector.md).
+   * They are user content: off in production.
+   */
+  readonly debugPrompts: boolean;
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly http: { readonly port: number };
 }
@@ -293,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     attachments: { allowedHosts: data.ATTACHMENT_HOSTS.split(',').filter((host) => host !== '') },
     streaming: { enabled: data.STREAM_REPLIES, editIntervalMs: data.STREAM_EDIT_INTERVAL_MS },
+    debugPrompts: data.DEBUG_PROMPTS,
     log: { level: data.LOG_LEVEL },
     http: { port: data.HTTP_PORT },
   };

@@ -19,6 +19,7 @@ import {
   type PromptMemory,
   type PromptSettings,
 } from '../context/index.js';
+import type { PromptObserver } from '../inspector/index.js';
 import type { Logger } from '../log/index.js';
 import type { CoalescedPart } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
@@ -111,7 +112,8 @@ export class ContextualCompletion {
    * The AI call: the personality's model, or while it is down its fallback models in order, each with the
    * user's own key for its provider when they have one (`keys`). When the provider says the prompt is too long
    * for the model after all (the estimate is conservative for common tokenizers, not all), it is assembled again
-   * within half its estimated size and sent once more; a second refusal is thrown.
+   * within half its estimated size and sent once more; a second refusal is thrown. `observer` sees the prompt
+   * sent, and the answer's arrival as its first token.
    */
   async complete(
     job: ReplyJob,
@@ -119,14 +121,19 @@ export class ContextualCompletion {
     input: PromptInput,
     keys: UserKeySource,
     signal: AbortSignal,
+    observer?: PromptObserver,
   ): Promise<FallbackCompletionResult> {
     let prompt = this.assemble(job, input);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.deps.ai.completeWithFallbacks(
+        observer?.sent(personality.model, prompt.messages);
+        const result = await this.deps.ai.completeWithFallbacks(
           this.buildRequest(personality, prompt, keys, signal),
           personality.fallbackModels,
         );
+        observer?.firstToken();
+        observer?.answeredBy(result.model);
+        return result;
       } catch (error) {
         if (!isContextLengthRefusal(error) || attempt > 1) throw error;
         prompt = this.reassemble(job, personality, input, prompt, error as ProviderRejectedError);
@@ -137,7 +144,7 @@ export class ContextualCompletion {
   /**
    * The AI call, streamed: the personality's model, or while it is down before any text came its fallback
    * models in order. Sent again once with half the budget when the provider finds the prompt too long before
-   * any text came.
+   * any text came. `observer` sees the prompt sent, the first text and the model that answered.
    */
   async *stream(
     job: ReplyJob,
@@ -145,16 +152,20 @@ export class ContextualCompletion {
     input: PromptInput,
     keys: UserKeySource,
     signal: AbortSignal,
+    observer?: PromptObserver,
   ): AsyncGenerator<AiStreamEvent> {
     let prompt = this.assemble(job, input);
     for (let attempt = 1; ; attempt += 1) {
       let yielded = false;
       try {
+        observer?.sent(personality.model, prompt.messages);
         for await (const event of this.deps.ai.streamWithFallbacks(
           this.buildRequest(personality, prompt, keys, signal),
           personality.fallbackModels,
         )) {
           yielded = true;
+          if (event.type === 'text') observer?.firstToken();
+          else if (event.answeredBy !== undefined) observer?.answeredBy(event.answeredBy.model);
           yield event;
         }
         return;

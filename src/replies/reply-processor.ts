@@ -15,6 +15,7 @@ import {
 } from '../context/index.js';
 import { DiscordLimits, parseSnowflakeTimestamp } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
+import type { PromptRecorder, PromptTrace } from '../inspector/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
 import type { ConversationMemory } from '../memory/index.js';
@@ -57,6 +58,7 @@ import {
 import { ContextualCompletion, type ReadContext } from './contextual-completion.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
+import { buildTraceStart } from './prompt-trace-start.js';
 import { StreamDelivery, type StreamOutcome } from './stream-delivery.js';
 import { DefaultStreamPacing, type StreamPacing } from './stream-pacing.js';
 import { StreamRecovery } from './stream-recovery.js';
@@ -104,6 +106,8 @@ export interface ReplyProcessorDependencies {
   readonly usage?: Pick<UsageRepository, 'count'>;
   /** Long-term memory (docs/memory.md): the summary in the prompt, trimmed turns handed over; absent = none. */
   readonly memory?: ConversationMemory;
+  /** Records each reply's prompt and timings (`DEBUG_PROMPTS`, docs/inspector.md); absent = nothing recorded. */
+  readonly prompts?: Pick<PromptRecorder, 'begin'>;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -357,6 +361,8 @@ export class ReplyProcessor {
       return { busyUntil: streamLease.lostUntil ?? this.deps.now() };
     }
     const takeover = { job, jobId, owner, record };
+    const trace =
+      personality === null ? undefined : this.deps.prompts?.begin(buildTraceStart(job, jobId, personality));
     try {
       let delivery: Delivery;
       let current = record;
@@ -391,6 +397,7 @@ export class ReplyProcessor {
                     : { memory: this.deps.memory.buildPromptMemory(summaries, personality.memoryScope) }),
                 },
                 { jobId, owner, record },
+                trace,
               )
             : this.cannotAnswer(job, personality);
         if (answer === 'cancelled') return streamLease === null ? 'cancelled' : await cancelled();
@@ -412,7 +419,14 @@ export class ReplyProcessor {
         if ('busyUntil' in reconciled) return reconciled;
         current = reconciled;
       }
-      return await this.complete(job, jobId, owner, delivery, current, personality, joined);
+      return await this.complete(job, jobId, owner, delivery, current, personality, joined, trace);
+    } catch (error) {
+      // A channel's busy budget only delays the reply: its record stands until the post completes it.
+      if (!(error instanceof ChannelBusyError)) {
+        trace?.fail(error);
+        await trace?.save();
+      }
+      throw error;
     } finally {
       await streamLease?.release();
     }
@@ -427,6 +441,7 @@ export class ReplyProcessor {
     record: DeliveryRecord,
     personality: Personality | null,
     joined: readonly CoalescedPart[],
+    trace: PromptTrace | undefined,
   ): Promise<ReplyOutcome | DeliveryBusy> {
     const { decision } = delivery;
     const remember = !decision.isNotice && personality !== null && !record.historyAppended;
@@ -442,6 +457,7 @@ export class ReplyProcessor {
       claimHistory: remember,
     });
     if ('busyUntil' in posted) return posted;
+    await trace?.posted(posted.messageIds);
 
     const appendHistory =
       remember && (posted.historyClaimed ?? (await this.deps.ledger.claimHistoryAppend(job.authorId, jobId)));
@@ -557,6 +573,7 @@ export class ReplyProcessor {
     personality: Personality,
     context: AnswerContext,
     attempt: Attempt,
+    trace: PromptTrace | undefined,
   ): Promise<ReplyDecision | StreamedAnswer | DeliveryBusy | 'cancelled'> {
     const content = context.edited ?? job.content;
     const lastJoinedId = context.joined.at(-1)?.messageId;
@@ -582,7 +599,7 @@ export class ReplyProcessor {
           owner: attempt.owner,
           record: attempt.record,
           personality,
-          open: (signal) => this.completion.stream(job, personality, input, context.keyring, signal),
+          open: (signal) => this.completion.stream(job, personality, input, context.keyring, signal, trace),
           deletion: watch.signal,
           buildPrefix: (latest) => this.buildQuote(job, latest, content, lastJoinedId) ?? '',
           endTyping,
@@ -594,7 +611,14 @@ export class ReplyProcessor {
         reasoningOnly = outcome.reasoningOnly;
         usage = outcome.usage;
       } else {
-        const result = await this.completion.complete(job, personality, input, context.keyring, watch.signal);
+        const result = await this.completion.complete(
+          job,
+          personality,
+          input,
+          context.keyring,
+          watch.signal,
+          trace,
+        );
         text = result.content;
         reasoningOnly = result.reasoningOnly;
         usage = buildAnswerUsage(result.usage, result);
@@ -615,11 +639,13 @@ export class ReplyProcessor {
           return 'cancelled';
         throw error;
       }
+      trace?.fail(error);
       answer = { text: buildProviderNotice(personality.name, error), isNotice: true };
     } finally {
       endTyping();
       watch.release();
     }
+    await trace?.save();
     // One round trip after the call: a deletion meanwhile still cancels, and the quote needs the channel's
     // newest message.
     const [deleted, latest] = await RedisBatch.together((batch) =>

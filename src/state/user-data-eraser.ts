@@ -1,3 +1,4 @@
+import { buildPromptRecordsKey } from '../inspector/index.js';
 import { buildUserQueueKeys, deleteJoinedMessageIndex } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { ActivationRepository } from './activation-repository.js';
@@ -30,6 +31,8 @@ export interface ErasedUserData {
   readonly activations: number;
   /** Others' personalities the user co-edited and no longer does. */
   readonly coEdited: number;
+  /** Prompt records of replies to the user (`DEBUG_PROMPTS`, docs/inspector.md). */
+  readonly promptRecords: number;
 }
 
 /** Options for {@link UserDataEraser}. */
@@ -61,8 +64,8 @@ export class UserDataEraser {
   }
 
   /**
-   * Deletes the user's API keys, DM sticky state, conversations, edits, posted-message index entries and
-   * queue state, and removes their id from the activations they made and the personalities they co-edit;
+   * Deletes the user's API keys, DM sticky state, conversations, edits, posted-message index entries, prompt
+   * records and queue state, and removes their id from the activations they made and the personalities they co-edit;
    * their personalities too
    * (with catalog entries, names and activations) only with `includePersonalities`.
    */
@@ -94,6 +97,8 @@ export class UserDataEraser {
         .hlen(buildEditsKey(prefix, userId))
         .del(buildEditsKey(prefix, userId))
         .del(buildUserGreetedKey(prefix, userId))
+        .xlen(buildPromptRecordsKey(prefix, userId))
+        .del(buildPromptRecordsKey(prefix, userId))
         .exec()) ?? [];
     const count = (index: number) => Number(replies[index]?.[1] ?? 0);
     const postedMessages = await this.messageIndex.forgetUser(userId);
@@ -110,6 +115,7 @@ export class UserDataEraser {
       postedMessages,
       activations,
       coEdited,
+      promptRecords: count(9),
     };
   }
 }

@@ -1,11 +1,12 @@
 /**
  * UserDataEraser against real Redis: after forgetUser, a raw SCAN finds no key under the user's hash tag
- * (state and queue alike, edits and coalesced follow-ups included), the posted-message entries of replies to
+ * (state and queue alike, edits, coalesced follow-ups and prompt records included), the posted-message entries of replies to
  * them and the deletion index of their joined follow-ups are gone, the activations they made no longer name
  * them, and nothing of other users is touched.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildSnowflake } from '../../../src/discord/index.js';
+import { PromptInspectorRepository } from '../../../src/inspector/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import {
   buildReplyJobId,
@@ -147,6 +148,20 @@ async function populate(userId: string): Promise<void> {
     userId,
     channelId: '200000000000000001',
   });
+  // A reply's prompt record (DEBUG_PROMPTS).
+  await new PromptInspectorRepository(redis, { prefix }).record({
+    replyId: buildReplyJobId(job(1).messageId, alice.id),
+    userId,
+    channelId: '200000000000000001',
+    guildId: '300000000000000001',
+    personalityId: alice.id,
+    personalityName: 'Alice',
+    model: 'stub-model',
+    messages: [{ role: 'user', content: 'hi' }],
+    postedMessageIds: [`5000000000000000${userId.slice(-2)}`],
+    timings: { queuedAt: 0, startedAt: 1, firstTokenAt: 2, postedAt: 3 },
+    error: null,
+  });
   // Refused (one pending at most): leaves the notice key too.
   expect(await admission.admit(job(2))).toMatchObject({ outcome: 'refused', notify: true });
   await queue.close();
@@ -181,6 +196,7 @@ describe('UserDataEraser', () => {
         // Their own activation went with their personality.
         activations: 0,
         coEdited: 1,
+        promptRecords: 1,
       });
       const index = new MessageIndexRepository(redis, { prefix });
       expect(await index.fetchPersonalityForMessage(`5000000000000000${USER.slice(-2)}`)).toBeNull();
