@@ -63,3 +63,11 @@ export {
   type ReplyQueue,
   type ReplyQueueOptions,
 } from './reply-queue.js';
+export { ReplyQueueShards } from './reply-queue-shards.js';
+export {
+  buildReplyShardPrefixes,
+  DEFAULT_MASTER_SLOT_RANGES,
+  findMasterRange,
+  findReplyShard,
+  splitConcurrency,
+} from './reply-shards.js';
