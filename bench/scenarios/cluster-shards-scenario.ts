@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Cluster, Redis } from 'ioredis';
+import { LocalCluster } from '../../scripts/cluster/local-cluster.js';
+import { LocalRedisCluster } from '../../scripts/redis-cluster/redis-cluster.js';
+import { createLogger } from '../../src/log/index.js';
+import { buildReplyShardPrefixes } from '../../src/queue/index.js';
+import { computeKeySlot, createRedis } from '../../src/redis/index.js';
+import { PersonalityRepository } from '../../src/state/index.js';
+import { deleteKeysWithPrefix } from '../../tests/support/redis.js';
+import { NO_DISCORD_LIMITS, UNBOUNDED_USER_LIMITS } from '../bench-cluster.js';
+import type { BenchContext } from '../bench-context.js';
+import { sendPaced } from '../paced-sender.js';
+import { fetchCommandCalls } from '../redis-info.js';
+import { ReplyTracker } from '../reply-tracker.js';
+import { buildCheck, buildScenarioResult, type ScenarioResult } from '../scenario-result.js';
+
+/** One master's part of the commands the masters received during a run. */
+export interface MasterShare {
+  readonly port: number;
+  readonly commands: number;
+  readonly share: number;
+  /** The reply queue shards (by index) whose slot this master serves. */
+  readonly replyShards: readonly number[];
+}
+
+/** Figures of one run (one `REPLY_QUEUE_SHARDS` value). */
+export interface ShardRun {
+  readonly shards: number;
+  readonly messages: number;
+  readonly replies: number;
+  /** Commands the masters received during the load (`INFO commandstats` calls, delta), all masters. */
+  readonly commands: number;
+  /** Per master, busiest first. */
+  readonly masters: readonly MasterShare[];
+  /** The busiest master's share of {@link ShardRun.commands}. */
+  readonly busiestShare: number;
+  readonly durationMs: number;
+}
+
+const WORKERS = 2;
+const CHANNELS = 20;
+const USERS = 90;
+/** Messages per run (a quarter with `--quick`), sent at {@link RATE} per second. */
+const MESSAGES = 1200;
+const RATE = 150;
+const AI_LATENCY_MS = 50;
+const REPLY_TIMEOUT_MS = 120_000;
+const PERSONALITY = 'Bench';
+/** Each master's share is rounded to this many decimals. */
+const SHARE_DECIMALS = 3;
+
+/** Calls per master (by port), every command added up (commands run by scripts included). */
+async function countCommands(masters: readonly Redis[]): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  for (const master of masters) {
+    const calls = await fetchCommandCalls(master);
+    counts.set(
+      master.options.port ?? 0,
+      [...calls.values()].reduce((sum, count) => sum + count, 0),
+    );
+  }
+  return counts;
+}
+
+/**
+ * One run: a gateway and {@link WORKERS} workers with `REPLY_QUEUE_SHARDS=shards` on the Redis Cluster at
+ * `redisUrl`, under a fresh prefix; `messages` sent at {@link RATE}/s by {@link USERS} users over
+ * {@link CHANNELS} channels, all answered; each master's commands counted from the first message to the last
+ * reply.
+ */
+async function runWithShards(
+  context: BenchContext,
+  redisUrl: string,
+  shards: number,
+  messages: number,
+): Promise<ShardRun> {
+  const prefix = `test-${randomUUID()}`;
+  const redis = createRedis({
+    url: redisUrl,
+    cluster: true,
+    role: 'commands',
+    connectionName: `bench-shards-${shards}`,
+    logger: createLogger({ level: 'silent', service: 'bench' }),
+  }) as Cluster;
+  await using cluster = await LocalCluster.start({
+    redisUrl,
+    redisCluster: true,
+    prefix,
+    env: { ...UNBOUNDED_USER_LIMITS, ...NO_DISCORD_LIMITS, REPLY_QUEUE_SHARDS: String(shards) },
+    sandbox: { rateLimits: { enabled: false } },
+    aiStub: { behaviour: { latency: AI_LATENCY_MS } },
+    startTimeoutMs: 60_000,
+    runtime: 'dist',
+  });
+  using tracker = new ReplyTracker(cluster.sandbox, PERSONALITY);
+  try {
+    const { sandbox } = cluster;
+    const guild = sandbox.createGuild({ name: 'shards' });
+    const channelIds = Array.from(
+      { length: CHANNELS },
+      (_, index) => sandbox.createChannel(guild.id, { name: `shards-${index}` }).id,
+    );
+    const userIds = Array.from({ length: USERS }, (_, index) => {
+      const user = sandbox.createUser({ username: `user${index}`, globalName: `User ${index}` });
+      sandbox.addMember(guild.id, user.id);
+      return user.id;
+    });
+    await new PersonalityRepository(redis, { prefix }).create({
+      ownerId: userIds[0]!,
+      name: PERSONALITY,
+      visibility: 'public',
+      systemPrompt: 'You are Bench, a patient benchmark partner.',
+      contextMode: 'personal',
+      avatarUrl: 'https://cdn.example.com/bench.png',
+      provider: 'default',
+      model: 'stub-small',
+      temperature: null,
+    });
+    await Promise.all([
+      cluster.spawn('gateway'),
+      ...Array.from({ length: WORKERS }, () => cluster.spawn('worker')),
+    ]);
+    // Warm-up (webhooks created, scripts loaded, every shard's connections open), not counted.
+    const warmUp = channelIds.map((channelId, index) => tracker.send(userIds[index % USERS]!, channelId));
+    await tracker.waitForAll(warmUp, REPLY_TIMEOUT_MS, `cluster-shards ${shards}: warm-up replies`);
+
+    const masters = redis.nodes('master');
+    const before = await countCommands(masters);
+    const startedAt = performance.now();
+    const seqs: number[] = [];
+    await sendPaced(RATE, messages, (n) => {
+      seqs.push(tracker.send(userIds[n % USERS]!, channelIds[n % CHANNELS]!));
+    });
+    await tracker.waitForAll(seqs, REPLY_TIMEOUT_MS, `cluster-shards ${shards}: replies`);
+    const durationMs = performance.now() - startedAt;
+    const after = await countCommands(masters);
+
+    // The master serving each shard's slot, as the client's slot map names it (`host:port`).
+    const shardPorts = buildReplyShardPrefixes(prefix, shards).map((bullPrefix) =>
+      Number(redis.slots[computeKeySlot(bullPrefix)]?.[0]?.split(':').at(-1)),
+    );
+    const deltas = [...after].map(([port, calls]) => ({ port, commands: calls - (before.get(port) ?? 0) }));
+    const total = deltas.reduce((sum, { commands }) => sum + commands, 0);
+    const shares = deltas
+      .map(({ port, commands }) => ({
+        port,
+        commands,
+        share: round(commands / total),
+        replyShards: shardPorts.flatMap((owner, shard) => (owner === port ? [shard] : [])),
+      }))
+      .sort((a, b) => b.commands - a.commands);
+    context.progress(
+      `  cluster-shards ${shards}: ${shares.map(({ port, share }) => `${port} ${share}`).join(', ')}`,
+    );
+    return {
+      shards,
+      messages,
+      replies: seqs.filter((seq) => tracker.messages.get(seq)?.repliedAt !== null).length,
+      commands: total,
+      masters: shares,
+      busiestShare: shares[0]?.share ?? Number.NaN,
+      durationMs: Math.round(durationMs),
+    };
+  } finally {
+    await deleteKeysWithPrefix(redis, prefix).catch(() => undefined);
+    redis.disconnect();
+  }
+}
+
+/**
+ * Scenario: how the masters of a Redis Cluster share the commands of a loaded system, with the reply queue in
+ * one slot (`REPLY_QUEUE_SHARDS=1`, the baseline) and spread over 3 (docs/fair-queue.md, Shards). A local
+ * cluster of 3 masters and 3 replicas started by the cluster test tier's script; a gateway and 2 workers
+ * against it with the Discord sandbox and the AI stub, one run per shard count in the same invocation.
+ */
+export async function runClusterShardsScenario(context: BenchContext): Promise<ScenarioResult> {
+  const startedAt = performance.now();
+  context.progress('cluster-shards: starting a local Redis Cluster (3 masters, 3 replicas)');
+  await using redisCluster = await LocalRedisCluster.start();
+  const messages = context.quick ? MESSAGES / 4 : MESSAGES;
+  const runs: ShardRun[] = [];
+  for (const shards of [1, 3]) {
+    context.progress(`cluster-shards: ${messages} messages with REPLY_QUEUE_SHARDS=${shards}`);
+    runs.push(await runWithShards(context, redisCluster.url, shards, messages));
+  }
+  const [one, three] = runs as [ShardRun, ShardRun];
+  return buildScenarioResult({
+    id: 'cluster-shards',
+    title: `Reply queue shards on a 3-master Redis Cluster: ${messages} messages, ${WORKERS} workers, each master's share of the commands`,
+    target: 'busiest master ≤ 0.45 of the commands with 3 shards (even: 1/3)',
+    checks: [
+      buildCheck({ name: 'busiest master share, 1 shard', value: one.busiestShare, unit: '' }),
+      buildCheck({
+        name: 'busiest master share, 3 shards (baseline: 1 shard)',
+        value: three.busiestShare,
+        unit: '',
+        target: { op: '<=', value: 0.45 },
+        fifo: one.busiestShare,
+      }),
+      buildCheck({ name: 'even share, 3 masters', value: round(1 / 3), unit: '' }),
+      buildCheck({
+        name: 'commands per reply, 3 shards (baseline: 1 shard)',
+        value: round(three.commands / three.messages),
+        unit: '',
+        fifo: round(one.commands / one.messages),
+      }),
+      buildCheck({
+        name: 'unanswered messages',
+        value: one.messages - one.replies + (three.messages - three.replies),
+        unit: '',
+        target: { op: '==', value: 0 },
+      }),
+    ],
+    figures: { runs },
+    durationMs: performance.now() - startedAt,
+  });
+}
+
+function round(value: number): number {
+  const scale = 10 ** SHARE_DECIMALS;
+  return Math.round(value * scale) / scale;
+}
