@@ -22,6 +22,8 @@ export interface MasterShare {
   readonly share: number;
   /** The reply queue shards (by index) whose slot this master serves. */
   readonly replyShards: readonly number[];
+  /** The other single-slot tags it serves (see {@link SINGLE_SLOT_TAGS}). */
+  readonly singleSlots: readonly string[];
 }
 
 /** Figures of one run (one `REPLY_QUEUE_SHARDS` value). */
@@ -47,6 +49,11 @@ const RATE = 150;
 const AI_LATENCY_MS = 50;
 const REPLY_TIMEOUT_MS = 120_000;
 const PERSONALITY = 'Bench';
+/**
+ * Hash tags that stay in one slot whatever the shard count (docs/fair-queue.md, Shards): the webhook and bot
+ * rate limiters and the public catalog. Named here only to say which master carries them.
+ */
+const SINGLE_SLOT_TAGS = ['rate', 'bot-rate', 'catalog'] as const;
 /** Each master's share is rounded to this many decimals. */
 const SHARE_DECIMALS = 3;
 
@@ -136,10 +143,9 @@ async function runWithShards(
     const durationMs = performance.now() - startedAt;
     const after = await countCommands(masters);
 
-    // The master serving each shard's slot, as the client's slot map names it (`host:port`).
-    const shardPorts = buildReplyShardPrefixes(prefix, shards).map((bullPrefix) =>
-      Number(redis.slots[computeKeySlot(bullPrefix)]?.[0]?.split(':').at(-1)),
-    );
+    // The master serving a key's slot, as the client's slot map names it (`host:port`).
+    const portOf = (key: string) => Number(redis.slots[computeKeySlot(key)]?.[0]?.split(':').at(-1));
+    const shardPorts = buildReplyShardPrefixes(prefix, shards).map(portOf);
     const deltas = [...after].map(([port, calls]) => ({ port, commands: calls - (before.get(port) ?? 0) }));
     const total = deltas.reduce((sum, { commands }) => sum + commands, 0);
     const shares = deltas
@@ -148,10 +154,16 @@ async function runWithShards(
         commands,
         share: round(commands / total),
         replyShards: shardPorts.flatMap((owner, shard) => (owner === port ? [shard] : [])),
+        singleSlots: SINGLE_SLOT_TAGS.filter((tag) => portOf(`{${tag}}`) === port),
       }))
       .sort((a, b) => b.commands - a.commands);
     context.progress(
-      `  cluster-shards ${shards}: ${shares.map(({ port, share }) => `${port} ${share}`).join(', ')}`,
+      `  cluster-shards ${shards}: ${shares
+        .map(({ port, share, replyShards, singleSlots }) => {
+          const holds = [...replyShards.map((shard) => `shard ${shard}`), ...singleSlots].join(' ');
+          return `${port} ${share} (${holds})`;
+        })
+        .join(', ')}`,
     );
     return {
       shards,
