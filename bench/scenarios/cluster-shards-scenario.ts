@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Cluster, Redis } from 'ioredis';
 import { LocalCluster } from '../../scripts/cluster/local-cluster.js';
@@ -11,7 +10,7 @@ import { deleteKeysWithPrefix } from '../../tests/support/redis.js';
 import { NO_DISCORD_LIMITS, UNBOUNDED_USER_LIMITS } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { sendPaced } from '../paced-sender.js';
-import { fetchCommandCalls } from '../redis-info.js';
+import { fetchCommandCalls, fetchRedisCpuSeconds } from '../redis-info.js';
 import { ReplyTracker } from '../reply-tracker.js';
 import { buildCheck, buildScenarioResult, type ScenarioResult } from '../scenario-result.js';
 
@@ -20,6 +19,10 @@ export interface MasterShare {
   readonly port: number;
   readonly commands: number;
   readonly share: number;
+  /** CPU the master used during the load (`INFO cpu`, user + system), s. */
+  readonly cpuSeconds: number;
+  /** Its part of the CPU all masters used. */
+  readonly cpuShare: number;
   /** The reply queue shards (by index) whose slot this master serves. */
   readonly replyShards: readonly number[];
   /** The other single-slot tags it serves (see {@link SINGLE_SLOT_TAGS}). */
@@ -37,6 +40,8 @@ export interface ShardRun {
   readonly masters: readonly MasterShare[];
   /** The busiest master's share of {@link ShardRun.commands}. */
   readonly busiestShare: number;
+  /** The largest of the masters' CPU shares. */
+  readonly busiestCpuShare: number;
   readonly durationMs: number;
 }
 
@@ -49,6 +54,8 @@ const RATE = 150;
 const AI_LATENCY_MS = 50;
 const REPLY_TIMEOUT_MS = 120_000;
 const PERSONALITY = 'Bench';
+/** `REDIS_PREFIX`'s default. */
+const DEFAULT_PREFIX = 'chorus';
 /**
  * Hash tags that stay in one slot whatever the shard count (docs/fair-queue.md, Shards): the webhook and bot
  * rate limiters and the public catalog. Named here only to say which master carries them.
@@ -57,22 +64,24 @@ const SINGLE_SLOT_TAGS = ['rate', 'bot-rate', 'catalog'] as const;
 /** Each master's share is rounded to this many decimals. */
 const SHARE_DECIMALS = 3;
 
-/** Calls per master (by port), every command added up (commands run by scripts included). */
-async function countCommands(masters: readonly Redis[]): Promise<Map<number, number>> {
-  const counts = new Map<number, number>();
+/** Per master (by port): its calls, every command added up (commands run by scripts included), and its CPU. */
+async function countCommands(
+  masters: readonly Redis[],
+): Promise<Map<number, { calls: number; cpu: number }>> {
+  const counts = new Map<number, { calls: number; cpu: number }>();
   for (const master of masters) {
     const calls = await fetchCommandCalls(master);
-    counts.set(
-      master.options.port ?? 0,
-      [...calls.values()].reduce((sum, count) => sum + count, 0),
-    );
+    counts.set(master.options.port ?? 0, {
+      calls: [...calls.values()].reduce((sum, count) => sum + count, 0),
+      cpu: await fetchRedisCpuSeconds(master),
+    });
   }
   return counts;
 }
 
 /**
  * One run: a gateway and {@link WORKERS} workers with `REPLY_QUEUE_SHARDS=shards` on the Redis Cluster at
- * `redisUrl`, under a fresh prefix; `messages` sent at {@link RATE}/s by {@link USERS} users over
+ * `redisUrl`, under the default prefix; `messages` sent at {@link RATE}/s by {@link USERS} users over
  * {@link CHANNELS} channels, all answered; each master's commands counted from the first message to the last
  * reply.
  */
@@ -82,7 +91,9 @@ async function runWithShards(
   shards: number,
   messages: number,
 ): Promise<ShardRun> {
-  const prefix = `test-${randomUUID()}`;
+  // The default prefix, so each shard and single-slot tag sits where a default deployment's does (the cluster is
+  // the scenario's own, and each run's keys are deleted after it).
+  const prefix = DEFAULT_PREFIX;
   const redis = createRedis({
     url: redisUrl,
     cluster: true,
@@ -146,22 +157,29 @@ async function runWithShards(
     // The master serving a key's slot, as the client's slot map names it (`host:port`).
     const portOf = (key: string) => Number(redis.slots[computeKeySlot(key)]?.[0]?.split(':').at(-1));
     const shardPorts = buildReplyShardPrefixes(prefix, shards).map(portOf);
-    const deltas = [...after].map(([port, calls]) => ({ port, commands: calls - (before.get(port) ?? 0) }));
+    const deltas = [...after].map(([port, { calls, cpu }]) => ({
+      port,
+      commands: calls - (before.get(port)?.calls ?? 0),
+      cpuSeconds: cpu - (before.get(port)?.cpu ?? 0),
+    }));
     const total = deltas.reduce((sum, { commands }) => sum + commands, 0);
+    const totalCpu = deltas.reduce((sum, { cpuSeconds }) => sum + cpuSeconds, 0);
     const shares = deltas
-      .map(({ port, commands }) => ({
+      .map(({ port, commands, cpuSeconds }) => ({
         port,
         commands,
         share: round(commands / total),
+        cpuSeconds: round(cpuSeconds),
+        cpuShare: round(cpuSeconds / totalCpu),
         replyShards: shardPorts.flatMap((owner, shard) => (owner === port ? [shard] : [])),
         singleSlots: SINGLE_SLOT_TAGS.filter((tag) => portOf(`{${tag}}`) === port),
       }))
       .sort((a, b) => b.commands - a.commands);
     context.progress(
       `  cluster-shards ${shards}: ${shares
-        .map(({ port, share, replyShards, singleSlots }) => {
+        .map(({ port, share, cpuShare, replyShards, singleSlots }) => {
           const holds = [...replyShards.map((shard) => `shard ${shard}`), ...singleSlots].join(' ');
-          return `${port} ${share} (${holds})`;
+          return `${port} ${share} (${holds}; cpu ${cpuShare})`;
         })
         .join(', ')}`,
     );
@@ -172,6 +190,7 @@ async function runWithShards(
       commands: total,
       masters: shares,
       busiestShare: shares[0]?.share ?? Number.NaN,
+      busiestCpuShare: Math.max(...shares.map(({ cpuShare }) => cpuShare)),
       durationMs: Math.round(durationMs),
     };
   } finally {
@@ -211,6 +230,12 @@ export async function runClusterShardsScenario(context: BenchContext): Promise<S
         fifo: one.busiestShare,
       }),
       buildCheck({ name: 'even share, 3 masters', value: round(1 / 3), unit: '' }),
+      buildCheck({
+        name: 'busiest master CPU share, 3 shards (baseline: 1 shard)',
+        value: three.busiestCpuShare,
+        unit: '',
+        fifo: one.busiestCpuShare,
+      }),
       buildCheck({
         name: 'commands per reply, 3 shards (baseline: 1 shard)',
         value: round(three.commands / three.messages),

@@ -136,7 +136,7 @@ type AdmitReply = [code: number, value: number, flag?: number, limit?: number];
 const QUEUED_STATES = ['wait', 'delayed', 'prioritized', 'waiting-children'] as const;
 
 /**
- * Admits reply jobs into the one BullMQ queue with per-user fairness and limits (docs/fair-queue.md):
+ * Admits reply jobs into the reply queue (the user's shard) with per-user fairness and limits (docs/fair-queue.md):
  * a Lua script in the user's slot decides and records, then the job is added to BullMQ with the priority
  * it computed. Idempotent per job id, so gateway replicas seeing one event enqueue one job.
  */
