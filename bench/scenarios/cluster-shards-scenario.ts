@@ -42,6 +42,8 @@ export interface ShardRun {
   readonly busiestShare: number;
   /** The largest of the masters' CPU shares. */
   readonly busiestCpuShare: number;
+  /** The share of the master serving shard 0 (`{<prefix>}`, the one queue's slot with one shard). */
+  readonly firstShardShare: number;
   readonly durationMs: number;
 }
 
@@ -191,6 +193,7 @@ async function runWithShards(
       masters: shares,
       busiestShare: shares[0]?.share ?? Number.NaN,
       busiestCpuShare: Math.max(...shares.map(({ cpuShare }) => cpuShare)),
+      firstShardShare: shares.find(({ replyShards }) => replyShards.includes(0))?.share ?? Number.NaN,
       durationMs: Math.round(durationMs),
     };
   } finally {
@@ -230,6 +233,12 @@ export async function runClusterShardsScenario(context: BenchContext): Promise<S
         fifo: one.busiestShare,
       }),
       buildCheck({ name: 'even share, 3 masters', value: round(1 / 3), unit: '' }),
+      buildCheck({
+        name: 'share of shard 0’s master, 3 shards (baseline: 1 shard)',
+        value: three.firstShardShare,
+        unit: '',
+        fifo: one.firstShardShare,
+      }),
       buildCheck({
         name: 'busiest master CPU share, 3 shards (baseline: 1 shard)',
         value: three.busiestCpuShare,
