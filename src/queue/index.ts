@@ -66,8 +66,6 @@ export {
 export { ReplyQueueShards } from './reply-queue-shards.js';
 export {
   buildReplyShardPrefixes,
-  DEFAULT_MASTER_SLOT_RANGES,
-  findMasterRange,
   findReplyShard,
   splitConcurrency,
 } from './reply-shards.js';

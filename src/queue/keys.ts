@@ -18,6 +18,11 @@ export function buildBullPrefix(prefix: string): string {
   return `{${prefix}}`;
 }
 
+/** The hash tag (without braces) of reply shard candidate `n` ≥ 1: `<prefix>:replies-<n>` (see reply-shards.ts). */
+export function buildReplyShardTag(prefix: string, n: number): string {
+  return `${prefix}:${QUEUE_NAME}-${n}`;
+}
+
 /**
  * The BullMQ hash of one reply job, as BullMQ names it (`<bullPrefix>:<queue>:<jobId>`), in the shard whose
  * BullMQ prefix is `bullPrefix` (`{<prefix>}` with one shard: see `buildReplyShardPrefixes`).

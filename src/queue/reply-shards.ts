@@ -1,5 +1,5 @@
 import { computeKeySlot } from '../redis/index.js';
-import { buildBullPrefix } from './keys.js';
+import { buildBullPrefix, buildReplyShardTag } from './keys.js';
 
 /**
  * How replies spread over K BullMQ queues ("shards", `REPLY_QUEUE_SHARDS`) on different Redis Cluster slots
@@ -21,11 +21,6 @@ export function findMasterRange(slot: number): number {
   return DEFAULT_MASTER_SLOT_RANGES.findIndex(([first, last]) => slot >= first && slot <= last);
 }
 
-/** The hash tag of shard candidate `n` (≥ 1): `<prefix>:replies-<n>`. */
-function buildShardTag(prefix: string, n: number): string {
-  return `${prefix}:replies-${n}`;
-}
-
 /**
  * The BullMQ prefix of each of `count` reply shards, shard 0 first. Shard 0 is `{<prefix>}`, today's queue (and
  * the task queue's slot), so one shard keeps today's keys. Shard i ≥ 1 is `{<prefix>:replies-<n>}`, with the
@@ -41,7 +36,7 @@ export function buildReplyShardPrefixes(prefix: string, count: number): string[]
   for (let shard = 1; shard < count; shard += 1) {
     const range = (firstRange + shard) % DEFAULT_MASTER_SLOT_RANGES.length;
     for (let n = 1; ; n += 1) {
-      const tag = buildShardTag(prefix, n);
+      const tag = buildReplyShardTag(prefix, n);
       if (taken.has(n) || findMasterRange(computeKeySlot(tag)) !== range) continue;
       taken.add(n);
       prefixes.push(buildBullPrefix(tag));
