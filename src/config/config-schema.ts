@@ -130,6 +130,8 @@ export const EnvSchema = z.object({
   USER_RATE_PER_MINUTE: integer(1, 1_000_000).default(6),
   USER_BURST: integer(1, 100_000).default(3),
   QUEUE_MAX_DEPTH: integer(1, 10_000_000).default(10_000),
+  // Reply jobs spread over this many BullMQ queues on different Cluster slots (docs/fair-queue.md, Shards).
+  REPLY_QUEUE_SHARDS: integer(1, 16).default(1),
   FAIR_QUEUE: booleanFlag.default(true),
   USER_DAILY_TOKENS: z
     .literal('')

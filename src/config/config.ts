@@ -55,6 +55,11 @@ export interface Config {
      */
     readonly waitReplicas: number;
     readonly waitTimeoutMs: number;
+    /**
+     * BullMQ queues the reply jobs spread over, each on its own Cluster slot, a user's jobs all in one
+     * (docs/fair-queue.md, Shards); 1 = the one `{<prefix>}` queue.
+     */
+    readonly replyQueueShards: number;
   };
   readonly ai: {
     readonly timeoutMs: number;
@@ -224,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cluster: data.REDIS_CLUSTER,
       waitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_CLUSTER ? 1 : 0),
       waitTimeoutMs: data.REDIS_WAIT_TIMEOUT_MS,
+      replyQueueShards: data.REPLY_QUEUE_SHARDS,
     },
     ai: {
       timeoutMs: data.AI_TIMEOUT_MS,
