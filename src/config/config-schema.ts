@@ -130,6 +130,7 @@ export const EnvSchema = z.object({
   USER_RATE_PER_MINUTE: integer(1, 1_000_000).default(6),
   USER_BURST: integer(1, 100_000).default(3),
   QUEUE_MAX_DEPTH: integer(1, 10_000_000).default(10_000),
+  QUEUE_DEPTH_SAMPLE_MS: integer(0, 60_000).default(1000),
   FAIR_QUEUE: booleanFlag.default(true),
   USER_DAILY_TOKENS: z
     .literal('')

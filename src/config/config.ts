@@ -86,6 +86,8 @@ export interface Config {
     readonly userRatePerMinute: number;
     readonly userBurst: number;
     readonly queueMaxDepth: number;
+    /** How long a gateway's read of the queue's depth stands in for it, in ms (0 = read per message). */
+    readonly queueDepthSampleMs: number;
     /** false = plain FIFO (the benchmark's baseline). */
     readonly fairQueue: boolean;
   };
@@ -252,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       userRatePerMinute: data.USER_RATE_PER_MINUTE,
       userBurst: data.USER_BURST,
       queueMaxDepth: data.QUEUE_MAX_DEPTH,
+      queueDepthSampleMs: data.QUEUE_DEPTH_SAMPLE_MS,
       fairQueue: data.FAIR_QUEUE,
     },
     usage: {

@@ -46,7 +46,13 @@ async function main(): Promise<void> {
   const personalities = new PersonalityRepository(redis, { prefix });
   const activations = new ActivationRepository(redis, { prefix });
   const coalesceWindowMs = config.group.coalesceWindowMs;
-  const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits, coalesceWindowMs });
+  const admission = new ReplyAdmission(redis, {
+    prefix,
+    logger,
+    limits: config.limits,
+    coalesceWindowMs,
+    queueDepthSampleMs: config.limits.queueDepthSampleMs,
+  });
   const tasks = createTaskQueue(redis, { prefix, logger });
   const guildSettings = new GuildSettingsRepository(redis, { prefix, logger });
   const messageIndex = new MessageIndexRepository(redis, { prefix });

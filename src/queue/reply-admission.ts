@@ -21,6 +21,7 @@ import {
   REFUSAL_REASONS,
   type RefusalReason,
 } from './keys.js';
+import { QueueDepthSampler } from './queue-depth-sampler.js';
 import { fromRefusalCode, QueueScript, runQueueScript } from './queue-scripts.js';
 import { buildReplyJobId, type ReplyJob, ReplyJobSchema } from './reply-job.js';
 import { createReplyQueue, REPLY_JOB_NAME, type ReplyQueue, wakeReplyJob } from './reply-queue.js';
@@ -106,6 +107,13 @@ export interface ReplyAdmissionOptions {
    * @defaultValue 0
    */
   coalesceWindowMs: number;
+  /**
+   * `QUEUE_DEPTH_SAMPLE_MS`: how long a read of the queue's depth stands in for it (plus the jobs this process
+   * added since), so a busy gateway reads it about once per this period rather than per message; 0 = every
+   * {@link ReplyAdmission.readQueueDepth} reads Redis, in ms. The queue-full cap may then let through what other
+   * processes added within this period. @defaultValue 0
+   */
+  queueDepthSampleMs: number;
   /** Clock. @defaultValue Date.now */
   now: () => number;
 }
@@ -113,6 +121,7 @@ export interface ReplyAdmissionOptions {
 export const DefaultReplyAdmissionOptions = {
   queue: null,
   coalesceWindowMs: 0,
+  queueDepthSampleMs: 0,
   leaseMs: DEFAULT_LEASE_MS,
   duplicateWindowMs: 10 * 60_000,
   noticeWindowMs: 60_000,
@@ -139,6 +148,7 @@ export class ReplyAdmission {
   readonly queue: ReplyQueue;
   private readonly ownsQueue: boolean;
   private readonly queuedKeys: readonly string[];
+  private readonly depthSampler: QueueDepthSampler;
 
   constructor(
     private readonly redis: RedisClient,
@@ -150,14 +160,20 @@ export class ReplyAdmission {
       this.options.queue ??
       createReplyQueue(redis, { prefix: this.options.prefix, logger: this.options.logger });
     this.queuedKeys = QUEUED_STATES.map((state) => this.queue.toKey(state));
+    this.depthSampler = new QueueDepthSampler(this.options.queueDepthSampleMs, this.options.now);
   }
 
   /**
    * The queue's depth, as admission compares it with `queueMaxDepth`: the jobs BullMQ's `Queue.count()`
-   * counts. In `batch` when given, so a caller reads it with its other lookups (see {@link admit}).
+   * counts. In `batch` when given, so a caller reads it with its other lookups (see {@link admit}); nothing is
+   * read while a sample is younger than `queueDepthSampleMs`.
    */
   readQueueDepth(batch?: RedisBatch): Promise<number> {
-    return runQueueScript<number>(this.redis, QueueScript.countQueuedReplies, this.queuedKeys, [], batch);
+    const sampled = this.depthSampler.getDepth();
+    if (sampled !== null) return Promise.resolve(sampled);
+    return this.depthSampler.refresh(() =>
+      runQueueScript<number>(this.redis, QueueScript.countQueuedReplies, this.queuedKeys, [], batch),
+    );
   }
 
   /**
@@ -263,6 +279,7 @@ export class ReplyAdmission {
       if (code === 1) await this.release(data, true).catch(() => undefined);
       throw error;
     }
+    if (code === 1) this.depthSampler.noteAdded();
     // The earlier job may have settled between the script and the add: its wake-up then took the mark and met
     // no job to promote. A mark still there is taken by a later settle, which finds the job added.
     if (flag === 1 && (await this.redis.sismember(buildGateWaitingKey(prefix, data.authorId), jobId)) === 0) {
