@@ -13,6 +13,7 @@ export {
 export {
   ChannelActivityRepository,
   type ChannelActivityRepositoryOptions,
+  type ChannelLatestRecord,
 } from './channel-activity-repository.js';
 export {
   type AppendResult,
