@@ -276,12 +276,24 @@ export class ChannelWindowRepository {
     return this.options.maxAgeSeconds * 1000;
   }
 
-  /** Appends with the live marker set, and indexes the lines' people, in one round trip (or `batch`'s). */
+  /**
+   * Appends with the live marker set, and indexes the lines' people. Lines of one person (a reply to them, the
+   * message that opened the window): one round trip (or a share of `batch`'s), plus one when the script asks
+   * for their index entry (once per window's age per person and channel). Lines of several people: each is
+   * indexed with the append.
+   */
   private async appendLive(
     channelId: string,
     lines: readonly WindowLine[],
     batch?: RedisBatch,
   ): Promise<void> {
+    const userIds = [...new Set(lines.flatMap((line) => (line.userId === null ? [] : [line.userId])))];
+    if (userIds.length <= 1) {
+      const indexUserId = userIds[0] ?? null;
+      const [, index] = await this.runAppend(channelId, 'mark-live', lines, batch, { indexUserId });
+      if (index === 1 && indexUserId !== null) await this.indexUsers(channelId, [indexUserId]);
+      return;
+    }
     const write = (target: RedisBatch) =>
       Promise.all([
         this.runAppend(channelId, 'mark-live', lines, target),

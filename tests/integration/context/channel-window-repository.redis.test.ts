@@ -3,7 +3,7 @@
  * edits and deletes, the fetched-ancestor cache, /forget-me through the per-user index, deleted channels, and
  * a TTL on every key it writes.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChannelWindowRepository, type WindowLine } from '../../../src/context/index.js';
 import {
   buildFetchedLinesKey,
@@ -33,6 +33,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   await deleteKeysWithPrefix(redis, prefix);
 });
 
@@ -316,6 +317,20 @@ describe('ChannelWindowRepository', () => {
       clock = START + MAX_AGE_SECONDS * 1000;
       await windows.appendIfLive(CHANNEL, line({ at: clock }));
       expect(await redis.zscore(indexKey, CHANNEL)).toBe(String(clock));
+    });
+
+    it('writes no entry for a reply to a person whose entry is fresh, one for a reply to another', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line());
+      clock += 1000;
+      const reply = (userId: string) =>
+        line({ name: 'Dr Who', personalityId: 'drwho', userId, at: clock, content: 'answer' });
+      const writes = spyOnSocketWrites(redis);
+      await windows.appendOwnLines(CHANNEL, [reply(ALICE)]);
+      expect(writes()).toBe(1);
+      expect(await redis.zscore(buildUserWindowsKey(prefix, ALICE), CHANNEL)).toBe(String(START));
+      await windows.appendOwnLines(CHANNEL, [reply(SAM)]);
+      expect(await redis.zscore(buildUserWindowsKey(prefix, SAM), CHANNEL)).toBe(String(clock));
     });
 
     it('keeps an entry three window ages, longer than any line written before its next refresh lives', async () => {
