@@ -160,6 +160,13 @@ export interface Config {
   };
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly http: { readonly port: number };
+  readonly gateway: {
+    /**
+     * How long a gateway serves activations, server settings and name lookups from memory, at most, ms (they are
+     * forgotten on every change notice; this bounds a lost one). 0 = read them for every message.
+     */
+    readonly routingCacheTtlMs: number;
+  };
 }
 
 /** Thrown when the environment is invalid; `problems` names every bad variable, never a secret value. */
@@ -298,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streaming: { enabled: data.STREAM_REPLIES, editIntervalMs: data.STREAM_EDIT_INTERVAL_MS },
     log: { level: data.LOG_LEVEL },
     http: { port: data.HTTP_PORT },
+    gateway: { routingCacheTtlMs: data.ROUTING_CACHE_TTL_MS },
   };
 }
 

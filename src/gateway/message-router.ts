@@ -47,8 +47,8 @@ import {
 
 /** What the gateway needs from Redis to route a message. */
 export interface MessageRouterDependencies {
-  readonly personalities: PersonalityRepository;
-  readonly activations: ActivationRepository;
+  readonly personalities: Pick<PersonalityRepository, 'resolveNames' | 'fetchManyByIds'>;
+  readonly activations: Pick<ActivationRepository, 'fetchForChannel' | 'fetchForChannels'>;
   readonly messageIndex: MessageIndexRepository;
   readonly dmSticky: DmStickyRepository;
   readonly messageEvents: MessageEventRepository;
@@ -58,7 +58,7 @@ export interface MessageRouterDependencies {
    * (docs/fair-queue.md, Coalescing); absent or with a 0 window, every message is admitted on its own.
    */
   readonly coalescer?: ReplyCoalescer;
-  readonly guildSettings: GuildSettingsRepository;
+  readonly guildSettings: Pick<GuildSettingsRepository, 'fetch'>;
   /** Claims the one DM per user per window telling why a personality stayed silent. */
   readonly policyNotices: PolicyNoticeRepository;
   /**

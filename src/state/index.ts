@@ -31,7 +31,7 @@ export {
   GreetingRepository,
   type GreetingRepositoryOptions,
 } from './greeting-repository.js';
-export { buildCancelChannel } from './keys.js';
+export { buildCancelChannel, buildRoutingChangesChannel } from './keys.js';
 export {
   DefaultMessageEventRepositoryOptions,
   MessageEventRepository,
@@ -73,4 +73,5 @@ export {
   PersonalityRepository,
   type PersonalityRepositoryOptions,
 } from './personality-repository.js';
+export { publishRoutingChange, type RoutingChange } from './routing-changes.js';
 export { type ErasedUserData, UserDataEraser, type UserDataEraserOptions } from './user-data-eraser.js';

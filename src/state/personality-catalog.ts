@@ -7,6 +7,7 @@ import {
   buildPersonalitiesKey,
 } from './keys.js';
 import { listPersonalityNameKeys, type Personality, tryParseStoredPersonality } from './personality.js';
+import { publishRoutingChange } from './routing-changes.js';
 import { runStateScript, StateScript } from './state-scripts.js';
 
 /** Options for {@link PersonalityCatalog}. */
@@ -55,6 +56,7 @@ export class PersonalityCatalog {
   /** Takes a personality out of the catalog (whether or not it was in). */
   async unpublish(id: string): Promise<void> {
     await runStateScript<number>(this.redis, StateScript.removeCatalogEntry, this.entryKeys(), [id]);
+    await publishRoutingChange(this.redis, this.options.prefix, 'personality');
   }
 
   /** Re-syncs the entries of an owner's personalities whose projection differs from their record. */
@@ -131,6 +133,7 @@ export class PersonalityCatalog {
       personality.createdAt,
       listPersonalityNameKeys(personality).join('\n'),
     ]);
+    await publishRoutingChange(this.redis, this.options.prefix, 'personality');
   }
 
   private entryKeys(): string[] {

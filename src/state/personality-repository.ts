@@ -25,6 +25,7 @@ import {
 } from './personality-id.js';
 import { FORBIDDEN_NAME_CHARACTERS } from './personality-validation.js';
 import { MAX_WRITE_ATTEMPTS, type PersonalityAccess, PersonalityWriter } from './personality-writer.js';
+import { publishRoutingChange } from './routing-changes.js';
 import { fromScriptCode, runStateScript, StateScript, StateScriptCode } from './state-scripts.js';
 
 /**
@@ -344,6 +345,7 @@ export class PersonalityRepository {
       [buildPersonalitiesKey(prefix, ownerId), buildPersonalityNamesKey(prefix, ownerId)],
       [id],
     );
+    await publishRoutingChange(this.redis, prefix, 'personality');
     await Promise.all(
       personality.editorIds.map((editorId) =>
         this.redis.srem(buildSharedPersonalitiesKey(prefix, editorId), id),
