@@ -1,6 +1,11 @@
 import type { GuildSettings, GuildSettingsRepository } from '../guilds/index.js';
-import type { RedisBatch, RedisClient } from '../redis/index.js';
-import type { ActivationRepository, Personality, PersonalityRepository } from '../state/index.js';
+import { RedisBatch, type RedisClient } from '../redis/index.js';
+import {
+  type ActivationRepository,
+  type Personality,
+  type PersonalityRepository,
+  pickNamedPersonality,
+} from '../state/index.js';
 
 /** Options for {@link RoutingCache}. */
 export interface RoutingCacheOptions {
@@ -28,6 +33,17 @@ export interface CachedRoutingLookups {
   readonly personalities: Pick<PersonalityRepository, 'resolveNames' | 'fetchManyByIds'>;
 }
 
+/** What the cache reads to resolve names: the halves of `PersonalityRepository.resolveNames`, and which names exist. */
+export type NameLookups = Pick<
+  PersonalityRepository,
+  | 'resolveNames'
+  | 'fetchManyByIds'
+  | 'resolveOwnNames'
+  | 'resolvePublicNames'
+  | 'fetchOwnNameKeys'
+  | 'fetchPublicNameKeys'
+>;
+
 interface Entry<T> {
   readonly value: T;
   readonly storedAt: number;
@@ -47,7 +63,16 @@ export class RoutingCache {
   private subscribed = false;
   private readonly activations = new Map<string, Entry<string | null>>();
   private readonly settings = new Map<string, Entry<GuildSettings>>();
-  private readonly names = new Map<string, Entry<Personality | null>>();
+  /** Per caller: the names and aliases of their own personalities. */
+  private readonly ownNameKeys = new Map<string, Entry<ReadonlySet<string>>>();
+  /** The names and aliases of every public personality (one entry). */
+  private readonly publicNameKeys = new Map<string, Entry<ReadonlySet<string>>>();
+  /** The catalog's names read under way, shared by the messages that need it meanwhile. */
+  private publicNameKeysLoad: Promise<ReadonlySet<string>> | null = null;
+  /** `<callerId>\n<name>` → the caller's own personality of that name. */
+  private readonly ownNames = new Map<string, Entry<Personality | null>>();
+  /** Name → the oldest public personality of that name. */
+  private readonly publicNames = new Map<string, Entry<Personality | null>>();
 
   constructor(options: Partial<RoutingCacheOptions> = {}) {
     this.options = { ...DefaultRoutingCacheOptions, ...options };
@@ -74,16 +99,27 @@ export class RoutingCache {
     this.subscribed = true;
   }
 
+  /** Whether entries may be served and kept: subscribed to change notices, with a TTL. */
+  private get usable(): boolean {
+    return this.subscribed && this.options.ttlMs > 0;
+  }
+
   /** Forgets every entry (a change notice, a resubscription). */
   clear(): void {
     this.generation += 1;
     this.activations.clear();
     this.settings.clear();
-    this.names.clear();
+    this.ownNameKeys.clear();
+    this.publicNameKeys.clear();
+    this.publicNameKeysLoad = null;
+    this.ownNames.clear();
+    this.publicNames.clear();
   }
 
   /** `repositories`' lookups, served from the cache when it holds a fresh answer. */
-  wrap(repositories: CachedRoutingLookups): CachedRoutingLookups {
+  wrap(
+    repositories: Omit<CachedRoutingLookups, 'personalities'> & { readonly personalities: NameLookups },
+  ): CachedRoutingLookups {
     const { activations, guildSettings, personalities } = repositories;
     return {
       activations: {
@@ -109,27 +145,77 @@ export class RoutingCache {
           ).get(guildId)!,
       },
       personalities: {
-        resolveNames: async (callerId, normalizedNames, batch) => {
-          const keyOf = (name: string) => `${callerId}\n${name}`;
-          const found = await this.through(
-            this.names,
-            [...new Set(normalizedNames)].map(keyOf),
-            async (missing) => {
-              const names = missing.map((key) => key.slice(callerId.length + 1));
-              const resolved = await personalities.resolveNames(callerId, names, batch);
-              return new Map(names.map((name) => [keyOf(name), resolved.get(name) ?? null]));
-            },
-          );
-          return new Map(
-            [...found].flatMap(([key, personality]) =>
-              personality === null ? [] : [[key.slice(callerId.length + 1), personality]],
-            ),
-          );
-        },
+        resolveNames: (callerId, normalizedNames, batch) =>
+          this.resolveNames(personalities, callerId, normalizedNames, batch),
         // By id: the reply, activation and sticky paths, not every message; always read.
         fetchManyByIds: (ids, batch) => personalities.fetchManyByIds(ids, batch),
       },
     };
+  }
+
+  /**
+   * As `PersonalityRepository.resolveNames`, reading only what the cache lacks. A message's candidate names
+   * are mostly no name at all (`@Alice how` for `@Alice how are you`), different in every message: they are
+   * told apart by the names that exist (the caller's own, the catalog's), and only those are looked up.
+   */
+  private async resolveNames(
+    personalities: NameLookups,
+    callerId: string,
+    normalizedNames: readonly string[],
+    batch: RedisBatch | undefined,
+  ): Promise<Map<string, Personality>> {
+    // Unsubscribed, nothing would be kept: telling names apart first would only cost reads.
+    if (!this.usable) return personalities.resolveNames(callerId, normalizedNames, batch);
+    const names = [...new Set(normalizedNames)];
+    const [own, shared] = await Promise.all([
+      this.through(this.ownNameKeys, [callerId], async () => {
+        const keys = await personalities.fetchOwnNameKeys(callerId, batch);
+        return new Map([[callerId, new Set(keys)]]);
+      }).then((found) => found.get(callerId) ?? new Set<string>()),
+      this.fetchPublicNameKeys(personalities),
+    ]);
+    const ownKey = (name: string) => `${callerId}\n${name}`;
+    const ownWanted = names.filter((name) => own.has(name));
+    const sharedWanted = names.filter((name) => shared.has(name));
+    const resolved = new Map<string, Personality>();
+    if (ownWanted.length === 0 && sharedWanted.length === 0) return resolved;
+    // The caller's batch was sent at the first await: these reads, when any, share a round trip of their own.
+    const [ownFound, sharedFound] = await RedisBatch.together((reads) =>
+      Promise.all([
+        this.through(this.ownNames, ownWanted.map(ownKey), async (missing) => {
+          const missingNames = missing.map((key) => key.slice(callerId.length + 1));
+          const found = await personalities.resolveOwnNames(callerId, missingNames, reads);
+          return new Map(missing.map((key, index) => [key, found[index] ?? null]));
+        }),
+        this.through(this.publicNames, sharedWanted, async (missing) => {
+          const found = await personalities.resolvePublicNames(missing, reads);
+          return new Map(missing.map((name, index) => [name, found[index] ?? null]));
+        }),
+      ]),
+    );
+    for (const name of names) {
+      const found = pickNamedPersonality(
+        callerId,
+        ownFound.get(ownKey(name)) ?? null,
+        sharedFound.get(name) ?? null,
+      );
+      if (found !== null) resolved.set(name, found);
+    }
+    return resolved;
+  }
+
+  /** The catalog's names: from memory, else one read shared by every message asking meanwhile. */
+  private async fetchPublicNameKeys(personalities: NameLookups): Promise<ReadonlySet<string>> {
+    const cached = await this.through(this.publicNameKeys, [''], async () => {
+      this.publicNameKeysLoad ??= personalities.fetchPublicNameKeys();
+      const load = this.publicNameKeysLoad;
+      try {
+        return new Map([['', await load]]);
+      } finally {
+        if (this.publicNameKeysLoad === load) this.publicNameKeysLoad = null;
+      }
+    });
+    return cached.get('') ?? new Set();
   }
 
   private fetchActivations(
@@ -153,7 +239,7 @@ export class RoutingCache {
     read: (missing: string[]) => Promise<Map<string, T>>,
   ): Promise<Map<string, T>> {
     const { ttlMs, maxEntries, now } = this.options;
-    const usable = this.subscribed && ttlMs > 0;
+    const usable = this.usable;
     const found = new Map<string, T>();
     const missing: string[] = [];
     const at = now();
@@ -165,7 +251,7 @@ export class RoutingCache {
     if (missing.length === 0) return found;
     const generation = this.generation;
     const answers = await read(missing);
-    const keep = usable && this.subscribed && generation === this.generation;
+    const keep = usable && this.usable && generation === this.generation;
     for (const key of missing) {
       const value = answers.get(key) as T;
       found.set(key, value);

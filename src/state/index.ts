@@ -72,6 +72,7 @@ export {
   type PersonalityPatch,
   PersonalityRepository,
   type PersonalityRepositoryOptions,
+  pickNamedPersonality,
 } from './personality-repository.js';
 export { publishRoutingChange, type RoutingChange } from './routing-changes.js';
 export { type ErasedUserData, UserDataEraser, type UserDataEraserOptions } from './user-data-eraser.js';

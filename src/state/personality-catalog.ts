@@ -99,6 +99,13 @@ export class PersonalityCatalog {
     return found.map(tryParseStoredPersonality);
   }
 
+  /** Every name and alias of the catalog's personalities (normalized), from its names ZSET: one read. */
+  async fetchNameKeys(): Promise<Set<string>> {
+    const members = await this.redis.zrange(buildCatalogNamesKey(this.options.prefix), '0', '-1');
+    // Members are `<name>\0<createdAt>\0<id>`.
+    return new Set(members.map((member) => member.slice(0, member.indexOf('\0'))));
+  }
+
   /**
    * Public personalities for autocomplete: names or aliases starting with `normalizedQuery` before those
    * containing it, at most `limit`.

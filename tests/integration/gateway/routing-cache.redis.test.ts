@@ -143,8 +143,48 @@ describe('RoutingCache', () => {
       expect(again.get('drwho')?.id).toBe(drWho.id);
       expect(again.has('nobody')).toBe(false);
       expect(writes()).toBe(0);
+      // Another caller: their own names are read once (they own DrWho: their own is looked up too).
+      expect((await cached.resolveNames(OWNER, ['drwho'])).get('drwho')?.id).toBe(drWho.id);
+      expect(writes()).toBe(2);
       await cached.resolveNames(OWNER, ['drwho']);
-      expect(writes()).toBe(1);
+      expect(writes()).toBe(2);
+    });
+
+    it('looks up none of the candidates no personality is named, whatever the message’s words', async () => {
+      const { personalities: cached } = lookups();
+      const drWho = await createPersonality('DrWho');
+      await sleep(50);
+      await cached.resolveNames(CALLER, ['drwho how are', 'drwho how', 'drwho']);
+      const writes = spyOnSocketWrites(redis);
+      const found = await cached.resolveNames(CALLER, ['drwho what is', 'drwho what', 'drwho']);
+      expect([...found]).toEqual([['drwho', drWho]]);
+      expect(writes()).toBe(0);
+    });
+
+    it('prefers the caller’s own personality of a name to a public one, and never shows another’s private one', async () => {
+      const { personalities: cached } = lookups();
+      const theirs = await createPersonality('Twin');
+      const secret = await createPersonality('Secret', 'private');
+      const mine = await personalities.create({
+        ownerId: CALLER,
+        name: 'Twin',
+        visibility: 'private',
+        systemPrompt: '',
+        avatarUrl: null,
+        provider: 'default',
+        model: 'stub-model',
+        temperature: null,
+      });
+      await sleep(50);
+      for (const caller of [CALLER, CALLER]) {
+        const found = await cached.resolveNames(caller, ['twin', 'secret']);
+        expect([...found.entries()].map(([name, p]) => [name, p.id])).toEqual([['twin', mine.id]]);
+      }
+      const forOwner = await cached.resolveNames(OWNER, ['twin', 'secret']);
+      expect([...forOwner.entries()].map(([name, p]) => [name, p.id])).toEqual([
+        ['twin', theirs.id],
+        ['secret', secret.id],
+      ]);
     });
 
     it('finds a personality created after a miss, and stops finding one made private, renamed or removed', async () => {
