@@ -176,7 +176,9 @@ interface QuotaState {
  * they name by id; a DM's sticky pointer one more (its repository checks the personality still exists), a
  * reply not indexed yet its re-checks; a refusal by the server's settings one to claim its notice. With
  * coalescing on, the author's open replies in the channel are read with the lookups, and a follow-up that joins
- * one costs one round trip (its join) instead of admission and the add.
+ * one costs one round trip (its join) instead of admission and the add. In the gateway process, activations,
+ * settings and names come from its routing cache (routing-cache.ts) and the depth from a sample (mostly no
+ * command at all).
  */
 export class MessageRouter {
   private readonly options: MessageRouterOptions;
