@@ -21,6 +21,7 @@ import {
   REFUSAL_REASONS,
   type RefusalReason,
 } from './keys.js';
+import { QueueDepthSampler } from './queue-depth-sampler.js';
 import { fromRefusalCode, QueueScript, runQueueScript } from './queue-scripts.js';
 import { buildReplyJobId, type ReplyJob, ReplyJobSchema } from './reply-job.js';
 import { REPLY_JOB_NAME, type ReplyQueue, wakeReplyJob } from './reply-queue.js';
@@ -112,6 +113,13 @@ export interface ReplyAdmissionOptions {
    * @defaultValue 0
    */
   coalesceWindowMs: number;
+  /**
+   * `QUEUE_DEPTH_SAMPLE_MS`: how long a read of the queue's depth stands in for it (plus the jobs this process
+   * added since), so a busy gateway reads it about once per this period rather than per message; 0 = every
+   * {@link ReplyAdmission.readQueueDepth} reads Redis, in ms. The queue-full cap may then let through what other
+   * processes added within this period. @defaultValue 0
+   */
+  queueDepthSampleMs: number;
   /** Clock. @defaultValue Date.now */
   now: () => number;
 }
@@ -120,6 +128,7 @@ export const DefaultReplyAdmissionOptions = {
   queue: null,
   shards: 1,
   coalesceWindowMs: 0,
+  queueDepthSampleMs: 0,
   leaseMs: DEFAULT_LEASE_MS,
   duplicateWindowMs: 10 * 60_000,
   noticeWindowMs: 60_000,
@@ -147,6 +156,7 @@ export class ReplyAdmission {
   private readonly ownsQueue: boolean;
   /** Per shard, the keys `countQueuedReplies` reads. */
   private readonly queuedKeys: readonly string[][];
+  private readonly depthSampler: QueueDepthSampler;
 
   constructor(
     private readonly redis: RedisClient,
@@ -162,20 +172,25 @@ export class ReplyAdmission {
           ? queue
           : new ReplyQueueShards([queue]);
     this.queuedKeys = this.queue.shards.map((shard) => QUEUED_STATES.map((state) => shard.toKey(state)));
+    this.depthSampler = new QueueDepthSampler(this.options.queueDepthSampleMs, this.options.now);
   }
 
   /**
    * The queue's depth, as admission compares it with `queueMaxDepth`: the jobs BullMQ's `Queue.count()`
    * counts, added up over the shards (one script per shard's slot). In `batch` when given, so a caller reads it
-   * with its other lookups (see {@link admit}).
+   * with its other lookups (see {@link admit}); nothing is read while a sample is younger than `queueDepthSampleMs`.
    */
-  async readQueueDepth(batch?: RedisBatch): Promise<number> {
-    const depths = await Promise.all(
-      this.queuedKeys.map((keys) =>
-        runQueueScript<number>(this.redis, QueueScript.countQueuedReplies, keys, [], batch),
-      ),
-    );
-    return depths.reduce((sum, depth) => sum + depth, 0);
+  readQueueDepth(batch?: RedisBatch): Promise<number> {
+    const sampled = this.depthSampler.getDepth();
+    if (sampled !== null) return Promise.resolve(sampled);
+    return this.depthSampler.refresh(async () => {
+      const depths = await Promise.all(
+        this.queuedKeys.map((keys) =>
+          runQueueScript<number>(this.redis, QueueScript.countQueuedReplies, keys, [], batch),
+        ),
+      );
+      return depths.reduce((sum, depth) => sum + depth, 0);
+    });
   }
 
   /**
@@ -282,6 +297,7 @@ export class ReplyAdmission {
       if (code === 1) await this.release(data, true).catch(() => undefined);
       throw error;
     }
+    if (code === 1) this.depthSampler.noteAdded();
     // The earlier job may have settled between the script and the add: its wake-up then took the mark and met
     // no job to promote. A mark still there is taken by a later settle, which finds the job added.
     if (flag === 1 && (await this.redis.sismember(buildGateWaitingKey(prefix, data.authorId), jobId)) === 0) {
