@@ -14,6 +14,7 @@ import { formatCostProfile, runCostProfile } from './cost-profile.js';
 import { formatResultsTable } from './results-table.js';
 import { buildBrokenResult, type ScenarioResult } from './scenario-result.js';
 import { runCapacityScenario } from './scenarios/capacity-scenario.js';
+import { runClusterShardsScenario } from './scenarios/cluster-shards-scenario.js';
 import { runClusterWaitScenario } from './scenarios/cluster-wait-scenario.js';
 import { runDiscordLimitsScenario } from './scenarios/discord-limits-scenario.js';
 import { runFairnessScenario } from './scenarios/fairness-scenario.js';
@@ -78,6 +79,14 @@ const GROUPS: readonly ScenarioGroup[] = [
   ),
   single({ id: 'transport', title: 'HTTP transport', target: 'reported' }, runTransportScenario),
   single({ id: 'memory', title: 'Summarization', target: 'reported' }, runMemoryScenario),
+  single(
+    {
+      id: 'cluster-shards',
+      title: 'Reply queue shards on a Cluster',
+      target: 'busiest master ≤ 0.45 with 3 shards',
+    },
+    runClusterShardsScenario,
+  ),
 ];
 
 const ALL_IDS = GROUPS.flatMap((group) => group.scenarios.map((scenario) => scenario.id));

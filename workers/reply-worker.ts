@@ -22,11 +22,13 @@ import {
 import { type ChorusMetrics, createMetrics } from '../src/metrics/index.js';
 import {
   buildBullPrefix,
+  buildReplyShardPrefixes,
   ConversationGate,
   PriorityAging,
   QUEUE_NAME,
   ReplyAdmission,
   ReplyCoalescer,
+  splitConcurrency,
 } from '../src/queue/index.js';
 import { createRedis } from '../src/redis/index.js';
 import { AttachmentReader } from '../src/replies/attachment-reader.js';
@@ -134,12 +136,16 @@ async function main(): Promise<void> {
       });
     },
   });
-  const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits });
-  // Every worker sweeps; a sweep is idempotent, so several replicas only make aging more punctual.
-  const aging = new PriorityAging(redis, admission.queue, {
-    onError: (error) => logger.warn({ err: error }, 'priority aging sweep failed'),
-  });
-  aging.start();
+  const shards = config.redis.replyQueueShards;
+  const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits, shards });
+  // Every worker sweeps every shard; a sweep is idempotent, so several replicas only make aging more punctual.
+  const agings = admission.queue.shards.map(
+    (queue) =>
+      new PriorityAging(redis, queue, {
+        onError: (error) => logger.warn({ err: error }, 'priority aging sweep failed'),
+      }),
+  );
+  for (const aging of agings) aging.start();
   const apiKeys = new ApiKeyRepository(redis, {
     prefix,
     encryptionKey: config.encryptionKey,
@@ -188,7 +194,7 @@ async function main(): Promise<void> {
       channelActivity: new ChannelActivityRepository(redis, { prefix }),
       channelWindows,
       admission,
-      gate: new ConversationGate(redis, { prefix }),
+      gate: new ConversationGate(redis, { prefix, shards }),
       coalescer: new ReplyCoalescer(redis, { prefix, windowMs: config.group.coalesceWindowMs }),
       greetings: new GreetingRepository(redis, { prefix }),
       ai,
@@ -250,40 +256,47 @@ async function main(): Promise<void> {
     },
   );
 
-  const worker = new Worker(QUEUE_NAME, (job: Job, token?: string) => processor.process(job, token), {
-    connection: bullConnection,
-    prefix: buildBullPrefix(prefix),
-    concurrency: config.worker.concurrency,
-    lockDuration: config.worker.lockDurationMs,
-    stalledInterval: config.worker.stalledIntervalMs,
-    maxStalledCount: config.worker.maxStalledCount,
-  });
-  worker.on('failed', (job, error) => {
-    if (!job) return;
-    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-    // Outside the processor's context: re-enter the job's correlation so these lines join its trace.
-    const correlationId = (job.data as { correlationId?: unknown }).correlationId;
-    const context = {
-      correlationId: typeof correlationId === 'string' ? correlationId : 'unknown',
-      jobId: job.id ?? 'unknown',
-    };
-    runWithCorrelation(context, () => {
-      logger.warn({ err: error, attemptsMade: job.attemptsMade, final }, 'reply job failed');
-      if (final)
-        void processor.notifyFailure(job, error).catch((notifyError: unknown) => {
-          logger.error({ err: notifyError }, 'failure notice could not be posted');
-        });
-    });
-  });
+  // One BullMQ Worker per shard, the process's concurrency shared out between them (docs/fair-queue.md, Shards).
+  const concurrencies = splitConcurrency(config.worker.concurrency, shards);
+  const replyWorkers = buildReplyShardPrefixes(prefix, shards).map(
+    (bullPrefix, shard) =>
+      new Worker(QUEUE_NAME, (job: Job, token?: string) => processor.process(job, token), {
+        connection: bullConnection,
+        prefix: bullPrefix,
+        concurrency: concurrencies[shard] ?? 1,
+        lockDuration: config.worker.lockDurationMs,
+        stalledInterval: config.worker.stalledIntervalMs,
+        maxStalledCount: config.worker.maxStalledCount,
+      }),
+  );
   const stopWebhookMetrics = syncWebhookMetrics(webhooks, metrics);
-  worker.on('completed', (job) => {
-    metrics.jobWaitSeconds.observe(((job.processedOn ?? job.timestamp) - job.timestamp) / 1000);
-    metrics.jobDurationSeconds.observe(
-      { outcome: String(job.returnvalue) },
-      ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000,
-    );
-  });
-  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  for (const worker of replyWorkers) {
+    worker.on('failed', (job, error) => {
+      if (!job) return;
+      const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+      // Outside the processor's context: re-enter the job's correlation so these lines join its trace.
+      const correlationId = (job.data as { correlationId?: unknown }).correlationId;
+      const context = {
+        correlationId: typeof correlationId === 'string' ? correlationId : 'unknown',
+        jobId: job.id ?? 'unknown',
+      };
+      runWithCorrelation(context, () => {
+        logger.warn({ err: error, attemptsMade: job.attemptsMade, final }, 'reply job failed');
+        if (final)
+          void processor.notifyFailure(job, error).catch((notifyError: unknown) => {
+            logger.error({ err: notifyError }, 'failure notice could not be posted');
+          });
+      });
+    });
+    worker.on('completed', (job) => {
+      metrics.jobWaitSeconds.observe(((job.processedOn ?? job.timestamp) - job.timestamp) / 1000);
+      metrics.jobDurationSeconds.observe(
+        { outcome: String(job.returnvalue) },
+        ((job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now())) / 1000,
+      );
+    });
+    worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  }
 
   // Jobs for slash commands (API-key tests, reply deletes): few and quick, so a small fixed concurrency.
   const taskProcessor = new TaskProcessor({
@@ -314,15 +327,15 @@ async function main(): Promise<void> {
     readiness: () =>
       runReadinessChecks([
         createRedisReadinessCheck(redis),
-        { name: 'worker', probe: () => worker.isRunning() },
+        { name: 'worker', probe: () => replyWorkers.every((worker) => worker.isRunning()) },
       ]),
   });
-  logger.info({ concurrency: config.worker.concurrency, httpPort: health.port }, 'worker started');
+  logger.info({ concurrency: config.worker.concurrency, shards, httpPort: health.port }, 'worker started');
 
   installShutdown(logger, config.worker.shutdownGraceMs, {
     drain: async () => {
-      await aging[Symbol.asyncDispose]();
-      await Promise.all([worker.close(), taskWorker.close()]);
+      await Promise.all(agings.map((aging) => aging[Symbol.asyncDispose]()));
+      await Promise.all([...replyWorkers.map((worker) => worker.close()), taskWorker.close()]);
       await tasks.close();
     },
     // A cancelled AI call makes ReplyProcessor put its job back in the queue for another worker.

@@ -20,7 +20,7 @@ async function eraseUser(ctx: CommandContext, userId: string, includePersonaliti
   const notes = await ctx.deps.memory.forgetNotes(userId);
   const retainedJobs = await removeRetainedJobsOf(
     ctx.deps.redis,
-    [ctx.deps.admission.queue, ctx.deps.tasks],
+    [...ctx.deps.admission.queue.shards, ctx.deps.tasks],
     userId,
   );
   return { erased: { ...erased, windowLines }, deliveryRecords, retainedJobs, memories, notes };

@@ -130,6 +130,9 @@ export const EnvSchema = z.object({
   USER_RATE_PER_MINUTE: integer(1, 1_000_000).default(6),
   USER_BURST: integer(1, 100_000).default(3),
   QUEUE_MAX_DEPTH: integer(1, 10_000_000).default(10_000),
+  // Reply jobs spread over this many BullMQ queues on different Cluster slots (docs/fair-queue.md, Shards).
+  REPLY_QUEUE_SHARDS: integer(1, 16).default(1),
+  QUEUE_DEPTH_SAMPLE_MS: integer(0, 60_000).default(1000),
   FAIR_QUEUE: booleanFlag.default(true),
   USER_DAILY_TOKENS: z
     .literal('')
@@ -179,6 +182,7 @@ export const EnvSchema = z.object({
 
   STREAM_REPLIES: booleanFlag.default(true),
   STREAM_EDIT_INTERVAL_MS: integer(200, 60_000).default(1200),
+  ROUTING_CACHE_TTL_MS: integer(0, 3_600_000).default(30_000),
 
   SHARD_COUNT: z
     .literal('')

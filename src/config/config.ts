@@ -55,6 +55,11 @@ export interface Config {
      */
     readonly waitReplicas: number;
     readonly waitTimeoutMs: number;
+    /**
+     * BullMQ queues the reply jobs spread over, each on its own Cluster slot, a user's jobs all in one
+     * (docs/fair-queue.md, Shards); 1 = the one `{<prefix>}` queue.
+     */
+    readonly replyQueueShards: number;
   };
   readonly ai: {
     readonly timeoutMs: number;
@@ -86,6 +91,8 @@ export interface Config {
     readonly userRatePerMinute: number;
     readonly userBurst: number;
     readonly queueMaxDepth: number;
+    /** How long a gateway's read of the queue's depth stands in for it, in ms (0 = read per message). */
+    readonly queueDepthSampleMs: number;
     /** false = plain FIFO (the benchmark's baseline). */
     readonly fairQueue: boolean;
   };
@@ -163,6 +170,13 @@ export interface Config {
   readonly debugPrompts: boolean;
   readonly log: { readonly level: Env['LOG_LEVEL'] };
   readonly http: { readonly port: number };
+  readonly gateway: {
+    /**
+     * How long a gateway serves activations, server settings and name lookups from memory, at most, ms (they are
+     * forgotten on every change notice; this bounds a lost one). 0 = read them for every message.
+     */
+    readonly routingCacheTtlMs: number;
+  };
 }
 
 /** Thrown when the environment is invalid; `problems` names every bad variable, never a secret value. */
@@ -224,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cluster: data.REDIS_CLUSTER,
       waitReplicas: data.REDIS_WAIT_REPLICAS ?? (data.REDIS_CLUSTER ? 1 : 0),
       waitTimeoutMs: data.REDIS_WAIT_TIMEOUT_MS,
+      replyQueueShards: data.REPLY_QUEUE_SHARDS,
     },
     ai: {
       timeoutMs: data.AI_TIMEOUT_MS,
@@ -257,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       userRatePerMinute: data.USER_RATE_PER_MINUTE,
       userBurst: data.USER_BURST,
       queueMaxDepth: data.QUEUE_MAX_DEPTH,
+      queueDepthSampleMs: data.QUEUE_DEPTH_SAMPLE_MS,
       fairQueue: data.FAIR_QUEUE,
     },
     usage: {
@@ -301,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     debugPrompts: data.DEBUG_PROMPTS,
     log: { level: data.LOG_LEVEL },
     http: { port: data.HTTP_PORT },
+    gateway: { routingCacheTtlMs: data.ROUTING_CACHE_TTL_MS },
   };
 }
 

@@ -1,9 +1,11 @@
 import { fetchIndexMembers, RedisBatch, type RedisClient } from '../redis/index.js';
+import type { ChannelLatestRecord } from '../state/index.js';
 import { ContextScript, runContextScript } from './context-scripts.js';
 import {
   buildFetchedLinesKey,
   buildFetchedOrderKey,
   buildUserWindowsKey,
+  buildWindowIndexedKey,
   buildWindowKeys,
   buildWindowLinesKey,
   buildWindowLiveKey,
@@ -77,7 +79,8 @@ const REMOVED_MEMORY_MAX = 1000;
  * by message id and a ZSET by time, trimmed to `maxLines` and `maxAgeSeconds` on every append, expiring
  * `maxAgeSeconds` after the last write); reply-chain ancestors fetched from Discord, bounded and expiring alike.
  * A user's lines are listed per user (`{u:<userId>}`, bounded by age and count), so `/forget-me` finds every
- * window holding them without SCAN.
+ * window holding them without SCAN; each window remembers when it last wrote a user's entry there, so the
+ * gateway rewrites it once per window's age rather than per line (removing a user's lines forgets that).
  */
 export class ChannelWindowRepository {
   readonly options: Readonly<ChannelWindowRepositoryOptions>;
@@ -92,14 +95,24 @@ export class ChannelWindowRepository {
 
   /**
    * Gateway, every message: appends the line only when the channel is live (a personality was addressed or
-   * answered there recently). Resolves true when the channel is live (the line is in the window: now, or
-   * already by another gateway), false when nothing was written. Idempotent by `line.id`. With a batch, a share
-   * of its round trip; a new line of a person then indexes them, one command more.
+   * answered there recently), and records `latest` (the message as the channel's newest) in the same script,
+   * live or not. Resolves true when the channel is live (the line is in the window: now, or already by another
+   * gateway), false when no line was written. Idempotent by `line.id`. With a batch, a share of its round trip;
+   * a new line of a person then indexes them, one command more, once per refresh period (the window's age) per
+   * person and channel.
    */
-  async appendIfLive(channelId: string, line: WindowLine, batch?: RedisBatch): Promise<boolean> {
+  async appendIfLive(
+    channelId: string,
+    line: WindowLine,
+    batch?: RedisBatch,
+    latest?: ChannelLatestRecord,
+  ): Promise<boolean> {
     const stored = buildStoredLine(line);
-    const added = await this.runAppend(channelId, 'if-live', [stored], batch);
-    if (added > 0 && stored.userId !== null) await this.indexUsers(channelId, [stored.userId]);
+    const [added, index] = await this.runAppend(channelId, 'if-live', [stored], batch, {
+      latest,
+      indexUserId: stored.userId,
+    });
+    if (index === 1 && stored.userId !== null) await this.indexUsers(channelId, [stored.userId]);
     return added >= 0;
   }
 
@@ -263,12 +276,24 @@ export class ChannelWindowRepository {
     return this.options.maxAgeSeconds * 1000;
   }
 
-  /** Appends with the live marker set, and indexes the lines' people, in one round trip (or `batch`'s). */
+  /**
+   * Appends with the live marker set, and indexes the lines' people. Lines of one person (a reply to them, the
+   * message that opened the window): one round trip (or a share of `batch`'s), plus one when the script asks
+   * for their index entry (once per window's age per person and channel). Lines of several people: each is
+   * indexed with the append.
+   */
   private async appendLive(
     channelId: string,
     lines: readonly WindowLine[],
     batch?: RedisBatch,
   ): Promise<void> {
+    const userIds = [...new Set(lines.flatMap((line) => (line.userId === null ? [] : [line.userId])))];
+    if (userIds.length <= 1) {
+      const indexUserId = userIds[0] ?? null;
+      const [, index] = await this.runAppend(channelId, 'mark-live', lines, batch, { indexUserId });
+      if (index === 1 && indexUserId !== null) await this.indexUsers(channelId, [indexUserId]);
+      return;
+    }
     const write = (target: RedisBatch) =>
       Promise.all([
         this.runAppend(channelId, 'mark-live', lines, target),
@@ -278,14 +303,20 @@ export class ChannelWindowRepository {
     await this.forgetDropped(dropped);
   }
 
+  /**
+   * Resolves `[added, index]`: added -1 when the channel is not live (`if-live`), index 1 when the script asks
+   * for `extras.indexUserId`'s index entry to be written (see appendLines).
+   */
   private runAppend(
     channelId: string,
     mode: 'if-live' | 'mark-live',
     lines: readonly WindowLine[],
     batch?: RedisBatch,
-  ): Promise<number> {
+    extras: { latest?: ChannelLatestRecord | undefined; indexUserId?: string | null } = {},
+  ): Promise<[added: number, index: number]> {
     const { prefix, maxLines, now } = this.options;
-    return runContextScript<number>(
+    const { latest, indexUserId } = extras;
+    return runContextScript<[number, number]>(
       this.redis,
       ContextScript.appendLines,
       [
@@ -293,12 +324,19 @@ export class ChannelWindowRepository {
         buildWindowLinesKey(prefix, channelId),
         buildWindowOrderKey(prefix, channelId),
         buildWindowRemovedKey(prefix, channelId),
+        buildWindowIndexedKey(prefix, channelId),
+        ...(latest === undefined ? [] : latest.keys),
       ],
       [
         mode,
         now(),
         this.maxAgeMs,
         maxLines,
+        latest?.messageId ?? '',
+        latest?.ttlSeconds ?? 0,
+        latest?.human === true ? 1 : 0,
+        indexUserId ?? '',
+        this.maxAgeMs,
         ...lines.flatMap((line) => [line.id, line.at, JSON.stringify(line)]),
       ],
       batch,
@@ -334,12 +372,13 @@ export class ChannelWindowRepository {
 
   private indexUser(channelId: string, userId: string, batch: RedisBatch): Promise<string[]> {
     const { prefix, maxIndexedChannels, now } = this.options;
-    // A line lives at most twice the window's age after it was written (see indexUserWindow).
+    // A line lives at most twice the window's age after it was written (see indexUserWindow), and the gateway
+    // rewrites an entry once per window's age at most (appendLines): kept three ages, it outlives every line.
     return runContextScript<string[]>(
       this.redis,
       ContextScript.indexUserWindow,
       [buildUserWindowsKey(prefix, userId)],
-      [now(), 2 * this.maxAgeMs, maxIndexedChannels, channelId],
+      [now(), 3 * this.maxAgeMs, maxIndexedChannels, channelId],
       batch,
     );
   }
@@ -365,6 +404,7 @@ export class ChannelWindowRepository {
               buildWindowOrderKey(prefix, channelId),
               buildFetchedLinesKey(prefix, channelId),
               buildFetchedOrderKey(prefix, channelId),
+              buildWindowIndexedKey(prefix, channelId),
             ],
             [userId],
             batch,

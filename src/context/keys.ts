@@ -43,6 +43,14 @@ export function buildWindowRemovedKey(prefix: string, channelId: string): string
   return buildKey(prefix, AREA, buildChannelTag(channelId), 'removed');
 }
 
+/**
+ * ZSET user id → when their entry in the user's index of windows ({@link buildUserWindowsKey}) was last written
+ * for this channel (Unix ms), expiring: the entry is rewritten once per refresh period, not per line.
+ */
+export function buildWindowIndexedKey(prefix: string, channelId: string): string {
+  return buildKey(prefix, AREA, buildChannelTag(channelId), 'indexed');
+}
+
 /** Every key of one channel's window, for deleting them together (one slot). */
 export function buildWindowKeys(prefix: string, channelId: string): string[] {
   return [
@@ -52,6 +60,7 @@ export function buildWindowKeys(prefix: string, channelId: string): string[] {
     buildFetchedLinesKey(prefix, channelId),
     buildFetchedOrderKey(prefix, channelId),
     buildWindowRemovedKey(prefix, channelId),
+    buildWindowIndexedKey(prefix, channelId),
   ];
 }
 

@@ -7,7 +7,7 @@ import { HonoAdapter } from '@bull-board/hono';
 import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Logger } from '../log/index.js';
-import { createReplyQueue } from '../queue/index.js';
+import { ReplyQueueShards } from '../queue/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { createTaskQueue } from '../tasks/index.js';
 
@@ -31,6 +31,8 @@ export interface OptionalDashboardServerOptions {
   readOnly: boolean;
   /** Interface to bind. @defaultValue undefined (every interface, as a container needs) */
   host: string | undefined;
+  /** `REPLY_QUEUE_SHARDS`: shard i ≥ 1 shows as `shard<i>-replies`. @defaultValue 1 */
+  replyQueueShards: number;
 }
 
 export type DashboardServerOptions = RequiredDashboardServerOptions & Partial<OptionalDashboardServerOptions>;
@@ -38,6 +40,7 @@ export type DashboardServerOptions = RequiredDashboardServerOptions & Partial<Op
 export const DefaultDashboardServerOptions = {
   readOnly: true,
   host: undefined,
+  replyQueueShards: 1,
 } as const satisfies Required<OptionalDashboardServerOptions>;
 
 /** A running dashboard. Closing it drops open keep-alive connections and closes its queues, not the client. */
@@ -56,15 +59,26 @@ export interface DashboardServer extends AsyncDisposable {
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const settings = { ...DefaultDashboardServerOptions, ...options };
   const log = settings.logger.child({ module: 'dashboard' });
+  const replyShards = ReplyQueueShards.open(settings.connection, settings.replyQueueShards, {
+    prefix: settings.prefix,
+    logger: settings.logger,
+  }).shards;
   const queues = [
-    createReplyQueue(settings.connection, { prefix: settings.prefix, logger: settings.logger }),
+    ...replyShards,
     createTaskQueue(settings.connection, { prefix: settings.prefix, logger: settings.logger }),
   ];
   const adapterOptions = { readOnlyMode: settings.readOnly, allowRetries: !settings.readOnly };
 
   const serverAdapter = new HonoAdapter(serveStatic);
   createBullBoard({
-    queues: queues.map((queue) => new BullMQAdapter(queue, adapterOptions)),
+    // Every shard's queue is named `replies`; the board tells them apart by the name it shows.
+    queues: queues.map(
+      (queue, index) =>
+        new BullMQAdapter(queue, {
+          ...adapterOptions,
+          ...(index > 0 && index < replyShards.length ? { prefix: `shard${index}-` } : {}),
+        }),
+    ),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Chorus queues' } },
   });

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const dashboard = await startDashboardServer({
     connection: redis,
     prefix: config.redis.prefix,
+    replyQueueShards: config.redis.replyQueueShards,
     port: config.http.port,
     logger,
   });

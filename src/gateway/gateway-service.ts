@@ -20,7 +20,7 @@ import type { MessageRouter, RoutingOutcome } from './message-router.js';
 import type { PersonalityChain } from './personality-chain.js';
 import type { ProxyMatcher } from './proxy-matcher.js';
 import { ReferencedAttachments } from './referenced-attachments.js';
-import type { WindowRecorder } from './window-recorder.js';
+import type { PendingAppend, WindowRecorder } from './window-recorder.js';
 
 /** Handles slash commands, autocomplete, buttons and context menus (the commands area implements it). */
 export interface InteractionHandler {
@@ -143,10 +143,9 @@ export class GatewayService {
       // A proxy bot's copy of a person's message is that person's (their line, their reply).
       const proxied = ignored === 'webhook' ? this.matchProxyCopy(message) : null;
       // Bots and webhooks take part in the channel's conversation: the window keeps their messages.
-      const pending = await RedisBatch.together(async (batch) => {
-        this.recordActivity(message, batch);
-        return this.deps.window.append(message, batch, proxied?.authorId);
-      });
+      const pending = await RedisBatch.together(async (batch) =>
+        this.appendAndRecord(message, batch, false, proxied?.authorId),
+      );
       if (ignored === 'webhook') await this.onWebhookMessage(message, proxied);
       await pending?.appended;
       return;
@@ -155,8 +154,7 @@ export class GatewayService {
       const inbound = buildInboundMessage(message, repliedToAttachments);
       // The activity record and the window append share the round trip of the routing lookups.
       const { outcome, pending } = await RedisBatch.together((batch) => {
-        this.recordActivity(message, batch, true);
-        const appending = this.deps.window.append(message, batch);
+        const appending = this.appendAndRecord(message, batch, true);
         const routing = this.deps.router.route(inbound, batch);
         this.deps.proxies?.remember(inbound, message.content, routing);
         return routing.then((routed) => ({ outcome: routed, pending: appending }));
@@ -273,6 +271,22 @@ export class GatewayService {
     } catch (error) {
       this.log.debug({ err: error, userId }, 'sending a DM failed');
     }
+  }
+
+  /**
+   * Appends the message to the channel window (if live) and records it as the channel's newest in one script
+   * (same slot); a message the window does not keep (a DM, our own reply) is recorded on its own.
+   */
+  private appendAndRecord(
+    message: Message,
+    batch: RedisBatch,
+    human: boolean,
+    proxiedFor?: string,
+  ): PendingAppend | null {
+    const latest = this.deps.channelActivity.describeLatest(message.channelId, message.id, { human });
+    const pending = this.deps.window.append(message, batch, { proxiedFor, latest });
+    if (pending === null) this.recordActivity(message, batch, human);
+    return pending;
   }
 
   /**

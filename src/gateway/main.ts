@@ -14,6 +14,7 @@ import { createRedis } from '../redis/index.js';
 import {
   ActivationRepository,
   ApiKeyRepository,
+  buildRoutingChangesChannel,
   ChannelActivityRepository,
   DmStickyRepository,
   MessageEventRepository,
@@ -28,6 +29,7 @@ import { GatewayService } from './gateway-service.js';
 import { MessageRouter } from './message-router.js';
 import { PersonalityChain } from './personality-chain.js';
 import { ProxyMatcher } from './proxy-matcher.js';
+import { RoutingCache } from './routing-cache.js';
 import { WindowRecorder } from './window-recorder.js';
 
 async function main(): Promise<void> {
@@ -46,20 +48,38 @@ async function main(): Promise<void> {
   const personalities = new PersonalityRepository(redis, { prefix });
   const activations = new ActivationRepository(redis, { prefix });
   const coalesceWindowMs = config.group.coalesceWindowMs;
-  const admission = new ReplyAdmission(redis, { prefix, logger, limits: config.limits, coalesceWindowMs });
+  const admission = new ReplyAdmission(redis, {
+    prefix,
+    logger,
+    limits: config.limits,
+    coalesceWindowMs,
+    shards: config.redis.replyQueueShards,
+    queueDepthSampleMs: config.limits.queueDepthSampleMs,
+  });
   const tasks = createTaskQueue(redis, { prefix, logger });
   const guildSettings = new GuildSettingsRepository(redis, { prefix, logger });
   const messageIndex = new MessageIndexRepository(redis, { prefix });
+  const routingCache = new RoutingCache({ ttlMs: config.gateway.routingCacheTtlMs });
+  // Its own connection (a subscribed one takes no other commands), waiting out a Redis restart like BullMQ's.
+  const routingChanges =
+    routingCache.options.ttlMs > 0
+      ? createRedis({
+          url: config.redis.url,
+          cluster: config.redis.cluster,
+          role: 'bullmq-blocking',
+          connectionName: `gateway-${process.pid}-routing-changes`,
+          logger,
+        })
+      : null;
+  if (routingChanges !== null) await routingCache.listen(routingChanges, buildRoutingChangesChannel(prefix));
   const router = new MessageRouter(
     {
-      personalities,
-      activations,
+      ...routingCache.wrap({ personalities, activations, guildSettings }),
       messageIndex,
       dmSticky: new DmStickyRepository(redis, { prefix }),
       messageEvents: new MessageEventRepository(redis, { prefix }),
       admission,
       coalescer: new ReplyCoalescer(redis, { prefix, windowMs: coalesceWindowMs }),
-      guildSettings,
       policyNotices: new PolicyNoticeRepository(redis, { prefix }),
       quotas: {
         limits: config.usage,
@@ -156,6 +176,7 @@ async function main(): Promise<void> {
     } catch (error) {
       logger.error({ err: error }, 'error while shutting down');
     }
+    routingChanges?.disconnect();
     redis.disconnect();
     process.exit(0);
   };

@@ -47,8 +47,8 @@ import {
 
 /** What the gateway needs from Redis to route a message. */
 export interface MessageRouterDependencies {
-  readonly personalities: PersonalityRepository;
-  readonly activations: ActivationRepository;
+  readonly personalities: Pick<PersonalityRepository, 'resolveNames' | 'fetchManyByIds'>;
+  readonly activations: Pick<ActivationRepository, 'fetchForChannel' | 'fetchForChannels'>;
   readonly messageIndex: MessageIndexRepository;
   readonly dmSticky: DmStickyRepository;
   readonly messageEvents: MessageEventRepository;
@@ -58,7 +58,7 @@ export interface MessageRouterDependencies {
    * (docs/fair-queue.md, Coalescing); absent or with a 0 window, every message is admitted on its own.
    */
   readonly coalescer?: ReplyCoalescer;
-  readonly guildSettings: GuildSettingsRepository;
+  readonly guildSettings: Pick<GuildSettingsRepository, 'fetch'>;
   /** Claims the one DM per user per window telling why a personality stayed silent. */
   readonly policyNotices: PolicyNoticeRepository;
   /**
@@ -176,7 +176,9 @@ interface QuotaState {
  * they name by id; a DM's sticky pointer one more (its repository checks the personality still exists), a
  * reply not indexed yet its re-checks; a refusal by the server's settings one to claim its notice. With
  * coalescing on, the author's open replies in the channel are read with the lookups, and a follow-up that joins
- * one costs one round trip (its join) instead of admission and the add.
+ * one costs one round trip (its join) instead of admission and the add. In the gateway process, activations,
+ * settings and names come from its routing cache (routing-cache.ts) and the depth from a sample (mostly no
+ * command at all).
  */
 export class MessageRouter {
   private readonly options: MessageRouterOptions;

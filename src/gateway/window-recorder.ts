@@ -2,6 +2,7 @@ import { type Message, MessageReferenceType, type PartialMessage } from 'discord
 import type { ChannelWindowRepository, WindowLine } from '../context/index.js';
 import type { Logger } from '../log/index.js';
 import type { RedisBatch } from '../redis/index.js';
+import type { ChannelLatestRecord } from '../state/index.js';
 
 /** Who "we" are on Discord, to leave our own posts to the worker. Null until the client is ready. */
 export interface OwnIdentity {
@@ -98,10 +99,17 @@ export class WindowRecorder {
   }
 
   /**
-   * MESSAGE_CREATE: appends the message if its channel is live (in `batch`); null when it is not kept.
-   * `proxiedFor`: a proxy bot's copy stands for this person's message, so the line is theirs (`/forget-me`).
+   * MESSAGE_CREATE: appends the message if its channel is live (in `batch`), writing `latest` (the message as
+   * the channel's newest) in the same script; null when the window does not keep it (nothing written: the
+   * caller records `latest` itself). `proxiedFor`: a proxy bot's copy stands for this person's message, so the
+   * line is theirs (`/forget-me`).
    */
-  append(message: Message, batch?: RedisBatch, proxiedFor?: string): PendingAppend | null {
+  append(
+    message: Message,
+    batch?: RedisBatch,
+    options: { readonly proxiedFor?: string | undefined; readonly latest?: ChannelLatestRecord } = {},
+  ): PendingAppend | null {
+    const { proxiedFor, latest } = options;
     let line: WindowLine | null;
     try {
       line = buildWindowLine(message, this.deps.ownIdentity());
@@ -113,7 +121,7 @@ export class WindowRecorder {
     }
     if (line === null) return null;
     const appended = this.deps.windows
-      .appendIfLive(message.channelId, line, batch)
+      .appendIfLive(message.channelId, line, batch, latest)
       .catch((error: unknown) => {
         this.log.warn({ err: error, channelId: message.channelId }, 'appending to the channel window failed');
         return true;

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/index.js';
 import { RedisBatch, type RedisClient } from '../redis/index.js';
+import { publishRoutingChange } from '../state/index.js';
 import { runGuildScript } from './guild-scripts.js';
 import { DefaultGuildSettings, type GuildSettings, GuildSettingsSchema } from './guild-settings.js';
 import { buildGuildSettingsKey } from './keys.js';
@@ -67,7 +68,10 @@ export class GuildSettingsRepository {
         [key],
         [current.version, JSON.stringify(next)],
       );
-      if (code === 1) return next;
+      if (code === 1) {
+        await publishRoutingChange(this.redis, this.options.prefix, 'guild-settings');
+        return next;
+      }
       current = this.parse(guildId, stored === '' || stored === undefined ? null : stored);
     }
     throw new GuildSettingsConflictError(`settings of guild ${guildId} kept changing while being written`);
@@ -76,6 +80,7 @@ export class GuildSettingsRepository {
   /** Forgets a server's settings (the bot left it). */
   async delete(guildIds: readonly string[]): Promise<void> {
     for (const guildId of guildIds) await this.redis.del(buildGuildSettingsKey(this.options.prefix, guildId));
+    if (guildIds.length > 0) await publishRoutingChange(this.redis, this.options.prefix, 'guild-settings');
   }
 
   private parse(guildId: string, stored: string | null): GuildSettings {

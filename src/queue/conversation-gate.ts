@@ -12,6 +12,7 @@ import { QueueScript, runQueueScript } from './queue-scripts.js';
 import { DEFAULT_LEASE_MS, DEFAULT_WAKE_FALLBACK_MS } from './reply-admission.js';
 import { buildReplyJobId, type ReplyJob } from './reply-job.js';
 import { wakeReplyJob } from './reply-queue.js';
+import { buildReplyShardPrefixes, findReplyShard } from './reply-shards.js';
 
 /** Options for {@link ConversationGate}. */
 export interface ConversationGateOptions {
@@ -32,11 +33,14 @@ export interface ConversationGateOptions {
    * @defaultValue {@link DEFAULT_WAKE_FALLBACK_MS}
    */
   wakeFallbackMs: number;
+  /** `REPLY_QUEUE_SHARDS`: where an earlier job's BullMQ hash is looked for (its user's shard). @defaultValue 1 */
+  shards: number;
   /** Clock. @defaultValue Date.now */
   now: () => number;
 }
 
 export const DefaultConversationGateOptions = {
+  shards: 1,
   leaseMs: DEFAULT_LEASE_MS,
   addGraceMs: 30_000,
   wakeFallbackMs: DEFAULT_WAKE_FALLBACK_MS,
@@ -59,12 +63,15 @@ const MAX_REPAIRS_PER_CHECK = 3;
  */
 export class ConversationGate {
   readonly options: Readonly<ConversationGateOptions>;
+  /** The BullMQ prefix of each reply shard. */
+  private readonly shardPrefixes: readonly string[];
 
   constructor(
     private readonly redis: RedisClient,
     options: Pick<ConversationGateOptions, 'prefix'> & Partial<ConversationGateOptions>,
   ) {
     this.options = { ...DefaultConversationGateOptions, ...options };
+    this.shardPrefixes = buildReplyShardPrefixes(this.options.prefix, this.options.shards);
   }
 
   /**
@@ -98,7 +105,9 @@ export class ConversationGate {
       if (reply[0] === 1) return true;
       const [, blockerJobId, blockerAdmittedAt, blockerMember] = reply;
       if (repairs >= MAX_REPAIRS_PER_CHECK || now - blockerAdmittedAt < this.options.addGraceMs) return false;
-      if ((await this.redis.exists(buildBullJobKey(prefix, blockerJobId))) === 1) return false;
+      // The earlier job is the same user's, so it is in the same shard.
+      const shardPrefix = this.shardPrefixes[findReplyShard(job.authorId, this.shardPrefixes.length)] ?? '';
+      if ((await this.redis.exists(buildBullJobKey(shardPrefix, blockerJobId))) === 1) return false;
       // Admitted, but its gateway died before Queue.add: it can never run, so it must not hold the
       // conversation until its lease expires.
       // A job it names to wake is not promoted here: it is this one, or one whose fallback delay brings it back.

@@ -63,3 +63,9 @@ export {
   type ReplyQueue,
   type ReplyQueueOptions,
 } from './reply-queue.js';
+export { ReplyQueueShards } from './reply-queue-shards.js';
+export {
+  buildReplyShardPrefixes,
+  findReplyShard,
+  splitConcurrency,
+} from './reply-shards.js';

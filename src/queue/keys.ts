@@ -3,7 +3,7 @@ import { buildChannelTag, buildKey, buildUserTag } from '../redis/index.js';
 /**
  * Redis keys of the queue area, one pure builder per key. A user's admission state sits under
  * `{u:<userId>}` (one slot, so one script updates it atomically); BullMQ's keys sit under the `{<prefix>}`
- * hash tag (one slot for the whole queue); a channel's personality-chain keys under `{c:<channelId>}`.
+ * hash tag (one slot per queue shard: see reply-shards.ts); a channel's personality-chain keys under `{c:<channelId>}`.
  */
 const AREA = 'queue';
 
@@ -18,9 +18,17 @@ export function buildBullPrefix(prefix: string): string {
   return `{${prefix}}`;
 }
 
-/** The BullMQ hash of one job, as BullMQ names it (`<bullPrefix>:<queue>:<jobId>`). */
-export function buildBullJobKey(prefix: string, jobId: string): string {
-  return buildKey(buildBullPrefix(prefix), QUEUE_NAME, jobId);
+/** The hash tag (without braces) of reply shard candidate `n` ≥ 1: `<prefix>:replies-<n>` (see reply-shards.ts). */
+export function buildReplyShardTag(prefix: string, n: number): string {
+  return `${prefix}:${QUEUE_NAME}-${n}`;
+}
+
+/**
+ * The BullMQ hash of one reply job, as BullMQ names it (`<bullPrefix>:<queue>:<jobId>`), in the shard whose
+ * BullMQ prefix is `bullPrefix` (`{<prefix>}` with one shard: see `buildReplyShardPrefixes`).
+ */
+export function buildBullJobKey(bullPrefix: string, jobId: string): string {
+  return buildKey(bullPrefix, QUEUE_NAME, jobId);
 }
 
 /** ZSET jobId → lease expiry (Unix ms): the user's unsettled jobs. Expired entries are pruned. */

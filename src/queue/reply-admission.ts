@@ -21,9 +21,11 @@ import {
   REFUSAL_REASONS,
   type RefusalReason,
 } from './keys.js';
+import { QueueDepthSampler } from './queue-depth-sampler.js';
 import { fromRefusalCode, QueueScript, runQueueScript } from './queue-scripts.js';
 import { buildReplyJobId, type ReplyJob, ReplyJobSchema } from './reply-job.js';
-import { createReplyQueue, REPLY_JOB_NAME, type ReplyQueue, wakeReplyJob } from './reply-queue.js';
+import { REPLY_JOB_NAME, type ReplyQueue, wakeReplyJob } from './reply-queue.js';
+import { ReplyQueueShards } from './reply-queue-shards.js';
 
 /** What {@link ReplyAdmission.admit} decided. */
 export type AdmissionResult =
@@ -81,8 +83,13 @@ export interface ReplyAdmissionOptions {
   prefix: string;
   /** Per-user and global limits (`Config['limits']`). */
   limits: AdmissionLimits;
-  /** The queue to add to; when null one is opened on the same client and closed by {@link ReplyAdmission.close}. @defaultValue null */
-  queue: ReplyQueue | null;
+  /**
+   * The queue to add to (one queue = one shard); when null, `shards` queues are opened on the same client and
+   * closed by {@link ReplyAdmission.close}. @defaultValue null
+   */
+  queue: ReplyQueueShards | ReplyQueue | null;
+  /** `REPLY_QUEUE_SHARDS`: how many shards it opens when `queue` is null. @defaultValue 1 */
+  shards: number;
   /** Where the queue it opens logs its errors. */
   logger: Logger;
   /** Lease of a pending job, in ms. @defaultValue {@link DEFAULT_LEASE_MS} */
@@ -106,13 +113,22 @@ export interface ReplyAdmissionOptions {
    * @defaultValue 0
    */
   coalesceWindowMs: number;
+  /**
+   * `QUEUE_DEPTH_SAMPLE_MS`: how long a read of the queue's depth stands in for it (plus the jobs this process
+   * added since), so a busy gateway reads it about once per this period rather than per message; 0 = every
+   * {@link ReplyAdmission.readQueueDepth} reads Redis, in ms. The queue-full cap may then let through what other
+   * processes added within this period. @defaultValue 0
+   */
+  queueDepthSampleMs: number;
   /** Clock. @defaultValue Date.now */
   now: () => number;
 }
 
 export const DefaultReplyAdmissionOptions = {
   queue: null,
+  shards: 1,
   coalesceWindowMs: 0,
+  queueDepthSampleMs: 0,
   leaseMs: DEFAULT_LEASE_MS,
   duplicateWindowMs: 10 * 60_000,
   noticeWindowMs: 60_000,
@@ -129,35 +145,52 @@ type AdmitReply = [code: number, value: number, flag?: number, limit?: number];
 const QUEUED_STATES = ['wait', 'delayed', 'prioritized', 'waiting-children'] as const;
 
 /**
- * Admits reply jobs into the one BullMQ queue with per-user fairness and limits (docs/fair-queue.md):
+ * Admits reply jobs into the reply queue (the user's shard) with per-user fairness and limits (docs/fair-queue.md):
  * a Lua script in the user's slot decides and records, then the job is added to BullMQ with the priority
  * it computed. Idempotent per job id, so gateway replicas seeing one event enqueue one job.
  */
 export class ReplyAdmission {
   readonly options: Readonly<ReplyAdmissionOptions>;
-  /** The queue jobs are added to (also what `PriorityAging` sweeps). */
-  readonly queue: ReplyQueue;
+  /** The queue shards jobs are added to, each user's to one (also what `PriorityAging` sweeps). */
+  readonly queue: ReplyQueueShards;
   private readonly ownsQueue: boolean;
-  private readonly queuedKeys: readonly string[];
+  /** Per shard, the keys `countQueuedReplies` reads. */
+  private readonly queuedKeys: readonly string[][];
+  private readonly depthSampler: QueueDepthSampler;
 
   constructor(
     private readonly redis: RedisClient,
     options: Pick<ReplyAdmissionOptions, 'prefix' | 'limits' | 'logger'> & Partial<ReplyAdmissionOptions>,
   ) {
     this.options = { ...DefaultReplyAdmissionOptions, ...options };
-    this.ownsQueue = this.options.queue === null;
+    const { queue, prefix, logger, shards } = this.options;
+    this.ownsQueue = queue === null;
     this.queue =
-      this.options.queue ??
-      createReplyQueue(redis, { prefix: this.options.prefix, logger: this.options.logger });
-    this.queuedKeys = QUEUED_STATES.map((state) => this.queue.toKey(state));
+      queue === null
+        ? ReplyQueueShards.open(redis, shards, { prefix, logger })
+        : queue instanceof ReplyQueueShards
+          ? queue
+          : new ReplyQueueShards([queue]);
+    this.queuedKeys = this.queue.shards.map((shard) => QUEUED_STATES.map((state) => shard.toKey(state)));
+    this.depthSampler = new QueueDepthSampler(this.options.queueDepthSampleMs, this.options.now);
   }
 
   /**
    * The queue's depth, as admission compares it with `queueMaxDepth`: the jobs BullMQ's `Queue.count()`
-   * counts. In `batch` when given, so a caller reads it with its other lookups (see {@link admit}).
+   * counts, added up over the shards (one script per shard's slot). In `batch` when given, so a caller reads it
+   * with its other lookups (see {@link admit}); nothing is read while a sample is younger than `queueDepthSampleMs`.
    */
   readQueueDepth(batch?: RedisBatch): Promise<number> {
-    return runQueueScript<number>(this.redis, QueueScript.countQueuedReplies, this.queuedKeys, [], batch);
+    const sampled = this.depthSampler.getDepth();
+    if (sampled !== null) return Promise.resolve(sampled);
+    return this.depthSampler.refresh(async () => {
+      const depths = await Promise.all(
+        this.queuedKeys.map((keys) =>
+          runQueueScript<number>(this.redis, QueueScript.countQueuedReplies, keys, [], batch),
+        ),
+      );
+      return depths.reduce((sum, depth) => sum + depth, 0);
+    });
   }
 
   /**
@@ -249,11 +282,12 @@ export class ReplyAdmission {
       ? computeCoalesceDelayMs(data.messageCreatedAt, coalesceWindowMs, now)
       : 0;
     const delay = flag === 1 ? Math.max(this.options.wakeFallbackMs, coalesceDelayMs) : coalesceDelayMs;
+    const queue = this.queue.forUser(data.authorId);
     try {
       // For a pending duplicate this is a no-op when the first gateway added the job, and the repair when
       // it died before adding it: BullMQ keeps one job per id. Stamped with the admission time, which
       // PriorityAging reads.
-      await this.queue.add(REPLY_JOB_NAME, data, {
+      await queue.add(REPLY_JOB_NAME, data, {
         jobId,
         priority: value,
         timestamp: now,
@@ -263,10 +297,11 @@ export class ReplyAdmission {
       if (code === 1) await this.release(data, true).catch(() => undefined);
       throw error;
     }
+    if (code === 1) this.depthSampler.noteAdded();
     // The earlier job may have settled between the script and the add: its wake-up then took the mark and met
     // no job to promote. A mark still there is taken by a later settle, which finds the job added.
     if (flag === 1 && (await this.redis.sismember(buildGateWaitingKey(prefix, data.authorId), jobId)) === 0) {
-      await this.wake(jobId);
+      await this.wake(queue, jobId);
     }
     return code === 1 ? { outcome: 'enqueued', jobId, priority: value } : { outcome: 'duplicate', jobId };
   }
@@ -302,11 +337,14 @@ export class ReplyAdmission {
     );
     // Another slot (the queue's), so a second step. Lost if the process dies just before it: the woken job's
     // fallback delay covers that.
-    if (wakeJobId !== undefined) await this.wake(wakeJobId);
+    if (wakeJobId !== undefined) await this.wake(this.queue.forUser(job.authorId), wakeJobId);
   }
 
-  /** Promotes a waiting job's delayed BullMQ job; nothing when it is not delayed (not added yet, or woken). */
-  private async wake(jobId: string): Promise<void> {
-    await wakeReplyJob({ promote: () => this.queue.backend.promote(jobId) });
+  /**
+   * Promotes a waiting job's delayed BullMQ job in `queue` (its user's shard); nothing when it is not delayed
+   * (not added yet, or woken).
+   */
+  private async wake(queue: ReplyQueue, jobId: string): Promise<void> {
+    await wakeReplyJob({ promote: () => queue.backend.promote(jobId) });
   }
 }

@@ -7,8 +7,13 @@ import type { ReplyJob } from './reply-job.js';
 
 /** Options for {@link createReplyQueue}. */
 export interface ReplyQueueOptions {
-  /** `REDIS_PREFIX`; BullMQ gets `{<prefix>}` (see {@link buildBullPrefix}). */
+  /** `REDIS_PREFIX`; BullMQ gets `{<prefix>}` (see {@link buildBullPrefix}) unless `bullPrefix` says otherwise. */
   prefix: string;
+  /**
+   * The BullMQ prefix of the shard this queue is (see `buildReplyShardPrefixes`); null = `{<prefix>}`, shard 0.
+   * @defaultValue null
+   */
+  bullPrefix: string | null;
   /** Attempts per job before it fails for good. @defaultValue 3 */
   attempts: number;
   /** First retry delay, doubled per attempt, in ms. @defaultValue 2000 */
@@ -30,6 +35,7 @@ export interface ReplyQueueOptions {
 }
 
 export const DefaultReplyQueueOptions = {
+  bullPrefix: null,
   attempts: 3,
   backoffMs: 2000,
   keepCompletedSeconds: 3600,
@@ -56,7 +62,7 @@ export function createReplyQueue(
   const settings = { ...DefaultReplyQueueOptions, ...options };
   const queue = new Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>(QUEUE_NAME, {
     connection,
-    prefix: buildBullPrefix(settings.prefix),
+    prefix: settings.bullPrefix ?? buildBullPrefix(settings.prefix),
     defaultJobOptions: {
       attempts: settings.attempts,
       backoff: { type: 'exponential', delay: settings.backoffMs },

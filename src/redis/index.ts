@@ -1,6 +1,7 @@
 export { createRedis, type RedisClient, type RedisConnectionSettings, type RedisRole } from './connection.js';
 export { replaceHashFieldIf } from './hash-field.js';
 export { fetchIndexMembers } from './index-members.js';
+export { CLUSTER_SLOT_COUNT, computeKeySlot } from './key-slot.js';
 export { buildChannelTag, buildKey, buildUserTag } from './keys.js';
 export { type QueueCommand, RedisBatch } from './redis-batch.js';
 export { waitForReplicas } from './replica-wait.js';

@@ -7,6 +7,7 @@ import {
   buildPersonalityActivationsKey,
   buildUserActivationsKey,
 } from './keys.js';
+import { publishRoutingChange } from './routing-changes.js';
 import { runStateScript, StateScript } from './state-scripts.js';
 
 /** A personality activated in a channel: it answers every message there. */
@@ -75,6 +76,7 @@ export class ActivationRepository {
       await this.redis.set(buildActivationKey(prefix, input.channelId), record, 'GET'),
     );
     await Promise.all([
+      publishRoutingChange(this.redis, prefix, 'activation'),
       previous && previous.personalityId !== input.personalityId
         ? this.redis.srem(buildPersonalityActivationsKey(prefix, previous.personalityId), input.channelId)
         : null,
@@ -91,6 +93,7 @@ export class ActivationRepository {
     const previous = parseRecord(await this.redis.getdel(buildActivationKey(prefix, channelId)));
     if (!previous) return false;
     await Promise.all([
+      publishRoutingChange(this.redis, prefix, 'activation'),
       this.redis.srem(buildGuildActivationsKey(prefix, previous.guildId), channelId),
       this.redis.srem(buildPersonalityActivationsKey(prefix, previous.personalityId), channelId),
       this.dropFromActivatorIndex(channelId, previous),
@@ -224,7 +227,9 @@ export class ActivationRepository {
         return deleted ? 1 : 0;
       }),
     );
-    return results.reduce<number>((sum, removed) => sum + removed, 0);
+    const removed = results.reduce<number>((sum, count) => sum + count, 0);
+    if (removed > 0) await publishRoutingChange(this.redis, this.options.prefix, 'activation');
+    return removed;
   }
 }
 

@@ -12,6 +12,18 @@ export interface ChannelActivityRepositoryOptions {
 }
 
 /**
+ * A message to record as its channel's newest (and newest human one when `human`), for a script in the channel's
+ * slot to write along with its own work (the channel window's append): {@link ChannelActivityRepository.describeLatest}.
+ */
+export interface ChannelLatestRecord {
+  /** The channel's newest-message key, then its newest-human-message key (both under the channel's hash tag). */
+  readonly keys: readonly [latest: string, latestHuman: string];
+  readonly messageId: string;
+  readonly ttlSeconds: number;
+  readonly human: boolean;
+}
+
+/**
  * The newest message of each channel, as the gateway saw it: an answer posted after other messages came in
  * opens with a quote of its question (webhooks cannot make native replies). And the newest a person wrote: a
  * personality chain's link not started yet stops when someone spoke after the message it would answer.
@@ -47,6 +59,24 @@ export class ChannelActivityRepository {
       [messageId, ttlSeconds, options.human ? 1 : 0],
       batch,
     );
+  }
+
+  /**
+   * What {@link recordLatest} would write, for a script of the channel's slot to write instead (the gateway's
+   * window append records a message it keeps that way: one script for both).
+   */
+  describeLatest(
+    channelId: string,
+    messageId: string,
+    options: { readonly human: boolean },
+  ): ChannelLatestRecord {
+    const { prefix, ttlSeconds } = this.options;
+    return {
+      keys: [buildChannelLatestKey(prefix, channelId), buildChannelLatestHumanKey(prefix, channelId)],
+      messageId,
+      ttlSeconds,
+      human: options.human,
+    };
   }
 
   /** Forgets the activity records of channels that were deleted, in one round trip. */

@@ -13,6 +13,7 @@ export {
 export {
   ChannelActivityRepository,
   type ChannelActivityRepositoryOptions,
+  type ChannelLatestRecord,
 } from './channel-activity-repository.js';
 export {
   type AppendResult,
@@ -30,7 +31,7 @@ export {
   GreetingRepository,
   type GreetingRepositoryOptions,
 } from './greeting-repository.js';
-export { buildCancelChannel } from './keys.js';
+export { buildCancelChannel, buildRoutingChangesChannel } from './keys.js';
 export {
   DefaultMessageEventRepositoryOptions,
   MessageEventRepository,
@@ -71,5 +72,7 @@ export {
   type PersonalityPatch,
   PersonalityRepository,
   type PersonalityRepositoryOptions,
+  pickNamedPersonality,
 } from './personality-repository.js';
+export { publishRoutingChange, type RoutingChange } from './routing-changes.js';
 export { type ErasedUserData, UserDataEraser, type UserDataEraserOptions } from './user-data-eraser.js';

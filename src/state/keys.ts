@@ -149,6 +149,14 @@ export function buildEditsKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'edits');
 }
 
+/**
+ * Pub/sub channel (not a key) on which writes of what routing reads (activations, server settings, personalities)
+ * are announced, so gateways' routing caches forget what they hold.
+ */
+export function buildRoutingChangesChannel(prefix: string): string {
+  return buildKey(prefix, AREA, 'routing-changes');
+}
+
 /** Pub/sub channel (not a key) on which deleted message ids are published, to abort in-flight AI calls. */
 export function buildCancelChannel(prefix: string): string {
   return buildKey(prefix, AREA, 'cancel');

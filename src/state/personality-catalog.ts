@@ -7,6 +7,7 @@ import {
   buildPersonalitiesKey,
 } from './keys.js';
 import { listPersonalityNameKeys, type Personality, tryParseStoredPersonality } from './personality.js';
+import { publishRoutingChange } from './routing-changes.js';
 import { runStateScript, StateScript } from './state-scripts.js';
 
 /** Options for {@link PersonalityCatalog}. */
@@ -55,6 +56,7 @@ export class PersonalityCatalog {
   /** Takes a personality out of the catalog (whether or not it was in). */
   async unpublish(id: string): Promise<void> {
     await runStateScript<number>(this.redis, StateScript.removeCatalogEntry, this.entryKeys(), [id]);
+    await publishRoutingChange(this.redis, this.options.prefix, 'personality');
   }
 
   /** Re-syncs the entries of an owner's personalities whose projection differs from their record. */
@@ -97,6 +99,13 @@ export class PersonalityCatalog {
     return found.map(tryParseStoredPersonality);
   }
 
+  /** Every name and alias of the catalog's personalities (normalized), from its names ZSET: one read. */
+  async fetchNameKeys(): Promise<Set<string>> {
+    const members = await this.redis.zrange(buildCatalogNamesKey(this.options.prefix), '0', '-1');
+    // Members are `<name>\0<createdAt>\0<id>`.
+    return new Set(members.map((member) => member.slice(0, member.indexOf('\0'))));
+  }
+
   /**
    * Public personalities for autocomplete: names or aliases starting with `normalizedQuery` before those
    * containing it, at most `limit`.
@@ -131,6 +140,7 @@ export class PersonalityCatalog {
       personality.createdAt,
       listPersonalityNameKeys(personality).join('\n'),
     ]);
+    await publishRoutingChange(this.redis, this.options.prefix, 'personality');
   }
 
   private entryKeys(): string[] {

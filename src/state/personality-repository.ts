@@ -25,6 +25,7 @@ import {
 } from './personality-id.js';
 import { FORBIDDEN_NAME_CHARACTERS } from './personality-validation.js';
 import { MAX_WRITE_ATTEMPTS, type PersonalityAccess, PersonalityWriter } from './personality-writer.js';
+import { publishRoutingChange } from './routing-changes.js';
 import { fromScriptCode, runStateScript, StateScript, StateScriptCode } from './state-scripts.js';
 
 /**
@@ -344,6 +345,7 @@ export class PersonalityRepository {
       [buildPersonalitiesKey(prefix, ownerId), buildPersonalityNamesKey(prefix, ownerId)],
       [id],
     );
+    await publishRoutingChange(this.redis, prefix, 'personality');
     await Promise.all(
       personality.editorIds.map((editorId) =>
         this.redis.srem(buildSharedPersonalitiesKey(prefix, editorId), id),
@@ -398,25 +400,50 @@ export class PersonalityRepository {
     );
     const resolved = new Map<string, Personality>();
     if (names.length === 0) return resolved;
-    const { prefix } = this.options;
     const lookUp = (target: RedisBatch) =>
-      Promise.all([
-        runStateScript<Array<string | null>>(
-          this.redis,
-          StateScript.resolveOwnNames,
-          [buildPersonalityNamesKey(prefix, callerId), buildPersonalitiesKey(prefix, callerId)],
-          names,
-          target,
-        ),
-        this.catalog.resolveNames(names, target),
-      ]);
+      Promise.all([this.resolveOwnNames(callerId, names, target), this.resolvePublicNames(names, target)]);
     const [own, shared] = await (batch === undefined ? RedisBatch.together(lookUp) : lookUp(batch));
     names.forEach((name, index) => {
-      const mine = tryParseStoredPersonality(own[index]);
-      const found = mine?.ownerId === callerId ? mine : (shared[index] ?? null);
-      if (found && isPersonalityUsableBy(found, callerId)) resolved.set(name, found);
+      const found = pickNamedPersonality(callerId, own[index] ?? null, shared[index] ?? null);
+      if (found !== null) resolved.set(name, found);
     });
     return resolved;
+  }
+
+  /**
+   * For each normalized name, in order, the caller's own personality of that name or alias, or null: half of
+   * {@link resolveNames} (see {@link pickNamedPersonality}), for a caller that caches the halves apart.
+   */
+  async resolveOwnNames(
+    callerId: string,
+    names: readonly string[],
+    batch: RedisBatch,
+  ): Promise<Array<Personality | null>> {
+    const { prefix } = this.options;
+    const own = await runStateScript<Array<string | null>>(
+      this.redis,
+      StateScript.resolveOwnNames,
+      [buildPersonalityNamesKey(prefix, callerId), buildPersonalitiesKey(prefix, callerId)],
+      names,
+      batch,
+    );
+    return own.map(tryParseStoredPersonality);
+  }
+
+  /** For each normalized name, in order, the oldest public personality of that name or alias, or null. */
+  resolvePublicNames(names: readonly string[], batch: RedisBatch): Promise<Array<Personality | null>> {
+    return this.catalog.resolveNames(names, batch);
+  }
+
+  /** Every name and alias (normalized) of the caller's own personalities. In `batch` when given. */
+  fetchOwnNameKeys(callerId: string, batch?: RedisBatch): Promise<string[]> {
+    const key = buildPersonalityNamesKey(this.options.prefix, callerId);
+    return RedisBatch.send<string[]>(this.redis, batch, key, (commands) => commands.hkeys(key));
+  }
+
+  /** Every name and alias (normalized) some public personality has: the whole catalog's names, one read. */
+  fetchPublicNameKeys(): Promise<Set<string>> {
+    return this.catalog.fetchNameKeys();
   }
 
   /**
@@ -464,6 +491,19 @@ export class PersonalityRepository {
   private invalid(message: string): UserFacingError {
     return new UserFacingError(ChorusErrorCode.InvalidInput, message);
   }
+}
+
+/**
+ * Which personality a name denotes for `callerId`, from the caller's own of that name (`own`) and the oldest
+ * public one (`shared`): their own first, someone else's private one never; null = none.
+ */
+export function pickNamedPersonality(
+  callerId: string,
+  own: Personality | null,
+  shared: Personality | null,
+): Personality | null {
+  const found = own?.ownerId === callerId ? own : shared;
+  return found !== null && isPersonalityUsableBy(found, callerId) ? found : null;
 }
 
 /** Those whose name or an alias starts with `key` first, then those containing it; others left out. */

@@ -12,6 +12,7 @@ import type { PersonalityCatalog } from './personality-catalog.js';
 import { describePersonalityChanges } from './personality-changes.js';
 import { tryParsePersonalityOwner } from './personality-id.js';
 import { displayNameFor, validatePersonalityRecord } from './personality-validation.js';
+import { publishRoutingChange } from './routing-changes.js';
 import { fromScriptCode, runStateScript, StateScript, StateScriptCode } from './state-scripts.js';
 
 /** Who may make a change: the owner only, or the owner and co-editors. */
@@ -112,7 +113,10 @@ export class PersonalityWriter {
     throw new UserFacingError(ChorusErrorCode.Forbidden, message, { personalityId: personality.id, userId });
   }
 
-  /** Runs writePersonality-2.lua: compare-and-set on the JSON, names kept unique per owner. */
+  /**
+   * Runs writePersonality-2.lua: compare-and-set on the JSON, names kept unique per owner. A write that landed
+   * is announced to the gateways' routing caches.
+   */
   async write(
     personality: Personality,
     json: string,
@@ -120,7 +124,7 @@ export class PersonalityWriter {
     released: readonly string[],
   ): Promise<[code: number, detail?: string]> {
     const { prefix } = this.options;
-    return runStateScript<[number, string?]>(
+    const result = await runStateScript<[number, string?]>(
       this.redis,
       StateScript.writePersonality,
       [
@@ -138,6 +142,8 @@ export class PersonalityWriter {
         ...listPersonalityNameKeys(personality),
       ],
     );
+    if (result[0] === 1) await publishRoutingChange(this.redis, prefix, 'personality');
+    return result;
   }
 
   /** Schema and name rules, with the configured alias cap. */

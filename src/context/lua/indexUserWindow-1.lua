@@ -1,7 +1,7 @@
 --[[
   Records that a channel's window holds lines of a user, in the user's index, so /forget-me finds every such
-  window without SCAN. Bounded by age (twice the window's age: a line lives at most that long after it was
-  written, trimmed at the channel's next write or expired with its keys) and by count (see shared/boundIndex):
+  window without SCAN. Bounded by age (the caller's: longer than any line written since the entry lives, see
+  ChannelWindowRepository.indexUser) and by count (see shared/boundIndex):
   what it drops is returned, for the caller to remove the user's lines from those windows (other slots).
 
   KEYS[1] user windows   ZSET channel id -> last write of the user's lines there (Unix ms)

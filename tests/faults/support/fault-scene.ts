@@ -16,7 +16,7 @@ import {
   type ProcessRole,
 } from '../../../scripts/cluster/local-cluster.js';
 import { createLogger } from '../../../src/log/index.js';
-import { buildBullPrefix, buildReplyJobId, QUEUE_NAME } from '../../../src/queue/index.js';
+import { buildBullPrefix, buildReplyJobId, QUEUE_NAME, ReplyQueueShards } from '../../../src/queue/index.js';
 import { createRedis, type RedisClient } from '../../../src/redis/index.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
@@ -103,7 +103,10 @@ const POLL_MS = 200;
 /** See the module comment. Disposing it stops every process and deletes every key of its prefix. */
 export class FaultScene implements AsyncDisposable {
   readonly sent: SentMessage[] = [];
+  /** The reply queue's shard 0 (the only one unless `REPLY_QUEUE_SHARDS` is in the scene's `env`). */
   readonly queue: Queue;
+  /** Every reply queue shard (`REPLY_QUEUE_SHARDS` of the scene's `env`, else 1). */
+  readonly replyShards: ReplyQueueShards;
   readonly ledger: DeliveryLedger;
 
   private constructor(
@@ -114,8 +117,13 @@ export class FaultScene implements AsyncDisposable {
     readonly channelIds: readonly string[],
     readonly users: readonly SceneUser[],
     readonly personality: Personality,
+    shards: number,
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection: redis, prefix: buildBullPrefix(prefix) });
+    this.replyShards = ReplyQueueShards.open(redis, shards, {
+      prefix,
+      logger: createLogger({ level: 'silent', service: 'faults' }),
+    });
     this.ledger = new DeliveryLedger(redis, { prefix });
   }
 
@@ -177,7 +185,8 @@ export class FaultScene implements AsyncDisposable {
         // mode also holds the channel's earlier lines.
         contextMode: 'personal',
       });
-      const scene = new FaultScene(cluster, redis, prefix, guild.id, channelIds, users, personality);
+      const shards = Number(options.env?.['REPLY_QUEUE_SHARDS'] ?? '1');
+      const scene = new FaultScene(cluster, redis, prefix, guild.id, channelIds, users, personality, shards);
       const running = cluster;
       await Promise.all([
         ...Array.from({ length: options.gateways ?? 1 }, () => running.spawn('gateway')),
@@ -265,7 +274,7 @@ export class FaultScene implements AsyncDisposable {
     const dropped: SentMessage[] = [];
     for (const sent of [...this.sent]) {
       const jobId = buildReplyJobId(sent.messageId, sent.personalityId);
-      if ((await this.queue.getJob(jobId)) !== undefined) continue;
+      if ((await this.replyShards.getJob(jobId)) !== undefined) continue;
       dropped.push(sent);
       this.sent.splice(this.sent.indexOf(sent), 1);
     }
@@ -293,7 +302,7 @@ export class FaultScene implements AsyncDisposable {
 
   /** Waiting, active, delayed and prioritized jobs: 0 once nothing more can be posted. */
   async unfinishedJobs(): Promise<number> {
-    const counts = await this.queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
+    const counts = await this.replyShards.getJobCounts('wait', 'active', 'delayed', 'prioritized');
     return Object.values(counts).reduce((sum, count) => sum + count, 0);
   }
 
@@ -325,7 +334,7 @@ export class FaultScene implements AsyncDisposable {
   async describeState(): Promise<string> {
     const requests = this.aiStub.requests;
     const pending = requests.filter((request) => request.outcome === 'pending').length;
-    const counts = await this.queue.getJobCounts();
+    const counts = await this.replyShards.getJobCounts();
     return `AI calls ${requests.length} (${pending} pending); jobs ${JSON.stringify(counts)}`;
   }
 
@@ -397,6 +406,7 @@ export class FaultScene implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.queue.close().catch(() => undefined);
+    await this.replyShards.close().catch(() => undefined);
     await this.cluster[Symbol.asyncDispose]().catch(() => undefined);
     await deleteKeysWithPrefix(this.redis, this.prefix).catch(() => undefined);
     this.redis.disconnect();

@@ -3,7 +3,7 @@
  * edits and deletes, the fetched-ancestor cache, /forget-me through the per-user index, deleted channels, and
  * a TTL on every key it writes.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChannelWindowRepository, type WindowLine } from '../../../src/context/index.js';
 import {
   buildFetchedLinesKey,
@@ -13,7 +13,9 @@ import {
   buildWindowOrderKey,
 } from '../../../src/context/keys.js';
 import { RedisBatch } from '../../../src/redis/index.js';
+import { ChannelActivityRepository } from '../../../src/state/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix, scanKeys } from '../../support/redis.js';
+import { spyOnSocketWrites } from '../../support/socket-writes.js';
 
 const redis = createTestRedis();
 const CHANNEL = '200000000000000001';
@@ -31,6 +33,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   await deleteKeysWithPrefix(redis, prefix);
 });
 
@@ -297,6 +300,115 @@ describe('ChannelWindowRepository', () => {
     });
   });
 
+  describe('when the gateway appends a person’s lines (the index entry’s refresh)', () => {
+    it('writes their index entry with their first line, then again only once the window’s age has passed', async () => {
+      const windows = createRepository();
+      const indexKey = buildUserWindowsKey(prefix, ALICE);
+      await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
+      await windows.appendIfLive(CHANNEL, line({ at: clock }));
+      expect(await redis.zscore(indexKey, CHANNEL)).toBe(String(START));
+
+      clock += 60_000;
+      const writes = spyOnSocketWrites(redis);
+      await windows.appendIfLive(CHANNEL, line({ at: clock }));
+      expect(writes()).toBe(1);
+      expect(await redis.zscore(indexKey, CHANNEL)).toBe(String(START));
+
+      clock = START + MAX_AGE_SECONDS * 1000;
+      await windows.appendIfLive(CHANNEL, line({ at: clock }));
+      expect(await redis.zscore(indexKey, CHANNEL)).toBe(String(clock));
+    });
+
+    it('writes no entry for a reply to a person whose entry is fresh, one for a reply to another', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line());
+      clock += 1000;
+      const reply = (userId: string) =>
+        line({ name: 'Dr Who', personalityId: 'drwho', userId, at: clock, content: 'answer' });
+      const writes = spyOnSocketWrites(redis);
+      await windows.appendOwnLines(CHANNEL, [reply(ALICE)]);
+      expect(writes()).toBe(1);
+      expect(await redis.zscore(buildUserWindowsKey(prefix, ALICE), CHANNEL)).toBe(String(START));
+      await windows.appendOwnLines(CHANNEL, [reply(SAM)]);
+      expect(await redis.zscore(buildUserWindowsKey(prefix, SAM), CHANNEL)).toBe(String(clock));
+    });
+
+    it('keeps an entry three window ages, longer than any line written before its next refresh lives', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line());
+      const ttl = await redis.pttl(buildUserWindowsKey(prefix, ALICE));
+      expect(ttl).toBeGreaterThan(2 * MAX_AGE_SECONDS * 1000);
+      expect(ttl).toBeLessThanOrEqual(3 * MAX_AGE_SECONDS * 1000);
+    });
+
+    it('writes the entry again with the next line after /forget-me erased the index', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
+      await windows.appendIfLive(CHANNEL, line());
+      expect(await windows.forgetUser(ALICE)).toBe(1);
+      clock += 1000;
+      await windows.appendIfLive(CHANNEL, line({ at: clock, content: 'alice again' }));
+      expect(await windows.forgetUser(ALICE)).toBe(1);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toHaveLength(1);
+    });
+
+    it('writes the entry again after the index dropped the channel over its cap', async () => {
+      const windows = createRepository({ maxIndexedChannels: 1 });
+      await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
+      await windows.appendIfLive(CHANNEL, line());
+      clock += 1000;
+      await windows.markLiveAndAppend(OTHER_CHANNEL, line({ at: clock }));
+      clock += 1000;
+      await windows.appendIfLive(CHANNEL, line({ at: clock, content: 'alice back' }));
+      expect(await redis.zrange(buildUserWindowsKey(prefix, ALICE), '0', '-1')).toEqual([CHANNEL]);
+    });
+  });
+
+  describe('when the gateway records the message as the channel’s newest with its line', () => {
+    const activity = () => new ChannelActivityRepository(redis, { prefix });
+
+    it('records it, a person’s as the newest human message too, live channel or not, in one command', async () => {
+      const windows = createRepository();
+      const quiet = line();
+      const writes = spyOnSocketWrites(redis);
+      const live = await windows.appendIfLive(
+        CHANNEL,
+        quiet,
+        undefined,
+        activity().describeLatest(CHANNEL, quiet.id, { human: true }),
+      );
+      expect(live).toBe(false);
+      expect(writes()).toBe(1);
+      expect(await activity().fetchLatest(CHANNEL)).toBe(quiet.id);
+      expect(await activity().fetchLatestHuman(CHANNEL)).toBe(quiet.id);
+
+      await windows.markLiveAndAppend(CHANNEL, line());
+      const bot = line({ userId: null, name: 'SomeBot' });
+      await windows.appendIfLive(
+        CHANNEL,
+        bot,
+        undefined,
+        activity().describeLatest(CHANNEL, bot.id, { human: false }),
+      );
+      expect(await activity().fetchLatest(CHANNEL)).toBe(bot.id);
+      expect(await activity().fetchLatestHuman(CHANNEL)).toBe(quiet.id);
+    });
+
+    it('never moves it back to an older message', async () => {
+      const windows = createRepository();
+      const [older, newer] = [line(), line()];
+      for (const message of [newer, older])
+        await windows.appendIfLive(
+          CHANNEL,
+          message,
+          undefined,
+          activity().describeLatest(CHANNEL, message.id, { human: true }),
+        );
+      expect(await activity().fetchLatest(CHANNEL)).toBe(newer.id);
+      expect(await activity().fetchLatestHuman(CHANNEL)).toBe(newer.id);
+    });
+  });
+
   describe('when a user’s index is over its cap', () => {
     it('removes their lines from the window it drops', async () => {
       const windows = createRepository({ maxIndexedChannels: 2 });
@@ -317,6 +429,7 @@ describe('ChannelWindowRepository', () => {
       await windows.markLiveAndAppend(CHANNEL, line());
       await windows.cacheFetchedLines(CHANNEL, [line()]);
       await windows.removeMessages(CHANNEL, ['399999999999999999']);
+      await windows.appendIfLive(CHANNEL, line({ userId: SAM }));
       await windows.markLiveAndAppend(OTHER_CHANNEL, line());
       await windows.forgetChannels([CHANNEL]);
       const left = await scanKeys(redis, [`${prefix}*`]);
@@ -330,9 +443,10 @@ describe('ChannelWindowRepository', () => {
     await windows.markLiveAndAppend(CHANNEL, line());
     await windows.appendOwnLines(CHANNEL, [line({ personalityId: 'drwho', name: 'Dr Who' })]);
     await windows.cacheFetchedLines(CHANNEL, [line({ userId: SAM })]);
+    await windows.appendIfLive(CHANNEL, line({ userId: SAM }));
     await windows.removeMessages(OTHER_CHANNEL, ['399999999999999999']);
     const keys = await scanKeys(redis, [`${prefix}*`]);
-    expect(keys.length).toBeGreaterThanOrEqual(7);
+    expect(keys.length).toBeGreaterThanOrEqual(9);
     for (const key of keys) expect(await redis.pttl(key), key).toBeGreaterThan(0);
   });
 

@@ -352,6 +352,48 @@ describe('ReplyAdmission', () => {
       expect([depth, pending]).toEqual([2, 2]);
       expect(writes()).toBe(1);
     });
+
+    describe('when sampled (queueDepthSampleMs)', () => {
+      it('reads Redis once per period, counting the jobs it added since, then reads again', async () => {
+        let now = 1_000_000;
+        const admission = new ReplyAdmission(redis, {
+          prefix,
+          logger,
+          limits: RAISED,
+          queue,
+          now: () => now,
+          queueDepthSampleMs: 1000,
+        });
+        await queue.add(REPLY_JOB_NAME, buildTestJob(), { jobId: 'job-elsewhere' });
+        expect(await admission.readQueueDepth()).toBe(1);
+        await admitAll(admission, [buildTestJob(), buildTestJob()]);
+        // Another process's job, not seen until the sample is a period old.
+        await queue.add(REPLY_JOB_NAME, buildTestJob(), { jobId: 'job-elsewhere-2' });
+        const writes = spyOnSocketWrites(redis);
+        expect(await admission.readQueueDepth()).toBe(3);
+        expect(writes()).toBe(0);
+        now += 1000;
+        expect(await admission.readQueueDepth()).toBe(4);
+        expect(writes()).toBe(1);
+      });
+
+      it('refuses at the cap from the sampled depth without reading it again', async () => {
+        const admission = new ReplyAdmission(redis, {
+          prefix,
+          logger,
+          limits: { ...RAISED, queueMaxDepth: 2 },
+          queue,
+          queueDepthSampleMs: 60_000,
+        });
+        const admitted = [];
+        for (let index = 0; index < 3; index += 1) {
+          const depth = await admission.readQueueDepth();
+          admitted.push((await admission.admit(buildTestJob(), depth)).outcome);
+        }
+        expect(admitted).toEqual(['enqueued', 'enqueued', 'refused']);
+        expect(await queue.count()).toBe(2);
+      });
+    });
   });
 
   describe('when the caller passes the queue depth it read', () => {

@@ -12,6 +12,7 @@ describe('buildHelpEmbed', () => {
           userRatePerMinute: 6,
           userBurst: 3,
           queueMaxDepth: 10_000,
+          queueDepthSampleMs: 1000,
           fairQueue: true,
         },
         conversation: { maxTurns: 40, maxChars: 24_000, ttlSeconds: 7 * 24 * 3600 },

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       cluster: false,
       waitReplicas: 0,
       waitTimeoutMs: 500,
+      replyQueueShards: 1,
     });
     expect(config.discord.apiUrl).toBe('https://discord.com/api');
     expect(config.worker.concurrency).toBe(50);

@@ -142,6 +142,33 @@ describe('startDashboardServer', () => {
     });
   });
 
+  describe('when the reply queue has 3 shards', () => {
+    it('lists every shard, each with its own jobs', async () => {
+      const sharded = await startDashboardServer({
+        connection: redis,
+        prefix,
+        port: 0,
+        logger,
+        host: '127.0.0.1',
+        replyQueueShards: 3,
+      });
+      try {
+        const response = await fetch(`http://127.0.0.1:${sharded.port}/api/queues`);
+        const { queues } = QueueListSchema.parse(await response.json());
+        expect(queues.map((entry) => entry.name).sort()).toEqual(
+          [QUEUE_NAME, `shard1-${QUEUE_NAME}`, `shard2-${QUEUE_NAME}`, TASK_QUEUE_NAME].sort(),
+        );
+        // Shard 0 is the one queue's prefix, where the job waits.
+        expect(queues.find((entry) => entry.name === QUEUE_NAME)?.counts).toMatchObject({ waiting: 1 });
+        expect(queues.find((entry) => entry.name === `shard1-${QUEUE_NAME}`)?.counts).toMatchObject({
+          waiting: 0,
+        });
+      } finally {
+        await sharded.close();
+      }
+    });
+  });
+
   describe('when closed', () => {
     it('stops listening and leaves the caller’s client open', async () => {
       const other = await startDashboardServer({

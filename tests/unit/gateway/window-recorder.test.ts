@@ -210,6 +210,21 @@ describe('WindowRecorder', () => {
     });
   });
 
+  describe('when given the message’s channel-latest record', () => {
+    it('hands it to the append (one script writes both) and the line to a proxied person', async () => {
+      const { windows, recorder } = createRecorder(true);
+      const latest = {
+        keys: ['latest', 'latest-human'] as const,
+        messageId: '1',
+        ttlSeconds: 60,
+        human: true,
+      };
+      const pending = recorder.append(fakeMessage(), undefined, { latest, proxiedFor: '100000000000000009' });
+      expect(pending?.line.userId).toBe('100000000000000009');
+      expect(windows.appendIfLive).toHaveBeenCalledWith(CHANNEL, pending!.line, undefined, latest);
+    });
+  });
+
   describe('when the message is not kept', () => {
     it('writes nothing, even when it addressed a personality', async () => {
       const { windows, recorder } = createRecorder(false);

@@ -15,8 +15,8 @@ function hashTag(key: string): string | undefined {
 describe('queue keys', () => {
   it('hash-tags the BullMQ prefix so every key of the queue shares one slot', () => {
     expect(buildBullPrefix('chorus')).toBe('{chorus}');
-    expect(buildBullJobKey('chorus', 'reply-1-p')).toBe('{chorus}:replies:reply-1-p');
-    expect(hashTag(buildBullJobKey('chorus', 'reply-1-p'))).toBe('chorus');
+    expect(buildBullJobKey(buildBullPrefix('chorus'), 'reply-1-p')).toBe('{chorus}:replies:reply-1-p');
+    expect(hashTag(buildBullJobKey(buildBullPrefix('chorus'), 'reply-1-p'))).toBe('chorus');
   });
 
   it('puts every per-user key in the user’s slot', () => {

@@ -1,11 +1,14 @@
 --[[
   Removes every line of one user from a channel's window and fetched-ancestor cache (`/forget-me`): the lines
-  whose `userId` is theirs, i.e. their messages and the personalities' replies to them.
+  whose `userId` is theirs, i.e. their messages and the personalities' replies to them. Also forgets when their
+  index entry for this channel was last written, so their next line here writes it again (the index is being
+  erased, or dropped this channel).
 
   KEYS[1] lines           HASH message id -> line JSON
   KEYS[2] order           ZSET message id -> sent at
   KEYS[3] fetched         HASH message id -> line JSON
   KEYS[4] fetched order   ZSET message id -> fetched at
+  KEYS[5] indexed         ZSET user id -> when their index entry for this channel was last written
 
   ARGV[1] user id
 
@@ -25,4 +28,5 @@ for pair = 0, 1 do
     end
   end
 end
+redis.call('ZREM', KEYS[5], ARGV[1])
 return removed
