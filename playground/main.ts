@@ -2,10 +2,13 @@
  * `npm run playground`: the whole system on this machine (Discord sandbox, AI stub or a real provider, gateway,
  * worker) behind a local web page that looks like a Discord channel. A development tool: loopback only.
  */
+import { z } from 'zod';
+import { DefaultPlaygroundServerOptions } from './server/playground-server.js';
 import { startPlayground } from './server/start-playground.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const PORT = Number(process.env['PLAYGROUND_PORT'] ?? 3100);
+/** `PLAYGROUND_PORT`: the page's port on 127.0.0.1. */
+const PortSchema = z.coerce.number().int().min(0).max(65_535).default(DefaultPlaygroundServerOptions.port);
 /** Variables that point the playground at a real AI provider instead of the stub. */
 const PROVIDER_VARIABLES = ['AI_BASE_URL', 'AI_API_KEY', 'AI_MODEL', 'AI_PROVIDERS'] as const;
 
@@ -23,7 +26,7 @@ async function main(): Promise<void> {
   const playground = await startPlayground({
     redisUrl: REDIS_URL,
     prefix: `playground-${process.pid}`,
-    server: { port: PORT },
+    server: { port: PortSchema.parse(process.env['PLAYGROUND_PORT'] || undefined) },
     env,
     logs: process.env['PLAYGROUND_LOGS'] === 'inherit' ? 'inherit' : 'keep',
   });
