@@ -135,6 +135,7 @@ export class MessageService {
       deleted: false,
     };
     store.addMessage(message);
+    this.#emitChanged('created', message);
     if ((message.flags & EPHEMERAL_FLAG) === 0) {
       this.#dispatchMessage('MESSAGE_CREATE', message);
       this.deps.events.emit('messageCreated', {
@@ -207,12 +208,14 @@ export class MessageService {
     message.flags &= ~LOADING_FLAG;
     message.editedAt = this.deps.now();
     message.edits.push({ at: message.editedAt, content: message.content });
+    this.#emitChanged('updated', message);
     if ((message.flags & EPHEMERAL_FLAG) === 0) this.#dispatchMessage('MESSAGE_UPDATE', message);
     return message;
   }
 
   delete(message: MessageRecord): void {
     message.deleted = true;
+    this.#emitChanged('deleted', message);
     if ((message.flags & EPHEMERAL_FLAG) !== 0) return;
     this.deps.gateway.dispatch(
       'MESSAGE_DELETE',
@@ -237,6 +240,7 @@ export class MessageService {
       if (!message || message.deleted || message.channelId !== channel.id) continue;
       if ((message.flags & EPHEMERAL_FLAG) !== 0) continue;
       message.deleted = true;
+      this.#emitChanged('deleted', message);
       deleted.push(id);
     }
     if (deleted.length > 0 && channel.guildId !== null) {
@@ -287,6 +291,7 @@ export class MessageService {
       wouldPing: message.wouldPing,
       threadId: channel?.type === ChannelType.PublicThread ? channel.id : null,
       referencedMessageId: message.reference?.messageId ?? null,
+      interactionUserId: message.interaction?.userId ?? null,
       createdAt: message.createdAt,
       editedAt: message.editedAt,
       edits: [...message.edits],
@@ -296,6 +301,16 @@ export class MessageService {
   /** The application's id: for modern apps it equals the bot user's id. */
   applicationId(): string {
     return this.deps.botUserId;
+  }
+
+  #emitChanged(kind: 'created' | 'updated' | 'deleted', message: MessageRecord): void {
+    // Building the entry costs a lookup or two; skip it when nothing listens (benchmarks, most tests).
+    if (this.deps.events.listenerCount('messageChanged') === 0) return;
+    this.deps.events.emit('messageChanged', {
+      kind,
+      message: this.transcriptEntry(message),
+      at: this.deps.now(),
+    });
   }
 
   #authorOf(message: MessageRecord): MessageAuthor {

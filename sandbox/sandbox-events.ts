@@ -25,6 +25,8 @@ export interface TranscriptEntry {
   /** The thread the message is in; null when it is not in a thread. */
   readonly threadId: string | null;
   readonly referencedMessageId: string | null;
+  /** Who ran the interaction this message answers (an ephemeral one shows only to them); null otherwise. */
+  readonly interactionUserId: string | null;
   /** Unix ms. */
   readonly createdAt: number;
   readonly editedAt: number | null;
@@ -40,6 +42,17 @@ export interface SandboxEventMap {
   request: [RequestLogEntry];
   /** A message was created (by anyone: users, the bot, webhooks, interaction responses). */
   messageCreated: [{ readonly message: TranscriptEntry; readonly at: number }];
+  /**
+   * Any message was created, edited or deleted, ephemeral ones included (the gateway never carries those; a
+   * view of the channel, like the playground, shows them to the one user who may see them).
+   */
+  messageChanged: [
+    {
+      readonly kind: 'created' | 'updated' | 'deleted';
+      readonly message: TranscriptEntry;
+      readonly at: number;
+    },
+  ];
 }
 
 /** The sandbox's event emitter, typed by {@link SandboxEventMap}. */
