@@ -1,6 +1,6 @@
 import type { RatioCheck } from './ratio-check.js';
 import type { BenchResults } from './results-file.js';
-import type { Check, ScenarioResult, Target } from './scenario-result.js';
+import type { ScenarioResult, Target } from './scenario-result.js';
 
 /** Formats a figure for the table: NaN (nothing measured) as n/a, few but enough digits. */
 export function formatFigure(value: number | null, unit = ''): string {

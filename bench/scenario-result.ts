@@ -84,6 +84,14 @@ export interface DeliveryCount {
   readonly doubled: number;
 }
 
+/** The counts of several runs added up. */
+export function sumDelivery(counts: readonly DeliveryCount[]): DeliveryCount {
+  return {
+    lost: counts.reduce((sum, count) => sum + count.lost, 0),
+    doubled: counts.reduce((sum, count) => sum + count.doubled, 0),
+  };
+}
+
 /** One scenario's outcome, as written to `bench/results.json`. */
 export interface ScenarioResult {
   readonly id: string;
