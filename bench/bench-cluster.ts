@@ -123,8 +123,9 @@ export class BenchCluster implements AsyncDisposable {
       cluster = await LocalCluster.start({
         redisUrl: options.redisUrl,
         prefix,
-        // The plain reply path: its latency figures are the pipeline's own, not a coalesce window's wait.
-        env: { COALESCE_WINDOW_MS: '0', ...options.env },
+        // The plain reply path: its latency figures are the pipeline's own, not a coalesce window's wait, and its
+        // reply is posted whole (streaming, on by default, is the streaming scenario's, which turns it on).
+        env: { COALESCE_WINDOW_MS: '0', STREAM_REPLIES: 'false', ...options.env },
         sandbox: options.sandbox,
         aiStub: options.aiStub,
         startTimeoutMs: START_TIMEOUT_MS,

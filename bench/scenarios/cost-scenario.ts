@@ -198,6 +198,29 @@ async function runNoopJobs(context: BenchContext, prefix: string, jobs: number):
 /** Jobs a no-op producer adds per call. */
 const NOOP_BATCH = 100;
 
+/**
+ * The cost load, unmeasured, on users of its own: the first measured phase would otherwise pay the processes'
+ * compiling of their hot paths (a first fair run read up to twice its variants' CPU per reply run just after it),
+ * and fair ÷ FIFO would measure the order of the phases.
+ */
+export async function warmUpPipeline(bench: BenchCluster, durationMs: number): Promise<void> {
+  const userIds = selectPhaseUsers(bench, 'warm-up', 'fair');
+  const driver = new ClosedLoopDriver(
+    bench.tracker,
+    (n) => ({
+      userId: userIds[n % userIds.length]!,
+      channelId: bench.channelIds[n % bench.channelIds.length]!,
+    }),
+    IN_FLIGHT,
+    'chat',
+  );
+  driver.start();
+  await sleep(durationMs);
+  driver.stop();
+  await bench.tracker.waitForAll(driver.seqs, 30_000, 'the warm-up replies');
+  bench.aiStub.clearRequests();
+}
+
 /** Raw BullMQ on the same Redis: CPU of its producer + worker and of Redis per no-op job, and jobs/s. */
 export async function measureBullmqNoop(context: BenchContext, jobs: number): Promise<NoopRun> {
   const redis = new Redis(context.redisUrl, { maxRetriesPerRequest: null });

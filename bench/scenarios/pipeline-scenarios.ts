@@ -13,6 +13,7 @@ import {
   measureBullmqNoop,
   measureCost,
   NOOP_COMMAND_JOBS,
+  warmUpPipeline,
 } from './cost-scenario.js';
 import { buildGateWaitResult, type GateWaitRun, measureGateWait } from './gate-wait-scenario.js';
 import {
@@ -97,6 +98,10 @@ export async function runPipelineScenarios(
       await bench.replaceGateway(buildGatewayEnv(mode));
       gatewayMode = mode;
     };
+    if (ids.has('cost')) {
+      context.progress('pipeline: warming up (the cost load, unmeasured)');
+      await warmUpPipeline(bench, 2 * buildCostTiming(context.quick).warmUpMs);
+    }
     for (const mode of ['fair', 'fifo'] as const) {
       if (!ids.has('cost') && !ids.has('redis') && !ids.has('gate')) break;
       await useMode(mode);
