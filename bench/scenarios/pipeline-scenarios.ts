@@ -100,7 +100,7 @@ export async function runPipelineScenarios(
     };
     if (ids.has('cost')) {
       context.progress('pipeline: warming up (the cost load, unmeasured)');
-      await warmUpPipeline(bench, 2 * buildCostTiming(context.quick).warmUpMs);
+      await timed('cost', () => warmUpPipeline(bench, 2 * buildCostTiming(context.quick).warmUpMs));
     }
     for (const mode of ['fair', 'fifo'] as const) {
       if (!ids.has('cost') && !ids.has('redis') && !ids.has('gate')) break;
