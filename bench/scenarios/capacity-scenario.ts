@@ -88,7 +88,7 @@ const FULL = {
 } as const satisfies CapacityShape;
 const QUICK = {
   little: { inFlight: 100, minAiLatencyMs: 500, maxAiLatencyMs: 5000 },
-  many: { inFlight: 500, minAiLatencyMs: 2500, maxAiLatencyMs: 10_000 },
+  many: { inFlight: 300, minAiLatencyMs: 2500, maxAiLatencyMs: 10_000 },
   ceiling: { warmUpMs: 1000, windowMs: 2000 },
 } as const satisfies CapacityShape;
 
