@@ -52,9 +52,9 @@ const single = (
 const GROUPS: readonly ScenarioGroup[] = [
   {
     scenarios: [
-      { id: 'cost', title: 'Cost', target: '≤ 2 ms CPU per reply' },
-      { id: 'latency', title: 'Overhead latency', target: 'p99 ≤ 15 ms' },
-      { id: 'redis', title: 'Redis cost', target: 'reported' },
+      { id: 'cost', title: 'Cost', target: 'CPU per reply ≤ 1.10 × FIFO, ≤ 8 × a raw BullMQ job' },
+      { id: 'latency', title: 'Overhead latency', target: 'p99 ≤ 1.10 × FIFO' },
+      { id: 'redis', title: 'Redis cost', target: '≤ 13 sent / ≤ 55 in Lua per reply' },
       { id: 'gate', title: 'Conversation wait', target: '≤ 1 command per waiting job-second' },
     ],
     run: (context, ids) => runPipelineScenarios(context, ids as ReadonlySet<PipelineScenarioId>),
@@ -64,10 +64,13 @@ const GROUPS: readonly ScenarioGroup[] = [
     runClusterWaitScenario,
   ),
   single(
-    { id: 'fairness', title: 'Fairness', target: 'light-user p95 ≤ 1.5× no-flood p95' },
+    { id: 'fairness', title: 'Fairness', target: 'light-user p95 ≤ 1.5 × no-flood p95' },
     runFairnessScenario,
   ),
-  single({ id: 'capacity', title: 'Capacity', target: '≥ 95 % of ideal, RSS ≤ 300 MB' }, runCapacityScenario),
+  single(
+    { id: 'capacity', title: 'Capacity', target: '≥ 0.95 × ideal at ≤ 0.5 × ceiling; RSS ≤ 400 MB at 5,000' },
+    runCapacityScenario,
+  ),
   single(
     { id: 'discord', title: 'Discord limits', target: '≥ 95 % of the limit, 0 × 429' },
     runDiscordLimitsScenario,
