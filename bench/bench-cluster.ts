@@ -123,8 +123,9 @@ export class BenchCluster implements AsyncDisposable {
       cluster = await LocalCluster.start({
         redisUrl: options.redisUrl,
         prefix,
-        // The plain reply path: its latency figures are the pipeline's own, not a coalesce window's wait.
-        env: { COALESCE_WINDOW_MS: '0', ...options.env },
+        // The plain reply path: its latency figures are the pipeline's own, not a coalesce window's wait, and its
+        // reply is posted whole (streaming, on by default, is the streaming scenario's, which turns it on).
+        env: { COALESCE_WINDOW_MS: '0', STREAM_REPLIES: 'false', ...options.env },
         sandbox: options.sandbox,
         aiStub: options.aiStub,
         startTimeoutMs: START_TIMEOUT_MS,
@@ -229,11 +230,23 @@ export class BenchCluster implements AsyncDisposable {
    * baseline on the same, already warm workers, since only admission reads it). Resolves once the new gateway
    * has routed a message to a reply.
    */
-  async replaceGateway(env: Record<string, string>): Promise<void> {
-    for (const gateway of this.processes('gateway')) await this.cluster.stop(gateway, 'SIGTERM');
-    await this.cluster.spawn('gateway', env);
+  replaceGateway(env: Record<string, string>): Promise<void> {
+    return this.#replace('gateway', env);
+  }
+
+  /**
+   * Stops every worker and starts one with `env` over the cluster's (e.g. another `WORKER_CONCURRENCY`).
+   * Resolves once it has answered a message; the AI stub must answer promptly meanwhile.
+   */
+  replaceWorkers(env: Record<string, string>): Promise<void> {
+    return this.#replace('worker', env);
+  }
+
+  async #replace(role: ChorusProcess['role'], env: Record<string, string>): Promise<void> {
+    for (const running of this.processes(role)) await this.cluster.stop(running, 'SIGTERM');
+    await this.cluster.spawn(role, env);
     const probe = this.tracker.send(this.userIds[0]!, this.channelIds[0]!);
-    await this.tracker.waitForAll([probe], WARM_UP_TIMEOUT_MS, 'the new gateway');
+    await this.tracker.waitForAll([probe], WARM_UP_TIMEOUT_MS, `the new ${role}`);
   }
 
   /** Starts the peak-RSS count of a process afresh (Linux), so the next {@link peakRssBytes} is this run's. */

@@ -12,7 +12,7 @@ export type CostPhase = 'cost' | `cost-${PipelineVariantId}`;
 export type RedisCostPhase = 'redis' | `redis-${PipelineVariantId}`;
 
 /** A phase run on the pipeline cluster, each with its own users. */
-export type PipelinePhase = CostPhase | RedisCostPhase | 'latency' | 'gate';
+export type PipelinePhase = CostPhase | RedisCostPhase | 'latency' | 'gate' | 'warm-up';
 
 /**
  * Users of each phase run on the shared pipeline cluster: every phase and queue mode talks to the system through
@@ -28,6 +28,7 @@ const PHASE_USERS = {
   'redis-settings': { from: 1602, to: 1802 },
   'cost-room': { from: 1802, to: 2302 },
   'redis-room': { from: 2302, to: 2502 },
+  'warm-up': { from: 2502, to: 3002 },
 } as const satisfies Record<PipelinePhase, { from: number; to: number }>;
 const USERS_PER_MODE = Math.max(...Object.values(PHASE_USERS).map((range) => range.to));
 

@@ -8,7 +8,14 @@ export interface MonitoredCommand {
   readonly fromScript: boolean;
   /** The whole line (quoted arguments), for filtering by key prefix. */
   readonly line: string;
+  /**
+   * The script this command is or runs in: an EVALSHA's SHA1, `eval` for an EVAL (a script's first call, before
+   * Redis caches it), and for a command run by Lua the script that ran it; null for a plain command.
+   */
+  readonly script: string | null;
 }
+
+const SCRIPT_CALLS = new Set(['evalsha', 'evalsha_ro', 'eval', 'eval_ro']);
 
 /**
  * A raw `MONITOR` connection: every command the server runs, as a callback. Plain TCP and line parsing on
@@ -18,6 +25,8 @@ export interface MonitoredCommand {
 export class RedisMonitor {
   #buffer = '';
   #ready = false;
+  /** The last script call seen: Redis runs a script's commands right after its EVALSHA line, nothing between. */
+  #script: string | null = null;
 
   private constructor(
     private readonly socket: Socket,
@@ -60,12 +69,18 @@ export class RedisMonitor {
       const sourceEnd = line.indexOf('] "');
       if (!line.startsWith('+') || sourceEnd < 0) continue;
       const nameEnd = line.indexOf('"', sourceEnd + 3);
-      this.onCommand({
-        name: line.slice(sourceEnd + 3, nameEnd).toLowerCase(),
-        fromScript: line.slice(0, sourceEnd).endsWith(' lua'),
-        line,
-      });
+      const name = line.slice(sourceEnd + 3, nameEnd).toLowerCase();
+      const fromScript = line.slice(0, sourceEnd).endsWith(' lua');
+      if (!fromScript) this.#script = SCRIPT_CALLS.has(name) ? parseScriptId(name, line, nameEnd) : null;
+      this.onCommand({ name, fromScript, line, script: this.#script });
     }
     return this.#ready;
   }
+}
+
+/** An EVALSHA's SHA1 (its first argument), or `eval` for a script sent whole. */
+function parseScriptId(name: string, line: string, nameEnd: number): string {
+  if (!name.startsWith('evalsha')) return 'eval';
+  const shaStart = line.indexOf('"', nameEnd + 1) + 1;
+  return line.slice(shaStart, line.indexOf('"', shaStart));
 }

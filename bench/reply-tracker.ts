@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { DiscordSandbox, TranscriptEntry } from '../sandbox/index.js';
+import type { DeliveryCount } from './scenario-result.js';
 
 /** One message a benchmark user sent, and when its answer arrived. Times are `performance.now()` ms. */
 export interface TrackedMessage {
@@ -10,6 +11,8 @@ export interface TrackedMessage {
   readonly dispatchedAt: number;
   /** When the first chunk of its reply reached the sandbox as a webhook (or DM) message; null until then. */
   repliedAt: number | null;
+  /** Tagged posts answering it: exactly-once delivery says 1 once answered. */
+  replies: number;
 }
 
 /** A message the bot posted as itself in a guild channel: a limit notice, a failure notice. */
@@ -96,7 +99,14 @@ export class ReplyTracker implements Disposable {
     this.#nextSeq += 1;
     this.sandbox.userSays(userId, channelId, buildMessageText(seq, mention, body));
     // userSays dispatches synchronously, so the last MESSAGE_CREATE dispatch is this message's.
-    this.messages.set(seq, { seq, userId, channelId, dispatchedAt: this.#lastDispatchAt, repliedAt: null });
+    this.messages.set(seq, {
+      seq,
+      userId,
+      channelId,
+      dispatchedAt: this.#lastDispatchAt,
+      repliedAt: null,
+      replies: 0,
+    });
     return seq;
   }
 
@@ -108,6 +118,22 @@ export class ReplyTracker implements Disposable {
     for (const message of picked)
       if (message.repliedAt !== null) result.push(message.repliedAt - message.dispatchedAt);
     return result;
+  }
+
+  /**
+   * Of `seqs`, each owed one reply: how many have none (lost, once the caller has waited for them) and how many
+   * second replies arrived (doubled).
+   */
+  countDelivery(seqs: Iterable<number>): DeliveryCount {
+    let lost = 0;
+    let doubled = 0;
+    for (const seq of seqs) {
+      const message = this.messages.get(seq);
+      if (message === undefined) continue;
+      if (message.repliedAt === null) lost += 1;
+      doubled += Math.max(0, message.replies - 1);
+    }
+    return { lost, doubled };
   }
 
   /** Replies that arrived within [from, to) (performance.now() ms). */
@@ -167,6 +193,7 @@ export class ReplyTracker implements Disposable {
     const at = performance.now();
     const tag = TAG_PATTERN.exec(message.content);
     const tracked = tag ? this.messages.get(Number(tag[1])) : undefined;
+    if (tracked) tracked.replies += 1;
     if (tracked && tracked.repliedAt === null) {
       tracked.repliedAt = at;
       this.replyTimes.push(at);

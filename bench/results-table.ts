@@ -1,4 +1,6 @@
-import type { Check, ScenarioResult } from './scenario-result.js';
+import type { RatioCheck } from './ratio-check.js';
+import type { BenchResults } from './results-file.js';
+import type { ScenarioResult, Target } from './scenario-result.js';
 
 /** Formats a figure for the table: NaN (nothing measured) as n/a, few but enough digits. */
 export function formatFigure(value: number | null, unit = ''): string {
@@ -9,15 +11,64 @@ export function formatFigure(value: number | null, unit = ''): string {
   return unit === '' ? text : ['/s', '%', '×'].includes(unit) ? `${text}${unit}` : `${text} ${unit}`;
 }
 
-function formatTarget(check: Check): string {
-  if (check.target === null) return '';
-  const op = { '<=': '≤', '>=': '≥', '==': '=' }[check.target.op];
-  return `${op} ${formatFigure(check.target.value, check.unit)}`;
+function formatTarget(target: Target | null, unit: string): string {
+  if (target === null) return '';
+  const op = { '<=': '≤', '>=': '≥', '==': '=' }[target.op];
+  return `${op} ${formatFigure(target.value, unit)}`;
+}
+
+function formatPass(pass: boolean | null): string {
+  return pass === null ? '' : pass ? 'pass' : 'FAIL';
 }
 
 function formatRatio(ratio: number | null): string {
-  if (ratio === null || Number.isNaN(ratio)) return '';
+  if (ratio === null) return '';
+  if (Number.isNaN(ratio)) return 'n/a';
   return `${ratio >= 100 ? ratio.toFixed(0) : ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
+}
+
+/**
+ * The targets: every ratio against its baseline of the same run, then every other figure with a target (counts,
+ * Discord's limits, memory); the README's table is this one (see readme-table.ts).
+ */
+export function formatTargetsTable(results: readonly ScenarioResult[]): string {
+  const header = ['Scenario', 'Figure', 'Chorus', 'Baseline (same run)', 'Ratio', 'Target', 'Result'];
+  const rows: string[][] = [];
+  for (const result of results) {
+    const ratioRows = result.ratios.map((check: RatioCheck) => [
+      check.name,
+      formatFigure(check.value, check.unit),
+      `${formatFigure(check.baseline, check.unit)} (${check.baselineName})`,
+      formatRatio(check.ratio),
+      formatTarget(check.target, '×'),
+      formatPass(check.pass),
+    ]);
+    const targetRows = result.checks
+      .filter((check) => check.target !== null)
+      .map((check) => [
+        check.name,
+        formatFigure(check.value, check.unit),
+        '—',
+        '',
+        formatTarget(check.target, check.unit),
+        formatPass(check.pass),
+      ]);
+    const scenarioRows =
+      result.error === null ? [...ratioRows, ...targetRows] : [['scenario broke', '', '', '', '', 'ERROR']];
+    scenarioRows.forEach((cells, index) => {
+      rows.push([index === 0 ? result.id : '', ...cells]);
+    });
+  }
+  return formatTable(header, rows);
+}
+
+/** The README's table: a line saying when, on what and on which commit the run was made, then the targets. */
+export function formatReadmeTable(run: BenchResults): string {
+  const { machine } = run;
+  const when = `${run.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  const what = `${run.quick ? 'quick run' : 'full run'} of ${run.commit ?? 'an unknown commit'}`;
+  const where = `${machine.cores} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node.replace(/^v/, '')}, Redis ${machine.redis}`;
+  return `\`npm run bench\`, ${when}, ${what}; ${where}:\n\n${formatTargetsTable(run.scenarios)}`;
 }
 
 /**
@@ -25,8 +76,8 @@ function formatRatio(ratio: number | null): string {
  * where scenarios have variants, their plain run beside each variant with the ratio to it.
  */
 export function formatResultsTable(results: readonly ScenarioResult[]): string {
-  const variants = formatVariantsTable(results);
-  return variants === null ? formatChecksTable(results) : `${formatChecksTable(results)}\n\n${variants}`;
+  const tables = [formatTargetsTable(results), formatChecksTable(results), formatVariantsTable(results)];
+  return tables.filter((table) => table !== null).join('\n\n');
 }
 
 function formatChecksTable(results: readonly ScenarioResult[]): string {
@@ -44,8 +95,8 @@ function formatChecksTable(results: readonly ScenarioResult[]): string {
         formatFigure(check.value, check.unit),
         formatFigure(check.fifo, check.unit),
         formatRatio(check.ratio),
-        formatTarget(check),
-        check.pass === null ? '' : check.pass ? 'pass' : 'FAIL',
+        formatTarget(check.target, check.unit),
+        formatPass(check.pass),
       ]);
     });
   }

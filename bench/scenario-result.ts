@@ -1,3 +1,5 @@
+import type { RatioCheck } from './ratio-check.js';
+
 /** Which queue discipline a run used: ours, or plain FIFO BullMQ (`FAIR_QUEUE=false`, same code). */
 export type QueueMode = 'fair' | 'fifo';
 
@@ -72,6 +74,24 @@ export function buildVariantRows<T>(
   });
 }
 
+/**
+ * What happened to the replies of a scenario's messages: the one thing that fails the bench (see exit-code.ts).
+ * `lost`: messages owed a reply that never got one nor a notice, once the scenario had waited for them;
+ * `doubled`: second replies to a message already answered.
+ */
+export interface DeliveryCount {
+  readonly lost: number;
+  readonly doubled: number;
+}
+
+/** The counts of several runs added up. */
+export function sumDelivery(counts: readonly DeliveryCount[]): DeliveryCount {
+  return {
+    lost: counts.reduce((sum, count) => sum + count.lost, 0),
+    doubled: counts.reduce((sum, count) => sum + count.doubled, 0),
+  };
+}
+
 /** One scenario's outcome, as written to `bench/results.json`. */
 export interface ScenarioResult {
   readonly id: string;
@@ -79,6 +99,10 @@ export interface ScenarioResult {
   /** The targets in words. */
   readonly target: string;
   readonly checks: readonly Check[];
+  /** The scenario's targets as ratios against a baseline of the same run (see ratio-check.ts). */
+  readonly ratios: readonly RatioCheck[];
+  /** Lost and doubled replies; null when the scenario does not follow replies one by one or it broke. */
+  readonly delivery: DeliveryCount | null;
   /** Everything else measured (per mode, per configuration), for the record. */
   readonly figures: Record<string, unknown>;
   /** The plain run beside its variants, where the scenario has some (see {@link VariantRow}). */
@@ -130,14 +154,19 @@ export function buildScenarioResult(input: {
   title: string;
   target: string;
   checks: readonly Check[];
+  ratios?: readonly RatioCheck[];
+  delivery?: DeliveryCount | null;
   figures: Record<string, unknown>;
   variantRows?: readonly VariantRow[];
   durationMs: number;
 }): ScenarioResult {
+  const ratios = input.ratios ?? [];
   return {
     ...input,
+    ratios,
+    delivery: input.delivery ?? null,
     variantRows: input.variantRows ?? [],
-    pass: input.checks.every((check) => check.pass !== false),
+    pass: [...input.checks, ...ratios].every((check) => check.pass !== false),
     error: null,
   };
 }
@@ -155,6 +184,8 @@ export function buildBrokenResult(
     title,
     target,
     checks: [],
+    ratios: [],
+    delivery: null,
     figures: {},
     variantRows: [],
     pass: false,

@@ -3,31 +3,42 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChorusProcess } from '../../scripts/cluster/local-cluster.js';
 import { BenchCluster, buildGatewayEnv, NO_DISCORD_LIMITS } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
+import {
+  type CapacityPlan,
+  type CapacityPointSpec,
+  MAX_SHARE_OF_CEILING,
+  planCapacityPoint,
+} from '../capacity-plan.js';
+import { ClosedLoopDriver } from '../closed-loop-driver.js';
 import { sendPaced } from '../paced-sender.js';
 import { fetchProcessSample, type ProcessSample } from '../process-metrics.js';
+import { buildRatioCheck, type RatioCheck } from '../ratio-check.js';
 import { fetchRedisCpuSeconds } from '../redis-info.js';
-import { buildCheck, buildScenarioResult, type QueueMode, type ScenarioResult } from '../scenario-result.js';
+import {
+  buildCheck,
+  buildScenarioResult,
+  type Check,
+  type DeliveryCount,
+  type ScenarioResult,
+  sumDelivery,
+} from '../scenario-result.js';
 
-/** Figures of one capacity run. */
+/** Figures of one capacity point (fair queue). */
 export interface CapacityRun {
-  readonly mode: QueueMode;
-  readonly concurrency: number;
-  readonly aiLatencyMs: number;
-  readonly offeredPerSecond: number;
+  readonly plan: CapacityPlan;
   readonly sent: number;
   /** Replies per second over the steady window (every slot busy, a backlog waiting). */
   readonly repliesPerSecond: number;
   /** Offered → last reply, ms. */
   readonly totalMs: number;
-  /** concurrency ÷ AI latency: what Little's law allows. */
-  readonly idealPerSecond: number;
-  readonly percentOfIdeal: number;
+  /** Replies/s ÷ the plan's ideal. */
+  readonly ofIdeal: number;
   readonly windowMs: number;
   /** Peak resident memory of the worker (Linux VmHWM), MB. */
   readonly workerPeakRssMb: number;
   /** The worker's resident memory once started and warmed up, before the load (every module loaded), MB. */
   readonly workerIdleRssMb: number;
-  /** (peak − idle) ÷ concurrency: memory per job in flight, KB. */
+  /** (peak − idle) ÷ calls in flight: memory per AI call held, KB. */
   readonly kbPerJobInFlight: number;
   /** Largest V8 heap used and external memory seen while loaded (scraped every second), MB: what the RSS holds. */
   readonly workerMaxHeapUsedMb: number;
@@ -38,8 +49,19 @@ export interface CapacityRun {
    * little above the steady state's, more so in the quick run.
    */
   readonly cpuMsPerReply: CapacityCpu;
-  /** 2,000 ms ÷ the whole machine's CPU per reply: the replies/s two cores allow at this cost. */
+  /** Messages never answered, and second replies. */
+  readonly delivery: DeliveryCount;
+}
+
+/** The machine's ceiling, measured first: the pipeline with an instant AI, closed loop. */
+export interface CeilingRun {
+  /** Sustained replies/s: what the machine gives Chorus now, neighbours and all. */
+  readonly repliesPerSecond: number;
+  /** The whole machine's CPU per reply (worker, gateway, sandbox + stub, Redis), ms. */
+  readonly cpuMsPerReply: number;
+  /** 2,000 ms ÷ that: the replies/s two cores would allow Chorus alone. */
   readonly twoCoreCeilingPerSecond: number;
+  readonly delivery: DeliveryCount;
 }
 
 /** CPU per reply of each party of a capacity run, ms. */
@@ -58,45 +80,48 @@ export interface CapacityCpu {
   readonly total: number;
 }
 
-/** The scenario's shape: the brief's in a full run, a fifth of it in a quick one. */
+/** The Little's-law point and the many-calls point, in a full and a quick run. */
+const FULL = {
+  little: { inFlight: 1000, minAiLatencyMs: 2000, maxAiLatencyMs: 20_000 },
+  many: { inFlight: 5000, minAiLatencyMs: 25_000, maxAiLatencyMs: 50_000 },
+  ceiling: { warmUpMs: 3000, windowMs: 6000 },
+} as const satisfies CapacityShape;
+const QUICK = {
+  little: { inFlight: 100, minAiLatencyMs: 500, maxAiLatencyMs: 5000 },
+  many: { inFlight: 300, minAiLatencyMs: 2500, maxAiLatencyMs: 10_000 },
+  ceiling: { warmUpMs: 1000, windowMs: 2000 },
+} as const satisfies CapacityShape;
+
 interface CapacityShape {
-  readonly aiLatencyMs: number;
-  readonly concurrency: number;
-  /** Offered load above the ideal, so a backlog builds and keeps every slot busy. */
-  readonly offeredPerSecond: number;
-  readonly messages: number;
+  readonly little: CapacityPointSpec;
+  readonly many: CapacityPointSpec;
+  readonly ceiling: { readonly warmUpMs: number; readonly windowMs: number };
 }
 
-const FULL: CapacityShape = { aiLatencyMs: 2000, concurrency: 1000, offeredPerSecond: 700, messages: 6000 };
-const QUICK: CapacityShape = { aiLatencyMs: 500, concurrency: 100, offeredPerSecond: 300, messages: 500 };
+/** Worker RSS allowed with the many-calls point's calls in flight. */
+const MANY_RSS_TARGET_MB = 400;
+/** Messages in flight while the ceiling is measured: enough to keep the pipeline busy with an instant AI. */
+const CEILING_IN_FLIGHT = 200;
 const USERS = 3000;
 const CHANNELS = 20;
 /** How often the worker's heap is scraped during a run; each scrape costs the worker a little CPU. */
 const SAMPLE_EVERY_MS = 1000;
 
 /**
- * Sends `total` messages, waits for every reply, and measures throughput between the concurrency-th reply
- * (the first wave is over) and the concurrency-th from last (until then at least `concurrency` jobs remained,
- * so every slot was busy).
+ * Sends the plan's messages, waits for every reply, and measures throughput between the in-flight-th reply (the
+ * first wave is over) and the in-flight-th from last (until then at least that many jobs remained, so every slot
+ * was busy). `shift` moves the point's messages round the channels, into conversations of their own.
  */
-async function measureCapacity(
-  bench: BenchCluster,
-  mode: QueueMode,
-  shape: CapacityShape,
-): Promise<CapacityRun> {
-  const { aiLatencyMs, concurrency, offeredPerSecond, messages: total } = shape;
-  const idealPerSecond = (concurrency * 1000) / aiLatencyMs;
+async function measureCapacity(bench: BenchCluster, plan: CapacityPlan, shift: number): Promise<CapacityRun> {
+  const { inFlight, offeredPerSecond, messages: total } = plan;
   const { tracker, userIds, channelIds } = bench;
+  bench.aiStub.setBehaviour({ latency: plan.aiLatencyMs });
   const worker = bench.processes('worker')[0]!;
   const gateway = bench.processes('gateway')[0]!;
   const cpuBefore = await sampleCpu(bench, worker, gateway);
   const idleRss = cpuBefore.worker.rssBytes;
   await bench.resetPeakRss(worker);
-  // FIFO runs second on the same users: shifted half-way round the channels, into fresh conversations.
-  const channelShift = mode === 'fair' ? 0 : CHANNELS / 2;
   const startedAt = performance.now();
-  // Spread over every channel; a user's next message goes to the next channel over (a new conversation), so the
-  // conversation gate never holds one back.
   // Where the resident memory goes: the live heap and external memory, sampled while the load runs.
   let maxHeapUsed = 0;
   let maxExternal = 0;
@@ -108,39 +133,71 @@ async function measureCapacity(
       })
       .catch(() => undefined);
   }, SAMPLE_EVERY_MS);
+  // Spread over every channel; a user's next message goes to the next channel over (a new conversation), so the
+  // conversation gate never holds one back.
   const seqs: number[] = [];
   await sendPaced(offeredPerSecond, total, (n) => {
-    const channel = (n + Math.floor(n / USERS) + channelShift) % CHANNELS;
+    const channel = (n + Math.floor(n / USERS) + shift) % CHANNELS;
     seqs.push(tracker.send(userIds[n % USERS]!, channelIds[channel]!));
   });
-  await tracker.waitForAll(seqs, 180_000, 'every capacity reply').finally(() => clearInterval(sampler));
+  await tracker
+    .waitForAll(seqs, plan.aiLatencyMs * 2 + (total * 2000) / plan.idealPerSecond, 'every capacity reply')
+    .finally(() => clearInterval(sampler));
   const totalMs = performance.now() - startedAt;
   const times = seqs.map((seq) => tracker.messages.get(seq)?.repliedAt ?? Number.NaN).sort((a, b) => a - b);
-  const from = times[concurrency - 1]!;
-  const to = times[total - concurrency - 1]!;
-  const repliesPerSecond = ((total - 2 * concurrency) * 1000) / (to - from);
+  const from = times[inFlight - 1]!;
+  const to = times[total - inFlight - 1]!;
+  const repliesPerSecond = ((total - 2 * inFlight) * 1000) / (to - from);
   const peakRss = await bench.peakRssBytes(worker);
   const cpu = diffCpu(cpuBefore, await sampleCpu(bench, worker, gateway), total);
-  // Settling runs just after the last post; let it finish before the worker is stopped.
+  // Settling runs just after the last post; let it finish before the next point.
   await sleep(500);
   return {
-    mode,
-    concurrency,
-    aiLatencyMs,
-    offeredPerSecond,
+    plan,
     sent: total,
     repliesPerSecond: Math.round(repliesPerSecond * 10) / 10,
     totalMs: Math.round(totalMs),
-    idealPerSecond,
-    percentOfIdeal: Math.round((1000 * repliesPerSecond) / idealPerSecond) / 10,
+    ofIdeal: Math.round((1000 * repliesPerSecond) / plan.idealPerSecond) / 1000,
     windowMs: Math.round(to - from),
     workerPeakRssMb: megabytes(peakRss),
     workerIdleRssMb: megabytes(idleRss),
-    kbPerJobInFlight: Math.round((peakRss - idleRss) / 1024 / concurrency),
+    kbPerJobInFlight: Math.round((peakRss - idleRss) / 1024 / inFlight),
     workerMaxHeapUsedMb: megabytes(maxHeapUsed),
     workerMaxExternalMb: megabytes(maxExternal),
     cpuMsPerReply: cpu,
+    delivery: tracker.countDelivery(seqs),
+  };
+}
+
+/** The ceiling: a closed loop against the instant AI, CPU and replies over a window after a warm-up. */
+async function measureCeiling(bench: BenchCluster, shape: CapacityShape['ceiling']): Promise<CeilingRun> {
+  const { tracker, userIds, channelIds } = bench;
+  bench.aiStub.setBehaviour({ latency: 0 });
+  const worker = bench.processes('worker')[0]!;
+  const gateway = bench.processes('gateway')[0]!;
+  // The last users, away from the points' (which start at the first): conversations of their own.
+  const users = userIds.slice(USERS);
+  const driver = new ClosedLoopDriver(
+    tracker,
+    (n) => ({ userId: users[n % users.length]!, channelId: channelIds[n % CHANNELS]! }),
+    CEILING_IN_FLIGHT,
+  );
+  driver.start();
+  await sleep(shape.warmUpMs);
+  const before = await sampleCpu(bench, worker, gateway);
+  const from = performance.now();
+  await sleep(shape.windowMs);
+  const to = performance.now();
+  const after = await sampleCpu(bench, worker, gateway);
+  driver.stop();
+  const replies = tracker.repliesBetween(from, to);
+  await tracker.waitForAll(driver.seqs, 30_000, 'the ceiling’s last replies');
+  const cpu = diffCpu(before, after, replies);
+  return {
+    repliesPerSecond: Math.round((replies * 10_000) / (to - from)) / 10,
+    cpuMsPerReply: cpu.total,
     twoCoreCeilingPerSecond: Math.round(2000 / cpu.total),
+    delivery: tracker.countDelivery(driver.seqs),
   };
 }
 
@@ -193,82 +250,104 @@ function megabytes(bytes: number): number {
   return Math.round(bytes / 1024 / 102.4) / 10;
 }
 
-/** Scenario 4: one worker at concurrency 1,000 against a 2 s AI, ours vs FIFO. */
+/**
+ * Scenario 4: whether one worker holds many slow AI calls at once, at low memory. First the machine's ceiling
+ * (instant AI); then a point whose Little's-law ideal is at most half of it (the AI slowed to fit), then 5,000
+ * calls in flight (the worker restarted at that concurrency, AI ~25 s). Fair queue only: the figure is the
+ * worker's, the same under either admission.
+ */
 export async function runCapacityScenario(context: BenchContext): Promise<ScenarioResult> {
   const startedAt = performance.now();
-  const shape = context.quick ? QUICK : FULL;
-  // One worker for both modes (only the gateway changes), each run with its own peak RSS.
+  const shape: CapacityShape = context.quick ? QUICK : FULL;
   await using bench = await BenchCluster.start({
     redisUrl: context.redisUrl,
-    env: { WORKER_CONCURRENCY: String(shape.concurrency), ...NO_DISCORD_LIMITS },
+    env: { WORKER_CONCURRENCY: String(shape.little.inFlight), ...NO_DISCORD_LIMITS },
     workerEnv: {},
     gatewayEnv: buildGatewayEnv('fair'),
     workers: 1,
     sandbox: { rateLimits: { enabled: false } },
-    aiStub: { behaviour: { latency: shape.aiLatencyMs } },
+    aiStub: { behaviour: { latency: 0 } },
     channels: CHANNELS,
-    users: USERS,
+    users: USERS + CEILING_IN_FLIGHT,
     warmUp: true,
   });
-  context.progress(`capacity: fair queue (${shape.messages} messages)`);
-  const fair = await measureCapacity(bench, 'fair', shape);
-  context.progress('capacity: FIFO baseline');
-  await bench.replaceGateway(buildGatewayEnv('fifo'));
-  const fifo = await measureCapacity(bench, 'fifo', shape);
-  const ideal = (shape.concurrency * 1000) / shape.aiLatencyMs;
+  context.progress('capacity: the machine’s ceiling (AI 0 ms)');
+  const ceiling = await measureCeiling(bench, shape.ceiling);
+  const ceilingPerSecond = ceiling.repliesPerSecond;
+  const littlePlan = planCapacityPoint(shape.little, ceilingPerSecond);
+  context.progress(
+    `capacity: ${littlePlan.inFlight} in flight, AI ${littlePlan.aiLatencyMs} ms (ideal ${round1(littlePlan.idealPerSecond)}/s, ceiling ${ceilingPerSecond}/s)`,
+  );
+  const little = await measureCapacity(bench, littlePlan, 0);
+  const manyPlan = planCapacityPoint(shape.many, ceilingPerSecond);
+  context.progress(
+    `capacity: ${manyPlan.inFlight} in flight, AI ${manyPlan.aiLatencyMs} ms (ideal ${round1(manyPlan.idealPerSecond)}/s, ${manyPlan.messages} messages)`,
+  );
+  bench.aiStub.setBehaviour({ latency: 0 });
+  await bench.replaceWorkers({ WORKER_CONCURRENCY: String(manyPlan.inFlight) });
+  const many = await measureCapacity(bench, manyPlan, CHANNELS / 2);
   return buildScenarioResult({
     id: 'capacity',
-    title: `Capacity: 1 worker × ${shape.concurrency}, AI ${shape.aiLatencyMs} ms, ${shape.offeredPerSecond} msg/s offered (Little's law: ${ideal}/s)`,
-    target: '≥ 95 % of concurrency ÷ latency; worker RSS ≤ 300 MB',
+    title: `Capacity: 1 worker; ceiling ${ceilingPerSecond}/s (AI 0 ms), then ${littlePlan.inFlight} in flight × AI ${littlePlan.aiLatencyMs} ms and ${manyPlan.inFlight} in flight × AI ${manyPlan.aiLatencyMs} ms`,
+    target: `replies/s ≥ 0.95 × Little's-law ideal (ideal ≤ ${MAX_SHARE_OF_CEILING} × ceiling) at both points; worker RSS ≤ ${MANY_RSS_TARGET_MB} MB at ${manyPlan.inFlight} in flight`,
     checks: [
+      buildCheck({ name: 'ceiling (AI 0 ms), replies/s', value: ceiling.repliesPerSecond, unit: '/s' }),
       buildCheck({
-        name: 'replies/s',
-        value: fair.repliesPerSecond,
+        name: 'two-core ceiling (CPU per reply)',
+        value: ceiling.twoCoreCeilingPerSecond,
         unit: '/s',
-        fifo: fifo.repliesPerSecond,
       }),
+      ...pointChecks(little),
+      ...pointChecks(many),
       buildCheck({
-        name: '% of ideal',
-        value: fair.percentOfIdeal,
-        unit: '%',
-        target: { op: '>=', value: 95 },
-        fifo: fifo.percentOfIdeal,
-      }),
-      // No FIFO figure here: FIFO runs second on the same worker, whose resident memory never shrinks back.
-      buildCheck({
-        name: 'worker peak RSS',
-        value: fair.workerPeakRssMb,
+        name: `worker peak RSS, ${manyPlan.inFlight} in flight`,
+        value: many.workerPeakRssMb,
         unit: 'MB',
-        target: { op: '<=', value: 300 },
-      }),
-      buildCheck({ name: 'worker RSS before the load', value: fair.workerIdleRssMb, unit: 'MB' }),
-      buildCheck({ name: 'worker peak V8 heap used', value: fair.workerMaxHeapUsedMb, unit: 'MB' }),
-      buildCheck({
-        name: 'worker CPU per reply',
-        value: fair.cpuMsPerReply.worker,
-        unit: 'ms',
-        fifo: fifo.cpuMsPerReply.worker,
-      }),
-      buildCheck({
-        name: 'of which GC',
-        value: fair.cpuMsPerReply.workerGc,
-        unit: 'ms',
-        fifo: fifo.cpuMsPerReply.workerGc,
-      }),
-      buildCheck({
-        name: 'machine CPU per reply',
-        value: fair.cpuMsPerReply.total,
-        unit: 'ms',
-        fifo: fifo.cpuMsPerReply.total,
-      }),
-      buildCheck({
-        name: 'two-core ceiling',
-        value: fair.twoCoreCeilingPerSecond,
-        unit: '/s',
-        fifo: fifo.twoCoreCeilingPerSecond,
+        target: { op: '<=', value: MANY_RSS_TARGET_MB },
       }),
     ],
-    figures: { fair, fifo },
+    ratios: [...pointRatios(little, ceilingPerSecond), ...pointRatios(many, ceilingPerSecond)],
+    delivery: sumDelivery([ceiling.delivery, little.delivery, many.delivery]),
+    figures: { ceiling, little, many },
     durationMs: performance.now() - startedAt,
   });
+}
+
+/** A point's throughput against its ideal, and the ideal against the ceiling (the condition of the figure). */
+function pointRatios(run: CapacityRun, ceilingPerSecond: number): RatioCheck[] {
+  const { plan } = run;
+  return [
+    buildRatioCheck({
+      name: `replies/s ÷ ideal, ${plan.inFlight} in flight × AI ${plan.aiLatencyMs / 1000} s`,
+      value: run.repliesPerSecond,
+      baseline: plan.idealPerSecond,
+      baselineName: 'ideal',
+      unit: '/s',
+      target: { op: '>=', value: 0.95 },
+    }),
+    buildRatioCheck({
+      name: `its ideal ÷ the machine's ceiling`,
+      value: plan.idealPerSecond,
+      baseline: ceilingPerSecond,
+      baselineName: 'ceiling',
+      unit: '/s',
+      target: { op: '<=', value: MAX_SHARE_OF_CEILING },
+    }),
+  ];
+}
+
+/** What a point's worker held and spent. */
+function pointChecks(run: CapacityRun): Check[] {
+  const at = `${run.plan.inFlight} in flight`;
+  return [
+    buildCheck({ name: `worker RSS before the load, ${at}`, value: run.workerIdleRssMb, unit: 'MB' }),
+    buildCheck({ name: `worker peak RSS, ${at}`, value: run.workerPeakRssMb, unit: 'MB' }),
+    buildCheck({ name: `worker peak V8 heap used, ${at}`, value: run.workerMaxHeapUsedMb, unit: 'MB' }),
+    buildCheck({ name: `worker memory per call in flight, ${at}`, value: run.kbPerJobInFlight, unit: 'KB' }),
+    buildCheck({ name: `worker CPU per reply, ${at}`, value: run.cpuMsPerReply.worker, unit: 'ms' }),
+  ];
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
 }

@@ -9,15 +9,22 @@ import type { BenchContext } from '../bench-context.js';
 import { ClosedLoopDriver } from '../closed-loop-driver.js';
 import { type CostPhase, selectPhaseUsers } from '../pipeline-cluster.js';
 import type { PromptWindowSummary } from '../prompt-window.js';
+import { buildRatioCheck, divide } from '../ratio-check.js';
+import { FIRST_REDIS_CPU_RATIO } from '../redis-cpu-reference.js';
 import { fetchRedisCpuSeconds } from '../redis-info.js';
+import { type MonitoredCommand, RedisMonitor } from '../redis-monitor.js';
 import {
   buildCheck,
   buildScenarioResult,
   buildVariantRows,
+  type DeliveryCount,
   type QueueMode,
   type ScenarioResult,
+  sumDelivery,
   type VariantRun,
 } from '../scenario-result.js';
+import { buildScriptNames } from '../script-names.js';
+import { buildPerReplyByScript, countCommands, emptyTally, type ScriptCost } from './redis-cost-scenario.js';
 
 /** Figures of one cost run (one queue mode). */
 export interface CostRun {
@@ -37,6 +44,8 @@ export interface CostRun {
   readonly redisCpuMsPerReply: number;
   /** The channel's lines in the prompts of the window (none in personal context). */
   readonly prompts: PromptWindowSummary;
+  /** Messages of the run never answered (after 15 s of waiting once the load stopped), and second replies. */
+  readonly delivery: DeliveryCount;
 }
 
 /** Timing of {@link measureCost}. */
@@ -94,6 +103,7 @@ export async function measureCost(
   await tracker
     .waitForAll(driver.seqs, 15_000, 'the last cost replies')
     .catch((error: unknown) => context.progress(`  cost: ${String(error)}`));
+  const delivery = tracker.countDelivery(driver.seqs);
 
   const byProcess: Record<string, number> = {};
   let cpuSeconds = 0;
@@ -115,57 +125,144 @@ export async function measureCost(
     sandboxAndStubCpuMsPerReply: round((ownCpu.user + ownCpu.system) / 1000 / replies, 3),
     redisCpuMsPerReply: round(((redisAfter - redisBefore) * 1000) / replies, 3),
     prompts,
+    delivery,
   };
 }
 
-/** Raw BullMQ on the same Redis: jobs with an empty processor, processed per second by one in-process worker. */
-export async function measureBullmqNoop(
-  context: BenchContext,
-  jobs: number,
-): Promise<{ jobs: number; jobsPerSecond: number }> {
-  const prefix = `test-${randomUUID()}`;
+/** What a raw BullMQ no-op job costs: the baseline of the cost ratios. */
+export interface NoopRun {
+  readonly jobs: number;
+  readonly jobsPerSecond: number;
+  /** CPU of this process (the producer adding the jobs and the worker running them) per job, ms. */
+  readonly cpuMsPerJob: number;
+  /** The Redis server's CPU per job, ms. */
+  readonly redisCpuMsPerJob: number;
+}
+
+/** BullMQ's own Redis commands per no-op job (MONITOR, a smaller batch): the floor of what a job costs. */
+export interface NoopCommands {
+  readonly jobs: number;
+  readonly commandsPerJob: number;
+  readonly scriptCommandsPerJob: number;
+  readonly perJobByScript: Record<string, ScriptCost>;
+}
+
+/**
+ * Adds `jobs` no-op jobs (batches of 100, as a producer would) to a fresh queue on the same Redis and runs them
+ * with one in-process worker (concurrency 50, as each of our workers); resolves when all are done.
+ */
+async function runNoopJobs(context: BenchContext, prefix: string, jobs: number): Promise<void> {
   const connection = new Redis(context.redisUrl, {
     maxRetriesPerRequest: null,
     connectionName: `bench-${prefix}`,
   });
+  const workerConnection = new Redis(context.redisUrl, {
+    maxRetriesPerRequest: null,
+    connectionName: `bench-${prefix}-worker`,
+  });
   const queue = new Queue('noop', { connection, prefix: `{${prefix}}` });
+  let done = 0;
+  let finished: () => void = () => undefined;
+  const allDone = new Promise<void>((resolve) => {
+    finished = resolve;
+  });
+  const worker = new Worker('noop', async () => undefined, {
+    connection: workerConnection,
+    prefix: `{${prefix}}`,
+    concurrency: 50,
+  });
+  worker.on('completed', () => {
+    done += 1;
+    if (done === jobs) finished();
+  });
   try {
-    for (let added = 0; added < jobs; added += 1000) {
-      const batch = Array.from({ length: Math.min(1000, jobs - added) }, (_, index) => ({
-        name: 'noop',
-        data: { n: added + index },
-        opts: { removeOnComplete: { age: 3600 }, priority: 1 },
-      }));
-      await queue.addBulk(batch);
+    for (let added = 0; added < jobs; added += NOOP_BATCH) {
+      await queue.addBulk(
+        Array.from({ length: Math.min(NOOP_BATCH, jobs - added) }, (_, index) => ({
+          name: 'noop',
+          data: { n: added + index },
+          opts: { removeOnComplete: { age: 3600 }, priority: 1 },
+        })),
+      );
     }
-    let done = 0;
-    let finished: () => void = () => undefined;
-    const allDone = new Promise<void>((resolve) => {
-      finished = resolve;
-    });
-    const startedAt = performance.now();
-    const workerConnection = new Redis(context.redisUrl, {
-      maxRetriesPerRequest: null,
-      connectionName: `bench-${prefix}-worker`,
-    });
-    const worker = new Worker('noop', async () => undefined, {
-      connection: workerConnection,
-      prefix: `{${prefix}}`,
-      concurrency: 50,
-    });
-    worker.on('completed', () => {
-      done += 1;
-      if (done === jobs) finished();
-    });
     await allDone;
-    const elapsedMs = performance.now() - startedAt;
-    await worker.close();
-    workerConnection.disconnect();
-    return { jobs, jobsPerSecond: round((jobs * 1000) / elapsedMs, 0) };
   } finally {
+    await worker.close();
     await queue.close();
     await deleteKeysWithPrefix(connection, prefix);
+    workerConnection.disconnect();
     connection.disconnect();
+  }
+}
+
+/** Jobs a no-op producer adds per call. */
+const NOOP_BATCH = 100;
+
+/**
+ * The cost load, unmeasured, on users of its own: the first measured phase would otherwise pay the processes'
+ * compiling of their hot paths (a first fair run read up to twice its variants' CPU per reply run just after it),
+ * and fair ÷ FIFO would measure the order of the phases.
+ */
+export async function warmUpPipeline(bench: BenchCluster, durationMs: number): Promise<void> {
+  const userIds = selectPhaseUsers(bench, 'warm-up', 'fair');
+  const driver = new ClosedLoopDriver(
+    bench.tracker,
+    (n) => ({
+      userId: userIds[n % userIds.length]!,
+      channelId: bench.channelIds[n % bench.channelIds.length]!,
+    }),
+    IN_FLIGHT,
+    'chat',
+  );
+  driver.start();
+  await sleep(durationMs);
+  driver.stop();
+  await bench.tracker.waitForAll(driver.seqs, 30_000, 'the warm-up replies');
+  bench.aiStub.clearRequests();
+}
+
+/** Raw BullMQ on the same Redis: CPU of its producer + worker and of Redis per no-op job, and jobs/s. */
+export async function measureBullmqNoop(context: BenchContext, jobs: number): Promise<NoopRun> {
+  const redis = new Redis(context.redisUrl, { maxRetriesPerRequest: null });
+  try {
+    const redisBefore = await fetchRedisCpuSeconds(redis);
+    const ownBefore = process.cpuUsage();
+    const startedAt = performance.now();
+    await runNoopJobs(context, `test-${randomUUID()}`, jobs);
+    const elapsedMs = performance.now() - startedAt;
+    const own = process.cpuUsage(ownBefore);
+    const redisCpu = (await fetchRedisCpuSeconds(redis)) - redisBefore;
+    return {
+      jobs,
+      jobsPerSecond: round((jobs * 1000) / elapsedMs, 0),
+      cpuMsPerJob: round((own.user + own.system) / 1000 / jobs, 4),
+      redisCpuMsPerJob: round((redisCpu * 1000) / jobs, 4),
+    };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** BullMQ's own commands per no-op job, through MONITOR (apart from the CPU run, which MONITOR would slow). */
+export async function countBullmqNoopCommands(context: BenchContext, jobs: number): Promise<NoopCommands> {
+  const prefix = `test-${randomUUID()}`;
+  const listeners = new Set<(command: MonitoredCommand) => void>();
+  const monitor = await RedisMonitor.start(context.redisUrl, (command) => {
+    for (const listener of listeners) listener(command);
+  });
+  try {
+    const idle = { counts: emptyTally(), elapsedMs: 1 };
+    const batch = await countCommands(listeners, prefix, buildScriptNames(), () =>
+      runNoopJobs(context, prefix, jobs),
+    );
+    return {
+      jobs,
+      commandsPerJob: round(batch.counts.topLevel / jobs, 2),
+      scriptCommandsPerJob: round(batch.counts.inScripts / jobs, 2),
+      perJobByScript: buildPerReplyByScript(batch, idle, jobs),
+    };
+  } finally {
+    monitor.close();
   }
 }
 
@@ -174,28 +271,35 @@ export function buildNoopJobCount(quick: boolean): number {
   return quick ? 5000 : 20_000;
 }
 
+/** No-op jobs counted through MONITOR: the counts per job are the same at any size. */
+export const NOOP_COMMAND_JOBS = 500;
+
 /**
- * Scenario 1's result: CPU per reply and sustained replies/s, ours vs FIFO, plus raw BullMQ no-op throughput,
- * and (fair queue) each variant's figures beside the plain run's.
+ * Scenario 1's result: CPU per reply and sustained replies/s, ours vs FIFO, and against raw BullMQ no-op jobs on
+ * the same Redis (our processes' CPU, Redis's CPU, the Redis CPU ratio against the first one reported), and (fair
+ * queue) each variant's figures beside the plain run's.
  */
 export function buildCostResult(
   fair: CostRun,
   fifo: CostRun,
-  bullmq: { jobs: number; jobsPerSecond: number },
+  noop: NoopRun,
+  noopCommands: NoopCommands,
   variants: readonly VariantRun<CostRun>[],
   durationMs: number,
 ): ScenarioResult {
+  const redisCpuRatio = divide(fair.redisCpuMsPerReply, noop.redisCpuMsPerJob);
+  const reference = FIRST_REDIS_CPU_RATIO;
   return buildScenarioResult({
     id: 'cost',
-    title: 'Cost: 1 gateway + 2 workers, AI 0 ms, sandbox limits off, closed loop',
-    target: '≤ 2 ms CPU (gateway + workers) per reply',
+    title: 'Cost: 1 gateway + 2 workers, AI 0 ms, sandbox limits off, closed loop; raw BullMQ no-op jobs',
+    target: 'CPU per reply fair ÷ FIFO ≤ 1.10, ÷ raw BullMQ job ≤ 8; Redis CPU ratio ≤ half the first one',
     checks: [
+      buildCheck({ name: 'CPU per reply', value: fair.cpuMsPerReply, unit: 'ms', fifo: fifo.cpuMsPerReply }),
       buildCheck({
-        name: 'CPU per reply',
-        value: fair.cpuMsPerReply,
+        name: 'Redis CPU per reply',
+        value: fair.redisCpuMsPerReply,
         unit: 'ms',
-        target: { op: '<=', value: 2 },
-        fifo: fifo.cpuMsPerReply,
+        fifo: fifo.redisCpuMsPerReply,
       }),
       buildCheck({
         name: 'sustained replies/s',
@@ -203,13 +307,55 @@ export function buildCostResult(
         unit: '/s',
         fifo: fifo.repliesPerSecond,
       }),
-      buildCheck({ name: 'raw BullMQ no-op jobs/s', value: bullmq.jobsPerSecond, unit: '/s' }),
+      buildCheck({ name: 'raw BullMQ no-op jobs/s', value: noop.jobsPerSecond, unit: '/s' }),
+      buildCheck({ name: 'raw BullMQ commands sent per job', value: noopCommands.commandsPerJob, unit: '' }),
+      buildCheck({
+        name: 'raw BullMQ commands in Lua per job',
+        value: noopCommands.scriptCommandsPerJob,
+        unit: '',
+      }),
     ],
+    ratios: [
+      buildRatioCheck({
+        name: 'CPU per reply, fair ÷ FIFO',
+        value: fair.cpuMsPerReply,
+        baseline: fifo.cpuMsPerReply,
+        baselineName: 'FIFO',
+        unit: 'ms',
+        target: { op: '<=', value: 1.1 },
+      }),
+      buildRatioCheck({
+        name: 'CPU per reply (gateway + workers) ÷ per no-op job (producer + worker)',
+        value: fair.cpuMsPerReply,
+        baseline: noop.cpuMsPerJob,
+        baselineName: 'raw BullMQ',
+        unit: 'ms',
+        target: { op: '<=', value: 8 },
+      }),
+      buildRatioCheck({
+        name: 'Redis CPU per reply ÷ per no-op job',
+        value: fair.redisCpuMsPerReply,
+        baseline: noop.redisCpuMsPerJob,
+        baselineName: 'raw BullMQ',
+        unit: 'ms',
+      }),
+      buildRatioCheck({
+        name: `that ratio ÷ the first one (${reference.measuredAt}, ${reference.commit})`,
+        value: redisCpuRatio,
+        baseline: reference.ratio,
+        baselineName: 'first ratio',
+        unit: '×',
+        target: { op: '<=', value: 0.5 },
+      }),
+    ],
+    delivery: sumDelivery([fair.delivery, fifo.delivery, ...variants.map(({ run }) => run.delivery)]),
     figures: {
       fair,
       fifo,
       fairVariants: Object.fromEntries(variants.map(({ label, run }) => [label, run])),
-      bullmqNoop: bullmq,
+      bullmqNoop: noop,
+      bullmqNoopCommands: noopCommands,
+      firstRedisCpuRatio: reference,
       inFlight: IN_FLIGHT,
     },
     variantRows: buildVariantRows(fair, variants, [

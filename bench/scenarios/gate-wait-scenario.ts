@@ -4,6 +4,7 @@ import type { BenchContext } from '../bench-context.js';
 import { selectPhaseUsers } from '../pipeline-cluster.js';
 import { type MonitoredCommand, RedisMonitor } from '../redis-monitor.js';
 import { buildCheck, buildScenarioResult, type ScenarioResult } from '../scenario-result.js';
+import { buildScriptNames } from '../script-names.js';
 import { countCommands } from './redis-cost-scenario.js';
 
 /** Figures of the conversation-wait run. */
@@ -68,15 +69,16 @@ export async function measureGateWait(context: BenchContext, bench: BenchCluster
   const monitor = await RedisMonitor.start(context.redisUrl, (command) => {
     for (const listener of listeners) listener(command);
   });
+  const scriptNames = buildScriptNames();
   try {
-    const idle = await countCommands(listeners, bench.prefix, () => sleep(IDLE_MS));
+    const idle = await countCommands(listeners, bench.prefix, scriptNames, () => sleep(IDLE_MS));
     const idlePerMs = idle.counts.topLevel / idle.elapsedMs;
     context.progress('  gate: control (5 messages, 5 channels)');
-    const control = await countCommands(listeners, bench.prefix, () =>
+    const control = await countCommands(listeners, bench.prefix, scriptNames, () =>
       sendBehindSlowCall(bench, controlUser!, bench.channelIds.slice(1, 1 + MESSAGES)),
     );
     context.progress('  gate: one conversation of 5 messages');
-    const conversation = await countCommands(listeners, bench.prefix, () =>
+    const conversation = await countCommands(listeners, bench.prefix, scriptNames, () =>
       sendBehindSlowCall(bench, conversationUser!, Array(MESSAGES).fill(bench.channelIds[0]!)),
     );
     const tracked = conversation.result.map((seq) => bench.tracker.messages.get(seq)!);

@@ -9,11 +9,20 @@ import {
   buildCostTiming,
   buildNoopJobCount,
   type CostRun,
+  countBullmqNoopCommands,
   measureBullmqNoop,
   measureCost,
+  NOOP_COMMAND_JOBS,
+  warmUpPipeline,
 } from './cost-scenario.js';
 import { buildGateWaitResult, type GateWaitRun, measureGateWait } from './gate-wait-scenario.js';
-import { buildLatencyResult, type LatencyRun, measureLatencies } from './latency-scenario.js';
+import {
+  buildLatencyOrder,
+  buildLatencyResult,
+  type LatencyRun,
+  measureLightLatency,
+  measureLoadedLatency,
+} from './latency-scenario.js';
 import {
   buildRedisBatchSize,
   buildRedisCostResult,
@@ -26,7 +35,9 @@ export type PipelineScenarioId = 'cost' | 'latency' | 'redis' | 'gate';
 
 interface ModeRuns {
   cost?: CostRun;
-  latency?: { loaded: LatencyRun; light: LatencyRun };
+  /** Loaded latency runs, in the order of buildLatencyOrder; the light one after the first. */
+  latency: LatencyRun[];
+  latencyLight?: LatencyRun;
   redis?: RedisCostRun;
   gate?: GateWaitRun;
   /** The cost and Redis-cost runs again, once per variant (fair queue only). */
@@ -35,19 +46,21 @@ interface ModeRuns {
 }
 
 /**
- * Scenarios 1, 2 and 6 (and the conversation wait, fair mode only) on one system (they need the same one: 1 gateway + 2 workers, AI 0 ms, limits off), in
- * the order cost → latency → Redis cost, first with the fair queue, then, after swapping the gateway, with FIFO;
- * each phase and mode with its own users. With the fair queue, cost and Redis cost each run again just after the
- * plain case, once per variant (see pipeline-variants.ts). One system instead of one per scenario and mode keeps
- * the quick run within its budget, and both modes run on the same warm workers.
+ * Scenarios 1, 2 and 6 (and the conversation wait, fair mode only) on one system (they need the same one: 1
+ * gateway + 2 workers, AI 0 ms, limits off): cost → Redis cost (→ conversation wait) first with the fair queue,
+ * then, after swapping the gateway, with FIFO; then the latency runs, modes interleaved (buildLatencyOrder), the
+ * gateway swapped whenever the mode changes. Each phase and mode has its own users. With the fair queue, cost and
+ * Redis cost each run again just after the plain case, once per variant (see pipeline-variants.ts). One system
+ * instead of one per scenario and mode keeps the quick run within its budget, and both modes run on the same warm
+ * workers.
  */
 export async function runPipelineScenarios(
   context: BenchContext,
   ids: ReadonlySet<PipelineScenarioId>,
 ): Promise<ScenarioResult[]> {
   const runs: Record<QueueMode, ModeRuns> = {
-    fair: { costVariants: [], redisVariants: [] },
-    fifo: { costVariants: [], redisVariants: [] },
+    fair: { latency: [], costVariants: [], redisVariants: [] },
+    fifo: { latency: [], costVariants: [], redisVariants: [] },
   };
   const durations: Record<PipelineScenarioId, number> = { cost: 0, latency: 0, redis: 0, gate: 0 };
   const timed = async <T>(id: PipelineScenarioId, run: () => Promise<T>): Promise<T> => {
@@ -75,12 +88,23 @@ export async function runPipelineScenarios(
       }
       return measured;
     };
-    for (const mode of ['fair', 'fifo'] as const) {
+    let gatewayMode: QueueMode = 'fair';
+    // Same workers, same warm system: only the gateway (admission) changes between the modes.
+    const useMode = async (mode: QueueMode) => {
       context.progress(
         `pipeline (${[...ids].join(', ')}): ${mode === 'fair' ? 'fair queue' : 'FIFO baseline'}`,
       );
-      // Same workers, same warm system: only the gateway (admission) changes between the modes.
-      if (mode === 'fifo') await bench.replaceGateway(buildGatewayEnv('fifo'));
+      if (mode === gatewayMode) return;
+      await bench.replaceGateway(buildGatewayEnv(mode));
+      gatewayMode = mode;
+    };
+    if (ids.has('cost')) {
+      context.progress('pipeline: warming up (the cost load, unmeasured)');
+      await timed('cost', () => warmUpPipeline(bench, 2 * buildCostTiming(context.quick).warmUpMs));
+    }
+    for (const mode of ['fair', 'fifo'] as const) {
+      if (!ids.has('cost') && !ids.has('redis') && !ids.has('gate')) break;
+      await useMode(mode);
       const results = runs[mode];
       if (ids.has('cost')) {
         const timing = buildCostTiming(context.quick);
@@ -90,9 +114,6 @@ export async function runPipelineScenarios(
             measureCost(context, bench, mode, timing, `cost-${variant.id}`),
           );
         }
-      }
-      if (ids.has('latency')) {
-        results.latency = await timed('latency', () => measureLatencies(context, bench, mode, context.quick));
       }
       if (ids.has('redis')) {
         const messages = buildRedisBatchSize(context.quick);
@@ -108,17 +129,50 @@ export async function runPipelineScenarios(
         results.gate = await timed('gate', () => measureGateWait(context, bench));
       }
     }
+    if (ids.has('latency')) {
+      for (const mode of buildLatencyOrder(context.quick)) {
+        await useMode(mode);
+        const results = runs[mode];
+        results.latency.push(
+          await timed('latency', () => measureLoadedLatency(context, bench, mode, context.quick)),
+        );
+        if (results.latencyLight === undefined) {
+          results.latencyLight = await timed('latency', () =>
+            measureLightLatency(context, bench, mode, context.quick),
+          );
+        }
+      }
+    }
   }
   const output: ScenarioResult[] = [];
   if (runs.fair.cost && runs.fifo.cost) {
     context.progress('cost: raw BullMQ no-op');
     const noop = await timed('cost', () => measureBullmqNoop(context, buildNoopJobCount(context.quick)));
+    const noopCommands = await timed('cost', () => countBullmqNoopCommands(context, NOOP_COMMAND_JOBS));
     output.push(
-      buildCostResult(runs.fair.cost, runs.fifo.cost, noop, runs.fair.costVariants, durations.cost),
+      buildCostResult(
+        runs.fair.cost,
+        runs.fifo.cost,
+        noop,
+        noopCommands,
+        runs.fair.costVariants,
+        durations.cost,
+      ),
     );
   }
-  if (runs.fair.latency && runs.fifo.latency)
-    output.push(buildLatencyResult(runs.fair.latency, runs.fifo.latency, durations.latency));
+  const { latencyLight: fairLight } = runs.fair;
+  const { latencyLight: fifoLight } = runs.fifo;
+  if (fairLight && fifoLight) {
+    output.push(
+      buildLatencyResult(
+        {
+          loaded: { fair: runs.fair.latency, fifo: runs.fifo.latency },
+          light: { fair: fairLight, fifo: fifoLight },
+        },
+        durations.latency,
+      ),
+    );
+  }
   if (runs.fair.redis && runs.fifo.redis)
     output.push(
       buildRedisCostResult(runs.fair.redis, runs.fifo.redis, runs.fair.redisVariants, durations.redis),

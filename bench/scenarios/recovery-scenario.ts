@@ -198,6 +198,7 @@ export async function runRecoveryScenario(context: BenchContext): Promise<Scenar
         target: { op: '<=', value: settings.breakerResetTimeoutMs + 1000 },
       }),
     ],
+    delivery: { lost: kill.unanswered, doubled: kill.duplicates },
     figures: { kill, outage },
     durationMs: performance.now() - startedAt,
   });

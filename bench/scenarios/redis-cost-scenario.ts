@@ -11,10 +11,13 @@ import {
   buildCheck,
   buildScenarioResult,
   buildVariantRows,
+  type DeliveryCount,
   type QueueMode,
   type ScenarioResult,
+  sumDelivery,
   type VariantRun,
 } from '../scenario-result.js';
+import { buildScriptNames } from '../script-names.js';
 
 /** Redis commands of one prefix, counted through MONITOR. */
 export interface CommandTally {
@@ -23,6 +26,21 @@ export interface CommandTally {
   /** Commands Lua scripts ran on their behalf. */
   inScripts: number;
   byName: Map<string, number>;
+  /** Per script (named as in script-names.ts): its calls, and the commands it ran by name. */
+  byScript: Map<string, ScriptTally>;
+}
+
+/** One script's share of a {@link CommandTally}. */
+export interface ScriptTally {
+  calls: number;
+  inside: Map<string, number>;
+}
+
+/** One script's cost per reply: how often it ran, and the commands it ran inside, in all and by name. */
+export interface ScriptCost {
+  readonly calls: number;
+  readonly commandsInside: number;
+  readonly insideByCommand: Record<string, number>;
 }
 
 /** Figures of one Redis-cost run. */
@@ -37,12 +55,19 @@ export interface RedisCostRun {
   readonly idleCommandsPerSecond: number;
   /** Top-level commands per reply by name (top 15). */
   readonly perReplyByCommand: Record<string, number>;
+  /**
+   * Per script (`chorus:<name>`, `bullmq:<name>`; an unknown SHA1 as itself), per reply, idle background
+   * subtracted, most commands inside first: which scripts the Lua-internal commands come from.
+   */
+  readonly perReplyByScript: Record<string, ScriptCost>;
   /** Server-wide `INFO commandstats` delta per reply (includes anything else using this Redis). */
   readonly commandstatsPerReply: number;
   /** Measured in the plain run only: a variant changes what a reply reads, not what a conversation keeps. */
   readonly memory: ConversationMemory | null;
   /** The channel's lines in the batch's prompts (none in personal context). */
   readonly prompts: PromptWindowSummary;
+  /** The batch's messages never answered (after 30 s of waiting), and second replies. */
+  readonly delivery: DeliveryCount;
 }
 
 /** Redis memory a conversation holds, by `MEMORY USAGE`. */
@@ -60,30 +85,53 @@ export interface ConversationMemory {
   };
 }
 
+/** Commands a reply may send (round trips) and run inside Lua, plain reply path: issue 22's targets. */
+const SENT_PER_REPLY_TARGET = 13;
+const IN_LUA_PER_REPLY_TARGET = 55;
 /** Background commands are counted this long with nothing to do, and subtracted from the batch's. */
 const IDLE_MS = 1500;
 /** Stored turns of the measured conversation: 10 messages and their 10 replies. */
 const CONVERSATION_TURNS = 20;
 
-function tally(): CommandTally {
-  return { topLevel: 0, inScripts: 0, byName: new Map() };
+/** A tally with nothing counted yet. */
+export function emptyTally(): CommandTally {
+  return { topLevel: 0, inScripts: 0, byName: new Map(), byScript: new Map() };
 }
 
-/** Counts the commands touching `prefix` (every command of ours names a key under it) while `during` runs. */
+function increment(counts: Map<string, number>, name: string): void {
+  counts.set(name, (counts.get(name) ?? 0) + 1);
+}
+
+/**
+ * Counts the commands touching `prefix` (every command of ours names a key under it) while `during` runs, each
+ * script call and the commands inside it under the script's name (`scriptNames`: SHA1 → name).
+ */
 export async function countCommands<T>(
   listeners: Set<(command: MonitoredCommand) => void>,
   prefix: string,
+  scriptNames: ReadonlyMap<string, string>,
   during: () => Promise<T>,
 ): Promise<{ result: T; counts: CommandTally; elapsedMs: number }> {
-  const counts = tally();
+  const counts = emptyTally();
+  const scriptTally = (sha: string): ScriptTally => {
+    const name = scriptNames.get(sha) ?? sha;
+    let entry = counts.byScript.get(name);
+    if (entry === undefined) {
+      entry = { calls: 0, inside: new Map() };
+      counts.byScript.set(name, entry);
+    }
+    return entry;
+  };
   const onCommand = (command: MonitoredCommand) => {
     if (!command.line.includes(prefix)) return;
     if (command.fromScript) {
       counts.inScripts += 1;
+      if (command.script !== null) increment(scriptTally(command.script).inside, command.name);
       return;
     }
     counts.topLevel += 1;
-    counts.byName.set(command.name, (counts.byName.get(command.name) ?? 0) + 1);
+    increment(counts.byName, command.name);
+    if (command.script !== null) scriptTally(command.script).calls += 1;
   };
   listeners.add(onCommand);
   const startedAt = performance.now();
@@ -162,13 +210,14 @@ export async function measureRedisCost(
   const monitor = await RedisMonitor.start(context.redisUrl, (command) => {
     for (const listener of listeners) listener(command);
   });
+  const scriptNames = buildScriptNames();
   try {
-    const idle = await countCommands(listeners, prefix, () => sleep(IDLE_MS));
+    const idle = await countCommands(listeners, prefix, scriptNames, () => sleep(IDLE_MS));
     const idlePerMs = idle.counts.topLevel / idle.elapsedMs;
     const idleScriptsPerMs = idle.counts.inScripts / idle.elapsedMs;
     const statsBefore = await fetchCommandCalls(bench.redis);
     bench.aiStub.clearRequests();
-    const batch = await countCommands(listeners, prefix, async () => {
+    const batch = await countCommands(listeners, prefix, scriptNames, async () => {
       const driver = new ClosedLoopDriver(
         tracker,
         (n) => ({ userId: userIds[n % userIds.length]!, channelId: channelIds[n % channelIds.length]! }),
@@ -178,14 +227,16 @@ export async function measureRedisCost(
       driver.start();
       await tracker.waitUntil(() => driver.sent >= messages, 60_000, 'the Redis-cost batch to be sent');
       driver.stop();
-      await tracker.waitForAll(driver.seqs, 30_000, 'the Redis-cost batch');
+      await tracker
+        .waitForAll(driver.seqs, 30_000, 'the Redis-cost batch')
+        .catch((error: unknown) => context.progress(`  redis: ${String(error)}`));
       // Settling and BullMQ's completion run just after the post.
       await sleep(500);
-      return driver.sent;
+      return { sent: driver.sent, delivery: tracker.countDelivery(driver.seqs) };
     });
     const statsAfter = await fetchCommandCalls(bench.redis);
     const prompts = bench.takePromptWindows();
-    const replies = batch.result;
+    const replies = batch.result.sent;
     const background = idlePerMs * batch.elapsedMs;
     const perReplyByCommand = Object.fromEntries(
       [...batch.counts.byName]
@@ -205,13 +256,53 @@ export async function measureRedisCost(
       ),
       idleCommandsPerSecond: round(idlePerMs * 1000, 1),
       perReplyByCommand,
+      perReplyByScript: buildPerReplyByScript(batch, idle, replies),
       commandstatsPerReply: round(serverWide / replies, 2),
       memory: phase === 'redis' ? await measureMemory(bench, mode) : null,
       prompts,
+      delivery: batch.result.delivery,
     };
   } finally {
     monitor.close();
   }
+}
+
+interface TimedTally {
+  readonly counts: CommandTally;
+  readonly elapsedMs: number;
+}
+
+/** Each script's calls and inner commands per reply, the idle rate over the batch's time subtracted. */
+export function buildPerReplyByScript(
+  batch: TimedTally,
+  idle: TimedTally,
+  replies: number,
+): Record<string, ScriptCost> {
+  const idleShare = batch.elapsedMs / idle.elapsedMs;
+  const perReply = (count: number, idleCount: number) => round((count - idleCount * idleShare) / replies, 2);
+  const costs = [...batch.counts.byScript].map(([name, script]): [string, ScriptCost] => {
+    const idleScript = idle.counts.byScript.get(name);
+    const insideByCommand = Object.fromEntries(
+      [...script.inside]
+        .map(([command, count]): [string, number] => [
+          command,
+          perReply(count, idleScript?.inside.get(command) ?? 0),
+        ])
+        .sort((a, b) => b[1] - a[1]),
+    );
+    return [
+      name,
+      {
+        calls: perReply(script.calls, idleScript?.calls ?? 0),
+        commandsInside: round(
+          Object.values(insideByCommand).reduce((sum, count) => sum + count, 0),
+          2,
+        ),
+        insideByCommand,
+      },
+    ];
+  });
+  return Object.fromEntries(costs.sort((a, b) => b[1].commandsInside - a[1].commandsInside));
 }
 
 /** Messages in the Redis-cost batch, full and quick. */
@@ -232,19 +323,20 @@ export function buildRedisCostResult(
   return buildScenarioResult({
     id: 'redis',
     title: 'Redis cost: commands per reply (MONITOR, our prefix only) and memory per conversation',
-    target:
-      'reported (no target): round trips and Lua-internal commands per reply, bytes per 20-turn conversation',
+    target: `per reply ≤ ${SENT_PER_REPLY_TARGET} commands sent, ≤ ${IN_LUA_PER_REPLY_TARGET} run inside Lua; bytes per 20-turn conversation reported`,
     checks: [
       buildCheck({
         name: 'commands sent per reply',
         value: fair.commandsPerReply,
         unit: '',
+        target: { op: '<=', value: SENT_PER_REPLY_TARGET },
         fifo: fifo.commandsPerReply,
       }),
       buildCheck({
         name: 'commands in Lua per reply',
         value: fair.scriptCommandsPerReply,
         unit: '',
+        target: { op: '<=', value: IN_LUA_PER_REPLY_TARGET },
         fifo: fifo.scriptCommandsPerReply,
       }),
       buildCheck({
@@ -254,6 +346,7 @@ export function buildRedisCostResult(
         fifo: fifo.memory?.conversationBytes ?? Number.NaN,
       }),
     ],
+    delivery: sumDelivery([fair.delivery, fifo.delivery, ...variants.map(({ run }) => run.delivery)]),
     figures: { fair, fifo, fairVariants: Object.fromEntries(variants.map(({ label, run }) => [label, run])) },
     variantRows: buildVariantRows(fair, variants, [
       { name: 'commands sent per reply', unit: '', pick: (run) => run.commandsPerReply },

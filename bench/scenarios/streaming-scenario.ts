@@ -63,7 +63,7 @@ export async function runStreamingScenario(context: BenchContext): Promise<Scena
   );
   await using bench = await BenchCluster.start({
     redisUrl: context.redisUrl,
-    env: { ...UNBOUNDED_USER_LIMITS, SHUTDOWN_GRACE_MS: '0' },
+    env: { ...UNBOUNDED_USER_LIMITS, SHUTDOWN_GRACE_MS: '0', STREAM_REPLIES: 'true' },
     workerEnv: {},
     gatewayEnv: {},
     workers: WORKERS,
