@@ -12,7 +12,13 @@ import type { BenchContext } from '../bench-context.js';
 import { sendPaced } from '../paced-sender.js';
 import { fetchCommandCalls, fetchRedisCpuSeconds } from '../redis-info.js';
 import { ReplyTracker } from '../reply-tracker.js';
-import { buildCheck, buildScenarioResult, type ScenarioResult } from '../scenario-result.js';
+import {
+  buildCheck,
+  buildScenarioResult,
+  type DeliveryCount,
+  type ScenarioResult,
+  sumDelivery,
+} from '../scenario-result.js';
 
 /** One master's part of the commands the masters received during a run. */
 export interface MasterShare {
@@ -34,6 +40,8 @@ export interface ShardRun {
   readonly shards: number;
   readonly messages: number;
   readonly replies: number;
+  /** Lost and doubled replies, warm-up included. */
+  readonly delivery: DeliveryCount;
   /** Commands the masters received during the load (`INFO commandstats` calls, delta), all masters. */
   readonly commands: number;
   /** Per master, busiest first. */
@@ -189,6 +197,7 @@ async function runWithShards(
       shards,
       messages,
       replies: seqs.filter((seq) => tracker.messages.get(seq)?.repliedAt !== null).length,
+      delivery: tracker.countDelivery([...warmUp, ...seqs]),
       commands: total,
       masters: shares,
       busiestShare: shares[0]?.share ?? Number.NaN,
@@ -266,6 +275,7 @@ export async function runClusterShardsScenario(context: BenchContext): Promise<S
       }),
     ],
     figures: { runs },
+    delivery: sumDelivery(runs.map((run) => run.delivery)),
     durationMs: performance.now() - startedAt,
   });
 }
