@@ -1,4 +1,5 @@
 export { createRedis, type RedisClient, type RedisConnectionSettings, type RedisRole } from './connection.js';
+export { buildCounterSpec, type CounterWrite } from './counter-write.js';
 export { replaceHashFieldIf } from './hash-field.js';
 export { fetchIndexMembers } from './index-members.js';
 export { buildChannelTag, buildKey, buildUserTag } from './keys.js';
