@@ -10,6 +10,9 @@ import {
 import type { AnswerUsage } from '../usage/index.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
 
+/** The record's field the history append sets, once. */
+const HISTORY_FIELD = 'history';
+
 // Read once per process at import: the scripts are part of the code, like the modules beside them.
 const REPLY_SCRIPTS = loadScripts(new URL('./lua/', import.meta.url));
 
@@ -158,7 +161,7 @@ export class DeliveryLedger {
       else if (field.startsWith('intent:')) intents.set(Number(field.slice(7)), Number.parseInt(value, 10));
     }
     const decision = fields['decision'] ? (JSON.parse(fields['decision']) as ReplyDecision) : null;
-    return { decision, posted, intents, drafts, historyAppended: fields['history'] === '1' };
+    return { decision, posted, intents, drafts, historyAppended: fields[HISTORY_FIELD] === '1' };
   }
 
   /**
@@ -360,16 +363,11 @@ export class DeliveryLedger {
   }
 
   /**
-   * Claims the job's one history append: true for the first attempt to ask, false once any has. Claimed before
-   * appending, so two attempts never both append (an attempt dying in between loses one remembered turn).
+   * The job's one history append, as the append's script claims it (the delivery record's `history` field, set
+   * once): the first attempt to append sets it, in the same script as the append, and no other appends.
    */
-  async claimHistoryAppend(userId: string, jobId: string, batch?: RedisBatch): Promise<boolean> {
-    const key = this.key(userId, jobId);
-    return (
-      (await RedisBatch.send<number>(this.redis, batch, key, (pipeline) =>
-        pipeline.hsetnx(key, 'history', '1'),
-      )) === 1
-    );
+  buildHistoryClaim(userId: string, jobId: string): { readonly key: string; readonly field: string } {
+    return { key: this.key(userId, jobId), field: HISTORY_FIELD };
   }
 
   private async moveLease(

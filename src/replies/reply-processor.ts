@@ -6,14 +6,13 @@ import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } 
 import { buildGreetingText } from '../cards/index.js';
 import {
   buildAttachmentNames,
-  buildMessageLines,
   type ChannelWindowReader,
   type ChannelWindowRepository,
   type PromptSettings,
   type ReplyChainWalker,
   type WindowLine,
 } from '../context/index.js';
-import { DiscordLimits, parseSnowflakeTimestamp } from '../discord/index.js';
+import { DiscordLimits } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
@@ -57,6 +56,7 @@ import {
 import { ContextualCompletion, type ReadContext } from './contextual-completion.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
+import { PostedReplyWriter } from './posted-reply-writer.js';
 import { StreamDelivery, type StreamOutcome } from './stream-delivery.js';
 import { DefaultStreamPacing, type StreamPacing } from './stream-pacing.js';
 import { StreamRecovery } from './stream-recovery.js';
@@ -101,7 +101,7 @@ export interface ReplyProcessorDependencies {
   /** Fetches a message's attachments for its prompt (docs/context.md, Attachments). */
   readonly attachments: Pick<AttachmentReader, 'read'>;
   /** Token counters (docs/usage.md): a reply's answer is counted with its history; absent = not counted. */
-  readonly usage?: Pick<UsageRepository, 'count'>;
+  readonly usage?: Pick<UsageRepository, 'buildUserCounters' | 'countShared'>;
   /** Long-term memory (docs/memory.md): the summary in the prompt, trimmed turns handed over; absent = none. */
   readonly memory?: ConversationMemory;
   readonly logger: Logger;
@@ -160,6 +160,7 @@ export class ReplyProcessor {
   private readonly completion: ContextualCompletion;
   private readonly streams: StreamDelivery;
   private readonly recovery: StreamRecovery;
+  private readonly postedReplies: PostedReplyWriter;
 
   constructor(
     private readonly deps: ReplyProcessorDependencies,
@@ -176,6 +177,7 @@ export class ReplyProcessor {
     this.log = deps.logger.child({ module: 'reply-processor' });
     this.chunks = new ChunkDelivery(deps, this.options);
     this.completion = new ContextualCompletion(deps);
+    this.postedReplies = new PostedReplyWriter(deps);
     this.recovery = new StreamRecovery(deps, this.chunks);
     this.streams = new StreamDelivery({ ...deps, recovery: this.recovery }, this.options.streamPacing);
   }
@@ -275,7 +277,7 @@ export class ReplyProcessor {
           owner,
           this.deps.now(),
         );
-        const posting = { job: data, jobId, record, personality: null, owner, claimHistory: false };
+        const posting = { job: data, jobId, record, personality: null, owner };
         const posted = await this.chunks.post({ ...posting, delivery });
         if ('busyUntil' in posted) {
           // A dead attempt's claim on a maybe-posted chunk: once it lapses, look for that chunk, else post.
@@ -429,122 +431,20 @@ export class ReplyProcessor {
     joined: readonly CoalescedPart[],
   ): Promise<ReplyOutcome | DeliveryBusy> {
     const { decision } = delivery;
-    const remember = !decision.isNotice && personality !== null && !record.historyAppended;
     if (!decision.isNotice && personality !== null && record.posted.size === 0)
       await this.greetInDm(job, personality);
-    const posted = await this.chunks.post({
+    const posted = await this.chunks.post({ job, jobId, delivery, record, personality, owner });
+    if ('busyUntil' in posted) return posted;
+    await this.postedReplies.write({
       job,
       jobId,
-      delivery,
+      decision,
       record,
       personality,
-      owner,
-      claimHistory: remember,
+      joined,
+      messageIds: posted.messageIds,
     });
-    if ('busyUntil' in posted) return posted;
-
-    const appendHistory =
-      remember && (posted.historyClaimed ?? (await this.deps.ledger.claimHistoryAppend(job.authorId, jobId)));
-    // The reply joins its channel's window on every attempt that gets here (lines are kept once by message id),
-    // in the history append's round trip; so do its token counters, counted by the attempt holding the history
-    // claim, so once per reply.
-    const ownLines = this.buildOwnLines(job, decision, personality, posted.messageIds);
-    const usage = appendHistory ? (decision.usage ?? null) : null;
-    // Turns the caps trim go to the memory's pending list in the append's own script (docs/memory.md).
-    const handOver =
-      personality === null
-        ? undefined
-        : this.deps.memory?.buildHandOver(
-            job.authorId,
-            job.channelId,
-            job.personalityId,
-            personality.memoryScope,
-          );
-    const [appended] = await RedisBatch.together((batch) =>
-      Promise.all([
-        appendHistory
-          ? this.deps.conversations.appendTurns(
-              job.authorId,
-              job.channelId,
-              job.personalityId,
-              [
-                // The whole group is one user turn, as the AI saw it; attachments by name only, never a URL
-                // (CDN links expire) nor a file's contents: the answer holds what the model made of them.
-                {
-                  role: 'user',
-                  content: buildMessageLines(
-                    job.authorName,
-                    [job.content, ...joined.map((part) => part.content)],
-                    buildAttachmentNames(job.attachments ?? []),
-                  ),
-                  messageId: job.messageId,
-                  ...(joined.length === 0 ? {} : { joinedIds: joined.map((part) => part.messageId) }),
-                  at: job.messageCreatedAt,
-                },
-                { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
-              ],
-              batch,
-              handOver,
-            )
-          : null,
-        ownLines.length > 0 ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch) : null,
-        usage === null || this.deps.usage === undefined
-          ? null
-          : this.deps.usage.count(
-              {
-                userId: job.authorId,
-                guildId: job.guildId,
-                personalityId: job.personalityId,
-                usage,
-                at: this.deps.now(),
-              },
-              batch,
-            ),
-      ]),
-    );
-    if (appended && handOver !== undefined)
-      await this.deps.memory?.afterAppend(
-        job.authorId,
-        job.personalityId,
-        job.correlationId,
-        handOver,
-        appended,
-      );
     return decision.isNotice ? 'notice' : 'replied';
-  }
-
-  /**
-   * A posted reply's lines in its channel's window: one per message, its text as posted without the quote line,
-   * answering the job's message, in the personality's name, and the data of the person it answered (for
-   * /forget-me). None for a notice or in a DM (DMs stay personal).
-   */
-  private buildOwnLines(
-    job: ReplyJob,
-    decision: ReplyDecision,
-    personality: Personality | null,
-    messageIds: readonly string[],
-  ): WindowLine[] {
-    if (decision.isNotice || decision.asBot || personality === null || job.guildId === null) return [];
-    const answeredId = findAnsweredMessageIdOf(job);
-    // Delivered: every chunk is posted, so the ids line up with the chunks.
-    return messageIds.map((messageId, index) => ({
-      id: messageId,
-      // When Discord created it, like every other line: the window is in the channel's order, and people may
-      // have spoken between the post and now.
-      at: parseSnowflakeTimestamp(messageId),
-      name: personality.name,
-      content:
-        index === 0
-          ? stripReplyQuote(decision.chunks[0] ?? '', {
-              guildId: job.guildId,
-              channelId: job.channelId,
-              messageId: answeredId,
-            })
-          : (decision.chunks[index] ?? ''),
-      replyToId: answeredId,
-      personalityId: personality.id,
-      userId: job.authorId,
-    }));
   }
 
   /**

@@ -15,6 +15,7 @@ export {
   type ChannelActivityRepositoryOptions,
 } from './channel-activity-repository.js';
 export {
+  type AppendGuard,
   type AppendResult,
   type ConversationRef,
   ConversationRepository,

@@ -15,6 +15,9 @@
   KEYS[5] claim          STRING, the token of the summarization in progress (without a hand-over: unused)
   KEYS[6] memory index   SET of the user's memory suffixes, so erasure finds them without SCAN; it outlives
                          the summaries it lists by the claim's TTL (without a hand-over: unused)
+  KEYS[7] once hash      HASH whose field ARGV[11] is set once (without a once-field: unused)
+  KEYS[8] counters       expiring HASH or ZSET, ARGV[12] adds to it (without: unused)
+  KEYS[9] counters       expiring HASH or ZSET, ARGV[13] adds to it (without: unused)
 
   ARGV[1] TTL (ms)
   ARGV[2] max turns
@@ -26,13 +29,27 @@
   ARGV[8] most characters the pending list keeps
   ARGV[9] claim token to take
   ARGV[10] claim TTL (ms)
-  ARGV[11 ..] entries to append, each `<chars>:<turn JSON>`
+  ARGV[11] the once-field of KEYS[7] ('' = append unconditionally)
+  ARGV[12] KEYS[8]'s counter spec ('' = none)
+  ARGV[13] KEYS[9]'s counter spec ('' = none)
+  ARGV[14 ..] entries to append, each `<chars>:<turn JSON>`
 
   Returns { how many turns the conversation holds, suffixes dropped from the index (the caller deletes
   those conversations: the script builds no key names), turns handed over, pending turns dropped by its cap,
-  1 when the claim was taken (the caller enqueues the summarization) else 0 }.
+  1 when the claim was taken (the caller enqueues the summarization) else 0, 1 when it appended else 0 (the
+  once-field was set already: nothing was written) }.
 ]]
 --- @include "shared/boundIndex"
+--- @include "shared/addToCounters"
+
+if ARGV[11] ~= '' and redis.call('HSETNX', KEYS[7], ARGV[11], '1') == 0 then
+  return { 0, {}, 0, 0, 0, 0 }
+end
+for index = 12, 13 do
+  if ARGV[index] ~= '' then
+    addToCounters(KEYS[index - 4], ARGV[index])
+  end
+end
 
 local conversationKey = KEYS[1]
 local pendingKey = KEYS[3]
@@ -51,7 +68,7 @@ local function chars(entry)
   return tonumber(string.match(entry, '^(%d+):'))
 end
 
-for index = 11, #ARGV do
+for index = 14, #ARGV do
   redis.call('RPUSH', conversationKey, ARGV[index])
 end
 
@@ -104,4 +121,4 @@ if maxPendingTurns > 0 then
 end
 
 local evicted = boundIndex(KEYS[2], conversationSuffix, tonumber(ARGV[5]), tonumber(ARGV[1]), tonumber(ARGV[6]))
-return { count - dropped, evicted, handedOver, pendingDropped, claimed }
+return { count - dropped, evicted, handedOver, pendingDropped, claimed, 1 }
