@@ -3,6 +3,6 @@ export { buildCounterSpec, type CounterWrite } from './counter-write.js';
 export { replaceHashFieldIf } from './hash-field.js';
 export { fetchIndexMembers } from './index-members.js';
 export { buildChannelTag, buildKey, buildUserTag } from './keys.js';
-export { type QueueCommand, RedisBatch } from './redis-batch.js';
+export { type QueueCommand, RedisBatch, type SlotReadCommand } from './redis-batch.js';
 export { waitForReplicas } from './replica-wait.js';
 export { loadScripts, registerScripts, runScript, type ScriptDefinition } from './script-loader.js';

@@ -148,9 +148,7 @@ export class DeliveryLedger {
 
   async fetch(userId: string, jobId: string, batch?: RedisBatch): Promise<DeliveryRecord> {
     const key = this.key(userId, jobId);
-    const fields = await RedisBatch.send<Record<string, string>>(this.redis, batch, key, (pipeline) =>
-      pipeline.hgetall(key),
-    );
+    const fields = await RedisBatch.read<Record<string, string>>(this.redis, batch, key, 'hgetall');
     const posted = new Map<number, string>();
     const intents = new Map<number, number>();
     const drafts = new Map<number, string>();

@@ -128,9 +128,7 @@ export class ConversationRepository {
     batch?: RedisBatch,
   ): Promise<ConversationTurn[]> {
     const key = buildConversationKey(this.options.prefix, userId, channelId, personalityId);
-    const entries = await RedisBatch.send<string[]>(this.redis, batch, key, (pipeline) =>
-      pipeline.lrange(key, 0, -1),
-    );
+    const entries = await RedisBatch.read<string[]>(this.redis, batch, key, 'lrange', 0, -1);
     return entries.flatMap((entry) => {
       const match = ENTRY.exec(entry);
       if (!match) return [];

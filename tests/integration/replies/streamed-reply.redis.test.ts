@@ -15,7 +15,7 @@ import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyMessages } from '../../../src/replies/messages.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
 import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
-import type { ConversationTurn, Personality } from '../../../src/state/index.js';
+import type { AppendGuard, ConversationTurn, Personality } from '../../../src/state/index.js';
 import type {
   PersonaMessage,
   PostedMessage,
@@ -201,8 +201,20 @@ describe('ReplyProcessor with a streamed reply', () => {
       personalities: { fetchById: async () => PERSONALITY },
       conversations: {
         fetchHistory: async () => [],
-        appendTurns: async (_u: string, _c: string, _p: string, turns: ConversationTurn[]) => {
+        appendTurns: async (
+          _u: string,
+          _c: string,
+          _p: string,
+          turns: ConversationTurn[],
+          _batch: unknown,
+          _handOver: unknown,
+          guard?: AppendGuard,
+        ) => {
+          // The real script takes the history claim with the append: so does this stand-in.
+          if (guard !== undefined && (await redis.hsetnx(guard.once.key, guard.once.field, '1')) === 0)
+            return { appended: false };
           history.push(turns);
+          return { appended: true };
         },
       },
       apiKeys: { fetchKeyring: async () => ({ open: () => null }) },
