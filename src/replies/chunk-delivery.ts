@@ -1,7 +1,6 @@
 import { buildSnowflake, DiscordLimits } from '../discord/index.js';
 import type { Logger } from '../log/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
-import { RedisBatch } from '../redis/index.js';
 import type { MessageIndexRepository, Personality } from '../state/index.js';
 import {
   ChannelBusyError,
@@ -126,17 +125,15 @@ export class ChunkDelivery {
         last && postedIds.size > 1
           ? decision.chunks.flatMap((_, index) => postedIds.get(index) ?? [])
           : undefined;
-      await RedisBatch.together((batch) =>
-        Promise.all([
-          this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, messageId, batch),
-          personality === null || decision.asBot
-            ? undefined
-            : this.deps.messageIndex.indexPosted(
-                buildPostedEntry(job, personality, replyMessageIds ?? [messageId], replyMessageIds),
-                batch,
-              ),
-        ]),
-      );
+      // The record's write rides in the index's script (same slot) when there is an index entry to write.
+      if (personality === null || decision.asBot)
+        await this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, messageId);
+      else
+        await this.deps.messageIndex.indexPosted(
+          buildPostedEntry(job, personality, replyMessageIds ?? [messageId], replyMessageIds),
+          undefined,
+          this.deps.ledger.buildPostedRecord(job.authorId, jobId, chunkIndex, messageId),
+        );
     };
     for (const [chunkIndex, chunk] of decision.chunks.entries()) {
       if (record.posted.has(chunkIndex)) continue;

@@ -347,6 +347,7 @@ export class DeliveryLedger {
     return Math.floor(this.options.claimLeaseMs / 3);
   }
 
+  /** Records that chunk `chunkIndex` was posted as `messageId`. */
   async recordPosted(
     userId: string,
     jobId: string,
@@ -354,10 +355,21 @@ export class DeliveryLedger {
     messageId: string,
     batch?: RedisBatch,
   ): Promise<void> {
-    const key = this.key(userId, jobId);
-    await RedisBatch.send(this.redis, batch, key, (pipeline) =>
-      pipeline.hset(key, `posted:${chunkIndex}`, messageId),
-    );
+    const { key, field, value } = this.buildPostedRecord(userId, jobId, chunkIndex, messageId);
+    await RedisBatch.send(this.redis, batch, key, (pipeline) => pipeline.hset(key, field, value));
+  }
+
+  /**
+   * {@link DeliveryLedger.recordPosted}'s write, for a script of the user's slot that makes it with its own (the
+   * posted-message index's).
+   */
+  buildPostedRecord(
+    userId: string,
+    jobId: string,
+    chunkIndex: number,
+    messageId: string,
+  ): { readonly key: string; readonly field: string; readonly value: string } {
+    return { key: this.key(userId, jobId), field: `posted:${chunkIndex}`, value: messageId };
   }
 
   /**

@@ -317,12 +317,12 @@ class StreamAttempt {
       if (!unsent) this.maybePosted.add(index);
       return;
     }
-    await RedisBatch.together((batch) =>
-      Promise.all([
-        ledger.recordPosted(job.authorId, jobId, index, posted.messageId, batch),
-        // Indexed at once: a user may reply to (or delete) a message of the reply before it is complete.
-        this.deps.messageIndex.indexPosted(buildPostedEntry(job, personality, [posted.messageId]), batch),
-      ]),
+    // Indexed at once (a user may reply to, or delete, a message of the reply before it is complete), with the
+    // record's write in the index's script.
+    await this.deps.messageIndex.indexPosted(
+      buildPostedEntry(job, personality, [posted.messageId]),
+      undefined,
+      ledger.buildPostedRecord(job.authorId, jobId, index, posted.messageId),
     );
     this.live.push({ posted, shown: content, writtenAt: this.deps.now(), gone: false });
     if (index === 0) this.run_.endTyping();

@@ -39,6 +39,7 @@ export {
 } from './message-event-repository.js';
 export {
   DefaultMessageIndexRepositoryOptions,
+  type HashFieldWrite,
   MessageIndexRepository,
   type MessageIndexRepositoryOptions,
   type PostedChain,

@@ -13,7 +13,11 @@ import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
 import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
-import { ConversationRepository, type Personality } from '../../../src/state/index.js';
+import {
+  ConversationRepository,
+  MessageIndexRepository,
+  type Personality,
+} from '../../../src/state/index.js';
 import { type AnswerUsage, UsageRepository } from '../../../src/usage/index.js';
 import type { PersonaMessage, PostedMessage, PostTarget } from '../../../src/webhooks/index.js';
 import { buildTestPersonality } from '../../support/personality.js';
@@ -126,7 +130,7 @@ describe('ReplyProcessor counting usage', () => {
       conversations,
       apiKeys: { fetchKeyring: async () => ({ open: () => null }) },
       messageEvents: { isDeleted: async () => false, fetchEdit: async () => null },
-      messageIndex: { indexPosted: async () => undefined },
+      messageIndex: new MessageIndexRepository(redis, { prefix }),
       channelActivity: { fetchLatestHuman: async () => null, fetchLatest: async () => null },
       channelWindows: {
         fetchRecent: async () => [],

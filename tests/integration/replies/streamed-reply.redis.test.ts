@@ -15,7 +15,12 @@ import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyMessages } from '../../../src/replies/messages.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
 import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
-import type { AppendGuard, ConversationTurn, Personality } from '../../../src/state/index.js';
+import {
+  type AppendGuard,
+  type ConversationTurn,
+  MessageIndexRepository,
+  type Personality,
+} from '../../../src/state/index.js';
 import type {
   PersonaMessage,
   PostedMessage,
@@ -222,7 +227,7 @@ describe('ReplyProcessor with a streamed reply', () => {
         isDeleted: async (messageId: string) => deletedMessages.has(messageId),
         fetchEdit: async () => null,
       },
-      messageIndex: { indexPosted: async () => undefined },
+      messageIndex: new MessageIndexRepository(redis, { prefix }),
       channelActivity: { fetchLatestHuman: async () => null, fetchLatest: async () => null },
       channelWindows: {
         fetchRecent: async () => [],
