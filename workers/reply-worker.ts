@@ -184,6 +184,7 @@ async function main(): Promise<void> {
   );
   const processor = new ReplyProcessor(
     {
+      redis,
       personalities,
       conversations: new ConversationRepository(redis, {
         prefix,

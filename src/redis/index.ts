@@ -5,4 +5,5 @@ export { fetchIndexMembers } from './index-members.js';
 export { buildChannelTag, buildKey, buildUserTag } from './keys.js';
 export { type QueueCommand, RedisBatch, type SlotReadCommand } from './redis-batch.js';
 export { waitForReplicas } from './replica-wait.js';
+export type { ScriptCall } from './script-call.js';
 export { loadScripts, registerScripts, runScript, type ScriptDefinition } from './script-loader.js';

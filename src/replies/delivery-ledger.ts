@@ -1,6 +1,5 @@
 import {
   fetchIndexMembers,
-  loadScripts,
   RedisBatch,
   type RedisClient,
   registerScripts,
@@ -9,12 +8,10 @@ import {
 } from '../redis/index.js';
 import type { AnswerUsage } from '../usage/index.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
+import { REPLY_SCRIPTS } from './reply-scripts.js';
 
 /** The record's field the history append sets, once. */
 const HISTORY_FIELD = 'history';
-
-// Read once per process at import: the scripts are part of the code, like the modules beside them.
-const REPLY_SCRIPTS = loadScripts(new URL('./lua/', import.meta.url));
 
 /** The answer a job settled on, recorded before anything is posted. */
 export interface ReplyDecision {

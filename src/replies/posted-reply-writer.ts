@@ -6,16 +6,21 @@ import {
 } from '../context/index.js';
 import { parseSnowflakeTimestamp } from '../discord/index.js';
 import type { ConversationMemory } from '../memory/index.js';
-import type { CoalescedPart } from '../queue/index.js';
+import type { CoalescedPart, ReplyAdmission } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
-import { RedisBatch } from '../redis/index.js';
+import { RedisBatch, type RedisClient } from '../redis/index.js';
 import type { ConversationRepository, Personality } from '../state/index.js';
 import type { UsageEntry, UsageRepository } from '../usage/index.js';
 import { stripReplyQuote } from '../webhooks/index.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
+import { runReplyScript } from './reply-scripts.js';
 
 export interface PostedReplyWriterDependencies {
-  readonly conversations: Pick<ConversationRepository, 'appendTurns'>;
+  /** Runs the post-answer script (the user's slot). */
+  readonly redis: RedisClient;
+  readonly conversations: Pick<ConversationRepository, 'buildAppendCall'>;
+  /** Settles the job in the post-answer script when it appends (else the processor settles it). */
+  readonly admission: Pick<ReplyAdmission, 'buildSettleCall'>;
   readonly channelWindows: Pick<ChannelWindowRepository, 'appendOwnLines'>;
   readonly ledger: Pick<DeliveryLedger, 'buildHistoryClaim'>;
   readonly usage?: Pick<UsageRepository, 'buildUserCounters' | 'countShared'>;
@@ -40,14 +45,16 @@ export interface PostedReply {
 
 /**
  * What a posted reply leaves behind, in one round trip: its turns in the conversation, its lines in the channel's
- * window, and what it cost. The turns are appended once per reply by one script in the user's slot, which takes
- * the delivery record's history claim and adds the user's usage counters with them (so no attempt appends twice
- * or counts twice, and none dies between the claim and the append); the shared usage totals follow in-process.
+ * window, and what it cost. The turns are appended once per reply by one script in the user's slot
+ * (`finishReply`), which takes the delivery record's history claim and adds the user's usage counters with them
+ * (so no attempt appends twice or counts twice, and none dies between the claim and the append), and settles the
+ * job; the shared usage totals follow in-process.
  */
 export class PostedReplyWriter {
   constructor(private readonly deps: PostedReplyWriterDependencies) {}
 
-  async write(reply: PostedReply): Promise<void> {
+  /** Writes it all; true when the job was settled with it (it appended), so the caller need not settle it. */
+  async write(reply: PostedReply): Promise<boolean> {
     const { job, jobId, decision, record, personality, joined } = reply;
     const remember = !decision.isNotice && personality !== null && !record.historyAppended;
     // The reply joins its channel's window on every attempt that gets here (lines are kept once by message id).
@@ -72,41 +79,53 @@ export class PostedReplyWriter {
             job.personalityId,
             personality.memoryScope,
           );
-    const [appended] = await RedisBatch.together((batch) =>
+    const append = remember
+      ? this.deps.conversations.buildAppendCall(
+          job.authorId,
+          job.channelId,
+          job.personalityId,
+          [
+            // The whole group is one user turn, as the AI saw it; attachments by name only, never a URL
+            // (CDN links expire) nor a file's contents: the answer holds what the model made of them.
+            {
+              role: 'user',
+              content: buildMessageLines(
+                job.authorName,
+                [job.content, ...joined.map((part) => part.content)],
+                buildAttachmentNames(job.attachments ?? []),
+              ),
+              messageId: job.messageId,
+              ...(joined.length === 0 ? {} : { joinedIds: joined.map((part) => part.messageId) }),
+              at: job.messageCreatedAt,
+            },
+            { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
+          ],
+          handOver,
+          {
+            once: this.deps.ledger.buildHistoryClaim(job.authorId, jobId),
+            counters: usage === null ? [] : (this.deps.usage?.buildUserCounters(usage) ?? []),
+          },
+        )
+      : null;
+    const settle = append === null ? null : this.deps.admission.buildSettleCall(job);
+    const [finished] = await RedisBatch.together((batch) =>
       Promise.all([
-        remember
-          ? this.deps.conversations.appendTurns(
-              job.authorId,
-              job.channelId,
-              job.personalityId,
-              [
-                // The whole group is one user turn, as the AI saw it; attachments by name only, never a URL
-                // (CDN links expire) nor a file's contents: the answer holds what the model made of them.
-                {
-                  role: 'user',
-                  content: buildMessageLines(
-                    job.authorName,
-                    [job.content, ...joined.map((part) => part.content)],
-                    buildAttachmentNames(job.attachments ?? []),
-                  ),
-                  messageId: job.messageId,
-                  ...(joined.length === 0 ? {} : { joinedIds: joined.map((part) => part.messageId) }),
-                  at: job.messageCreatedAt,
-                },
-                { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
-              ],
+        append === null || settle === null
+          ? null
+          : runReplyScript<[unknown, unknown]>(
+              this.deps.redis,
+              'finishReply',
+              [...append.keys, ...settle.keys],
+              [append.args.length, ...append.args, ...settle.args],
               batch,
-              handOver,
-              {
-                once: this.deps.ledger.buildHistoryClaim(job.authorId, jobId),
-                counters: usage === null ? [] : (this.deps.usage?.buildUserCounters(usage) ?? []),
-              },
-            )
-          : null,
+            ),
         ownLines.length > 0 ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch) : null,
       ]),
     );
-    if (appended?.appended !== true) return;
+    if (finished === null || append === null || settle === null) return false;
+    const appended = await append.finish(finished[0]);
+    await settle.finish(finished[1]);
+    if (!appended.appended) return true;
     if (usage !== null) this.deps.usage?.countShared(usage);
     if (handOver !== undefined)
       await this.deps.memory?.afterAppend(
@@ -116,6 +135,7 @@ export class PostedReplyWriter {
         handOver,
         appended,
       );
+    return true;
   }
 
   /**

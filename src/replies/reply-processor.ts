@@ -19,7 +19,7 @@ import { runWithCorrelation } from '../log/index.js';
 import type { ConversationMemory } from '../memory/index.js';
 import type { CoalescedPart, ConversationGate, ReplyAdmission, ReplyCoalescer } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
-import { RedisBatch } from '../redis/index.js';
+import { RedisBatch, type RedisClient } from '../redis/index.js';
 import {
   type ApiKeyRepository,
   type ApiKeyring,
@@ -75,6 +75,8 @@ const TOLD_OR_UNREACHABLE: ReadonlySet<WebhookUnavailableReason> = new Set([
 ]);
 
 export interface ReplyProcessorDependencies {
+  /** The commands connection: runs the post-answer script of the user's slot (PostedReplyWriter). */
+  readonly redis: RedisClient;
   readonly personalities: PersonalityRepository;
   readonly conversations: ConversationRepository;
   readonly apiKeys: ApiKeyRepository;
@@ -143,6 +145,12 @@ interface Attempt {
   readonly record: DeliveryRecord;
 }
 
+/** What an attempt has done that its end must know. */
+interface AttemptProgress {
+  /** The job was settled with its history (the post-answer script): no second settle. */
+  settled: boolean;
+}
+
 /** A streamed reply, decided and shown: its delivery and the record as it now stands. */
 type StreamedAnswer = Extract<StreamOutcome, { kind: 'posted' }>;
 
@@ -197,6 +205,7 @@ export class ReplyProcessor {
       { correlationId: data.correlationId, jobId, userId: data.authorId },
       async () => {
         let outcome: ReplyOutcome | DeliveryBusy | typeof NOT_YET_ITS_TURN;
+        const progress: AttemptProgress = { settled: false };
         try {
           // The attempt's lock token names its claims in the delivery ledger.
           outcome = await this.deliver(
@@ -204,6 +213,7 @@ export class ReplyProcessor {
             jobId,
             token ?? `attempt-${randomUUID()}`,
             job.attemptsStarted <= 1,
+            progress,
           );
         } catch (error) {
           if (error instanceof ChannelBusyError) {
@@ -242,7 +252,8 @@ export class ReplyProcessor {
           );
           throw new DelayedError();
         }
-        await this.deps.admission.settle(data);
+        // A reply that appended its history was settled by the same script.
+        if (!progress.settled) await this.deps.admission.settle(data);
         return outcome;
       },
     );
@@ -295,6 +306,7 @@ export class ReplyProcessor {
     jobId: string,
     owner: string,
     firstTry: boolean,
+    progress: AttemptProgress,
   ): Promise<ReplyOutcome | DeliveryBusy | typeof NOT_YET_ITS_TURN> {
     // A later try (most often a job woken from a conversation wait) checks its turn on its own first, so a job
     // still waiting reads nothing else.
@@ -414,7 +426,7 @@ export class ReplyProcessor {
         if ('busyUntil' in reconciled) return reconciled;
         current = reconciled;
       }
-      return await this.complete(job, jobId, owner, delivery, current, personality, joined);
+      return await this.complete(job, jobId, owner, delivery, current, personality, joined, progress);
     } finally {
       await streamLease?.release();
     }
@@ -429,13 +441,14 @@ export class ReplyProcessor {
     record: DeliveryRecord,
     personality: Personality | null,
     joined: readonly CoalescedPart[],
+    progress: AttemptProgress,
   ): Promise<ReplyOutcome | DeliveryBusy> {
     const { decision } = delivery;
     if (!decision.isNotice && personality !== null && record.posted.size === 0)
       await this.greetInDm(job, personality);
     const posted = await this.chunks.post({ job, jobId, delivery, record, personality, owner });
     if ('busyUntil' in posted) return posted;
-    await this.postedReplies.write({
+    progress.settled = await this.postedReplies.write({
       job,
       jobId,
       decision,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
-import type { CounterWrite, RedisClient } from '../redis/index.js';
+import type { CounterWrite, RedisClient, ScriptCall } from '../redis/index.js';
 import { buildCounterSpec, fetchIndexMembers, RedisBatch } from '../redis/index.js';
 import {
   buildConversationIndexKey,
@@ -158,6 +158,30 @@ export class ConversationRepository {
     handOver?: TurnHandOver,
     guard?: AppendGuard,
   ): Promise<AppendResult> {
+    const call = this.buildAppendCall(userId, channelId, personalityId, turns, handOver, guard);
+    return call.finish(
+      await runStateScript<unknown>(
+        this.redis,
+        StateScript.appendConversationTurns,
+        call.keys,
+        call.args,
+        batch,
+      ),
+    );
+  }
+
+  /**
+   * {@link ConversationRepository.appendTurns} as a script call not yet sent, for a script that appends among
+   * other steps of the user's slot (it includes `state:includes/appendTurns`).
+   */
+  buildAppendCall(
+    userId: string,
+    channelId: string,
+    personalityId: string,
+    turns: readonly ConversationTurn[],
+    handOver?: TurnHandOver,
+    guard?: AppendGuard,
+  ): ScriptCall<AppendResult> {
     const counters = guard?.counters ?? [];
     if (counters.length > MAX_GUARDED_COUNTERS)
       throw new Error(`an append carries at most ${MAX_GUARDED_COUNTERS} counter keys`);
@@ -167,12 +191,8 @@ export class ConversationRepository {
       return `${clean.content.length}:${JSON.stringify(clean)}`;
     });
     const conversationKey = buildConversationKey(prefix, userId, channelId, personalityId);
-    const [held, dropped, handedOver, pendingDropped, claimed, appended] = await runStateScript<
-      [number, string[], number, number, number, number]
-    >(
-      this.redis,
-      StateScript.appendConversationTurns,
-      [
+    return {
+      keys: [
         conversationKey,
         buildConversationIndexKey(prefix, userId),
         // Without a hand-over the script touches none of these: the conversation's key stands in (same slot).
@@ -184,7 +204,7 @@ export class ConversationRepository {
         counters[0]?.key ?? conversationKey,
         counters[1]?.key ?? conversationKey,
       ],
-      [
+      args: [
         ttlSeconds * 1000,
         maxTurns,
         maxChars,
@@ -200,14 +220,23 @@ export class ConversationRepository {
         counters[1] === undefined ? '' : buildCounterSpec(counters[1]),
         ...entries,
       ],
-      batch,
-    );
-    // Same slot as the index; the script names no keys it was not given, so the deletes happen here.
-    if (dropped.length > 0) {
-      const keyPrefix = buildConversationKeyPrefix(prefix, userId);
-      await this.redis.del(...dropped.map((suffix) => keyPrefix + suffix));
-    }
-    return { appended: appended === 1, held, handedOver, pendingDropped, claimed: claimed === 1 };
+      finish: async (reply) => {
+        const [held, dropped, handedOver, pendingDropped, claimed, appended] = reply as [
+          number,
+          string[],
+          number,
+          number,
+          number,
+          number,
+        ];
+        // Same slot as the index; the script names no keys it was not given, so the deletes happen here.
+        if (dropped.length > 0) {
+          const keyPrefix = buildConversationKeyPrefix(prefix, userId);
+          await this.redis.del(...dropped.map((suffix) => keyPrefix + suffix));
+        }
+        return { appended: appended === 1, held, handedOver, pendingDropped, claimed: claimed === 1 };
+      },
+    };
   }
 
   /** The user's conversations that still exist. */

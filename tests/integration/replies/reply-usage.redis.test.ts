@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AiStreamEvent } from '../../../src/ai/index.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { buildSettleScriptKeys } from '../../../src/queue/keys.js';
 import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
@@ -126,6 +127,7 @@ describe('ReplyProcessor counting usage', () => {
 
   function buildProcessor(ai: FakeAi, personality: Personality, channel = new FakeChannel()): ReplyProcessor {
     const deps = {
+      redis,
       personalities: { fetchById: async () => personality },
       conversations,
       apiKeys: { fetchKeyring: async () => ({ open: () => null }) },
@@ -137,7 +139,15 @@ describe('ReplyProcessor counting usage', () => {
         fetchLines: async () => new Map(),
         appendOwnLines: async () => undefined,
       },
-      admission: { settle: async () => undefined },
+      admission: {
+        settle: async () => undefined,
+        // The post-answer script settles for real, on the user's (empty) admission keys.
+        buildSettleCall: (job: ReplyJob) => ({
+          keys: buildSettleScriptKeys(prefix, job.authorId),
+          args: ['job', 'member', '0', 'conversation:', 'slot'],
+          finish: async () => undefined,
+        }),
+      },
       gate: { isTurn: async () => true, wait: async () => undefined },
       ai,
       webhooks: channel,

@@ -10,13 +10,14 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type AiStreamEvent, ProviderStreamBrokenError } from '../../../src/ai/index.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { buildSettleScriptKeys } from '../../../src/queue/keys.js';
 import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyMessages } from '../../../src/replies/messages.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
 import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
 import {
-  type AppendGuard,
+  ConversationRepository,
   type ConversationTurn,
   MessageIndexRepository,
   type Personality,
@@ -191,7 +192,17 @@ describe('ReplyProcessor with a streamed reply', () => {
   const prefix = createTestPrefix();
   const redisClients = [createTestRedis()];
   const logger = createLogger({ level: 'silent' });
-  let history: ConversationTurn[][] = [];
+  const conversations = new ConversationRepository(redisClients[0]!, {
+    prefix,
+    maxTurns: 40,
+    maxChars: 100_000,
+    ttlSeconds: 3600,
+  });
+  /** The conversation's appends so far, each a user turn and its answer. */
+  const appended = async (personalityId = PERSONALITY.id): Promise<ConversationTurn[][]> => {
+    const turns = await conversations.fetchHistory(USER, CHANNEL, personalityId);
+    return Array.from({ length: turns.length / 2 }, (_, index) => turns.slice(index * 2, index * 2 + 2));
+  };
   const deletedMessages = new Set<string>();
   const watchers = new Map<string, AbortController>();
 
@@ -204,24 +215,8 @@ describe('ReplyProcessor with a streamed reply', () => {
     const now = () => Date.now() + (options.clockOffsetMs ?? 0);
     const deps = {
       personalities: { fetchById: async () => PERSONALITY },
-      conversations: {
-        fetchHistory: async () => [],
-        appendTurns: async (
-          _u: string,
-          _c: string,
-          _p: string,
-          turns: ConversationTurn[],
-          _batch: unknown,
-          _handOver: unknown,
-          guard?: AppendGuard,
-        ) => {
-          // The real script takes the history claim with the append: so does this stand-in.
-          if (guard !== undefined && (await redis.hsetnx(guard.once.key, guard.once.field, '1')) === 0)
-            return { appended: false };
-          history.push(turns);
-          return { appended: true };
-        },
-      },
+      redis,
+      conversations,
       apiKeys: { fetchKeyring: async () => ({ open: () => null }) },
       messageEvents: {
         isDeleted: async (messageId: string) => deletedMessages.has(messageId),
@@ -234,7 +229,15 @@ describe('ReplyProcessor with a streamed reply', () => {
         fetchLines: async () => new Map(),
         appendOwnLines: async () => undefined,
       },
-      admission: { settle: async () => undefined },
+      admission: {
+        settle: async () => undefined,
+        // The post-answer script settles for real, on the user's (empty) admission keys.
+        buildSettleCall: (job: ReplyJob) => ({
+          keys: buildSettleScriptKeys(prefix, job.authorId),
+          args: ['job', 'member', '0', 'conversation:', 'slot'],
+          finish: async () => undefined,
+        }),
+      },
       gate: { isTurn: async () => true, wait: async () => undefined },
       ai,
       webhooks: channel,
@@ -293,7 +296,6 @@ describe('ReplyProcessor with a streamed reply', () => {
   };
 
   afterEach(async () => {
-    history = [];
     deletedMessages.clear();
     await deleteKeysWithPrefix(redisClients[0]!, prefix);
   });
@@ -322,7 +324,7 @@ describe('ReplyProcessor with a streamed reply', () => {
           expect(writes[index]! - writes[index - 1]!).toBeGreaterThanOrEqual(EDIT_INTERVAL_MS);
       }
       expect([...channel.messages.values()][0]!.edits.length).toBeGreaterThan(1);
-      expect(history).toEqual([
+      expect(await appended()).toEqual([
         [
           expect.objectContaining({ role: 'user' }),
           expect.objectContaining({ role: 'assistant', content: text }),
@@ -361,6 +363,7 @@ describe('ReplyProcessor with a streamed reply', () => {
       expect(expected.length).toBe(2);
       expect(channel.live()).toEqual(expected);
       expect(channel.messages.size).toBe(2);
+      const history = await appended();
       expect(history).toHaveLength(1);
       expect(history[0]![1]).toMatchObject({ role: 'assistant', content: full });
       void attemptA;
@@ -488,7 +491,7 @@ describe('ReplyProcessor with a streamed reply', () => {
       const processor = buildProcessor(channel, ai);
       expect(await processor.process(buildJob(newMessageId()), 'attempt-a')).toBe('replied');
       expect(channel.live()).toEqual([`${text.trimEnd()} … (interrupted)`]);
-      expect(history[0]![1]).toMatchObject({ role: 'assistant', content: text });
+      expect((await appended())[0]![1]).toMatchObject({ role: 'assistant', content: text });
     });
   });
 
@@ -531,7 +534,7 @@ describe('ReplyProcessor with a streamed reply', () => {
       expect(await outcome).toBe('cancelled');
       expect(ai.aborted).toEqual([true]);
       expect(channel.live()).toEqual([]);
-      expect(history).toEqual([]);
+      expect(await appended()).toEqual([]);
       const record = await new DeliveryLedger(redisClients[0]!, { prefix }).fetch(
         USER,
         `reply-${messageId}-${PERSONALITY.id}`,
