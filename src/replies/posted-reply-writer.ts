@@ -41,14 +41,16 @@ export interface PostedReply {
   readonly joined: readonly CoalescedPart[];
   /** Every chunk's message id, in order. */
   readonly messageIds: readonly string[];
+  /** The attempt holding the lease of the reply it streamed, given up with the history; null: none held. */
+  readonly streamOwner: string | null;
 }
 
 /**
  * What a posted reply leaves behind, in one round trip: its turns in the conversation, its lines in the channel's
  * window, and what it cost. The turns are appended once per reply by one script in the user's slot
  * (`finishReply`), which takes the delivery record's history claim and adds the user's usage counters with them
- * (so no attempt appends twice or counts twice, and none dies between the claim and the append), and settles the
- * job; the shared usage totals follow in-process.
+ * (so no attempt appends twice or counts twice, and none dies between the claim and the append), settles the
+ * job and gives up the lease of a streamed reply; the shared usage totals follow in-process.
  */
 export class PostedReplyWriter {
   constructor(private readonly deps: PostedReplyWriterDependencies) {}
@@ -116,7 +118,7 @@ export class PostedReplyWriter {
               this.deps.redis,
               'finishReply',
               [...append.keys, ...settle.keys],
-              [append.args.length, ...append.args, ...settle.args],
+              [append.args.length, ...append.args, ...settle.args, reply.streamOwner ?? '', this.deps.now()],
               batch,
             ),
         ownLines.length > 0 ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch) : null,

@@ -149,6 +149,11 @@ interface Attempt {
 interface AttemptProgress {
   /** The job was settled with its history (the post-answer script): no second settle. */
   settled: boolean;
+  /**
+   * Gives up the lease of the reply this attempt streamed, while it is still held: the post-answer script gives it
+   * up with the history, else the attempt's end does.
+   */
+  streamLease: (() => Promise<void>) | null;
 }
 
 /** A streamed reply, decided and shown: its delivery and the record as it now stands. */
@@ -205,7 +210,7 @@ export class ReplyProcessor {
       { correlationId: data.correlationId, jobId, userId: data.authorId },
       async () => {
         let outcome: ReplyOutcome | DeliveryBusy | typeof NOT_YET_ITS_TURN;
-        const progress: AttemptProgress = { settled: false };
+        const progress: AttemptProgress = { settled: false, streamLease: null };
         try {
           // The attempt's lock token names its claims in the delivery ledger.
           outcome = await this.deliver(
@@ -412,6 +417,7 @@ export class ReplyProcessor {
         if ('kind' in answer) {
           delivery = answer.delivery;
           current = answer.record;
+          progress.streamLease = answer.releaseLease;
         } else {
           delivery = await this.deps.ledger.decideReply(job.authorId, jobId, answer, owner, this.deps.now());
         }
@@ -429,6 +435,7 @@ export class ReplyProcessor {
       return await this.complete(job, jobId, owner, delivery, current, personality, joined, progress);
     } finally {
       await streamLease?.release();
+      await progress.streamLease?.();
     }
   }
 
@@ -456,7 +463,10 @@ export class ReplyProcessor {
       personality,
       joined,
       messageIds: posted.messageIds,
+      streamOwner: progress.streamLease === null ? null : owner,
     });
+    // The post-answer script gave the stream's lease up with the history.
+    if (progress.settled) progress.streamLease = null;
     return decision.isNotice ? 'notice' : 'replied';
   }
 

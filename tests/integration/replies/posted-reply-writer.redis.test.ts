@@ -89,6 +89,8 @@ describe('PostedReplyWriter', () => {
     }),
     joined: [],
     messageIds: ['400000000000000009'],
+    // The attempt streamed the reply and still holds its lease.
+    streamOwner: 'attempt-a',
   };
 
   afterEach(async () => {
@@ -100,8 +102,9 @@ describe('PostedReplyWriter', () => {
   afterAll(() => redis.disconnect());
 
   describe('when two attempts finish the same reply', () => {
-    it('appends, counts and settles in one call; the second appends and counts nothing', async () => {
+    it('appends, counts, settles and frees the stream in one call; the second appends and counts nothing', async () => {
       await redis.zadd(buildPendingKey(prefix, job.authorId), Date.now() + 60_000, JOB_ID);
+      expect((await ledger.leaseStream(job.authorId, JOB_ID, 'attempt-a', Date.now())).kind).toBe('held');
       const commands: string[] = [];
       const sendCommand = redis.sendCommand.bind(redis);
       const spy = (command: Parameters<typeof redis.sendCommand>[0], stream?: never) => {
@@ -117,7 +120,10 @@ describe('PostedReplyWriter', () => {
       expect(commands).toEqual(['evalsha']);
       expect(sent).toEqual(['settled']);
       expect(await redis.zscore(buildPendingKey(prefix, job.authorId), JOB_ID)).toBeNull();
+      // The lease was given up: another attempt takes it at once, and keeps it through the second finish.
+      expect((await ledger.leaseStream(job.authorId, JOB_ID, 'attempt-b', Date.now())).kind).toBe('held');
       expect(await writer.write(posted)).toBe(true);
+      expect((await ledger.leaseStream(job.authorId, JOB_ID, 'attempt-c', Date.now())).kind).toBe('busy');
       const history = await conversations.fetchHistory(job.authorId, job.channelId, job.personalityId);
       expect(history.map((turn) => turn.role)).toEqual(['user', 'assistant']);
       const day = buildUserUsageKey(prefix, job.authorId, buildPeriodName('day', buildDayStamp(Date.now())));
