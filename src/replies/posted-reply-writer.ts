@@ -21,7 +21,7 @@ export interface PostedReplyWriterDependencies {
   readonly conversations: Pick<ConversationRepository, 'buildAppendCall'>;
   /** Settles the job in the post-answer script when it appends (else the processor settles it). */
   readonly admission: Pick<ReplyAdmission, 'buildSettleCall'>;
-  readonly channelWindows: Pick<ChannelWindowRepository, 'appendOwnLines'>;
+  readonly channelWindows: Pick<ChannelWindowRepository, 'appendOwnLines' | 'buildUserIndexCall'>;
   readonly ledger: Pick<DeliveryLedger, 'buildHistoryClaim'>;
   readonly usage?: Pick<UsageRepository, 'buildUserCounters' | 'countShared'>;
   readonly memory?: ConversationMemory;
@@ -110,23 +110,40 @@ export class PostedReplyWriter {
         )
       : null;
     const settle = append === null ? null : this.deps.admission.buildSettleCall(job);
+    // The own lines' entry in the user's window index rides in the same script (the user's slot).
+    const windowIndex =
+      append === null || ownLines.length === 0
+        ? null
+        : this.deps.channelWindows.buildUserIndexCall(job.channelId, job.authorId);
     const [finished] = await RedisBatch.together((batch) =>
       Promise.all([
         append === null || settle === null
           ? null
-          : runReplyScript<[unknown, unknown]>(
+          : runReplyScript<[unknown, unknown, unknown]>(
               this.deps.redis,
               'finishReply',
-              [...append.keys, ...settle.keys],
-              [append.args.length, ...append.args, ...settle.args, reply.streamOwner ?? '', this.deps.now()],
+              [...append.keys, ...settle.keys, ...(windowIndex?.keys ?? [append.keys[0]!])],
+              [
+                append.args.length,
+                ...append.args,
+                ...settle.args,
+                reply.streamOwner ?? '',
+                this.deps.now(),
+                ...(windowIndex?.args ?? ['', '', '', '']),
+              ],
               batch,
             ),
-        ownLines.length > 0 ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch) : null,
+        ownLines.length > 0
+          ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch, {
+              indexedApart: windowIndex !== null,
+            })
+          : null,
       ]),
     );
     if (finished === null || append === null || settle === null) return false;
     const appended = await append.finish(finished[0]);
     await settle.finish(finished[1]);
+    await windowIndex?.finish(finished[2]);
     if (!appended.appended) return true;
     if (usage !== null) this.deps.usage?.countShared(usage);
     if (handOver !== undefined)

@@ -84,7 +84,8 @@ export interface ReplyProcessorDependencies {
   readonly messageIndex: MessageIndexRepository;
   readonly channelActivity: ChannelActivityRepository;
   /** The channels' kept conversation: read for the prompt and reply chains; a personality's posted reply joins it. */
-  readonly channelWindows: ChannelWindowReader & Pick<ChannelWindowRepository, 'appendOwnLines'>;
+  readonly channelWindows: ChannelWindowReader &
+    Pick<ChannelWindowRepository, 'appendOwnLines' | 'buildUserIndexCall'>;
   readonly admission: ReplyAdmission;
   readonly gate: ConversationGate;
   /** Reads the follow-ups joined to a reply as it starts (docs/fair-queue.md, Coalescing); absent = none. */

@@ -4,6 +4,9 @@
  * many attempts get there.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ChannelWindowRepository } from '../../../src/context/index.js';
+import { buildUserWindowsKey } from '../../../src/context/keys.js';
+import { buildSnowflake } from '../../../src/discord/index.js';
 import { buildPendingKey, buildSettleScriptKeys } from '../../../src/queue/keys.js';
 import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger, type DeliveryRecord } from '../../../src/replies/delivery-ledger.js';
@@ -20,6 +23,8 @@ import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../s
 import { buildTestJob } from '../queue/build-test-job.js';
 
 const JOB_ID = 'reply-1-alicepersona';
+/** The reply's message, posted now (the window keeps lines by their Discord time). */
+const POSTED_ID = buildSnowflake(Date.now(), 9n);
 const EMPTY_RECORD: DeliveryRecord = {
   decision: null,
   posted: new Map(),
@@ -38,13 +43,13 @@ describe('PostedReplyWriter', () => {
     ttlSeconds: 3600,
   });
   const ledger = new DeliveryLedger(redis, { prefix });
+  const windows = new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 });
   const usage = new UsageRepository(redis, { prefix });
   const sent: string[] = [];
   const writer = new PostedReplyWriter({
     redis,
     conversations,
-    // A DM: no window lines to append.
-    channelWindows: { appendOwnLines: async () => undefined },
+    channelWindows: windows,
     ledger,
     usage,
     // The settle as ReplyAdmission builds it, on the user's real admission keys.
@@ -59,7 +64,8 @@ describe('PostedReplyWriter', () => {
     },
     now: Date.now,
   });
-  const job = buildTestJob({ guildId: null });
+  // A server channel: the reply's own line joins the window, its user's index entry rides in finishReply.
+  const job = buildTestJob();
   const decision = {
     chunks: ['Hello.'],
     reply: 'Hello.',
@@ -88,7 +94,7 @@ describe('PostedReplyWriter', () => {
       version: 1,
     }),
     joined: [],
-    messageIds: ['400000000000000009'],
+    messageIds: [POSTED_ID],
     // The attempt streamed the reply and still holds its lease.
     streamOwner: 'attempt-a',
   };
@@ -117,7 +123,8 @@ describe('PostedReplyWriter', () => {
       } finally {
         redis.sendCommand = sendCommand;
       }
-      expect(commands).toEqual(['evalsha']);
+      // finishReply, and the window's append (the channel's slot).
+      expect(commands).toEqual(['evalsha', 'evalsha']);
       expect(sent).toEqual(['settled']);
       expect(await redis.zscore(buildPendingKey(prefix, job.authorId), JOB_ID)).toBeNull();
       // The lease was given up: another attempt takes it at once, and keeps it through the second finish.
@@ -129,6 +136,11 @@ describe('PostedReplyWriter', () => {
       const day = buildUserUsageKey(prefix, job.authorId, buildPeriodName('day', buildDayStamp(Date.now())));
       expect(await redis.hgetall(day)).toEqual({ operator: '57', [`p:${job.personalityId}`]: '57' });
       expect((await ledger.fetch(job.authorId, JOB_ID)).historyAppended).toBe(true);
+      expect(await redis.zrange(buildUserWindowsKey(prefix, job.authorId), '0', '-1')).toEqual([
+        job.channelId,
+      ]);
+      const lines = await windows.fetchLines(job.channelId, [POSTED_ID]);
+      expect(lines.get(POSTED_ID)).toMatchObject({ content: 'Hello.', userId: job.authorId });
     });
   });
 

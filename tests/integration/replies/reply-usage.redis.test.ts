@@ -7,6 +7,7 @@
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AiStreamEvent } from '../../../src/ai/index.js';
+import { ChannelWindowRepository } from '../../../src/context/index.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import { buildSettleScriptKeys } from '../../../src/queue/keys.js';
@@ -134,11 +135,8 @@ describe('ReplyProcessor counting usage', () => {
       messageEvents: { isDeleted: async () => false, fetchEdit: async () => null },
       messageIndex: new MessageIndexRepository(redis, { prefix }),
       channelActivity: { fetchLatestHuman: async () => null, fetchLatest: async () => null },
-      channelWindows: {
-        fetchRecent: async () => [],
-        fetchLines: async () => new Map(),
-        appendOwnLines: async () => undefined,
-      },
+      // The real window: the reply's own lines go in, and their user's index entry rides in finishReply.
+      channelWindows: new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 }),
       admission: {
         settle: async () => undefined,
         // The post-answer script settles for real, on the user's (empty) admission keys.
