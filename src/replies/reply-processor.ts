@@ -2,17 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
-import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
 import { buildGreetingText } from '../cards/index.js';
-import {
-  buildAttachmentNames,
-  type ChannelWindowReader,
-  type ChannelWindowRepository,
-  type PromptSettings,
-  type ReplyChainWalker,
-  type WindowLine,
+import type {
+  ChannelWindowReader,
+  ChannelWindowRepository,
+  PromptSettings,
+  ReplyChainWalker,
+  WindowLine,
 } from '../context/index.js';
-import { DiscordLimits } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { runWithCorrelation } from '../log/index.js';
@@ -22,7 +19,6 @@ import { findAnsweredMessageIdOf, type ReplyJob, ReplyJobSchema } from '../queue
 import { RedisBatch, type RedisClient } from '../redis/index.js';
 import {
   type ApiKeyRepository,
-  type ApiKeyring,
   type ChannelActivityRepository,
   type ConversationRepository,
   type GreetingRepository,
@@ -32,19 +28,9 @@ import {
   type Personality,
   type PersonalityRepository,
 } from '../state/index.js';
-import type { AnswerUsage, UsageRepository } from '../usage/index.js';
+import type { UsageRepository } from '../usage/index.js';
 import type { WebhookManager } from '../webhooks/index.js';
-import {
-  buildDmPrefixedContent,
-  buildReplyQuote,
-  ChannelBusyError,
-  needsReplyQuote,
-  splitMessage,
-  stripReplyQuote,
-  WebhookUnavailableError,
-  WebhookUnavailableReason,
-} from '../webhooks/index.js';
-import { buildAnswerUsage } from './answer-usage.js';
+import { ChannelBusyError, WebhookUnavailableError, WebhookUnavailableReason } from '../webhooks/index.js';
 import type { AttachmentReader } from './attachment-reader.js';
 import type { CancellationListener } from './cancellation-listener.js';
 import {
@@ -53,11 +39,10 @@ import {
   type Delivery,
   type DeliveryBusy,
 } from './chunk-delivery.js';
-import { ContextualCompletion, type ReadContext } from './contextual-completion.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
 import { PostedReplyWriter } from './posted-reply-writer.js';
-import { StreamDelivery, type StreamOutcome } from './stream-delivery.js';
+import { findChunkLength, ReplyAnswerer } from './reply-answerer.js';
 import { DefaultStreamPacing, type StreamPacing } from './stream-pacing.js';
 import { StreamRecovery } from './stream-recovery.js';
 import type { TypingIndicator } from './typing-indicator.js';
@@ -129,22 +114,7 @@ export interface ReplyProcessorOptions extends ChunkDeliveryOptions {
 /** An earlier message of the job's conversation is still being answered. */
 const NOT_YET_ITS_TURN = 'not-yet-its-turn';
 
-/** What the AI call needs besides the personality, read with the delivery record. */
-interface AnswerContext extends ReadContext {
-  /** The message's latest text when it was edited. */
-  readonly edited: string | null;
-  readonly keyring: ApiKeyring;
-}
-
 const NO_PARTS: readonly CoalescedPart[] = [];
-
-/** One attempt at a job, as the answer needs it. */
-interface Attempt {
-  readonly jobId: string;
-  readonly owner: string;
-  /** The job's delivery record, read at the start of the attempt. */
-  readonly record: DeliveryRecord;
-}
 
 /** What an attempt has done that its end must know. */
 interface AttemptProgress {
@@ -157,9 +127,6 @@ interface AttemptProgress {
   streamLease: (() => Promise<void>) | null;
 }
 
-/** A streamed reply, decided and shown: its delivery and the record as it now stands. */
-type StreamedAnswer = Extract<StreamOutcome, { kind: 'posted' }>;
-
 /** How a job ended, returned as the BullMQ job's result. */
 export type ReplyOutcome = 'replied' | 'notice' | 'cancelled';
 
@@ -171,8 +138,7 @@ export class ReplyProcessor {
   private readonly options: ReplyProcessorOptions;
   private readonly log: Logger;
   private readonly chunks: ChunkDelivery;
-  private readonly completion: ContextualCompletion;
-  private readonly streams: StreamDelivery;
+  private readonly answerer: ReplyAnswerer;
   private readonly recovery: StreamRecovery;
   private readonly postedReplies: PostedReplyWriter;
 
@@ -190,10 +156,9 @@ export class ReplyProcessor {
     };
     this.log = deps.logger.child({ module: 'reply-processor' });
     this.chunks = new ChunkDelivery(deps, this.options);
-    this.completion = new ContextualCompletion(deps);
     this.postedReplies = new PostedReplyWriter(deps);
     this.recovery = new StreamRecovery(deps, this.chunks);
-    this.streams = new StreamDelivery({ ...deps, recovery: this.recovery }, this.options.streamPacing);
+    this.answerer = new ReplyAnswerer(deps, this.options, this.recovery);
   }
 
   /** The BullMQ processor function. */
@@ -396,7 +361,7 @@ export class ReplyProcessor {
         // personality went private, ends with a notice, before any key is opened or the AI is called.
         const answer =
           personality !== null && isPersonalityUsableBy(personality, job.authorId)
-            ? await this.answer(
+            ? await this.answerer.answer(
                 job,
                 personality,
                 {
@@ -472,160 +437,6 @@ export class ReplyProcessor {
   }
 
   /**
-   * The AI call and the answer it makes. Streamed (the personality or the operator wants it, in a server channel,
-   * on the first attempt to write the reply) it is shown as it is written and decided by the stream; otherwise
-   * the answer is the decision to record, split into chunks.
-   */
-  private async answer(
-    job: ReplyJob,
-    personality: Personality,
-    context: AnswerContext,
-    attempt: Attempt,
-  ): Promise<ReplyDecision | StreamedAnswer | DeliveryBusy | 'cancelled'> {
-    const content = context.edited ?? job.content;
-    const lastJoinedId = context.joined.at(-1)?.messageId;
-    const watch = this.deps.cancellations.watch(findAnsweredMessageIdOf(job));
-    const endTyping = this.deps.typing.begin(job.channelId);
-    let answer: {
-      readonly text: string;
-      readonly isNotice: boolean;
-      readonly note?: string;
-      readonly usage?: AnswerUsage | null;
-    };
-    try {
-      const input = await this.completion.buildInput(job, personality, context, content, watch.signal);
-      const note = ReplyMessages.attachmentsLeftOut(input.current.attachments ?? []);
-      let text: string;
-      let reasoningOnly = false;
-      let usage: AnswerUsage | null;
-      // A reply with a note on attachments left out is posted whole: the note ends its last message.
-      if (note === null && this.shouldStream(job, personality, attempt.record)) {
-        const outcome = await this.streams.run({
-          job,
-          jobId: attempt.jobId,
-          owner: attempt.owner,
-          record: attempt.record,
-          personality,
-          open: (signal) => this.completion.stream(job, personality, input, context.keyring, signal),
-          deletion: watch.signal,
-          buildPrefix: (latest) => this.buildQuote(job, latest, content, lastJoinedId) ?? '',
-          endTyping,
-        });
-        if (outcome.kind === 'cancelled') return 'cancelled';
-        if (outcome.kind === 'busy') return { busyUntil: outcome.busyUntil };
-        if (outcome.kind === 'posted') return outcome;
-        text = outcome.text;
-        reasoningOnly = outcome.reasoningOnly;
-        usage = outcome.usage;
-      } else {
-        const result = await this.completion.complete(job, personality, input, context.keyring, watch.signal);
-        text = result.content;
-        reasoningOnly = result.reasoningOnly;
-        usage = buildAnswerUsage(result.usage, result);
-      }
-      answer = {
-        text:
-          text.trim().length > 0
-            ? text
-            : ReplyMessages[reasoningOnly ? 'reasoningOnly' : 'emptyAnswer'](personality.name),
-        isNotice: false,
-        usage,
-        ...(note === null ? {} : { note }),
-      };
-    } catch (error) {
-      if (!(error instanceof ProviderUnavailableError || error instanceof ProviderRejectedError)) {
-        // Only the author's deletion cancels the reply; the service closing (shutdown) is rethrown for process().
-        if (error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled && watch.signal.aborted)
-          return 'cancelled';
-        throw error;
-      }
-      answer = { text: buildProviderNotice(personality.name, error), isNotice: true };
-    } finally {
-      endTyping();
-      watch.release();
-    }
-    // One round trip after the call: a deletion meanwhile still cancels, and the quote needs the channel's
-    // newest message.
-    const [deleted, latest] = await RedisBatch.together((batch) =>
-      Promise.all([
-        this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
-        answer.isNotice ? null : this.deps.channelActivity.fetchLatest(job.channelId, batch),
-      ]),
-    );
-    if (deleted) return 'cancelled';
-    if (answer.isNotice) return { chunks: [answer.text], reply: answer.text, isNotice: true, asBot: false };
-    // Taking over a streamed reply: its first message keeps the quote line it was posted with (or none).
-    const draft = attempt.record.drafts.get(0);
-    const prefix =
-      draft === undefined
-        ? // A message of attachments alone is quoted by their names.
-          this.buildQuote(
-            job,
-            latest,
-            content.trim() === '' ? buildAttachmentNames(job.attachments ?? []).join(' ') : content,
-            lastJoinedId,
-          )
-        : draft.slice(
-            0,
-            draft.length -
-              stripReplyQuote(draft, {
-                guildId: job.guildId,
-                channelId: job.channelId,
-                messageId: findAnsweredMessageIdOf(job),
-              }).length,
-          );
-    // The note on attachments left out is posted with the answer but is not the model's words: the history keeps
-    // the answer alone.
-    const chunks = splitMessage(
-      answer.note === undefined ? answer.text : `${answer.text}\n\n${answer.note}`,
-      { prefix, maxLength: this.chunkLength(job, personality) },
-    );
-    return {
-      chunks,
-      reply: answer.text,
-      isNotice: false,
-      asBot: false,
-      ...(answer.usage === undefined || answer.usage === null ? {} : { usage: answer.usage }),
-    };
-  }
-
-  /**
-   * Whether this attempt streams its reply: in a server channel (DMs are answered whole), when the personality
-   * (or, when it leaves it to them, the operator) wants it. An attempt taking over a reply
-   * an earlier attempt streamed answers whole, then edits those messages.
-   */
-  private shouldStream(job: ReplyJob, personality: Personality, record: DeliveryRecord): boolean {
-    return (
-      job.guildId !== null &&
-      record.drafts.size === 0 &&
-      (personality.streamReplies ?? this.options.streamReplies)
-    );
-  }
-
-  /**
-   * Webhooks cannot reply natively: when other messages came after the user's (`latest` is the channel's
-   * newest), the answer opens with a quote line naming the asker and linking to their message, so it is clear
-   * what it answers. For a coalesced group "after" means after its last follow-up (`lastJoinedId`); the quote
-   * still names the first message.
-   */
-  private buildQuote(
-    job: ReplyJob,
-    latest: string | null,
-    content: string,
-    lastJoinedId: string | undefined,
-  ): string | undefined {
-    const answeredId = findAnsweredMessageIdOf(job);
-    if (!needsReplyQuote(latest, lastJoinedId ?? answeredId)) return undefined;
-    return buildReplyQuote({
-      askerName: job.authorName,
-      guildId: job.guildId,
-      channelId: job.channelId,
-      messageId: answeredId,
-      excerpt: content,
-    });
-  }
-
-  /**
    * A personality with a greeting (a card's `first_mes`) posts it before its first DM reply to a user. The marker
    * is set first (atomic): a crash between it and the post loses the greeting rather than posting it twice.
    */
@@ -635,18 +446,12 @@ export class ReplyProcessor {
     const content = buildGreetingText(
       personality.greeting,
       { char: personality.name, user: job.authorName },
-      this.chunkLength(job, personality),
+      findChunkLength(job, personality),
     );
     await this.deps.webhooks.postAsPersona(
       { guildId: null, channelId: job.channelId, parentChannelId: null },
       { username: personality.name, avatarUrl: personality.avatarUrl, content },
     );
-  }
-
-  /** DMs carry a `**Name:**` prefix on every chunk (no webhooks there): leave room for it. */
-  private chunkLength(job: ReplyJob, personality: Personality): number {
-    if (job.guildId !== null) return DiscordLimits.messageContent;
-    return DiscordLimits.messageContent - buildDmPrefixedContent(personality.name, '').length - 1;
   }
 
   /** The bot's notice for a job nobody may answer: its personality is gone, or private to someone else. */
