@@ -112,6 +112,17 @@ async function main(): Promise<void> {
       metrics.aiFallbackAnswers.inc({ provider: answer.provider, model: answer.model }),
   });
   const stats = new WorkerStatsPublisher({ redis, prefix, workerId, ai, logger });
+  // The counters no user owns are written every few seconds, and what is left at shutdown (release).
+  const usage = new UsageRepository(redis, {
+    prefix,
+    onCounted: (counted) => {
+      const labels = { provider: counted.provider, model: counted.model, payer: findPayer(counted) };
+      metrics.aiTokens.inc({ ...labels, kind: 'prompt' }, counted.promptTokens);
+      metrics.aiTokens.inc({ ...labels, kind: 'completion' }, counted.completionTokens);
+    },
+    onFlushFailed: (error) =>
+      logger.warn({ err: error }, 'usage totals not written; kept for the next flush'),
+  });
   const webhooks = new WebhookManager({
     rest,
     redis,
@@ -182,6 +193,7 @@ async function main(): Promise<void> {
     logger.warn("DEBUG_PROMPTS is on: every reply's prompt (user content) is kept in Redis for an hour");
   const processor = new ReplyProcessor(
     {
+      redis,
       personalities,
       conversations: new ConversationRepository(redis, {
         prefix,
@@ -215,14 +227,7 @@ async function main(): Promise<void> {
       }),
       typing,
       cancellations,
-      usage: new UsageRepository(redis, {
-        prefix,
-        onCounted: (usage) => {
-          const labels = { provider: usage.provider, model: usage.model, payer: findPayer(usage) };
-          metrics.aiTokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
-          metrics.aiTokens.inc({ ...labels, kind: 'completion' }, usage.completionTokens);
-        },
-      }),
+      usage,
       // Ancestors missing from the window come from Discord through the bot's fleet-limited REST client.
       replyChains: new ReplyChainWalker({
         window: channelWindows,
@@ -344,6 +349,9 @@ async function main(): Promise<void> {
       await admission.close();
       stopWebhookMetrics();
       await stats[Symbol.asyncDispose]();
+      await usage[Symbol.asyncDispose]().catch((error: unknown) =>
+        logger.warn({ err: error }, 'usage totals lost at shutdown'),
+      );
       await cancellations[Symbol.asyncDispose]();
       typing[Symbol.dispose]();
       await ai.close();

@@ -1,4 +1,4 @@
-import { fetchIndexMembers, RedisBatch, type RedisClient } from '../redis/index.js';
+import { fetchIndexMembers, RedisBatch, type RedisClient, type ScriptCall } from '../redis/index.js';
 import type { ChannelLatestRecord } from '../state/index.js';
 import { ContextScript, runContextScript } from './context-scripts.js';
 import {
@@ -126,11 +126,40 @@ export class ChannelWindowRepository {
 
   /**
    * Worker, after posting a reply: the personality's own lines (one per posted message), which also mark the
-   * channel live. Idempotent by message id, so a retried job may call it again.
+   * channel live. Idempotent by message id, so a retried job may call it again. With `indexedApart`, the
+   * lines' person is indexed by the caller's own script ({@link ChannelWindowRepository.buildUserIndexCall}).
    */
-  async appendOwnLines(channelId: string, lines: readonly WindowLine[], batch?: RedisBatch): Promise<void> {
+  async appendOwnLines(
+    channelId: string,
+    lines: readonly WindowLine[],
+    batch?: RedisBatch,
+    options: { readonly indexedApart?: boolean } = {},
+  ): Promise<void> {
     if (lines.length === 0) return;
-    await this.appendLive(channelId, lines.map(buildStoredLine), batch);
+    const stored = lines.map(buildStoredLine);
+    if (options.indexedApart === true) {
+      await this.runAppend(channelId, 'mark-live', stored, batch);
+      return;
+    }
+    await this.appendLive(channelId, stored, batch);
+  }
+
+  /**
+   * The entry in `userId`'s window index that lines of theirs in `channelId` need, as a script call not yet sent,
+   * for a script of the user's slot that writes it among its own steps (`boundIndex` on KEYS, with these args,
+   * as indexUserWindow-1 does); its finish removes their lines from the windows the index dropped.
+   */
+  buildUserIndexCall(channelId: string, userId: string): ScriptCall<void> {
+    const { prefix, maxIndexedChannels, now } = this.options;
+    return {
+      keys: [buildUserWindowsKey(prefix, userId)],
+      // A line lives at most twice the window's age after it was written (see indexUserWindow), and the gateway
+      // rewrites an entry once per window's age at most (appendLines): kept three ages, it outlives every line.
+      args: [now(), 3 * this.maxAgeMs, maxIndexedChannels, channelId],
+      finish: async (reply) => {
+        await this.forgetDropped((reply as string[]).map((channel) => ({ channelId: channel, userId })));
+      },
+    };
   }
 
   /** Replaces the text of a message's line, where one is kept; adds nothing. */
@@ -371,16 +400,8 @@ export class ChannelWindowRepository {
   }
 
   private indexUser(channelId: string, userId: string, batch: RedisBatch): Promise<string[]> {
-    const { prefix, maxIndexedChannels, now } = this.options;
-    // A line lives at most twice the window's age after it was written (see indexUserWindow), and the gateway
-    // rewrites an entry once per window's age at most (appendLines): kept three ages, it outlives every line.
-    return runContextScript<string[]>(
-      this.redis,
-      ContextScript.indexUserWindow,
-      [buildUserWindowsKey(prefix, userId)],
-      [now(), 3 * this.maxAgeMs, maxIndexedChannels, channelId],
-      batch,
-    );
+    const call = this.buildUserIndexCall(channelId, userId);
+    return runContextScript<string[]>(this.redis, ContextScript.indexUserWindow, call.keys, call.args, batch);
   }
 
   /** A user's index dropped these windows (over its cap): their lines leave them, so none outlives its entry. */

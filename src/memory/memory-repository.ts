@@ -93,7 +93,7 @@ export class MemoryRepository {
   /** The rolling summary, or null when there is none (yet, or it expired). */
   async fetchSummary(userId: string, suffix: string, batch?: RedisBatch): Promise<string | null> {
     const key = buildSummaryKey(this.options.prefix, userId, suffix);
-    return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.get(key));
+    return RedisBatch.read<string | null>(this.redis, batch, key, 'get');
   }
 
   /** The turns waiting for the summary, oldest first. */
@@ -150,9 +150,7 @@ export class MemoryRepository {
   /** The user's notes for the personality, oldest first. */
   async fetchNotes(userId: string, personalityId: string, batch?: RedisBatch): Promise<string[]> {
     const key = buildNotesKey(this.options.prefix, userId);
-    const raw = await RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) =>
-      pipeline.hget(key, personalityId),
-    );
+    const raw = await RedisBatch.read<string | null>(this.redis, batch, key, 'hget', personalityId);
     if (raw === null) return [];
     try {
       const parsed = NotesSchema.safeParse(JSON.parse(raw));

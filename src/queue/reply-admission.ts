@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import type { RedisBatch, RedisClient } from '../redis/index.js';
+import type { RedisBatch, RedisClient, ScriptCall } from '../redis/index.js';
 import { buildCoalesceSlotValue, canOpenCoalesceSlot, computeCoalesceDelayMs } from './coalescing.js';
 import {
   buildAdmittedKey,
@@ -321,23 +321,39 @@ export class ReplyAdmission {
   }
 
   private async release(job: ReplyJob, forgetAdmission: boolean): Promise<void> {
+    const call = this.buildReleaseCall(job, forgetAdmission);
+    await call.finish(
+      await runQueueScript<unknown>(this.redis, QueueScript.settleReply, call.keys, call.args),
+    );
+  }
+
+  /**
+   * {@link ReplyAdmission.settle} as a script call not yet sent, for a script that settles the job among other
+   * steps of the user's slot (it includes `queue:includes/settleJob`); its finish wakes the job to wake.
+   */
+  buildSettleCall(job: ReplyJob): ScriptCall<void> {
+    return this.buildReleaseCall(job, false);
+  }
+
+  private buildReleaseCall(job: ReplyJob, forgetAdmission: boolean): ScriptCall<void> {
     const { prefix } = this.options;
     const jobId = buildReplyJobId(job.messageId, job.personalityId);
-    const [, wakeJobId] = await runQueueScript<[removed: number, wakeJobId?: string]>(
-      this.redis,
-      QueueScript.settleReply,
-      buildSettleScriptKeys(prefix, job.authorId),
-      [
+    return {
+      keys: buildSettleScriptKeys(prefix, job.authorId),
+      args: [
         jobId,
         buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
         forgetAdmission ? '1' : '0',
         buildGateConversationPrefix(job.channelId, job.personalityId),
         buildCoalesceSlotField(job.channelId, job.personalityId),
       ],
-    );
-    // Another slot (the queue's), so a second step. Lost if the process dies just before it: the woken job's
-    // fallback delay covers that.
-    if (wakeJobId !== undefined) await this.wake(this.queue.forUser(job.authorId), wakeJobId);
+      finish: async (reply) => {
+        const [, wakeJobId] = reply as [removed: number, wakeJobId?: string];
+        // Another slot (the queue's), so a second step. Lost if the process dies just before it: the woken
+        // job's fallback delay covers that.
+        if (wakeJobId !== undefined) await this.wake(this.queue.forUser(job.authorId), wakeJobId);
+      },
+    };
   }
 
   /**

@@ -1,8 +1,6 @@
 import type { RedisClient } from './connection.js';
-import { loadScripts, registerScripts, runScript } from './script-loader.js';
-
-// Read once per process: the files sit beside this module (copied next to the JS by the build).
-const scripts = loadScripts(new URL('./lua/', import.meta.url));
+import { fetchRedisScripts } from './redis-scripts.js';
+import { registerScripts, runScript } from './script-loader.js';
 
 /**
  * Sets `field` of the hash `key` to `value` only if it still holds `expected`; resolves to whether it did.
@@ -15,6 +13,6 @@ export async function replaceHashFieldIf(
   expected: string,
   value: string,
 ): Promise<boolean> {
-  registerScripts(redis, scripts);
+  registerScripts(redis, fetchRedisScripts());
   return (await runScript<number>(redis, 'replaceHashFieldIf', [key], [field, expected, value])) === 1;
 }

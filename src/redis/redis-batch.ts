@@ -1,12 +1,26 @@
 import type { Socket } from 'node:net';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { RedisClient } from './connection.js';
+import { fetchRedisScripts } from './redis-scripts.js';
+import { registerScripts, runScript } from './script-loader.js';
 
 /**
  * Calls exactly one command on what it is given and returns its result: the client itself (the result then
  * being the command's promise), or a Cluster pipeline (batched).
  */
 export type QueueCommand = (pipeline: ChainableCommander) => unknown;
+
+/** The reads {@link RedisBatch.read} can fold into one call (the `readSlot` script's list). */
+export type SlotReadCommand = 'get' | 'hget' | 'hgetall' | 'lrange' | 'exists' | 'zscore';
+
+interface ReadEntry {
+  readonly redis: RedisClient;
+  readonly key: string;
+  readonly command: SlotReadCommand;
+  readonly args: ReadonlyArray<string | number>;
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 interface BatchEntry {
   readonly redis: Cluster;
@@ -34,6 +48,8 @@ export class RedisBatch {
   readonly #corked: Socket[] = [];
   /** Commands for Cluster clients, grouped into pipelines when the batch is sent. */
   readonly #clustered: BatchEntry[] = [];
+  /** Reads held until the batch is sent, then folded per client and slot. */
+  readonly #reads: ReadEntry[] = [];
   #sent = false;
 
   private constructor() {}
@@ -64,6 +80,27 @@ export class RedisBatch {
     return sendNow<T>(redis, queue);
   }
 
+  /**
+   * Reads one key: in `batch` when there is one, otherwise on its own, now. A batch holds its reads until it is
+   * sent, after its other commands, and sends those of one slot (one hash tag) together as one `readSlot`
+   * script call: one command where there were several. Resolves as the ioredis command would (HGETALL: an object).
+   */
+  static read<T>(
+    redis: RedisClient,
+    batch: RedisBatch | undefined,
+    key: string,
+    command: SlotReadCommand,
+    ...args: Array<string | number>
+  ): Promise<T> {
+    if (batch === undefined) return sendNow<T>(redis, (commands) => callRead(commands, command, key, args));
+    if (batch.#sent) {
+      return Promise.reject(new Error('command added to a Redis batch already sent (after an await?)'));
+    }
+    return new Promise<T>((resolve, reject) => {
+      batch.#reads.push({ redis, key, command, args, resolve: resolve as (reply: unknown) => void, reject });
+    });
+  }
+
   #add<T>(redis: RedisClient, key: string, queue: QueueCommand): Promise<T> {
     if (this.#sent) {
       return Promise.reject(new Error('command added to a Redis batch already sent (after an await?)'));
@@ -88,7 +125,52 @@ export class RedisBatch {
     return sendNow<T>(redis, queue);
   }
 
+  /**
+   * Adds the held reads to the batch: alone, as their own command; with others of their client and slot, as one
+   * `readSlot` call whose replies are handed out in order.
+   */
+  #sendReads(): void {
+    const groups = new Map<RedisClient, Map<string, ReadEntry[]>>();
+    for (const entry of this.#reads) {
+      const slots = groups.get(entry.redis) ?? new Map<string, ReadEntry[]>();
+      groups.set(entry.redis, slots);
+      const tag = hashTagOf(entry.key);
+      slots.set(tag, [...(slots.get(tag) ?? []), entry]);
+    }
+    for (const [redis, slots] of groups) {
+      for (const entries of slots.values()) {
+        const [only] = entries;
+        if (entries.length === 1 && only !== undefined) {
+          this.#add(redis, only.key, (commands) =>
+            callRead(commands, only.command, only.key, only.args),
+          ).then(only.resolve, only.reject);
+          continue;
+        }
+        registerScripts(redis, fetchRedisScripts());
+        runScript<unknown[]>(
+          redis,
+          'readSlot',
+          entries.map((entry) => entry.key),
+          entries.flatMap((entry) => [entry.command, entry.args.length, ...entry.args]),
+          this,
+        ).then(
+          (replies) => {
+            for (const [index, entry] of entries.entries()) {
+              const reply = replies[index] ?? null;
+              if (reply instanceof Error) entry.reject(reply);
+              else entry.resolve(toCommandReply(entry.command, reply));
+            }
+          },
+          (error: unknown) => {
+            for (const entry of entries) entry.reject(error);
+          },
+        );
+      }
+    }
+  }
+
   #send(): void {
+    this.#sendReads();
     this.#sent = true;
     for (const socket of this.#corked) socket.uncork();
     const pipelines = new Map<Cluster, Map<string, BatchEntry[]>>();
@@ -102,6 +184,26 @@ export class RedisBatch {
     }
     for (const [redis, groups] of pipelines) for (const entries of groups.values()) exec(redis, entries);
   }
+}
+
+/** Calls one read on a client or pipeline, as its ioredis method. */
+function callRead(
+  commands: ChainableCommander,
+  command: SlotReadCommand,
+  key: string,
+  args: ReadonlyArray<string | number>,
+): unknown {
+  const method = commands[command] as unknown as (...params: Array<string | number>) => unknown;
+  return method.call(commands, key, ...args);
+}
+
+/** A `readSlot` reply as the ioredis command would have answered it. */
+function toCommandReply(command: SlotReadCommand, reply: unknown): unknown {
+  if (command !== 'hgetall' || !Array.isArray(reply)) return reply;
+  const fields: Record<string, string> = {};
+  for (let index = 0; index + 1 < reply.length; index += 2)
+    fields[String(reply[index])] = String(reply[index + 1]);
+  return fields;
 }
 
 /** Sends the command on the client itself, which takes the same calls as a pipeline and answers alike. */

@@ -14,7 +14,7 @@ export interface ScriptDefinition {
 }
 
 const SCRIPT_FILE = /^([a-z][A-Za-z0-9]*)-(\d+|n)\.lua$/;
-const INCLUDE_LINE = /^--- @include "([\w/-]+)"\s*$/gm;
+const INCLUDE_LINE = /^--- @include "([\w/:-]+)"\s*$/gm;
 /** Commands are registered under this prefix so they never clash with BullMQ's on a shared client. */
 const COMMAND_PREFIX = 'chorus:';
 /** Where `--- @include "shared/<file>"` is read from: functions more than one area's scripts use. */
@@ -22,8 +22,10 @@ const SHARED_INCLUDES = fileURLToPath(new URL('./lua/', import.meta.url));
 
 /**
  * Reads every `<name>-<keys>.lua` in `directory` (a `lua/` folder beside the module that owns the keys),
- * inlining `--- @include "includes/<file>"` lines from `directory/includes/<file>.lua`, and
- * `--- @include "shared/<file>"` lines from this area's `lua/shared/<file>.lua`.
+ * inlining `--- @include "includes/<file>"` lines from `directory/includes/<file>.lua`,
+ * `--- @include "shared/<file>"` lines from this area's `lua/shared/<file>.lua`, and
+ * `--- @include "<area>:includes/<file>"` lines from a lower area's `lua/includes/<file>.lua` (a script that does
+ * several areas' steps of one slot in one call: the area owning each step keeps its Lua).
  */
 export function loadScripts(directory: URL | string): ScriptDefinition[] {
   const root = typeof directory === 'string' ? directory : fileURLToPath(directory);
@@ -42,10 +44,17 @@ export function loadScripts(directory: URL | string): ScriptDefinition[] {
 
 function inlineIncludes(lua: string, root: string, seen: Set<string>): string {
   return lua.replace(INCLUDE_LINE, (_line, include: string) => {
-    if (seen.has(include)) return '';
-    seen.add(include);
-    const base = include.startsWith('shared/') ? SHARED_INCLUDES : root;
-    return inlineIncludes(readFileSync(join(base, `${include}.lua`), 'utf8'), root, seen);
+    const areaEnd = include.indexOf(':');
+    // `<area>:<path>`: the area's lua/ folder sits beside this one's (src/<area>/lua, or dist/<area>/lua).
+    const base = areaEnd < 0 ? root : join(root, '..', '..', include.slice(0, areaEnd), 'lua');
+    const path = include.slice(areaEnd + 1);
+    const name = path.startsWith('shared/') ? path : join(base, path);
+    if (seen.has(name)) return '';
+    seen.add(name);
+    const file = path.startsWith('shared/')
+      ? join(SHARED_INCLUDES, `${path}.lua`)
+      : join(base, `${path}.lua`);
+    return inlineIncludes(readFileSync(file, 'utf8'), base, seen);
   });
 }
 

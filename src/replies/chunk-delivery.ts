@@ -1,7 +1,6 @@
 import { buildSnowflake, DiscordLimits } from '../discord/index.js';
 import type { Logger } from '../log/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
-import { RedisBatch } from '../redis/index.js';
 import type { MessageIndexRepository, Personality } from '../state/index.js';
 import {
   ChannelBusyError,
@@ -47,11 +46,6 @@ export interface Delivery {
 
 /** Every chunk of the answer is in the channel. */
 export interface Delivered {
-  /**
-   * Whether this attempt won the history append, asked for with the last chunk's record; null when it did not
-   * record the last chunk (an earlier attempt had) or was not asked to.
-   */
-  readonly historyClaimed: boolean | null;
   /** Every chunk's message id, in order (posted by this attempt or an earlier one). */
   readonly messageIds: readonly string[];
 }
@@ -67,8 +61,6 @@ export interface ChunkPosting {
   readonly personality: Personality | null;
   /** The attempt's name in the ledger's claims. */
   readonly owner: string;
-  /** Claim the job's history append with the last chunk's record. */
-  readonly claimHistory: boolean;
 }
 
 /**
@@ -113,23 +105,19 @@ export class ChunkDelivery {
     this.log = deps.logger.child({ module: 'chunk-delivery' });
   }
 
-  /**
-   * Posts the chunks not posted yet, each claimed first. With `claimHistory`, the last chunk's record also
-   * claims the job's history append.
-   */
+  /** Posts the chunks not posted yet, each claimed first. */
   async post(posting: ChunkPosting): Promise<DeliveryBusy | Delivered> {
-    const { job, jobId, delivery, record, personality, owner, claimHistory } = posting;
+    const { job, jobId, delivery, record, personality, owner } = posting;
     const { decision } = delivery;
     const target: PostTarget = {
       channelId: job.channelId,
       parentChannelId: job.parentChannelId,
       guildId: job.guildId,
     };
-    let historyClaimed: boolean | null = null;
     const postedIds = new Map(record.posted);
     // Each chunk is recorded and indexed the moment it is posted (a user may reply to it before the rest are
-    // out), in one round trip: the record first, then the history claim that assumes it. With the last chunk
-    // of a split reply, every chunk's entry learns them all ("Delete reply" on any removes the whole reply).
+    // out), in one round trip. With the last chunk of a split reply, every chunk's entry learns them all
+    // ("Delete reply" on any removes the whole reply).
     const recordPosted = async (chunkIndex: number, messageId: string) => {
       const last = chunkIndex === decision.chunks.length - 1;
       postedIds.set(chunkIndex, messageId);
@@ -137,19 +125,15 @@ export class ChunkDelivery {
         last && postedIds.size > 1
           ? decision.chunks.flatMap((_, index) => postedIds.get(index) ?? [])
           : undefined;
-      const [, , claimed] = await RedisBatch.together((batch) =>
-        Promise.all([
-          this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, messageId, batch),
-          personality === null || decision.asBot
-            ? undefined
-            : this.deps.messageIndex.indexPosted(
-                buildPostedEntry(job, personality, replyMessageIds ?? [messageId], replyMessageIds),
-                batch,
-              ),
-          last && claimHistory ? this.deps.ledger.claimHistoryAppend(job.authorId, jobId, batch) : null,
-        ]),
-      );
-      if (last) historyClaimed = claimed;
+      // The record's write rides in the index's script (same slot) when there is an index entry to write.
+      if (personality === null || decision.asBot)
+        await this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, messageId);
+      else
+        await this.deps.messageIndex.indexPosted(
+          buildPostedEntry(job, personality, replyMessageIds ?? [messageId], replyMessageIds),
+          undefined,
+          this.deps.ledger.buildPostedRecord(job.authorId, jobId, chunkIndex, messageId),
+        );
     };
     for (const [chunkIndex, chunk] of decision.chunks.entries()) {
       if (record.posted.has(chunkIndex)) continue;
@@ -216,7 +200,6 @@ export class ChunkDelivery {
     }
     this.log.debug({ channelId: job.channelId, chunks: decision.chunks.length }, 'reply delivered');
     return {
-      historyClaimed,
       messageIds: decision.chunks.flatMap((_, index) => postedIds.get(index) ?? []),
     };
   }

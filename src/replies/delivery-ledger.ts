@@ -1,6 +1,5 @@
 import {
   fetchIndexMembers,
-  loadScripts,
   RedisBatch,
   type RedisClient,
   registerScripts,
@@ -9,9 +8,10 @@ import {
 } from '../redis/index.js';
 import type { AnswerUsage } from '../usage/index.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from './keys.js';
+import { REPLY_SCRIPTS } from './reply-scripts.js';
 
-// Read once per process at import: the scripts are part of the code, like the modules beside them.
-const REPLY_SCRIPTS = loadScripts(new URL('./lua/', import.meta.url));
+/** The record's field the history append sets, once. */
+const HISTORY_FIELD = 'history';
 
 /** The answer a job settled on, recorded before anything is posted. */
 export interface ReplyDecision {
@@ -145,9 +145,7 @@ export class DeliveryLedger {
 
   async fetch(userId: string, jobId: string, batch?: RedisBatch): Promise<DeliveryRecord> {
     const key = this.key(userId, jobId);
-    const fields = await RedisBatch.send<Record<string, string>>(this.redis, batch, key, (pipeline) =>
-      pipeline.hgetall(key),
-    );
+    const fields = await RedisBatch.read<Record<string, string>>(this.redis, batch, key, 'hgetall');
     const posted = new Map<number, string>();
     const intents = new Map<number, number>();
     const drafts = new Map<number, string>();
@@ -158,7 +156,7 @@ export class DeliveryLedger {
       else if (field.startsWith('intent:')) intents.set(Number(field.slice(7)), Number.parseInt(value, 10));
     }
     const decision = fields['decision'] ? (JSON.parse(fields['decision']) as ReplyDecision) : null;
-    return { decision, posted, intents, drafts, historyAppended: fields['history'] === '1' };
+    return { decision, posted, intents, drafts, historyAppended: fields[HISTORY_FIELD] === '1' };
   }
 
   /**
@@ -346,6 +344,7 @@ export class DeliveryLedger {
     return Math.floor(this.options.claimLeaseMs / 3);
   }
 
+  /** Records that chunk `chunkIndex` was posted as `messageId`. */
   async recordPosted(
     userId: string,
     jobId: string,
@@ -353,23 +352,29 @@ export class DeliveryLedger {
     messageId: string,
     batch?: RedisBatch,
   ): Promise<void> {
-    const key = this.key(userId, jobId);
-    await RedisBatch.send(this.redis, batch, key, (pipeline) =>
-      pipeline.hset(key, `posted:${chunkIndex}`, messageId),
-    );
+    const { key, field, value } = this.buildPostedRecord(userId, jobId, chunkIndex, messageId);
+    await RedisBatch.send(this.redis, batch, key, (pipeline) => pipeline.hset(key, field, value));
   }
 
   /**
-   * Claims the job's one history append: true for the first attempt to ask, false once any has. Claimed before
-   * appending, so two attempts never both append (an attempt dying in between loses one remembered turn).
+   * {@link DeliveryLedger.recordPosted}'s write, for a script of the user's slot that makes it with its own (the
+   * posted-message index's).
    */
-  async claimHistoryAppend(userId: string, jobId: string, batch?: RedisBatch): Promise<boolean> {
-    const key = this.key(userId, jobId);
-    return (
-      (await RedisBatch.send<number>(this.redis, batch, key, (pipeline) =>
-        pipeline.hsetnx(key, 'history', '1'),
-      )) === 1
-    );
+  buildPostedRecord(
+    userId: string,
+    jobId: string,
+    chunkIndex: number,
+    messageId: string,
+  ): { readonly key: string; readonly field: string; readonly value: string } {
+    return { key: this.key(userId, jobId), field: `posted:${chunkIndex}`, value: messageId };
+  }
+
+  /**
+   * The job's one history append, as the append's script claims it (the delivery record's `history` field, set
+   * once): the first attempt to append sets it, in the same script as the append, and no other appends.
+   */
+  buildHistoryClaim(userId: string, jobId: string): { readonly key: string; readonly field: string } {
+    return { key: this.key(userId, jobId), field: HISTORY_FIELD };
   }
 
   private async moveLease(

@@ -2,18 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { AiService } from '../ai/index.js';
-import { buildProviderNotice, ProviderRejectedError, ProviderUnavailableError } from '../ai/index.js';
 import { buildGreetingText } from '../cards/index.js';
-import {
-  buildAttachmentNames,
-  buildMessageLines,
-  type ChannelWindowReader,
-  type ChannelWindowRepository,
-  type PromptSettings,
-  type ReplyChainWalker,
-  type WindowLine,
+import type {
+  ChannelWindowReader,
+  ChannelWindowRepository,
+  PromptSettings,
+  ReplyChainWalker,
+  WindowLine,
 } from '../context/index.js';
-import { DiscordLimits, parseSnowflakeTimestamp } from '../discord/index.js';
 import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import type { PromptRecorder, PromptTrace } from '../inspector/index.js';
 import type { Logger } from '../log/index.js';
@@ -21,10 +17,9 @@ import { runWithCorrelation } from '../log/index.js';
 import type { ConversationMemory } from '../memory/index.js';
 import type { CoalescedPart, ConversationGate, ReplyAdmission, ReplyCoalescer } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob, ReplyJobSchema } from '../queue/reply-job.js';
-import { RedisBatch } from '../redis/index.js';
+import { RedisBatch, type RedisClient } from '../redis/index.js';
 import {
   type ApiKeyRepository,
-  type ApiKeyring,
   type ChannelActivityRepository,
   type ConversationRepository,
   type GreetingRepository,
@@ -34,19 +29,9 @@ import {
   type Personality,
   type PersonalityRepository,
 } from '../state/index.js';
-import type { AnswerUsage, UsageRepository } from '../usage/index.js';
+import type { UsageRepository } from '../usage/index.js';
 import type { WebhookManager } from '../webhooks/index.js';
-import {
-  buildDmPrefixedContent,
-  buildReplyQuote,
-  ChannelBusyError,
-  needsReplyQuote,
-  splitMessage,
-  stripReplyQuote,
-  WebhookUnavailableError,
-  WebhookUnavailableReason,
-} from '../webhooks/index.js';
-import { buildAnswerUsage } from './answer-usage.js';
+import { ChannelBusyError, WebhookUnavailableError, WebhookUnavailableReason } from '../webhooks/index.js';
 import type { AttachmentReader } from './attachment-reader.js';
 import type { CancellationListener } from './cancellation-listener.js';
 import {
@@ -55,11 +40,11 @@ import {
   type Delivery,
   type DeliveryBusy,
 } from './chunk-delivery.js';
-import { ContextualCompletion, type ReadContext } from './contextual-completion.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
+import { PostedReplyWriter } from './posted-reply-writer.js';
 import { buildTraceStart } from './prompt-trace-start.js';
-import { StreamDelivery, type StreamOutcome } from './stream-delivery.js';
+import { findChunkLength, ReplyAnswerer } from './reply-answerer.js';
 import { DefaultStreamPacing, type StreamPacing } from './stream-pacing.js';
 import { StreamRecovery } from './stream-recovery.js';
 import type { TypingIndicator } from './typing-indicator.js';
@@ -77,6 +62,8 @@ const TOLD_OR_UNREACHABLE: ReadonlySet<WebhookUnavailableReason> = new Set([
 ]);
 
 export interface ReplyProcessorDependencies {
+  /** The commands connection: runs the post-answer script of the user's slot (PostedReplyWriter). */
+  readonly redis: RedisClient;
   readonly personalities: PersonalityRepository;
   readonly conversations: ConversationRepository;
   readonly apiKeys: ApiKeyRepository;
@@ -84,7 +71,8 @@ export interface ReplyProcessorDependencies {
   readonly messageIndex: MessageIndexRepository;
   readonly channelActivity: ChannelActivityRepository;
   /** The channels' kept conversation: read for the prompt and reply chains; a personality's posted reply joins it. */
-  readonly channelWindows: ChannelWindowReader & Pick<ChannelWindowRepository, 'appendOwnLines'>;
+  readonly channelWindows: ChannelWindowReader &
+    Pick<ChannelWindowRepository, 'appendOwnLines' | 'buildUserIndexCall'>;
   readonly admission: ReplyAdmission;
   readonly gate: ConversationGate;
   /** Reads the follow-ups joined to a reply as it starts (docs/fair-queue.md, Coalescing); absent = none. */
@@ -103,7 +91,7 @@ export interface ReplyProcessorDependencies {
   /** Fetches a message's attachments for its prompt (docs/context.md, Attachments). */
   readonly attachments: Pick<AttachmentReader, 'read'>;
   /** Token counters (docs/usage.md): a reply's answer is counted with its history; absent = not counted. */
-  readonly usage?: Pick<UsageRepository, 'count'>;
+  readonly usage?: Pick<UsageRepository, 'buildUserCounters' | 'countShared'>;
   /** Long-term memory (docs/memory.md): the summary in the prompt, trimmed turns handed over; absent = none. */
   readonly memory?: ConversationMemory;
   /** Records each reply's prompt and timings (`DEBUG_PROMPTS`, docs/inspector.md); absent = nothing recorded. */
@@ -130,25 +118,18 @@ export interface ReplyProcessorOptions extends ChunkDeliveryOptions {
 /** An earlier message of the job's conversation is still being answered. */
 const NOT_YET_ITS_TURN = 'not-yet-its-turn';
 
-/** What the AI call needs besides the personality, read with the delivery record. */
-interface AnswerContext extends ReadContext {
-  /** The message's latest text when it was edited. */
-  readonly edited: string | null;
-  readonly keyring: ApiKeyring;
-}
-
 const NO_PARTS: readonly CoalescedPart[] = [];
 
-/** One attempt at a job, as the answer needs it. */
-interface Attempt {
-  readonly jobId: string;
-  readonly owner: string;
-  /** The job's delivery record, read at the start of the attempt. */
-  readonly record: DeliveryRecord;
+/** What an attempt has done that its end must know. */
+interface AttemptProgress {
+  /** The job was settled with its history (the post-answer script): no second settle. */
+  settled: boolean;
+  /**
+   * Gives up the lease of the reply this attempt streamed, while it is still held: the post-answer script gives it
+   * up with the history, else the attempt's end does.
+   */
+  streamLease: (() => Promise<void>) | null;
 }
-
-/** A streamed reply, decided and shown: its delivery and the record as it now stands. */
-type StreamedAnswer = Extract<StreamOutcome, { kind: 'posted' }>;
 
 /** How a job ended, returned as the BullMQ job's result. */
 export type ReplyOutcome = 'replied' | 'notice' | 'cancelled';
@@ -161,9 +142,9 @@ export class ReplyProcessor {
   private readonly options: ReplyProcessorOptions;
   private readonly log: Logger;
   private readonly chunks: ChunkDelivery;
-  private readonly completion: ContextualCompletion;
-  private readonly streams: StreamDelivery;
+  private readonly answerer: ReplyAnswerer;
   private readonly recovery: StreamRecovery;
+  private readonly postedReplies: PostedReplyWriter;
 
   constructor(
     private readonly deps: ReplyProcessorDependencies,
@@ -179,9 +160,9 @@ export class ReplyProcessor {
     };
     this.log = deps.logger.child({ module: 'reply-processor' });
     this.chunks = new ChunkDelivery(deps, this.options);
-    this.completion = new ContextualCompletion(deps);
+    this.postedReplies = new PostedReplyWriter(deps);
     this.recovery = new StreamRecovery(deps, this.chunks);
-    this.streams = new StreamDelivery({ ...deps, recovery: this.recovery }, this.options.streamPacing);
+    this.answerer = new ReplyAnswerer(deps, this.options, this.recovery);
   }
 
   /** The BullMQ processor function. */
@@ -199,6 +180,7 @@ export class ReplyProcessor {
       { correlationId: data.correlationId, jobId, userId: data.authorId },
       async () => {
         let outcome: ReplyOutcome | DeliveryBusy | typeof NOT_YET_ITS_TURN;
+        const progress: AttemptProgress = { settled: false, streamLease: null };
         try {
           // The attempt's lock token names its claims in the delivery ledger.
           outcome = await this.deliver(
@@ -206,6 +188,7 @@ export class ReplyProcessor {
             jobId,
             token ?? `attempt-${randomUUID()}`,
             job.attemptsStarted <= 1,
+            progress,
           );
         } catch (error) {
           if (error instanceof ChannelBusyError) {
@@ -244,7 +227,8 @@ export class ReplyProcessor {
           );
           throw new DelayedError();
         }
-        await this.deps.admission.settle(data);
+        // A reply that appended its history was settled by the same script.
+        if (!progress.settled) await this.deps.admission.settle(data);
         return outcome;
       },
     );
@@ -279,7 +263,7 @@ export class ReplyProcessor {
           owner,
           this.deps.now(),
         );
-        const posting = { job: data, jobId, record, personality: null, owner, claimHistory: false };
+        const posting = { job: data, jobId, record, personality: null, owner };
         const posted = await this.chunks.post({ ...posting, delivery });
         if ('busyUntil' in posted) {
           // A dead attempt's claim on a maybe-posted chunk: once it lapses, look for that chunk, else post.
@@ -297,6 +281,7 @@ export class ReplyProcessor {
     jobId: string,
     owner: string,
     firstTry: boolean,
+    progress: AttemptProgress,
   ): Promise<ReplyOutcome | DeliveryBusy | typeof NOT_YET_ITS_TURN> {
     // A later try (most often a job woken from a conversation wait) checks its turn on its own first, so a job
     // still waiting reads nothing else.
@@ -382,7 +367,7 @@ export class ReplyProcessor {
         // personality went private, ends with a notice, before any key is opened or the AI is called.
         const answer =
           personality !== null && isPersonalityUsableBy(personality, job.authorId)
-            ? await this.answer(
+            ? await this.answerer.answer(
                 job,
                 personality,
                 {
@@ -405,6 +390,7 @@ export class ReplyProcessor {
         if ('kind' in answer) {
           delivery = answer.delivery;
           current = answer.record;
+          progress.streamLease = answer.releaseLease;
         } else {
           delivery = await this.deps.ledger.decideReply(job.authorId, jobId, answer, owner, this.deps.now());
         }
@@ -419,7 +405,7 @@ export class ReplyProcessor {
         if ('busyUntil' in reconciled) return reconciled;
         current = reconciled;
       }
-      return await this.complete(job, jobId, owner, delivery, current, personality, joined, trace);
+      return await this.complete(job, jobId, owner, delivery, current, personality, joined, progress, trace);
     } catch (error) {
       // A channel's busy budget only delays the reply: its record stands until the post completes it.
       if (!(error instanceof ChannelBusyError)) {
@@ -429,6 +415,7 @@ export class ReplyProcessor {
       throw error;
     } finally {
       await streamLease?.release();
+      await progress.streamLease?.();
     }
   }
 
@@ -441,290 +428,28 @@ export class ReplyProcessor {
     record: DeliveryRecord,
     personality: Personality | null,
     joined: readonly CoalescedPart[],
+    progress: AttemptProgress,
     trace: PromptTrace | undefined,
   ): Promise<ReplyOutcome | DeliveryBusy> {
     const { decision } = delivery;
-    const remember = !decision.isNotice && personality !== null && !record.historyAppended;
     if (!decision.isNotice && personality !== null && record.posted.size === 0)
       await this.greetInDm(job, personality);
-    const posted = await this.chunks.post({
-      job,
-      jobId,
-      delivery,
-      record,
-      personality,
-      owner,
-      claimHistory: remember,
-    });
+    const posted = await this.chunks.post({ job, jobId, delivery, record, personality, owner });
     if ('busyUntil' in posted) return posted;
     await trace?.posted(posted.messageIds);
-
-    const appendHistory =
-      remember && (posted.historyClaimed ?? (await this.deps.ledger.claimHistoryAppend(job.authorId, jobId)));
-    // The reply joins its channel's window on every attempt that gets here (lines are kept once by message id),
-    // in the history append's round trip; so do its token counters, counted by the attempt holding the history
-    // claim, so once per reply.
-    const ownLines = this.buildOwnLines(job, decision, personality, posted.messageIds);
-    const usage = appendHistory ? (decision.usage ?? null) : null;
-    // Turns the caps trim go to the memory's pending list in the append's own script (docs/memory.md).
-    const handOver =
-      personality === null
-        ? undefined
-        : this.deps.memory?.buildHandOver(
-            job.authorId,
-            job.channelId,
-            job.personalityId,
-            personality.memoryScope,
-          );
-    const [appended] = await RedisBatch.together((batch) =>
-      Promise.all([
-        appendHistory
-          ? this.deps.conversations.appendTurns(
-              job.authorId,
-              job.channelId,
-              job.personalityId,
-              [
-                // The whole group is one user turn, as the AI saw it; attachments by name only, never a URL
-                // (CDN links expire) nor a file's contents: the answer holds what the model made of them.
-                {
-                  role: 'user',
-                  content: buildMessageLines(
-                    job.authorName,
-                    [job.content, ...joined.map((part) => part.content)],
-                    buildAttachmentNames(job.attachments ?? []),
-                  ),
-                  messageId: job.messageId,
-                  ...(joined.length === 0 ? {} : { joinedIds: joined.map((part) => part.messageId) }),
-                  at: job.messageCreatedAt,
-                },
-                { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
-              ],
-              batch,
-              handOver,
-            )
-          : null,
-        ownLines.length > 0 ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch) : null,
-        usage === null || this.deps.usage === undefined
-          ? null
-          : this.deps.usage.count(
-              {
-                userId: job.authorId,
-                guildId: job.guildId,
-                personalityId: job.personalityId,
-                usage,
-                at: this.deps.now(),
-              },
-              batch,
-            ),
-      ]),
-    );
-    if (appended && handOver !== undefined)
-      await this.deps.memory?.afterAppend(
-        job.authorId,
-        job.personalityId,
-        job.correlationId,
-        handOver,
-        appended,
-      );
-    return decision.isNotice ? 'notice' : 'replied';
-  }
-
-  /**
-   * A posted reply's lines in its channel's window: one per message, its text as posted without the quote line,
-   * answering the job's message, in the personality's name, and the data of the person it answered (for
-   * /forget-me). None for a notice or in a DM (DMs stay personal).
-   */
-  private buildOwnLines(
-    job: ReplyJob,
-    decision: ReplyDecision,
-    personality: Personality | null,
-    messageIds: readonly string[],
-  ): WindowLine[] {
-    if (decision.isNotice || decision.asBot || personality === null || job.guildId === null) return [];
-    const answeredId = findAnsweredMessageIdOf(job);
-    // Delivered: every chunk is posted, so the ids line up with the chunks.
-    return messageIds.map((messageId, index) => ({
-      id: messageId,
-      // When Discord created it, like every other line: the window is in the channel's order, and people may
-      // have spoken between the post and now.
-      at: parseSnowflakeTimestamp(messageId),
-      name: personality.name,
-      content:
-        index === 0
-          ? stripReplyQuote(decision.chunks[0] ?? '', {
-              guildId: job.guildId,
-              channelId: job.channelId,
-              messageId: answeredId,
-            })
-          : (decision.chunks[index] ?? ''),
-      replyToId: answeredId,
-      personalityId: personality.id,
-      userId: job.authorId,
-    }));
-  }
-
-  /**
-   * The AI call and the answer it makes. Streamed (the personality or the operator wants it, in a server channel,
-   * on the first attempt to write the reply) it is shown as it is written and decided by the stream; otherwise
-   * the answer is the decision to record, split into chunks.
-   */
-  private async answer(
-    job: ReplyJob,
-    personality: Personality,
-    context: AnswerContext,
-    attempt: Attempt,
-    trace: PromptTrace | undefined,
-  ): Promise<ReplyDecision | StreamedAnswer | DeliveryBusy | 'cancelled'> {
-    const content = context.edited ?? job.content;
-    const lastJoinedId = context.joined.at(-1)?.messageId;
-    const watch = this.deps.cancellations.watch(findAnsweredMessageIdOf(job));
-    const endTyping = this.deps.typing.begin(job.channelId);
-    let answer: {
-      readonly text: string;
-      readonly isNotice: boolean;
-      readonly note?: string;
-      readonly usage?: AnswerUsage | null;
-    };
-    try {
-      const input = await this.completion.buildInput(job, personality, context, content, watch.signal);
-      const note = ReplyMessages.attachmentsLeftOut(input.current.attachments ?? []);
-      let text: string;
-      let reasoningOnly = false;
-      let usage: AnswerUsage | null;
-      // A reply with a note on attachments left out is posted whole: the note ends its last message.
-      if (note === null && this.shouldStream(job, personality, attempt.record)) {
-        const outcome = await this.streams.run({
-          job,
-          jobId: attempt.jobId,
-          owner: attempt.owner,
-          record: attempt.record,
-          personality,
-          open: (signal) => this.completion.stream(job, personality, input, context.keyring, signal, trace),
-          deletion: watch.signal,
-          buildPrefix: (latest) => this.buildQuote(job, latest, content, lastJoinedId) ?? '',
-          endTyping,
-        });
-        if (outcome.kind === 'cancelled') return 'cancelled';
-        if (outcome.kind === 'busy') return { busyUntil: outcome.busyUntil };
-        if (outcome.kind === 'posted') return outcome;
-        text = outcome.text;
-        reasoningOnly = outcome.reasoningOnly;
-        usage = outcome.usage;
-      } else {
-        const result = await this.completion.complete(
-          job,
-          personality,
-          input,
-          context.keyring,
-          watch.signal,
-          trace,
-        );
-        text = result.content;
-        reasoningOnly = result.reasoningOnly;
-        usage = buildAnswerUsage(result.usage, result);
-      }
-      answer = {
-        text:
-          text.trim().length > 0
-            ? text
-            : ReplyMessages[reasoningOnly ? 'reasoningOnly' : 'emptyAnswer'](personality.name),
-        isNotice: false,
-        usage,
-        ...(note === null ? {} : { note }),
-      };
-    } catch (error) {
-      if (!(error instanceof ProviderUnavailableError || error instanceof ProviderRejectedError)) {
-        // Only the author's deletion cancels the reply; the service closing (shutdown) is rethrown for process().
-        if (error instanceof ChorusError && error.code === ChorusErrorCode.Cancelled && watch.signal.aborted)
-          return 'cancelled';
-        throw error;
-      }
-      trace?.fail(error);
-      answer = { text: buildProviderNotice(personality.name, error), isNotice: true };
-    } finally {
-      endTyping();
-      watch.release();
-    }
-    await trace?.save();
-    // One round trip after the call: a deletion meanwhile still cancels, and the quote needs the channel's
-    // newest message.
-    const [deleted, latest] = await RedisBatch.together((batch) =>
-      Promise.all([
-        this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
-        answer.isNotice ? null : this.deps.channelActivity.fetchLatest(job.channelId, batch),
-      ]),
-    );
-    if (deleted) return 'cancelled';
-    if (answer.isNotice) return { chunks: [answer.text], reply: answer.text, isNotice: true, asBot: false };
-    // Taking over a streamed reply: its first message keeps the quote line it was posted with (or none).
-    const draft = attempt.record.drafts.get(0);
-    const prefix =
-      draft === undefined
-        ? // A message of attachments alone is quoted by their names.
-          this.buildQuote(
-            job,
-            latest,
-            content.trim() === '' ? buildAttachmentNames(job.attachments ?? []).join(' ') : content,
-            lastJoinedId,
-          )
-        : draft.slice(
-            0,
-            draft.length -
-              stripReplyQuote(draft, {
-                guildId: job.guildId,
-                channelId: job.channelId,
-                messageId: findAnsweredMessageIdOf(job),
-              }).length,
-          );
-    // The note on attachments left out is posted with the answer but is not the model's words: the history keeps
-    // the answer alone.
-    const chunks = splitMessage(
-      answer.note === undefined ? answer.text : `${answer.text}\n\n${answer.note}`,
-      { prefix, maxLength: this.chunkLength(job, personality) },
-    );
-    return {
-      chunks,
-      reply: answer.text,
-      isNotice: false,
-      asBot: false,
-      ...(answer.usage === undefined || answer.usage === null ? {} : { usage: answer.usage }),
-    };
-  }
-
-  /**
-   * Whether this attempt streams its reply: in a server channel (DMs are answered whole), when the personality
-   * (or, when it leaves it to them, the operator) wants it. An attempt taking over a reply
-   * an earlier attempt streamed answers whole, then edits those messages.
-   */
-  private shouldStream(job: ReplyJob, personality: Personality, record: DeliveryRecord): boolean {
-    return (
-      job.guildId !== null &&
-      record.drafts.size === 0 &&
-      (personality.streamReplies ?? this.options.streamReplies)
-    );
-  }
-
-  /**
-   * Webhooks cannot reply natively: when other messages came after the user's (`latest` is the channel's
-   * newest), the answer opens with a quote line naming the asker and linking to their message, so it is clear
-   * what it answers. For a coalesced group "after" means after its last follow-up (`lastJoinedId`); the quote
-   * still names the first message.
-   */
-  private buildQuote(
-    job: ReplyJob,
-    latest: string | null,
-    content: string,
-    lastJoinedId: string | undefined,
-  ): string | undefined {
-    const answeredId = findAnsweredMessageIdOf(job);
-    if (!needsReplyQuote(latest, lastJoinedId ?? answeredId)) return undefined;
-    return buildReplyQuote({
-      askerName: job.authorName,
-      guildId: job.guildId,
-      channelId: job.channelId,
-      messageId: answeredId,
-      excerpt: content,
+    progress.settled = await this.postedReplies.write({
+      job,
+      jobId,
+      decision,
+      record,
+      personality,
+      joined,
+      messageIds: posted.messageIds,
+      streamOwner: progress.streamLease === null ? null : owner,
     });
+    // The post-answer script gave the stream's lease up with the history.
+    if (progress.settled) progress.streamLease = null;
+    return decision.isNotice ? 'notice' : 'replied';
   }
 
   /**
@@ -737,18 +462,12 @@ export class ReplyProcessor {
     const content = buildGreetingText(
       personality.greeting,
       { char: personality.name, user: job.authorName },
-      this.chunkLength(job, personality),
+      findChunkLength(job, personality),
     );
     await this.deps.webhooks.postAsPersona(
       { guildId: null, channelId: job.channelId, parentChannelId: null },
       { username: personality.name, avatarUrl: personality.avatarUrl, content },
     );
-  }
-
-  /** DMs carry a `**Name:**` prefix on every chunk (no webhooks there): leave room for it. */
-  private chunkLength(job: ReplyJob, personality: Personality): number {
-    if (job.guildId !== null) return DiscordLimits.messageContent;
-    return DiscordLimits.messageContent - buildDmPrefixedContent(personality.name, '').length - 1;
   }
 
   /** The bot's notice for a job nobody may answer: its personality is gone, or private to someone else. */

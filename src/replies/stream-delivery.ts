@@ -75,9 +75,15 @@ export type StreamOutcome =
     }
   /**
    * Decided and shown: the messages posted show their final text. The chunks not posted yet (the channel put a
-   * post off) are the caller's to post, from `record`.
+   * post off) are the caller's to post, from `record`. The stream's lease is still held (no longer renewed): the
+   * caller gives it up with its post-answer script, or with `releaseLease`.
    */
-  | { readonly kind: 'posted'; readonly delivery: Delivery; readonly record: DeliveryRecord }
+  | {
+      readonly kind: 'posted';
+      readonly delivery: Delivery;
+      readonly record: DeliveryRecord;
+      readonly releaseLease: () => Promise<void>;
+    }
   /** The author deleted the message: the AI call was stopped and what was posted is deleted. */
   | { readonly kind: 'cancelled' }
   /** Another attempt of the job took the stream over (this one stalled): write nothing more. */
@@ -166,6 +172,20 @@ class StreamAttempt {
   }
 
   async run(): Promise<StreamOutcome> {
+    let outcome: StreamOutcome | null = null;
+    try {
+      outcome = await this.stream();
+      return outcome;
+    } finally {
+      this.run_.endTyping();
+      // A decided reply's lease is given up by the caller, with its post-answer writes; any other end gives it
+      // up now, so a retry may take over at once.
+      if (outcome?.kind === 'posted') this.lease[Symbol.dispose]();
+      else await this.lease.release();
+    }
+  }
+
+  private async stream(): Promise<StreamOutcome> {
     const { deletion } = this.run_;
     const pulling = this.pull(this.run_.open(AbortSignal.any([deletion, this.stopper.signal])));
     const onDeletion = () => this.notify();
@@ -197,8 +217,6 @@ class StreamAttempt {
       return await this.finish();
     } finally {
       deletion.removeEventListener('abort', onDeletion);
-      this.run_.endTyping();
-      await this.lease.release();
     }
   }
 
@@ -317,12 +335,12 @@ class StreamAttempt {
       if (!unsent) this.maybePosted.add(index);
       return;
     }
-    await RedisBatch.together((batch) =>
-      Promise.all([
-        ledger.recordPosted(job.authorId, jobId, index, posted.messageId, batch),
-        // Indexed at once: a user may reply to (or delete) a message of the reply before it is complete.
-        this.deps.messageIndex.indexPosted(buildPostedEntry(job, personality, [posted.messageId]), batch),
-      ]),
+    // Indexed at once (a user may reply to, or delete, a message of the reply before it is complete), with the
+    // record's write in the index's script.
+    await this.deps.messageIndex.indexPosted(
+      buildPostedEntry(job, personality, [posted.messageId]),
+      undefined,
+      ledger.buildPostedRecord(job.authorId, jobId, index, posted.messageId),
     );
     this.live.push({ posted, shown: content, writtenAt: this.deps.now(), gone: false });
     if (index === 0) this.run_.endTyping();
@@ -400,7 +418,12 @@ class StreamAttempt {
       { channelId: job.channelId, messages: decision.chunks.length, posted: posted.size },
       'streamed reply decided',
     );
-    return { kind: 'posted', delivery: { decision, firstChunk: decided.firstChunk }, record };
+    return {
+      kind: 'posted',
+      delivery: { decision, firstChunk: decided.firstChunk },
+      record,
+      releaseLease: () => this.lease.release(),
+    };
   }
 
   /** The final edit of a message (a deletion by someone else meanwhile is no error). */

@@ -84,9 +84,7 @@ export class ApiKeyRepository {
    */
   async fetchKeyring(userId: string, batch?: RedisBatch): Promise<ApiKeyring> {
     const key = buildApiKeysKey(this.options.prefix, userId);
-    const records = await RedisBatch.send<Record<string, string>>(this.redis, batch, key, (pipeline) =>
-      pipeline.hgetall(key),
-    );
+    const records = await RedisBatch.read<Record<string, string>>(this.redis, batch, key, 'hgetall');
     return {
       // The caller needs the key now; a rewrite under the current key finishes in the background.
       open: (provider) =>

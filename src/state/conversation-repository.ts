@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
-import type { RedisClient } from '../redis/index.js';
-import { fetchIndexMembers, RedisBatch } from '../redis/index.js';
+import type { CounterWrite, RedisClient, ScriptCall } from '../redis/index.js';
+import { buildCounterSpec, fetchIndexMembers, RedisBatch } from '../redis/index.js';
 import {
   buildConversationIndexKey,
   buildConversationKey,
@@ -48,8 +48,23 @@ export interface TurnHandOver {
   readonly claimTtlMs: number;
 }
 
+/**
+ * What makes an append happen once, and what is written with it: all in the user's slot, in the append's script.
+ */
+export interface AppendGuard {
+  /** The append happens only if this call sets `field` of the hash `key` (a reply's delivery record). */
+  readonly once: { readonly key: string; readonly field: string };
+  /** Counters added with the append, and only with it (a reply's usage: at most two keys). */
+  readonly counters: readonly CounterWrite[];
+}
+
+/** The most counter keys an {@link AppendGuard} may carry (the script's fixed keys). */
+const MAX_GUARDED_COUNTERS = 2;
+
 /** What an append did. */
 export interface AppendResult {
+  /** False when the guard's field was already set: nothing was appended or counted. */
+  readonly appended: boolean;
   /** Turns the conversation holds. */
   readonly held: number;
   /** Turns the trim moved to the pending list. */
@@ -113,9 +128,7 @@ export class ConversationRepository {
     batch?: RedisBatch,
   ): Promise<ConversationTurn[]> {
     const key = buildConversationKey(this.options.prefix, userId, channelId, personalityId);
-    const entries = await RedisBatch.send<string[]>(this.redis, batch, key, (pipeline) =>
-      pipeline.lrange(key, 0, -1),
-    );
+    const entries = await RedisBatch.read<string[]>(this.redis, batch, key, 'lrange', 0, -1);
     return entries.flatMap((entry) => {
       const match = ENTRY.exec(entry);
       if (!match) return [];
@@ -133,7 +146,8 @@ export class ConversationRepository {
    * or `maxChars` characters (the newest turn is always kept), and refreshes its TTL. Trimmed turns move to
    * `handOver`'s pending list in the same script (without one they are deleted). Conversations the index
    * drops (idle past the TTL, or beyond `maxIndexed`) are deleted. With a batch, a share of its round trip
-   * (one more, rarely, to delete what the index dropped).
+   * (one more, rarely, to delete what the index dropped). With a `guard`, only if its field was not set yet
+   * (then its counters are added too), in the same script.
    */
   async appendTurns(
     userId: string,
@@ -142,19 +156,43 @@ export class ConversationRepository {
     turns: readonly ConversationTurn[],
     batch?: RedisBatch,
     handOver?: TurnHandOver,
+    guard?: AppendGuard,
   ): Promise<AppendResult> {
+    const call = this.buildAppendCall(userId, channelId, personalityId, turns, handOver, guard);
+    return call.finish(
+      await runStateScript<unknown>(
+        this.redis,
+        StateScript.appendConversationTurns,
+        call.keys,
+        call.args,
+        batch,
+      ),
+    );
+  }
+
+  /**
+   * {@link ConversationRepository.appendTurns} as a script call not yet sent, for a script that appends among
+   * other steps of the user's slot (it includes `state:includes/appendTurns`).
+   */
+  buildAppendCall(
+    userId: string,
+    channelId: string,
+    personalityId: string,
+    turns: readonly ConversationTurn[],
+    handOver?: TurnHandOver,
+    guard?: AppendGuard,
+  ): ScriptCall<AppendResult> {
+    const counters = guard?.counters ?? [];
+    if (counters.length > MAX_GUARDED_COUNTERS)
+      throw new Error(`an append carries at most ${MAX_GUARDED_COUNTERS} counter keys`);
     const { prefix, maxTurns, maxChars, ttlSeconds, maxIndexed, now } = this.options;
     const entries = turns.map((turn) => {
       const clean = ConversationTurnSchema.parse(turn);
       return `${clean.content.length}:${JSON.stringify(clean)}`;
     });
     const conversationKey = buildConversationKey(prefix, userId, channelId, personalityId);
-    const [held, dropped, handedOver, pendingDropped, claimed] = await runStateScript<
-      [number, string[], number, number, number]
-    >(
-      this.redis,
-      StateScript.appendConversationTurns,
-      [
+    return {
+      keys: [
         conversationKey,
         buildConversationIndexKey(prefix, userId),
         // Without a hand-over the script touches none of these: the conversation's key stands in (same slot).
@@ -162,8 +200,11 @@ export class ConversationRepository {
         handOver?.summaryKey ?? conversationKey,
         handOver?.claimKey ?? conversationKey,
         handOver?.indexKey ?? conversationKey,
+        guard?.once.key ?? conversationKey,
+        counters[0]?.key ?? conversationKey,
+        counters[1]?.key ?? conversationKey,
       ],
-      [
+      args: [
         ttlSeconds * 1000,
         maxTurns,
         maxChars,
@@ -174,16 +215,28 @@ export class ConversationRepository {
         handOver?.maxPendingChars ?? 0,
         handOver?.claimToken ?? '',
         handOver?.claimTtlMs ?? 0,
+        guard?.once.field ?? '',
+        counters[0] === undefined ? '' : buildCounterSpec(counters[0]),
+        counters[1] === undefined ? '' : buildCounterSpec(counters[1]),
         ...entries,
       ],
-      batch,
-    );
-    // Same slot as the index; the script names no keys it was not given, so the deletes happen here.
-    if (dropped.length > 0) {
-      const keyPrefix = buildConversationKeyPrefix(prefix, userId);
-      await this.redis.del(...dropped.map((suffix) => keyPrefix + suffix));
-    }
-    return { held, handedOver, pendingDropped, claimed: claimed === 1 };
+      finish: async (reply) => {
+        const [held, dropped, handedOver, pendingDropped, claimed, appended] = reply as [
+          number,
+          string[],
+          number,
+          number,
+          number,
+          number,
+        ];
+        // Same slot as the index; the script names no keys it was not given, so the deletes happen here.
+        if (dropped.length > 0) {
+          const keyPrefix = buildConversationKeyPrefix(prefix, userId);
+          await this.redis.del(...dropped.map((suffix) => keyPrefix + suffix));
+        }
+        return { appended: appended === 1, held, handedOver, pendingDropped, claimed: claimed === 1 };
+      },
+    };
   }
 
   /** The user's conversations that still exist. */

@@ -16,6 +16,7 @@ export {
   type ChannelLatestRecord,
 } from './channel-activity-repository.js';
 export {
+  type AppendGuard,
   type AppendResult,
   type ConversationRef,
   ConversationRepository,
@@ -39,6 +40,7 @@ export {
 } from './message-event-repository.js';
 export {
   DefaultMessageIndexRepositoryOptions,
+  type HashFieldWrite,
   MessageIndexRepository,
   type MessageIndexRepositoryOptions,
   type PostedChain,

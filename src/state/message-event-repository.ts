@@ -80,8 +80,6 @@ export class MessageEventRepository {
   /** The latest edited text of the author's message, or null when it was not edited (or not kept). */
   async fetchEdit(authorId: string, messageId: string, batch?: RedisBatch): Promise<string | null> {
     const key = buildEditsKey(this.options.prefix, authorId);
-    return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) =>
-      pipeline.hget(key, messageId),
-    );
+    return RedisBatch.read<string | null>(this.redis, batch, key, 'hget', messageId);
   }
 }

@@ -42,6 +42,13 @@ const PostedMessageSchema = z.object({
   chain: z.object({ depth: z.number().int().min(1), rootMessageId: z.string() }).optional(),
 });
 
+/** One field of a hash to set, as {@link MessageIndexRepository.indexPosted} may with its index. */
+export interface HashFieldWrite {
+  readonly key: string;
+  readonly field: string;
+  readonly value: string;
+}
+
 /** Options for {@link MessageIndexRepository}. */
 export interface MessageIndexRepositoryOptions {
   /** `REDIS_PREFIX`. */
@@ -80,11 +87,13 @@ export class MessageIndexRepository {
 
   /**
    * Records every chunk a personality posted: one round trip, or a share of `batch`'s (one more, rarely, when
-   * the user's index is over its cap and its oldest entries are deleted).
+   * the user's index is over its cap and its oldest entries are deleted). With `alsoSet`, the index's script
+   * also sets that field of a hash in the user's slot (a reply's delivery record).
    */
   async indexPosted(
     input: PostedMessage & { readonly messageIds: readonly string[] },
     batch?: RedisBatch,
+    alsoSet?: HashFieldWrite,
   ): Promise<void> {
     const { prefix, ttlMs, maxEntriesPerUser } = this.options;
     const record = JSON.stringify({
@@ -100,8 +109,19 @@ export class MessageIndexRepository {
         runStateScript<string[]>(
           this.redis,
           StateScript.indexUserPosted,
-          [buildUserPostedKey(prefix, input.userId)],
-          [this.options.now(), ttlMs, maxEntriesPerUser, ...input.messageIds],
+          // Without `alsoSet` the index's own key stands in (same slot, untouched).
+          [
+            buildUserPostedKey(prefix, input.userId),
+            alsoSet?.key ?? buildUserPostedKey(prefix, input.userId),
+          ],
+          [
+            this.options.now(),
+            ttlMs,
+            maxEntriesPerUser,
+            alsoSet?.field ?? '',
+            alsoSet?.value ?? '',
+            ...input.messageIds,
+          ],
           target,
         ),
         ...input.messageIds.map((messageId) => {

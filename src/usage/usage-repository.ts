@@ -1,5 +1,12 @@
 import type { RedisClient } from '../redis/index.js';
-import { RedisBatch } from '../redis/index.js';
+import {
+  buildCounterSpec,
+  type CounterWrite,
+  loadScripts,
+  RedisBatch,
+  registerScripts,
+  runScript,
+} from '../redis/index.js';
 import { type AnswerUsage, findPayer, type Payer, sumTokens } from './answer-usage.js';
 import {
   buildGuildUsageKey,
@@ -10,12 +17,16 @@ import {
   buildUserUsageKey,
 } from './keys.js';
 import type { QuotaUsage } from './quota.js';
+import { SharedUsageTotals } from './shared-usage-totals.js';
 import {
   buildDayStamp,
   buildMonthStamp,
   DAY_COUNTER_TTL_SECONDS,
   MONTH_COUNTER_TTL_SECONDS,
 } from './usage-period.js';
+
+// Read once per process at import: the scripts are part of the code, like the modules beside them.
+const USAGE_SCRIPTS = loadScripts(new URL('./lua/', import.meta.url));
 
 /** Options for {@link UsageRepository}. */
 export interface UsageRepositoryOptions {
@@ -28,6 +39,13 @@ export interface UsageRepositoryOptions {
    * @defaultValue a no-op
    */
   readonly onCounted: (usage: AnswerUsage) => void;
+  /**
+   * How often the counters no user owns (server, personality, provider/model) are written, ms: they are added
+   * up in this process meanwhile (see SharedUsageTotals for what a crash loses). @defaultValue 5000
+   */
+  readonly flushIntervalMs: number;
+  /** Told when a timed write of those counters failed (kept for the next one). @defaultValue a no-op */
+  readonly onFlushFailed: (error: unknown) => void;
 }
 
 /** One reply's answer to count. */
@@ -82,56 +100,129 @@ const PERSONALITY_FIELD = 'p:';
 
 /**
  * Token counters per user, server, personality and provider/model, per UTC day and month (docs/usage.md).
- * Every key expires; a reply's counters are written in the caller's batch, with its history.
+ * Every key expires. A user's counters are written at once (a reply's, by its history's script); the shared
+ * ones are added up in this process and written every `flushIntervalMs` ({@link SharedUsageTotals}).
  */
-export class UsageRepository {
+export class UsageRepository implements AsyncDisposable {
   readonly options: Readonly<UsageRepositoryOptions>;
+  readonly #totals: SharedUsageTotals;
 
   constructor(
     private readonly redis: RedisClient,
     options: Pick<UsageRepositoryOptions, 'prefix'> & Partial<UsageRepositoryOptions>,
   ) {
-    this.options = { noticeWindowMs: 600_000, onCounted: () => {}, ...options };
+    this.options = {
+      noticeWindowMs: 600_000,
+      onCounted: () => {},
+      flushIntervalMs: 5000,
+      onFlushFailed: () => {},
+      ...options,
+    };
+    this.#totals = new SharedUsageTotals({
+      flushIntervalMs: this.options.flushIntervalMs,
+      onFlushFailed: this.options.onFlushFailed,
+      write: (writes) =>
+        RedisBatch.together((batch) =>
+          Promise.allSettled(writes.map((write) => this.writeCounters([write], batch))),
+        ),
+    });
   }
 
   /**
-   * Adds one answer's tokens to every counter of its day and month, in `batch` (the reply's post-answer round
-   * trip; on a cluster one pipeline per node). The caller counts each reply once (it holds the history claim).
+   * Counts one answer: the user's counters now, in one script call (in `batch` when given), the shared ones at
+   * the next flush. The caller counts each reply once (it holds the history claim).
    */
   async count(entry: UsageEntry, batch?: RedisBatch): Promise<void> {
-    const { userId, guildId, personalityId, usage, at } = entry;
+    await this.writeCounters(this.buildUserCounters(entry), batch);
+    this.countShared(entry);
+  }
+
+  /**
+   * The user's counters of one answer (day and month, in the user's slot), for a script that writes them with
+   * the reply's other writes (see src/redis/lua/shared/addToCounters.lua); {@link UsageRepository.countShared}
+   * then counts the rest, once they are written.
+   */
+  buildUserCounters(entry: UsageEntry): CounterWrite[] {
+    const { userId, personalityId, usage } = entry;
+    const tokens = sumTokens(usage);
+    const add = new Map([
+      [findPayer(usage), tokens],
+      [`${PERSONALITY_FIELD}${personalityId}`, tokens],
+    ]);
+    return this.buildPeriods(entry.at).map(([period, ttlSeconds]) => ({
+      key: buildUserUsageKey(this.options.prefix, userId, period),
+      kind: 'hash',
+      ttlSeconds,
+      add,
+    }));
+  }
+
+  /** Adds an answer whose user counters are written to the shared totals (written at the next flush). */
+  countShared(entry: UsageEntry): void {
+    const { guildId, personalityId, usage } = entry;
+    const { prefix } = this.options;
     const tokens = sumTokens(usage);
     const payer = findPayer(usage);
     const model = `${usage.provider}/${usage.model}`;
-    const periods = [
+    const writes: CounterWrite[] = [];
+    for (const [period, ttlSeconds] of this.buildPeriods(entry.at)) {
+      writes.push(
+        {
+          key: buildPersonalityUsageKey(prefix, period),
+          kind: 'zset',
+          ttlSeconds,
+          add: new Map([[personalityId, tokens]]),
+        },
+        {
+          key: buildModelUsageKey(prefix, period),
+          kind: 'hash',
+          ttlSeconds,
+          add: new Map([
+            [`${payer}:${model}:prompt`, usage.promptTokens],
+            [`${payer}:${model}:completion`, usage.completionTokens],
+          ]),
+        },
+      );
+      // A server's counter is the operator's cost there: what its quota and the operators' top list weigh.
+      if (guildId !== null && payer === 'operator')
+        writes.push({
+          key: buildGuildUsageKey(prefix, period),
+          kind: 'zset',
+          ttlSeconds,
+          add: new Map([[guildId, tokens]]),
+        });
+    }
+    this.#totals.add(writes);
+    this.options.onCounted(usage);
+  }
+
+  /** Writes the shared totals added so far (the timer does it every `flushIntervalMs`). */
+  flush(): Promise<void> {
+    return this.#totals.flush();
+  }
+
+  /** Writes what is left of the shared totals and stops their timer (the worker's shutdown). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#totals[Symbol.asyncDispose]();
+  }
+
+  /** One script call for counters of one slot (one user's, or one shared key). */
+  private async writeCounters(writes: readonly CounterWrite[], batch?: RedisBatch): Promise<void> {
+    registerScripts(this.redis, USAGE_SCRIPTS);
+    await runScript<number>(
+      this.redis,
+      'addCounters',
+      writes.map((write) => write.key),
+      writes.map(buildCounterSpec),
+      batch,
+    );
+  }
+
+  private buildPeriods(at: number): ReadonlyArray<readonly [period: string, ttlSeconds: number]> {
+    return [
       [buildPeriodName('day', buildDayStamp(at)), DAY_COUNTER_TTL_SECONDS],
       [buildPeriodName('month', buildMonthStamp(at)), MONTH_COUNTER_TTL_SECONDS],
-    ] as const;
-    const writes: Promise<unknown>[] = [];
-    const send = (key: string, command: Parameters<typeof RedisBatch.send>[3]) =>
-      writes.push(RedisBatch.send(this.redis, batch, key, command));
-    const { prefix } = this.options;
-    for (const [period, ttl] of periods) {
-      const userKey = buildUserUsageKey(prefix, userId, period);
-      send(userKey, (p) => p.hincrby(userKey, payer, tokens));
-      send(userKey, (p) => p.hincrby(userKey, `${PERSONALITY_FIELD}${personalityId}`, tokens));
-      send(userKey, (p) => p.expire(userKey, ttl));
-      const personalitiesKey = buildPersonalityUsageKey(prefix, period);
-      send(personalitiesKey, (p) => p.zincrby(personalitiesKey, tokens, personalityId));
-      send(personalitiesKey, (p) => p.expire(personalitiesKey, ttl));
-      const modelsKey = buildModelUsageKey(prefix, period);
-      send(modelsKey, (p) => p.hincrby(modelsKey, `${payer}:${model}:prompt`, usage.promptTokens));
-      send(modelsKey, (p) => p.hincrby(modelsKey, `${payer}:${model}:completion`, usage.completionTokens));
-      send(modelsKey, (p) => p.expire(modelsKey, ttl));
-      // A server's counter is the operator's cost there: what its quota and the operators' top list weigh.
-      if (guildId !== null && payer === 'operator') {
-        const guildsKey = buildGuildUsageKey(prefix, period);
-        send(guildsKey, (p) => p.zincrby(guildsKey, tokens, guildId));
-        send(guildsKey, (p) => p.expire(guildsKey, ttl));
-      }
-    }
-    await Promise.all(writes);
-    this.options.onCounted(usage);
+    ];
   }
 
   /** Today's operator-paid tokens of the user and of the server (null in DMs), in `batch`: what quotas weigh. */

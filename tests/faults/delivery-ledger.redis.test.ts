@@ -1,19 +1,25 @@
 /**
  * The delivery ledger's decisions and chunk claims against real Redis (its Lua scripts `decideReply`,
- * `claimDeliveryChunk`, `leaseDeliveryChunk` and `withdrawDeliveryChunk`): what keeps two attempts of one job from posting two
- * answers, or one chunk twice. It sits in the fault tier beside the scenarios that found the need for it (a
+ * `claimDeliveryChunk`, `leaseDeliveryChunk` and `withdrawDeliveryChunk`, and the history claim the conversation's
+ * append takes): what keeps two attempts of one job from posting two answers, one chunk twice, or appending
+ * twice. It sits in the fault tier beside the scenarios that found the need for it (a
  * Redis outage restarting jobs that were still running).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { RedisBatch } from '../../src/redis/index.js';
 import { DeliveryLedger, type ReplyDecision } from '../../src/replies/delivery-ledger.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from '../../src/replies/keys.js';
+import { ConversationRepository, type ConversationTurn } from '../../src/state/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../support/redis.js';
 
 const USER = '100000000000000001';
 const JOB = 'reply-1-alicepersona';
 const LEASE_MS = 20_000;
 const T0 = 1_700_000_000_000;
+const CHANNEL = '200000000000000002';
+const TURNS: ConversationTurn[] = [
+  { role: 'user', content: 'hi', messageId: '400000000000000001', at: T0 },
+  { role: 'assistant', content: 'hello', messageId: '400000000000000001', at: T0 + 1 },
+];
 
 function answer(text: string): ReplyDecision {
   return { chunks: [text], reply: text, isNotice: false, asBot: false };
@@ -23,6 +29,12 @@ describe('DeliveryLedger', () => {
   const redis = createTestRedis();
   const prefix = createTestPrefix();
   const ledger = new DeliveryLedger(redis, { prefix, claimLeaseMs: LEASE_MS });
+  const conversations = new ConversationRepository(redis, {
+    prefix,
+    maxTurns: 40,
+    maxChars: 24_000,
+    ttlSeconds: 3600,
+  });
 
   afterEach(async () => {
     await deleteKeysWithPrefix(redis, prefix);
@@ -71,19 +83,21 @@ describe('DeliveryLedger', () => {
     });
   });
 
-  describe('recordPosted and claimHistoryAppend in one batch', () => {
-    it('record the chunk, then claim the append once', async () => {
-      const record = () =>
-        RedisBatch.together((batch) =>
-          Promise.all([
-            ledger.recordPosted(USER, JOB, 0, '555', batch),
-            ledger.claimHistoryAppend(USER, JOB, batch),
-          ]),
-        );
-      expect(await record()).toEqual([undefined, true]);
-      expect(await record()).toEqual([undefined, false]);
+  describe('recordPosted, then the history append guarded by the record', () => {
+    it('records the chunk, then appends the turns and counts the usage once', async () => {
+      await ledger.recordPosted(USER, JOB, 0, '555');
+      const usageKey = `${prefix}:usage:{u:${USER}}:d20261207`;
+      const append = () =>
+        conversations.appendTurns(USER, CHANNEL, 'alicepersona', TURNS, undefined, undefined, {
+          once: ledger.buildHistoryClaim(USER, JOB),
+          counters: [{ key: usageKey, kind: 'hash', ttlSeconds: 60, add: new Map([['operator', 57]]) }],
+        });
+      expect((await append()).appended).toBe(true);
+      expect((await append()).appended).toBe(false);
       const { posted, historyAppended } = await ledger.fetch(USER, JOB);
       expect({ posted, historyAppended }).toEqual({ posted: new Map([[0, '555']]), historyAppended: true });
+      expect(await conversations.fetchHistory(USER, CHANNEL, 'alicepersona')).toEqual(TURNS);
+      expect(await redis.hgetall(usageKey)).toEqual({ operator: '57' });
     });
   });
 
@@ -186,12 +200,17 @@ describe('DeliveryLedger', () => {
     });
   });
 
-  describe('claimHistoryAppend', () => {
-    it('lets one attempt append', async () => {
-      expect([
-        await ledger.claimHistoryAppend(USER, JOB),
-        await ledger.claimHistoryAppend(USER, JOB),
-      ]).toEqual([true, false]);
+  describe('the guarded history append', () => {
+    it('lets one of two racing attempts append', async () => {
+      const append = () =>
+        conversations.appendTurns(USER, CHANNEL, 'alicepersona', TURNS, undefined, undefined, {
+          once: ledger.buildHistoryClaim(USER, JOB),
+          counters: [],
+        });
+      const results = await Promise.all([append(), append()]);
+      expect(results.map((result) => result.appended).sort()).toEqual([false, true]);
+      expect(await conversations.fetchHistory(USER, CHANNEL, 'alicepersona')).toEqual(TURNS);
+      expect((await ledger.fetch(USER, JOB)).historyAppended).toBe(true);
     });
   });
 });

@@ -22,41 +22,6 @@
 
   Returns { removed } or { removed, jobIdToWake }; removed is 1 when the job was pending, 0 otherwise.
 ]]
-local pendingKey = KEYS[1]
-local gateKey = KEYS[3]
-local waitingKey = KEYS[5]
-local conversation = ARGV[4]
+--- @include "includes/settleJob"
 
-local removed = redis.call('ZREM', pendingKey, ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', gateKey, ARGV[2])
-redis.call('SREM', waitingKey, ARGV[1])
-if ARGV[3] == '1' then
-  redis.call('ZREM', KEYS[4], ARGV[1])
-end
-redis.call('HDEL', KEYS[7], ARGV[1])
--- The slot is the job's only while it has not started (a worker's claim drops it): a job settled before that
--- (its Queue.add failed, or the gate dropped it as lost) must not leave follow-ups joining a reply never made.
-local slot = redis.call('HGET', KEYS[6], ARGV[5])
-if slot then
-  local ok, decoded = pcall(cjson.decode, slot)
-  if not ok or type(decoded) ~= 'table' or decoded.jobId == ARGV[1] then
-    redis.call('HDEL', KEYS[6], ARGV[5])
-  end
-end
-
-while true do
-  local first = redis.call('ZRANGEBYLEX', gateKey, '[' .. conversation, '+', 'LIMIT', 0, 1)[1]
-  if not first or string.sub(first, 1, #conversation) ~= conversation then
-    return { removed }
-  end
-  local firstJobId = string.match(first, '([^:]+)$')
-  if redis.call('ZSCORE', pendingKey, firstJobId) then
-    if redis.call('SREM', waitingKey, firstJobId) == 1 then
-      return { removed, firstJobId }
-    end
-    return { removed }
-  end
-  redis.call('ZREM', gateKey, first)
-  redis.call('SREM', waitingKey, firstJobId)
-end
+return settleJob(KEYS, ARGV)

@@ -4,7 +4,7 @@ import type { RedisClient } from '../../redis/index.js';
 import { DefaultBucketDefaults } from './bucket-state.js';
 import { ChannelBusyError } from './channel-busy-error.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
-import { type ChannelWaiter, RateLimitRepository } from './rate-limit-repository.js';
+import { type ChannelWaiter, RateLimitRepository, type SendSlot } from './rate-limit-repository.js';
 import type { RateLimitSettings } from './rate-limit-settings.js';
 
 /** Inputs of a {@link FleetRateLimiter} that have no sensible default. */
@@ -139,6 +139,8 @@ export class FleetRateLimiter {
     const { now, marginMs } = this.options;
     const leewayMs = marginMs / 2;
     const use = { budgeted: request.countsInChannel === true, waiter: request.waiter ?? null };
+    // A stale slot is given back by the next round's reservation, in the same call.
+    let stale: SendSlot | undefined;
     for (let round = 1; ; round += 1) {
       const reservedAt = now();
       const slot = await this.#repository.reserveChannelSendSlot(
@@ -147,7 +149,7 @@ export class FleetRateLimiter {
         candidateIds,
         reservedAt,
         mayGrow && round === 1,
-        { ...use, retaking: round > 1 },
+        { ...use, retaking: round > 1, ...(stale === undefined ? {} : { giveBack: stale }) },
       );
       if (slot === null) return null;
       if (!('webhookId' in slot)) {
@@ -178,7 +180,7 @@ export class FleetRateLimiter {
         return slot.webhookId;
       }
       this.#log.debug({ ...fields, lateMs: sendAt - slotAt }, 'send slot went stale; taking another');
-      await this.#repository.releaseSendSlot(channelId, bucket, slot);
+      stale = slot;
     }
   }
 

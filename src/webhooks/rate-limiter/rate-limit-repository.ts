@@ -35,6 +35,11 @@ export interface ChannelUse {
    * queue behind the channel's other waiters while the channel has room. @defaultValue false
    */
   readonly retaking?: boolean;
+  /**
+   * A slot this request reserved before and could not use (it went stale): given back by the same call, before
+   * the new reservation. @defaultValue none
+   */
+  readonly giveBack?: SendSlot;
 }
 
 /** The channel cannot take the waiter's send soon: it queued, and comes back after `waitMs`. */
@@ -107,7 +112,10 @@ export class RateLimitRepository {
   ): Promise<SendSlot | ChannelTurn | null> {
     const { redis, prefix, keyspace, bucketDefaults, marginMs, idleTtlMs, channelBudget } = this.#options;
     const budget = use.budgeted ? channelBudget : null;
-    const { waiter } = use;
+    const { waiter, giveBack } = use;
+    // The slot given back is forgotten by the reservation's script, on its bucket among the pool's keys.
+    const giveBackAt = giveBack === undefined ? -1 : webhookIds.indexOf(giveBack.webhookId);
+    if (giveBack !== undefined && giveBackAt < 0) await this.releaseSendSlot(channelId, bucket, giveBack);
     const [chosen, waitMs, token] = await runRateLimitScript<[number, number, string]>(
       redis,
       'reserveWebhookSendSlot',
@@ -135,6 +143,8 @@ export class RateLimitRepository {
         waiter?.userId ?? '',
         this.#options.channelWaiterGraceMs,
         use.retaking === true ? 1 : 0,
+        giveBack === undefined || giveBackAt < 0 ? '' : giveBack.token,
+        giveBackAt + 1,
       ],
     );
     if (chosen < 0) return { waitMs, blocked: chosen === -2 };

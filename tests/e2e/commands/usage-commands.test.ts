@@ -47,6 +47,8 @@ describe('usage commands', () => {
       usage: { ...answer, ownKey: true, promptTokens: 10, completionTokens: 0 },
       at: Date.now(),
     });
+    // The operator's totals are written at a flush (a worker's every few seconds).
+    await usage.flush();
   }, 30_000);
 
   afterAll(async () => {

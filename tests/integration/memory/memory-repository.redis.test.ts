@@ -65,9 +65,9 @@ describe('MemoryRepository', () => {
     it('hands every trimmed turn over, in order, and claims once', async () => {
       const { conversations, memory, append } = setUp();
       const first = await append([turn(0), turn(1), turn(2), turn(3)]);
-      expect(first).toEqual({ held: 4, handedOver: 0, pendingDropped: 0, claimed: false });
+      expect(first).toEqual({ appended: true, held: 4, handedOver: 0, pendingDropped: 0, claimed: false });
       const second = await append([turn(4), turn(5)]);
-      expect(second).toEqual({ held: 4, handedOver: 2, pendingDropped: 0, claimed: true });
+      expect(second).toEqual({ appended: true, held: 4, handedOver: 2, pendingDropped: 0, claimed: true });
       const third = await append([turn(6), turn(7)]);
       // The claim is still held: no second summarizer.
       expect(third.claimed).toBe(false);

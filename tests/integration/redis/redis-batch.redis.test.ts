@@ -79,6 +79,33 @@ describe('RedisBatch', () => {
     });
   });
 
+  describe("when several reads of one user's slot share a batch", () => {
+    it('sends them as one command, after the batch’s other commands, each answered as alone', async () => {
+      await redis.zadd(buildPendingKey(prefix, USER), Date.now() + 60_000, buildReplyJobId(MESSAGE, 'alice'));
+      expect(await events.recordEdit(USER, MESSAGE, 'edited text')).toBe(true);
+      const hash = `${prefix}:{u:${USER}}:hash`;
+      await redis.hset(hash, 'a', '1', 'b', '2');
+      const sent: string[] = [];
+      const sendCommand = redis.sendCommand.bind(redis);
+      vi.spyOn(redis, 'sendCommand').mockImplementation((command, stream) => {
+        sent.push(command.name);
+        return sendCommand(command, stream);
+      });
+      const replies = await RedisBatch.together((batch) =>
+        Promise.all([
+          events.fetchEdit(USER, MESSAGE, batch),
+          conversations.fetchHistory(USER, CHANNEL, 'alicepersona', batch),
+          RedisBatch.read(redis, batch, hash, 'hgetall'),
+          RedisBatch.read(redis, batch, `${prefix}:{u:${USER}}:missing`, 'get'),
+          activity.fetchLatest(CHANNEL, batch),
+        ]),
+      );
+      expect(replies).toEqual(['edited text', [], { a: '1', b: '2' }, null, null]);
+      // fetchLatest (another slot, added as a plain command) first, then one script for the four reads.
+      expect(sent).toEqual(['get', 'evalsha']);
+    });
+  });
+
   describe('when one command of the batch fails', () => {
     it('rejects that call only', async () => {
       // A string where the conversation LIST should be: LRANGE answers WRONGTYPE.

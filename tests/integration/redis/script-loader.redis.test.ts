@@ -2,7 +2,7 @@
  * Lua scripts through runScript against real Redis: alone, and inside a RedisBatch with other commands (one
  * write), for scripts with a fixed key count and for those taking any number of keys.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -50,6 +50,33 @@ describe('loadScripts', () => {
       expect(script?.lua.match(/local function boundIndex/g)).toHaveLength(1);
     } finally {
       rmSync(own, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('loadScripts with another area’s include', () => {
+  it("inlines it from that area's lua/ folder, its own includes from there too, once", () => {
+    const src = mkdtempSync(join(tmpdir(), 'chorus-areas-'));
+    try {
+      mkdirSync(join(src, 'upper', 'lua'), { recursive: true });
+      mkdirSync(join(src, 'lower', 'lua', 'includes'), { recursive: true });
+      writeFileSync(
+        join(src, 'upper', 'lua', 'useLower-1.lua'),
+        '--- @include "lower:includes/step"\n--- @include "lower:includes/step"\nreturn step()',
+      );
+      writeFileSync(
+        join(src, 'lower', 'lua', 'includes', 'step.lua'),
+        '--- @include "includes/inner"\nlocal function step() return inner() end',
+      );
+      writeFileSync(
+        join(src, 'lower', 'lua', 'includes', 'inner.lua'),
+        'local function inner() return 1 end',
+      );
+      const [script] = loadScripts(join(src, 'upper', 'lua'));
+      expect(script?.lua.match(/local function step/g)).toHaveLength(1);
+      expect(script?.lua).toContain('local function inner');
+    } finally {
+      rmSync(src, { recursive: true, force: true });
     }
   });
 });

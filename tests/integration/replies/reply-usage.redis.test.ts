@@ -1,18 +1,25 @@
 /**
- * A reply's token usage through the reply processor, with the delivery ledger and the usage counters on real
- * Redis and everything else faked: the usage is recorded with the decision and counted once, by the attempt
- * that appends the history, whether the reply was written whole or streamed, and a retry never counts again.
+ * A reply's token usage through the reply processor, with the delivery ledger, the conversation and the usage
+ * counters on real Redis and everything else faked: the usage is recorded with the decision and counted once, by
+ * the attempt that appends the history (in the append's script), whether the reply was written whole or
+ * streamed, and a retry never counts again.
  */
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AiStreamEvent } from '../../../src/ai/index.js';
+import { ChannelWindowRepository } from '../../../src/context/index.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { buildSettleScriptKeys } from '../../../src/queue/keys.js';
 import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
 import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
-import type { Personality } from '../../../src/state/index.js';
+import {
+  ConversationRepository,
+  MessageIndexRepository,
+  type Personality,
+} from '../../../src/state/index.js';
 import { type AnswerUsage, UsageRepository } from '../../../src/usage/index.js';
 import type { PersonaMessage, PostedMessage, PostTarget } from '../../../src/webhooks/index.js';
 import { buildTestPersonality } from '../../support/personality.js';
@@ -111,22 +118,34 @@ describe('ReplyProcessor counting usage', () => {
   const logger = createLogger({ level: 'silent' });
   const usage = new UsageRepository(redis, { prefix });
   const ledger = new DeliveryLedger(redis, { prefix });
+  const conversations = new ConversationRepository(redis, {
+    prefix,
+    maxTurns: 40,
+    maxChars: 24_000,
+    ttlSeconds: 3600,
+  });
   let sequence = 0n;
 
   function buildProcessor(ai: FakeAi, personality: Personality, channel = new FakeChannel()): ReplyProcessor {
     const deps = {
+      redis,
       personalities: { fetchById: async () => personality },
-      conversations: { fetchHistory: async () => [], appendTurns: async () => undefined },
+      conversations,
       apiKeys: { fetchKeyring: async () => ({ open: () => null }) },
       messageEvents: { isDeleted: async () => false, fetchEdit: async () => null },
-      messageIndex: { indexPosted: async () => undefined },
+      messageIndex: new MessageIndexRepository(redis, { prefix }),
       channelActivity: { fetchLatestHuman: async () => null, fetchLatest: async () => null },
-      channelWindows: {
-        fetchRecent: async () => [],
-        fetchLines: async () => new Map(),
-        appendOwnLines: async () => undefined,
+      // The real window: the reply's own lines go in, and their user's index entry rides in finishReply.
+      channelWindows: new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 }),
+      admission: {
+        settle: async () => undefined,
+        // The post-answer script settles for real, on the user's (empty) admission keys.
+        buildSettleCall: (job: ReplyJob) => ({
+          keys: buildSettleScriptKeys(prefix, job.authorId),
+          args: ['job', 'member', '0', 'conversation:', 'slot'],
+          finish: async () => undefined,
+        }),
       },
-      admission: { settle: async () => undefined },
       gate: { isTurn: async () => true, wait: async () => undefined },
       ai,
       webhooks: channel,
@@ -174,7 +193,11 @@ describe('ReplyProcessor counting usage', () => {
     } as unknown as Job;
   }
 
-  afterEach(() => deleteKeysWithPrefix(redis, prefix));
+  afterEach(async () => {
+    // Totals a test left unflushed go before its keys do.
+    await usage.flush();
+    await deleteKeysWithPrefix(redis, prefix);
+  });
 
   afterAll(() => redis.disconnect());
 
@@ -219,6 +242,7 @@ describe('ReplyProcessor counting usage', () => {
         'replied',
       );
       expect(ai.calls).toBe(1);
+      await usage.flush();
       expect(await usage.fetchQuotaUsage(USER, GUILD, Date.now())).toEqual({
         userTokens: 57,
         guildTokens: 57,
@@ -242,6 +266,7 @@ describe('ReplyProcessor counting usage', () => {
         byPersonality: [{ personalityId: PERSONALITY.id, tokens: 57 }],
       });
       // Own-key tokens never weigh on a quota.
+      await usage.flush();
       expect(await usage.fetchQuotaUsage(USER, GUILD, Date.now())).toEqual({ userTokens: 0, guildTokens: 0 });
     });
   });

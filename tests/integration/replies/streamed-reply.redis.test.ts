@@ -8,14 +8,21 @@
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type AiStreamEvent, ProviderStreamBrokenError } from '../../../src/ai/index.js';
+import { ChannelWindowRepository } from '../../../src/context/index.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { buildSettleScriptKeys } from '../../../src/queue/keys.js';
 import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyMessages } from '../../../src/replies/messages.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
 import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
-import type { ConversationTurn, Personality } from '../../../src/state/index.js';
+import {
+  ConversationRepository,
+  type ConversationTurn,
+  MessageIndexRepository,
+  type Personality,
+} from '../../../src/state/index.js';
 import type {
   PersonaMessage,
   PostedMessage,
@@ -186,7 +193,17 @@ describe('ReplyProcessor with a streamed reply', () => {
   const prefix = createTestPrefix();
   const redisClients = [createTestRedis()];
   const logger = createLogger({ level: 'silent' });
-  let history: ConversationTurn[][] = [];
+  const conversations = new ConversationRepository(redisClients[0]!, {
+    prefix,
+    maxTurns: 40,
+    maxChars: 100_000,
+    ttlSeconds: 3600,
+  });
+  /** The conversation's appends so far, each a user turn and its answer. */
+  const appended = async (personalityId = PERSONALITY.id): Promise<ConversationTurn[][]> => {
+    const turns = await conversations.fetchHistory(USER, CHANNEL, personalityId);
+    return Array.from({ length: turns.length / 2 }, (_, index) => turns.slice(index * 2, index * 2 + 2));
+  };
   const deletedMessages = new Set<string>();
   const watchers = new Map<string, AbortController>();
 
@@ -199,25 +216,26 @@ describe('ReplyProcessor with a streamed reply', () => {
     const now = () => Date.now() + (options.clockOffsetMs ?? 0);
     const deps = {
       personalities: { fetchById: async () => PERSONALITY },
-      conversations: {
-        fetchHistory: async () => [],
-        appendTurns: async (_u: string, _c: string, _p: string, turns: ConversationTurn[]) => {
-          history.push(turns);
-        },
-      },
+      redis,
+      conversations,
       apiKeys: { fetchKeyring: async () => ({ open: () => null }) },
       messageEvents: {
         isDeleted: async (messageId: string) => deletedMessages.has(messageId),
         fetchEdit: async () => null,
       },
-      messageIndex: { indexPosted: async () => undefined },
+      messageIndex: new MessageIndexRepository(redis, { prefix }),
       channelActivity: { fetchLatestHuman: async () => null, fetchLatest: async () => null },
-      channelWindows: {
-        fetchRecent: async () => [],
-        fetchLines: async () => new Map(),
-        appendOwnLines: async () => undefined,
+      // The real window: the reply's own lines go in, and their user's index entry rides in finishReply.
+      channelWindows: new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 }),
+      admission: {
+        settle: async () => undefined,
+        // The post-answer script settles for real, on the user's (empty) admission keys.
+        buildSettleCall: (job: ReplyJob) => ({
+          keys: buildSettleScriptKeys(prefix, job.authorId),
+          args: ['job', 'member', '0', 'conversation:', 'slot'],
+          finish: async () => undefined,
+        }),
       },
-      admission: { settle: async () => undefined },
       gate: { isTurn: async () => true, wait: async () => undefined },
       ai,
       webhooks: channel,
@@ -276,7 +294,6 @@ describe('ReplyProcessor with a streamed reply', () => {
   };
 
   afterEach(async () => {
-    history = [];
     deletedMessages.clear();
     await deleteKeysWithPrefix(redisClients[0]!, prefix);
   });
@@ -305,7 +322,7 @@ describe('ReplyProcessor with a streamed reply', () => {
           expect(writes[index]! - writes[index - 1]!).toBeGreaterThanOrEqual(EDIT_INTERVAL_MS);
       }
       expect([...channel.messages.values()][0]!.edits.length).toBeGreaterThan(1);
-      expect(history).toEqual([
+      expect(await appended()).toEqual([
         [
           expect.objectContaining({ role: 'user' }),
           expect.objectContaining({ role: 'assistant', content: text }),
@@ -344,6 +361,7 @@ describe('ReplyProcessor with a streamed reply', () => {
       expect(expected.length).toBe(2);
       expect(channel.live()).toEqual(expected);
       expect(channel.messages.size).toBe(2);
+      const history = await appended();
       expect(history).toHaveLength(1);
       expect(history[0]![1]).toMatchObject({ role: 'assistant', content: full });
       void attemptA;
@@ -471,7 +489,7 @@ describe('ReplyProcessor with a streamed reply', () => {
       const processor = buildProcessor(channel, ai);
       expect(await processor.process(buildJob(newMessageId()), 'attempt-a')).toBe('replied');
       expect(channel.live()).toEqual([`${text.trimEnd()} … (interrupted)`]);
-      expect(history[0]![1]).toMatchObject({ role: 'assistant', content: text });
+      expect((await appended())[0]![1]).toMatchObject({ role: 'assistant', content: text });
     });
   });
 
@@ -514,7 +532,7 @@ describe('ReplyProcessor with a streamed reply', () => {
       expect(await outcome).toBe('cancelled');
       expect(ai.aborted).toEqual([true]);
       expect(channel.live()).toEqual([]);
-      expect(history).toEqual([]);
+      expect(await appended()).toEqual([]);
       const record = await new DeliveryLedger(redisClients[0]!, { prefix }).fetch(
         USER,
         `reply-${messageId}-${PERSONALITY.id}`,

@@ -47,6 +47,28 @@ describe('MessageIndexRepository', () => {
     expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600 * 1000);
   });
 
+  describe("when the post's delivery record rides along", () => {
+    it('sets its field in the same script as the index', async () => {
+      const repository = new MessageIndexRepository(redis, { prefix });
+      const userId = '100000000000000001';
+      const record = `${prefix}:replies:{u:${userId}}:delivery:reply-1`;
+      await repository.indexPosted(
+        {
+          personalityId: 'alicepersona',
+          userId,
+          channelId: '200000000000000001',
+          messageIds: ['400000000000000001'],
+        },
+        undefined,
+        { key: record, field: 'posted:0', value: '400000000000000001' },
+      );
+      expect(await redis.hgetall(record)).toEqual({ 'posted:0': '400000000000000001' });
+      expect(await redis.zrange(buildUserPostedKey(prefix, userId), '0', '-1')).toEqual([
+        '400000000000000001',
+      ]);
+    });
+  });
+
   describe('when a personality chain’s link posted the message', () => {
     it('keeps its depth and the human message that started the chain', async () => {
       const repository = new MessageIndexRepository(redis, { prefix });

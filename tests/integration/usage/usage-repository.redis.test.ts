@@ -1,6 +1,7 @@
 /**
- * The usage counters on real Redis: one reply's counters leave in one write with the caller's other commands,
- * every key expires on its period's TTL, and the quota reads see operator-paid tokens only.
+ * The usage counters on real Redis: one reply's user counters leave in one script call with the caller's other
+ * commands, the shared totals are written when flushed (one call per key), every key expires on its period's TTL,
+ * and the quota reads see operator-paid tokens only.
  */
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { RedisBatch } from '../../../src/redis/index.js';
@@ -50,13 +51,15 @@ describe('UsageRepository', () => {
   afterEach(async () => {
     vi.restoreAllMocks();
     counted.length = 0;
+    // Totals a test left unflushed go before its keys do.
+    await usage.flush();
     await deleteKeysWithPrefix(redis, prefix);
   });
 
   afterAll(() => redis.disconnect());
 
   describe('when a reply is counted in a batch with its other writes', () => {
-    it('sends every counter in the one write of the batch', async () => {
+    it("sends the user's counters as one command in the one write of the batch", async () => {
       await redis.ping();
       const writes = spyOnSocketWrites(redis);
       const other = `${prefix}:other`;
@@ -71,11 +74,40 @@ describe('UsageRepository', () => {
       );
       expect(writes()).toBe(1);
       expect(counted).toEqual([OPERATOR]);
+      expect(await redis.hgetall(buildUserUsageKey(prefix, USER, day))).toEqual({
+        operator: '120',
+        'p:alice': '120',
+      });
+    });
+
+    it('adds the shared totals up in the process and writes them in one call per key when flushed', async () => {
+      for (let reply = 0; reply < 3; reply += 1)
+        await usage.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
+      expect(await redis.zscore(buildGuildUsageKey(prefix, day), GUILD)).toBeNull();
+      await redis.ping();
+      const writes = spyOnSocketWrites(redis);
+      await usage.flush();
+      // Three keys per period (personalities, models, servers), each one script call, sent together.
+      expect(writes()).toBe(1);
+      expect(await redis.zscore(buildGuildUsageKey(prefix, day), GUILD)).toBe('360');
+      expect(await redis.zscore(buildPersonalityUsageKey(prefix, month), 'alice')).toBe('360');
+      await usage.flush();
+      expect(await redis.zscore(buildGuildUsageKey(prefix, day), GUILD)).toBe('360');
+    });
+
+    it('writes the shared totals by itself once the interval has passed', async () => {
+      const timed = new UsageRepository(redis, { prefix, flushIntervalMs: 50 });
+      await timed.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
+      await vi.waitFor(async () =>
+        expect(await redis.zscore(buildGuildUsageKey(prefix, day), GUILD)).toBe('120'),
+      );
+      await timed[Symbol.asyncDispose]();
     });
 
     it('counts per user, server, personality and model, for the day and the month, each expiring', async () => {
       await usage.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
       await usage.count({ userId: USER, guildId: GUILD, personalityId: 'bob', usage: OWN, at: NOW });
+      await usage.flush();
       for (const [period, ttl] of [
         [day, DAY_COUNTER_TTL_SECONDS],
         [month, MONTH_COUNTER_TTL_SECONDS],
@@ -117,6 +149,7 @@ describe('UsageRepository', () => {
       await usage.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
       await usage.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OWN, at: NOW });
       await usage.count({ userId: OTHER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
+      await usage.flush();
       const [mine, dm, yesterday] = await RedisBatch.together((batch) =>
         Promise.all([
           usage.fetchQuotaUsage(USER, GUILD, NOW, batch),
@@ -140,6 +173,7 @@ describe('UsageRepository', () => {
     it("shows a user's day and month per personality, and the operator's totals per model and server", async () => {
       await usage.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
       await usage.count({ userId: USER, guildId: null, personalityId: 'bob', usage: OWN, at: NOW });
+      await usage.flush();
       const mine = await usage.fetchUserUsage(USER, NOW);
       expect(mine.day).toEqual({
         operator: 120,

@@ -1,7 +1,7 @@
 /**
  * Every key a Lua script touches is declared in KEYS (Redis Cluster routes a script by its declared keys and
- * refuses undeclared ones). A script may name a key by `KEYS[…]`, by a local set from `KEYS[…]`, or by a
- * function parameter; a key built inside the script (`ARGV[1] .. id`) or taken from ARGV fails here.
+ * refuses undeclared ones). A script may name a key by `KEYS[…]`, by a local set from `KEYS[…]`, by a
+ * function parameter, or by `keys[…]` in an include's function given its script's KEYS as `keys`; a key built inside the script (`ARGV[1] .. id`) or taken from ARGV fails here.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +25,8 @@ function readKeyArguments(lua: string): string[] {
 /** Names a key may go by: locals set from KEYS, parameters of the script's functions, `<table>.key`. */
 function readKeyNames(lua: string): Set<string> {
   const names = new Set<string>();
-  // `local a = KEYS[1]`, or several at once: `local a, b = KEYS[1], KEYS[2]`.
-  for (const match of lua.matchAll(/local\s+(\w+(?:\s*,\s*\w+)*)\s*=\s*KEYS\[/g))
+  // `local a = KEYS[1]`, or several at once: `local a, b = KEYS[1], KEYS[2]` (`keys[…]` in an include's function).
+  for (const match of lua.matchAll(/local\s+(\w+(?:\s*,\s*\w+)*)\s*=\s*(?:KEYS|keys)\[/g))
     for (const name of match[1]!.split(',')) names.add(name.trim());
   for (const match of lua.matchAll(/function\s*\w*\s*\(([^)]*)\)/g))
     for (const parameter of match[1]!.split(',')) if (parameter.trim() !== '') names.add(parameter.trim());
@@ -41,8 +41,9 @@ function readKeyNames(lua: string): Set<string> {
 function findUndeclaredKeys(lua: string): string[] {
   const code = lua.replace(/--\[\[[\s\S]*?\]\]|--[^\n]*/g, '');
   const names = readKeyNames(code);
+  // `keys[…]`: an include's function given its script's KEYS (or a slice of them) as `keys`.
   return readKeyArguments(code).filter(
-    (argument) => !/^KEYS\[[^\]]+\]$/.test(argument) && !names.has(argument),
+    (argument) => !/^(?:KEYS|keys)\[[^\]]+\]$/.test(argument) && !names.has(argument),
   );
 }
 
@@ -66,6 +67,7 @@ describe('Lua scripts', () => {
       ["local key = ARGV[1]\nredis.call('GET', key)", ['key']],
       ["local key = KEYS[2]\nredis.call('GET', key)", []],
       ["local function f(k)\n  return redis.call('GET', k)\nend", []],
+      ["local function f(keys)\n  return redis.call('GET', keys[2])\nend", []],
     ])('%s → %j', (lua, expected) => {
       expect(findUndeclaredKeys(lua)).toEqual(expected);
     });

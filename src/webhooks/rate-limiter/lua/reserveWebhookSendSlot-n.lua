@@ -44,6 +44,9 @@
   ARGV[13]    how long past its turn a waiter that has not come back keeps its place, ms
   ARGV[14]    1 when the waiter retakes a slot it had and gave back (it woke too late to use it): it had its
               turn, so it does not queue behind the others unless the channel is full again
+  ARGV[15]    a send time this request reserved earlier and gives back first (it went stale; see
+              includes/forgetReservedSlot), or '' for none
+  ARGV[16]    the position among KEYS[7..] (1-based) of the bucket that time was reserved on (with ARGV[15])
   Returns     {index of the chosen bucket among KEYS[7..] (1-based), ms to wait before sending (rounded up),
               the reserved time as stored (to release it if it goes unused)}; {0, 0, ''} when the pool should
               grow first; {-1, ms after which to come back, ''} when the waiter must wait for the channel's
@@ -51,6 +54,11 @@
 ]]
 --- @include "includes/bucketSlots"
 --- @include "includes/channelBudget"
+--- @include "includes/forgetReservedSlot"
+
+if ARGV[15] ~= '' then
+  forgetReservedSlot(KEYS[1], KEYS[6 + tonumber(ARGV[16])], KEYS[4], ARGV[15])
+end
 local globalKey = KEYS[1]
 local gridKey = KEYS[3]
 local now = tonumber(ARGV[1])

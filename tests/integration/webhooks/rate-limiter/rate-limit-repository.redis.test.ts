@@ -263,6 +263,23 @@ describe('RateLimitRepository', () => {
       expect(await reserveOn(fastB, '105', 'a', now)).toBeGreaterThan(2000);
     });
 
+    it('is given back by the same call that reserves again', async () => {
+      const now = 59_000_000;
+      const slots = [];
+      for (let i = 0; i < 5; i += 1)
+        slots.push((await fastA.reserveSendSlot('109', 'execute', ['a'], now, false))!);
+      const again = await fastB.reserveChannelSendSlot('109', 'execute', ['b', 'a'], now, false, {
+        budgeted: false,
+        waiter: null,
+        retaking: true,
+        giveBack: slots[4]!,
+      });
+      // 'b' is idle, so the new slot is there; 'a' has room again for one send now.
+      expect(again).toMatchObject({ webhookId: 'b' });
+      expect(await reserveOn(fastB, '109', 'a', now)).toBeLessThanOrEqual(1);
+      expect(await reserveOn(fastB, '109', 'a', now)).toBeGreaterThan(2000);
+    });
+
     it('frees its fleet-wide turn for another request', async () => {
       const now = 58_000_000;
       const first = (await workerA.reserveSendSlot('106', 'execute', ['x'], now, false))!;

@@ -1,0 +1,193 @@
+import {
+  buildAttachmentNames,
+  buildMessageLines,
+  type ChannelWindowRepository,
+  type WindowLine,
+} from '../context/index.js';
+import { parseSnowflakeTimestamp } from '../discord/index.js';
+import type { ConversationMemory } from '../memory/index.js';
+import type { CoalescedPart, ReplyAdmission } from '../queue/index.js';
+import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
+import { RedisBatch, type RedisClient } from '../redis/index.js';
+import type { ConversationRepository, Personality } from '../state/index.js';
+import type { UsageEntry, UsageRepository } from '../usage/index.js';
+import { stripReplyQuote } from '../webhooks/index.js';
+import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
+import { runReplyScript } from './reply-scripts.js';
+
+export interface PostedReplyWriterDependencies {
+  /** Runs the post-answer script (the user's slot). */
+  readonly redis: RedisClient;
+  readonly conversations: Pick<ConversationRepository, 'buildAppendCall'>;
+  /** Settles the job in the post-answer script when it appends (else the processor settles it). */
+  readonly admission: Pick<ReplyAdmission, 'buildSettleCall'>;
+  readonly channelWindows: Pick<ChannelWindowRepository, 'appendOwnLines' | 'buildUserIndexCall'>;
+  readonly ledger: Pick<DeliveryLedger, 'buildHistoryClaim'>;
+  readonly usage?: Pick<UsageRepository, 'buildUserCounters' | 'countShared'>;
+  readonly memory?: ConversationMemory;
+  readonly now: () => number;
+}
+
+/** A reply whose every chunk is in the channel, as {@link PostedReplyWriter.write} takes it. */
+export interface PostedReply {
+  readonly job: ReplyJob;
+  readonly jobId: string;
+  readonly decision: ReplyDecision;
+  /** The job's delivery record, read at the start of the attempt. */
+  readonly record: DeliveryRecord;
+  /** Null for a notice posted by the bot when the personality is gone. */
+  readonly personality: Personality | null;
+  /** The follow-ups joined to the reply (docs/fair-queue.md, Coalescing). */
+  readonly joined: readonly CoalescedPart[];
+  /** Every chunk's message id, in order. */
+  readonly messageIds: readonly string[];
+  /** The attempt holding the lease of the reply it streamed, given up with the history; null: none held. */
+  readonly streamOwner: string | null;
+}
+
+/**
+ * What a posted reply leaves behind, in one round trip: its turns in the conversation, its lines in the channel's
+ * window, and what it cost. The turns are appended once per reply by one script in the user's slot
+ * (`finishReply`), which takes the delivery record's history claim and adds the user's usage counters with them
+ * (so no attempt appends twice or counts twice, and none dies between the claim and the append), settles the
+ * job and gives up the lease of a streamed reply; the shared usage totals follow in-process.
+ */
+export class PostedReplyWriter {
+  constructor(private readonly deps: PostedReplyWriterDependencies) {}
+
+  /** Writes it all; true when the job was settled with it (it appended), so the caller need not settle it. */
+  async write(reply: PostedReply): Promise<boolean> {
+    const { job, jobId, decision, record, personality, joined } = reply;
+    const remember = !decision.isNotice && personality !== null && !record.historyAppended;
+    // The reply joins its channel's window on every attempt that gets here (lines are kept once by message id).
+    const ownLines = this.buildOwnLines(job, decision, personality, reply.messageIds);
+    const usage: UsageEntry | null =
+      remember && decision.usage !== undefined && this.deps.usage !== undefined
+        ? {
+            userId: job.authorId,
+            guildId: job.guildId,
+            personalityId: job.personalityId,
+            usage: decision.usage,
+            at: this.deps.now(),
+          }
+        : null;
+    // Turns the caps trim go to the memory's pending list in the append's own script (docs/memory.md).
+    const handOver =
+      personality === null
+        ? undefined
+        : this.deps.memory?.buildHandOver(
+            job.authorId,
+            job.channelId,
+            job.personalityId,
+            personality.memoryScope,
+          );
+    const append = remember
+      ? this.deps.conversations.buildAppendCall(
+          job.authorId,
+          job.channelId,
+          job.personalityId,
+          [
+            // The whole group is one user turn, as the AI saw it; attachments by name only, never a URL
+            // (CDN links expire) nor a file's contents: the answer holds what the model made of them.
+            {
+              role: 'user',
+              content: buildMessageLines(
+                job.authorName,
+                [job.content, ...joined.map((part) => part.content)],
+                buildAttachmentNames(job.attachments ?? []),
+              ),
+              messageId: job.messageId,
+              ...(joined.length === 0 ? {} : { joinedIds: joined.map((part) => part.messageId) }),
+              at: job.messageCreatedAt,
+            },
+            { role: 'assistant', content: decision.reply, messageId: job.messageId, at: this.deps.now() },
+          ],
+          handOver,
+          {
+            once: this.deps.ledger.buildHistoryClaim(job.authorId, jobId),
+            counters: usage === null ? [] : (this.deps.usage?.buildUserCounters(usage) ?? []),
+          },
+        )
+      : null;
+    const settle = append === null ? null : this.deps.admission.buildSettleCall(job);
+    // The own lines' entry in the user's window index rides in the same script (the user's slot).
+    const windowIndex =
+      append === null || ownLines.length === 0
+        ? null
+        : this.deps.channelWindows.buildUserIndexCall(job.channelId, job.authorId);
+    const [finished] = await RedisBatch.together((batch) =>
+      Promise.all([
+        append === null || settle === null
+          ? null
+          : runReplyScript<[unknown, unknown, unknown]>(
+              this.deps.redis,
+              'finishReply',
+              [...append.keys, ...settle.keys, ...(windowIndex?.keys ?? [append.keys[0]!])],
+              [
+                append.args.length,
+                ...append.args,
+                ...settle.args,
+                reply.streamOwner ?? '',
+                this.deps.now(),
+                ...(windowIndex?.args ?? ['', '', '', '']),
+              ],
+              batch,
+            ),
+        ownLines.length > 0
+          ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch, {
+              indexedApart: windowIndex !== null,
+            })
+          : null,
+      ]),
+    );
+    if (finished === null || append === null || settle === null) return false;
+    const appended = await append.finish(finished[0]);
+    await settle.finish(finished[1]);
+    await windowIndex?.finish(finished[2]);
+    if (!appended.appended) return true;
+    if (usage !== null) this.deps.usage?.countShared(usage);
+    if (handOver !== undefined)
+      await this.deps.memory?.afterAppend(
+        job.authorId,
+        job.personalityId,
+        job.correlationId,
+        handOver,
+        appended,
+      );
+    return true;
+  }
+
+  /**
+   * A posted reply's lines in its channel's window: one per message, its text as posted without the quote line,
+   * answering the job's message, in the personality's name, and the data of the person it answered (for
+   * /forget-me). None for a notice or in a DM (DMs stay personal).
+   */
+  private buildOwnLines(
+    job: ReplyJob,
+    decision: ReplyDecision,
+    personality: Personality | null,
+    messageIds: readonly string[],
+  ): WindowLine[] {
+    if (decision.isNotice || decision.asBot || personality === null || job.guildId === null) return [];
+    const answeredId = findAnsweredMessageIdOf(job);
+    // Delivered: every chunk is posted, so the ids line up with the chunks.
+    return messageIds.map((messageId, index) => ({
+      id: messageId,
+      // When Discord created it, like every other line: the window is in the channel's order, and people may
+      // have spoken between the post and now.
+      at: parseSnowflakeTimestamp(messageId),
+      name: personality.name,
+      content:
+        index === 0
+          ? stripReplyQuote(decision.chunks[0] ?? '', {
+              guildId: job.guildId,
+              channelId: job.channelId,
+              messageId: answeredId,
+            })
+          : (decision.chunks[index] ?? ''),
+      replyToId: answeredId,
+      personalityId: personality.id,
+      userId: job.authorId,
+    }));
+  }
+}

@@ -1,0 +1,15 @@
+--[[
+  Adds to the counters of several expiring keys of one slot (a user's day and month, or one shared total),
+  refreshing each key's TTL: one call instead of an HINCRBY/ZINCRBY and an EXPIRE per counter.
+
+  KEYS[i]  counter key (HASH or ZSET)
+  ARGV[i]  its spec, see shared/addToCounters
+
+  Returns 1.
+]]
+--- @include "shared/addToCounters"
+
+for index = 1, #KEYS do
+  addToCounters(KEYS[index], ARGV[index])
+end
+return 1
