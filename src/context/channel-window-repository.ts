@@ -13,6 +13,7 @@ import {
   buildWindowRemovedKey,
 } from './keys.js';
 import { type WindowLine, WindowLineSchema } from './window-line.js';
+import { WindowLineCache } from './window-line-cache.js';
 
 /** Options for {@link ChannelWindowRepository}. */
 export interface ChannelWindowRepositoryOptions {
@@ -84,6 +85,8 @@ const REMOVED_MEMORY_MAX = 1000;
  */
 export class ChannelWindowRepository {
   readonly options: Readonly<ChannelWindowRepositoryOptions>;
+  /** Lines read before, parsed once per process. */
+  private readonly lines = new WindowLineCache();
 
   constructor(
     private readonly redis: RedisClient,
@@ -181,7 +184,7 @@ export class ChannelWindowRepository {
       ],
       batch,
     );
-    return raw.flatMap((entry) => parseLine(entry) ?? []);
+    return raw.flatMap((entry) => this.lines.parse(entry) ?? []);
   }
 
   /**
@@ -207,7 +210,7 @@ export class ChannelWindowRepository {
       ]);
     const [window, fetched] = await (batch === undefined ? RedisBatch.together(both) : both(batch));
     messageIds.forEach((messageId, index) => {
-      const line = parseLine(window[index] ?? null) ?? parseLine(fetched[index] ?? null);
+      const line = this.lines.parse(window[index] ?? null) ?? this.lines.parse(fetched[index] ?? null);
       if (line !== null) found.set(messageId, line);
     });
     return found;
@@ -423,14 +426,4 @@ function buildStoredLine(line: WindowLine): WindowLine {
     name: line.name.slice(0, MAX_NAME),
     content: line.content.slice(0, MAX_CONTENT),
   });
-}
-
-function parseLine(raw: string | null): WindowLine | null {
-  if (raw === null) return null;
-  try {
-    const parsed = WindowLineSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
 }
