@@ -1,4 +1,4 @@
-import { fetchIndexMembers, RedisBatch, type RedisClient } from '../redis/index.js';
+import { fetchIndexMembers, RedisBatch, type RedisClient, StoredTextCache } from '../redis/index.js';
 import type { ChannelLatestRecord } from '../state/index.js';
 import { ContextScript, runContextScript } from './context-scripts.js';
 import {
@@ -13,7 +13,6 @@ import {
   buildWindowRemovedKey,
 } from './keys.js';
 import { type WindowLine, WindowLineSchema } from './window-line.js';
-import { WindowLineCache } from './window-line-cache.js';
 
 /** Options for {@link ChannelWindowRepository}. */
 export interface ChannelWindowRepositoryOptions {
@@ -85,8 +84,11 @@ const REMOVED_MEMORY_MAX = 1000;
  */
 export class ChannelWindowRepository {
   readonly options: Readonly<ChannelWindowRepositoryOptions>;
-  /** Lines read before, parsed once per process. */
-  private readonly lines = new WindowLineCache();
+  /**
+   * Lines read before, parsed once per process: every reply in a channel reads its recent lines again, and
+   * parsing each was the worker's largest zod cost (docs/performance.md, Profile).
+   */
+  private readonly lines = new StoredTextCache(parseStoredLine);
 
   constructor(
     private readonly redis: RedisClient,
@@ -426,4 +428,14 @@ function buildStoredLine(line: WindowLine): WindowLine {
     name: line.name.slice(0, MAX_NAME),
     content: line.content.slice(0, MAX_CONTENT),
   });
+}
+
+/** A stored line, frozen (the cache shares it), or null when unreadable. */
+function parseStoredLine(raw: string): WindowLine | null {
+  try {
+    const parsed = WindowLineSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? Object.freeze(parsed.data) : null;
+  } catch {
+    return null;
+  }
 }

@@ -6,3 +6,8 @@ export { buildChannelTag, buildKey, buildUserTag } from './keys.js';
 export { type QueueCommand, RedisBatch } from './redis-batch.js';
 export { waitForReplicas } from './replica-wait.js';
 export { loadScripts, registerScripts, runScript, type ScriptDefinition } from './script-loader.js';
+export {
+  DefaultStoredTextCacheOptions,
+  StoredTextCache,
+  type StoredTextCacheOptions,
+} from './stored-text-cache.js';
