@@ -1,4 +1,10 @@
-import { fetchIndexMembers, RedisBatch, type RedisClient, type ScriptCall } from '../redis/index.js';
+import {
+  fetchIndexMembers,
+  RedisBatch,
+  type RedisClient,
+  type ScriptCall,
+  StoredTextCache,
+} from '../redis/index.js';
 import type { ChannelLatestRecord } from '../state/index.js';
 import { ContextScript, runContextScript } from './context-scripts.js';
 import {
@@ -84,6 +90,11 @@ const REMOVED_MEMORY_MAX = 1000;
  */
 export class ChannelWindowRepository {
   readonly options: Readonly<ChannelWindowRepositoryOptions>;
+  /**
+   * Lines read before, parsed once per process: every reply in a channel reads its recent lines again, and
+   * parsing each was the worker's largest zod cost (docs/performance.md, Profile).
+   */
+  private readonly lines = new StoredTextCache(parseStoredLine);
 
   constructor(
     private readonly redis: RedisClient,
@@ -210,7 +221,7 @@ export class ChannelWindowRepository {
       ],
       batch,
     );
-    return raw.flatMap((entry) => parseLine(entry) ?? []);
+    return raw.flatMap((entry) => this.lines.parse(entry) ?? []);
   }
 
   /**
@@ -236,7 +247,7 @@ export class ChannelWindowRepository {
       ]);
     const [window, fetched] = await (batch === undefined ? RedisBatch.together(both) : both(batch));
     messageIds.forEach((messageId, index) => {
-      const line = parseLine(window[index] ?? null) ?? parseLine(fetched[index] ?? null);
+      const line = this.lines.parse(window[index] ?? null) ?? this.lines.parse(fetched[index] ?? null);
       if (line !== null) found.set(messageId, line);
     });
     return found;
@@ -446,11 +457,11 @@ function buildStoredLine(line: WindowLine): WindowLine {
   });
 }
 
-function parseLine(raw: string | null): WindowLine | null {
-  if (raw === null) return null;
+/** A stored line, frozen (the cache shares it), or null when unreadable. */
+function parseStoredLine(raw: string): WindowLine | null {
   try {
     const parsed = WindowLineSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
+    return parsed.success ? Object.freeze(parsed.data) : null;
   } catch {
     return null;
   }

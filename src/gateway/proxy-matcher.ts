@@ -37,8 +37,13 @@ export const DefaultProxyMatcherOptions = {
 /** A person's message, remembered until a copy matches it or it ages out. */
 interface Remembered {
   readonly message: InboundMessage;
-  /** Its text, whitespace normalized. */
-  readonly text: string;
+  /** Its text as written. */
+  readonly rawContent: string;
+  /**
+   * Its text, whitespace normalized; null until a copy is first compared with it. Most messages are never
+   * reposted, so the gateway normalizes only those a proxy bot's copy is looked for among.
+   */
+  text: string | null;
   readonly seenAt: number;
   /** Deleted since (a proxy bot deletes the original): preferred when two originals hold the copy's text. */
   deleted: boolean;
@@ -87,7 +92,8 @@ export class ProxyMatcher {
     this.prune();
     const entry: Remembered = {
       message,
-      text: normalizeProxyText(rawContent),
+      rawContent,
+      text: null,
       seenAt: this.options.now(),
       deleted: false,
     };
@@ -124,7 +130,9 @@ export class ProxyMatcher {
     const text = normalizeProxyText(copy.content);
     let best: Remembered | null = null;
     for (const entry of this.entries.values()) {
-      if (entry.message.channelId !== copy.channelId || !isProxiedCopyOf(text, entry.text)) continue;
+      if (entry.message.channelId !== copy.channelId) continue;
+      entry.text ??= normalizeProxyText(entry.rawContent);
+      if (!isProxiedCopyOf(text, entry.text)) continue;
       // Later entries are newer: a later one wins unless only the earlier one was deleted.
       if (best === null || entry.deleted || !best.deleted) best = entry;
     }

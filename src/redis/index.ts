@@ -8,3 +8,8 @@ export { type QueueCommand, RedisBatch, type SlotReadCommand } from './redis-bat
 export { waitForReplicas } from './replica-wait.js';
 export type { ScriptCall } from './script-call.js';
 export { loadScripts, registerScripts, runScript, type ScriptDefinition } from './script-loader.js';
+export {
+  DefaultStoredTextCacheOptions,
+  StoredTextCache,
+  type StoredTextCacheOptions,
+} from './stored-text-cache.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DiscordLimits } from '../discord/index.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import type { RedisClient } from '../redis/index.js';
-import { RedisBatch } from '../redis/index.js';
+import { RedisBatch, StoredTextCache } from '../redis/index.js';
 import { ActivationRepository } from './activation-repository.js';
 import { buildPersonalitiesKey, buildPersonalityNamesKey, buildSharedPersonalitiesKey } from './keys.js';
 import { StateMessages } from './messages.js';
@@ -118,6 +118,14 @@ export class PersonalityRepository {
   private readonly activations: ActivationRepository;
   private readonly catalog: PersonalityCatalog;
   private readonly writer: PersonalityWriter;
+  /**
+   * Personalities read by id before, parsed once per process while their record is unchanged: a worker reads
+   * the personality of every reply, and its schema check showed in the worker's profile (docs/performance.md).
+   */
+  private readonly parsedById = new StoredTextCache((json) => {
+    const personality = tryParseStoredPersonality(json);
+    return personality === null ? null : Object.freeze(personality);
+  });
 
   constructor(
     private readonly redis: RedisClient,
@@ -173,7 +181,7 @@ export class PersonalityRepository {
     const ownerId = tryParsePersonalityOwner(id);
     if (ownerId === null) return null;
     const key = buildPersonalitiesKey(this.options.prefix, ownerId);
-    return tryParseStoredPersonality(
+    return this.parsedById.parse(
       await RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.hget(key, id)),
     );
   }
