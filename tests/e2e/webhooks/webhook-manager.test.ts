@@ -374,9 +374,10 @@ describe('WebhookManager (sandbox)', () => {
       const contents = ['1', '2', '3', '4', '5', '6, after waiting for the window'];
       for (const content of contents) await manager.postAsPersona(target, say(content));
 
+      // At least the skewed one: on a loaded machine a send may also leave late for real.
       expect(
-        log.records.filter((record) => record['msg'] === 'send slot went stale; taking another'),
-      ).toHaveLength(1);
+        log.records.filter((record) => record['msg'] === 'send slot went stale; taking another').length,
+      ).toBeGreaterThanOrEqual(1);
       expect(sandbox.transcript(channelId).map((message) => message.content)).toEqual(contents);
     });
   });
