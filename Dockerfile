@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every Chorus process; the command picks the role:
-#   worker (default)  node --max-old-space-size=512 --max-semi-space-size=32 dist/workers/reply-worker.js
+#   worker (default)  node --max-old-space-size=512 --max-semi-space-size=16 --heap-growing-percent=25 dist/workers/reply-worker.js
 #   gateway           node dist/src/gateway/main.js
 #   slash commands    node dist/src/commands/deploy-commands.js
 #
@@ -36,4 +36,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # node itself, not npm: SIGTERM reaches the process (compose adds `init: true`), so shutdown can drain jobs.
 # The worker's heap budget (as `npm run start:worker:prod`): V8 sizes its heap for the host, not the container,
 # and at 1,000 jobs in flight let garbage pile up to 600 MB; with it the worker peaks near 250 MB.
-CMD ["node", "--max-old-space-size=512", "--max-semi-space-size=32", "dist/workers/reply-worker.js"]
+CMD ["node", "--max-old-space-size=512", "--max-semi-space-size=16", "--heap-growing-percent=25", "dist/workers/reply-worker.js"]

@@ -201,7 +201,7 @@ export class ProviderClient {
    */
   private async send(request: {
     readonly headers: Readonly<Record<string, string>>;
-    readonly body: string;
+    readonly body: Buffer;
     readonly signal: AbortSignal;
     /** undici's own timeouts for the headers, and between body chunks; 0 for none. */
     readonly timeoutMs: number;
@@ -272,9 +272,12 @@ function chatCompletionsUrl(baseUrl: string): URL {
   return url;
 }
 
-/** The request body; `streamUsage` null asks for the whole reply, else for a stream (with usage or not). */
-function buildRequestBody(input: ProviderCallInput, streamUsage: boolean | null): string {
-  return JSON.stringify({
+/**
+ * The request body; `streamUsage` null asks for the whole reply, else for a stream (with usage or not). Bytes,
+ * not a string: undici keeps what it is given and, for a string, a byte copy too, both until the answer ends.
+ */
+function buildRequestBody(input: ProviderCallInput, streamUsage: boolean | null): Buffer {
+  const json = JSON.stringify({
     model: input.model,
     messages: input.messages.map((message) => ({ role: message.role, content: message.content })),
     ...(input.temperature === null ? {} : { temperature: input.temperature }),
@@ -282,6 +285,7 @@ function buildRequestBody(input: ProviderCallInput, streamUsage: boolean | null)
     // Some providers refuse the field (Mistral 422, Groq 400): sent only where the provider entry says so.
     ...(streamUsage === true ? { stream_options: { include_usage: true } } : {}),
   });
+  return Buffer.from(json, 'utf8');
 }
 
 /**

@@ -19,4 +19,12 @@ describe('dropImageParts', () => {
       { role: 'user', content: 'Kate: look\n[image: cat.png]' },
     ]);
   });
+
+  it('returns a prompt without image parts itself, not a copy', () => {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'You are Iris.' },
+      { role: 'user', content: 'Kate: hello' },
+    ];
+    expect(dropImageParts(messages)).toBe(messages);
+  });
 });

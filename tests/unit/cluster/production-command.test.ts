@@ -17,7 +17,8 @@ describe('readNodeScriptArguments', () => {
   it("reads the repository's own worker command, heap flags and entry", () => {
     expect(readNodeScriptArguments('package.json', 'start:worker:prod')).toEqual([
       '--max-old-space-size=512',
-      '--max-semi-space-size=32',
+      '--max-semi-space-size=16',
+      '--heap-growing-percent=25',
       'dist/workers/reply-worker.js',
     ]);
   });
