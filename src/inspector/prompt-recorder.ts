@@ -2,19 +2,14 @@ import type { Logger } from '../log/index.js';
 import type { PromptInspectorRepository } from './prompt-inspector-repository.js';
 import type { PromptMessage, PromptRecord } from './prompt-record.js';
 
-/** What the reply path knows of a reply as its attempt starts. */
-export interface PromptTraceStart {
-  readonly replyId: string;
-  readonly userId: string;
-  readonly channelId: string;
-  readonly guildId: string | null;
-  readonly personalityId: string;
-  readonly personalityName: string;
-  /** The personality's own model (until another is sent the prompt or answers). */
-  readonly model: string;
+/** What the reply path knows of a reply as its attempt starts: the record's identity, its own model, queued time. */
+export type PromptTraceStart = Pick<
+  PromptRecord,
+  'replyId' | 'userId' | 'channelId' | 'guildId' | 'personalityId' | 'personalityName' | 'model'
+> & {
   /** When the job was queued, epoch ms. */
   readonly queuedAt: number;
-}
+};
 
 /** What the AI call reports to a trace: the prompt it sends, its first text, the model that answered. */
 export interface PromptObserver {
