@@ -66,8 +66,16 @@ describe('a group conversation', () => {
   });
 
   /** The newest AI request made for the personality whose system prompt is `systemPrompt`. */
+  /**
+   * The last request answering Kim's question: a chain link (Dr Who's echo names @Alice, whose echo names him)
+   * may reach the stub after it, and is another request.
+   */
   function lastRequestOf(systemPrompt: string): StubRequestRecord | undefined {
-    return cluster.aiStub.requests.findLast((request) => request.messages[0]?.content === systemPrompt);
+    return cluster.aiStub.requests.findLast(
+      (request) =>
+        request.messages[0]?.content === systemPrompt &&
+        String(request.messages.at(-1)?.content).endsWith('Kim: do you agree with her?'),
+    );
   }
 
   /** Alice and Dr Who in one channel; returns what Alice answered Sam. */
