@@ -219,7 +219,7 @@ export class GatewayService {
       { messageId: message.id, channelId: message.channelId, userId: original.authorId },
       'proxy bot copy matched its original',
     );
-    await this.deps.router.cancel(original.id);
+    await this.deps.router.cancel(original.channelId, original.id);
     const outcome = await this.deps.router.route(inbound);
     await this.handleOutcome(outcome, message, original.authorId);
   }
@@ -312,7 +312,7 @@ export class GatewayService {
       return;
     }
     try {
-      await this.deps.router.cancel(message.id);
+      await this.deps.router.cancel(message.channelId, message.id);
     } catch (error) {
       this.log.error({ err: error, messageId: message.id }, 'recording a deletion failed');
     }

@@ -469,12 +469,13 @@ export class MessageRouter {
 
   /**
    * A deleted message cancels its pending replies (even mid-AI-call: workers listen for the publish,
-   * and check the mark before posting, so a worker restart does not lose the cancel).
+   * and check the mark before posting, so a worker restart does not lose the cancel). The mark is kept under
+   * `channelId`'s tag, where workers read it along with the channel's newest message.
    */
-  async cancel(messageId: string): Promise<void> {
+  async cancel(channelId: string, messageId: string): Promise<void> {
     const { messageEvents, coalescer } = this.deps;
     await Promise.all([
-      messageEvents.markDeleted(messageId).then(() => messageEvents.publishDeleted(messageId)),
+      messageEvents.markDeleted(channelId, messageId).then(() => messageEvents.publishDeleted(messageId)),
       this.leaveGroups(messageId, coalescer),
     ]);
   }

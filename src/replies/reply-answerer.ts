@@ -169,7 +169,7 @@ export class ReplyAnswerer {
     // newest message.
     const [deleted, latest] = await RedisBatch.together((batch) =>
       Promise.all([
-        this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
+        this.deps.messageEvents.isDeleted(job.channelId, findAnsweredMessageIdOf(job), batch),
         answer.isNotice ? null : this.deps.channelActivity.fetchLatest(job.channelId, batch),
       ]),
     );

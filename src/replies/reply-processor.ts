@@ -312,7 +312,7 @@ export class ReplyProcessor {
         firstTry ? this.deps.gate.isTurn(job, batch) : true,
         this.deps.ledger.fetch(job.authorId, jobId, batch),
         this.deps.personalities.fetchById(job.personalityId, batch),
-        this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
+        this.deps.messageEvents.isDeleted(job.channelId, findAnsweredMessageIdOf(job), batch),
         this.deps.messageEvents.fetchEdit(job.authorId, findAnsweredMessageIdOf(job), batch),
         this.deps.conversations.fetchHistory(job.authorId, job.channelId, job.personalityId, batch),
         this.deps.apiKeys.fetchKeyring(job.authorId, batch),

@@ -273,7 +273,7 @@ class StreamAttempt {
     if (this.layout === null) {
       const [deleted, latest] = await RedisBatch.together((batch) =>
         Promise.all([
-          this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(job), batch),
+          this.deps.messageEvents.isDeleted(job.channelId, findAnsweredMessageIdOf(job), batch),
           this.deps.channelActivity.fetchLatest(job.channelId, batch),
         ]),
       );
@@ -457,7 +457,8 @@ class StreamAttempt {
   }
 
   private isDeleted(): Promise<boolean> {
-    return this.deps.messageEvents.isDeleted(findAnsweredMessageIdOf(this.run_.job));
+    const { job } = this.run_;
+    return this.deps.messageEvents.isDeleted(job.channelId, findAnsweredMessageIdOf(job));
   }
 
   /** Stops the AI call and the writes (the stream was taken over, or the message was deleted before its post). */

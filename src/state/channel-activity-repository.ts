@@ -95,14 +95,18 @@ export class ChannelActivityRepository {
     );
   }
 
+  /**
+   * The newest message of the channel (as the gateway saw it), or null. A read in the channel's slot: in a batch,
+   * it shares one call with the batch's other reads of that channel (a deletion mark's).
+   */
   async fetchLatest(channelId: string, batch?: RedisBatch): Promise<string | null> {
     const key = buildChannelLatestKey(this.options.prefix, channelId);
-    return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.get(key));
+    return RedisBatch.read<string | null>(this.redis, batch, key, 'get');
   }
 
-  /** The newest message a person wrote in the channel (as the gateway saw it), or null. */
+  /** The newest message a person wrote in the channel (as the gateway saw it), or null; read as {@link fetchLatest}. */
   async fetchLatestHuman(channelId: string, batch?: RedisBatch): Promise<string | null> {
     const key = buildChannelLatestHumanKey(this.options.prefix, channelId);
-    return RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.get(key));
+    return RedisBatch.read<string | null>(this.redis, batch, key, 'get');
   }
 }

@@ -3,8 +3,8 @@ import { buildChannelTag, buildKey, buildUserTag } from '../redis/index.js';
 /**
  * Redis keys of the state area, one pure builder per key. Per-user keys carry `{u:<userId>}` so one
  * user's keys share a Cluster slot; the public catalog shares the `{catalog}` slot; a channel's activity
- * records share `{c:<channelId>}`; other per-channel and per-message keys stand alone (single-key operations
- * need no shared slot).
+ * records and deletion marks share `{c:<channelId>}`; other per-channel and per-message keys stand alone
+ * (single-key operations need no shared slot).
  */
 const AREA = 'state';
 
@@ -139,9 +139,12 @@ export function buildApiKeysKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'api-keys');
 }
 
-/** STRING (expiring): the user deleted this message. */
-export function buildDeletedMessageKey(prefix: string, messageId: string): string {
-  return buildKey(prefix, AREA, 'deleted', messageId);
+/**
+ * STRING (expiring): the user deleted this message. Under its channel's tag, so a worker reads it in one call with
+ * the channel's other keys (the newest-message records).
+ */
+export function buildDeletedMessageKey(prefix: string, channelId: string, messageId: string): string {
+  return buildKey(prefix, AREA, 'deleted', buildChannelTag(channelId), messageId);
 }
 
 /** HASH messageId → latest edited text (expiring): edits of the user's messages that produced a reply job. */

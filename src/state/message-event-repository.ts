@@ -38,18 +38,23 @@ export class MessageEventRepository {
     this.options = { ...DefaultMessageEventRepositoryOptions, ...options };
   }
 
-  async markDeleted(messageId: string): Promise<void> {
+  /** Marks `messageId`, written in `channelId`, deleted: its replies not yet posted are cancelled. */
+  async markDeleted(channelId: string, messageId: string): Promise<void> {
     await this.redis.set(
-      buildDeletedMessageKey(this.options.prefix, messageId),
+      buildDeletedMessageKey(this.options.prefix, channelId, messageId),
       '1',
       'PX',
       this.options.deletedTtlMs,
     );
   }
 
-  async isDeleted(messageId: string, batch?: RedisBatch): Promise<boolean> {
-    const key = buildDeletedMessageKey(this.options.prefix, messageId);
-    return (await RedisBatch.send<number>(this.redis, batch, key, (pipeline) => pipeline.exists(key))) === 1;
+  /**
+   * Whether `messageId`, written in `channelId`, was deleted. A read in the channel's slot: in a batch, it shares
+   * one call with the batch's other reads of that channel.
+   */
+  async isDeleted(channelId: string, messageId: string, batch?: RedisBatch): Promise<boolean> {
+    const key = buildDeletedMessageKey(this.options.prefix, channelId, messageId);
+    return (await RedisBatch.read<number>(this.redis, batch, key, 'exists')) === 1;
   }
 
   /** Tells every subscribed worker that `messageId` was deleted; returns how many received it. */

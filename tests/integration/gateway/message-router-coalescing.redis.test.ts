@@ -273,7 +273,7 @@ describe('MessageRouter with coalescing', () => {
       const edited = buildMessage('draft');
       await router.route(deleted);
       await router.route(edited);
-      await router.cancel(deleted.id);
+      await router.cancel(deleted.channelId, deleted.id);
       expect(await router.recordEdit({ ...edited, content: 'final' })).toBe(true);
       expect(await partsOf(first, alice)).toEqual(['one', 'final']);
     });

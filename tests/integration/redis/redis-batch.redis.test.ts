@@ -11,7 +11,7 @@ import {
   ConversationRepository,
   MessageEventRepository,
 } from '../../../src/state/index.js';
-import { buildConversationKey } from '../../../src/state/keys.js';
+import { buildChannelLatestKey, buildConversationKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
 
@@ -55,7 +55,7 @@ describe('RedisBatch', () => {
       const writes = spyOnSocketWrites(redis);
       const replies = await RedisBatch.together((batch) =>
         Promise.all([
-          events.isDeleted(MESSAGE, batch),
+          events.isDeleted(CHANNEL, MESSAGE, batch),
           events.fetchEdit(USER, MESSAGE, batch),
           activity.fetchLatest(CHANNEL, batch),
           conversations.fetchHistory(USER, CHANNEL, 'alicepersona', batch),
@@ -66,10 +66,12 @@ describe('RedisBatch', () => {
     });
 
     it('runs them in the order they were added, Lua scripts included', async () => {
+      const latestKey = buildChannelLatestKey(prefix, CHANNEL);
       const [, latest, later] = await RedisBatch.together((batch) =>
         Promise.all([
           activity.recordLatest(CHANNEL, MESSAGE, batch),
-          activity.fetchLatest(CHANNEL, batch),
+          // A plain command: reads given to RedisBatch.read wait for the end of the batch.
+          RedisBatch.send(redis, batch, latestKey, (commands) => commands.get(latestKey)),
           activity.recordLatest(CHANNEL, '400000000000000002', batch),
         ]),
       );
@@ -101,8 +103,8 @@ describe('RedisBatch', () => {
         ]),
       );
       expect(replies).toEqual(['edited text', [], { a: '1', b: '2' }, null, null]);
-      // fetchLatest (another slot, added as a plain command) first, then one script for the four reads.
-      expect(sent).toEqual(['get', 'evalsha']);
+      // One script for the four reads of the user's slot, then fetchLatest, alone in its slot: a plain GET.
+      expect(sent).toEqual(['evalsha', 'get']);
     });
   });
 
@@ -127,7 +129,7 @@ describe('RedisBatch', () => {
   describe('when a command is added after the batch was sent', () => {
     it('rejects it instead of leaving it unsent', async () => {
       const late = RedisBatch.together(async (batch) => {
-        await events.isDeleted(MESSAGE, batch);
+        await events.isDeleted(CHANNEL, MESSAGE, batch);
         return events.fetchEdit(USER, MESSAGE, batch);
       });
       await expect(late).rejects.toThrow(/already sent/);
@@ -136,11 +138,11 @@ describe('RedisBatch', () => {
 
   describe('when building the batch throws', () => {
     it('still sends the commands added before, so their calls settle', async () => {
-      await events.markDeleted(MESSAGE);
+      await events.markDeleted(CHANNEL, MESSAGE);
       let added: Promise<boolean> | undefined;
       expect(() =>
         RedisBatch.together((batch) => {
-          added = events.isDeleted(MESSAGE, batch);
+          added = events.isDeleted(CHANNEL, MESSAGE, batch);
           throw new Error('bug while building');
         }),
       ).toThrow('bug while building');
@@ -150,8 +152,8 @@ describe('RedisBatch', () => {
 
   describe('without a batch', () => {
     it('sends the call on its own', async () => {
-      await events.markDeleted(MESSAGE);
-      expect(await events.isDeleted(MESSAGE)).toBe(true);
+      await events.markDeleted(CHANNEL, MESSAGE);
+      expect(await events.isDeleted(CHANNEL, MESSAGE)).toBe(true);
     });
   });
 

@@ -220,7 +220,7 @@ describe('ReplyProcessor with a streamed reply', () => {
       conversations,
       apiKeys: { fetchKeyring: async () => ({ open: () => null }) },
       messageEvents: {
-        isDeleted: async (messageId: string) => deletedMessages.has(messageId),
+        isDeleted: async (_channelId: string, messageId: string) => deletedMessages.has(messageId),
         fetchEdit: async () => null,
       },
       messageIndex: new MessageIndexRepository(redis, { prefix }),

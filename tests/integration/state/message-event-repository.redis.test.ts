@@ -28,14 +28,16 @@ afterAll(async () => {
 });
 
 describe('MessageEventRepository', () => {
-  it('marks a message deleted for about a day', async () => {
+  it('marks a message deleted for about a day, under its channel’s hash tag', async () => {
+    const CHANNEL = '200000000000000001';
+    const MESSAGE = '400000000000000001';
     const events = new MessageEventRepository(redis, { prefix });
-    expect(await events.isDeleted('400000000000000001')).toBe(false);
-    await events.markDeleted('400000000000000001');
-    expect(await events.isDeleted('400000000000000001')).toBe(true);
-    expect(await redis.pttl(buildDeletedMessageKey(prefix, '400000000000000001'))).toBeGreaterThan(
-      23 * 3600 * 1000,
-    );
+    expect(await events.isDeleted(CHANNEL, MESSAGE)).toBe(false);
+    await events.markDeleted(CHANNEL, MESSAGE);
+    expect(await events.isDeleted(CHANNEL, MESSAGE)).toBe(true);
+    const key = buildDeletedMessageKey(prefix, CHANNEL, MESSAGE);
+    expect(key).toContain(`{c:${CHANNEL}}`);
+    expect(await redis.pttl(key)).toBeGreaterThan(23 * 3600 * 1000);
   });
 
   describe('when a message is edited', () => {
