@@ -1,14 +1,13 @@
+export { AiService, type KeyTestResult } from './ai-service.js';
 export {
   type AiCallEvent,
-  AiService,
   type AiServiceOptions,
   type CompleteOptions,
   DefaultAiServiceOptions,
   type FallbackAnswerEvent,
-  type KeyTestResult,
   type OptionalAiServiceOptions,
   type RequiredAiServiceOptions,
-} from './ai-service.js';
+} from './ai-service-options.js';
 export {
   type AttachmentDownloadRefusal,
   AttachmentFetcher,

@@ -68,13 +68,12 @@ export {
 } from './personality.js';
 export { describePersonalityChanges } from './personality-changes.js';
 export { buildPersonalityId, tryParsePersonalityOwner } from './personality-id.js';
+export { pickNamedPersonality } from './personality-names.js';
+export type { PersonalityEditOptions, PersonalityPatch } from './personality-patch.js';
 export {
   DefaultPersonalityRepositoryOptions,
-  type PersonalityEditOptions,
-  type PersonalityPatch,
   PersonalityRepository,
   type PersonalityRepositoryOptions,
-  pickNamedPersonality,
 } from './personality-repository.js';
 export { publishRoutingChange, type RoutingChange } from './routing-changes.js';
 export { type ErasedUserData, UserDataEraser, type UserDataEraserOptions } from './user-data-eraser.js';

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { DiscordLimits } from '../discord/index.js';
 import { ChorusErrorCode, UserFacingError } from '../errors/index.js';
 import type { RedisClient } from '../redis/index.js';
 import { RedisBatch, StoredTextCache } from '../redis/index.js';
@@ -7,10 +6,6 @@ import { ActivationRepository } from './activation-repository.js';
 import { buildPersonalitiesKey, buildPersonalityNamesKey, buildSharedPersonalitiesKey } from './keys.js';
 import { StateMessages } from './messages.js';
 import {
-  isPersonalityEditableBy,
-  isPersonalityUsableBy,
-  listPersonalityNameKeys,
-  MAX_PERSONALITY_EDITORS,
   normalizePersonalityName,
   type Personality,
   type PersonalityDraft,
@@ -23,56 +18,12 @@ import {
   PERSONALITY_ID_RANDOM_LENGTH,
   tryParsePersonalityOwner,
 } from './personality-id.js';
-import { FORBIDDEN_NAME_CHARACTERS } from './personality-validation.js';
+import { PersonalityNames } from './personality-names.js';
+import { type PersonalityEditOptions, type PersonalityPatch, pickPatchChanges } from './personality-patch.js';
+import { PersonalitySharing } from './personality-sharing.js';
 import { MAX_WRITE_ATTEMPTS, type PersonalityAccess, PersonalityWriter } from './personality-writer.js';
 import { publishRoutingChange } from './routing-changes.js';
 import { fromScriptCode, runStateScript, StateScript, StateScriptCode } from './state-scripts.js';
-
-/**
- * The fields {@link PersonalityRepository.update} changes (aliases have their own methods). Co-editors may
- * change all but `visibility`: who may talk to a personality is its owner's choice, like who edits it.
- */
-export type PersonalityPatch = Partial<
-  Pick<
-    Personality,
-    | 'name'
-    | 'visibility'
-    | 'systemPrompt'
-    | 'avatarUrl'
-    | 'provider'
-    | 'model'
-    | 'temperature'
-    | 'nsfw'
-    | 'contextMode'
-    | 'memoryScope'
-    | 'fallbackModels'
-    | 'streamReplies'
-  >
->;
-
-/** Options of one edit. */
-export interface PersonalityEditOptions {
-  /**
-   * The personality as the edit's author read it. When given, the edit is refused (Conflict, naming what
-   * changed) if the stored version differs, instead of applying over a change the author never saw.
-   */
-  readonly basedOn?: Personality;
-}
-
-const PATCHABLE_FIELDS = [
-  'name',
-  'visibility',
-  'systemPrompt',
-  'avatarUrl',
-  'provider',
-  'model',
-  'temperature',
-  'nsfw',
-  'contextMode',
-  'memoryScope',
-  'fallbackModels',
-  'streamReplies',
-] as const satisfies ReadonlyArray<keyof PersonalityPatch>;
 
 /** Options for {@link PersonalityRepository}. */
 export interface PersonalityRepositoryOptions extends PersonalityCatalogOptions {
@@ -98,7 +49,8 @@ export const DefaultPersonalityRepositoryOptions = {
 } as const satisfies Omit<Required<PersonalityRepositoryOptions>, 'prefix'>;
 
 /**
- * Personalities. Layout (docs in keys.ts):
+ * Personalities: their storage here; lookups by name in {@link PersonalityNames}, co-editors in
+ * {@link PersonalitySharing}. Layout (docs in keys.ts):
  * - the owner's slot `{u:<ownerId>}` holds the truth: every personality (HASH id → JSON) and the owner's
  *   names and aliases (HASH normalized → id), changed together by one script, so names stay unique per owner;
  * - the `{catalog}` slot holds a projection of public personalities ({@link PersonalityCatalog}), so name
@@ -118,6 +70,8 @@ export class PersonalityRepository {
   private readonly activations: ActivationRepository;
   private readonly catalog: PersonalityCatalog;
   private readonly writer: PersonalityWriter;
+  private readonly sharing: PersonalitySharing;
+  private readonly names: PersonalityNames;
   /**
    * Personalities read by id before, parsed once per process while their record is unchanged: a worker reads
    * the personality of every reply, and its schema check showed in the worker's profile (docs/performance.md).
@@ -135,6 +89,12 @@ export class PersonalityRepository {
     this.activations = new ActivationRepository(redis, { prefix: this.options.prefix });
     this.catalog = new PersonalityCatalog(redis, this.options);
     this.writer = new PersonalityWriter(redis, this.options, this.catalog);
+    this.sharing = new PersonalitySharing(redis, this.options, this.writer, (ids) =>
+      this.fetchManyByIds(ids),
+    );
+    this.names = new PersonalityNames(redis, this.options, this.catalog, (editorId) =>
+      this.sharing.listSharedWith(editorId),
+    );
   }
 
   /**
@@ -145,7 +105,10 @@ export class PersonalityRepository {
    */
   async create(draft: PersonalityDraft): Promise<Personality> {
     if (!PersonalitySchema.shape.ownerId.safeParse(draft.ownerId).success) {
-      throw this.invalid(StateMessages.invalidPersonality('the owner id is not a Discord id'));
+      throw new UserFacingError(
+        ChorusErrorCode.InvalidInput,
+        StateMessages.invalidPersonality('the owner id is not a Discord id'),
+      );
     }
     const createdAt = this.options.now();
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
@@ -229,10 +192,7 @@ export class PersonalityRepository {
     patch: PersonalityPatch,
     options: PersonalityEditOptions = {},
   ): Promise<Personality> {
-    // Only the patchable fields, and only those given: a stray `id` or `undefined` never lands in the record.
-    const changes = Object.fromEntries(
-      PATCHABLE_FIELDS.filter((field) => patch[field] !== undefined).map((field) => [field, patch[field]]),
-    ) as PersonalityPatch;
+    const changes = pickPatchChanges(patch);
     const access: PersonalityAccess = changes.visibility === undefined ? 'editor' : 'owner';
     return this.writer.mutate(
       id,
@@ -243,74 +203,24 @@ export class PersonalityRepository {
     );
   }
 
-  /**
-   * Makes `editorId` a co-editor (at most {@link MAX_PERSONALITY_EDITORS}); already one is no change.
-   * @throws UserFacingError NotFound, Forbidden (not the owner), InvalidInput (the owner themselves), Conflict.
-   */
-  async share(id: string, ownerId: string, editorId: string): Promise<Personality> {
-    if (editorId === ownerId) throw this.invalid(StateMessages.shareWithOwner());
-    if (!PersonalitySchema.shape.ownerId.safeParse(editorId).success) {
-      throw this.invalid(StateMessages.invalidPersonality('the co-editor id is not a Discord id'));
-    }
-    this.writer.requireAccess((await this.writer.fetchRecord(id)).personality, ownerId, 'owner');
-    // The index first: a crash after it leaves an entry that reads verify away, never a co-editor it misses.
-    await this.redis.sadd(buildSharedPersonalitiesKey(this.options.prefix, editorId), id);
-    return this.writer.mutate(id, ownerId, 'owner', (current) => {
-      if (current.editorIds.includes(editorId)) return current;
-      if (current.editorIds.length >= MAX_PERSONALITY_EDITORS) {
-        throw new UserFacingError(
-          ChorusErrorCode.Conflict,
-          StateMessages.tooManyEditors(MAX_PERSONALITY_EDITORS),
-          {
-            personalityId: id,
-          },
-        );
-      }
-      return { ...current, editorIds: [...current.editorIds, editorId] };
-    });
+  /** Makes `editorId` a co-editor (see {@link PersonalitySharing.share}). */
+  share(id: string, ownerId: string, editorId: string): Promise<Personality> {
+    return this.sharing.share(id, ownerId, editorId);
   }
 
-  /** Takes `editorId`'s co-editing away. @throws UserFacingError NotFound (also: not a co-editor), Forbidden. */
-  async unshare(id: string, ownerId: string, editorId: string): Promise<Personality> {
-    const updated = await this.writer.mutate(id, ownerId, 'owner', (current) => {
-      if (!current.editorIds.includes(editorId)) {
-        throw new UserFacingError(ChorusErrorCode.NotFound, StateMessages.notAnEditor(), {
-          personalityId: id,
-        });
-      }
-      return { ...current, editorIds: current.editorIds.filter((existing) => existing !== editorId) };
-    });
-    await this.redis.srem(buildSharedPersonalitiesKey(this.options.prefix, editorId), id);
-    return updated;
+  /** Takes `editorId`'s co-editing away (see {@link PersonalitySharing.unshare}). */
+  unshare(id: string, ownerId: string, editorId: string): Promise<Personality> {
+    return this.sharing.unshare(id, ownerId, editorId);
   }
 
   /** The personalities `editorId` co-edits (not owns), by name. */
-  async listSharedWith(editorId: string): Promise<Personality[]> {
-    const ids = await this.redis.smembers(buildSharedPersonalitiesKey(this.options.prefix, editorId));
-    const found = await this.fetchManyByIds(ids);
-    return [...found.values()]
-      .filter((personality) => personality.editorIds.includes(editorId))
-      .sort((left, right) => left.name.localeCompare(right.name));
+  listSharedWith(editorId: string): Promise<Personality[]> {
+    return this.sharing.listSharedWith(editorId);
   }
 
-  /**
-   * `/forget-me` of a co-editor: removes their id from every personality they co-edit and drops their index.
-   * Returns how many personalities they were taken off.
-   */
-  async forgetEditor(editorId: string): Promise<number> {
-    const key = buildSharedPersonalitiesKey(this.options.prefix, editorId);
-    let removed = 0;
-    for (const personality of await this.listSharedWith(editorId)) {
-      try {
-        await this.unshare(personality.id, personality.ownerId, editorId);
-        removed += 1;
-      } catch (error) {
-        // Removed or unshared meanwhile: nothing of theirs is left there.
-        if (!(error instanceof UserFacingError && error.code === ChorusErrorCode.NotFound)) throw error;
-      }
-    }
-    await this.redis.del(key);
-    return removed;
+  /** `/forget-me` of a co-editor; how many personalities they were taken off (see {@link PersonalitySharing}). */
+  forgetEditor(editorId: string): Promise<number> {
+    return this.sharing.forgetEditor(editorId);
   }
 
   /** Adds an alias (unique per owner like names; the owner only). @throws UserFacingError as {@link update}. */
@@ -392,136 +302,46 @@ export class PersonalityRepository {
     return this.catalog.listPage(page);
   }
 
-  /**
-   * Resolves normalized names (names or aliases, from {@link normalizePersonalityName}) for a caller: the
-   * caller's own personality first, else the oldest public one with that name; someone else's private
-   * personality never. One round trip for all names (a script in the caller's slot and one in the catalog's,
-   * sent together, or in `batch`). Names without a match are absent from the map.
-   */
-  async resolveNames(
+  /** The personality each normalized name denotes for the caller (see {@link PersonalityNames.resolveNames}). */
+  resolveNames(
     callerId: string,
     normalizedNames: readonly string[],
     batch?: RedisBatch,
   ): Promise<Map<string, Personality>> {
-    const names = [...new Set(normalizedNames)].filter(
-      (name) => name.length > 0 && !FORBIDDEN_NAME_CHARACTERS.test(name),
-    );
-    const resolved = new Map<string, Personality>();
-    if (names.length === 0) return resolved;
-    const lookUp = (target: RedisBatch) =>
-      Promise.all([this.resolveOwnNames(callerId, names, target), this.resolvePublicNames(names, target)]);
-    const [own, shared] = await (batch === undefined ? RedisBatch.together(lookUp) : lookUp(batch));
-    names.forEach((name, index) => {
-      const found = pickNamedPersonality(callerId, own[index] ?? null, shared[index] ?? null);
-      if (found !== null) resolved.set(name, found);
-    });
-    return resolved;
+    return this.names.resolveNames(callerId, normalizedNames, batch);
   }
 
-  /**
-   * For each normalized name, in order, the caller's own personality of that name or alias, or null: half of
-   * {@link resolveNames} (see {@link pickNamedPersonality}), for a caller that caches the halves apart.
-   */
-  async resolveOwnNames(
+  /** For each normalized name, the caller's own personality of that name or alias, or null. */
+  resolveOwnNames(
     callerId: string,
     names: readonly string[],
     batch: RedisBatch,
   ): Promise<Array<Personality | null>> {
-    const { prefix } = this.options;
-    const own = await runStateScript<Array<string | null>>(
-      this.redis,
-      StateScript.resolveOwnNames,
-      [buildPersonalityNamesKey(prefix, callerId), buildPersonalitiesKey(prefix, callerId)],
-      names,
-      batch,
-    );
-    return own.map(tryParseStoredPersonality);
+    return this.names.resolveOwnNames(callerId, names, batch);
   }
 
   /** For each normalized name, in order, the oldest public personality of that name or alias, or null. */
   resolvePublicNames(names: readonly string[], batch: RedisBatch): Promise<Array<Personality | null>> {
-    return this.catalog.resolveNames(names, batch);
+    return this.names.resolvePublicNames(names, batch);
   }
 
   /** Every name and alias (normalized) of the caller's own personalities. In `batch` when given. */
   fetchOwnNameKeys(callerId: string, batch?: RedisBatch): Promise<string[]> {
-    const key = buildPersonalityNamesKey(this.options.prefix, callerId);
-    return RedisBatch.send<string[]>(this.redis, batch, key, (commands) => commands.hkeys(key));
+    return this.names.fetchOwnNameKeys(callerId, batch);
   }
 
-  /** Every name and alias (normalized) some public personality has: the whole catalog's names, one read. */
+  /** Every name and alias (normalized) some public personality has. */
   fetchPublicNameKeys(): Promise<Set<string>> {
-    return this.catalog.fetchNameKeys();
+    return this.names.fetchPublicNameKeys();
   }
 
-  /**
-   * Autocomplete: the caller's own personalities first, then (with `shared`) those they co-edit, then public
-   * ones; within each, names or aliases starting with the query before those containing it. At most `limit`
-   * (≤ 25, Discord's cap) results.
-   */
-  async searchForAutocomplete(
+  /** Autocomplete's personalities for a query (see {@link PersonalityNames.searchForAutocomplete}). */
+  searchForAutocomplete(
     callerId: string,
     query: string,
     limit: number,
     options: { shared?: boolean } = {},
   ): Promise<Personality[]> {
-    const { prefix } = this.options;
-    const wanted = Math.min(DiscordLimits.autocompleteChoices, Math.max(1, Math.floor(limit)));
-    const normalized = normalizePersonalityName(query).replaceAll(/[\p{Cc}\p{Cs}]/gu, '');
-    const [own, coEdited, shared] = await Promise.all([
-      runStateScript<string[]>(
-        this.redis,
-        StateScript.searchOwnNames,
-        [buildPersonalityNamesKey(prefix, callerId), buildPersonalitiesKey(prefix, callerId)],
-        [normalized, wanted],
-      ),
-      options.shared === true ? this.listSharedWith(callerId) : [],
-      this.catalog.search(normalized, wanted),
-    ]);
-    const results: Personality[] = [];
-    const seen = new Set<string>();
-    const candidates = [
-      ...own.flatMap((json) => tryParseStoredPersonality(json) ?? []),
-      ...rankByName(coEdited, normalized),
-      ...shared,
-    ];
-    for (const personality of candidates) {
-      if (seen.has(personality.id)) continue;
-      if (!isPersonalityUsableBy(personality, callerId) && !isPersonalityEditableBy(personality, callerId))
-        continue;
-      seen.add(personality.id);
-      results.push(personality);
-      if (results.length === wanted) break;
-    }
-    return results;
+    return this.names.searchForAutocomplete(callerId, query, limit, options);
   }
-
-  private invalid(message: string): UserFacingError {
-    return new UserFacingError(ChorusErrorCode.InvalidInput, message);
-  }
-}
-
-/**
- * Which personality a name denotes for `callerId`, from the caller's own of that name (`own`) and the oldest
- * public one (`shared`): their own first, someone else's private one never; null = none.
- */
-export function pickNamedPersonality(
-  callerId: string,
-  own: Personality | null,
-  shared: Personality | null,
-): Personality | null {
-  const found = own?.ownerId === callerId ? own : shared;
-  return found !== null && isPersonalityUsableBy(found, callerId) ? found : null;
-}
-
-/** Those whose name or an alias starts with `key` first, then those containing it; others left out. */
-function rankByName(personalities: readonly Personality[], key: string): Personality[] {
-  const keysOf = (personality: Personality) => listPersonalityNameKeys(personality);
-  const starts = personalities.filter((personality) =>
-    keysOf(personality).some((name) => name.startsWith(key)),
-  );
-  const contains = personalities.filter(
-    (personality) => !starts.includes(personality) && keysOf(personality).some((name) => name.includes(key)),
-  );
-  return [...starts, ...contains];
 }
