@@ -139,20 +139,23 @@ export class ChannelWindowRepository {
    * Worker, after posting a reply: the personality's own lines (one per posted message), which also mark the
    * channel live. Idempotent by message id, so a retried job may call it again. With `indexedApart`, the
    * lines' person is indexed by the caller's own script ({@link ChannelWindowRepository.buildUserIndexCall}).
+   * With `latest`, the same script records the reply as the channel's newest message (the gateway leaves our
+   * personalities' posts to the worker).
    */
   async appendOwnLines(
     channelId: string,
     lines: readonly WindowLine[],
     batch?: RedisBatch,
-    options: { readonly indexedApart?: boolean } = {},
+    options: { readonly indexedApart?: boolean; readonly latest?: ChannelLatestRecord | undefined } = {},
   ): Promise<void> {
     if (lines.length === 0) return;
     const stored = lines.map(buildStoredLine);
+    const { latest } = options;
     if (options.indexedApart === true) {
-      await this.runAppend(channelId, 'mark-live', stored, batch);
+      await this.runAppend(channelId, 'mark-live', stored, batch, { latest });
       return;
     }
-    await this.appendLive(channelId, stored, batch);
+    await this.appendLive(channelId, stored, batch, latest);
   }
 
   /**
@@ -326,17 +329,18 @@ export class ChannelWindowRepository {
     channelId: string,
     lines: readonly WindowLine[],
     batch?: RedisBatch,
+    latest?: ChannelLatestRecord,
   ): Promise<void> {
     const userIds = [...new Set(lines.flatMap((line) => (line.userId === null ? [] : [line.userId])))];
     if (userIds.length <= 1) {
       const indexUserId = userIds[0] ?? null;
-      const [, index] = await this.runAppend(channelId, 'mark-live', lines, batch, { indexUserId });
+      const [, index] = await this.runAppend(channelId, 'mark-live', lines, batch, { latest, indexUserId });
       if (index === 1 && indexUserId !== null) await this.indexUsers(channelId, [indexUserId]);
       return;
     }
     const write = (target: RedisBatch) =>
       Promise.all([
-        this.runAppend(channelId, 'mark-live', lines, target),
+        this.runAppend(channelId, 'mark-live', lines, target, { latest }),
         this.indexUsersIn(channelId, lines, target),
       ]);
     const [, dropped] = await (batch === undefined ? RedisBatch.together(write) : write(batch));

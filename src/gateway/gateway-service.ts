@@ -176,12 +176,8 @@ export class GatewayService {
    * person's message (answered for that person); any other webhook is ignored.
    */
   private async onWebhookMessage(message: Message, proxied: InboundMessage | null): Promise<void> {
-    const { applicationId } = message;
-    const ours = applicationId !== null && applicationId === this.deps.client.application?.id;
     try {
-      // A command's response comes through the application's own webhook (its id is the application's):
-      // only a personality's webhook posts what a personality says.
-      if (ours && message.webhookId !== applicationId && this.deps.personalityChain) {
+      if (this.isPersonalityPost(message) && this.deps.personalityChain) {
         const outcome = await this.deps.personalityChain.route(buildInboundMessage(message), (userId) =>
           this.fetchMemberRoleIds(message.guildId, userId),
         );
@@ -275,7 +271,8 @@ export class GatewayService {
 
   /**
    * Appends the message to the channel window (if live) and records it as the channel's newest in one script
-   * (same slot); a message the window does not keep (a DM, our own reply) is recorded on its own.
+   * (same slot); a message the window does not keep (a DM, the bot's notice) is recorded on its own, except a
+   * personality's post: the worker that posted it records it, with its lines.
    */
   private appendAndRecord(
     message: Message,
@@ -285,14 +282,28 @@ export class GatewayService {
   ): PendingAppend | null {
     const latest = this.deps.channelActivity.describeLatest(message.channelId, message.id, { human });
     const pending = this.deps.window.append(message, batch, { proxiedFor, latest });
-    if (pending === null) this.recordActivity(message, batch, human);
+    if (pending === null && !this.isPersonalityPost(message)) this.recordActivity(message, batch, human);
     return pending;
   }
 
   /**
-   * Every message counts as channel activity, ours and other bots' included; a person's (`human`) is also the
-   * channel's newest human message, which stops personality-chain links not started yet. A failure is logged,
-   * not fatal.
+   * Posted by one of our personalities' webhooks. A command's response comes through the application's own
+   * webhook (its id is the application's): only a personality's webhook posts what a personality says.
+   */
+  private isPersonalityPost(message: Message): boolean {
+    const { applicationId, webhookId } = message;
+    return (
+      webhookId !== null &&
+      applicationId !== null &&
+      applicationId === this.deps.client.application?.id &&
+      webhookId !== applicationId
+    );
+  }
+
+  /**
+   * Every message counts as channel activity, other bots' and the bot's own included (our personalities' posts
+   * are recorded by the worker); a person's (`human`) is also the channel's newest human message, which stops
+   * personality-chain links not started yet. A failure is logged, not fatal.
    */
   private recordActivity(message: Message, batch?: RedisBatch, human = false): void {
     this.deps.channelActivity

@@ -1,7 +1,7 @@
 import { buildSnowflake, DiscordLimits } from '../discord/index.js';
 import type { Logger } from '../log/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
-import type { MessageIndexRepository, Personality } from '../state/index.js';
+import type { HashFieldWrite, MessageIndexRepository, Personality } from '../state/index.js';
 import {
   ChannelBusyError,
   type PostedMessage,
@@ -48,6 +48,16 @@ export interface Delivery {
 export interface Delivered {
   /** Every chunk's message id, in order (posted by this attempt or an earlier one). */
   readonly messageIds: readonly string[];
+  /** The last chunk's post when {@link ChunkPosting.recordLastWithHistory} left it unrecorded, else null. */
+  readonly unrecorded: UnrecordedPost | null;
+}
+
+/** A post whose record and index entries the caller's next Redis call writes (a script of the user's slot). */
+export interface UnrecordedPost {
+  /** Its entry in the message index (with every chunk's id when the reply is split). */
+  readonly entry: PostedEntry;
+  /** The delivery record's `posted:<i>` field. */
+  readonly record: HashFieldWrite;
 }
 
 /** One posting of a decided reply, as {@link ChunkDelivery.post} takes it. */
@@ -61,6 +71,11 @@ export interface ChunkPosting {
   readonly personality: Personality | null;
   /** The attempt's name in the ledger's claims. */
   readonly owner: string;
+  /**
+   * The caller runs the post-answer script right after (it appends the history): the last chunk, when this
+   * attempt posts or finds it, is left for that script to record, instead of a call of its own.
+   */
+  readonly recordLastWithHistory?: boolean;
 }
 
 /**
@@ -115,6 +130,7 @@ export class ChunkDelivery {
       guildId: job.guildId,
     };
     const postedIds = new Map(record.posted);
+    let unrecorded: UnrecordedPost | null = null;
     // Each chunk is recorded and indexed the moment it is posted (a user may reply to it before the rest are
     // out), in one round trip. With the last chunk of a split reply, every chunk's entry learns them all
     // ("Delete reply" on any removes the whole reply).
@@ -126,14 +142,15 @@ export class ChunkDelivery {
           ? decision.chunks.flatMap((_, index) => postedIds.get(index) ?? [])
           : undefined;
       // The record's write rides in the index's script (same slot) when there is an index entry to write.
-      if (personality === null || decision.asBot)
+      if (personality === null || decision.asBot) {
         await this.deps.ledger.recordPosted(job.authorId, jobId, chunkIndex, messageId);
-      else
-        await this.deps.messageIndex.indexPosted(
-          buildPostedEntry(job, personality, replyMessageIds ?? [messageId], replyMessageIds),
-          undefined,
-          this.deps.ledger.buildPostedRecord(job.authorId, jobId, chunkIndex, messageId),
-        );
+        return;
+      }
+      const entry = buildPostedEntry(job, personality, replyMessageIds ?? [messageId], replyMessageIds);
+      const postedRecord = this.deps.ledger.buildPostedRecord(job.authorId, jobId, chunkIndex, messageId);
+      // The caller's post-answer script is the next Redis call: it records the post as this call would.
+      if (last && posting.recordLastWithHistory === true) unrecorded = { entry, record: postedRecord };
+      else await this.deps.messageIndex.indexPosted(entry, undefined, postedRecord);
     };
     for (const [chunkIndex, chunk] of decision.chunks.entries()) {
       if (record.posted.has(chunkIndex)) continue;
@@ -201,6 +218,7 @@ export class ChunkDelivery {
     this.log.debug({ channelId: job.channelId, chunks: decision.chunks.length }, 'reply delivered');
     return {
       messageIds: decision.chunks.flatMap((_, index) => postedIds.get(index) ?? []),
+      unrecorded,
     };
   }
 

@@ -9,9 +9,16 @@ import type { ConversationMemory } from '../memory/index.js';
 import type { CoalescedPart, ReplyAdmission } from '../queue/index.js';
 import { findAnsweredMessageIdOf, type ReplyJob } from '../queue/reply-job.js';
 import { RedisBatch, type RedisClient } from '../redis/index.js';
-import type { ConversationRepository, Personality } from '../state/index.js';
+import type {
+  ChannelActivityRepository,
+  ChannelLatestRecord,
+  ConversationRepository,
+  MessageIndexRepository,
+  Personality,
+} from '../state/index.js';
 import type { UsageEntry, UsageRepository } from '../usage/index.js';
 import { stripReplyQuote } from '../webhooks/index.js';
+import type { UnrecordedPost } from './chunk-delivery.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { runReplyScript } from './reply-scripts.js';
 
@@ -23,6 +30,10 @@ export interface PostedReplyWriterDependencies {
   readonly admission: Pick<ReplyAdmission, 'buildSettleCall'>;
   readonly channelWindows: Pick<ChannelWindowRepository, 'appendOwnLines' | 'buildUserIndexCall'>;
   readonly ledger: Pick<DeliveryLedger, 'buildHistoryClaim'>;
+  /** Records the last chunk's post in the post-answer script, when the delivery left it for it. */
+  readonly messageIndex: Pick<MessageIndexRepository, 'buildIndexCall'>;
+  /** Our personalities' posts are the channel's newest: the gateway leaves them to the worker. */
+  readonly channelActivity: Pick<ChannelActivityRepository, 'describeLatest' | 'recordLatest'>;
   readonly usage?: Pick<UsageRepository, 'buildUserCounters' | 'countShared'>;
   readonly memory?: ConversationMemory;
   readonly now: () => number;
@@ -41,8 +52,22 @@ export interface PostedReply {
   readonly joined: readonly CoalescedPart[];
   /** Every chunk's message id, in order. */
   readonly messageIds: readonly string[];
+  /** The last chunk's post, not recorded yet: the post-answer script records it (see {@link remembersReply}). */
+  readonly unrecorded: UnrecordedPost | null;
   /** The attempt holding the lease of the reply it streamed, given up with the history; null: none held. */
   readonly streamOwner: string | null;
+}
+
+/**
+ * Whether a posted reply's turns go into its conversation, so that the post-answer script runs: not for a
+ * notice, nor when an earlier attempt appended them.
+ */
+export function remembersReply(
+  decision: ReplyDecision,
+  personality: Personality | null,
+  record: DeliveryRecord,
+): boolean {
+  return !decision.isNotice && personality !== null && !record.historyAppended;
 }
 
 /**
@@ -50,7 +75,9 @@ export interface PostedReply {
  * window, and what it cost. The turns are appended once per reply by one script in the user's slot
  * (`finishReply`), which takes the delivery record's history claim and adds the user's usage counters with them
  * (so no attempt appends twice or counts twice, and none dies between the claim and the append), settles the
- * job and gives up the lease of a streamed reply; the shared usage totals follow in-process.
+ * job and gives up the lease of a streamed reply (and records the last chunk's post, when the delivery left it
+ * to it); the shared usage totals follow in-process. The reply's last message is recorded as its channel's newest
+ * with its lines, in the channel's slot.
  */
 export class PostedReplyWriter {
   constructor(private readonly deps: PostedReplyWriterDependencies) {}
@@ -58,7 +85,7 @@ export class PostedReplyWriter {
   /** Writes it all; true when the job was settled with it (it appended), so the caller need not settle it. */
   async write(reply: PostedReply): Promise<boolean> {
     const { job, jobId, decision, record, personality, joined } = reply;
-    const remember = !decision.isNotice && personality !== null && !record.historyAppended;
+    const remember = remembersReply(decision, personality, record);
     // The reply joins its channel's window on every attempt that gets here (lines are kept once by message id).
     const ownLines = this.buildOwnLines(job, decision, personality, reply.messageIds);
     const usage: UsageEntry | null =
@@ -115,14 +142,25 @@ export class PostedReplyWriter {
       append === null || ownLines.length === 0
         ? null
         : this.deps.channelWindows.buildUserIndexCall(job.channelId, job.authorId);
+    // The caller left the last chunk's record to this script only when it runs (remembersReply).
+    const postedIndex =
+      append === null || reply.unrecorded === null
+        ? null
+        : this.deps.messageIndex.buildIndexCall(reply.unrecorded.entry, reply.unrecorded.record);
+    const latest = this.describeLatest(job, decision, personality, reply.messageIds);
     const [finished] = await RedisBatch.together((batch) =>
       Promise.all([
         append === null || settle === null
           ? null
-          : runReplyScript<[unknown, unknown, unknown]>(
+          : runReplyScript<[unknown, unknown, unknown, unknown]>(
               this.deps.redis,
               'finishReply',
-              [...append.keys, ...settle.keys, ...(windowIndex?.keys ?? [append.keys[0]!])],
+              [
+                ...append.keys,
+                ...settle.keys,
+                ...(windowIndex?.keys ?? [append.keys[0]!]),
+                ...(postedIndex?.keys ?? [append.keys[0]!, append.keys[0]!]),
+              ],
               [
                 append.args.length,
                 ...append.args,
@@ -130,17 +168,23 @@ export class PostedReplyWriter {
                 reply.streamOwner ?? '',
                 this.deps.now(),
                 ...(windowIndex?.args ?? ['', '', '', '']),
+                ...(postedIndex?.args ?? []),
               ],
               batch,
             ),
+        postedIndex?.sendEntries(batch),
         ownLines.length > 0
           ? this.deps.channelWindows.appendOwnLines(job.channelId, ownLines, batch, {
               indexedApart: windowIndex !== null,
+              latest,
             })
-          : null,
+          : latest === undefined
+            ? null
+            : this.deps.channelActivity.recordLatest(job.channelId, latest.messageId, batch),
       ]),
     );
     if (finished === null || append === null || settle === null) return false;
+    await postedIndex?.finish(finished[3]);
     const appended = await append.finish(finished[0]);
     await settle.finish(finished[1]);
     await windowIndex?.finish(finished[2]);
@@ -155,6 +199,22 @@ export class PostedReplyWriter {
         appended,
       );
     return true;
+  }
+
+  /**
+   * The reply's last message as its channel's newest, when a personality's webhook posted it (in a server
+   * channel): the gateway records every other message it sees, DMs' bot posts and the bot's notices included.
+   */
+  private describeLatest(
+    job: ReplyJob,
+    decision: ReplyDecision,
+    personality: Personality | null,
+    messageIds: readonly string[],
+  ): ChannelLatestRecord | undefined {
+    const last = messageIds.at(-1);
+    if (decision.asBot || personality === null || job.guildId === null || last === undefined)
+      return undefined;
+    return this.deps.channelActivity.describeLatest(job.channelId, last, { human: false });
   }
 
   /**

@@ -42,7 +42,7 @@ import {
 } from './chunk-delivery.js';
 import type { DeliveryLedger, DeliveryRecord, ReplyDecision } from './delivery-ledger.js';
 import { ReplyMessages } from './messages.js';
-import { PostedReplyWriter } from './posted-reply-writer.js';
+import { PostedReplyWriter, remembersReply } from './posted-reply-writer.js';
 import { buildTraceStart } from './prompt-trace-start.js';
 import { findChunkLength, ReplyAnswerer } from './reply-answerer.js';
 import { DefaultStreamPacing, type StreamPacing } from './stream-pacing.js';
@@ -434,9 +434,17 @@ export class ReplyProcessor {
     const { decision } = delivery;
     if (!decision.isNotice && personality !== null && record.posted.size === 0)
       await this.greetInDm(job, personality);
-    const posted = await this.chunks.post({ job, jobId, delivery, record, personality, owner });
+    const posted = await this.chunks.post({
+      job,
+      jobId,
+      delivery,
+      record,
+      personality,
+      owner,
+      recordLastWithHistory: remembersReply(decision, personality, record),
+    });
     if ('busyUntil' in posted) return posted;
-    await trace?.posted(posted.messageIds);
+    // The post-answer script is the first Redis call after the last post: it may be the one that records it.
     progress.settled = await this.postedReplies.write({
       job,
       jobId,
@@ -445,8 +453,10 @@ export class ReplyProcessor {
       personality,
       joined,
       messageIds: posted.messageIds,
+      unrecorded: posted.unrecorded,
       streamOwner: progress.streamLease === null ? null : owner,
     });
+    await trace?.posted(posted.messageIds);
     // The post-answer script gave the stream's lease up with the history.
     if (progress.settled) progress.streamLease = null;
     return decision.isNotice ? 'notice' : 'replied';

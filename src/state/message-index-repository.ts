@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RedisClient } from '../redis/index.js';
+import type { RedisClient, ScriptCall } from '../redis/index.js';
 import { RedisBatch } from '../redis/index.js';
 import { buildPostedMessageKey, buildUserPostedKey } from './keys.js';
 import { runStateScript, StateScript } from './state-scripts.js';
@@ -41,6 +41,15 @@ const PostedMessageSchema = z.object({
   replyMessageIds: z.array(z.string()).optional(),
   chain: z.object({ depth: z.number().int().min(1), rootMessageId: z.string() }).optional(),
 });
+
+/** The posted messages {@link MessageIndexRepository.indexPosted} records, and who they answered. */
+export type PostedMessageEntry = PostedMessage & { readonly messageIds: readonly string[] };
+
+/** The index step of {@link MessageIndexRepository.indexPosted}, for a script of the user's slot to run. */
+export interface PostedIndexCall extends ScriptCall<void> {
+  /** Sends each message's entry (one SET each, keyed by message) in `batch`. */
+  readonly sendEntries: (batch: RedisBatch) => Promise<void>;
+}
 
 /** One field of a hash to set, as {@link MessageIndexRepository.indexPosted} may with its index. */
 export interface HashFieldWrite {
@@ -90,12 +99,26 @@ export class MessageIndexRepository {
    * the user's index is over its cap and its oldest entries are deleted). With `alsoSet`, the index's script
    * also sets that field of a hash in the user's slot (a reply's delivery record).
    */
-  async indexPosted(
-    input: PostedMessage & { readonly messageIds: readonly string[] },
-    batch?: RedisBatch,
-    alsoSet?: HashFieldWrite,
-  ): Promise<void> {
+  async indexPosted(input: PostedMessageEntry, batch?: RedisBatch, alsoSet?: HashFieldWrite): Promise<void> {
+    const call = this.buildIndexCall(input, alsoSet);
+    const write = (target: RedisBatch) =>
+      Promise.all([
+        runStateScript<string[]>(this.redis, StateScript.indexUserPosted, call.keys, call.args, target),
+        call.sendEntries(target),
+      ]);
+    const [popped] = await (batch === undefined ? RedisBatch.together(write) : write(batch));
+    await call.finish(popped);
+  }
+
+  /**
+   * {@link MessageIndexRepository.indexPosted} as a script call not yet sent, for a script of the user's slot
+   * that writes the index (and `alsoSet`) among its own steps (state's includes/indexUserPosted, on these KEYS
+   * and ARGV); `sendEntries` puts each message's own entry (its own slot) in the caller's batch, and `finish`
+   * deletes the entries the index dropped.
+   */
+  buildIndexCall(input: PostedMessageEntry, alsoSet?: HashFieldWrite): PostedIndexCall {
     const { prefix, ttlMs, maxEntriesPerUser } = this.options;
+    const indexKey = buildUserPostedKey(prefix, input.userId);
     const record = JSON.stringify({
       personalityId: input.personalityId,
       userId: input.userId,
@@ -104,35 +127,32 @@ export class MessageIndexRepository {
       replyMessageIds: input.replyMessageIds,
       chain: input.chain,
     });
-    const write = (target: RedisBatch) =>
-      Promise.all([
-        runStateScript<string[]>(
-          this.redis,
-          StateScript.indexUserPosted,
-          // Without `alsoSet` the index's own key stands in (same slot, untouched).
-          [
-            buildUserPostedKey(prefix, input.userId),
-            alsoSet?.key ?? buildUserPostedKey(prefix, input.userId),
-          ],
-          [
-            this.options.now(),
-            ttlMs,
-            maxEntriesPerUser,
-            alsoSet?.field ?? '',
-            alsoSet?.value ?? '',
-            ...input.messageIds,
-          ],
-          target,
-        ),
-        ...input.messageIds.map((messageId) => {
-          const key = buildPostedMessageKey(prefix, messageId);
-          return RedisBatch.send(this.redis, target, key, (pipeline) =>
-            pipeline.set(key, record, 'PX', ttlMs),
-          );
-        }),
-      ]);
-    const [popped] = await (batch === undefined ? RedisBatch.together(write) : write(batch));
-    if (popped.length > 0) await this.deleteEntries(popped);
+    return {
+      // Without `alsoSet` the index's own key stands in (same slot, untouched).
+      keys: [indexKey, alsoSet?.key ?? indexKey],
+      args: [
+        this.options.now(),
+        ttlMs,
+        maxEntriesPerUser,
+        alsoSet?.field ?? '',
+        alsoSet?.value ?? '',
+        ...input.messageIds,
+      ],
+      sendEntries: async (batch) => {
+        await Promise.all(
+          input.messageIds.map((messageId) => {
+            const key = buildPostedMessageKey(prefix, messageId);
+            return RedisBatch.send(this.redis, batch, key, (pipeline) =>
+              pipeline.set(key, record, 'PX', ttlMs),
+            );
+          }),
+        );
+      },
+      finish: async (reply) => {
+        const popped = reply as string[];
+        if (popped.length > 0) await this.deleteEntries(popped);
+      },
+    };
   }
 
   /** Deletes the posted-message entries of replies to `userId`, and their index; returns how many existed. */

@@ -9,6 +9,7 @@ import { ReplyAdmission, type ReplyJob } from '../../../src/queue/index.js';
 import {
   ActivationRepository,
   ApiKeyRepository,
+  ChannelActivityRepository,
   MessageIndexRepository,
   type Personality,
   PersonalityRepository,
@@ -286,10 +287,13 @@ describe('relay pipeline', () => {
     // Each of its messages knows the whole reply, so "Delete reply" on any of them removes it all.
     const index = new MessageIndexRepository(redis, { prefix });
     const ids = chunks.map((chunk) => chunk.id);
+    // The worker records its last message as the channel's newest (the gateway leaves our posts to it).
+    const activity = new ChannelActivityRepository(redis, { prefix });
     await vi.waitFor(async () => {
       for (const id of ids) {
         expect((await index.fetchPersonalityForMessage(id))?.replyMessageIds).toEqual(ids);
       }
+      expect(await activity.fetchLatest(channel.id)).toBe(ids.at(-1));
     });
     await cluster.sandbox.userSays(owner.id, channel.id, '@Alice !say @everyone <@' + other.id + '> hi');
     await cluster.sandbox.waitForMessages(

@@ -1,7 +1,8 @@
 /**
  * PostedReplyWriter on real Redis: a posted reply's history append (with the delivery record's history claim and
  * the user's usage counters) and its job's settle go in one script call (`finishReply`), once per reply however
- * many attempts get there.
+ * many attempts get there, with the last chunk's posted record when the delivery left it to it; the reply's last
+ * message is recorded as its channel's newest with its lines.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ChannelWindowRepository } from '../../../src/context/index.js';
@@ -9,9 +10,15 @@ import { buildUserWindowsKey } from '../../../src/context/keys.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { buildPendingKey, buildSettleScriptKeys } from '../../../src/queue/keys.js';
 import type { ReplyJob } from '../../../src/queue/reply-job.js';
+import { buildPostedEntry } from '../../../src/replies/chunk-delivery.js';
 import { DeliveryLedger, type DeliveryRecord } from '../../../src/replies/delivery-ledger.js';
 import { PostedReplyWriter } from '../../../src/replies/posted-reply-writer.js';
-import { ConversationRepository } from '../../../src/state/index.js';
+import {
+  ChannelActivityRepository,
+  ConversationRepository,
+  MessageIndexRepository,
+} from '../../../src/state/index.js';
+import { buildUserPostedKey } from '../../../src/state/keys.js';
 import {
   buildDayStamp,
   buildPeriodName,
@@ -45,12 +52,16 @@ describe('PostedReplyWriter', () => {
   const ledger = new DeliveryLedger(redis, { prefix });
   const windows = new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 });
   const usage = new UsageRepository(redis, { prefix });
+  const messageIndex = new MessageIndexRepository(redis, { prefix });
+  const channelActivity = new ChannelActivityRepository(redis, { prefix });
   const sent: string[] = [];
   const writer = new PostedReplyWriter({
     redis,
     conversations,
     channelWindows: windows,
     ledger,
+    messageIndex,
+    channelActivity,
     usage,
     // The settle as ReplyAdmission builds it, on the user's real admission keys.
     admission: {
@@ -95,6 +106,7 @@ describe('PostedReplyWriter', () => {
     }),
     joined: [],
     messageIds: [POSTED_ID],
+    unrecorded: null,
     // The attempt streamed the reply and still holds its lease.
     streamOwner: 'attempt-a',
   };
@@ -107,24 +119,31 @@ describe('PostedReplyWriter', () => {
 
   afterAll(() => redis.disconnect());
 
+  /** Runs `write` and resolves with the names of the commands it sent. */
+  async function recordCommands(write: () => Promise<unknown>): Promise<string[]> {
+    const commands: string[] = [];
+    const sendCommand = redis.sendCommand.bind(redis);
+    const spy = (command: Parameters<typeof redis.sendCommand>[0], stream?: never) => {
+      commands.push(command.name);
+      return sendCommand(command, stream);
+    };
+    redis.sendCommand = spy as typeof redis.sendCommand;
+    try {
+      await write();
+    } finally {
+      redis.sendCommand = sendCommand;
+    }
+    return commands;
+  }
+
   describe('when two attempts finish the same reply', () => {
     it('appends, counts, settles and frees the stream in one call; the second appends and counts nothing', async () => {
       await redis.zadd(buildPendingKey(prefix, job.authorId), Date.now() + 60_000, JOB_ID);
       expect((await ledger.leaseStream(job.authorId, JOB_ID, 'attempt-a', Date.now())).kind).toBe('held');
-      const commands: string[] = [];
-      const sendCommand = redis.sendCommand.bind(redis);
-      const spy = (command: Parameters<typeof redis.sendCommand>[0], stream?: never) => {
-        commands.push(command.name);
-        return sendCommand(command, stream);
-      };
-      redis.sendCommand = spy as typeof redis.sendCommand;
-      try {
-        expect(await writer.write(posted)).toBe(true);
-      } finally {
-        redis.sendCommand = sendCommand;
-      }
-      // finishReply, and the window's append (the channel's slot).
+      const commands = await recordCommands(async () => expect(await writer.write(posted)).toBe(true));
+      // finishReply, and the window's append (the channel's slot), which records the reply as its newest.
       expect(commands).toEqual(['evalsha', 'evalsha']);
+      expect(await channelActivity.fetchLatest(job.channelId)).toBe(POSTED_ID);
       expect(sent).toEqual(['settled']);
       expect(await redis.zscore(buildPendingKey(prefix, job.authorId), JOB_ID)).toBeNull();
       // The lease was given up: another attempt takes it at once, and keeps it through the second finish.
@@ -144,10 +163,68 @@ describe('PostedReplyWriter', () => {
     });
   });
 
+  describe("when the delivery left the last chunk's record to it", () => {
+    const personality = posted.personality;
+    const unrecorded = {
+      entry: buildPostedEntry(job, personality, [POSTED_ID]),
+      record: ledger.buildPostedRecord(job.authorId, JOB_ID, 0, POSTED_ID),
+    };
+
+    it('records the post in finishReply, its entry in the same round trip', async () => {
+      const commands = await recordCommands(async () =>
+        expect(await writer.write({ ...posted, streamOwner: null, unrecorded })).toBe(true),
+      );
+      // finishReply, the message's entry (its own slot), and the window's append.
+      expect(commands).toEqual(['evalsha', 'set', 'evalsha']);
+      const record = await ledger.fetch(job.authorId, JOB_ID);
+      expect(record.posted.get(0)).toBe(POSTED_ID);
+      expect(record.historyAppended).toBe(true);
+      expect(await redis.zrange(buildUserPostedKey(prefix, job.authorId), '0', '-1')).toEqual([POSTED_ID]);
+      expect(await messageIndex.fetchPersonalityForMessage(POSTED_ID)).toMatchObject({
+        personalityId: personality.id,
+        userId: job.authorId,
+        sourceMessageId: job.messageId,
+      });
+    });
+
+    it('records the post even when another attempt appended the history first', async () => {
+      expect(await writer.write({ ...posted, streamOwner: null })).toBe(true);
+      expect(await writer.write({ ...posted, streamOwner: null, unrecorded })).toBe(true);
+      expect((await ledger.fetch(job.authorId, JOB_ID)).posted.get(0)).toBe(POSTED_ID);
+      const history = await conversations.fetchHistory(job.authorId, job.channelId, job.personalityId);
+      expect(history).toHaveLength(2);
+    });
+  });
+
   describe('when the reply is a notice', () => {
     it('remembers nothing and leaves the settle to the caller', async () => {
       expect(await writer.write({ ...posted, decision: { ...decision, isNotice: true } })).toBe(false);
       expect(await conversations.fetchHistory(job.authorId, job.channelId, job.personalityId)).toEqual([]);
+    });
+
+    it("records a personality's notice as the channel's newest on its own", async () => {
+      const commands = await recordCommands(() =>
+        writer.write({ ...posted, decision: { ...decision, isNotice: true } }),
+      );
+      expect(commands).toEqual(['evalsha']);
+      expect(await channelActivity.fetchLatest(job.channelId)).toBe(POSTED_ID);
+    });
+
+    it("leaves the bot's notice to the gateway", async () => {
+      const commands = await recordCommands(() =>
+        writer.write({ ...posted, decision: { ...decision, isNotice: true, asBot: true } }),
+      );
+      expect(commands).toEqual([]);
+      expect(await channelActivity.fetchLatest(job.channelId)).toBeNull();
+    });
+  });
+
+  describe('in a DM', () => {
+    it("leaves the channel's newest to the gateway (the bot posts there, not a webhook)", async () => {
+      const dm = { ...posted, job: { ...job, guildId: null }, streamOwner: null };
+      const commands = await recordCommands(() => writer.write(dm));
+      expect(commands).toEqual(['evalsha']);
+      expect(await channelActivity.fetchLatest(job.channelId)).toBeNull();
     });
   });
 });

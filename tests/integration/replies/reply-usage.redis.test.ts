@@ -16,6 +16,7 @@ import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
 import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
 import {
+  ChannelActivityRepository,
   ConversationRepository,
   MessageIndexRepository,
   type Personality,
@@ -134,7 +135,11 @@ describe('ReplyProcessor counting usage', () => {
       apiKeys: { fetchKeyring: async () => ({ open: () => null }) },
       messageEvents: { isDeleted: async () => false, fetchEdit: async () => null },
       messageIndex: new MessageIndexRepository(redis, { prefix }),
-      channelActivity: { fetchLatestHuman: async () => null, fetchLatest: async () => null },
+      // The reply's record as the channel's newest is written for real; the reads find none (no quote line).
+      channelActivity: Object.assign(new ChannelActivityRepository(redis, { prefix }), {
+        fetchLatestHuman: async () => null,
+        fetchLatest: async () => null,
+      }),
       // The real window: the reply's own lines go in, and their user's index entry rides in finishReply.
       channelWindows: new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 }),
       admission: {

@@ -18,11 +18,13 @@ import { ReplyMessages } from '../../../src/replies/messages.js';
 import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
 import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
 import {
+  ChannelActivityRepository,
   ConversationRepository,
   type ConversationTurn,
   MessageIndexRepository,
   type Personality,
 } from '../../../src/state/index.js';
+import { buildChannelLatestKey } from '../../../src/state/keys.js';
 import type {
   PersonaMessage,
   PostedMessage,
@@ -224,7 +226,11 @@ describe('ReplyProcessor with a streamed reply', () => {
         fetchEdit: async () => null,
       },
       messageIndex: new MessageIndexRepository(redis, { prefix }),
-      channelActivity: { fetchLatestHuman: async () => null, fetchLatest: async () => null },
+      // The reply's record as the channel's newest is written for real; the reads find none (no quote line).
+      channelActivity: Object.assign(new ChannelActivityRepository(redis, { prefix }), {
+        fetchLatestHuman: async () => null,
+        fetchLatest: async () => null,
+      }),
       // The real window: the reply's own lines go in, and their user's index entry rides in finishReply.
       channelWindows: new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 }),
       admission: {
@@ -332,6 +338,9 @@ describe('ReplyProcessor with a streamed reply', () => {
       expect(record.decision?.chunks).toEqual(expected);
       expect([...record.posted.keys()].sort()).toEqual([0, 1, 2].slice(0, expected.length));
       expect(record.historyAppended).toBe(true);
+      // Its final write records its last message as the channel's newest.
+      const latest = await redisClients[0]!.get(buildChannelLatestKey(prefix, CHANNEL));
+      expect(latest).toBe(record.posted.get(expected.length - 1));
     });
   });
 
