@@ -172,6 +172,7 @@ async function main(): Promise<void> {
     maxIndexedChannels: config.retention.userIndexMaxEntries,
   });
   const personalities = new PersonalityRepository(redis, { prefix });
+  const channelActivity = new ChannelActivityRepository(redis, { prefix });
   // Long-term memory (docs/memory.md): replies hand trimmed turns over and enqueue their summarization here.
   const memoryRepository = new MemoryRepository(redis, {
     prefix,
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
       apiKeys,
       messageEvents: new MessageEventRepository(redis, { prefix }),
       messageIndex,
-      channelActivity: new ChannelActivityRepository(redis, { prefix }),
+      channelActivity,
       channelWindows,
       admission,
       gate: new ConversationGate(redis, { prefix, shards }),
@@ -308,6 +309,7 @@ async function main(): Promise<void> {
     apiKeys,
     ai,
     webhooks,
+    channelActivity,
     channelWebhooks: webhooks,
     rest,
     memory: {

@@ -7,7 +7,7 @@ import { ChorusError, ChorusErrorCode } from '../errors/index.js';
 import { type Logger, runWithCorrelation } from '../log/index.js';
 import type { MemorySummarizer, SummaryModelSetting } from '../memory/index.js';
 import { resolveSummaryModel } from '../memory/index.js';
-import type { ApiKeyRepository, PersonalityRepository } from '../state/index.js';
+import type { ApiKeyRepository, ChannelActivityRepository, PersonalityRepository } from '../state/index.js';
 import type { WebhookManager } from '../webhooks/index.js';
 import { TaskMessages } from './messages.js';
 import {
@@ -48,6 +48,8 @@ export interface TaskProcessorDependencies {
   readonly apiKeys: Pick<ApiKeyRepository, 'fetch'>;
   readonly ai: Pick<AiService, 'testKey'>;
   readonly webhooks: Pick<WebhookManager, 'deletePosted' | 'postAsPersona'>;
+  /** A greeting posted through a personality's webhook becomes its channel's newest message (the gateway leaves our personalities' posts to the worker). */
+  readonly channelActivity: Pick<ChannelActivityRepository, 'recordLatest'>;
   /** Webhook state of deleted channels. */
   readonly channelWebhooks: ChannelWebhookForgetter;
   /** Edits interaction replies (the bot token is not needed for that, but harmless when set). */
@@ -127,10 +129,11 @@ export class TaskProcessor {
 
   /** A failure is retried, then left in the failed set: a greeting is a nicety nobody waits on. */
   private async postGreeting(task: PostGreetingTask): Promise<TaskOutcome> {
-    await this.deps.webhooks.postAsPersona(
+    const posted = await this.deps.webhooks.postAsPersona(
       { guildId: task.guildId, channelId: task.channelId, parentChannelId: task.parentChannelId },
       { username: task.username, avatarUrl: task.avatarUrl, content: task.content },
     );
+    await this.deps.channelActivity.recordLatest(task.channelId, posted.messageId);
     this.log.info(
       { guildId: task.guildId, channelId: task.channelId, personalityId: task.personalityId },
       'greeting posted',

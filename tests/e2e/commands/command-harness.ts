@@ -19,7 +19,7 @@ import { type CommandHandler, createCommandHandler, deployCommands } from '../..
 import { type Config, loadConfig } from '../../../src/config/index.js';
 import { createLogger, type Logger } from '../../../src/log/index.js';
 import { buildBullPrefix, ReplyAdmission } from '../../../src/queue/index.js';
-import { ApiKeyRepository } from '../../../src/state/index.js';
+import { ApiKeyRepository, ChannelActivityRepository } from '../../../src/state/index.js';
 import { createTaskQueue, TASK_QUEUE_NAME, TaskProcessor, type TaskQueue } from '../../../src/tasks/index.js';
 import { WebhookManager } from '../../../src/webhooks/index.js';
 import { buildTestEnv } from '../../support/env.js';
@@ -185,6 +185,7 @@ export class CommandHarness {
       }),
       ai,
       webhooks,
+      channelActivity: new ChannelActivityRepository(this.redis, { prefix: this.prefix }),
       channelWebhooks: {
         forgetChannels: async (channelIds) => {
           this.forgottenChannels.push(...channelIds);

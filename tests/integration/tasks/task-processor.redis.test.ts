@@ -12,7 +12,12 @@ import { loadConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import { MemoryRepository, MemorySummarizer } from '../../../src/memory/index.js';
 import { buildBullPrefix } from '../../../src/queue/index.js';
-import { ApiKeyRepository, ConversationRepository, type Personality } from '../../../src/state/index.js';
+import {
+  ApiKeyRepository,
+  ChannelActivityRepository,
+  ConversationRepository,
+  type Personality,
+} from '../../../src/state/index.js';
 import {
   createTaskQueue,
   enqueueTask,
@@ -42,6 +47,7 @@ describe('TaskProcessor', () => {
   let ai: AiService;
   let apiKeys: ApiKeyRepository;
   let memory: MemoryRepository;
+  let channelActivity: ChannelActivityRepository;
   let conversations: ConversationRepository;
   let queue: TaskQueue;
   let worker: Worker;
@@ -71,6 +77,7 @@ describe('TaskProcessor', () => {
     ai = new AiService({ config: config.ai, logger });
     apiKeys = new ApiKeyRepository(redis, { prefix, encryptionKey: config.encryptionKey });
     memory = new MemoryRepository(redis, { prefix, ttlSeconds: 3600 });
+    channelActivity = new ChannelActivityRepository(redis, { prefix });
     conversations = new ConversationRepository(redis, {
       prefix,
       maxTurns: 2,
@@ -88,9 +95,10 @@ describe('TaskProcessor', () => {
         },
         postAsPersona: async (target, message) => {
           greetings.push({ target, message });
-          return { messageId: '1', webhookId: null };
+          return { messageId: '6010', webhookId: null };
         },
       },
+      channelActivity,
       channelWebhooks: {
         forgetChannels: async (channelIds) => {
           const failure = forgetFailures.shift();
@@ -338,6 +346,8 @@ describe('TaskProcessor', () => {
         },
       ]);
       expect(edits).toEqual([]);
+      // Our personalities' posts are not recorded by the gateway: the greeting is the channel's newest here.
+      expect(await channelActivity.fetchLatest('6003')).toBe('6010');
     });
   });
   describe('summarize-memory', () => {
