@@ -47,7 +47,7 @@ return replies
  * own KEYS and ARGV, kept in a table so no script's locals or name can clash with another's or the
  * dispatcher's, then the dispatcher. Exported for its tests.
  */
-export function composeBundleLua(scripts: readonly ScriptDefinition[]): string {
+export function composeBundleLua(scripts: ReadonlyArray<Pick<ScriptDefinition, 'name' | 'lua'>>): string {
   const names = scripts.map((script) => script.name).join(', ');
   const functions = scripts.map(
     (script) => `OPERATIONS['${script.name}'] = function(KEYS, ARGV)\n${script.lua}\nend\n`,
