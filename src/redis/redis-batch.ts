@@ -55,8 +55,8 @@ interface BatchEntry {
  * pipelined one does). Repository methods that take a batch add their command to it instead of sending it
  * (a registered Lua script too, through `runScript`); {@link RedisBatch.together} sends the lot.
  *
- * On a single server each command is sent as it is added, with the client's socket corked until the batch is
- * sent, so they all leave in one write, in the order added. Not an ioredis pipeline: making one copies every
+ * On a single server each plain command is sent as it is added, with the client's socket corked until the batch
+ * is sent, so they all leave in one write, in the order added. Not an ioredis pipeline: making one copies every
  * script defined on the client (BullMQ's too, 80-odd on a client shared with a Queue), which costs more than
  * the round trips it saves. A Cluster pipeline cannot span nodes, so there each hash tag (`{u:<id>}`, or the
  * whole key when it has none) gets its own pipeline, sent side by side: keys sharing a tag share a slot, and
@@ -107,7 +107,8 @@ export class RedisBatch {
   /**
    * Reads one key: in `batch` when there is one, otherwise on its own, now. A batch holds its reads until it is
    * sent, after its other commands, and sends those of one slot (one hash tag) together as one `readSlot`
-   * script call: one command where there were several. Resolves as the ioredis command would (HGETALL: an object).
+   * script call, itself folded with the slot's script calls when there are any: one command where there were
+   * several. Resolves as the ioredis command would (HGETALL: an object).
    */
   static read<T>(
     redis: RedisClient,
