@@ -1,4 +1,5 @@
 import { createConnection, type Socket } from 'node:net';
+import { BUNDLE_LABEL_PREFIX } from '../src/redis/index.js';
 
 /** One command as MONITOR reports it. */
 export interface MonitoredCommand {
@@ -10,7 +11,8 @@ export interface MonitoredCommand {
   readonly line: string;
   /**
    * The script this command is or runs in: an EVALSHA's SHA1, `eval` for an EVAL (a script's first call, before
-   * Redis caches it), and for a command run by Lua the script that ran it; null for a plain command.
+   * Redis caches it), a same-slot bundle's label (`chorus:bundle(<script>+<script>…)`, its first ARGV: its SHA1
+   * is made at run time), and for a command run by Lua the script that ran it; null for a plain command.
    */
   readonly script: string | null;
 }
@@ -78,9 +80,24 @@ export class RedisMonitor {
   }
 }
 
-/** An EVALSHA's SHA1 (its first argument), or `eval` for a script sent whole. */
+/** A script call's id (see {@link MonitoredCommand.script}) from its MONITOR line. */
 function parseScriptId(name: string, line: string, nameEnd: number): string {
-  if (!name.startsWith('evalsha')) return 'eval';
-  const shaStart = line.indexOf('"', nameEnd + 1) + 1;
-  return line.slice(shaStart, line.indexOf('"', shaStart));
+  const params = readQuotedArguments(line, nameEnd + 1);
+  const script = params.next().value ?? '';
+  const keyCount = Number(params.next().value ?? 0);
+  for (let key = 0; key < keyCount; key += 1) params.next();
+  const firstArg = params.next().value;
+  if (firstArg?.startsWith(BUNDLE_LABEL_PREFIX)) return firstArg;
+  return name.startsWith('evalsha') ? script : 'eval';
+}
+
+/** A MONITOR line's quoted arguments from `from` on, as written (escapes kept: only their ends matter here). */
+function* readQuotedArguments(line: string, from: number): Generator<string, void> {
+  let start = line.indexOf('"', from);
+  while (start >= 0) {
+    let end = start + 1;
+    while (end < line.length && line[end] !== '"') end += line[end] === '\\' ? 2 : 1;
+    yield line.slice(start + 1, end);
+    start = line.indexOf('"', end + 1);
+  }
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadScripts } from '../src/redis/index.js';
 
 /** A Lua script as `defineCommand` loads it, for naming its EVALSHA. */
-interface LoadedScript {
+export interface LoadedScript {
   readonly name: string;
   readonly lua: string;
 }
@@ -19,7 +19,7 @@ export function hashScript(lua: string): string {
 }
 
 /** Our scripts, each folder `src/**\/lua/` read as the areas load it (includes inlined), named `chorus:<name>`. */
-function loadChorusScripts(): LoadedScript[] {
+export function loadChorusScripts(): LoadedScript[] {
   const folders = readdirSync(SRC, { recursive: true, withFileTypes: true }).filter(
     (entry) => entry.isDirectory() && entry.name === 'lua',
   );
@@ -41,7 +41,10 @@ function loadBullmqScripts(): LoadedScript[] {
   return Object.values(scripts).map((script) => ({ name: `bullmq:${script.name}`, lua: script.content }));
 }
 
-/** SHA1 → script name for every script Chorus and BullMQ load, so MONITOR's EVALSHA lines can be named. */
+/**
+ * SHA1 → script name for every script Chorus and BullMQ load, so MONITOR's EVALSHA lines can be named. A
+ * same-slot bundle needs no entry: the monitor names its call by the label it carries.
+ */
 export function buildScriptNames(): Map<string, string> {
   return new Map(
     [...loadChorusScripts(), ...loadBullmqScripts()].map((script) => [hashScript(script.lua), script.name]),

@@ -8,6 +8,7 @@ export { type QueueCommand, RedisBatch, type SlotReadCommand } from './redis-bat
 export { waitForReplicas } from './replica-wait.js';
 export type { ScriptCall } from './script-call.js';
 export { loadScripts, registerScripts, runScript, type ScriptDefinition } from './script-loader.js';
+export { BUNDLE_LABEL_PREFIX, composeBundleLua } from './slot-bundle.js';
 export {
   DefaultStoredTextCacheOptions,
   StoredTextCache,

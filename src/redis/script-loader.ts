@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RedisClient } from './connection.js';
-import { RedisBatch } from './redis-batch.js';
+import { type QueueCommand, RedisBatch } from './redis-batch.js';
 
 /** A Lua script ready for `defineCommand`. */
 export interface ScriptDefinition {
@@ -61,6 +61,9 @@ function inlineIncludes(lua: string, root: string, seen: Set<string>): string {
 /** Commands whose key count the caller passes first (scripts named `<name>-n.lua`). */
 const variadicCommands = new Set<string>();
 
+/** Every registered script by name, for composing same-slot bundles from their sources. */
+const definitions = new Map<string, ScriptDefinition>();
+
 /**
  * Script lists already registered, per client. Areas register lazily before every script call (the hot path of
  * every reply): one WeakSet lookup then replaces a property probe per script. Process-wide because clients are;
@@ -73,6 +76,7 @@ export function registerScripts(redis: RedisClient, scripts: readonly ScriptDefi
   let lists = registeredLists.get(redis);
   if (lists?.has(scripts)) return;
   for (const script of scripts) {
+    definitions.set(script.name, script);
     const command = COMMAND_PREFIX + script.name;
     if (command in redis) continue;
     redis.defineCommand(
@@ -90,10 +94,15 @@ export function registerScripts(redis: RedisClient, scripts: readonly ScriptDefi
   lists.add(scripts);
 }
 
+/** A registered script's definition (its Lua with includes inlined), if one of that name was registered. */
+export function findScript(name: string): ScriptDefinition | undefined {
+  return definitions.get(name);
+}
+
 /**
  * Runs a registered script. The only way Chorus code runs Lua (no raw EVAL elsewhere); typed wrappers in
- * each area build KEYS/ARGV and interpret the reply. With a batch the script joins it (on a Cluster, the
- * pipeline of its first key's hash tag: every key of a script shares one slot anyway).
+ * each area build KEYS/ARGV and interpret the reply. With a batch the script joins it, which may fold it with
+ * other calls of its slot into one (see {@link RedisBatch.runScript}).
  */
 export function runScript<T>(
   redis: RedisClient,
@@ -102,16 +111,27 @@ export function runScript<T>(
   args: ReadonlyArray<string | number>,
   batch?: RedisBatch,
 ): Promise<T> {
-  const commandName = COMMAND_PREFIX + name;
-  if (typeof (redis as unknown as Record<string, unknown>)[commandName] !== 'function') {
+  if (typeof (redis as unknown as Record<string, unknown>)[COMMAND_PREFIX + name] !== 'function') {
     return Promise.reject(new Error(`Lua script "${name}" is not registered on this Redis client`));
   }
-  const params = variadicCommands.has(commandName) ? [keys.length, ...keys, ...args] : [...keys, ...args];
-  // A Cluster batch makes its pipelines when sent, after this registration: ioredis gives each the scripts
-  // of its client, under the same names.
-  return RedisBatch.send<T>(redis, batch, keys[0] ?? '', (commands) =>
-    (commands as unknown as Record<string, ScriptCommand>)[commandName]!(...params),
-  );
+  const script = definitions.get(name);
+  if (batch !== undefined && script !== undefined)
+    return RedisBatch.runScript<T>(redis, batch, { script, keys, args });
+  return RedisBatch.send<T>(redis, batch, keys[0] ?? '', queueScript(name, keys, args));
+}
+
+/**
+ * The call of one registered script on a client or pipeline. A Cluster batch makes its pipelines when sent,
+ * after the registration: ioredis gives each the scripts of its client, under the same names.
+ */
+export function queueScript(
+  name: string,
+  keys: readonly string[],
+  args: ReadonlyArray<string | number>,
+): QueueCommand {
+  const command = COMMAND_PREFIX + name;
+  const params = variadicCommands.has(command) ? [keys.length, ...keys, ...args] : [...keys, ...args];
+  return (commands) => (commands as unknown as Record<string, ScriptCommand>)[command]!(...params);
 }
 
 type ScriptCommand = (...params: Array<string | number>) => unknown;
