@@ -240,9 +240,7 @@ export class ChannelWindowRepository {
     if (messageIds.length === 0) return found;
     const { prefix } = this.options;
     const read = (key: string, target?: RedisBatch) =>
-      RedisBatch.send<Array<string | null>>(this.redis, target, key, (commands) =>
-        commands.hmget(key, ...messageIds),
-      );
+      RedisBatch.read<Array<string | null>>(this.redis, target, key, 'hmget', ...messageIds);
     const both = (target: RedisBatch) =>
       Promise.all([
         read(buildWindowLinesKey(prefix, channelId), target),

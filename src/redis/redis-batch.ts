@@ -12,7 +12,7 @@ import { type BundledOperation, queueBundle } from './slot-bundle.js';
 export type QueueCommand = (pipeline: ChainableCommander) => unknown;
 
 /** The reads {@link RedisBatch.read} can fold into one call (the `readSlot` script's list). */
-export type SlotReadCommand = 'get' | 'hget' | 'hgetall' | 'lrange' | 'exists' | 'zscore';
+export type SlotReadCommand = 'get' | 'hget' | 'hmget' | 'hgetall' | 'lrange' | 'exists' | 'zscore';
 
 interface ReadEntry {
   readonly key: string;

@@ -144,9 +144,7 @@ export class PersonalityRepository {
     const ownerId = tryParsePersonalityOwner(id);
     if (ownerId === null) return null;
     const key = buildPersonalitiesKey(this.options.prefix, ownerId);
-    return this.parsedById.parse(
-      await RedisBatch.send<string | null>(this.redis, batch, key, (pipeline) => pipeline.hget(key, id)),
-    );
+    return this.parsedById.parse(await RedisBatch.read<string | null>(this.redis, batch, key, 'hget', id));
   }
 
   /**

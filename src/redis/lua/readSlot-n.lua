@@ -8,7 +8,7 @@
   Returns each read's reply, in order (a missing key's GET/HGET as nil; HGETALL as a flat field/value list); a
   read that fails (WRONGTYPE) is an error in its place, so it fails that read only, as it would alone.
 ]]
-local READS = { get = true, hget = true, hgetall = true, lrange = true, exists = true, zscore = true }
+local READS = { get = true, hget = true, hmget = true, hgetall = true, lrange = true, exists = true, zscore = true }
 
 local replies = {}
 local at = 1

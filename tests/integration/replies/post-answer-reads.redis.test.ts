@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RedisMonitor } from '../../../bench/redis-monitor.js';
 import type { AiStreamEvent } from '../../../src/ai/index.js';
 import { ChannelWindowRepository } from '../../../src/context/index.js';
+import { buildWindowLinesKey } from '../../../src/context/keys.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import { buildSettleScriptKeys } from '../../../src/queue/keys.js';
@@ -193,6 +194,7 @@ describe('the reads after the AI answered', () => {
       await channelActivity.recordLatest(CHANNEL, job.data.messageId);
       const latestKey = buildChannelLatestKey(prefix, CHANNEL);
       const deletedKey = buildDeletedMessageKey(prefix, CHANNEL, job.data.messageId);
+      const linesKey = buildWindowLinesKey(prefix, CHANNEL);
       // MONITOR reports commands as the server runs them: once the barrier is seen, every earlier one was.
       const barrier = `${prefix}:barrier`;
       let barrierSeen: () => void = () => undefined;
@@ -202,7 +204,8 @@ describe('the reads after the AI answered', () => {
       const readsOfLatest: Array<{ name: string; withDeletionMark: boolean }> = [];
       const monitor = await RedisMonitor.start(TEST_REDIS_URL, (command) => {
         if (command.line.includes(barrier)) barrierSeen();
-        else if (!command.fromScript && command.line.includes(latestKey))
+        // The reply's own lines, appended once it is posted, record it as the newest too: not a read.
+        else if (!command.fromScript && command.line.includes(latestKey) && !command.line.includes(linesKey))
           readsOfLatest.push({ name: command.name, withDeletionMark: command.line.includes(deletedKey) });
       });
       const channel = new FakeChannel();
