@@ -10,7 +10,7 @@
   are dropped on the way. BullMQ's Queue.add happens after this script, from the caller.
   When the message's line made the author's entry in their window index due (context's appendLines), the
   entry is written here first, whatever the admission decides (shared/boundIndex, as context's
-  indexUserWindow-1): the same slot, so one command fewer per message.
+  indexUserWindow-1): the same slot, so the gateway sends no command of its own for it.
 
   KEYS[1] pending              ZSET jobId -> lease expiry (ms)
   KEYS[2] priorities           HASH jobId -> priority
