@@ -40,11 +40,13 @@ import { TypingIndicator } from '../src/replies/typing-indicator.js';
 import {
   ApiKeyRepository,
   buildCancelChannel,
+  buildRoutingChangesChannel,
   ChannelActivityRepository,
   ConversationRepository,
   GreetingRepository,
   MessageEventRepository,
   MessageIndexRepository,
+  PersonalityCache,
   PersonalityRepository,
 } from '../src/state/index.js';
 import { createTaskQueue, enqueueTask, TASK_QUEUE_NAME, TaskProcessor } from '../src/tasks/index.js';
@@ -173,6 +175,11 @@ async function main(): Promise<void> {
   });
   const personalities = new PersonalityRepository(redis, { prefix });
   const channelActivity = new ChannelActivityRepository(redis, { prefix });
+  // Every reply reads its personality: served from memory, kept in step by the personalities' change notices
+  // (on the deletions' subscriber connection: it filters by channel).
+  const personalityCache = new PersonalityCache({ ttlMs: config.worker.personalityCacheTtlMs });
+  if (personalityCache.options.ttlMs > 0)
+    await personalityCache.listen(subscriber, buildRoutingChangesChannel(prefix));
   // Long-term memory (docs/memory.md): replies hand trimmed turns over and enqueue their summarization here.
   const memoryRepository = new MemoryRepository(redis, {
     prefix,
@@ -195,7 +202,7 @@ async function main(): Promise<void> {
   const processor = new ReplyProcessor(
     {
       redis,
-      personalities,
+      personalities: personalityCache.wrap(personalities),
       conversations: new ConversationRepository(redis, {
         prefix,
         ...config.conversation,

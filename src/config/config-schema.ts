@@ -183,6 +183,7 @@ export const EnvSchema = z.object({
   STREAM_REPLIES: booleanFlag.default(true),
   STREAM_EDIT_INTERVAL_MS: integer(200, 60_000).default(1200),
   ROUTING_CACHE_TTL_MS: integer(0, 3_600_000).default(30_000),
+  PERSONALITY_CACHE_TTL_MS: integer(0, 3_600_000).default(30_000),
 
   SHARD_COUNT: z
     .literal('')

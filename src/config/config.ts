@@ -82,6 +82,11 @@ export interface Config {
     readonly stalledIntervalMs: number;
     readonly maxStalledCount: number;
     readonly shutdownGraceMs: number;
+    /**
+     * How long a worker serves a personality it read from memory, at most, ms (forgotten on its change notice;
+     * this bounds a lost one). 0 = read it for every reply.
+     */
+    readonly personalityCacheTtlMs: number;
   };
   readonly limits: {
     readonly maxPersonalitiesPerMessage: number;
@@ -264,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stalledIntervalMs: data.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: data.WORKER_MAX_STALLED_COUNT,
       shutdownGraceMs: data.SHUTDOWN_GRACE_MS,
+      personalityCacheTtlMs: data.PERSONALITY_CACHE_TTL_MS,
     },
     limits: {
       maxPersonalitiesPerMessage: data.MAX_PERSONALITIES_PER_MESSAGE,

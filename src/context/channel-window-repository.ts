@@ -63,6 +63,18 @@ export interface RecentLinesQuery {
   readonly beforeMs?: number;
 }
 
+/** What {@link ChannelWindowRepository.appendIfLive} did. */
+export interface LiveAppend {
+  /** Whether the channel is live (the line is in the window: now, or already by another gateway). */
+  readonly live: boolean;
+  /**
+   * The entry of the line's person in their window index, when the append made it due (see appendLines), not
+   * written yet: the caller runs it in a script of the person's slot ({@link ChannelWindowRepository.buildUserIndexCall})
+   * or on its own ({@link ChannelWindowRepository.writeUserIndex}). null when none is due.
+   */
+  readonly userIndex: ScriptCall<void> | null;
+}
+
 /** The longest text a line keeps (characters), as {@link WindowLineSchema} allows. */
 const MAX_CONTENT = 4000;
 /** The longest name a line keeps. */
@@ -107,24 +119,26 @@ export class ChannelWindowRepository {
   /**
    * Gateway, every message: appends the line only when the channel is live (a personality was addressed or
    * answered there recently), and records `latest` (the message as the channel's newest) in the same script,
-   * live or not. Resolves true when the channel is live (the line is in the window: now, or already by another
-   * gateway), false when no line was written. Idempotent by `line.id`. With a batch, a share of its round trip;
-   * a new line of a person then indexes them, one command more, once per refresh period (the window's age) per
-   * person and channel.
+   * live or not. Idempotent by `line.id`. With a batch, a share of its round trip. A new line of a person makes
+   * their index entry due once per refresh period (the window's age) per person and channel: handed back, for
+   * the caller to write with the person's admission (same slot) or on its own.
    */
   async appendIfLive(
     channelId: string,
     line: WindowLine,
     batch?: RedisBatch,
     latest?: ChannelLatestRecord,
-  ): Promise<boolean> {
+  ): Promise<LiveAppend> {
     const stored = buildStoredLine(line);
     const [added, index] = await this.runAppend(channelId, 'if-live', [stored], batch, {
       latest,
       indexUserId: stored.userId,
     });
-    if (index === 1 && stored.userId !== null) await this.indexUsers(channelId, [stored.userId]);
-    return added >= 0;
+    const dueUserId = index === 1 ? stored.userId : null;
+    return {
+      live: added >= 0,
+      userIndex: dueUserId === null ? null : this.buildUserIndexCall(channelId, dueUserId),
+    };
   }
 
   /**
@@ -174,6 +188,11 @@ export class ChannelWindowRepository {
         await this.forgetDropped((reply as string[]).map((channel) => ({ channelId: channel, userId })));
       },
     };
+  }
+
+  /** Writes an entry of a user's window index on its own (one round trip), then forgets what it dropped. */
+  async writeUserIndex(call: ScriptCall<void>): Promise<void> {
+    await call.finish(await this.runUserIndex(call));
   }
 
   /** Replaces the text of a message's line, where one is kept; adds nothing. */
@@ -413,7 +432,10 @@ export class ChannelWindowRepository {
   }
 
   private indexUser(channelId: string, userId: string, batch: RedisBatch): Promise<string[]> {
-    const call = this.buildUserIndexCall(channelId, userId);
+    return this.runUserIndex(this.buildUserIndexCall(channelId, userId), batch);
+  }
+
+  private runUserIndex(call: ScriptCall<void>, batch?: RedisBatch): Promise<string[]> {
     return runContextScript<string[]>(this.redis, ContextScript.indexUserWindow, call.keys, call.args, batch);
   }
 

@@ -9,6 +9,7 @@ export {
   ChannelWindowRepository,
   type ChannelWindowRepositoryOptions,
   DefaultChannelWindowRepositoryOptions,
+  type LiveAppend,
   type RecentLinesQuery,
 } from './channel-window-repository.js';
 export {

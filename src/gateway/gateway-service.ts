@@ -147,7 +147,7 @@ export class GatewayService {
         this.appendAndRecord(message, batch, false, proxied?.authorId),
       );
       if (ignored === 'webhook') await this.onWebhookMessage(message, proxied);
-      await pending?.appended;
+      await this.deps.window.afterRouting(pending, false);
       return;
     }
     try {
@@ -155,9 +155,17 @@ export class GatewayService {
       // The activity record and the window append share the round trip of the routing lookups.
       const { outcome, pending } = await RedisBatch.together((batch) => {
         const appending = this.appendAndRecord(message, batch, true);
-        const routing = this.deps.router.route(inbound, batch);
+        // The author's index entry, when the append makes it due, rides in their admission's script.
+        const routing = this.deps.router.route(inbound, batch, appending?.userIndex ?? undefined);
         this.deps.proxies?.remember(inbound, message.content, routing);
-        return routing.then((routed) => ({ outcome: routed, pending: appending }));
+        return routing.then(
+          (routed) => ({ outcome: routed, pending: appending }),
+          async (error: unknown) => {
+            // The line is in the window all the same: its index entry must not wait for the next one.
+            await this.deps.window.afterRouting(appending, false);
+            throw error;
+          },
+        );
       });
       // A message that addressed a personality (or went to the activated one) opens a quiet channel's window.
       const windowed = this.deps.window.afterRouting(pending, outcome.addressed.length > 0);

@@ -18,7 +18,7 @@ import {
   type ReplyCoalescer,
 } from '../queue/index.js';
 import { buildReplyJobId, type ReplyJob, type Trigger } from '../queue/reply-job.js';
-import { RedisBatch } from '../redis/index.js';
+import { RedisBatch, type ScriptCall } from '../redis/index.js';
 import type {
   ActivationRepository,
   ApiKeyRepository,
@@ -37,6 +37,7 @@ import {
   type UsageRepository,
 } from '../usage/index.js';
 import { applyAliases, decideAddressees, findAliasedNames } from './addressing.js';
+import type { DueUserIndex } from './due-user-index.js';
 import type { InboundMessage } from './inbound-message.js';
 import {
   collectCandidateKeys,
@@ -206,15 +207,19 @@ export class MessageRouter {
    * @param batch A batch the caller sends (inside its `RedisBatch.together`): the lookups join it, so they
    * share the caller's round trip (the gateway records the message's channel activity in it). Without one
    * the lookups are a batch of their own.
+   * @param authorIndex The author's window-index entry their message's line may make due: the first admission
+   * of theirs writes it (same slot); left to the caller otherwise.
    */
-  route(message: InboundMessage, batch?: RedisBatch): Promise<RoutingOutcome> {
+  route(message: InboundMessage, batch?: RedisBatch, authorIndex?: DueUserIndex): Promise<RoutingOutcome> {
     const tailKey = `${message.authorId}:${message.channelId}`;
     const serial = this.deps.coalescer?.enabled === true;
     const previous = serial ? this.authorChannelTails.get(tailKey) : undefined;
     // Behind a predecessor the caller's batch has been sent by the time this routes: it gets its own.
-    const routeAfter = () => this.routeNow(message);
+    const routeAfter = () => this.routeNow(message, undefined, null, authorIndex);
     const routing =
-      previous === undefined ? this.routeNow(message, batch) : previous.then(routeAfter, routeAfter);
+      previous === undefined
+        ? this.routeNow(message, batch, null, authorIndex)
+        : previous.then(routeAfter, routeAfter);
     this.routing.set(message.id, routing);
     if (serial) this.authorChannelTails.set(tailKey, routing);
     const done = () => {
@@ -239,6 +244,7 @@ export class MessageRouter {
     message: InboundMessage,
     batch?: RedisBatch,
     link: ChainLink | null = null,
+    authorIndex?: DueUserIndex,
   ): Promise<RoutingOutcome> {
     const isDm = message.guildId === null;
     const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
@@ -400,11 +406,9 @@ export class MessageRouter {
       };
       // The depth read once for the message, plus the jobs it has added since; the server's stricter limits
       // as read with the lookups.
-      const admission = await this.deps.admission.admit(
-        job,
-        depth === null ? undefined : depth + enqueued,
-        settings,
-      );
+      const admit = (userIndex?: ScriptCall<void>) =>
+        this.deps.admission.admit(job, depth === null ? undefined : depth + enqueued, settings, userIndex);
+      const admission = await (authorIndex?.writeWith(message.authorId, admit) ?? admit());
       if (admission.outcome === 'enqueued') enqueued += 1;
       addressed.push({ personalityId, trigger, admission });
       if (admission.outcome === 'refused' && admission.notify && link === null) {

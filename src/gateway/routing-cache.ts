@@ -2,6 +2,7 @@ import type { GuildSettings, GuildSettingsRepository } from '../guilds/index.js'
 import { RedisBatch, type RedisClient } from '../redis/index.js';
 import {
   type ActivationRepository,
+  listenToRoutingChanges,
   type Personality,
   type PersonalityRepository,
   pickNamedPersonality,
@@ -83,20 +84,14 @@ export class RoutingCache {
    * resolves once subscribed. Until then, and while the connection is down, every lookup reads Redis.
    */
   async listen(subscriber: RedisClient, channel: string): Promise<void> {
-    subscriber.on('message', (from: string) => {
-      if (from === channel) this.clear();
+    await listenToRoutingChanges(subscriber, channel, {
+      onNotice: () => this.clear(),
+      // What was published while the connection was down is lost: start over.
+      onSubscription: (subscribed) => {
+        this.clear();
+        this.subscribed = subscribed;
+      },
     });
-    // ioredis subscribes again by itself after a reconnect; what was published meanwhile is lost: start over.
-    subscriber.on('close', () => {
-      this.subscribed = false;
-      this.clear();
-    });
-    subscriber.on('ready', () => {
-      this.clear();
-      this.subscribed = true;
-    });
-    await subscriber.subscribe(channel);
-    this.subscribed = true;
   }
 
   /** Whether entries may be served and kept: subscribed to change notices, with a TTL. */

@@ -3,6 +3,7 @@ import type { ChannelWindowRepository, WindowLine } from '../context/index.js';
 import type { Logger } from '../log/index.js';
 import type { RedisBatch } from '../redis/index.js';
 import type { ChannelLatestRecord } from '../state/index.js';
+import { DueUserIndex } from './due-user-index.js';
 
 /** Who "we" are on Discord, to leave our own posts to the worker. Null until the client is ready. */
 export interface OwnIdentity {
@@ -16,7 +17,7 @@ export interface OwnIdentity {
 export interface WindowRecorderDependencies {
   readonly windows: Pick<
     ChannelWindowRepository,
-    'appendIfLive' | 'markLiveAndAppend' | 'recordEdit' | 'removeMessages'
+    'appendIfLive' | 'markLiveAndAppend' | 'recordEdit' | 'removeMessages' | 'writeUserIndex'
   >;
   /** Read at every event: the client learns its identity when it logs in. */
   readonly ownIdentity: () => OwnIdentity;
@@ -29,6 +30,11 @@ export interface PendingAppend {
   readonly line: WindowLine;
   /** Whether the channel was live (the line is kept); true too when the append failed (it was logged). */
   readonly appended: Promise<boolean>;
+  /**
+   * The line's person's window-index entry, when the append makes it due: for their admission to write (see
+   * {@link DueUserIndex}), else {@link WindowRecorder.afterRouting} writes it. null for a line of no person.
+   */
+  readonly userIndex: DueUserIndex | null;
 }
 
 /**
@@ -120,22 +126,43 @@ export class WindowRecorder {
       return null;
     }
     if (line === null) return null;
-    const appended = this.deps.windows
-      .appendIfLive(message.channelId, line, batch, latest)
-      .catch((error: unknown) => {
-        this.log.warn({ err: error, channelId: message.channelId }, 'appending to the channel window failed');
-        return true;
-      });
-    return { channelId: message.channelId, line, appended };
+    const { windows } = this.deps;
+    const appending = windows.appendIfLive(message.channelId, line, batch, latest).catch((error: unknown) => {
+      this.log.warn({ err: error, channelId: message.channelId }, 'appending to the channel window failed');
+      return { live: true, userIndex: null };
+    });
+    const userIndex =
+      line.userId === null
+        ? null
+        : new DueUserIndex(
+            line.userId,
+            appending.then((append) => append.userIndex),
+            (step) => windows.writeUserIndex(step),
+          );
+    return {
+      channelId: message.channelId,
+      line,
+      appended: appending.then((append) => append.live),
+      userIndex,
+    };
   }
 
   /**
-   * After routing: when the message addressed a personality (or went to the channel's activated one) and its
-   * channel was not live, the channel becomes live with this message. One round trip, only for the first
-   * message of a quiet channel.
+   * After routing: the person's index entry the append made due, when no admission wrote it (one round trip);
+   * and when the message addressed a personality (or went to the channel's activated one) and its channel was
+   * not live, the channel becomes live with this message. One round trip, only for the first message of a quiet
+   * channel.
    */
   async afterRouting(pending: PendingAppend | null, addressed: boolean): Promise<void> {
     if (pending === null) return;
+    try {
+      await pending.userIndex?.writeIfLeft();
+    } catch (error) {
+      this.log.warn(
+        { err: error, channelId: pending.channelId },
+        'indexing the window for its person failed',
+      );
+    }
     if ((await pending.appended) || !addressed) return;
     try {
       await this.deps.windows.markLiveAndAppend(pending.channelId, pending.line);

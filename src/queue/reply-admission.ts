@@ -138,8 +138,11 @@ export const DefaultReplyAdmissionOptions = {
   now: Date.now,
 } as const satisfies Omit<Required<ReplyAdmissionOptions>, 'prefix' | 'limits' | 'logger'>;
 
-/** `[code, priority, waiting]` when admitted (or a pending duplicate), `[code, retryAfterMs, notify, limit]` when refused. */
-type AdmitReply = [code: number, value: number, flag?: number, limit?: number];
+/**
+ * The channels the author's window index dropped, then `[code, priority, waiting]` when admitted (or a pending
+ * duplicate), `[code, retryAfterMs, notify, limit]` when refused.
+ */
+type AdmitReply = [windowsDropped: unknown, code: number, value: number, flag?: number, limit?: number];
 
 /** The BullMQ states `Queue.count()` adds up, in the order `countQueuedReplies` takes their keys. */
 const QUEUED_STATES = ['wait', 'delayed', 'prioritized', 'waiting-children'] as const;
@@ -212,11 +215,15 @@ export class ReplyAdmission {
    * way: concurrent gateways admit between the read and the script.
    * @param serverLimits The job's server's stricter per-user limits, as the caller read them with its settings
    * (applied in the same script: no extra command); ignored for a job outside a server (DMs).
+   * @param authorIndex The author's window-index entry their message's line made due
+   * (`ChannelWindowRepository.buildUserIndexCall`, keys in the author's slot): written by the same script,
+   * whatever it decides, and finished (the dropped windows' lines removed) before this resolves.
    */
   async admit(
     job: ReplyJob,
     queueDepth?: number,
     serverLimits?: ServerLimits | null,
+    authorIndex?: ScriptCall<void>,
   ): Promise<AdmissionResult> {
     const data = ReplyJobSchema.parse(job);
     const { prefix, limits, leaseMs, duplicateWindowMs, noticeWindowMs } = this.options;
@@ -226,11 +233,12 @@ export class ReplyAdmission {
     const server = data.guildId === null ? null : (serverLimits ?? null);
     const { coalesceWindowMs } = this.options;
     const opensSlot = coalesceWindowMs > 0 && canOpenCoalesceSlot(data);
-    const [code, value, flag, limit] = await runQueueScript<AdmitReply>(
+    const pendingKey = buildPendingKey(prefix, data.authorId);
+    const [windowsDropped, code, value, flag, limit] = await runQueueScript<AdmitReply>(
       this.redis,
       QueueScript.admitReply,
       [
-        buildPendingKey(prefix, data.authorId),
+        pendingKey,
         buildPrioritiesKey(prefix, data.authorId),
         buildAdmittedKey(prefix, data.authorId),
         buildBucketKey(prefix, data.authorId),
@@ -241,6 +249,7 @@ export class ReplyAdmission {
         buildServerAdmittedKey(prefix, data.authorId),
         buildCoalesceSlotsKey(prefix, data.authorId),
         buildCoalesceGroupsKey(prefix, data.authorId),
+        ...(authorIndex?.keys ?? [pendingKey]),
       ],
       [
         jobId,
@@ -265,8 +274,10 @@ export class ReplyAdmission {
         SERVER_RATE_WINDOW_MS,
         opensSlot ? buildCoalesceSlotField(data.channelId, data.personalityId) : '',
         opensSlot ? buildCoalesceSlotValue(data, jobId) : '',
+        ...(authorIndex?.args ?? ['', '', '', '']),
       ],
     );
+    await authorIndex?.finish(windowsDropped);
     if (code < 0) {
       return {
         outcome: 'refused',

@@ -64,7 +64,8 @@ const TOLD_OR_UNREACHABLE: ReadonlySet<WebhookUnavailableReason> = new Set([
 export interface ReplyProcessorDependencies {
   /** The commands connection: runs the post-answer script of the user's slot (PostedReplyWriter). */
   readonly redis: RedisClient;
-  readonly personalities: PersonalityRepository;
+  /** Read by id for every reply: the worker's `PersonalityCache` in front of the repository. */
+  readonly personalities: Pick<PersonalityRepository, 'fetchById'>;
   readonly conversations: ConversationRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly messageEvents: MessageEventRepository;

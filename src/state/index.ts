@@ -66,6 +66,11 @@ export {
   type Visibility,
   VisibilitySchema,
 } from './personality.js';
+export {
+  DefaultPersonalityCacheOptions,
+  PersonalityCache,
+  type PersonalityCacheOptions,
+} from './personality-cache.js';
 export { describePersonalityChanges } from './personality-changes.js';
 export { buildPersonalityId, tryParsePersonalityOwner } from './personality-id.js';
 export { pickNamedPersonality } from './personality-names.js';
@@ -75,5 +80,11 @@ export {
   PersonalityRepository,
   type PersonalityRepositoryOptions,
 } from './personality-repository.js';
-export { publishRoutingChange, type RoutingChange } from './routing-changes.js';
+export {
+  findNoticedPersonalityId,
+  listenToRoutingChanges,
+  publishRoutingChange,
+  type RoutingChange,
+  type RoutingChangeListener,
+} from './routing-changes.js';
 export { type ErasedUserData, UserDataEraser, type UserDataEraserOptions } from './user-data-eraser.js';

@@ -56,7 +56,7 @@ export class PersonalityCatalog {
   /** Takes a personality out of the catalog (whether or not it was in). */
   async unpublish(id: string): Promise<void> {
     await runStateScript<number>(this.redis, StateScript.removeCatalogEntry, this.entryKeys(), [id]);
-    await publishRoutingChange(this.redis, this.options.prefix, 'personality');
+    await publishRoutingChange(this.redis, this.options.prefix, { personalityId: id });
   }
 
   /** Re-syncs the entries of an owner's personalities whose projection differs from their record. */
@@ -140,7 +140,7 @@ export class PersonalityCatalog {
       personality.createdAt,
       listPersonalityNameKeys(personality).join('\n'),
     ]);
-    await publishRoutingChange(this.redis, this.options.prefix, 'personality');
+    await publishRoutingChange(this.redis, this.options.prefix, { personalityId: personality.id });
   }
 
   private entryKeys(): string[] {

@@ -261,7 +261,7 @@ export class PersonalityRepository {
       [buildPersonalitiesKey(prefix, ownerId), buildPersonalityNamesKey(prefix, ownerId)],
       [id],
     );
-    await publishRoutingChange(this.redis, prefix, 'personality');
+    await publishRoutingChange(this.redis, prefix, { personalityId: id });
     await Promise.all(
       personality.editorIds.map((editorId) =>
         this.redis.srem(buildSharedPersonalitiesKey(prefix, editorId), id),

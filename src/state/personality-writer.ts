@@ -142,7 +142,7 @@ export class PersonalityWriter {
         ...listPersonalityNameKeys(personality),
       ],
     );
-    if (result[0] === 1) await publishRoutingChange(this.redis, prefix, 'personality');
+    if (result[0] === 1) await publishRoutingChange(this.redis, prefix, { personalityId: personality.id });
     return result;
   }
 

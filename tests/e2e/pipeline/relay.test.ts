@@ -100,6 +100,43 @@ describe('relay pipeline', () => {
     return cluster.sandbox.createChannel(guildId, { name });
   }
 
+  /** A job for `message` queued straight into the queue, past every gateway and command check. */
+  async function admitPastTheGateway(
+    message: { id: string; channelId: string; content: string },
+    author: { id: string; name: string },
+    personalityId: string,
+  ): Promise<void> {
+    const admission = new ReplyAdmission(redis, {
+      prefix,
+      logger: createLogger({ level: 'silent', service: 'test' }),
+      limits: {
+        userMaxPending: 5,
+        userRatePerMinute: 60,
+        userBurst: 5,
+        queueMaxDepth: 1000,
+        fairQueue: true,
+      },
+    });
+    const job: ReplyJob = {
+      kind: 'reply',
+      version: 1,
+      correlationId: `forged-${message.id}`,
+      messageId: message.id,
+      channelId: message.channelId,
+      parentChannelId: null,
+      guildId,
+      authorId: author.id,
+      authorName: author.name,
+      content: message.content,
+      trigger: 'mention',
+      personalityId,
+      messageCreatedAt: Date.now(),
+      enqueuedAt: Date.now(),
+    };
+    expect((await admission.admit(job)).outcome).toBe('enqueued');
+    await admission.close();
+  }
+
   function personaMessages(channelId: string) {
     return cluster.sandbox.transcript(channelId).filter((message) => message.webhookId !== null);
   }
@@ -208,36 +245,7 @@ describe('relay pipeline', () => {
       );
       const callsBefore = cluster.aiStub.requests.length;
       const message = await cluster.sandbox.userSays(intruder.id, channel.id, 'tell me your secret');
-      // Queued straight into the queue, past every gateway and command check.
-      const admission = new ReplyAdmission(redis, {
-        prefix,
-        logger: createLogger({ level: 'silent', service: 'test' }),
-        limits: {
-          userMaxPending: 5,
-          userRatePerMinute: 60,
-          userBurst: 5,
-          queueMaxDepth: 1000,
-          fairQueue: true,
-        },
-      });
-      const job: ReplyJob = {
-        kind: 'reply',
-        version: 1,
-        correlationId: 'forged-private-job',
-        messageId: message.id,
-        channelId: channel.id,
-        parentChannelId: null,
-        guildId,
-        authorId: intruder.id,
-        authorName: 'Ivy',
-        content: 'tell me your secret',
-        trigger: 'mention',
-        personalityId: secret.id,
-        messageCreatedAt: Date.now(),
-        enqueuedAt: Date.now(),
-      };
-      expect((await admission.admit(job)).outcome).toBe('enqueued');
-      await admission.close();
+      await admitPastTheGateway(message, { id: intruder.id, name: 'Ivy' }, secret.id);
 
       await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
       const [, notice] = cluster.sandbox.transcript(channel.id);
@@ -254,6 +262,37 @@ describe('relay pipeline', () => {
           call.messages.some((turn) => String(turn.content).includes('You are a secret.')),
         ),
       ).toEqual([]);
+    });
+  });
+
+  describe('when a personality the workers answered as is made private', () => {
+    it('refuses the next job of someone else at once: the change notice drops the workers’ copies', async () => {
+      const fleeting = await personalities.create({
+        provider: 'default',
+        model: 'stub-small',
+        temperature: null,
+        avatarUrl: null,
+        ownerId: owner.id,
+        name: 'Fleeting',
+        visibility: 'public',
+        systemPrompt: 'You are fleeting.',
+      });
+      const channel = await newChannel('made-private');
+      // Answered a few times, so both workers most likely read it (and keep it).
+      for (let answered = 1; answered <= 4; answered += 1) {
+        await cluster.sandbox.userSays(other.id, channel.id, `@Fleeting hello ${answered}`);
+        await cluster.sandbox.waitForMessages(channel.id, 2 * answered, WAIT_MS);
+      }
+      await personalities.update(fleeting.id, owner.id, { visibility: 'private' });
+      const message = await cluster.sandbox.userSays(other.id, channel.id, 'still there?');
+      await admitPastTheGateway(message, { id: other.id, name: 'Otto' }, fleeting.id);
+      // Well within the workers' 30 s TTL: only the notice can have dropped their copies.
+      await cluster.sandbox.waitForMessages(channel.id, 10, WAIT_MS);
+      expect(cluster.sandbox.transcript(channel.id).at(-1)).toMatchObject({
+        authorId: cluster.sandbox.bot.userId,
+        content:
+          'That personality is private: only its owner can talk to it, so nobody will answer this message.',
+      });
     });
   });
 

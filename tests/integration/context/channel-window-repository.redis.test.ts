@@ -68,11 +68,21 @@ function line(overrides: Partial<WindowLine> = {}): WindowLine {
 
 const everything = { limit: 100, sinceMs: 0 };
 
+/** As the gateway with no admission to carry it: the append, then the index entry it made due on its own. */
+async function appendIfLive(
+  windows: ChannelWindowRepository,
+  ...[channelId, appended, batch, latest]: Parameters<ChannelWindowRepository['appendIfLive']>
+): Promise<boolean> {
+  const { live, userIndex } = await windows.appendIfLive(channelId, appended, batch, latest);
+  if (userIndex !== null) await windows.writeUserIndex(userIndex);
+  return live;
+}
+
 describe('ChannelWindowRepository', () => {
   describe('when no personality was addressed in the channel', () => {
     it('stores nothing and says so', async () => {
       const windows = createRepository();
-      expect(await windows.appendIfLive(CHANNEL, line({ content: 'not for you' }))).toBe(false);
+      expect(await appendIfLive(windows, CHANNEL, line({ content: 'not for you' }))).toBe(false);
       expect(await scanKeys(redis, [`${prefix}*`])).toEqual([]);
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([]);
     });
@@ -84,7 +94,7 @@ describe('ChannelWindowRepository', () => {
       const addressed = line({ content: '@Dr Who hi' });
       await windows.markLiveAndAppend(CHANNEL, addressed);
       const next = line({ at: START + 1000, name: 'Sam', userId: SAM, content: 'me too' });
-      expect(await windows.appendIfLive(CHANNEL, next)).toBe(true);
+      expect(await appendIfLive(windows, CHANNEL, next)).toBe(true);
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([addressed, next]);
     });
 
@@ -107,7 +117,7 @@ describe('ChannelWindowRepository', () => {
       await windows.markLiveAndAppend(CHANNEL, line());
       await redis.pexpire(buildWindowLiveKey(prefix, CHANNEL), 1);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(await windows.appendIfLive(CHANNEL, line({ content: 'later' }))).toBe(false);
+      expect(await appendIfLive(windows, CHANNEL, line({ content: 'later' }))).toBe(false);
     });
   });
 
@@ -118,8 +128,8 @@ describe('ChannelWindowRepository', () => {
       await windows.markLiveAndAppend(CHANNEL, message);
       await windows.recordEdit(CHANNEL, message.id, 'hello, edited');
       const results = await Promise.all([
-        windows.appendIfLive(CHANNEL, message),
-        windows.appendIfLive(CHANNEL, message),
+        appendIfLive(windows, CHANNEL, message),
+        appendIfLive(windows, CHANNEL, message),
         windows.markLiveAndAppend(CHANNEL, message),
       ]);
       expect(results.slice(0, 2)).toEqual([true, true]);
@@ -132,9 +142,9 @@ describe('ChannelWindowRepository', () => {
       const windows = createRepository();
       await windows.markLiveAndAppend(CHANNEL, line());
       const deleted = line({ at: START + 1 });
-      await windows.appendIfLive(CHANNEL, deleted);
+      await appendIfLive(windows, CHANNEL, deleted);
       await windows.removeMessages(CHANNEL, [deleted.id]);
-      expect(await windows.appendIfLive(CHANNEL, deleted)).toBe(true);
+      expect(await appendIfLive(windows, CHANNEL, deleted)).toBe(true);
       expect((await windows.fetchRecent(CHANNEL, everything)).map((kept) => kept.id)).not.toContain(
         deleted.id,
       );
@@ -148,7 +158,7 @@ describe('ChannelWindowRepository', () => {
         line({ at: START + index, content: `m${index}` }),
       );
       await windows.markLiveAndAppend(CHANNEL, lines[0]!);
-      for (const next of lines.slice(1)) await windows.appendIfLive(CHANNEL, next);
+      for (const next of lines.slice(1)) await appendIfLive(windows, CHANNEL, next);
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual(lines.slice(2));
       expect(await redis.hlen(buildWindowLinesKey(prefix, CHANNEL))).toBe(3);
     });
@@ -276,8 +286,8 @@ describe('ChannelWindowRepository', () => {
       const bot = line({ name: 'SomeBot', userId: null, content: 'beep', at: START + 3 });
       await windows.markLiveAndAppend(CHANNEL, theirs);
       await windows.appendOwnLines(CHANNEL, [reply]);
-      await windows.appendIfLive(CHANNEL, sams);
-      await windows.appendIfLive(CHANNEL, bot);
+      await appendIfLive(windows, CHANNEL, sams);
+      await appendIfLive(windows, CHANNEL, bot);
       const elsewhere = line({ content: 'alice elsewhere' });
       await windows.markLiveAndAppend(OTHER_CHANNEL, elsewhere);
       const ancestor = line({ content: 'alice long ago', at: START - 86_400_000 });
@@ -294,7 +304,7 @@ describe('ChannelWindowRepository', () => {
     it('indexes a person’s line appended to a live channel', async () => {
       const windows = createRepository();
       await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
-      await windows.appendIfLive(CHANNEL, line({ content: 'alice later' }));
+      await appendIfLive(windows, CHANNEL, line({ content: 'alice later' }));
       expect(await windows.forgetUser(ALICE)).toBe(1);
       expect(await windows.fetchRecent(CHANNEL, everything)).toHaveLength(1);
     });
@@ -305,18 +315,31 @@ describe('ChannelWindowRepository', () => {
       const windows = createRepository();
       const indexKey = buildUserWindowsKey(prefix, ALICE);
       await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
-      await windows.appendIfLive(CHANNEL, line({ at: clock }));
+      await appendIfLive(windows, CHANNEL, line({ at: clock }));
       expect(await redis.zscore(indexKey, CHANNEL)).toBe(String(START));
 
       clock += 60_000;
       const writes = spyOnSocketWrites(redis);
-      await windows.appendIfLive(CHANNEL, line({ at: clock }));
+      await appendIfLive(windows, CHANNEL, line({ at: clock }));
       expect(writes()).toBe(1);
       expect(await redis.zscore(indexKey, CHANNEL)).toBe(String(START));
 
       clock = START + MAX_AGE_SECONDS * 1000;
-      await windows.appendIfLive(CHANNEL, line({ at: clock }));
+      await appendIfLive(windows, CHANNEL, line({ at: clock }));
       expect(await redis.zscore(indexKey, CHANNEL)).toBe(String(clock));
+    });
+
+    it('hands the due entry back unwritten, for the person’s admission to write in their slot', async () => {
+      const windows = createRepository();
+      const indexKey = buildUserWindowsKey(prefix, ALICE);
+      await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
+      const { live, userIndex } = await windows.appendIfLive(CHANNEL, line({ at: clock }));
+      expect(live).toBe(true);
+      expect(userIndex?.keys).toEqual([indexKey]);
+      expect(await redis.exists(indexKey)).toBe(0);
+      await windows.writeUserIndex(userIndex!);
+      expect(await redis.zscore(indexKey, CHANNEL)).toBe(String(START));
+      expect((await windows.appendIfLive(CHANNEL, line({ at: clock }))).userIndex).toBeNull();
     });
 
     it('writes no entry for a reply to a person whose entry is fresh, one for a reply to another', async () => {
@@ -344,10 +367,10 @@ describe('ChannelWindowRepository', () => {
     it('writes the entry again with the next line after /forget-me erased the index', async () => {
       const windows = createRepository();
       await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
-      await windows.appendIfLive(CHANNEL, line());
+      await appendIfLive(windows, CHANNEL, line());
       expect(await windows.forgetUser(ALICE)).toBe(1);
       clock += 1000;
-      await windows.appendIfLive(CHANNEL, line({ at: clock, content: 'alice again' }));
+      await appendIfLive(windows, CHANNEL, line({ at: clock, content: 'alice again' }));
       expect(await windows.forgetUser(ALICE)).toBe(1);
       expect(await windows.fetchRecent(CHANNEL, everything)).toHaveLength(1);
     });
@@ -355,11 +378,11 @@ describe('ChannelWindowRepository', () => {
     it('writes the entry again after the index dropped the channel over its cap', async () => {
       const windows = createRepository({ maxIndexedChannels: 1 });
       await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
-      await windows.appendIfLive(CHANNEL, line());
+      await appendIfLive(windows, CHANNEL, line());
       clock += 1000;
       await windows.markLiveAndAppend(OTHER_CHANNEL, line({ at: clock }));
       clock += 1000;
-      await windows.appendIfLive(CHANNEL, line({ at: clock, content: 'alice back' }));
+      await appendIfLive(windows, CHANNEL, line({ at: clock, content: 'alice back' }));
       expect(await redis.zrange(buildUserWindowsKey(prefix, ALICE), '0', '-1')).toEqual([CHANNEL]);
     });
   });
@@ -371,7 +394,8 @@ describe('ChannelWindowRepository', () => {
       const windows = createRepository();
       const quiet = line();
       const writes = spyOnSocketWrites(redis);
-      const live = await windows.appendIfLive(
+      const live = await appendIfLive(
+        windows,
         CHANNEL,
         quiet,
         undefined,
@@ -384,7 +408,8 @@ describe('ChannelWindowRepository', () => {
 
       await windows.markLiveAndAppend(CHANNEL, line());
       const bot = line({ userId: null, name: 'SomeBot' });
-      await windows.appendIfLive(
+      await appendIfLive(
+        windows,
         CHANNEL,
         bot,
         undefined,
@@ -398,7 +423,8 @@ describe('ChannelWindowRepository', () => {
       const windows = createRepository();
       const [older, newer] = [line(), line()];
       for (const message of [newer, older])
-        await windows.appendIfLive(
+        await appendIfLive(
+          windows,
           CHANNEL,
           message,
           undefined,
@@ -429,7 +455,7 @@ describe('ChannelWindowRepository', () => {
       await windows.markLiveAndAppend(CHANNEL, line());
       await windows.cacheFetchedLines(CHANNEL, [line()]);
       await windows.removeMessages(CHANNEL, ['399999999999999999']);
-      await windows.appendIfLive(CHANNEL, line({ userId: SAM }));
+      await appendIfLive(windows, CHANNEL, line({ userId: SAM }));
       await windows.markLiveAndAppend(OTHER_CHANNEL, line());
       await windows.forgetChannels([CHANNEL]);
       const left = await scanKeys(redis, [`${prefix}*`]);
@@ -443,7 +469,7 @@ describe('ChannelWindowRepository', () => {
     await windows.markLiveAndAppend(CHANNEL, line());
     await windows.appendOwnLines(CHANNEL, [line({ personalityId: 'drwho', name: 'Dr Who' })]);
     await windows.cacheFetchedLines(CHANNEL, [line({ userId: SAM })]);
-    await windows.appendIfLive(CHANNEL, line({ userId: SAM }));
+    await appendIfLive(windows, CHANNEL, line({ userId: SAM }));
     await windows.removeMessages(OTHER_CHANNEL, ['399999999999999999']);
     const keys = await scanKeys(redis, [`${prefix}*`]);
     expect(keys.length).toBeGreaterThanOrEqual(9);

@@ -4,6 +4,9 @@
  * BullMQ's add.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChannelWindowRepository, type WindowLine } from '../../../src/context/index.js';
+import { buildUserWindowsKey } from '../../../src/context/keys.js';
+import { DueUserIndex } from '../../../src/gateway/due-user-index.js';
 import type { InboundMessage } from '../../../src/gateway/inbound-message.js';
 import { MessageRouter } from '../../../src/gateway/message-router.js';
 import {
@@ -163,6 +166,42 @@ describe('MessageRouter', () => {
         { personalityId: alice.id, trigger: 'mention', content: 'how are you?' },
       ]);
       expect(await activity.fetchLatest(CHANNEL)).toBe(message.id);
+    });
+
+    it('writes the author’s window-index entry their line made due in the admission: still three writes', async () => {
+      const windows = new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 });
+      const message = buildMessage('@Alice hi');
+      const line = (id: string, userId: string | null): WindowLine => ({
+        id,
+        at: message.createdAt,
+        name: 'Author',
+        content: 'hi',
+        replyToId: null,
+        personalityId: null,
+        userId,
+      });
+      await windows.markLiveAndAppend(CHANNEL, line('400000000000000999', null));
+      const writeApart = vi.fn(async () => undefined);
+      const writes = spyOnSocketWrites(redis);
+      // As the gateway: the append and the lookups in one batch, the entry handed to the author's admission.
+      const outcome = await RedisBatch.together((batch) => {
+        const appended = windows.appendIfLive(CHANNEL, line(message.id, AUTHOR), batch);
+        const due = new DueUserIndex(
+          AUTHOR,
+          appended.then(({ userIndex }) => userIndex),
+          writeApart,
+        );
+        return buildRouter()
+          .route(message, batch, due)
+          .then(async (routed) => {
+            await due.writeIfLeft();
+            return routed;
+          });
+      });
+      expect(writes()).toBe(3);
+      expect(writeApart).not.toHaveBeenCalled();
+      expect(outcome.addressed).toMatchObject([{ admission: { outcome: 'enqueued' } }]);
+      expect(await redis.zrange(buildUserWindowsKey(prefix, AUTHOR), '0', '-1')).toEqual([CHANNEL]);
     });
 
     it('reads the lookups in a batch of its own without a caller’s', async () => {

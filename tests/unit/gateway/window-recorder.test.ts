@@ -1,6 +1,6 @@
 import { type Message, MessageReferenceType } from 'discord.js';
 import { describe, expect, it, vi } from 'vitest';
-import type { WindowLine } from '../../../src/context/index.js';
+import type { LiveAppend, WindowLine } from '../../../src/context/index.js';
 import {
   buildWindowContent,
   buildWindowLine,
@@ -177,14 +177,16 @@ describe('buildWindowLine', () => {
 });
 
 describe('WindowRecorder', () => {
+  const AUTHOR = alice.id;
   const logger = createLogger({ level: 'silent', service: 'test' });
 
   function createRecorder(live: boolean) {
     const windows = {
-      appendIfLive: vi.fn(async () => live),
+      appendIfLive: vi.fn(async (): Promise<LiveAppend> => ({ live, userIndex: null })),
       markLiveAndAppend: vi.fn(async () => undefined),
       recordEdit: vi.fn(async () => undefined),
       removeMessages: vi.fn(async () => undefined),
+      writeUserIndex: vi.fn(async () => undefined),
     };
     return { windows, recorder: new WindowRecorder({ windows, ownIdentity: () => OWN, logger }) };
   }
@@ -222,6 +224,39 @@ describe('WindowRecorder', () => {
       const pending = recorder.append(fakeMessage(), undefined, { latest, proxiedFor: '100000000000000009' });
       expect(pending?.line.userId).toBe('100000000000000009');
       expect(windows.appendIfLive).toHaveBeenCalledWith(CHANNEL, pending!.line, undefined, latest);
+    });
+  });
+
+  describe('when the append makes the person’s index entry due', () => {
+    const step = { keys: ['windows'], args: [1, 2, 3, CHANNEL], finish: async () => undefined };
+
+    function createDueRecorder() {
+      const created = createRecorder(true);
+      created.windows.appendIfLive.mockResolvedValueOnce({ live: true, userIndex: step });
+      return created;
+    }
+
+    it('hands it to the author’s first admission, and writes nothing more after routing', async () => {
+      const { windows, recorder } = createDueRecorder();
+      const pending = recorder.append(fakeMessage());
+      const admit = vi.fn(async (_step?: unknown) => 'admitted');
+      expect(await pending?.userIndex?.writeWith(AUTHOR, admit)).toBe('admitted');
+      await pending?.userIndex?.writeWith(AUTHOR, admit);
+      expect(admit.mock.calls).toEqual([[step], []]);
+      await recorder.afterRouting(pending, true);
+      expect(windows.writeUserIndex).not.toHaveBeenCalled();
+    });
+
+    it.each<[string, string | null, () => Promise<string>]>([
+      ['nothing was admitted', null, async () => 'unused'],
+      ['only another user’s admission ran', '100000000000000099', async () => 'admitted'],
+      ['the author’s admission failed', AUTHOR, async () => Promise.reject(new Error('redis down'))],
+    ])('writes it on its own after routing when %s', async (_case, userId, admit) => {
+      const { windows, recorder } = createDueRecorder();
+      const pending = recorder.append(fakeMessage());
+      if (userId !== null) await pending?.userIndex?.writeWith(userId, admit).catch(() => undefined);
+      await recorder.afterRouting(pending, true);
+      expect(windows.writeUserIndex).toHaveBeenCalledWith(step);
     });
   });
 

@@ -8,6 +8,9 @@
   a coalesce slot for its conversation (the caller then adds it delayed by the coalesce window), which the
   user's back-to-back follow-ups join until the reply starts; slots and groups whose job is no longer pending
   are dropped on the way. BullMQ's Queue.add happens after this script, from the caller.
+  When the message's line made the author's entry in their window index due (context's appendLines), the
+  entry is written here first, whatever the admission decides (shared/boundIndex, as context's
+  indexUserWindow-1): the same slot, so the gateway sends no command of its own for it.
 
   KEYS[1] pending              ZSET jobId -> lease expiry (ms)
   KEYS[2] priorities           HASH jobId -> priority
@@ -24,6 +27,7 @@
   KEYS[13] server-admitted     ZSET `<guildId>:<jobId>` -> admission time (ms), in servers with a per-minute cap
   KEYS[14] coalesce-slots      HASH `<channelId>:<personalityId>` -> slot JSON (replies not started yet)
   KEYS[15] coalesce-groups     HASH jobId -> group JSON (the follow-ups joined to a reply)
+  KEYS[16] the author's window index (indexUserWindow-1's key; without ARGV[26]: unused)
 
   ARGV[1]  job id
   ARGV[2]  gate member
@@ -47,17 +51,18 @@
   ARGV[20] the server's rate window (ms)
   ARGV[21] the coalesce slot field the job opens ('' = none: not a person's message, or coalescing off)
   ARGV[22] the slot's JSON `{jobId, lastAt, named, trigger}`
+  ARGV[23..26] indexUserWindow-1's arguments (now, keep ms, most entries, channel id; channel '' = none)
 
-  Returns
-    { 1, priority, waiting }        enqueued; waiting = 1 when an earlier job of its conversation is pending
-    { 2, priority, waiting }        duplicate, still pending (the caller may re-add: BullMQ dedupes by id);
-                                    waiting = 1 while it is marked waiting
-    { 3, 0 }                        duplicate, already settled
-    { -1, retryAfterMs, notify, limit }    refused: user-pending (limit: the operator's pending cap)
-    { -2, retryAfterMs, notify, limit }    refused: user-rate (limit: the operator's tokens per minute)
-    { -3, retryAfterMs, notify, limit }    refused: queue-full (limit: the max queue depth)
-    { -4, retryAfterMs, notify, limit }    refused: server-pending (limit: the server's pending cap)
-    { -5, retryAfterMs, notify, limit }    refused: server-rate (limit: the server's jobs per minute)
+  Returns the channel ids the window index dropped (`dropped`, usually none), then the decision:
+    { dropped, 1, priority, waiting }     enqueued; waiting = 1 when an earlier job of its conversation is pending
+    { dropped, 2, priority, waiting }     duplicate, still pending (the caller may re-add: BullMQ dedupes by id);
+                                          waiting = 1 while it is marked waiting
+    { dropped, 3, 0 }                     duplicate, already settled
+    { dropped, -1, retryAfterMs, notify, limit }  refused: user-pending (limit: the operator's pending cap)
+    { dropped, -2, retryAfterMs, notify, limit }  refused: user-rate (limit: the operator's tokens per minute)
+    { dropped, -3, retryAfterMs, notify, limit }  refused: queue-full (limit: the max queue depth)
+    { dropped, -4, retryAfterMs, notify, limit }  refused: server-pending (limit: the server's pending cap)
+    { dropped, -5, retryAfterMs, notify, limit }  refused: server-rate (limit: the server's jobs per minute)
 ]]
 local pendingKey = KEYS[1]
 local prioritiesKey = KEYS[2]
@@ -97,6 +102,14 @@ local guildPrefix = guildId .. ':'
 
 --- @include "includes/pruneExpiredLeases"
 --- @include "includes/findEarlierJob"
+--- @include "shared/boundIndex"
+
+-- The index entry is owed by the line already in the window, so it is written whatever follows.
+local windowsDropped = {}
+local windowChannel = ARGV[26]
+if windowChannel ~= '' then
+  windowsDropped = boundIndex(KEYS[16], windowChannel, tonumber(ARGV[23]), tonumber(ARGV[24]), tonumber(ARGV[25]))
+end
 
 pruneExpiredLeases(pendingKey, prioritiesKey, now)
 redis.call('ZREMRANGEBYSCORE', admittedKey, '-inf', now - windowMs)
@@ -104,12 +117,13 @@ redis.call('ZREMRANGEBYSCORE', admittedKey, '-inf', now - windowMs)
 if redis.call('ZSCORE', admittedKey, jobId) then
   if redis.call('ZSCORE', pendingKey, jobId) then
     return {
+      windowsDropped,
       2,
       tonumber(redis.call('HGET', prioritiesKey, jobId) or '1'),
       redis.call('SISMEMBER', waitingKey, jobId),
     }
   end
-  return { 3, 0 }
+  return { windowsDropped, 3, 0 }
 end
 
 -- The notice key makes `notify` true once per user, reason and window, however many gateways refuse.
@@ -118,7 +132,7 @@ local function refuse(code, noticeKey, retryAfterMs, limit)
   if redis.call('SET', noticeKey, '1', 'NX', 'PX', noticeWindowMs) then
     notify = 1
   end
-  return { code, math.max(1, math.ceil(retryAfterMs)), notify, limit }
+  return { windowsDropped, code, math.max(1, math.ceil(retryAfterMs)), notify, limit }
 end
 
 local function inThisServer(entry)
@@ -248,4 +262,4 @@ if findEarlierJob(gateKey, pendingKey, waitingKey, conversation, member) then
   waiting = 1
 end
 
-return { 1, priority, waiting }
+return { windowsDropped, 1, priority, waiting }
