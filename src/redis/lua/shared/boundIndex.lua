@@ -5,29 +5,59 @@
   enforced here, on every write. An index still in the older SET shape is migrated first (its members dated
   `now`, so they age from here). The key expires `maxAgeMs` after its last write.
 
+  Each step runs only when it can change something, since every caller is on a reply's path: the legacy
+  shape is found by ZADD's WRONGTYPE error rather than a TYPE on each call; age pruning reads the range it
+  would remove and removes only when that is not empty; the count is read only when ZADD added a member (a
+  member moved to `now` leaves it as it was, so a lowered cap applies from the next new member).
+
   Returns the members it dropped, so the caller can delete what they point at.
 ]]
-local function boundIndex(key, member, now, maxAgeMs, maxCount)
-  if redis.call('TYPE', key).ok == 'set' then
-    local members = redis.call('SMEMBERS', key)
-    redis.call('DEL', key)
-    for _, old in ipairs(members) do
-      redis.call('ZADD', key, now, old)
+-- ZADD/ZREM take many members; unpack is bounded by Lua's stack, so go in slices.
+local function indexCallInSlices(command, key, members, score)
+  for start = 1, #members, 500 do
+    local slice = {}
+    for index = start, math.min(start + 499, #members) do
+      if score then slice[#slice + 1] = score end
+      slice[#slice + 1] = members[index]
     end
+    redis.call(command, key, unpack(slice))
   end
-  redis.call('ZREM', key, member)
+end
+
+local function boundIndex(key, member, now, maxAgeMs, maxCount)
+  local added = redis.pcall('ZADD', key, now, member)
+  local migrated = type(added) == 'table'
+  if migrated then
+    if redis.call('TYPE', key).ok == 'set' then
+      local members = redis.call('SMEMBERS', key)
+      redis.call('DEL', key)
+      indexCallInSlices('ZADD', key, members, now)
+    end
+    -- Any other shape is not an index: this ZADD raises its error.
+    added = redis.call('ZADD', key, now, member)
+  end
+
   local oldest = '(' .. (now - maxAgeMs)
   local dropped = redis.call('ZRANGEBYSCORE', key, '-inf', oldest)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', oldest)
-  -- Room for `member`, added last so that it is never the one dropped.
-  local over = redis.call('ZCARD', key) - (maxCount - 1)
-  if over > 0 then
-    for _, old in ipairs(redis.call('ZRANGE', key, 0, over - 1)) do
-      dropped[#dropped + 1] = old
-    end
-    redis.call('ZREMRANGEBYRANK', key, 0, over - 1)
+  if #dropped > 0 then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', oldest)
   end
-  redis.call('ZADD', key, now, member)
+
+  if added == 1 or migrated then
+    local over = redis.call('ZCARD', key) - maxCount
+    if over > 0 then
+      -- Ties at `now` sort by name, so `member` may rank among the oldest: one more is read to skip it.
+      local beyond = {}
+      for _, old in ipairs(redis.call('ZRANGE', key, 0, over)) do
+        if old ~= member and #beyond < over then
+          beyond[#beyond + 1] = old
+          dropped[#dropped + 1] = old
+        end
+      end
+      indexCallInSlices('ZREM', key, beyond)
+    end
+  end
+
   redis.call('PEXPIRE', key, maxAgeMs)
   return dropped
 end
