@@ -31,8 +31,5 @@ if busyUntil then
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 local dropped = boundIndex(KEYS[2], ARGV[7], now, tonumber(ARGV[5]) * 1000, tonumber(ARGV[8]))
-local claim = claimChunk(KEYS[1], ARGV[1], ARGV[2], now, leaseMs, ARGV[5])
-if claim[1] >= 3 then
-  redis.call('HSET', KEYS[1], 'draft:' .. ARGV[1], ARGV[6])
-end
+local claim = claimChunk(KEYS[1], ARGV[1], ARGV[2], now, leaseMs, 'draft:' .. ARGV[1], ARGV[6])
 return { dropped, unpack(claim) }
