@@ -109,6 +109,17 @@ describe('ChannelWindowRepository', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await windows.appendIfLive(CHANNEL, line({ content: 'later' }))).toBe(false);
     });
+    it('leaves the lines’ TTL alone when an append adds no line', async () => {
+      const windows = createRepository();
+      const message = line();
+      await windows.markLiveAndAppend(CHANNEL, message);
+      const kept = [buildWindowLinesKey(prefix, CHANNEL), buildWindowOrderKey(prefix, CHANNEL)];
+      for (const key of kept) await redis.pexpire(key, 50_000);
+      await windows.markLiveAndAppend(CHANNEL, message);
+      for (const key of kept) expect(await redis.pttl(key)).toBeLessThanOrEqual(50_000);
+      await windows.markLiveAndAppend(CHANNEL, line());
+      for (const key of kept) expect(await redis.pttl(key)).toBeGreaterThan(MAX_AGE_SECONDS * 1000 - 60_000);
+    });
   });
 
   describe('when two gateways append one message', () => {
@@ -406,6 +417,29 @@ describe('ChannelWindowRepository', () => {
         );
       expect(await activity().fetchLatest(CHANNEL)).toBe(newer.id);
       expect(await activity().fetchLatestHuman(CHANNEL)).toBe(newer.id);
+    });
+
+    it('moves the newest human message forward whether or not it is the newest message', async () => {
+      const windows = createRepository();
+      const [first, early, bot, after] = [line(), line(), line({ userId: null, name: 'SomeBot' }), line()];
+      const record = (message: WindowLine, human: boolean) =>
+        windows.appendIfLive(
+          CHANNEL,
+          message,
+          undefined,
+          activity().describeLatest(CHANNEL, message.id, { human }),
+        );
+      await record(first, true);
+      await record(bot, false);
+      // Older than the newest, newer than the newest human message: only the latter moves.
+      await record(early, true);
+      expect(await activity().fetchLatest(CHANNEL)).toBe(bot.id);
+      expect(await activity().fetchLatestHuman(CHANNEL)).toBe(early.id);
+      // Newer than the newest: both move.
+      await record(after, true);
+      await record(first, true);
+      expect(await activity().fetchLatest(CHANNEL)).toBe(after.id);
+      expect(await activity().fetchLatestHuman(CHANNEL)).toBe(after.id);
     });
   });
 
