@@ -28,7 +28,7 @@ function record(member: string, maxCount: number, now = NOW): Promise<string[]> 
 }
 
 async function entries(): Promise<Array<[string, number]>> {
-  const flat = await redis.zrange(key, 0, -1, 'WITHSCORES');
+  const flat = await redis.zrange(key, '0', '-1', 'WITHSCORES');
   const pairs: Array<[string, number]> = [];
   for (let index = 0; index < flat.length; index += 2) pairs.push([flat[index]!, Number(flat[index + 1])]);
   return pairs;
