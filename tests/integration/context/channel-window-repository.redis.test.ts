@@ -176,6 +176,22 @@ describe('ChannelWindowRepository', () => {
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([fresh]);
       expect(await redis.hexists(buildWindowLinesKey(prefix, CHANNEL), old.id)).toBe(0);
     });
+
+    it('drops the aged lines or those beyond maxLines, whichever are more', async () => {
+      const windows = createRepository({ maxLines: 3 });
+      const [aged, kept, newer] = [line({ at: START }), line({ at: START + 10 }), line({ at: START + 20 })];
+      await windows.markLiveAndAppend(CHANNEL, aged);
+      await windows.markLiveAndAppend(CHANNEL, kept);
+      clock = START + MAX_AGE_SECONDS * 1000 + 5;
+      // One line aged, none beyond the cap: the aged one goes.
+      await windows.markLiveAndAppend(CHANNEL, newer);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([kept, newer]);
+      // No line aged, two beyond the cap: both go.
+      const latest = [1, 2, 3].map((offset) => line({ at: clock + offset }));
+      await windows.appendOwnLines(CHANNEL, latest);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual(latest);
+      expect(await redis.hlen(buildWindowLinesKey(prefix, CHANNEL))).toBe(3);
+    });
   });
 
   describe('fetchRecent', () => {
