@@ -38,10 +38,11 @@ local now = tonumber(ARGV[4])
 --- @include "includes/findEarlierJob"
 
 pruneExpiredLeases(pendingKey, prioritiesKey, now)
-if redis.call('ZSCORE', pendingKey, jobId) then
-  local leaseMs = tonumber(ARGV[5])
-  local keyTtlMs = tonumber(ARGV[6])
-  redis.call('ZADD', pendingKey, 'XX', now + leaseMs, jobId)
+local leaseMs = tonumber(ARGV[5])
+local keyTtlMs = tonumber(ARGV[6])
+-- XX: only a pending job's lease is renewed. CH: 0 when it is not pending, or its lease already ends then
+-- (its keys then outlive it already: whoever wrote that lease set their TTL with it).
+if redis.call('ZADD', pendingKey, 'XX', 'CH', now + leaseMs, jobId) == 1 then
   -- The three keys hold the job's entries and share one expiry (admitReply and this script set them together,
   -- and nothing else creates them): refreshed once less than half the margin past the lease is left.
   if redis.call('PTTL', pendingKey) < leaseMs + (keyTtlMs - leaseMs) / 2 then

@@ -186,6 +186,7 @@ describe('ConversationGate', () => {
       const job = buildTestJob();
       await admission.admit(job);
       for (const key of entryKeys(job)) await redis.pexpire(key, 85_000);
+      now += 1_000;
       expect(await gate.isTurn(job)).toBe(true);
       for (const ttl of await keyTtls(job)) {
         expect(ttl).toBeGreaterThan(110_000);
