@@ -172,7 +172,28 @@ describe('boundIndex', () => {
 
   it('runs four commands to add a member and three to move one, when nothing is to drop', async () => {
     await record('a', 10, NOW - 10);
-    expect(await commandsRunBy(() => record('b', 10))).toEqual(['zadd', 'zrangebyscore', 'zcard', 'pexpire']);
+    expect(await commandsRunBy(() => record('b', 10))).toEqual([
+      'zadd',
+      'zrangebyscore',
+      'zrange',
+      'pexpire',
+    ]);
     expect(await commandsRunBy(() => record('a', 10))).toEqual(['zadd', 'zrangebyscore', 'pexpire']);
+  });
+
+  it('runs five to add a member to a full index, dropping the oldest', async () => {
+    await record('a', 2, NOW - 10);
+    await record('b', 2, NOW - 5);
+    expect(await commandsRunBy(() => record('c', 2))).toEqual([
+      'zadd',
+      'zrangebyscore',
+      'zrange',
+      'zrem',
+      'pexpire',
+    ]);
+    expect(await entries()).toEqual([
+      ['b', NOW - 5],
+      ['c', NOW],
+    ]);
   });
 });

@@ -7,8 +7,9 @@
 
   Each step runs only when it can change something, since every caller is on a reply's path: the legacy
   shape is found by ZADD's WRONGTYPE error rather than a TYPE on each call; age pruning reads the range it
-  would remove and removes only when that is not empty; the count is read only when ZADD added a member (a
-  member moved to `now` leaves it as it was, so a lowered cap applies from the next new member).
+  would remove and removes only when that is not empty; the entries beyond the cap are read only when ZADD
+  added a member (a member moved to `now` leaves the count as it was, so a lowered cap applies from the next
+  new member).
 
   Returns the members it dropped, so the caller can delete what they point at.
 ]]
@@ -44,11 +45,13 @@ local function boundIndex(key, member, now, maxAgeMs, maxCount)
   end
 
   if added == 1 or migrated then
-    local over = redis.call('ZCARD', key) - maxCount
+    -- The entries beyond the newest `maxCount`, by a negative rank (no count first), and one more: ties at `now`
+    -- sort by name, so `member` may rank among the oldest, and is skipped.
+    local oldest = redis.call('ZRANGE', key, 0, -math.max(maxCount, 1))
+    local over = #oldest - 1
     if over > 0 then
-      -- Ties at `now` sort by name, so `member` may rank among the oldest: one more is read to skip it.
       local beyond = {}
-      for _, old in ipairs(redis.call('ZRANGE', key, 0, over)) do
+      for _, old in ipairs(oldest) do
         if old ~= member and #beyond < over then
           beyond[#beyond + 1] = old
           dropped[#dropped + 1] = old
