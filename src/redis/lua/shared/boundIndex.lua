@@ -38,10 +38,10 @@ local function boundIndex(key, member, now, maxAgeMs, maxCount)
     added = redis.call('ZADD', key, now, member)
   end
 
-  local oldest = '(' .. (now - maxAgeMs)
-  local dropped = redis.call('ZRANGEBYSCORE', key, '-inf', oldest)
+  local cutoff = '(' .. (now - maxAgeMs)
+  local dropped = redis.call('ZRANGEBYSCORE', key, '-inf', cutoff)
   if #dropped > 0 then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', oldest)
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
   end
 
   if added == 1 or migrated then
