@@ -1,8 +1,9 @@
 --[[
   Appends lines to a channel's window, each once (by message id: two gateways seeing one message write it
   once; a line already there keeps its text, which an edit may have changed since), then trims the window by
-  age and count and makes its keys expire the window's age after this write. A message removed in the last
-  minutes (see removeLines) is not appended again.
+  age and count and makes its keys expire the window's age after this write (an append that adds no line,
+  another gateway's or a retried job's, leaves the TTLs as they are). A message removed in the last minutes
+  (see removeLines) is not appended again.
 
   With mode `if-live` nothing is written unless the channel's live marker exists; with `mark-live` the marker
   is set (or renewed) to expire the window's age from now.
@@ -42,8 +43,7 @@ local now = tonumber(ARGV[2])
 local maxAgeMs = tonumber(ARGV[3])
 
 if ARGV[5] ~= '' then
-  if ARGV[7] == '1' then recordNewestId(KEYS[7], ARGV[5], ARGV[6]) end
-  recordNewestId(KEYS[6], ARGV[5], ARGV[6])
+  recordNewestIds(KEYS[6], KEYS[7], ARGV[5], ARGV[6], ARGV[7] == '1')
 end
 
 if ARGV[1] == 'if-live' then
@@ -64,8 +64,11 @@ for index = 10, #ARGV, 3 do
 end
 
 trimByScore(orderKey, linesKey, now - maxAgeMs, tonumber(ARGV[4]))
-redis.call('PEXPIRE', linesKey, maxAgeMs)
-redis.call('PEXPIRE', orderKey, maxAgeMs)
+-- Only a new line needs the keys to live longer: the window's older lines already have the TTL they need.
+if added > 0 then
+  redis.call('PEXPIRE', linesKey, maxAgeMs)
+  redis.call('PEXPIRE', orderKey, maxAgeMs)
+end
 
 local index = 0
 local userId = ARGV[8]

@@ -203,7 +203,9 @@ redis.call('PEXPIRE', bucketKey, math.ceil(burst / ratePerMs) + 1000)
 -- job's priority (so one user's jobs keep their order). Everyone's first job shares priority 1, their
 -- second priority 2, and so on: a round-robin over users. FIFO mode gives everyone priority 1.
 local priority = 1
-if fair then
+-- Every recorded priority is a pending job's (they are written, pruned and settled together): none pending,
+-- none to read.
+if fair and pendingCount > 0 then
   local highest = 0
   for _, value in ipairs(redis.call('HVALS', prioritiesKey)) do
     local recorded = tonumber(value)
@@ -255,8 +257,10 @@ end
 
 -- Behind an earlier job of its conversation, the job waits from the start: marked here, the settle that makes
 -- it the conversation's first job names it for a wake-up, and no worker takes it before then.
+-- With no other job pending there is none to wait for (stale gate entries met later are dropped by the
+-- job's turn check).
 local waiting = 0
-if findEarlierJob(gateKey, pendingKey, waitingKey, conversation, member) then
+if pendingCount > 0 and findEarlierJob(gateKey, pendingKey, waitingKey, conversation, member) then
   redis.call('SADD', waitingKey, jobId)
   redis.call('PEXPIRE', waitingKey, keyTtlMs)
   waiting = 1

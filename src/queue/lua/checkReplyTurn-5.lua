@@ -2,7 +2,8 @@
   Is it this job's turn in its conversation? True when no earlier job of the same conversation (same
   user, channel, personality) is still pending. Renews the job's own lease (a worker is holding it), prunes
   expired leases and drops gate entries whose job is no longer pending, so a lost job blocks nobody for
-  longer than its lease.
+  longer than its lease. The keys' TTL is renewed only when less than half its margin past the lease is left:
+  admitted minutes ago at most, the job's keys already outlive the renewed lease.
   A job told "not yet" is marked waiting, so the settle that makes it the conversation's first job names it
   for a wake-up; a job told "yes" is unmarked.
 
@@ -17,7 +18,7 @@
   ARGV[3] the conversation's member prefix (`<channelId>:<personalityId>:`)
   ARGV[4] now (Unix ms)
   ARGV[5] lease (ms)
-  ARGV[6] key TTL (ms)
+  ARGV[6] key TTL (ms), more than the lease: the keys outlive the lease just renewed
 
   Returns
     { 1 }                                      its turn
@@ -37,11 +38,18 @@ local now = tonumber(ARGV[4])
 --- @include "includes/findEarlierJob"
 
 pruneExpiredLeases(pendingKey, prioritiesKey, now)
-if redis.call('ZSCORE', pendingKey, jobId) then
-  redis.call('ZADD', pendingKey, 'XX', now + tonumber(ARGV[5]), jobId)
-  redis.call('PEXPIRE', pendingKey, ARGV[6])
-  redis.call('PEXPIRE', prioritiesKey, ARGV[6])
-  redis.call('PEXPIRE', gateKey, ARGV[6])
+local leaseMs = tonumber(ARGV[5])
+local keyTtlMs = tonumber(ARGV[6])
+-- XX: only a pending job's lease is renewed. CH: 0 when it is not pending, or its lease already ends then
+-- (its keys then outlive it already: whoever wrote that lease set their TTL with it).
+if redis.call('ZADD', pendingKey, 'XX', 'CH', now + leaseMs, jobId) == 1 then
+  -- The three keys hold the job's entries and share one expiry (admitReply and this script set them together,
+  -- and nothing else creates them): refreshed once less than half the margin past the lease is left.
+  if redis.call('PTTL', pendingKey) < leaseMs + (keyTtlMs - leaseMs) / 2 then
+    redis.call('PEXPIRE', pendingKey, keyTtlMs)
+    redis.call('PEXPIRE', prioritiesKey, keyTtlMs)
+    redis.call('PEXPIRE', gateKey, keyTtlMs)
+  end
 end
 
 local earlier, blocker = findEarlierJob(gateKey, pendingKey, waitingKey, conversation, member)

@@ -25,14 +25,17 @@
 
 local now = tonumber(ARGV[3])
 local leaseMs = tonumber(ARGV[4])
-local busyUntil = takeStreamLease(KEYS[1], ARGV[2], now, now + leaseMs)
+local busyUntil = streamLeaseBusyUntil(KEYS[1], ARGV[2], now)
 if busyUntil then
   return { {}, 2, busyUntil }
 end
-redis.call('EXPIRE', KEYS[1], ARGV[5])
 local dropped = boundIndex(KEYS[2], ARGV[7], now, tonumber(ARGV[5]) * 1000, tonumber(ARGV[8]))
-local claim = claimChunk(KEYS[1], ARGV[1], ARGV[2], now, leaseMs, ARGV[5])
-if claim[1] >= 3 then
-  redis.call('HSET', KEYS[1], 'draft:' .. ARGV[1], ARGV[6])
+-- The stream's lease is written in the claim's HSET; a message not claimed (posted, or another attempt's claim
+-- is live) still takes it.
+local lease = streamLeaseValue(ARGV[2], now + leaseMs)
+local claim = claimChunk(KEYS[1], ARGV[1], ARGV[2], now, leaseMs, 'draft:' .. ARGV[1], ARGV[6], 'stream', lease)
+if claim[1] < 3 then
+  redis.call('HSET', KEYS[1], 'stream', lease)
 end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
 return { dropped, unpack(claim) }

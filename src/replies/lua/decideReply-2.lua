@@ -20,8 +20,12 @@
 --- @include "includes/claimChunk"
 --- @include "shared/boundIndex"
 
-redis.call('HSETNX', KEYS[1], 'decision', ARGV[1])
+-- Written here, the decision is ARGV[1]: only an earlier attempt's needs reading back.
+local decision = ARGV[1]
+if redis.call('HSETNX', KEYS[1], 'decision', decision) == 0 then
+  decision = redis.call('HGET', KEYS[1], 'decision')
+end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 local dropped = boundIndex(KEYS[2], ARGV[2], tonumber(ARGV[5]), tonumber(ARGV[3]) * 1000, tonumber(ARGV[7]))
-local claim = claimChunk(KEYS[1], '0', ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[3])
-return { redis.call('HGET', KEYS[1], 'decision'), dropped, unpack(claim) }
+local claim = claimChunk(KEYS[1], '0', ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]))
+return { decision, dropped, unpack(claim) }

@@ -1,6 +1,7 @@
 --[[
   Adds to the counters of several expiring keys of one slot (a user's day and month, or one shared total),
-  refreshing each key's TTL: one call instead of an HINCRBY/ZINCRBY and an EXPIRE per counter.
+  each key's TTL set when it is made (see shared/addToCounters): one call instead of an HINCRBY/ZINCRBY per
+  counter and an EXPIRE per key.
 
   KEYS[i]  counter key (HASH or ZSET)
   ARGV[i]  its spec, see shared/addToCounters

@@ -119,6 +119,17 @@ describe('ChannelWindowRepository', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await appendIfLive(windows, CHANNEL, line({ content: 'later' }))).toBe(false);
     });
+    it('leaves the lines’ TTL alone when an append adds no line', async () => {
+      const windows = createRepository();
+      const message = line();
+      await windows.markLiveAndAppend(CHANNEL, message);
+      const kept = [buildWindowLinesKey(prefix, CHANNEL), buildWindowOrderKey(prefix, CHANNEL)];
+      for (const key of kept) await redis.pexpire(key, 50_000);
+      await windows.markLiveAndAppend(CHANNEL, message);
+      for (const key of kept) expect(await redis.pttl(key)).toBeLessThanOrEqual(50_000);
+      await windows.markLiveAndAppend(CHANNEL, line());
+      for (const key of kept) expect(await redis.pttl(key)).toBeGreaterThan(MAX_AGE_SECONDS * 1000 - 60_000);
+    });
   });
 
   describe('when two gateways append one message', () => {
@@ -174,6 +185,22 @@ describe('ChannelWindowRepository', () => {
       await windows.markLiveAndAppend(CHANNEL, fresh);
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([fresh]);
       expect(await redis.hexists(buildWindowLinesKey(prefix, CHANNEL), old.id)).toBe(0);
+    });
+
+    it('drops the aged lines or those beyond maxLines, whichever are more', async () => {
+      const windows = createRepository({ maxLines: 3 });
+      const [aged, kept, newer] = [line({ at: START }), line({ at: START + 10 }), line({ at: START + 20 })];
+      await windows.markLiveAndAppend(CHANNEL, aged);
+      await windows.markLiveAndAppend(CHANNEL, kept);
+      clock = START + MAX_AGE_SECONDS * 1000 + 5;
+      // One line aged, none beyond the cap: the aged one goes.
+      await windows.markLiveAndAppend(CHANNEL, newer);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([kept, newer]);
+      // No line aged, two beyond the cap: both go.
+      const latest = [1, 2, 3].map((offset) => line({ at: clock + offset }));
+      await windows.appendOwnLines(CHANNEL, latest);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual(latest);
+      expect(await redis.hlen(buildWindowLinesKey(prefix, CHANNEL))).toBe(3);
     });
   });
 
@@ -432,6 +459,29 @@ describe('ChannelWindowRepository', () => {
         );
       expect(await activity().fetchLatest(CHANNEL)).toBe(newer.id);
       expect(await activity().fetchLatestHuman(CHANNEL)).toBe(newer.id);
+    });
+
+    it('moves the newest human message forward whether or not it is the newest message', async () => {
+      const windows = createRepository();
+      const [first, early, bot, after] = [line(), line(), line({ userId: null, name: 'SomeBot' }), line()];
+      const record = (message: WindowLine, human: boolean) =>
+        windows.appendIfLive(
+          CHANNEL,
+          message,
+          undefined,
+          activity().describeLatest(CHANNEL, message.id, { human }),
+        );
+      await record(first, true);
+      await record(bot, false);
+      // Older than the newest, newer than the newest human message: only the latter moves.
+      await record(early, true);
+      expect(await activity().fetchLatest(CHANNEL)).toBe(bot.id);
+      expect(await activity().fetchLatestHuman(CHANNEL)).toBe(early.id);
+      // Newer than the newest: both move.
+      await record(after, true);
+      await record(first, true);
+      expect(await activity().fetchLatest(CHANNEL)).toBe(after.id);
+      expect(await activity().fetchLatestHuman(CHANNEL)).toBe(after.id);
     });
   });
 

@@ -16,7 +16,7 @@ import {
   type ReplyJob,
   type ReplyQueue,
 } from '../../../src/queue/index.js';
-import { buildPendingKey } from '../../../src/queue/keys.js';
+import { buildGateKey, buildPendingKey, buildPrioritiesKey } from '../../../src/queue/keys.js';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { buildTestJob, ROOMY_LIMITS } from './build-test-job.js';
@@ -154,6 +154,44 @@ describe('ConversationGate', () => {
       expect(await gate.isTurn(later)).toBe(false);
       now += 30_001;
       expect(await gate.isTurn(later)).toBe(true);
+    });
+  });
+
+  describe('when it renews the job’s lease', () => {
+    /** The keys holding the job's entries, which share one expiry. */
+    function entryKeys(job: ReplyJob): string[] {
+      return [buildPendingKey, buildPrioritiesKey, buildGateKey].map((build) => build(prefix, job.authorId));
+    }
+
+    function keyTtls(job: ReplyJob): Promise<number[]> {
+      return Promise.all(entryKeys(job).map((key) => redis.pttl(key)));
+    }
+
+    it('leaves the keys’ TTL alone while they outlive the lease by over half the margin', async () => {
+      const { admission, gate } = setup();
+      const job = buildTestJob();
+      await admission.admit(job);
+      const admitted = await keyTtls(job);
+      expect(await gate.isTurn(job)).toBe(true);
+      const checked = await keyTtls(job);
+      // The gate's key TTL is twice its lease; admission gave them the lease plus the duplicate window, longer.
+      for (const [index, ttl] of checked.entries()) {
+        expect(ttl).toBeGreaterThan(120_000);
+        expect(ttl).toBeLessThanOrEqual(admitted[index]!);
+      }
+    });
+
+    it('renews the keys’ TTL once less than half the margin past the lease is left', async () => {
+      const { admission, gate } = setup();
+      const job = buildTestJob();
+      await admission.admit(job);
+      for (const key of entryKeys(job)) await redis.pexpire(key, 85_000);
+      now += 1_000;
+      expect(await gate.isTurn(job)).toBe(true);
+      for (const ttl of await keyTtls(job)) {
+        expect(ttl).toBeGreaterThan(110_000);
+        expect(ttl).toBeLessThanOrEqual(120_000);
+      }
     });
   });
 

@@ -142,6 +142,19 @@ describe('UsageRepository', () => {
         }
       }
     });
+
+    it('sets a key’s TTL when it is made, and leaves it on later adds', async () => {
+      const userKey = buildUserUsageKey(prefix, USER, day);
+      await usage.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
+      await redis.expire(userKey, 1000);
+      // A new field of the same key: the key was there, with its TTL.
+      await usage.count({ userId: USER, guildId: GUILD, personalityId: 'bob', usage: OPERATOR, at: NOW });
+      expect(await redis.ttl(userKey)).toBeLessThanOrEqual(1000);
+      expect(await redis.hget(userKey, 'p:bob')).toBe('120');
+      await redis.del(userKey);
+      await usage.count({ userId: USER, guildId: GUILD, personalityId: 'bob', usage: OPERATOR, at: NOW });
+      expect(await redis.ttl(userKey)).toBeGreaterThan(DAY_COUNTER_TTL_SECONDS - 10);
+    });
   });
 
   describe('when routing reads the quotas', () => {

@@ -7,11 +7,11 @@
 ]]
 local function trimByScore(orderKey, linesKey, cutoff, maxCount)
   local dropped = redis.call('ZRANGEBYSCORE', orderKey, '-inf', '(' .. cutoff)
-  local over = redis.call('ZCARD', orderKey) - #dropped - maxCount
-  if over > 0 then
-    for _, id in ipairs(redis.call('ZRANGE', orderKey, #dropped, #dropped + over - 1)) do
-      dropped[#dropped + 1] = id
-    end
+  -- Both bounds drop from the oldest end, so what goes is the longer of the two: the aged entries, or all but
+  -- the newest `maxCount` (read by a negative rank, without counting first).
+  local beyondCount = redis.call('ZRANGE', orderKey, 0, -(maxCount + 1))
+  if #beyondCount > #dropped then
+    dropped = beyondCount
   end
   -- HDEL/ZREM take many members; unpack is bounded by Lua's stack, so go in slices.
   for start = 1, #dropped, 500 do

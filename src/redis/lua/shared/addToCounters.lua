@@ -1,17 +1,27 @@
 --[[
-  addToCounters(key, spec): adds to the counters of one expiring key and refreshes its TTL. `spec` is the
-  JSON `{ "kind": "hash" | "zset", "ttl": <seconds>, "add": [[field, amount], ...] }`: HINCRBY per field of
-  a HASH, ZINCRBY per member of a ZSET. One spec per key, so a caller adds several counters in one call.
+  addToCounters(key, spec): adds to the counters of one expiring key. `spec` is the JSON
+  `{ "kind": "hash" | "zset", "ttl": <seconds>, "add": [[field, amount], ...] }`: HINCRBY per field of a HASH,
+  ZINCRBY per member of a ZSET. One spec per key, so a caller adds several counters in one call.
+
+  The TTL is set when the key is made, not on every add: a counter whose total is not just its amount held
+  something already, so the key was there with its TTL. Keys are per period, so a period's counters still
+  outlive it by at least the TTL minus its length.
 ]]
 local function addToCounters(key, spec)
   local counters = cjson.decode(spec)
-  local command = counters.kind == 'zset' and 'ZINCRBY' or 'HINCRBY'
+  local existed = false
   for _, pair in ipairs(counters.add) do
-    if command == 'ZINCRBY' then
-      redis.call('ZINCRBY', key, pair[2], pair[1])
+    local total
+    if counters.kind == 'zset' then
+      total = redis.call('ZINCRBY', key, pair[2], pair[1])
     else
-      redis.call('HINCRBY', key, pair[1], pair[2])
+      total = redis.call('HINCRBY', key, pair[1], pair[2])
+    end
+    if tonumber(total) ~= tonumber(pair[2]) then
+      existed = true
     end
   end
-  redis.call('EXPIRE', key, counters.ttl)
+  if not existed then
+    redis.call('EXPIRE', key, counters.ttl)
+  end
 end

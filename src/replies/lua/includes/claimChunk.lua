@@ -5,6 +5,9 @@
   post may take; the attempt holding a live lease is the only one that may post.
 
   key: the delivery record, HASH `intent:<i>` = `<startedAtMs>:<leaseUntilMs>:<owner>`, `posted:<i>` = message id
+  ...: more field, value pairs of the record written with the claim (in the same HSET), when it is claimed
+
+  The record's TTL is the caller's to refresh (once per script: the caller's other writes refresh it too).
 
   Returns
     { 1, messageId }          already posted: record it, post nothing
@@ -12,13 +15,13 @@
     { 3, previousStartedAt }  claimed; an earlier attempt claimed it at that time (it may have posted): look first
     { 4 }                     claimed, first attempt: post
 ]]
-local function claimChunk(key, chunk, owner, now, leaseMs, ttlSeconds)
-  local posted = redis.call('HGET', key, 'posted:' .. chunk)
+local function claimChunk(key, chunk, owner, now, leaseMs, ...)
+  local fields = redis.call('HMGET', key, 'posted:' .. chunk, 'intent:' .. chunk)
+  local posted, intent = fields[1], fields[2]
   if posted then
     return { 1, posted }
   end
 
-  local intent = redis.call('HGET', key, 'intent:' .. chunk)
   local previousStartedAt = nil
   if intent then
     local startedAt, leaseUntil, holder = string.match(intent, '^(%d+):(%d+):(.*)$')
@@ -32,8 +35,7 @@ local function claimChunk(key, chunk, owner, now, leaseMs, ttlSeconds)
     end
   end
 
-  redis.call('HSET', key, 'intent:' .. chunk, now .. ':' .. (now + leaseMs) .. ':' .. owner)
-  redis.call('EXPIRE', key, ttlSeconds)
+  redis.call('HSET', key, 'intent:' .. chunk, now .. ':' .. (now + leaseMs) .. ':' .. owner, ...)
   if previousStartedAt then
     return { 3, previousStartedAt }
   end

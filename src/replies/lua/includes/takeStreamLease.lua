@@ -8,8 +8,11 @@
 
   Returns nil when `owner` holds the lease until `leaseUntil` (taken, renewed or given up), or the end (Unix
   ms) of another attempt's live lease, which is left alone.
+
+  streamLeaseBusyUntil(key, owner, now) is its check alone, for a script that writes the lease (its value:
+  streamLeaseValue) with its own fields in one HSET: that end, or nil when `owner` may take the lease.
 ]]
-local function takeStreamLease(key, owner, now, leaseUntil)
+local function streamLeaseBusyUntil(key, owner, now)
   local lease = redis.call('HGET', key, 'stream')
   if lease then
     local heldUntil, holder = string.match(lease, '^(%d+):(.*)$')
@@ -17,6 +20,18 @@ local function takeStreamLease(key, owner, now, leaseUntil)
       return tonumber(heldUntil)
     end
   end
-  redis.call('HSET', key, 'stream', leaseUntil .. ':' .. owner)
+  return nil
+end
+
+local function streamLeaseValue(owner, leaseUntil)
+  return leaseUntil .. ':' .. owner
+end
+
+local function takeStreamLease(key, owner, now, leaseUntil)
+  local busyUntil = streamLeaseBusyUntil(key, owner, now)
+  if busyUntil then
+    return busyUntil
+  end
+  redis.call('HSET', key, 'stream', streamLeaseValue(owner, leaseUntil))
   return nil
 end

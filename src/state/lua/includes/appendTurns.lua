@@ -33,8 +33,8 @@ local function appendTurns(keys, args)
     return tonumber(string.match(entry, '^(%d+):'))
   end
 
-  for index = 14, #args do
-    redis.call('RPUSH', conversationKey, args[index])
+  if #args >= 14 then
+    redis.call('RPUSH', conversationKey, unpack(args, 14))
   end
 
   local entries = redis.call('LRANGE', conversationKey, 0, -1)
@@ -57,8 +57,8 @@ local function appendTurns(keys, args)
   local pendingDropped = 0
   local claimed = 0
   if maxPendingTurns > 0 then
-    for index = 1, dropped do
-      redis.call('RPUSH', pendingKey, entries[index])
+    if dropped > 0 then
+      redis.call('RPUSH', pendingKey, unpack(entries, 1, dropped))
     end
     handedOver = dropped
     local pending = redis.call('LRANGE', pendingKey, 0, -1)

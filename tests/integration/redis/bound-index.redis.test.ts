@@ -1,0 +1,199 @@
+/**
+ * shared/boundIndex against real Redis, through a script that only runs it: the member recorded at `now`,
+ * age and count bounds (never dropping the member, even when it ties with the oldest), the dropped members
+ * returned, the key's TTL, and the migration of an index still in the older SET shape.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisMonitor } from '../../../bench/redis-monitor.js';
+import { loadScripts, registerScripts, runScript } from '../../../src/redis/index.js';
+import {
+  createTestPrefix,
+  createTestRedis,
+  deleteKeysWithPrefix,
+  TEST_REDIS_URL,
+} from '../../support/redis.js';
+
+const redis = createTestRedis();
+const NOW = 1_000_000;
+const MAX_AGE_MS = 60_000;
+let directory: string;
+let prefix: string;
+let key: string;
+
+function record(member: string, maxCount: number, now = NOW): Promise<string[]> {
+  return runScript<string[]>(redis, 'recordInBoundIndex', [key], [member, now, MAX_AGE_MS, maxCount]);
+}
+
+async function entries(): Promise<Array<[string, number]>> {
+  const flat = await redis.zrange(key, '0', '-1', 'WITHSCORES');
+  const pairs: Array<[string, number]> = [];
+  for (let index = 0; index < flat.length; index += 2) pairs.push([flat[index]!, Number(flat[index + 1])]);
+  return pairs;
+}
+
+/** The commands Lua ran on the index while `action` ran, by name, as MONITOR reports them. */
+async function commandsRunBy(action: () => Promise<unknown>): Promise<string[]> {
+  const barrier = `${prefix}:barrier`;
+  const names: string[] = [];
+  let barrierSeen: () => void = () => undefined;
+  const seen = new Promise<void>((resolve) => {
+    barrierSeen = resolve;
+  });
+  const monitor = await RedisMonitor.start(TEST_REDIS_URL, (command) => {
+    if (command.line.includes(barrier)) barrierSeen();
+    else if (command.fromScript && command.line.includes(key)) names.push(command.name);
+  });
+  try {
+    await action();
+    // MONITOR reports in execution order: once the barrier shows, every command before it has.
+    await redis.exists(barrier);
+    await seen;
+    return names;
+  } finally {
+    monitor.close();
+  }
+}
+
+beforeAll(async () => {
+  directory = mkdtempSync(join(tmpdir(), 'chorus-bound-index-'));
+  writeFileSync(
+    join(directory, 'recordInBoundIndex-1.lua'),
+    '--- @include "shared/boundIndex"\n' +
+      'return boundIndex(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))',
+  );
+  registerScripts(redis, loadScripts(directory));
+  await redis.ping();
+});
+
+beforeEach(() => {
+  prefix = createTestPrefix();
+  key = `${prefix}:{u:1}:index`;
+});
+
+afterEach(async () => {
+  await deleteKeysWithPrefix(redis, prefix);
+});
+
+afterAll(async () => {
+  rmSync(directory, { recursive: true, force: true });
+  await redis.quit();
+});
+
+describe('boundIndex', () => {
+  it('records the member at now and makes the key expire the max age after the write', async () => {
+    expect(await record('a', 10)).toEqual([]);
+    expect(await entries()).toEqual([['a', NOW]]);
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(MAX_AGE_MS - 5_000);
+    expect(ttl).toBeLessThanOrEqual(MAX_AGE_MS);
+  });
+
+  it('moves a member already there to now, dropping nothing', async () => {
+    await record('a', 2, NOW - 10);
+    await record('b', 2, NOW - 5);
+    expect(await record('a', 2)).toEqual([]);
+    expect(await entries()).toEqual([
+      ['b', NOW - 5],
+      ['a', NOW],
+    ]);
+  });
+
+  it('drops entries older than the max age, keeping one exactly at the cutoff', async () => {
+    await redis.zadd(
+      key,
+      NOW - MAX_AGE_MS - 2,
+      'old',
+      NOW - MAX_AGE_MS - 1,
+      'older-by-one',
+      NOW - MAX_AGE_MS,
+      'edge',
+    );
+    expect(await record('new', 10)).toEqual(['old', 'older-by-one']);
+    expect(await entries()).toEqual([
+      ['edge', NOW - MAX_AGE_MS],
+      ['new', NOW],
+    ]);
+  });
+
+  it('drops the oldest beyond the cap, after the aged ones, and returns both in that order', async () => {
+    await redis.zadd(key, NOW - MAX_AGE_MS - 1, 'aged', NOW - 30, 'c', NOW - 20, 'b', NOW - 10, 'a');
+    expect(await record('new', 2)).toEqual(['aged', 'c', 'b']);
+    expect(await entries()).toEqual([
+      ['a', NOW - 10],
+      ['new', NOW],
+    ]);
+  });
+
+  it('never drops the member, even when it ties with the oldest at now and sorts first', async () => {
+    await redis.zadd(key, NOW, 'm', NOW, 'n', NOW, 'o');
+    expect(await record('a', 2)).toEqual(['m', 'n']);
+    expect(await entries()).toEqual([
+      ['a', NOW],
+      ['o', NOW],
+    ]);
+  });
+
+  it('keeps only the member under a cap below one', async () => {
+    await redis.zadd(key, NOW - 1, 'b');
+    expect(await record('a', 0)).toEqual(['b']);
+    expect(await entries()).toEqual([['a', NOW]]);
+  });
+
+  it('migrates an index still in the SET shape, its members dated now, then bounds it', async () => {
+    await redis.sadd(key, 'x', 'y', 'z');
+    const dropped = await record('a', 3);
+    expect(dropped).toEqual(['x']);
+    expect(await redis.type(key)).toBe('zset');
+    expect(await entries()).toEqual([
+      ['a', NOW],
+      ['y', NOW],
+      ['z', NOW],
+    ]);
+    expect(await redis.pttl(key)).toBeGreaterThan(0);
+  });
+
+  it('bounds a migrated SET that already held the member', async () => {
+    await redis.sadd(key, 'a', 'b', 'c');
+    expect(await record('a', 2)).toEqual(['b']);
+    expect(await entries()).toEqual([
+      ['a', NOW],
+      ['c', NOW],
+    ]);
+  });
+
+  it('raises the error of a key of any other type, leaving it alone', async () => {
+    await redis.set(key, 'text');
+    await expect(record('a', 2)).rejects.toThrow(/WRONGTYPE/);
+    expect(await redis.get(key)).toBe('text');
+  });
+
+  it('runs four commands to add a member and three to move one, when nothing is to drop', async () => {
+    await record('a', 10, NOW - 10);
+    expect(await commandsRunBy(() => record('b', 10))).toEqual([
+      'zadd',
+      'zrangebyscore',
+      'zrange',
+      'pexpire',
+    ]);
+    expect(await commandsRunBy(() => record('a', 10))).toEqual(['zadd', 'zrangebyscore', 'pexpire']);
+  });
+
+  it('runs five to add a member to a full index, dropping the oldest', async () => {
+    await record('a', 2, NOW - 10);
+    await record('b', 2, NOW - 5);
+    expect(await commandsRunBy(() => record('c', 2))).toEqual([
+      'zadd',
+      'zrangebyscore',
+      'zrange',
+      'zrem',
+      'pexpire',
+    ]);
+    expect(await entries()).toEqual([
+      ['b', NOW - 5],
+      ['c', NOW],
+    ]);
+  });
+});
