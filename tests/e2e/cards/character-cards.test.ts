@@ -3,55 +3,38 @@
  * /personality export. Real gateway and worker, the Discord sandbox with the unmodified discord.js (the card is
  * a file on the slash command, downloaded from the sandbox's CDN), the AI stub, real Redis.
  */
-import { REST } from '@discordjs/rest';
 import { encode as encodeTextChunk } from 'png-chunk-text';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildPng } from '../../../sandbox/sample-images.js';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { deployCommands } from '../../../src/commands/index.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { FULL_V2_CARD } from '../../support/character-card.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 const EPHEMERAL = 64;
 const MANAGE_CHANNELS = 1n << 4n;
 
 describe('character cards', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
-  const personalities = new PersonalityRepository(redis, { prefix });
+  const pipeline = new PipelineHarness();
+  const { personalities } = pipeline;
   let cluster: LocalCluster;
   let channelId: string;
   let ann: string;
   let guildId: string;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: { STREAM_REPLIES: 'false' },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
-    const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
-    await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });
+    await pipeline.deployCommands();
     guildId = sandbox.createGuild({ name: 'cards' }).id;
     channelId = sandbox.createChannel(guildId, { name: 'tavern' }).id;
     ann = sandbox.createUser({ username: 'ann', globalName: 'Ann' }).id;
     sandbox.addMember(guildId, ann, { permissions: MANAGE_CHANNELS });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   function importCard(filename: string, data: Buffer, options: Record<string, string> = {}) {
     return cluster.sandbox

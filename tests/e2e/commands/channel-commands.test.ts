@@ -4,12 +4,7 @@
  */
 import { PermissionFlagsBits } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ActivationRepository,
-  ConversationRepository,
-  type Personality,
-  PersonalityRepository,
-} from '../../../src/state/index.js';
+import { ActivationRepository, ConversationRepository, type Personality } from '../../../src/state/index.js';
 import { CommandHarness, isEphemeral, shownText } from './command-harness.js';
 
 describe('channel commands', () => {
@@ -26,16 +21,8 @@ describe('channel commands', () => {
     activations = new ActivationRepository(redis, { prefix });
     moderator = harness.addUser('moderator', PermissionFlagsBits.ManageChannels);
     member = harness.addUser('member');
-    const personalities = new PersonalityRepository(redis, { prefix });
-    const base = {
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-model',
-      temperature: null,
-      systemPrompt: 'p',
-    } as const;
-    alice = await personalities.create({ ...base, ownerId: member, name: 'Alice', visibility: 'public' });
-    bob = await personalities.create({ ...base, ownerId: member, name: 'Bob', visibility: 'private' });
+    alice = await harness.createPersonality({ ownerId: member, name: 'Alice', visibility: 'public' });
+    bob = await harness.createPersonality({ ownerId: member, name: 'Bob', visibility: 'private' });
   }, 30_000);
 
   afterAll(async () => {

@@ -19,7 +19,13 @@ import { type CommandHandler, createCommandHandler, deployCommands } from '../..
 import { type Config, loadConfig } from '../../../src/config/index.js';
 import { createLogger, type Logger } from '../../../src/log/index.js';
 import { buildBullPrefix, ReplyAdmission } from '../../../src/queue/index.js';
-import { ApiKeyRepository, ChannelActivityRepository } from '../../../src/state/index.js';
+import {
+  ApiKeyRepository,
+  ChannelActivityRepository,
+  type Personality,
+  type PersonalityDraft,
+  PersonalityRepository,
+} from '../../../src/state/index.js';
 import { createTaskQueue, TASK_QUEUE_NAME, TaskProcessor, type TaskQueue } from '../../../src/tasks/index.js';
 import { WebhookManager } from '../../../src/webhooks/index.js';
 import { buildTestEnv } from '../../support/env.js';
@@ -44,6 +50,10 @@ export interface HarnessOptions {
   readonly replicas?: number;
 }
 
+/** What a test must say about a personality; {@link CommandHarness.createPersonality} fills the rest. */
+export type PersonalityFields = Pick<PersonalityDraft, 'ownerId' | 'name' | 'visibility'> &
+  Partial<PersonalityDraft>;
+
 /** One running handler replica. */
 export interface Replica {
   readonly client: Client;
@@ -54,6 +64,7 @@ export class CommandHarness {
   private readonly stoppers: Array<() => Promise<void>> = [];
   /** Channel ids the task worker was asked to forget the webhook state of, in order. */
   readonly forgottenChannels: string[] = [];
+  readonly personalities: PersonalityRepository;
 
   private constructor(
     /** Every JSON line the handlers logged. */
@@ -67,7 +78,9 @@ export class CommandHarness {
     readonly tasks: TaskQueue,
     readonly replicas: Replica[],
     readonly guildId: string,
-  ) {}
+  ) {
+    this.personalities = new PersonalityRepository(redis, { prefix });
+  }
 
   static async start(options: HarnessOptions = {}): Promise<CommandHarness> {
     const sandbox = await DiscordSandbox.start();
@@ -142,6 +155,21 @@ export class CommandHarness {
 
   channel(name: string): string {
     return this.sandbox.createChannel(this.guildId, { name }).id;
+  }
+
+  /**
+   * Stores a personality straight in Redis, no command run: on the default provider's `stub-model`, prompt
+   * `p`, no avatar or temperature unless `fields` say.
+   */
+  createPersonality(fields: PersonalityFields): Promise<Personality> {
+    return this.personalities.create({
+      systemPrompt: 'p',
+      avatarUrl: null,
+      provider: 'default',
+      model: 'stub-model',
+      temperature: null,
+      ...fields,
+    });
   }
 
   /** Runs a slash command and resolves with the bot's first response (or the first matching one). */
@@ -221,6 +249,15 @@ export class CommandHarness {
 /** The text a response shows: its content, then its embeds as JSON (for `toContain` checks). */
 export function shownText(response: InteractionResponse): string {
   return [response.content ?? '', ...response.embeds.map((embed) => JSON.stringify(embed))].join('\n');
+}
+
+/** The custom ids of the buttons on a response, in order. */
+export function buttonIds(components: readonly unknown[]): string[] {
+  return components.flatMap((row) =>
+    ((row as { components?: Array<{ custom_id?: string }> }).components ?? []).map(
+      (button) => button.custom_id ?? '',
+    ),
+  );
 }
 
 export function isEphemeral(response: InteractionResponse): boolean {

@@ -11,9 +11,9 @@ import {
   ApiKeyRepository,
   ConversationRepository,
   DmStickyRepository,
-  PersonalityRepository,
+  type PersonalityRepository,
 } from '../../../src/state/index.js';
-import { CommandHarness, isEphemeral } from './command-harness.js';
+import { buttonIds, CommandHarness, isEphemeral } from './command-harness.js';
 
 /** Every key in Redis carrying the user's hash tag, whatever its prefix. */
 async function userKeys(harness: CommandHarness, userId: string): Promise<string[]> {
@@ -27,14 +27,6 @@ async function userKeys(harness: CommandHarness, userId: string): Promise<string
   return found;
 }
 
-function buttonIds(components: readonly unknown[]): string[] {
-  return components.flatMap((row) =>
-    ((row as { components?: Array<{ custom_id?: string }> }).components ?? []).map(
-      (button) => button.custom_id ?? '',
-    ),
-  );
-}
-
 describe('/forget-me', () => {
   let harness: CommandHarness;
   let personalities: PersonalityRepository;
@@ -42,7 +34,7 @@ describe('/forget-me', () => {
 
   beforeAll(async () => {
     harness = await CommandHarness.start();
-    personalities = new PersonalityRepository(harness.redis, { prefix: harness.prefix });
+    personalities = harness.personalities;
     channel = harness.channel('privacy');
   }, 30_000);
 
@@ -53,16 +45,11 @@ describe('/forget-me', () => {
   /** Gives a user one of everything Chorus stores. */
   async function populate(userId: string): Promise<void> {
     const { redis, prefix, config } = harness;
-    const personality = await personalities.create({
+    const personality = await harness.createPersonality({
       ownerId: userId,
       name: `P${userId.slice(-4)}`,
       aliases: ['Alias'],
       visibility: 'public',
-      systemPrompt: 'p',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-model',
-      temperature: null,
     });
     await new ConversationRepository(redis, { prefix, ...config.conversation }).appendTurns(
       userId,

@@ -4,7 +4,6 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PersonalityRepository } from '../../../src/state/index.js';
 import { CommandHarness } from './command-harness.js';
 
 const CALLBACK = /^\/interactions\/\d+\/[^/]+\/callback$/u;
@@ -52,9 +51,7 @@ describe('interaction resilience', () => {
       await waitForLog(harness, (line) => line['msg'] === 'interaction claimed by another replica');
       await delay(100);
       expect(handle.responses).toHaveLength(1);
-      expect(
-        await new PersonalityRepository(harness.redis, { prefix: harness.prefix }).countByOwner(user),
-      ).toBe(1);
+      expect(await harness.personalities.countByOwner(user)).toBe(1);
       expect(errorsOrWarnings(harness)).toEqual([]);
     });
   });
@@ -98,9 +95,7 @@ describe('interaction resilience', () => {
       expect(fault.hits).toBe(1);
       expect(handle.responses).toEqual([]);
       // Applied once, by this replica, before Discord refused the answer.
-      expect(
-        await new PersonalityRepository(harness.redis, { prefix: harness.prefix }).countByOwner(user),
-      ).toBe(1);
+      expect(await harness.personalities.countByOwner(user)).toBe(1);
       expect(errorsOrWarnings(harness)).toEqual([]);
 
       // The handler is still fine for the next interaction.

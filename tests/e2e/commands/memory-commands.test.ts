@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_NOTE_CHARS, MemoryRepository } from '../../../src/memory/index.js';
-import { ConversationRepository, type Personality, PersonalityRepository } from '../../../src/state/index.js';
+import { ConversationRepository, type Personality } from '../../../src/state/index.js';
 import { CommandHarness, isEphemeral } from './command-harness.js';
 
 describe('/memory', () => {
@@ -25,12 +25,7 @@ describe('/memory', () => {
       ttlSeconds: 3600,
     });
     member = harness.addUser('member');
-    alice = await new PersonalityRepository(redis, { prefix }).create({
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-model',
-      temperature: null,
-      systemPrompt: 'p',
+    alice = await harness.createPersonality({
       ownerId: member,
       name: 'Alice',
       visibility: 'public',

@@ -3,17 +3,15 @@
  * buttons), info, list (paging buttons), aliases, autocomplete, every validation rule and ownership.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActivationRepository, PersonalityRepository } from '../../../src/state/index.js';
-import { CommandHarness, isEphemeral, shownText } from './command-harness.js';
+import type { CommandOptionValue } from '../../../sandbox/index.js';
+import {
+  ActivationRepository,
+  type Personality,
+  type PersonalityRepository,
+} from '../../../src/state/index.js';
+import { buttonIds, CommandHarness, isEphemeral, shownText } from './command-harness.js';
 
-/** The custom ids of the buttons on a response, in order. */
-function buttonIds(components: readonly unknown[]): string[] {
-  return components.flatMap((row) =>
-    ((row as { components?: Array<{ custom_id?: string }> }).components ?? []).map(
-      (button) => button.custom_id ?? '',
-    ),
-  );
-}
+type CommandOptions = Readonly<Record<string, CommandOptionValue>>;
 
 describe('/personality', () => {
   let harness: CommandHarness;
@@ -24,7 +22,7 @@ describe('/personality', () => {
 
   beforeAll(async () => {
     harness = await CommandHarness.start();
-    personalities = new PersonalityRepository(harness.redis, { prefix: harness.prefix });
+    personalities = harness.personalities;
     owner = harness.addUser('owner');
     other = harness.addUser('other');
     channel = harness.channel('general');
@@ -34,8 +32,16 @@ describe('/personality', () => {
     await harness?.close();
   });
 
-  const create = (userId: string, options: Record<string, string | number>) =>
-    harness.run(userId, channel, 'personality', options, { subcommand: 'create' });
+  /** Runs `/personality <subcommand>` in the test channel. */
+  const personality = (userId: string, subcommand: string, options: CommandOptions) =>
+    harness.run(userId, channel, 'personality', options, { subcommand });
+  /** Runs `/personality alias <subcommand>` in the test channel. */
+  const alias = (userId: string, subcommand: string, options: CommandOptions) =>
+    harness.run(userId, channel, 'personality', options, { subcommandGroup: 'alias', subcommand });
+  const create = (userId: string, options: CommandOptions) => personality(userId, 'create', options);
+  /** `field` of the owner's first personality, as stored. */
+  const storedField = async <Field extends keyof Personality>(field: Field) =>
+    (await personalities.listByOwner(owner))[0]?.[field];
 
   describe('create', () => {
     describe('when every field is valid', () => {
@@ -128,15 +134,10 @@ describe('/personality', () => {
         const user = harness.addUser('collector');
         const cap = harness.config.limits.maxPersonalitiesPerUser;
         for (let index = 0; index < cap; index += 1) {
-          await personalities.create({
+          await harness.createPersonality({
             ownerId: user,
             name: `Owned ${index}`,
             visibility: 'private',
-            systemPrompt: 'p',
-            avatarUrl: null,
-            provider: 'default',
-            model: 'stub-model',
-            temperature: null,
           });
         }
         const response = await create(user, { name: 'One too many', prompt: 'p' });
@@ -176,13 +177,12 @@ describe('/personality', () => {
   describe('edit', () => {
     describe('when the owner changes fields', () => {
       it('applies exactly those fields', async () => {
-        const response = await harness.run(
-          owner,
-          channel,
-          'personality',
-          { name: 'Alice', prompt: 'You are Alice, head librarian.', model: 'other-small', temperature: 1.2 },
-          { subcommand: 'edit' },
-        );
+        const response = await personality(owner, 'edit', {
+          name: 'Alice',
+          prompt: 'You are Alice, head librarian.',
+          model: 'other-small',
+          temperature: 1.2,
+        });
         expect(response.content).toBe('Updated **Alice**: prompt, temperature, model.');
         const [alice] = await personalities.listByOwner(owner);
         expect(alice).toMatchObject({
@@ -194,13 +194,12 @@ describe('/personality', () => {
       });
 
       it('renames, removes the avatar with "none", and takes the new provider’s default model', async () => {
-        const response = await harness.run(
-          owner,
-          channel,
-          'personality',
-          { name: 'Alice', 'new-name': 'Alicia', avatar: 'none', provider: 'default' },
-          { subcommand: 'edit' },
-        );
+        const response = await personality(owner, 'edit', {
+          name: 'Alice',
+          'new-name': 'Alicia',
+          avatar: 'none',
+          provider: 'default',
+        });
         expect(response.content).toBe('Updated **Alicia**: new-name, avatar, provider, model.');
         const [alicia] = await personalities.listByOwner(owner);
         expect(alicia).toMatchObject({
@@ -209,80 +208,53 @@ describe('/personality', () => {
           provider: 'default',
           model: 'stub-model',
         });
-        await harness.run(
-          owner,
-          channel,
-          'personality',
-          { name: 'Alicia', 'new-name': 'Alice' },
-          { subcommand: 'edit' },
-        );
+        await personality(owner, 'edit', { name: 'Alicia', 'new-name': 'Alice' });
       });
     });
 
     describe('when the owner changes the context', () => {
       it('keeps the personality to personal conversations, says so in info, and back', async () => {
-        const edit = (context: string) =>
-          harness.run(owner, channel, 'personality', { name: 'Alice', context }, { subcommand: 'edit' });
-        expect((await personalities.listByOwner(owner))[0]?.contextMode).toBe('room');
+        const edit = (context: string) => personality(owner, 'edit', { name: 'Alice', context });
+        expect(await storedField('contextMode')).toBe('room');
         const response = await edit('personal');
         expect(isEphemeral(response)).toBe(true);
         expect(response.content).toBe('Updated **Alice**: context.');
-        expect((await personalities.listByOwner(owner))[0]?.contextMode).toBe('personal');
-        const info = await harness.run(
-          owner,
-          channel,
-          'personality',
-          { name: 'Alice' },
-          { subcommand: 'info' },
-        );
+        expect(await storedField('contextMode')).toBe('personal');
+        const info = await personality(owner, 'info', { name: 'Alice' });
         expect(shownText(info)).toContain('personal: sees only its own conversation with each person');
         await edit('room');
-        expect((await personalities.listByOwner(owner))[0]?.contextMode).toBe('room');
+        expect(await storedField('contextMode')).toBe('room');
       });
     });
 
     describe('when the owner changes the memory scope', () => {
       it('remembers people across channels, says so in info, and back', async () => {
-        const edit = (memory: string) =>
-          harness.run(owner, channel, 'personality', { name: 'Alice', memory }, { subcommand: 'edit' });
-        expect((await personalities.listByOwner(owner))[0]?.memoryScope).toBe('conversation');
+        const edit = (memory: string) => personality(owner, 'edit', { name: 'Alice', memory });
+        expect(await storedField('memoryScope')).toBe('conversation');
         const response = await edit('user');
         expect(isEphemeral(response)).toBe(true);
         expect(response.content).toBe('Updated **Alice**: memory.');
-        expect((await personalities.listByOwner(owner))[0]?.memoryScope).toBe('user');
-        const info = await harness.run(
-          owner,
-          channel,
-          'personality',
-          { name: 'Alice' },
-          { subcommand: 'info' },
-        );
+        expect(await storedField('memoryScope')).toBe('user');
+        const info = await personality(owner, 'info', { name: 'Alice' });
         expect(shownText(info)).toContain('user: remembers each person across channels');
         await edit('conversation');
-        expect((await personalities.listByOwner(owner))[0]?.memoryScope).toBe('conversation');
+        expect(await storedField('memoryScope')).toBe('conversation');
       });
     });
 
     describe('when the owner sets fallback models', () => {
       it('stores them in order, shows them in info, names a bad entry, and clears them with none', async () => {
-        const edit = (fallbacks: string) =>
-          harness.run(owner, channel, 'personality', { name: 'Alice', fallbacks }, { subcommand: 'edit' });
+        const edit = (fallbacks: string) => personality(owner, 'edit', { name: 'Alice', fallbacks });
         const alice = (await personalities.listByOwner(owner))[0]!;
         expect(`${alice.provider}/${alice.model}`).toBe('default/stub-model');
         const response = await edit('other/other-large, other/other-small');
         expect(isEphemeral(response)).toBe(true);
         expect(response.content).toBe('Updated **Alice**: fallbacks.');
-        expect((await personalities.listByOwner(owner))[0]?.fallbackModels).toEqual([
+        expect(await storedField('fallbackModels')).toEqual([
           { provider: 'other', model: 'other-large' },
           { provider: 'other', model: 'other-small' },
         ]);
-        const info = await harness.run(
-          owner,
-          channel,
-          'personality',
-          { name: 'Alice' },
-          { subcommand: 'info' },
-        );
+        const info = await personality(owner, 'info', { name: 'Alice' });
         expect(shownText(info)).toContain('other/other-large, other/other-small');
 
         const before = await personalities.listByOwner(owner);
@@ -297,7 +269,7 @@ describe('/personality', () => {
         expect(await personalities.listByOwner(owner)).toEqual(before);
 
         await edit('none');
-        expect((await personalities.listByOwner(owner))[0]?.fallbackModels).toEqual([]);
+        expect(await storedField('fallbackModels')).toEqual([]);
       });
 
       it('completes the entry being typed after the ones already typed', async () => {
@@ -318,17 +290,15 @@ describe('/personality', () => {
     });
     describe('when the owner changes streaming', () => {
       it('stores on, off or the default, and says so in info', async () => {
-        const edit = (stream: string) =>
-          harness.run(owner, channel, 'personality', { name: 'Alice', stream }, { subcommand: 'edit' });
-        const info = () =>
-          harness.run(owner, channel, 'personality', { name: 'Alice' }, { subcommand: 'info' });
-        expect((await personalities.listByOwner(owner))[0]?.streamReplies).toBeNull();
+        const edit = (stream: string) => personality(owner, 'edit', { name: 'Alice', stream });
+        const info = () => personality(owner, 'info', { name: 'Alice' });
+        expect(await storedField('streamReplies')).toBeNull();
         const response = await edit('off');
         expect(response.content).toBe('Updated **Alice**: stream.');
-        expect((await personalities.listByOwner(owner))[0]?.streamReplies).toBe(false);
+        expect(await storedField('streamReplies')).toBe(false);
         expect(shownText(await info())).toContain('off: replies appear once complete');
         await edit('default');
-        expect((await personalities.listByOwner(owner))[0]?.streamReplies).toBeNull();
+        expect(await storedField('streamReplies')).toBeNull();
         expect(shownText(await info())).toContain('default: follows the bot’s setting');
       });
     });
@@ -336,26 +306,14 @@ describe('/personality', () => {
     describe('when the change is invalid or empty', () => {
       it('names the broken field and changes nothing', async () => {
         const before = await personalities.listByOwner(owner);
-        const response = await harness.run(
-          owner,
-          channel,
-          'personality',
-          { name: 'Alice', temperature: 9 },
-          { subcommand: 'edit' },
-        );
+        const response = await personality(owner, 'edit', { name: 'Alice', temperature: 9 });
         expect(isEphemeral(response)).toBe(true);
         expect(response.content).toBe('Temperature must be a number from 0 to 2 (got 9).');
         expect(await personalities.listByOwner(owner)).toEqual(before);
       });
 
       it('asks for a field when none was given', async () => {
-        const response = await harness.run(
-          owner,
-          channel,
-          'personality',
-          { name: 'Alice' },
-          { subcommand: 'edit' },
-        );
+        const response = await personality(owner, 'edit', { name: 'Alice' });
         expect(response.content).toContain('Nothing to change');
       });
     });
@@ -363,13 +321,7 @@ describe('/personality', () => {
     describe('when someone else tries', () => {
       it('refuses privately and changes nothing', async () => {
         const before = await personalities.listByOwner(owner);
-        const response = await harness.run(
-          other,
-          channel,
-          'personality',
-          { name: 'Alice', prompt: 'Hacked' },
-          { subcommand: 'edit' },
-        );
+        const response = await personality(other, 'edit', { name: 'Alice', prompt: 'Hacked' });
         expect(isEphemeral(response)).toBe(true);
         expect(response.content).toBe('Only the owner of **Alice** can change or delete it.');
         expect(await personalities.listByOwner(owner)).toEqual(before);
@@ -379,20 +331,8 @@ describe('/personality', () => {
 
   describe('info', () => {
     it('shows the prompt to the owner only', async () => {
-      const mine = await harness.run(
-        owner,
-        channel,
-        'personality',
-        { name: 'Alice' },
-        { subcommand: 'info' },
-      );
-      const theirs = await harness.run(
-        other,
-        channel,
-        'personality',
-        { name: 'alice' },
-        { subcommand: 'info' },
-      );
+      const mine = await personality(owner, 'info', { name: 'Alice' });
+      const theirs = await personality(other, 'info', { name: 'alice' });
       expect(isEphemeral(mine) && isEphemeral(theirs)).toBe(true);
       expect(shownText(mine)).toContain('You are Alice, head librarian.');
       expect(shownText(theirs)).toContain(`<@${owner}>`);
@@ -400,23 +340,13 @@ describe('/personality', () => {
     });
 
     it('does not find someone else’s private personality', async () => {
-      await personalities.create({
+      await harness.createPersonality({
         ownerId: owner,
         name: 'Hidden',
         visibility: 'private',
         systemPrompt: 'secret',
-        avatarUrl: null,
-        provider: 'default',
-        model: 'stub-model',
-        temperature: null,
       });
-      const response = await harness.run(
-        other,
-        channel,
-        'personality',
-        { name: 'Hidden' },
-        { subcommand: 'info' },
-      );
+      const response = await personality(other, 'info', { name: 'Hidden' });
       expect(response.content).toBe(
         'Personality: no personality called “Hidden” that you can use. Pick one from the list as you type.',
       );
@@ -425,52 +355,22 @@ describe('/personality', () => {
 
   describe('alias', () => {
     it('adds and removes an alias for the owner', async () => {
-      const added = await harness.run(
-        owner,
-        channel,
-        'personality',
-        { name: 'Alice', alias: 'Ally' },
-        { subcommandGroup: 'alias', subcommand: 'add' },
-      );
+      const added = await alias(owner, 'add', { name: 'Alice', alias: 'Ally' });
       expect(added.content).toBe('**Alice** now also answers to @Ally.');
-      expect((await personalities.listByOwner(owner))[0]?.aliases).toEqual(['Ally']);
-      const again = await harness.run(
-        owner,
-        channel,
-        'personality',
-        { name: 'Alice', alias: 'ally' },
-        { subcommandGroup: 'alias', subcommand: 'add' },
-      );
+      expect(await storedField('aliases')).toEqual(['Ally']);
+      const again = await alias(owner, 'add', { name: 'Alice', alias: 'ally' });
       expect(again.content).toBe(
         'Alias “ally” is taken: you already have a personality or alias called “ally”.',
       );
-      const removed = await harness.run(
-        owner,
-        channel,
-        'personality',
-        { name: 'Alice', alias: 'Ally' },
-        { subcommandGroup: 'alias', subcommand: 'remove' },
-      );
+      const removed = await alias(owner, 'remove', { name: 'Alice', alias: 'Ally' });
       expect(removed.content).toBe('**Alice** no longer answers to “Ally”.');
-      expect((await personalities.listByOwner(owner))[0]?.aliases).toEqual([]);
+      expect(await storedField('aliases')).toEqual([]);
     });
 
     it('refuses an alias equal to the name, and a non-owner', async () => {
-      const same = await harness.run(
-        owner,
-        channel,
-        'personality',
-        { name: 'Alice', alias: 'ALICE' },
-        { subcommandGroup: 'alias', subcommand: 'add' },
-      );
+      const same = await alias(owner, 'add', { name: 'Alice', alias: 'ALICE' });
       expect(same.content).toBe('Alias “ALICE” is the same as the name.');
-      const stranger = await harness.run(
-        other,
-        channel,
-        'personality',
-        { name: 'Alice', alias: 'Al' },
-        { subcommandGroup: 'alias', subcommand: 'add' },
-      );
+      const stranger = await alias(other, 'add', { name: 'Alice', alias: 'Al' });
       expect(stranger.content).toBe('Only the owner of **Alice** can change or delete it.');
     });
   });
@@ -479,15 +379,10 @@ describe('/personality', () => {
     it('offers the caller’s own personalities first, then public ones, at most 25', async () => {
       const prolific = harness.addUser('prolific');
       for (let index = 0; index < 30; index += 1) {
-        await personalities.create({
+        await harness.createPersonality({
           ownerId: prolific,
           name: `Bot ${String(index).padStart(2, '0')}`,
           visibility: 'public',
-          systemPrompt: 'p',
-          avatarUrl: null,
-          provider: 'default',
-          model: 'stub-model',
-          temperature: null,
         });
       }
       const caller = harness.addUser('caller');
@@ -506,13 +401,7 @@ describe('/personality', () => {
       expect(choices[0]?.name).toBe('Zed Bot (yours)');
       expect(choices.slice(1).every((choice) => choice.name.endsWith('(public)'))).toBe(true);
       // The chosen value (an id) works as the option.
-      const info = await harness.run(
-        caller,
-        channel,
-        'personality',
-        { name: choices[0]!.value },
-        { subcommand: 'info' },
-      );
+      const info = await personality(caller, 'info', { name: choices[0]!.value });
       expect(shownText(info)).toContain('Zed Bot');
     });
 
@@ -559,13 +448,7 @@ describe('/personality', () => {
 
   describe('list', () => {
     it('pages the public list with buttons only its invoker can press', async () => {
-      const response = await harness.run(
-        other,
-        channel,
-        'personality',
-        { scope: 'public' },
-        { subcommand: 'list' },
-      );
+      const response = await personality(other, 'list', { scope: 'public' });
       expect(isEphemeral(response)).toBe(false);
       expect(shownText(response)).toContain('Page 1 of 4');
       const [previous, next] = buttonIds(response.components);
@@ -587,7 +470,7 @@ describe('/personality', () => {
     });
 
     it('lists the caller’s own personalities privately by default', async () => {
-      const response = await harness.run(owner, channel, 'personality', {}, { subcommand: 'list' });
+      const response = await personality(owner, 'list', {});
       expect(isEphemeral(response)).toBe(true);
       expect(shownText(response)).toContain('Your personalities (2)');
       expect(response.components).toEqual([]);
@@ -596,16 +479,11 @@ describe('/personality', () => {
 
   describe('remove', () => {
     it('asks for confirmation, keeps it on cancel, and deletes it with its activations on confirm', async () => {
-      const victim = await personalities.create({
+      const victim = await harness.createPersonality({
         ownerId: owner,
         name: 'Temp',
         aliases: ['Tmp'],
         visibility: 'public',
-        systemPrompt: 'p',
-        avatarUrl: null,
-        provider: 'default',
-        model: 'stub-model',
-        temperature: null,
       });
       const activations = new ActivationRepository(harness.redis, { prefix: harness.prefix });
       await activations.activate({
@@ -615,13 +493,7 @@ describe('/personality', () => {
         activatedBy: owner,
       });
 
-      const ask = await harness.run(
-        owner,
-        channel,
-        'personality',
-        { name: 'Temp' },
-        { subcommand: 'remove' },
-      );
+      const ask = await personality(owner, 'remove', { name: 'Temp' });
       expect(isEphemeral(ask)).toBe(true);
       expect(ask.content).toContain('Delete **Temp**?');
       const [confirm, cancel] = buttonIds(ask.components);
@@ -629,13 +501,7 @@ describe('/personality', () => {
       expect(kept.content).toBe('Kept **Temp**.');
       expect(await personalities.fetchById(victim.id)).not.toBeNull();
 
-      const again = await harness.run(
-        owner,
-        channel,
-        'personality',
-        { name: 'Tmp' },
-        { subcommand: 'remove' },
-      );
+      const again = await personality(owner, 'remove', { name: 'Tmp' });
       const [confirmAgain] = buttonIds(again.components);
       expect(confirmAgain).toBe(confirm);
       const done = await harness.sandbox
@@ -649,13 +515,7 @@ describe('/personality', () => {
     });
 
     it('refuses a non-owner', async () => {
-      const response = await harness.run(
-        other,
-        channel,
-        'personality',
-        { name: 'Alice' },
-        { subcommand: 'remove' },
-      );
+      const response = await personality(other, 'remove', { name: 'Alice' });
       expect(response.content).toBe('Only the owner of **Alice** can change or delete it.');
       expect(response.components).toEqual([]);
     });

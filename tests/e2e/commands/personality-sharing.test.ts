@@ -18,7 +18,7 @@ describe('/personality share', () => {
 
   beforeAll(async () => {
     harness = await CommandHarness.start();
-    personalities = new PersonalityRepository(harness.redis, { prefix: harness.prefix });
+    personalities = harness.personalities;
     owner = harness.addUser('owner');
     editor = harness.addUser('editor');
     stranger = harness.addUser('stranger');

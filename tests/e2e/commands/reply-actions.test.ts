@@ -12,7 +12,7 @@ import {
   ConversationRepository,
   MessageIndexRepository,
   type Personality,
-  PersonalityRepository,
+  type PersonalityRepository,
 } from '../../../src/state/index.js';
 import type { WebhookManager } from '../../../src/webhooks/index.js';
 import { CommandHarness, isEphemeral } from './command-harness.js';
@@ -43,17 +43,12 @@ describe('reply actions', () => {
     stranger = harness.addUser('stranger');
     moderator = harness.addUser('moderator', PermissionFlagsBits.ManageMessages);
     channel = harness.channel('replies');
-    personalities = new PersonalityRepository(redis, { prefix });
-    alice = await personalities.create({
+    personalities = harness.personalities;
+    alice = await harness.createPersonality({
       ownerId: creator,
       name: 'Alice',
       aliases: ['Ally'],
       visibility: 'public',
-      systemPrompt: 'p',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-model',
-      temperature: null,
     });
   }, 30_000);
 
@@ -244,15 +239,10 @@ describe('reply actions', () => {
     });
 
     it('refuses when the personality has gone private, for anyone but its owner', async () => {
-      const secret = await personalities.create({
+      const secret = await harness.createPersonality({
         ownerId: creator,
         name: 'Secret',
         visibility: 'public',
-        systemPrompt: 'p',
-        avatarUrl: null,
-        provider: 'default',
-        model: 'stub-model',
-        temperature: null,
       });
       const question = harness.sandbox.userSays(asker, channel, '@Secret hello');
       const reply = await postReply(question.id, 'Hello from Secret.', asker, { personality: secret });
@@ -276,15 +266,10 @@ describe('reply actions', () => {
     });
 
     it('refuses a personality the server has blocked since, and admits it again once unblocked', async () => {
-      const blocked = await personalities.create({
+      const blocked = await harness.createPersonality({
         ownerId: creator,
         name: 'Banned',
         visibility: 'public',
-        systemPrompt: 'p',
-        avatarUrl: null,
-        provider: 'default',
-        model: 'stub-model',
-        temperature: null,
       });
       // A user of their own: the others' limits are spent by the tests before.
       const fan = harness.addUser('fan');

@@ -8,7 +8,7 @@ import { PermissionFlagsBits, Routes } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCommandDefinitions } from '../../../src/commands/index.js';
 import { DefaultGuildSettings, GuildSettingsRepository } from '../../../src/guilds/index.js';
-import { ActivationRepository, type Personality, PersonalityRepository } from '../../../src/state/index.js';
+import { ActivationRepository, type Personality } from '../../../src/state/index.js';
 import { CommandHarness, isEphemeral, shownText } from './command-harness.js';
 
 describe('/server', () => {
@@ -32,16 +32,8 @@ describe('/server', () => {
     member = harness.addUser('member');
     stranger = harness.sandbox.createUser({ username: 'stranger', globalName: 'Stranger' }).id;
     channel = harness.channel('settings');
-    const personalities = new PersonalityRepository(redis, { prefix });
-    const base = {
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-model',
-      temperature: null,
-      systemPrompt: 'p',
-    } as const;
-    alice = await personalities.create({ ...base, ownerId: member, name: 'Alice', visibility: 'public' });
-    mods = await personalities.create({ ...base, ownerId: stranger, name: 'mods', visibility: 'public' });
+    alice = await harness.createPersonality({ ownerId: member, name: 'Alice', visibility: 'public' });
+    mods = await harness.createPersonality({ ownerId: stranger, name: 'mods', visibility: 'public' });
   }, 30_000);
 
   afterAll(async () => {
@@ -287,16 +279,10 @@ describe('/server', () => {
 
   describe('when a server alias is one of the admin’s own names', () => {
     it('sets it, and says the admin’s own personality still answers to it for them', async () => {
-      const personalities = new PersonalityRepository(harness.redis, { prefix: harness.prefix });
-      await personalities.create({
+      await harness.createPersonality({
         ownerId: admin,
         name: 'Helper',
         visibility: 'private',
-        avatarUrl: null,
-        provider: 'default',
-        model: 'stub-model',
-        temperature: null,
-        systemPrompt: 'p',
       });
       const response = await server(
         admin,

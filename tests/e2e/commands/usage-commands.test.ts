@@ -3,7 +3,7 @@
  * own tokens per personality; only the bot's operators (`BOT_OWNER_IDS`) see the operator's totals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
+import type { Personality } from '../../../src/state/index.js';
 import { UsageRepository } from '../../../src/usage/index.js';
 import { CommandHarness, isEphemeral, shownText } from './command-harness.js';
 
@@ -20,13 +20,7 @@ describe('usage commands', () => {
     member = harness.addUser('member');
     // Sandbox user ids exist only once the harness runs: the operator joins the loaded config's owners here.
     (harness.config.usage.botOwnerIds as Set<string>).add(operator);
-    const personalities = new PersonalityRepository(redis, { prefix });
-    alice = await personalities.create({
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-model',
-      temperature: null,
-      systemPrompt: 'p',
+    alice = await harness.createPersonality({
       ownerId: member,
       name: 'Alice',
       visibility: 'public',

@@ -9,22 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StubRequestRecord } from '../../../sandbox/ai-stub/index.js';
 import type { UserAttachment } from '../../../sandbox/index.js';
 import { buildPng } from '../../../sandbox/sample-images.js';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import type { Personality } from '../../../src/state/index.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 const CAT: UserAttachment = { filename: 'cat.png', data: buildPng(64, 64), contentType: 'image/png' };
 
 describe('attachments', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
-  const personalities = new PersonalityRepository(redis, { prefix });
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
   let guildId: string;
   let kate: { id: string };
@@ -37,9 +30,7 @@ describe('attachments', () => {
   let tess: Personality;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.startCluster({
       env: { USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
     });
     const stub = cluster.aiStub.baseUrl;
@@ -67,40 +58,27 @@ describe('attachments', () => {
     for (const user of [kate, sam]) await sandbox.addMember(guildId, user.id);
     const base = {
       ownerId: kate.id,
-      visibility: 'public' as const,
-      avatarUrl: null,
-      temperature: null,
       // The prompts below hold the message alone: no channel window in the way of the assertions.
       contextMode: 'personal' as const,
     };
-    iris = await personalities.create({
+    iris = await pipeline.createPublicPersonality({
       ...base,
       name: 'Iris',
       systemPrompt: 'You are Iris.',
       provider: 'eyes',
       model: 'stub-vision',
     });
-    lynx = await personalities.create({
+    lynx = await pipeline.createPublicPersonality({
       ...base,
       name: 'Lynx',
       systemPrompt: 'You are Lynx.',
       provider: 'links',
       model: 'stub-vision',
     });
-    tess = await personalities.create({
-      ...base,
-      name: 'Tess',
-      systemPrompt: 'You are Tess.',
-      provider: 'default',
-      model: 'stub-small',
-    });
+    tess = await pipeline.createPublicPersonality({ ...base, name: 'Tess', systemPrompt: 'You are Tess.' });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   /** The newest AI request for the personality whose system prompt is `systemPrompt`. */
   function lastRequestOf(personality: Personality): StubRequestRecord | undefined {

@@ -5,14 +5,8 @@
  * second channel's replies meanwhile come at once. Serial: it asserts against Discord's wall-clock windows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const BUSY_USERS = 15;
 const MESSAGES_PER_USER = 3;
@@ -26,25 +20,18 @@ const LIMIT_ALLOWS_MS = 61_000;
 const QUIET_REPLY_MS = 3000;
 
 describe('a busy channel under Discord’s per-channel webhook limit', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
 
   beforeAll(async () => {
     // The sandbox's limits as Discord's, the per-channel one included; the fleet on its defaults (30 per minute).
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       aiStub: { behaviour: { latency: 30 } },
+      workers: 2,
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker'), cluster.spawn('worker')]);
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   it('posts every reply once, draws no 429, keeps to the limit’s pace and slows no other channel', async () => {
     const { sandbox } = cluster;
@@ -56,17 +43,12 @@ describe('a busy channel under Discord’s per-channel webhook limit', () => {
       sandbox.addMember(guild.id, user.id);
       return user;
     });
-    await new PersonalityRepository(redis, { prefix }).create({
+    await pipeline.createPublicPersonality({
       ownerId: users[0]!.id,
       name: 'Echo',
-      visibility: 'public',
       systemPrompt: 'You echo.',
       // The test maps each reply to its message through the stub's echo of the last user turn.
       contextMode: 'personal',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
     });
     const arrivals = new Map<string, number>();
     const onMessage = ({

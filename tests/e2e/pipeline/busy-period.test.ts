@@ -5,23 +5,15 @@
  * permanent family (tests/support/permanent-keys.ts, docs/guarantees.md), that nothing permanent is left of
  * the channels and guild that went, and that no per-user collection grows with the messages one user sends.
  */
-import { REST } from '@discordjs/rest';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { deployCommands } from '../../../src/commands/index.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { buildWindowLinesKey } from '../../../src/context/keys.js';
 import { buildBullPrefix, QUEUE_NAME } from '../../../src/queue/index.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
 import { buildWebhookPoolKey } from '../../../src/webhooks/keys.js';
 import { buildPermanentKeyFamilies, findPermanentFamily } from '../../support/permanent-keys.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  scanKeys,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import { PipelineHarness } from '../../support/pipeline.js';
+import { scanKeys } from '../../support/redis.js';
 
 const USERS = 200;
 const INDEX_CAP = 20;
@@ -48,8 +40,8 @@ interface KeyInfo {
 }
 
 describe('a busy period', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
+  const { prefix, redis } = pipeline;
   const replies = new Queue(QUEUE_NAME, { connection: redis, prefix: buildBullPrefix(prefix) });
   let cluster: LocalCluster;
   let keys: KeyInfo[];
@@ -91,9 +83,7 @@ describe('a busy period', () => {
   }
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       sandbox: { rateLimits: { enabled: false } },
       env: {
         USER_BURST: '100',
@@ -110,10 +100,8 @@ describe('a busy period', () => {
         WEBHOOK_CHANNEL_PER_MINUTE: '0',
       },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
-    const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
-    await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });
+    await pipeline.deployCommands();
 
     const main = sandbox.createGuild({ name: 'main' });
     const left = sandbox.createGuild({ name: 'left' });
@@ -124,15 +112,10 @@ describe('a busy period', () => {
     gone.push(doomed, thread, leftChat, left.id);
     const admin = sandbox.createUser({ username: 'admin' }).id;
     for (const guild of [main.id, left.id]) sandbox.addMember(guild, admin, { permissions: ADMINISTRATOR });
-    await new PersonalityRepository(redis, { prefix }).create({
+    await pipeline.createPublicPersonality({
       ownerId: admin,
       name: 'Nova',
-      visibility: 'public',
       systemPrompt: 'You are Nova.',
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
-      avatarUrl: null,
     });
     for (const channel of [doomed, leftChat]) {
       const activated = await sandbox
@@ -207,9 +190,7 @@ describe('a busy period', () => {
 
   afterAll(async () => {
     await replies.close();
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
+    await pipeline.close();
   });
 
   it('leaves every key expiring, or in a documented permanent family', () => {

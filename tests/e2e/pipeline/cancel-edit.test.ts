@@ -3,48 +3,32 @@
  * running at the time; an edit made before processing starts is what the AI sees.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('cancel and edit', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
   let guildId: string;
   let userId: string;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({ redisUrl: TEST_REDIS_URL, prefix });
+    cluster = await pipeline.startCluster();
     await cluster.spawn('gateway');
     const { sandbox } = cluster;
     guildId = (await sandbox.createGuild({ name: 'cancel' })).id;
     userId = (await sandbox.createUser({ username: 'fickle', globalName: 'Fick' })).id;
     await sandbox.addMember(guildId, userId);
-    await new PersonalityRepository(redis, { prefix }).create({
+    await pipeline.createPublicPersonality({
       ownerId: userId,
       name: 'Echo',
-      visibility: 'public',
       systemPrompt: 'You echo.',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   const personaMessages = (channelId: string) =>
     cluster.sandbox.transcript(channelId).filter((message) => message.webhookId !== null);

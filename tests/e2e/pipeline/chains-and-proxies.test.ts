@@ -3,7 +3,7 @@
  * Discord sandbox (playing PluralKit), the AI stub scripted to make one personality name another, real Redis.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { createLogger } from '../../../src/log/index.js';
 import {
   buildReplyJobId,
@@ -11,20 +11,15 @@ import {
   type ReplyJob,
   type ReplyQueue,
 } from '../../../src/queue/index.js';
-import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { Personality } from '../../../src/state/index.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 20_000;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('personality chains and proxy bots', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
+  const { prefix, redis } = pipeline;
   let cluster: LocalCluster;
   let queue: ReplyQueue;
   let guildId: string;
@@ -35,9 +30,8 @@ describe('personality chains and proxy bots', () => {
   let bob: Personality;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    // PROXY_BOT_APPLICATION_IDS keeps its default (PluralKit's and Tupperbox's): the sandbox plays PluralKit.
+    cluster = await pipeline.start({
       env: {
         USER_BURST: '50',
         USER_RATE_PER_MINUTE: '600',
@@ -45,38 +39,27 @@ describe('personality chains and proxy bots', () => {
         PERSONALITY_CHAIN_DEPTH: '3',
         PERSONALITY_CHAIN_PER_MINUTE: '10',
       },
+      workers: 2,
     });
-    // PROXY_BOT_APPLICATION_IDS keeps its default (PluralKit's and Tupperbox's): the sandbox plays PluralKit.
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
     guildId = sandbox.createGuild({ name: 'group' }).id;
     olive = sandbox.createUser({ username: 'olive', globalName: 'Olive' });
     otto = sandbox.createUser({ username: 'otto', globalName: 'Otto' });
     pat = sandbox.createUser({ username: 'pat', globalName: 'Pat' });
     for (const user of [olive, otto, pat]) sandbox.addMember(guildId, user.id);
-    const personalities = new PersonalityRepository(redis, { prefix });
     // `personal` context: the stub's directives (`!wait`, `!say`) in a channel's earlier lines must not reach
     // another personality's prompt.
-    const base = {
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
-      avatarUrl: null,
-      contextMode: 'personal',
-    } as const;
-    alice = await personalities.create({
-      ...base,
+    alice = await pipeline.createPublicPersonality({
       ownerId: olive.id,
       name: 'Alice',
-      visibility: 'public',
       systemPrompt: 'You are Alice the librarian.',
+      contextMode: 'personal',
     });
-    bob = await personalities.create({
-      ...base,
+    bob = await pipeline.createPublicPersonality({
       ownerId: otto.id,
       name: 'Bob',
-      visibility: 'public',
       systemPrompt: 'You are Bob the builder.',
+      contextMode: 'personal',
     });
     queue = createReplyQueue(redis, { prefix, logger: createLogger({ level: 'silent', service: 'test' }) });
   }, 60_000);
@@ -87,9 +70,7 @@ describe('personality chains and proxy bots', () => {
 
   afterAll(async () => {
     await queue?.close();
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
+    await pipeline.close();
   });
 
   function newChannel(name: string) {

@@ -5,17 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { ChannelWindowRepository, type WindowLine } from '../../../src/context/index.js';
 import type { RedisClient } from '../../../src/redis/index.js';
-import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  scanKeys,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { Personality } from '../../../src/state/index.js';
+import { PipelineHarness } from '../../support/pipeline.js';
+import { scanKeys } from '../../support/redis.js';
 
 const WAIT_MS = 15_000;
 const marker = (what: string) => `mk-${what}-${randomUUID().slice(0, 8)}`;
@@ -45,8 +40,8 @@ async function dumpKeys(redis: RedisClient, prefix: string): Promise<string[]> {
 }
 
 describe('the channel window', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
+  const { prefix, redis } = pipeline;
   const windows = new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 });
   let cluster: LocalCluster;
   let guildId: string;
@@ -55,35 +50,23 @@ describe('the channel window', () => {
   let alice: Personality;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: { USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
     guildId = sandbox.createGuild({ name: 'window' }).id;
     olive = sandbox.createUser({ username: 'olive', globalName: 'Olive' });
     sam = sandbox.createUser({ username: 'sam', globalName: 'Sam' });
     sandbox.addMember(guildId, olive.id);
     sandbox.addMember(guildId, sam.id);
-    alice = await new PersonalityRepository(redis, { prefix }).create({
+    alice = await pipeline.createPublicPersonality({
       ownerId: olive.id,
       name: 'Alice',
-      visibility: 'public',
       systemPrompt: 'You are Alice.',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   const lines = (channelId: string) => windows.fetchRecent(channelId, { limit: 100, sinceMs: 0 });
   const contents = async (channelId: string) => (await lines(channelId)).map((line) => line.content);

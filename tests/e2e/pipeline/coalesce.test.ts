@@ -5,21 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StubRequestRecord } from '../../../sandbox/ai-stub/index.js';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import type { Personality } from '../../../src/state/index.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 const WINDOW_MS = 1500;
 
 describe('back-to-back messages', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
   let guildId: string;
   let olive: { id: string };
@@ -27,48 +21,30 @@ describe('back-to-back messages', () => {
   let doctor: Personality;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       // One user sends every message: the default burst (3) would refuse the later tests' replies.
       env: { COALESCE_WINDOW_MS: String(WINDOW_MS), USER_BURST: '50', USER_RATE_PER_MINUTE: '600' },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
     guildId = sandbox.createGuild({ name: 'coalesce' }).id;
     olive = sandbox.createUser({ username: 'olive', globalName: 'Olive' });
     sandbox.addMember(guildId, olive.id);
-    const personalities = new PersonalityRepository(redis, { prefix });
     // `personal` context: in `room` mode Dr Who's echo would repeat Olive's `@Alice` line from the channel, and
     // Alice would answer him (a personality chain), which is not what these tests are about.
-    const base = {
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
-      avatarUrl: null,
-      contextMode: 'personal',
-    } as const;
-    alice = await personalities.create({
+    const base = { ownerId: olive.id, contextMode: 'personal' } as const;
+    alice = await pipeline.createPublicPersonality({
       ...base,
-      ownerId: olive.id,
       name: 'Alice',
-      visibility: 'public',
       systemPrompt: 'You are Alice the librarian.',
     });
-    doctor = await personalities.create({
+    doctor = await pipeline.createPublicPersonality({
       ...base,
-      ownerId: olive.id,
       name: 'Dr Who',
-      visibility: 'public',
       systemPrompt: 'You are the Doctor.',
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   function personaMessages(channelId: string) {
     return cluster.sandbox.transcript(channelId).filter((message) => message.webhookId !== null);

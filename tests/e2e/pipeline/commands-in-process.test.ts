@@ -3,44 +3,30 @@
  * gateway, the task processor into the worker): a personality created with /personality answers a mention,
  * and /apikey test runs as a worker job.
  */
-import { REST } from '@discordjs/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { deployCommands } from '../../../src/commands/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 
 describe('slash commands across processes', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
   let guildId: string;
   let channelId: string;
   let userId: string;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({ redisUrl: TEST_REDIS_URL, prefix });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
+    cluster = await pipeline.start();
     const { sandbox } = cluster;
-    const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
-    await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });
+    await pipeline.deployCommands();
     guildId = (await sandbox.createGuild({ name: 'commands' })).id;
     channelId = (await sandbox.createChannel(guildId, { name: 'general' })).id;
     userId = (await sandbox.createUser({ username: 'creator', globalName: 'Cora' })).id;
     await sandbox.addMember(guildId, userId);
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   it('creates a personality with /personality create, which then answers a mention', async () => {
     const created = await cluster.sandbox

@@ -8,28 +8,17 @@
  * (their lines in the same window included) survives, and so does the activation of their personality.
  */
 import { randomUUID } from 'node:crypto';
-import { REST } from '@discordjs/rest';
 import { PermissionFlagsBits } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InteractionResponse } from '../../../sandbox/index.js';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { deployCommands } from '../../../src/commands/index.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { ChannelWindowRepository, type WindowLine } from '../../../src/context/index.js';
 import type { RedisClient } from '../../../src/redis/index.js';
 import { buildKey } from '../../../src/redis/index.js';
-import {
-  ActivationRepository,
-  MessageIndexRepository,
-  PersonalityRepository,
-} from '../../../src/state/index.js';
+import { ActivationRepository, MessageIndexRepository } from '../../../src/state/index.js';
 import { buildUserUsageKey } from '../../../src/usage/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  scanKeys,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import { PipelineHarness } from '../../support/pipeline.js';
+import { scanKeys } from '../../support/redis.js';
 
 const WAIT_MS = 15_000;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,23 +69,19 @@ function findAll(dump: ReadonlyMap<string, string>, needles: readonly string[]):
 }
 
 describe('/forget-me after a session touching every feature', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
+  const { prefix, redis } = pipeline;
   let cluster: LocalCluster;
   let guildId: string;
   let userId: string;
   let otherId: string;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: { USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
-    const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
-    await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });
+    await pipeline.deployCommands();
     guildId = sandbox.createGuild({ name: 'privacy' }).id;
     userId = sandbox.createUser({ username: 'leaver', globalName: 'Lea' }).id;
     otherId = sandbox.createUser({ username: 'stayer', globalName: 'Sta' }).id;
@@ -104,11 +89,7 @@ describe('/forget-me after a session touching every feature', () => {
     sandbox.addMember(guildId, otherId);
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   it('leaves no key or value holding the user’s id or markers, and keeps the other user’s data', async () => {
     const { sandbox } = cluster;
@@ -148,15 +129,10 @@ describe('/forget-me after a session touching every feature', () => {
 
     // Another user, with a personality of their own, whose data must survive.
     const otherMarker = marker('other');
-    const keeper = await new PersonalityRepository(redis, { prefix }).create({
+    const keeper = await pipeline.createPublicPersonality({
       ownerId: otherId,
       name: 'Keeper',
-      visibility: 'public',
       systemPrompt: 'You stay.',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
     });
     sandbox.userSays(otherId, channelId, `@Keeper ${otherMarker}`);
     await waitForReplies(channelId, 1);

@@ -5,22 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StubRequestRecord } from '../../../sandbox/ai-stub/index.js';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { ChannelWindowRepository } from '../../../src/context/index.js';
-import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { Personality } from '../../../src/state/index.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 
 describe('a group conversation', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
-  const personalities = new PersonalityRepository(redis, { prefix });
+  const pipeline = new PipelineHarness();
+  const { prefix, redis, personalities } = pipeline;
   const windows = new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 });
   let cluster: LocalCluster;
   let guildId: string;
@@ -30,40 +24,28 @@ describe('a group conversation', () => {
   let doctor: Personality;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: { USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
     guildId = (await sandbox.createGuild({ name: 'group' })).id;
     olive = await sandbox.createUser({ username: 'olive', globalName: 'Olive' });
     sam = await sandbox.createUser({ username: 'sam', globalName: 'Sam' });
     kim = await sandbox.createUser({ username: 'kim', globalName: 'Kim' });
     for (const user of [olive, sam, kim]) await sandbox.addMember(guildId, user.id);
-    const base = { visibility: 'public' as const, avatarUrl: null, provider: 'default', temperature: null };
-    await personalities.create({
-      ...base,
+    await pipeline.createPublicPersonality({
       ownerId: olive.id,
       name: 'Alice',
       systemPrompt: 'You are Alice the librarian.',
-      model: 'stub-small',
     });
-    doctor = await personalities.create({
-      ...base,
+    doctor = await pipeline.createPublicPersonality({
       ownerId: sam.id,
       name: 'Dr Who',
       systemPrompt: 'You are the Doctor.',
-      model: 'stub-small',
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   /** The newest AI request made for the personality whose system prompt is `systemPrompt`. */
   /**

@@ -3,39 +3,26 @@
  * channels → exactly 90 replies, each answering the right message, none doubled, each conversation in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const USERS = 30;
 const MESSAGES_PER_USER = 3;
 const CHANNELS = 5;
 
 describe('many users at once under Discord limits', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
 
   beforeAll(async () => {
     // Discord's limits as they are (5 per 2 s per webhook, 50/s global), default per-user limits.
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       aiStub: { behaviour: { latency: 30 } },
+      workers: 2,
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker'), cluster.spawn('worker')]);
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   it('answers every message exactly once, in each conversation’s order', async () => {
     const { sandbox } = cluster;
@@ -51,17 +38,12 @@ describe('many users at once under Discord limits', () => {
       ),
     );
     await Promise.all(users.map((user) => sandbox.addMember(guild.id, user.id)));
-    await new PersonalityRepository(redis, { prefix }).create({
+    await pipeline.createPublicPersonality({
       ownerId: users[0]!.id,
       name: 'Echo',
-      visibility: 'public',
       systemPrompt: 'You echo.',
       // The test maps each reply to its message through the stub's echo of the last user turn.
       contextMode: 'personal',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
     });
 
     // Every user sends three messages back to back, all users at once.

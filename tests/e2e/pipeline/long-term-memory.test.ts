@@ -5,23 +5,16 @@
  * real Redis.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { buildMemorySuffix, MemoryRepository } from '../../../src/memory/index.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 const EXCHANGES = 12;
 
 describe('a conversation far past its caps', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
-  const personalities = new PersonalityRepository(redis, { prefix });
+  const pipeline = new PipelineHarness();
+  const { prefix, redis } = pipeline;
   const memory = new MemoryRepository(redis, { prefix, ttlSeconds: 3600 });
   let cluster: LocalCluster;
   let guildId: string;
@@ -29,9 +22,7 @@ describe('a conversation far past its caps', () => {
   let alice: { id: string };
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: {
         USER_BURST: '50',
         USER_RATE_PER_MINUTE: '600',
@@ -39,29 +30,19 @@ describe('a conversation far past its caps', () => {
         COALESCE_WINDOW_MS: '0',
       },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
     guildId = (await sandbox.createGuild({ name: 'memory' })).id;
     kate = await sandbox.createUser({ username: 'kate', globalName: 'Kate' });
     await sandbox.addMember(guildId, kate.id);
-    alice = await personalities.create({
-      visibility: 'public',
-      avatarUrl: null,
-      provider: 'default',
-      temperature: null,
+    alice = await pipeline.createPublicPersonality({
       ownerId: kate.id,
       name: 'Alice',
       systemPrompt: 'You are Alice the librarian.',
-      model: 'stub-small',
       contextMode: 'personal',
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   it('still knows a fact from its first turn, through the summary', async () => {
     const { sandbox } = cluster;

@@ -3,14 +3,8 @@
  * counters of the pipeline move when a message is answered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChorusProcess, LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { ChorusProcess, LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 /** The value of a sample line like `name{labels} 3`; 0 when absent. */
 function readSample(text: string, name: string, labelFilter = ''): number {
@@ -30,22 +24,17 @@ async function scrape(process: ChorusProcess): Promise<string> {
 }
 
 describe('metrics', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
   let gateway: ChorusProcess;
   let worker: ChorusProcess;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({ redisUrl: TEST_REDIS_URL, prefix });
+    cluster = await pipeline.startCluster();
     [gateway, worker] = await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   it('counts messages, jobs, AI calls and webhook posts as a message is answered', async () => {
     const { sandbox } = cluster;
@@ -53,15 +42,10 @@ describe('metrics', () => {
     const channel = await sandbox.createChannel(guild.id, { name: 'general' });
     const user = await sandbox.createUser({ username: 'counter' });
     await sandbox.addMember(guild.id, user.id);
-    await new PersonalityRepository(redis, { prefix }).create({
+    await pipeline.createPublicPersonality({
       ownerId: user.id,
       name: 'Metra',
-      visibility: 'public',
       systemPrompt: 'You count.',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
     });
 
     await sandbox.userSays(user.id, channel.id, 'nobody addressed');

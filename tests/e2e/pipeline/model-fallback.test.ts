@@ -5,28 +5,18 @@
  * odd in them, the worker's logs name the model that answered, and /status shows `main`'s open breaker with
  * its retry time; only when `backup` fails too does the user get the "can't answer right now" notice.
  */
-import { REST } from '@discordjs/rest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AiStub } from '../../../sandbox/ai-stub/index.js';
+import type { AiStub } from '../../../sandbox/ai-stub/index.js';
 import type { TranscriptEntry } from '../../../sandbox/index.js';
-import { type ChorusProcess, LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { deployCommands } from '../../../src/commands/index.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { ChorusProcess, LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 /** Two failed calls open `main`'s breaker. */
 const VOLUME_THRESHOLD = 2;
 
 describe('a fallback model', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
-  const personalities = new PersonalityRepository(redis, { prefix });
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
   let backup: AiStub;
   let worker: ChorusProcess;
@@ -34,10 +24,8 @@ describe('a fallback model', () => {
   let userId: string;
 
   beforeAll(async () => {
-    backup = await AiStub.start();
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    backup = await pipeline.startAiStub();
+    cluster = await pipeline.startCluster({
       env: {
         USER_BURST: '50',
         USER_RATE_PER_MINUTE: '600',
@@ -57,32 +45,24 @@ describe('a fallback model', () => {
     };
     [, worker] = await Promise.all([cluster.spawn('gateway', providers), cluster.spawn('worker', providers)]);
     const { sandbox } = cluster;
-    const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
-    await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });
+    await pipeline.deployCommands();
     const guildId = (await sandbox.createGuild({ name: 'fallback' })).id;
     channelId = (await sandbox.createChannel(guildId, { name: 'general' })).id;
     userId = (await sandbox.createUser({ username: 'una', globalName: 'Una' })).id;
     await sandbox.addMember(guildId, userId);
-    await personalities.create({
+    await pipeline.createPublicPersonality({
       ownerId: userId,
       name: 'Alice',
-      visibility: 'public',
       systemPrompt: 'You are Alice the librarian.',
       avatarUrl: 'https://cdn.example.com/alice.png',
       provider: 'main',
       model: 'stub-large',
-      temperature: null,
       contextMode: 'personal',
       fallbackModels: [{ provider: 'backup', model: 'stub-small' }],
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await backup?.close();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   /** Says `text` to Alice and returns what Alice posted for it. */
   async function askAlice(text: string): Promise<TranscriptEntry> {

@@ -7,21 +7,13 @@
  * without `DEBUG_PROMPTS` records nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { REST } from '@discordjs/rest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AiStub } from '../../../sandbox/ai-stub/index.js';
+import type { AiStub } from '../../../sandbox/ai-stub/index.js';
 import type { TranscriptEntry } from '../../../sandbox/index.js';
-import { type ChorusProcess, LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { deployCommands } from '../../../src/commands/index.js';
+import type { ChorusProcess, LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { PromptInspectorRepository, type PromptRecord } from '../../../src/inspector/index.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  scanKeys,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import { PipelineHarness } from '../../support/pipeline.js';
+import { scanKeys } from '../../support/redis.js';
 
 const WAIT_MS = 20_000;
 
@@ -30,8 +22,8 @@ const warnedOfPrompts = (chorus: ChorusProcess) =>
   chorus.logs.some((line) => String(line['msg']).startsWith('DEBUG_PROMPTS is on'));
 
 describe('the prompt inspector', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
+  const { prefix, redis } = pipeline;
   const inspector = new PromptInspectorRepository(redis, { prefix });
   let cluster: LocalCluster;
   let backup: AiStub;
@@ -40,10 +32,8 @@ describe('the prompt inspector', () => {
   let userId: string;
 
   beforeAll(async () => {
-    backup = await AiStub.start();
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    backup = await pipeline.startAiStub();
+    cluster = await pipeline.startCluster({
       env: {
         STREAM_REPLIES: 'true',
         USER_BURST: '20',
@@ -64,22 +54,15 @@ describe('the prompt inspector', () => {
       cluster.spawn('worker', { DEBUG_PROMPTS: 'true' }),
     ]);
     const { sandbox } = cluster;
-    const rest = new REST({ api: sandbox.restUrl }).setToken(sandbox.bot.token);
-    await deployCommands(rest, { applicationId: sandbox.bot.applicationId, guildId: undefined });
+    await pipeline.deployCommands();
     guildId = sandbox.createGuild({ name: 'inspected' }).id;
     userId = sandbox.createUser({ username: 'writer', globalName: 'Writer' }).id;
     sandbox.addMember(guildId, userId);
-    const personalities = new PersonalityRepository(redis, { prefix });
     const create = (name: string, systemPrompt: string, streamReplies: boolean) =>
-      personalities.create({
+      pipeline.createPublicPersonality({
         ownerId: userId,
         name,
-        visibility: 'public',
         systemPrompt,
-        avatarUrl: null,
-        provider: 'default',
-        model: 'stub-small',
-        temperature: null,
         streamReplies,
         fallbackModels: [{ provider: 'backup', model: 'stub-backup' }],
       });
@@ -89,12 +72,7 @@ describe('the prompt inspector', () => {
     await create('Dora', 'You are Dora the diver.', false);
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await backup?.close();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   const personaMessages = (channelId: string): TranscriptEntry[] =>
     cluster.sandbox.transcript(channelId).filter((message) => message.webhookId !== null);
@@ -214,15 +192,10 @@ describe('the prompt inspector', () => {
       const otherId = sandbox.createUser({ username: 'quiet', globalName: 'Quiet' }).id;
       sandbox.addMember(guildId, otherId);
       // Their own personality: /forget-me above took the first user's.
-      await new PersonalityRepository(redis, { prefix }).create({
+      await pipeline.createPublicPersonality({
         ownerId: otherId,
         name: 'Quill',
-        visibility: 'public',
         systemPrompt: 'You are Quill.',
-        avatarUrl: null,
-        provider: 'default',
-        model: 'stub-small',
-        temperature: null,
       });
       const channel = sandbox.createChannel(guildId, { name: 'off' });
       sandbox.userSays(otherId, channel.id, '@Quill nothing to see');

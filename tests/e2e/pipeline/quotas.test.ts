@@ -6,54 +6,37 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { ApiKeyRepository, type Personality, PersonalityRepository } from '../../../src/state/index.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { ApiKeyRepository, type Personality } from '../../../src/state/index.js';
 import { UsageRepository } from '../../../src/usage/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 /** LocalCluster's ENCRYPTION_KEY: keys sealed here open in its workers. */
 const CLUSTER_ENCRYPTION_KEY = Buffer.from('a'.repeat(64), 'hex');
 
 describe('token quotas', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
+  const { prefix, redis } = pipeline;
   const usage = new UsageRepository(redis, { prefix });
   let cluster: LocalCluster;
   let guildId: string;
   let alice: Personality;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: { USER_DAILY_TOKENS: '1', USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     guildId = cluster.sandbox.createGuild({ name: 'quotas' }).id;
     const owner = cluster.sandbox.createUser({ username: 'owner' });
-    alice = await new PersonalityRepository(redis, { prefix }).create({
+    alice = await pipeline.createPublicPersonality({
       ownerId: owner.id,
       name: 'Alice',
       systemPrompt: 'You are Alice.',
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
-      avatarUrl: null,
-      visibility: 'public',
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   function newMember(name: string): string {
     const user = cluster.sandbox.createUser({ username: name });

@@ -6,44 +6,29 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReasoningStyle } from '../../../sandbox/ai-stub/index.js';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 const STYLES: readonly ReasoningStyle[] = ['think-tags', 'reasoning_content', 'reasoning'];
 
 describe('reasoning models', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
   let guildId: string;
   let owner: { id: string };
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: { USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
     guildId = (await sandbox.createGuild({ name: 'reasoning' })).id;
     owner = await sandbox.createUser({ username: 'owner', globalName: 'Olive' });
     await sandbox.addMember(guildId, owner.id);
-    await new PersonalityRepository(redis, { prefix }).create({
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
-      avatarUrl: null,
+    await pipeline.createPublicPersonality({
       ownerId: owner.id,
       name: 'Alice',
-      visibility: 'public',
       systemPrompt: 'You are Alice, who thinks before she speaks.',
     });
   }, 60_000);
@@ -52,11 +37,7 @@ describe('reasoning models', () => {
     cluster.aiStub.resetBehaviour();
   });
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   async function replyTo(channelName: string, text: string): Promise<string | undefined> {
     const channel = await cluster.sandbox.createChannel(guildId, { name: channelName });

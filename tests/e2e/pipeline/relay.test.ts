@@ -3,7 +3,7 @@
  * unmodified discord.js, the AI stub, real Redis. Asserts on the sandbox transcript (what users would see).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { createLogger } from '../../../src/log/index.js';
 import { ReplyAdmission, type ReplyJob } from '../../../src/queue/index.js';
 import {
@@ -12,20 +12,14 @@ import {
   ChannelActivityRepository,
   MessageIndexRepository,
   type Personality,
-  PersonalityRepository,
 } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 
 describe('relay pipeline', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
+  const { prefix, redis } = pipeline;
   let cluster: LocalCluster;
   let guildId: string;
   let owner: { id: string };
@@ -33,68 +27,55 @@ describe('relay pipeline', () => {
   let alice: Personality;
   let doctor: Personality;
   let secret: Personality;
-  const personalities = new PersonalityRepository(redis, { prefix });
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: { USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
+      workers: 2,
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
     guildId = (await sandbox.createGuild({ name: 'e2e' })).id;
     owner = await sandbox.createUser({ username: 'owner', globalName: 'Olive' });
     other = await sandbox.createUser({ username: 'other', globalName: 'Otto' });
     await sandbox.addMember(guildId, owner.id);
     await sandbox.addMember(guildId, other.id);
-    const base = { provider: 'default', model: 'stub-small', temperature: null, avatarUrl: null };
-    alice = await personalities.create({
-      ...base,
+    alice = await pipeline.createPublicPersonality({
       ownerId: owner.id,
       name: 'Alice',
       aliases: ['Ally'],
-      visibility: 'public',
       systemPrompt: 'You are Alice the librarian.',
       avatarUrl: 'https://cdn.example.com/alice.png',
     });
-    await personalities.create({
-      ...base,
+    await pipeline.createPublicPersonality({
       ownerId: owner.id,
       name: 'Dr',
-      visibility: 'public',
       systemPrompt: 'You are Dr Short.',
     });
-    doctor = await personalities.create({
-      ...base,
+    doctor = await pipeline.createPublicPersonality({
       ownerId: other.id,
       name: 'Dr Who',
-      visibility: 'public',
       systemPrompt: 'You are the Doctor.',
     });
-    secret = await personalities.create({
-      ...base,
+    secret = await pipeline.personalities.create({
       ownerId: owner.id,
       name: 'Secret',
       visibility: 'private',
       systemPrompt: 'You are a secret.',
+      provider: 'default',
+      model: 'stub-small',
+      temperature: null,
+      avatarUrl: null,
     });
     // `personal` context: it sees only its own history with the person it answers, never the channel.
-    await personalities.create({
-      ...base,
+    await pipeline.createPublicPersonality({
       ownerId: owner.id,
       name: 'Diary',
-      visibility: 'public',
       systemPrompt: 'You are a diary.',
       contextMode: 'personal',
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   async function newChannel(name: string) {
     return cluster.sandbox.createChannel(guildId, { name });
@@ -267,7 +248,7 @@ describe('relay pipeline', () => {
 
   describe('when a personality the workers answered as is made private', () => {
     it('refuses the next job of someone else at once: the change notice drops the workers’ copies', async () => {
-      const fleeting = await personalities.create({
+      const fleeting = await pipeline.personalities.create({
         provider: 'default',
         model: 'stub-small',
         temperature: null,
@@ -283,7 +264,7 @@ describe('relay pipeline', () => {
         await cluster.sandbox.userSays(other.id, channel.id, `@Fleeting hello ${answered}`);
         await cluster.sandbox.waitForMessages(channel.id, 2 * answered, WAIT_MS);
       }
-      await personalities.update(fleeting.id, owner.id, { visibility: 'private' });
+      await pipeline.personalities.update(fleeting.id, owner.id, { visibility: 'private' });
       const message = await cluster.sandbox.userSays(other.id, channel.id, 'still there?');
       await admitPastTheGateway(message, { id: other.id, name: 'Otto' }, fleeting.id);
       // Well within the workers' 30 s TTL: only the notice can have dropped their copies.

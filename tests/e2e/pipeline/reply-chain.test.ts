@@ -4,20 +4,13 @@
  * the unmodified discord.js, the AI stub recording what it was sent, real Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 
 describe('reply chains', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
   let guildId: string;
   let olive: { id: string };
@@ -25,35 +18,23 @@ describe('reply chains', () => {
   let sam: { id: string };
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: { USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
     guildId = (await sandbox.createGuild({ name: 'chains' })).id;
     olive = await sandbox.createUser({ username: 'olive', globalName: 'Olive' });
     otto = await sandbox.createUser({ username: 'otto', globalName: 'Otto' });
     sam = await sandbox.createUser({ username: 'sam', globalName: 'Sam' });
     for (const user of [olive, otto, sam]) await sandbox.addMember(guildId, user.id);
-    await new PersonalityRepository(redis, { prefix }).create({
+    await pipeline.createPublicPersonality({
       ownerId: olive.id,
       name: 'Alice',
-      visibility: 'public',
       systemPrompt: 'You are Alice the librarian.',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   /** The last user message of the AI request whose final line is `line`. */
   function promptEndingWith(line: string): string | undefined {

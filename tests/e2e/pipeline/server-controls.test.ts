@@ -5,23 +5,17 @@
  * before one that is answered; once the answer is there, the silent one would have been too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { type GuildSettings, GuildSettingsRepository } from '../../../src/guilds/index.js';
 import { createLogger } from '../../../src/log/index.js';
-import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import type { Personality } from '../../../src/state/index.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
 
 describe('server controls', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
-  const personalities = new PersonalityRepository(redis, { prefix });
+  const pipeline = new PipelineHarness();
+  const { prefix, redis } = pipeline;
   const settings = new GuildSettingsRepository(redis, {
     prefix,
     logger: createLogger({ level: 'silent', service: 'test' }),
@@ -31,31 +25,26 @@ describe('server controls', () => {
   let alice: Personality;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: { USER_BURST: '50', USER_RATE_PER_MINUTE: '600', USER_MAX_PENDING: '20' },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     owner = cluster.sandbox.createUser({ username: 'owner', globalName: 'Olive' });
-    const base = {
-      ownerId: owner.id,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
-      avatarUrl: null,
-      visibility: 'public' as const,
-    };
-    alice = await personalities.create({ ...base, name: 'Alice', systemPrompt: 'You are Alice.' });
-    await personalities.create({ ...base, name: 'Bob', systemPrompt: 'You are Bob.' });
-    await personalities.create({ ...base, name: 'Velvet', systemPrompt: 'You are Velvet.', nsfw: true });
+    const ownerId = owner.id;
+    alice = await pipeline.createPublicPersonality({
+      ownerId,
+      name: 'Alice',
+      systemPrompt: 'You are Alice.',
+    });
+    await pipeline.createPublicPersonality({ ownerId, name: 'Bob', systemPrompt: 'You are Bob.' });
+    await pipeline.createPublicPersonality({
+      ownerId,
+      name: 'Velvet',
+      systemPrompt: 'You are Velvet.',
+      nsfw: true,
+    });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   /** A server with these settings (the rest the defaults). */
   async function newGuild(name: string, change: Partial<GuildSettings> = {}): Promise<string> {

@@ -9,16 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildLongReply } from '../../../sandbox/ai-stub/stub-reply.js';
 import type { TranscriptEntry } from '../../../sandbox/index.js';
-import { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
+import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { AiService } from '../../../src/ai/index.js';
-import { PersonalityRepository } from '../../../src/state/index.js';
 import { contentOf, isBalanced } from '../../support/markdown-oracle.js';
-import {
-  connectTestRedis,
-  createTestPrefix,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 20_000;
 const EDIT_INTERVAL_MS = 1200;
@@ -26,16 +20,13 @@ const EDIT_INTERVAL_MS = 1200;
 const CHUNK_DELAY_MS = 40;
 
 describe.skipIf(!('stream' in AiService.prototype))('a streamed reply', () => {
-  const prefix = createTestPrefix();
-  const redis = connectTestRedis();
+  const pipeline = new PipelineHarness();
   let cluster: LocalCluster;
   let guildId: string;
   let userId: string;
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({
-      redisUrl: TEST_REDIS_URL,
-      prefix,
+    cluster = await pipeline.start({
       env: {
         STREAM_REPLIES: 'true',
         STREAM_EDIT_INTERVAL_MS: String(EDIT_INTERVAL_MS),
@@ -44,28 +35,18 @@ describe.skipIf(!('stream' in AiService.prototype))('a streamed reply', () => {
       },
       aiStub: { behaviour: { chunkDelayMs: CHUNK_DELAY_MS } },
     });
-    await Promise.all([cluster.spawn('gateway'), cluster.spawn('worker')]);
     const { sandbox } = cluster;
     guildId = sandbox.createGuild({ name: 'streams' }).id;
     userId = sandbox.createUser({ username: 'reader', globalName: 'Reader' }).id;
     sandbox.addMember(guildId, userId);
-    await new PersonalityRepository(redis, { prefix }).create({
+    await pipeline.createPublicPersonality({
       ownerId: userId,
       name: 'Alice',
-      visibility: 'public',
       systemPrompt: 'You are Alice the librarian.',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.[Symbol.asyncDispose]();
-    await deleteKeysWithPrefix(redis, prefix);
-    redis.disconnect();
-  });
+  afterAll(() => pipeline.close());
 
   const personaMessages = (channelId: string): TranscriptEntry[] =>
     cluster.sandbox.transcript(channelId).filter((message) => message.webhookId !== null);

@@ -12,9 +12,9 @@ import {
   ProviderStreamBrokenError,
   ProviderUnavailableError,
 } from '../../../src/ai/index.js';
-import type { Config, ProviderConfig } from '../../../src/config/index.js';
 import { ChorusError, ChorusErrorCode } from '../../../src/errors/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { buildAiConfig, buildStubProvider } from '../../support/ai-config.js';
 
 const OPERATOR_KEY = 'sk-operator-key-for-stream-tests';
 const BREAKER = 'main/stub-small/operator';
@@ -44,31 +44,14 @@ interface Setup {
 }
 
 function createService(setup: Setup = {}): AiService {
-  const provider: ProviderConfig = {
+  const provider = buildStubProvider({
     name: 'main',
     baseUrl: stub.baseUrl,
     apiKey: OPERATOR_KEY,
-    models: ['stub-small'],
-    defaultModel: 'stub-small',
-    visionModels: new Set(),
-    fetchesImageUrls: false,
-    contextTokens: new Map(),
-    defaultContextTokens: 32_768,
     streamUsage: setup.streamUsage ?? false,
-  };
-  const config: Config['ai'] = {
-    timeoutMs: 5_000,
-    maxRetries: setup.maxRetries ?? 0,
-    providers: new Map([[provider.name, provider]]),
-    defaultProvider: provider.name,
-    breaker: {
-      errorThresholdPercentage: 50,
-      volumeThreshold: setup.volumeThreshold ?? 3,
-      resetTimeoutMs: 60_000,
-    },
-  };
+  });
   const service = new AiService({
-    config,
+    config: buildAiConfig([provider], setup),
     logger: createLogger({ level: 'silent' }),
     sleep: async () => undefined,
     ...setup.options,

@@ -13,9 +13,10 @@ import {
   ProviderUnavailableError,
   type UserApiKey,
 } from '../../../src/ai/index.js';
-import type { Config, ProviderConfig } from '../../../src/config/index.js';
+import type { ProviderConfig } from '../../../src/config/index.js';
 import { ChorusError, ChorusErrorCode } from '../../../src/errors/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { buildAiConfig, buildStubProvider } from '../../support/ai-config.js';
 import { createCapturedLogger } from '../../support/captured-logger.js';
 
 const OPERATOR_KEY = 'sk-operator-key-for-tests';
@@ -45,18 +46,12 @@ afterAll(async () => {
 
 /** `apiKey: null` = a provider configured without an operator key. */
 function provider(name: string, stub: AiStub, apiKey: string | null = OPERATOR_KEY): ProviderConfig {
-  return {
+  return buildStubProvider({
     name,
     baseUrl: stub.baseUrl,
     apiKey: apiKey ?? undefined,
     models: ['stub-small', 'stub-large'],
-    defaultModel: 'stub-small',
-    contextTokens: new Map(),
-    defaultContextTokens: 32_768,
-    visionModels: new Set(),
-    fetchesImageUrls: false,
-    streamUsage: false,
-  };
+  });
 }
 
 interface Setup {
@@ -70,19 +65,8 @@ interface Setup {
 
 function createService(setup: Setup = {}): AiService {
   const providers = setup.providers ?? [provider('main', primary), provider('backup', secondary)];
-  const config: Config['ai'] = {
-    timeoutMs: setup.timeoutMs ?? 5_000,
-    maxRetries: setup.maxRetries ?? 0,
-    providers: new Map(providers.map((entry) => [entry.name, entry])),
-    defaultProvider: providers[0]!.name,
-    breaker: {
-      errorThresholdPercentage: 50,
-      volumeThreshold: setup.volumeThreshold ?? 3,
-      resetTimeoutMs: setup.resetTimeoutMs ?? 60_000,
-    },
-  };
   const service = new AiService({
-    config,
+    config: buildAiConfig(providers, setup),
     logger: createLogger({ level: 'silent' }),
     sleep: async () => undefined,
     ...setup.options,

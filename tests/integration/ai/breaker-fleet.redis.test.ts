@@ -16,8 +16,8 @@ import {
   type ChatCompletionRequest,
   ProviderUnavailableError,
 } from '../../../src/ai/index.js';
-import type { Config } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { buildAiConfig, buildStubProvider } from '../../support/ai-config.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const BREAKER = 'main/stub-small/operator';
@@ -57,29 +57,10 @@ async function startWorker(resetTimeoutMs: number): Promise<Worker> {
   const subscriber = createTestRedis();
   const logger = createLogger({ level: 'silent' });
   const fleet = await BreakerFleet.start({ redis: commands, subscriber, prefix, logger });
-  const config: Config['ai'] = {
-    timeoutMs: 5_000,
-    maxRetries: 0,
-    providers: new Map([
-      [
-        'main',
-        {
-          name: 'main',
-          baseUrl: stub.baseUrl,
-          apiKey: 'sk-operator',
-          models: ['stub-small'],
-          defaultModel: 'stub-small',
-          contextTokens: new Map(),
-          defaultContextTokens: 32_768,
-          visionModels: new Set(),
-          fetchesImageUrls: false,
-          streamUsage: false,
-        },
-      ],
-    ]),
-    defaultProvider: 'main',
-    breaker: { errorThresholdPercentage: 50, volumeThreshold: VOLUME_THRESHOLD, resetTimeoutMs },
-  };
+  const config = buildAiConfig(
+    [buildStubProvider({ name: 'main', baseUrl: stub.baseUrl, apiKey: 'sk-operator' })],
+    { volumeThreshold: VOLUME_THRESHOLD, resetTimeoutMs },
+  );
   const ai = new AiService({ config, logger, fleet, sleep: async () => undefined });
   cleanups.push(async () => {
     await ai.close();

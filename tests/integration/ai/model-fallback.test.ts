@@ -12,7 +12,8 @@ import {
   ProviderUnavailableError,
   type UserApiKey,
 } from '../../../src/ai/index.js';
-import type { Config, ProviderConfig } from '../../../src/config/index.js';
+import type { ProviderConfig } from '../../../src/config/index.js';
+import { buildAiConfig, buildStubProvider } from '../../support/ai-config.js';
 import { createCapturedLogger } from '../../support/captured-logger.js';
 
 const OPERATOR_KEY = 'sk-operator-key-for-tests';
@@ -45,32 +46,21 @@ afterAll(async () => {
 });
 
 function provider(name: string, stub: AiStub): ProviderConfig {
-  return {
+  return buildStubProvider({
     name,
     baseUrl: stub.baseUrl,
     apiKey: OPERATOR_KEY,
     models: ['stub-small', 'stub-large'],
-    defaultModel: 'stub-small',
-    contextTokens: new Map(),
-    defaultContextTokens: 32_768,
     // The own model takes images; the fallback does not.
     visionModels: new Set(name === 'main' ? ['stub-large'] : []),
-    fetchesImageUrls: false,
-    streamUsage: false,
-  };
+  });
 }
 
 function createService(resetTimeoutMs = 60_000) {
   const captured = createCapturedLogger('info');
   const providers = [provider('main', main), provider('backup', backup)];
-  const config: Config['ai'] = {
-    timeoutMs: 5_000,
-    // Its own model alone would be retried twice; with a fallback ready it is not.
-    maxRetries: 2,
-    providers: new Map(providers.map((entry) => [entry.name, entry])),
-    defaultProvider: 'main',
-    breaker: { errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs },
-  };
+  // Its own model alone would be retried twice; with a fallback ready it is not.
+  const config = buildAiConfig(providers, { maxRetries: 2, resetTimeoutMs });
   const fallbackAnswers: unknown[] = [];
   const service = new AiService({
     config,

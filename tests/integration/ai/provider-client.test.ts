@@ -6,74 +6,23 @@
 import { execFile } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AiStub } from '../../../sandbox/ai-stub/index.js';
-import type { ChatMessage, ProviderFailure } from '../../../src/ai/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { ProviderFailure } from '../../../src/ai/index.js';
+import { ProviderCallError } from '../../../src/ai/provider-client.js';
 import {
-  ProviderCallError,
-  type ProviderCallInput,
-  ProviderClient,
-  type ProviderClientSettings,
-} from '../../../src/ai/provider-client.js';
-import {
-  type ReceivedRequest,
-  type RecordingServer,
-  startRecordingServer,
-} from '../../support/recording-server.js';
+  PROVIDER_TEST_MESSAGES,
+  PROVIDER_TEST_NOW,
+  STUB_FAILURES,
+  useProviderClientHarness,
+} from '../../support/provider-client-harness.js';
 
 const execFileAsync = promisify(execFile);
 const PROVIDER_CLIENT_URL = new URL('../../../src/ai/provider-client.ts', import.meta.url).href;
 const KEY = 'sk-provider-client-test-key';
-const NOW = Date.parse('2026-01-01T00:00:00Z');
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-const MESSAGES: readonly ChatMessage[] = [
-  { role: 'system', content: 'You are Alice, a cheerful pirate.' },
-  { role: 'user', content: 'Bob: hello' },
-];
+const harness = useProviderClientHarness(KEY);
+const { createClient, input, startServer } = harness;
 const COMPLETION = JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'Ahoy!' } }] });
-
-let stub: AiStub;
-const clients: ProviderClient[] = [];
-const servers: TestServer[] = [];
-
-beforeAll(async () => {
-  stub = await AiStub.start();
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-  stub.resetBehaviour();
-  stub.clearRequests();
-});
-
-afterAll(async () => {
-  await stub.close();
-});
-
-function createClient(settings: Partial<ProviderClientSettings> = {}): ProviderClient {
-  const client = new ProviderClient({
-    baseUrl: stub.baseUrl,
-    apiKey: KEY,
-    timeoutMs: 5_000,
-    now: () => NOW,
-    ...settings,
-  });
-  clients.push(client);
-  return client;
-}
-
-function input(overrides: Partial<ProviderCallInput> = {}): ProviderCallInput {
-  const signal = new AbortController().signal;
-  return {
-    model: 'stub-small',
-    messages: MESSAGES,
-    temperature: 0.5,
-    signal,
-    cancelSignal: signal,
-    ...overrides,
-  };
-}
 
 /**
  * Lets a turn of the event loop pass: undici checks an idle kept-alive connection in the turn after its answer
@@ -99,20 +48,6 @@ async function failureOf(promise: Promise<unknown>): Promise<ProviderFailure> {
   return (await errorOf(promise)).failure;
 }
 
-interface TestServer extends RecordingServer {
-  readonly baseUrl: string;
-}
-
-type Handler = (request: ReceivedRequest, response: ServerResponse) => void;
-
-/** A recording server on 127.0.0.1 whose base URL ends in `basePath`, closed after the test. */
-async function startServer(handle: Handler, basePath = '/v1'): Promise<TestServer> {
-  const server = await startRecordingServer(handle);
-  const testServer: TestServer = { ...server, baseUrl: `${server.url}${basePath}` };
-  servers.push(testServer);
-  return testServer;
-}
-
 function sendJson(response: ServerResponse, status: number, body: unknown, headers = {}): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -134,10 +69,10 @@ describe('ProviderClient', () => {
         usage: { promptTokens: 11, completionTokens: 20, totalTokens: 31 },
         reasoningOnly: false,
       });
-      expect(stub.requests).toEqual([
+      expect(harness.stub.requests).toEqual([
         expect.objectContaining({
           model: 'stub-small',
-          messages: MESSAGES,
+          messages: PROVIDER_TEST_MESSAGES,
           apiKey: KEY,
           temperature: 0.5,
           stream: false,
@@ -155,50 +90,33 @@ describe('ProviderClient', () => {
       await createClient({ baseUrl: server.baseUrl }).complete(input({ temperature: null }));
       expect(JSON.parse(server.requests[0]!.body)).toEqual({
         model: 'stub-small',
-        messages: MESSAGES,
+        messages: PROVIDER_TEST_MESSAGES,
       });
     });
 
-    it.each([
-      ['a rejected key', { rejectKey: true }, { kind: 'invalid-key', status: 401 }],
-      [
-        'a 503',
-        { errorRate: 1, errorStatus: 503 },
-        { kind: 'server-error', status: 503, retryAfterMs: null },
-      ],
-      [
-        'a 429 with retry-after',
-        { errorRate: 1, errorStatus: 429, retryAfterSeconds: 2 },
-        { kind: 'rate-limited', retryAfterMs: 2_000 },
-      ],
-      [
-        'a context-length 400',
-        { contextLimit: 'always' },
-        { kind: 'context-length', detail: expect.stringContaining('maximum context length') },
-      ],
-    ] as const)('classifies %s', async (_name, behaviour, failure) => {
-      stub.setBehaviour(behaviour);
+    it.each(STUB_FAILURES)('classifies %s', async (_name, behaviour, failure) => {
+      harness.stub.setBehaviour(behaviour);
       expect(await failureOf(createClient().complete(input()))).toEqual(failure);
     });
 
     it('cuts a hanging call when its signal fires, and closes the connection', async () => {
-      stub.setBehaviour({ hangRate: 1 });
+      harness.stub.setBehaviour({ hangRate: 1 });
       const cancel = new AbortController();
       const signal = AbortSignal.any([AbortSignal.timeout(100), cancel.signal]);
       const pending = failureOf(createClient().complete(input({ signal, cancelSignal: cancel.signal })));
       expect(await pending).toEqual({ kind: 'timeout' });
-      await vi.waitFor(() => expect(stub.requests[0]?.outcome).toBe('client-closed'));
+      await vi.waitFor(() => expect(harness.stub.requests[0]?.outcome).toBe('client-closed'));
     });
 
     it('aborts the request when the caller cancels, as a cancellation', async () => {
-      stub.setBehaviour({ hangRate: 1 });
+      harness.stub.setBehaviour({ hangRate: 1 });
       const cancel = new AbortController();
       const signal = AbortSignal.any([AbortSignal.timeout(60_000), cancel.signal]);
       const pending = failureOf(createClient().complete(input({ signal, cancelSignal: cancel.signal })));
-      await vi.waitFor(() => expect(stub.requests).toHaveLength(1));
+      await vi.waitFor(() => expect(harness.stub.requests).toHaveLength(1));
       cancel.abort();
       expect(await pending).toEqual({ kind: 'cancelled' });
-      await vi.waitFor(() => expect(stub.requests[0]?.outcome).toBe('client-closed'));
+      await vi.waitFor(() => expect(harness.stub.requests[0]?.outcome).toBe('client-closed'));
     });
 
     it('sends nothing when the signal fired before the call', async () => {
@@ -206,7 +124,7 @@ describe('ProviderClient', () => {
       expect(await failureOf(createClient().complete(input({ signal, cancelSignal: signal })))).toEqual({
         kind: 'cancelled',
       });
-      expect(stub.requests).toHaveLength(0);
+      expect(harness.stub.requests).toHaveLength(0);
     });
   });
 
@@ -230,7 +148,7 @@ describe('ProviderClient', () => {
         '429 with an HTTP-date retry-after',
         429,
         { error: { message: 'Slow down' } },
-        { 'retry-after': new Date(NOW + 30_000).toUTCString() },
+        { 'retry-after': new Date(PROVIDER_TEST_NOW + 30_000).toUTCString() },
         { kind: 'rate-limited', retryAfterMs: 30_000 },
       ],
       [

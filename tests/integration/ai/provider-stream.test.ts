@@ -3,71 +3,23 @@
  * faults), and against a small node:http server for what the stub does not do (odd bodies, silences, sizes).
  */
 import type { ServerResponse } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AiStub } from '../../../sandbox/ai-stub/index.js';
-import type { ChatMessage, ProviderFailure } from '../../../src/ai/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { ProviderFailure } from '../../../src/ai/index.js';
 import {
   ProviderCallError,
   type ProviderCallInput,
-  ProviderClient,
-  type ProviderClientSettings,
+  type ProviderClient,
   type ProviderReply,
 } from '../../../src/ai/provider-client.js';
 import {
-  type ReceivedRequest,
-  type RecordingServer,
-  startRecordingServer,
-} from '../../support/recording-server.js';
+  PROVIDER_TEST_MESSAGES,
+  STUB_FAILURES,
+  useProviderClientHarness,
+} from '../../support/provider-client-harness.js';
 
 const KEY = 'sk-provider-stream-test-key';
-const NOW = Date.parse('2026-01-01T00:00:00Z');
-const MESSAGES: readonly ChatMessage[] = [
-  { role: 'system', content: 'You are Alice, a cheerful pirate.' },
-  { role: 'user', content: 'Bob: hello' },
-];
-
-let stub: AiStub;
-const clients: ProviderClient[] = [];
-const servers: RecordingServer[] = [];
-
-beforeAll(async () => {
-  stub = await AiStub.start();
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-  stub.resetBehaviour();
-  stub.clearRequests();
-});
-
-afterAll(async () => {
-  await stub.close();
-});
-
-function createClient(settings: Partial<ProviderClientSettings> = {}): ProviderClient {
-  const client = new ProviderClient({
-    baseUrl: stub.baseUrl,
-    apiKey: KEY,
-    timeoutMs: 5_000,
-    now: () => NOW,
-    ...settings,
-  });
-  clients.push(client);
-  return client;
-}
-
-function input(overrides: Partial<ProviderCallInput> = {}, userText?: string): ProviderCallInput {
-  const signal = new AbortController().signal;
-  return {
-    model: 'stub-small',
-    messages: userText === undefined ? MESSAGES : [MESSAGES[0]!, { role: 'user', content: userText }],
-    temperature: 0.5,
-    signal,
-    cancelSignal: signal,
-    ...overrides,
-  };
-}
+const harness = useProviderClientHarness(KEY);
+const { createClient, input, startServer } = harness;
 
 /** Streams one call; resolves with its text pieces and end, or its failure. */
 async function streamOf(
@@ -82,12 +34,6 @@ async function streamOf(
     expect(error).toBeInstanceOf(ProviderCallError);
     return { texts, reply: null, failure: (error as ProviderCallError).failure };
   }
-}
-
-async function startServer(handle: (request: ReceivedRequest, response: ServerResponse) => void) {
-  const server = await startRecordingServer(handle);
-  servers.push(server);
-  return { ...server, baseUrl: `${server.url}/v1` };
 }
 
 const sse = (payload: unknown) =>
@@ -113,37 +59,27 @@ describe('ProviderClient.stream', () => {
       );
       expect(texts.length).toBeGreaterThan(1);
       expect(reply).toEqual({ content: '', finishReason: 'stop', usage: null, reasoningOnly: false });
-      expect(stub.requests[0]).toMatchObject({ stream: true, includeUsage: false, outcome: 'answered' });
-      expect(stub.requests[0]?.headers).toMatchObject({ accept: 'text/event-stream' });
+      expect(harness.stub.requests[0]).toMatchObject({
+        stream: true,
+        includeUsage: false,
+        outcome: 'answered',
+      });
+      expect(harness.stub.requests[0]?.headers).toMatchObject({ accept: 'text/event-stream' });
     });
 
     it('asks for usage only when the provider takes stream_options', async () => {
       const { reply } = await streamOf(createClient({ streamUsage: true }), input());
       expect(reply?.usage).toEqual({ promptTokens: 11, completionTokens: 20, totalTokens: 31 });
-      expect(stub.requests[0]).toMatchObject({ includeUsage: true });
+      expect(harness.stub.requests[0]).toMatchObject({ includeUsage: true });
     });
 
-    it.each([
-      ['a rejected key', { rejectKey: true }, { kind: 'invalid-key', status: 401 }],
-      [
-        'a 503',
-        { errorRate: 1, errorStatus: 503 },
-        { kind: 'server-error', status: 503, retryAfterMs: null },
-      ],
-      [
-        'a 429 with retry-after',
-        { errorRate: 1, errorStatus: 429, retryAfterSeconds: 2 },
-        { kind: 'rate-limited', retryAfterMs: 2_000 },
-      ],
-      [
-        'a context-length 400',
-        { contextLimit: 'always' },
-        { kind: 'context-length', detail: expect.stringContaining('maximum context length') },
-      ],
-    ] as const)('classifies %s before the stream as complete does', async (_name, behaviour, failure) => {
-      stub.setBehaviour(behaviour);
-      expect((await streamOf(createClient(), input())).failure).toEqual(failure);
-    });
+    it.each(STUB_FAILURES)(
+      'classifies %s before the stream as complete does',
+      async (_name, behaviour, failure) => {
+        harness.stub.setBehaviour(behaviour);
+        expect((await streamOf(createClient(), input())).failure).toEqual(failure);
+      },
+    );
 
     it('fails a stream broken mid-way as a network failure, after its first text', async () => {
       const { texts, failure } = await streamOf(
@@ -177,7 +113,7 @@ describe('ProviderClient.stream', () => {
     it.each(['think-tags', 'reasoning_content', 'reasoning'] as const)(
       'never passes reasoning sent as %s on as text',
       async (reasoningStyle) => {
-        stub.setBehaviour({ reasoningStyle });
+        harness.stub.setBehaviour({ reasoningStyle });
         const { texts, reply } = await streamOf(createClient(), input({}, '!think SECRET plan !say Ahoy'));
         expect(texts.join('')).toBe('Ahoy');
         expect(reply?.reasoningOnly).toBe(false);
@@ -188,7 +124,7 @@ describe('ProviderClient.stream', () => {
     );
 
     it('aborts the request when the caller cancels mid-stream: the stub sees the connection close', async () => {
-      stub.setBehaviour({ chunkDelayMs: 50 });
+      harness.stub.setBehaviour({ chunkDelayMs: 50 });
       const cancel = new AbortController();
       const texts: string[] = [];
       const pending = createClient()
@@ -201,14 +137,14 @@ describe('ProviderClient.stream', () => {
       expect(error).toBeInstanceOf(ProviderCallError);
       expect((error as ProviderCallError).failure).toEqual({ kind: 'cancelled' });
       expect(texts).toHaveLength(1);
-      await vi.waitFor(() => expect(stub.requests[0]?.outcome).toBe('client-closed'));
+      await vi.waitFor(() => expect(harness.stub.requests[0]?.outcome).toBe('client-closed'));
     });
 
     it('times out before the model answers after timeoutMs', async () => {
-      stub.setBehaviour({ hangRate: 1 });
+      harness.stub.setBehaviour({ hangRate: 1 });
       const { failure } = await streamOf(createClient({ timeoutMs: 150 }), input());
       expect(failure).toEqual({ kind: 'timeout' });
-      await vi.waitFor(() => expect(stub.requests[0]?.outcome).toBe('client-closed'));
+      await vi.waitFor(() => expect(harness.stub.requests[0]?.outcome).toBe('client-closed'));
     });
 
     it('sends nothing when the signal fired before the call', async () => {
@@ -216,7 +152,7 @@ describe('ProviderClient.stream', () => {
       expect((await streamOf(createClient(), input({ signal, cancelSignal: signal }))).failure).toEqual({
         kind: 'cancelled',
       });
-      expect(stub.requests).toHaveLength(0);
+      expect(harness.stub.requests).toHaveLength(0);
     });
   });
 
@@ -372,7 +308,7 @@ describe('ProviderClient.stream', () => {
       });
       expect(JSON.parse(received!.body)).toEqual({
         model: 'stub-small',
-        messages: MESSAGES,
+        messages: PROVIDER_TEST_MESSAGES,
         stream: true,
         stream_options: { include_usage: true },
       });
