@@ -1,4 +1,5 @@
 import { RedisBatch, type RedisClient } from '../../redis/index.js';
+import type { BucketExpectation } from './bucket-expectation.js';
 import {
   buildBucketKey,
   buildChannelKey,
@@ -57,6 +58,8 @@ export interface SendSlot {
   readonly waitMs: number;
   /** The reserved time as stored, for {@link RateLimitRepository.releaseSendSlot}. */
   readonly token: string;
+  /** The webhook's bucket as the reservation left it, to check the response against. */
+  readonly expectation: BucketExpectation;
 }
 
 /** Discord's global limit counts requests per second. */
@@ -116,7 +119,9 @@ export class RateLimitRepository {
     // The slot given back is forgotten by the reservation's script, on its bucket among the pool's keys.
     const giveBackAt = giveBack === undefined ? -1 : webhookIds.indexOf(giveBack.webhookId);
     if (giveBack !== undefined && giveBackAt < 0) await this.releaseSendSlot(channelId, bucket, giveBack);
-    const [chosen, waitMs, token] = await runRateLimitScript<[number, number, string]>(
+    const [chosen, waitMs, token, limit, windowMs, slots] = await runRateLimitScript<
+      [number, number, string, number?, number?, string?]
+    >(
       redis,
       'reserveWebhookSendSlot',
       [
@@ -148,7 +153,9 @@ export class RateLimitRepository {
       ],
     );
     if (chosen < 0) return { waitMs, blocked: chosen === -2 };
-    return chosen === 0 ? null : { webhookId: webhookIds[chosen - 1]!, waitMs, token };
+    if (chosen === 0) return null;
+    const expectation = { limit: limit!, windowMs: windowMs!, slots: slots!.split(',').map(Number) };
+    return { webhookId: webhookIds[chosen - 1]!, waitMs, token, expectation };
   }
 
   /**

@@ -48,9 +48,11 @@
               includes/forgetReservedSlot), or '' for none
   ARGV[16]    the position among KEYS[7..] (1-based) of the bucket that time was reserved on (with ARGV[15])
   Returns     {index of the chosen bucket among KEYS[7..] (1-based), ms to wait before sending (rounded up),
-              the reserved time as stored (to release it if it goes unused)}; {0, 0, ''} when the pool should
-              grow first; {-1, ms after which to come back, ''} when the waiter must wait for the channel's
-              budget, {-2, …} when for a shared 429's block of the channel
+              the reserved time as stored (to release it if it goes unused), the limit and window (ms) the
+              chosen bucket was reserved under, its slots as stored (this one last)}: the last three let the
+              caller tell whether the response brings news (recordWebhookBucketResponse);
+              {0, 0, ''} when the pool should grow first; {-1, ms after which to come back, ''} when the
+              waiter must wait for the channel's budget, {-2, …} when for a shared 429's block of the channel
 ]]
 --- @include "includes/bucketSlots"
 --- @include "includes/channelBudget"
@@ -166,7 +168,14 @@ for position, state in ipairs(states) do
   end
   anyRoom = anyRoom or room > 0
   earliest = math.min(earliest, freeAt)
-  buckets[#buckets + 1] = { key = KEYS[index], limit = limit, span = span, slots = slots, freeAt = freeAt, room = room }
+  buckets[#buckets + 1] = {
+    key = KEYS[index],
+    limit = limit,
+    span = span,
+    slots = slots,
+    freeAt = freeAt,
+    room = room,
+  }
 end
 
 if mayGrow and not anyRoom then
@@ -242,7 +251,7 @@ redis.call('SET', gridKey, string.format('%.17g', gridOrigin), 'PX', globalTtlMs
 
 local slots = bucket.slots
 slots[#slots + 1] = chosenAt
-saveNewestBucketSlots(bucket.key, slots, bucket.limit)
+local savedSlots = saveNewestBucketSlots(bucket.key, slots, bucket.limit)
 redis.call('PEXPIRE', bucket.key, math.ceil(chosenAt - now + bucket.span) + idleTtlMs)
 if budgeted then
   saveChannelSlot(channelKey, channel, channelLimit, chosenAt)
@@ -251,4 +260,4 @@ if budgeted then
   end
   keepChannel(chosenAt + channelSpan)
 end
-return { chosen, math.ceil(chosenAt - now), member }
+return { chosen, math.ceil(chosenAt - now), member, bucket.limit, bucket.span - marginMs, savedSlots }
