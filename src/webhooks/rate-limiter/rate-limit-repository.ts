@@ -202,24 +202,19 @@ export class RateLimitRepository {
   /**
    * How long a request must still hold off (ms from `now`; 0 when not): its bucket, its channel or the whole
    * fleet became blocked after it reserved its slot (Discord said the bucket is empty, or answered 429). One
-   * round trip.
+   * command.
    */
   async fetchBlockMs(channelId: string, bucket: string, webhookId: string, now: number): Promise<number> {
     const { redis, prefix, keyspace } = this.#options;
     const bucketKey = buildBucketKey(prefix, keyspace, channelId, bucket, webhookId);
     const channelKey = buildChannelKey(prefix, keyspace, channelId);
     const globalBlockKey = buildGlobalBlockKey(prefix, keyspace);
+    // Reads of one slot ({rate}) are folded into one readSlot call.
     const blocks = await RedisBatch.together((batch) =>
       Promise.all([
-        RedisBatch.send<string | null>(redis, batch, bucketKey, (commands) =>
-          commands.hget(bucketKey, 'blockedUntil'),
-        ),
-        RedisBatch.send<string | null>(redis, batch, channelKey, (commands) =>
-          commands.hget(channelKey, 'blockedUntil'),
-        ),
-        RedisBatch.send<string | null>(redis, batch, globalBlockKey, (commands) =>
-          commands.get(globalBlockKey),
-        ),
+        RedisBatch.read<string | null>(redis, batch, bucketKey, 'hget', 'blockedUntil'),
+        RedisBatch.read<string | null>(redis, batch, channelKey, 'hget', 'blockedUntil'),
+        RedisBatch.read<string | null>(redis, batch, globalBlockKey, 'get'),
       ]),
     );
     const blockedUntil = Math.max(0, ...blocks.map(Number).filter(Number.isFinite));
