@@ -85,31 +85,42 @@ local retaking = ARGV[14] == '1'
 local channel = readChannel(channelKey, now, channelSpan)
 local budgeted = channelLimit > 0
 local queued = false
+-- The two queue keys hold the same members, so an empty one means both are: then they need no reads or TTLs.
+local queueEmpty = false
 
 -- Keeps the channel's keys while a slot or a waiter needs them.
 local function keepChannel(untilAt)
-  local latest = redis.call('ZRANGE', deadlinesKey, -1, -1, 'WITHSCORES')[2]
+  local latest = nil
+  if not queueEmpty then
+    latest = redis.call('ZRANGE', deadlinesKey, -1, -1, 'WITHSCORES')[2]
+  end
   untilAt = math.max(untilAt, channel.blockedUntil, tonumber(latest) or 0)
   local ttlMs = math.ceil(untilAt - now) + idleTtlMs
-  for _, key in ipairs({ channelKey, waitersKey, deadlinesKey }) do
-    redis.call('PEXPIRE', key, ttlMs)
+  redis.call('PEXPIRE', channelKey, ttlMs)
+  if latest then
+    redis.call('PEXPIRE', waitersKey, ttlMs)
+    redis.call('PEXPIRE', deadlinesKey, ttlMs)
   end
 end
 
 if budgeted and waiter ~= '' then
-  forgetLostWaiters(channelKey, waitersKey, deadlinesKey, now)
-  local place = redis.call('ZRANK', waitersKey, waiter)
+  local place = false
+  local othersWaiting = false
+  queueEmpty = redis.call('ZCARD', waitersKey) == 0
+  if not queueEmpty then
+    forgetLostWaiters(channelKey, waitersKey, deadlinesKey, now)
+    place = redis.call('ZRANK', waitersKey, waiter)
+    othersWaiting = not place and not retaking and redis.call('ZCARD', waitersKey) > 0
+  end
   if
     not place
-    and (
-      (not retaking and redis.call('ZCARD', waitersKey) > 0)
-      or channelFreeAt(channel, channelLimit, channelSpan, notBefore, 1) - now > deferAfterMs
-    )
+    and (othersWaiting or channelFreeAt(channel, channelLimit, channelSpan, notBefore, 1) - now > deferAfterMs)
   then
     place = joinChannelQueue(channelKey, waitersKey, waiter, userId, now, channelSpan / channelLimit)
   end
   if place then
     queued = true
+    queueEmpty = false
     local turnAt = channelFreeAt(channel, channelLimit, channelSpan, notBefore, place + 1)
     redis.call('ZADD', deadlinesKey, string.format('%.3f', turnAt + graceMs), waiter)
     keepChannel(turnAt + graceMs)
@@ -241,7 +252,8 @@ end
 local bucket = buckets[chosen]
 local member = string.format('%.3f', chosenAt)
 redis.call('ZADD', globalKey, chosenAt, member)
-local globalTail = tonumber(redis.call('ZRANGE', globalKey, -1, -1)[1])
+-- The newest reservation: `taken` reaches to the end of the set, and anything before it lies before this one.
+local globalTail = math.max(chosenAt, tonumber(taken[#taken]) or chosenAt)
 local globalTtlMs = math.ceil(globalTail - now + interval) + 1000
 redis.call('PEXPIRE', globalKey, globalTtlMs)
 if gridOrigin == nil then
