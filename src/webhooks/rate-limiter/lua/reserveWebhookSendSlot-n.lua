@@ -218,10 +218,17 @@ end
 -- slivers cost several % of the rate. The price is a wait of under one interval where a send could have gone
 -- between the grid's points (a lone busy channel's windows ~0.5 % later); an idle fleet has no grid. The origin is
 -- kept apart at full precision: rebasing it on the oldest reservation (stored to 3 decimals) would let it drift.
+-- A reservation in `taken` shows one is held; the oldest is read only when that is unknown or the origin lost.
+local function oldestReservation()
+  return redis.call('ZRANGE', globalKey, 0, 0)[1]
+end
 local gridOrigin
-local oldest = redis.call('ZRANGE', globalKey, 0, 0)[1]
-if oldest then
-  gridOrigin = tonumber(redis.call('GET', gridKey)) or tonumber(oldest)
+local oldest = nil
+if #taken == 0 then
+  oldest = oldestReservation()
+end
+if #taken > 0 or oldest then
+  gridOrigin = tonumber(redis.call('GET', gridKey)) or tonumber(oldest or oldestReservation())
 end
 local function onGrid(at)
   if gridOrigin == nil then
