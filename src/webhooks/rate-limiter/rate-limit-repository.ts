@@ -154,6 +154,7 @@ export class RateLimitRepository {
     );
     if (chosen < 0) return { waitMs, blocked: chosen === -2 };
     if (chosen === 0) return null;
+    // A reservation returns all six fields; the others, three.
     const expectation = { limit: limit!, windowMs: windowMs!, slots: slots!.split(',').map(Number) };
     return { webhookId: webhookIds[chosen - 1]!, waitMs, token, expectation };
   }
