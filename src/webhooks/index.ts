@@ -27,6 +27,7 @@ export {
   type FleetRateLimiterOptions,
   type FleetRateLimiterRequiredOptions,
   type FleetRateLimiterStats,
+  type GrantedSendSlot,
   type RateLimitedResponse,
   type RateLimitObservation,
   type RateLimitScope,

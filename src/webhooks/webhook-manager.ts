@@ -27,6 +27,7 @@ import {
   DefaultFleetRateLimiterOptions,
   FleetRateLimiter,
   type FleetRateLimiterStats,
+  type GrantedSendSlot,
 } from './rate-limiter/index.js';
 import type { PersonaMessage, PostedMessage, PostTarget, ReplyPoster } from './reply-poster.js';
 import { WebhookCacheService, type WebhookCacheStats } from './webhook-cache-service.js';
@@ -72,6 +73,8 @@ const ExecutedMessageSchema = z.object({ id: z.string() });
 interface ReservedSlot {
   readonly webhook: WebhookCredentials;
   readonly poolIds: readonly string[];
+  /** The limiter's slot, to record the response against. */
+  readonly granted: GrantedSendSlot;
 }
 
 type PostedLocation =
@@ -399,7 +402,7 @@ export class WebhookManager implements ReplyPoster {
     let mayGrow = pool.length < this.options.webhooksPerChannel;
     for (;;) {
       const poolIds = pool.map((candidate) => candidate.id);
-      const webhookId = await this.#limiter.waitForSendSlot({
+      const granted = await this.#limiter.waitForSendSlot({
         channelId,
         threadId,
         bucket: EXECUTE_BUCKET,
@@ -408,8 +411,8 @@ export class WebhookManager implements ReplyPoster {
         countsInChannel: true,
         ...(waiter === undefined ? {} : { waiter }),
       });
-      if (webhookId !== null)
-        return { webhook: pool.find((candidate) => candidate.id === webhookId)!, poolIds };
+      if (granted !== null)
+        return { webhook: pool.find((candidate) => candidate.id === granted.id)!, poolIds, granted };
       const grown = await this.#cache.growPool(channelId);
       if (grown.length > pool.length) pool = grown;
       mayGrow = false;
@@ -428,7 +431,7 @@ export class WebhookManager implements ReplyPoster {
       channelId,
       threadId,
       bucket,
-      id: slot.webhook.id,
+      slot: slot.granted,
       rateLimit: response.rateLimit,
       rateLimited: response.kind !== 'ok',
     });

@@ -67,7 +67,7 @@ export class WebhookMessageSender {
       ...(body === undefined ? {} : { body }),
     };
     for (let attempt = 0; ; attempt += 1) {
-      await this.limiter.waitForSendSlot({
+      const slot = await this.limiter.waitForSendSlot({
         channelId,
         threadId,
         bucket: WEBHOOK_MESSAGE_BUCKET,
@@ -79,7 +79,7 @@ export class WebhookMessageSender {
         channelId,
         threadId,
         bucket: WEBHOOK_MESSAGE_BUCKET,
-        id: webhook.id,
+        slot,
         rateLimit: response.rateLimit,
         rateLimited: response.kind !== 'ok',
       });

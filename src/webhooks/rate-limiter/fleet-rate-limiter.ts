@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../log/index.js';
 import type { RedisClient } from '../../redis/index.js';
+import { type BucketExpectation, bringsNews } from './bucket-expectation.js';
 import { DefaultBucketDefaults } from './bucket-state.js';
 import { ChannelBusyError } from './channel-busy-error.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
@@ -63,13 +64,19 @@ export interface SendSlotRequest {
   readonly waiter?: ChannelWaiter;
 }
 
+/** The slot a request waited for: the candidate to send through, and what its bucket expects to hear back. */
+export interface GrantedSendSlot {
+  readonly id: string;
+  readonly expectation: BucketExpectation;
+}
+
 /** What a response said about rate limits, for {@link FleetRateLimiter.recordResponse}. */
 export interface RateLimitedResponse {
   readonly channelId: string;
   readonly threadId: string | null;
   readonly bucket: string;
-  /** The candidate that carried the request. */
-  readonly id: string;
+  /** The slot the request was sent in (its candidate carried it). */
+  readonly slot: GrantedSendSlot;
   readonly rateLimit: RateLimitObservation;
   /** Discord answered 429. */
   readonly rateLimited: boolean;
@@ -123,18 +130,20 @@ export class FleetRateLimiter {
   }
 
   /**
-   * Reserves one send on the candidate that can send soonest, on its bucket and the fleet-wide limiter at once,
-   * and waits for it; resolves to that candidate's id, or to null (nothing reserved) when `mayGrow` and every
-   * bucket is full. Our windows assume a request reaches Discord within the margin of its slot; this side spends
-   * at most half of it, leaving the rest for the trip. While it waited, another worker's response may have
-   * blocked the bucket (a request that reached Discord late opened its window later than we reckoned: "empty
-   * until …") or the fleet (a global 429): a block ending within that half is waited out, a longer one makes the
-   * slot stale, and so does waking later than that (a stalled event loop) or the block check answering late. A
-   * stale slot is given back and a fresh one taken. Bounded: the last round sends anyway, and a 429 would be
-   * handled like any other. A request with a `waiter` that its channel cannot take soon (its budget spent, or
-   * paused by a shared 429) throws {@link ChannelBusyError} with nothing reserved.
+   * Reserves one send on the candidate that can send soonest, on its bucket and the fleet-wide limiter at once, and
+   * waits for it; resolves to that candidate's slot (pass it to {@link FleetRateLimiter.recordResponse}), or to
+   * null (nothing reserved) when `mayGrow` and every bucket is full. Our windows assume a request reaches Discord
+   * within the margin of its slot; this side spends at most half of it, leaving the rest for the trip. While it
+   * waited, another worker's response may have blocked the bucket (a request that reached Discord late opened its
+   * window later than we reckoned: "empty until …") or the fleet (a global 429): a block ending within that half is
+   * waited out, a longer one makes the slot stale, and so does waking later than that (a stalled event loop) or the
+   * block check answering late. A stale slot is given back and a fresh one taken. Bounded: the last round sends
+   * anyway, and a 429 would be handled like any other. A request with a `waiter` that its channel cannot take soon
+   * (its budget spent, or paused by a shared 429) throws {@link ChannelBusyError} with nothing reserved.
    */
-  async waitForSendSlot(request: SendSlotRequest): Promise<string | null> {
+  waitForSendSlot(request: SendSlotRequest & { readonly mayGrow: false }): Promise<GrantedSendSlot>;
+  waitForSendSlot(request: SendSlotRequest): Promise<GrantedSendSlot | null>;
+  async waitForSendSlot(request: SendSlotRequest): Promise<GrantedSendSlot | null> {
     const { channelId, threadId, bucket, candidateIds, mayGrow } = request;
     const { now, marginMs } = this.options;
     const leewayMs = marginMs / 2;
@@ -168,7 +177,8 @@ export class FleetRateLimiter {
         this.#log.debug({ ...fields, retryAfterMs: waitMs }, 'waiting for a send slot');
         await sleep(waitMs);
       }
-      if (round === MAX_SLOT_ROUNDS) return slot.webhookId;
+      const granted = { id: slot.webhookId, expectation: slot.expectation };
+      if (round === MAX_SLOT_ROUNDS) return granted;
       let sendAt = now();
       if (waitMs > leewayMs && sendAt - slotAt <= leewayMs) {
         const blockMs = await this.#repository.fetchBlockMs(channelId, bucket, slot.webhookId, sendAt);
@@ -177,7 +187,7 @@ export class FleetRateLimiter {
       }
       if (sendAt - slotAt <= leewayMs) {
         if (sendAt > now()) await sleep(sendAt - now());
-        return slot.webhookId;
+        return granted;
       }
       this.#log.debug({ ...fields, lateMs: sendAt - slotAt }, 'send slot went stale; taking another');
       stale = slot;
@@ -185,15 +195,18 @@ export class FleetRateLimiter {
   }
 
   /**
-   * Shares what a response said about rate limits with every worker. A failure here must not turn a delivered
-   * request into an error (the caller would send it again), so it is logged, not thrown.
+   * Shares what a response said about rate limits with every worker, when it says something their shared state
+   * does not hold yet: a 2xx that matches what the slot's reservation counted sends nothing. A failure here must
+   * not turn a delivered request into an error (the caller would send it again), so it is logged, not thrown.
    */
   async recordResponse(response: RateLimitedResponse): Promise<void> {
-    const { channelId, threadId, bucket, id, rateLimit } = response;
+    const { channelId, threadId, bucket, slot, rateLimit } = response;
+    const { id } = slot;
     const now = this.options.now();
     try {
       if (!response.rateLimited) {
-        await this.#repository.recordBucketResponse(channelId, bucket, id, now, rateLimit, false);
+        if (bringsNews(slot.expectation, rateLimit, now, this.options.marginMs))
+          await this.#repository.recordBucketResponse(channelId, bucket, id, now, rateLimit, false);
         return;
       }
       this.#stats.rateLimited += 1;

@@ -1,3 +1,4 @@
+export type { BucketExpectation } from './bucket-expectation.js';
 export { type BucketDefaults, DefaultBucketDefaults } from './bucket-state.js';
 export { type ChannelBudget, DiscordChannelBudget } from './channel-budget.js';
 export { type ChannelBusyDetails, ChannelBusyError } from './channel-busy-error.js';
@@ -8,6 +9,7 @@ export {
   type FleetRateLimiterOptions,
   type FleetRateLimiterRequiredOptions,
   type FleetRateLimiterStats,
+  type GrantedSendSlot,
   type RateLimitedResponse,
   type SendSlotRequest,
 } from './fleet-rate-limiter.js';

@@ -1,4 +1,5 @@
 import { RedisBatch, type RedisClient } from '../../redis/index.js';
+import type { BucketExpectation } from './bucket-expectation.js';
 import {
   buildBucketKey,
   buildChannelKey,
@@ -57,6 +58,8 @@ export interface SendSlot {
   readonly waitMs: number;
   /** The reserved time as stored, for {@link RateLimitRepository.releaseSendSlot}. */
   readonly token: string;
+  /** The webhook's bucket as the reservation left it, to check the response against. */
+  readonly expectation: BucketExpectation;
 }
 
 /** Discord's global limit counts requests per second. */
@@ -116,7 +119,9 @@ export class RateLimitRepository {
     // The slot given back is forgotten by the reservation's script, on its bucket among the pool's keys.
     const giveBackAt = giveBack === undefined ? -1 : webhookIds.indexOf(giveBack.webhookId);
     if (giveBack !== undefined && giveBackAt < 0) await this.releaseSendSlot(channelId, bucket, giveBack);
-    const [chosen, waitMs, token] = await runRateLimitScript<[number, number, string]>(
+    const [chosen, waitMs, token, limit, windowMs, slots] = await runRateLimitScript<
+      [number, number, string, number?, number?, string?]
+    >(
       redis,
       'reserveWebhookSendSlot',
       [
@@ -148,7 +153,10 @@ export class RateLimitRepository {
       ],
     );
     if (chosen < 0) return { waitMs, blocked: chosen === -2 };
-    return chosen === 0 ? null : { webhookId: webhookIds[chosen - 1]!, waitMs, token };
+    if (chosen === 0) return null;
+    // A reservation returns all six fields; the others, three.
+    const expectation = { limit: limit!, windowMs: windowMs!, slots: slots!.split(',').map(Number) };
+    return { webhookId: webhookIds[chosen - 1]!, waitMs, token, expectation };
   }
 
   /**
@@ -195,24 +203,19 @@ export class RateLimitRepository {
   /**
    * How long a request must still hold off (ms from `now`; 0 when not): its bucket, its channel or the whole
    * fleet became blocked after it reserved its slot (Discord said the bucket is empty, or answered 429). One
-   * round trip.
+   * command.
    */
   async fetchBlockMs(channelId: string, bucket: string, webhookId: string, now: number): Promise<number> {
     const { redis, prefix, keyspace } = this.#options;
     const bucketKey = buildBucketKey(prefix, keyspace, channelId, bucket, webhookId);
     const channelKey = buildChannelKey(prefix, keyspace, channelId);
     const globalBlockKey = buildGlobalBlockKey(prefix, keyspace);
+    // Reads of one slot ({rate}) are folded into one readSlot call.
     const blocks = await RedisBatch.together((batch) =>
       Promise.all([
-        RedisBatch.send<string | null>(redis, batch, bucketKey, (commands) =>
-          commands.hget(bucketKey, 'blockedUntil'),
-        ),
-        RedisBatch.send<string | null>(redis, batch, channelKey, (commands) =>
-          commands.hget(channelKey, 'blockedUntil'),
-        ),
-        RedisBatch.send<string | null>(redis, batch, globalBlockKey, (commands) =>
-          commands.get(globalBlockKey),
-        ),
+        RedisBatch.read<string | null>(redis, batch, bucketKey, 'hget', 'blockedUntil'),
+        RedisBatch.read<string | null>(redis, batch, channelKey, 'hget', 'blockedUntil'),
+        RedisBatch.read<string | null>(redis, batch, globalBlockKey, 'get'),
       ]),
     );
     const blockedUntil = Math.max(0, ...blocks.map(Number).filter(Number.isFinite));

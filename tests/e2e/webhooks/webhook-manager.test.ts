@@ -8,6 +8,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DiscordSandbox, PermissionFlags } from '../../../sandbox/index.js';
 import { createLogger } from '../../../src/log/index.js';
+import { registerScripts } from '../../../src/redis/index.js';
+import { fetchRedisScripts } from '../../../src/redis/redis-scripts.js';
 import {
   type PostTarget,
   WebhookManager,
@@ -363,17 +365,23 @@ describe('WebhookManager (sandbox)', () => {
         now: () => Date.now() + skewMs,
         webhooksPerChannel: 1,
       });
+      // The block check reads its bucket's, channel's and the fleet's blocks in one readSlot call.
       const redis = redisClients.at(-1)!;
-      const hget = redis.hget.bind(redis) as (key: string, field: string) => Promise<string | null>;
-      vi.spyOn(redis, 'hget').mockImplementation(((key: string, field: string) => {
-        if (field === 'blockedUntil') skewMs = 100;
-        return hget(key, field);
-      }) as Redis['hget']);
+      registerScripts(redis, fetchRedisScripts());
+      type ReadSlot = (...params: Array<string | number>) => Promise<unknown>;
+      const scripts = redis as unknown as Record<'chorus:readSlot', ReadSlot>;
+      const readSlot = scripts['chorus:readSlot'].bind(redis);
+      vi.spyOn(scripts, 'chorus:readSlot').mockImplementation((...params) => {
+        if (params.includes('blockedUntil')) skewMs = 100;
+        return readSlot(...params);
+      });
 
       // The webhook's bucket holds 5 sends per 2 s: the sixth waits for the next window, then checks it.
       const contents = ['1', '2', '3', '4', '5', '6, after waiting for the window'];
       for (const content of contents) await manager.postAsPersona(target, say(content));
 
+      // The check did run (else the clock never jumped and only real lateness could pass this test).
+      expect(skewMs).toBe(100);
       // At least the skewed one: on a loaded machine a send may also leave late for real.
       expect(
         log.records.filter((record) => record['msg'] === 'send slot went stale; taking another').length,

@@ -26,7 +26,7 @@ describe('WebhookManager rate limits (sandbox)', () => {
   let guildId: string;
   let managers: WebhookManager[];
 
-  function createManager(): WebhookManager {
+  function createManager(webhooksPerChannel = 2): WebhookManager {
     const redis = createTestRedis();
     redisClients.push(redis);
     return new WebhookManager({
@@ -36,7 +36,7 @@ describe('WebhookManager rate limits (sandbox)', () => {
       applicationId: sandbox.bot.applicationId,
       logger,
       encryptionKey: Buffer.alloc(32, 5),
-      webhooksPerChannel: 2,
+      webhooksPerChannel,
       // Discord's 50/s global limit, scaled like its windows, with headroom for sends arriving late.
       globalRatePerSecond: 40 / TIME_SCALE,
       bucketDefaults: { limit: 5, windowMs: 2000 * TIME_SCALE },
@@ -100,6 +100,24 @@ describe('WebhookManager rate limits (sandbox)', () => {
       );
       expect(sandbox.stats().rateLimited - before).toBe(0);
       for (const target of targets) expect(sandbox.transcript(target.channelId)).toHaveLength(8);
+    });
+  });
+
+  describe('when four workers share one webhook', () => {
+    it('posts everything through it without a single 429', async () => {
+      // Most responses then match what the reservations counted and go unrecorded: the reservations alone must
+      // keep the workers apart.
+      const sharing = [createManager(1), createManager(1), createManager(1), createManager(1)];
+      const target = newTarget('one-webhook');
+      const before = sandbox.stats().rateLimited;
+      await Promise.all(
+        sharing.flatMap((manager, worker) =>
+          Array.from({ length: 8 }, (_, index) => manager.postAsPersona(target, say(`w${worker} #${index}`))),
+        ),
+      );
+      expect(sandbox.stats().rateLimited - before).toBe(0);
+      expect(sandbox.transcript(target.channelId)).toHaveLength(32);
+      expect(sandbox.webhooks(target.channelId)).toHaveLength(1);
     });
   });
 

@@ -3,7 +3,8 @@
   the limit; the window length (from the first request of a window, whose reset-after is the whole window);
   a block until the reset when nothing remains, or until a 429's retry_after plus the margin; and, when
   Discord has counted more requests in its open window than we reserved (another client, or the bucket hash
-  just learned), slots at that window's start until our count matches Discord's.
+  just learned), slots at that window's start until our count matches Discord's. The caller runs it only for a
+  response that changes any of this (bucket-expectation.ts, on what the reservation returned) or a 429.
 
   KEYS[1]  bucket key (hash: limit, windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
   ARGV[1]  now, Unix ms

@@ -48,9 +48,11 @@
               includes/forgetReservedSlot), or '' for none
   ARGV[16]    the position among KEYS[7..] (1-based) of the bucket that time was reserved on (with ARGV[15])
   Returns     {index of the chosen bucket among KEYS[7..] (1-based), ms to wait before sending (rounded up),
-              the reserved time as stored (to release it if it goes unused)}; {0, 0, ''} when the pool should
-              grow first; {-1, ms after which to come back, ''} when the waiter must wait for the channel's
-              budget, {-2, …} when for a shared 429's block of the channel
+              the reserved time as stored (to release it if it goes unused), the limit and window (ms) the
+              chosen bucket was reserved under, its slots as stored (this one last)}: the last three let the
+              caller tell whether the response brings news (recordWebhookBucketResponse);
+              {0, 0, ''} when the pool should grow first; {-1, ms after which to come back, ''} when the
+              waiter must wait for the channel's budget, {-2, …} when for a shared 429's block of the channel
 ]]
 --- @include "includes/bucketSlots"
 --- @include "includes/channelBudget"
@@ -83,31 +85,42 @@ local retaking = ARGV[14] == '1'
 local channel = readChannel(channelKey, now, channelSpan)
 local budgeted = channelLimit > 0
 local queued = false
+-- The two queue keys hold the same members, so an empty one means both are: then they need no reads or TTLs.
+local queueEmpty = false
 
 -- Keeps the channel's keys while a slot or a waiter needs them.
 local function keepChannel(untilAt)
-  local latest = redis.call('ZRANGE', deadlinesKey, -1, -1, 'WITHSCORES')[2]
+  local latest = nil
+  if not queueEmpty then
+    latest = redis.call('ZRANGE', deadlinesKey, -1, -1, 'WITHSCORES')[2]
+  end
   untilAt = math.max(untilAt, channel.blockedUntil, tonumber(latest) or 0)
   local ttlMs = math.ceil(untilAt - now) + idleTtlMs
-  for _, key in ipairs({ channelKey, waitersKey, deadlinesKey }) do
-    redis.call('PEXPIRE', key, ttlMs)
+  redis.call('PEXPIRE', channelKey, ttlMs)
+  if latest then
+    redis.call('PEXPIRE', waitersKey, ttlMs)
+    redis.call('PEXPIRE', deadlinesKey, ttlMs)
   end
 end
 
 if budgeted and waiter ~= '' then
-  forgetLostWaiters(channelKey, waitersKey, deadlinesKey, now)
-  local place = redis.call('ZRANK', waitersKey, waiter)
+  local place = false
+  local othersWaiting = false
+  queueEmpty = redis.call('ZCARD', waitersKey) == 0
+  if not queueEmpty then
+    forgetLostWaiters(channelKey, waitersKey, deadlinesKey, now)
+    place = redis.call('ZRANK', waitersKey, waiter)
+    othersWaiting = not place and not retaking and redis.call('ZCARD', waitersKey) > 0
+  end
   if
     not place
-    and (
-      (not retaking and redis.call('ZCARD', waitersKey) > 0)
-      or channelFreeAt(channel, channelLimit, channelSpan, notBefore, 1) - now > deferAfterMs
-    )
+    and (othersWaiting or channelFreeAt(channel, channelLimit, channelSpan, notBefore, 1) - now > deferAfterMs)
   then
     place = joinChannelQueue(channelKey, waitersKey, waiter, userId, now, channelSpan / channelLimit)
   end
   if place then
     queued = true
+    queueEmpty = false
     local turnAt = channelFreeAt(channel, channelLimit, channelSpan, notBefore, place + 1)
     redis.call('ZADD', deadlinesKey, string.format('%.3f', turnAt + graceMs), waiter)
     keepChannel(turnAt + graceMs)
@@ -166,7 +179,14 @@ for position, state in ipairs(states) do
   end
   anyRoom = anyRoom or room > 0
   earliest = math.min(earliest, freeAt)
-  buckets[#buckets + 1] = { key = KEYS[index], limit = limit, span = span, slots = slots, freeAt = freeAt, room = room }
+  buckets[#buckets + 1] = {
+    key = KEYS[index],
+    limit = limit,
+    span = span,
+    slots = slots,
+    freeAt = freeAt,
+    room = room,
+  }
 end
 
 if mayGrow and not anyRoom then
@@ -198,10 +218,17 @@ end
 -- slivers cost several % of the rate. The price is a wait of under one interval where a send could have gone
 -- between the grid's points (a lone busy channel's windows ~0.5 % later); an idle fleet has no grid. The origin is
 -- kept apart at full precision: rebasing it on the oldest reservation (stored to 3 decimals) would let it drift.
+-- A reservation in `taken` shows one is held; the oldest is read only when that is unknown or the origin lost.
+local function oldestReservation()
+  return redis.call('ZRANGE', globalKey, 0, 0)[1]
+end
 local gridOrigin
-local oldest = redis.call('ZRANGE', globalKey, 0, 0)[1]
-if oldest then
-  gridOrigin = tonumber(redis.call('GET', gridKey)) or tonumber(oldest)
+local oldest = nil
+if #taken == 0 then
+  oldest = oldestReservation()
+end
+if #taken > 0 or oldest then
+  gridOrigin = tonumber(redis.call('GET', gridKey)) or tonumber(oldest or oldestReservation())
 end
 local function onGrid(at)
   if gridOrigin == nil then
@@ -232,7 +259,8 @@ end
 local bucket = buckets[chosen]
 local member = string.format('%.3f', chosenAt)
 redis.call('ZADD', globalKey, chosenAt, member)
-local globalTail = tonumber(redis.call('ZRANGE', globalKey, -1, -1)[1])
+-- The newest reservation: `taken` reaches to the end of the set, and anything before it lies before this one.
+local globalTail = math.max(chosenAt, tonumber(taken[#taken]) or chosenAt)
 local globalTtlMs = math.ceil(globalTail - now + interval) + 1000
 redis.call('PEXPIRE', globalKey, globalTtlMs)
 if gridOrigin == nil then
@@ -242,7 +270,7 @@ redis.call('SET', gridKey, string.format('%.17g', gridOrigin), 'PX', globalTtlMs
 
 local slots = bucket.slots
 slots[#slots + 1] = chosenAt
-saveNewestBucketSlots(bucket.key, slots, bucket.limit)
+local savedSlots = saveNewestBucketSlots(bucket.key, slots, bucket.limit)
 redis.call('PEXPIRE', bucket.key, math.ceil(chosenAt - now + bucket.span) + idleTtlMs)
 if budgeted then
   saveChannelSlot(channelKey, channel, channelLimit, chosenAt)
@@ -251,4 +279,4 @@ if budgeted then
   end
   keepChannel(chosenAt + channelSpan)
 end
-return { chosen, math.ceil(chosenAt - now), member }
+return { chosen, math.ceil(chosenAt - now), member, bucket.limit, bucket.span - marginMs, savedSlots }

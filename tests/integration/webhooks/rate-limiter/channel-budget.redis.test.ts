@@ -6,7 +6,12 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultBucketDefaults } from '../../../../src/webhooks/rate-limiter/bucket-state.js';
-import { buildBucketKey, buildChannelKey } from '../../../../src/webhooks/rate-limiter/keys.js';
+import {
+  buildBucketKey,
+  buildChannelKey,
+  buildChannelWaiterDeadlinesKey,
+  buildChannelWaitersKey,
+} from '../../../../src/webhooks/rate-limiter/keys.js';
 import {
   type ChannelTurn,
   type ChannelUse,
@@ -24,6 +29,7 @@ const CHANNEL_MARGIN = 500;
 const SPAN = WINDOW + MARGIN + CHANNEL_MARGIN;
 const DEFER_AFTER = 2000;
 const GRACE = 15_000;
+const IDLE_TTL = 60_000;
 /** Enough webhooks that no bucket binds: only the channel does. */
 const POOL = Array.from({ length: 12 }, (_, index) => `w${index}`);
 const T0 = 1_800_000_000_000;
@@ -97,7 +103,7 @@ describe('a channel budget in the reservation script', () => {
       globalRatePerSecond: 100_000,
       marginMs: MARGIN,
       bucketDefaults: DefaultBucketDefaults,
-      idleTtlMs: 60_000,
+      idleTtlMs: IDLE_TTL,
       channelBudget: { limit: LIMIT, windowMs: WINDOW },
       channelDeferAfterMs: DEFER_AFTER,
       channelWaiterGraceMs: GRACE,
@@ -247,6 +253,31 @@ describe('a channel budget in the reservation script', () => {
       const slot = await reserve(channelId, now, asWaiter('2', 'here:0'));
       expect(isSlot(slot) && slot.waitMs).toBeLessThanOrEqual(1);
       expect(await redis.hget(buildChannelKey(prefix, KEYSPACE, channelId), 'w:1')).toBeNull();
+    });
+  });
+
+  describe("when the channel's keys expire", () => {
+    it('keeps the queue while a waiter may come back, and the channel while its slots count', async () => {
+      const channelId = nextChannel();
+      const channelKey = buildChannelKey(prefix, KEYSPACE, channelId);
+      const queueKeys = [
+        buildChannelWaitersKey(prefix, KEYSPACE, channelId),
+        buildChannelWaiterDeadlinesKey(prefix, KEYSPACE, channelId),
+      ];
+      // Into an empty queue: only the channel's slots need keeping, a window and the idle time.
+      const [first] = await fill(channelId, T0, 100);
+      expect(await redis.pttl(channelKey)).toBeGreaterThan(SPAN + IDLE_TTL - 1000);
+      for (const key of queueKeys) expect(await redis.exists(key)).toBe(0);
+      // A waiter queued: every key lasts until its turn and grace are over, and the idle time after.
+      const now = T0 + 5000;
+      turnOf(await reserve(channelId, now, asWaiter('1', 'kept:0')));
+      const keptFor = first! + SPAN + GRACE - now + IDLE_TTL;
+      for (const key of [channelKey, ...queueKeys])
+        expect(await redis.pttl(key)).toBeGreaterThan(keptFor - 1000);
+      // Once it takes its slot the queue is empty, and gone.
+      const slot = await reserve(channelId, first! + SPAN, asWaiter('1', 'kept:0'));
+      expect(isSlot(slot)).toBe(true);
+      for (const key of queueKeys) expect(await redis.exists(key)).toBe(0);
     });
   });
 

@@ -4,15 +4,25 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisMonitor } from '../../../../bench/redis-monitor.js';
 import { createLogger } from '../../../../src/log/index.js';
-import { ChannelBusyError, FleetRateLimiter } from '../../../../src/webhooks/index.js';
+import {
+  ChannelBusyError,
+  FleetRateLimiter,
+  type RateLimitObservation,
+} from '../../../../src/webhooks/index.js';
 import {
   buildBucketKey,
   buildChannelKey,
   buildGlobalSlotsKey,
 } from '../../../../src/webhooks/rate-limiter/keys.js';
 import { createCapturedLogger } from '../../../support/captured-logger.js';
-import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../../support/redis.js';
+import {
+  createTestPrefix,
+  createTestRedis,
+  deleteKeysWithPrefix,
+  TEST_REDIS_URL,
+} from '../../../support/redis.js';
 
 describe('FleetRateLimiter', () => {
   const prefix = createTestPrefix();
@@ -47,10 +57,12 @@ describe('FleetRateLimiter', () => {
     const webhooks = createLimiter('webhooks');
     const bot = createLimiter('bot');
     const request = { channelId: '1', threadId: null, bucket: 'execute', mayGrow: false };
-    expect(await webhooks.waitForSendSlot({ ...request, candidateIds: ['10', '11'] })).toBe('10');
+    expect(await webhooks.waitForSendSlot({ ...request, candidateIds: ['10', '11'] })).toMatchObject({
+      id: '10',
+    });
     // Another keyspace's fleet-wide slots are free: no wait (the clock is frozen, so a wait would never end).
     const started = Date.now();
-    expect(await bot.waitForSendSlot({ ...request, candidateIds: ['bot'] })).toBe('bot');
+    expect(await bot.waitForSendSlot({ ...request, candidateIds: ['bot'] })).toMatchObject({ id: 'bot' });
     expect(Date.now() - started).toBeLessThan(500);
     expect(await redis.exists(buildGlobalSlotsKey(prefix, 'bot'))).toBe(1);
   });
@@ -61,6 +73,83 @@ describe('FleetRateLimiter', () => {
     // Discord said the only webhook's bucket is empty for a minute.
     await redis.hset(buildBucketKey(prefix, 'full', '2', 'execute', '20'), 'blockedUntil', now() + 60_000);
     expect(await limiter.waitForSendSlot({ ...request, mayGrow: true })).toBeNull();
+  });
+
+  describe('when a response comes back', () => {
+    const T = 60_000_000;
+    let clock = T;
+    const request = {
+      channelId: '8',
+      threadId: null,
+      bucket: 'execute',
+      candidateIds: ['80'],
+      mayGrow: false,
+    } as const;
+    const bucketKey = () => buildBucketKey(prefix, 'record', '8', 'execute', '80');
+
+    function headers(remaining: number, resetAfterMs: number): RateLimitObservation {
+      return {
+        bucket: 'abc',
+        limit: 5,
+        remaining,
+        resetAfterMs,
+        retryAfterMs: null,
+        global: false,
+        scope: null,
+      };
+    }
+
+    /** Commands naming this test's keys that Redis received while `act` ran (a script counts once). */
+    async function commandsSentDuring(act: () => Promise<void>): Promise<string[]> {
+      // MONITOR reports in execution order: once the barrier shows, every command `act` sent has.
+      const barrier = `${prefix}:barrier`;
+      const sent: string[] = [];
+      let reachBarrier = () => {};
+      const barrierSeen = new Promise<void>((resolve) => {
+        reachBarrier = resolve;
+      });
+      const monitor = await RedisMonitor.start(TEST_REDIS_URL, (command) => {
+        if (command.line.includes(barrier)) reachBarrier();
+        else if (!command.fromScript && command.line.includes(prefix)) sent.push(command.line);
+      });
+      try {
+        await act();
+        await redis.exists(barrier);
+        await barrierSeen;
+        return sent;
+      } finally {
+        monitor.close();
+      }
+    }
+
+    it('records what the reservation did not expect, and nothing else', async () => {
+      const limiter = new FleetRateLimiter({
+        redis,
+        logger,
+        prefix,
+        keyspace: 'record',
+        globalRatePerSecond: 1000,
+        now: () => clock,
+      });
+      async function sendAndRecord(sendAt: number, answeredAt: number, rateLimit: RateLimitObservation) {
+        clock = sendAt;
+        const slot = await limiter.waitForSendSlot(request);
+        clock = answeredAt;
+        return commandsSentDuring(() =>
+          limiter.recordResponse({ ...request, slot, rateLimit, rateLimited: false }),
+        );
+      }
+      // A window opening as the reservation assumed (Discord's documented 5 per 2 s): nothing to share.
+      expect(await sendAndRecord(T, T + 10, headers(4, 2000))).toEqual([]);
+      // The second send of the window, as the reservations counted it: nothing either.
+      expect(await sendAndRecord(T + 50, T + 60, headers(3, 1940))).toEqual([]);
+      // Discord counted a send we did not reserve (another client's): the bucket takes it.
+      expect(await sendAndRecord(T + 100, T + 110, headers(1, 1890))).toHaveLength(1);
+      expect((await redis.hget(bucketKey(), 'slots'))?.split(',')).toHaveLength(4);
+      // A limit other than the one reserved under: every worker must use it.
+      expect(await sendAndRecord(T + 150, T + 160, { ...headers(5, 1840), limit: 10 })).toHaveLength(1);
+      expect(await redis.hget(bucketKey(), 'limit')).toBe('10');
+    });
   });
 
   describe('when a channel is busy', () => {
@@ -84,8 +173,8 @@ describe('FleetRateLimiter', () => {
     it('throws for a waiter past the budget, reserving nothing, and never for another channel', async () => {
       const limiter = createBudgetedLimiter('budget');
       const post = { ...request, channelId: '3', countsInChannel: true, waiter };
-      expect(await limiter.waitForSendSlot(post)).toBe('30');
-      expect(await limiter.waitForSendSlot(post)).toBe('30');
+      expect(await limiter.waitForSendSlot(post)).toMatchObject({ id: '30' });
+      expect(await limiter.waitForSendSlot(post)).toMatchObject({ id: '30' });
       const busy = await limiter.waitForSendSlot(post).catch((error: unknown) => error);
       expect(busy).toBeInstanceOf(ChannelBusyError);
       expect(busy).toMatchObject({ channelId: '3', reason: 'budget', maybeSent: false });
@@ -94,7 +183,7 @@ describe('FleetRateLimiter', () => {
       expect((busy as ChannelBusyError).retryAt).toBe(now() + 60_000 + 1000 - 1000);
       const slots = await redis.hget(buildChannelKey(prefix, 'budget', '3'), 'slots');
       expect(slots?.split(',')).toHaveLength(2);
-      expect(await limiter.waitForSendSlot({ ...post, channelId: '4' })).toBe('30');
+      expect(await limiter.waitForSendSlot({ ...post, channelId: '4' })).toMatchObject({ id: '30' });
     });
 
     it('pauses only that channel after a shared 429, and says which and for how long', async () => {
@@ -104,7 +193,7 @@ describe('FleetRateLimiter', () => {
         channelId: '5',
         threadId: null,
         bucket: 'execute',
-        id: '30',
+        slot: { id: '30', expectation: { limit: 5, windowMs: 2000, slots: [] } },
         rateLimit: {
           bucket: 'abc',
           limit: 5,
@@ -128,7 +217,7 @@ describe('FleetRateLimiter', () => {
         reason: 'blocked',
         channelId: '5',
       });
-      expect(await limiter.waitForSendSlot({ ...post, channelId: '6' })).toBe('30');
+      expect(await limiter.waitForSendSlot({ ...post, channelId: '6' })).toMatchObject({ id: '30' });
       // The channel is paused, not the webhook's bucket.
       expect(
         await redis.hget(buildBucketKey(prefix, 'paused', '5', 'execute', '30'), 'blockedUntil'),

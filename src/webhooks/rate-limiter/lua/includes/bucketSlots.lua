@@ -17,11 +17,13 @@ local function readBucketSlots(csv, after)
   return slots
 end
 
--- Stores the newest `limit` of `slots` (ascending) as the bucket's slots.
+-- Stores the newest `limit` of `slots` (ascending) as the bucket's slots; returns them as stored.
 local function saveNewestBucketSlots(bucketKey, slots, limit)
   local kept = {}
   for i = math.max(1, #slots - limit + 1), #slots do
     kept[#kept + 1] = string.format('%.3f', slots[i])
   end
-  redis.call('HSET', bucketKey, 'slots', table.concat(kept, ','))
+  local csv = table.concat(kept, ',')
+  redis.call('HSET', bucketKey, 'slots', csv)
+  return csv
 end
