@@ -9,7 +9,7 @@
 
   Returns the number of entries written.
 ]]
-for _, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+for index = 1, #KEYS do
+  redis.call('SET', KEYS[index], ARGV[1], 'PX', ARGV[2])
 end
 return #KEYS
