@@ -28,7 +28,10 @@ async function requirePostedReply(
   ctx: CommandContext,
   interaction: MessageContextMenuCommandInteraction,
 ): Promise<PostedMessage> {
-  const posted = await ctx.deps.messageIndex.fetchPersonalityForMessage(interaction.targetId);
+  const posted = await ctx.deps.messageIndex.fetchPersonalityForMessage(
+    interaction.channelId,
+    interaction.targetId,
+  );
   if (posted === null)
     throw new UserFacingError(ChorusErrorCode.NotFound, CommandReplies.notAReply(), {
       userId: interaction.user.id,

@@ -13,7 +13,11 @@ export interface DiscordMessageReader {
 
 /** Which personality posted a webhook message (`MessageIndexRepository` satisfies it). */
 export interface PostedMessageLookup {
-  fetchPersonalityForMessage(messageId: string, batch?: RedisBatch): Promise<PostedMessage | null>;
+  fetchPersonalityForMessage(
+    channelId: string,
+    messageId: string,
+    batch?: RedisBatch,
+  ): Promise<PostedMessage | null>;
 }
 
 /** What {@link ReplyChainWalker} needs. */
@@ -197,7 +201,7 @@ export class ReplyChainWalker {
   private async toLine(channelId: string, message: RestMessage): Promise<WindowLine | null> {
     const posted =
       message.webhook_id !== undefined && this.deps.postedMessages !== null
-        ? await this.deps.postedMessages.fetchPersonalityForMessage(message.id).catch(() => null)
+        ? await this.deps.postedMessages.fetchPersonalityForMessage(channelId, message.id).catch(() => null)
         : null;
     const reference = message.message_reference;
     const repliesTo =

@@ -562,7 +562,7 @@ export class MessageRouter {
     const likelyAddressed = candidateKeys.length > 0 || message.replyToMessageId !== null || isDm;
     return Promise.all([
       message.replyToMessageId && !mentionsOnly
-        ? this.fetchReplyTarget(message.replyToMessageId, candidateKeys.length > 0, batch)
+        ? this.fetchReplyTarget(message.channelId, message.replyToMessageId, candidateKeys.length > 0, batch)
         : null,
       candidateKeys.length > 0
         ? this.deps.personalities.resolveNames(message.authorId, candidateKeys, batch)
@@ -605,15 +605,20 @@ export class MessageRouter {
    * The personality behind a replied-to message. Discord can deliver a reply to a webhook message before the
    * worker that posted it has its id back and indexed, so a miss is re-checked briefly — unless the message
    * mentions someone anyway (then the mention path decides without waiting). The first look is in `batch`,
-   * re-checks on their own.
+   * re-checks on their own. A reply is in its message's channel, so `channelId` is the replied-to message's.
    */
-  private async fetchReplyTarget(messageId: string, hasMentions: boolean, batch: RedisBatch) {
+  private async fetchReplyTarget(
+    channelId: string,
+    messageId: string,
+    hasMentions: boolean,
+    batch: RedisBatch,
+  ) {
     const delays = hasMentions ? [] : this.options.replyIndexRetryDelaysMs;
-    let found = await this.deps.messageIndex.fetchPersonalityForMessage(messageId, batch);
+    let found = await this.deps.messageIndex.fetchPersonalityForMessage(channelId, messageId, batch);
     for (const delayMs of delays) {
       if (found !== null) break;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
-      found = await this.deps.messageIndex.fetchPersonalityForMessage(messageId);
+      found = await this.deps.messageIndex.fetchPersonalityForMessage(channelId, messageId);
     }
     return found;
   }

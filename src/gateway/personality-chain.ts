@@ -110,7 +110,7 @@ export class PersonalityChain {
     if (message.guildId === null || this.options.maxDepth < 1) return null;
     const content = stripReplyQuoteLine(message.content);
     if (!content.includes('@')) return null;
-    const posted = await this.fetchPosted(message.id);
+    const posted = await this.fetchPosted(message.channelId, message.id);
     if (posted === null || posted.channelId !== message.channelId) {
       this.log.debug(
         { messageId: message.id, channelId: message.channelId },
@@ -175,12 +175,12 @@ export class PersonalityChain {
   }
 
   /** The index entry of our message, re-checked briefly while the worker that posted it indexes it. */
-  private async fetchPosted(messageId: string): Promise<PostedMessage | null> {
-    let found = await this.deps.messageIndex.fetchPersonalityForMessage(messageId);
+  private async fetchPosted(channelId: string, messageId: string): Promise<PostedMessage | null> {
+    let found = await this.deps.messageIndex.fetchPersonalityForMessage(channelId, messageId);
     for (const delayMs of this.options.indexRetryDelaysMs) {
       if (found !== null) break;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
-      found = await this.deps.messageIndex.fetchPersonalityForMessage(messageId);
+      found = await this.deps.messageIndex.fetchPersonalityForMessage(channelId, messageId);
     }
     return found;
   }

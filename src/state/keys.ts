@@ -3,8 +3,8 @@ import { buildChannelTag, buildKey, buildUserTag } from '../redis/index.js';
 /**
  * Redis keys of the state area, one pure builder per key. Per-user keys carry `{u:<userId>}` so one
  * user's keys share a Cluster slot; the public catalog shares the `{catalog}` slot; a channel's activity
- * records and deletion marks share `{c:<channelId>}`; other per-channel and per-message keys stand alone
- * (single-key operations need no shared slot).
+ * records, deletion marks and posted-message entries share `{c:<channelId>}`; other per-channel and
+ * per-message keys stand alone (single-key operations need no shared slot).
  */
 const AREA = 'state';
 
@@ -73,14 +73,26 @@ export function buildUserActivationsKey(prefix: string, userId: string): string 
   return buildKey(prefix, AREA, buildUserTag(userId), 'activations');
 }
 
-/** STRING (JSON, expiring): which personality posted a message. */
-export function buildPostedMessageKey(prefix: string, messageId: string): string {
+/**
+ * STRING (JSON, expiring): which personality posted a message. Under its channel's tag, so the worker writes it
+ * in one call with the reply's lines in the channel's window.
+ */
+export function buildPostedMessageKey(prefix: string, channelId: string, messageId: string): string {
+  return buildKey(prefix, AREA, 'posted', buildChannelTag(channelId), messageId);
+}
+
+/**
+ * The untagged key {@link buildPostedMessageKey} had before entries were keyed by channel: such entries are
+ * still read and erased until they expire (one TTL after the change).
+ */
+export function buildLegacyPostedMessageKey(prefix: string, messageId: string): string {
   return buildKey(prefix, AREA, 'posted', messageId);
 }
 
 /**
- * ZSET messageId → posted time (Unix ms), expiring: the user's entries in {@link buildPostedMessageKey},
- * bounded by age and count, so `/forget-me` finds them without SCAN.
+ * ZSET `<channelId>:<messageId>` → posted time (Unix ms), expiring: the user's entries in
+ * {@link buildPostedMessageKey}, bounded by age and count, so `/forget-me` finds them without SCAN. A member
+ * without a channel (a bare message id) names a {@link buildLegacyPostedMessageKey} entry.
  */
 export function buildUserPostedKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'posted');

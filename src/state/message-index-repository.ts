@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RedisClient, ScriptCall } from '../redis/index.js';
 import { RedisBatch } from '../redis/index.js';
-import { buildPostedMessageKey, buildUserPostedKey } from './keys.js';
+import { buildLegacyPostedMessageKey, buildPostedMessageKey, buildUserPostedKey } from './keys.js';
 import { runStateScript, StateScript } from './state-scripts.js';
 
 /** Who posted a message as a personality, and for whom. */
@@ -47,7 +47,7 @@ export type PostedMessageEntry = PostedMessage & { readonly messageIds: readonly
 
 /** The index step of {@link MessageIndexRepository.indexPosted}, for a script of the user's slot to run. */
 export interface PostedIndexCall extends ScriptCall<void> {
-  /** Sends each message's entry (one SET each, keyed by message) in `batch`. */
+  /** Sends the messages' entries (one script call in their channel's slot) in `batch`. */
   readonly sendEntries: (batch: RedisBatch) => Promise<void>;
 }
 
@@ -80,9 +80,10 @@ export const DefaultMessageIndexRepositoryOptions = {
 } as const satisfies Omit<Required<MessageIndexRepositoryOptions>, 'prefix'>;
 
 /**
- * Message id → the personality that posted it, so replying to a personality's message addresses it. One key
- * per message (no shared slot needed: each entry stands alone), expiring after `ttlMs`; each user's entries
- * are listed in a bounded index under their tag, so {@link MessageIndexRepository.forgetUser} finds them.
+ * Message → the personality that posted it, so replying to a personality's message addresses it. One key per
+ * message under its channel's tag (written in one call with the reply's lines in the channel's window),
+ * expiring after `ttlMs`; each user's entries are listed in a bounded index under their tag (members
+ * `<channelId>:<messageId>`), so {@link MessageIndexRepository.forgetUser} finds them.
  */
 export class MessageIndexRepository {
   readonly options: Readonly<MessageIndexRepositoryOptions>;
@@ -136,16 +137,16 @@ export class MessageIndexRepository {
         maxEntriesPerUser,
         alsoSet?.field ?? '',
         alsoSet?.value ?? '',
-        ...input.messageIds,
+        ...input.messageIds.map((messageId) => buildIndexMember(input.channelId, messageId)),
       ],
       sendEntries: async (batch) => {
-        await Promise.all(
-          input.messageIds.map((messageId) => {
-            const key = buildPostedMessageKey(prefix, messageId);
-            return RedisBatch.send(this.redis, batch, key, (pipeline) =>
-              pipeline.set(key, record, 'PX', ttlMs),
-            );
-          }),
+        if (input.messageIds.length === 0) return;
+        await runStateScript<number>(
+          this.redis,
+          StateScript.recordPosted,
+          input.messageIds.map((messageId) => buildPostedMessageKey(prefix, input.channelId, messageId)),
+          [record, ttlMs],
+          batch,
         );
       },
       finish: async (reply) => {
@@ -158,35 +159,65 @@ export class MessageIndexRepository {
   /** Deletes the posted-message entries of replies to `userId`, and their index; returns how many existed. */
   async forgetUser(userId: string): Promise<number> {
     const indexKey = buildUserPostedKey(this.options.prefix, userId);
-    const messageIds = await this.redis.zrange(indexKey, '0', '-1');
-    const deleted = await this.deleteEntries(messageIds);
+    const members = await this.redis.zrange(indexKey, '0', '-1');
+    const deleted = await this.deleteEntries(members);
     await this.redis.del(indexKey);
     return deleted;
   }
 
-  private async deleteEntries(messageIds: readonly string[]): Promise<number> {
-    if (messageIds.length === 0) return 0;
+  /** Deletes the entries index members name: one DEL per channel (its entries share a slot). */
+  private async deleteEntries(members: readonly string[]): Promise<number> {
+    if (members.length === 0) return 0;
+    const { prefix } = this.options;
+    // Grouped by channel id; a legacy member (a bare message id) names an untagged key, grouped under that key
+    // (never a channel id, even a thread's that is its starter message's id): alone in its slot.
+    const keysBySlot = new Map<string, string[]>();
+    for (const member of members) {
+      const separator = member.indexOf(':');
+      const legacyKey = separator < 0 ? buildLegacyPostedMessageKey(prefix, member) : null;
+      const slot = legacyKey ?? member.slice(0, separator);
+      const key = legacyKey ?? buildPostedMessageKey(prefix, slot, member.slice(separator + 1));
+      keysBySlot.set(slot, [...(keysBySlot.get(slot) ?? []), key]);
+    }
     const counts = await RedisBatch.together((batch) =>
       Promise.all(
-        messageIds.map((messageId) => {
-          const key = buildPostedMessageKey(this.options.prefix, messageId);
-          return RedisBatch.send<number>(this.redis, batch, key, (pipeline) => pipeline.del(key));
-        }),
+        [...keysBySlot.values()].map((keys) =>
+          RedisBatch.send<number>(this.redis, batch, keys[0]!, (pipeline) => pipeline.del(...keys)),
+        ),
       ),
     );
     return counts.reduce((sum, count) => sum + count, 0);
   }
 
-  /** The personality that posted `messageId`, or null (not ours, or older than the TTL). */
-  async fetchPersonalityForMessage(messageId: string, batch?: RedisBatch): Promise<PostedMessage | null> {
-    const key = buildPostedMessageKey(this.options.prefix, messageId);
-    const raw = await RedisBatch.send<string | null>(this.redis, batch, key, (commands) => commands.get(key));
-    if (raw === null) return null;
-    try {
-      const parsed = PostedMessageSchema.safeParse(JSON.parse(raw));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null;
-    }
+  /**
+   * The personality that posted `messageId` in `channelId`, or null (not ours, or older than the TTL). A miss
+   * reads the untagged key of entries written before they were keyed by channel, on its own (a worker not yet
+   * updated may still write one; both expire within the TTL).
+   */
+  async fetchPersonalityForMessage(
+    channelId: string,
+    messageId: string,
+    batch?: RedisBatch,
+  ): Promise<PostedMessage | null> {
+    const key = buildPostedMessageKey(this.options.prefix, channelId, messageId);
+    const raw =
+      (await RedisBatch.read<string | null>(this.redis, batch, key, 'get')) ??
+      (await this.redis.get(buildLegacyPostedMessageKey(this.options.prefix, messageId)));
+    return parsePostedMessage(raw);
+  }
+}
+
+/** The user's index member for one posted message: it names the message's entry. */
+function buildIndexMember(channelId: string, messageId: string): string {
+  return `${channelId}:${messageId}`;
+}
+
+function parsePostedMessage(raw: string | null): PostedMessage | null {
+  if (raw === null) return null;
+  try {
+    const parsed = PostedMessageSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
   }
 }

@@ -29,6 +29,7 @@ export const StateScript = {
   recordChannelLatest: 'recordChannelLatest',
   recordEdit: 'recordEdit',
   indexUserPosted: 'indexUserPosted',
+  recordPosted: 'recordPosted',
 } as const;
 export type StateScriptName = (typeof StateScript)[keyof typeof StateScript];
 

@@ -24,8 +24,8 @@
   ARGV[n+9..n+12]  indexUserWindow-1's arguments (now, keep ms, most entries, channel id; channel '' = none)
   ARGV[n+13..]  indexUserPosted-2's arguments (none = no posted record to write)
 
-  Returns { the append's reply, the settle's reply, the channel ids the window index dropped, the message ids
-  the posted index dropped }.
+  Returns { the append's reply, the settle's reply, the channel ids the window index dropped, the members the
+  posted index dropped }.
 ]]
 --- @include "state:includes/appendTurns"
 --- @include "queue:includes/settleJob"

@@ -184,7 +184,7 @@ describe('/forget-me after a session touching every feature', () => {
     const newest = personaReplies(channelId).at(-1)!;
     // The worker indexes a reply just after posting it; "Delete reply" needs the index entry.
     const index = new MessageIndexRepository(redis, { prefix });
-    while ((await index.fetchPersonalityForMessage(newest.id)) === null) await settle(50);
+    while ((await index.fetchPersonalityForMessage(channelId, newest.id)) === null) await settle(50);
     await sandbox
       .runMessageCommand(userId, channelId, 'Delete reply', newest.id)
       .waitForResponse((response) => response.kind === 'edit', WAIT_MS);

@@ -311,7 +311,7 @@ describe('relay pipeline', () => {
     const activity = new ChannelActivityRepository(redis, { prefix });
     await vi.waitFor(async () => {
       for (const id of ids) {
-        expect((await index.fetchPersonalityForMessage(id))?.replyMessageIds).toEqual(ids);
+        expect((await index.fetchPersonalityForMessage(channel.id, id))?.replyMessageIds).toEqual(ids);
       }
       expect(await activity.fetchLatest(channel.id)).toBe(ids.at(-1));
     });

@@ -174,14 +174,16 @@ describe('PostedReplyWriter', () => {
       const commands = await recordCommands(async () =>
         expect(await writer.write({ ...posted, streamOwner: null, unrecorded })).toBe(true),
       );
-      // finishReply, the message's entry (its own slot), and the window's append: one write, order across slots
-      // free.
-      expect(commands.toSorted()).toEqual(['evalsha', 'evalsha', 'set']);
+      // finishReply (the user's slot), and the message's entry folded with the window's append (the channel's
+      // slot): one write, order across slots free.
+      expect(commands).toEqual(['evalsha', 'evalsha']);
       const record = await ledger.fetch(job.authorId, JOB_ID);
       expect(record.posted.get(0)).toBe(POSTED_ID);
       expect(record.historyAppended).toBe(true);
-      expect(await redis.zrange(buildUserPostedKey(prefix, job.authorId), '0', '-1')).toEqual([POSTED_ID]);
-      expect(await messageIndex.fetchPersonalityForMessage(POSTED_ID)).toMatchObject({
+      expect(await redis.zrange(buildUserPostedKey(prefix, job.authorId), '0', '-1')).toEqual([
+        `${job.channelId}:${POSTED_ID}`,
+      ]);
+      expect(await messageIndex.fetchPersonalityForMessage(job.channelId, POSTED_ID)).toMatchObject({
         personalityId: personality.id,
         userId: job.authorId,
         sourceMessageId: job.messageId,

@@ -5,10 +5,15 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { MessageIndexRepository } from '../../../src/state/index.js';
-import { buildPostedMessageKey, buildUserPostedKey } from '../../../src/state/keys.js';
+import {
+  buildLegacyPostedMessageKey,
+  buildPostedMessageKey,
+  buildUserPostedKey,
+} from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const redis = createTestRedis();
+const CHANNEL = '200000000000000001';
 let prefix: string;
 
 beforeEach(() => {
@@ -29,20 +34,20 @@ describe('MessageIndexRepository', () => {
     const posted = {
       personalityId: 'alicepersona',
       userId: '100000000000000001',
-      channelId: '200000000000000001',
+      channelId: CHANNEL,
     };
     await repository.indexPosted({ ...posted, messageIds: ['400000000000000001', '400000000000000002'] });
-    expect(await repository.fetchPersonalityForMessage('400000000000000002')).toEqual(posted);
-    expect(await repository.fetchPersonalityForMessage('400000000000000009')).toBeNull();
+    expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000002')).toEqual(posted);
+    expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000009')).toBeNull();
     expect(
       await RedisBatch.together((batch) =>
         Promise.all([
-          repository.fetchPersonalityForMessage('400000000000000001', batch),
-          repository.fetchPersonalityForMessage('400000000000000009', batch),
+          repository.fetchPersonalityForMessage(CHANNEL, '400000000000000001', batch),
+          repository.fetchPersonalityForMessage(CHANNEL, '400000000000000009', batch),
         ]),
       ),
     ).toEqual([posted, null]);
-    const ttl = await redis.pttl(buildPostedMessageKey(prefix, '400000000000000001'));
+    const ttl = await redis.pttl(buildPostedMessageKey(prefix, CHANNEL, '400000000000000001'));
     expect(ttl).toBeGreaterThan(7 * 24 * 3600 * 1000 - 60_000);
     expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600 * 1000);
   });
@@ -56,7 +61,7 @@ describe('MessageIndexRepository', () => {
         {
           personalityId: 'alicepersona',
           userId,
-          channelId: '200000000000000001',
+          channelId: CHANNEL,
           messageIds: ['400000000000000001'],
         },
         undefined,
@@ -64,7 +69,7 @@ describe('MessageIndexRepository', () => {
       );
       expect(await redis.hgetall(record)).toEqual({ 'posted:0': '400000000000000001' });
       expect(await redis.zrange(buildUserPostedKey(prefix, userId), '0', '-1')).toEqual([
-        '400000000000000001',
+        `${CHANNEL}:400000000000000001`,
       ]);
     });
   });
@@ -75,12 +80,12 @@ describe('MessageIndexRepository', () => {
       const posted = {
         personalityId: 'bobpersona01',
         userId: '100000000000000001',
-        channelId: '200000000000000001',
+        channelId: CHANNEL,
         sourceMessageId: '400000000000000005',
         chain: { depth: 2, rootMessageId: '400000000000000001' },
       };
       await repository.indexPosted({ ...posted, messageIds: ['400000000000000006'] });
-      expect(await repository.fetchPersonalityForMessage('400000000000000006')).toEqual(posted);
+      expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000006')).toEqual(posted);
     });
   });
 
@@ -91,17 +96,17 @@ describe('MessageIndexRepository', () => {
         messageIds: ['400000000000000001'],
         personalityId: 'alicepersona',
         userId: '100000000000000001',
-        channelId: '200000000000000001',
+        channelId: CHANNEL,
       });
       await new Promise((resolve) => setTimeout(resolve, 60));
-      expect(await repository.fetchPersonalityForMessage('400000000000000001')).toBeNull();
+      expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000001')).toBeNull();
     });
   });
 
   describe('when a user is forgotten', () => {
     it('deletes the entries of replies to them and their index, and no one else’s', async () => {
       const repository = new MessageIndexRepository(redis, { prefix });
-      const base = { personalityId: 'alicepersona', channelId: '200000000000000001' };
+      const base = { personalityId: 'alicepersona', channelId: CHANNEL };
       const user = '100000000000000001';
       const other = '100000000000000002';
       await repository.indexPosted({ ...base, userId: user, messageIds: ['400000000000000001'] });
@@ -114,12 +119,58 @@ describe('MessageIndexRepository', () => {
       );
 
       expect(await repository.forgetUser(user)).toBe(2);
-      expect(await repository.fetchPersonalityForMessage('400000000000000001')).toBeNull();
-      expect(await repository.fetchPersonalityForMessage('400000000000000002')).toBeNull();
+      expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000001')).toBeNull();
+      expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000002')).toBeNull();
       expect(await redis.exists(buildUserPostedKey(prefix, user))).toBe(0);
-      expect(await repository.fetchPersonalityForMessage('400000000000000003')).toMatchObject({
+      expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000003')).toMatchObject({
         userId: other,
       });
+    });
+  });
+
+  describe('when the message is looked up in another channel', () => {
+    it('answers null: the entry is keyed by its channel', async () => {
+      const repository = new MessageIndexRepository(redis, { prefix });
+      const posted = { personalityId: 'alicepersona', userId: '100000000000000001', channelId: CHANNEL };
+      await repository.indexPosted({ ...posted, messageIds: ['400000000000000001'] });
+      expect(
+        await repository.fetchPersonalityForMessage('200000000000000002', '400000000000000001'),
+      ).toBeNull();
+    });
+  });
+
+  describe('when an entry was written before entries were keyed by channel', () => {
+    const posted = { personalityId: 'alicepersona', userId: '100000000000000001', channelId: CHANNEL };
+    const legacyKey = (messageId: string) => buildLegacyPostedMessageKey(prefix, messageId);
+
+    it('is still read, in a batch too', async () => {
+      const repository = new MessageIndexRepository(redis, { prefix });
+      await redis.set(legacyKey('400000000000000001'), JSON.stringify(posted), 'PX', 60_000);
+      expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000001')).toEqual(posted);
+      expect(
+        await RedisBatch.together((batch) =>
+          repository.fetchPersonalityForMessage(CHANNEL, '400000000000000001', batch),
+        ),
+      ).toEqual(posted);
+    });
+
+    it('is deleted with the user, its bare message id in their index', async () => {
+      const repository = new MessageIndexRepository(redis, { prefix });
+      await redis.set(legacyKey('400000000000000001'), JSON.stringify(posted), 'PX', 60_000);
+      await redis.zadd(buildUserPostedKey(prefix, posted.userId), Date.now(), '400000000000000001');
+      await repository.indexPosted({ ...posted, messageIds: ['400000000000000002', '400000000000000003'] });
+      await repository.indexPosted({
+        ...posted,
+        channelId: '200000000000000002',
+        messageIds: ['400000000000000004'],
+      });
+
+      expect(await repository.forgetUser(posted.userId)).toBe(4);
+      expect(await redis.exists(legacyKey('400000000000000001'))).toBe(0);
+      expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000003')).toBeNull();
+      expect(
+        await repository.fetchPersonalityForMessage('200000000000000002', '400000000000000004'),
+      ).toBeNull();
     });
   });
 
@@ -130,18 +181,18 @@ describe('MessageIndexRepository', () => {
       const base = {
         personalityId: 'alicepersona',
         userId: '100000000000000001',
-        channelId: '200000000000000001',
+        channelId: CHANNEL,
       };
       for (const messageId of ['400000000000000001', '400000000000000002', '400000000000000003']) {
         now += 1;
         await repository.indexPosted({ ...base, messageIds: [messageId] });
       }
-      expect(await repository.fetchPersonalityForMessage('400000000000000001')).toBeNull();
+      expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000001')).toBeNull();
       expect(await redis.zrange(buildUserPostedKey(prefix, base.userId), '0', '-1')).toEqual([
-        '400000000000000002',
-        '400000000000000003',
+        `${CHANNEL}:400000000000000002`,
+        `${CHANNEL}:400000000000000003`,
       ]);
-      expect(await repository.fetchPersonalityForMessage('400000000000000003')).toMatchObject(base);
+      expect(await repository.fetchPersonalityForMessage(CHANNEL, '400000000000000003')).toMatchObject(base);
     });
   });
 
@@ -152,13 +203,13 @@ describe('MessageIndexRepository', () => {
       const base = {
         personalityId: 'alicepersona',
         userId: '100000000000000001',
-        channelId: '200000000000000001',
+        channelId: CHANNEL,
       };
       await repository.indexPosted({ ...base, messageIds: ['400000000000000001'] });
       now += 60_001;
       await repository.indexPosted({ ...base, messageIds: ['400000000000000002'] });
       expect(await redis.zrange(buildUserPostedKey(prefix, base.userId), '0', '-1')).toEqual([
-        '400000000000000002',
+        `${CHANNEL}:400000000000000002`,
       ]);
     });
   });

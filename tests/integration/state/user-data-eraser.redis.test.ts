@@ -199,8 +199,12 @@ describe('UserDataEraser', () => {
         promptRecords: 1,
       });
       const index = new MessageIndexRepository(redis, { prefix });
-      expect(await index.fetchPersonalityForMessage(`5000000000000000${USER.slice(-2)}`)).toBeNull();
-      expect(await index.fetchPersonalityForMessage(`5000000000000000${OTHER.slice(-2)}`)).not.toBeNull();
+      expect(
+        await index.fetchPersonalityForMessage('200000000000000001', `5000000000000000${USER.slice(-2)}`),
+      ).toBeNull();
+      expect(
+        await index.fetchPersonalityForMessage('200000000000000001', `5000000000000000${OTHER.slice(-2)}`),
+      ).not.toBeNull();
       expect(await redis.exists(buildJoinedMessageKey(prefix, followUpOf(USER)))).toBe(0);
       expect(await redis.exists(buildJoinedMessageKey(prefix, followUpOf(OTHER)))).toBe(1);
       expect(await scanUserKeys(USER)).toEqual([]);

@@ -109,7 +109,9 @@ function setup(windowLines: readonly WindowLine[] = [], posted: Record<string, P
   const walker = new ReplyChainWalker({
     window,
     rest: discord,
-    postedMessages: { fetchPersonalityForMessage: async (messageId) => posted[messageId] ?? null },
+    postedMessages: {
+      fetchPersonalityForMessage: async (_channelId, messageId) => posted[messageId] ?? null,
+    },
     logger: captured.logger,
   });
   return { window, discord, walker, logs: captured.records };

@@ -5,7 +5,7 @@
   (entries older than the posted-message TTL go; their entries have expired) and by count (see
   shared/boundIndex). See indexUserPosted-2 for the keys and arguments.
 
-  Returns the message ids dropped from the index (usually none), for the caller to delete those posted-message
+  Returns the members dropped from the index (usually none), for the caller to delete those posted-message
   entries (other slots), so no entry outlives its place in this index.
 ]]
 --- @include "shared/boundIndex"
