@@ -16,10 +16,11 @@ import { RedisBatch } from '../redis/index.js';
 import type { ChannelActivityRepository } from '../state/index.js';
 import type { ChannelCleanup } from './channel-cleanup.js';
 import { buildInboundMessage, findIgnoreReason, type InboundMessage } from './inbound-message.js';
-import type { MessageRouter, RoutingOutcome } from './message-router.js';
+import type { MessageRouter } from './message-router.js';
 import type { PersonalityChain } from './personality-chain.js';
 import type { ProxyMatcher } from './proxy-matcher.js';
 import { ReferencedAttachments } from './referenced-attachments.js';
+import type { RoutingOutcome } from './routing-outcome.js';
 import type { PendingAppend, WindowRecorder } from './window-recorder.js';
 
 /** Handles slash commands, autocomplete, buttons and context menus (the commands area implements it). */

@@ -4,47 +4,35 @@ import {
   type GuildSettings,
   type GuildSettingsRepository,
   type PolicyNoticeRepository,
-  type PolicyRefusal,
-  type PolicyVerdict,
 } from '../guilds/index.js';
 import type { Logger } from '../log/index.js';
 import {
-  type AdmissionResult,
   applyJoinOutcomes,
-  buildLimitNotice,
   type CoalesceSlot,
   decideCoalescing,
   type ReplyAdmission,
   type ReplyCoalescer,
 } from '../queue/index.js';
-import { buildReplyJobId, type ReplyJob, type Trigger } from '../queue/reply-job.js';
-import { RedisBatch, type ScriptCall } from '../redis/index.js';
+import { RedisBatch } from '../redis/index.js';
 import type {
   ActivationRepository,
-  ApiKeyRepository,
   DmStickyRepository,
   MessageEventRepository,
   MessageIndexRepository,
   Personality,
   PersonalityRepository,
 } from '../state/index.js';
-import {
-  decideQuota,
-  hasQuotas,
-  type QuotaUsage,
-  type TokenQuotas,
-  UsageMessages,
-  type UsageRepository,
-} from '../usage/index.js';
+import { AddresseeAdmission } from './addressee-admission.js';
 import { applyAliases, decideAddressees, findAliasedNames } from './addressing.js';
+import type { ChainLink } from './chain-link.js';
 import type { DueUserIndex } from './due-user-index.js';
 import type { InboundMessage } from './inbound-message.js';
-import {
-  collectCandidateKeys,
-  extractMentionCandidates,
-  type MentionCandidate,
-  resolveMentions,
-} from './mention-parser.js';
+import { resolveMentions } from './mention-parser.js';
+import { MessageChanges } from './message-changes.js';
+import { readMentions } from './message-mentions.js';
+import { claimPolicyNotice } from './policy-notice.js';
+import { fetchQuotaState, type QuotaChecks, type QuotaState } from './quota-check.js';
+import type { AddressedPersonality, RoutingOutcome } from './routing-outcome.js';
 
 /** What the gateway needs from Redis to route a message. */
 export interface MessageRouterDependencies {
@@ -70,22 +58,6 @@ export interface MessageRouterDependencies {
   readonly logger: Logger;
 }
 
-/** What routing needs to apply the operator's token quotas. */
-export interface QuotaChecks {
-  readonly limits: TokenQuotas;
-  readonly usage: Pick<UsageRepository, 'fetchQuotaUsage' | 'claimQuotaNotice'>;
-  /** Whether the author has a key for a provider (read, never decrypted: the gateway holds no keys). */
-  readonly apiKeys: Pick<ApiKeyRepository, 'fetchProviders'>;
-}
-
-/** A message a personality would have answered, skipped because an operator quota is spent. */
-export interface OverQuotaResult {
-  readonly outcome: 'over-quota';
-  readonly scope: 'user' | 'guild';
-  /** When the quota resets, Unix ms. */
-  readonly resetsAt: number;
-}
-
 export interface MessageRouterOptions {
   /** MAX_PERSONALITIES_PER_MESSAGE. */
   readonly maxPersonalitiesPerMessage: number;
@@ -96,50 +68,6 @@ export interface MessageRouterOptions {
    * the worker's index write). @defaultValue [150, 600]
    */
   readonly replyIndexRetryDelaysMs: readonly number[];
-}
-
-/** A message that joined the reply to the same user's previous message (`jobId`) instead of being admitted. */
-export interface JoinedResult {
-  readonly outcome: 'joined';
-  /** The reply job that answers the group. */
-  readonly jobId: string;
-}
-
-/** What routing one message produced, for the caller to act on (notices) and for tests/metrics. */
-export interface RoutingOutcome {
-  readonly addressed: ReadonlyArray<{
-    personalityId: string;
-    trigger: Trigger;
-    admission: AdmissionResult | JoinedResult | OverQuotaResult;
-  }>;
-  /** Limit notices to post as the bot (at most one per user per limit window, decided in Redis). */
-  readonly notices: readonly string[];
-  /**
-   * A personality the message addressed (by mention or reply) that the server's settings keep silent, when the
-   * sender is to be told by DM (claimed in Redis: at most once per user per window); null otherwise.
-   */
-  readonly policyNotice: PolicyNotice | null;
-}
-
-/**
- * A personality's message naming other personalities: one link of a chain (see `personality-chain.ts`). Its
- * {@link InboundMessage} is written for the human requester: `authorId` the human, `authorName` the speaking
- * personality.
- */
-export interface ChainLink {
-  /** Who speaks, how deep this link is and the human message that started the chain: put on each job. */
-  readonly chain: NonNullable<ReplyJob['chain']>;
-  /**
-   * Decides, just before admission, whether the link to `personalityId` starts (once per reply and personality,
-   * within the channel's budget); false skips it. The caller logs why.
-   */
-  readonly claim: (personalityId: string) => Promise<boolean>;
-}
-
-/** Why a personality the sender addressed did not answer. */
-export interface PolicyNotice {
-  readonly personalityName: string;
-  readonly reason: PolicyRefusal;
 }
 
 const NOTHING: RoutingOutcome = { addressed: [], notices: [], policyNotice: null };
@@ -161,12 +89,6 @@ interface Lookups {
   readonly openSlots: ReadonlyMap<string, CoalesceSlot>;
   /** Today's operator-paid tokens and the author's key providers; null when no quota is set. */
   readonly quota: QuotaState | null;
-}
-
-/** What the quota check reads with the lookups. */
-interface QuotaState {
-  readonly usage: QuotaUsage;
-  readonly keyProviders: ReadonlySet<string>;
 }
 
 /**
@@ -195,12 +117,16 @@ export class MessageRouter {
    * handlers run side by side). Per process, like {@link routing}; other users' messages never wait.
    */
   private readonly authorChannelTails = new Map<string, Promise<RoutingOutcome>>();
+  private readonly admission: AddresseeAdmission;
+  private readonly changes: MessageChanges;
 
   constructor(
     private readonly deps: MessageRouterDependencies,
     options: Omit<MessageRouterOptions, 'replyIndexRetryDelaysMs'> & Partial<MessageRouterOptions>,
   ) {
     this.options = { replyIndexRetryDelaysMs: [150, 600], ...options };
+    this.admission = new AddresseeAdmission(deps, this.options);
+    this.changes = new MessageChanges(deps, (messageId) => this.routing.get(messageId));
   }
 
   /**
@@ -247,8 +173,7 @@ export class MessageRouter {
     authorIndex?: DueUserIndex,
   ): Promise<RoutingOutcome> {
     const isDm = message.guildId === null;
-    const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
-    const candidateKeys = this.collectKeys(message, candidates);
+    const { candidates, keys: candidateKeys } = readMentions(message, this.deps.logger);
     const mentionsOnly = link !== null;
     // A chain link or a proxy bot's copy is no follow-up of its requester's: it never joins their open replies.
     const coalesces = link === null && message.proxiedFromMessageId === undefined;
@@ -312,14 +237,13 @@ export class MessageRouter {
       maxPersonalities: this.options.maxPersonalitiesPerMessage,
       canUse,
     });
-    // Only a personality addressed on purpose earns a notice: an activated one stays silent.
-    const refusedId = [replyTarget?.personalityId, ...mentioned.map(({ id }) => id)].find(
-      (id) => id !== undefined && policy(id)?.allowed === false,
-    );
-    const policyNotice =
-      refusedId === undefined
-        ? null
-        : await this.claimPolicyNotice(message, refusedId, byId, policy, link === null);
+    const policyNotice = await claimPolicyNotice(this.deps, {
+      message,
+      addressedIds: [replyTarget?.personalityId, ...mentioned.map(({ id }) => id)],
+      byId,
+      policy,
+      notify: link === null,
+    });
     const plan = decideCoalescing({
       addressed: decision.personalityIds.map((personalityId) => ({
         personalityId,
@@ -349,200 +273,35 @@ export class MessageRouter {
         plan.join,
       )) ?? [];
     const { joined, admit } = applyJoinOutcomes(plan, joinOutcomes, decision.personalityIds);
-    const addressed: Array<RoutingOutcome['addressed'][number]> = joined.map(
-      ({ personalityId, trigger, jobId, outcome }) => ({
-        personalityId,
-        trigger,
-        admission: { outcome, jobId },
-      }),
-    );
+    const addressed: AddressedPersonality[] = joined.map(({ personalityId, trigger, jobId, outcome }) => ({
+      personalityId,
+      trigger,
+      admission: { outcome, jobId },
+    }));
     if (joined.length > 0)
       this.deps.logger.debug({ messageId: message.id, joined }, 'follow-up message joined replies');
-    const notices: string[] = [];
-    const now = this.options.now();
-    let enqueued = 0;
-    for (const { personalityId, trigger } of admit) {
-      const overQuota = this.checkQuota(quota, byId.get(personalityId), now);
-      if (overQuota !== null) {
-        addressed.push({ personalityId, trigger, admission: overQuota });
-        this.deps.logger.info(
-          { messageId: message.id, guildId: message.guildId, personalityId, scope: overQuota.scope },
-          'message skipped: token quota spent',
-        );
-        // One notice per user per window, and none for a chain link (the human did not ask).
-        if (link === null && (await this.deps.quotas?.usage.claimQuotaNotice(message.authorId)) === true)
-          notices.push(UsageMessages.quotaReached(overQuota.scope, overQuota.resetsAt));
-        continue;
-      }
-      if (link !== null && !(await link.claim(personalityId))) continue;
-      const job: ReplyJob = {
-        kind: 'reply',
-        version: 1,
-        correlationId: this.options.newCorrelationId(),
-        messageId: message.id,
-        channelId: message.channelId,
-        parentChannelId: message.parentChannelId,
-        guildId: message.guildId,
-        authorId: message.authorId,
-        authorName: message.authorName.slice(0, 100),
-        content: strippedText.slice(0, 4000),
-        trigger,
-        personalityId,
-        messageCreatedAt: message.createdAt,
-        enqueuedAt: now,
-        ...(link === null ? {} : { chain: link.chain }),
-        ...(message.proxiedFromMessageId === undefined
-          ? {}
-          : { proxiedFromMessageId: message.proxiedFromMessageId }),
-        // The worker puts the replied-to message and its ancestors into the prompt.
-        ...(message.replyToMessageId === null ? {} : { replyToMessageId: message.replyToMessageId }),
-        // As data, for the worker to show or read (its CDN URLs travel with the job only).
-        ...(message.attachments === undefined || message.attachments.length === 0
-          ? {}
-          : { attachments: [...message.attachments] }),
-        ...(message.repliedToAttachments === undefined || message.repliedToAttachments.length === 0
-          ? {}
-          : { repliedToAttachments: [...message.repliedToAttachments] }),
-      };
-      // The depth read once for the message, plus the jobs it has added since; the server's stricter limits
-      // as read with the lookups.
-      const admit = (userIndex?: ScriptCall<void>) =>
-        this.deps.admission.admit(job, depth === null ? undefined : depth + enqueued, settings, userIndex);
-      const admission = await (authorIndex?.writeWith(message.authorId, admit) ?? admit());
-      if (admission.outcome === 'enqueued') enqueued += 1;
-      addressed.push({ personalityId, trigger, admission });
-      if (admission.outcome === 'refused' && admission.notify && link === null) {
-        notices.push(buildLimitNotice(admission.reason, admission.retryAfterMs, admission.limit));
-      }
-      this.deps.logger.debug(
-        {
-          messageId: message.id,
-          personalityId,
-          jobId: buildReplyJobId(message.id, personalityId),
-          // Each addressed personality's job has its own correlation id; its worker logs the same one.
-          correlationId: job.correlationId,
-          outcome: admission.outcome,
-          ...(admission.outcome === 'refused' ? { reason: admission.reason } : {}),
-          ...(link === null ? {} : { chainDepth: link.chain.depth }),
-        },
-        'message routed',
-      );
-    }
-    return { addressed, notices, policyNotice };
+    const admitted = await this.admission.admitAll({
+      message,
+      link,
+      strippedText,
+      addressees: admit,
+      byId,
+      quota,
+      depth,
+      settings,
+      authorIndex,
+    });
+    return { addressed: [...addressed, ...admitted.addressed], notices: admitted.notices, policyNotice };
   }
 
-  /**
-   * Whether a spent quota skips the message to `personality`: never when its provider would be paid by the
-   * author's own key. null = it may be admitted.
-   */
-  private checkQuota(
-    quota: QuotaState | null,
-    personality: Personality | undefined,
-    now: number,
-  ): OverQuotaResult | null {
-    const limits = this.deps.quotas?.limits;
-    if (quota === null || limits === undefined || personality === undefined) return null;
-    const ownKey = quota.keyProviders.has(personality.provider);
-    const decision = decideQuota(limits, quota.usage, ownKey, now);
-    return decision.allowed
-      ? null
-      : { outcome: 'over-quota', scope: decision.scope, resetsAt: decision.resetsAt };
+  /** @see MessageChanges.cancel */
+  cancel(channelId: string, messageId: string): Promise<void> {
+    return this.changes.cancel(channelId, messageId);
   }
 
-  /**
-   * The notice for a refused personality, when this user has not been told in the current window and is to be
-   * told at all (`notify`: a chain link's refusal is only logged).
-   */
-  private async claimPolicyNotice(
-    message: InboundMessage,
-    personalityId: string,
-    byId: ReadonlyMap<string, Personality>,
-    policy: (id: string) => PolicyVerdict | undefined,
-    notify: boolean,
-  ): Promise<PolicyNotice | null> {
-    const verdict = policy(personalityId);
-    const personality = byId.get(personalityId);
-    if (verdict === undefined || verdict.allowed || personality === undefined) return null;
-    this.deps.logger.debug(
-      { messageId: message.id, guildId: message.guildId, personalityId, reason: verdict.reason },
-      'personality kept silent by the server’s settings',
-    );
-    if (!notify || !(await this.deps.policyNotices.claim(message.authorId))) return null;
-    return { personalityName: personality.name, reason: verdict.reason };
-  }
-
-  /**
-   * A deleted message cancels its pending replies (even mid-AI-call: workers listen for the publish,
-   * and check the mark before posting, so a worker restart does not lose the cancel). The mark is kept under
-   * `channelId`'s tag, where workers read it along with the channel's newest message.
-   */
-  async cancel(channelId: string, messageId: string): Promise<void> {
-    const { messageEvents, coalescer } = this.deps;
-    await Promise.all([
-      messageEvents.markDeleted(channelId, messageId).then(() => messageEvents.publishDeleted(messageId)),
-      this.leaveGroups(messageId, coalescer),
-    ]);
-  }
-
-  /**
-   * A deleted follow-up leaves the groups it joined while their replies have not started (after its routing,
-   * when still under way, so its join is done). A deleted first message cancels its reply, above.
-   */
-  private async leaveGroups(messageId: string, coalescer: ReplyCoalescer | undefined): Promise<void> {
-    if (coalescer?.enabled !== true) return;
-    await this.routing.get(messageId)?.catch(() => undefined);
-    await coalescer.forgetMessage(messageId);
-  }
-
-  /**
-   * An edit made before processing starts is used instead of the original text. It is stored only when the
-   * message produced a job (after the message's routing, when still under way); returns whether it was.
-   */
-  async recordEdit(message: InboundMessage): Promise<boolean> {
-    await this.routing.get(message.id)?.catch(() => undefined);
-    const candidates = message.content.includes('@') ? extractMentionCandidates(message.content) : [];
-    const keys = this.collectKeys(message, candidates);
-    const { guildId } = message;
-    const [named, settings] =
-      keys.length > 0
-        ? await RedisBatch.together((batch) =>
-            Promise.all([
-              this.deps.personalities.resolveNames(message.authorId, keys, batch),
-              guildId === null ? null : this.deps.guildSettings.fetch(guildId, batch),
-            ]),
-          )
-        : [NO_PERSONALITIES, null];
-    const aliased =
-      settings === null ? NO_ALIASES : findAliasedNames(keys, named, settings.aliases, message.authorId);
-    const byId =
-      aliased.size > 0 ? await this.deps.personalities.fetchManyByIds([...aliased.values()]) : new Map();
-    const { strippedText } = resolveMentions(
-      message.content,
-      candidates,
-      applyAliases(named, aliased, byId, message.authorId),
-    );
-    const text = strippedText.slice(0, 4000);
-    const kept = await this.deps.messageEvents.recordEdit(message.authorId, message.id, text);
-    // A joined follow-up is recorded as admitted, so its edit is kept: its part takes it too, until the reply starts.
-    if (kept && this.deps.coalescer?.enabled === true)
-      await this.deps.coalescer.recordEdit(
-        message.authorId,
-        message.id,
-        appendAttachmentLines(text, buildAttachmentNames(message.attachments ?? [])).slice(0, 4000),
-      );
-    return kept;
-  }
-
-  /** The names to look up for `candidates`, capped in total (`MAX_NAME_LOOKUPS`); a cut is logged. */
-  private collectKeys(message: InboundMessage, candidates: readonly MentionCandidate[]): string[] {
-    const { keys, ignored } = collectCandidateKeys(candidates);
-    if (ignored > 0) {
-      this.deps.logger.debug(
-        { messageId: message.id, lookedUp: keys.length, ignored },
-        'name look-ups capped; later names ignored',
-      );
-    }
-    return keys;
+  /** @see MessageChanges.recordEdit */
+  recordEdit(message: InboundMessage): Promise<boolean> {
+    return this.changes.recordEdit(message);
   }
 
   /**
@@ -574,7 +333,7 @@ export class MessageRouter {
       coalesces && this.deps.coalescer?.enabled === true
         ? this.deps.coalescer.fetchOpenSlots(message.authorId, message.channelId, batch)
         : NO_SLOTS,
-      this.fetchQuotaState(message, batch),
+      fetchQuotaState(this.deps.quotas, message, this.options, batch),
     ]).then(([replyTarget, named, activatedId, stickyId, queueDepth, settings, openSlots, quota]) => ({
       replyTarget,
       named,
@@ -585,20 +344,6 @@ export class MessageRouter {
       openSlots,
       quota,
     }));
-  }
-
-  /**
-   * Today's operator-paid tokens of the author and the server, and the providers the author has a key for, in
-   * `batch`; null (nothing read) when no quota is set.
-   */
-  private async fetchQuotaState(message: InboundMessage, batch: RedisBatch): Promise<QuotaState | null> {
-    const quotas = this.deps.quotas;
-    if (quotas === undefined || !hasQuotas(quotas.limits)) return null;
-    const [usage, keyProviders] = await Promise.all([
-      quotas.usage.fetchQuotaUsage(message.authorId, message.guildId, this.options.now(), batch),
-      quotas.apiKeys.fetchProviders(message.authorId, batch),
-    ]);
-    return { usage, keyProviders };
   }
 
   /**

@@ -3,7 +3,8 @@ import type { ChainLinkRepository } from '../queue/index.js';
 import type { ReplyJob } from '../queue/reply-job.js';
 import type { MessageIndexRepository, PostedMessage } from '../state/index.js';
 import type { InboundMessage } from './inbound-message.js';
-import type { MessageRouter, RoutingOutcome } from './message-router.js';
+import type { MessageRouter } from './message-router.js';
+import type { RoutingOutcome } from './routing-outcome.js';
 
 /**
  * Personalities talking to each other: when one of our personalities posts a message naming another (`@Bob`),

@@ -1,5 +1,5 @@
 import type { InboundMessage } from './inbound-message.js';
-import type { RoutingOutcome } from './message-router.js';
+import type { RoutingOutcome } from './routing-outcome.js';
 
 /**
  * Proxy bots (PluralKit, Tupperbox): a plural user writes `[@Alice hi]`, the bot reposts `@Alice hi` through

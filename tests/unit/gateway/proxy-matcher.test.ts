@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../../src/gateway/inbound-message.js';
-import type { RoutingOutcome } from '../../../src/gateway/message-router.js';
 import { isProxiedCopyOf, normalizeProxyText, ProxyMatcher } from '../../../src/gateway/proxy-matcher.js';
+import type { RoutingOutcome } from '../../../src/gateway/routing-outcome.js';
 
 const PLURALKIT = '466378653216014359';
 const CHANNEL = '200000000000000001';
