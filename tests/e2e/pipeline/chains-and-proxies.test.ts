@@ -153,8 +153,9 @@ describe('personality chains and proxy bots', () => {
         script: [{ systemIncludes: 'You are Alice', reply: '@Bob what do you think?' }],
       });
       const channel = newChannel('chain-interrupted');
-      // Bob is busy with an earlier question of Olive's: the link Alice starts for Olive waits behind it.
-      cluster.sandbox.userSays(olive.id, channel.id, '@Bob !wait 3000 !say first things first');
+      // Bob is busy with an earlier question of Olive's: the link Alice starts for Olive waits behind it, for
+      // long enough that a loaded machine still posts Alice's answer and Otto's message before it starts.
+      cluster.sandbox.userSays(olive.id, channel.id, '@Bob !wait 6000 !say first things first');
       cluster.sandbox.userSays(olive.id, channel.id, '@Alice what should we build?');
       const transcript = await cluster.sandbox.waitForMessages(
         channel.id,
