@@ -17,18 +17,6 @@ import { SandboxEvents, type TranscriptEntry } from './sandbox-events.js';
 import { DefaultSandboxOptions, type SandboxOptions } from './sandbox-options.js';
 import { createSandboxServices, type SandboxBot, type SandboxServices } from './sandbox-services.js';
 
-export type {
-  AddMemberOptions,
-  CreateChannelOptions,
-  OverwriteInput,
-  SandboxFaults,
-  SandboxStats,
-  SlashCommandValue,
-  UserAttachment,
-  UserSaysOptions,
-} from './control-api-types.js';
-export { DEFAULT_BOT_PERMISSIONS } from './guild-control.js';
-
 /**
  * A local Discord for tests, demos and benchmarks: REST API v10 and a JSON gateway on one loopback port, which
  * the unmodified discord.js accepts when pointed at {@link DiscordSandbox.restUrl}. The control API plays the
