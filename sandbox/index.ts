@@ -1,18 +1,18 @@
 export type { CommandOptionValue, CommandPath } from './build-interaction-options.js';
 export { PermissionFlags } from './channel-permissions.js';
-export {
-  type AddMemberOptions,
-  type CreateChannelOptions,
-  DEFAULT_BOT_PERMISSIONS,
-  DiscordSandbox,
-  type OverwriteInput,
-  type SandboxFaults,
-  type SandboxStats,
-  type SlashCommandValue,
-  type UserAttachment,
-  type UserSaysOptions,
-} from './discord-sandbox.js';
+export type {
+  AddMemberOptions,
+  CreateChannelOptions,
+  OverwriteInput,
+  SandboxFaults,
+  SandboxStats,
+  SlashCommandValue,
+  UserAttachment,
+  UserSaysOptions,
+} from './control-api-types.js';
+export { DiscordSandbox } from './discord-sandbox.js';
 export { GatewayIntents } from './gateway-intents.js';
+export { DEFAULT_BOT_PERMISSIONS } from './guild-control.js';
 export {
   InteractionHandle,
   type InteractionResponse,

@@ -1,10 +1,4 @@
-export {
-  AiStub,
-  type AiStubOptions,
-  DefaultAiStubOptions,
-  type StubRequestOutcome,
-  type StubRequestRecord,
-} from './ai-stub.js';
+export { AiStub, type AiStubOptions, DefaultAiStubOptions } from './ai-stub.js';
 export type { LatencyDistribution, LatencySetting } from './seeded-random.js';
 export {
   type ContextLimit,
@@ -14,6 +8,7 @@ export {
   type StubScriptRule,
 } from './stub-behaviour.js';
 export { describeStubImage, readStubImage, type StubImage } from './stub-images.js';
+export type { StubRequestOutcome, StubRequestRecord } from './stub-records.js';
 export {
   buildLongReply,
   buildStubReply,
