@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 import type { AiStreamEvent } from '../../src/ai/index.js';
 import { ChannelWindowRepository } from '../../src/context/index.js';
 import { buildSnowflake } from '../../src/discord/index.js';
@@ -18,9 +19,59 @@ import {
   type Personality,
 } from '../../src/state/index.js';
 import type { PersonaMessage, PostedMessage, PostTarget } from '../../src/webhooks/index.js';
+import { buildTestPersonality } from './personality.js';
 import type { createTestRedis } from './redis.js';
 
+export const TEST_USER_ID = '100000000000000001';
+export const TEST_CHANNEL_ID = '200000000000000002';
+export const TEST_GUILD_ID = '300000000000000003';
 export const TEST_WEBHOOK_ID = '400000000000000004';
+
+/** The personality the replies answer as: the test user's own, on the stub's small model. */
+export const TEST_REPLY_PERSONALITY: Personality = buildTestPersonality({
+  id: 'alicepersona',
+  ownerId: TEST_USER_ID,
+  name: 'Alice',
+  aliases: [],
+  visibility: 'public',
+  systemPrompt: 'You are Alice.',
+  avatarUrl: null,
+  provider: 'default',
+  model: 'stub-small',
+  temperature: null,
+  createdAt: 0,
+  contextMode: 'personal',
+  version: 1,
+});
+
+/** The BullMQ job of the test user's message `messageId` (a second old) mentioning {@link TEST_REPLY_PERSONALITY}. */
+export function buildTestReplyJob(
+  messageId: string,
+  { attemptsStarted = 1, content = 'hello' }: { attemptsStarted?: number; content?: string } = {},
+): Job {
+  const data: ReplyJob = {
+    kind: 'reply',
+    version: 1,
+    correlationId: 'test',
+    messageId,
+    channelId: TEST_CHANNEL_ID,
+    parentChannelId: null,
+    guildId: TEST_GUILD_ID,
+    authorId: TEST_USER_ID,
+    authorName: 'Bob',
+    content,
+    trigger: 'mention',
+    personalityId: TEST_REPLY_PERSONALITY.id,
+    messageCreatedAt: Date.now() - 1000,
+    enqueuedAt: Date.now() - 1000,
+  };
+  return {
+    id: `reply-${messageId}-${TEST_REPLY_PERSONALITY.id}`,
+    data,
+    attemptsStarted,
+    moveToDelayed: async () => undefined,
+  } as unknown as Job;
+}
 
 /** What every reply-processor test gives: the real Redis parts live there, the rest is faked around them. */
 export interface ReplyProcessorFakes {

@@ -9,11 +9,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RedisMonitor } from '../../../bench/redis-monitor.js';
 import { buildWindowLinesKey } from '../../../src/context/keys.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
-import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import type { ReplyProcessor } from '../../../src/replies/reply-processor.js';
 import { ChannelActivityRepository, MessageEventRepository } from '../../../src/state/index.js';
 import { buildChannelLatestKey, buildDeletedMessageKey } from '../../../src/state/keys.js';
-import { buildTestPersonality } from '../../support/personality.js';
 import {
   createTestPrefix,
   createTestRedis,
@@ -21,14 +19,15 @@ import {
   TEST_REDIS_URL,
 } from '../../support/redis.js';
 import {
+  buildTestReplyJob,
   buildTestReplyProcessor,
   CannedAi,
   PostRecordingChannel,
+  TEST_CHANNEL_ID,
+  TEST_REPLY_PERSONALITY,
 } from '../../support/reply-processor-fakes.js';
 
-const USER = '100000000000000001';
-const CHANNEL = '200000000000000002';
-const GUILD = '300000000000000003';
+const CHANNEL = TEST_CHANNEL_ID;
 const ANSWER = 'Hello '.repeat(40);
 
 describe('the reads after the AI answered', () => {
@@ -43,20 +42,7 @@ describe('the reads after the AI answered', () => {
     beforeAnswer: () => Promise<void>,
     streamReplies: boolean,
   ): ReplyProcessor {
-    const personality = buildTestPersonality({
-      id: 'alicepersona',
-      ownerId: USER,
-      name: 'Alice',
-      aliases: [],
-      visibility: 'public',
-      systemPrompt: 'You are Alice.',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-small',
-      temperature: null,
-      createdAt: 0,
-      streamReplies,
-    });
+    const personality = { ...TEST_REPLY_PERSONALITY, streamReplies };
     const ai = new CannedAi({
       whole: ANSWER,
       streamed: ANSWER,
@@ -73,24 +59,7 @@ describe('the reads after the AI answered', () => {
 
   function buildJob(): Job {
     sequence += 1n;
-    const messageId = buildSnowflake(Date.now() - 1000, sequence);
-    const data: ReplyJob = {
-      kind: 'reply',
-      version: 1,
-      correlationId: 'test',
-      messageId,
-      channelId: CHANNEL,
-      parentChannelId: null,
-      guildId: GUILD,
-      authorId: USER,
-      authorName: 'Bob',
-      content: 'hello',
-      trigger: 'mention',
-      personalityId: 'alicepersona',
-      messageCreatedAt: Date.now() - 1000,
-      enqueuedAt: Date.now() - 1000,
-    };
-    return { id: `reply-${messageId}-alicepersona`, data, attemptsStarted: 1 } as unknown as Job;
+    return buildTestReplyJob(buildSnowflake(Date.now() - 1000, sequence));
   }
 
   afterEach(async () => {

@@ -8,39 +8,25 @@ import type { Job } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
-import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import type { ReplyProcessor } from '../../../src/replies/reply-processor.js';
 import { ConversationRepository, type Personality } from '../../../src/state/index.js';
 import { type AnswerUsage, UsageRepository } from '../../../src/usage/index.js';
 import type { PersonaMessage, PostedMessage, PostTarget } from '../../../src/webhooks/index.js';
-import { buildTestPersonality } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import {
+  buildTestReplyJob,
   buildTestReplyProcessor,
   CannedAi,
   PostRecordingChannel,
+  TEST_GUILD_ID,
+  TEST_REPLY_PERSONALITY,
+  TEST_USER_ID,
 } from '../../support/reply-processor-fakes.js';
 
-const USER = '100000000000000001';
-const CHANNEL = '200000000000000002';
-const GUILD = '300000000000000003';
-const PERSONALITY: Personality = buildTestPersonality({
-  id: 'alicepersona',
-  ownerId: USER,
-  name: 'Alice',
-  aliases: [],
-  visibility: 'public',
-  systemPrompt: 'You are Alice.',
-  avatarUrl: null,
-  provider: 'default',
-  model: 'stub-small',
-  temperature: null,
-  createdAt: 0,
-  contextMode: 'personal',
-  streamReplies: false,
-  version: 1,
-});
+const USER = TEST_USER_ID;
+const GUILD = TEST_GUILD_ID;
+const PERSONALITY: Personality = { ...TEST_REPLY_PERSONALITY, streamReplies: false };
 const TOKENS = { promptTokens: 50, completionTokens: 7, totalTokens: 57 };
 
 /** Our webhook's messages; the next post can be made to fail before reaching Discord (a network error). */
@@ -90,31 +76,9 @@ describe('ReplyProcessor counting usage', () => {
     );
   }
 
-  function buildJob(attemptsStarted = 1): Job {
+  function buildJob(): Job {
     sequence += 1n;
-    const messageId = buildSnowflake(Date.now() - 1000, sequence);
-    const data: ReplyJob = {
-      kind: 'reply',
-      version: 1,
-      correlationId: 'test',
-      messageId,
-      channelId: CHANNEL,
-      parentChannelId: null,
-      guildId: GUILD,
-      authorId: USER,
-      authorName: 'Bob',
-      content: 'hello',
-      trigger: 'mention',
-      personalityId: PERSONALITY.id,
-      messageCreatedAt: Date.now() - 1000,
-      enqueuedAt: Date.now() - 1000,
-    };
-    return {
-      id: `reply-${messageId}-${PERSONALITY.id}`,
-      data,
-      attemptsStarted,
-      moveToDelayed: async () => undefined,
-    } as unknown as Job;
+    return buildTestReplyJob(buildSnowflake(Date.now() - 1000, sequence));
   }
 
   afterEach(async () => {

@@ -10,11 +10,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type AiStreamEvent, ProviderStreamBrokenError } from '../../../src/ai/index.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
-import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyMessages } from '../../../src/replies/messages.js';
 import type { ReplyProcessor } from '../../../src/replies/reply-processor.js';
-import { ConversationRepository, type ConversationTurn, type Personality } from '../../../src/state/index.js';
+import { ConversationRepository, type ConversationTurn } from '../../../src/state/index.js';
 import { buildChannelLatestKey } from '../../../src/state/keys.js';
 import type {
   PersonaMessage,
@@ -23,29 +22,22 @@ import type {
   RecentMessage,
 } from '../../../src/webhooks/index.js';
 import { splitMessage } from '../../../src/webhooks/index.js';
-import { buildTestPersonality } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
-import { buildTestReplyProcessor } from '../../support/reply-processor-fakes.js';
+import {
+  buildTestReplyJob,
+  buildTestReplyProcessor,
+  TEST_CHANNEL_ID,
+  TEST_GUILD_ID,
+  TEST_REPLY_PERSONALITY,
+  TEST_USER_ID,
+  TEST_WEBHOOK_ID,
+} from '../../support/reply-processor-fakes.js';
 
-const USER = '100000000000000001';
-const CHANNEL = '200000000000000002';
-const GUILD = '300000000000000003';
-const WEBHOOK = '400000000000000004';
-const PERSONALITY: Personality = buildTestPersonality({
-  id: 'alicepersona',
-  ownerId: USER,
-  name: 'Alice',
-  aliases: [],
-  visibility: 'public',
-  systemPrompt: 'You are Alice.',
-  avatarUrl: null,
-  provider: 'default',
-  model: 'stub-small',
-  temperature: null,
-  createdAt: 0,
-  contextMode: 'personal',
-  version: 1,
-});
+const USER = TEST_USER_ID;
+const CHANNEL = TEST_CHANNEL_ID;
+const GUILD = TEST_GUILD_ID;
+const WEBHOOK = TEST_WEBHOOK_ID;
+const PERSONALITY = TEST_REPLY_PERSONALITY;
 /** Quick edits keep the tests short; the pace itself is the unit tests' and e2e's. */
 const EDIT_INTERVAL_MS = 200;
 
@@ -231,28 +223,7 @@ describe('ReplyProcessor with a streamed reply', () => {
   }
 
   function buildJob(messageId: string, attemptsStarted = 1): Job {
-    const data: ReplyJob = {
-      kind: 'reply',
-      version: 1,
-      correlationId: 'test',
-      messageId,
-      channelId: CHANNEL,
-      parentChannelId: null,
-      guildId: GUILD,
-      authorId: USER,
-      authorName: 'Bob',
-      content: 'tell me a story',
-      trigger: 'mention',
-      personalityId: PERSONALITY.id,
-      messageCreatedAt: Date.now() - 1000,
-      enqueuedAt: Date.now() - 1000,
-    };
-    return {
-      id: `reply-${messageId}-${PERSONALITY.id}`,
-      data,
-      attemptsStarted,
-      moveToDelayed: async () => undefined,
-    } as unknown as Job;
+    return buildTestReplyJob(messageId, { attemptsStarted, content: 'tell me a story' });
   }
 
   let messageSequence = 0n;
