@@ -26,18 +26,13 @@ import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../s
 import {
   buildTestReplyJob,
   buildTestReplyProcessor,
-  TEST_CHANNEL_ID,
-  TEST_GUILD_ID,
-  TEST_REPLY_PERSONALITY,
-  TEST_USER_ID,
-  TEST_WEBHOOK_ID,
+  TEST_CHANNEL_ID as CHANNEL,
+  TEST_GUILD_ID as GUILD,
+  TEST_REPLY_PERSONALITY as PERSONALITY,
+  TEST_USER_ID as USER,
+  TEST_WEBHOOK_ID as WEBHOOK,
 } from '../../support/reply-processor-fakes.js';
 
-const USER = TEST_USER_ID;
-const CHANNEL = TEST_CHANNEL_ID;
-const GUILD = TEST_GUILD_ID;
-const WEBHOOK = TEST_WEBHOOK_ID;
-const PERSONALITY = TEST_REPLY_PERSONALITY;
 /** Quick edits keep the tests short; the pace itself is the unit tests' and e2e's. */
 const EDIT_INTERVAL_MS = 200;
 
@@ -73,11 +68,7 @@ class FakeChannel {
   async postAsBot(_channelId: string, content: string): Promise<PostedMessage> {
     return this.postAsPersona(
       { channelId: CHANNEL, parentChannelId: null, guildId: GUILD },
-      {
-        username: 'bot',
-        avatarUrl: null,
-        content,
-      },
+      { username: 'bot', avatarUrl: null, content },
     );
   }
 
