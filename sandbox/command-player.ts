@@ -8,7 +8,7 @@ import { hasPermissions, PermissionFlags } from './channel-permissions.js';
 import type { SlashCommandValue } from './control-api-types.js';
 import type { InteractionHandle } from './interaction-handle.js';
 import { type InteractionService, InteractionType } from './interaction-service.js';
-import type { ChannelRecord, SandboxStore } from './sandbox-store.js';
+import type { ChannelRecord, CommandRecord, SandboxStore } from './sandbox-store.js';
 import { ChannelType } from './sandbox-store.js';
 
 /** A file uploaded with a slash command (Discord keeps it on its CDN under an ephemeral-attachments path). */
@@ -86,21 +86,9 @@ export class CommandPlayer {
       values[option] = id;
     }
     const built = buildInteractionOptions(command.body['options'], values, path);
-    return this.#deps.interactions.dispatch({
-      type: InteractionType.ApplicationCommand,
-      userId,
-      channel,
-      data: {
-        id: command.id,
-        name: command.name,
-        type: 1,
-        ...(command.guildId ? { guild_id: command.guildId } : {}),
-        ...(built.options.length > 0 ? { options: built.options } : {}),
-        ...this.#resolved(channel, built.resolve),
-      },
-      commandName: command.name,
-      commandType: 1,
-      sourceMessage: null,
+    return this.#dispatchCommand(InteractionType.ApplicationCommand, userId, channel, command, {
+      ...(built.options.length > 0 ? { options: built.options } : {}),
+      ...this.#resolved(channel, built.resolve),
     });
   }
 
@@ -116,20 +104,8 @@ export class CommandPlayer {
     const channel = this.#commandChannel(userId, channelId);
     const command = this.#findCommand(channel, 1, name, userId);
     const built = buildInteractionOptions(command.body['options'], options, path, focusedOption);
-    return this.#deps.interactions.dispatch({
-      type: InteractionType.Autocomplete,
-      userId,
-      channel,
-      data: {
-        id: command.id,
-        name: command.name,
-        type: 1,
-        ...(command.guildId ? { guild_id: command.guildId } : {}),
-        options: built.options,
-      },
-      commandName: command.name,
-      commandType: 1,
-      sourceMessage: null,
+    return this.#dispatchCommand(InteractionType.Autocomplete, userId, channel, command, {
+      options: built.options,
     });
   }
 
@@ -165,20 +141,33 @@ export class CommandPlayer {
     const command = this.#findCommand(channel, 3, commandName, userId);
     const target = this.#deps.store.requireMessage(targetMessageId);
     if (target.channelId !== channel.id) throw new Error('sandbox: the target message is in another channel');
+    return this.#dispatchCommand(InteractionType.ApplicationCommand, userId, channel, command, {
+      target_id: target.id,
+      resolved: { messages: { [target.id]: this.#deps.serializer.message(target) } },
+    });
+  }
+
+  /** Dispatches an interaction of `interactionType` invoking `command`: its data names the command, then `data`. */
+  #dispatchCommand(
+    interactionType: number,
+    userId: string,
+    channel: ChannelRecord,
+    command: CommandRecord,
+    data: ApiObject,
+  ): InteractionHandle {
     return this.#deps.interactions.dispatch({
-      type: InteractionType.ApplicationCommand,
+      type: interactionType,
       userId,
       channel,
       data: {
         id: command.id,
         name: command.name,
-        type: 3,
+        type: command.type,
         ...(command.guildId ? { guild_id: command.guildId } : {}),
-        target_id: target.id,
-        resolved: { messages: { [target.id]: this.#deps.serializer.message(target) } },
+        ...data,
       },
       commandName: command.name,
-      commandType: 3,
+      commandType: command.type,
       sourceMessage: null,
     });
   }
@@ -197,12 +186,7 @@ export class CommandPlayer {
     return channel;
   }
 
-  #findCommand(
-    channel: ChannelRecord,
-    type: number,
-    name: string,
-    userId: string,
-  ): { id: string; guildId: string | null; name: string; body: Record<string, unknown> } {
+  #findCommand(channel: ChannelRecord, type: number, name: string, userId: string): CommandRecord {
     const commands = [...this.#deps.store.commands.values()].filter(
       (command) => command.type === type && command.name === name,
     );

@@ -1,4 +1,4 @@
-import { type Personality, PersonalitySchema } from '../../src/state/index.js';
+import { type Personality, type PersonalityDraft, PersonalitySchema } from '../../src/state/index.js';
 
 /** The fields a stored personality has no default for. */
 type RequiredFields = Pick<
@@ -22,4 +22,23 @@ type RequiredFields = Pick<
  */
 export function buildTestPersonality(fields: RequiredFields & Partial<Personality>): Personality {
   return PersonalitySchema.parse(fields);
+}
+
+/** A draft to store as a test personality: public, no prompt, on the stub's model; `draft` overrides any field. */
+export function buildTestDraft(
+  ownerId: string,
+  name: string,
+  draft: Partial<PersonalityDraft> = {},
+): PersonalityDraft {
+  return {
+    ownerId,
+    name,
+    visibility: 'public',
+    systemPrompt: '',
+    avatarUrl: null,
+    provider: 'default',
+    model: 'stub-model',
+    temperature: null,
+    ...draft,
+  };
 }

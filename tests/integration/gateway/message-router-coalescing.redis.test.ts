@@ -17,6 +17,7 @@ import {
   type Personality,
   PersonalityRepository,
 } from '../../../src/state/index.js';
+import { buildTestDraft } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { ROOMY_LIMITS } from '../queue/build-test-job.js';
 
@@ -63,16 +64,7 @@ afterAll(async () => {
 });
 
 function createPersonality(name: string): Promise<Personality> {
-  return personalities.create({
-    ownerId: OWNER,
-    name,
-    visibility: 'public',
-    systemPrompt: '',
-    avatarUrl: null,
-    provider: 'default',
-    model: 'stub-model',
-    temperature: null,
-  });
+  return personalities.create(buildTestDraft(OWNER, name));
 }
 
 function buildRouter(): MessageRouter {

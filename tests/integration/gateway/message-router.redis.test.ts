@@ -29,6 +29,7 @@ import {
   PersonalityRepository,
 } from '../../../src/state/index.js';
 import { type TokenQuotas, UsageRepository } from '../../../src/usage/index.js';
+import { buildTestDraft } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
 import { ROOMY_LIMITS } from '../queue/build-test-job.js';
@@ -76,17 +77,7 @@ afterAll(async () => {
 });
 
 function createPersonality(name: string, draft: Partial<PersonalityDraft> = {}): Promise<Personality> {
-  return personalities.create({
-    ownerId: OWNER,
-    name,
-    visibility: 'public',
-    systemPrompt: '',
-    avatarUrl: null,
-    provider: 'default',
-    model: 'stub-model',
-    temperature: null,
-    ...draft,
-  });
+  return personalities.create(buildTestDraft(OWNER, name, draft));
 }
 
 function routerAdmission(limits: AdmissionLimits): ReplyAdmission {

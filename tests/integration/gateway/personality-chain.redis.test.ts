@@ -20,6 +20,7 @@ import {
   type PostedMessage,
 } from '../../../src/state/index.js';
 import { buildReplyQuote } from '../../../src/webhooks/reply-quote.js';
+import { buildTestDraft } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { ROOMY_LIMITS } from '../queue/build-test-job.js';
 
@@ -73,17 +74,7 @@ afterAll(async () => {
 });
 
 function createPersonality(name: string, draft: Partial<PersonalityDraft> = {}): Promise<Personality> {
-  return personalities.create({
-    ownerId: OWNER,
-    name,
-    visibility: 'public',
-    systemPrompt: '',
-    avatarUrl: null,
-    provider: 'default',
-    model: 'stub-model',
-    temperature: null,
-    ...draft,
-  });
+  return personalities.create(buildTestDraft(OWNER, name, draft));
 }
 
 function buildChain(options: { maxDepth?: number; perWindow?: number; retries?: number[] } = {}) {

@@ -15,6 +15,7 @@ import {
   type Personality,
   PersonalityRepository,
 } from '../../../src/state/index.js';
+import { buildTestDraft } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
 
@@ -60,16 +61,7 @@ function lookups() {
 }
 
 function createPersonality(name: string, visibility: 'public' | 'private' = 'public'): Promise<Personality> {
-  return personalities.create({
-    ownerId: OWNER,
-    name,
-    visibility,
-    systemPrompt: '',
-    avatarUrl: null,
-    provider: 'default',
-    model: 'stub-model',
-    temperature: null,
-  });
+  return personalities.create(buildTestDraft(OWNER, name, { visibility }));
 }
 
 /** Reads through `read` until it gives `expected`: a change notice arrives asynchronously, within milliseconds. */
@@ -165,16 +157,7 @@ describe('RoutingCache', () => {
       const { personalities: cached } = lookups();
       const theirs = await createPersonality('Twin');
       const secret = await createPersonality('Secret', 'private');
-      const mine = await personalities.create({
-        ownerId: CALLER,
-        name: 'Twin',
-        visibility: 'private',
-        systemPrompt: '',
-        avatarUrl: null,
-        provider: 'default',
-        model: 'stub-model',
-        temperature: null,
-      });
+      const mine = await personalities.create(buildTestDraft(CALLER, 'Twin', { visibility: 'private' }));
       await sleep(50);
       for (const caller of [CALLER, CALLER]) {
         const found = await cached.resolveNames(caller, ['twin', 'secret']);

@@ -25,8 +25,8 @@ import {
   buildUserUsageKey,
   UsageRepository,
 } from '../../../src/usage/index.js';
-import { buildTestPersonality } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { TEST_REPLY_PERSONALITY } from '../../support/reply-processor-fakes.js';
 import { buildTestJob } from '../queue/build-test-job.js';
 
 const JOB_ID = 'reply-1-alicepersona';
@@ -89,21 +89,7 @@ describe('PostedReplyWriter', () => {
     jobId: JOB_ID,
     decision,
     record: EMPTY_RECORD,
-    personality: buildTestPersonality({
-      id: job.personalityId,
-      ownerId: job.authorId,
-      name: 'Alice',
-      aliases: [],
-      visibility: 'public',
-      systemPrompt: 'You are Alice.',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub',
-      temperature: null,
-      createdAt: 0,
-      contextMode: 'personal',
-      version: 1,
-    }),
+    personality: { ...TEST_REPLY_PERSONALITY, model: 'stub' },
     joined: [],
     messageIds: [POSTED_ID],
     unrecorded: null,

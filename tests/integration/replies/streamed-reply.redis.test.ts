@@ -8,22 +8,12 @@
 import type { Job } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type AiStreamEvent, ProviderStreamBrokenError } from '../../../src/ai/index.js';
-import { ChannelWindowRepository } from '../../../src/context/index.js';
 import { buildSnowflake } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
-import { buildSettleScriptKeys } from '../../../src/queue/keys.js';
-import type { ReplyJob } from '../../../src/queue/reply-job.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { ReplyMessages } from '../../../src/replies/messages.js';
-import { ReplyProcessor, type ReplyProcessorDependencies } from '../../../src/replies/reply-processor.js';
-import { TypingIndicator } from '../../../src/replies/typing-indicator.js';
-import {
-  ChannelActivityRepository,
-  ConversationRepository,
-  type ConversationTurn,
-  MessageIndexRepository,
-  type Personality,
-} from '../../../src/state/index.js';
+import type { ReplyProcessor } from '../../../src/replies/reply-processor.js';
+import { ConversationRepository, type ConversationTurn } from '../../../src/state/index.js';
 import { buildChannelLatestKey } from '../../../src/state/keys.js';
 import type {
   PersonaMessage,
@@ -32,28 +22,17 @@ import type {
   RecentMessage,
 } from '../../../src/webhooks/index.js';
 import { splitMessage } from '../../../src/webhooks/index.js';
-import { buildTestPersonality } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import {
+  buildTestReplyJob,
+  buildTestReplyProcessor,
+  TEST_CHANNEL_ID as CHANNEL,
+  TEST_GUILD_ID as GUILD,
+  TEST_REPLY_PERSONALITY as PERSONALITY,
+  TEST_USER_ID as USER,
+  TEST_WEBHOOK_ID as WEBHOOK,
+} from '../../support/reply-processor-fakes.js';
 
-const USER = '100000000000000001';
-const CHANNEL = '200000000000000002';
-const GUILD = '300000000000000003';
-const WEBHOOK = '400000000000000004';
-const PERSONALITY: Personality = buildTestPersonality({
-  id: 'alicepersona',
-  ownerId: USER,
-  name: 'Alice',
-  aliases: [],
-  visibility: 'public',
-  systemPrompt: 'You are Alice.',
-  avatarUrl: null,
-  provider: 'default',
-  model: 'stub-small',
-  temperature: null,
-  createdAt: 0,
-  contextMode: 'personal',
-  version: 1,
-});
 /** Quick edits keep the tests short; the pace itself is the unit tests' and e2e's. */
 const EDIT_INTERVAL_MS = 200;
 
@@ -89,11 +68,7 @@ class FakeChannel {
   async postAsBot(_channelId: string, content: string): Promise<PostedMessage> {
     return this.postAsPersona(
       { channelId: CHANNEL, parentChannelId: null, guildId: GUILD },
-      {
-        username: 'bot',
-        avatarUrl: null,
-        content,
-      },
+      { username: 'bot', avatarUrl: null, content },
     );
   }
 
@@ -216,81 +191,30 @@ describe('ReplyProcessor with a streamed reply', () => {
   ): ReplyProcessor {
     const redis = options.redis ?? redisClients[0]!;
     const now = () => Date.now() + (options.clockOffsetMs ?? 0);
-    const deps = {
-      personalities: { fetchById: async () => PERSONALITY },
-      redis,
-      conversations,
-      apiKeys: { fetchKeyring: async () => ({ open: () => null }) },
-      messageEvents: {
-        isDeleted: async (_channelId: string, messageId: string) => deletedMessages.has(messageId),
-        fetchEdit: async () => null,
-      },
-      messageIndex: new MessageIndexRepository(redis, { prefix }),
-      // The reply's record as the channel's newest is written for real; the reads find none (no quote line).
-      channelActivity: Object.assign(new ChannelActivityRepository(redis, { prefix }), {
-        fetchLatestHuman: async () => null,
-        fetchLatest: async () => null,
-      }),
-      // The real window: the reply's own lines go in, and their user's index entry rides in finishReply.
-      channelWindows: new ChannelWindowRepository(redis, { prefix, maxAgeSeconds: 3600 }),
-      admission: {
-        settle: async () => undefined,
-        // The post-answer script settles for real, on the user's (empty) admission keys.
-        buildSettleCall: (job: ReplyJob) => ({
-          keys: buildSettleScriptKeys(prefix, job.authorId),
-          args: ['job', 'member', '0', 'conversation:', 'slot'],
-          finish: async () => undefined,
-        }),
-      },
-      gate: { isTurn: async () => true, wait: async () => undefined },
-      ai,
-      webhooks: channel,
-      ledger: new DeliveryLedger(redis, { prefix }),
-      typing: new TypingIndicator({ sendTyping: async () => undefined }),
-      cancellations: {
-        watch: (messageId: string) => {
-          const controller = new AbortController();
-          watchers.set(messageId, controller);
-          return { signal: controller.signal, release: () => watchers.delete(messageId) };
+    return buildTestReplyProcessor(
+      { redis, prefix, personality: PERSONALITY, ai, webhooks: channel },
+      {
+        conversations,
+        messageEvents: {
+          isDeleted: async (_channelId: string, messageId: string) => deletedMessages.has(messageId),
+          fetchEdit: async () => null,
         },
+        cancellations: {
+          watch: (messageId: string) => {
+            const controller = new AbortController();
+            watchers.set(messageId, controller);
+            return { signal: controller.signal, release: () => watchers.delete(messageId) };
+          },
+        },
+        logger,
+        now,
       },
-      replyChains: { walk: async () => ({ lines: [] }) },
-      attachments: { read: async () => [] },
-      prompt: {
-        channelContext: { messages: 0, chars: 12_000, maxAgeSeconds: 3600 },
-        providers: new Map(),
-      },
-      logger,
-      now,
-    } as unknown as ReplyProcessorDependencies;
-    return new ReplyProcessor(deps, {
-      streamPacing: { firstPostChars: 100, firstPostAfterMs: 1000, editIntervalMs: EDIT_INTERVAL_MS },
-    });
+      { streamPacing: { firstPostChars: 100, firstPostAfterMs: 1000, editIntervalMs: EDIT_INTERVAL_MS } },
+    );
   }
 
   function buildJob(messageId: string, attemptsStarted = 1): Job {
-    const data: ReplyJob = {
-      kind: 'reply',
-      version: 1,
-      correlationId: 'test',
-      messageId,
-      channelId: CHANNEL,
-      parentChannelId: null,
-      guildId: GUILD,
-      authorId: USER,
-      authorName: 'Bob',
-      content: 'tell me a story',
-      trigger: 'mention',
-      personalityId: PERSONALITY.id,
-      messageCreatedAt: Date.now() - 1000,
-      enqueuedAt: Date.now() - 1000,
-    };
-    return {
-      id: `reply-${messageId}-${PERSONALITY.id}`,
-      data,
-      attemptsStarted,
-      moveToDelayed: async () => undefined,
-    } as unknown as Job;
+    return buildTestReplyJob(messageId, { attemptsStarted, content: 'tell me a story' });
   }
 
   let messageSequence = 0n;

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { DmStickyRepository, PersonalityRepository } from '../../../src/state/index.js';
 import { buildDmStickyKey } from '../../../src/state/keys.js';
+import { buildTestDraft } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const redis = createTestRedis();
@@ -25,16 +26,7 @@ afterAll(async () => {
 describe('DmStickyRepository', () => {
   it('remembers the user’s DM personality until cleared', async () => {
     const personalities = new PersonalityRepository(redis, { prefix });
-    const alice = await personalities.create({
-      ownerId: OWNER,
-      name: 'Alice',
-      visibility: 'public',
-      systemPrompt: '',
-      avatarUrl: null,
-      provider: 'default',
-      model: 'stub-model',
-      temperature: null,
-    });
+    const alice = await personalities.create(buildTestDraft(OWNER, 'Alice'));
     const sticky = new DmStickyRepository(redis, { prefix });
     await sticky.set(USER, alice.id);
     expect(await sticky.fetch(USER)).toBe(alice.id);

@@ -12,6 +12,7 @@ import {
   PersonalityRepository,
 } from '../../../src/state/index.js';
 import { buildPersonalitiesKey } from '../../../src/state/keys.js';
+import { buildTestDraft } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { spyOnSocketWrites } from '../../support/socket-writes.js';
 
@@ -47,16 +48,7 @@ afterAll(async () => {
 });
 
 function createPersonality(name: string): Promise<Personality> {
-  return personalities.create({
-    ownerId: OWNER,
-    name,
-    visibility: 'public',
-    systemPrompt: '',
-    avatarUrl: null,
-    provider: 'default',
-    model: 'stub-model',
-    temperature: null,
-  });
+  return personalities.create(buildTestDraft(OWNER, name));
 }
 
 /** Commands `read` sends on the commands connection. */

@@ -26,6 +26,7 @@ import {
   PersonalityRepository,
   UserDataEraser,
 } from '../../../src/state/index.js';
+import { buildTestDraft } from '../../support/personality.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 /** Where the queues the tests open log their errors. */
@@ -70,17 +71,7 @@ function followUpOf(userId: string): string {
  */
 async function populate(userId: string): Promise<void> {
   const personalities = new PersonalityRepository(redis, { prefix });
-  const alice = await personalities.create({
-    ownerId: userId,
-    name: 'Alice',
-    aliases: ['Al'],
-    visibility: 'public',
-    systemPrompt: '',
-    avatarUrl: null,
-    provider: 'default',
-    model: 'stub-model',
-    temperature: null,
-  });
+  const alice = await personalities.create(buildTestDraft(userId, 'Alice', { aliases: ['Al'] }));
   await new ActivationRepository(redis, { prefix }).activate({
     guildId: '300000000000000001',
     channelId: `2000000000000000${userId.slice(-2)}`,
