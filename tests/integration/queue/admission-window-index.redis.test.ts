@@ -68,6 +68,8 @@ describe('ReplyAdmission with the author’s due window-index entry', () => {
     const windows = createWindows();
     const step = await appendAuthorLine(windows, CHANNEL);
     const admission = new ReplyAdmission(redis, { prefix, logger, limits: ROOMY_LIMITS, queue });
+    // Another user's admission first: a script Redis has not cached yet costs ioredis a second write (EVAL).
+    await admission.admit(buildTestJob({ authorId: '100000000000000099' }), 0, null);
     const writes = spyOnSocketWrites(redis);
     const result = await admission.admit(job(), 0, null, step);
     expect(result.outcome).toBe('enqueued');
