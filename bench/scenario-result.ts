@@ -3,6 +3,16 @@ import type { RatioCheck } from './ratio-check.js';
 /** Which queue discipline a run used: ours, or plain FIFO BullMQ (`FAIR_QUEUE=false`, same code). */
 export type QueueMode = 'fair' | 'fifo';
 
+/**
+ * The order of a scenario's paired runs (cost, latency): ABBA-interleaved repetitions (FIFO, fair, fair, FIFO,
+ * FIFO, fair), so drift in what the machine does meanwhile falls on both modes alike; repetition k pairs each
+ * mode's k-th run, and the median of the pairs' ratios drops one pair spoiled by a neighbour's burst. Three in a
+ * full run, one in a quick one.
+ */
+export function buildInterleavedModes(quick: boolean): readonly QueueMode[] {
+  return quick ? ['fifo', 'fair'] : ['fifo', 'fair', 'fair', 'fifo', 'fifo', 'fair'];
+}
+
 /** A bound a figure must meet. */
 export interface Target {
   readonly op: '<=' | '>=' | '==';

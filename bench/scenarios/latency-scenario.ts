@@ -95,16 +95,7 @@ export function measureLightLatency(
   return measureLatency(context, bench, mode, quick ? 1500 : 10_000, LIGHT_RATE_PER_SECOND, SETTLE_MS);
 }
 
-/**
- * The order of the loaded runs: ABBA-interleaved repetitions (FIFO, fair, fair, FIFO, FIFO, fair), so drift in
- * what the machine does meanwhile falls on both sides alike; repetition k pairs each mode's k-th run. Three in a
- * full run, one in a quick one.
- */
-export function buildLatencyOrder(quick: boolean): readonly QueueMode[] {
-  return quick ? ['fifo', 'fair'] : ['fifo', 'fair', 'fair', 'fifo', 'fifo', 'fair'];
-}
-
-/** Each mode's runs of a latency scenario, in the order of {@link buildLatencyOrder}. */
+/** Each mode's runs of a latency scenario, in the order of {@link buildInterleavedModes}. */
 export interface LatencyRuns {
   readonly loaded: Record<QueueMode, readonly LatencyRun[]>;
   readonly light: Record<QueueMode, LatencyRun>;

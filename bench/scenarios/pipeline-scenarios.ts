@@ -3,7 +3,12 @@ import { buildGatewayEnv } from '../bench-cluster.js';
 import type { BenchContext } from '../bench-context.js';
 import { selectPhaseUsers, startPipelineCluster } from '../pipeline-cluster.js';
 import { measureVariant, type PipelineVariant, selectPipelineVariants } from '../pipeline-variants.js';
-import type { QueueMode, ScenarioResult, VariantRun } from '../scenario-result.js';
+import {
+  buildInterleavedModes,
+  type QueueMode,
+  type ScenarioResult,
+  type VariantRun,
+} from '../scenario-result.js';
 import {
   buildCostResult,
   buildCostTiming,
@@ -17,7 +22,6 @@ import {
 } from './cost-scenario.js';
 import { buildGateWaitResult, type GateWaitRun, measureGateWait } from './gate-wait-scenario.js';
 import {
-  buildLatencyOrder,
   buildLatencyResult,
   type LatencyRun,
   measureLightLatency,
@@ -34,8 +38,9 @@ import {
 export type PipelineScenarioId = 'cost' | 'latency' | 'redis' | 'gate';
 
 interface ModeRuns {
-  cost?: CostRun;
-  /** Loaded latency runs, in the order of buildLatencyOrder; the light one after the first. */
+  /** The cost runs, in the order of {@link buildCostOrder}. */
+  costs: CostRun[];
+  /** Loaded latency runs, in the order of buildInterleavedModes; the light one after the first. */
   latency: LatencyRun[];
   latencyLight?: LatencyRun;
   redis?: RedisCostRun;
@@ -47,20 +52,19 @@ interface ModeRuns {
 
 /**
  * Scenarios 1, 2 and 6 (and the conversation wait, fair mode only) on one system (they need the same one: 1
- * gateway + 2 workers, AI 0 ms, limits off): cost → Redis cost (→ conversation wait) first with the fair queue,
- * then, after swapping the gateway, with FIFO; then the latency runs, modes interleaved (buildLatencyOrder), the
- * gateway swapped whenever the mode changes. Each phase and mode has its own users. With the fair queue, cost and
- * Redis cost each run again just after the plain case, once per variant (see pipeline-variants.ts). One system
- * instead of one per scenario and mode keeps the quick run within its budget, and both modes run on the same warm
- * workers.
+ * gateway + 2 workers, AI 0 ms, limits off): first the cost runs, modes interleaved (buildInterleavedModes); then, fair
+ * queue, the cost variants, Redis cost and its variants and the conversation wait; then Redis cost with FIFO;
+ * then the latency runs, modes interleaved (buildInterleavedModes). The gateway is swapped whenever the mode changes.
+ * Each phase and mode has its own users. One system instead of one per scenario and mode keeps the quick run
+ * within its budget, and both modes run on the same warm workers.
  */
 export async function runPipelineScenarios(
   context: BenchContext,
   ids: ReadonlySet<PipelineScenarioId>,
 ): Promise<ScenarioResult[]> {
   const runs: Record<QueueMode, ModeRuns> = {
-    fair: { latency: [], costVariants: [], redisVariants: [] },
-    fifo: { latency: [], costVariants: [], redisVariants: [] },
+    fair: { costs: [], latency: [], costVariants: [], redisVariants: [] },
+    fifo: { costs: [], latency: [], costVariants: [], redisVariants: [] },
   };
   const durations: Record<PipelineScenarioId, number> = { cost: 0, latency: 0, redis: 0, gate: 0 };
   const timed = async <T>(id: PipelineScenarioId, run: () => Promise<T>): Promise<T> => {
@@ -98,22 +102,23 @@ export async function runPipelineScenarios(
       await bench.replaceGateway(buildGatewayEnv(mode));
       gatewayMode = mode;
     };
+    const costTiming = buildCostTiming(context.quick);
     if (ids.has('cost')) {
       context.progress('pipeline: warming up (the cost load, unmeasured)');
-      await timed('cost', () => warmUpPipeline(bench, 2 * buildCostTiming(context.quick).warmUpMs));
+      await timed('cost', () => warmUpPipeline(bench, 2 * costTiming.warmUpMs));
+      for (const mode of buildInterleavedModes(context.quick)) {
+        await useMode(mode);
+        runs[mode].costs.push(await timed('cost', () => measureCost(context, bench, mode, costTiming)));
+      }
     }
     for (const mode of ['fair', 'fifo'] as const) {
-      if (!ids.has('cost') && !ids.has('redis') && !ids.has('gate')) break;
+      if (!ids.has('redis') && !ids.has('gate') && !(ids.has('cost') && mode === 'fair')) continue;
       await useMode(mode);
       const results = runs[mode];
-      if (ids.has('cost')) {
-        const timing = buildCostTiming(context.quick);
-        results.cost = await timed('cost', () => measureCost(context, bench, mode, timing));
-        if (mode === 'fair') {
-          results.costVariants = await measureVariants('cost', (variant) =>
-            measureCost(context, bench, mode, timing, `cost-${variant.id}`),
-          );
-        }
+      if (ids.has('cost') && mode === 'fair') {
+        results.costVariants = await measureVariants('cost', (variant) =>
+          measureCost(context, bench, mode, costTiming, `cost-${variant.id}`),
+        );
       }
       if (ids.has('redis')) {
         const messages = buildRedisBatchSize(context.quick);
@@ -130,7 +135,7 @@ export async function runPipelineScenarios(
       }
     }
     if (ids.has('latency')) {
-      for (const mode of buildLatencyOrder(context.quick)) {
+      for (const mode of buildInterleavedModes(context.quick)) {
         await useMode(mode);
         const results = runs[mode];
         results.latency.push(
@@ -145,14 +150,13 @@ export async function runPipelineScenarios(
     }
   }
   const output: ScenarioResult[] = [];
-  if (runs.fair.cost && runs.fifo.cost) {
+  if (runs.fair.costs.length > 0 && runs.fifo.costs.length > 0) {
     context.progress('cost: raw BullMQ no-op');
     const noop = await timed('cost', () => measureBullmqNoop(context, buildNoopJobCount(context.quick)));
     const noopCommands = await timed('cost', () => countBullmqNoopCommands(context, NOOP_COMMAND_JOBS));
     output.push(
       buildCostResult(
-        runs.fair.cost,
-        runs.fifo.cost,
+        { fair: runs.fair.costs, fifo: runs.fifo.costs },
         noop,
         noopCommands,
         runs.fair.costVariants,
