@@ -24,10 +24,12 @@ import {
   buildBullPrefix,
   buildReplyShardPrefixes,
   ConversationGate,
+  KEPT_COMPLETED_SWEEP_MS,
   PriorityAging,
   QUEUE_NAME,
   ReplyAdmission,
   ReplyCoalescer,
+  removeKeptCompletedJobs,
   splitConcurrency,
 } from '../src/queue/index.js';
 import { createRedis } from '../src/redis/index.js';
@@ -159,6 +161,16 @@ async function main(): Promise<void> {
       }),
   );
   for (const aging of agings) aging.start();
+  // This version keeps no completed reply job; those an earlier one kept would otherwise stay for good.
+  const removeKeptCompleted = () =>
+    void Promise.all(admission.queue.shards.map(removeKeptCompletedJobs))
+      .then((removed) => {
+        const count = removed.reduce((sum, one) => sum + one, 0);
+        if (count > 0) logger.info({ removed: count }, 'completed reply jobs of an earlier version removed');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'completed reply jobs not removed'));
+  removeKeptCompleted();
+  const keptCompletedSweep = setInterval(removeKeptCompleted, KEPT_COMPLETED_SWEEP_MS).unref();
   const apiKeys = new ApiKeyRepository(redis, {
     prefix,
     encryptionKey: config.encryptionKey,
@@ -348,6 +360,7 @@ async function main(): Promise<void> {
 
   installShutdown(logger, config.worker.shutdownGraceMs, {
     drain: async () => {
+      clearInterval(keptCompletedSweep);
       await Promise.all(agings.map((aging) => aging[Symbol.asyncDispose]()));
       await Promise.all([...replyWorkers.map((worker) => worker.close()), taskWorker.close()]);
       await tasks.close();

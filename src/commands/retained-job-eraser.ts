@@ -1,7 +1,11 @@
 import type { Queue } from 'bullmq';
 import { RedisBatch, type RedisClient } from '../redis/index.js';
 
-/** States whose jobs BullMQ keeps, data and all, after they ran (until `removeOnComplete`/`removeOnFail`). */
+/**
+ * States whose jobs BullMQ keeps, data and all, after they ran (until `removeOnComplete`/`removeOnFail`). Both
+ * queues remove completed jobs at once; the completed set holds only those an earlier version kept, until the
+ * workers' sweep removes them.
+ */
 const RETAINED_STATES = ['completed', 'failed'] as const;
 
 /** Job ids read (and job data fetched, in one round trip) at a time. */

@@ -59,9 +59,11 @@ export { buildReplyJobId, type ReplyJob, ReplyJobSchema, type Trigger, TriggerSc
 export {
   createReplyQueue,
   DefaultReplyQueueOptions,
+  KEPT_COMPLETED_SWEEP_MS,
   REPLY_JOB_NAME,
   type ReplyQueue,
   type ReplyQueueOptions,
+  removeKeptCompletedJobs,
 } from './reply-queue.js';
 export { ReplyQueueShards } from './reply-queue-shards.js';
 export {

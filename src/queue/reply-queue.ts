@@ -18,14 +18,6 @@ export interface ReplyQueueOptions {
   attempts: number;
   /** First retry delay, doubled per attempt, in ms. @defaultValue 2000 */
   backoffMs: number;
-  /** How long a completed job is kept (it also makes a late duplicate add a no-op), in seconds. @defaultValue 3600 */
-  keepCompletedSeconds: number;
-  /**
-   * Most completed jobs kept, whatever their age: a busy hour must not keep every reply's job (its data holds
-   * the message). A duplicate added after its job is gone still posts nothing twice: the delivery ledger
-   * remembers the reply. @defaultValue 1000
-   */
-  keepCompletedCount: number;
   /** How long a failed job is kept for inspection, in seconds. @defaultValue 86400 */
   keepFailedSeconds: number;
   /** Most failed jobs kept, whatever their age. @defaultValue 5000 */
@@ -38,8 +30,6 @@ export const DefaultReplyQueueOptions = {
   bullPrefix: null,
   attempts: 3,
   backoffMs: 2000,
-  keepCompletedSeconds: 3600,
-  keepCompletedCount: 1000,
   keepFailedSeconds: 86_400,
   keepFailedCount: 5000,
 } as const satisfies Omit<Required<ReplyQueueOptions>, 'prefix' | 'logger'>;
@@ -54,6 +44,10 @@ export type ReplyQueue = Queue<ReplyJob, unknown, typeof REPLY_JOB_NAME>;
  * Opens the reply queue on `connection` (a `bullmq-producer` or `commands` client; BullMQ does not close a
  * client it was given). Every job carries an explicit priority ≥ 1: see docs/fair-queue.md. Its `error` events
  * are logged.
+ *
+ * A completed job is removed at once: nothing reads it, and its data holds the message. A duplicate of it is
+ * not added again within admission's duplicate window (`admitReply` answers "already settled"); one added
+ * after it runs again and posts nothing, the delivery ledger remembering the reply.
  */
 export function createReplyQueue(
   connection: RedisClient,
@@ -66,12 +60,26 @@ export function createReplyQueue(
     defaultJobOptions: {
       attempts: settings.attempts,
       backoff: { type: 'exponential', delay: settings.backoffMs },
-      removeOnComplete: { age: settings.keepCompletedSeconds, count: settings.keepCompletedCount },
+      removeOnComplete: true,
       removeOnFail: { age: settings.keepFailedSeconds, count: settings.keepFailedCount },
     },
   });
   logQueueErrors(queue, settings.logger);
   return queue;
+}
+
+/** How often a worker removes the completed reply jobs an earlier version kept, in ms (see below). */
+export const KEPT_COMPLETED_SWEEP_MS = 3_600_000;
+
+/**
+ * Removes every completed reply job in `queue`: those an earlier version kept (an hour, at most 1000 per shard),
+ * and those of the jobs it added, which finish as it said even once this version runs. Nothing else removes
+ * them now, so a worker calls this at start and every {@link KEPT_COMPLETED_SWEEP_MS}: once the set is
+ * empty, one script that finds nothing. Returns how many it removed.
+ */
+export async function removeKeptCompletedJobs(queue: Pick<ReplyQueue, 'clean'>): Promise<number> {
+  // Grace 0 and no limit: nothing reads a completed reply job, whatever its age.
+  return (await queue.clean(0, 0, 'completed')).length;
 }
 
 /**

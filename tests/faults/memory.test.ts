@@ -183,7 +183,7 @@ describe('memory', () => {
         messageCreatedAt: startedAt - JOBS + index,
         enqueuedAt: startedAt,
       }));
-      // Counted in the channels: the queue keeps only its most recent completed jobs.
+      // Counted in the channels: the queue keeps no completed job.
       const completed = async () => scene.answers().length;
       try {
         await forEachLimited(jobs, 50, async (job) => {

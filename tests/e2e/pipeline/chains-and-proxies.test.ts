@@ -2,17 +2,21 @@
  * Personalities answering each other, and proxy bots, end to end: real gateway and worker processes, the
  * Discord sandbox (playing PluralKit), the AI stub scripted to make one personality name another, real Redis.
  */
+import { QueueEvents } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { createLogger } from '../../../src/log/index.js';
 import {
+  buildBullPrefix,
   buildReplyJobId,
   createReplyQueue,
+  QUEUE_NAME,
   type ReplyJob,
   type ReplyQueue,
 } from '../../../src/queue/index.js';
 import type { Personality } from '../../../src/state/index.js';
 import { PipelineHarness } from '../../support/pipeline.js';
+import { connectTestRedis } from '../../support/redis.js';
 
 const WAIT_MS = 20_000;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -22,6 +26,12 @@ describe('personality chains and proxy bots', () => {
   const { prefix, redis } = pipeline;
   let cluster: LocalCluster;
   let queue: ReplyQueue;
+  let queueEvents: QueueEvents;
+  const eventsConnection = connectTestRedis();
+  /** Each reply job's data, read as it is added (a completed job is removed at once), by job id. */
+  const addedJobs = new Map<string, Promise<ReplyJob | undefined>>();
+  /** How each reply job ended (its return value), by job id. */
+  const outcomes = new Map<string, unknown>();
   let guildId: string;
   let olive: { id: string };
   let otto: { id: string };
@@ -62,6 +72,24 @@ describe('personality chains and proxy bots', () => {
       contextMode: 'personal',
     });
     queue = createReplyQueue(redis, { prefix, logger: createLogger({ level: 'silent', service: 'test' }) });
+    // From the stream's start: no job added before the listener is missed. A job's data is read the moment its
+    // `added` event arrives, long before its reply (the AI stub and the sandbox answer in this process) lets it
+    // complete.
+    queueEvents = new QueueEvents(QUEUE_NAME, {
+      connection: eventsConnection,
+      prefix: buildBullPrefix(prefix),
+      lastEventId: '0-0',
+    });
+    queueEvents.on('added', ({ jobId }) => {
+      addedJobs.set(
+        jobId,
+        queue.getJob(jobId).then((job) => job?.data),
+      );
+    });
+    queueEvents.on('completed', ({ jobId, returnvalue }) => {
+      outcomes.set(jobId, returnvalue);
+    });
+    await queueEvents.waitUntilReady();
   }, 60_000);
 
   afterEach(() => {
@@ -69,6 +97,8 @@ describe('personality chains and proxy bots', () => {
   });
 
   afterAll(async () => {
+    await queueEvents?.close();
+    eventsConnection.disconnect();
     await queue?.close();
     await pipeline.close();
   });
@@ -91,16 +121,13 @@ describe('personality chains and proxy bots', () => {
       .filter((entry) => entry['msg'] === msg && entry['channelId'] === channelId);
   }
 
-  /** The finished job of `messageId` × `personality`: its data and how it ended. */
+  /** The completed job of `messageId` × `personality`: its data as added and how it ended. */
   async function waitForFinishedJob(messageId: string, personality: Personality) {
-    return vi.waitFor(
-      async () => {
-        const job = await queue.getJob(buildReplyJobId(messageId, personality.id));
-        expect(await job?.getState()).toBe('completed');
-        return { data: job!.data as ReplyJob, outcome: job!.returnvalue as unknown };
-      },
-      { timeout: WAIT_MS, interval: 100 },
-    );
+    const jobId = buildReplyJobId(messageId, personality.id);
+    await vi.waitFor(() => expect(outcomes.has(jobId)).toBe(true), { timeout: WAIT_MS, interval: 100 });
+    const data = await addedJobs.get(jobId);
+    expect(data, `${jobId}: data read when it was added`).toBeDefined();
+    return { data: data!, outcome: outcomes.get(jobId) };
   }
 
   describe('personalities answering each other', () => {

@@ -5,7 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalCluster } from '../../../scripts/cluster/local-cluster.js';
 import { createLogger } from '../../../src/log/index.js';
-import { ReplyAdmission, type ReplyJob } from '../../../src/queue/index.js';
+import {
+  buildAdmittedKey,
+  buildReplyJobId,
+  ReplyAdmission,
+  type ReplyJob,
+} from '../../../src/queue/index.js';
 import {
   ActivationRepository,
   ApiKeyRepository,
@@ -13,6 +18,7 @@ import {
   MessageIndexRepository,
   type Personality,
 } from '../../../src/state/index.js';
+import { readJobEvents } from '../../support/job-events.js';
 import { PipelineHarness } from '../../support/pipeline.js';
 
 const WAIT_MS = 15_000;
@@ -322,5 +328,66 @@ describe('relay pipeline', () => {
       WAIT_MS,
     );
     expect(personaMessages(channel.id).at(-1)?.wouldPing).toEqual({ users: [], roles: [], everyone: false });
+  });
+
+  describe('when a duplicate of a message arrives after its reply completed (its job removed at once)', () => {
+    it('adds nothing within the duplicate window, and after it runs the job again posting nothing', async () => {
+      const channel = await newChannel('late-duplicate');
+      const message = cluster.sandbox.userSays(owner.id, channel.id, '@Alice answer me once');
+      await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
+      const admission = new ReplyAdmission(redis, {
+        prefix,
+        logger: createLogger({ level: 'silent', service: 'test' }),
+        limits: {
+          userMaxPending: 5,
+          userRatePerMinute: 60,
+          userBurst: 5,
+          queueMaxDepth: 1000,
+          fairQueue: true,
+        },
+      });
+      const [shard] = admission.queue.shards;
+      const jobId = buildReplyJobId(message.id, alice.id);
+      const completions = async () =>
+        (await readJobEvents(redis, shard!, 'completed')).filter((id) => id === jobId).length;
+      try {
+        await vi.waitFor(async () => expect(await completions()).toBe(1), { timeout: WAIT_MS, interval: 50 });
+        expect(await admission.queue.getJob(jobId)).toBeUndefined();
+        // The job the gateway admitted, as a replica or a replayed event would admit it again.
+        const job: ReplyJob = {
+          kind: 'reply',
+          version: 1,
+          correlationId: `again-${message.id}`,
+          messageId: message.id,
+          channelId: channel.id,
+          parentChannelId: null,
+          guildId,
+          authorId: owner.id,
+          authorName: 'Olive',
+          content: message.content,
+          trigger: 'mention',
+          personalityId: alice.id,
+          messageCreatedAt: Date.now(),
+          enqueuedAt: Date.now(),
+        };
+
+        // Within the window: already settled, so nothing is added.
+        expect(await admission.admit(job)).toEqual({ outcome: 'duplicate', jobId });
+        expect(await admission.queue.getJob(jobId)).toBeUndefined();
+
+        // Past it (its admission forgotten, as the window's pruning does): the job is added and runs again,
+        // and the delivery ledger makes it post nothing and ask the AI nothing.
+        const aiCalls = cluster.aiStub.requests.length;
+        await redis.zrem(buildAdmittedKey(prefix, owner.id), jobId);
+        expect((await admission.admit(job)).outcome).toBe('enqueued');
+        await vi.waitFor(async () => expect(await completions()).toBe(2), { timeout: WAIT_MS, interval: 50 });
+        expect(await admission.queue.getJob(jobId)).toBeUndefined();
+        expect(cluster.aiStub.requests.length).toBe(aiCalls);
+        expect(cluster.sandbox.transcript(channel.id)).toHaveLength(2);
+        expect(personaMessages(channel.id)).toHaveLength(1);
+      } finally {
+        await admission.close();
+      }
+    });
   });
 });

@@ -11,6 +11,7 @@ import { shardForGuild } from '../../../src/discord/index.js';
 import { createLogger } from '../../../src/log/index.js';
 import { createReplyQueue } from '../../../src/queue/index.js';
 import { PersonalityRepository } from '../../../src/state/index.js';
+import { readJobEvents } from '../../support/job-events.js';
 import { createTestPrefix, deleteKeysWithPrefix, TEST_REDIS_URL } from '../../support/redis.js';
 
 /** Where the queues the tests open log their errors. */
@@ -97,8 +98,8 @@ describe('sharded gateways', () => {
 
     // One wait at a time: each adds listeners to the sandbox, and the replies arrive concurrently anyway.
     for (const message of sent) await sandbox.waitForMessages(message.channelId, 2, WAIT_MS);
-    // Every job finished (completed jobs are kept for an hour), so no late duplicate can still be coming.
-    await waitFor(async () => (await queue.getJobCounts('completed')).completed === sent.length);
+    // Every job completed (and was removed: the queue's events say so), so no late duplicate can still be coming.
+    await waitFor(async () => (await readJobEvents(redis, queue, 'completed')).length === sent.length);
   }, 60_000);
 
   afterAll(async () => {
@@ -135,14 +136,13 @@ describe('sharded gateways', () => {
         'failed',
         'completed',
       );
-      expect(counts).toEqual({
-        waiting: 0,
-        prioritized: 0,
-        active: 0,
-        delayed: 0,
-        failed: 0,
-        completed: sent.length,
-      });
+      // A completed job is removed at once.
+      expect(counts).toEqual({ waiting: 0, prioritized: 0, active: 0, delayed: 0, failed: 0, completed: 0 });
+      // One job per message, each added once and completed once.
+      const ids = [...(await readJobEvents(redis, queue, 'added'))].sort();
+      expect(ids).toHaveLength(sent.length);
+      expect(new Set(ids).size).toBe(sent.length);
+      expect([...(await readJobEvents(redis, queue, 'completed'))].sort()).toEqual(ids);
     });
 
     it('routes every message once, across both gateways', () => {

@@ -20,6 +20,7 @@ import { buildBullPrefix, buildReplyJobId, QUEUE_NAME, ReplyQueueShards } from '
 import { createRedis, type RedisClient } from '../../../src/redis/index.js';
 import { DeliveryLedger } from '../../../src/replies/delivery-ledger.js';
 import { type Personality, PersonalityRepository } from '../../../src/state/index.js';
+import { readJobEvents } from '../../support/job-events.js';
 import {
   createTestPrefix,
   deleteKeysWithPrefix,
@@ -272,9 +273,9 @@ export class FaultScene implements AsyncDisposable {
    */
   async keepEnqueued(): Promise<SentMessage[]> {
     const dropped: SentMessage[] = [];
+    const added = new Set(await this.addedJobIds());
     for (const sent of [...this.sent]) {
-      const jobId = buildReplyJobId(sent.messageId, sent.personalityId);
-      if ((await this.replyShards.getJob(jobId)) !== undefined) continue;
+      if (added.has(buildReplyJobId(sent.messageId, sent.personalityId))) continue;
       dropped.push(sent);
       this.sent.splice(this.sent.indexOf(sent), 1);
     }
@@ -298,6 +299,19 @@ export class FaultScene implements AsyncDisposable {
   repliesTo(sent: SentMessage, answers: readonly TranscriptEntry[] = this.answers()): TranscriptEntry[] {
     const marker = `last="${sent.authorName}: ${sent.text}"`;
     return answers.filter((message) => message.content.includes(marker));
+  }
+
+  /**
+   * Per shard, the ids of the reply jobs `event` (`added`, `completed`…) happened to, oldest first, one per
+   * event: a completed job is removed at once, so BullMQ's events stream is what says it was added and ended.
+   */
+  async jobEvents(event: string): Promise<string[][]> {
+    return Promise.all(this.replyShards.shards.map((shard) => readJobEvents(this.redis, shard, event)));
+  }
+
+  /** The ids of every reply job added so far, all shards; one per add (a job added twice appears twice). */
+  async addedJobIds(): Promise<string[]> {
+    return (await this.jobEvents('added')).flat();
   }
 
   /** Waiting, active, delayed and prioritized jobs: 0 once nothing more can be posted. */

@@ -128,30 +128,42 @@ describe('ReplyQueueShards', () => {
     }, 10_000);
   });
 
-  describe('when /forget-me erases a user whose finished jobs sit in every shard', () => {
+  describe('when /forget-me erases a user whose failed jobs sit in every shard', () => {
     it('removes them from every shard and keeps other users’ jobs', async () => {
       const user = buildTestUserId(1);
       const other = buildTestUserId(2);
-      // Jobs of one user in every shard: what a change of REPLY_QUEUE_SHARDS leaves behind.
+      // Jobs of one user in every shard: what a change of REPLY_QUEUE_SHARDS leaves behind. Failed ones: a
+      // completed job is removed at once, a failed one is kept for a day.
       for (const queue of queues.shards) {
         for (const authorId of [user, other]) {
           const job = buildTestJob({ authorId });
-          await queue.add(REPLY_JOB_NAME, job, { jobId: `reply-${job.messageId}-p`, priority: 1 });
+          await queue.add(REPLY_JOB_NAME, job, {
+            jobId: `reply-${job.messageId}-p`,
+            priority: 1,
+            attempts: 1,
+          });
         }
       }
       const connection = createTestRedis();
       const finished = buildReplyShardPrefixes(prefix, SHARDS).map(
-        (bullPrefix) => new Worker(QUEUE_NAME, async () => 'done', { connection, prefix: bullPrefix }),
+        (bullPrefix) =>
+          new Worker(
+            QUEUE_NAME,
+            async () => {
+              throw new Error('fails on purpose');
+            },
+            { connection, prefix: bullPrefix },
+          ),
       );
       await new Promise((resolve) => setTimeout(resolve, 50));
-      while ((await queues.getJobCounts('completed')).completed !== 2 * SHARDS)
+      while ((await queues.getJobCounts('failed')).failed !== 2 * SHARDS)
         await new Promise((resolve) => setTimeout(resolve, 20));
       await Promise.all(finished.map((worker) => worker.close()));
       await connection.quit();
 
       expect(await removeRetainedJobsOf(redis, queues.shards, user)).toBe(SHARDS);
-      expect((await queues.getJobCounts('completed')).completed).toBe(SHARDS);
-      const left = await queues.getJobs(['completed']);
+      expect((await queues.getJobCounts('failed')).failed).toBe(SHARDS);
+      const left = await queues.getJobs(['failed']);
       expect(left.every((job) => job.data.authorId === other)).toBe(true);
     }, 10_000);
   });
