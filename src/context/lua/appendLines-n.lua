@@ -7,11 +7,14 @@
   The keys' lifetime is renewed only when it is short, so most appends write no TTL: a line needs the keys to
   live the window's age past it, and when they would not, they are given the window's age plus the slack
   (ARGV[10]) from now, so the appends of the next half slack leave them alone (the other half absorbs the
-  difference between the callers' clocks, by which the mark is dated, and Redis's, by which TTLs count). The order ZSET holds a mark, scored
-  -inf (so the age trim's read, done anyway, returns it first): `~<keys expire at>:<live marker expires at>`
-  (Unix ms, 0 = not known). The lines HASH holds a field `~` beside it, so neither key empties (and goes) while
-  the other lives: a key that went takes its mark with it, and the next append renews both. Keys without a
-  mark (written by the previous version, which renewed them on every new line) are renewed by the next new line.
+  difference between the callers' clocks, by which the mark is dated, and Redis's, by which TTLs count).
+  What the keys need is read from the order ZSET's mark, scored -inf so the age trim's read (done anyway) returns
+  it first: when the keys and the live marker expire, and until when removed ids may be remembered (learnt when
+  the keys are renewed, moved by removeLines), so an append looks them up only then (see includes/windowMark).
+  The lines HASH holds a field `~` and `indexed` a member `~` beside it, so no key empties (and goes) while the
+  mark lives: a key that went takes its mark with it, and the next new line renews them all. Keys without a mark
+  (written by the previous version, which renewed them on every new line and drops the mark with its age trim)
+  are renewed by the next new line.
 
   With mode `if-live` nothing is written unless the channel's live marker exists; with `mark-live` the marker
   is set (or renewed) to expire at least the window's age from now: when the mark shows it would not, it is set
@@ -49,6 +52,7 @@
   many lines were new; index = 1 when the caller is to write ARGV[8]'s index entry for this channel.
 ]]
 --- @include "includes/trimByScore"
+--- @include "includes/windowMark"
 --- @include "shared/recordNewestId"
 
 local liveKey, linesKey, orderKey, removedKey, indexedKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
@@ -68,15 +72,12 @@ if ARGV[1] == 'if-live' and redis.call('EXISTS', liveKey) == 0 then
 end
 
 local agedLines, marks = readAged(orderKey, cutoff)
-local keysExpireAt, liveExpiresAt = 0, 0
-if marks[1] then
-  local keysAt, liveAt = string.match(marks[1], '^~(%d+):(%d+)$')
-  keysExpireAt, liveExpiresAt = tonumber(keysAt) or 0, tonumber(liveAt) or 0
-end
-
+local keysExpireAt, liveExpiresAt, removedUntil = parseMark(marks[1])
 -- Renewed while half the slack is left, so a few seconds' difference between the clocks of the callers and of
 -- Redis (which counts a TTL from its own) never lets a key go before it is due.
 local margin = math.floor(slackMs / 2)
+-- Removed ids are looked up only while some may be remembered, by the mark (removeLines keeps it up to date).
+local checkRemoved = not removedUntil or removedUntil + margin > now
 if ARGV[1] ~= 'if-live' and liveExpiresAt < now + maxAgeMs + margin then
   liveExpiresAt = now + maxAgeMs + slackMs
   redis.call('SET', liveKey, '1', 'PX', maxAgeMs + slackMs)
@@ -87,7 +88,7 @@ for index = 11, #ARGV, 3 do
   local id, at = ARGV[index], tonumber(ARGV[index + 1])
   if
     at >= cutoff
-    and not redis.call('ZSCORE', removedKey, id)
+    and not (checkRemoved and redis.call('ZSCORE', removedKey, id))
     and redis.call('HSETNX', linesKey, id, ARGV[index + 2]) == 1
   then
     redis.call('ZADD', orderKey, ARGV[index + 1], id)
@@ -107,19 +108,16 @@ if renew then
   -- anyway, so they go here, which bounds it.
   redis.call('ZADD', indexedKey, '+inf', '~')
   redis.call('ZREMRANGEBYSCORE', indexedKey, '-inf', '(' .. periodStart)
+  -- Learnt anew here, so ids remembered by a removeLines that left no mark (none there, or the previous
+  -- version's) are looked up again from now on.
+  local removedTtl = redis.call('PTTL', removedKey)
+  removedUntil = removedTtl == -2 and 0 or (removedTtl >= 0 and now + removedTtl or nil)
 end
 -- The mark is written only where the keys are known to exist with their TTL (renewed now, or the mark was
 -- there), the new one before the old goes, so the order never empties in between.
-local mark = '~' .. keysExpireAt .. ':' .. liveExpiresAt
+local mark = formatMark(keysExpireAt, liveExpiresAt, removedUntil)
 if renew or (marks[1] and (mark ~= marks[1] or #marks > 1)) then
-  if mark ~= marks[1] then
-    redis.call('ZADD', orderKey, '-inf', mark)
-  end
-  for index = 1, #marks do
-    if marks[index] ~= mark then
-      redis.call('ZREM', orderKey, marks[index])
-    end
-  end
+  replaceMarks(orderKey, marks, mark)
 end
 if renew then
   redis.call('PEXPIRE', linesKey, maxAgeMs + slackMs)

@@ -12,6 +12,7 @@ import {
   buildWindowLinesKey,
   buildWindowLiveKey,
   buildWindowOrderKey,
+  buildWindowRemovedKey,
 } from '../../../src/context/keys.js';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { ChannelActivityRepository } from '../../../src/state/index.js';
@@ -79,10 +80,23 @@ async function countLines(channelId: string): Promise<number> {
 
 /** The order's mark: when the keys expire and when the live marker does, by the callers' clock. */
 async function readMark(channelId: string): Promise<{ keysAt: number; liveAt: number } | null> {
+  const mark = await readFullMark(channelId);
+  return mark === null ? null : { keysAt: mark.keysAt, liveAt: mark.liveAt };
+}
+
+/** The whole mark, with until when removed ids may be remembered (null: not known). */
+async function readFullMark(
+  channelId: string,
+): Promise<{ keysAt: number; liveAt: number; removedUntil: number | null } | null> {
   const marks = await redis.zrangebyscore(buildWindowOrderKey(prefix, channelId), '-inf', '-inf');
   expect(marks.length).toBeLessThanOrEqual(1);
-  const match = /^~(\d+):(\d+)$/.exec(marks[0] ?? '');
-  return match === null ? null : { keysAt: Number(match[1]), liveAt: Number(match[2]) };
+  const match = /^~(\d+):(\d+):(\d*)$/.exec(marks[0] ?? '');
+  if (match === null) return null;
+  return {
+    keysAt: Number(match[1]),
+    liveAt: Number(match[2]),
+    removedUntil: match[3] === '' ? null : Number(match[3]),
+  };
 }
 
 /** As the gateway with no admission to carry it: the append, then the index entry it made due on its own. */
@@ -213,6 +227,29 @@ describe('ChannelWindowRepository', () => {
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([
         { ...message, content: 'hello, edited' },
       ]);
+    });
+
+    it('knows from the mark until when deleted ids are remembered, and looks them up only then', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line());
+      expect((await readFullMark(CHANNEL))?.removedUntil).toBe(0);
+      const deleted = line({ at: START + 1 });
+      await windows.removeMessages(CHANNEL, [deleted.id]);
+      expect((await readFullMark(CHANNEL))?.removedUntil).toBe(START + 10 * 60_000);
+      expect(await appendIfLive(windows, CHANNEL, deleted)).toBe(true);
+      expect(await redis.hexists(buildWindowLinesKey(prefix, CHANNEL), deleted.id)).toBe(0);
+    });
+
+    it('looks up ids the previous version remembered (no mark told) once the keys are renewed', async () => {
+      const windows = createRepository();
+      const deleted = line({ at: START + 1 });
+      // The previous version's removeLines: the id remembered, no mark moved.
+      await redis.zadd(buildWindowRemovedKey(prefix, CHANNEL), START, deleted.id);
+      await redis.pexpire(buildWindowRemovedKey(prefix, CHANNEL), 600_000);
+      await windows.markLiveAndAppend(CHANNEL, line());
+      expect((await readFullMark(CHANNEL))?.removedUntil).toBeGreaterThan(START + 590_000);
+      expect(await appendIfLive(windows, CHANNEL, deleted)).toBe(true);
+      expect(await redis.hexists(buildWindowLinesKey(prefix, CHANNEL), deleted.id)).toBe(0);
     });
 
     it('does not bring back a message deleted before the late append', async () => {
