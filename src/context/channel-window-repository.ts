@@ -32,7 +32,8 @@ export interface ChannelWindowRepositoryOptions {
   maxLines: number;
   /**
    * How long a line is kept, and a channel stays live after a personality was addressed or answered there, in
-   * seconds (`CHANNEL_CONTEXT_MAX_AGE_SECONDS`). Every key of a window expires this long after its last write.
+   * seconds (`CHANNEL_CONTEXT_MAX_AGE_SECONDS`). A window's keys expire at least this long after its newest line
+   * (and at most a quarter more: they are renewed only when short).
    */
   maxAgeSeconds: number;
   /** Reply-chain ancestors a channel's cache keeps (newest fetched first). @defaultValue 100 */
@@ -92,10 +93,11 @@ const REMOVED_MEMORY_MAX = 1000;
  * events arrive (the gateway: people, other bots and webhooks; the worker: the personalities' own replies), so
  * a prompt reads it without asking Discord.
  *
- * Per channel, under the hash tag `{c:<channelId>}`: a live marker, which expires `maxAgeSeconds` after a
- * personality was last addressed or answered there (only a live channel's messages are kept); the lines (a HASH
- * by message id and a ZSET by time, trimmed to `maxLines` and `maxAgeSeconds` on every append, expiring
- * `maxAgeSeconds` after the last write); reply-chain ancestors fetched from Discord, bounded and expiring alike.
+ * Per channel, under the hash tag `{c:<channelId>}`: a live marker, which expires `maxAgeSeconds` (up to a quarter
+ * more) after a personality was last addressed or answered there (only a live channel's messages are kept); the
+ * lines (a HASH by message id and a ZSET by time, trimmed to `maxAgeSeconds` on every append and to `maxLines`
+ * on every new line, expiring `maxAgeSeconds` (up to a quarter more) after the newest line); reply-chain
+ * ancestors fetched from Discord, bounded and expiring alike.
  * A user's lines are listed per user (`{u:<userId>}`, bounded by age and count), so `/forget-me` finds every
  * window holding them without SCAN; each window remembers when it last wrote a user's entry there, so the
  * gateway rewrites it once per window's age rather than per line (removing a user's lines forgets that).
@@ -181,9 +183,10 @@ export class ChannelWindowRepository {
     const { prefix, maxIndexedChannels, now } = this.options;
     return {
       keys: [buildUserWindowsKey(prefix, userId)],
-      // A line lives at most twice the window's age after it was written (see indexUserWindow), and the gateway
-      // rewrites an entry once per window's age at most (appendLines): kept three ages, it outlives every line.
-      args: [now(), 3 * this.maxAgeMs, maxIndexedChannels, channelId],
+      // A line lives at most twice the window's age and the slack after it was written (appendLines renews the
+      // keys only when short), and the gateway rewrites an entry once per window's age at most: kept three ages
+      // and the slack, it outlives every line.
+      args: [now(), 3 * this.maxAgeMs + this.slackMs, maxIndexedChannels, channelId],
       finish: async (reply) => {
         await this.forgetDropped((reply as string[]).map((channel) => ({ channelId: channel, userId })));
       },
@@ -337,6 +340,14 @@ export class ChannelWindowRepository {
   }
 
   /**
+   * How much longer than they need a window's keys and its live marker are given when renewed (see appendLines),
+   * so the appends of that long leave their TTLs alone: a quarter of the window's age.
+   */
+  private get slackMs(): number {
+    return Math.floor(this.maxAgeMs / 4);
+  }
+
+  /**
    * Appends with the live marker set, and indexes the lines' people. Lines of one person (a reply to them, the
    * message that opened the window): one round trip (or a share of `batch`'s), plus one when the script asks
    * for their index entry (once per window's age per person and channel). Lines of several people: each is
@@ -398,6 +409,7 @@ export class ChannelWindowRepository {
         latest?.human === true ? 1 : 0,
         indexUserId ?? '',
         this.maxAgeMs,
+        this.slackMs,
         ...lines.flatMap((line) => [line.id, line.at, JSON.stringify(line)]),
       ],
       batch,

@@ -4,7 +4,7 @@
   index entry for this channel was last written, so their next line here writes it again (the index is being
   erased, or dropped this channel).
 
-  KEYS[1] lines           HASH message id -> line JSON
+  KEYS[1] lines           HASH message id -> line JSON (and appendLines' `~` field, no line)
   KEYS[2] order           ZSET message id -> sent at
   KEYS[3] fetched         HASH message id -> line JSON
   KEYS[4] fetched order   ZSET message id -> fetched at
@@ -19,12 +19,14 @@ for pair = 0, 1 do
   local linesKey, orderKey = KEYS[pair * 2 + 1], KEYS[pair * 2 + 2]
   local entries = redis.call('HGETALL', linesKey)
   for index = 1, #entries, 2 do
-    local ok, line = pcall(cjson.decode, entries[index + 1])
-    -- A line that cannot be read cannot be shown either; it goes too, rather than risk keeping theirs.
-    if not ok or type(line) ~= 'table' or line.userId == ARGV[1] then
-      redis.call('HDEL', linesKey, entries[index])
-      redis.call('ZREM', orderKey, entries[index])
-      removed = removed + 1
+    if entries[index] ~= '~' then
+      local ok, line = pcall(cjson.decode, entries[index + 1])
+      -- A line that cannot be read cannot be shown either; it goes too, rather than risk keeping theirs.
+      if not ok or type(line) ~= 'table' or line.userId == ARGV[1] then
+        redis.call('HDEL', linesKey, entries[index])
+        redis.call('ZREM', orderKey, entries[index])
+        removed = removed + 1
+      end
     end
   end
 end

@@ -1,7 +1,8 @@
 --[[
   Removes deleted messages from a channel's window and fetched-ancestor cache, and remembers their ids for a
   few minutes, so that a second gateway appending the same message late (it saw the create after this delete)
-  does not bring it back. The remembered ids are bounded by age and count and expire.
+  does not bring it back. The remembered ids are bounded by age and count and expire; the window's mark (see
+  includes/windowMark) learns until when, so appends look them up only while some may be remembered.
 
   KEYS[1] lines           HASH message id -> line JSON
   KEYS[2] order           ZSET message id -> sent at
@@ -16,7 +17,7 @@
 
   Returns how many lines were removed.
 ]]
---- @include "includes/trimByScore"
+--- @include "includes/windowMark"
 
 local now = tonumber(ARGV[1])
 local rememberMs = tonumber(ARGV[2])
@@ -36,4 +37,10 @@ if over > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[5], 0, over - 1)
 end
 redis.call('PEXPIRE', KEYS[5], rememberMs)
+-- The window's appends skip their removed lookups while its mark says none is remembered: it is moved on.
+local marks = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '-inf')
+if marks[1] then
+  local keysAt, liveAt = parseMark(marks[1])
+  replaceMarks(KEYS[2], marks, formatMark(keysAt, liveAt, now + rememberMs))
+end
 return removed

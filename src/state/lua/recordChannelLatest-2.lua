@@ -15,5 +15,4 @@
 ]]
 --- @include "shared/recordNewestId"
 
-if ARGV[3] == '1' then recordNewestId(KEYS[2], ARGV[1], ARGV[2]) end
-return recordNewestId(KEYS[1], ARGV[1], ARGV[2])
+return recordNewestIds(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3] == '1')

@@ -8,9 +8,11 @@ import { ChannelWindowRepository, type WindowLine } from '../../../src/context/i
 import {
   buildFetchedLinesKey,
   buildUserWindowsKey,
+  buildWindowIndexedKey,
   buildWindowLinesKey,
   buildWindowLiveKey,
   buildWindowOrderKey,
+  buildWindowRemovedKey,
 } from '../../../src/context/keys.js';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { ChannelActivityRepository } from '../../../src/state/index.js';
@@ -67,6 +69,35 @@ function line(overrides: Partial<WindowLine> = {}): WindowLine {
 }
 
 const everything = { limit: 100, sinceMs: 0 };
+const AGE_MS = MAX_AGE_SECONDS * 1000;
+/** What appendLines gives a window's keys and live marker when it renews them: the age and a quarter. */
+const RENEWED_MS = AGE_MS * 1.25;
+
+/** How many lines the window's hash holds (its `~` field, which keeps the key, is none). */
+async function countLines(channelId: string): Promise<number> {
+  return (await redis.hkeys(buildWindowLinesKey(prefix, channelId))).filter((field) => field !== '~').length;
+}
+
+/** The order's mark: when the keys expire and when the live marker does, by the callers' clock. */
+async function readMark(channelId: string): Promise<{ keysAt: number; liveAt: number } | null> {
+  const mark = await readFullMark(channelId);
+  return mark === null ? null : { keysAt: mark.keysAt, liveAt: mark.liveAt };
+}
+
+/** The whole mark, with until when removed ids may be remembered (null: not known). */
+async function readFullMark(
+  channelId: string,
+): Promise<{ keysAt: number; liveAt: number; removedUntil: number | null } | null> {
+  const marks = await redis.zrangebyscore(buildWindowOrderKey(prefix, channelId), '-inf', '-inf');
+  expect(marks.length).toBeLessThanOrEqual(1);
+  const match = /^~(\d+):(\d+):(\d*)$/.exec(marks[0] ?? '');
+  if (match === null) return null;
+  return {
+    keysAt: Number(match[1]),
+    liveAt: Number(match[2]),
+    removedUntil: match[3] === '' ? null : Number(match[3]),
+  };
+}
 
 /** As the gateway with no admission to carry it: the append, then the index entry it made due on its own. */
 async function appendIfLive(
@@ -98,7 +129,7 @@ describe('ChannelWindowRepository', () => {
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([addressed, next]);
     });
 
-    it('gives the live marker and the lines the window’s age as TTL', async () => {
+    it('gives the live marker and the lines the window’s age and a quarter as TTL, and marks when', async () => {
       const windows = createRepository();
       await windows.markLiveAndAppend(CHANNEL, line());
       for (const key of [
@@ -107,9 +138,10 @@ describe('ChannelWindowRepository', () => {
         buildWindowOrderKey(prefix, CHANNEL),
       ]) {
         const ttl = await redis.pttl(key);
-        expect(ttl).toBeGreaterThan(MAX_AGE_SECONDS * 1000 - 60_000);
-        expect(ttl).toBeLessThanOrEqual(MAX_AGE_SECONDS * 1000);
+        expect(ttl).toBeGreaterThan(RENEWED_MS - 60_000);
+        expect(ttl).toBeLessThanOrEqual(RENEWED_MS);
       }
+      expect(await readMark(CHANNEL)).toEqual({ keysAt: START + RENEWED_MS, liveAt: START + RENEWED_MS });
     });
 
     it('stops keeping lines once the live marker expired', async () => {
@@ -119,16 +151,64 @@ describe('ChannelWindowRepository', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await appendIfLive(windows, CHANNEL, line({ content: 'later' }))).toBe(false);
     });
-    it('leaves the lines’ TTL alone when an append adds no line', async () => {
+    it('renews the TTLs only when a new line (or the live marker) needs it', async () => {
       const windows = createRepository();
       const message = line();
       await windows.markLiveAndAppend(CHANNEL, message);
-      const kept = [buildWindowLinesKey(prefix, CHANNEL), buildWindowOrderKey(prefix, CHANNEL)];
-      for (const key of kept) await redis.pexpire(key, 50_000);
+      const writes = spyOnSocketWrites(redis);
+      // The same line again, then new lines within the first eighth of the age: no TTL written.
       await windows.markLiveAndAppend(CHANNEL, message);
-      for (const key of kept) expect(await redis.pttl(key)).toBeLessThanOrEqual(50_000);
-      await windows.markLiveAndAppend(CHANNEL, line());
-      for (const key of kept) expect(await redis.pttl(key)).toBeGreaterThan(MAX_AGE_SECONDS * 1000 - 60_000);
+      clock += AGE_MS / 8 - 1;
+      await windows.markLiveAndAppend(CHANNEL, line({ at: clock }));
+      await appendIfLive(windows, CHANNEL, line({ at: clock }));
+      expect(writes()).toBeGreaterThan(0);
+      expect(await readMark(CHANNEL)).toEqual({ keysAt: START + RENEWED_MS, liveAt: START + RENEWED_MS });
+      // Past it, a gateway's new line renews the keys, an addressed message the live marker too.
+      clock += 2;
+      await appendIfLive(windows, CHANNEL, line({ at: clock }));
+      expect(await readMark(CHANNEL)).toEqual({ keysAt: clock + RENEWED_MS, liveAt: START + RENEWED_MS });
+      await windows.markLiveAndAppend(CHANNEL, message);
+      expect(await readMark(CHANNEL)).toEqual({ keysAt: clock + RENEWED_MS, liveAt: clock + RENEWED_MS });
+      expect(await redis.pttl(buildWindowLiveKey(prefix, CHANNEL))).toBeGreaterThan(RENEWED_MS - 60_000);
+    });
+
+    it('renews keys the previous version wrote (no mark) with their next new line', async () => {
+      const windows = createRepository();
+      const lines = buildWindowLinesKey(prefix, CHANNEL);
+      const order = buildWindowOrderKey(prefix, CHANNEL);
+      const old = line();
+      await redis.set(buildWindowLiveKey(prefix, CHANNEL), '1', 'PX', 50_000);
+      await redis.hset(lines, old.id, JSON.stringify(old));
+      await redis.zadd(order, old.at, old.id);
+      for (const key of [lines, order]) await redis.pexpire(key, 50_000);
+      const next = line({ at: START + 1 });
+      expect(await appendIfLive(windows, CHANNEL, next)).toBe(true);
+      for (const key of [lines, order]) expect(await redis.pttl(key)).toBeGreaterThan(RENEWED_MS - 60_000);
+      expect(await readMark(CHANNEL)).toEqual({ keysAt: START + RENEWED_MS, liveAt: 0 });
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([old, next]);
+      // The previous version's append drops the mark with its age trim (and renews the keys its own way).
+      await redis.zremrangebyscore(order, '-inf', '-inf');
+      for (const key of [lines, order]) await redis.pexpire(key, 50_000);
+      await windows.markLiveAndAppend(CHANNEL, line({ at: START + 2 }));
+      for (const key of [lines, order]) expect(await redis.pttl(key)).toBeGreaterThan(RENEWED_MS - 60_000);
+      expect(await readMark(CHANNEL)).toEqual({ keysAt: START + RENEWED_MS, liveAt: START + RENEWED_MS });
+    });
+
+    it('keeps both keys, and their TTLs, when every line left the window', async () => {
+      const windows = createRepository();
+      const only = line();
+      await windows.markLiveAndAppend(CHANNEL, only);
+      await windows.removeMessages(CHANNEL, [only.id]);
+      // Aged out by an append that adds nothing new.
+      await windows.markLiveAndAppend(CHANNEL, line({ at: START + 1 }));
+      clock = START + AGE_MS + 10;
+      await appendIfLive(windows, CHANNEL, line({ at: START + 1 }));
+      expect(await countLines(CHANNEL)).toBe(0);
+      const next = line({ at: clock });
+      await appendIfLive(windows, CHANNEL, next);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([next]);
+      for (const key of [buildWindowLinesKey(prefix, CHANNEL), buildWindowOrderKey(prefix, CHANNEL)])
+        expect(await redis.pttl(key)).toBeGreaterThan(0);
     });
   });
 
@@ -147,6 +227,29 @@ describe('ChannelWindowRepository', () => {
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual([
         { ...message, content: 'hello, edited' },
       ]);
+    });
+
+    it('knows from the mark until when deleted ids are remembered, and looks them up only then', async () => {
+      const windows = createRepository();
+      await windows.markLiveAndAppend(CHANNEL, line());
+      expect((await readFullMark(CHANNEL))?.removedUntil).toBe(0);
+      const deleted = line({ at: START + 1 });
+      await windows.removeMessages(CHANNEL, [deleted.id]);
+      expect((await readFullMark(CHANNEL))?.removedUntil).toBe(START + 10 * 60_000);
+      expect(await appendIfLive(windows, CHANNEL, deleted)).toBe(true);
+      expect(await redis.hexists(buildWindowLinesKey(prefix, CHANNEL), deleted.id)).toBe(0);
+    });
+
+    it('looks up ids the previous version remembered (no mark told) once the keys are renewed', async () => {
+      const windows = createRepository();
+      const deleted = line({ at: START + 1 });
+      // The previous version's removeLines: the id remembered, no mark moved.
+      await redis.zadd(buildWindowRemovedKey(prefix, CHANNEL), START, deleted.id);
+      await redis.pexpire(buildWindowRemovedKey(prefix, CHANNEL), 600_000);
+      await windows.markLiveAndAppend(CHANNEL, line());
+      expect((await readFullMark(CHANNEL))?.removedUntil).toBeGreaterThan(START + 590_000);
+      expect(await appendIfLive(windows, CHANNEL, deleted)).toBe(true);
+      expect(await redis.hexists(buildWindowLinesKey(prefix, CHANNEL), deleted.id)).toBe(0);
     });
 
     it('does not bring back a message deleted before the late append', async () => {
@@ -171,7 +274,7 @@ describe('ChannelWindowRepository', () => {
       await windows.markLiveAndAppend(CHANNEL, lines[0]!);
       for (const next of lines.slice(1)) await appendIfLive(windows, CHANNEL, next);
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual(lines.slice(2));
-      expect(await redis.hlen(buildWindowLinesKey(prefix, CHANNEL))).toBe(3);
+      expect(await countLines(CHANNEL)).toBe(3);
     });
   });
 
@@ -200,7 +303,7 @@ describe('ChannelWindowRepository', () => {
       const latest = [1, 2, 3].map((offset) => line({ at: clock + offset }));
       await windows.appendOwnLines(CHANNEL, latest);
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual(latest);
-      expect(await redis.hlen(buildWindowLinesKey(prefix, CHANNEL))).toBe(3);
+      expect(await countLines(CHANNEL)).toBe(3);
     });
   });
 
@@ -356,6 +459,19 @@ describe('ChannelWindowRepository', () => {
       expect(await redis.zscore(indexKey, CHANNEL)).toBe(String(clock));
     });
 
+    it('reads the previous version’s record (the time of the write) as written in that time’s period', async () => {
+      const windows = createRepository();
+      const indexed = buildWindowIndexedKey(prefix, CHANNEL);
+      const periodStart = START - (START % AGE_MS);
+      await windows.markLiveAndAppend(CHANNEL, line({ userId: SAM, name: 'Sam' }));
+      await redis.zadd(indexed, periodStart + 1, ALICE);
+      expect((await windows.appendIfLive(CHANNEL, line({ at: clock }))).userIndex).toBeNull();
+      await redis.zadd(indexed, periodStart - 1, ALICE);
+      expect((await windows.appendIfLive(CHANNEL, line({ at: clock }))).userIndex).not.toBeNull();
+      expect(await redis.zscore(indexed, ALICE)).toBe(String(periodStart));
+      expect(await redis.zscore(indexed, '~')).toBe('inf');
+    });
+
     it('hands the due entry back unwritten, for the person’s admission to write in their slot', async () => {
       const windows = createRepository();
       const indexKey = buildUserWindowsKey(prefix, ALICE);
@@ -383,12 +499,12 @@ describe('ChannelWindowRepository', () => {
       expect(await redis.zscore(buildUserWindowsKey(prefix, SAM), CHANNEL)).toBe(String(clock));
     });
 
-    it('keeps an entry three window ages, longer than any line written before its next refresh lives', async () => {
+    it('keeps an entry three window ages and a quarter, longer than any line written before its next refresh lives', async () => {
       const windows = createRepository();
       await windows.markLiveAndAppend(CHANNEL, line());
       const ttl = await redis.pttl(buildUserWindowsKey(prefix, ALICE));
-      expect(ttl).toBeGreaterThan(2 * MAX_AGE_SECONDS * 1000);
-      expect(ttl).toBeLessThanOrEqual(3 * MAX_AGE_SECONDS * 1000);
+      expect(ttl).toBeGreaterThan(3 * AGE_MS);
+      expect(ttl).toBeLessThanOrEqual(3.25 * AGE_MS);
     });
 
     it('writes the entry again with the next line after /forget-me erased the index', async () => {

@@ -58,6 +58,17 @@ describe('ChannelActivityRepository', () => {
     });
   });
 
+  it('leaves the newer id with a TTL when an older one came later (written, then put back)', async () => {
+    const activity = new ChannelActivityRepository(redis, { prefix, ttlSeconds: 120 });
+    await activity.recordLatest(CHANNEL, '1574419278348681300', undefined, { human: true });
+    await activity.recordLatest(CHANNEL, '1574419278348681217', undefined, { human: true });
+    for (const key of [buildChannelLatestKey(prefix, CHANNEL), buildChannelLatestHumanKey(prefix, CHANNEL)]) {
+      expect(await redis.get(key)).toBe('1574419278348681300');
+      expect(await redis.ttl(key)).toBeGreaterThan(100);
+      expect(await redis.ttl(key)).toBeLessThanOrEqual(120);
+    }
+  });
+
   describe('when two replicas record concurrently', () => {
     it('ends with the newest whatever the order', async () => {
       const activity = new ChannelActivityRepository(redis, { prefix });

@@ -3,6 +3,11 @@
   `ttlSeconds` from now) unless a newer (or the same) id is already there, so two gateway replicas, or events
   of one channel handled out of order, never move it back.
 
+  The write comes first (SET … GET answers the id it replaced), since the candidate is nearly always the newest:
+  one command instead of a read and a write. When an older candidate replaced a newer id, the newer one is put
+  back at once (the script is atomic, so no reader sees the older); its TTL is then the one just set, which is
+  never shorter than the one it had.
+
   Snowflakes exceed a Lua number's 53-bit precision, so they compare as decimal strings (no leading zeros): a
   longer one is larger, equal lengths compare as text.
 
@@ -17,27 +22,30 @@ local function isNewerId(candidate, current)
   return #candidate > #current or (#candidate == #current and candidate > current)
 end
 
-local function recordNewestId(key, candidate, ttlSeconds)
-  local current = redis.call('GET', key)
-  if current and not isNewerId(candidate, current) then
-    return 0
+-- Writes `candidate`; puts `current` back when it was newer. Returns 1 when `candidate` stays, else 0.
+local function keepNewerId(key, candidate, current)
+  if not current or isNewerId(candidate, current) then
+    return 1
   end
-  redis.call('SET', key, candidate, 'EX', ttlSeconds)
-  return 1
+  if current ~= candidate then
+    redis.call('SET', key, current, 'KEEPTTL')
+  end
+  return 0
+end
+
+local function recordNewestId(key, candidate, ttlSeconds)
+  return keepNewerId(key, candidate, redis.call('SET', key, candidate, 'EX', ttlSeconds, 'GET'))
 end
 
 local function recordNewestIds(latestKey, humanKey, candidate, ttlSeconds, human)
-  local current = redis.call('GET', latestKey)
-  local newer = not current or isNewerId(candidate, current)
-  if newer then
-    redis.call('SET', latestKey, candidate, 'EX', ttlSeconds)
-  end
+  local current = redis.call('SET', latestKey, candidate, 'EX', ttlSeconds, 'GET')
+  local stored = keepNewerId(latestKey, candidate, current)
   if human then
-    if newer and current then
+    if stored == 1 and current then
       redis.call('SET', humanKey, candidate, 'EX', ttlSeconds)
     else
       recordNewestId(humanKey, candidate, ttlSeconds)
     end
   end
-  return newer and 1 or 0
+  return stored
 end
