@@ -142,9 +142,9 @@ describe('ConversationRepository', () => {
       expect(await redis.exists(buildConversationKey(prefix, USER, CHANNEL, 'persona0021'))).toBe(1);
     });
 
-    it('drops conversations idle for longer than the TTL, by the clock, at the next append', async () => {
+    it('drops conversations idle for longer than the TTL, by the clock, at an append that fills the index', async () => {
       let now = 1_000_000;
-      const conversations = repositoryWith({ ttlSeconds: 60, now: () => now });
+      const conversations = repositoryWith({ ttlSeconds: 60, maxIndexed: 3, now: () => now });
       await conversations.appendTurns(USER, CHANNEL, 'alicepersona', [turn(0)]);
       now += 30_000;
       await conversations.appendTurns(USER, CHANNEL, 'bobpersona1', [turn(0)]);
