@@ -139,7 +139,7 @@ describe('PostedReplyWriter', () => {
       const history = await conversations.fetchHistory(job.authorId, job.channelId, job.personalityId);
       expect(history.map((turn) => turn.role)).toEqual(['user', 'assistant']);
       const day = buildUserUsageKey(prefix, job.authorId, buildPeriodName('day', buildDayStamp(Date.now())));
-      expect(await redis.hgetall(day)).toEqual({ operator: '57', [`p:${job.personalityId}`]: '57' });
+      expect(await redis.hgetall(day)).toEqual({ [`operator:${job.personalityId}`]: '57' });
       expect((await ledger.fetch(job.authorId, JOB_ID)).historyAppended).toBe(true);
       expect(await redis.zrange(buildUserWindowsKey(prefix, job.authorId), '0', '-1')).toEqual([
         job.channelId,
