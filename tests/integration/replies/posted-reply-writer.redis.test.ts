@@ -149,6 +149,38 @@ describe('PostedReplyWriter', () => {
     });
   });
 
+  describe("when the user's window index already lists the channel", () => {
+    const HOUR_MS = 3600 * 1000;
+    const windowsKey = () => buildUserWindowsKey(prefix, job.authorId);
+
+    it('leaves an entry written less than half a window age ago as it is', async () => {
+      const written = Date.now() - HOUR_MS / 2 + 60_000;
+      await redis.zadd(windowsKey(), written, job.channelId);
+      await redis.pexpire(windowsKey(), 3 * HOUR_MS);
+      expect(await writer.write(posted)).toBe(true);
+      expect(Number(await redis.zscore(windowsKey(), job.channelId))).toBe(written);
+    });
+
+    it('rewrites an older entry, and the key’s TTL with it', async () => {
+      await redis.zadd(windowsKey(), Date.now() - HOUR_MS / 2 - 60_000, job.channelId);
+      await redis.pexpire(windowsKey(), 2 * HOUR_MS);
+      const before = Date.now();
+      expect(await writer.write(posted)).toBe(true);
+      expect(Number(await redis.zscore(windowsKey(), job.channelId))).toBeGreaterThanOrEqual(before);
+      expect(await redis.pttl(windowsKey())).toBeGreaterThan(3 * HOUR_MS - 60_000);
+    });
+
+    it('migrates an index an older version wrote as a set', async () => {
+      await redis.sadd(windowsKey(), job.channelId, '900000000000000001');
+      await redis.pexpire(windowsKey(), HOUR_MS);
+      expect(await writer.write(posted)).toBe(true);
+      expect(await redis.type(windowsKey())).toBe('zset');
+      expect((await redis.zrange(windowsKey(), '0', '-1')).sort()).toEqual(
+        [job.channelId, '900000000000000001'].sort(),
+      );
+    });
+  });
+
   describe("when the delivery left the last chunk's record to it", () => {
     const personality = posted.personality;
     const unrecorded = {
