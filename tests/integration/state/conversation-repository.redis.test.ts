@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConversationRepository, type ConversationTurn } from '../../../src/state/index.js';
 import { buildConversationIndexKey, buildConversationKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { scriptCommandsRunBy } from '../../support/script-commands.js';
 
 const redis = createTestRedis();
 const USER = '100000000000000001';
@@ -88,6 +89,27 @@ describe('ConversationRepository', () => {
         (await conversations.fetchHistory(USER, CHANNEL, 'alicepersona')).map((item) => item.at),
       ).toEqual([3]);
     });
+  });
+
+  it('caps a first append by the turns it pushed, reading the list back only once it held some', async () => {
+    const conversations = repositoryWith({ maxTurns: 3, maxChars: 25 });
+    const key = buildConversationKey(prefix, USER, CHANNEL, 'alicepersona');
+    const first = () =>
+      conversations.appendTurns(USER, CHANNEL, 'alicepersona', [
+        turn(0, 'a'.repeat(20)),
+        turn(1, 'b'),
+        turn(2, 'c'),
+        turn(3, 'd'),
+      ]);
+    expect(await scriptCommandsRunBy(redis, key, first)).not.toContain('lrange');
+    expect((await conversations.fetchHistory(USER, CHANNEL, 'alicepersona')).map((item) => item.at)).toEqual([
+      1, 2, 3,
+    ]);
+    const second = () => conversations.appendTurns(USER, CHANNEL, 'alicepersona', [turn(4, 'e'.repeat(24))]);
+    expect(await scriptCommandsRunBy(redis, key, second)).toContain('lrange');
+    expect((await conversations.fetchHistory(USER, CHANNEL, 'alicepersona')).map((item) => item.at)).toEqual([
+      3, 4,
+    ]);
   });
 
   it('refreshes the TTL on every append', async () => {
