@@ -14,7 +14,8 @@
   KEYS[4] summary        STRING, the rolling summary (its TTL is refreshed; without a hand-over: unused)
   KEYS[5] claim          STRING, the token of the summarization in progress (without a hand-over: unused)
   KEYS[6] memory index   SET of the user's memory suffixes, so erasure finds them without SCAN; it outlives
-                         the summaries it lists by the claim's TTL (without a hand-over: unused)
+                         the pending turns and summaries it lists by the claim's TTL: refreshed with them by
+                         every append that finds either (without a hand-over: unused)
   KEYS[7] once hash      HASH whose field ARGV[11] is set once (without a once-field: unused)
   KEYS[8] counters       expiring HASH or ZSET, ARGV[12] adds to it (without: unused)
   KEYS[9] counters       expiring HASH or ZSET, ARGV[13] adds to it (without: unused)

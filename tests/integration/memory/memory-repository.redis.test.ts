@@ -102,6 +102,25 @@ describe('MemoryRepository', () => {
       expect(await redis.pttl(pendingKey)).toBeGreaterThan(3_500_000);
     });
 
+    it('keeps a summary listed in the memory index for as long as appends keep the summary', async () => {
+      const { append } = setUp();
+      const memoryKey = (kind: string) => `${prefix}:memory:{u:${USER}}:${kind}`;
+      // Folded long ago: a summary, nothing pending, no claim, and the index about to expire.
+      await redis.set(memoryKey(`summary:${SUFFIX}`), 'summary', 'PX', 1000);
+      await redis.sadd(memoryKey('index'), SUFFIX);
+      await redis.pexpire(memoryKey('index'), 1000);
+      expect(await append([turn(0)])).toMatchObject({ handedOver: 0, claimed: false });
+      expect(await redis.pttl(memoryKey(`summary:${SUFFIX}`))).toBeGreaterThan(3_500_000);
+      expect(await redis.smembers(memoryKey('index'))).toEqual([SUFFIX]);
+      expect(await redis.pttl(memoryKey('index'))).toBeGreaterThan(3_500_000);
+    });
+
+    it('lists nothing when the memory holds neither a summary nor pending turns', async () => {
+      const { append } = setUp();
+      await append([turn(0)]);
+      expect(await redis.exists(`${prefix}:memory:{u:${USER}}:index`)).toBe(0);
+    });
+
     it('drops the oldest pending turns beyond the cap', async () => {
       const { memory, append } = setUp({ maxTurns: 2, maxPendingTurns: 3 });
       await append([turn(0), turn(1), turn(2), turn(3)]);

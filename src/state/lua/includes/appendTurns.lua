@@ -85,14 +85,15 @@ local function appendTurns(keys, args)
       -- tells whether it holds turns (a list that does not exist holds none).
       holdsTurns = redis.call('PEXPIRE', pendingKey, ttl) == 1
     end
-    if holdsTurns then
+    if holdsTurns and redis.call('SET', claimKey, args[9], 'NX', 'PX', args[10]) then
+      claimed = 1
+    end
+    -- The memory index lists the suffix for as long as its pending turns or its summary live, which this append
+    -- keeps alive (a summary can outlive every hand-over: appends that trim nothing still refresh it).
+    if redis.call('PEXPIRE', summaryKey, ttl) == 1 or holdsTurns then
       redis.call('SADD', keys[6], memorySuffix)
       redis.call('PEXPIRE', keys[6], tonumber(ttl) + tonumber(args[10]))
-      if redis.call('SET', claimKey, args[9], 'NX', 'PX', args[10]) then
-        claimed = 1
-      end
     end
-    redis.call('PEXPIRE', summaryKey, ttl)
   end
 
   local evicted = boundIndex(keys[2], conversationSuffix, tonumber(args[5]), tonumber(args[1]), tonumber(args[6]))
