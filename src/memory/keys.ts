@@ -31,8 +31,9 @@ export function buildClaimKey(prefix: string, userId: string, suffix: string): s
 }
 
 /**
- * SET of the user's memory suffixes, expiring a claim's TTL after the last hand-over (so it outlives what it
- * lists): how `/reset` and `/forget-me` find a user's summaries without SCAN.
+ * SET of the user's memory suffixes, expiring the conversation TTL plus a claim's after the last append that
+ * found a summary or pending turns there (so it outlives what it lists): how `/reset` and `/forget-me` find a
+ * user's summaries without SCAN.
  */
 export function buildMemoryIndexKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'index');

@@ -7,7 +7,8 @@ export function buildDeliveryKey(prefix: string, userId: string, jobId: string):
 
 /**
  * ZSET job id → decision time (Unix ms): the user's jobs with a delivery record, so /forget-me can erase them
- * without SCAN. Bounded by age and count on every write (a SET in older versions, migrated on write).
+ * without SCAN. Bounded by count, and by age once full (see shared/boundIndex; a SET in older versions, migrated on
+ * write).
  */
 export function buildDeliveryIndexKey(prefix: string, userId: string): string {
   return buildKey(prefix, 'replies', buildUserTag(userId), 'deliveries');

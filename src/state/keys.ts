@@ -91,7 +91,7 @@ export function buildLegacyPostedMessageKey(prefix: string, messageId: string): 
 
 /**
  * ZSET `<channelId>:<messageId>` → posted time (Unix ms), expiring: the user's entries in
- * {@link buildPostedMessageKey}, bounded by age and count, so `/forget-me` finds them without SCAN. A member
+ * {@link buildPostedMessageKey}, bounded by count and age (see shared/boundIndex), so `/forget-me` finds them without SCAN. A member
  * without a channel (a bare message id) names a {@link buildLegacyPostedMessageKey} entry.
  */
 export function buildUserPostedKey(prefix: string, userId: string): string {
@@ -140,7 +140,7 @@ export function buildConversationKey(
 
 /**
  * ZSET conversation suffix → last append (Unix ms): lists a user's conversations without SCAN (Cluster-safe).
- * Bounded by age and count on every append (a SET in older versions, migrated on write).
+ * Bounded by count, and by age once full (see shared/boundIndex; a SET in older versions, migrated on write).
  */
 export function buildConversationIndexKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'conversations');

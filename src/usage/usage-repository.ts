@@ -96,7 +96,12 @@ export interface OperatorUsage {
   readonly month: OperatorPeriodUsage;
 }
 
-const PERSONALITY_FIELD = 'p:';
+/**
+ * A user's period hash holds one field per payer and personality, `<payer>:<personalityId>`, so a reply adds one
+ * counter per period; the payer's totals are their sums. Older versions wrote the totals (`operator`, `own`) and
+ * `p:<personalityId>` (both payers) beside each other: those still count, added to the newer fields.
+ */
+const LEGACY_PERSONALITY_FIELD = 'p:';
 
 /**
  * Token counters per user, server, personality and provider/model, per UTC day and month (docs/usage.md).
@@ -145,10 +150,7 @@ export class UsageRepository implements AsyncDisposable {
   buildUserCounters(entry: UsageEntry): CounterWrite[] {
     const { userId, personalityId, usage } = entry;
     const tokens = sumTokens(usage);
-    const add = new Map([
-      [findPayer(usage), tokens],
-      [`${PERSONALITY_FIELD}${personalityId}`, tokens],
-    ]);
+    const add = new Map([[`${findPayer(usage)}:${personalityId}`, tokens]]);
     return this.buildPeriods(entry.at).map(([period, ttlSeconds]) => ({
       key: buildUserUsageKey(this.options.prefix, userId, period),
       kind: 'hash',
@@ -236,12 +238,15 @@ export class UsageRepository implements AsyncDisposable {
     const userKey = buildUserUsageKey(this.options.prefix, userId, day);
     const guildsKey = buildGuildUsageKey(this.options.prefix, day);
     const [user, guild] = await Promise.all([
-      RedisBatch.send<string | null>(this.redis, batch, userKey, (p) => p.hget(userKey, 'operator')),
+      RedisBatch.send<Record<string, string>>(this.redis, batch, userKey, (p) => p.hgetall(userKey)),
       guildId === null
         ? null
         : RedisBatch.send<string | null>(this.redis, batch, guildsKey, (p) => p.zscore(guildsKey, guildId)),
     ]);
-    return { userTokens: Number(user ?? 0), guildTokens: guildId === null ? null : Number(guild ?? 0) };
+    return {
+      userTokens: readUserPeriod(user).operator,
+      guildTokens: guildId === null ? null : Number(guild ?? 0),
+    };
   }
 
   /** true when the user has not been told of a quota in the current window (and now counts as told). */
@@ -293,14 +298,26 @@ export class UsageRepository implements AsyncDisposable {
 }
 
 function readUserPeriod(fields: Record<string, string>): UserPeriodUsage {
-  const byPersonality = Object.entries(fields)
-    .filter(([field]) => field.startsWith(PERSONALITY_FIELD))
-    .map(([field, value]) => ({
-      personalityId: field.slice(PERSONALITY_FIELD.length),
-      tokens: Number(value),
-    }))
+  const totals = { operator: 0, own: 0 };
+  const byId = new Map<string, number>();
+  const addTo = (personalityId: string, tokens: number) =>
+    byId.set(personalityId, (byId.get(personalityId) ?? 0) + tokens);
+  for (const [field, value] of Object.entries(fields)) {
+    const tokens = Number(value);
+    const separator = field.indexOf(':');
+    const head = separator < 0 ? field : field.slice(0, separator);
+    if (head !== 'operator' && head !== 'own') {
+      if (field.startsWith(LEGACY_PERSONALITY_FIELD))
+        addTo(field.slice(LEGACY_PERSONALITY_FIELD.length), tokens);
+      continue;
+    }
+    totals[head] += tokens;
+    if (separator >= 0) addTo(field.slice(separator + 1), tokens);
+  }
+  const byPersonality = [...byId]
+    .map(([personalityId, tokens]) => ({ personalityId, tokens }))
     .sort((left, right) => right.tokens - left.tokens);
-  return { operator: Number(fields['operator'] ?? 0), own: Number(fields['own'] ?? 0), byPersonality };
+  return { ...totals, byPersonality };
 }
 
 /** `<payer>:<provider>/<model>:<kind>` fields, folded into one entry per payer and model. */

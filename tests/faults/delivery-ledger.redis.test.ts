@@ -83,6 +83,30 @@ describe('DeliveryLedger', () => {
     });
   });
 
+  describe('decideReply before any decision, when the first chunk was claimed already', () => {
+    it('records the answer while another attempt holds the claim, and keeps it for the next', async () => {
+      await ledger.claimChunk(USER, JOB, 0, 'attempt-a', T0);
+      expect(await ledger.decideReply(USER, JOB, answer('second'), 'attempt-b', T0 + 1)).toEqual({
+        decision: answer('second'),
+        firstChunk: { kind: 'busy', leaseUntil: T0 + LEASE_MS },
+      });
+      expect(await ledger.decideReply(USER, JOB, answer('third'), 'attempt-a', T0 + 2)).toEqual({
+        decision: answer('second'),
+        firstChunk: { kind: 'claimed', previousClaimAt: T0 },
+      });
+    });
+
+    it('records the answer when the chunk was posted', async () => {
+      await ledger.claimChunk(USER, JOB, 0, 'attempt-a', T0);
+      await ledger.recordPosted(USER, JOB, 0, '555');
+      expect(await ledger.decideReply(USER, JOB, answer('late'), 'attempt-b', T0 + 1)).toEqual({
+        decision: answer('late'),
+        firstChunk: { kind: 'posted', messageId: '555' },
+      });
+      expect((await ledger.fetch(USER, JOB)).decision).toEqual(answer('late'));
+    });
+  });
+
   describe('recordPosted, then the history append guarded by the record', () => {
     it('records the chunk, then appends the turns and counts the usage once', async () => {
       await ledger.recordPosted(USER, JOB, 0, '555');

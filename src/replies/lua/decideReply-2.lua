@@ -20,12 +20,20 @@
 --- @include "includes/claimChunk"
 --- @include "shared/boundIndex"
 
--- Written here, the decision is ARGV[1]: only an earlier attempt's needs reading back.
-local decision = ARGV[1]
-if redis.call('HSETNX', KEYS[1], 'decision', decision) == 0 then
-  decision = redis.call('HGET', KEYS[1], 'decision')
+local now = tonumber(ARGV[5])
+-- One read for the decision and the chunk's claim: only an earlier attempt's decision needs reading back, and a
+-- first decision is written in the claim's own HSET (alone when the chunk is not claimed).
+local fields = redis.call('HMGET', KEYS[1], 'decision', 'posted:0', 'intent:0')
+local decision = fields[1]
+local write = {}
+if not decision then
+  decision = ARGV[1]
+  write = { 'decision', decision }
+end
+local dropped = boundIndex(KEYS[2], ARGV[2], now, tonumber(ARGV[3]) * 1000, tonumber(ARGV[7]))
+local claim = claimReadChunk(KEYS[1], '0', ARGV[4], now, tonumber(ARGV[6]), fields[2], fields[3], unpack(write))
+if claim[1] < 3 and #write > 0 then
+  redis.call('HSET', KEYS[1], unpack(write))
 end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-local dropped = boundIndex(KEYS[2], ARGV[2], tonumber(ARGV[5]), tonumber(ARGV[3]) * 1000, tonumber(ARGV[7]))
-local claim = claimChunk(KEYS[1], '0', ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]))
 return { decision, dropped, unpack(claim) }

@@ -3,7 +3,8 @@
   record's history claim and the user's usage counters, see state's includes/appendTurns) and the job's settle
   (see queue's includes/settleJob), and the release of a streamed reply's lease by the attempt that streamed
   it (includes/takeStreamLease; left alone when another attempt holds it), and the entry of the user's window
-  index its own lines in the channel's window need (shared/boundIndex, as context's indexUserWindow-1).
+  index its own lines in the channel's window need (shared/boundIndex, as context's indexUserWindow-1; not
+  rewritten while it is younger than half a window age, a sixth of ARGV[n+10]).
   Settled here, the job frees its user's pending slot and its conversation's gate as soon as its history is
   written; a later failure of the steps in other slots retries a settled job, which finds its reply posted and
   its history appended, and settles again (idempotent).
@@ -48,7 +49,14 @@ end
 local windowsDropped = {}
 local windowChannel = ARGV[appendArgs + 12]
 if windowChannel ~= '' then
-  windowsDropped = boundIndex(KEYS[17], windowChannel, tonumber(ARGV[appendArgs + 9]),
-    tonumber(ARGV[appendArgs + 10]), tonumber(ARGV[appendArgs + 11]))
+  local now = tonumber(ARGV[appendArgs + 9])
+  local keepMs = tonumber(ARGV[appendArgs + 10])
+  -- The entry is kept three window ages and a line lives two (ChannelWindowRepository.buildUserIndexCall): one
+  -- written less than half an age ago (usually by this message's admission) outlives the reply's lines, with half
+  -- an age to spare for the writers' clocks. Not a score (none, or an older version's SET): written, migrated.
+  local written = redis.pcall('ZSCORE', KEYS[17], windowChannel)
+  if type(written) ~= 'string' or tonumber(written) < now - keepMs / 6 then
+    windowsDropped = boundIndex(KEYS[17], windowChannel, now, keepMs, tonumber(ARGV[appendArgs + 11]))
+  end
 end
 return { appended, settled, windowsDropped, postedDropped }

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildMemorySuffix, MemoryRepository } from '../../../src/memory/index.js';
 import { ConversationRepository, type ConversationTurn } from '../../../src/state/index.js';
+import { buildConversationKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 
 const redis = createTestRedis();
@@ -79,6 +80,45 @@ describe('MemoryRepository', () => {
         [0, 1, 2, 3, 4, 5, 6, 7].map((index) => turn(index).messageId),
       );
       expect(await redis.pttl(`${prefix}:memory:{u:${USER}}:pending:${SUFFIX}`)).toBeGreaterThan(3_500_000);
+    });
+
+    it('claims, at an append that trims nothing, for pending turns no summarizer holds, and keeps them', async () => {
+      const { memory, append } = setUp();
+      await append([turn(0), turn(1), turn(2), turn(3)]);
+      expect((await append([turn(4), turn(5)])).claimed).toBe(true);
+      const pendingKey = `${prefix}:memory:{u:${USER}}:pending:${SUFFIX}`;
+      // The summarizer died and its claim lapsed; the conversation was reset meanwhile.
+      await redis.del(`${prefix}:memory:{u:${USER}}:claim:${SUFFIX}`);
+      await redis.del(buildConversationKey(prefix, USER, CHANNEL, PERSONALITY));
+      await redis.pexpire(pendingKey, 1000);
+      expect(await append([turn(6)])).toEqual({
+        appended: true,
+        held: 1,
+        handedOver: 0,
+        pendingDropped: 0,
+        claimed: true,
+      });
+      expect((await memory.fetchPending(USER, SUFFIX)).map((item) => item.at % 100)).toEqual([0, 1]);
+      expect(await redis.pttl(pendingKey)).toBeGreaterThan(3_500_000);
+    });
+
+    it('keeps a summary listed in the memory index for as long as appends keep the summary', async () => {
+      const { append } = setUp();
+      const memoryKey = (kind: string) => `${prefix}:memory:{u:${USER}}:${kind}`;
+      // Folded long ago: a summary, nothing pending, no claim, and the index about to expire.
+      await redis.set(memoryKey(`summary:${SUFFIX}`), 'summary', 'PX', 1000);
+      await redis.sadd(memoryKey('index'), SUFFIX);
+      await redis.pexpire(memoryKey('index'), 1000);
+      expect(await append([turn(0)])).toMatchObject({ handedOver: 0, claimed: false });
+      expect(await redis.pttl(memoryKey(`summary:${SUFFIX}`))).toBeGreaterThan(3_500_000);
+      expect(await redis.smembers(memoryKey('index'))).toEqual([SUFFIX]);
+      expect(await redis.pttl(memoryKey('index'))).toBeGreaterThan(3_500_000);
+    });
+
+    it('lists nothing when the memory holds neither a summary nor pending turns', async () => {
+      const { append } = setUp();
+      await append([turn(0)]);
+      expect(await redis.exists(`${prefix}:memory:{u:${USER}}:index`)).toBe(0);
     });
 
     it('drops the oldest pending turns beyond the cap', async () => {

@@ -1,7 +1,8 @@
 /**
  * shared/boundIndex against real Redis, through a script that only runs it: the member recorded at `now`,
- * age and count bounds (never dropping the member, even when it ties with the oldest), the dropped members
- * returned, the key's TTL, and the migration of an index still in the older SET shape.
+ * the count bound on every new member and the age bound once the index is full (never dropping the member, even
+ * when it ties with the oldest), the dropped members returned, the key's TTL, the commands each case runs, and
+ * the migration of an index still in the older SET shape.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,7 +102,17 @@ describe('boundIndex', () => {
     ]);
   });
 
-  it('drops entries older than the max age, keeping one exactly at the cutoff', async () => {
+  it('keeps aged entries while the index is below its cap, dropping nothing', async () => {
+    await redis.zadd(key, NOW - MAX_AGE_MS - 1, 'aged', NOW - 10, 'a');
+    expect(await record('new', 10)).toEqual([]);
+    expect(await entries()).toEqual([
+      ['aged', NOW - MAX_AGE_MS - 1],
+      ['a', NOW - 10],
+      ['new', NOW],
+    ]);
+  });
+
+  it('drops every aged entry once the index is full, keeping one exactly at the cutoff', async () => {
     await redis.zadd(
       key,
       NOW - MAX_AGE_MS - 2,
@@ -111,11 +122,17 @@ describe('boundIndex', () => {
       NOW - MAX_AGE_MS,
       'edge',
     );
-    expect(await record('new', 10)).toEqual(['old', 'older-by-one']);
+    expect(await record('new', 4)).toEqual(['old', 'older-by-one']);
     expect(await entries()).toEqual([
       ['edge', NOW - MAX_AGE_MS],
       ['new', NOW],
     ]);
+  });
+
+  it('drops the aged entries beyond those over the cap when even the newest of those is aged', async () => {
+    await redis.zadd(key, NOW - MAX_AGE_MS - 3, 'x', NOW - MAX_AGE_MS - 2, 'y', NOW - MAX_AGE_MS - 1, 'z');
+    expect(await record('new', 3)).toEqual(['x', 'y', 'z']);
+    expect(await entries()).toEqual([['new', NOW]]);
   });
 
   it('drops the oldest beyond the cap, after the aged ones, and returns both in that order', async () => {
@@ -124,6 +141,25 @@ describe('boundIndex', () => {
     expect(await entries()).toEqual([
       ['a', NOW - 10],
       ['new', NOW],
+    ]);
+  });
+
+  it('drops the aged entries among those over the cap, even past the count', async () => {
+    await redis.zadd(key, NOW - MAX_AGE_MS - 2, 'x', NOW - MAX_AGE_MS - 1, 'y', NOW - 20, 'b', NOW - 10, 'a');
+    expect(await record('new', 4)).toEqual(['x', 'y']);
+    expect(await entries()).toEqual([
+      ['b', NOW - 20],
+      ['a', NOW - 10],
+      ['new', NOW],
+    ]);
+  });
+
+  it('moves a member to now without dropping aged entries', async () => {
+    await redis.zadd(key, NOW - MAX_AGE_MS - 1, 'aged', NOW - 10, 'a');
+    expect(await record('a', 2)).toEqual([]);
+    expect(await entries()).toEqual([
+      ['aged', NOW - MAX_AGE_MS - 1],
+      ['a', NOW],
     ]);
   });
 
@@ -170,27 +206,16 @@ describe('boundIndex', () => {
     expect(await redis.get(key)).toBe('text');
   });
 
-  it('runs four commands to add a member and three to move one, when nothing is to drop', async () => {
+  it('runs three commands to add a member and two to move one, when nothing is to drop', async () => {
     await record('a', 10, NOW - 10);
-    expect(await commandsRunBy(() => record('b', 10))).toEqual([
-      'zadd',
-      'zrangebyscore',
-      'zrange',
-      'pexpire',
-    ]);
-    expect(await commandsRunBy(() => record('a', 10))).toEqual(['zadd', 'zrangebyscore', 'pexpire']);
+    expect(await commandsRunBy(() => record('b', 10))).toEqual(['zadd', 'zrange', 'pexpire']);
+    expect(await commandsRunBy(() => record('a', 10))).toEqual(['zadd', 'pexpire']);
   });
 
-  it('runs five to add a member to a full index, dropping the oldest', async () => {
+  it('runs four to add a member to a full index, dropping the oldest', async () => {
     await record('a', 2, NOW - 10);
     await record('b', 2, NOW - 5);
-    expect(await commandsRunBy(() => record('c', 2))).toEqual([
-      'zadd',
-      'zrangebyscore',
-      'zrange',
-      'zrem',
-      'pexpire',
-    ]);
+    expect(await commandsRunBy(() => record('c', 2))).toEqual(['zadd', 'zrange', 'zrem', 'pexpire']);
     expect(await entries()).toEqual([
       ['b', NOW - 5],
       ['c', NOW],

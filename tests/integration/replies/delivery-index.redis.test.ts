@@ -1,12 +1,13 @@
 /**
  * The per-user delivery index against real Redis (`decideReply` with `shared/boundIndex`): for a user who
- * stays active it keeps a bounded number of job ids, drops those older than the record TTL, deletes the
- * records it drops, and reads and migrates an index written as a plain set by an older version.
+ * stays active it keeps a bounded number of job ids, drops those older than the record TTL once it is full,
+ * deletes the records it drops, and reads and migrates an index written as a plain set by an older version.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeliveryLedger, type ReplyDecision } from '../../../src/replies/delivery-ledger.js';
 import { buildDeliveryIndexKey, buildDeliveryKey } from '../../../src/replies/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix, scanKeys } from '../../support/redis.js';
+import { scriptCommandsRunBy } from '../../support/script-commands.js';
 
 const USER = '100000000000000001';
 const T0 = 1_700_000_000_000;
@@ -62,14 +63,33 @@ describe('the delivery index', () => {
     });
   });
 
-  it('drops job ids older than the record TTL, with their records, at the next decision', async () => {
-    const ledger = new DeliveryLedger(redis, { prefix, ttlSeconds: TTL_SECONDS, maxIndexed: 10 });
+  it('drops job ids older than the record TTL, with their records, at a decision that fills it', async () => {
+    const ledger = new DeliveryLedger(redis, { prefix, ttlSeconds: TTL_SECONDS, maxIndexed: 3 });
     await ledger.decideReply(USER, jobId(0), answer('old'), 'owner', T0);
     await ledger.decideReply(USER, jobId(1), answer('recent'), 'owner', T0 + 1000);
     await ledger.decideReply(USER, jobId(2), answer('new'), 'owner', T0 + TTL_SECONDS * 1000 + 1);
     expect(await redis.zrange(buildDeliveryIndexKey(prefix, USER), '0', '-1')).toEqual([jobId(1), jobId(2)]);
     expect(await countRecords()).toBe(2);
     expect(await redis.pttl(buildDeliveryIndexKey(prefix, USER))).toBeGreaterThan(TTL_SECONDS * 1000 - 5000);
+  });
+
+  it('keeps a job id older than the record TTL while the index is below its cap', async () => {
+    const ledger = new DeliveryLedger(redis, { prefix, ttlSeconds: TTL_SECONDS, maxIndexed: 10 });
+    await ledger.decideReply(USER, jobId(0), answer('old'), 'owner', T0);
+    await ledger.decideReply(USER, jobId(1), answer('new'), 'owner', T0 + TTL_SECONDS * 1000 + 1);
+    expect(await redis.zrange(buildDeliveryIndexKey(prefix, USER), '0', '-1')).toEqual([jobId(0), jobId(1)]);
+    // /forget-me still finds whatever is listed.
+    expect(await ledger.forgetUser(USER)).toBe(2);
+  });
+
+  it('decides a reply in six commands: one read, the index entry, one write of the record and its TTL', async () => {
+    const ledger = new DeliveryLedger(redis, { prefix, ttlSeconds: TTL_SECONDS, maxIndexed: 10 });
+    await ledger.decideReply(USER, jobId(0), answer('a'), 'owner', T0);
+    expect(
+      await scriptCommandsRunBy(redis, prefix, () =>
+        ledger.decideReply(USER, jobId(1), answer('b'), 'owner', T0 + 1),
+      ),
+    ).toEqual(['hmget', 'zadd', 'zrange', 'pexpire', 'hset', 'expire']);
   });
 
   describe('when the index is a set written by an older version', () => {

@@ -139,13 +139,45 @@ describe('PostedReplyWriter', () => {
       const history = await conversations.fetchHistory(job.authorId, job.channelId, job.personalityId);
       expect(history.map((turn) => turn.role)).toEqual(['user', 'assistant']);
       const day = buildUserUsageKey(prefix, job.authorId, buildPeriodName('day', buildDayStamp(Date.now())));
-      expect(await redis.hgetall(day)).toEqual({ operator: '57', [`p:${job.personalityId}`]: '57' });
+      expect(await redis.hgetall(day)).toEqual({ [`operator:${job.personalityId}`]: '57' });
       expect((await ledger.fetch(job.authorId, JOB_ID)).historyAppended).toBe(true);
       expect(await redis.zrange(buildUserWindowsKey(prefix, job.authorId), '0', '-1')).toEqual([
         job.channelId,
       ]);
       const lines = await windows.fetchLines(job.channelId, [POSTED_ID]);
       expect(lines.get(POSTED_ID)).toMatchObject({ content: 'Hello.', userId: job.authorId });
+    });
+  });
+
+  describe("when the user's window index already lists the channel", () => {
+    const HOUR_MS = 3600 * 1000;
+    const windowsKey = () => buildUserWindowsKey(prefix, job.authorId);
+
+    it('leaves an entry written less than half a window age ago as it is', async () => {
+      const written = Date.now() - HOUR_MS / 2 + 60_000;
+      await redis.zadd(windowsKey(), written, job.channelId);
+      await redis.pexpire(windowsKey(), 3 * HOUR_MS);
+      expect(await writer.write(posted)).toBe(true);
+      expect(Number(await redis.zscore(windowsKey(), job.channelId))).toBe(written);
+    });
+
+    it('rewrites an older entry, and the key’s TTL with it', async () => {
+      await redis.zadd(windowsKey(), Date.now() - HOUR_MS / 2 - 60_000, job.channelId);
+      await redis.pexpire(windowsKey(), 2 * HOUR_MS);
+      const before = Date.now();
+      expect(await writer.write(posted)).toBe(true);
+      expect(Number(await redis.zscore(windowsKey(), job.channelId))).toBeGreaterThanOrEqual(before);
+      expect(await redis.pttl(windowsKey())).toBeGreaterThan(3 * HOUR_MS - 60_000);
+    });
+
+    it('migrates an index an older version wrote as a set', async () => {
+      await redis.sadd(windowsKey(), job.channelId, '900000000000000001');
+      await redis.pexpire(windowsKey(), HOUR_MS);
+      expect(await writer.write(posted)).toBe(true);
+      expect(await redis.type(windowsKey())).toBe('zset');
+      expect((await redis.zrange(windowsKey(), '0', '-1')).sort()).toEqual(
+        [job.channelId, '900000000000000001'].sort(),
+      );
     });
   });
 

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConversationRepository, type ConversationTurn } from '../../../src/state/index.js';
 import { buildConversationIndexKey, buildConversationKey } from '../../../src/state/keys.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { scriptCommandsRunBy } from '../../support/script-commands.js';
 
 const redis = createTestRedis();
 const USER = '100000000000000001';
@@ -90,6 +91,27 @@ describe('ConversationRepository', () => {
     });
   });
 
+  it('caps a first append by the turns it pushed, reading the list back only once it held some', async () => {
+    const conversations = repositoryWith({ maxTurns: 3, maxChars: 25 });
+    const key = buildConversationKey(prefix, USER, CHANNEL, 'alicepersona');
+    const first = () =>
+      conversations.appendTurns(USER, CHANNEL, 'alicepersona', [
+        turn(0, 'a'.repeat(20)),
+        turn(1, 'b'),
+        turn(2, 'c'),
+        turn(3, 'd'),
+      ]);
+    expect(await scriptCommandsRunBy(redis, key, first)).not.toContain('lrange');
+    expect((await conversations.fetchHistory(USER, CHANNEL, 'alicepersona')).map((item) => item.at)).toEqual([
+      1, 2, 3,
+    ]);
+    const second = () => conversations.appendTurns(USER, CHANNEL, 'alicepersona', [turn(4, 'e'.repeat(24))]);
+    expect(await scriptCommandsRunBy(redis, key, second)).toContain('lrange');
+    expect((await conversations.fetchHistory(USER, CHANNEL, 'alicepersona')).map((item) => item.at)).toEqual([
+      3, 4,
+    ]);
+  });
+
   it('refreshes the TTL on every append', async () => {
     const conversations = repositoryWith({ ttlSeconds: 60 });
     await conversations.appendTurns(USER, CHANNEL, 'alicepersona', [turn(0)]);
@@ -142,9 +164,9 @@ describe('ConversationRepository', () => {
       expect(await redis.exists(buildConversationKey(prefix, USER, CHANNEL, 'persona0021'))).toBe(1);
     });
 
-    it('drops conversations idle for longer than the TTL, by the clock, at the next append', async () => {
+    it('drops conversations idle for longer than the TTL, by the clock, at an append that fills the index', async () => {
       let now = 1_000_000;
-      const conversations = repositoryWith({ ttlSeconds: 60, now: () => now });
+      const conversations = repositoryWith({ ttlSeconds: 60, maxIndexed: 3, now: () => now });
       await conversations.appendTurns(USER, CHANNEL, 'alicepersona', [turn(0)]);
       now += 30_000;
       await conversations.appendTurns(USER, CHANNEL, 'bobpersona1', [turn(0)]);

@@ -197,9 +197,14 @@ describe('MessageIndexRepository', () => {
   });
 
   describe('when index entries are older than the TTL', () => {
-    it('drops them from the user’s index', async () => {
+    it('drops them from the user’s index once it is full', async () => {
       let now = 1_000_000;
-      const repository = new MessageIndexRepository(redis, { prefix, ttlMs: 60_000, now: () => now });
+      const repository = new MessageIndexRepository(redis, {
+        prefix,
+        ttlMs: 60_000,
+        maxEntriesPerUser: 2,
+        now: () => now,
+      });
       const base = {
         personalityId: 'alicepersona',
         userId: '100000000000000001',

@@ -74,10 +74,7 @@ describe('UsageRepository', () => {
       );
       expect(writes()).toBe(1);
       expect(counted).toEqual([OPERATOR]);
-      expect(await redis.hgetall(buildUserUsageKey(prefix, USER, day))).toEqual({
-        operator: '120',
-        'p:alice': '120',
-      });
+      expect(await redis.hgetall(buildUserUsageKey(prefix, USER, day))).toEqual({ 'operator:alice': '120' });
     });
 
     it('adds the shared totals up in the process and writes them in one call per key when flushed', async () => {
@@ -113,12 +110,8 @@ describe('UsageRepository', () => {
         [month, MONTH_COUNTER_TTL_SECONDS],
       ] as const) {
         const userKey = buildUserUsageKey(prefix, USER, period);
-        expect(await redis.hgetall(userKey)).toEqual({
-          operator: '120',
-          own: '10',
-          'p:alice': '120',
-          'p:bob': '10',
-        });
+        // One field per payer and personality: a reply adds one counter per period.
+        expect(await redis.hgetall(userKey)).toEqual({ 'operator:alice': '120', 'own:bob': '10' });
         // Own-key tokens are not the server's cost.
         expect(await redis.zscore(buildGuildUsageKey(prefix, period), GUILD)).toBe('120');
         expect(await redis.zrange(buildPersonalityUsageKey(prefix, period), '0', '-1', 'WITHSCORES')).toEqual(
@@ -143,14 +136,16 @@ describe('UsageRepository', () => {
       }
     });
 
-    it('sets a key’s TTL when it is made, and leaves it on later adds', async () => {
+    it('sets a key’s TTL when one of its counters is made, and leaves it on later adds', async () => {
       const userKey = buildUserUsageKey(prefix, USER, day);
       await usage.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
       await redis.expire(userKey, 1000);
-      // A new field of the same key: the key was there, with its TTL.
-      await usage.count({ userId: USER, guildId: GUILD, personalityId: 'bob', usage: OPERATOR, at: NOW });
+      await usage.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
       expect(await redis.ttl(userKey)).toBeLessThanOrEqual(1000);
-      expect(await redis.hget(userKey, 'p:bob')).toBe('120');
+      // A new counter of the same key sets it again: the period's TTL, from now.
+      await usage.count({ userId: USER, guildId: GUILD, personalityId: 'bob', usage: OPERATOR, at: NOW });
+      expect(await redis.hget(userKey, 'operator:bob')).toBe('120');
+      expect(await redis.ttl(userKey)).toBeGreaterThan(DAY_COUNTER_TTL_SECONDS - 10);
       await redis.del(userKey);
       await usage.count({ userId: USER, guildId: GUILD, personalityId: 'bob', usage: OPERATOR, at: NOW });
       expect(await redis.ttl(userKey)).toBeGreaterThan(DAY_COUNTER_TTL_SECONDS - 10);
@@ -175,6 +170,13 @@ describe('UsageRepository', () => {
       expect(yesterday).toEqual({ userTokens: 0, guildTokens: 0 });
     });
 
+    it('adds the totals an older version wrote to the newer fields', async () => {
+      const userKey = buildUserUsageKey(prefix, USER, day);
+      await redis.hset(userKey, { operator: '50', own: '5', 'p:alice': '55' });
+      await usage.count({ userId: USER, guildId: GUILD, personalityId: 'alice', usage: OPERATOR, at: NOW });
+      expect(await usage.fetchQuotaUsage(USER, null, NOW)).toEqual({ userTokens: 170, guildTokens: null });
+    });
+
     it('claims one quota notice per user per window', async () => {
       expect(await usage.claimQuotaNotice(USER)).toBe(true);
       expect(await usage.claimQuotaNotice(USER)).toBe(false);
@@ -197,6 +199,21 @@ describe('UsageRepository', () => {
         ],
       });
       expect(mine.month).toEqual(mine.day);
+      // A period an older version counted in too: its totals and `p:` fields add to the newer fields.
+      await redis.hset(buildUserUsageKey(prefix, USER, day), {
+        operator: '30',
+        own: '4',
+        'p:alice': '30',
+        'p:bob': '4',
+      });
+      expect((await usage.fetchUserUsage(USER, NOW)).day).toEqual({
+        operator: 150,
+        own: 14,
+        byPersonality: [
+          { personalityId: 'alice', tokens: 150 },
+          { personalityId: 'bob', tokens: 14 },
+        ],
+      });
       const totals = await usage.fetchOperatorUsage(NOW, 5);
       expect(totals.day).toEqual({
         models: [

@@ -15,9 +15,9 @@
     { 3, previousStartedAt }  claimed; an earlier attempt claimed it at that time (it may have posted): look first
     { 4 }                     claimed, first attempt: post
 ]]
-local function claimChunk(key, chunk, owner, now, leaseMs, ...)
-  local fields = redis.call('HMGET', key, 'posted:' .. chunk, 'intent:' .. chunk)
-  local posted, intent = fields[1], fields[2]
+-- claimChunk's decision on the chunk's `posted` and `intent` fields (false when absent), for a caller that read
+-- them with other fields of the record.
+local function claimReadChunk(key, chunk, owner, now, leaseMs, posted, intent, ...)
   if posted then
     return { 1, posted }
   end
@@ -40,4 +40,9 @@ local function claimChunk(key, chunk, owner, now, leaseMs, ...)
     return { 3, previousStartedAt }
   end
   return { 4 }
+end
+
+local function claimChunk(key, chunk, owner, now, leaseMs, ...)
+  local fields = redis.call('HMGET', key, 'posted:' .. chunk, 'intent:' .. chunk)
+  return claimReadChunk(key, chunk, owner, now, leaseMs, fields[1], fields[2], ...)
 end

@@ -33,11 +33,13 @@ local function appendTurns(keys, args)
     return tonumber(string.match(entry, '^(%d+):'))
   end
 
-  if #args >= 14 then
-    redis.call('RPUSH', conversationKey, unpack(args, 14))
+  -- A list that held nothing before this push holds just these entries: nothing to read back.
+  local entries
+  if #args >= 14 and redis.call('RPUSH', conversationKey, unpack(args, 14)) == #args - 13 then
+    entries = { unpack(args, 14) }
+  else
+    entries = redis.call('LRANGE', conversationKey, 0, -1)
   end
-
-  local entries = redis.call('LRANGE', conversationKey, 0, -1)
   local total = 0
   for _, entry in ipairs(entries) do
     total = total + chars(entry)
@@ -57,32 +59,41 @@ local function appendTurns(keys, args)
   local pendingDropped = 0
   local claimed = 0
   if maxPendingTurns > 0 then
+    local holdsTurns
     if dropped > 0 then
       redis.call('RPUSH', pendingKey, unpack(entries, 1, dropped))
+      handedOver = dropped
+      local pending = redis.call('LRANGE', pendingKey, 0, -1)
+      local pendingChars = 0
+      for _, entry in ipairs(pending) do
+        pendingChars = pendingChars + chars(entry)
+      end
+      while #pending - pendingDropped > 0
+        and (#pending - pendingDropped > maxPendingTurns or pendingChars > maxPendingChars) do
+        pendingDropped = pendingDropped + 1
+        pendingChars = pendingChars - chars(pending[pendingDropped])
+      end
+      if pendingDropped > 0 then
+        redis.call('LTRIM', pendingKey, pendingDropped, -1)
+      end
+      holdsTurns = #pending - pendingDropped > 0
+      if holdsTurns then
+        redis.call('PEXPIRE', pendingKey, ttl)
+      end
+    else
+      -- Nothing handed over: the list is as its last hand-over left it (bounded then), so its TTL's refresh also
+      -- tells whether it holds turns (a list that does not exist holds none).
+      holdsTurns = redis.call('PEXPIRE', pendingKey, ttl) == 1
     end
-    handedOver = dropped
-    local pending = redis.call('LRANGE', pendingKey, 0, -1)
-    local pendingChars = 0
-    for _, entry in ipairs(pending) do
-      pendingChars = pendingChars + chars(entry)
+    if holdsTurns and redis.call('SET', claimKey, args[9], 'NX', 'PX', args[10]) then
+      claimed = 1
     end
-    while #pending - pendingDropped > 0
-      and (#pending - pendingDropped > maxPendingTurns or pendingChars > maxPendingChars) do
-      pendingDropped = pendingDropped + 1
-      pendingChars = pendingChars - chars(pending[pendingDropped])
-    end
-    if pendingDropped > 0 then
-      redis.call('LTRIM', pendingKey, pendingDropped, -1)
-    end
-    if #pending - pendingDropped > 0 then
-      redis.call('PEXPIRE', pendingKey, ttl)
+    -- The memory index lists the suffix for as long as its pending turns or its summary live, which this append
+    -- keeps alive (a summary can outlive every hand-over: appends that trim nothing still refresh it).
+    if redis.call('PEXPIRE', summaryKey, ttl) == 1 or holdsTurns then
       redis.call('SADD', keys[6], memorySuffix)
       redis.call('PEXPIRE', keys[6], tonumber(ttl) + tonumber(args[10]))
-      if redis.call('SET', claimKey, args[9], 'NX', 'PX', args[10]) then
-        claimed = 1
-      end
     end
-    redis.call('PEXPIRE', summaryKey, ttl)
   end
 
   local evicted = boundIndex(keys[2], conversationSuffix, tonumber(args[5]), tonumber(args[1]), tonumber(args[6]))
