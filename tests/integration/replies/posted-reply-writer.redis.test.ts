@@ -162,7 +162,8 @@ describe('PostedReplyWriter', () => {
     });
 
     it('rewrites an older entry, and the key’s TTL with it', async () => {
-      await redis.zadd(windowsKey(), Date.now() - HOUR_MS / 2 - 60_000, job.channelId);
+      // A sixth of the entry's keep (three window ages and the window's slack of a quarter age) is past.
+      await redis.zadd(windowsKey(), Date.now() - (HOUR_MS * 13) / 24 - 60_000, job.channelId);
       await redis.pexpire(windowsKey(), 2 * HOUR_MS);
       const before = Date.now();
       expect(await writer.write(posted)).toBe(true);
