@@ -36,17 +36,26 @@ export function buildPendingKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'pending');
 }
 
-/** HASH jobId → priority given at admission, for the user's pending jobs. */
+/**
+ * HASH jobId → priority given at admission, for the user's pending jobs; plus `tokens` and `at`, the user's
+ * token bucket (job ids start with `reply-`, so never one of those).
+ */
 export function buildPrioritiesKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'priorities');
 }
 
-/** ZSET jobId → admission time: recently admitted jobs, so a repeated admission is a duplicate. */
+/**
+ * ZSET jobId → admission time: recently admitted jobs, so a repeated admission is a duplicate; plus
+ * `keys-expire-at` → the expiry last given to the pending, priorities, admitted and gate keys (see admitReply).
+ */
 export function buildAdmittedKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'admitted');
 }
 
-/** HASH `tokens`, `at`: the user's token bucket. */
+/**
+ * HASH `tokens`, `at`: the user's token bucket as older versions kept it (it now lives in the priorities hash).
+ * Not read; listed for erasure until such keys have expired (their TTL is the bucket's refill time).
+ */
 export function buildBucketKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'bucket');
 }
