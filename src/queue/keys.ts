@@ -31,7 +31,10 @@ export function buildBullJobKey(bullPrefix: string, jobId: string): string {
   return buildKey(bullPrefix, QUEUE_NAME, jobId);
 }
 
-/** ZSET jobId → lease expiry (Unix ms): the user's unsettled jobs. Expired entries are pruned. */
+/**
+ * ZSET jobId → lease expiry (Unix ms): the user's unsettled jobs. Expired entries are pruned. Also holds the
+ * empty member (score 0), which keeps the key, and so its TTL, when the last job settles (see admitReply).
+ */
 export function buildPendingKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'pending');
 }
@@ -95,7 +98,8 @@ export function buildNotifiedKey(prefix: string, userId: string, reason: Refusal
 
 /**
  * ZSET (all scores 0, so ordered by member) of `<channelId>:<personalityId>:<messageId, 20 digits>:<jobId>`:
- * the user's unsettled jobs grouped by conversation, each conversation in message order.
+ * the user's unsettled jobs grouped by conversation, each conversation in message order. Also holds the empty
+ * member, outside every conversation's range, which keeps the key and its TTL (see admitReply).
  */
 export function buildGateKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'gate');

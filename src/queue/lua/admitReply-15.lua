@@ -17,14 +17,15 @@
   are refreshed once that member is missing (admitted expired, or was written by an older version) or less
   than `hold` + half of min(lease, duplicate window) is left, where `hold` = max(lease, duplicate window, the
   bucket's refill time + 1 s) is the longest an entry written now must last; the TTL given is `hold` +
-  min(lease, duplicate window). Between refreshes no key may be created without its TTL: admitted and gate
-  hold a member that leaves only with the key (the marker; gate's empty member, which no conversation's range
-  reaches), priorities holds the bucket (when it did not, it gets its TTL here), and pending, which its last
-  settle empties (Redis then deletes it), gets its TTL whenever no job was pending. The turn check only ever
-  lengthens these TTLs. Entries older than the duplicate window are ignored, and pruned from admitted when a
+  min(lease, duplicate window). Between refreshes no key may be created without its TTL, so none is let
+  empty (Redis deletes an emptied key; re-created, it would have none): admitted holds the marker, gate and
+  pending their empty member (scored 0: outside every conversation's range in gate, and below every lease in
+  pending, where it is never a job), and priorities the bucket. A member or the bucket found missing (an older
+  version's prune drops pending's) is written again with the key's TTL. The turn check only ever lengthens
+  these TTLs. Entries older than the duplicate window are ignored, and pruned from admitted when a
   refresh finds the marker (an older version's or a new admitted is pruned by the next one).
 
-  KEYS[1] pending              ZSET jobId -> lease expiry (ms)
+  KEYS[1] pending              ZSET jobId -> lease expiry (ms), plus the empty member
   KEYS[2] priorities           HASH jobId -> priority, plus the user's token bucket: `tokens`, `at`
   KEYS[3] admitted             ZSET jobId -> admission time (ms), plus `keys-expire-at` -> the keys' expiry (ms)
   KEYS[4] gate                 ZSET (all scores 0) of gate members, plus the empty member
@@ -123,7 +124,7 @@ if windowChannel ~= '' then
   windowsDropped = boundIndex(KEYS[15], windowChannel, tonumber(ARGV[23]), tonumber(ARGV[24]), tonumber(ARGV[25]))
 end
 
-local pendingJobs = pruneExpiredLeases(pendingKey, prioritiesKey, now)
+local pendingJobs, pendingKept = pruneExpiredLeases(pendingKey, prioritiesKey, now)
 local pendingCount = #pendingJobs
 local isPending = {}
 for _, pendingJobId in ipairs(pendingJobs) do
@@ -247,7 +248,12 @@ local keyTtlMs = holdMs + shorterMs
 local refresh = not keysExpireAt or keysExpireAt - now < holdMs + shorterMs / 2
 
 redis.call('HSET', prioritiesKey, jobId, priority, 'tokens', tostring(tokens - 1), 'at', tostring(math.max(now, at)))
-redis.call('ZADD', pendingKey, now + leaseMs, jobId)
+if refresh or not pendingKept then
+  redis.call('ZADD', pendingKey, now + leaseMs, jobId, 0, '')
+  redis.call('PEXPIRE', pendingKey, keyTtlMs)
+else
+  redis.call('ZADD', pendingKey, now + leaseMs, jobId)
+end
 if refresh then
   -- Without the marker, admitted is new or was kept by an older version, which pruned it itself.
   if keysExpireAt then
@@ -263,9 +269,6 @@ if refresh then
   redis.call('PEXPIRE', admittedKey, keyTtlMs)
 else
   redis.call('ZADD', gateKey, 0, member)
-end
-if refresh or pendingCount == 0 then
-  redis.call('PEXPIRE', pendingKey, keyTtlMs)
 end
 if refresh or not stored[2] then
   redis.call('PEXPIRE', prioritiesKey, keyTtlMs)

@@ -2,14 +2,15 @@
   Is it this job's turn in its conversation? True when no earlier job of the same conversation (same
   user, channel, personality) is still pending. Renews the job's own lease (a worker is holding it), prunes
   expired leases and drops the gate entries it meets whose job is no longer pending, so a lost job blocks
-  nobody for longer than its lease; with no other job pending it answers without reading the gate. The keys' TTL is renewed only when less than half its margin past the lease is left:
-  admitted minutes ago at most, the job's keys already outlive the renewed lease. What is left is read from
-  admitted's `keys-expire-at` member (admitReply's, which documents it): a lower bound of pending's,
-  priorities', gate's and admitted's expiry, rewritten with them, and missing once admitted expired.
+  nobody for longer than its lease; with no other job pending it answers without reading the gate.
+  The keys' TTL is renewed only when less than half its margin past the lease is left: admitted minutes ago
+  at most, the job's keys already outlive the renewed lease. What is left is read from admitted's
+  `keys-expire-at` member (admitReply's, which documents it): a lower bound of pending's, priorities', gate's
+  and admitted's expiry, rewritten with them, and missing once admitted expired.
   A job told "not yet" is marked waiting, so the settle that makes it the conversation's first job names it
   for a wake-up; a job told "yes" is unmarked.
 
-  KEYS[1] pending      ZSET jobId -> lease expiry
+  KEYS[1] pending      ZSET jobId -> lease expiry, plus the empty member (see admitReply)
   KEYS[2] priorities   HASH jobId -> priority
   KEYS[3] gate         ZSET (all scores 0) of gate members, plus the empty member (see admitReply)
   KEYS[4] admitted     ZSET jobId -> admission time, plus `keys-expire-at` -> the keys' expiry

@@ -160,15 +160,31 @@ describe('admission’s keys', () => {
       const admission = admissionWith();
       const first = jobOf();
       await admission.admit(first);
-      // The last settle empties pending, which Redis then deletes; gate keeps its empty member.
+      // The last settle leaves pending and gate their empty member, so Redis keeps them, with their TTL.
       await admission.settle(first);
-      expect(await redis.exists(buildPendingKey(prefix, user))).toBe(0);
+      expect(await redis.zrange(buildPendingKey(prefix, user), 0, '-1')).toEqual(['']);
       expect(await redis.zrange(buildGateKey(prefix, user), 0, '-1')).toEqual(['']);
+      // An older version's prune drops pending's member (its score is below now), and its last settle the key.
+      await redis.del(buildPendingKey(prefix, user));
       now += 10_000;
       await admission.admit(jobOf());
       for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(0);
       const [pendingTtl] = await ttls();
       expect(pendingTtl).toBeGreaterThan(KEY_TTL_MS - 5_000);
+      expect(await redis.zscore(buildPendingKey(prefix, user), '')).toBe('0');
+    });
+
+    it('does not count pending’s empty member as a job, nor prune it as an expired one', async () => {
+      const admission = admissionWith();
+      const first = jobOf();
+      await admission.admit(first);
+      now += LEASE_MS + 1;
+      // The first job's lease expired: pruned, so the next job is the only one pending.
+      expect(await admission.admit(jobOf())).toMatchObject({ outcome: 'enqueued', priority: 1 });
+      const pending = await redis.zrange(buildPendingKey(prefix, user), 0, '-1');
+      expect(pending).toHaveLength(2);
+      expect(pending[0]).toBe('');
+      expect(pending).not.toContain(buildReplyJobId(first.messageId, first.personalityId));
     });
 
     it('refreshes all four, and prunes admitted, once less than half the shorter margin is left', async () => {

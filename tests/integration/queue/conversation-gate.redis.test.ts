@@ -113,8 +113,13 @@ describe('ConversationGate', () => {
       const next = buildTestJob();
       await admission.admit(next);
       // The lost admission's script runs concurrently; once both are pending, `next` sits behind it.
+      // Jobs have a lease above 0; the set's empty member (score 0) only keeps the key.
       const pendingKey = buildPendingKey(prefix, next.authorId);
-      for (let attempt = 0; attempt < 200 && (await redis.zcard(pendingKey)) < 2; attempt += 1) {
+      for (
+        let attempt = 0;
+        attempt < 200 && (await redis.zcount(pendingKey, '(0', '+inf')) < 2;
+        attempt += 1
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       return { gate, next, pendingKey, stuckQueue };
@@ -126,7 +131,7 @@ describe('ConversationGate', () => {
       now += 5_001;
       expect(await gate.isTurn(next)).toBe(true);
       // Dropped for good: the lost job no longer counts as pending either.
-      expect(await redis.zcard(pendingKey)).toBe(1);
+      expect(await redis.zcount(pendingKey, '(0', '+inf')).toBe(1);
       await stuckQueue.close();
     });
 
@@ -136,13 +141,15 @@ describe('ConversationGate', () => {
       const [isTurn, pendingWithTheCheck] = await RedisBatch.together((batch) =>
         Promise.all([
           gate.isTurn(next, batch),
-          RedisBatch.send<number>(redis, batch, pendingKey, (client) => client.zcard(pendingKey)),
+          RedisBatch.send<number>(redis, batch, pendingKey, (client) =>
+            client.zcount(pendingKey, '(0', '+inf'),
+          ),
         ]),
       );
       expect(isTurn).toBe(true);
       // The read went out with the check, before the repair.
       expect(pendingWithTheCheck).toBe(2);
-      expect(await redis.zcard(pendingKey)).toBe(1);
+      expect(await redis.zcount(pendingKey, '(0', '+inf')).toBe(1);
       await stuckQueue.close();
     });
   });
