@@ -31,22 +31,34 @@ export function buildBullJobKey(bullPrefix: string, jobId: string): string {
   return buildKey(bullPrefix, QUEUE_NAME, jobId);
 }
 
-/** ZSET jobId → lease expiry (Unix ms): the user's unsettled jobs. Expired entries are pruned. */
+/**
+ * ZSET jobId → lease expiry (Unix ms): the user's unsettled jobs. Expired entries are pruned. Also holds the
+ * empty member (score 0), which keeps the key, and so its TTL, when the last job settles (see admitReply).
+ */
 export function buildPendingKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'pending');
 }
 
-/** HASH jobId → priority given at admission, for the user's pending jobs. */
+/**
+ * HASH jobId → priority given at admission, for the user's pending jobs; plus `tokens` and `at`, the user's
+ * token bucket (job ids start with `reply-`, so never one of those).
+ */
 export function buildPrioritiesKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'priorities');
 }
 
-/** ZSET jobId → admission time: recently admitted jobs, so a repeated admission is a duplicate. */
+/**
+ * ZSET jobId → admission time: recently admitted jobs, so a repeated admission is a duplicate; plus
+ * `keys-expire-at` → the expiry last given to the pending, priorities, admitted and gate keys (see admitReply).
+ */
 export function buildAdmittedKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'admitted');
 }
 
-/** HASH `tokens`, `at`: the user's token bucket. */
+/**
+ * HASH `tokens`, `at`: the user's token bucket as older versions kept it (it now lives in the priorities hash).
+ * Not read; listed for erasure until such keys have expired (their TTL is the bucket's refill time).
+ */
 export function buildBucketKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'bucket');
 }
@@ -86,7 +98,8 @@ export function buildNotifiedKey(prefix: string, userId: string, reason: Refusal
 
 /**
  * ZSET (all scores 0, so ordered by member) of `<channelId>:<personalityId>:<messageId, 20 digits>:<jobId>`:
- * the user's unsettled jobs grouped by conversation, each conversation in message order.
+ * the user's unsettled jobs grouped by conversation, each conversation in message order. Also holds the empty
+ * member, outside every conversation's range, which keeps the key and its TTL (see admitReply).
  */
 export function buildGateKey(prefix: string, userId: string): string {
   return buildKey(prefix, AREA, buildUserTag(userId), 'gate');

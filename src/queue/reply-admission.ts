@@ -4,7 +4,6 @@ import type { RedisBatch, RedisClient, ScriptCall } from '../redis/index.js';
 import { buildCoalesceSlotValue, canOpenCoalesceSlot, computeCoalesceDelayMs } from './coalescing.js';
 import {
   buildAdmittedKey,
-  buildBucketKey,
   buildCoalesceGroupsKey,
   buildCoalesceSlotField,
   buildCoalesceSlotsKey,
@@ -241,7 +240,6 @@ export class ReplyAdmission {
         pendingKey,
         buildPrioritiesKey(prefix, data.authorId),
         buildAdmittedKey(prefix, data.authorId),
-        buildBucketKey(prefix, data.authorId),
         buildGateKey(prefix, data.authorId),
         ...REFUSAL_REASONS.map((reason) => buildNotifiedKey(prefix, data.authorId, reason)),
         buildGateWaitingKey(prefix, data.authorId),

@@ -6,9 +6,9 @@
   Then names the job to wake: the conversation's first job left, when it is pending and was told to wait
   (its mark is taken, so one settle wakes it once). Stale entries met on the way are dropped.
 
-  KEYS[1] pending      ZSET jobId -> lease expiry
+  KEYS[1] pending      ZSET jobId -> lease expiry, plus the empty member (see admitReply)
   KEYS[2] priorities   HASH jobId -> priority
-  KEYS[3] gate         ZSET of gate members
+  KEYS[3] gate         ZSET of gate members, plus the empty member (see admitReply)
   KEYS[4] admitted     ZSET jobId -> admission time
   KEYS[5] waiting      SET of job ids told to wait for their turn
   KEYS[6] coalesce-slots   HASH `<channelId>:<personalityId>` -> slot JSON

@@ -155,7 +155,10 @@ describe('ReplyAdmission', () => {
       await admission.admit(first);
       const slow = holdAdds();
       const admitting = admissionWith({ queue: slow.queue }).admit(second);
-      await waitUntil(async () => (await redis.zcard(buildPendingKey(prefix, second.authorId))) === 2);
+      // Both jobs pending (a lease above 0; the set's empty member, score 0, only keeps the key).
+      await waitUntil(
+        async () => (await redis.zcount(buildPendingKey(prefix, second.authorId), '(0', '+inf')) === 2,
+      );
       // The settle's wake-up finds no job to promote yet, and does not fail.
       await admission.settle(first);
       expect(await queue.getJob(jobIdOf(second))).toBeUndefined();
@@ -171,7 +174,9 @@ describe('ReplyAdmission', () => {
       const [first, second] = [buildTestJob(), buildTestJob()] as [ReplyJob, ReplyJob];
       await admission.admit(first);
       void admissionWith({ queue: holdAdds().queue }).admit(second);
-      await waitUntil(async () => (await redis.zcard(buildPendingKey(prefix, second.authorId))) === 2);
+      await waitUntil(
+        async () => (await redis.zcount(buildPendingKey(prefix, second.authorId), '(0', '+inf')) === 2,
+      );
       return { first, second };
     }
 

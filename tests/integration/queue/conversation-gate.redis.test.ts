@@ -16,7 +16,12 @@ import {
   type ReplyJob,
   type ReplyQueue,
 } from '../../../src/queue/index.js';
-import { buildGateKey, buildPendingKey, buildPrioritiesKey } from '../../../src/queue/keys.js';
+import {
+  buildAdmittedKey,
+  buildGateKey,
+  buildPendingKey,
+  buildPrioritiesKey,
+} from '../../../src/queue/keys.js';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { buildTestJob, ROOMY_LIMITS } from './build-test-job.js';
@@ -108,8 +113,13 @@ describe('ConversationGate', () => {
       const next = buildTestJob();
       await admission.admit(next);
       // The lost admission's script runs concurrently; once both are pending, `next` sits behind it.
+      // Jobs have a lease above 0; the set's empty member (score 0) only keeps the key.
       const pendingKey = buildPendingKey(prefix, next.authorId);
-      for (let attempt = 0; attempt < 200 && (await redis.zcard(pendingKey)) < 2; attempt += 1) {
+      for (
+        let attempt = 0;
+        attempt < 200 && (await redis.zcount(pendingKey, '(0', '+inf')) < 2;
+        attempt += 1
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       return { gate, next, pendingKey, stuckQueue };
@@ -121,7 +131,7 @@ describe('ConversationGate', () => {
       now += 5_001;
       expect(await gate.isTurn(next)).toBe(true);
       // Dropped for good: the lost job no longer counts as pending either.
-      expect(await redis.zcard(pendingKey)).toBe(1);
+      expect(await redis.zcount(pendingKey, '(0', '+inf')).toBe(1);
       await stuckQueue.close();
     });
 
@@ -131,13 +141,15 @@ describe('ConversationGate', () => {
       const [isTurn, pendingWithTheCheck] = await RedisBatch.together((batch) =>
         Promise.all([
           gate.isTurn(next, batch),
-          RedisBatch.send<number>(redis, batch, pendingKey, (client) => client.zcard(pendingKey)),
+          RedisBatch.send<number>(redis, batch, pendingKey, (client) =>
+            client.zcount(pendingKey, '(0', '+inf'),
+          ),
         ]),
       );
       expect(isTurn).toBe(true);
       // The read went out with the check, before the repair.
       expect(pendingWithTheCheck).toBe(2);
-      expect(await redis.zcard(pendingKey)).toBe(1);
+      expect(await redis.zcount(pendingKey, '(0', '+inf')).toBe(1);
       await stuckQueue.close();
     });
   });
@@ -153,7 +165,11 @@ describe('ConversationGate', () => {
       // The later job's worker keeps renewing its own lease; the earlier one's is never renewed.
       expect(await gate.isTurn(later)).toBe(false);
       now += 30_001;
+      // The only job pending is its own, so the gate is not read: the stale entry stays until the settle.
       expect(await gate.isTurn(later)).toBe(true);
+      expect(await redis.zcard(buildGateKey(prefix, later.authorId))).toBe(3);
+      await admission.settle(later);
+      expect(await redis.zrange(buildGateKey(prefix, later.authorId), 0, '-1')).toEqual(['']);
     });
   });
 
@@ -185,13 +201,34 @@ describe('ConversationGate', () => {
       const { admission, gate } = setup();
       const job = buildTestJob();
       await admission.admit(job);
-      for (const key of entryKeys(job)) await redis.pexpire(key, 85_000);
+      const admittedKey = buildAdmittedKey(prefix, job.authorId);
+      // As the keys stand 85 s before the expiry their marker records.
+      await redis.zadd(admittedKey, now + 85_000, 'keys-expire-at');
+      for (const key of [...entryKeys(job), admittedKey]) await redis.pexpire(key, 85_000);
       now += 1_000;
       expect(await gate.isTurn(job)).toBe(true);
       for (const ttl of await keyTtls(job)) {
         expect(ttl).toBeGreaterThan(110_000);
         expect(ttl).toBeLessThanOrEqual(120_000);
       }
+      expect(await redis.pttl(admittedKey)).toBeGreaterThan(110_000);
+      expect(Number(await redis.zscore(admittedKey, 'keys-expire-at'))).toBe(now + 120_000);
+    });
+
+    it('renews them when no marker records their expiry (keys of an older version)', async () => {
+      const { admission, gate } = setup();
+      const job = buildTestJob();
+      await admission.admit(job);
+      const admittedKey = buildAdmittedKey(prefix, job.authorId);
+      await redis.zrem(admittedKey, 'keys-expire-at');
+      await redis.zrem(buildGateKey(prefix, job.authorId), '');
+      for (const key of [...entryKeys(job), admittedKey]) await redis.pexpire(key, 85_000);
+      now += 1_000;
+      expect(await gate.isTurn(job)).toBe(true);
+      for (const ttl of await keyTtls(job)) expect(ttl).toBeGreaterThan(110_000);
+      expect(Number(await redis.zscore(admittedKey, 'keys-expire-at'))).toBe(now + 120_000);
+      // Written with the marker, so gate is not deleted (and re-created without a TTL) while the marker stands.
+      expect(await redis.zscore(buildGateKey(prefix, job.authorId), '')).toBe('0');
     });
   });
 

@@ -234,7 +234,8 @@ describe('ReplyAdmission', () => {
       const results = await Promise.all([admission.admit(job), admission.admit(job)]);
       expect(results.map((result) => result.outcome).sort()).toEqual(['duplicate', 'enqueued']);
       expect(await queue.count()).toBe(1);
-      expect(await redis.zcard(buildPendingKey(prefix, job.authorId))).toBe(1);
+      // Jobs have a lease above 0; the set's empty member (score 0) only keeps the key.
+      expect(await redis.zcount(buildPendingKey(prefix, job.authorId), '(0', '+inf')).toBe(1);
       // Burst 3: the duplicate took nothing, so two more fit.
       const more = await admitAll(
         admission,
@@ -261,7 +262,9 @@ describe('ReplyAdmission', () => {
       stuckQueue.add = () => new Promise(() => undefined);
       const job = buildTestJob();
       void new ReplyAdmission(redis, { prefix, logger, limits: RAISED, queue: stuckQueue }).admit(job);
-      await waitUntil(async () => (await redis.zcard(buildPendingKey(prefix, job.authorId))) === 1);
+      await waitUntil(
+        async () => (await redis.zcount(buildPendingKey(prefix, job.authorId), '(0', '+inf')) === 1,
+      );
       expect(await queue.count()).toBe(0);
 
       const result = await admissionWith(RAISED).admit(job);
@@ -284,7 +287,7 @@ describe('ReplyAdmission', () => {
         now: () => now,
         leaseMs: 60_000,
       }).admit(buildTestJob({ authorId: user }));
-      await waitUntil(async () => (await redis.zcard(buildPendingKey(prefix, user))) === 1);
+      await waitUntil(async () => (await redis.zcount(buildPendingKey(prefix, user), '(0', '+inf')) === 1);
 
       const admission = admissionWith(limits, () => now);
       expect(await admission.admit(buildTestJob({ authorId: user }))).toMatchObject({
@@ -292,7 +295,7 @@ describe('ReplyAdmission', () => {
       });
       now += 60_001;
       expect((await admission.admit(buildTestJob({ authorId: user }))).outcome).toBe('enqueued');
-      expect(await redis.zcard(buildPendingKey(prefix, user))).toBe(1);
+      expect(await redis.zcount(buildPendingKey(prefix, user), '(0', '+inf')).toBe(1);
     });
   });
 
@@ -305,7 +308,7 @@ describe('ReplyAdmission', () => {
       await expect(
         new ReplyAdmission(redis, { prefix, logger, limits: RAISED, queue: failingQueue }).admit(job),
       ).rejects.toThrow('connection lost');
-      expect(await redis.zcard(buildPendingKey(prefix, job.authorId))).toBe(0);
+      expect(await redis.zcount(buildPendingKey(prefix, job.authorId), '(0', '+inf')).toBe(0);
       expect((await admissionWith(RAISED).admit(job)).outcome).toBe('enqueued');
     });
   });
@@ -345,7 +348,7 @@ describe('ReplyAdmission', () => {
         Promise.all([
           admission.readQueueDepth(batch),
           RedisBatch.send(redis, batch, buildPendingKey(prefix, USER), (commands) =>
-            commands.zcard(buildPendingKey(prefix, USER)),
+            commands.zcount(buildPendingKey(prefix, USER), '(0', '+inf'),
           ),
         ]),
       );
@@ -415,7 +418,7 @@ describe('ReplyAdmission', () => {
       const writes = spyOnSocketWrites(redis);
       await admission.settle(jobs[1]!);
       expect(writes()).toBe(1);
-      expect(await redis.zrange(buildPendingKey(prefix, USER), 0, '-1')).toEqual([
+      expect(await redis.zrangebyscore(buildPendingKey(prefix, USER), '(0', '+inf')).toEqual([
         buildReplyJobId(jobs[0]!.messageId, jobs[0]!.personalityId),
       ]);
     });

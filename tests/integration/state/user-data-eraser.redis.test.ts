@@ -15,7 +15,7 @@ import {
   ReplyCoalescer,
   type ReplyJob,
 } from '../../../src/queue/index.js';
-import { buildJoinedMessageKey } from '../../../src/queue/keys.js';
+import { buildBucketKey, buildJoinedMessageKey } from '../../../src/queue/keys.js';
 import {
   ActivationRepository,
   ApiKeyRepository,
@@ -121,6 +121,9 @@ async function populate(userId: string): Promise<void> {
   });
   // With a server's limits too, so their keys are among those to erase.
   await admission.admit(job(1), undefined, { userMaxPending: 1, userRatePerMinute: 5 });
+  // A token bucket an older version kept in a key of its own (it now lives in the priorities hash).
+  await redis.hset(buildBucketKey(prefix, userId), 'tokens', '1', 'at', '0');
+  await redis.pexpire(buildBucketKey(prefix, userId), 60_000);
   await new MessageEventRepository(redis, { prefix }).recordEdit(userId, job(1).messageId, 'edited');
   const joined = await new ReplyCoalescer(redis, { prefix, windowMs: 1500 }).join(
     {

@@ -12,22 +12,34 @@
   entry is written here first, whatever the admission decides (shared/boundIndex, as context's
   indexUserWindow-1): the same slot, so the gateway sends no command of its own for it.
 
-  KEYS[1] pending              ZSET jobId -> lease expiry (ms)
-  KEYS[2] priorities           HASH jobId -> priority
-  KEYS[3] admitted             ZSET jobId -> admission time (ms)
-  KEYS[4] bucket               HASH tokens, at
-  KEYS[5] gate                 ZSET (all scores 0) of gate members
-  KEYS[6] notified:user-pending
-  KEYS[7] notified:user-rate
-  KEYS[8] notified:queue-full
-  KEYS[9] notified:server-pending
-  KEYS[10] notified:server-rate
-  KEYS[11] gate-waiting        SET of job ids waiting for an earlier job of their conversation
-  KEYS[12] server-pending      SET of `<guildId>:<jobId>`: pending jobs in servers with a pending cap
-  KEYS[13] server-admitted     ZSET `<guildId>:<jobId>` -> admission time (ms), in servers with a per-minute cap
-  KEYS[14] coalesce-slots      HASH `<channelId>:<personalityId>` -> slot JSON (replies not started yet)
-  KEYS[15] coalesce-groups     HASH jobId -> group JSON (the follow-ups joined to a reply)
-  KEYS[16] the author's window index (indexUserWindow-1's key; without ARGV[26]: unused)
+  Key TTLs. pending, priorities, admitted and gate are given one TTL together ("refreshed"), and admitted's
+  member `keys-expire-at` records when (scored with the expiry; read with the duplicate check, so free). They
+  are refreshed once that member is missing (admitted expired, or was written by an older version) or less
+  than `hold` + half of min(lease, duplicate window) is left, where `hold` = max(lease, duplicate window, the
+  bucket's refill time + 1 s) is the longest an entry written now must last; the TTL given is `hold` +
+  min(lease, duplicate window). Between refreshes no key may be created without its TTL, so none is let
+  empty (Redis deletes an emptied key; re-created, it would have none): admitted holds the marker, gate and
+  pending their empty member (scored 0: outside every conversation's range in gate, and below every lease in
+  pending, where it is never a job), and priorities the bucket. A member or the bucket found missing (an older
+  version's prune drops pending's) is written again with the key's TTL. The turn check only ever lengthens
+  these TTLs. Entries older than the duplicate window are ignored, and pruned from admitted when a
+  refresh finds the marker (an older version's or a new admitted is pruned by the next one).
+
+  KEYS[1] pending              ZSET jobId -> lease expiry (ms), plus the empty member
+  KEYS[2] priorities           HASH jobId -> priority, plus the user's token bucket: `tokens`, `at`
+  KEYS[3] admitted             ZSET jobId -> admission time (ms), plus `keys-expire-at` -> the keys' expiry (ms)
+  KEYS[4] gate                 ZSET (all scores 0) of gate members, plus the empty member
+  KEYS[5] notified:user-pending
+  KEYS[6] notified:user-rate
+  KEYS[7] notified:queue-full
+  KEYS[8] notified:server-pending
+  KEYS[9] notified:server-rate
+  KEYS[10] gate-waiting        SET of job ids waiting for an earlier job of their conversation
+  KEYS[11] server-pending      SET of `<guildId>:<jobId>`: pending jobs in servers with a pending cap
+  KEYS[12] server-admitted     ZSET `<guildId>:<jobId>` -> admission time (ms), in servers with a per-minute cap
+  KEYS[13] coalesce-slots      HASH `<channelId>:<personalityId>` -> slot JSON (replies not started yet)
+  KEYS[14] coalesce-groups     HASH jobId -> group JSON (the follow-ups joined to a reply)
+  KEYS[15] the author's window index (indexUserWindow-1's key; without ARGV[26]: unused)
 
   ARGV[1]  job id
   ARGV[2]  gate member
@@ -67,13 +79,12 @@
 local pendingKey = KEYS[1]
 local prioritiesKey = KEYS[2]
 local admittedKey = KEYS[3]
-local bucketKey = KEYS[4]
-local gateKey = KEYS[5]
-local waitingKey = KEYS[11]
-local serverPendingKey = KEYS[12]
-local serverAdmittedKey = KEYS[13]
-local slotsKey = KEYS[14]
-local groupsKey = KEYS[15]
+local gateKey = KEYS[4]
+local waitingKey = KEYS[10]
+local serverPendingKey = KEYS[11]
+local serverAdmittedKey = KEYS[12]
+local slotsKey = KEYS[13]
+local groupsKey = KEYS[14]
 
 local jobId = ARGV[1]
 local member = ARGV[2]
@@ -99,6 +110,8 @@ local slotField = ARGV[21]
 -- Server entries are `<guildId>:<jobId>`: a snowflake has no ':', so the job id follows the first one.
 local serverMember = guildId .. ':' .. jobId
 local guildPrefix = guildId .. ':'
+-- Job ids start with `reply-`, so neither this member nor the bucket's fields can be one.
+local KEYS_EXPIRE_AT = 'keys-expire-at'
 
 --- @include "includes/pruneExpiredLeases"
 --- @include "includes/findEarlierJob"
@@ -108,14 +121,22 @@ local guildPrefix = guildId .. ':'
 local windowsDropped = {}
 local windowChannel = ARGV[26]
 if windowChannel ~= '' then
-  windowsDropped = boundIndex(KEYS[16], windowChannel, tonumber(ARGV[23]), tonumber(ARGV[24]), tonumber(ARGV[25]))
+  windowsDropped = boundIndex(KEYS[15], windowChannel, tonumber(ARGV[23]), tonumber(ARGV[24]), tonumber(ARGV[25]))
 end
 
-pruneExpiredLeases(pendingKey, prioritiesKey, now)
-redis.call('ZREMRANGEBYSCORE', admittedKey, '-inf', now - windowMs)
+local pendingJobs, pendingKept = pruneExpiredLeases(pendingKey, prioritiesKey, now)
+local pendingCount = #pendingJobs
+local isPending = {}
+for _, pendingJobId in ipairs(pendingJobs) do
+  isPending[pendingJobId] = true
+end
 
-if redis.call('ZSCORE', admittedKey, jobId) then
-  if redis.call('ZSCORE', pendingKey, jobId) then
+-- An entry older than the window is a leftover the next refresh prunes: not a duplicate.
+local admittedScores = redis.call('ZMSCORE', admittedKey, jobId, KEYS_EXPIRE_AT)
+local admittedAt = tonumber(admittedScores[1])
+local keysExpireAt = tonumber(admittedScores[2])
+if admittedAt and admittedAt > now - windowMs then
+  if isPending[jobId] then
     return {
       windowsDropped,
       2,
@@ -140,12 +161,11 @@ local function inThisServer(entry)
 end
 
 if depth >= maxDepth then
-  return refuse(-3, KEYS[8], queueFullRetryMs, maxDepth)
+  return refuse(-3, KEYS[7], queueFullRetryMs, maxDepth)
 end
 
-local pendingCount = redis.call('ZCARD', pendingKey)
 if pendingCount >= maxPending then
-  return refuse(-1, KEYS[6], pendingRetryMs, maxPending)
+  return refuse(-1, KEYS[5], pendingRetryMs, maxPending)
 end
 
 -- The pending set is the authority: an entry whose job left it (settled, lease expired) is dropped here, so
@@ -153,26 +173,35 @@ end
 if serverMaxPending > 0 then
   local inServer = 0
   for _, entry in ipairs(redis.call('SMEMBERS', serverPendingKey)) do
-    if not redis.call('ZSCORE', pendingKey, string.sub(entry, string.find(entry, ':', 1, true) + 1)) then
+    if not isPending[string.sub(entry, string.find(entry, ':', 1, true) + 1)] then
       redis.call('SREM', serverPendingKey, entry)
     elseif inThisServer(entry) then
       inServer = inServer + 1
     end
   end
   if inServer >= serverMaxPending then
-    return refuse(-4, KEYS[9], pendingRetryMs, serverMaxPending)
+    return refuse(-4, KEYS[8], pendingRetryMs, serverMaxPending)
   end
 end
 
+-- One read of the priorities hash: the bucket, then (fair mode) the pending jobs' priorities. Every recorded
+-- priority is a pending job's (they are written, pruned and settled together): none pending, none to read.
+local fields = { 'tokens', 'at' }
+if fair then
+  for _, pendingJobId in ipairs(pendingJobs) do
+    fields[#fields + 1] = pendingJobId
+  end
+end
+local stored = redis.call('HMGET', prioritiesKey, unpack(fields))
+
 -- Token bucket: `burst` tokens, refilled continuously at perMinute / 60 000 per ms.
 local ratePerMs = perMinute / 60000
-local stored = redis.call('HMGET', bucketKey, 'tokens', 'at')
 local tokens = tonumber(stored[1]) or burst
 local at = tonumber(stored[2]) or now
 -- A gateway whose clock is behind must not mint tokens backwards nor move the bucket into the past.
 tokens = math.min(burst, tokens + math.max(0, now - at) * ratePerMs)
 if tokens < 1 then
-  return refuse(-2, KEYS[7], (1 - tokens) / ratePerMs, perMinute)
+  return refuse(-2, KEYS[6], (1 - tokens) / ratePerMs, perMinute)
 end
 
 -- A sliding minute of the user's jobs in servers with a per-minute cap; entries from every such server share
@@ -192,40 +221,58 @@ if serverPerMinute > 0 then
     end
   end
   if inServer >= serverPerMinute then
-    return refuse(-5, KEYS[10], oldest + serverWindowMs - now, serverPerMinute)
+    return refuse(-5, KEYS[9], oldest + serverWindowMs - now, serverPerMinute)
   end
 end
-
-redis.call('HSET', bucketKey, 'tokens', tostring(tokens - 1), 'at', tostring(math.max(now, at)))
-redis.call('PEXPIRE', bucketKey, math.ceil(burst / ratePerMs) + 1000)
 
 -- Fair priority: the job's rank among the user's unsettled jobs, never below a still-pending earlier
 -- job's priority (so one user's jobs keep their order). Everyone's first job shares priority 1, their
 -- second priority 2, and so on: a round-robin over users. FIFO mode gives everyone priority 1.
 local priority = 1
--- Every recorded priority is a pending job's (they are written, pruned and settled together): none pending,
--- none to read.
 if fair and pendingCount > 0 then
   local highest = 0
-  for _, value in ipairs(redis.call('HVALS', prioritiesKey)) do
-    local recorded = tonumber(value)
-    if recorded > highest then
+  for index = 3, #stored do
+    local recorded = tonumber(stored[index])
+    if recorded and recorded > highest then
       highest = recorded
     end
   end
   priority = math.min(maxPriority, math.max(pendingCount + 1, highest))
 end
 
-redis.call('ZADD', pendingKey, now + leaseMs, jobId)
-redis.call('HSET', prioritiesKey, jobId, priority)
-redis.call('ZADD', admittedKey, now, jobId)
-redis.call('ZADD', gateKey, 0, member)
--- Every entry expires by itself within a lease or a duplicate window; the keys follow once unused.
-local keyTtlMs = leaseMs + windowMs
-redis.call('PEXPIRE', pendingKey, keyTtlMs)
-redis.call('PEXPIRE', prioritiesKey, keyTtlMs)
-redis.call('PEXPIRE', admittedKey, keyTtlMs)
-redis.call('PEXPIRE', gateKey, keyTtlMs)
+-- The bucket's expiry is only cleanup (refill is computed from `at`), so it lives as long as the priorities,
+-- which always outlive its refill time (see the header's `hold`).
+local shorterMs = math.min(leaseMs, windowMs)
+local holdMs = math.max(leaseMs, windowMs, math.ceil(burst / ratePerMs) + 1000)
+local keyTtlMs = holdMs + shorterMs
+local refresh = not keysExpireAt or keysExpireAt - now < holdMs + shorterMs / 2
+
+redis.call('HSET', prioritiesKey, jobId, priority, 'tokens', tostring(tokens - 1), 'at', tostring(math.max(now, at)))
+if refresh or not pendingKept then
+  redis.call('ZADD', pendingKey, now + leaseMs, jobId, 0, '')
+  redis.call('PEXPIRE', pendingKey, keyTtlMs)
+else
+  redis.call('ZADD', pendingKey, now + leaseMs, jobId)
+end
+if refresh then
+  -- Without the marker, admitted is new or was kept by an older version, which pruned it itself.
+  if keysExpireAt then
+    redis.call('ZREMRANGEBYSCORE', admittedKey, '-inf', now - windowMs)
+  end
+  redis.call('ZADD', admittedKey, now, jobId, now + keyTtlMs, KEYS_EXPIRE_AT)
+else
+  redis.call('ZADD', admittedKey, now, jobId)
+end
+if refresh then
+  redis.call('ZADD', gateKey, 0, member, 0, '')
+  redis.call('PEXPIRE', gateKey, keyTtlMs)
+  redis.call('PEXPIRE', admittedKey, keyTtlMs)
+else
+  redis.call('ZADD', gateKey, 0, member)
+end
+if refresh or not stored[2] then
+  redis.call('PEXPIRE', prioritiesKey, keyTtlMs)
+end
 if serverMaxPending > 0 then
   redis.call('SADD', serverPendingKey, serverMember)
   redis.call('PEXPIRE', serverPendingKey, keyTtlMs)
@@ -234,6 +281,7 @@ if serverPerMinute > 0 then
   redis.call('ZADD', serverAdmittedKey, now, serverMember)
   redis.call('PEXPIRE', serverAdmittedKey, serverWindowMs)
 end
+isPending[jobId] = true
 
 -- A slot or group whose job left the pending set (settled without its settle reaching here, or its lease
 -- lapsed) is dropped, so both hashes hold at most the user's pending jobs. Then the job's slot replaces any
@@ -242,12 +290,12 @@ if slotField ~= '' then
   local slots = redis.call('HGETALL', slotsKey)
   for index = 1, #slots, 2 do
     local ok, slot = pcall(cjson.decode, slots[index + 1])
-    if not ok or type(slot) ~= 'table' or not redis.call('ZSCORE', pendingKey, tostring(slot.jobId)) then
+    if not ok or type(slot) ~= 'table' or not isPending[tostring(slot.jobId)] then
       redis.call('HDEL', slotsKey, slots[index])
     end
   end
   for _, groupJobId in ipairs(redis.call('HKEYS', groupsKey)) do
-    if not redis.call('ZSCORE', pendingKey, groupJobId) then
+    if not isPending[groupJobId] then
       redis.call('HDEL', groupsKey, groupJobId)
     end
   end
