@@ -87,13 +87,9 @@ describe('relay pipeline', () => {
     return cluster.sandbox.createChannel(guildId, { name });
   }
 
-  /** A job for `message` queued straight into the queue, past every gateway and command check. */
-  async function admitPastTheGateway(
-    message: { id: string; channelId: string; content: string },
-    author: { id: string; name: string },
-    personalityId: string,
-  ): Promise<void> {
-    const admission = new ReplyAdmission(redis, {
+  /** An admission of its own, as a gateway has, with roomy limits. */
+  function openAdmission(): ReplyAdmission {
+    return new ReplyAdmission(redis, {
       prefix,
       logger: createLogger({ level: 'silent', service: 'test' }),
       limits: {
@@ -104,10 +100,19 @@ describe('relay pipeline', () => {
         fairQueue: true,
       },
     });
-    const job: ReplyJob = {
+  }
+
+  /** The reply job a gateway would admit for `message`, to `personalityId`. */
+  function buildJobFor(
+    message: { id: string; channelId: string; content: string },
+    author: { id: string; name: string },
+    personalityId: string,
+    correlationId: string,
+  ): ReplyJob {
+    return {
       kind: 'reply',
       version: 1,
-      correlationId: `forged-${message.id}`,
+      correlationId,
       messageId: message.id,
       channelId: message.channelId,
       parentChannelId: null,
@@ -120,7 +125,18 @@ describe('relay pipeline', () => {
       messageCreatedAt: Date.now(),
       enqueuedAt: Date.now(),
     };
-    expect((await admission.admit(job)).outcome).toBe('enqueued');
+  }
+
+  /** A job for `message` queued straight into the queue, past every gateway and command check. */
+  async function admitPastTheGateway(
+    message: { id: string; channelId: string; content: string },
+    author: { id: string; name: string },
+    personalityId: string,
+  ): Promise<void> {
+    const admission = openAdmission();
+    expect(
+      (await admission.admit(buildJobFor(message, author, personalityId, `forged-${message.id}`))).outcome,
+    ).toBe('enqueued');
     await admission.close();
   }
 
@@ -335,17 +351,7 @@ describe('relay pipeline', () => {
       const channel = await newChannel('late-duplicate');
       const message = cluster.sandbox.userSays(owner.id, channel.id, '@Alice answer me once');
       await cluster.sandbox.waitForMessages(channel.id, 2, WAIT_MS);
-      const admission = new ReplyAdmission(redis, {
-        prefix,
-        logger: createLogger({ level: 'silent', service: 'test' }),
-        limits: {
-          userMaxPending: 5,
-          userRatePerMinute: 60,
-          userBurst: 5,
-          queueMaxDepth: 1000,
-          fairQueue: true,
-        },
-      });
+      const admission = openAdmission();
       const [shard] = admission.queue.shards;
       const jobId = buildReplyJobId(message.id, alice.id);
       const completions = async () =>
@@ -354,22 +360,7 @@ describe('relay pipeline', () => {
         await vi.waitFor(async () => expect(await completions()).toBe(1), { timeout: WAIT_MS, interval: 50 });
         expect(await admission.queue.getJob(jobId)).toBeUndefined();
         // The job the gateway admitted, as a replica or a replayed event would admit it again.
-        const job: ReplyJob = {
-          kind: 'reply',
-          version: 1,
-          correlationId: `again-${message.id}`,
-          messageId: message.id,
-          channelId: channel.id,
-          parentChannelId: null,
-          guildId,
-          authorId: owner.id,
-          authorName: 'Olive',
-          content: message.content,
-          trigger: 'mention',
-          personalityId: alice.id,
-          messageCreatedAt: Date.now(),
-          enqueuedAt: Date.now(),
-        };
+        const job = buildJobFor(message, { id: owner.id, name: 'Olive' }, alice.id, `again-${message.id}`);
 
         // Within the window: already settled, so nothing is added.
         expect(await admission.admit(job)).toEqual({ outcome: 'duplicate', jobId });

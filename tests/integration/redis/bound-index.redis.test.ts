@@ -8,14 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RedisMonitor } from '../../../bench/redis-monitor.js';
 import { loadScripts, registerScripts, runScript } from '../../../src/redis/index.js';
-import {
-  createTestPrefix,
-  createTestRedis,
-  deleteKeysWithPrefix,
-  TEST_REDIS_URL,
-} from '../../support/redis.js';
+import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
+import { scriptCommandsRunBy } from '../../support/script-commands.js';
 
 const redis = createTestRedis();
 const NOW = 1_000_000;
@@ -36,26 +31,8 @@ async function entries(): Promise<Array<[string, number]>> {
 }
 
 /** The commands Lua ran on the index while `action` ran, by name, as MONITOR reports them. */
-async function commandsRunBy(action: () => Promise<unknown>): Promise<string[]> {
-  const barrier = `${prefix}:barrier`;
-  const names: string[] = [];
-  let barrierSeen: () => void = () => undefined;
-  const seen = new Promise<void>((resolve) => {
-    barrierSeen = resolve;
-  });
-  const monitor = await RedisMonitor.start(TEST_REDIS_URL, (command) => {
-    if (command.line.includes(barrier)) barrierSeen();
-    else if (command.fromScript && command.line.includes(key)) names.push(command.name);
-  });
-  try {
-    await action();
-    // MONITOR reports in execution order: once the barrier shows, every command before it has.
-    await redis.exists(barrier);
-    await seen;
-    return names;
-  } finally {
-    monitor.close();
-  }
+function commandsRunBy(action: () => Promise<unknown>): Promise<string[]> {
+  return scriptCommandsRunBy(redis, key, action);
 }
 
 beforeAll(async () => {
