@@ -340,11 +340,12 @@ export class ReplyAdmission {
    * {@link ReplyAdmission.settle} as a script call not yet sent, for a script that settles the job among other
    * steps of the user's slot (it includes `queue:includes/settleJob`); its finish wakes the job to wake.
    */
-  buildSettleCall(job: ReplyJob): ScriptCall<void> {
-    return this.buildReleaseCall(job, false);
+  buildSettleCall(job: ReplyJob, { turnChecked = false }: { turnChecked?: boolean } = {}): ScriptCall<void> {
+    return this.buildReleaseCall(job, false, turnChecked);
   }
 
-  private buildReleaseCall(job: ReplyJob, forgetAdmission: boolean): ScriptCall<void> {
+  /** `turnChecked`: the caller's attempt passed its turn check, which took the job's waiting mark. */
+  private buildReleaseCall(job: ReplyJob, forgetAdmission: boolean, turnChecked = false): ScriptCall<void> {
     const { prefix } = this.options;
     const jobId = buildReplyJobId(job.messageId, job.personalityId);
     return {
@@ -354,7 +355,9 @@ export class ReplyAdmission {
         buildGateMember(job.channelId, job.personalityId, job.messageId, jobId),
         forgetAdmission ? '1' : '0',
         buildGateConversationPrefix(job.channelId, job.personalityId),
-        buildCoalesceSlotField(job.channelId, job.personalityId),
+        // No admission opens a slot for a job that cannot open one, whatever its coalescing setting.
+        canOpenCoalesceSlot(job) ? buildCoalesceSlotField(job.channelId, job.personalityId) : '',
+        turnChecked ? '1' : '',
       ],
       finish: async (reply) => {
         const [, wakeJobId] = reply as [removed: number, wakeJobId?: string];

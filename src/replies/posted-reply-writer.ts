@@ -136,7 +136,8 @@ export class PostedReplyWriter {
           },
         )
       : null;
-    const settle = append === null ? null : this.deps.admission.buildSettleCall(job);
+    // Written only by an attempt whose turn check passed (ReplyProcessor.deliver), which took the waiting mark.
+    const settle = append === null ? null : this.deps.admission.buildSettleCall(job, { turnChecked: true });
     // The own lines' entry in the user's window index rides in the same script (the user's slot).
     const windowIndex =
       append === null || ownLines.length === 0

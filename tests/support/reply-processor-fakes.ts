@@ -117,7 +117,7 @@ export function buildTestReplyProcessor(
       // The post-answer script settles for real, on the user's (empty) admission keys.
       buildSettleCall: (job: ReplyJob) => ({
         keys: buildSettleScriptKeys(prefix, job.authorId),
-        args: ['job', 'member', '0', 'conversation:', 'slot'],
+        args: ['job', 'member', '0', 'conversation:', 'slot', '1'],
         finish: async () => undefined,
       }),
     },

@@ -1,6 +1,7 @@
 --[[
   Settles a reply job: removes it from the user's pending set, its recorded priority, its conversation gate
-  entry, its waiting mark, its coalesce group and its coalesce slot (when the slot is still its own).
+  entry, its waiting mark, its coalesce group and its coalesce slot (when the slot is still its own; a job that
+  never opens one has neither).
   Idempotent. With ARGV[3] = '1' it also forgets the admission itself (used when Queue.add failed, so
   admitting the same job again is not mistaken for a duplicate).
   Then names the job to wake: the conversation's first job left, when it is pending and was told to wait
@@ -18,7 +19,10 @@
   ARGV[2] gate member
   ARGV[3] '1' = also forget the admission, '0' = keep it (duplicates stay duplicates)
   ARGV[4] the conversation's member prefix (`<channelId>:<personalityId>:`)
-  ARGV[5] the conversation's coalesce slot field (`<channelId>:<personalityId>`)
+  ARGV[5] the conversation's coalesce slot field (`<channelId>:<personalityId>`; '' = the job never opens a
+          slot, see canOpenCoalesceSlot: it has no slot nor group to drop)
+  ARGV[6] '1' = the caller's attempt passed its turn check, which took the job's waiting mark ('' or none: the
+          mark is taken here)
 
   Returns { removed } or { removed, jobIdToWake }; removed is 1 when the job was pending, 0 otherwise.
 ]]

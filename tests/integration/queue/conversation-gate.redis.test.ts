@@ -19,9 +19,11 @@ import {
 import {
   buildAdmittedKey,
   buildGateKey,
+  buildGateWaitingKey,
   buildPendingKey,
   buildPrioritiesKey,
 } from '../../../src/queue/keys.js';
+import { QueueScript, runQueueScript } from '../../../src/queue/queue-scripts.js';
 import { RedisBatch } from '../../../src/redis/index.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../support/redis.js';
 import { buildTestJob, ROOMY_LIMITS } from './build-test-job.js';
@@ -242,6 +244,38 @@ describe('ConversationGate', () => {
       expect(await gate.isTurn(later)).toBe(false);
       await admission.settle(earlier);
       expect(await gate.isTurn(later)).toBe(true);
+    });
+  });
+
+  describe('when a job that passed its turn check settles', () => {
+    it('leaves no waiting mark, though its settle does not take one', async () => {
+      const { admission, gate } = setup();
+      const [earlier, later] = [buildTestJob(), buildTestJob()];
+      await admission.admit(earlier);
+      await admission.admit(later);
+      const waitingKey = buildGateWaitingKey(prefix, later.authorId);
+      expect(await gate.isTurn(later)).toBe(false);
+      expect(await redis.sismember(waitingKey, buildReplyJobId(later.messageId, later.personalityId))).toBe(
+        1,
+      );
+      // The earlier job's lease lapsed: no settle woke the later one (which would have taken its mark).
+      await redis.zadd(
+        buildPendingKey(prefix, earlier.authorId),
+        1,
+        buildReplyJobId(earlier.messageId, earlier.personalityId),
+      );
+      expect(await gate.isTurn(later)).toBe(true);
+      // The settle as the post-answer script sends it, after the attempt's turn check.
+      const call = admission.buildSettleCall(later, { turnChecked: true });
+      expect(call.args[5]).toBe('1');
+      await runQueueScript(redis, QueueScript.settleReply, call.keys, call.args);
+      expect(await redis.scard(waitingKey)).toBe(0);
+      expect(
+        await redis.zscore(
+          buildPendingKey(prefix, later.authorId),
+          buildReplyJobId(later.messageId, later.personalityId),
+        ),
+      ).toBeNull();
     });
   });
 });

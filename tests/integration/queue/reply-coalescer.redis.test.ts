@@ -286,6 +286,22 @@ describe('ReplyCoalescer', () => {
       expect(await redis.hlen(buildCoalesceGroupsKey(prefix, job.authorId))).toBe(0);
     });
 
+    it('leaves both hashes alone for a job that cannot open a slot', async () => {
+      const job = freshJob();
+      await admission.admit(job);
+      await join(job, followUp('part'));
+      // A regeneration in the same conversation: admitted without a slot, settled without reading them.
+      const regeneration = freshJob({ answersMessageId: job.messageId });
+      await admission.admit(regeneration);
+      expect(admission.buildSettleCall(regeneration).args[4]).toBe('');
+      await admission.settle(regeneration);
+      expect(await redis.hlen(buildCoalesceSlotsKey(prefix, job.authorId))).toBe(1);
+      expect(await redis.hexists(buildCoalesceGroupsKey(prefix, job.authorId), jobIdOf(job))).toBe(1);
+      await admission.settle(job);
+      expect(await redis.hlen(buildCoalesceSlotsKey(prefix, job.authorId))).toBe(0);
+      expect(await redis.hlen(buildCoalesceGroupsKey(prefix, job.authorId))).toBe(0);
+    });
+
     it('drops a lost job’s slot and group at the user’s next admission', async () => {
       const lost = freshJob();
       await admission.admit(lost);

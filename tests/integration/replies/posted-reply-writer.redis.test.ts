@@ -67,7 +67,7 @@ describe('PostedReplyWriter', () => {
     admission: {
       buildSettleCall: (job: ReplyJob) => ({
         keys: buildSettleScriptKeys(prefix, job.authorId),
-        args: [JOB_ID, `member:${JOB_ID}`, '0', 'conversation:', 'slot'],
+        args: [JOB_ID, `member:${JOB_ID}`, '0', 'conversation:', 'slot', '1'],
         finish: async () => {
           sent.push('settled');
         },

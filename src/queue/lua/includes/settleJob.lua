@@ -12,18 +12,26 @@ local function settleJob(keys, args)
   local removed = redis.call('ZREM', pendingKey, args[1])
   redis.call('HDEL', keys[2], args[1])
   redis.call('ZREM', gateKey, args[2])
-  redis.call('SREM', waitingKey, args[1])
+  -- Marked by admission or a "not yet" turn check, unmarked by a "yes": after this attempt's "yes" it is gone.
+  if args[6] ~= '1' then
+    redis.call('SREM', waitingKey, args[1])
+  end
   if args[3] == '1' then
     redis.call('ZREM', keys[4], args[1])
   end
-  redis.call('HDEL', keys[7], args[1])
-  -- The slot is the job's only while it has not started (a worker's claim drops it): a job settled before that
-  -- (its Queue.add failed, or the gate dropped it as lost) must not leave follow-ups joining a reply never made.
-  local slot = redis.call('HGET', keys[6], args[5])
-  if slot then
-    local ok, decoded = pcall(cjson.decode, slot)
-    if not ok or type(decoded) ~= 'table' or decoded.jobId == args[1] then
-      redis.call('HDEL', keys[6], args[5])
+  -- Only admission opens a slot, and only a follow-up joining that slot writes a group: a job that never opens
+  -- one (args[5] = '') has neither.
+  if args[5] ~= '' then
+    redis.call('HDEL', keys[7], args[1])
+    -- The slot is the job's only while it has not started (a worker's claim drops it): a job settled before
+    -- that (its Queue.add failed, or the gate dropped it as lost) must not leave follow-ups joining a reply
+    -- never made.
+    local slot = redis.call('HGET', keys[6], args[5])
+    if slot then
+      local ok, decoded = pcall(cjson.decode, slot)
+      if not ok or type(decoded) ~= 'table' or decoded.jobId == args[1] then
+        redis.call('HDEL', keys[6], args[5])
+      end
     end
   end
 
