@@ -84,7 +84,10 @@ export interface WebhookManagerOptionalOptions {
    * re-read from Redis when needed). @defaultValue 10_000
    */
   readonly maxCachedPools: number;
-  /** How long an idle bucket's learned limit and window stay in Redis, ms. @defaultValue 600_000 */
+  /**
+   * How long an idle bucket's learned limit and window stay in Redis, ms (at least; up to half as long again, so its
+   * TTL is renewed only now and then). @defaultValue 600_000
+   */
   readonly bucketIdleTtlMs: number;
 }
 

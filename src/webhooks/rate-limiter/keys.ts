@@ -11,8 +11,10 @@ import { buildKey } from '../../redis/index.js';
 const RATE_TAG = '{rate}';
 
 /**
- * Hash with the shared state of one rate-limit bucket. Discord limits per bucket and major parameter (for webhook
- * routes the webhook), so the pair names one limit; `bucket` names the route's bucket, `ownerId` the channel.
+ * Hash with the shared state of one rate-limit bucket (`limit`, `windowMs`, `blockedUntil`, `slots`, and
+ * `keptUntil`: Unix ms before which the key does not expire, so a reservation renews its TTL only when short).
+ * Discord limits per bucket and major parameter (for webhook routes the webhook), so the pair names one limit;
+ * `bucket` names the route's bucket, `ownerId` the channel.
  */
 export function buildBucketKey(
   prefix: string,
@@ -24,17 +26,12 @@ export function buildBucketKey(
   return buildKey(prefix, keyspace, RATE_TAG, 'bucket', ownerId, bucket, majorId);
 }
 
-/** Sorted set of the send times (Unix ms) reserved on the fleet-wide limiter every request passes. */
+/**
+ * Sorted set of the send times (Unix ms) reserved on the fleet-wide limiter every request passes. It also fixes the
+ * grid they lie on (the previous version kept its origin in `global-grid`, a string with a TTL, now left to expire).
+ */
 export function buildGlobalSlotsKey(prefix: string, keyspace: string): string {
   return buildKey(prefix, keyspace, RATE_TAG, 'global-slots');
-}
-
-/**
- * String: the origin (Unix ms) of the grid every fleet-wide reservation lies on, whole intervals from it, while any
- * is held.
- */
-export function buildGlobalGridKey(prefix: string, keyspace: string): string {
-  return buildKey(prefix, keyspace, RATE_TAG, 'global-grid');
 }
 
 /** String: no request before this time (Unix ms), set after Discord answered a global 429. */

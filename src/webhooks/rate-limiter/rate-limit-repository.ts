@@ -6,7 +6,6 @@ import {
   buildChannelWaiterDeadlinesKey,
   buildChannelWaitersKey,
   buildGlobalBlockKey,
-  buildGlobalGridKey,
   buildGlobalSlotsKey,
 } from './keys.js';
 import type { RateLimitObservation } from './rate-limit-headers.js';
@@ -127,7 +126,6 @@ export class RateLimitRepository {
       [
         buildGlobalSlotsKey(prefix, keyspace),
         buildGlobalBlockKey(prefix, keyspace),
-        buildGlobalGridKey(prefix, keyspace),
         buildChannelKey(prefix, keyspace, channelId),
         buildChannelWaitersKey(prefix, keyspace, channelId),
         buildChannelWaiterDeadlinesKey(prefix, keyspace, channelId),

@@ -27,7 +27,10 @@ export interface RateLimitSettings {
   readonly marginMs: number;
   /** A bucket's shape until Discord's headers tell. @defaultValue 5 per 2000 ms */
   readonly bucketDefaults: BucketDefaults;
-  /** How long an idle bucket's learned limit and window stay in Redis, ms. @defaultValue 600_000 */
+  /**
+   * How long an idle bucket's learned limit and window stay in Redis, ms (at least; up to half as long again, so its
+   * TTL is renewed only now and then). @defaultValue 600_000
+   */
   readonly idleTtlMs: number;
   /**
    * Sends one channel takes in any window over all its webhooks, for requests that count in the channel

@@ -6,7 +6,8 @@
   just learned), slots at that window's start until our count matches Discord's. The caller runs it only for a
   response that changes any of this (bucket-expectation.ts, on what the reservation returned) or a 429.
 
-  KEYS[1]  bucket key (hash: limit, windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
+  KEYS[1]  bucket key (hash: limit, windowMs, blockedUntil, slots = ascending Unix ms, comma-separated,
+           keptUntil = Unix ms before which the key does not expire, which reservations rely on)
   ARGV[1]  now, Unix ms
   ARGV[2]  X-RateLimit-Limit, or -1 when absent
   ARGV[3]  X-RateLimit-Remaining, or -1 when absent
@@ -27,7 +28,7 @@ local retryAfterMs = tonumber(ARGV[5])
 local marginMs = tonumber(ARGV[6])
 local idleTtlMs = tonumber(ARGV[7])
 
-local state = redis.call('HMGET', bucketKey, 'windowMs', 'blockedUntil', 'slots')
+local state = redis.call('HMGET', bucketKey, 'windowMs', 'blockedUntil', 'slots', 'keptUntil')
 local windowMs = tonumber(state[1]) or tonumber(ARGV[8])
 local blockedUntil = tonumber(state[2]) or 0
 
@@ -72,7 +73,9 @@ if reportedLimit >= 1 and remaining >= 0 and resetAfterMs >= 0 then
   end
 end
 
-redis.call('PEXPIRE', bucketKey, math.ceil(math.max(blockedUntil - now, 0) + windowMs + marginMs) + idleTtlMs)
+-- Never sooner than `keptUntil`: a reservation moves the TTL only when that would come too soon.
+local ttlMs = math.ceil(math.max(blockedUntil - now, 0) + windowMs + marginMs) + idleTtlMs
+redis.call('PEXPIRE', bucketKey, math.max(ttlMs, math.ceil((tonumber(state[4]) or 0) - now)))
 if blockedUntil > now then
   return blockedUntil
 end

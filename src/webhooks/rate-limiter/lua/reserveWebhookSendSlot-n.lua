@@ -21,20 +21,23 @@
   channel's slots in its user's turn and is told when to come back; its caller delays it meanwhile instead of
   holding a worker. The same goes for a channel blocked by a shared 429.
 
-  KEYS[1]     fleet-wide reservations (sorted set: member and score = send time, Unix ms, fractional)
+  KEYS[1]     fleet-wide reservations (sorted set: score = send time, Unix ms, full precision; member = the same
+              to three decimals). Its TTL outlasts its newest member by over a second; past ones are pruned only
+              now and then (see below), so every read skips members before `now - interval`.
   KEYS[2]     fleet-wide block (string: no send before this Unix ms, after a global 429)
-  KEYS[3]     the grid's origin (string: Unix ms, full precision; kept while any reservation is)
-  KEYS[4]     the channel's budget (hash: slots, blockedUntil, w:<userId>; see includes/channelBudget)
-  KEYS[5]     the channel's waiters (sorted set: member `<userId>:<requestId>`, score = turn)
-  KEYS[6]     the channel's waiters by deadline (sorted set: same members, score = forget after, Unix ms)
-  KEYS[7..]   the pool's bucket keys, one per webhook, in the caller's order of preference (hash: limit,
-              windowMs, blockedUntil, slots = ascending Unix ms, comma-separated)
+  KEYS[3]     the channel's budget (hash: slots, blockedUntil, w:<userId>; see includes/channelBudget)
+  KEYS[4]     the channel's waiters (sorted set: member `<userId>:<requestId>`, score = turn)
+  KEYS[5]     the channel's waiters by deadline (sorted set: same members, score = forget after, Unix ms)
+  KEYS[6..]   the pool's bucket keys, one per webhook, in the caller's order of preference (hash: limit,
+              windowMs, blockedUntil, slots = ascending Unix ms, comma-separated, keptUntil = Unix ms before
+              which the key does not expire; absent: unknown)
   ARGV[1]     now, Unix ms
   ARGV[2]     fleet-wide interval between sends, ms (fractional)
   ARGV[3]     bucket limit to assume until Discord told one (for this webhook or another of the pool)
   ARGV[4]     bucket window (ms) to assume until Discord told one (likewise)
   ARGV[5]     safety margin, ms
-  ARGV[6]     how long an idle bucket keeps what it learned, ms
+  ARGV[6]     how long an idle bucket keeps what it learned, ms (at least; up to half as long again, so that
+              its TTL is refreshed only now and then)
   ARGV[7]     1 when the pool may grow: then, if every bucket is full or blocked, nothing is reserved
   ARGV[8]     the channel's budget: sends per window (0: no budget; a shared 429's block still holds)
   ARGV[9]     the channel's window, ms, widened by the channel's own margin (on top of ARGV[5])
@@ -46,8 +49,8 @@
               turn, so it does not queue behind the others unless the channel is full again
   ARGV[15]    a send time this request reserved earlier and gives back first (it went stale; see
               includes/forgetReservedSlot), or '' for none
-  ARGV[16]    the position among KEYS[7..] (1-based) of the bucket that time was reserved on (with ARGV[15])
-  Returns     {index of the chosen bucket among KEYS[7..] (1-based), ms to wait before sending (rounded up),
+  ARGV[16]    the position among KEYS[6..] (1-based) of the bucket that time was reserved on (with ARGV[15])
+  Returns     {index of the chosen bucket among KEYS[6..] (1-based), ms to wait before sending (rounded up),
               the reserved time as stored (to release it if it goes unused), the limit and window (ms) the
               chosen bucket was reserved under, its slots as stored (this one last)}: the last three let the
               caller tell whether the response brings news (recordWebhookBucketResponse);
@@ -58,11 +61,7 @@
 --- @include "includes/channelBudget"
 --- @include "includes/forgetReservedSlot"
 
-if ARGV[15] ~= '' then
-  forgetReservedSlot(KEYS[1], KEYS[6 + tonumber(ARGV[16])], KEYS[4], ARGV[15])
-end
 local globalKey = KEYS[1]
-local gridKey = KEYS[3]
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local defaultLimit = tonumber(ARGV[3])
@@ -71,10 +70,10 @@ local marginMs = tonumber(ARGV[5])
 local idleTtlMs = tonumber(ARGV[6])
 local mayGrow = ARGV[7] == '1'
 local notBefore = math.max(now, tonumber(redis.call('GET', KEYS[2])) or 0)
-local FIRST_BUCKET = 7
+local FIRST_BUCKET = 6
 
 -- The channel: its next slot, and for a waiter whether its turn is near enough to take it now.
-local channelKey, waitersKey, deadlinesKey = KEYS[4], KEYS[5], KEYS[6]
+local channelKey, waitersKey, deadlinesKey = KEYS[3], KEYS[4], KEYS[5]
 local channelLimit = tonumber(ARGV[8])
 local channelSpan = tonumber(ARGV[9]) + marginMs
 local deferAfterMs = tonumber(ARGV[10])
@@ -83,6 +82,31 @@ local userId = ARGV[12]
 local graceMs = tonumber(ARGV[13])
 local retaking = ARGV[14] == '1'
 local channel = readChannel(channelKey, now, channelSpan)
+
+-- The slot given back is taken out of the hashes as this script reads them (its bucket's with the pool's), and
+-- saved by the writes it makes anyway where it can; `finishGiveBack` saves whatever is left before any return.
+local givenBack = ARGV[15]
+local giveBackKey = nil
+local channelKept = nil
+if givenBack ~= '' then
+  redis.call('ZREM', globalKey, givenBack)
+  giveBackKey = KEYS[5 + tonumber(ARGV[16])]
+  channelKept = slotsWithout(channel.csv, givenBack)
+  if channelKept then
+    channel.slots = readBucketSlots(channelKept, now - channelSpan)
+  end
+end
+-- `bucketKept`: the given-back bucket's slots without it, once read (nil: not read, or it did not hold it).
+local function finishGiveBack(bucketRead, bucketKept, channelSaved)
+  if channelKept and not channelSaved then
+    redis.call('HSET', channelKey, 'slots', channelKept)
+  end
+  if giveBackKey and not bucketRead then
+    forgetSlot(giveBackKey, givenBack)
+  elseif bucketKept then
+    redis.call('HSET', giveBackKey, 'slots', bucketKept)
+  end
+end
 local budgeted = channelLimit > 0
 local queued = false
 -- The two queue keys hold the same members, so an empty one means both are: then they need no reads or TTLs.
@@ -130,6 +154,7 @@ if budgeted and waiter ~= '' then
       if channel.blockedUntil >= turnAt then
         code = -2
       end
+      finishGiveBack(false, nil, false)
       return { code, math.ceil(turnAt - now - deferAfterMs / 2), '' }
     end
   end
@@ -140,6 +165,7 @@ if budgeted then
 end
 if waiter ~= '' and channelAt - now > deferAfterMs then
   -- Blocked after a shared 429: nothing to queue for; come back when the block ends.
+  finishGiveBack(false, nil, false)
   return { -2, math.ceil(channelAt - now - deferAfterMs / 2), '' }
 end
 notBefore = channelAt
@@ -147,8 +173,14 @@ notBefore = channelAt
 -- Discord gives every webhook's executes the same limit: a webhook new to the pool takes the shape another one
 -- already learned from Discord's headers, before the defaults.
 local states = {}
+local bucketKept = nil
+local giveBackPosition = tonumber(ARGV[16])
 for index = FIRST_BUCKET, #KEYS do
-  local state = redis.call('HMGET', KEYS[index], 'limit', 'windowMs', 'blockedUntil', 'slots')
+  local state = redis.call('HMGET', KEYS[index], 'limit', 'windowMs', 'blockedUntil', 'slots', 'keptUntil')
+  if giveBackKey and index - FIRST_BUCKET + 1 == giveBackPosition then
+    bucketKept = slotsWithout(state[4], givenBack)
+    state[4] = bucketKept or state[4]
+  end
   states[#states + 1] = state
   if state[1] and state[2] then
     defaultLimit = tonumber(state[1]) or defaultLimit
@@ -186,21 +218,28 @@ for position, state in ipairs(states) do
     slots = slots,
     freeAt = freeAt,
     room = room,
+    keptUntil = tonumber(state[5]) or 0,
   }
 end
 
 if mayGrow and not anyRoom then
+  finishGiveBack(true, bucketKept, false)
   return { 0, 0, '' }
 end
 
--- The fleet-wide reservations that can be in the way (no reservation closer than `interval` on either side).
-redis.call('ZREMRANGEBYSCORE', globalKey, '-inf', string.format('(%.3f', now - interval))
-local taken = redis.call('ZRANGEBYSCORE', globalKey, string.format('(%.3f', earliest - interval), '+inf')
--- Stored times have three decimals: neighbours one interval apart must not read as overlapping.
+-- The fleet-wide reservations that can be in the way (no reservation closer than `interval` on either side), by
+-- score. `earliest` is never before `now`, so members left before `now - interval` are never among them.
+local takenRead = redis.call(
+  'ZRANGEBYSCORE', globalKey, string.format('(%.3f', earliest - interval), '+inf', 'WITHSCORES')
+local taken = {}
+for i = 2, #takenRead, 2 do
+  taken[#taken + 1] = tonumber(takenRead[i])
+end
+-- Neighbours one interval apart must not read as overlapping (members have three decimals, grids rebased on a
+-- reservation differ by rounding).
 local EPSILON = 0.01
 local function firstGapFrom(at)
-  for _, member in ipairs(taken) do
-    local other = tonumber(member)
+  for _, other in ipairs(taken) do
     if other >= at + interval - EPSILON then
       break
     end
@@ -216,19 +255,16 @@ end
 -- bucket waiting for its next window reserves seconds ahead, where it started an island of its own phase. When the
 -- buckets rather than the fleet decide the times (as many channels as the fleet's rate, each one webhook), those
 -- slivers cost several % of the rate. The price is a wait of under one interval where a send could have gone
--- between the grid's points (a lone busy channel's windows ~0.5 % later); an idle fleet has no grid. The origin is
--- kept apart at full precision: rebasing it on the oldest reservation (stored to 3 decimals) would let it drift.
--- A reservation in `taken` shows one is held; the oldest is read only when that is unknown or the origin lost.
-local function oldestReservation()
-  return redis.call('ZRANGE', globalKey, 0, 0)[1]
-end
-local gridOrigin
-local oldest = nil
-if #taken == 0 then
-  oldest = oldestReservation()
-end
-if #taken > 0 or oldest then
-  gridOrigin = tonumber(redis.call('GET', gridKey)) or tonumber(oldest or oldestReservation())
+-- between the grid's points (a lone busy channel's windows ~0.5 % later); an idle fleet has no grid. Every held
+-- reservation lies on the grid, so any one's score (full precision) serves as its origin: one in `taken`, else the
+-- newest, if it is not past (members before `now - interval` may linger: see KEYS[1]).
+local gridOrigin = taken[1]
+local newest = taken[#taken]
+if newest == nil then
+  newest = tonumber(redis.call('ZREVRANGEBYSCORE', globalKey, '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, 1)[2])
+  if newest and newest > now - interval then
+    gridOrigin = newest
+  end
 end
 local function onGrid(at)
   if gridOrigin == nil then
@@ -259,19 +295,35 @@ end
 local bucket = buckets[chosen]
 local member = string.format('%.3f', chosenAt)
 redis.call('ZADD', globalKey, chosenAt, member)
--- The newest reservation: `taken` reaches to the end of the set, and anything before it lies before this one.
-local globalTail = math.max(chosenAt, tonumber(taken[#taken]) or chosenAt)
-local globalTtlMs = math.ceil(globalTail - now + interval) + 1000
-redis.call('PEXPIRE', globalKey, globalTtlMs)
-if gridOrigin == nil then
-  gridOrigin = chosenAt
+-- The set's TTL and pruning move by periods of the reservations' time: the first newest reservation in a period
+-- keeps the set until a second past that period's end, so any later one in it needs no TTL of its own (a period
+-- is under a second: the previous version's TTL, a second past the newest, covers it too). Past reservations go
+-- then as well: between prunes, every member lies between the last one's `now - interval` and the end of its
+-- period, which bounds the set.
+local PERIOD = math.min(interval * 32, 1000)
+local period = math.floor(chosenAt / PERIOD)
+if newest == nil or period > math.floor(newest / PERIOD) then
+  redis.call('PEXPIRE', globalKey, math.ceil((period + 1) * PERIOD - now + interval) + 1000)
+  if newest then
+    redis.call('ZREMRANGEBYSCORE', globalKey, '-inf', string.format('(%.3f', now - interval))
+  end
 end
-redis.call('SET', gridKey, string.format('%.17g', gridOrigin), 'PX', globalTtlMs)
 
 local slots = bucket.slots
 slots[#slots + 1] = chosenAt
-local savedSlots = saveNewestBucketSlots(bucket.key, slots, bucket.limit)
-redis.call('PEXPIRE', bucket.key, math.ceil(chosenAt - now + bucket.span) + idleTtlMs)
+-- The key outlasts its slots by the idle TTL; moved, with room to spare, only when it would not.
+local keptUntil = nil
+if bucket.keptUntil < chosenAt + bucket.span + idleTtlMs then
+  keptUntil = math.ceil(chosenAt + bucket.span + idleTtlMs * 1.5)
+end
+local savedSlots = saveNewestBucketSlots(bucket.key, slots, bucket.limit, keptUntil)
+if chosen == giveBackPosition then
+  bucketKept = nil
+end
+finishGiveBack(true, bucketKept, budgeted)
+if keptUntil then
+  redis.call('PEXPIRE', bucket.key, math.ceil(keptUntil - now))
+end
 if budgeted then
   saveChannelSlot(channelKey, channel, channelLimit, chosenAt)
   if queued then

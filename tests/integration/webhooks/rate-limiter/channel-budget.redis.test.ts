@@ -158,6 +158,33 @@ describe('a channel budget in the reservation script', () => {
       expectNear(T0 + 600 + next.waitMs, times[0]! + SPAN);
     });
 
+    it('gives a slot back in the same call that reserves again', async () => {
+      const channelId = nextChannel();
+      const times = await fill(channelId, T0, 10, LIMIT - 1);
+      const last = await reserve(channelId, T0 + 500);
+      if (!isSlot(last)) throw new Error('expected a slot');
+      const again = await reserve(channelId, T0 + 600, { ...inPlace, giveBack: last });
+      expect(isSlot(again) && again.waitMs).toBeLessThanOrEqual(1);
+      const next = await reserve(channelId, T0 + 600);
+      if (!isSlot(next)) throw new Error('expected a slot');
+      expectNear(T0 + 600 + next.waitMs, times[0]! + SPAN);
+    });
+
+    it('gives a slot back even when the waiter giving it queues instead', async () => {
+      const channelId = nextChannel();
+      await fill(channelId, T0, 10, LIMIT - 1);
+      const slot = await reserve(channelId, T0 + 400, asWaiter('1', 'late:0'));
+      if (!isSlot(slot)) throw new Error('expected a slot');
+      turnOf(await reserve(channelId, T0 + 450, asWaiter('2', 'queued:0')));
+      // Not retaking: it queues behind the other waiter, and its slot is free for whoever comes first.
+      turnOf(await reserve(channelId, T0 + 500, { ...asWaiter('1', 'late:0'), giveBack: slot }));
+      const channelSlots = await redis.hget(buildChannelKey(prefix, KEYSPACE, channelId), 'slots');
+      expect(channelSlots!.split(',')).toHaveLength(LIMIT - 1);
+      expect(channelSlots!.split(',')).not.toContain(slot.token);
+      const bucketKey = buildBucketKey(prefix, KEYSPACE, channelId, 'execute', slot.webhookId);
+      expect((await redis.hget(bucketKey, 'slots'))!.split(',')).not.toContain(slot.token);
+    });
+
     it('does not count requests outside the budget (edits)', async () => {
       const channelId = nextChannel();
       await fill(channelId, T0, 10);

@@ -6,7 +6,11 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultBucketDefaults } from '../../../../src/webhooks/rate-limiter/bucket-state.js';
-import { buildBucketKey } from '../../../../src/webhooks/rate-limiter/keys.js';
+import {
+  buildBucketKey,
+  buildChannelKey,
+  buildGlobalSlotsKey,
+} from '../../../../src/webhooks/rate-limiter/keys.js';
 import type { RateLimitObservation } from '../../../../src/webhooks/rate-limiter/rate-limit-headers.js';
 import { RateLimitRepository } from '../../../../src/webhooks/rate-limiter/rate-limit-repository.js';
 import { createTestPrefix, createTestRedis, deleteKeysWithPrefix } from '../../../support/redis.js';
@@ -216,6 +220,68 @@ describe('RateLimitRepository', () => {
       // A shorter block does not pull the slot earlier.
       expect(await workerB.deferGlobalSlots(now, 10)).toBe(false);
     });
+
+    it('keeps its reservations bounded and its TTL past the newest, though it prunes only now and then', async () => {
+      const interval = (1000 + MARGIN) / RATE;
+      const globalKey = buildGlobalSlotsKey(prefix, KEYSPACE);
+      const start = 21_000_000;
+      let most = 0;
+      // A lone channel every 3 intervals for 600 intervals: a new newest each time, past ones pile up between prunes.
+      for (let step = 0; step < 200; step += 1) {
+        const now = start + step * 3 * interval;
+        expect(await reserveOn(workerA, '530', `steady${step % 10}`, now)).toBeLessThanOrEqual(
+          Math.ceil(interval),
+        );
+        most = Math.max(most, await redisA.zcard(globalKey));
+      }
+      // 32 intervals between prunes, one send every 3: at most about 11 past ones besides the live one.
+      expect(most).toBeLessThanOrEqual(14);
+      // A send that fills in before the newest leaves the TTL the newest set.
+      const now = start + 600 * 3 * interval;
+      await workerA.recordBucketResponse(
+        '531',
+        'execute',
+        'late',
+        now,
+        observation({ limit: 5, remaining: 0, resetAfterMs: 3000 }),
+        false,
+      );
+      const late = await reserveOn(workerA, '531', 'late', now);
+      const ttlAfterLate = await redisA.pttl(globalKey);
+      expect(ttlAfterLate).toBeGreaterThanOrEqual(late + interval);
+      await reserveOn(workerB, '532', 'early', now);
+      expect(await redisA.pttl(globalKey)).toBeGreaterThanOrEqual(ttlAfterLate - 50);
+    });
+
+    it('keeps the set past each newest reservation, though only the first of a period moves its TTL', async () => {
+      const interval = (1000 + MARGIN) / RATE;
+      const globalKey = buildGlobalSlotsKey(prefix, KEYSPACE);
+      // Just past the start of a period (32 intervals), so 30 sends one interval apart all fall within it.
+      const now = Math.ceil(36_000 * 32 * interval) + 1;
+      let lastWait = 0;
+      for (let index = 0; index < 30; index += 1) {
+        lastWait = await reserveOn(workerA, String(700 + index), 'period', now);
+        expect(await redisA.pttl(globalKey)).toBeGreaterThan(lastWait + interval + 900);
+      }
+      expect(lastWait).toBeGreaterThan(28 * interval);
+    });
+
+    it("ignores the previous version's grid key and lines up on the reservations held", async () => {
+      const now = 22_000_000;
+      const interval = (1000 + MARGIN) / RATE;
+      const held = now + 0.3 * interval;
+      // What the previous version left: a held reservation, and a grid origin its workers kept apart.
+      await redisA.zadd(buildGlobalSlotsKey(prefix, KEYSPACE), held, held.toFixed(3));
+      await redisA.set(
+        `${prefix}:${KEYSPACE}:{rate}:global-grid`,
+        String(now + 0.55 * interval),
+        'PX',
+        60_000,
+      );
+      const wait = await reserveOn(workerA, '540', 'legacy', now);
+      // The next point of the held reservation's grid, not of the stale origin's.
+      expect(wait).toBe(Math.ceil(held + interval - now));
+    });
   });
 
   describe('a webhook bucket', () => {
@@ -250,6 +316,41 @@ describe('RateLimitRepository', () => {
       );
       expect(await reserveOn(fastB, '102', '3', now)).toBeGreaterThan(2000);
     });
+
+    it('outlives its slots by the idle TTL, moved only when short and never shortened by a report', async () => {
+      const now = 55_000_000;
+      const key = buildBucketKey(fastPrefix, KEYSPACE, '190', 'execute', '5');
+      const span = DefaultBucketDefaults.windowMs + MARGIN;
+      await reserveOn(fastA, '190', '5', now);
+      const keptUntil = Number(await redisA.hget(key, 'keptUntil'));
+      expect(keptUntil).toBeGreaterThanOrEqual(now + span + 60_000);
+      expect(await redisA.pttl(key)).toBeGreaterThan(keptUntil - now - 1000);
+      // A second slot still within it moves nothing.
+      await reserveOn(fastB, '190', '5', now + 10);
+      expect(Number(await redisA.hget(key, 'keptUntil'))).toBe(keptUntil);
+      // A report whose own TTL would be shorter leaves the key until keptUntil.
+      await fastA.recordBucketResponse(
+        '190',
+        'execute',
+        '5',
+        now + 20,
+        observation({ limit: 5, remaining: 3, resetAfterMs: 100 }),
+        false,
+      );
+      expect(await redisA.pttl(key)).toBeGreaterThan(keptUntil - now - 1000);
+    });
+
+    it('sets the TTL of a bucket the previous version wrote, which has no keptUntil', async () => {
+      const now = 56_000_000;
+      const key = buildBucketKey(fastPrefix, KEYSPACE, '191', 'execute', '6');
+      await redisA.hset(key, 'limit', 5, 'windowMs', 2000, 'slots', String(now - 100));
+      await redisA.pexpire(key, 500);
+      await reserveOn(fastA, '191', '6', now);
+      expect(await redisA.pttl(key)).toBeGreaterThan(2000 + MARGIN + 60_000 - 1000);
+      expect(Number(await redisA.hget(key, 'keptUntil'))).toBeGreaterThanOrEqual(
+        now + 2000 + MARGIN + 60_000,
+      );
+    });
   });
 
   describe('a reservation that went unused', () => {
@@ -278,6 +379,55 @@ describe('RateLimitRepository', () => {
       expect(again).toMatchObject({ webhookId: 'b' });
       expect(await reserveOn(fastB, '109', 'a', now)).toBeLessThanOrEqual(1);
       expect(await reserveOn(fastB, '109', 'a', now)).toBeGreaterThan(2000);
+    });
+
+    it('is given back on the bucket that takes the new slot, and from its channel', async () => {
+      const now = 59_500_000;
+      const slots = [];
+      for (let i = 0; i < 5; i += 1)
+        slots.push((await fastA.reserveSendSlot('192', 'execute', ['a'], now, false))!);
+      // As a budgeted reservation left it in the channel's slots.
+      const channelKey = buildChannelKey(fastPrefix, KEYSPACE, '192');
+      await redisA.hset(channelKey, 'slots', `${(now - 5).toFixed(3)},${slots[4]!.token}`);
+      await redisA.pexpire(channelKey, 60_000);
+      const again = await fastB.reserveChannelSendSlot('192', 'execute', ['a'], now, false, {
+        budgeted: false,
+        waiter: null,
+        retaking: true,
+        giveBack: slots[4]!,
+      });
+      expect(again).toMatchObject({ webhookId: 'a' });
+      expect((again as { waitMs: number }).waitMs).toBeLessThanOrEqual(1);
+      const bucketSlots = await redisA.hget(
+        buildBucketKey(fastPrefix, KEYSPACE, '192', 'execute', 'a'),
+        'slots',
+      );
+      expect(bucketSlots!.split(',')).toHaveLength(5);
+      expect(await redisA.hget(channelKey, 'slots')).toBe((now - 5).toFixed(3));
+      expect(await reserveOn(fastB, '192', 'a', now)).toBeGreaterThan(2000);
+    });
+
+    it('is given back even when the pool must grow first', async () => {
+      const now = 59_700_000;
+      const given = (await fastA.reserveSendSlot('193', 'execute', ['a'], now, false))!;
+      await fastA.recordBucketResponse(
+        '193',
+        'execute',
+        'a',
+        now,
+        observation({ limit: 5, remaining: 0, resetAfterMs: 1500 }),
+        false,
+      );
+      const again = await fastB.reserveChannelSendSlot('193', 'execute', ['a'], now, true, {
+        budgeted: false,
+        waiter: null,
+        giveBack: given,
+      });
+      expect(again).toBeNull();
+      // Discord's report added the 4 it counted beyond ours; ours is gone.
+      const left = await redisA.hget(buildBucketKey(fastPrefix, KEYSPACE, '193', 'execute', 'a'), 'slots');
+      expect(left!.split(',')).toHaveLength(4);
+      expect(left!.split(',')).not.toContain(given.token);
     });
 
     it('frees its fleet-wide turn for another request', async () => {

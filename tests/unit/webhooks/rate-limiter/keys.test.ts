@@ -5,7 +5,6 @@ import {
   buildChannelWaiterDeadlinesKey,
   buildChannelWaitersKey,
   buildGlobalBlockKey,
-  buildGlobalGridKey,
   buildGlobalSlotsKey,
 } from '../../../../src/webhooks/rate-limiter/keys.js';
 
@@ -19,7 +18,6 @@ describe('rate limiter keys', () => {
     const rateKeys = [
       buildGlobalSlotsKey('chorus', 'webhooks'),
       buildGlobalBlockKey('chorus', 'webhooks'),
-      buildGlobalGridKey('chorus', 'webhooks'),
       buildBucketKey('chorus', 'webhooks', '123456789012345678', 'execute', '987654321098765432'),
       buildBucketKey('chorus', 'webhooks', '42', 'message', '7'),
       buildChannelKey('chorus', 'webhooks', '42'),

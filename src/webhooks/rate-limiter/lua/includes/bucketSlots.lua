@@ -17,13 +17,18 @@ local function readBucketSlots(csv, after)
   return slots
 end
 
--- Stores the newest `limit` of `slots` (ascending) as the bucket's slots; returns them as stored.
-local function saveNewestBucketSlots(bucketKey, slots, limit)
+-- Stores the newest `limit` of `slots` (ascending) as the bucket's slots, with `keptUntil` when given (a bucket's
+-- field: Unix ms before which its key does not expire); returns the slots as stored.
+local function saveNewestBucketSlots(bucketKey, slots, limit, keptUntil)
   local kept = {}
   for i = math.max(1, #slots - limit + 1), #slots do
     kept[#kept + 1] = string.format('%.3f', slots[i])
   end
   local csv = table.concat(kept, ',')
-  redis.call('HSET', bucketKey, 'slots', csv)
+  if keptUntil then
+    redis.call('HSET', bucketKey, 'slots', csv, 'keptUntil', string.format('%.0f', keptUntil))
+  else
+    redis.call('HSET', bucketKey, 'slots', csv)
+  end
   return csv
 end

@@ -16,10 +16,10 @@
   cannot push a light user's post back by more than the posts queued before it arrived.
 ]]
 
--- The channel's state after `now - span`: its slots and block.
+-- The channel's state after `now - span`: its slots and block (and `csv`, its slots as stored).
 local function readChannel(channelKey, now, span)
   local state = redis.call('HMGET', channelKey, 'slots', 'blockedUntil')
-  return { slots = readBucketSlots(state[1], now - span), blockedUntil = tonumber(state[2]) or 0 }
+  return { slots = readBucketSlots(state[1], now - span), blockedUntil = tonumber(state[2]) or 0, csv = state[1] }
 end
 
 -- When the channel can take its k-th next send (k >= 1), at the earliest, if every earlier one goes at its own:

@@ -7,30 +7,42 @@
   globalKey: fleet-wide reservations (sorted set); bucketKey, channelKey: hashes whose `slots` field lists
   ascending Unix ms, comma-separated (the channel's is absent when it has no budget).
 
-  Returns 1 when the bucket still held it, else 0.
+  Returns 1 when the bucket still held it, else 0. reserveWebhookSendSlot gives a slot back with the reads and
+  writes it makes anyway, through slotsWithout and forgetSlot.
 ]]
+
+-- `csv` (a `slots` field; nil: none) without one `reserved`, or nil when it does not hold it.
+local function slotsWithout(csv, reserved)
+  if not csv then
+    return nil
+  end
+  local kept = {}
+  local found = false
+  for value in string.gmatch(csv, '[^,]+') do
+    if not found and value == reserved then
+      found = true
+    else
+      kept[#kept + 1] = value
+    end
+  end
+  if found then
+    return table.concat(kept, ',')
+  end
+  return nil
+end
+
+-- Removes one `reserved` from the `slots` field of `key`; 1 when it was there.
+local function forgetSlot(key, reserved)
+  local kept = slotsWithout(redis.call('HGET', key, 'slots'), reserved)
+  if kept == nil then
+    return 0
+  end
+  redis.call('HSET', key, 'slots', kept)
+  return 1
+end
+
 local function forgetReservedSlot(globalKey, bucketKey, channelKey, reserved)
   redis.call('ZREM', globalKey, reserved)
-  -- Removes one `reserved` from the `slots` field of `key`; 1 when it was there.
-  local function forgetSlot(key)
-    local slots = redis.call('HGET', key, 'slots')
-    if not slots then
-      return 0
-    end
-    local kept = {}
-    local found = 0
-    for value in string.gmatch(slots, '[^,]+') do
-      if found == 0 and value == reserved then
-        found = 1
-      else
-        kept[#kept + 1] = value
-      end
-    end
-    if found == 1 then
-      redis.call('HSET', key, 'slots', table.concat(kept, ','))
-    end
-    return found
-  end
-  forgetSlot(channelKey)
-  return forgetSlot(bucketKey)
+  forgetSlot(channelKey, reserved)
+  return forgetSlot(bucketKey, reserved)
 end
