@@ -86,11 +86,12 @@ local channel = readChannel(channelKey, now, channelSpan)
 -- The slot given back is taken out of the hashes as this script reads them (its bucket's with the pool's), and
 -- saved by the writes it makes anyway where it can; `finishGiveBack` saves whatever is left before any return.
 local givenBack = ARGV[15]
-local giveBackKey = nil
+local givesBack = givenBack ~= ''
+-- Without a slot to give back, ARGV[16] is empty: the first bucket stands in, never touched.
+local giveBackKey = KEYS[5 + (tonumber(ARGV[16]) or 1)]
 local channelKept = nil
-if givenBack ~= '' then
+if givesBack then
   redis.call('ZREM', globalKey, givenBack)
-  giveBackKey = KEYS[5 + tonumber(ARGV[16])]
   channelKept = slotsWithout(channel.csv, givenBack)
   if channelKept then
     channel.slots = readBucketSlots(channelKept, now - channelSpan)
@@ -101,7 +102,7 @@ local function finishGiveBack(bucketRead, bucketKept, channelSaved)
   if channelKept and not channelSaved then
     redis.call('HSET', channelKey, 'slots', channelKept)
   end
-  if giveBackKey and not bucketRead then
+  if givesBack and not bucketRead then
     forgetSlot(giveBackKey, givenBack)
   elseif bucketKept then
     redis.call('HSET', giveBackKey, 'slots', bucketKept)
@@ -177,7 +178,7 @@ local bucketKept = nil
 local giveBackPosition = tonumber(ARGV[16])
 for index = FIRST_BUCKET, #KEYS do
   local state = redis.call('HMGET', KEYS[index], 'limit', 'windowMs', 'blockedUntil', 'slots', 'keptUntil')
-  if giveBackKey and index - FIRST_BUCKET + 1 == giveBackPosition then
+  if givesBack and index - FIRST_BUCKET + 1 == giveBackPosition then
     bucketKept = slotsWithout(state[4], givenBack)
     state[4] = bucketKept or state[4]
   end
