@@ -25,8 +25,9 @@ export interface ChannelWindowRepositoryOptions {
   /** `REDIS_PREFIX`. */
   prefix: string;
   /**
-   * Lines a channel's window keeps, newest first; older ones go on the next append. The most a prompt may show
-   * (`CHANNEL_CONTEXT_MESSAGES` at most 100), so changing that setting never finds the window short.
+   * Lines a channel's window keeps, newest first; older ones go on the next append, once a tenth more stand
+   * (trimmed in batches, see appendLines). The most a prompt may show (`CHANNEL_CONTEXT_MESSAGES` at most 100),
+   * so changing that setting never finds the window short.
    * @defaultValue 100
    */
   maxLines: number;

@@ -1,8 +1,11 @@
 --[[
   Appends lines to a channel's window, each once (by message id: two gateways seeing one message write it
   once; a line already there keeps its text, which an edit may have changed since), then trims the window by
-  age (every call) and count (when a line was added). A message removed in the last minutes (see removeLines)
-  is not appended again, nor a line already past the window's age (it would go at once).
+  age (every call) and count (when a line was added). The count bound lets a tenth more lines stand before it
+  trims back to ARGV[4], so a busy channel's full window drops its oldest lines once per tenth of them rather
+  than on every append; reads take the newest lines they need, never more than ARGV[4]. A message removed in
+  the last minutes (see removeLines) is not appended again, nor a line already past the window's age (it would
+  go at once).
 
   The keys' lifetime is renewed only when it is short, so most appends write no TTL: a line needs the keys to
   live the window's age past it, and when they would not, they are given the window's age plus the slack
@@ -39,7 +42,7 @@
   ARGV[1] mode: `if-live` or `mark-live`
   ARGV[2] now (Unix ms)
   ARGV[3] the window's age (ms): lines sent before now minus it go
-  ARGV[4] most lines kept
+  ARGV[4] most lines a read may need (the window holds up to a tenth more between trims)
   ARGV[5] message id to record as the channel's newest ('' = none)
   ARGV[6] its TTL in seconds
   ARGV[7] '1' when a person wrote it (also the channel's newest human message), '0' otherwise
@@ -97,7 +100,9 @@ for index = 11, #ARGV, 3 do
   end
 end
 
-trimByScore(orderKey, linesKey, cutoff, added > 0 and tonumber(ARGV[4]), { lines = agedLines, marks = marks })
+local maxLines = tonumber(ARGV[4])
+trimByScore(orderKey, linesKey, cutoff, added > 0 and maxLines, { lines = agedLines, marks = marks },
+  math.floor(maxLines / 10))
 
 -- A new line needs the keys to outlive it by the window's age; the older lines need less.
 local renew = added > 0 and keysExpireAt < math.min(newestAt, now) + maxAgeMs + margin

@@ -276,6 +276,22 @@ describe('ChannelWindowRepository', () => {
       expect(await windows.fetchRecent(CHANNEL, everything)).toEqual(lines.slice(2));
       expect(await countLines(CHANNEL)).toBe(3);
     });
+
+    it('lets a tenth more lines stand, then trims back to maxLines at once', async () => {
+      const windows = createRepository({ maxLines: 20 });
+      const lines = Array.from({ length: 23 }, (_, index) =>
+        line({ at: START + index, content: `m${index}` }),
+      );
+      await windows.markLiveAndAppend(CHANNEL, lines[0]!);
+      for (const next of lines.slice(1, 22)) await appendIfLive(windows, CHANNEL, next);
+      // 22 lines: two beyond the 20, as many as the tenth allows.
+      expect(await countLines(CHANNEL)).toBe(22);
+      expect(await windows.fetchRecent(CHANNEL, { ...everything, limit: 20 })).toEqual(lines.slice(2, 22));
+      await appendIfLive(windows, CHANNEL, lines[22]!);
+      expect(await countLines(CHANNEL)).toBe(20);
+      expect(await windows.fetchRecent(CHANNEL, everything)).toEqual(lines.slice(3));
+      expect(await redis.hexists(buildWindowLinesKey(prefix, CHANNEL), lines[2]!.id)).toBe(0);
+    });
   });
 
   describe('when lines grow older than the window’s age', () => {

@@ -1,7 +1,9 @@
 --[[
-  trimByScore(orderKey, linesKey, cutoff, maxCount, aged): drops from a ZSET of message ids (scored by time) the
-  entries scored below `cutoff`, then the lowest while more than `maxCount` remain, and deletes the dropped ids'
-  fields from the HASH beside it. Redis has no per-field expiry, so age and count are enforced on writes.
+  trimByScore(orderKey, linesKey, cutoff, maxCount, aged, slack): drops from a ZSET of message ids (scored by
+  time) the entries scored below `cutoff`, then the lowest while more than `maxCount` remain, and deletes the
+  dropped ids' fields from the HASH beside it. Redis has no per-field expiry, so age and count are enforced on
+  writes. With `slack` (default 0), up to that many entries may stand beyond `maxCount` before the count bound
+  drops them all: a full window then trims once per `slack + 1` new entries, not on every one.
 
   A member whose name opens with `~` is no message but the keys' own mark (appendLines', scored -inf, so first):
   never dropped nor counted. `aged` is the caller's earlier read of the range below `cutoff` (readAged), marks
@@ -26,7 +28,7 @@ local function readAged(orderKey, cutoff)
   return lines, marks
 end
 
-local function trimByScore(orderKey, linesKey, cutoff, maxCount, aged)
+local function trimByScore(orderKey, linesKey, cutoff, maxCount, aged, slack)
   local dropped, marks = aged and aged.lines, aged and aged.marks
   if not dropped then
     dropped, marks = readAged(orderKey, cutoff)
@@ -35,7 +37,7 @@ local function trimByScore(orderKey, linesKey, cutoff, maxCount, aged)
     -- Both bounds drop from the oldest end, so what goes is the longer of the two: the aged entries, or all but
     -- the newest `maxCount` (read by a negative rank past the marks, without counting first).
     local beyondCount = redis.call('ZRANGE', orderKey, #marks, -(maxCount + 1))
-    if #beyondCount > #dropped then
+    if #beyondCount > #dropped and #beyondCount > (slack or 0) then
       dropped = beyondCount
     end
   end
