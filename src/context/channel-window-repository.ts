@@ -18,7 +18,7 @@ import {
   buildWindowOrderKey,
   buildWindowRemovedKey,
 } from './keys.js';
-import { type WindowLine, WindowLineSchema } from './window-line.js';
+import { buildStoredLine, parseStoredLine, WINDOW_LINE_MAX_CONTENT, type WindowLine } from './window-line.js';
 
 /** Options for {@link ChannelWindowRepository}. */
 export interface ChannelWindowRepositoryOptions {
@@ -77,10 +77,6 @@ export interface LiveAppend {
   readonly userIndex: ScriptCall<void> | null;
 }
 
-/** The longest text a line keeps (characters), as {@link WindowLineSchema} allows. */
-const MAX_CONTENT = 4000;
-/** The longest name a line keeps. */
-const MAX_NAME = 100;
 /**
  * How long a deleted message's id is remembered, so a second gateway appending it late does not bring it back
  * (gateways see an event within seconds of each other; minutes leave room for a reconnect's replay).
@@ -206,7 +202,7 @@ export class ChannelWindowRepository {
       this.redis,
       ContextScript.recordLineEdit,
       [buildWindowLinesKey(prefix, channelId), buildFetchedLinesKey(prefix, channelId)],
-      [messageId, content.slice(0, MAX_CONTENT)],
+      [messageId, content.slice(0, WINDOW_LINE_MAX_CONTENT)],
       batch,
     );
   }
@@ -482,24 +478,5 @@ export class ChannelWindowRepository {
       ),
     );
     return counts.reduce((sum, count) => sum + count, 0);
-  }
-}
-
-/** The line as stored: text and name capped to what {@link WindowLineSchema} allows, then checked. */
-function buildStoredLine(line: WindowLine): WindowLine {
-  return WindowLineSchema.parse({
-    ...line,
-    name: line.name.slice(0, MAX_NAME),
-    content: line.content.slice(0, MAX_CONTENT),
-  });
-}
-
-/** A stored line, frozen (the cache shares it), or null when unreadable. */
-function parseStoredLine(raw: string): WindowLine | null {
-  try {
-    const parsed = WindowLineSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? Object.freeze(parsed.data) : null;
-  } catch {
-    return null;
   }
 }
